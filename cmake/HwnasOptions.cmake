@@ -1,0 +1,30 @@
+# Compile settings shared by every hwnas target, applied through an interface target
+# so that no global flag is edited.
+add_library(hwnas_options INTERFACE)
+add_library(hwnas::options ALIAS hwnas_options)
+target_compile_features(hwnas_options INTERFACE cxx_std_20)
+target_compile_options(hwnas_options INTERFACE
+  $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wno-unused-parameter>
+  $<$<CONFIG:Release>:-O3>)
+if(HWNAS_NATIVE)
+  target_compile_options(hwnas_options INTERFACE -march=native)
+endif()
+if(HWNAS_REFERENCE_KERNELS)
+  target_compile_definitions(hwnas_options INTERFACE HWNAS_REFERENCE_KERNELS=1)
+endif()
+if(HWNAS_SANITIZE)
+  target_compile_options(hwnas_options INTERFACE -fsanitize=${HWNAS_SANITIZE} -fno-omit-frame-pointer)
+  target_link_options(hwnas_options INTERFACE -fsanitize=${HWNAS_SANITIZE})
+endif()
+target_include_directories(hwnas_options INTERFACE
+  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+  $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/hwnas>)
+
+# hwnas_add_layer(NAME SOURCES... LINKS...): one library per folder, aliased hwnas::NAME.
+function(hwnas_add_layer name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LINKS" ${ARGN})
+  add_library(hwnas_${name} ${ARG_SOURCES})
+  add_library(hwnas::${name} ALIAS hwnas_${name})
+  set_target_properties(hwnas_${name} PROPERTIES EXPORT_NAME ${name} POSITION_INDEPENDENT_CODE ON)
+  target_link_libraries(hwnas_${name} PUBLIC hwnas_options ${ARG_LINKS})
+endfunction()

@@ -1,0 +1,38 @@
+// The one timing method of hwnas: profiler rows, `hwnas measure` and benchmarks all use it.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+namespace hwnas {
+
+/// How to time a callable (DESIGN.md "Measurement method"): `warmup` untimed calls, then timed
+/// calls until both `min_repeats` calls and `min_time_ms` of timed work are reached, capped at
+/// `max_repeats`.
+struct TimingConfig {
+  int warmup = 10;
+  int min_repeats = 30;
+  double min_time_ms = 200.0;
+  int max_repeats = 100000;
+};
+
+/// Statistics of the timed calls, in milliseconds (steady_clock). p10/p90 are nearest-rank.
+struct TimingStats {
+  double median_ms = 0;
+  double p10_ms = 0;
+  double p90_ms = 0;
+  double mean_ms = 0;
+  double std_ms = 0;
+  double min_ms = 0;
+  int repeats = 0;
+};
+
+/// Times `fn` per `config`. Allocation must happen before the call (the caller owns buffers),
+/// so the timed region holds only the work. Throws hwnas::Error if config is inconsistent
+/// (negative counts, max_repeats < min_repeats).
+TimingStats time_calls(const std::function<void()>& fn, const TimingConfig& config);
+
+/// Statistics of an existing sample of durations in ms (non-empty; throws hwnas::Error if empty).
+TimingStats summarize_ms(std::vector<double> samples_ms);
+
+}  // namespace hwnas

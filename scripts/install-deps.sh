@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs hwnas's build and test dependencies from Debian 12's packages.
+# Usage: scripts/install-deps.sh [--with-tools]
+#   --with-tools  also installs PyTorch (CPU) and numpy for the reference scripts under tools/.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libboost-dev libboost-iostreams-dev
+  nlohmann-json3-dev libeigen3-dev libtbb-dev libsqlite3-dev sqlite3
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev libspdlog-dev libfmt-dev
+  libcpp-httplib-dev libopenblas-dev libopenblas0-pthread
+  libstb-dev zlib1g-dev
+)
+if [ "${1:-}" = "--with-tools" ]; then
+  packages+=(python3 python3-numpy python3-torch)
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+echo "hwnas: dependencies installed"
