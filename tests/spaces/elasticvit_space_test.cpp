@@ -80,6 +80,21 @@ TEST(ElasticViT, T1AttentionAndMbconvParamsMatchGoldenTensorsPerBlock) {
             72 * 24 + 2 * 72 + 72 * 9 + 2 * 72 + (18 * 72 + 18 + 72 * 18 + 72) + 32 * 72 + 2 * 32 + 32 * 24);
 }
 
+TEST(ElasticViT, BlockMacsAndShapesByHand) {
+  // Attention, C=64 on 8x8, 4 heads of (16, 16, 32): qkv 64*64*256, dw-V 64*128*9,
+  // QK^T 4*64*64*16, AV 4*64*64*32, proj 64*128*64.
+  EXPECT_EQ(block_cost(BlockSpec{BlockKind::evit_attention, {64, 8, 8, 4, 2}}).macs,
+            64 * 64 * 256 + 64 * 128 * 9 + 4 * 64 * 64 * 16 + 4 * 64 * 64 * 32 + 64 * 128 * 64);
+  // Stem block (expand 1): no expansion conv; dw 3x3 + pwl 16->16 on 64x64, identity shortcut.
+  const BlockSpec stem{BlockKind::evit_mbconv, {16, 16, 64, 64, 1, 3, 1, 0}};
+  EXPECT_EQ(block_cost(stem).params, 16 * 9 + 2 * 16 + 16 * 16 + 2 * 16);
+  EXPECT_EQ(block_cost(stem).macs, 64 * 64 * 16 * 9 + 64 * 64 * 16 * 16);
+  // Odd grid: 7 -> 4 with stride 2 (224 input, T4 entry).
+  EXPECT_EQ(block_output_shape(BlockSpec{BlockKind::evit_mbconv, {192, 256, 7, 7, 6, 3, 2, 1}}),
+            (FeatureShape{4, 4, 256}));
+  EXPECT_THROW(block_cost(BlockSpec{BlockKind::evit_mbconv, {16, 16, 64, 64, 1, 3, 1, 2}}), Error);
+}
+
 TEST(ElasticViT, ExportConfigEqualsGoldenArchList) {
   EXPECT_EQ(space().export_config(space().resolve("t1")).at("arch_list"), golden_t1().at("arch_list"));
 }
