@@ -18,7 +18,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev
   libcpp-httplib-dev libopenblas-dev libopenblas0-pthread
   libstb-dev zlib1g-dev
-  libonnx-dev libprotobuf-dev libopencv-dnn-dev
+  libonnx-dev libprotobuf-dev libopencv-dev
   chromium
 )
 case "${1:-}" in
