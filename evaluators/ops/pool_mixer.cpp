@@ -8,27 +8,26 @@
 
 namespace hwnas {
 
-void pool_mixer_rows(const PoolMixerParams& p, const Tensor& in, const float* ls, Tensor& out,
-                     int b, int y0, int y1) {
+void pool_mixer_pixels(const PoolMixerParams& p, const Tensor& in, const float* ls, Tensor& out,
+                       int b, int p0, int p1) {
   const int c = p.c, r = p.pool / 2, h = in.h(), w = in.w();
   thread_local std::vector<float> sum;
   if (sum.size() < static_cast<std::size_t>(c)) sum.resize(static_cast<std::size_t>(c));
   float* s = sum.data();
-  for (int y = y0; y < y1; ++y) {
+  for (int pix = p0; pix < p1; ++pix) {
+    const int y = pix / w, x = pix % w;
     const int ya = std::max(0, y - r), yb = std::min(h - 1, y + r);
-    for (int x = 0; x < w; ++x) {
-      const int xa = std::max(0, x - r), xb = std::min(w - 1, x + r);
-      std::fill(s, s + c, 0.0f);
-      for (int yy = ya; yy <= yb; ++yy)
-        for (int xx = xa; xx <= xb; ++xx) {
-          const float* src = in.data() + in.index(b, yy, xx, 0);
-          for (int ch = 0; ch < c; ++ch) s[ch] += src[ch];
-        }
-      const float inv = 1.0f / static_cast<float>((yb - ya + 1) * (xb - xa + 1));
-      const float* xi = in.data() + in.index(b, y, x, 0);
-      float* o = out.data() + out.index(b, y, x, 0);
-      for (int ch = 0; ch < c; ++ch) o[ch] = xi[ch] + ls[ch] * (s[ch] * inv - xi[ch]);
-    }
+    const int xa = std::max(0, x - r), xb = std::min(w - 1, x + r);
+    std::fill(s, s + c, 0.0f);
+    for (int yy = ya; yy <= yb; ++yy)
+      for (int xx = xa; xx <= xb; ++xx) {
+        const float* src = in.data() + in.index(b, yy, xx, 0);
+        for (int ch = 0; ch < c; ++ch) s[ch] += src[ch];
+      }
+    const float inv = 1.0f / static_cast<float>((yb - ya + 1) * (xb - xa + 1));
+    const float* xi = in.data() + in.index(b, y, x, 0);
+    float* o = out.data() + out.index(b, y, x, 0);
+    for (int ch = 0; ch < c; ++ch) o[ch] = xi[ch] + ls[ch] * (s[ch] * inv - xi[ch]);
   }
 }
 
@@ -40,7 +39,8 @@ void pool_mixer(const PoolMixerParams& p, const Tensor& in, const float* ls, Ten
   tbb::parallel_for(tbb::blocked_range2d<int>(0, in.n(), 1, 0, in.h(), 2),
                     [&](const tbb::blocked_range2d<int>& rg) {
                       for (int b = rg.rows().begin(); b < rg.rows().end(); ++b)
-                        pool_mixer_rows(p, in, ls, out, b, rg.cols().begin(), rg.cols().end());
+                        pool_mixer_pixels(p, in, ls, out, b, rg.cols().begin() * in.w(),
+                                          rg.cols().end() * in.w());
                     });
 #endif
 }

@@ -78,7 +78,8 @@ TEST(Ops, Conv2dMatchesReference) {
       {1, 17, 13, 3, 24, 3, 2, 1, Activation::relu}, {2, 9, 11, 5, 7, 3, 1, 1, Activation::none},
       {1, 14, 14, 17, 33, 3, 2, 1, Activation::gelu}, {1, 8, 8, 48, 96, 3, 2, 1, Activation::none},
       {3, 5, 6, 15, 17, 1, 1, 0, Activation::gelu},   {1, 7, 7, 9, 1, 3, 2, 1, Activation::relu},
-      {1, 1, 1, 4, 3, 1, 1, 0, Activation::none},      {1, 31, 29, 16, 15, 3, 2, 1, Activation::relu}};
+      {1, 1, 1, 4, 3, 1, 1, 0, Activation::none},      {1, 31, 29, 16, 15, 3, 2, 1, Activation::relu},
+      {2, 40, 37, 5, 9, 3, 2, 1, Activation::gelu},    {1, 65, 67, 3, 24, 3, 2, 1, Activation::relu}};
   Rng rng(1);
   for (const auto& c : cases) {
     const Conv2dParams p{c.cin, c.cout, c.k, c.s, c.p, c.act};
