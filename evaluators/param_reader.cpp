@@ -98,7 +98,14 @@ FoldedConv read_conv_bn(ParamReader& r, const std::string& conv, const std::stri
           f.weight[((static_cast<std::size_t>(y) * k + x) * cin + i) * cout + o] = static_cast<float>(
               w[((static_cast<std::size_t>(o) * cin + i) * k + y) * k + x] * s);
   }
+  f.repack();
   return f;
+}
+
+void FoldedConv::repack() {
+  const int cout = static_cast<int>(bias.size());
+  const int rows = static_cast<int>(weight.size() / bias.size());
+  packed = PackedWeights(weight.data(), rows, cout, cout);
 }
 
 AlignedBuffer transpose_linear(const std::vector<float>& w, int out, int in) {
