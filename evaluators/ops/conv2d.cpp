@@ -25,10 +25,16 @@ void im2col(const Conv2dParams& p, const Tensor& in, int b, int p0, int p1, int 
       const int iy = oy * p.stride - p.pad + ky;
       for (int kx = 0; kx < p.kernel; ++kx) {
         const int ix = ox * p.stride - p.pad + kx;
-        if (iy < 0 || iy >= in.h() || ix < 0 || ix >= in.w())
+        const bool outside = iy < 0 || iy >= in.h() || ix < 0 || ix >= in.w();
+        if (p.cin <= 8) {
+          // RGB stems: a library call per 3 floats costs more than the copy (perf).
+          const float* src = outside ? nullptr : in.data() + in.index(b, iy, ix, 0);
+          for (int ch = 0; ch < p.cin; ++ch) dst[ch] = outside ? 0.0f : src[ch];
+        } else if (outside) {
           std::memset(dst, 0, sizeof(float) * p.cin);
-        else
+        } else {
           std::memcpy(dst, in.data() + in.index(b, iy, ix, 0), sizeof(float) * p.cin);
+        }
         dst += p.cin;
       }
     }

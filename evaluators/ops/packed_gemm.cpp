@@ -162,7 +162,12 @@ void gemm_packed(int m, const float* a, int lda, const PackedWeights& b, float* 
     gemm_packed_serial(m, a, lda, b, c, ldc, ep);
     return;
   }
-  if (m >= 256 * threads || panels < threads) {
+  // Tall A: row tiles. Few rows: whole panels per thread (the threads split the weight reads),
+  // unless the panels do not divide evenly (7 panels of a 224-wide layer on 2 threads) and
+  // there are rows enough to split instead.
+  const bool rows_split = m >= 256 * threads || panels < threads ||
+                          (panels % threads != 0 && panels < 8 * threads && m >= 48 * threads);
+  if (rows_split) {
     const int tiles = threads * std::max(1, m / (256 * threads));
     const int rows = (m + tiles - 1) / tiles;
     tbb::parallel_for(tbb::blocked_range<int>(0, tiles, 1), [&](const tbb::blocked_range<int>& r) {
