@@ -60,7 +60,7 @@ void kernel(int k, const float* a, int lda, const float* bp, float* c, int ldc, 
   for (int i = 0; i < R; ++i)
     for (int v = 0; v < NV; ++v) {
       __m512 x = _mm512_add_ps(acc[i][v], bv[v]);
-      if (relu) x = _mm512_max_ps(x, zero);
+      if (relu) x = _mm512_maskz_max_ps(0xffff, x, zero);
       if (residual)
         x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], residual + static_cast<long>(i) * ldr + 16 * v));
       _mm512_mask_storeu_ps(c + static_cast<long>(i) * ldc + 16 * v, mask[v], x);
