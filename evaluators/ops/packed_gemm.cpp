@@ -36,13 +36,19 @@ constexpr int kRowChunk = 256;  // rows of A kept in L2 while every panel passes
 // R rows x (16 * NV) columns; `width` valid columns of the panel (tail masked).
 template <int R, int NV>
 void kernel(int k, const float* a, int lda, const float* bp, float* c, int ldc, int width,
-            const float* bias, const float* residual, int ldr, bool relu) {
+            const float* bias, const float* residual, int ldr, bool relu, const float* next) {
   __m512 acc[R][NV];
   for (int i = 0; i < R; ++i)
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
   for (int kk = 0; kk < k; ++kk) {
     __m512 b[NV];
     for (int v = 0; v < NV; ++v) b[v] = _mm512_load_ps(bp + static_cast<std::size_t>(kk) * PackedWeights::kPanel + 16 * v);
+    if (next) {
+      // Pull the next panel into L2 while this one computes: in a whole-network forward the
+      // weights come from DRAM (49 MB for L1), and the first row block would otherwise stall.
+      _mm_prefetch(reinterpret_cast<const char*>(next + static_cast<std::size_t>(kk) * PackedWeights::kPanel), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(next + static_cast<std::size_t>(kk) * PackedWeights::kPanel + 16), _MM_HINT_T1);
+    }
     for (int i = 0; i < R; ++i) {
       const __m512 av = _mm512_set1_ps(a[static_cast<long>(i) * lda + kk]);
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, b[v], acc[i][v]);
@@ -68,7 +74,7 @@ void kernel(int k, const float* a, int lda, const float* bp, float* c, int ldc, 
 }
 
 using KernelFn = void (*)(int, const float*, int, const float*, float*, int, int, const float*,
-                          const float*, int, bool);
+                          const float*, int, bool, const float*);
 
 template <int NV, std::size_t... I>
 constexpr auto make_table(std::index_sequence<I...>) {
@@ -81,7 +87,7 @@ constexpr int kMaxRows = 14;
 
 // One panel for rows [0, m) of this chunk.
 void panel_rows(int m, const float* a, int lda, const PackedWeights& b, int p, float* c, int ldc,
-                const GemmEpilogue& ep, bool fused_act) {
+                const GemmEpilogue& ep, bool fused_act, const float* next) {
   const int j0 = p * PackedWeights::kPanel;
   const int width = std::min(PackedWeights::kPanel, b.n() - j0);
   const float* bias = ep.bias ? ep.bias + j0 : nullptr;
@@ -97,10 +103,11 @@ void panel_rows(int m, const float* a, int lda, const PackedWeights& b, int p, f
     const int r = (m - i + (blocks - blk) - 1) / (blocks - blk);
     table[r - 1](b.k(), a + static_cast<long>(i) * lda, lda, b.panel(p), c + static_cast<long>(i) * ldc + j0,
                  ldc, width, bias, residual ? residual + static_cast<long>(i) * ep.ldr : nullptr,
-                 ep.ldr, relu);
+                 ep.ldr, relu, next);
     i += r;
   }
 #else
+  (void)next;
   const float* bp = b.panel(p);
   float acc[PackedWeights::kPanel];
   for (int i = 0; i < m; ++i) {
@@ -137,7 +144,9 @@ void gemm_packed_serial(int m, const float* a, int lda, const PackedWeights& b, 
     float* ct = c + static_cast<long>(i0) * ldc;
     GemmEpilogue e = ep;
     if (e.residual) e.residual += static_cast<long>(i0) * e.ldr;
-    for (int p = p0; p < p1; ++p) panel_rows(rows, at, lda, b, p, ct, ldc, e, fused_act);
+    for (int p = p0; p < p1; ++p)
+      panel_rows(rows, at, lda, b, p, ct, ldc, e, fused_act,
+                 p + 1 < p1 && i0 == 0 ? b.panel(p + 1) : nullptr);
     if (!fused_act) {
       // GELU (vectorised erf) on the tile just written, still in L1/L2, then the residual.
       const int j0 = p0 * PackedWeights::kPanel;
