@@ -3,7 +3,8 @@
 #include "evaluators/ops/attention.h"
 #include "evaluators/ops/layer_norm.h"
 #include "evaluators/ops/linear.h"
-#include "evaluators/ops/reduce.h"
+#include "evaluators/ops/mean_tokens.h"
+#include "evaluators/ops/scale_add.h"
 
 namespace hwnas {
 

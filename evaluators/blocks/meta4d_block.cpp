@@ -8,7 +8,8 @@
 #include "evaluators/ops/packed_gemm.h"
 #include "evaluators/ops/linear.h"
 #include "evaluators/ops/pool_mixer.h"
-#include "evaluators/ops/reduce.h"
+#include "evaluators/ops/mean_tokens.h"
+#include "evaluators/ops/scale_add.h"
 #include "evaluators/thread_scope.h"
 
 namespace hwnas {

@@ -8,13 +8,15 @@
 
 #include "evaluators/ops/activation.h"
 #include "evaluators/ops/attention.h"
+#include "evaluators/ops/avg_pool.h"
 #include "evaluators/ops/conv2d.h"
 #include "evaluators/ops/gemm.h"
 #include "evaluators/ops/layer_norm.h"
 #include "evaluators/ops/linear.h"
 #include "evaluators/ops/packed_gemm.h"
 #include "evaluators/ops/pool_mixer.h"
-#include "evaluators/ops/reduce.h"
+#include "evaluators/ops/mean_tokens.h"
+#include "evaluators/ops/scale_add.h"
 #include "evaluators/ops/softmax.h"
 #include "evaluators/tensor.h"
 #include "evaluators/thread_scope.h"
@@ -275,6 +277,26 @@ TEST(Ops, PoolMixerMatchesReferenceAndHandValues) {
   const float ls = 1.0f;
   pool_mixer({1, 3}, in, &ls, out);
   for (int i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(out.data()[i], 3.0f);  // x + (mean - x) = mean
+}
+
+TEST(Ops, AvgPoolExcludesPaddingAndMatchesReference) {
+  Rng rng(13);
+  for (auto [n, h, w, c] : {std::tuple{1, 14, 14, 224}, std::tuple{2, 5, 3, 17}, std::tuple{1, 1, 2, 1}}) {
+    Tensor in(n, h, w, c), ref(n, h, w, c), f(n, h, w, c);
+    fill(in, rng);
+    avg_pool_reference({c, 3}, in, ref);
+    avg_pool({c, 3}, in, f);
+    EXPECT_LE(tol_ratio(f, ref, 1e-6, 1e-5), 1.0) << describe(in);
+  }
+  // 3x3 image of 1..9: the corner averages its 4 in-image neighbours (count_include_pad=False),
+  // the centre all 9, an edge 6.
+  Tensor in(1, 3, 3, 1), out(1, 3, 3, 1);
+  for (int i = 0; i < 9; ++i) in.data()[i] = static_cast<float>(i + 1);
+  avg_pool({1, 3}, in, out);
+  EXPECT_FLOAT_EQ(out.at(0, 0, 0, 0), (1 + 2 + 4 + 5) / 4.0f);
+  EXPECT_FLOAT_EQ(out.at(0, 1, 1, 0), 5.0f);
+  EXPECT_FLOAT_EQ(out.at(0, 0, 1, 0), (1 + 2 + 3 + 4 + 5 + 6) / 6.0f);
+  EXPECT_THROW(avg_pool({1, 2}, in, out), Error);
 }
 
 TEST(Ops, LayerNormMatchesReference) {
