@@ -32,6 +32,7 @@ class Meta4dBlock final : public Block {
       for (int o = 0; o < c_; ++o) fc2_ls_.weight[static_cast<std::size_t>(i) * c_ + o] *= ls2_[o];
     for (int o = 0; o < c_; ++o) fc2_ls_.bias[o] *= ls2_[o];
     fc2_ls_.repack();
+    fc2_ls_.weight = AlignedBuffer();  // only the packed form is used (fast path)
   }
 
   void reserve(int batch) override {
