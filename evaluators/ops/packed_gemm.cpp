@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -31,10 +32,13 @@ PackedWeights::PackedWeights(const float* b, int k, int n, int ldb) : k_(k), n_(
 namespace {
 
 constexpr int kRowChunk = 256;  // rows of A kept in L2 while every panel passes over them
+constexpr int kMaxRowsAll = 14;  // rows per micro-kernel call (28 accumulators + 3 registers)
 
 #if defined(__AVX512F__)
 // R rows x (16 * NV) columns; `width` valid columns of the panel (tail masked).
-template <int R, int NV>
+// A element (i, kk) is a[i * lda + kk], or with PackedA (this row block packed k-major)
+// a[kk * R + i].
+template <int R, int NV, bool PackedA>
 void kernel(int k, const float* a, int lda, const float* bp, float* c, int ldc, int width,
             const float* bias, const float* residual, int ldr, bool relu, const float* next) {
   __m512 acc[R][NV];
@@ -50,7 +54,8 @@ void kernel(int k, const float* a, int lda, const float* bp, float* c, int ldc, 
       _mm_prefetch(reinterpret_cast<const char*>(next + static_cast<std::size_t>(kk) * PackedWeights::kPanel + 16), _MM_HINT_T1);
     }
     for (int i = 0; i < R; ++i) {
-      const __m512 av = _mm512_set1_ps(a[static_cast<long>(i) * lda + kk]);
+      const __m512 av = _mm512_set1_ps(PackedA ? a[static_cast<long>(kk) * R + i]
+                                               : a[static_cast<long>(i) * lda + kk]);
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, b[v], acc[i][v]);
     }
   }
@@ -76,18 +81,27 @@ void kernel(int k, const float* a, int lda, const float* bp, float* c, int ldc, 
 using KernelFn = void (*)(int, const float*, int, const float*, float*, int, int, const float*,
                           const float*, int, bool, const float*);
 
-template <int NV, std::size_t... I>
+template <int NV, bool PackedA, std::size_t... I>
 constexpr auto make_table(std::index_sequence<I...>) {
-  return std::array<KernelFn, sizeof...(I)>{&kernel<static_cast<int>(I) + 1, NV>...};
+  return std::array<KernelFn, sizeof...(I)>{&kernel<static_cast<int>(I) + 1, NV, PackedA>...};
 }
-constexpr auto kTable1 = make_table<1>(std::make_index_sequence<14>{});
-constexpr auto kTable2 = make_table<2>(std::make_index_sequence<14>{});
-constexpr int kMaxRows = 14;
+constexpr auto kTable1 = make_table<1, false>(std::make_index_sequence<14>{});
+constexpr auto kTable2 = make_table<2, false>(std::make_index_sequence<14>{});
+constexpr auto kTable1Packed = make_table<1, true>(std::make_index_sequence<14>{});
+constexpr auto kTable2Packed = make_table<2, true>(std::make_index_sequence<14>{});
+static_assert(kTable1.size() == kMaxRowsAll && kTable2.size() == kMaxRowsAll);
 #endif
 
 // One panel for rows [0, m) of this chunk.
-void panel_rows(int m, const float* a, int lda, const PackedWeights& b, int p, float* c, int ldc,
-                const GemmEpilogue& ep, bool fused_act, const float* next) {
+[[maybe_unused]] int row_blocks(int m) { return (m + kMaxRowsAll - 1) / kMaxRowsAll; }
+// Rows in block `blk` of `blocks` near-equal blocks of m rows starting at row i:
+// 49 rows run as 13+12+12+12, not 14+14+14+7.
+[[maybe_unused]] int block_rows(int m, int i, int blk, int blocks) { return (m - i + (blocks - blk) - 1) / (blocks - blk); }
+
+// One panel for rows [0, m) of this chunk, from A (a, lda) or, if not null, from `apack`: the
+// chunk's A packed per row block (the block starting at row i at apack + i * k).
+void panel_rows(int m, const float* a, int lda, const float* apack, const PackedWeights& b, int p,
+                float* c, int ldc, const GemmEpilogue& ep, bool fused_act, const float* next) {
   const int j0 = p * PackedWeights::kPanel;
   const int width = std::min(PackedWeights::kPanel, b.n() - j0);
   const float* bias = ep.bias ? ep.bias + j0 : nullptr;
@@ -95,19 +109,21 @@ void panel_rows(int m, const float* a, int lda, const PackedWeights& b, int p, f
   const float* residual = ep.residual && fused_act ? ep.residual + j0 : nullptr;
   const bool relu = ep.act == Activation::relu && fused_act;
 #if defined(__AVX512F__)
-  const int blocks = (m + kMaxRows - 1) / kMaxRows;
-  const auto& table = width > 16 ? kTable2 : kTable1;
+  const int blocks = row_blocks(m);
+  const auto& table = apack ? (width > 16 ? kTable2Packed : kTable1Packed)
+                            : (width > 16 ? kTable2 : kTable1);
   int i = 0;
   for (int blk = 0; blk < blocks; ++blk) {
-    // Near-equal row blocks: 49 rows run as 13+12+12+12, not 14+14+14+7.
-    const int r = (m - i + (blocks - blk) - 1) / (blocks - blk);
-    table[r - 1](b.k(), a + static_cast<long>(i) * lda, lda, b.panel(p), c + static_cast<long>(i) * ldc + j0,
+    const int r = block_rows(m, i, blk, blocks);
+    const float* ablk = apack ? apack + static_cast<long>(i) * b.k() : a + static_cast<long>(i) * lda;
+    table[r - 1](b.k(), ablk, lda, b.panel(p), c + static_cast<long>(i) * ldc + j0,
                  ldc, width, bias, residual ? residual + static_cast<long>(i) * ep.ldr : nullptr,
                  ep.ldr, relu, next);
     i += r;
   }
 #else
   (void)next;
+  (void)apack;
   const float* bp = b.panel(p);
   float acc[PackedWeights::kPanel];
   for (int i = 0; i < m; ++i) {
@@ -144,8 +160,34 @@ void gemm_packed_serial(int m, const float* a, int lda, const PackedWeights& b, 
     float* ct = c + static_cast<long>(i0) * ldc;
     GemmEpilogue e = ep;
     if (e.residual) e.residual += static_cast<long>(i0) * e.ldr;
+    const float* apack = nullptr;
+#if defined(__AVX512F__)
+    // Rows 4 KiB apart (lda a multiple of 1024 floats) share L1 sets: the kernel ran at 75
+    // instead of 110 GFLOP/s on 49x448x1024 (bench_engine --gemm). Only then is the chunk's A
+    // packed per row block, k-major; elsewhere packing A costs more than it saves (tall A with
+    // one or two panels: 105 -> 83 GFLOP/s).
+    thread_local std::vector<float> abuf;
+    if (lda % 1024 == 0) {
+    const std::size_t need = static_cast<std::size_t>(rows) * b.k();
+    if (abuf.size() < need) abuf.resize(need);
+    {
+      const int blocks = row_blocks(rows);
+      int i = 0;
+      for (int blk = 0; blk < blocks; ++blk) {
+        const int r = block_rows(rows, i, blk, blocks);
+        float* dst = abuf.data() + static_cast<std::size_t>(i) * b.k();
+        for (int ii = 0; ii < r; ++ii) {
+          const float* src = at + static_cast<long>(i + ii) * lda;
+          for (int kk = 0; kk < b.k(); ++kk) dst[static_cast<std::size_t>(kk) * r + ii] = src[kk];
+        }
+        i += r;
+      }
+    }
+    apack = abuf.data();
+    }
+#endif
     for (int p = p0; p < p1; ++p)
-      panel_rows(rows, at, lda, b, p, ct, ldc, e, fused_act,
+      panel_rows(rows, at, lda, apack, b, p, ct, ldc, e, fused_act,
                  p + 1 < p1 && i0 == 0 ? b.panel(p + 1) : nullptr);
     if (!fused_act) {
       // GELU (vectorised erf) on the tile just written, still in L1/L2, then the residual.
