@@ -1,5 +1,6 @@
 // Meta4D (MB4D): x + ls1*(avgpool(x) - x); x + ls2*(conv1x1+BN+GELU, conv1x1+BN)(x).
 #include <algorithm>
+#include <vector>
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -64,7 +65,11 @@ class Meta4dBlock final : public Block {
           pool_mixer_pixels(pool_, in, ls1_.data(), mixed_, b, p0, p1);
           const long off = static_cast<long>(b) * per_image + p0;
           const float* a = mixed_.data() + off * c_;
-          float* hid = hidden_.data() + off * hid_;
+          // The hidden tile lives in per-thread scratch that stays in L2 across tiles and
+          // forwards, rather than in a B*H*W*4c buffer streamed through L3.
+          thread_local std::vector<float> scratch;
+          if (scratch.size() < static_cast<std::size_t>(m) * hid_) scratch.resize(static_cast<std::size_t>(m) * hid_);
+          float* hid = scratch.data();
           float* o = out.data() + off * c_;
           gemm_packed_serial(m, a, c_, fc1_.packed, hid, hid_,
                              GemmEpilogue{fc1_.bias.data(), Activation::gelu, nullptr, 0});
