@@ -43,6 +43,7 @@ class Meta4dBlock final : public Block {
   }
 
   void forward(const Tensor& in, Tensor& out) override {
+    validate(pool_, in, out);
     reserve(in.n());
     const int b_count = in.n(), h = in.h(), w = in.w();
     const int threads = engine_threads();
@@ -62,14 +63,15 @@ class Meta4dBlock final : public Block {
           const int b = t / tiles, p0 = (t % tiles) * size, p1 = std::min(per_image, p0 + size);
           if (p0 >= p1) continue;
           const int m = p1 - p0;
-          pool_mixer_pixels(pool_, in, ls1_.data(), mixed_, b, p0, p1);
-          const long off = static_cast<long>(b) * per_image + p0;
-          const float* a = mixed_.data() + off * c_;
-          // The hidden tile lives in per-thread scratch that stays in L2 across tiles and
-          // forwards, rather than in a B*H*W*4c buffer streamed through L3.
+          // The mixed and hidden tiles live in per-thread scratch that stays in L2 across
+          // tiles and forwards, rather than in B*H*W*c buffers streamed through L3.
           thread_local std::vector<float> scratch;
-          if (scratch.size() < static_cast<std::size_t>(m) * hid_) scratch.resize(static_cast<std::size_t>(m) * hid_);
-          float* hid = scratch.data();
+          const std::size_t need = static_cast<std::size_t>(m) * (c_ + hid_);
+          if (scratch.size() < need) scratch.resize(need);
+          float* a = scratch.data();
+          float* hid = a + static_cast<std::size_t>(m) * c_;
+          pool_mixer_pixels(pool_, in, ls1_.data(), b, p0, p1, a);
+          const long off = static_cast<long>(b) * per_image + p0;
           float* o = out.data() + off * c_;
           gemm_packed_serial(m, a, c_, fc1_.packed, hid, hid_,
                              GemmEpilogue{fc1_.bias.data(), Activation::gelu, nullptr, 0});
