@@ -92,11 +92,27 @@ constexpr auto kTable2Packed = make_table<2, true>(std::make_index_sequence<14>{
 static_assert(kTable1.size() == kMaxRowsAll && kTable2.size() == kMaxRowsAll);
 #endif
 
-// One panel for rows [0, m) of this chunk.
+// Row blocks of one micro-kernel call each.
 [[maybe_unused]] int row_blocks(int m) { return (m + kMaxRowsAll - 1) / kMaxRowsAll; }
 // Rows in block `blk` of `blocks` near-equal blocks of m rows starting at row i:
 // 49 rows run as 13+12+12+12, not 14+14+14+7.
 [[maybe_unused]] int block_rows(int m, int i, int blk, int blocks) { return (m - i + (blocks - blk) - 1) / (blocks - blk); }
+
+// A rows [0, m) packed per row block, k-major: block starting at row i at dst + i * k, its
+// element (ii, kk) at kk * r + ii.
+[[maybe_unused]] void pack_a(int m, int k, const float* a, int lda, float* dst) {
+  const int blocks = row_blocks(m);
+  int i = 0;
+  for (int blk = 0; blk < blocks; ++blk) {
+    const int r = block_rows(m, i, blk, blocks);
+    float* d = dst + static_cast<std::size_t>(i) * k;
+    for (int ii = 0; ii < r; ++ii) {
+      const float* src = a + static_cast<long>(i + ii) * lda;
+      for (int kk = 0; kk < k; ++kk) d[static_cast<std::size_t>(kk) * r + ii] = src[kk];
+    }
+    i += r;
+  }
+}
 
 // One panel for rows [0, m) of this chunk, from A (a, lda) or, if not null, from `apack`: the
 // chunk's A packed per row block (the block starting at row i at apack + i * k).
@@ -150,9 +166,6 @@ void panel_rows(int m, const float* a, int lda, const float* apack, const Packed
 void gemm_packed_serial(int m, const float* a, int lda, const PackedWeights& b, float* c, int ldc,
                         const GemmEpilogue& ep, int p0, int p1) {
   if (p1 < 0) p1 = b.panels();
-#if HWNAS_REFERENCE_KERNELS
-  // Unpacking is not worth it here: the reference path never calls this (see gemm()).
-#endif
   const bool fused_act = ep.act == Activation::none || ep.act == Activation::relu;
   for (int i0 = 0; i0 < m; i0 += kRowChunk) {
     const int rows = std::min(kRowChunk, m - i0);
@@ -168,22 +181,10 @@ void gemm_packed_serial(int m, const float* a, int lda, const PackedWeights& b, 
     // one or two panels: 105 -> 83 GFLOP/s).
     thread_local std::vector<float> abuf;
     if (lda % 1024 == 0) {
-    const std::size_t need = static_cast<std::size_t>(rows) * b.k();
-    if (abuf.size() < need) abuf.resize(need);
-    {
-      const int blocks = row_blocks(rows);
-      int i = 0;
-      for (int blk = 0; blk < blocks; ++blk) {
-        const int r = block_rows(rows, i, blk, blocks);
-        float* dst = abuf.data() + static_cast<std::size_t>(i) * b.k();
-        for (int ii = 0; ii < r; ++ii) {
-          const float* src = at + static_cast<long>(i + ii) * lda;
-          for (int kk = 0; kk < b.k(); ++kk) dst[static_cast<std::size_t>(kk) * r + ii] = src[kk];
-        }
-        i += r;
-      }
-    }
-    apack = abuf.data();
+      const std::size_t need = static_cast<std::size_t>(rows) * b.k();
+      if (abuf.size() < need) abuf.resize(need);
+      pack_a(rows, b.k(), at, lda, abuf.data());
+      apack = abuf.data();
     }
 #endif
     for (int p = p0; p < p1; ++p)

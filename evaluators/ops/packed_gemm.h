@@ -29,6 +29,7 @@ class PackedWeights {
 
 /// C[m x n] = epilogue(A[m x k] * B) on the calling thread, for output columns of panels
 /// [p0, p1) only (all of them by default). A row-major with leading dimension lda; C with ldc.
+/// The epilogue's residual may be C itself unless the activation is GELU.
 /// AVX-512 micro-kernel (up to 14 rows x 32 columns of accumulators) where the build targets
 /// it, a portable loop otherwise.
 void gemm_packed_serial(int m, const float* a, int lda, const PackedWeights& b, float* c, int ldc,
