@@ -64,7 +64,8 @@ class Model {
   KernelPath path_ = KernelPath::fast;
 };
 
-/// The timm parameter-name prefix of every block of `net` ("stem.", "stages.2.blocks.3.", "").
+/// The timm parameter-name prefix of every block of `net` ("stem.", "stages.2.blocks.3.", "");
+/// "" for block kinds outside the EfficientFormer space.
 std::vector<std::string> timm_prefixes(const Network& net);
 
 }  // namespace hwnas
