@@ -6,6 +6,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include "predictors/surrogate_accuracy.h"
 #include "spaces/error.h"
 
 namespace hwnas {
@@ -62,8 +63,16 @@ std::vector<double> AccuracyObjective::evaluate(const std::vector<Arch>& archs) 
                   " architectures");
     return out;
   }
-  constexpr std::size_t kChunk = 256;
   std::vector<double> out(archs.size());
+  // The surrogate scores one arch without allocating: skip the chunk copies.
+  if (const auto* s = dynamic_cast<const SurrogateAccuracy*>(predictor_.get())) {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, archs.size(), 256),
+                      [&](const tbb::blocked_range<std::size_t>& r) {
+                        for (std::size_t i = r.begin(); i != r.end(); ++i) out[i] = s->predict_one(archs[i]);
+                      });
+    return out;
+  }
+  constexpr std::size_t kChunk = 256;
   const std::size_t chunks = (archs.size() + kChunk - 1) / kChunk;
   tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
     const std::size_t lo = c * kChunk, hi = std::min(archs.size(), lo + kChunk);
