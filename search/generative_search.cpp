@@ -68,10 +68,25 @@ void GenerativeSearch::tell(const std::vector<Evaluation>& evaluations) {
     for (const auto& level : elites_)
       for (const auto& p : level) offer(p);
     for (const auto& p : fresh) offer(p);
-    // Rank on the objectives other than the condition.
-    std::vector<Individual> rest = pool;
-    for (auto& p : rest) p.fitness.erase(p.fitness.begin());
-    const auto order = nsga2_order(rest);
+    std::vector<std::size_t> order;
+    if (pool.empty()) {
+      // Nothing feasible within this budget yet: learn from the least violating archs
+      // (constrained domination), so the generator moves towards feasibility.
+      auto add = [&](const Individual& p) {
+        for (const auto& q : pool)
+          if (q.arch == p.arch) return;
+        pool.push_back(p);
+      };
+      for (const auto& level : elites_)
+        for (const auto& p : level) add(p);
+      for (const auto& p : fresh) add(p);
+      order = nsga2_order(pool);
+    } else {
+      // Rank on the objectives other than the condition.
+      std::vector<Individual> rest = pool;
+      for (auto& p : rest) p.fitness.erase(p.fitness.begin());
+      order = nsga2_order(rest);
+    }
     std::vector<Arch> archs;
     for (std::size_t i = 0; i < order.size() && i < params_.elites; ++i) {
       next[k].push_back(pool[order[i]]);

@@ -25,7 +25,9 @@ struct GenerativeParams {
 /// with one remaining objective simply the best accuracy within the budget). The levels split
 /// [best condition value seen in generation 1, the constraint bound on the condition metric (or
 /// the worst value seen)] evenly, so b_K is the run's constraint budget.
-/// Generation 1 samples uniformly; sample i of a generation comes from level i mod K.
+/// A level with no feasible arch within its budget learns from the least violating archs
+/// (constrained domination). Generation 1 samples uniformly; sample i of a generation comes
+/// from level i mod K.
 class GenerativeSearch final : public Algorithm {
  public:
   GenerativeSearch(const SearchSpace& space, const Problem& problem, GenerativeParams params,
