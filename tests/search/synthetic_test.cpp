@@ -147,6 +147,24 @@ TEST(SyntheticSpace, EveryAlgorithmFrontAgainstExactFront) {
   }
 }
 
+TEST(SyntheticSpace, SlimmingEndsFeasibleNearTheExactBest) {
+  const Exact& x = exact();
+  const SearchRun r = run_search("slimming", 1, 0);
+  const auto& traj = r.extra["trajectory"];
+  ASSERT_GT(traj.size(), 1u);
+  const double final_latency = traj.back()["latency_ms"].get<double>();
+  const double final_accuracy = traj.back()["quality"].get<double>();
+  std::printf("slimming: %zu steps, final latency %.4f ms (target %.4f), accuracy %.5f (exact best "
+              "feasible %.5f)\n", traj.size() - 1, final_latency, x.latency_max, final_accuracy,
+              x.best_feasible_accuracy);
+  EXPECT_LE(final_latency, x.latency_max);
+  EXPECT_LE(final_accuracy, x.best_feasible_accuracy + 1e-12);
+  // Greedy is not optimal, but on this smooth accuracy it ends close to the exact optimum.
+  EXPECT_GE(final_accuracy, x.best_feasible_accuracy - 0.02);
+  for (std::size_t i = 1; i < traj.size(); ++i)
+    EXPECT_LT(traj[i]["latency_ms"].get<double>(), traj[i - 1]["latency_ms"].get<double>());
+}
+
 TEST(SyntheticSpace, Nsga2AndGenerativeBeatRandomOnTenOfTenSeeds) {
   const Exact& x = exact();
   int nsga2_wins = 0, generative_wins = 0;
