@@ -5,8 +5,6 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <fcntl.h>
@@ -36,7 +34,9 @@ ExternalAccuracy::ExternalAccuracy(const SearchSpace& space, ExternalAccuracyOpt
   char tmpl[] = "/tmp/hwnas-external-stderr-XXXXXX";
   const int err_fd = mkstemp(tmpl);
   if (err_fd < 0) throw Error("external accuracy: cannot create a temporary file for CMD's stderr");
-  stderr_path_ = tmpl;
+  // Unlinked at once: the file lives as long as the descriptors, so nothing is left behind
+  // even if hwnas is killed.
+  unlink(tmpl);
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     close(err_fd);
@@ -60,16 +60,16 @@ ExternalAccuracy::ExternalAccuracy(const SearchSpace& space, ExternalAccuracyOpt
     _exit(127);
   }
   close(sv[1]);
-  close(err_fd);
+  stderr_fd_ = err_fd;
   fd_ = sv[0];
 }
 
 ExternalAccuracy::~ExternalAccuracy() {
-  stop();
-  if (!stderr_path_.empty()) unlink(stderr_path_.c_str());
+  stop(500);
+  if (stderr_fd_ >= 0) close(stderr_fd_);
 }
 
-void ExternalAccuracy::stop() {
+void ExternalAccuracy::stop(int grace_ms) {
   if (fd_ >= 0) {
     shutdown(fd_, SHUT_RDWR);  // EOF on CMD's stdin asks it to finish
     close(fd_);
@@ -77,7 +77,7 @@ void ExternalAccuracy::stop() {
   }
   if (pid_ > 0) {
     int status = 0;
-    for (int i = 0; i < 50; ++i) {  // up to 0.5 s to exit on its own
+    for (int i = 0; i < grace_ms / 10; ++i) {  // time to exit on its own
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
         return;
@@ -91,10 +91,15 @@ void ExternalAccuracy::stop() {
 }
 
 std::string ExternalAccuracy::stderr_tail() const {
-  std::ifstream in(stderr_path_, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
+  std::string s;
+  char buf[4096];
+  off_t offset = 0;
+  ssize_t got;
+  while (stderr_fd_ >= 0 && (got = pread(stderr_fd_, buf, sizeof buf, offset)) > 0) {
+    s.append(buf, static_cast<std::size_t>(got));
+    offset += got;
+    if (s.size() > (1u << 20)) s.erase(0, s.size() - 4096);  // keep only the end
+  }
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   if (s.size() > 600) s = "..." + s.substr(s.size() - 600);
   return s.empty() ? "(nothing on stderr)" : s;
@@ -117,7 +122,7 @@ void ExternalAccuracy::fail(const std::string& what) {
     }
   }
   const std::string tail = stderr_tail();
-  stop();
+  stop(0);  // broken: no grace
   throw Error("external accuracy command '" + options_.command + "' " + what + status_text +
               "; its stderr ends with: " + tail);
 }

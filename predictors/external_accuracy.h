@@ -15,7 +15,7 @@ struct ExternalAccuracyOptions {
 };
 
 /// Starts `command` once (fork/exec of /bin/sh -c, its stdin and stdout on a Unix socket pair,
-/// its stderr kept in a temporary file) and speaks JSON lines with it:
+/// its stderr kept in an unlinked temporary file) and speaks JSON lines with it:
 ///   hwnas -> CMD: {"id": n, "arch": <SearchSpace::to_json(arch)>}
 ///   CMD -> hwnas: {"id": n, "accuracy": x}      (or {"id": n, "error": "message"})
 /// one request at a time. CMD must flush after each line (python3 -u, or flush=True).
@@ -37,13 +37,13 @@ class ExternalAccuracy final : public AccuracyPredictor {
   [[noreturn]] void fail(const std::string& what);
   std::string stderr_tail() const;
   std::string read_line();
-  void stop();
+  void stop(int grace_ms);  // EOF on stdin, wait up to grace_ms, then SIGKILL
 
   const SearchSpace& space_;
   ExternalAccuracyOptions options_;
   pid_t pid_ = -1;
   int fd_ = -1;
-  std::string stderr_path_;
+  int stderr_fd_ = -1;  // CMD's stderr, an unlinked temporary file
   std::string buffer_;
   long next_id_ = 0;
   bool broken_ = false;
