@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <charconv>
+#include <cmath>
+
 #include "spaces/error.h"
 
 namespace hwnas {
@@ -25,6 +28,37 @@ class Statement {
 
 void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+
+// JSON text without building a json value (the per-evaluation hot path of a checkpoint).
+// Doubles print shortest-exact (std::to_chars), so they read back bit for bit.
+void append_number(std::string& out, double v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+std::string genes_text(const std::vector<int>& genes) {
+  std::string out = "[";
+  char buf[16];
+  for (std::size_t i = 0; i < genes.size(); ++i) {
+    if (i) out += ',';
+    const auto r = std::to_chars(buf, buf + sizeof buf, genes[i]);
+    out.append(buf, r.ptr);
+  }
+  return out + "]";
+}
+
+std::string values_text(const std::vector<std::string>& quoted_names, const std::vector<double>& v) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    out += quoted_names[i];
+    out += ':';
+    if (std::isfinite(v[i])) append_number(out, v[i]);
+    else out += "null";
+  }
+  return out + "}";
 }
 
 std::string column_text(sqlite3_stmt* s, int i) {
@@ -143,18 +177,17 @@ void RunStore::save_generation(const GenerationRecord& r) {
                   "INSERT INTO evaluations(generation, genes, arch, objectives, constraints, "
                   "violation, feasible) VALUES(?, ?, ?, ?, ?, ?, ?)",
                   path_);
+    std::vector<std::string> obj_names, con_names;
+    for (const auto& n : names) obj_names.push_back(nlohmann::json(n).dump());
+    for (const auto& c : constraints) con_names.push_back(nlohmann::json(c.metric->name()).dump());
     for (const auto& e : r.new_evaluations) {
-      nlohmann::json obj = nlohmann::json::object(), con = nlohmann::json::object();
-      for (std::size_t k = 0; k < names.size(); ++k) obj[names[k]] = e.objectives[k];
-      for (std::size_t c = 0; c < constraints.size(); ++c)
-        con[constraints[c].metric->name()] = e.constraint_values[c];
       sqlite3_stmt* s = ins.get();
       sqlite3_reset(s);
       sqlite3_bind_int(s, 1, e.generation);
-      bind_text(s, 2, nlohmann::json(e.arch.genes).dump());
+      bind_text(s, 2, genes_text(e.arch.genes));
       bind_text(s, 3, space.to_json(e.arch).dump());
-      bind_text(s, 4, obj.dump());
-      bind_text(s, 5, con.dump());
+      bind_text(s, 4, values_text(obj_names, e.objectives));
+      bind_text(s, 5, values_text(con_names, e.constraint_values));
       sqlite3_bind_double(s, 6, e.violation);
       sqlite3_bind_int(s, 7, e.feasible() ? 1 : 0);
       if (sqlite3_step(s) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_));

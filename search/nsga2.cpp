@@ -1,5 +1,7 @@
 #include "search/nsga2.h"
 
+#include <unordered_set>
+
 #include "spaces/error.h"
 
 namespace hwnas {
@@ -65,11 +67,11 @@ std::vector<Arch> Nsga2::ask(std::size_t max_n, const ArchQuery& evaluated) {
 
 void Nsga2::tell(const std::vector<Evaluation>& evaluations) {
   std::vector<Individual> merged = population_;
+  std::unordered_set<Arch, ArchHash> present;
+  for (const auto& m : merged) present.insert(m.arch);
   for (const auto& e : evaluations) {
     // A child identical to a member adds nothing but would take a slot from diversity.
-    bool duplicate = false;
-    for (const auto& m : merged) duplicate = duplicate || m.arch == e.arch;
-    if (!duplicate) merged.push_back(Individual::from(e));
+    if (present.insert(e.arch).second) merged.push_back(Individual::from(e));
   }
   const auto order = nsga2_order(merged);
   population_.clear();

@@ -29,6 +29,24 @@ bool constrained_dominates(const Point& a, double violation_a, const Point& b,
   return dominates(a, b);
 }
 
+namespace {
+
+// +1 if a constrained-dominates b, -1 if b dominates a, 0 otherwise: one pass for both tests.
+int compare(const Point& a, double va, const Point& b, double vb) {
+  const bool fa = va <= 0.0, fb = vb <= 0.0;
+  if (fa != fb) return fa ? 1 : -1;
+  if (!fa) return va < vb ? 1 : (vb < va ? -1 : 0);
+  bool a_better = false, b_better = false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] < b[i]) a_better = true;
+    else if (b[i] < a[i]) b_better = true;
+    if (a_better && b_better) return 0;
+  }
+  return a_better ? 1 : (b_better ? -1 : 0);
+}
+
+}  // namespace
+
 std::vector<std::vector<std::size_t>> non_dominated_sort(const std::vector<Point>& points,
                                                          const std::vector<double>& violations) {
   const std::size_t n = points.size();
@@ -41,10 +59,11 @@ std::vector<std::vector<std::size_t>> non_dominated_sort(const std::vector<Point
   std::vector<std::vector<std::size_t>> fronts(1);
   for (std::size_t p = 0; p < n; ++p) {
     for (std::size_t q = p + 1; q < n; ++q) {
-      if (constrained_dominates(points[p], viol(p), points[q], viol(q))) {
+      const int c = compare(points[p], viol(p), points[q], viol(q));
+      if (c > 0) {
         dominated[p].push_back(q);
         ++count[q];
-      } else if (constrained_dominates(points[q], viol(q), points[p], viol(p))) {
+      } else if (c < 0) {
         dominated[q].push_back(p);
         ++count[p];
       }
