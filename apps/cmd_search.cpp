@@ -1,0 +1,301 @@
+// `hwnas search`: the Pareto front of accuracy (or compute) against latency on a device.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "apps/command.h"
+#include "apps/common.h"
+#include "apps/search_hooks.h"
+#include "predictors/external_accuracy.h"
+#include "predictors/lut_latency_predictor.h"
+#include "predictors/surrogate_accuracy.h"
+#include "results/front_json.h"
+#include "results/run_store.h"
+#include "search/measured_latency_objective.h"
+#include "search/search_runner.h"
+#include "spaces/error.h"
+
+namespace hwnas::apps {
+
+std::function<void(const std::string&, const std::string&)>& missing_table_hook() {
+  static std::function<void(const std::string&, const std::string&)> hook;
+  return hook;
+}
+
+namespace {
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, sep))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+// Everything that defines a run; stored in run.db so `--resume` needs only --out.
+struct SearchSettings {
+  std::string space = "efficientformer";
+  std::string algorithm = "nsga2";
+  std::string objectives;  // empty: latency,macs without --accuracy, latency,accuracy with it
+  std::string accuracy;    // "", external:CMD, surrogate:FILE.csv
+  std::string db = "hwnas.db";
+  std::string device = "host";
+  double latency_max = 0, macs_max = 0, params_max = 0;  // 0 = no constraint
+  std::size_t budget = 2000;
+  double time_budget = 0;
+  std::size_t population = 50;
+  std::uint64_t seed = 0;
+  std::string start;
+  bool autoregressive = false;
+  int measure_threads = 2;
+
+  nlohmann::json to_json() const {
+    return {{"space", space},         {"algorithm", algorithm},   {"objectives", objectives},
+            {"accuracy", accuracy},   {"db", db},                 {"device", device},
+            {"latency_max", latency_max}, {"macs_max", macs_max}, {"params_max", params_max},
+            {"budget", budget},       {"time_budget", time_budget}, {"population", population},
+            {"seed", seed},           {"start", start},           {"autoregressive", autoregressive},
+            {"measure_threads", measure_threads}};
+  }
+  void from_json(const nlohmann::json& j) {
+    try {
+      space = j.at("space");
+      algorithm = j.at("algorithm");
+      objectives = j.at("objectives");
+      accuracy = j.at("accuracy");
+      db = j.at("db");
+      device = j.at("device");
+      latency_max = j.at("latency_max");
+      macs_max = j.at("macs_max");
+      params_max = j.at("params_max");
+      budget = j.at("budget");
+      time_budget = j.at("time_budget");
+      population = j.at("population");
+      seed = j.at("seed");
+      start = j.at("start");
+      autoregressive = j.at("autoregressive");
+      measure_threads = j.at("measure_threads");
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(std::string("the run's stored settings are incomplete: ") + e.what());
+    }
+  }
+};
+
+class SearchCommand final : public Command {
+ public:
+  void setup(CLI::App& app) override {
+    app.description(
+        "Search a space for the architectures that are best on a device: a Pareto front of "
+        "accuracy (or, without an accuracy source, MACs) against latency under constraints. "
+        "With no option but --out it runs the default: EfficientFormer on the host table "
+        "(--db hwnas.db --device host), NSGA-II.");
+    add_space_option(app, s_.space);
+    app.add_option("--algorithm", s_.algorithm, "random | nsga2 | evolution | generative | slimming")
+        ->capture_default_str();
+    app.add_option("--objectives", s_.objectives,
+                   "comma-separated: latency (LUT, min), latency-measured (engine, min), macs "
+                   "(max unless written macs:min), params (min), accuracy (max); append :min/:max "
+                   "to override. Default: latency,accuracy with --accuracy, else latency,macs");
+    app.add_option("--accuracy", s_.accuracy,
+                   "accuracy source: external:CMD (JSON lines over CMD's stdin/stdout) or "
+                   "surrogate:FILE.csv (ridge on one-hot genes; CSV header arch,accuracy)");
+    app.add_option("--db", s_.db, "latency table database")->capture_default_str();
+    app.add_option("--device", s_.device, "device of the latency table")->capture_default_str();
+    app.add_option("--latency-max", s_.latency_max, "constraint: latency <= MS milliseconds");
+    app.add_option("--macs-max", s_.macs_max, "constraint: MACs <= N (batch 1)");
+    app.add_option("--params-max", s_.params_max, "constraint: parameters <= N");
+    budget_opt_ = app.add_option("--budget", s_.budget, "evaluation budget (unique architectures)")
+                      ->capture_default_str();
+    time_opt_ = app.add_option("--time-budget", s_.time_budget, "wall-time budget in seconds (0 = none)");
+    app.add_option("--population", s_.population, "population / generation size")->capture_default_str();
+    app.add_option("--seed", s_.seed, "random seed")->capture_default_str();
+    app.add_option("--threads", threads_, "evaluation threads (0 = all cores)")->capture_default_str();
+    app.add_option("--start", s_.start, "slimming: the arch to start from (default: the largest)");
+    app.add_flag("--autoregressive", s_.autoregressive,
+                 "generative: condition each choice on the previous one");
+    app.add_option("--measure-threads", s_.measure_threads,
+                   "latency-measured: engine threads")->capture_default_str();
+    app.add_option("--out", out_, "run directory (run.db, front.json)")->required();
+    app.add_flag("--resume", resume_, "continue the interrupted run in --out with its own settings");
+  }
+
+  int run() override {
+    namespace fs = std::filesystem;
+    const std::string db_path = out_ + "/run.db";
+    if (resume_) {
+      if (!fs::exists(db_path))
+        throw Error("--resume: no run in '" + out_ + "' (no run.db); start one without --resume");
+      RunStore probe(db_path);
+      const auto cfg = probe.config();
+      if (!cfg) throw Error("--resume: '" + db_path + "' holds no run settings");
+      SearchSettings stored;
+      stored.from_json(*cfg);
+      // The budget may be extended on resume; everything else is the run's own.
+      if (budget_opt_->count()) stored.budget = s_.budget;
+      if (time_opt_->count()) stored.time_budget = s_.time_budget;
+      s_ = stored;
+    } else if (fs::exists(db_path)) {
+      throw Error("'" + out_ + "' already holds a run: pass --resume to continue it, or choose "
+                  "another --out");
+    }
+    if (threads_ < 0) throw Error("--threads must be >= 0");
+    const SearchSpace& space = resolve_space(s_.space);
+
+    // Objectives and constraints.
+    const bool has_accuracy = !s_.accuracy.empty();
+    std::string objective_list = s_.objectives;
+    if (objective_list.empty()) objective_list = has_accuracy ? "latency,accuracy" : "latency,macs";
+    std::shared_ptr<const LatencyPredictor> lut;
+    auto latency_predictor = [&]() -> std::shared_ptr<const LatencyPredictor> {
+      if (lut) return lut;
+      try {
+        lut = LutLatencyPredictor::open(s_.db, s_.device);
+      } catch (const Error&) {
+        if (!missing_table_hook()) throw;
+        missing_table_hook()(s_.db, s_.device);
+        lut = LutLatencyPredictor::open(s_.db, s_.device);
+      }
+      return lut;
+    };
+    std::shared_ptr<AccuracyPredictor> accuracy;
+    auto accuracy_predictor = [&]() -> std::shared_ptr<AccuracyPredictor> {
+      if (accuracy) return accuracy;
+      if (s_.accuracy.rfind("external:", 0) == 0)
+        accuracy = std::make_shared<ExternalAccuracy>(space, ExternalAccuracyOptions{s_.accuracy.substr(9)});
+      else if (s_.accuracy.rfind("surrogate:", 0) == 0)
+        accuracy = SurrogateAccuracy::from_csv(space, s_.accuracy.substr(10));
+      else if (s_.accuracy.empty())
+        throw Error("objective 'accuracy' needs --accuracy external:CMD or surrogate:FILE.csv");
+      else
+        throw Error("--accuracy '" + s_.accuracy + "' is not external:CMD or surrogate:FILE.csv");
+      return accuracy;
+    };
+    std::map<std::string, std::shared_ptr<Objective>> made;
+    auto metric = [&](const std::string& name, Sense macs_sense) -> std::shared_ptr<Objective> {
+      if (made.count(name)) return made[name];
+      std::shared_ptr<Objective> o;
+      if (name == "latency") o = std::make_shared<LatencyObjective>(space, latency_predictor());
+      else if (name == "latency-measured")
+        o = std::make_shared<MeasuredLatencyObjective>(space, MeasureOptions{s_.measure_threads, 1, {}, s_.seed});
+      else if (name == "macs") o = std::make_shared<MacsObjective>(space, macs_sense);
+      else if (name == "params") o = std::make_shared<ParamsObjective>(space);
+      else if (name == "accuracy") o = std::make_shared<AccuracyObjective>(accuracy_predictor());
+      else
+        throw Error("unknown objective '" + name +
+                    "'; known: latency, latency-measured, macs, params, accuracy");
+      return made[name] = o;
+    };
+    std::vector<std::shared_ptr<Objective>> objectives;
+    for (const auto& item : split(objective_list, ',')) {
+      const auto parts = split(item, ':');
+      const std::string name = parts.empty() ? item : parts[0];
+      std::optional<Sense> sense;
+      if (parts.size() == 2) sense = sense_from_name(parts[1]);
+      if (parts.size() > 2) throw Error("objective '" + item + "' is not NAME or NAME:min|max");
+      auto o = metric(name, sense.value_or(Sense::maximize));
+      if (sense && *sense != o->sense())
+        throw Error("objective '" + name + "' can only be " + std::string(sense_name(o->sense())) +
+                    "imised");
+      objectives.push_back(o);
+    }
+    std::vector<Constraint> constraints;
+    if (s_.latency_max > 0) {
+      const bool measured = std::any_of(objectives.begin(), objectives.end(),
+                                        [](const auto& o) { return o->name() == "latency-measured"; }) &&
+                            std::none_of(objectives.begin(), objectives.end(),
+                                         [](const auto& o) { return o->name() == "latency"; });
+      constraints.push_back({metric(measured ? "latency-measured" : "latency", Sense::maximize), s_.latency_max});
+    }
+    if (s_.macs_max > 0) constraints.push_back({metric("macs", Sense::minimize), s_.macs_max});
+    if (s_.params_max > 0) constraints.push_back({metric("params", Sense::minimize), s_.params_max});
+    if (s_.latency_max < 0 || s_.macs_max < 0 || s_.params_max < 0)
+      throw Error("--latency-max, --macs-max and --params-max must be > 0");
+    Problem problem(space, objectives, constraints);
+
+    AlgorithmOptions ao;
+    ao.name = s_.algorithm;
+    ao.population = s_.population;
+    ao.seed = s_.seed;
+    ao.autoregressive = s_.autoregressive;
+    if (!s_.start.empty()) ao.start = space.resolve(s_.start);
+    auto algorithm = make_algorithm(ao, problem);
+
+    fs::create_directories(out_);
+    RunStore store(db_path);
+    store.bind(problem);
+    if (!resume_) store.set_config(s_.to_json());
+
+    RunnerOptions ro;
+    ro.max_evaluations = s_.budget;
+    ro.max_seconds = s_.time_budget;
+    ro.threads = threads_;
+    if (s_.algorithm == "slimming" && !budget_opt_->count() && !resume_) ro.max_evaluations = 0;
+    SearchRunner runner(problem, *algorithm, ro, &store);
+    auto last_print = std::chrono::steady_clock::now() - std::chrono::seconds(10);
+    runner.on_progress([&](const Progress& p) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_print < std::chrono::milliseconds(500)) return;
+      last_print = now;
+      std::fprintf(stderr, "generation %d: %zu evaluations, front %zu, hypervolume %.4f, %.1f s\n",
+                   p.generation, p.evaluations, p.front_size, p.hypervolume, p.elapsed_s);
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    const SearchResult result = runner.run();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    nlohmann::json extra = nlohmann::json::object();
+    const nlohmann::json alg_result = algorithm->result();
+    if (alg_result.is_object())
+      for (const auto& [k, v] : alg_result.items()) extra[k] = v;
+    extra["accuracy_source"] = has_accuracy && accuracy ? nlohmann::json(accuracy->source()) : nlohmann::json(nullptr);
+    const bool uses_accuracy = problem.objective_index("accuracy") >= 0;
+    if (!uses_accuracy)
+      extra["note"] = "no accuracy source was used: the objectives are " + objective_list +
+                      " (give --accuracy external:CMD or surrogate:FILE.csv and --objectives "
+                      "latency,accuracy)";
+    extra["resumed"] = result.resumed;
+    const auto front = front_to_json(problem, result, RunInfo{s_.algorithm, s_.seed, s_.device}, extra);
+    write_json_atomic(out_ + "/front.json", front);
+    if (extra.contains("generator")) write_json_atomic(out_ + "/generator.json", extra["generator"]);
+
+    std::printf("hwnas search: %s on %s, %zu evaluations (%d generations%s) in %.2f s; stop: %s\n",
+                s_.algorithm.c_str(), space.name().c_str(), result.archive.size(), result.generations,
+                result.resumed ? ", resumed" : "", seconds, result.stop_reason.c_str());
+    std::printf("front: %zu architectures, hypervolume %.4f (normalised, reference point 1.1)\n",
+                result.front.size(), result.hypervolume);
+    if (!uses_accuracy) std::printf("note: %s\n", extra["note"].get<std::string>().c_str());
+    const auto names = problem.objective_names();
+    for (std::size_t i = 0; i < result.front.size() && i < 5; ++i) {
+      const auto& e = result.archive[result.front[i]];
+      std::printf(" ");
+      for (std::size_t k = 0; k < names.size(); ++k) std::printf(" %s %.6g", names[k].c_str(), e.objectives[k]);
+      std::printf("%s  %s\n", e.feasible() ? "" : " (infeasible)", space.to_json(e.arch).dump().c_str());
+    }
+    if (result.front.size() > 5) std::printf("  ... %zu more in front.json\n", result.front.size() - 5);
+    std::printf("wrote %s/front.json and %s/run.db%s\n", out_.c_str(), out_.c_str(),
+                extra.contains("generator") ? (" and " + out_ + "/generator.json").c_str() : "");
+    return 0;
+  }
+
+ private:
+  SearchSettings s_;
+  int threads_ = 0;
+  std::string out_;
+  bool resume_ = false;
+  CLI::Option* budget_opt_ = nullptr;
+  CLI::Option* time_opt_ = nullptr;
+};
+
+HWNAS_REGISTER_COMMAND(SearchCommand, "search",
+                       "Search a space for the Pareto front of accuracy/compute against latency");
+
+}  // namespace
+}  // namespace hwnas::apps

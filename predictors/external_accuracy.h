@@ -1,0 +1,52 @@
+// ExternalAccuracy: accuracy from a user's command (e.g. a PyTorch evaluator) over JSON lines.
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+
+#include "predictors/accuracy_predictor.h"
+#include "spaces/search_space.h"
+
+namespace hwnas {
+
+struct ExternalAccuracyOptions {
+  std::string command;     ///< shell command line, run with /bin/sh -c
+  double timeout_s = 120;  ///< longest wait for one answer, seconds
+};
+
+/// Starts `command` once (fork/exec of /bin/sh -c, its stdin and stdout on a Unix socket pair,
+/// its stderr kept in an unlinked temporary file) and speaks JSON lines with it:
+///   hwnas -> CMD: {"id": n, "arch": <SearchSpace::to_json(arch)>}
+///   CMD -> hwnas: {"id": n, "accuracy": x}      (or {"id": n, "error": "message"})
+/// one request at a time. CMD must flush after each line (python3 -u, or flush=True).
+/// Errors (CMD exited, printed a line that is not such an answer, answered an error, or did not
+/// answer within timeout_s) throw hwnas::Error naming CMD and quoting what it printed (the line,
+/// or the end of its stderr); the process is then stopped and later calls throw too.
+class ExternalAccuracy final : public AccuracyPredictor {
+ public:
+  /// Starts CMD. Throws hwnas::Error if it cannot be started.
+  ExternalAccuracy(const SearchSpace& space, ExternalAccuracyOptions options);
+  ~ExternalAccuracy() override;
+  ExternalAccuracy(const ExternalAccuracy&) = delete;
+  ExternalAccuracy& operator=(const ExternalAccuracy&) = delete;
+
+  std::vector<double> predict(const std::vector<Arch>& archs) override;
+  std::string source() const override { return "external:" + options_.command; }
+
+ private:
+  [[noreturn]] void fail(const std::string& what);
+  std::string stderr_tail() const;
+  std::string read_line();
+  void stop(int grace_ms);  // EOF on stdin, wait up to grace_ms, then SIGKILL
+
+  const SearchSpace& space_;
+  ExternalAccuracyOptions options_;
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  int stderr_fd_ = -1;  // CMD's stderr, an unlinked temporary file
+  std::string buffer_;
+  long next_id_ = 0;
+  bool broken_ = false;
+};
+
+}  // namespace hwnas

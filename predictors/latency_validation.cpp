@@ -1,0 +1,177 @@
+#include "predictors/latency_validation.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+
+#include "profilers/profiler.h"
+#include "spaces/error.h"
+
+namespace hwnas {
+
+double kendall_tau_b(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) throw Error("kendall tau: sequences of different length");
+  const std::size_t n = a.size();
+  long long concordant = 0, discordant = 0, ties_a = 0, ties_b = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j) {
+      const double da = a[i] - a[j], db = b[i] - b[j];
+      if (da == 0 && db == 0) continue;  // tied in both: in neither denominator term
+      if (da == 0) { ++ties_a; continue; }
+      if (db == 0) { ++ties_b; continue; }
+      if ((da > 0) == (db > 0)) ++concordant; else ++discordant;
+    }
+  const double n0a = static_cast<double>(concordant + discordant + ties_a);
+  const double n0b = static_cast<double>(concordant + discordant + ties_b);
+  if (n0a == 0 || n0b == 0) return 0.0;
+  return static_cast<double>(concordant - discordant) / std::sqrt(n0a * n0b);
+}
+
+AccuracyMetrics accuracy_metrics(const std::vector<double>& measured,
+                                 const std::vector<double>& predicted) {
+  if (measured.size() != predicted.size())
+    throw Error("accuracy metrics: measured and predicted differ in length");
+  if (measured.size() < 2) throw Error("accuracy metrics need at least 2 samples");
+  AccuracyMetrics m;
+  m.samples = static_cast<int>(measured.size());
+  double se = 0, spe = 0;
+  int in5 = 0, in10 = 0;
+  for (std::size_t i = 0; i < measured.size(); ++i) {
+    if (!(measured[i] > 0)) throw Error("accuracy metrics: measured latency must be > 0");
+    const double e = predicted[i] - measured[i];
+    const double rel = std::abs(e) / measured[i];
+    se += e * e;
+    spe += rel * rel;
+    in5 += rel <= 0.05;
+    in10 += rel <= 0.10;
+  }
+  const double n = static_cast<double>(measured.size());
+  m.rmse_ms = std::sqrt(se / n);
+  m.rmspe = std::sqrt(spe / n);
+  m.within_5pct = in5 / n;
+  m.within_10pct = in10 / n;
+  m.kendall_tau = kendall_tau_b(predicted, measured);
+  return m;
+}
+
+ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPredictor& predictor,
+                                  Backend& backend, const ValidationOptions& opt) {
+  if (opt.samples < 2) throw Error("--samples must be >= 2");
+  if (opt.fit_correction && opt.samples < 10)
+    throw Error("--fit-correction needs --samples >= 10 (5-fold cross-validation)");
+  Rng rng(opt.seed);
+  std::vector<Network> nets;
+  ValidationReport rep;
+  for (int i = 0; i < opt.samples; ++i) {
+    const Arch a = sample_at_resolution(space, rng, opt.resolution);
+    Network net = space.decode(a);
+    ValidationSample s;
+    s.arch = space.to_json(a);
+    s.blocks = static_cast<int>(net.blocks.size());
+    s.macs = net.macs();
+    s.features = predictor.features(net);  // throws on missing rows before any timing
+    s.predicted_ms = s.features.plain_ms;
+    rep.samples.push_back(std::move(s));
+    nets.push_back(std::move(net));
+  }
+  int next_pct = 10;
+  for (std::size_t i = 0; i < nets.size(); ++i) {
+    const TimingStats t = backend.measure_network(nets[i], opt.timing);
+    rep.samples[i].measured_ms = t.median_ms;
+    rep.samples[i].measured_p10_ms = t.p10_ms;
+    rep.samples[i].measured_p90_ms = t.p90_ms;
+    const int pct = static_cast<int>(100.0 * (i + 1) / nets.size());
+    if (opt.progress && (pct >= next_pct || i + 1 == nets.size())) {
+      *opt.progress << "validate: " << i + 1 << "/" << nets.size() << " subnets measured\n"
+                    << std::flush;
+      next_pct = pct + 10;
+    }
+  }
+  std::vector<double> meas, plain;
+  std::vector<LatencyFeatures> feats;
+  for (const auto& s : rep.samples) {
+    meas.push_back(s.measured_ms);
+    plain.push_back(s.predicted_ms);
+    feats.push_back(s.features);
+  }
+  rep.plain = accuracy_metrics(meas, plain);
+
+  if (opt.fit_correction) {
+    // 5-fold cross-validation: each sample is predicted by a model that never saw it.
+    const std::size_t n = rep.samples.size(), folds = 5;
+    for (std::size_t f = 0; f < folds; ++f) {
+      std::vector<LatencyFeatures> tf;
+      std::vector<double> tm;
+      for (std::size_t i = 0; i < n; ++i)
+        if (i % folds != f) { tf.push_back(feats[i]); tm.push_back(meas[i]); }
+      const LatencyCorrection c = LatencyCorrection::fit(tf, tm);
+      for (std::size_t i = f; i < n; i += folds) rep.samples[i].corrected_ms = c.apply(feats[i]);
+    }
+    rep.fitted = LatencyCorrection::fit(feats, meas);
+    rep.correction_kind = "cross-validated";
+  } else if (predictor.has_correction()) {
+    for (std::size_t i = 0; i < rep.samples.size(); ++i)
+      rep.samples[i].corrected_ms = predictor.predict_ms(nets[i]);
+    rep.correction_kind = "stored";
+  }
+  if (!rep.correction_kind.empty()) {
+    std::vector<double> corr;
+    for (const auto& s : rep.samples) corr.push_back(*s.corrected_ms);
+    rep.corrected = accuracy_metrics(meas, corr);
+  }
+  return rep;
+}
+
+namespace {
+nlohmann::json metrics_json(const AccuracyMetrics& m) {
+  return {{"samples", m.samples},         {"rmse_ms", m.rmse_ms},
+          {"rmspe", m.rmspe},             {"within_5pct", m.within_5pct},
+          {"within_10pct", m.within_10pct}, {"kendall_tau", m.kendall_tau}};
+}
+}  // namespace
+
+nlohmann::json validation_summary_json(const ValidationReport& r) {
+  nlohmann::json j = metrics_json(r.plain);
+  j["corrected"] = r.corrected ? metrics_json(*r.corrected) : nlohmann::json(nullptr);
+  j["correction"] = r.correction_kind.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.correction_kind);
+  return j;
+}
+
+void write_validation_csv(const ValidationReport& r, const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    if (!out) throw Error("cannot write CSV " + path + " (check the directory exists)");
+    out << "index,arch,blocks,macs,measured_ms,measured_p10_ms,measured_p90_ms,predicted_ms,"
+           "error_pct,corrected_ms,corrected_error_pct\n";
+    char buf[256];
+    for (std::size_t i = 0; i < r.samples.size(); ++i) {
+      const auto& s = r.samples[i];
+      std::string arch = s.arch.dump();
+      std::string quoted = "\"";
+      for (char c : arch) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+      quoted += "\"";
+      out << i << ',' << quoted << ',';
+      std::snprintf(buf, sizeof buf, "%d,%lld,%.6f,%.6f,%.6f,%.6f,%.4f,", s.blocks, static_cast<long long>(s.macs), s.measured_ms, s.measured_p10_ms,
+                    s.measured_p90_ms, s.predicted_ms,
+                    100.0 * (s.predicted_ms - s.measured_ms) / s.measured_ms);
+      out << buf;
+      if (s.corrected_ms) {
+        std::snprintf(buf, sizeof buf, "%.6f,%.4f", *s.corrected_ms,
+                      100.0 * (*s.corrected_ms - s.measured_ms) / s.measured_ms);
+        out << buf;
+      } else {
+        out << ",";
+      }
+      out << "\n";
+    }
+    if (!out.flush()) throw Error("cannot write CSV " + path + " (disk full?)");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw Error("cannot write CSV " + path + ": " + ec.message());
+}
+
+}  // namespace hwnas

@@ -1,0 +1,87 @@
+// Latency validation: how well a LUT prediction matches the end-to-end time of whole networks
+// (nn-Meter's metrics: RMSE, RMSPE, share within +-5 % / +-10 %; plus Kendall's tau for ranking).
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "predictors/latency_correction.h"
+#include "predictors/lut_latency_predictor.h"
+#include "profilers/backend.h"
+#include "spaces/search_space.h"
+
+namespace hwnas {
+
+/// Accuracy of predictions against measurements. Rates are fractions (0.02 = 2 %).
+struct AccuracyMetrics {
+  int samples = 0;
+  double rmse_ms = 0;       ///< sqrt(mean((pred - meas)^2)), ms
+  double rmspe = 0;         ///< sqrt(mean(((pred - meas) / meas)^2))
+  double within_5pct = 0;   ///< share with |pred - meas| <= 0.05 * meas
+  double within_10pct = 0;  ///< share with |pred - meas| <= 0.10 * meas
+  double kendall_tau = 0;   ///< Kendall's tau-b between pred and meas (ties counted as in tau-b)
+};
+
+/// Metrics of `predicted` against `measured` (same length >= 2, measured > 0). Throws
+/// hwnas::Error otherwise.
+AccuracyMetrics accuracy_metrics(const std::vector<double>& measured,
+                                 const std::vector<double>& predicted);
+
+/// Kendall's tau-b of two equally long sequences (O(n^2); n is a few hundred). 0 when either is
+/// constant.
+double kendall_tau_b(const std::vector<double>& a, const std::vector<double>& b);
+
+/// One validated subnet.
+struct ValidationSample {
+  nlohmann::json arch;      ///< SearchSpace::to_json
+  int blocks = 0;
+  std::int64_t macs = 0;
+  double measured_ms = 0;   ///< end-to-end median
+  double measured_p10_ms = 0;
+  double measured_p90_ms = 0;
+  double predicted_ms = 0;  ///< plain sum + overhead
+  std::optional<double> corrected_ms;
+  LatencyFeatures features;
+};
+
+struct ValidationOptions {
+  int samples = 200;
+  std::uint64_t seed = 0;
+  int resolution = 224;
+  TimingConfig timing;
+  /// Fit a new correction on these samples. Its reported accuracy is then 5-fold
+  /// cross-validated (each sample predicted by a model fitted without it), never in-sample.
+  bool fit_correction = false;
+  std::ostream* progress = nullptr;  ///< a line per ~10 % (stderr)
+};
+
+struct ValidationReport {
+  std::vector<ValidationSample> samples;
+  AccuracyMetrics plain;
+  std::optional<AccuracyMetrics> corrected;
+  /// "stored" (the table's correction, held-out on these samples), "cross-validated" (fit) or "".
+  std::string correction_kind;
+  std::optional<LatencyCorrection> fitted;  ///< fitted on all samples (fit_correction only)
+};
+
+/// Draws options.samples archs of `space` at options.resolution (seeded), times each end to end
+/// on `backend`, and compares with `predictor`. Throws hwnas::Error on missing table rows
+/// (before any timing) or on backend failures.
+ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPredictor& predictor,
+                                  Backend& backend, const ValidationOptions& options);
+
+/// JSON summary: {"samples","rmse_ms","rmspe","within_5pct","within_10pct","kendall_tau",
+/// "corrected": {same fields} or null, "correction": "stored"|"cross-validated"|null}.
+nlohmann::json validation_summary_json(const ValidationReport& report);
+
+/// Writes one CSV row per subnet (index, arch JSON, blocks, macs, measured/p10/p90, predicted,
+/// corrected, relative errors) to `path` via a temporary file renamed into place.
+/// Throws hwnas::Error if the file cannot be written.
+void write_validation_csv(const ValidationReport& report, const std::string& path);
+
+}  // namespace hwnas

@@ -1,0 +1,102 @@
+#include "predictors/lut_latency_predictor.h"
+
+#include <unordered_set>
+
+#include "spaces/error.h"
+
+namespace hwnas {
+
+std::unique_ptr<LutLatencyPredictor> LutLatencyPredictor::open(const std::string& db_path,
+                                                               const std::string& device_name) {
+  LatencyTable table(db_path, LatencyTable::Mode::read_only);
+  const auto rows = table.rows(device_name);
+  if (rows.empty())
+    throw Error("device '" + device_name + "' has no rows in latency table " + db_path +
+                "; build them with `hwnas profile --db " + db_path + " --device " + device_name +
+                "`");
+  double overhead = 0;
+  if (auto o = table.calibration(device_name, "overhead"); o && o->contains("ms"))
+    overhead = (*o)["ms"].get<double>();
+  std::optional<LatencyCorrection> corr;
+  if (auto c = table.calibration(device_name, "correction")) corr = LatencyCorrection::from_json(*c);
+  auto p = from_rows(rows, overhead, std::move(corr), "lut:" + db_path + "#" + device_name);
+  p->db_path_ = db_path;
+  p->device_ = device_name;
+  return p;
+}
+
+std::unique_ptr<LutLatencyPredictor> LutLatencyPredictor::from_rows(
+    const std::vector<LatencyRow>& rows, double overhead_ms,
+    std::optional<LatencyCorrection> correction, std::string source) {
+  std::unique_ptr<LutLatencyPredictor> p(new LutLatencyPredictor());
+  p->median_ms_.reserve(rows.size());
+  for (const auto& r : rows) p->median_ms_[BlockSpec::parse(r.key)] = r.stats.median_ms;
+  p->overhead_ms_ = overhead_ms;
+  p->correction_ = std::move(correction);
+  p->source_ = std::move(source);
+  p->db_path_ = "hwnas.db";
+  p->device_ = "host";
+  return p;
+}
+
+void LutLatencyPredictor::throw_missing(const Network& net) const {
+  const auto miss = missing(net);
+  std::string keys;
+  for (std::size_t i = 0; i < miss.size() && i < 3; ++i)
+    keys += (i ? ", " : "") + miss[i].key();
+  const FeatureShape in = net.input;
+  throw Error("latency table " + db_path_ + " (device '" + device_ + "') has no row for " +
+              std::to_string(miss.size()) + " block(s) of this network: " + keys +
+              (miss.size() > 3 ? ", ..." : "") + "; fill them with `hwnas profile --space " +
+              net.space + " --resolution " + std::to_string(in.h) + " --db " + db_path_ +
+              " --device " + device_ + "`");
+}
+
+double LutLatencyPredictor::predict_sum_ms(const Network& net) const {
+  double sum = overhead_ms_;
+  for (const auto& b : net.blocks) {
+    const auto it = median_ms_.find(b);
+    if (it == median_ms_.end()) throw_missing(net);
+    sum += it->second;
+  }
+  return sum;
+}
+
+LatencyFeatures LutLatencyPredictor::features(const Network& net) const {
+  LatencyFeatures f;
+  f.plain_ms = overhead_ms_;
+  for (const auto& b : net.blocks) {
+    const auto it = median_ms_.find(b);
+    if (it == median_ms_.end()) throw_missing(net);
+    const auto k = static_cast<std::size_t>(b.kind);
+    f.kind_ms[k] += it->second;
+    f.kind_count[k] += 1;
+    f.plain_ms += it->second;
+  }
+  return f;
+}
+
+double LutLatencyPredictor::predict_ms(const Network& net) const {
+  if (!correction_) return predict_sum_ms(net);
+  return correction_->apply(features(net));
+}
+
+std::vector<BlockSpec> LutLatencyPredictor::missing(const Network& net) const {
+  std::vector<BlockSpec> out;
+  std::unordered_set<BlockSpec, BlockSpecHash> seen;
+  for (const auto& b : net.blocks)
+    if (!median_ms_.count(b) && seen.insert(b).second) out.push_back(b);
+  return out;
+}
+
+std::optional<double> LutLatencyPredictor::block_ms(const BlockSpec& block) const {
+  const auto it = median_ms_.find(block);
+  if (it == median_ms_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string LutLatencyPredictor::source() const {
+  return source_ + (correction_ ? " +correction" : "");
+}
+
+}  // namespace hwnas

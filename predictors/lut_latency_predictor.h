@@ -1,0 +1,63 @@
+// LutLatencyPredictor: network latency = sum of its blocks' table medians + the device's
+// per-inference overhead (+ an optional learned correction). The lookup-table method of
+// ProxylessNAS / Once-for-All / nn-Meter, at hwnas's block granularity.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "predictors/latency_correction.h"
+#include "predictors/latency_predictor.h"
+#include "profilers/latency_table.h"
+
+namespace hwnas {
+
+class LutLatencyPredictor : public LatencyPredictor {
+ public:
+  /// Loads every row of device `device_name` from table `db_path`, with its stored overhead and
+  /// correction. Throws hwnas::Error if the file, the device or the table is missing/invalid
+  /// (the message names it and the `hwnas profile` command that builds it).
+  static std::unique_ptr<LutLatencyPredictor> open(const std::string& db_path,
+                                                   const std::string& device_name);
+  /// A predictor over given rows (tests, tools): medians in ms per block, overhead in ms.
+  static std::unique_ptr<LutLatencyPredictor> from_rows(
+      const std::vector<LatencyRow>& rows, double overhead_ms,
+      std::optional<LatencyCorrection> correction, std::string source);
+
+  /// With the stored correction when there is one, else predict_sum_ms. Thread-safe, no
+  /// allocation on success. Throws hwnas::Error naming the missing keys (first few + count) and
+  /// the `hwnas profile` command that fills them.
+  double predict_ms(const Network& net) const override;
+  /// Plain sum of block medians + overhead, in ms. Same errors as predict_ms.
+  double predict_sum_ms(const Network& net) const;
+  /// The correction's inputs for `net` (per-kind sums and counts, plain prediction).
+  LatencyFeatures features(const Network& net) const;
+  /// The blocks of `net` with no row in the table (each once, in network order).
+  std::vector<BlockSpec> missing(const Network& net) const;
+  /// Median of one block in ms, or nullopt when it has no row.
+  std::optional<double> block_ms(const BlockSpec& block) const;
+  /// "lut:<db>#<device>" (+ " +correction" when one is used).
+  std::string source() const override;
+
+  double overhead_ms() const { return overhead_ms_; }
+  bool has_correction() const { return correction_.has_value(); }
+  std::size_t rows() const { return median_ms_.size(); }
+  const std::string& db_path() const { return db_path_; }
+  const std::string& device() const { return device_; }
+
+ private:
+  LutLatencyPredictor() = default;
+  [[noreturn]] void throw_missing(const Network& net) const;
+
+  std::unordered_map<BlockSpec, double, BlockSpecHash> median_ms_;
+  double overhead_ms_ = 0;
+  std::optional<LatencyCorrection> correction_;
+  std::string db_path_;
+  std::string device_;
+  std::string source_;
+};
+
+}  // namespace hwnas

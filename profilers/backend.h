@@ -1,0 +1,36 @@
+// Backend: where block and network latencies are measured (this process, a remote agent, a fake).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "evaluators/timing.h"
+#include "profilers/device_profile.h"
+#include "spaces/block_spec.h"
+#include "spaces/network.h"
+
+namespace hwnas {
+
+/// A runtime that times blocks and whole networks. Adding a runtime (another engine, a phone
+/// reached over adb, ...) means implementing these four calls. Latencies are of one inference at
+/// the profile's batch size, in milliseconds, timed with evaluators/timing.h (warm-up, repeats
+/// until both a count and a time are met, median). Not thread-safe: one caller at a time.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  /// Short name for logs and the table's `runs.backend` ("local", "fake", "agent http://...").
+  virtual std::string name() const = 0;
+  /// The profile the measurements belong to, labelled `device_name` (or the backend's own label
+  /// when empty, e.g. an agent's). Throws hwnas::Error when the backend is unreachable.
+  virtual DeviceProfile device(const std::string& device_name) = 0;
+  /// Statistics of each block, in order (each block timed in isolation with its own input).
+  /// Throws hwnas::Error naming an invalid block or an unreachable backend.
+  virtual std::vector<TimingStats> measure_blocks(const std::vector<BlockSpec>& blocks,
+                                                  const TimingConfig& timing) = 0;
+  /// End-to-end statistics of one whole network (input allocated outside the timed region).
+  virtual TimingStats measure_network(const Network& net, const TimingConfig& timing) = 0;
+  /// How many blocks to send per measure_blocks call (one table transaction per call).
+  virtual int preferred_batch() const { return 8; }
+};
+
+}  // namespace hwnas

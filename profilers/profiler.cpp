@@ -1,0 +1,203 @@
+#include "profilers/profiler.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <ostream>
+#include <unordered_set>
+
+#include "spaces/error.h"
+
+namespace hwnas {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string format_seconds(double s) {
+  char buf[32];
+  const long t = static_cast<long>(s + 0.5);
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+  return buf;
+}
+
+class Progress {
+ public:
+  Progress(const ProfileOptions& o, int total) : out_(o.progress), tty_(o.progress_is_terminal),
+      total_(total), start_(Clock::now()) {}
+  void update(int done, const std::string& key) {
+    if (!out_ || total_ == 0) return;
+    const double el = std::chrono::duration<double>(Clock::now() - start_).count();
+    const double eta = done > 0 ? el / done * (total_ - done) : 0.0;
+    const int pct = static_cast<int>(100.0 * done / total_);
+    char head[96];
+    std::snprintf(head, sizeof head, "profile: %d/%d blocks (%d%%), elapsed %s, ETA %s", done,
+                  total_, pct, format_seconds(el).c_str(), format_seconds(eta).c_str());
+    if (tty_) {
+      *out_ << "\r\033[K" << head << "  " << key.substr(0, 40) << std::flush;
+      if (done == total_) *out_ << "\n";
+    } else if (done == total_ || pct >= next_pct_) {
+      *out_ << head << "\n" << std::flush;
+      next_pct_ = pct + 10;
+    }
+  }
+
+ private:
+  std::ostream* out_;
+  bool tty_;
+  int total_;
+  int next_pct_ = 10;
+  Clock::time_point start_;
+};
+
+}  // namespace
+
+TimingConfig default_profile_timing() {
+  TimingConfig t;
+  t.warmup = 5;
+  t.min_repeats = 15;
+  t.min_time_ms = 100.0;
+  t.max_repeats = 10000;
+  return t;
+}
+
+ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
+                             const std::vector<Network>& overhead_nets, LatencyTable& table,
+                             Backend& backend, const ProfileOptions& options) {
+  const auto t0 = Clock::now();
+  const DeviceProfile profile = backend.device(options.device_name);
+  table.ensure_device(profile);
+  ProfileReport report;
+  report.device = profile.name;
+  report.backend = backend.name();
+
+  std::vector<BlockSpec> blocks;
+  {
+    std::unordered_set<BlockSpec, BlockSpecHash> seen;
+    for (const auto& b : blocks_in)
+      if (seen.insert(b).second) blocks.push_back(b);
+  }
+  report.blocks_total = static_cast<int>(blocks.size());
+  std::vector<BlockSpec> todo;
+  if (options.force) {
+    todo = blocks;
+  } else {
+    const auto done = table.keys(profile.name);
+    for (const auto& b : blocks)
+      if (!done.count(b.key())) todo.push_back(b);
+  }
+  report.blocks_skipped = report.blocks_total - static_cast<int>(todo.size());
+
+  if (!todo.empty()) {
+    const std::int64_t run = table.begin_run(profile.name, backend.name(), options.timing);
+    const std::size_t batch = static_cast<std::size_t>(std::max(1, backend.preferred_batch()));
+    Progress progress(options, static_cast<int>(todo.size()));
+    for (std::size_t i = 0; i < todo.size(); i += batch) {
+      const std::vector<BlockSpec> part(todo.begin() + static_cast<std::ptrdiff_t>(i),
+                                        todo.begin() + static_cast<std::ptrdiff_t>(
+                                                           std::min(todo.size(), i + batch)));
+      const auto stats = backend.measure_blocks(part, options.timing);
+      if (stats.size() != part.size())
+        throw Error("backend " + backend.name() + " returned " + std::to_string(stats.size()) +
+                    " results for " + std::to_string(part.size()) + " blocks");
+      std::vector<LatencyRow> rows;
+      for (std::size_t k = 0; k < part.size(); ++k) rows.push_back({part[k].key(), stats[k], ""});
+      table.insert(profile.name, run, rows);
+      report.blocks_measured += static_cast<int>(part.size());
+      progress.update(report.blocks_measured, part.back().key());
+    }
+  }
+
+  auto overhead = table.calibration(profile.name, "overhead");
+  if ((!overhead || options.force || report.blocks_measured > 0) && !overhead_nets.empty()) {
+    // Residual of whole networks over their block sums: what one inference costs beyond its
+    // blocks (dispatch, input/output handling, thread wake-up).
+    std::unordered_map<std::string, double> med;
+    for (const auto& r : table.rows(profile.name)) med[r.key] = r.stats.median_ms;
+    std::vector<double> residuals;
+    nlohmann::json nets = nlohmann::json::array();
+    for (const auto& net : overhead_nets) {
+      double sum = 0;
+      for (const auto& b : net.blocks) {
+        const auto it = med.find(b.key());
+        if (it == med.end())
+          throw Error("overhead network needs block " + b.key() + " which is not in the table");
+        sum += it->second;
+      }
+      const TimingStats e2e = backend.measure_network(net, options.timing);
+      residuals.push_back(e2e.median_ms - sum);
+      nets.push_back({{"e2e_ms", e2e.median_ms}, {"sum_ms", sum}});
+    }
+    std::vector<double> sorted = residuals;
+    std::sort(sorted.begin(), sorted.end());
+    const std::size_t n = sorted.size();
+    const double m = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    table.set_calibration(profile.name, "overhead",
+                          {{"ms", m}, {"method", "median(e2e - sum of block medians)"},
+                           {"networks", nets}});
+    overhead = table.calibration(profile.name, "overhead");
+  }
+  if (overhead && overhead->contains("ms")) report.overhead_ms = (*overhead)["ms"].get<double>();
+  report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return report;
+}
+
+Arch sample_at_resolution(const SearchSpace& space, Rng& rng, int resolution) {
+  Arch a = space.sample(rng);
+  const auto& dims = space.dims();
+  for (std::size_t i = 0; i < dims.size(); ++i)
+    if (dims[i].name == "resolution") a.genes.at(i) = resolution;
+  space.repair(a);
+  space.validate(a);
+  return a;
+}
+
+ProfileReport profile_space(const SearchSpace& space, int resolution, LatencyTable& table,
+                            Backend& backend, const ProfileOptions& options) {
+  const std::vector<BlockSpec> blocks = space.enumerate_blocks(resolution);
+  std::vector<Network> nets;
+  Rng rng(options.seed);
+  for (int i = 0; i < options.overhead_networks; ++i)
+    nets.push_back(space.decode(sample_at_resolution(space, rng, resolution)));
+  return profile_blocks(blocks, nets, table, backend, options);
+}
+
+ProfileReport profile_archs(const SearchSpace& space, const std::vector<Arch>& archs,
+                            LatencyTable& table, Backend& backend, const ProfileOptions& options) {
+  std::vector<BlockSpec> blocks;
+  std::vector<Network> nets;
+  for (const auto& a : archs) {
+    Network net = space.decode(a);
+    blocks.insert(blocks.end(), net.blocks.begin(), net.blocks.end());
+    if (static_cast<int>(nets.size()) < options.overhead_networks) nets.push_back(std::move(net));
+  }
+  return profile_blocks(blocks, nets, table, backend, options);
+}
+
+std::vector<Arch> read_archs_jsonl(const SearchSpace& space, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("cannot read archs file " + path + " (expected JSON lines, one arch each)");
+  std::vector<Arch> out;
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      nlohmann::json j = nlohmann::json::parse(line);
+      if (j.is_object() && j.contains("arch")) j = j["arch"];
+      out.push_back(space.from_json(j));
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(path + ":" + std::to_string(lineno) + ": not valid JSON (" + e.what() + ")");
+    } catch (const Error& e) {
+      throw Error(path + ":" + std::to_string(lineno) + ": " + e.what());
+    }
+  }
+  if (out.empty()) throw Error("archs file " + path + " holds no arch");
+  return out;
+}
+
+}  // namespace hwnas

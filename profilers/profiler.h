@@ -1,0 +1,75 @@
+// Profiler: fills a LatencyTable with the blocks of a search space, resumable (nn-Meter's
+// kernel-level profiling, at hwnas's block granularity).
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "evaluators/timing.h"
+#include "profilers/backend.h"
+#include "profilers/latency_table.h"
+#include "spaces/search_space.h"
+
+namespace hwnas {
+
+/// Default timing of table rows: enough repeats for a stable median, short enough that the
+/// ~590-block EfficientFormer table at 224 builds in minutes on 2 threads.
+TimingConfig default_profile_timing();
+
+struct ProfileOptions {
+  std::string device_name = "host";  ///< rows go under this name ("" = the backend's own label)
+  bool force = false;                ///< re-measure rows already present
+  TimingConfig timing = default_profile_timing();
+  /// Networks timed end to end to measure the device's per-inference overhead (0 = skip). The
+  /// overhead is median(end-to-end - sum of block medians) over these networks; it is measured
+  /// once per device (again with force) and stored as calibration "overhead".
+  int overhead_networks = 5;
+  std::uint64_t seed = 0;  ///< draws the overhead networks
+  /// Progress sink (nullptr = silent). A terminal gets one updating line with an ETA; anything
+  /// else gets a line about every 10 % of the blocks.
+  std::ostream* progress = nullptr;
+  bool progress_is_terminal = false;
+};
+
+struct ProfileReport {
+  std::string device;      ///< the device name the rows were stored under
+  std::string backend;     ///< Backend::name()
+  int blocks_total = 0;    ///< unique blocks asked for
+  int blocks_skipped = 0;  ///< already present (not re-measured)
+  int blocks_measured = 0;
+  double seconds = 0;      ///< wall time of the whole call
+  std::optional<double> overhead_ms;  ///< stored per-inference overhead (new or existing)
+};
+
+/// Measures `blocks` (deduplicated) on `backend` and stores them under the backend's profile
+/// named options.device_name, `backend.preferred_batch()` rows per transaction; rows already in
+/// the table are skipped unless options.force, so an interrupted call resumes where it stopped.
+/// `overhead_nets` are the networks timed for the overhead (their blocks must be in `blocks` or
+/// already in the table). Throws hwnas::Error if the table holds a different profile under that
+/// name, or whatever the backend throws (the finished batches stay committed).
+ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks,
+                             const std::vector<Network>& overhead_nets, LatencyTable& table,
+                             Backend& backend, const ProfileOptions& options);
+
+/// Every unique block `space` can produce at `resolution` (SearchSpace::enumerate_blocks), then
+/// profile_blocks with options.overhead_networks sampled archs at that resolution.
+ProfileReport profile_space(const SearchSpace& space, int resolution, LatencyTable& table,
+                            Backend& backend, const ProfileOptions& options);
+
+/// Only the blocks of `archs` (each validated), then profile_blocks with the first
+/// options.overhead_networks of them as overhead networks.
+ProfileReport profile_archs(const SearchSpace& space, const std::vector<Arch>& archs,
+                            LatencyTable& table, Backend& backend, const ProfileOptions& options);
+
+/// A uniformly sampled arch of `space` with its "resolution" gene (if the space has one) set to
+/// `resolution`, repaired and validated. Throws hwnas::Error if the space rejects the resolution.
+Arch sample_at_resolution(const SearchSpace& space, Rng& rng, int resolution);
+
+/// Reads archs from a JSON-lines file (one arch JSON per non-empty line, or an object with an
+/// "arch" member). Throws hwnas::Error naming the file and the line.
+std::vector<Arch> read_archs_jsonl(const SearchSpace& space, const std::string& path);
+
+}  // namespace hwnas

@@ -1,0 +1,31 @@
+// front.json: the Pareto front of a search run, for people and for `hwnas export`.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "search/problem.h"
+#include "search/search_runner.h"
+
+namespace hwnas {
+
+/// Identification of a run for front.json.
+struct RunInfo {
+  std::string algorithm;
+  std::uint64_t seed = 0;
+  std::string device;
+};
+
+/// {"space", "algorithm", "seed", "device", "objectives": [{"name", "sense": "min"|"max",
+///  "unit", "source"}], "constraints": [{"name", "max", "unit"}], "evaluations", "hypervolume",
+///  "hypervolume_reference": {"lo", "hi", "point"}, "stop_reason", "members": [{"arch",
+///  "objectives": {name: value}, "feasible"}], plus `extra`'s keys (e.g. a slimming trajectory)}.
+nlohmann::json front_to_json(const Problem& problem, const SearchResult& result,
+                             const RunInfo& info, const nlohmann::json& extra);
+
+/// Writes `j` to `path` through a temporary file in the same directory and a rename, so a
+/// reader never sees half a file. Throws hwnas::Error naming the path.
+void write_json_atomic(const std::string& path, const nlohmann::json& j);
+
+}  // namespace hwnas

@@ -1,0 +1,238 @@
+#include "results/run_store.h"
+
+#include <sqlite3.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "spaces/error.h"
+
+namespace hwnas {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+// Finalises a prepared statement on every path out of a scope.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql, const std::string& path) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
+      throw Error("run database '" + path + "': " + sqlite3_errmsg(db));
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+
+// JSON text without building a json value (the per-evaluation hot path of a checkpoint).
+// Doubles print shortest-exact (std::to_chars), so they read back bit for bit.
+void append_number(std::string& out, double v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+std::string genes_text(const std::vector<int>& genes) {
+  std::string out = "[";
+  char buf[16];
+  for (std::size_t i = 0; i < genes.size(); ++i) {
+    if (i) out += ',';
+    const auto r = std::to_chars(buf, buf + sizeof buf, genes[i]);
+    out.append(buf, r.ptr);
+  }
+  return out + "]";
+}
+
+std::string values_text(const std::vector<std::string>& quoted_names, const std::vector<double>& v) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    out += quoted_names[i];
+    out += ':';
+    if (std::isfinite(v[i])) append_number(out, v[i]);
+    else out += "null";
+  }
+  return out + "}";
+}
+
+std::string column_text(sqlite3_stmt* s, int i) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : std::string();
+}
+
+}  // namespace
+
+RunStore::RunStore(const std::string& path) : path_(path) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw Error("cannot open run database '" + path + "': " + msg + " (check --out)");
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  exec("PRAGMA journal_mode=WAL");
+  exec("PRAGMA synchronous=NORMAL");
+  exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  exec("CREATE TABLE IF NOT EXISTS evaluations(id INTEGER PRIMARY KEY, generation INTEGER NOT "
+       "NULL, genes TEXT NOT NULL, arch TEXT NOT NULL, objectives TEXT NOT NULL, constraints "
+       "TEXT NOT NULL, violation REAL NOT NULL, feasible INTEGER NOT NULL)");
+  exec("CREATE TABLE IF NOT EXISTS generations(generation INTEGER PRIMARY KEY, evaluations "
+       "INTEGER NOT NULL, front_size INTEGER NOT NULL, hypervolume REAL NOT NULL, elapsed_s REAL "
+       "NOT NULL)");
+  const auto version = meta("schema_version");
+  if (!version) {
+    exec("INSERT OR REPLACE INTO meta VALUES('schema_version', '" +
+         std::to_string(kSchemaVersion) + "')");
+  } else if (*version != std::to_string(kSchemaVersion)) {
+    throw Error("run database '" + path + "' has schema version " + *version + ", this hwnas reads " +
+                std::to_string(kSchemaVersion));
+  }
+}
+
+RunStore::~RunStore() { sqlite3_close(db_); }
+
+void RunStore::exec(const std::string& sql) const {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    const std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw Error("run database '" + path_ + "': " + msg);
+  }
+}
+
+std::optional<std::string> RunStore::meta(const std::string& key) const {
+  Statement s(db_, "SELECT value FROM meta WHERE key = ?", path_);
+  bind_text(s.get(), 1, key);
+  if (sqlite3_step(s.get()) == SQLITE_ROW) return column_text(s.get(), 0);
+  return std::nullopt;
+}
+
+std::optional<nlohmann::json> RunStore::config() const {
+  const auto text = meta("config");
+  if (!text) return std::nullopt;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded()) throw Error("run database '" + path_ + "': the stored config is corrupt");
+  return j;
+}
+
+void RunStore::set_config(const nlohmann::json& config) {
+  Statement s(db_, "INSERT OR REPLACE INTO meta VALUES('config', ?)", path_);
+  bind_text(s.get(), 1, config.dump());
+  if (sqlite3_step(s.get()) != SQLITE_DONE)
+    throw Error("run database '" + path_ + "': " + sqlite3_errmsg(db_));
+}
+
+std::optional<Checkpoint> RunStore::load_checkpoint() {
+  if (!problem_) throw Error("RunStore: bind() a problem before loading a checkpoint");
+  const auto last = meta("last_generation");
+  if (!last) return std::nullopt;
+  Checkpoint cp;
+  cp.generation = std::stoi(*last);
+  cp.algorithm_state = nlohmann::json::parse(meta("algorithm_state").value_or("null"));
+  cp.runner_state = nlohmann::json::parse(meta("runner_state").value_or("null"));
+  const auto names = problem_->objective_names();
+  const auto& constraints = problem_->constraints();
+  Statement s(db_,
+              "SELECT generation, genes, objectives, constraints FROM evaluations ORDER BY id",
+              path_);
+  while (sqlite3_step(s.get()) == SQLITE_ROW) {
+    Evaluation e;
+    e.generation = sqlite3_column_int(s.get(), 0);
+    e.arch = Arch{problem_->space().name(),
+                  nlohmann::json::parse(column_text(s.get(), 1)).get<std::vector<int>>()};
+    const auto obj = nlohmann::json::parse(column_text(s.get(), 2));
+    const auto con = nlohmann::json::parse(column_text(s.get(), 3));
+    for (const auto& n : names) {
+      if (!obj.contains(n))
+        throw Error("run database '" + path_ + "' has no values of objective '" + n +
+                    "': resume with the run's own objectives");
+      e.objectives.push_back(obj[n].get<double>());
+    }
+    for (const auto& c : constraints) {
+      const std::string n = c.metric->name();
+      if (!con.contains(n))
+        throw Error("run database '" + path_ + "' has no values of constrained metric '" + n + "'");
+      e.constraint_values.push_back(con[n].get<double>());
+    }
+    cp.evaluations.push_back(std::move(e));
+  }
+  return cp;
+}
+
+void RunStore::save_generation(const GenerationRecord& r) {
+  if (!problem_) throw Error("RunStore: bind() a problem before saving");
+  const auto names = problem_->objective_names();
+  const auto& constraints = problem_->constraints();
+  const SearchSpace& space = problem_->space();
+  exec("BEGIN IMMEDIATE");
+  try {
+    Statement ins(db_,
+                  "INSERT INTO evaluations(generation, genes, arch, objectives, constraints, "
+                  "violation, feasible) VALUES(?, ?, ?, ?, ?, ?, ?)",
+                  path_);
+    std::vector<std::string> obj_names, con_names;
+    for (const auto& n : names) obj_names.push_back(nlohmann::json(n).dump());
+    for (const auto& c : constraints) con_names.push_back(nlohmann::json(c.metric->name()).dump());
+    for (const auto& e : r.new_evaluations) {
+      sqlite3_stmt* s = ins.get();
+      sqlite3_reset(s);
+      sqlite3_bind_int(s, 1, e.generation);
+      bind_text(s, 2, genes_text(e.arch.genes));
+      bind_text(s, 3, space.to_json(e.arch).dump());
+      bind_text(s, 4, values_text(obj_names, e.objectives));
+      bind_text(s, 5, values_text(con_names, e.constraint_values));
+      sqlite3_bind_double(s, 6, e.violation);
+      sqlite3_bind_int(s, 7, e.feasible() ? 1 : 0);
+      if (sqlite3_step(s) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_));
+    }
+    Statement gen(db_, "INSERT OR REPLACE INTO generations VALUES(?, ?, ?, ?, ?)", path_);
+    sqlite3_bind_int(gen.get(), 1, r.generation);
+    sqlite3_bind_int64(gen.get(), 2, static_cast<sqlite3_int64>(r.evaluations));
+    sqlite3_bind_int64(gen.get(), 3, static_cast<sqlite3_int64>(r.front_size));
+    sqlite3_bind_double(gen.get(), 4, r.hypervolume);
+    sqlite3_bind_double(gen.get(), 5, r.elapsed_s);
+    if (sqlite3_step(gen.get()) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_));
+    Statement meta_set(db_, "INSERT OR REPLACE INTO meta VALUES(?, ?)", path_);
+    const std::pair<const char*, std::string> rows[] = {
+        {"algorithm_state", r.algorithm_state.dump()},
+        {"runner_state", r.runner_state.dump()},
+        {"last_generation", std::to_string(r.generation)}};
+    for (const auto& [k, v] : rows) {
+      sqlite3_reset(meta_set.get());
+      bind_text(meta_set.get(), 1, k);
+      bind_text(meta_set.get(), 2, v);
+      if (sqlite3_step(meta_set.get()) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_));
+    }
+    exec("COMMIT");
+  } catch (const std::exception& e) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw Error("run database '" + path_ + "': saving generation " + std::to_string(r.generation) +
+                " failed: " + e.what());
+  }
+}
+
+std::vector<GenerationSummary> RunStore::generations() const {
+  std::vector<GenerationSummary> out;
+  Statement s(db_, "SELECT * FROM generations ORDER BY generation", path_);
+  while (sqlite3_step(s.get()) == SQLITE_ROW)
+    out.push_back({sqlite3_column_int(s.get(), 0),
+                   static_cast<std::size_t>(sqlite3_column_int64(s.get(), 1)),
+                   static_cast<std::size_t>(sqlite3_column_int64(s.get(), 2)),
+                   sqlite3_column_double(s.get(), 3), sqlite3_column_double(s.get(), 4)});
+  return out;
+}
+
+std::size_t RunStore::evaluation_count() const {
+  Statement s(db_, "SELECT COUNT(*) FROM evaluations", path_);
+  sqlite3_step(s.get());
+  return static_cast<std::size_t>(sqlite3_column_int64(s.get(), 0));
+}
+
+}  // namespace hwnas

@@ -1,0 +1,67 @@
+// RunStore: a search run's SQLite database (DIR/run.db): every evaluation, per-generation
+// progress and the checkpoint a resumed run restarts from.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "search/checkpoint.h"
+#include "search/problem.h"
+
+struct sqlite3;
+
+namespace hwnas {
+
+/// One row of the `generations` table.
+struct GenerationSummary {
+  int generation = 0;
+  std::size_t evaluations = 0;
+  std::size_t front_size = 0;
+  double hypervolume = 0.0;
+  double elapsed_s = 0.0;
+};
+
+/// Schema (version 1), WAL mode, one transaction per generation:
+///   meta(key, value)           schema_version, config (the run's settings as JSON, written by
+///                              the CLI), algorithm_state, runner_state, last_generation
+///   evaluations(id, generation, genes, arch, objectives, constraints, violation, feasible)
+///                              genes: JSON array; arch: SearchSpace::to_json; objectives and
+///                              constraints: JSON objects keyed by metric name (natural units)
+///   generations(generation, evaluations, front_size, hypervolume, elapsed_s)
+/// It implements search's CheckpointSink (search/ cannot include results/).
+class RunStore final : public CheckpointSink {
+ public:
+  /// Opens or creates the database at `path`. Throws hwnas::Error naming the file.
+  explicit RunStore(const std::string& path);
+  ~RunStore() override;
+  RunStore(const RunStore&) = delete;
+  RunStore& operator=(const RunStore&) = delete;
+
+  /// The problem whose evaluations are stored (names and space); required before
+  /// load_checkpoint/save_generation.
+  void bind(const Problem& problem) { problem_ = &problem; }
+
+  /// The run's settings (meta 'config'), or nullopt in a new database.
+  std::optional<nlohmann::json> config() const;
+  /// Stores the run's settings (in its own transaction).
+  void set_config(const nlohmann::json& config);
+
+  std::optional<Checkpoint> load_checkpoint() override;
+  void save_generation(const GenerationRecord& record) override;
+
+  std::vector<GenerationSummary> generations() const;
+  std::size_t evaluation_count() const;
+
+ private:
+  void exec(const std::string& sql) const;
+  std::optional<std::string> meta(const std::string& key) const;
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  const Problem* problem_ = nullptr;
+};
+
+}  // namespace hwnas

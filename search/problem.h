@@ -1,0 +1,57 @@
+// Problem: the objectives and constraints of a search, evaluated in parallel.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "search/evaluation.h"
+#include "search/objective.h"
+#include "spaces/search_space.h"
+
+namespace hwnas {
+
+/// An upper bound on a metric (e.g. latency <= 5 ms). The metric need not be an objective.
+struct Constraint {
+  std::shared_ptr<Objective> metric;
+  double max_value = 0.0;  ///< in metric->unit(); must be > 0
+};
+
+/// Objectives plus constraints. Metrics with the same name are evaluated once (a latency
+/// objective also serves a latency constraint).
+class Problem {
+ public:
+  /// Throws hwnas::Error on no objective, duplicate objective names, a constraint bound <= 0
+  /// or a metric name reused with a different meaning.
+  Problem(const SearchSpace& space, std::vector<std::shared_ptr<Objective>> objectives,
+          std::vector<Constraint> constraints = {});
+
+  const SearchSpace& space() const { return space_; }
+  const std::vector<std::shared_ptr<Objective>>& objectives() const { return objectives_; }
+  const std::vector<Constraint>& constraints() const { return constraints_; }
+  std::vector<Sense> senses() const;
+  std::vector<std::string> objective_names() const;
+  /// Index of the objective called `name`, or -1.
+  int objective_index(const std::string& name) const;
+  /// True when every metric is deterministic.
+  bool deterministic() const;
+
+  /// Evaluates `archs` (all valid) in the calling TBB arena: each arch is decoded once and
+  /// every NetworkObjective runs on it in parallel; other metrics get the whole batch.
+  /// Values do not depend on the thread count. Throws what the metrics throw.
+  std::vector<Evaluation> evaluate(const std::vector<Arch>& archs, int generation);
+
+  /// Builds an Evaluation from stored values (fitness and violation recomputed).
+  Evaluation make_evaluation(Arch arch, std::vector<double> objectives,
+                             std::vector<double> constraint_values, int generation) const;
+
+ private:
+  const SearchSpace& space_;
+  std::vector<std::shared_ptr<Objective>> objectives_;
+  std::vector<Constraint> constraints_;
+  std::vector<std::shared_ptr<Objective>> metrics_;  // unique by name
+  std::vector<std::size_t> objective_metric_;        // objective -> metric
+  std::vector<std::size_t> constraint_metric_;       // constraint -> metric
+};
+
+}  // namespace hwnas

@@ -1,0 +1,182 @@
+#include "search/search_runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_set>
+
+#include <tbb/info.h>
+#include <tbb/task_arena.h>
+
+#include "spaces/error.h"
+
+namespace hwnas {
+
+SearchRunner::SearchRunner(Problem& problem, Algorithm& algorithm, RunnerOptions options,
+                           CheckpointSink* sink)
+    : problem_(problem), algorithm_(algorithm), options_(std::move(options)), sink_(sink) {
+  if (options_.max_evaluations == 0 && options_.max_seconds <= 0 &&
+      algorithm_.name() != "slimming")
+    throw Error("search: give an evaluation budget (--budget N) or a time budget (--time-budget S)");
+  if (options_.threads < 0) throw Error("search: --threads must be >= 0 (0 = all cores)");
+  const std::size_t m = problem_.objectives().size();
+  if (!options_.bounds.lo.empty() &&
+      (options_.bounds.lo.size() != m || options_.bounds.hi.size() != m))
+    throw Error("search: hypervolume bounds need one value per objective");
+}
+
+void SearchRunner::add(Evaluation e) {
+  const std::size_t idx = archive_.size();
+  cache_.emplace(e.arch, idx);
+  for (std::size_t f : front_)
+    if (constrained_dominates(archive_[f].fitness, archive_[f].violation, e.fitness, e.violation)) {
+      archive_.push_back(std::move(e));
+      return;
+    }
+  std::erase_if(front_, [&](std::size_t f) {
+    return constrained_dominates(e.fitness, e.violation, archive_[f].fitness, archive_[f].violation);
+  });
+  front_.push_back(idx);
+  archive_.push_back(std::move(e));
+}
+
+double SearchRunner::front_hypervolume() const {
+  if (options_.bounds.lo.empty()) return 0.0;
+  const std::size_t m = problem_.objectives().size();
+  if (m < 2 || m > 3) return 0.0;  // exact hypervolume is implemented for 2 and 3 objectives
+  std::vector<Point> pts;
+  for (std::size_t f : front_)
+    if (archive_[f].feasible()) pts.push_back(archive_[f].fitness);
+  return hypervolume_normalised(pts, options_.bounds);
+}
+
+void SearchRunner::save(int generation, const std::vector<Evaluation>& fresh, double elapsed) {
+  if (!sink_) return;
+  GenerationRecord r;
+  r.generation = generation;
+  r.new_evaluations = fresh;
+  r.algorithm_state = algorithm_.save_state();
+  r.runner_state = {{"bounds_lo", options_.bounds.lo},
+                    {"bounds_hi", options_.bounds.hi},
+                    {"stalled", stalled_},
+                    {"elapsed_s", elapsed}};
+  r.evaluations = archive_.size();
+  r.front_size = front_.size();
+  r.hypervolume = front_hypervolume();
+  r.elapsed_s = elapsed;
+  sink_->save_generation(r);
+}
+
+SearchResult SearchRunner::run() {
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  auto elapsed = [&] {
+    return elapsed_before_ + std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+  const int threads =
+      options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
+  tbb::task_arena arena(threads);
+  auto evaluate = [&](const std::vector<Arch>& archs, int generation) {
+    std::vector<Evaluation> out;
+    arena.execute([&] { out = problem_.evaluate(archs, generation); });
+    return out;
+  };
+
+  SearchResult result;
+  int generation = 0;
+  std::optional<Checkpoint> cp = sink_ ? sink_->load_checkpoint() : std::nullopt;
+  if (cp) {
+    for (auto& e : cp->evaluations)
+      add(problem_.make_evaluation(std::move(e.arch), std::move(e.objectives),
+                                   std::move(e.constraint_values), e.generation));
+    algorithm_.load_state(cp->algorithm_state);
+    const auto& rs = cp->runner_state;
+    options_.bounds.lo = rs.at("bounds_lo").get<Point>();
+    options_.bounds.hi = rs.at("bounds_hi").get<Point>();
+    stalled_ = rs.at("stalled").get<int>();
+    elapsed_before_ = rs.at("elapsed_s").get<double>();
+    generation = cp->generation;
+    result.resumed = true;
+  } else {
+    std::vector<Evaluation> fresh;
+    if (options_.bounds.lo.empty()) {
+      const SearchSpace& space = problem_.space();
+      std::vector<Arch> corners{space.smallest()};
+      if (space.largest() != corners[0]) corners.push_back(space.largest());
+      fresh = evaluate(corners, 0);
+      const std::size_t m = problem_.objectives().size();
+      options_.bounds.lo.assign(m, 0.0);
+      options_.bounds.hi.assign(m, 0.0);
+      for (std::size_t k = 0; k < m; ++k) {
+        options_.bounds.lo[k] = fresh.front().fitness[k];
+        options_.bounds.hi[k] = fresh.front().fitness[k];
+        for (const auto& e : fresh) {
+          options_.bounds.lo[k] = std::min(options_.bounds.lo[k], e.fitness[k]);
+          options_.bounds.hi[k] = std::max(options_.bounds.hi[k], e.fitness[k]);
+        }
+      }
+      for (const auto& e : fresh) add(e);
+    }
+    save(0, fresh, elapsed());
+  }
+
+  const ArchQuery known = [&](const Arch& a) { return cache_.count(a) > 0; };
+  while (true) {
+    if (algorithm_.finished()) {
+      result.stop_reason = "algorithm finished";
+      break;
+    }
+    if (options_.max_evaluations && archive_.size() >= options_.max_evaluations) {
+      result.stop_reason = "evaluation budget spent";
+      break;
+    }
+    if (options_.max_seconds > 0 && elapsed() >= options_.max_seconds) {
+      result.stop_reason = "time budget spent";
+      break;
+    }
+    if (stalled_ >= options_.max_stalled_generations) {
+      result.stop_reason = "no new architecture in " + std::to_string(stalled_) +
+                           " generations (space exhausted?)";
+      break;
+    }
+    std::size_t n = algorithm_.batch_size();
+    if (options_.max_evaluations) n = std::min(n, options_.max_evaluations - archive_.size());
+    const std::vector<Arch> asked = algorithm_.ask(n, known);
+    if (asked.empty()) {
+      result.stop_reason = "algorithm finished";
+      break;
+    }
+    ++generation;
+    std::vector<Arch> fresh_archs;
+    std::unordered_set<Arch, ArchHash> in_batch;
+    for (const auto& a : asked)
+      if (!cache_.count(a) && in_batch.insert(a).second) fresh_archs.push_back(a);
+    std::vector<Evaluation> fresh;
+    if (!fresh_archs.empty()) fresh = evaluate(fresh_archs, generation);
+    for (const auto& e : fresh) add(e);
+    stalled_ = fresh.empty() ? stalled_ + 1 : 0;
+    std::vector<Evaluation> told;
+    told.reserve(asked.size());
+    for (const auto& a : asked) told.push_back(archive_[cache_.at(a)]);
+    algorithm_.tell(told);
+    const double hv = front_hypervolume();
+    result.hypervolume_history.push_back(hv);
+    const double t = elapsed();
+    save(generation, fresh, t);
+    if (progress_) progress_({generation, archive_.size(), front_.size(), hv, t});
+  }
+  std::vector<std::size_t> front = front_;
+  std::sort(front.begin(), front.end(), [&](std::size_t a, std::size_t b) {
+    const auto& ea = archive_[a];
+    const auto& eb = archive_[b];
+    if (ea.objectives[0] != eb.objectives[0]) return ea.objectives[0] < eb.objectives[0];
+    return ea.arch.genes < eb.arch.genes;
+  });
+  result.front = std::move(front);
+  result.hypervolume = front_hypervolume();
+  result.bounds = options_.bounds;
+  result.generations = generation;
+  result.archive = archive_;
+  return result;
+}
+
+}  // namespace hwnas

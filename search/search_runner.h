@@ -1,0 +1,82 @@
+// SearchRunner: the search loop (budget, parallel evaluation, cache, checkpoints, progress).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "search/algorithm.h"
+#include "search/checkpoint.h"
+#include "search/pareto.h"
+#include "search/problem.h"
+
+namespace hwnas {
+
+struct RunnerOptions {
+  std::size_t max_evaluations = 1000;  ///< evaluation budget (unique archs); 0 = no limit
+  double max_seconds = 0.0;            ///< wall-time budget, checked between generations; 0 = none
+  int threads = 0;                     ///< TBB threads for evaluation; 0 = all cores
+  /// Stop after this many consecutive generations that brought no new arch (space exhausted).
+  int max_stalled_generations = 20;
+  /// Hypervolume normalisation (minimisation space). Empty: the runner evaluates the space's
+  /// smallest() and largest() archs first (generation 0, counted in the budget) and takes, per
+  /// objective, the better of the two as `lo` and the worse as `hi` (both kept in run.db so a
+  /// resumed run uses the same).
+  Normalisation bounds;
+};
+
+struct Progress {
+  int generation = 0;
+  std::size_t evaluations = 0;
+  std::size_t front_size = 0;
+  double hypervolume = 0.0;
+  double elapsed_s = 0.0;
+};
+
+struct SearchResult {
+  std::vector<Evaluation> archive;  ///< every evaluation, in evaluation order
+  /// Indices into archive of the final front: the Pareto-optimal feasible archs (if none is
+  /// feasible, those with the least violation), sorted by objective 0 then genes.
+  std::vector<std::size_t> front;
+  double hypervolume = 0.0;  ///< normalised hypervolume of the feasible front members
+  Normalisation bounds;
+  int generations = 0;
+  bool resumed = false;
+  std::string stop_reason;
+  std::vector<double> hypervolume_history;  ///< per generation, this process's generations only
+};
+
+/// Runs `algorithm` on `problem` until the evaluation or time budget is spent, the algorithm
+/// finishes, or the space is exhausted. Each generation: ask, evaluate the archs not in the cache
+/// (in a TBB arena of `threads` threads; values do not depend on the count), tell, update the
+/// front, save the generation to `sink` (if any) and report progress. With a sink holding a
+/// checkpoint, the run resumes from it and ends as the uninterrupted run would (deterministic
+/// objectives). Throws what evaluation throws (hwnas::Error); generations saved before stay
+/// resumable.
+class SearchRunner {
+ public:
+  SearchRunner(Problem& problem, Algorithm& algorithm, RunnerOptions options,
+               CheckpointSink* sink = nullptr);
+  void on_progress(std::function<void(const Progress&)> callback) { progress_ = std::move(callback); }
+  SearchResult run();
+
+ private:
+  void add(Evaluation e);
+  double front_hypervolume() const;
+  void save(int generation, const std::vector<Evaluation>& fresh, double elapsed);
+
+  Problem& problem_;
+  Algorithm& algorithm_;
+  RunnerOptions options_;
+  CheckpointSink* sink_;
+  std::function<void(const Progress&)> progress_;
+  std::vector<Evaluation> archive_;
+  std::unordered_map<Arch, std::size_t, ArchHash> cache_;
+  std::vector<std::size_t> front_;  // incremental: non-dominated under constrained domination
+  int stalled_ = 0;
+  double elapsed_before_ = 0.0;
+};
+
+}  // namespace hwnas

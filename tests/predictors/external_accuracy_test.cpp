@@ -1,0 +1,141 @@
+// ExternalAccuracy with small scripts as CMD: answers, crashes, garbage, timeouts, and a run
+// that stays resumable after CMD fails.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "predictors/external_accuracy.h"
+#include "results/run_store.h"
+#include "search/search_runner.h"
+#include "spaces/error.h"
+#include "tests/search/toy_spaces.h"
+#include "tests/support/test_support.h"
+
+namespace hwnas {
+namespace {
+
+// Accuracy = (width0 + width1) / 1000, computed by the script from the arch JSON.
+const char* kGoodScript = R"(import json, sys
+for line in sys.stdin:
+    req = json.loads(line)
+    a = req["arch"]
+    print(json.dumps({"id": req["id"], "accuracy": (a["width0"] + a["width1"]) / 1000.0}), flush=True)
+)";
+
+std::string write_script(const std::string& dir, const std::string& name, const std::string& text) {
+  const std::string path = dir + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+class ExternalAccuracyTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = test::make_temp_dir("hwnas-external"); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::vector<Arch> archs(int n) {
+    Rng rng(1);
+    std::vector<Arch> out;
+    for (int i = 0; i < n; ++i) out.push_back(space_->sample(rng));
+    return out;
+  }
+  std::string dir_;
+  std::unique_ptr<test::ToySpace> space_ = test::make_slim_space();
+};
+
+TEST_F(ExternalAccuracyTest, ScoresArchsThroughJsonLines) {
+  ExternalAccuracy ext(*space_, {"python3 " + write_script(dir_, "good.py", kGoodScript), 30});
+  const auto a = archs(20);
+  const auto acc = ext.predict(a);
+  ASSERT_EQ(acc.size(), a.size());
+  for (std::size_t i = 0; i < a.size(); ++i)
+    EXPECT_DOUBLE_EQ(acc[i], (a[i].genes[0] + a[i].genes[1]) / 1000.0);
+  EXPECT_EQ(ext.predict(a), acc);  // the same process keeps answering
+}
+
+TEST_F(ExternalAccuracyTest, CrashIsAClearErrorWithStderr) {
+  const std::string script = write_script(dir_, "crash.py",
+      "import sys\nsys.stdin.readline()\nsys.stderr.write('CUDA out of memory\\n')\nsys.exit(3)\n");
+  ExternalAccuracy ext(*space_, {"python3 " + script, 30});
+  const std::string msg = error_of([&] { ext.predict(archs(1)); });
+  EXPECT_NE(msg.find("python3 " + script), std::string::npos) << msg;
+  EXPECT_NE(msg.find("exited"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("exit status 3"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("CUDA out of memory"), std::string::npos) << msg;
+  EXPECT_NE(error_of([&] { ext.predict(archs(1)); }).find("failed earlier"), std::string::npos);
+}
+
+TEST_F(ExternalAccuracyTest, GarbageIsAClearErrorQuotingTheLine) {
+  ExternalAccuracy ext(*space_, {"sh -c 'read x; echo loading weights...; sleep 5'", 30});
+  const std::string msg = error_of([&] { ext.predict(archs(1)); });
+  EXPECT_NE(msg.find("not a JSON object"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("loading weights..."), std::string::npos) << msg;
+}
+
+TEST_F(ExternalAccuracyTest, WrongIdErrorKeyAndTimeout) {
+  ExternalAccuracy wrong(*space_, {"sh -c 'read x; echo \"{\\\"id\\\": 41, \\\"accuracy\\\": 0.5}\"; sleep 5'", 30});
+  EXPECT_NE(error_of([&] { wrong.predict(archs(1)); }).find("wrong or no id"), std::string::npos);
+  ExternalAccuracy err(*space_, {"sh -c 'read x; echo \"{\\\"id\\\": 0, \\\"error\\\": \\\"no weights\\\"}\"; sleep 5'", 30});
+  EXPECT_NE(error_of([&] { err.predict(archs(1)); }).find("no weights"), std::string::npos);
+  ExternalAccuracy slow(*space_, {"sleep 10", 0.3});
+  const std::string msg = error_of([&] { slow.predict(archs(1)); });
+  EXPECT_NE(msg.find("did not answer within"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("flush"), std::string::npos) << msg;
+}
+
+TEST_F(ExternalAccuracyTest, RunStaysResumableAfterCmdCrashes) {
+  // CMD answers 12 requests then crashes; the run fails with a clear error, and resuming with a
+  // working CMD ends as a run that never failed.
+  const std::string flaky = write_script(dir_, "flaky.py", std::string(R"(import json, sys
+n = 0
+for line in sys.stdin:
+    n += 1
+    if n > 12:
+        sys.stderr.write("segfault in evaluator\n"); sys.exit(139)
+    req = json.loads(line)
+    a = req["arch"]
+    print(json.dumps({"id": req["id"], "accuracy": (a["width0"] + a["width1"]) / 1000.0}), flush=True)
+)"));
+  const std::string good = "python3 " + write_script(dir_, "good.py", kGoodScript);
+  auto run = [&](const std::string& cmd, const std::string& db) {
+    auto latency = std::make_shared<MacsObjective>(*space_, Sense::minimize);
+    auto acc = std::make_shared<AccuracyObjective>(
+        std::make_shared<ExternalAccuracy>(*space_, ExternalAccuracyOptions{cmd, 30}));
+    Problem p(*space_, {latency, acc});
+    AlgorithmOptions ao;
+    ao.name = "nsga2";
+    ao.population = 4;
+    ao.seed = 2;
+    auto alg = make_algorithm(ao, p);
+    RunStore store(db);
+    store.bind(p);
+    RunnerOptions opt;
+    opt.max_evaluations = 20;
+    return SearchRunner(p, *alg, opt, &store).run();
+  };
+  const auto straight = run(good, dir_ + "/a.db");
+  const std::string msg = error_of([&] { run("python3 " + flaky, dir_ + "/b.db"); });
+  EXPECT_NE(msg.find("segfault in evaluator"), std::string::npos) << msg;
+  const auto resumed = run(good, dir_ + "/b.db");
+  EXPECT_TRUE(resumed.resumed);
+  ASSERT_EQ(resumed.archive.size(), straight.archive.size());
+  for (std::size_t i = 0; i < straight.archive.size(); ++i)
+    EXPECT_EQ(resumed.archive[i].arch, straight.archive[i].arch);
+  EXPECT_EQ(resumed.front, straight.front);
+}
+
+TEST_F(ExternalAccuracyTest, EmptyCommandRejected) {
+  EXPECT_THROW(ExternalAccuracy(*space_, {"", 1}), Error);
+}
+
+}  // namespace
+}  // namespace hwnas

@@ -1,0 +1,137 @@
+// Validation metrics against hand computations, and validate_latency on the fake device.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "predictors/latency_validation.h"
+#include "profilers/fake_backend.h"
+#include "profilers/profiler.h"
+#include "spaces/error.h"
+#include "spaces/registry.h"
+#include "tests/support/test_support.h"
+
+namespace hwnas {
+namespace {
+
+TEST(ValidationMetrics, MatchHandComputation) {
+  const std::vector<double> meas = {10, 20, 30, 40};
+  const std::vector<double> pred = {10.4, 21.5, 19.8, 41};
+  const auto m = accuracy_metrics(meas, pred);
+  // Errors 0.4, 1.5, -10.2, 1.0 ms; relative 0.04, 0.075, 0.34, 0.025.
+  EXPECT_EQ(m.samples, 4);
+  EXPECT_NEAR(m.rmse_ms, std::sqrt((0.16 + 2.25 + 104.04 + 1.0) / 4), 1e-12);
+  EXPECT_NEAR(m.rmspe, std::sqrt((0.0016 + 0.005625 + 0.1156 + 0.000625) / 4), 1e-12);
+  EXPECT_DOUBLE_EQ(m.within_5pct, 0.5);
+  EXPECT_DOUBLE_EQ(m.within_10pct, 0.75);
+  // Pairs: only (20,30) vs (21.5,19.8) is discordant: (5 - 1) / 6.
+  EXPECT_NEAR(m.kendall_tau, 4.0 / 6.0, 1e-12);
+  EXPECT_THROW(accuracy_metrics({1}, {1}), Error);
+  EXPECT_THROW(accuracy_metrics({1, 0}, {1, 1}), Error);
+}
+
+TEST(ValidationMetrics, KendallTauBWithTies) {
+  // C = 4, D = 0, one tie only in a, one only in b: 4 / sqrt(5 * 5).
+  EXPECT_NEAR(kendall_tau_b({1, 2, 2, 3}, {1, 2, 3, 3}), 0.8, 1e-12);
+  EXPECT_NEAR(kendall_tau_b({1, 2, 3}, {3, 2, 1}), -1.0, 1e-12);
+  EXPECT_EQ(kendall_tau_b({1, 1, 1}, {1, 2, 3}), 0.0);
+}
+
+class FakeValidation : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = test::make_temp_dir("val") + "/t.db";
+    LatencyTable table(path_, LatencyTable::Mode::read_write);
+    ProfileOptions o;
+    o.device_name = "fake";
+    o.overhead_networks = 5;
+    profile_space(space(), 224, table, fake_, o);
+  }
+  const SearchSpace& space() { return get_space("efficientformer"); }
+  FakeBackend fake_;
+  std::string path_;
+};
+
+TEST_F(FakeValidation, CsvRowsAndSummaryAgreeWithHandRecomputation) {
+  const auto pred = LutLatencyPredictor::open(path_, "fake");
+  ValidationOptions vo;
+  vo.samples = 12;
+  vo.seed = 4;
+  const auto rep = validate_latency(space(), *pred, fake_, vo);
+  ASSERT_EQ(rep.samples.size(), 12u);
+  EXPECT_FALSE(rep.corrected.has_value());
+  const std::string csv = path_ + ".csv";
+  write_validation_csv(rep, csv);
+  std::ifstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line.rfind("index,arch,blocks,macs,measured_ms", 0), 0u);
+  // Recompute the metrics from the CSV columns by hand.
+  std::vector<double> meas, prd;
+  Rng rng(4);
+  int n = 0;
+  while (std::getline(in, line)) {
+    // The arch column is quoted JSON with commas: split after its closing quote.
+    const auto close = line.rfind('"');
+    std::stringstream rest(line.substr(close + 2));
+    std::vector<std::string> cols;
+    std::string c;
+    while (std::getline(rest, c, ',')) cols.push_back(c);
+    ASSERT_GE(cols.size(), 7u) << line;
+    const double m = std::stod(cols[2]), p = std::stod(cols[5]);
+    // The subnet is the n-th draw of the seed, timed on the fake device.
+    const Network net = space().decode(sample_at_resolution(space(), rng, 224));
+    EXPECT_NEAR(m, fake_.network_ms(net), 1e-5);
+    EXPECT_NEAR(std::stod(cols[6]), 100.0 * (p - m) / m, 1e-3);
+    meas.push_back(m);
+    prd.push_back(p);
+    ++n;
+  }
+  EXPECT_EQ(n, 12);
+  double spe = 0;
+  int in5 = 0;
+  for (std::size_t i = 0; i < meas.size(); ++i) {
+    const double rel = (prd[i] - meas[i]) / meas[i];
+    spe += rel * rel;
+    in5 += std::abs(rel) <= 0.05;
+  }
+  const auto j = validation_summary_json(rep);
+  EXPECT_NEAR(j["rmspe"].get<double>(), std::sqrt(spe / n), 1e-6);
+  EXPECT_NEAR(j["within_5pct"].get<double>(), static_cast<double>(in5) / n, 1e-12);
+  EXPECT_TRUE(j["corrected"].is_null());
+}
+
+TEST_F(FakeValidation, CrossValidatedCorrectionBeatsPlainSum) {
+  const auto pred = LutLatencyPredictor::open(path_, "fake");
+  ValidationOptions vo;
+  vo.samples = 40;
+  vo.seed = 8;
+  vo.fit_correction = true;
+  const auto rep = validate_latency(space(), *pred, fake_, vo);
+  ASSERT_TRUE(rep.corrected.has_value());
+  ASSERT_TRUE(rep.fitted.has_value());
+  EXPECT_EQ(rep.correction_kind, "cross-validated");
+  // The fake's in-network drift is linear in the features: the correction removes it.
+  EXPECT_LT(rep.corrected->rmspe, 0.5 * rep.plain.rmspe);
+  EXPECT_LT(rep.corrected->rmspe, 0.005);
+
+  // Stored, the correction is used by predict_ms and reported as "stored" on fresh samples.
+  {
+    LatencyTable t(path_, LatencyTable::Mode::read_write);
+    t.set_calibration("fake", "correction", rep.fitted->to_json());
+  }
+  const auto corrected = LutLatencyPredictor::open(path_, "fake");
+  EXPECT_TRUE(corrected->has_correction());
+  const Network l3 = space().decode(space().resolve("l3"));
+  EXPECT_NE(corrected->predict_ms(l3), corrected->predict_sum_ms(l3));
+  EXPECT_NEAR(corrected->predict_ms(l3), fake_.network_ms(l3), 0.01 * fake_.network_ms(l3));
+  vo.fit_correction = false;
+  vo.seed = 99;
+  const auto fresh = validate_latency(space(), *corrected, fake_, vo);
+  EXPECT_EQ(fresh.correction_kind, "stored");
+  EXPECT_LT(fresh.corrected->rmspe, fresh.plain.rmspe);
+}
+
+}  // namespace
+}  // namespace hwnas

@@ -1,0 +1,163 @@
+// LutLatencyPredictor on a hand-built table, its errors, and the learned correction.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+#include <thread>
+
+#include "predictors/lut_latency_predictor.h"
+#include "profilers/fake_backend.h"
+#include "profilers/profiler.h"
+#include "spaces/error.h"
+#include "spaces/registry.h"
+#include "tests/support/test_support.h"
+
+namespace hwnas {
+namespace {
+
+const SearchSpace& ef() { return get_space("efficientformer"); }
+
+LatencyRow row(const std::string& key, double ms) {
+  LatencyRow r;
+  r.key = key;
+  r.stats.median_ms = ms;
+  r.stats.p10_ms = r.stats.p90_ms = r.stats.mean_ms = ms;
+  r.stats.repeats = 1;
+  return r;
+}
+
+// A table of l1's blocks with hand-picked medians: block i costs 0.1 * (i + 1) ms by its index
+// in the sorted key list.
+std::string hand_table(const std::string& dir, std::vector<std::pair<std::string, double>>& rows) {
+  const std::string path = dir + "/hand.db";
+  LatencyTable t(path, LatencyTable::Mode::read_write);
+  DeviceProfile p;
+  p.name = "hand";
+  p.cpu_model = "by hand";
+  p.runtime = "none";
+  t.ensure_device(p);
+  std::set<std::string> keys;
+  for (const auto& b : ef().decode(ef().resolve("l1")).blocks) keys.insert(b.key());
+  std::vector<LatencyRow> lr;
+  double ms = 0.1;
+  for (const auto& k : keys) {
+    rows.emplace_back(k, ms);
+    lr.push_back(row(k, ms));
+    ms += 0.1;
+  }
+  t.insert("hand", t.begin_run("hand", "hand", TimingConfig{}), lr);
+  t.set_calibration("hand", "overhead", {{"ms", 0.05}});
+  return path;
+}
+
+TEST(LutLatencyPredictor, SumOfMediansPlusOverheadOnHandBuiltTable) {
+  std::vector<std::pair<std::string, double>> rows;
+  const std::string path = hand_table(test::make_temp_dir("lut"), rows);
+  const auto pred = LutLatencyPredictor::open(path, "hand");
+  EXPECT_EQ(pred->rows(), rows.size());
+  EXPECT_DOUBLE_EQ(pred->overhead_ms(), 0.05);
+  const Network net = ef().decode(ef().resolve("l1"));
+  // By hand: look each block up in the list we wrote.
+  double expected = 0.05;
+  for (const auto& b : net.blocks)
+    for (const auto& [k, ms] : rows)
+      if (k == b.key()) expected += ms;
+  EXPECT_NEAR(pred->predict_sum_ms(net), expected, 1e-12);
+  EXPECT_NEAR(pred->predict_ms(net), expected, 1e-12);  // no correction stored
+  EXPECT_TRUE(pred->missing(net).empty());
+  EXPECT_EQ(pred->source(), "lut:" + path + "#hand");
+  // l1: stem, 3 + 2 + 6 + 3 Meta4D, 3 downsamples, flatten, 1 Meta3D, head = 21 blocks.
+  EXPECT_EQ(net.blocks.size(), 21u);
+}
+
+TEST(LutLatencyPredictor, MissingRowsNameKeysCountAndCommand) {
+  std::vector<std::pair<std::string, double>> rows;
+  const std::string path = hand_table(test::make_temp_dir("lut"), rows);
+  const auto pred = LutLatencyPredictor::open(path, "hand");
+  const Network l7 = ef().decode(ef().resolve("l7"));
+  const auto miss = pred->missing(l7);
+  ASSERT_FALSE(miss.empty());
+  try {
+    pred->predict_ms(l7);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(std::to_string(miss.size()) + " block(s)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(miss[0].key()), std::string::npos) << msg;
+    EXPECT_NE(msg.find("hwnas profile --space efficientformer"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("--device hand"), std::string::npos) << msg;
+  }
+}
+
+TEST(LutLatencyPredictor, OpenErrorsNameFileDeviceAndCommand) {
+  const std::string dir = test::make_temp_dir("lut");
+  try {
+    LutLatencyPredictor::open(dir + "/none.db", "host");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("hwnas profile"), std::string::npos) << e.what();
+  }
+  std::vector<std::pair<std::string, double>> rows;
+  const std::string path = hand_table(dir, rows);
+  try {
+    LutLatencyPredictor::open(path, "phone");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'phone'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(LutLatencyPredictor, ConcurrentPredictionsAgree) {
+  const std::string path = test::make_temp_dir("lut") + "/t.db";
+  {
+    LatencyTable table(path, LatencyTable::Mode::read_write);
+    FakeBackend fake;
+    ProfileOptions o;
+    o.device_name = "fake";
+    o.overhead_networks = 1;
+    profile_space(ef(), 224, table, fake, o);
+  }
+  const auto pred = LutLatencyPredictor::open(path, "fake");
+  Rng rng(3);
+  std::vector<Network> nets;
+  for (int i = 0; i < 200; ++i) nets.push_back(ef().decode(ef().sample(rng)));
+  std::vector<double> serial;
+  for (const auto& n : nets) serial.push_back(pred->predict_ms(n));
+  std::vector<double> a(nets.size()), b(nets.size());
+  std::thread t1([&] { for (std::size_t i = 0; i < nets.size(); ++i) a[i] = pred->predict_ms(nets[i]); });
+  std::thread t2([&] { for (std::size_t i = nets.size(); i-- > 0;) b[i] = pred->predict_ms(nets[i]); });
+  t1.join();
+  t2.join();
+  EXPECT_EQ(a, serial);
+  EXPECT_EQ(b, serial);
+}
+
+TEST(LatencyCorrection, RecoversKnownLinearDriftAndRoundTrips) {
+  // Networks whose true time is plain + 0.3 + 0.04 * meta3d_ms + 0.002 * meta4d count.
+  Rng rng(9);
+  std::vector<LatencyFeatures> feats;
+  std::vector<double> meas;
+  const auto m3 = static_cast<std::size_t>(BlockKind::meta3d);
+  const auto m4 = static_cast<std::size_t>(BlockKind::meta4d);
+  for (int i = 0; i < 80; ++i) {
+    LatencyFeatures f;
+    f.kind_ms[m3] = 1.0 + 5.0 * uniform_real(rng);
+    f.kind_count[m4] = uniform_int(rng, 4, 30);
+    f.kind_ms[m4] = 0.2 * f.kind_count[m4] + uniform_real(rng);
+    f.plain_ms = f.kind_ms[m3] + f.kind_ms[m4] + 0.1;
+    feats.push_back(f);
+    meas.push_back(f.plain_ms + 0.3 + 0.04 * f.kind_ms[m3] + 0.002 * f.kind_count[m4]);
+  }
+  const auto c = LatencyCorrection::fit(feats, meas, 1e-6);
+  for (std::size_t i = 0; i < feats.size(); ++i) EXPECT_NEAR(c.apply(feats[i]), meas[i], 1e-4);
+  const auto j = c.to_json();
+  EXPECT_NEAR(j["scale"]["meta3d"].get<double>(), 0.04, 1e-4);
+  EXPECT_NEAR(j["per_block_ms"]["meta4d"].get<double>(), 0.002, 1e-4);
+  const auto back = LatencyCorrection::from_json(j);
+  EXPECT_DOUBLE_EQ(back.apply(feats[0]), c.apply(feats[0]));
+  EXPECT_THROW(LatencyCorrection::from_json({{"model", "other"}}), Error);
+  EXPECT_THROW(LatencyCorrection::fit({feats[0], feats[1]}, {1.0, 2.0}), Error);
+}
+
+}  // namespace
+}  // namespace hwnas

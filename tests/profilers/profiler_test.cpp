@@ -1,0 +1,145 @@
+// Profiler with the fake backend: complete tables, resume after a failure, --force, overhead.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "profilers/fake_backend.h"
+#include "profilers/profiler.h"
+#include "spaces/error.h"
+#include "spaces/registry.h"
+#include "tests/support/test_support.h"
+
+namespace hwnas {
+namespace {
+
+const SearchSpace& ef() { return get_space("efficientformer"); }
+
+ProfileOptions quiet(const std::string& device = "fake0") {
+  ProfileOptions o;
+  o.device_name = device;
+  o.overhead_networks = 3;
+  return o;
+}
+
+TEST(Profiler, WholeSpaceTableHoldsEveryBlockWithFakeMedians) {
+  const std::string path = test::make_temp_dir("prof") + "/t.db";
+  LatencyTable table(path, LatencyTable::Mode::read_write);
+  FakeBackend fake;
+  const auto rep = profile_space(ef(), 224, table, fake, quiet());
+  const auto blocks = ef().enumerate_blocks(224);
+  EXPECT_EQ(rep.blocks_total, static_cast<int>(blocks.size()));
+  EXPECT_EQ(rep.blocks_measured, rep.blocks_total);
+  EXPECT_EQ(rep.blocks_skipped, 0);
+  const auto rows = table.rows("fake0");
+  ASSERT_EQ(rows.size(), blocks.size());
+  for (const auto& r : rows)
+    EXPECT_DOUBLE_EQ(r.stats.median_ms, fake.block_ms(BlockSpec::parse(r.key))) << r.key;
+  EXPECT_EQ(table.find_device("fake0")->runtime, "hwnas-fake 1");
+}
+
+TEST(Profiler, OverheadIsMedianResidualOfWholeNetworks) {
+  const std::string path = test::make_temp_dir("prof") + "/t.db";
+  LatencyTable table(path, LatencyTable::Mode::read_write);
+  FakeBackendOptions fo;
+  fo.overhead_ms = 0.2;
+  FakeBackend fake(fo);
+  ProfileOptions o = quiet();
+  o.seed = 11;
+  const auto rep = profile_space(ef(), 224, table, fake, o);
+  // By hand: residual of net = overhead + sum_i (bias_i * t_i + per_block); take the median.
+  Rng rng(11);
+  std::vector<double> res;
+  for (int i = 0; i < 3; ++i) {
+    const Network net = ef().decode(sample_at_resolution(ef(), rng, 224));
+    double r = fo.overhead_ms;
+    for (const auto& b : net.blocks)
+      r += fake.block_ms(b) * (b.kind == BlockKind::meta3d ? fo.meta3d_bias : 0.0) + fo.per_block_ms;
+    res.push_back(r);
+  }
+  std::sort(res.begin(), res.end());
+  ASSERT_TRUE(rep.overhead_ms.has_value());
+  EXPECT_NEAR(*rep.overhead_ms, res[1], 1e-9);
+  EXPECT_NEAR((*table.calibration("fake0", "overhead"))["ms"].get<double>(), res[1], 1e-9);
+}
+
+TEST(Profiler, KilledRunKeepsFinishedBatchesAndResumes) {
+  const std::string path = test::make_temp_dir("prof") + "/t.db";
+  const auto blocks = ef().enumerate_blocks(224);
+  {
+    LatencyTable table(path, LatencyTable::Mode::read_write);
+    FakeBackendOptions fo;
+    fo.fail_after_blocks = 20;  // batches of 8: two commit, the third dies after 4 blocks
+    FakeBackend dying(fo);
+    EXPECT_ANY_THROW(profile_space(ef(), 224, table, dying, quiet()));
+    EXPECT_EQ(table.keys("fake0").size(), 16u);
+  }
+  LatencyTable table(path, LatencyTable::Mode::read_write);
+  FakeBackend fake;
+  const auto rep = profile_space(ef(), 224, table, fake, quiet());
+  EXPECT_EQ(rep.blocks_skipped, 16);
+  EXPECT_EQ(rep.blocks_measured, static_cast<int>(blocks.size()) - 16);
+  EXPECT_EQ(fake.blocks_measured(), static_cast<long>(blocks.size()) - 16);
+  EXPECT_EQ(table.keys("fake0").size(), blocks.size());
+
+  // A complete table is not measured again; --force measures everything.
+  FakeBackend again;
+  EXPECT_EQ(profile_space(ef(), 224, table, again, quiet()).blocks_measured, 0);
+  EXPECT_EQ(again.blocks_measured(), 0);
+  ProfileOptions force = quiet();
+  force.force = true;
+  EXPECT_EQ(profile_space(ef(), 224, table, again, force).blocks_measured,
+            static_cast<int>(blocks.size()));
+}
+
+TEST(Profiler, ArchListProfilesOnlyTheirBlocks) {
+  const std::string path = test::make_temp_dir("prof") + "/t.db";
+  LatencyTable table(path, LatencyTable::Mode::read_write);
+  FakeBackend fake;
+  const std::vector<Arch> archs = {ef().resolve("l1"), ef().resolve("l3")};
+  profile_archs(ef(), archs, table, fake, quiet());
+  std::unordered_set<std::string> expected;
+  for (const auto& a : archs)
+    for (const auto& b : ef().decode(a).blocks) expected.insert(b.key());
+  EXPECT_EQ(table.keys("fake0"), expected);
+}
+
+TEST(Profiler, SparseProgressWhenNotATerminal) {
+  const std::string path = test::make_temp_dir("prof") + "/t.db";
+  LatencyTable table(path, LatencyTable::Mode::read_write);
+  FakeBackend fake;
+  std::ostringstream log;
+  ProfileOptions o = quiet();
+  o.progress = &log;
+  profile_space(ef(), 224, table, fake, o);
+  const std::string s = log.str();
+  const auto lines = std::count(s.begin(), s.end(), '\n');
+  EXPECT_GE(lines, 5);
+  EXPECT_LE(lines, 12);
+  EXPECT_EQ(s.find('\r'), std::string::npos);
+  EXPECT_NE(s.find("ETA"), std::string::npos);
+}
+
+TEST(Profiler, ReadsArchsJsonLines) {
+  const std::string dir = test::make_temp_dir("prof");
+  {
+    std::ofstream f(dir + "/a.jsonl");
+    f << ef().to_json(ef().resolve("l1")).dump() << "\n\n"
+      << nlohmann::json{{"arch", ef().to_json(ef().resolve("l7"))}}.dump() << "\n";
+    std::ofstream g(dir + "/bad.jsonl");
+    g << ef().to_json(ef().resolve("l1")).dump() << "\n{not json\n";
+  }
+  const auto archs = read_archs_jsonl(ef(), dir + "/a.jsonl");
+  ASSERT_EQ(archs.size(), 2u);
+  EXPECT_EQ(archs[1], ef().resolve("l7"));
+  try {
+    read_archs_jsonl(ef(), dir + "/bad.jsonl");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.jsonl:2"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace hwnas

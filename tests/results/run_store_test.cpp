@@ -1,0 +1,125 @@
+// RunStore and resume: a run interrupted mid-generation and resumed from run.db ends with the
+// same archive and front as an uninterrupted run with the same seed.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "results/front_json.h"
+#include "results/run_store.h"
+#include "search/search_runner.h"
+#include "spaces/error.h"
+#include "tests/search/toy_spaces.h"
+#include "tests/support/test_support.h"
+
+namespace hwnas {
+namespace {
+
+// The synthetic accuracy, failing on its `fail_at`-th batch (an interruption mid-generation).
+class InterruptingAccuracy final : public AccuracyPredictor {
+ public:
+  explicit InterruptingAccuracy(int fail_at) : fail_at_(fail_at) {}
+  std::vector<double> predict(const std::vector<Arch>& archs) override {
+    if (++calls_ == fail_at_) throw Error("evaluator interrupted");
+    std::vector<double> out;
+    for (const auto& a : archs) out.push_back(test::synthetic_accuracy(a));
+    return out;
+  }
+  std::string source() const override { return "interrupting"; }
+
+ private:
+  int fail_at_;
+  int calls_ = 0;
+};
+
+struct Outcome {
+  SearchResult result;
+  std::size_t stored = 0;
+  std::vector<GenerationSummary> generations;
+};
+
+Outcome run_in(const std::string& db, const std::string& algorithm, int fail_at) {
+  static const auto space = test::make_synthetic_space();
+  static const auto table = test::make_synthetic_table(*space);
+  auto latency = std::make_shared<LatencyObjective>(*space, table);
+  auto accuracy = std::make_shared<AccuracyObjective>(std::make_shared<InterruptingAccuracy>(fail_at));
+  Problem p(*space, {latency, accuracy}, {Constraint{latency, 3.0}});
+  AlgorithmOptions ao;
+  ao.name = algorithm;
+  ao.population = 20;
+  ao.seed = 9;
+  auto alg = make_algorithm(ao, p);
+  RunStore store(db);
+  store.bind(p);
+  RunnerOptions opt;
+  opt.max_evaluations = 300;
+  Outcome o;
+  o.result = SearchRunner(p, *alg, opt, &store).run();
+  o.stored = store.evaluation_count();
+  o.generations = store.generations();
+  return o;
+}
+
+TEST(RunStore, ResumedRunEqualsUninterruptedRun) {
+  for (const std::string alg : {"nsga2", "generative", "evolution", "random"}) {
+    const std::string dir = test::make_temp_dir("hwnas-resume");
+    const Outcome straight = run_in(dir + "/a.db", alg, -1);
+    // Interrupted during generation 6's accuracy batch; generations 0-5 are in the database.
+    EXPECT_THROW(run_in(dir + "/b.db", alg, 7), Error) << alg;
+    {
+      RunStore partial(dir + "/b.db");
+      EXPECT_EQ(partial.generations().back().generation, 5) << alg;
+    }
+    const Outcome resumed = run_in(dir + "/b.db", alg, -1);
+    EXPECT_TRUE(resumed.result.resumed) << alg;
+    ASSERT_EQ(straight.result.archive.size(), resumed.result.archive.size()) << alg;
+    for (std::size_t i = 0; i < straight.result.archive.size(); ++i) {
+      EXPECT_EQ(straight.result.archive[i].arch, resumed.result.archive[i].arch) << alg << " " << i;
+      EXPECT_EQ(straight.result.archive[i].objectives, resumed.result.archive[i].objectives) << alg;
+    }
+    EXPECT_EQ(straight.result.front, resumed.result.front) << alg;
+    EXPECT_DOUBLE_EQ(straight.result.hypervolume, resumed.result.hypervolume) << alg;
+    EXPECT_EQ(straight.stored, straight.result.archive.size()) << alg;
+    EXPECT_EQ(resumed.stored, resumed.result.archive.size()) << alg;
+    EXPECT_EQ(straight.generations.size(), resumed.generations.size()) << alg;
+    EXPECT_DOUBLE_EQ(straight.generations.back().hypervolume, straight.result.hypervolume);
+    std::filesystem::remove_all(dir);
+  }
+}
+
+TEST(RunStore, ConfigRoundTripAndFrontJson) {
+  const std::string dir = test::make_temp_dir("hwnas-store");
+  {
+    RunStore store(dir + "/run.db");
+    EXPECT_FALSE(store.config().has_value());
+    store.set_config({{"space", "synthetic"}, {"seed", 3}});
+  }
+  RunStore store(dir + "/run.db");
+  ASSERT_TRUE(store.config().has_value());
+  EXPECT_EQ((*store.config())["seed"], 3);
+
+  const Outcome o = run_in(dir + "/x.db", "nsga2", -1);
+  auto space = test::make_synthetic_space();
+  auto table = test::make_synthetic_table(*space);
+  auto latency = std::make_shared<LatencyObjective>(*space, table);
+  auto accuracy = std::make_shared<AccuracyObjective>(std::make_shared<InterruptingAccuracy>(-1));
+  Problem p(*space, {latency, accuracy}, {Constraint{latency, 3.0}});
+  const auto j = front_to_json(p, o.result, RunInfo{"nsga2", 9, "toy"}, {{"note", "x"}});
+  write_json_atomic(dir + "/front.json", j);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/front.json.tmp"));
+  EXPECT_EQ(j["objectives"][0]["name"], "latency");
+  EXPECT_EQ(j["objectives"][1]["sense"], "max");
+  EXPECT_EQ(j["members"].size(), o.result.front.size());
+  for (const auto& m : j["members"]) {
+    EXPECT_LE(m["objectives"]["latency"].get<double>(), 3.0);
+    EXPECT_TRUE(m["feasible"].get<bool>());
+  }
+  EXPECT_EQ(j["note"], "x");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RunStore, UnwritableLocationIsAClearError) {
+  EXPECT_THROW(RunStore("/nonexistent-dir/run.db"), Error);
+}
+
+}  // namespace
+}  // namespace hwnas

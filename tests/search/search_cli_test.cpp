@@ -1,0 +1,164 @@
+// `hwnas search` and `hwnas generate` end to end, on a latency table written by the test.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "profilers/device_profile.h"
+#include "profilers/latency_table.h"
+#include "spaces/registry.h"
+#include "tests/support/test_support.h"
+
+namespace hwnas {
+namespace {
+
+class SearchCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(test::make_temp_dir("hwnas-search-cli"));
+    // A complete table of device "testdev": synthetic medians, 0.01 ms + 2 ms per GMAC.
+    LatencyTable table(*dir_ + "/t.db", LatencyTable::Mode::read_write);
+    table.ensure_device(host_device_profile("testdev", 1));
+    const auto run = table.begin_run("testdev", "test", TimingConfig{});
+    std::vector<LatencyRow> rows;
+    const SearchSpace& space = get_space("efficientformer");
+    for (const auto& b : space.enumerate_blocks(224)) {
+      LatencyRow r;
+      r.key = b.key();
+      r.stats.median_ms = r.stats.p10_ms = r.stats.p90_ms = r.stats.mean_ms = r.stats.min_ms =
+          0.01 + static_cast<double>(block_cost(b).macs) * 2e-9;
+      r.stats.repeats = 1;
+      rows.push_back(r);
+    }
+    table.insert("testdev", run, rows);
+    // A surrogate CSV: 200 sampled archs with a known accuracy.
+    std::ofstream csv(*dir_ + "/acc.csv");
+    csv << "arch,accuracy\n";
+    Rng rng(4);
+    for (int i = 0; i < 200; ++i) {
+      const Arch a = space.sample(rng);
+      double acc = 0.6;
+      for (std::size_t g = 0; g < a.genes.size(); ++g) acc += 0.002 * std::sqrt(a.genes[g]);
+      std::string json = space.to_json(a).dump(), quoted;
+      for (char c : json) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+      csv << '"' << quoted << "\"," << acc << "\n";
+    }
+  }
+  static void TearDownTestSuite() {
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+  }
+  static test::CommandResult hwnas(const std::string& args) {
+    return test::run_command(std::string(HWNAS_BIN) + " " + args);
+  }
+  static std::string common() { return "--db " + *dir_ + "/t.db --device testdev --threads 2 "; }
+  static nlohmann::json front(const std::string& out) {
+    std::ifstream in(out + "/front.json");
+    return nlohmann::json::parse(in);
+  }
+  static std::string* dir_;
+};
+std::string* SearchCli::dir_ = nullptr;
+
+TEST_F(SearchCli, DefaultObjectivesWithoutAccuracyAndResume) {
+  const std::string out = *dir_ + "/default";
+  auto r = hwnas("search " + common() + "--budget 300 --population 20 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("no accuracy source was used"), std::string::npos) << r.out;
+  auto j = front(out);
+  EXPECT_EQ(j["space"], "efficientformer");
+  EXPECT_EQ(j["algorithm"], "nsga2");
+  EXPECT_EQ(j["device"], "testdev");
+  EXPECT_EQ(j["objectives"][0]["name"], "latency");
+  EXPECT_EQ(j["objectives"][0]["sense"], "min");
+  EXPECT_EQ(j["objectives"][1]["name"], "macs");
+  EXPECT_EQ(j["objectives"][1]["sense"], "max");
+  EXPECT_EQ(j["evaluations"], 300);
+  EXPECT_GT(j["members"].size(), 3u);
+  EXPECT_TRUE(j["accuracy_source"].is_null());
+  // Members are mutually non-dominated (min latency, max MACs) and sorted by latency.
+  const auto& m = j["members"];
+  for (std::size_t a = 0; a < m.size(); ++a)
+    for (std::size_t b = 0; b < m.size(); ++b) {
+      if (a == b) continue;
+      const double la = m[a]["objectives"]["latency"], lb = m[b]["objectives"]["latency"];
+      const double ma = m[a]["objectives"]["macs"], mb = m[b]["objectives"]["macs"];
+      EXPECT_FALSE(la <= lb && ma >= mb && (la < lb || ma > mb)) << a << " dominates " << b;
+    }
+  // The same --out without --resume is refused; with --resume the run continues to 500.
+  r = hwnas("search " + common() + "--budget 300 --out " + out);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
+  r = hwnas("search --resume --budget 500 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(front(out)["evaluations"], 500);
+  EXPECT_TRUE(front(out)["resumed"].get<bool>());
+}
+
+TEST_F(SearchCli, SurrogateAccuracyUnderLatencyConstraintAndGenerate) {
+  const std::string out = *dir_ + "/gen";
+  auto r = hwnas("search " + common() + "--algorithm generative --accuracy surrogate:" + *dir_ +
+                 "/acc.csv --latency-max 8 --budget 400 --population 20 --seed 3 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = front(out);
+  EXPECT_EQ(j["objectives"][1]["name"], "accuracy");
+  EXPECT_NE(j["accuracy_source"].get<std::string>().find("CV Kendall tau"), std::string::npos);
+  ASSERT_GT(j["members"].size(), 0u);
+  for (const auto& m : j["members"]) {
+    EXPECT_LE(m["objectives"]["latency"].get<double>(), 8.0);
+    EXPECT_TRUE(m["feasible"].get<bool>());
+  }
+  EXPECT_TRUE(std::filesystem::exists(out + "/generator.json"));
+  r = hwnas("generate --run " + out + " --n 5 --seed 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  int n = 0;
+  const SearchSpace& space = get_space("efficientformer");
+  while (std::getline(lines, line)) {
+    EXPECT_NO_THROW(space.from_json(nlohmann::json::parse(line))) << line;
+    ++n;
+  }
+  EXPECT_EQ(n, 5);
+  EXPECT_EQ(hwnas("generate --run " + out + " --n 5 --seed 1").out, r.out);  // seeded
+  EXPECT_EQ(hwnas("generate --run " + *dir_ + "/nothing --n 1").exit_code, 2);
+}
+
+TEST_F(SearchCli, SlimmingTrajectoryMeetsTheTarget) {
+  const std::string out = *dir_ + "/slim";
+  auto r = hwnas("search " + common() + "--algorithm slimming --accuracy surrogate:" + *dir_ +
+                 "/acc.csv --latency-max 10 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto traj = front(out)["trajectory"];
+  ASSERT_GT(traj.size(), 1u);
+  EXPECT_EQ(traj[0]["action"], "start");
+  for (std::size_t i = 1; i < traj.size(); ++i)
+    EXPECT_LT(traj[i]["latency_ms"].get<double>(), traj[i - 1]["latency_ms"].get<double>());
+  EXPECT_LE(traj.back()["latency_ms"].get<double>(), 10.0);
+  EXPECT_EQ(front(out)["stop_reason"], "latency target met");
+}
+
+TEST_F(SearchCli, BadInputIsAClearError) {
+  auto r = hwnas("search " + common() + "--objectives latency,speed --out " + *dir_ + "/bad1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown objective 'speed'"), std::string::npos) << r.err;
+  r = hwnas("search --db " + *dir_ + "/none.db --device testdev --out " + *dir_ + "/bad2");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("error:"), std::string::npos) << r.err;
+  r = hwnas("search " + common() + "--accuracy 'external:sh -c \"read x; echo garbage\"' --budget 50 --out " +
+            *dir_ + "/bad3");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("garbage"), std::string::npos) << r.err;
+  r = hwnas("search " + common() + "--algorithm slimming --out " + *dir_ + "/bad4");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("slimming"), std::string::npos) << r.err;
+  r = hwnas("search --resume --out " + *dir_ + "/never");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace hwnas
