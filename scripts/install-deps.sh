@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs hwnas's build and test dependencies from Debian 12's packages.
-# Usage: scripts/install-deps.sh [--with-tools]
+# Usage: scripts/install-deps.sh [--with-tools | --ci]
 #   --with-tools  also installs PyTorch (CPU) and numpy for the reference scripts under tools/.
+#   --ci          what CI needs beyond the build (test-only tools).
 set -euo pipefail
 
 SUDO=""
@@ -16,9 +17,12 @@ packages=(
   libcpp-httplib-dev libopenblas-dev libopenblas0-pthread
   libstb-dev zlib1g-dev
 )
-if [ "${1:-}" = "--with-tools" ]; then
-  packages+=(python3 python3-numpy python3-torch)
-fi
+case "${1:-}" in
+  --with-tools) packages+=(python3 python3-numpy python3-torch) ;;
+  --ci) ;;
+  "") ;;
+  *) echo "error: unknown option '$1' (use --with-tools or --ci)" >&2; exit 2 ;;
+esac
 
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq

@@ -145,8 +145,10 @@ FeatureShape block_input_shape(const BlockSpec& s) {
       return {s.get("h"), s.get("w"), s.get("cin")};
     case BlockKind::meta4d:
     case BlockKind::flatten:
-    case BlockKind::meta3d:
       return {s.get("h"), s.get("w"), s.get("c")};
+    case BlockKind::meta3d:
+      // Tokens of an h x w grid, seen as one row (see flatten).
+      return {1, s.get("h") * s.get("w"), s.get("c")};
     case BlockKind::head:
       return {1, s.get("n"), s.get("c")};
   }

@@ -50,6 +50,11 @@ class SearchSpace {
   /// Throws hwnas::Error naming the offending field and its legal values.
   virtual void validate(const Arch& arch) const = 0;
 
+  /// Every unique block any arch of the space can produce at input `resolution` (pixels,
+  /// square), in a deterministic order: what a complete latency table must hold. Throws
+  /// hwnas::Error if the resolution is not allowed by the space.
+  virtual std::vector<BlockSpec> enumerate_blocks(int resolution) const = 0;
+
   /// The published members (name, arch), e.g. EfficientFormer l1/l3/l7.
   virtual const std::vector<std::pair<std::string, Arch>>& named() const = 0;
   /// The largest and smallest arch (every choice at its maximum / minimum).

@@ -1,0 +1,47 @@
+#include "spaces/registry.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <mutex>
+
+#include "spaces/efficientformer_space.h"
+#include "spaces/error.h"
+
+namespace hwnas {
+namespace {
+
+using Factory = std::function<std::unique_ptr<SearchSpace>()>;
+
+// One entry per space; a new space adds one line here and its definition under defs/.
+const std::map<std::string, Factory, std::less<>>& factories() {
+  static const std::map<std::string, Factory, std::less<>> table = {
+      {"efficientformer", [] { return std::make_unique<EfficientFormerSpace>(); }},
+  };
+  return table;
+}
+
+}  // namespace
+
+std::vector<std::string> space_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, factory] : factories()) names.push_back(name);
+  return names;
+}
+
+const SearchSpace& get_space(std::string_view name) {
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<SearchSpace>, std::less<>> instances;
+  std::lock_guard lock(mutex);
+  if (auto it = instances.find(name); it != instances.end()) return *it->second;
+  const auto f = factories().find(name);
+  if (f == factories().end()) {
+    std::string known;
+    for (const auto& n : space_names()) known += (known.empty() ? "" : ", ") + n;
+    throw Error("unknown search space '" + std::string(name) + "'; known spaces: " + known +
+                " (see `hwnas spaces`)");
+  }
+  return *instances.emplace(std::string(name), f->second()).first->second;
+}
+
+}  // namespace hwnas

@@ -1,0 +1,45 @@
+#include "tests/support/test_support.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace hwnas::test {
+
+std::string golden_dir() { return HWNAS_GOLDEN_DIR; }
+std::string test_data_dir() { return HWNAS_TEST_DATA_DIR; }
+
+std::string make_temp_dir(const std::string& prefix) {
+  static std::atomic<int> counter{0};
+  const auto dir = std::filesystem::temp_directory_path() /
+                   (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+CommandResult run_command(const std::string& command) {
+  const std::string dir = make_temp_dir("hwnas-cmd");
+  const std::string out_path = dir + "/out", err_path = dir + "/err";
+  const int status = std::system((command + " >" + out_path + " 2>" + err_path).c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  auto slurp = [](const std::string& p) {
+    std::ifstream in(p);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  std::filesystem::remove_all(dir);
+  return r;
+}
+
+}  // namespace hwnas::test

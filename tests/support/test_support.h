@@ -1,0 +1,26 @@
+// Helpers shared by hwnas's tests.
+#pragma once
+
+#include <string>
+
+namespace hwnas::test {
+
+/// Directory of the golden reference data (../shared/golden next to the repository).
+std::string golden_dir();
+/// Directory of the repository's own small test data (tests/data).
+std::string test_data_dir();
+
+/// Result of running a command line through /bin/sh.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  ///< standard output
+  std::string err;  ///< standard error
+};
+
+/// Runs `command` (a shell command line) and captures stdout and stderr separately.
+CommandResult run_command(const std::string& command);
+
+/// A fresh empty directory under the system temp dir, unique per call.
+std::string make_temp_dir(const std::string& prefix);
+
+}  // namespace hwnas::test
