@@ -45,6 +45,11 @@ def load_avg() -> str:
         return "?"
 
 
+def nearest_rank(sorted_ms: List[float], p: float) -> float:
+    """Nearest-rank percentile, as hwnas::summarize_ms computes it."""
+    return sorted_ms[min(max(math.ceil(p * len(sorted_ms)), 1), len(sorted_ms)) - 1]
+
+
 def torch_python(requested: Optional[str]) -> str:
     """An interpreter that imports torch: Debian's lives in /usr/bin/python3, which a pyenv or
     venv python3 on PATH can hide."""
@@ -79,10 +84,8 @@ class TorchWorker:
         self.proc.stdin.write(f"time {calls}\n")
         self.proc.stdin.flush()
         samples = sorted(self._read())
-        # Nearest-rank percentiles, as hwnas::summarize_ms computes them.
-        rank = lambda p: samples[min(max(math.ceil(p * len(samples)), 1), len(samples)) - 1]
-        return {"latency_ms": statistics.median(samples), "p10_ms": rank(0.1),
-                "p90_ms": rank(0.9), "repeats": len(samples)}
+        return {"latency_ms": statistics.median(samples), "p10_ms": nearest_rank(samples, 0.1),
+                "p90_ms": nearest_rank(samples, 0.9), "repeats": len(samples)}
 
     def close(self):
         if self.proc.poll() is None:

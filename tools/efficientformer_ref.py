@@ -417,6 +417,24 @@ GOLDEN_SETS = {
 }
 
 
+def block_sensitivity(model: EfficientFormer, x: np.ndarray) -> Dict[str, float]:
+    """Max logit change when a block's residual branches are switched off (layer scales at 0):
+    a golden set only tests a block whose removal shows in the output."""
+    base, _ = run(model, x)
+    changes = {}
+    for name, module in model.named_modules():
+        if isinstance(module, (Meta4D, Meta3D)):
+            saved = (module.ls1.gamma.detach().clone(), module.ls2.gamma.detach().clone())
+            with torch.no_grad():
+                module.ls1.gamma.zero_()
+                module.ls2.gamma.zero_()
+            changes[name] = float(np.abs(run(model, x)[0] - base).max())
+            with torch.no_grad():
+                module.ls1.gamma.copy_(saved[0])
+                module.ls2.gamma.copy_(saved[1])
+    return changes
+
+
 def write_golden(out_dir: str) -> None:
     os.makedirs(out_dir, exist_ok=True)
     torch.use_deterministic_algorithms(True)
@@ -426,6 +444,9 @@ def write_golden(out_dir: str) -> None:
         rng = np.random.default_rng(seed)
         x = rng.standard_normal((1, 3, arch.resolution, arch.resolution)).astype(np.float32)
         logits, stages = run(model, x)
+        weakest = min(block_sensitivity(model, x).items(), key=lambda kv: kv[1])
+        if weakest[1] < 1e-2:
+            raise RuntimeError(f"{name}: block {weakest[0]} barely matters ({weakest[1]:.2g})")
         arch_json = dataclasses.asdict(arch)
         arch_json.update(heads=HEADS, key_dim=KEY_DIM, attn_ratio=ATTN_RATIO, mlp_ratio=MLP_RATIO)
         meta = {"source": f"hwnas tools/efficientformer_ref.py, torch {torch.__version__}",
@@ -443,7 +464,8 @@ def write_golden(out_dir: str) -> None:
         with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
             json.dump(info, f, indent=1)
             f.write("\n")
-        print(f"{name}: {params} params, logits std {logits.std():.3g}, written to {out_dir}")
+        print(f"{name}: {params} params, logits std {logits.std():.3g}, weakest block "
+              f"{weakest[0]} moves the logits by {weakest[1]:.3g}; written to {out_dir}")
 
 
 def check_written(golden_dir: str, tol: float) -> bool:
