@@ -1,0 +1,21 @@
+#include "evaluators/block.h"
+
+#include "evaluators/blocks/efficientformer_blocks.h"
+#include "spaces/error.h"
+
+namespace hwnas {
+
+std::unique_ptr<Block> make_block(const BlockSpec& spec, ParamReader& params) {
+  block_cost(spec);  // validates the attributes
+  switch (spec.kind) {
+    case BlockKind::stem: return make_stem_block(spec, params);
+    case BlockKind::meta4d: return make_meta4d_block(spec, params);
+    case BlockKind::downsample: return make_downsample_block(spec, params);
+    case BlockKind::flatten: return make_flatten_block(spec, params);
+    case BlockKind::meta3d: return make_meta3d_block(spec, params);
+    case BlockKind::head: return make_head_block(spec, params);
+  }
+  throw Error("engine: no implementation for block '" + spec.key() + "'");
+}
+
+}  // namespace hwnas

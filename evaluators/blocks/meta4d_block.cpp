@@ -1,0 +1,106 @@
+// Meta4D (MB4D): x + ls1*(avgpool(x) - x); x + ls2*(conv1x1+BN+GELU, conv1x1+BN)(x).
+#include <algorithm>
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include "evaluators/blocks/efficientformer_blocks.h"
+#include "evaluators/ops/gemm.h"
+#include "evaluators/ops/linear.h"
+#include "evaluators/ops/pool_mixer.h"
+#include "evaluators/ops/reduce.h"
+#include "evaluators/thread_scope.h"
+
+namespace hwnas {
+
+namespace {
+
+class Meta4dBlock final : public Block {
+ public:
+  Meta4dBlock(const BlockSpec& spec, ParamReader& r) : Block(spec) {
+    c_ = spec.get("c");
+    hid_ = c_ * spec.get("mlp");
+    pool_ = {c_, spec.get("pool")};
+    ls1_ = to_buffer(r.get("ls1.gamma", {c_}, InitKind::layer_scale));
+    ls2_ = to_buffer(r.get("ls2.gamma", {c_}, InitKind::layer_scale));
+    fc1_ = read_conv_bn(r, "mlp.fc1", "mlp.norm1", c_, hid_, 1);
+    fc2_ = read_conv_bn(r, "mlp.fc2", "mlp.norm2", hid_, c_, 1);
+    // Fast path: ls2 folded into fc2 so the second GEMM's epilogue is bias + residual only.
+    fc2_ls_ = fc2_;
+    for (int i = 0; i < hid_; ++i)
+      for (int o = 0; o < c_; ++o) fc2_ls_.weight[static_cast<std::size_t>(i) * c_ + o] *= ls2_[o];
+    for (int o = 0; o < c_; ++o) fc2_ls_.bias[o] *= ls2_[o];
+  }
+
+  void reserve(int batch) override {
+    const int h = spec_.get("h"), w = spec_.get("w");
+    mixed_.resize(batch, h, w, c_);
+    hidden_.resize(batch, h, w, hid_);
+  }
+
+  void forward(const Tensor& in, Tensor& out) override {
+    reserve(in.n());
+    const int b_count = in.n(), h = in.h(), w = in.w();
+    const int threads = engine_threads();
+    // Fused token tiles: pool mixer -> fc1+GELU -> fc2+residual while the tile is in cache,
+    // equal-sized tiles, a multiple of the thread count. Small maps (few tokens, large weights)
+    // run op by op instead, so that column-split GEMMs share the weight reads between threads.
+    const long tokens = static_cast<long>(b_count) * h * w;
+    if (tokens >= 128L * threads || threads == 1) {
+      const int per_image = h * w;
+      const int want = static_cast<int>((tokens + 255) / 256);
+      const int tiles_total = std::max(threads, (want + threads - 1) / threads * threads);
+      const int tiles = std::max(1, tiles_total / b_count);  // per image
+      const int size = (per_image + tiles - 1) / tiles;
+      tbb::parallel_for(tbb::blocked_range<int>(0, b_count * tiles, 1),
+                        [&](const tbb::blocked_range<int>& r) {
+        for (int t = r.begin(); t < r.end(); ++t) {
+          const int b = t / tiles, p0 = (t % tiles) * size, p1 = std::min(per_image, p0 + size);
+          if (p0 >= p1) continue;
+          const int m = p1 - p0;
+          pool_mixer_pixels(pool_, in, ls1_.data(), mixed_, b, p0, p1);
+          const long off = static_cast<long>(b) * per_image + p0;
+          const float* a = mixed_.data() + off * c_;
+          float* hid = hidden_.data() + off * hid_;
+          float* o = out.data() + off * c_;
+          gemm_serial(m, hid_, c_, a, c_, fc1_.weight.data(), hid_, hid, hid_,
+                      GemmEpilogue{fc1_.bias.data(), Activation::gelu, nullptr, 0});
+          gemm_serial(m, c_, hid_, hid, hid_, fc2_ls_.weight.data(), c_, o, c_,
+                      GemmEpilogue{fc2_ls_.bias.data(), Activation::none, a, c_});
+        }
+      }, tbb::simple_partitioner());
+    } else {
+      pool_mixer(pool_, in, ls1_.data(), mixed_);
+      linear({c_, hid_, Activation::gelu}, mixed_, fc1_.weight.data(), fc1_.bias.data(), nullptr,
+             hidden_);
+      linear({hid_, c_, Activation::none}, hidden_, fc2_ls_.weight.data(), fc2_ls_.bias.data(),
+             &mixed_, out);
+    }
+  }
+
+  void forward_reference(const Tensor& in, Tensor& out) override {
+    reserve(in.n());
+    pool_mixer_reference(pool_, in, ls1_.data(), mixed_);
+    linear_reference({c_, hid_, Activation::gelu}, mixed_, fc1_.weight.data(), fc1_.bias.data(),
+                     nullptr, hidden_);
+    Tensor branch(in.n(), in.h(), in.w(), c_);
+    linear_reference({hid_, c_, Activation::none}, hidden_, fc2_.weight.data(), fc2_.bias.data(),
+                     nullptr, branch);
+    scale_add_reference(mixed_, ls2_.data(), branch, out);
+  }
+
+ private:
+  int c_ = 0, hid_ = 0;
+  PoolMixerParams pool_;
+  AlignedBuffer ls1_, ls2_;
+  FoldedConv fc1_, fc2_, fc2_ls_;
+  Tensor mixed_, hidden_;
+};
+
+}  // namespace
+
+std::unique_ptr<Block> make_meta4d_block(const BlockSpec& spec, ParamReader& params) {
+  return std::make_unique<Meta4dBlock>(spec, params);
+}
+
+}  // namespace hwnas

@@ -1,0 +1,45 @@
+#include "evaluators/ops/activation.h"
+
+#include <cmath>
+
+#include <Eigen/Core>
+#include <unsupported/Eigen/SpecialFunctions>
+
+namespace hwnas {
+
+std::string_view activation_name(Activation act) {
+  switch (act) {
+    case Activation::none: return "none";
+    case Activation::relu: return "relu";
+    case Activation::gelu: return "gelu";
+  }
+  return "?";
+}
+
+void apply_activation(Activation act, float* x, std::size_t n) {
+#if HWNAS_REFERENCE_KERNELS
+  apply_activation_reference(act, x, n);
+#else
+  Eigen::Map<Eigen::ArrayXf> a(x, static_cast<Eigen::Index>(n));
+  switch (act) {
+    case Activation::none: break;
+    case Activation::relu: a = a.max(0.0f); break;
+    case Activation::gelu: a = 0.5f * a * (1.0f + (a * 0.70710678118654752f).erf()); break;
+  }
+#endif
+}
+
+void apply_activation_reference(Activation act, float* x, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    switch (act) {
+      case Activation::none: break;
+      case Activation::relu: x[i] = static_cast<float>(v > 0 ? v : 0.0); break;
+      case Activation::gelu:
+        x[i] = static_cast<float>(0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))));
+        break;
+    }
+  }
+}
+
+}  // namespace hwnas

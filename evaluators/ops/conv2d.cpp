@@ -1,0 +1,112 @@
+#include "evaluators/ops/conv2d.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include <tbb/blocked_range.h>
+#include <tbb/partitioner.h>
+#include <tbb/parallel_for.h>
+
+#include "evaluators/ops/gemm.h"
+#include "evaluators/thread_scope.h"
+
+namespace hwnas {
+
+namespace {
+
+// Rows of the im2col matrix for output pixels [p0, p1) of image b: (ky, kx, cin) per row,
+// zeros where the window leaves the image.
+void im2col(const Conv2dParams& p, const Tensor& in, int b, int p0, int p1, int wo, float* dst) {
+  for (int pix = p0; pix < p1; ++pix) {
+    const int oy = pix / wo, ox = pix % wo;
+    for (int ky = 0; ky < p.kernel; ++ky) {
+      const int iy = oy * p.stride - p.pad + ky;
+      for (int kx = 0; kx < p.kernel; ++kx) {
+        const int ix = ox * p.stride - p.pad + kx;
+        if (iy < 0 || iy >= in.h() || ix < 0 || ix >= in.w())
+          std::memset(dst, 0, sizeof(float) * p.cin);
+        else
+          std::memcpy(dst, in.data() + in.index(b, iy, ix, 0), sizeof(float) * p.cin);
+        dst += p.cin;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void conv2d(const Conv2dParams& p, const Tensor& in, const float* weight, const float* bias,
+            Tensor& out) {
+#if HWNAS_REFERENCE_KERNELS
+  conv2d_reference(p, in, weight, bias, out);
+#else
+  validate(p, in, out);
+  const GemmEpilogue ep{bias, p.act, nullptr, 0};
+  if (p.kernel == 1 && p.stride == 1 && p.pad == 0) {
+    const int m = in.n() * in.h() * in.w();
+    gemm(m, p.cout, p.cin, in.data(), p.cin, weight, p.cout, out.data(), p.cout, ep);
+    return;
+  }
+  const int ho = out.h(), wo = out.w(), k = p.kernel * p.kernel * p.cin;
+  const int per_image = ho * wo;
+  const long pixels = static_cast<long>(in.n()) * per_image;
+  const int threads = engine_threads();
+  if (pixels < 128L * threads) {
+    // Few output pixels, many channels (late downsamples): one im2col, then a GEMM split over
+    // output channels so the threads share the weight reads.
+    thread_local std::vector<float> cols;
+    if (cols.size() < static_cast<std::size_t>(pixels) * k) cols.resize(static_cast<std::size_t>(pixels) * k);
+    for (int b = 0; b < in.n(); ++b)
+      im2col(p, in, b, 0, per_image, wo, cols.data() + static_cast<std::size_t>(b) * per_image * k);
+    gemm(static_cast<int>(pixels), p.cout, k, cols.data(), k, weight, p.cout, out.data(), p.cout, ep);
+    return;
+  }
+  // Equal pixel tiles of about 256 (the im2col tile and the weights stay in L2), a multiple of
+  // the thread count.
+  const int want = static_cast<int>((pixels + 255) / 256);
+  const int tiles_total = (want + threads - 1) / threads * threads;
+  const int tiles = std::max(1, tiles_total / in.n());
+  const int size = (per_image + tiles - 1) / tiles;
+  tbb::parallel_for(tbb::blocked_range<int>(0, in.n() * tiles, 1), [&](const tbb::blocked_range<int>& r) {
+    thread_local std::vector<float> cols;
+    for (int t = r.begin(); t < r.end(); ++t) {
+      const int b = t / tiles, p0 = (t % tiles) * size, p1 = std::min(per_image, p0 + size);
+      if (p0 >= p1) continue;
+      const int m = p1 - p0;
+      if (cols.size() < static_cast<std::size_t>(m) * k) cols.resize(static_cast<std::size_t>(m) * k);
+      im2col(p, in, b, p0, p1, wo, cols.data());
+      gemm_serial(m, p.cout, k, cols.data(), k, weight, p.cout,
+                  out.data() + (static_cast<long>(b) * per_image + p0) * p.cout, p.cout, ep);
+    }
+  }, tbb::simple_partitioner());
+#endif
+}
+
+void conv2d_reference(const Conv2dParams& p, const Tensor& in, const float* weight,
+                      const float* bias, Tensor& out) {
+  validate(p, in, out);
+  std::vector<double> acc(static_cast<std::size_t>(p.cout));
+  for (int b = 0; b < in.n(); ++b)
+    for (int oy = 0; oy < out.h(); ++oy)
+      for (int ox = 0; ox < out.w(); ++ox) {
+        for (int co = 0; co < p.cout; ++co) acc[co] = bias ? bias[co] : 0.0;
+        for (int ky = 0; ky < p.kernel; ++ky)
+          for (int kx = 0; kx < p.kernel; ++kx) {
+            const int iy = oy * p.stride - p.pad + ky, ix = ox * p.stride - p.pad + kx;
+            if (iy < 0 || iy >= in.h() || ix < 0 || ix >= in.w()) continue;
+            for (int ci = 0; ci < p.cin; ++ci) {
+              const double v = in.at(b, iy, ix, ci);
+              const float* wrow = weight + ((static_cast<long>(ky) * p.kernel + kx) * p.cin + ci) * p.cout;
+              for (int co = 0; co < p.cout; ++co) acc[co] += v * wrow[co];
+            }
+          }
+        for (int co = 0; co < p.cout; ++co) {
+          float f = static_cast<float>(acc[co]);
+          apply_activation_reference(p.act, &f, 1);
+          out.at(b, oy, ox, co) = f;
+        }
+      }
+}
+
+}  // namespace hwnas

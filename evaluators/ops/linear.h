@@ -1,0 +1,18 @@
+// Linear layer / 1x1 convolution over the channel dimension, with fused epilogue.
+#pragma once
+
+#include "evaluators/ops/op_params.h"
+
+namespace hwnas {
+
+/// out = act(in * weight + bias) [+ residual]. in: any NHWC tensor whose rows (B*H*W) hold
+/// p.in channels; weight (in, out) row-major (PyTorch's (out, in) transposed at load); bias
+/// (out) or null; residual: a tensor shaped like out, or null (may be `out` itself when act is
+/// none). Throws hwnas::Error via validate().
+void linear(const LinearParams& p, const Tensor& in, const float* weight, const float* bias,
+            const Tensor* residual, Tensor& out);
+/// Plain loops, double accumulation.
+void linear_reference(const LinearParams& p, const Tensor& in, const float* weight,
+                      const float* bias, const Tensor* residual, Tensor& out);
+
+}  // namespace hwnas

@@ -1,0 +1,70 @@
+#include "evaluators/ops/op_params.h"
+
+#include <string>
+
+#include "spaces/error.h"
+
+namespace hwnas {
+
+namespace {
+
+std::string shape(const Tensor& t) {
+  return "(" + std::to_string(t.n()) + "," + std::to_string(t.h()) + "," + std::to_string(t.w()) +
+         "," + std::to_string(t.c()) + ")";
+}
+
+void require(bool ok, const char* op, const std::string& what) {
+  if (!ok) throw Error(std::string(op) + ": " + what);
+}
+
+}  // namespace
+
+int conv_out_size(int size, int kernel, int stride, int pad) {
+  return (size + 2 * pad - kernel) / stride + 1;
+}
+
+void validate(const Conv2dParams& p, const Tensor& in, const Tensor& out) {
+  require(p.cin > 0 && p.cout > 0 && p.kernel > 0 && p.stride > 0 && p.pad >= 0, "conv2d",
+          "cin, cout, kernel and stride must be positive and pad non-negative");
+  require(in.c() == p.cin, "conv2d", "input " + shape(in) + " must have cin=" + std::to_string(p.cin) + " channels");
+  require(in.h() + 2 * p.pad >= p.kernel && in.w() + 2 * p.pad >= p.kernel, "conv2d",
+          "input " + shape(in) + " is smaller than the kernel");
+  const int ho = conv_out_size(in.h(), p.kernel, p.stride, p.pad);
+  const int wo = conv_out_size(in.w(), p.kernel, p.stride, p.pad);
+  require(out.n() == in.n() && out.h() == ho && out.w() == wo && out.c() == p.cout, "conv2d",
+          "output " + shape(out) + " must be (" + std::to_string(in.n()) + "," + std::to_string(ho) +
+              "," + std::to_string(wo) + "," + std::to_string(p.cout) + ")");
+}
+
+void validate(const LinearParams& p, const Tensor& in, const Tensor& out) {
+  require(p.in > 0 && p.out > 0, "linear", "in and out must be positive");
+  require(in.c() == p.in, "linear", "input " + shape(in) + " must have " + std::to_string(p.in) + " channels");
+  require(out.size() / static_cast<std::size_t>(p.out) == in.size() / static_cast<std::size_t>(p.in) &&
+              out.c() == p.out,
+          "linear", "output " + shape(out) + " must hold the input's rows with " + std::to_string(p.out) + " channels");
+}
+
+void validate(const PoolMixerParams& p, const Tensor& in, const Tensor& out) {
+  require(p.c > 0 && p.pool > 0 && p.pool % 2 == 1, "pool_mixer", "c must be positive and pool odd");
+  require(in.c() == p.c, "pool_mixer", "input " + shape(in) + " must have c=" + std::to_string(p.c));
+  require(out.n() == in.n() && out.h() == in.h() && out.w() == in.w() && out.c() == in.c(),
+          "pool_mixer", "output " + shape(out) + " must equal input " + shape(in));
+}
+
+void validate(const LayerNormParams& p, const Tensor& in, const Tensor& out) {
+  require(p.c > 0 && p.eps > 0, "layer_norm", "c and eps must be positive");
+  require(in.c() == p.c && out.size() == in.size() && out.c() == p.c, "layer_norm",
+          "input " + shape(in) + " and output " + shape(out) + " must have c=" + std::to_string(p.c));
+}
+
+void validate(const AttentionParams& p, const Tensor& qkv, const Tensor& out) {
+  require(p.heads > 0 && p.kd > 0 && p.dv > 0 && p.h > 0 && p.w > 0, "attention",
+          "heads, kd, dv, h and w must be positive");
+  require(qkv.c() == p.qkv_width() && qkv.h() * qkv.w() == p.h * p.w, "attention",
+          "qkv " + shape(qkv) + " must hold h*w=" + std::to_string(p.h * p.w) + " tokens of " +
+              std::to_string(p.qkv_width()) + " channels");
+  require(out.n() == qkv.n() && out.h() * out.w() == p.h * p.w && out.c() == p.out_width(),
+          "attention", "output " + shape(out) + " must hold the tokens with " + std::to_string(p.out_width()) + " channels");
+}
+
+}  // namespace hwnas

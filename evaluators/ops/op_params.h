@@ -1,0 +1,49 @@
+// Typed parameters of every engine operator, validated in one place (XNNPACK-style).
+#pragma once
+
+#include "evaluators/ops/activation.h"
+#include "evaluators/tensor.h"
+
+namespace hwnas {
+
+/// 2-d convolution, NHWC input, weights (kh, kw, cin, cout) ("HWIO"), square kernel.
+struct Conv2dParams {
+  int cin = 0, cout = 0, kernel = 1, stride = 1, pad = 0;
+  Activation act = Activation::none;
+};
+/// Linear / 1x1 convolution over the last (channel) dimension; weights (in, out) row-major.
+struct LinearParams {
+  int in = 0, out = 0;
+  Activation act = Activation::none;
+};
+/// PoolFormer token mixer: out = x + ls * (avgpool(x) - x), pool x pool, stride 1,
+/// pad pool/2, padding not counted in the average (count_include_pad=False).
+struct PoolMixerParams {
+  int c = 0, pool = 3;
+};
+/// LayerNorm over channels of each token (biased variance, eps inside the sqrt).
+struct LayerNormParams {
+  int c = 0;
+  float eps = 1e-5f;
+};
+/// EfficientFormer multi-head self-attention core on an h x w token grid (timm Attention):
+/// qkv rows hold per head [q (kd), k (kd), v (dv)]; logits = q k^T * kd^-0.5 +
+/// bias[head, |dr|*w + |dc|]; softmax over keys; out rows hold per head dv values.
+struct AttentionParams {
+  int heads = 0, kd = 0, dv = 0, h = 0, w = 0;
+  int qkv_width() const { return heads * (2 * kd + dv); }
+  int out_width() const { return heads * dv; }
+};
+
+/// Output shape of a convolution on `in` (floor((H + 2 pad - k) / stride) + 1).
+int conv_out_size(int size, int kernel, int stride, int pad);
+
+/// The one validation point: throws hwnas::Error naming the operator, the bad parameter and
+/// the tensor shapes when parameters are non-positive or shapes do not fit.
+void validate(const Conv2dParams& p, const Tensor& in, const Tensor& out);
+void validate(const LinearParams& p, const Tensor& in, const Tensor& out);
+void validate(const PoolMixerParams& p, const Tensor& in, const Tensor& out);
+void validate(const LayerNormParams& p, const Tensor& in, const Tensor& out);
+void validate(const AttentionParams& p, const Tensor& qkv, const Tensor& out);
+
+}  // namespace hwnas

@@ -1,0 +1,117 @@
+#include "evaluators/param_reader.h"
+
+#include <cmath>
+
+#include "spaces/error.h"
+
+namespace hwnas {
+
+namespace {
+
+std::string shape_str(const std::vector<std::int64_t>& s) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+ParamReader ParamReader::from_store(const WeightStore& store) {
+  ParamReader r;
+  r.store_ = &store;
+  return r;
+}
+
+ParamReader ParamReader::random(std::uint64_t seed) {
+  ParamReader r;
+  r.rng_.seed(seed);
+  return r;
+}
+
+std::vector<float> ParamReader::get(const std::string& name, const std::vector<std::int64_t>& shape,
+                                    InitKind kind) {
+  const std::string full = prefix_ + name;
+  std::size_t count = 1;
+  for (auto d : shape) count *= static_cast<std::size_t>(d);
+  if (store_) {
+    auto it = store_->tensors.find(full);
+    if (it == store_->tensors.end())
+      throw Error("weights: missing tensor '" + full + "' " + shape_str(shape) +
+                  " needed by this architecture");
+    if (it->second.shape != shape)
+      throw Error("weights: tensor '" + full + "' has shape " + shape_str(it->second.shape) +
+                  " but this architecture needs " + shape_str(shape));
+    used_.insert(full);
+    return it->second.data;
+  }
+  std::vector<float> v(count);
+  auto uni = [&](double lo, double hi) { return static_cast<float>(lo + (hi - lo) * uniform_real(rng_)); };
+  double fan_in = 1;
+  for (std::size_t i = 1; i < shape.size(); ++i) fan_in *= static_cast<double>(shape[i]);
+  const double a = std::sqrt(3.0 / std::max(1.0, fan_in));
+  for (auto& x : v) {
+    switch (kind) {
+      case InitKind::weight: x = uni(-a, a); break;
+      case InitKind::bias: x = uni(-0.1, 0.1); break;
+      case InitKind::norm_weight: x = uni(0.8, 1.2); break;
+      case InitKind::norm_bias: x = uni(-0.1, 0.1); break;
+      case InitKind::running_mean: x = uni(-0.1, 0.1); break;
+      case InitKind::running_var: x = uni(0.5, 1.5); break;
+      case InitKind::layer_scale: x = uni(0.05, 0.3); break;
+      case InitKind::attention_bias: x = uni(-1.0, 1.0); break;
+    }
+  }
+  recorded_.tensors[full] = StoredTensor{shape, v};
+  return v;
+}
+
+void ParamReader::check_all_used() const {
+  if (!store_) return;
+  for (const auto& [name, t] : store_->tensors) {
+    if (used_.count(name) || ends_with(name, "num_batches_tracked") ||
+        ends_with(name, "attention_bias_idxs"))
+      continue;
+    throw Error("weights: unexpected tensor '" + name +
+                "' is not part of this architecture (wrong --arch, or weights of another model)");
+  }
+}
+
+FoldedConv read_conv_bn(ParamReader& r, const std::string& conv, const std::string& norm, int cin,
+                        int cout, int k, float eps) {
+  const auto w = r.get(conv + ".weight", {cout, cin, k, k}, InitKind::weight);
+  const auto b = r.get(conv + ".bias", {cout}, InitKind::bias);
+  const auto g = r.get(norm + ".weight", {cout}, InitKind::norm_weight);
+  const auto beta = r.get(norm + ".bias", {cout}, InitKind::norm_bias);
+  const auto mean = r.get(norm + ".running_mean", {cout}, InitKind::running_mean);
+  const auto var = r.get(norm + ".running_var", {cout}, InitKind::running_var);
+  FoldedConv f{AlignedBuffer(static_cast<std::size_t>(k) * k * cin * cout), AlignedBuffer(static_cast<std::size_t>(cout))};
+  for (int o = 0; o < cout; ++o) {
+    const double s = g[o] / std::sqrt(static_cast<double>(var[o]) + eps);
+    f.bias[o] = static_cast<float>((b[o] - mean[o]) * s + beta[o]);
+    for (int i = 0; i < cin; ++i)
+      for (int y = 0; y < k; ++y)
+        for (int x = 0; x < k; ++x)
+          f.weight[((static_cast<std::size_t>(y) * k + x) * cin + i) * cout + o] = static_cast<float>(
+              w[((static_cast<std::size_t>(o) * cin + i) * k + y) * k + x] * s);
+  }
+  return f;
+}
+
+AlignedBuffer transpose_linear(const std::vector<float>& w, int out, int in) {
+  AlignedBuffer t(static_cast<std::size_t>(out) * in);
+  for (int o = 0; o < out; ++o)
+    for (int i = 0; i < in; ++i) t[static_cast<std::size_t>(i) * out + o] = w[static_cast<std::size_t>(o) * in + i];
+  return t;
+}
+
+AlignedBuffer to_buffer(const std::vector<float>& v) {
+  AlignedBuffer b(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) b[i] = v[i];
+  return b;
+}
+
+}  // namespace hwnas

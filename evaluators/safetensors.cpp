@@ -1,0 +1,140 @@
+#include "evaluators/safetensors.h"
+
+#include <bit>
+#include <cstring>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "spaces/error.h"
+
+namespace hwnas {
+
+const StoredTensor& WeightStore::at(const std::string& name) const {
+  auto it = tensors.find(name);
+  if (it == tensors.end()) throw Error("weights: missing tensor '" + name + "'");
+  return it->second;
+}
+
+float half_to_float(std::uint16_t h) {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
+  std::uint32_t exp = (h >> 10) & 0x1fu;
+  std::uint32_t man = h & 0x3ffu;
+  std::uint32_t bits;
+  if (exp == 0) {
+    if (man == 0) {
+      bits = sign;
+    } else {  // subnormal half: normalise
+      exp = 127 - 15 + 1;
+      while ((man & 0x400u) == 0) {
+        man <<= 1;
+        --exp;
+      }
+      man &= 0x3ffu;
+      bits = sign | (exp << 23) | (man << 13);
+    }
+  } else if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | (man << 13);
+  } else {
+    bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
+  }
+  return std::bit_cast<float>(bits);
+}
+
+WeightStore load_safetensors(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open weights file '" + path + "': check the path");
+  const std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string what = "weights file '" + path + "'";
+  if (b.size() < 8) throw Error(what + ": truncated (no safetensors header)");
+  std::uint64_t hlen;
+  std::memcpy(&hlen, b.data(), 8);
+  if (hlen > b.size() - 8) throw Error(what + ": corrupt safetensors header length");
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(b.begin() + 8, b.begin() + 8 + static_cast<std::ptrdiff_t>(hlen));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(what + ": corrupt safetensors header (" + e.what() + ")");
+  }
+  if (!header.is_object()) throw Error(what + ": corrupt safetensors header (not an object)");
+  const std::size_t base = 8 + hlen;
+  const std::size_t data_size = b.size() - base;
+  WeightStore store;
+  for (const auto& [name, entry] : header.items()) {
+    if (name == "__metadata__") {
+      if (entry.is_object())
+        for (const auto& [k, v] : entry.items())
+          store.metadata[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      continue;
+    }
+    const std::string t = what + ", tensor '" + name + "'";
+    try {
+      const std::string dtype = entry.at("dtype").get<std::string>();
+      StoredTensor st;
+      std::size_t count = 1;
+      for (const auto& d : entry.at("shape")) {
+        const auto v = d.get<std::int64_t>();
+        if (v < 0) throw Error(t + ": negative dimension");
+        st.shape.push_back(v);
+        count *= static_cast<std::size_t>(v);
+      }
+      const auto begin = entry.at("data_offsets").at(0).get<std::uint64_t>();
+      const auto end = entry.at("data_offsets").at(1).get<std::uint64_t>();
+      if (begin > end || end > data_size)
+        throw Error(t + ": data offsets outside the file (truncated or corrupt)");
+      std::size_t elem;
+      if (dtype == "F32") elem = 4;
+      else if (dtype == "F16" || dtype == "BF16") elem = 2;
+      else
+        throw Error(t + ": dtype " + dtype +
+                    " is not supported (F32, F16, BF16); re-save without integer buffers");
+      if (end - begin != count * elem)
+        throw Error(t + ": " + std::to_string(end - begin) + " bytes do not match shape (" +
+                    std::to_string(count) + " elements of " + dtype + ")");
+      st.data.resize(count);
+      const char* src = b.data() + base + begin;
+      if (elem == 4) {
+        std::memcpy(st.data.data(), src, count * 4);
+      } else {
+        for (std::size_t i = 0; i < count; ++i) {
+          std::uint16_t h;
+          std::memcpy(&h, src + 2 * i, 2);
+          st.data[i] = dtype == "F16" ? half_to_float(h)
+                                      : std::bit_cast<float>(static_cast<std::uint32_t>(h) << 16);
+        }
+      }
+      store.tensors.emplace(name, std::move(st));
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(t + ": malformed header entry (" + e.what() + ")");
+    }
+  }
+  return store;
+}
+
+void save_safetensors(const std::string& path, const WeightStore& store) {
+  nlohmann::json header = nlohmann::json::object();
+  std::size_t offset = 0;
+  for (const auto& [name, t] : store.tensors) {
+    std::size_t count = 1;
+    for (auto d : t.shape) count *= static_cast<std::size_t>(d);
+    if (count != t.data.size())
+      throw Error("save_safetensors: tensor '" + name + "' shape does not match its data");
+    header[name] = {{"dtype", "F32"}, {"shape", t.shape},
+                    {"data_offsets", {offset, offset + count * 4}}};
+    offset += count * 4;
+  }
+  if (!store.metadata.empty()) header["__metadata__"] = store.metadata;
+  std::string h = header.dump();
+  h.append((8 - h.size() % 8) % 8, ' ');
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw Error("cannot write weights file '" + path + "'");
+  const std::uint64_t len = h.size();
+  out.write(reinterpret_cast<const char*>(&len), 8);
+  out.write(h.data(), static_cast<std::streamsize>(h.size()));
+  for (const auto& [name, t] : store.tensors)
+    out.write(reinterpret_cast<const char*>(t.data.data()),
+              static_cast<std::streamsize>(t.data.size() * 4));
+  if (!out) throw Error("failed writing weights file '" + path + "'");
+}
+
+}  // namespace hwnas

@@ -1,0 +1,43 @@
+#include "evaluators/thread_scope.h"
+
+#include <string>
+
+#include <cblas.h>
+#include <tbb/global_control.h>
+#include <tbb/task_arena.h>
+
+#include "spaces/error.h"
+
+namespace hwnas {
+
+struct ThreadScopeState {
+  explicit ThreadScopeState(int threads)
+      : control(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads)) {}
+  tbb::global_control control;
+};
+
+ThreadScope::ThreadScope(int threads) : threads_(threads) {
+  if (threads < 1)
+    throw Error("thread count must be at least 1, got " + std::to_string(threads));
+  pin_blas_single_thread();
+  state_ = std::make_unique<ThreadScopeState>(threads);
+}
+
+ThreadScope::~ThreadScope() = default;
+
+int engine_threads() {
+  const int arena = tbb::this_task_arena::max_concurrency();
+  const int allowed = static_cast<int>(
+      tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  return std::max(1, std::min(arena, allowed));
+}
+
+void pin_blas_single_thread() {
+  static const bool done = [] {
+    openblas_set_num_threads(1);
+    return true;
+  }();
+  (void)done;
+}
+
+}  // namespace hwnas

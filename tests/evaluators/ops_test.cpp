@@ -1,0 +1,336 @@
+// Each fast operator against its plain reference on random shapes (ViT sizes and awkward ones),
+// 1 thread vs N threads, adversarial softmax logits.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <sstream>
+#include <vector>
+
+#include "evaluators/ops/activation.h"
+#include "evaluators/ops/attention.h"
+#include "evaluators/ops/conv2d.h"
+#include "evaluators/ops/gemm.h"
+#include "evaluators/ops/layer_norm.h"
+#include "evaluators/ops/linear.h"
+#include "evaluators/ops/pool_mixer.h"
+#include "evaluators/ops/reduce.h"
+#include "evaluators/ops/softmax.h"
+#include "evaluators/tensor.h"
+#include "evaluators/thread_scope.h"
+#include "spaces/error.h"
+#include "spaces/rng.h"
+
+namespace hwnas {
+namespace {
+
+void fill(Tensor& t, Rng& rng, double lo = -1, double hi = 1) {
+  for (std::size_t i = 0; i < t.size(); ++i)
+    t.data()[i] = static_cast<float>(lo + (hi - lo) * uniform_real(rng));
+}
+std::vector<float> random_vec(std::size_t n, Rng& rng, double lo = -1, double hi = 1) {
+  std::vector<float> v(n);
+  for (auto& x : v) x = static_cast<float>(lo + (hi - lo) * uniform_real(rng));
+  return v;
+}
+
+// Max of |a-b| / (atol + rtol*|b|); <= 1 means within tolerance.
+double tol_ratio(const Tensor& a, const Tensor& b, double atol, double rtol) {
+  EXPECT_EQ(a.size(), b.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    worst = std::max(worst, std::abs(static_cast<double>(a.data()[i]) - b.data()[i]) /
+                                (atol + rtol * std::abs(static_cast<double>(b.data()[i]))));
+  return worst;
+}
+
+std::string describe(const Tensor& t) {
+  std::ostringstream s;
+  s << "(" << t.n() << "," << t.h() << "," << t.w() << "," << t.c() << ")";
+  return s.str();
+}
+
+TEST(Tensor, OwningIsAlignedAndZeroed) {
+  Tensor t(2, 3, 5, 7);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(t.data()) % kTensorAlignment, 0u);
+  EXPECT_EQ(t.size(), 210u);
+  for (std::size_t i = 0; i < t.size(); ++i) EXPECT_EQ(t.data()[i], 0.0f);
+  t.at(1, 2, 4, 6) = 3.0f;
+  EXPECT_EQ(t.data()[209], 3.0f);
+  Tensor copy = t;
+  EXPECT_NE(copy.data(), t.data());
+  EXPECT_EQ(copy.data()[209], 3.0f);
+  Tensor v = Tensor::view(t.data(), 1, 1, 1, 210);
+  EXPECT_FALSE(v.owning());
+  EXPECT_EQ(v.data(), t.data());
+  const float* before = t.data();
+  t.resize(1, 1, 1, 100);  // smaller: no reallocation
+  EXPECT_EQ(t.data(), before);
+  EXPECT_THROW(v.resize(1, 1, 1, 5), Error);
+  EXPECT_THROW(Tensor(1, -1, 1, 1), Error);
+  EXPECT_THROW(t.reshaped(1, 1, 1, 7), Error);
+}
+
+struct ConvCase { int n, h, w, cin, cout, k, s, p; Activation act; };
+
+TEST(Ops, Conv2dMatchesReference) {
+  // Tolerance: rel. 1e-4 + abs 1e-5 * sqrt(k*k*cin) (fp32 accumulation of k*k*cin products).
+  const ConvCase cases[] = {
+      {1, 17, 13, 3, 24, 3, 2, 1, Activation::relu}, {2, 9, 11, 5, 7, 3, 1, 1, Activation::none},
+      {1, 14, 14, 17, 33, 3, 2, 1, Activation::gelu}, {1, 8, 8, 48, 96, 3, 2, 1, Activation::none},
+      {3, 5, 6, 15, 17, 1, 1, 0, Activation::gelu},   {1, 7, 7, 9, 1, 3, 2, 1, Activation::relu},
+      {1, 1, 1, 4, 3, 1, 1, 0, Activation::none},      {1, 31, 29, 16, 15, 3, 2, 1, Activation::relu},
+      {2, 40, 37, 5, 9, 3, 2, 1, Activation::gelu},    {1, 65, 67, 3, 24, 3, 2, 1, Activation::relu}};
+  Rng rng(1);
+  for (const auto& c : cases) {
+    const Conv2dParams p{c.cin, c.cout, c.k, c.s, c.p, c.act};
+    Tensor in(c.n, c.h, c.w, c.cin);
+    fill(in, rng);
+    const auto w = random_vec(static_cast<std::size_t>(c.k) * c.k * c.cin * c.cout, rng);
+    const auto b = random_vec(c.cout, rng);
+    const int ho = conv_out_size(c.h, c.k, c.s, c.p), wo = conv_out_size(c.w, c.k, c.s, c.p);
+    Tensor ref(c.n, ho, wo, c.cout), fast1(c.n, ho, wo, c.cout), fast2(c.n, ho, wo, c.cout);
+    conv2d_reference(p, in, w.data(), b.data(), ref);
+    {
+      ThreadScope one(1);
+      conv2d(p, in, w.data(), b.data(), fast1);
+    }
+    {
+      ThreadScope two(2);
+      conv2d(p, in, w.data(), b.data(), fast2);
+    }
+    const double atol = 1e-5 * std::sqrt(c.k * c.k * c.cin);
+    EXPECT_LE(tol_ratio(fast1, ref, atol, 1e-4), 1.0) << "conv " << describe(in) << " k" << c.k;
+    EXPECT_LE(tol_ratio(fast2, fast1, atol, 1e-4), 1.0) << "threads differ " << describe(in);
+  }
+}
+
+TEST(Ops, Conv2dRejectsBadShapes) {
+  Tensor in(1, 8, 8, 3), out(1, 4, 4, 8);
+  std::vector<float> w(3 * 3 * 3 * 8), b(8);
+  EXPECT_THROW(conv2d({4, 8, 3, 2, 1, Activation::none}, in, w.data(), b.data(), out), Error);
+  EXPECT_THROW(conv2d({3, 8, 3, 1, 1, Activation::none}, in, w.data(), b.data(), out), Error);
+  EXPECT_THROW(conv2d({3, 8, 0, 1, 1, Activation::none}, in, w.data(), b.data(), out), Error);
+}
+
+TEST(Ops, GemmMatchesReferenceWithEpilogue) {
+  // Shapes around the engine's: token counts 49/196, odd sizes, one more / less than 16.
+  const int shapes[][3] = {{49, 1536, 448}, {1, 1000, 448}, {17, 15, 33}, {196, 224, 896},
+                           {300, 47, 81},   {63, 65, 17},   {2, 3, 1},    {640, 24, 27}};
+  Rng rng(2);
+  for (GemmBackend be : {GemmBackend::automatic, GemmBackend::openblas, GemmBackend::eigen}) {
+    set_gemm_backend(be);
+    for (const auto& s : shapes) {
+      const int m = s[0], n = s[1], k = s[2];
+      for (Activation act : {Activation::none, Activation::gelu}) {
+        Tensor a(1, 1, m, k), b(1, 1, k, n), res(1, 1, m, n), ref(1, 1, m, n), f1(1, 1, m, n),
+            f2(1, 1, m, n);
+        fill(a, rng);
+        fill(b, rng);
+        fill(res, rng);
+        const auto bias = random_vec(n, rng);
+        const GemmEpilogue ep{bias.data(), act, res.data(), n};
+        gemm_reference(m, n, k, a.data(), k, b.data(), n, ref.data(), n, ep);
+        {
+          ThreadScope one(1);
+          gemm(m, n, k, a.data(), k, b.data(), n, f1.data(), n, ep);
+        }
+        {
+          ThreadScope two(2);
+          gemm(m, n, k, a.data(), k, b.data(), n, f2.data(), n, ep);
+        }
+        const double atol = 2e-6 * std::sqrt(k) * 4;
+        EXPECT_LE(tol_ratio(f1, ref, atol, 1e-4), 1.0) << m << "x" << n << "x" << k;
+        EXPECT_LE(tol_ratio(f2, ref, atol, 1e-4), 1.0) << m << "x" << n << "x" << k << " 2 threads";
+      }
+      // Residual aliasing the output (x += y W) accumulates correctly.
+      Tensor a(1, 1, m, k), b(1, 1, k, n), c(1, 1, m, n);
+      fill(a, rng);
+      fill(b, rng);
+      fill(c, rng);
+      Tensor expect(1, 1, m, n);
+      gemm_reference(m, n, k, a.data(), k, b.data(), n, expect.data(), n,
+                     GemmEpilogue{nullptr, Activation::none, c.data(), n});
+      gemm(m, n, k, a.data(), k, b.data(), n, c.data(), n,
+           GemmEpilogue{nullptr, Activation::none, c.data(), n});
+      EXPECT_LE(tol_ratio(c, expect, 2e-6 * std::sqrt(k) * 4, 1e-4), 1.0) << "aliased residual";
+    }
+  }
+  set_gemm_backend(GemmBackend::automatic);
+}
+
+TEST(Ops, LinearMatchesReference) {
+  Rng rng(3);
+  for (auto [rows, in, out] : {std::tuple{49, 448, 1536}, std::tuple{13, 17, 15}, std::tuple{2, 3, 1000}}) {
+    Tensor x(1, 1, rows, in), r1(1, 1, rows, out), f(1, 1, rows, out), res(1, 1, rows, out);
+    fill(x, rng);
+    fill(res, rng);
+    const auto w = random_vec(static_cast<std::size_t>(in) * out, rng, -0.1, 0.1);
+    const auto b = random_vec(out, rng);
+    linear_reference({in, out, Activation::gelu}, x, w.data(), b.data(), &res, r1);
+    linear({in, out, Activation::gelu}, x, w.data(), b.data(), &res, f);
+    EXPECT_LE(tol_ratio(f, r1, 1e-5, 1e-4), 1.0) << rows << "x" << in << "->" << out;
+  }
+  Tensor x(1, 1, 3, 4), y(1, 1, 3, 5);
+  std::vector<float> w(20);
+  EXPECT_THROW(linear({5, 5, Activation::none}, x, w.data(), nullptr, nullptr, y), Error);
+}
+
+TEST(Ops, ActivationsMatchDoubleReference) {
+  // GELU(erf): abs 2e-6 + rel 1e-5 over [-10, 10]; ReLU exact.
+  Rng rng(4);
+  std::vector<float> x = random_vec(4099, rng, -10, 10);
+  x.push_back(0.0f);
+  x.push_back(-0.0f);
+  for (Activation act : {Activation::relu, Activation::gelu}) {
+    auto fast = x, ref = x;
+    apply_activation(act, fast.data(), fast.size());
+    apply_activation_reference(act, ref.data(), ref.size());
+    for (std::size_t i = 0; i < x.size(); ++i)
+      EXPECT_NEAR(fast[i], ref[i], 2e-6 + 1e-5 * std::abs(ref[i])) << activation_name(act) << "(" << x[i] << ")";
+  }
+  // Hand values: GELU(1) = 0.5 * (1 + erf(1/sqrt 2)) = 0.8413447...
+  float v[3] = {1.0f, -1.0f, 3.0f};
+  apply_activation(Activation::gelu, v, 3);
+  EXPECT_NEAR(v[0], 0.8413447, 1e-6);
+  EXPECT_NEAR(v[1], -0.1586553, 1e-6);
+  EXPECT_NEAR(v[2], 2.9959502, 1e-6);
+}
+
+TEST(Ops, PoolMixerMatchesReferenceAndHandValues) {
+  Rng rng(5);
+  for (auto [n, h, w, c] : {std::tuple{1, 56, 56, 48}, std::tuple{2, 7, 5, 17}, std::tuple{1, 1, 1, 3},
+                            std::tuple{1, 2, 9, 15}, std::tuple{3, 13, 11, 33}}) {
+    Tensor in(n, h, w, c), ref(n, h, w, c), f1(n, h, w, c), f2(n, h, w, c);
+    fill(in, rng);
+    const auto ls = random_vec(c, rng, 0, 1);
+    pool_mixer_reference({c, 3}, in, ls.data(), ref);
+    {
+      ThreadScope one(1);
+      pool_mixer({c, 3}, in, ls.data(), f1);
+    }
+    {
+      ThreadScope two(2);
+      pool_mixer({c, 3}, in, ls.data(), f2);
+    }
+    EXPECT_LE(tol_ratio(f1, ref, 1e-6, 1e-5), 1.0) << describe(in);
+    EXPECT_LE(tol_ratio(f2, ref, 1e-6, 1e-5), 1.0) << describe(in) << " 2 threads";
+  }
+  // count_include_pad=False by hand: 2x2 image, each pixel's window holds all 4 pixels.
+  Tensor in(1, 2, 2, 1), out(1, 2, 2, 1);
+  const float vals[4] = {1, 2, 3, 6};
+  for (int i = 0; i < 4; ++i) in.data()[i] = vals[i];
+  const float ls = 1.0f;
+  pool_mixer({1, 3}, in, &ls, out);
+  for (int i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(out.data()[i], 3.0f);  // x + (mean - x) = mean
+}
+
+TEST(Ops, LayerNormMatchesReference) {
+  Rng rng(6);
+  for (auto [rows, c] : {std::tuple{49, 448}, std::tuple{7, 17}, std::tuple{3, 1}, std::tuple{50, 769}}) {
+    Tensor in(1, 1, rows, c), ref(1, 1, rows, c), f(1, 1, rows, c);
+    fill(in, rng, 50, 51);  // large offset: variance must not cancel
+    const auto g = random_vec(c, rng), b = random_vec(c, rng);
+    layer_norm_reference({c, 1e-5f}, in, g.data(), b.data(), ref);
+    layer_norm({c, 1e-5f}, in, g.data(), b.data(), f);
+    EXPECT_LE(tol_ratio(f, ref, 3e-4, 1e-4), 1.0) << rows << "x" << c;
+  }
+}
+
+TEST(Ops, SoftmaxAdversarialLogits) {
+  Rng rng(7);
+  for (int cols : {1, 7, 49, 50, 196}) {
+    std::vector<float> x = random_vec(static_cast<std::size_t>(cols) * 5, rng, 90, 100);
+    auto ref = x;
+    softmax_rows(x.data(), 5, cols, cols);
+    softmax_rows_reference(ref.data(), 5, cols, cols);
+    for (int r = 0; r < 5; ++r) {
+      double sum = 0;
+      for (int j = 0; j < cols; ++j) {
+        const float v = x[static_cast<std::size_t>(r) * cols + j];
+        ASSERT_TRUE(std::isfinite(v));
+        EXPECT_NEAR(v, ref[static_cast<std::size_t>(r) * cols + j], 1e-6 + 1e-5 * ref[static_cast<std::size_t>(r) * cols + j]);
+        sum += v;
+      }
+      EXPECT_NEAR(sum, 1.0, 1e-5);
+    }
+  }
+}
+
+TEST(Ops, AttentionMatchesReference) {
+  // Normalised error (max |diff| / max |ref|) <= 1e-5.
+  Rng rng(8);
+  for (auto [n, heads, kd, dv, h, w] : {std::tuple{1, 8, 32, 128, 7, 7}, std::tuple{2, 3, 5, 11, 3, 5},
+                                        std::tuple{1, 1, 1, 1, 1, 1}, std::tuple{1, 2, 16, 64, 2, 2}}) {
+    const AttentionParams p{heads, kd, dv, h, w};
+    Tensor qkv(n, h, w, p.qkv_width()), ref(n, h, w, p.out_width()), f1(n, h, w, p.out_width()),
+        f2(n, h, w, p.out_width());
+    fill(qkv, rng, -3, 3);
+    const auto bias = random_vec(static_cast<std::size_t>(heads) * h * w, rng, -2, 2);
+    attention_reference(p, qkv, bias.data(), ref);
+    {
+      ThreadScope one(1);
+      attention(p, qkv, bias.data(), f1);
+    }
+    {
+      ThreadScope two(2);
+      attention(p, qkv, bias.data(), f2);
+    }
+    double maxref = 0, d1 = 0, d2 = 0;
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+      maxref = std::max(maxref, std::abs(static_cast<double>(ref.data()[i])));
+      d1 = std::max(d1, std::abs(static_cast<double>(f1.data()[i]) - ref.data()[i]));
+      d2 = std::max(d2, std::abs(static_cast<double>(f2.data()[i]) - ref.data()[i]));
+    }
+    EXPECT_LE(d1 / maxref, 1e-5) << "heads=" << heads << " kd=" << kd << " grid " << h << "x" << w;
+    EXPECT_LE(d2 / maxref, 1e-5) << "2 threads";
+  }
+}
+
+TEST(Ops, AttentionBiasIndexedByAbsoluteOffsets) {
+  // With q = k = 0, the softmax sees only the bias: row i's weights follow bias[|dr|*w+|dc|].
+  const AttentionParams p{1, 1, 1, 2, 3};
+  Tensor qkv(1, 2, 3, 3), out(1, 2, 3, 1);
+  for (int t = 0; t < 6; ++t) qkv.data()[t * 3 + 2] = static_cast<float>(t);  // v = token index
+  const float bias[6] = {0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f};
+  attention_reference(p, qkv, bias, out);
+  for (int i = 0; i < 6; ++i) {
+    double num = 0, den = 0;
+    for (int j = 0; j < 6; ++j) {
+      const int idx = std::abs(i / 3 - j / 3) * 3 + std::abs(i % 3 - j % 3);
+      num += std::exp(bias[idx]) * j;
+      den += std::exp(bias[idx]);
+    }
+    EXPECT_NEAR(out.data()[i], num / den, 1e-6) << "token " << i;
+  }
+  Tensor f(1, 2, 3, 1);
+  attention(p, qkv, bias, f);
+  for (int i = 0; i < 6; ++i) EXPECT_NEAR(f.data()[i], out.data()[i], 1e-6);
+}
+
+TEST(Ops, MeanTokensAndScaleAdd) {
+  Rng rng(9);
+  Tensor in(2, 3, 5, 19), ref(2, 1, 1, 19), f(2, 1, 1, 19);
+  fill(in, rng);
+  mean_tokens_reference(in, ref);
+  mean_tokens(in, f);
+  EXPECT_LE(tol_ratio(f, ref, 1e-6, 1e-5), 1.0);
+  double hand = 0;
+  for (int t = 0; t < 15; ++t) hand += in.data()[static_cast<std::size_t>(15 + t) * 19 + 4];
+  EXPECT_NEAR(f.data()[19 + 4], hand / 15, 1e-6);
+
+  Tensor x(1, 2, 2, 3), y(1, 2, 2, 3), o1(1, 2, 2, 3), o2(1, 2, 2, 3);
+  fill(x, rng);
+  fill(y, rng);
+  const float g[3] = {0.5f, -1.0f, 2.0f};
+  scale_add(x, g, y, o1);
+  scale_add_reference(x, g, y, o2);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    EXPECT_NEAR(o1.data()[i], x.data()[i] + g[i % 3] * y.data()[i], 1e-6);
+    EXPECT_NEAR(o2.data()[i], o1.data()[i], 1e-6);
+  }
+  Tensor bad(1, 1, 1, 3);
+  EXPECT_THROW(scale_add(x, g, bad, o1), Error);
+}
+
+}  // namespace
+}  // namespace hwnas
