@@ -85,7 +85,8 @@ class TorchWorker:
         self.proc.stdin.flush()
         samples = sorted(self._read())
         return {"latency_ms": statistics.median(samples), "p10_ms": nearest_rank(samples, 0.1),
-                "p90_ms": nearest_rank(samples, 0.9), "repeats": len(samples)}
+                "p90_ms": nearest_rank(samples, 0.9), "min_ms": samples[0],
+                "repeats": len(samples)}
 
     def close(self):
         if self.proc.poll() is None:
@@ -160,6 +161,9 @@ def main() -> int:
         summary[rt] = {"latency_ms": med,
                        "p10_ms": statistics.median(x["p10_ms"] for x in rounds),
                        "p90_ms": statistics.median(x["p90_ms"] for x in rounds),
+                       # The fastest call approximates an undisturbed one when others load the
+                       # machine (OpenMP's spinning barriers suffer most from that).
+                       "min_ms": min(x.get("min_ms", x["latency_ms"]) for x in rounds),
                        "round_medians_ms": [round(x["latency_ms"], 3) for x in rounds],
                        "gflops": gflops(med)}
     if have_hwnas:
@@ -168,6 +172,7 @@ def main() -> int:
                       for p, h in zip(per_round[m], per_round["hwnas"])]
             summary[m]["speedup_of_hwnas"] = statistics.median(ratios)
             summary[m]["ratio_of_medians"] = summary[m]["latency_ms"] / summary["hwnas"]["latency_ms"]
+            summary[m]["ratio_of_mins"] = summary[m]["min_ms"] / summary["hwnas"]["min_ms"]
             summary[m]["target"] = TARGETS[m]
             summary[m]["target_met"] = summary[m]["speedup_of_hwnas"] >= TARGETS[m]
 
@@ -179,17 +184,18 @@ def main() -> int:
     else:
         print(f"EfficientFormer-{args.arch.upper()}, batch 1, 224x224, fp32, {args.threads} thread(s), "
               f"{args.rounds} interleaved rounds; load average {load_before} -> {load_after}")
-        print("| runtime | median ms | p10 ms | p90 ms | GFLOP/s | % of 230 peak | PyTorch / hwnas "
-              "(median of per-round ratios; ratio of medians) | target |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| runtime | median ms | p10 ms | p90 ms | min ms | GFLOP/s (median) | % of 230 peak "
+              "| PyTorch / hwnas: median of per-round ratios (ratio of medians; of mins) | target |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for rt in runtimes:
             s = summary[rt]
             ratio = target = ""
             if rt != "hwnas" and have_hwnas:
-                ratio = f"{s['speedup_of_hwnas']:.2f}x; {s['ratio_of_medians']:.2f}x"
+                ratio = (f"{s['speedup_of_hwnas']:.2f}x ({s['ratio_of_medians']:.2f}x; "
+                         f"{s['ratio_of_mins']:.2f}x)")
                 target = f">= {s['target']}x: {'met' if s['target_met'] else 'MISSED'}"
             print(f"| {LABELS[rt]} | {s['latency_ms']:.2f} | {s['p10_ms']:.2f} | {s['p90_ms']:.2f} | "
-                  f"{s['gflops']:.1f} | {100 * s['gflops'] / PEAK_GFLOPS:.0f} % | {ratio} | {target} |")
+                  f"{s['min_ms']:.2f} | {s['gflops']:.1f} | {100 * s['gflops'] / PEAK_GFLOPS:.0f} % | {ratio} | {target} |")
     if args.require_targets and have_hwnas and not all(
             summary[m]["target_met"] for m in ("eager", "jit")):
         return 1
