@@ -14,7 +14,7 @@ OPENBLAS_NUM_THREADS=1 set before torch is imported (OpenBLAS keeps its own pool
 of T threads on T cores make timings erratic).
 
 Usage:
-  bench_pytorch.py [--threads T] [--modes eager,jit] [--json]
+  bench_pytorch.py [--threads T] [--modes eager,jit]   # JSON on stdout, a summary on stderr
   bench_pytorch.py --serve --modes jit --threads T   # worker for compare_pytorch.py: reads
       "time N" lines on stdin, answers one JSON list of N per-call times (ms) per line.
 """
@@ -30,7 +30,8 @@ import time
 from typing import Callable, Dict, List
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_WEIGHTS = os.path.join(HERE, "..", "..", "shared", "golden", "efficientformer_l1.safetensors")
+DEFAULT_WEIGHTS = os.path.normpath(
+    os.path.join(HERE, "..", "..", "shared", "golden", "efficientformer_l1.safetensors"))
 
 
 def percentile(sorted_ms: List[float], p: float) -> float:
@@ -141,7 +142,6 @@ def main() -> int:
                         help="L1 safetensors (default ../shared/golden/...; random if absent)")
     parser.add_argument("--seed", type=int, default=0, help="input (and random weights) seed")
     parser.add_argument("--serve", action="store_true", help="worker mode (one mode only)")
-    parser.add_argument("--json", action="store_true", help="JSON on stdout (else a summary)")
     args = parser.parse_args()
     if args.threads < 1:
         parser.error("--threads must be >= 1")
@@ -172,13 +172,11 @@ def main() -> int:
         samples = time_calls(build_runner(mode, args.weights, args.seed), args.warmup,
                              args.repeats, args.min_time_s)
         report["modes"][mode] = summarize(samples)
-    if args.json:
-        print(json.dumps(report, indent=1))
-    else:
-        print(f"torch {report['torch']}, {args.threads} thread(s), BLAS {report['blas']}")
-        for mode, st in report["modes"].items():
-            print(f"  {mode:5s} median {st['latency_ms']:.2f} ms  p10 {st['p10_ms']:.2f}  "
-                  f"p90 {st['p90_ms']:.2f}  ({st['repeats']} calls)")
+    print(json.dumps(report, indent=1))
+    print(f"torch {report['torch']}, {args.threads} thread(s), BLAS {report['blas']}", file=sys.stderr)
+    for mode, st in report["modes"].items():
+        print(f"  {mode:5s} median {st['latency_ms']:.2f} ms  p10 {st['p10_ms']:.2f}  "
+              f"p90 {st['p90_ms']:.2f}  ({st['repeats']} calls)", file=sys.stderr)
     return 0
 
 
