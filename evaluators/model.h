@@ -30,8 +30,10 @@ class Model {
   static WeightStore random_weights(const Network& net, std::uint64_t seed);
 
   /// input (B, H, W, 3) NHWC matching network().input; logits (B, 1, 1, classes), resized if
-  /// needed. Buffers are allocated on the first call of a batch size; later calls do not
-  /// allocate. Throws hwnas::Error on an input of the wrong shape.
+  /// needed. Activation buffers are allocated on the first call of a batch size; later calls
+  /// do not allocate (apart from a TBB worker's first use of its small per-thread im2col /
+  /// pooling scratch, which warm-up calls absorb). Not thread-safe: one forward at a time per
+  /// Model. Throws hwnas::Error on an input of the wrong shape.
   void forward(const Tensor& input_nhwc, Tensor& logits);
   /// Convenience: returns the logits (B, 1, 1, classes).
   Tensor forward(const Tensor& input_nhwc);

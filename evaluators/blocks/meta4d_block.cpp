@@ -1,14 +1,16 @@
 // Meta4D (MB4D): x + ls1*(avgpool(x) - x); x + ls2*(conv1x1+BN+GELU, conv1x1+BN)(x).
 #include <algorithm>
+#include <vector>
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
 #include "evaluators/blocks/efficientformer_blocks.h"
-#include "evaluators/ops/gemm.h"
+#include "evaluators/ops/packed_gemm.h"
 #include "evaluators/ops/linear.h"
 #include "evaluators/ops/pool_mixer.h"
-#include "evaluators/ops/reduce.h"
+#include "evaluators/ops/mean_tokens.h"
+#include "evaluators/ops/scale_add.h"
 #include "evaluators/thread_scope.h"
 
 namespace hwnas {
@@ -30,6 +32,8 @@ class Meta4dBlock final : public Block {
     for (int i = 0; i < hid_; ++i)
       for (int o = 0; o < c_; ++o) fc2_ls_.weight[static_cast<std::size_t>(i) * c_ + o] *= ls2_[o];
     for (int o = 0; o < c_; ++o) fc2_ls_.bias[o] *= ls2_[o];
+    fc2_ls_.repack();
+    fc2_ls_.weight = AlignedBuffer();  // only the packed form is used (fast path)
   }
 
   void reserve(int batch) override {
@@ -61,20 +65,23 @@ class Meta4dBlock final : public Block {
           pool_mixer_pixels(pool_, in, ls1_.data(), mixed_, b, p0, p1);
           const long off = static_cast<long>(b) * per_image + p0;
           const float* a = mixed_.data() + off * c_;
-          float* hid = hidden_.data() + off * hid_;
+          // The hidden tile lives in per-thread scratch that stays in L2 across tiles and
+          // forwards, rather than in a B*H*W*4c buffer streamed through L3.
+          thread_local std::vector<float> scratch;
+          if (scratch.size() < static_cast<std::size_t>(m) * hid_) scratch.resize(static_cast<std::size_t>(m) * hid_);
+          float* hid = scratch.data();
           float* o = out.data() + off * c_;
-          gemm_serial(m, hid_, c_, a, c_, fc1_.weight.data(), hid_, hid, hid_,
-                      GemmEpilogue{fc1_.bias.data(), Activation::gelu, nullptr, 0});
-          gemm_serial(m, c_, hid_, hid, hid_, fc2_ls_.weight.data(), c_, o, c_,
-                      GemmEpilogue{fc2_ls_.bias.data(), Activation::none, a, c_});
+          gemm_packed_serial(m, a, c_, fc1_.packed, hid, hid_,
+                             GemmEpilogue{fc1_.bias.data(), Activation::gelu, nullptr, 0});
+          gemm_packed_serial(m, hid, hid_, fc2_ls_.packed, o, c_,
+                             GemmEpilogue{fc2_ls_.bias.data(), Activation::none, a, c_});
         }
       }, tbb::simple_partitioner());
     } else {
       pool_mixer(pool_, in, ls1_.data(), mixed_);
-      linear({c_, hid_, Activation::gelu}, mixed_, fc1_.weight.data(), fc1_.bias.data(), nullptr,
-             hidden_);
-      linear({hid_, c_, Activation::none}, hidden_, fc2_ls_.weight.data(), fc2_ls_.bias.data(),
-             &mixed_, out);
+      linear({c_, hid_, Activation::gelu}, mixed_, fc1_.packed, fc1_.bias.data(), nullptr, hidden_);
+      linear({hid_, c_, Activation::none}, hidden_, fc2_ls_.packed, fc2_ls_.bias.data(), &mixed_,
+             out);
     }
   }
 

@@ -10,6 +10,7 @@
 
 #include "evaluators/ops/gemm.h"
 #include "evaluators/thread_scope.h"
+#include "spaces/error.h"
 
 namespace hwnas {
 
@@ -24,10 +25,16 @@ void im2col(const Conv2dParams& p, const Tensor& in, int b, int p0, int p1, int 
       const int iy = oy * p.stride - p.pad + ky;
       for (int kx = 0; kx < p.kernel; ++kx) {
         const int ix = ox * p.stride - p.pad + kx;
-        if (iy < 0 || iy >= in.h() || ix < 0 || ix >= in.w())
+        const bool outside = iy < 0 || iy >= in.h() || ix < 0 || ix >= in.w();
+        if (p.cin <= 8) {
+          // RGB stems: a library call per 3 floats costs more than the copy (perf).
+          const float* src = outside ? nullptr : in.data() + in.index(b, iy, ix, 0);
+          for (int ch = 0; ch < p.cin; ++ch) dst[ch] = outside ? 0.0f : src[ch];
+        } else if (outside) {
           std::memset(dst, 0, sizeof(float) * p.cin);
-        else
+        } else {
           std::memcpy(dst, in.data() + in.index(b, iy, ix, 0), sizeof(float) * p.cin);
+        }
         dst += p.cin;
       }
     }
@@ -36,16 +43,16 @@ void im2col(const Conv2dParams& p, const Tensor& in, int b, int p0, int p1, int 
 
 }  // namespace
 
-void conv2d(const Conv2dParams& p, const Tensor& in, const float* weight, const float* bias,
-            Tensor& out) {
-#if HWNAS_REFERENCE_KERNELS
-  conv2d_reference(p, in, weight, bias, out);
-#else
+void conv2d(const Conv2dParams& p, const Tensor& in, const PackedWeights& weight,
+            const float* bias, Tensor& out) {
   validate(p, in, out);
+  if (weight.k() != p.kernel * p.kernel * p.cin || weight.n() != p.cout)
+    throw Error("conv2d: packed weights are " + std::to_string(weight.k()) + "x" +
+                std::to_string(weight.n()) + ", expected (k*k*cin)x(cout)");
   const GemmEpilogue ep{bias, p.act, nullptr, 0};
   if (p.kernel == 1 && p.stride == 1 && p.pad == 0) {
     const int m = in.n() * in.h() * in.w();
-    gemm(m, p.cout, p.cin, in.data(), p.cin, weight, p.cout, out.data(), p.cout, ep);
+    gemm_packed(m, in.data(), p.cin, weight, out.data(), p.cout, ep);
     return;
   }
   const int ho = out.h(), wo = out.w(), k = p.kernel * p.kernel * p.cin;
@@ -59,7 +66,7 @@ void conv2d(const Conv2dParams& p, const Tensor& in, const float* weight, const 
     if (cols.size() < static_cast<std::size_t>(pixels) * k) cols.resize(static_cast<std::size_t>(pixels) * k);
     for (int b = 0; b < in.n(); ++b)
       im2col(p, in, b, 0, per_image, wo, cols.data() + static_cast<std::size_t>(b) * per_image * k);
-    gemm(static_cast<int>(pixels), p.cout, k, cols.data(), k, weight, p.cout, out.data(), p.cout, ep);
+    gemm_packed(static_cast<int>(pixels), cols.data(), k, weight, out.data(), p.cout, ep);
     return;
   }
   // Equal pixel tiles of about 256 (the im2col tile and the weights stay in L2), a multiple of
@@ -76,11 +83,10 @@ void conv2d(const Conv2dParams& p, const Tensor& in, const float* weight, const 
       const int m = p1 - p0;
       if (cols.size() < static_cast<std::size_t>(m) * k) cols.resize(static_cast<std::size_t>(m) * k);
       im2col(p, in, b, p0, p1, wo, cols.data());
-      gemm_serial(m, p.cout, k, cols.data(), k, weight, p.cout,
-                  out.data() + (static_cast<long>(b) * per_image + p0) * p.cout, p.cout, ep);
+      gemm_packed_serial(m, cols.data(), k, weight,
+                         out.data() + (static_cast<long>(b) * per_image + p0) * p.cout, p.cout, ep);
     }
   }, tbb::simple_partitioner());
-#endif
 }
 
 void conv2d_reference(const Conv2dParams& p, const Tensor& in, const float* weight,

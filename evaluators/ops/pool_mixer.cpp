@@ -1,5 +1,7 @@
 #include "evaluators/ops/pool_mixer.h"
 
+#include "evaluators/ops/avg_pool.h"
+
 #include <algorithm>
 #include <vector>
 
@@ -48,23 +50,12 @@ void pool_mixer(const PoolMixerParams& p, const Tensor& in, const float* ls, Ten
 void pool_mixer_reference(const PoolMixerParams& p, const Tensor& in, const float* ls,
                           Tensor& out) {
   validate(p, in, out);
-  const int r = p.pool / 2;
-  for (int b = 0; b < in.n(); ++b)
-    for (int y = 0; y < in.h(); ++y)
-      for (int x = 0; x < in.w(); ++x)
-        for (int ch = 0; ch < p.c; ++ch) {
-          double sum = 0;
-          int count = 0;
-          for (int dy = -r; dy <= r; ++dy)
-            for (int dx = -r; dx <= r; ++dx) {
-              const int yy = y + dy, xx = x + dx;
-              if (yy < 0 || yy >= in.h() || xx < 0 || xx >= in.w()) continue;
-              sum += in.at(b, yy, xx, ch);
-              ++count;
-            }
-          const double v = in.at(b, y, x, ch);
-          out.at(b, y, x, ch) = static_cast<float>(v + ls[ch] * (sum / count - v));
-        }
+  Tensor pooled(in.n(), in.h(), in.w(), in.c());
+  avg_pool_reference(p, in, pooled);
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const double v = in.data()[i];
+    out.data()[i] = static_cast<float>(v + static_cast<double>(ls[i % p.c]) * (pooled.data()[i] - v));
+  }
 }
 
 }  // namespace hwnas

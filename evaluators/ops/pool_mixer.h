@@ -13,7 +13,7 @@ void pool_mixer(const PoolMixerParams& p, const Tensor& in, const float* ls, Ten
 /// Pixels [p0, p1) (row-major y*w+x) of image b only, on the calling thread (fused block tiles).
 void pool_mixer_pixels(const PoolMixerParams& p, const Tensor& in, const float* ls, Tensor& out,
                        int b, int p0, int p1);
-/// Reference: plain average pooling in double, then the layer-scaled residual.
+/// Reference: avg_pool_reference, then the layer-scaled residual in double.
 void pool_mixer_reference(const PoolMixerParams& p, const Tensor& in, const float* ls,
                           Tensor& out);
 
