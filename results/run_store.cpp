@@ -1,5 +1,7 @@
 #include "results/run_store.h"
 
+#include <filesystem>
+
 #include <sqlite3.h>
 
 #include <charconv>
@@ -68,15 +70,35 @@ std::string column_text(sqlite3_stmt* s, int i) {
 
 }  // namespace
 
-RunStore::RunStore(const std::string& path) : path_(path) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
+RunStore::RunStore(const std::string& path, bool create) : path_(path) {
+  if (!create && !std::filesystem::is_regular_file(path))
+    throw Error("no run database '" + path + "': give the --out directory of an `hwnas search` run");
+  const int flags = create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
     throw Error("cannot open run database '" + path + "': " + msg + " (check --out)");
   }
   sqlite3_busy_timeout(db_, 5000);
+  if (!create) {
+    bool is_run = false;
+    try {
+      is_run = meta("schema_version").has_value();
+    } catch (const std::exception&) {
+      is_run = false;  // not SQLite, or no meta table
+    }
+    if (!is_run) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw Error("'" + path + "' is not an hwnas run database (no schema version)");
+    }
+    const auto version = meta("schema_version");
+    if (*version != std::to_string(kSchemaVersion))
+      throw Error("run database '" + path + "' has schema version " + *version +
+                  ", this hwnas reads " + std::to_string(kSchemaVersion));
+    return;
+  }
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
   exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
@@ -226,6 +248,26 @@ std::vector<GenerationSummary> RunStore::generations() const {
                    static_cast<std::size_t>(sqlite3_column_int64(s.get(), 1)),
                    static_cast<std::size_t>(sqlite3_column_int64(s.get(), 2)),
                    sqlite3_column_double(s.get(), 3), sqlite3_column_double(s.get(), 4)});
+  return out;
+}
+
+std::vector<StoredEvaluation> RunStore::evaluations() const {
+  std::vector<StoredEvaluation> out;
+  Statement s(db_,
+              "SELECT id, generation, arch, objectives, constraints, violation, feasible FROM "
+              "evaluations ORDER BY id",
+              path_);
+  while (sqlite3_step(s.get()) == SQLITE_ROW) {
+    StoredEvaluation e;
+    e.id = sqlite3_column_int64(s.get(), 0);
+    e.generation = sqlite3_column_int(s.get(), 1);
+    e.arch = nlohmann::json::parse(column_text(s.get(), 2));
+    e.objectives = nlohmann::json::parse(column_text(s.get(), 3));
+    e.constraints = nlohmann::json::parse(column_text(s.get(), 4));
+    e.violation = sqlite3_column_double(s.get(), 5);
+    e.feasible = sqlite3_column_int(s.get(), 6) != 0;
+    out.push_back(std::move(e));
+  }
   return out;
 }
 

@@ -24,6 +24,18 @@ struct GenerationSummary {
   double elapsed_s = 0.0;
 };
 
+/// One stored evaluation as `hwnas export` reads it back (objective and constraint values keyed
+/// by metric name, in natural units).
+struct StoredEvaluation {
+  std::int64_t id = 0;
+  int generation = 0;
+  nlohmann::json arch;
+  nlohmann::json objectives;
+  nlohmann::json constraints;
+  double violation = 0;
+  bool feasible = true;
+};
+
 /// Schema (version 1), WAL mode, one transaction per generation:
 ///   meta(key, value)           schema_version, config (the run's settings as JSON, written by
 ///                              the CLI), algorithm_state, runner_state, last_generation
@@ -34,8 +46,10 @@ struct GenerationSummary {
 /// It implements search's CheckpointSink (search/ cannot include results/).
 class RunStore final : public CheckpointSink {
  public:
-  /// Opens or creates the database at `path`. Throws hwnas::Error naming the file.
-  explicit RunStore(const std::string& path);
+  /// Opens or creates the database at `path` (create = false: opens an existing run read-only and
+  /// throws hwnas::Error if the file is missing or is not an hwnas run database). Throws
+  /// hwnas::Error naming the file.
+  explicit RunStore(const std::string& path, bool create = true);
   ~RunStore() override;
   RunStore(const RunStore&) = delete;
   RunStore& operator=(const RunStore&) = delete;
@@ -54,6 +68,8 @@ class RunStore final : public CheckpointSink {
 
   std::vector<GenerationSummary> generations() const;
   std::size_t evaluation_count() const;
+  /// Every stored evaluation in insertion order.
+  std::vector<StoredEvaluation> evaluations() const;
 
  private:
   void exec(const std::string& sql) const;
