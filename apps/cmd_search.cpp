@@ -17,6 +17,8 @@
 #include "predictors/lut_latency_predictor.h"
 #include "predictors/surrogate_accuracy.h"
 #include "results/front_json.h"
+#include "results/run_exports.h"
+#include "apps/run_outputs.h"
 #include "results/run_store.h"
 #include "search/measured_latency_objective.h"
 #include "search/search_runner.h"
@@ -265,6 +267,7 @@ class SearchCommand final : public Command {
     const auto front = front_to_json(problem, result, RunInfo{s_.algorithm, s_.seed, s_.device}, extra);
     write_json_atomic(out_ + "/front.json", front);
     if (extra.contains("generator")) write_json_atomic(out_ + "/generator.json", extra["generator"]);
+    write_default_report(load_run(out_), space, lut.get(), device_json(s_.db, s_.device));
 
     std::printf("hwnas search: %s on %s, %zu evaluations (%d generations%s) in %.2f s; stop: %s\n",
                 s_.algorithm.c_str(), space.name().c_str(), result.archive.size(), result.generations,
@@ -280,7 +283,7 @@ class SearchCommand final : public Command {
       std::printf("%s  %s\n", e.feasible() ? "" : " (infeasible)", space.to_json(e.arch).dump().c_str());
     }
     if (result.front.size() > 5) std::printf("  ... %zu more in front.json\n", result.front.size() - 5);
-    std::printf("wrote %s/front.json and %s/run.db%s\n", out_.c_str(), out_.c_str(),
+    std::printf("wrote %s/front.json, %s/report.html and %s/run.db%s\n", out_.c_str(), out_.c_str(), out_.c_str(),
                 extra.contains("generator") ? (" and " + out_ + "/generator.json").c_str() : "");
     return 0;
   }

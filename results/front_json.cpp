@@ -1,5 +1,7 @@
 #include "results/front_json.h"
 
+#include "results/atomic_file.h"
+
 #include <cstdio>
 #include <fstream>
 
@@ -54,16 +56,7 @@ nlohmann::json front_to_json(const Problem& problem, const SearchResult& result,
 }
 
 void write_json_atomic(const std::string& path, const nlohmann::json& j) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write '" + tmp + "' (check that the --out directory is writable)");
-    out << j.dump(2) << "\n";
-    out.flush();
-    if (!out) throw Error("writing '" + tmp + "' failed (disk full?)");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw Error("cannot rename '" + tmp + "' to '" + path + "'");
+  write_file_atomic(path, j.dump(2) + "\n");
 }
 
 }  // namespace hwnas

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "evaluators/model.h"
+#include "results/atomic_file.h"
 #include "spaces/error.h"
 
 namespace hwnas {
@@ -350,22 +351,7 @@ OnnxExportInfo export_onnx(const Network& net, const WeightStore& weights, const
   }
   std::string bytes;
   if (!model.SerializeToString(&bytes)) throw Error("ONNX export: serialisation failed");
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out.good()) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw Error("cannot write '" + path + "': check the directory exists and is writable");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw Error("cannot write '" + path + "': " + ec.message());
-  }
+  write_file_atomic(path, bytes);
   OnnxExportInfo info{path, model.graph().node_size(), model.graph().initializer_size(), 0};
   for (const auto& t : model.graph().initializer())
     if (t.data_type() == onnx::TensorProto::FLOAT && weights.contains(t.name()))

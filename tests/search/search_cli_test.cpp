@@ -8,9 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "profilers/device_profile.h"
-#include "profilers/latency_table.h"
 #include "spaces/registry.h"
+#include "tests/support/synthetic_table.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
@@ -21,20 +20,8 @@ class SearchCli : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new std::string(test::make_temp_dir("hwnas-search-cli"));
     // A complete table of device "testdev": synthetic medians, 0.01 ms + 2 ms per GMAC.
-    LatencyTable table(*dir_ + "/t.db", LatencyTable::Mode::read_write);
-    table.ensure_device(host_device_profile("testdev", 1));
-    const auto run = table.begin_run("testdev", "test", TimingConfig{});
-    std::vector<LatencyRow> rows;
+    test::write_synthetic_table(*dir_ + "/t.db", "testdev");
     const SearchSpace& space = get_space("efficientformer");
-    for (const auto& b : space.enumerate_blocks(224)) {
-      LatencyRow r;
-      r.key = b.key();
-      r.stats.median_ms = r.stats.p10_ms = r.stats.p90_ms = r.stats.mean_ms = r.stats.min_ms =
-          0.01 + static_cast<double>(block_cost(b).macs) * 2e-9;
-      r.stats.repeats = 1;
-      rows.push_back(r);
-    }
-    table.insert("testdev", run, rows);
     // A surrogate CSV: 200 sampled archs with a known accuracy.
     std::ofstream csv(*dir_ + "/acc.csv");
     csv << "arch,accuracy\n";

@@ -1,0 +1,33 @@
+// A finished (or interrupted) search run read back from its directory, for exports and reports.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "results/run_store.h"
+
+namespace hwnas {
+
+/// Everything `hwnas search --out DIR` left: DIR/run.db (settings, evaluations, generations) and
+/// DIR/front.json (the Pareto front with objective names, senses and units).
+struct RunData {
+  std::string dir;
+  nlohmann::json config;  ///< the run's settings (space, algorithm, seed, db, device, limits, ...)
+  nlohmann::json front;   ///< front.json
+  std::vector<StoredEvaluation> evaluations;
+  std::vector<GenerationSummary> generations;
+
+  /// Objective names in front.json order (e.g. {"latency", "macs"}).
+  std::vector<std::string> objective_names() const;
+  /// Whether an evaluation's arch is one of the front members.
+  bool on_front(const StoredEvaluation& e) const;
+};
+
+/// Reads the run in `dir`. Throws hwnas::Error if the directory does not exist, holds no
+/// run.db, run.db is not an hwnas run, or front.json is missing or malformed (naming the file
+/// and suggesting `hwnas search --resume --out DIR` to finish an interrupted run).
+RunData load_run(const std::string& dir);
+
+}  // namespace hwnas

@@ -1,0 +1,151 @@
+// `hwnas export` end to end on a short search over a synthetic table: every format parses, the
+// JSON's decoded configs rebuild the same archs, the CSV has one row per evaluation, ONNX files
+// pass the checker, bad input exits 2 and leaves nothing behind.
+#include <gtest/gtest.h>
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <boost/property_tree/ptree.hpp>
+#include <boost/property_tree/xml_parser.hpp>
+#include <nlohmann/json.hpp>
+
+#include "spaces/registry.h"
+#include "tests/support/synthetic_table.h"
+#include "tests/support/test_support.h"
+
+namespace hwnas {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ExportCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(test::make_temp_dir("hwnas-export-cli"));
+    test::write_synthetic_table(*dir_ + "/t.db", "testdev");
+    const auto r = hwnas("search --db " + *dir_ + "/t.db --device testdev --budget 200 --population 20 "
+                         "--latency-max 8 --seed 3 --out " + run());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+  static test::CommandResult hwnas(const std::string& args) {
+    return test::run_command(std::string(HWNAS_BIN) + " " + args);
+  }
+  static std::string run() { return *dir_ + "/run"; }
+  static std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  static std::string* dir_;
+};
+std::string* ExportCli::dir_ = nullptr;
+
+TEST_F(ExportCli, SearchLeavesReportAndMemberFiles) {
+  EXPECT_TRUE(fs::exists(run() + "/report.html"));
+  EXPECT_TRUE(fs::exists(run() + "/members/m0.json"));
+  std::istringstream in(slurp(run() + "/report.html"));
+  boost::property_tree::ptree tree;
+  EXPECT_NO_THROW(boost::property_tree::read_xml(in, tree));
+}
+
+TEST_F(ExportCli, JsonConfigsRebuildTheSameArchs) {
+  const auto r = hwnas("export --run " + run() + " --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(slurp(run() + "/export.json"));
+  const auto front = nlohmann::json::parse(slurp(run() + "/front.json"));
+  const SearchSpace& space = get_space("efficientformer");
+  ASSERT_EQ(j["members"].size(), front["members"].size());
+  EXPECT_EQ(j["device"], "testdev");
+  EXPECT_EQ(j["seed"], 3);
+  for (const auto& m : j["members"]) {
+    // timm's keyword arguments plus the resolution give back the arch.
+    const auto& kw = m["config"]["kwargs"];
+    const Arch rebuilt = space.from_json({{"space", "efficientformer"}, {"embed_dims", kw["embed_dims"]},
+                                          {"depths", kw["depths"]}, {"num_vit", kw["num_vit"]},
+                                          {"resolution", m["config"]["img_size"]}});
+    EXPECT_EQ(space.to_json(rebuilt), m["arch"]);
+    EXPECT_EQ(m["params"].get<std::int64_t>(), space.decode(rebuilt).params());
+    // The synthetic table's latency is hand-checkable: 0.01 ms + 2 ms/GMAC per block (+ overhead 0).
+    double expected = 0;
+    for (const auto& b : space.decode(rebuilt).blocks) expected += 0.01 + block_cost(b).macs * 2e-9;
+    EXPECT_NEAR(m["objectives"]["latency"].get<double>(), expected, 1e-6 * expected);
+    EXPECT_LE(m["objectives"]["latency"].get<double>(), 8.0 + 1e-9);
+  }
+}
+
+TEST_F(ExportCli, CsvHasOneRowPerEvaluation) {
+  ASSERT_EQ(hwnas("export --run " + run() + " --format csv --out " + *dir_ + "/e.csv").exit_code, 0);
+  std::istringstream lines(slurp(*dir_ + "/e.csv"));
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line.rfind("id,generation,on_front,feasible,violation,latency,macs", 0), 0u) << line;
+  int rows = 0, on_front = 0;
+  while (std::getline(lines, line)) {
+    ++rows;
+    std::istringstream fields(line);
+    std::string id, generation, front_flag;
+    std::getline(fields, id, ',');
+    std::getline(fields, generation, ',');
+    std::getline(fields, front_flag, ',');
+    on_front += front_flag == "1";
+  }
+  EXPECT_EQ(rows, 200);
+  EXPECT_GT(on_front, 0);
+}
+
+TEST_F(ExportCli, SvgAndHtmlAreWellFormed) {
+  for (const char* fmt : {"svg", "html"}) {
+    const std::string out = *dir_ + "/x." + fmt;
+    ASSERT_EQ(hwnas("export --run " + run() + " --format " + fmt + " --out " + out).exit_code, 0) << fmt;
+    std::istringstream in(slurp(out));
+    boost::property_tree::ptree tree;
+    EXPECT_NO_THROW(boost::property_tree::read_xml(in, tree)) << fmt;
+  }
+  // l1 is drawn as a labelled reference point predicted on the same table.
+  EXPECT_NE(slurp(*dir_ + "/x.svg").find(">l1<"), std::string::npos);
+}
+
+TEST_F(ExportCli, OnnxFilesPassTheChecker) {
+  const std::string out = *dir_ + "/onnx";
+  const auto r = hwnas("export --run " + run() + " --format onnx --members 2 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* name : {"m0", "m1"}) {
+    std::ifstream in(out + "/" + name + ".onnx", std::ios::binary);
+    onnx::ModelProto m;
+    ASSERT_TRUE(m.ParseFromIstream(&in)) << name;
+    EXPECT_NO_THROW(onnx::checker::check_model(m));
+  }
+  EXPECT_FALSE(fs::exists(out + "/m2.onnx"));
+}
+
+TEST_F(ExportCli, BadInputExitsTwoAndWritesNothing) {
+  const std::string not_a_run = test::make_temp_dir("hwnas-not-run");
+  std::ofstream(not_a_run + "/run.db") << "this is not sqlite";
+  const std::string cases[] = {
+      "export --run /nonexistent/run --format json",
+      "export --run " + not_a_run + " --format json",
+      "export --run " + run() + " --format pdf",
+      "export --run " + run() + " --format json --members zero",
+      "export --run " + run() + " --format html --out /nonexistent-dir/report.html",
+  };
+  for (const auto& args : cases) {
+    const auto r = hwnas(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << args << "\n" << r.err;
+  }
+  EXPECT_FALSE(fs::exists("/nonexistent-dir/report.html.tmp"));
+  fs::remove_all(not_a_run);
+}
+
+}  // namespace
+}  // namespace hwnas
