@@ -25,6 +25,9 @@ class AgentCommand final : public Command {
     app.add_option("--backend", backend_, "local (the engine) or fake (deterministic)")
         ->check(CLI::IsMember({"local", "fake"}))
         ->capture_default_str();
+    app.add_option("--block-timing", block_timing_, "local backend: cold-weights or hot")
+        ->check(CLI::IsMember({"hot", "cold-weights"}))
+        ->capture_default_str();
     app.add_option("--max-body-bytes", max_body_, "largest accepted request body")
         ->capture_default_str();
   }
@@ -50,7 +53,7 @@ class AgentCommand final : public Command {
       fo.threads = threads_;
       backend = std::make_unique<FakeBackend>(fo);
     } else {
-      backend = std::make_unique<LocalBackend>(threads_);
+      backend = std::make_unique<LocalBackend>(threads_, 1, 0, block_timing_from_name(block_timing_));
     }
     AgentServer server(*backend, o);
     std::cerr << "hwnas agent: serving device '" << device_ << "' (" << backend->name() << ", "
@@ -60,7 +63,8 @@ class AgentCommand final : public Command {
   }
 
  private:
-  std::string listen_ = "127.0.0.1:8765", token_, device_ = "agent", backend_ = "local";
+  std::string listen_ = "127.0.0.1:8765", token_, device_ = "agent", backend_ = "local",
+              block_timing_ = "cold-weights";
   int threads_ = 2;
   std::size_t max_body_ = 1 << 20;
 };

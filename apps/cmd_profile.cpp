@@ -39,6 +39,11 @@ class ProfileCommand final : public Command {
     app.add_option("--backend", backend_, "local (this process's engine) or fake (deterministic)")
         ->check(CLI::IsMember({"local", "fake"}))
         ->capture_default_str();
+    app.add_option("--block-timing", block_timing_,
+                   "local backend: cold-weights (weights rotated out of cache, as inside a "
+                   "network) or hot (one instance back to back)")
+        ->check(CLI::IsMember({"hot", "cold-weights"}))
+        ->capture_default_str();
     app.add_option("--seed", seed_, "seed of the overhead networks (and the fake device)")
         ->capture_default_str();
     app.add_option("--overhead-networks", overhead_nets_,
@@ -67,7 +72,8 @@ class ProfileCommand final : public Command {
       backend = std::make_unique<FakeBackend>(fo);
       if (!named) device = "fake";
     } else {
-      backend = std::make_unique<LocalBackend>(threads_, 1, seed_);
+      backend = std::make_unique<LocalBackend>(threads_, 1, seed_,
+                                               block_timing_from_name(block_timing_));
     }
     if (overhead_nets_ < 0) throw Error("--overhead-networks must be >= 0");
     ProfileOptions opt;
@@ -106,7 +112,7 @@ class ProfileCommand final : public Command {
 
  private:
   std::string space_, device_ = "host", db_ = "hwnas.db", agent_, token_, archs_,
-                      backend_ = "local";
+                      backend_ = "local", block_timing_ = "cold-weights";
   CLI::Option* device_opt_ = nullptr;
   int resolution_ = 224, threads_ = 2, overhead_nets_ = 5;
   bool force_ = false, json_ = false;

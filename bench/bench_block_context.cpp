@@ -13,6 +13,7 @@
 #include "evaluators/model.h"
 #include "evaluators/thread_scope.h"
 #include "evaluators/timing.h"
+#include "profilers/block_timing.h"
 #include "spaces/registry.h"
 
 int main(int argc, char** argv) {
@@ -48,15 +49,21 @@ int main(int argc, char** argv) {
   MeasureOptions mo;
   mo.threads = threads;
   mo.timing = TimingConfig{.warmup = 5, .min_repeats = 15, .min_time_ms = 100};
-  double sum_iso = 0, sum_net = 0;
-  std::printf("%-58s %10s %10s %7s\n", "block", "alone ms", "in-net ms", "ratio");
+  double sum_iso = 0, sum_cold = 0, sum_net = 0;
+  std::printf("%-58s %9s %9s %9s %6s %6s\n", "block", "hot ms", "cold ms", "in-net", "n/hot",
+              "n/cold");
   for (std::size_t i = 0; i < nb; ++i) {
     const double iso = measure_block(net.blocks[i], mo).median_ms;
+    const double cold =
+        time_block(net.blocks[i], BlockTiming::cold_weights, threads, 1, 0, mo.timing).median_ms;
     const double inn = summarize_ms(in_net[i]).median_ms;
     sum_iso += iso;
+    sum_cold += cold;
     sum_net += inn;
-    std::printf("%-58s %10.4f %10.4f %7.3f\n", net.blocks[i].key().c_str(), iso, inn, inn / iso);
+    std::printf("%-58s %9.4f %9.4f %9.4f %6.3f %6.3f\n", net.blocks[i].key().c_str(), iso, cold,
+                inn, inn / iso, inn / cold);
   }
+  std::printf("sum cold-weights %.4f ms\n", sum_cold);
   const double e2e = measure_network(net, mo).median_ms;
   std::printf("sum alone %.4f ms, sum in-net %.4f ms, traced forward %.4f ms, measure_network "
               "%.4f ms (e2e / sum alone = %.3f)\n",

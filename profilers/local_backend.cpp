@@ -5,8 +5,8 @@
 
 namespace hwnas {
 
-LocalBackend::LocalBackend(int threads, int batch, std::uint64_t seed)
-    : threads_(threads), batch_(batch), seed_(seed) {
+LocalBackend::LocalBackend(int threads, int batch, std::uint64_t seed, BlockTiming mode)
+    : threads_(threads), batch_(batch), mode_(mode), seed_(seed) {
   if (threads < 1) throw Error("--threads must be >= 1, got " + std::to_string(threads));
   if (batch < 1) throw Error("batch must be >= 1, got " + std::to_string(batch));
 }
@@ -17,14 +17,9 @@ DeviceProfile LocalBackend::device(const std::string& device_name) {
 
 std::vector<TimingStats> LocalBackend::measure_blocks(const std::vector<BlockSpec>& blocks,
                                                       const TimingConfig& timing) {
-  MeasureOptions opt;
-  opt.threads = threads_;
-  opt.batch = batch_;
-  opt.timing = timing;
-  opt.seed = seed_;
   std::vector<TimingStats> out;
   out.reserve(blocks.size());
-  for (const auto& b : blocks) out.push_back(measure_block(b, opt));
+  for (const auto& b : blocks) out.push_back(time_block(b, mode_, threads_, batch_, seed_, timing));
   return out;
 }
 
