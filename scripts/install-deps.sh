@@ -2,7 +2,8 @@
 # Installs hwnas's build and test dependencies from Debian 12's packages.
 # Usage: scripts/install-deps.sh [--with-tools | --ci]
 #   --with-tools  also installs PyTorch (CPU) and numpy for the reference scripts under tools/.
-#   --ci          what CI needs beyond the build (test-only tools).
+#   --ci          the same as no option (kept so CI states its intent).
+# chromium is installed for the report test (headless screenshot of the HTML report).
 set -euo pipefail
 
 SUDO=""
@@ -16,6 +17,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev
   libcpp-httplib-dev libopenblas-dev libopenblas0-pthread
   libstb-dev zlib1g-dev
+  chromium
 )
 case "${1:-}" in
   --with-tools) packages+=(python3 python3-numpy python3-torch) ;;
