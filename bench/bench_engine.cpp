@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "evaluators/measure.h"
 #include "evaluators/ops/gemm.h"
+#include "evaluators/ops/packed_gemm.h"
 #include "evaluators/tensor.h"
 #include "evaluators/thread_scope.h"
 #include "evaluators/timing.h"
@@ -25,7 +27,7 @@ namespace {
 using namespace hwnas;
 
 void bench_gemm_shapes(int threads) {
-  ThreadScope scope(threads);
+  ThreadScope scope(threads);  // inner scopes of 1 thread override it for the serial columns
   // (m, n, k) of the engine's GEMMs for L1 at 224: MB4D fc1/fc2 per stage, stem/downsample
   // im2col, MB3D qkv/proj/fc1/fc2 (49 tokens), head.
   const int shapes[][3] = {{3136, 192, 48},  {3136, 48, 192},  {784, 384, 96},   {784, 96, 384},
@@ -37,30 +39,37 @@ void bench_gemm_shapes(int threads) {
   cfg.warmup = 5;
   cfg.min_repeats = 20;
   cfg.min_time_ms = 100;
-  std::printf("GEMM backends at %d thread(s), GFLOP/s (median); serial = one call, parallel = "
-              "engine tiling\n", threads);
-  std::printf("%-18s %12s %12s %12s %12s\n", "m x n x k", "openblas-1t", "eigen-1t", "openblas-par",
-              "eigen-par");
+  std::printf("GEMM backends, GFLOP/s (median; C = A*B + bias). 1t = one call on one thread; "
+              "par = the engine's tiling at %d thread(s)\n", threads);
+  std::printf("%-16s %11s %9s %10s %11s %11s\n", "m x n x k", "openblas-1t", "eigen-1t", "packed-1t",
+              "openblas-par", "packed-par");
   for (const auto& s : shapes) {
     const int m = s[0], n = s[1], k = s[2];
     Tensor a(1, 1, m, k), b(1, 1, k, n), c(1, 1, m, n);
     for (std::size_t i = 0; i < a.size(); ++i) a.data()[i] = static_cast<float>(i % 7) * 0.1f;
     for (std::size_t i = 0; i < b.size(); ++i) b.data()[i] = static_cast<float>(i % 5) * 0.1f;
-    double g[4];
-    int idx = 0;
-    for (bool par : {false, true})
-      for (GemmBackend be : {GemmBackend::openblas, GemmBackend::eigen}) {
-        set_gemm_backend(be);
-        const auto st = time_calls([&] {
-          if (par) gemm(m, n, k, a.data(), k, b.data(), n, c.data(), n, {});
-          else gemm_serial(m, n, k, a.data(), k, b.data(), n, c.data(), n, {});
-        }, cfg);
-        g[idx++] = 2.0 * m * n * k / (st.median_ms * 1e6);
-      }
+    std::vector<float> bias(static_cast<std::size_t>(n), 0.5f);
+    const GemmEpilogue ep{bias.data(), Activation::none, nullptr, 0};
+    const PackedWeights packed(b.data(), k, n, n);
+    auto gflops = [&](const std::function<void()>& fn) {
+      return 2.0 * m * n * k / (time_calls(fn, cfg).median_ms * 1e6);
+    };
+    double g[5];
+    {
+      ThreadScope one(1);
+      set_gemm_backend(GemmBackend::openblas);
+      g[0] = gflops([&] { gemm_serial(m, n, k, a.data(), k, b.data(), n, c.data(), n, ep); });
+      set_gemm_backend(GemmBackend::eigen);
+      g[1] = gflops([&] { gemm_serial(m, n, k, a.data(), k, b.data(), n, c.data(), n, ep); });
+      g[2] = gflops([&] { gemm_packed_serial(m, a.data(), k, packed, c.data(), n, ep); });
+    }
+    set_gemm_backend(GemmBackend::openblas);
+    g[3] = gflops([&] { gemm(m, n, k, a.data(), k, b.data(), n, c.data(), n, ep); });
     set_gemm_backend(GemmBackend::automatic);
+    g[4] = gflops([&] { gemm_packed(m, a.data(), k, packed, c.data(), n, ep); });
     char name[40];
     std::snprintf(name, sizeof name, "%dx%dx%d", m, n, k);
-    std::printf("%-18s %12.1f %12.1f %12.1f %12.1f\n", name, g[0], g[1], g[2], g[3]);
+    std::printf("%-16s %11.1f %9.1f %10.1f %11.1f %11.1f\n", name, g[0], g[1], g[2], g[3], g[4]);
   }
 }
 

@@ -20,6 +20,12 @@ BlockRunner::BlockRunner(const BlockSpec& spec, int batch, std::uint64_t seed) {
   block_->reserve(batch);
 }
 
-void BlockRunner::run() { block_->forward(input_, output_); }
+void BlockRunner::run() {
+#if HWNAS_REFERENCE_KERNELS
+  block_->forward_reference(input_, output_);
+#else
+  block_->forward(input_, output_);
+#endif
+}
 
 }  // namespace hwnas

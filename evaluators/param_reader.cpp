@@ -88,7 +88,9 @@ FoldedConv read_conv_bn(ParamReader& r, const std::string& conv, const std::stri
   const auto beta = r.get(norm + ".bias", {cout}, InitKind::norm_bias);
   const auto mean = r.get(norm + ".running_mean", {cout}, InitKind::running_mean);
   const auto var = r.get(norm + ".running_var", {cout}, InitKind::running_var);
-  FoldedConv f{AlignedBuffer(static_cast<std::size_t>(k) * k * cin * cout), AlignedBuffer(static_cast<std::size_t>(cout))};
+  FoldedConv f;
+  f.weight = AlignedBuffer(static_cast<std::size_t>(k) * k * cin * cout);
+  f.bias = AlignedBuffer(static_cast<std::size_t>(cout));
   for (int o = 0; o < cout; ++o) {
     const double s = g[o] / std::sqrt(static_cast<double>(var[o]) + eps);
     f.bias[o] = static_cast<float>((b[o] - mean[o]) * s + beta[o]);
@@ -98,7 +100,14 @@ FoldedConv read_conv_bn(ParamReader& r, const std::string& conv, const std::stri
           f.weight[((static_cast<std::size_t>(y) * k + x) * cin + i) * cout + o] = static_cast<float>(
               w[((static_cast<std::size_t>(o) * cin + i) * k + y) * k + x] * s);
   }
+  f.repack();
   return f;
+}
+
+void FoldedConv::repack() {
+  const int cout = static_cast<int>(bias.size());
+  const int rows = static_cast<int>(weight.size() / bias.size());
+  packed = PackedWeights(weight.data(), rows, cout, cout);
 }
 
 AlignedBuffer transpose_linear(const std::vector<float>& w, int out, int in) {

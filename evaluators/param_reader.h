@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "evaluators/ops/packed_gemm.h"
 #include "evaluators/safetensors.h"
 #include "evaluators/tensor.h"
 #include "spaces/rng.h"
@@ -58,8 +59,11 @@ class ParamReader {
 /// Conv weight (cout, cin, k, k) -> (k, k, cin, cout) and BatchNorm folded in:
 /// w' = w * g / sqrt(var + eps), b' = (b - mean) * g / sqrt(var + eps) + beta (Jacob et al. 2018).
 struct FoldedConv {
-  AlignedBuffer weight;  ///< (k, k, cin, cout)
+  AlignedBuffer weight;  ///< (k, k, cin, cout), for the reference kernels
   AlignedBuffer bias;    ///< (cout)
+  PackedWeights packed;  ///< weight as a (k*k*cin) x cout packed GEMM operand, for the fast ones
+  /// Re-packs after `weight` changed (e.g. a layer scale folded in).
+  void repack();
 };
 /// Reads `conv.weight`, `conv.bias`, `norm.{weight,bias,running_mean,running_var}`.
 FoldedConv read_conv_bn(ParamReader& r, const std::string& conv, const std::string& norm, int cin,

@@ -7,7 +7,8 @@ namespace hwnas {
 
 /// Limits TBB (every parallel loop of the engine) to `threads` worker threads while alive, and
 /// sets OpenBLAS to one thread (the engine calls single-threaded GEMM per TBB tile; OpenBLAS's
-/// own pool would oversubscribe the cores). Scopes nest; the innermost wins (tbb::global_control).
+/// own pool would oversubscribe the cores). While several scopes are alive the smallest count
+/// applies (tbb::global_control semantics).
 /// Throws hwnas::Error if threads < 1.
 class ThreadScope {
  public:

@@ -26,8 +26,8 @@ class StemBlock final : public Block {
   }
   void forward(const Tensor& in, Tensor& out) override {
     reserve(in.n());
-    conv2d(p1_, in, c1_.weight.data(), c1_.bias.data(), mid_);
-    conv2d(p2_, mid_, c2_.weight.data(), c2_.bias.data(), out);
+    conv2d(p1_, in, c1_.packed, c1_.bias.data(), mid_);
+    conv2d(p2_, mid_, c2_.packed, c2_.bias.data(), out);
   }
   void forward_reference(const Tensor& in, Tensor& out) override {
     reserve(in.n());
@@ -49,7 +49,7 @@ class DownsampleBlock final : public Block {
     conv_ = read_conv_bn(r, "conv", "norm", p_.cin, p_.cout, 3);
   }
   void forward(const Tensor& in, Tensor& out) override {
-    conv2d(p_, in, conv_.weight.data(), conv_.bias.data(), out);
+    conv2d(p_, in, conv_.packed, conv_.bias.data(), out);
   }
   void forward_reference(const Tensor& in, Tensor& out) override {
     conv2d_reference(p_, in, conv_.weight.data(), conv_.bias.data(), out);

@@ -3,21 +3,25 @@
 #include "evaluators/ops/attention.h"
 #include "evaluators/ops/layer_norm.h"
 #include "evaluators/ops/linear.h"
-#include "evaluators/ops/reduce.h"
+#include "evaluators/ops/mean_tokens.h"
+#include "evaluators/ops/scale_add.h"
 
 namespace hwnas {
 
 namespace {
 
 struct LinearWeights {
-  AlignedBuffer weight;  // (in, out)
+  AlignedBuffer weight;  // (in, out), for the reference kernels
   AlignedBuffer bias;    // (out)
+  PackedWeights packed;  // weight packed for the fast kernels
+  void repack(int in, int out) { packed = PackedWeights(weight.data(), in, out, out); }
 };
 
 LinearWeights read_linear(ParamReader& r, const std::string& name, int in, int out) {
   LinearWeights l;
   l.weight = transpose_linear(r.get(name + ".weight", {out, in}, InitKind::weight), out, in);
   l.bias = to_buffer(r.get(name + ".bias", {out}, InitKind::bias));
+  l.repack(in, out);
   return l;
 }
 
@@ -27,6 +31,8 @@ LinearWeights fold_scale(const LinearWeights& l, const AlignedBuffer& ls, int in
   for (int i = 0; i < in; ++i)
     for (int o = 0; o < out; ++o) f.weight[static_cast<std::size_t>(i) * out + o] *= ls[o];
   for (int o = 0; o < out; ++o) f.bias[o] *= ls[o];
+  f.repack(in, out);
+  f.weight = AlignedBuffer();  // only the packed form is used (fast path)
   return f;
 }
 
@@ -67,15 +73,15 @@ class Meta3dBlock final : public Block {
     const Tensor in = in_any.reshaped(in_any.n(), attn_.h, attn_.w, c_);
     Tensor out = out_any.reshaped(out_any.n(), attn_.h, attn_.w, c_);
     layer_norm(ln_, in, norm1_w_.data(), norm1_b_.data(), normed_);
-    linear({c_, attn_.qkv_width(), Activation::none}, normed_, qkv_.weight.data(), qkv_.bias.data(),
+    linear({c_, attn_.qkv_width(), Activation::none}, normed_, qkv_.packed, qkv_.bias.data(),
            nullptr, qkv_out_);
     attention(attn_, qkv_out_, bias_.data(), attn_out_);
-    linear({attn_.out_width(), c_, Activation::none}, attn_out_, proj_ls_.weight.data(),
+    linear({attn_.out_width(), c_, Activation::none}, attn_out_, proj_ls_.packed,
            proj_ls_.bias.data(), &in, out);
     layer_norm(ln_, out, norm2_w_.data(), norm2_b_.data(), normed_);
-    linear({c_, hid_, Activation::gelu}, normed_, fc1_.weight.data(), fc1_.bias.data(), nullptr,
+    linear({c_, hid_, Activation::gelu}, normed_, fc1_.packed, fc1_.bias.data(), nullptr,
            hidden_);
-    linear({hid_, c_, Activation::none}, hidden_, fc2_ls_.weight.data(), fc2_ls_.bias.data(), &out,
+    linear({hid_, c_, Activation::none}, hidden_, fc2_ls_.packed, fc2_ls_.bias.data(), &out,
            out);
   }
 
@@ -132,6 +138,8 @@ class HeadBlock final : public Block {
       for (const auto& h : heads_) s += h.bias[i];
       avg_.bias[i] = s * inv;
     }
+    avg_.repack(c_, classes_);
+    avg_.weight = AlignedBuffer();
   }
 
   void reserve(int batch) override {
@@ -144,8 +152,7 @@ class HeadBlock final : public Block {
     const Tensor tokens = in.reshaped(in.n(), 1, spec_.get("n"), c_);
     layer_norm(ln_, tokens, norm_w_.data(), norm_b_.data(), normed_);
     mean_tokens(normed_, pooled_);
-    linear({c_, classes_, Activation::none}, pooled_, avg_.weight.data(), avg_.bias.data(), nullptr,
-           out);
+    linear({c_, classes_, Activation::none}, pooled_, avg_.packed, avg_.bias.data(), nullptr, out);
   }
 
   void forward_reference(const Tensor& in, Tensor& out) override {

@@ -5,10 +5,11 @@
 #include <tbb/parallel_for.h>
 
 #include "evaluators/blocks/efficientformer_blocks.h"
-#include "evaluators/ops/gemm.h"
+#include "evaluators/ops/packed_gemm.h"
 #include "evaluators/ops/linear.h"
 #include "evaluators/ops/pool_mixer.h"
-#include "evaluators/ops/reduce.h"
+#include "evaluators/ops/mean_tokens.h"
+#include "evaluators/ops/scale_add.h"
 #include "evaluators/thread_scope.h"
 
 namespace hwnas {
@@ -30,6 +31,8 @@ class Meta4dBlock final : public Block {
     for (int i = 0; i < hid_; ++i)
       for (int o = 0; o < c_; ++o) fc2_ls_.weight[static_cast<std::size_t>(i) * c_ + o] *= ls2_[o];
     for (int o = 0; o < c_; ++o) fc2_ls_.bias[o] *= ls2_[o];
+    fc2_ls_.repack();
+    fc2_ls_.weight = AlignedBuffer();  // only the packed form is used (fast path)
   }
 
   void reserve(int batch) override {
@@ -42,32 +45,38 @@ class Meta4dBlock final : public Block {
     reserve(in.n());
     const int b_count = in.n(), h = in.h(), w = in.w();
     const int threads = engine_threads();
-    // Fused row bands: pool mixer -> fc1+GELU -> fc2+residual while the band is in cache.
-    // Small maps (few tokens, big weights) run op by op with column-split GEMMs instead.
-    if (static_cast<long>(b_count) * h * w >= 96L * threads || threads == 1) {
-      const int rows = std::max(1, std::min(std::max(1, 256 / w), (h + 2 * threads - 1) / (2 * threads)));
-      const int bands = (h + rows - 1) / rows;
-      tbb::parallel_for(tbb::blocked_range<int>(0, b_count * bands, 1),
+    // Fused token tiles: pool mixer -> fc1+GELU -> fc2+residual while the tile is in cache,
+    // equal-sized tiles, a multiple of the thread count. Small maps (few tokens, large weights)
+    // run op by op instead, so that column-split GEMMs share the weight reads between threads.
+    const long tokens = static_cast<long>(b_count) * h * w;
+    if (tokens >= 128L * threads || threads == 1) {
+      const int per_image = h * w;
+      const int want = static_cast<int>((tokens + 255) / 256);
+      const int tiles_total = std::max(threads, (want + threads - 1) / threads * threads);
+      const int tiles = std::max(1, tiles_total / b_count);  // per image
+      const int size = (per_image + tiles - 1) / tiles;
+      tbb::parallel_for(tbb::blocked_range<int>(0, b_count * tiles, 1),
                         [&](const tbb::blocked_range<int>& r) {
         for (int t = r.begin(); t < r.end(); ++t) {
-          const int b = t / bands, y0 = (t % bands) * rows, y1 = std::min(h, y0 + rows);
-          const int m = (y1 - y0) * w;
-          pool_mixer_rows(pool_, in, ls1_.data(), mixed_, b, y0, y1);
-          const float* a = mixed_.data() + mixed_.index(b, y0, 0, 0);
-          float* hid = hidden_.data() + hidden_.index(b, y0, 0, 0);
-          float* o = out.data() + out.index(b, y0, 0, 0);
-          gemm_serial(m, hid_, c_, a, c_, fc1_.weight.data(), hid_, hid, hid_,
-                      GemmEpilogue{fc1_.bias.data(), Activation::gelu, nullptr, 0});
-          gemm_serial(m, c_, hid_, hid, hid_, fc2_ls_.weight.data(), c_, o, c_,
-                      GemmEpilogue{fc2_ls_.bias.data(), Activation::none, a, c_});
+          const int b = t / tiles, p0 = (t % tiles) * size, p1 = std::min(per_image, p0 + size);
+          if (p0 >= p1) continue;
+          const int m = p1 - p0;
+          pool_mixer_pixels(pool_, in, ls1_.data(), mixed_, b, p0, p1);
+          const long off = static_cast<long>(b) * per_image + p0;
+          const float* a = mixed_.data() + off * c_;
+          float* hid = hidden_.data() + off * hid_;
+          float* o = out.data() + off * c_;
+          gemm_packed_serial(m, a, c_, fc1_.packed, hid, hid_,
+                             GemmEpilogue{fc1_.bias.data(), Activation::gelu, nullptr, 0});
+          gemm_packed_serial(m, hid, hid_, fc2_ls_.packed, o, c_,
+                             GemmEpilogue{fc2_ls_.bias.data(), Activation::none, a, c_});
         }
       }, tbb::simple_partitioner());
     } else {
       pool_mixer(pool_, in, ls1_.data(), mixed_);
-      linear({c_, hid_, Activation::gelu}, mixed_, fc1_.weight.data(), fc1_.bias.data(), nullptr,
-             hidden_);
-      linear({hid_, c_, Activation::none}, hidden_, fc2_ls_.weight.data(), fc2_ls_.bias.data(),
-             &mixed_, out);
+      linear({c_, hid_, Activation::gelu}, mixed_, fc1_.packed, fc1_.bias.data(), nullptr, hidden_);
+      linear({hid_, c_, Activation::none}, hidden_, fc2_ls_.packed, fc2_ls_.bias.data(), &mixed_,
+             out);
     }
   }
 

@@ -4,60 +4,89 @@
 #include <cstring>
 #include <vector>
 
-#include <tbb/blocked_range2d.h>
+#include <tbb/blocked_range.h>
+#include <tbb/partitioner.h>
 #include <tbb/parallel_for.h>
 
 #include "evaluators/ops/gemm.h"
+#include "evaluators/thread_scope.h"
+#include "spaces/error.h"
 
 namespace hwnas {
 
-void conv2d(const Conv2dParams& p, const Tensor& in, const float* weight, const float* bias,
-            Tensor& out) {
-#if HWNAS_REFERENCE_KERNELS
-  conv2d_reference(p, in, weight, bias, out);
-#else
+namespace {
+
+// Rows of the im2col matrix for output pixels [p0, p1) of image b: (ky, kx, cin) per row,
+// zeros where the window leaves the image.
+void im2col(const Conv2dParams& p, const Tensor& in, int b, int p0, int p1, int wo, float* dst) {
+  for (int pix = p0; pix < p1; ++pix) {
+    const int oy = pix / wo, ox = pix % wo;
+    for (int ky = 0; ky < p.kernel; ++ky) {
+      const int iy = oy * p.stride - p.pad + ky;
+      for (int kx = 0; kx < p.kernel; ++kx) {
+        const int ix = ox * p.stride - p.pad + kx;
+        const bool outside = iy < 0 || iy >= in.h() || ix < 0 || ix >= in.w();
+        if (p.cin <= 8) {
+          // RGB stems: a library call per 3 floats costs more than the copy (perf).
+          const float* src = outside ? nullptr : in.data() + in.index(b, iy, ix, 0);
+          for (int ch = 0; ch < p.cin; ++ch) dst[ch] = outside ? 0.0f : src[ch];
+        } else if (outside) {
+          std::memset(dst, 0, sizeof(float) * p.cin);
+        } else {
+          std::memcpy(dst, in.data() + in.index(b, iy, ix, 0), sizeof(float) * p.cin);
+        }
+        dst += p.cin;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void conv2d(const Conv2dParams& p, const Tensor& in, const PackedWeights& weight,
+            const float* bias, Tensor& out) {
   validate(p, in, out);
+  if (weight.k() != p.kernel * p.kernel * p.cin || weight.n() != p.cout)
+    throw Error("conv2d: packed weights are " + std::to_string(weight.k()) + "x" +
+                std::to_string(weight.n()) + ", expected (k*k*cin)x(cout)");
   const GemmEpilogue ep{bias, p.act, nullptr, 0};
   if (p.kernel == 1 && p.stride == 1 && p.pad == 0) {
     const int m = in.n() * in.h() * in.w();
-    gemm(m, p.cout, p.cin, in.data(), p.cin, weight, p.cout, out.data(), p.cout, ep);
+    gemm_packed(m, in.data(), p.cin, weight, out.data(), p.cout, ep);
     return;
   }
   const int ho = out.h(), wo = out.w(), k = p.kernel * p.kernel * p.cin;
-  // Output-row tiles of about 256 pixels: the im2col block (256 x k) and the weight stay in L2.
-  const int rows = std::max(1, std::min(ho, 256 / std::max(1, wo)));
-  tbb::parallel_for(
-      tbb::blocked_range2d<int>(0, in.n(), 1, 0, (ho + rows - 1) / rows, 1),
-      [&](const tbb::blocked_range2d<int>& r) {
-        thread_local std::vector<float> cols;
-        for (int b = r.rows().begin(); b < r.rows().end(); ++b) {
-          for (int t = r.cols().begin(); t < r.cols().end(); ++t) {
-            const int y0 = t * rows, y1 = std::min(ho, y0 + rows);
-            const int m = (y1 - y0) * wo;
-            if (cols.size() < static_cast<std::size_t>(m) * k) cols.resize(static_cast<std::size_t>(m) * k);
-            float* dst = cols.data();
-            for (int oy = y0; oy < y1; ++oy) {
-              for (int ox = 0; ox < wo; ++ox) {
-                for (int ky = 0; ky < p.kernel; ++ky) {
-                  const int iy = oy * p.stride - p.pad + ky;
-                  for (int kx = 0; kx < p.kernel; ++kx) {
-                    const int ix = ox * p.stride - p.pad + kx;
-                    if (iy < 0 || iy >= in.h() || ix < 0 || ix >= in.w()) {
-                      std::memset(dst, 0, sizeof(float) * p.cin);
-                    } else {
-                      std::memcpy(dst, in.data() + in.index(b, iy, ix, 0), sizeof(float) * p.cin);
-                    }
-                    dst += p.cin;
-                  }
-                }
-              }
-            }
-            gemm_serial(m, p.cout, k, cols.data(), k, weight, p.cout,
-                        out.data() + out.index(b, y0, 0, 0), p.cout, ep);
-          }
-        }
-      });
-#endif
+  const int per_image = ho * wo;
+  const long pixels = static_cast<long>(in.n()) * per_image;
+  const int threads = engine_threads();
+  if (pixels < 128L * threads) {
+    // Few output pixels, many channels (late downsamples): one im2col, then a GEMM split over
+    // output channels so the threads share the weight reads.
+    thread_local std::vector<float> cols;
+    if (cols.size() < static_cast<std::size_t>(pixels) * k) cols.resize(static_cast<std::size_t>(pixels) * k);
+    for (int b = 0; b < in.n(); ++b)
+      im2col(p, in, b, 0, per_image, wo, cols.data() + static_cast<std::size_t>(b) * per_image * k);
+    gemm_packed(static_cast<int>(pixels), cols.data(), k, weight, out.data(), p.cout, ep);
+    return;
+  }
+  // Equal pixel tiles of about 256 (the im2col tile and the weights stay in L2), a multiple of
+  // the thread count.
+  const int want = static_cast<int>((pixels + 255) / 256);
+  const int tiles_total = (want + threads - 1) / threads * threads;
+  const int tiles = std::max(1, tiles_total / in.n());
+  const int size = (per_image + tiles - 1) / tiles;
+  tbb::parallel_for(tbb::blocked_range<int>(0, in.n() * tiles, 1), [&](const tbb::blocked_range<int>& r) {
+    thread_local std::vector<float> cols;
+    for (int t = r.begin(); t < r.end(); ++t) {
+      const int b = t / tiles, p0 = (t % tiles) * size, p1 = std::min(per_image, p0 + size);
+      if (p0 >= p1) continue;
+      const int m = p1 - p0;
+      if (cols.size() < static_cast<std::size_t>(m) * k) cols.resize(static_cast<std::size_t>(m) * k);
+      im2col(p, in, b, p0, p1, wo, cols.data());
+      gemm_packed_serial(m, cols.data(), k, weight,
+                         out.data() + (static_cast<long>(b) * per_image + p0) * p.cout, p.cout, ep);
+    }
+  }, tbb::simple_partitioner());
 }
 
 void conv2d_reference(const Conv2dParams& p, const Tensor& in, const float* weight,

@@ -22,16 +22,16 @@ using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMa
 using ConstMap = Eigen::Map<const RowMat, 0, Eigen::OuterStride<>>;
 using MutMap = Eigen::Map<RowMat, 0, Eigen::OuterStride<>>;
 
-GemmBackend route(int m, int n, int k) {
+[[maybe_unused]] GemmBackend route(int m, int n, int k) {
   const GemmBackend forced = g_backend.load(std::memory_order_relaxed);
   if (forced != GemmBackend::automatic) return forced;
-  // bench_engine --gemm measures both on the engine's shapes: OpenBLAS wins or ties on all
-  // but the smallest products, where Eigen's lower call overhead wins.
-  if (static_cast<long>(m) * n * k < 16 * 1024) return GemmBackend::eigen;
+  // bench_engine --gemm on the engine's shapes (Zen 4, one thread): OpenBLAS 60-100 GFLOP/s,
+  // Eigen 50-82, except matrix-vector products (m <= 4: Eigen 41 vs 35) and tiny products.
+  if (m <= 4 || static_cast<long>(m) * n * k < 16 * 1024) return GemmBackend::eigen;
   return GemmBackend::openblas;
 }
 
-void epilogue(int m, int n, float* c, int ldc, const GemmEpilogue& ep) {
+[[maybe_unused]] void epilogue(int m, int n, float* c, int ldc, const GemmEpilogue& ep) {
   for (int i = 0; i < m; ++i) {
     float* row = c + static_cast<long>(i) * ldc;
     if (ep.bias)
@@ -85,10 +85,12 @@ void gemm(int m, int n, int k, const float* a, int lda, const float* b, int ldb,
     gemm_serial(m, n, k, a, lda, b, ldb, c, ldc, ep);
     return;
   }
-  // Row tiles when there are enough rows (each tile reads all of B, which stays in L2);
-  // otherwise column tiles of a multiple of 16 (the token GEMMs of the transformer stage).
-  if (m >= 32 * threads) {
-    const int tiles = std::min((m + 31) / 32, 2 * threads);
+  // Many rows: equal row tiles of >= 256 rows, a multiple of the thread count (each reads all
+  // of B, which stays in L2). Few rows (the 49/196-token GEMMs): column tiles, one per thread
+  // (two when they stay >= 256 wide), so the threads split the weight reads; measured with
+  // bench_engine --gemm, a row split of a 49-row GEMM costs 25% more work than a column split.
+  if (m >= 256 * threads) {
+    const int tiles = threads * std::max(1, m / (256 * threads));
     const int rows = (m + tiles - 1) / tiles;
     tbb::parallel_for(tbb::blocked_range<int>(0, tiles, 1), [&](const tbb::blocked_range<int>& r) {
       for (int t = r.begin(); t < r.end(); ++t) {
@@ -101,8 +103,10 @@ void gemm(int m, int n, int k, const float* a, int lda, const float* b, int ldb,
       }
     }, tbb::simple_partitioner());
   } else {
-    const int tiles = std::max(1, std::min((n + 15) / 16, 2 * threads));
+    int tiles = n / (2 * threads) >= 256 ? 2 * threads : threads;
+    // Widths are multiples of 16 (one AVX-512 vector) and as equal as that allows.
     const int cols = ((n + tiles - 1) / tiles + 15) / 16 * 16;
+    tiles = (n + cols - 1) / cols;
     tbb::parallel_for(tbb::blocked_range<int>(0, tiles, 1), [&](const tbb::blocked_range<int>& r) {
       for (int t = r.begin(); t < r.end(); ++t) {
         const int j0 = t * cols, j1 = std::min(n, j0 + cols);

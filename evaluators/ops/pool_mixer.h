@@ -10,10 +10,10 @@ namespace hwnas {
 /// pad p.pool/2, count_include_pad=False. in/out (B,H,W,c), distinct; ls (c).
 /// Throws hwnas::Error via validate().
 void pool_mixer(const PoolMixerParams& p, const Tensor& in, const float* ls, Tensor& out);
-/// Rows [y0, y1) of image b only, on the calling thread (for fused block tiles).
-void pool_mixer_rows(const PoolMixerParams& p, const Tensor& in, const float* ls, Tensor& out,
-                     int b, int y0, int y1);
-/// Reference: plain average pooling in double, then the layer-scaled residual.
+/// Pixels [p0, p1) (row-major y*w+x) of image b only, on the calling thread (fused block tiles).
+void pool_mixer_pixels(const PoolMixerParams& p, const Tensor& in, const float* ls, Tensor& out,
+                       int b, int p0, int p1);
+/// Reference: avg_pool_reference, then the layer-scaled residual in double.
 void pool_mixer_reference(const PoolMixerParams& p, const Tensor& in, const float* ls,
                           Tensor& out);
 

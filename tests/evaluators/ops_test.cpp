@@ -8,12 +8,15 @@
 
 #include "evaluators/ops/activation.h"
 #include "evaluators/ops/attention.h"
+#include "evaluators/ops/avg_pool.h"
 #include "evaluators/ops/conv2d.h"
 #include "evaluators/ops/gemm.h"
 #include "evaluators/ops/layer_norm.h"
 #include "evaluators/ops/linear.h"
+#include "evaluators/ops/packed_gemm.h"
 #include "evaluators/ops/pool_mixer.h"
-#include "evaluators/ops/reduce.h"
+#include "evaluators/ops/mean_tokens.h"
+#include "evaluators/ops/scale_add.h"
 #include "evaluators/ops/softmax.h"
 #include "evaluators/tensor.h"
 #include "evaluators/thread_scope.h"
@@ -78,7 +81,8 @@ TEST(Ops, Conv2dMatchesReference) {
       {1, 17, 13, 3, 24, 3, 2, 1, Activation::relu}, {2, 9, 11, 5, 7, 3, 1, 1, Activation::none},
       {1, 14, 14, 17, 33, 3, 2, 1, Activation::gelu}, {1, 8, 8, 48, 96, 3, 2, 1, Activation::none},
       {3, 5, 6, 15, 17, 1, 1, 0, Activation::gelu},   {1, 7, 7, 9, 1, 3, 2, 1, Activation::relu},
-      {1, 1, 1, 4, 3, 1, 1, 0, Activation::none},      {1, 31, 29, 16, 15, 3, 2, 1, Activation::relu}};
+      {1, 1, 1, 4, 3, 1, 1, 0, Activation::none},      {1, 31, 29, 16, 15, 3, 2, 1, Activation::relu},
+      {2, 40, 37, 5, 9, 3, 2, 1, Activation::gelu},    {1, 65, 67, 3, 24, 3, 2, 1, Activation::relu}};
   Rng rng(1);
   for (const auto& c : cases) {
     const Conv2dParams p{c.cin, c.cout, c.k, c.s, c.p, c.act};
@@ -88,14 +92,15 @@ TEST(Ops, Conv2dMatchesReference) {
     const auto b = random_vec(c.cout, rng);
     const int ho = conv_out_size(c.h, c.k, c.s, c.p), wo = conv_out_size(c.w, c.k, c.s, c.p);
     Tensor ref(c.n, ho, wo, c.cout), fast1(c.n, ho, wo, c.cout), fast2(c.n, ho, wo, c.cout);
+    const PackedWeights packed(w.data(), c.k * c.k * c.cin, c.cout, c.cout);
     conv2d_reference(p, in, w.data(), b.data(), ref);
     {
       ThreadScope one(1);
-      conv2d(p, in, w.data(), b.data(), fast1);
+      conv2d(p, in, packed, b.data(), fast1);
     }
     {
       ThreadScope two(2);
-      conv2d(p, in, w.data(), b.data(), fast2);
+      conv2d(p, in, packed, b.data(), fast2);
     }
     const double atol = 1e-5 * std::sqrt(c.k * c.k * c.cin);
     EXPECT_LE(tol_ratio(fast1, ref, atol, 1e-4), 1.0) << "conv " << describe(in) << " k" << c.k;
@@ -106,9 +111,12 @@ TEST(Ops, Conv2dMatchesReference) {
 TEST(Ops, Conv2dRejectsBadShapes) {
   Tensor in(1, 8, 8, 3), out(1, 4, 4, 8);
   std::vector<float> w(3 * 3 * 3 * 8), b(8);
-  EXPECT_THROW(conv2d({4, 8, 3, 2, 1, Activation::none}, in, w.data(), b.data(), out), Error);
-  EXPECT_THROW(conv2d({3, 8, 3, 1, 1, Activation::none}, in, w.data(), b.data(), out), Error);
-  EXPECT_THROW(conv2d({3, 8, 0, 1, 1, Activation::none}, in, w.data(), b.data(), out), Error);
+  const PackedWeights packed(w.data(), 27, 8, 8), wrong(w.data(), 24, 8, 8);
+  EXPECT_THROW(conv2d({4, 8, 3, 2, 1, Activation::none}, in, packed, b.data(), out), Error);
+  EXPECT_THROW(conv2d({3, 8, 3, 1, 1, Activation::none}, in, packed, b.data(), out), Error);
+  EXPECT_THROW(conv2d({3, 8, 0, 1, 1, Activation::none}, in, packed, b.data(), out), Error);
+  EXPECT_THROW(conv2d({3, 8, 3, 2, 1, Activation::none}, in, wrong, b.data(), out), Error);
+  EXPECT_THROW(conv2d_reference({3, 9, 3, 2, 1, Activation::none}, in, w.data(), b.data(), out), Error);
 }
 
 TEST(Ops, GemmMatchesReferenceWithEpilogue) {
@@ -157,6 +165,52 @@ TEST(Ops, GemmMatchesReferenceWithEpilogue) {
   set_gemm_backend(GemmBackend::automatic);
 }
 
+TEST(Ops, PackedGemmMatchesReferenceWithEpilogue) {
+  // Row counts around the 14-row micro-kernel and its blocking (1, 13, 15, 29, 49, 257, 600),
+  // widths around the 32-column panel and 16-lane vector (1, 15, 17, 31, 33, 48, 1000).
+  const int shapes[][3] = {{1, 1, 1},    {13, 17, 5},  {15, 31, 33},   {29, 33, 7},  {49, 448, 1792},
+                           {257, 48, 192}, {600, 24, 27}, {49, 1000, 64}, {3, 15, 300}, {196, 96, 384}};
+  Rng rng(12);
+  for (const auto& s : shapes) {
+    const int m = s[0], n = s[1], k = s[2];
+    for (Activation act : {Activation::none, Activation::relu, Activation::gelu}) {
+      for (bool with_res : {false, true}) {
+        Tensor a(1, 1, m, k), b(1, 1, k, n), res(1, 1, m, n), ref(1, 1, m, n), f1(1, 1, m, n),
+            f2(1, 1, m, n);
+        fill(a, rng);
+        fill(b, rng);
+        fill(res, rng);
+        const auto bias = random_vec(n, rng);
+        const GemmEpilogue ep{bias.data(), act, with_res ? res.data() : nullptr, n};
+        const PackedWeights packed(b.data(), k, n, n);
+        gemm_reference(m, n, k, a.data(), k, b.data(), n, ref.data(), n, ep);
+        {
+          ThreadScope one(1);
+          gemm_packed(m, a.data(), k, packed, f1.data(), n, ep);
+        }
+        {
+          ThreadScope two(2);
+          gemm_packed(m, a.data(), k, packed, f2.data(), n, ep);
+        }
+        const double atol = 8e-6 * std::sqrt(k);
+        EXPECT_LE(tol_ratio(f1, ref, atol, 1e-4), 1.0) << m << "x" << n << "x" << k << " " << activation_name(act);
+        EXPECT_LE(tol_ratio(f2, ref, atol, 1e-4), 1.0) << m << "x" << n << "x" << k << " 2 threads";
+      }
+    }
+    // In-place residual (x += y W), as the transformer blocks use it.
+    Tensor a(1, 1, m, k), b(1, 1, k, n), c(1, 1, m, n), expect(1, 1, m, n);
+    fill(a, rng);
+    fill(b, rng);
+    fill(c, rng);
+    gemm_reference(m, n, k, a.data(), k, b.data(), n, expect.data(), n,
+                   GemmEpilogue{nullptr, Activation::none, c.data(), n});
+    gemm_packed(m, a.data(), k, PackedWeights(b.data(), k, n, n), c.data(), n,
+                GemmEpilogue{nullptr, Activation::none, c.data(), n});
+    EXPECT_LE(tol_ratio(c, expect, 8e-6 * std::sqrt(k), 1e-4), 1.0) << "in-place residual";
+  }
+  EXPECT_THROW(PackedWeights(nullptr, 0, 3, 3), Error);
+}
+
 TEST(Ops, LinearMatchesReference) {
   Rng rng(3);
   for (auto [rows, in, out] : {std::tuple{49, 448, 1536}, std::tuple{13, 17, 15}, std::tuple{2, 3, 1000}}) {
@@ -166,12 +220,14 @@ TEST(Ops, LinearMatchesReference) {
     const auto w = random_vec(static_cast<std::size_t>(in) * out, rng, -0.1, 0.1);
     const auto b = random_vec(out, rng);
     linear_reference({in, out, Activation::gelu}, x, w.data(), b.data(), &res, r1);
-    linear({in, out, Activation::gelu}, x, w.data(), b.data(), &res, f);
+    linear({in, out, Activation::gelu}, x, PackedWeights(w.data(), in, out, out), b.data(), &res, f);
     EXPECT_LE(tol_ratio(f, r1, 1e-5, 1e-4), 1.0) << rows << "x" << in << "->" << out;
   }
   Tensor x(1, 1, 3, 4), y(1, 1, 3, 5);
-  std::vector<float> w(20);
-  EXPECT_THROW(linear({5, 5, Activation::none}, x, w.data(), nullptr, nullptr, y), Error);
+  std::vector<float> w(25);
+  EXPECT_THROW(linear({5, 5, Activation::none}, x, PackedWeights(w.data(), 5, 5, 5), nullptr, nullptr, y), Error);
+  Tensor x5(1, 1, 3, 5);
+  EXPECT_THROW(linear({5, 5, Activation::none}, x5, PackedWeights(w.data(), 4, 5, 5), nullptr, nullptr, y), Error);
 }
 
 TEST(Ops, ActivationsMatchDoubleReference) {
@@ -221,6 +277,26 @@ TEST(Ops, PoolMixerMatchesReferenceAndHandValues) {
   const float ls = 1.0f;
   pool_mixer({1, 3}, in, &ls, out);
   for (int i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(out.data()[i], 3.0f);  // x + (mean - x) = mean
+}
+
+TEST(Ops, AvgPoolExcludesPaddingAndMatchesReference) {
+  Rng rng(13);
+  for (auto [n, h, w, c] : {std::tuple{1, 14, 14, 224}, std::tuple{2, 5, 3, 17}, std::tuple{1, 1, 2, 1}}) {
+    Tensor in(n, h, w, c), ref(n, h, w, c), f(n, h, w, c);
+    fill(in, rng);
+    avg_pool_reference({c, 3}, in, ref);
+    avg_pool({c, 3}, in, f);
+    EXPECT_LE(tol_ratio(f, ref, 1e-6, 1e-5), 1.0) << describe(in);
+  }
+  // 3x3 image of 1..9: the corner averages its 4 in-image neighbours (count_include_pad=False),
+  // the centre all 9, an edge 6.
+  Tensor in(1, 3, 3, 1), out(1, 3, 3, 1);
+  for (int i = 0; i < 9; ++i) in.data()[i] = static_cast<float>(i + 1);
+  avg_pool({1, 3}, in, out);
+  EXPECT_FLOAT_EQ(out.at(0, 0, 0, 0), (1 + 2 + 4 + 5) / 4.0f);
+  EXPECT_FLOAT_EQ(out.at(0, 1, 1, 0), 5.0f);
+  EXPECT_FLOAT_EQ(out.at(0, 0, 1, 0), (1 + 2 + 3 + 4 + 5 + 6) / 6.0f);
+  EXPECT_THROW(avg_pool({1, 2}, in, out), Error);
 }
 
 TEST(Ops, LayerNormMatchesReference) {
