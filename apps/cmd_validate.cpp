@@ -46,6 +46,11 @@ class ValidateCommand final : public Command {
         ->capture_default_str();
     app.add_option("--agent", agent_, "measure through `hwnas agent` at http://HOST:PORT");
     app.add_option("--token", token_, "bearer token of the agent");
+    app.add_option("--statistic", statistic_,
+                   "median (the method) or p10 (diagnostic on a noisy shared machine: table p10 "
+                   "sums against end-to-end p10)")
+        ->check(CLI::IsMember({"median", "p10"}))
+        ->capture_default_str();
     app.add_option("--warmup", timing_.warmup, "untimed runs per subnet")->capture_default_str();
     app.add_option("--min-repeats", timing_.min_repeats, "timed runs per subnet (at least)")
         ->capture_default_str();
@@ -55,7 +60,11 @@ class ValidateCommand final : public Command {
 
   int run() override {
     const SearchSpace& space = resolve_space(space_);
-    const auto pred = LutLatencyPredictor::open(db_, device_);
+    const LatencyStatistic stat =
+        statistic_ == "p10" ? LatencyStatistic::p10 : LatencyStatistic::median;
+    if (stat == LatencyStatistic::p10 && fit_)
+      throw Error("--fit-correction fits the median predictor; drop --statistic p10");
+    const auto pred = LutLatencyPredictor::open(db_, device_, stat);
     const DeviceProfile stored = *LatencyTable(db_, LatencyTable::Mode::read_only).find_device(device_);
     std::unique_ptr<Backend> backend;
     const bool fake_table = stored.runtime.rfind("hwnas-fake", 0) == 0;
@@ -87,6 +96,7 @@ class ValidateCommand final : public Command {
     vo.resolution = resolution_;
     vo.timing = timing_;
     vo.fit_correction = fit_;
+    vo.statistic = stat;
     vo.progress = &std::cerr;
     const ValidationReport rep = validate_latency(space, *pred, *backend, vo);
     if (rep.fitted) {
@@ -102,6 +112,7 @@ class ValidateCommand final : public Command {
     j["db"] = db_;
     j["backend"] = backend->name();
     j["threads"] = stored.threads;
+    j["statistic"] = statistic_;
     j["correction_stored"] = rep.fitted.has_value();
     if (json_) {
       std::cout << j.dump() << "\n";
@@ -126,7 +137,8 @@ class ValidateCommand final : public Command {
   }
 
  private:
-  std::string space_, db_ = "hwnas.db", device_ = "host", csv_, backend_ = "auto", agent_, token_;
+  std::string space_, db_ = "hwnas.db", device_ = "host", csv_, backend_ = "auto", agent_, token_,
+      statistic_ = "median";
   int samples_ = 0, resolution_ = 224;
   std::uint64_t seed_ = 0;
   bool json_ = false, fit_ = false;
