@@ -54,6 +54,12 @@ class ProfileCommand final : public Command {
         ->capture_default_str();
     app.add_option("--min-time-ms", timing_.min_time_ms, "timed work per block (at least, ms)")
         ->capture_default_str();
+    app.add_option("--noisy-retries", noisy_retries_,
+                   "re-measure rows whose (p90 - p10) / median exceeds --max-spread, this many "
+                   "times (a guard for shared, loaded machines)")
+        ->capture_default_str();
+    app.add_option("--max-spread", max_spread_, "spread above which a row counts as noisy")
+        ->capture_default_str();
     app.add_flag("--json", json_, "print the report as JSON");
   }
 
@@ -82,6 +88,8 @@ class ProfileCommand final : public Command {
     opt.timing = timing_;
     opt.overhead_networks = overhead_nets_;
     opt.seed = seed_;
+    opt.noisy_retries = noisy_retries_;
+    opt.max_spread = max_spread_;
     opt.progress = &std::cerr;
     opt.progress_is_terminal = isatty(STDERR_FILENO) != 0;
     backend->device(device);  // an unreachable agent fails here, before the table file is created
@@ -96,6 +104,7 @@ class ProfileCommand final : public Command {
                           {"blocks_total", rep.blocks_total},
                           {"blocks_measured", rep.blocks_measured},
                           {"blocks_skipped", rep.blocks_skipped},
+                          {"blocks_remeasured", rep.blocks_remeasured},
                           {"seconds", rep.seconds},
                           {"overhead_ms", rep.overhead_ms ? nlohmann::json(*rep.overhead_ms)
                                                           : nlohmann::json(nullptr)}};
@@ -114,7 +123,8 @@ class ProfileCommand final : public Command {
   std::string space_, device_ = "host", db_ = "hwnas.db", agent_, token_, archs_,
                       backend_ = "local", block_timing_ = "cold-weights";
   CLI::Option* device_opt_ = nullptr;
-  int resolution_ = 224, threads_ = 2, overhead_nets_ = 5;
+  int resolution_ = 224, threads_ = 2, overhead_nets_ = 5, noisy_retries_ = 0;
+  double max_spread_ = 0.5;
   bool force_ = false, json_ = false;
   std::uint64_t seed_ = 0;
   TimingConfig timing_ = default_profile_timing();

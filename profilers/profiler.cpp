@@ -111,8 +111,38 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
     }
   }
 
+  // Noise guard: preemption on a shared machine inflates some rows; time those again.
+  auto spread = [](const TimingStats& s) {
+    return s.median_ms > 0 ? (s.p90_ms - s.p10_ms) / s.median_ms : 0.0;
+  };
+  for (int retry = 0; retry < options.noisy_retries; ++retry) {
+    std::unordered_map<std::string, TimingStats> stored;
+    for (const auto& r : table.rows(profile.name)) stored[r.key] = r.stats;
+    std::vector<BlockSpec> noisy;
+    for (const auto& b : blocks) {
+      const auto it = stored.find(b.key());
+      if (it != stored.end() && spread(it->second) > options.max_spread) noisy.push_back(b);
+    }
+    if (noisy.empty()) break;
+    const std::int64_t run = table.begin_run(profile.name, backend.name(), options.timing);
+    const std::size_t batch = static_cast<std::size_t>(std::max(1, backend.preferred_batch()));
+    for (std::size_t i = 0; i < noisy.size(); i += batch) {
+      const std::vector<BlockSpec> part(noisy.begin() + static_cast<std::ptrdiff_t>(i),
+                                        noisy.begin() + static_cast<std::ptrdiff_t>(
+                                                            std::min(noisy.size(), i + batch)));
+      const auto stats = backend.measure_blocks(part, options.timing);
+      std::vector<LatencyRow> rows;
+      for (std::size_t k = 0; k < part.size() && k < stats.size(); ++k)
+        if (spread(stats[k]) < spread(stored[part[k].key()]))
+          rows.push_back({part[k].key(), stats[k], ""});
+      table.insert(profile.name, run, rows);
+      report.blocks_remeasured += static_cast<int>(part.size());
+    }
+  }
+
   auto overhead = table.calibration(profile.name, "overhead");
-  if ((!overhead || options.force || report.blocks_measured > 0) && !overhead_nets.empty()) {
+  if ((!overhead || options.force || report.blocks_measured > 0 || report.blocks_remeasured > 0) &&
+      !overhead_nets.empty()) {
     // Residual of whole networks over their block sums: what one inference costs beyond its
     // blocks (dispatch, input/output handling, thread wake-up).
     std::unordered_map<std::string, std::pair<double, double>> med;  // median, p10
