@@ -41,7 +41,7 @@ struct ValidationSample {
   nlohmann::json arch;      ///< SearchSpace::to_json
   int blocks = 0;
   std::int64_t macs = 0;
-  double measured_ms = 0;   ///< end-to-end median
+  double measured_ms = 0;   ///< end-to-end median (p10 with LatencyStatistic::p10)
   double measured_p10_ms = 0;
   double measured_p90_ms = 0;
   double predicted_ms = 0;  ///< plain sum + overhead
@@ -54,6 +54,9 @@ struct ValidationOptions {
   std::uint64_t seed = 0;
   int resolution = 224;
   TimingConfig timing;
+  /// Which end-to-end statistic is "measured": the median (the method) or the p10 (to pair with
+  /// a p10 predictor, see LatencyStatistic).
+  LatencyStatistic statistic = LatencyStatistic::median;
   /// Fit a new correction on these samples. Its reported accuracy is then 5-fold
   /// cross-validated (each sample predicted by a model fitted without it), never in-sample.
   bool fit_correction = false;

@@ -7,19 +7,26 @@
 namespace hwnas {
 
 std::unique_ptr<LutLatencyPredictor> LutLatencyPredictor::open(const std::string& db_path,
-                                                               const std::string& device_name) {
+                                                               const std::string& device_name,
+                                                               LatencyStatistic statistic) {
   LatencyTable table(db_path, LatencyTable::Mode::read_only);
-  const auto rows = table.rows(device_name);
+  auto rows = table.rows(device_name);
+  const bool p10 = statistic == LatencyStatistic::p10;
+  if (p10)
+    for (auto& r : rows) r.stats.median_ms = r.stats.p10_ms;
   if (rows.empty())
     throw Error("device '" + device_name + "' has no rows in latency table " + db_path +
                 "; build them with `hwnas profile --db " + db_path + " --device " + device_name +
                 "`");
   double overhead = 0;
-  if (auto o = table.calibration(device_name, "overhead"); o && o->contains("ms"))
-    overhead = (*o)["ms"].get<double>();
+  const char* overhead_key = p10 ? "ms_p10" : "ms";
+  if (auto o = table.calibration(device_name, "overhead"); o && o->contains(overhead_key))
+    overhead = (*o)[overhead_key].get<double>();
   std::optional<LatencyCorrection> corr;
-  if (auto c = table.calibration(device_name, "correction")) corr = LatencyCorrection::from_json(*c);
-  auto p = from_rows(rows, overhead, std::move(corr), "lut:" + db_path + "#" + device_name);
+  if (auto c = table.calibration(device_name, "correction"); c && !p10)
+    corr = LatencyCorrection::from_json(*c);
+  auto p = from_rows(rows, overhead, std::move(corr),
+                     "lut:" + db_path + "#" + device_name + (p10 ? " (p10)" : ""));
   p->db_path_ = db_path;
   p->device_ = device_name;
   return p;

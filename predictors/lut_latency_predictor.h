@@ -15,13 +15,20 @@
 
 namespace hwnas {
 
+/// Which table statistic a prediction sums. `median` is the method (DESIGN.md); `p10` is a
+/// diagnostic for shared, noisy machines, where preemption inflates medians of short blocks more
+/// than those of whole networks (the 10th percentile is nearly free of it). p10 predictions
+/// never apply the learned correction (it is fitted on medians).
+enum class LatencyStatistic { median, p10 };
+
 class LutLatencyPredictor : public LatencyPredictor {
  public:
   /// Loads every row of device `device_name` from table `db_path`, with its stored overhead and
   /// correction. Throws hwnas::Error if the file, the device or the table is missing/invalid
   /// (the message names it and the `hwnas profile` command that builds it).
-  static std::unique_ptr<LutLatencyPredictor> open(const std::string& db_path,
-                                                   const std::string& device_name);
+  static std::unique_ptr<LutLatencyPredictor> open(
+      const std::string& db_path, const std::string& device_name,
+      LatencyStatistic statistic = LatencyStatistic::median);
   /// A predictor over given rows (tests, tools): medians in ms per block, overhead in ms.
   static std::unique_ptr<LutLatencyPredictor> from_rows(
       const std::vector<LatencyRow>& rows, double overhead_ms,

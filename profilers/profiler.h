@@ -28,6 +28,11 @@ struct ProfileOptions {
   /// once per device (again with force) and stored as calibration "overhead".
   int overhead_networks = 5;
   std::uint64_t seed = 0;  ///< draws the overhead networks
+  /// Noise guard for shared machines: after the pass, rows (of these blocks) whose spread
+  /// (p90 - p10) / median exceeds `max_spread` are measured again, up to `noisy_retries` times,
+  /// keeping the measurement with the smaller spread (0 retries = off).
+  int noisy_retries = 0;
+  double max_spread = 0.5;
   /// Progress sink (nullptr = silent). A terminal gets one updating line with an ETA; anything
   /// else gets a line about every 10 % of the blocks.
   std::ostream* progress = nullptr;
@@ -40,6 +45,7 @@ struct ProfileReport {
   int blocks_total = 0;    ///< unique blocks asked for
   int blocks_skipped = 0;  ///< already present (not re-measured)
   int blocks_measured = 0;
+  int blocks_remeasured = 0;  ///< noisy rows measured again (ProfileOptions::noisy_retries)
   double seconds = 0;      ///< wall time of the whole call
   std::optional<double> overhead_ms;  ///< stored per-inference overhead (new or existing)
 };

@@ -70,6 +70,29 @@ TEST(LutLatencyPredictor, SumOfMediansPlusOverheadOnHandBuiltTable) {
   EXPECT_EQ(net.blocks.size(), 21u);
 }
 
+TEST(LutLatencyPredictor, P10StatisticSumsP10sAndIgnoresCorrection) {
+  const std::string path = test::make_temp_dir("lut") + "/p10.db";
+  {
+    LatencyTable t(path, LatencyTable::Mode::read_write);
+    DeviceProfile p;
+    p.name = "d";
+    t.ensure_device(p);
+    LatencyRow a = row("flatten:c=448,h=7,w=7", 1.0), b = row("head:c=448,n=49,classes=1000,dist=1", 3.0);
+    a.stats.p10_ms = 0.5;
+    b.stats.p10_ms = 2.0;
+    t.insert("d", t.begin_run("d", "hand", TimingConfig{}), {a, b});
+    t.set_calibration("d", "overhead", {{"ms", 0.25}, {"ms_p10", 0.125}});
+  }
+  Network net;
+  net.space = "efficientformer";
+  net.input = {7, 7, 448};
+  net.blocks = {BlockSpec::parse("flatten:c=448,h=7,w=7"),
+                BlockSpec::parse("head:c=448,n=49,classes=1000,dist=1")};
+  EXPECT_DOUBLE_EQ(LutLatencyPredictor::open(path, "d")->predict_ms(net), 1.0 + 3.0 + 0.25);
+  EXPECT_DOUBLE_EQ(LutLatencyPredictor::open(path, "d", LatencyStatistic::p10)->predict_ms(net),
+                   0.5 + 2.0 + 0.125);
+}
+
 TEST(LutLatencyPredictor, MissingRowsNameKeysCountAndCommand) {
   std::vector<std::pair<std::string, double>> rows;
   const std::string path = hand_table(test::make_temp_dir("lut"), rows);

@@ -93,6 +93,23 @@ TEST(Profiler, KilledRunKeepsFinishedBatchesAndResumes) {
             static_cast<int>(blocks.size()));
 }
 
+TEST(Profiler, NoisyRowsAreMeasuredAgain) {
+  const std::string path = test::make_temp_dir("prof") + "/t.db";
+  LatencyTable table(path, LatencyTable::Mode::read_write);
+  FakeBackend fake;  // spread (1.03 - 0.98) / 1 = 0.05 on every row
+  ProfileOptions o = quiet();
+  o.noisy_retries = 2;
+  o.max_spread = 0.10;  // nothing is noisy
+  const auto archs = std::vector<Arch>{ef().resolve("l1")};
+  EXPECT_EQ(profile_archs(ef(), archs, table, fake, o).blocks_remeasured, 0);
+  o.max_spread = 0.04;  // every row is noisy; equal spreads keep the stored rows
+  const auto rep = profile_archs(ef(), archs, table, fake, o);
+  std::unordered_set<std::string> keys;
+  for (const auto& b : ef().decode(archs[0]).blocks) keys.insert(b.key());
+  EXPECT_EQ(rep.blocks_remeasured, 2 * static_cast<int>(keys.size()));
+  EXPECT_EQ(fake.blocks_measured(), static_cast<long>(keys.size()) * 3);
+}
+
 TEST(Profiler, ArchListProfilesOnlyTheirBlocks) {
   const std::string path = test::make_temp_dir("prof") + "/t.db";
   LatencyTable table(path, LatencyTable::Mode::read_write);

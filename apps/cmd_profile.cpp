@@ -1,0 +1,137 @@
+// `hwnas profile`: build (or resume) a device's latency table for a search space.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "apps/command.h"
+#include "apps/common.h"
+#include "profilers/agent_backend.h"
+#include "profilers/fake_backend.h"
+#include "profilers/local_backend.h"
+#include "profilers/profiler.h"
+#include "spaces/error.h"
+
+namespace hwnas::apps {
+namespace {
+
+class ProfileCommand final : public Command {
+ public:
+  void setup(CLI::App& app) override {
+    app.footer(
+        "Measures every unique block the space can produce at the resolution (or only the blocks "
+        "of --archs) and stores medians in an SQLite latency table. Rows already present are "
+        "skipped, so an interrupted run resumes; --force re-measures. Rows go under --device "
+        "(default: host for the local engine, fake for --backend fake, the agent's own name "
+        "with --agent).");
+    add_space_option(app, space_);
+    app.add_option("--resolution", resolution_, "input resolution in pixels")->capture_default_str();
+    device_opt_ = app.add_option("--device", device_, "device name the rows are stored under");
+    app.add_option("--db", db_, "latency table file")->capture_default_str();
+    app.add_option("--threads", threads_, "engine threads (local backend)")->capture_default_str();
+    app.add_option("--agent", agent_, "profile through `hwnas agent` at http://HOST:PORT");
+    app.add_option("--token", token_, "bearer token of the agent");
+    app.add_flag("--force", force_, "re-measure rows already in the table");
+    app.add_option("--archs", archs_, "only the blocks of these archs (JSON lines file)");
+    app.add_option("--backend", backend_, "local (this process's engine) or fake (deterministic)")
+        ->check(CLI::IsMember({"local", "fake"}))
+        ->capture_default_str();
+    app.add_option("--block-timing", block_timing_,
+                   "local backend: cold-weights (weights rotated out of cache, as inside a "
+                   "network) or hot (one instance back to back)")
+        ->check(CLI::IsMember({"hot", "cold-weights"}))
+        ->capture_default_str();
+    app.add_option("--seed", seed_, "seed of the overhead networks (and the fake device)")
+        ->capture_default_str();
+    app.add_option("--overhead-networks", overhead_nets_,
+                   "networks timed end to end for the per-inference overhead")
+        ->capture_default_str();
+    app.add_option("--warmup", timing_.warmup, "untimed runs per block")->capture_default_str();
+    app.add_option("--min-repeats", timing_.min_repeats, "timed runs per block (at least)")
+        ->capture_default_str();
+    app.add_option("--min-time-ms", timing_.min_time_ms, "timed work per block (at least, ms)")
+        ->capture_default_str();
+    app.add_option("--noisy-retries", noisy_retries_,
+                   "re-measure rows whose (p90 - p10) / median exceeds --max-spread, this many "
+                   "times (a guard for shared, loaded machines)")
+        ->capture_default_str();
+    app.add_option("--max-spread", max_spread_, "spread above which a row counts as noisy")
+        ->capture_default_str();
+    app.add_flag("--json", json_, "print the report as JSON");
+  }
+
+  int run() override {
+    const SearchSpace& space = resolve_space(space_);
+    std::unique_ptr<Backend> backend;
+    std::string device = device_;
+    const bool named = device_opt_->count() > 0;
+    if (!agent_.empty()) {
+      backend = std::make_unique<AgentBackend>(agent_, token_);
+      if (!named) device.clear();
+    } else if (backend_ == "fake") {
+      FakeBackendOptions fo;
+      fo.seed = seed_;
+      fo.threads = threads_;
+      backend = std::make_unique<FakeBackend>(fo);
+      if (!named) device = "fake";
+    } else {
+      backend = std::make_unique<LocalBackend>(threads_, 1, seed_,
+                                               block_timing_from_name(block_timing_));
+    }
+    if (overhead_nets_ < 0) throw Error("--overhead-networks must be >= 0");
+    ProfileOptions opt;
+    opt.device_name = device;
+    opt.force = force_;
+    opt.timing = timing_;
+    opt.overhead_networks = overhead_nets_;
+    opt.seed = seed_;
+    opt.noisy_retries = noisy_retries_;
+    opt.max_spread = max_spread_;
+    opt.progress = &std::cerr;
+    opt.progress_is_terminal = isatty(STDERR_FILENO) != 0;
+    backend->device(device);  // an unreachable agent fails here, before the table file is created
+    LatencyTable table(db_, LatencyTable::Mode::read_write);
+    const ProfileReport rep =
+        archs_.empty() ? profile_space(space, resolution_, table, *backend, opt)
+                       : profile_archs(space, read_archs_jsonl(space, archs_), table, *backend, opt);
+    if (json_) {
+      nlohmann::json j = {{"db", db_},
+                          {"device", rep.device},
+                          {"backend", rep.backend},
+                          {"blocks_total", rep.blocks_total},
+                          {"blocks_measured", rep.blocks_measured},
+                          {"blocks_skipped", rep.blocks_skipped},
+                          {"blocks_remeasured", rep.blocks_remeasured},
+                          {"seconds", rep.seconds},
+                          {"overhead_ms", rep.overhead_ms ? nlohmann::json(*rep.overhead_ms)
+                                                          : nlohmann::json(nullptr)}};
+      std::cout << j.dump() << "\n";
+    } else {
+      std::printf("device '%s' in %s: %d blocks (%d measured, %d already present) in %.1f s",
+                  rep.device.c_str(), db_.c_str(), rep.blocks_total, rep.blocks_measured,
+                  rep.blocks_skipped, rep.seconds);
+      if (rep.overhead_ms) std::printf("; per-inference overhead %.4f ms", *rep.overhead_ms);
+      std::printf("\n");
+    }
+    return 0;
+  }
+
+ private:
+  std::string space_, device_ = "host", db_ = "hwnas.db", agent_, token_, archs_,
+                      backend_ = "local", block_timing_ = "cold-weights";
+  CLI::Option* device_opt_ = nullptr;
+  int resolution_ = 224, threads_ = 2, overhead_nets_ = 5, noisy_retries_ = 0;
+  double max_spread_ = 0.5;
+  bool force_ = false, json_ = false;
+  std::uint64_t seed_ = 0;
+  TimingConfig timing_ = default_profile_timing();
+};
+
+HWNAS_REGISTER_COMMAND(ProfileCommand, "profile",
+                       "Build or resume a device's block latency table (SQLite)");
+
+}  // namespace
+}  // namespace hwnas::apps

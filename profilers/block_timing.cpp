@@ -1,0 +1,61 @@
+#include "profilers/block_timing.h"
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "evaluators/block.h"
+#include "evaluators/measure.h"
+#include "evaluators/thread_scope.h"
+#include "spaces/error.h"
+#include "spaces/rng.h"
+
+namespace hwnas {
+
+std::string block_timing_name(BlockTiming t) {
+  return t == BlockTiming::hot ? "hot" : "cold-weights";
+}
+
+BlockTiming block_timing_from_name(const std::string& name) {
+  if (name == "hot") return BlockTiming::hot;
+  if (name == "cold-weights") return BlockTiming::cold_weights;
+  throw Error("unknown block timing '" + name + "' (use hot or cold-weights)");
+}
+
+TimingStats time_block(const BlockSpec& spec, BlockTiming mode, int threads, int batch,
+                       std::uint64_t seed, const TimingConfig& timing, std::int64_t cache_bytes) {
+  if (mode == BlockTiming::hot) {
+    MeasureOptions opt;
+    opt.threads = threads;
+    opt.batch = batch;
+    opt.timing = timing;
+    opt.seed = seed;
+    return measure_block(spec, opt);
+  }
+  if (threads < 1 || batch < 1) throw Error("block timing: threads and batch must be >= 1");
+  ThreadScope scope(threads);
+  pin_blas_single_thread();
+  const std::int64_t weight_bytes = std::max<std::int64_t>(1, block_cost(spec).params * 4);
+  const int copies =
+      static_cast<int>(std::clamp<std::int64_t>(cache_bytes / weight_bytes + 1, 1, 32));
+  std::vector<std::unique_ptr<Block>> blocks;
+  for (int i = 0; i < copies; ++i) {
+    ParamReader reader = ParamReader::random(seed + static_cast<std::uint64_t>(i));
+    blocks.push_back(make_block(spec, reader));
+    blocks.back()->reserve(batch);
+  }
+  const FeatureShape in = block_input_shape(spec), out = block_output_shape(spec);
+  Tensor input(batch, in.h, in.w, in.c), output(batch, out.h, out.w, out.c);
+  Rng rng(seed ^ 0x9e3779b97f4a7c15ull);
+  for (std::size_t i = 0; i < input.size(); ++i)
+    input.data()[i] = static_cast<float>(2.0 * uniform_real(rng) - 1.0);
+  std::size_t next = 0;
+  return time_calls(
+      [&] {
+        blocks[next]->forward(input, output);
+        next = (next + 1) % blocks.size();
+      },
+      timing);
+}
+
+}  // namespace hwnas

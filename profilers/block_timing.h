@@ -1,0 +1,32 @@
+// How a block is timed for the latency table: alone with hot caches (the engine's
+// measure_block), or with its weights cold as they are inside a whole network.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "evaluators/timing.h"
+#include "spaces/block_spec.h"
+
+namespace hwnas {
+
+/// - hot:  the engine's measure_block: one instance run back to back; its weights and buffers
+///         stay in cache between runs.
+/// - cold_weights: R instances of the block with their own weights run in rotation over one
+///         input and output buffer, R chosen so the rotated weights exceed `cache_bytes`. Each
+///         run then reads its weights from memory, as a block does inside a network whose weights
+///         do not fit the cache, while its input is as fresh as a previous block's output.
+enum class BlockTiming { hot, cold_weights };
+
+/// "hot" / "cold-weights", and back; the parse throws hwnas::Error naming the accepted values.
+std::string block_timing_name(BlockTiming t);
+BlockTiming block_timing_from_name(const std::string& name);
+
+/// Median etc. of one block (ms) at `threads` engine threads and `batch` images, random
+/// weights/input from `seed`. `cache_bytes` is the last-level cache size to defeat
+/// (cold_weights only). Throws hwnas::Error for a bad spec, threads or batch < 1.
+TimingStats time_block(const BlockSpec& spec, BlockTiming mode, int threads, int batch,
+                       std::uint64_t seed, const TimingConfig& timing,
+                       std::int64_t cache_bytes = 64LL << 20);
+
+}  // namespace hwnas

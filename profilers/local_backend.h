@@ -1,0 +1,32 @@
+// LocalBackend: the built-in engine in this process (evaluators/measure.h).
+#pragma once
+
+#include <cstdint>
+
+#include "profilers/backend.h"
+#include "profilers/block_timing.h"
+
+namespace hwnas {
+
+/// Times blocks per `timing_mode` (profilers/block_timing.h) and networks with Model, at
+/// `threads` engine threads (ThreadScope), batch `batch`, random weights and input from `seed`.
+class LocalBackend final : public Backend {
+ public:
+  /// Throws hwnas::Error if threads < 1 or batch < 1.
+  explicit LocalBackend(int threads, int batch = 1, std::uint64_t seed = 0,
+                        BlockTiming timing_mode = BlockTiming::cold_weights);
+  /// "local (<block timing>)", recorded with every profiling run.
+  std::string name() const override { return "local (" + block_timing_name(mode_) + ")"; }
+  /// host_device_profile(device_name or "host", threads, batch).
+  DeviceProfile device(const std::string& device_name) override;
+  std::vector<TimingStats> measure_blocks(const std::vector<BlockSpec>& blocks,
+                                          const TimingConfig& timing) override;
+  TimingStats measure_network(const Network& net, const TimingConfig& timing) override;
+
+ private:
+  int threads_, batch_;
+  BlockTiming mode_;
+  std::uint64_t seed_;
+};
+
+}  // namespace hwnas

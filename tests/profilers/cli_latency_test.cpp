@@ -1,0 +1,95 @@
+// `hwnas profile / predict / validate / agent` end to end on the fake device (no real timing).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "predictors/lut_latency_predictor.h"
+#include "spaces/registry.h"
+#include "tests/support/test_support.h"
+
+namespace hwnas {
+namespace {
+
+test::CommandResult hwnas_cli(const std::string& args) {
+  return test::run_command(std::string(HWNAS_BIN) + " " + args);
+}
+
+TEST(LatencyCli, ProfileResumePredictValidateOnFakeDevice) {
+  const std::string db = test::make_temp_dir("cli") + "/t.db";
+  const auto p1 = hwnas_cli("profile --backend fake --db " + db + " --json");
+  ASSERT_EQ(p1.exit_code, 0) << p1.err;
+  const auto r1 = nlohmann::json::parse(p1.out);
+  const int total = static_cast<int>(get_space("efficientformer").enumerate_blocks(224).size());
+  EXPECT_EQ(r1.at("blocks_total"), total);
+  EXPECT_EQ(r1.at("blocks_measured"), total);
+  EXPECT_EQ(r1.at("device"), "fake");
+  const auto p2 = hwnas_cli("profile --backend fake --db " + db + " --json");
+  ASSERT_EQ(p2.exit_code, 0) << p2.err;
+  EXPECT_EQ(nlohmann::json::parse(p2.out).at("blocks_measured"), 0);
+
+  const auto pr = hwnas_cli("predict --arch l3 --db " + db + " --device fake --json");
+  ASSERT_EQ(pr.exit_code, 0) << pr.err;
+  const auto j = nlohmann::json::parse(pr.out);
+  const SearchSpace& ef = get_space("efficientformer");
+  const Network l3 = ef.decode(ef.resolve("l3"));
+  const auto lut = LutLatencyPredictor::open(db, "fake");
+  EXPECT_DOUBLE_EQ(j.at("latency_ms").get<double>(), lut->predict_ms(l3));
+  ASSERT_EQ(j.at("blocks").size(), l3.blocks.size());
+  double sum = j.at("overhead_ms").get<double>();
+  for (const auto& b : j["blocks"]) sum += b.at("latency_ms").get<double>();
+  EXPECT_NEAR(sum, j.at("latency_ms").get<double>(), 1e-9);
+
+  const std::string csv = db + ".csv";
+  const auto v = hwnas_cli("validate --db " + db + " --device fake --samples 20 --seed 3 --json "
+                           "--fit-correction --csv " + csv);
+  ASSERT_EQ(v.exit_code, 0) << v.err;
+  const auto m = nlohmann::json::parse(v.out);
+  EXPECT_EQ(m.at("samples"), 20);
+  for (const char* k : {"rmspe", "within_5pct", "within_10pct", "kendall_tau"}) {
+    EXPECT_GE(m.at(k).get<double>(), -1.0) << k;
+    EXPECT_LE(m.at(k).get<double>(), 1.0) << k;
+    EXPECT_TRUE(m.at("corrected").contains(k)) << k;
+  }
+  EXPECT_EQ(m.at("correction"), "cross-validated");
+  std::ifstream in(csv);
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  EXPECT_EQ(lines, 21);
+  // The stored correction is now used by predict.
+  const auto pr2 = hwnas_cli("predict --arch l3 --db " + db + " --device fake --json");
+  EXPECT_TRUE(nlohmann::json::parse(pr2.out).at("corrected").get<bool>());
+}
+
+TEST(LatencyCli, BadInputExits2WithMessage) {
+  const std::string dir = test::make_temp_dir("cli");
+  struct Case {
+    std::string args, needle;
+  };
+  const std::vector<Case> cases = {
+      {"predict --arch l1 --db " + dir + "/none.db", "hwnas profile"},
+      {"profile --backend gpu --db " + dir + "/x.db", "gpu"},
+      {"validate --db " + dir + "/none.db --seed 1", "--samples"},
+      {"profile --agent http://127.0.0.1:1 --db " + dir + "/y.db", "cannot reach agent"},
+      {"agent --listen 0.0.0.0:0", "--token"},
+      {"agent --listen nonsense", "HOST:PORT"},
+  };
+  for (const auto& c : cases) {
+    const auto r = hwnas_cli(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.err;
+    EXPECT_NE(r.err.find("error: "), std::string::npos) << c.args << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos) << c.args << "\n" << r.err;
+  }
+}
+
+TEST(LatencyCli, EverySubcommandHasHelp) {
+  for (const char* cmd : {"profile", "predict", "validate", "agent"}) {
+    const auto r = hwnas_cli(std::string(cmd) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_NE(r.out.find("--"), std::string::npos) << cmd;
+  }
+}
+
+}  // namespace
+}  // namespace hwnas
