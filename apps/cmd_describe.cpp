@@ -31,12 +31,14 @@ class DescribeCommand final : public Command {
     if (json_) {
       nlohmann::json out = {{"space", space.name()}, {"arch", space.to_json(arch)},
                             {"params", net.params()}, {"macs", net.macs()}, {"blocks", blocks}};
+      const nlohmann::json extra = space.extra_metrics(arch);  // e.g. reference_mflops
+      for (const auto& [k, v] : extra.items()) out[k] = v;
       if (!member.empty()) out["member"] = member;
       std::cout << out.dump(2) << "\n";
       return 0;
     }
     std::cout << space.name() << (member.empty() ? "" : " " + member) << ": "
-              << space.to_json(arch).dump() << "\n\n";
+              << space.to_json(arch).dump() << "\n" << space.summary() << "\n\n";
     std::printf("%-4s %-56s %14s %16s\n", "#", "block key", "params", "MACs");
     for (std::size_t i = 0; i < net.blocks.size(); ++i)
       std::printf("%-4zu %-56s %14lld %16lld\n", i, blocks[i]["key"].get<std::string>().c_str(),
@@ -45,6 +47,8 @@ class DescribeCommand final : public Command {
                 static_cast<long long>(net.params()), static_cast<double>(net.params()) / 1e6,
                 static_cast<long long>(net.macs()), static_cast<double>(net.macs()) / 1e9,
                 net.blocks.size());
+    const nlohmann::json extra = space.extra_metrics(arch);
+    for (const auto& [k, v] : extra.items()) std::cout << k << ": " << v.dump() << "\n";
     std::cout << "MACs count conv, linear and the QK^T / AV attention matmuls (batch 1); params "
                  "include both classifier heads where the space has them.\n";
     return 0;

@@ -1,5 +1,7 @@
 #include "evaluators/block.h"
 
+#include <string>
+
 #include "evaluators/blocks/efficientformer_blocks.h"
 #include "spaces/error.h"
 
@@ -14,8 +16,10 @@ std::unique_ptr<Block> make_block(const BlockSpec& spec, ParamReader& params) {
     case BlockKind::flatten: return make_flatten_block(spec, params);
     case BlockKind::meta3d: return make_meta3d_block(spec, params);
     case BlockKind::head: return make_head_block(spec, params);
+    default: break;
   }
-  throw Error("engine: no implementation for block '" + spec.key() + "'");
+  throw Error("engine: block kind '" + std::string(block_kind_name(spec.kind)) +
+              "' has no engine implementation yet (block '" + spec.key() + "')");
 }
 
 }  // namespace hwnas

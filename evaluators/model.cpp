@@ -31,6 +31,7 @@ std::vector<std::string> timm_prefixes(const Network& net) {
         if (i + 1 < net.blocks.size() && net.blocks[i + 1].kind == BlockKind::meta3d) ++index;
         break;
       case BlockKind::head: out.push_back(""); break;
+      default: out.push_back(""); break;  // other spaces' kinds: make_block reports them
     }
   }
   return out;

@@ -30,8 +30,10 @@ class Model {
   static WeightStore random_weights(const Network& net, std::uint64_t seed);
 
   /// input (B, H, W, 3) NHWC matching network().input; logits (B, 1, 1, classes), resized if
-  /// needed. Buffers are allocated on the first call of a batch size; later calls do not
-  /// allocate. Throws hwnas::Error on an input of the wrong shape.
+  /// needed. Activation buffers are allocated on the first call of a batch size; later calls
+  /// do not allocate (apart from a TBB worker's first use of its small per-thread im2col /
+  /// pooling scratch, which warm-up calls absorb). Not thread-safe: one forward at a time per
+  /// Model. Throws hwnas::Error on an input of the wrong shape.
   void forward(const Tensor& input_nhwc, Tensor& logits);
   /// Convenience: returns the logits (B, 1, 1, classes).
   Tensor forward(const Tensor& input_nhwc);
@@ -62,7 +64,8 @@ class Model {
   KernelPath path_ = KernelPath::fast;
 };
 
-/// The timm parameter-name prefix of every block of `net` ("stem.", "stages.2.blocks.3.", "").
+/// The timm parameter-name prefix of every block of `net` ("stem.", "stages.2.blocks.3.", "");
+/// "" for block kinds outside the EfficientFormer space.
 std::vector<std::string> timm_prefixes(const Network& net);
 
 }  // namespace hwnas

@@ -83,18 +83,34 @@ WeightStore load_safetensors(const std::string& path) {
       if (begin > end || end > data_size)
         throw Error(t + ": data offsets outside the file (truncated or corrupt)");
       std::size_t elem;
-      if (dtype == "F32") elem = 4;
+      if (dtype == "F32" || dtype == "I32") elem = 4;
       else if (dtype == "F16" || dtype == "BF16") elem = 2;
+      else if (dtype == "I64") elem = 8;
       else
         throw Error(t + ": dtype " + dtype +
-                    " is not supported (F32, F16, BF16); re-save without integer buffers");
+                    " is not supported (F32, F16, BF16; I64/I32 buffers); convert the tensor to "
+                    "float32");
       if (end - begin != count * elem)
         throw Error(t + ": " + std::to_string(end - begin) + " bytes do not match shape (" +
                     std::to_string(count) + " elements of " + dtype + ")");
       st.data.resize(count);
       const char* src = b.data() + base + begin;
-      if (elem == 4) {
+      if (dtype == "F32") {
         std::memcpy(st.data.data(), src, count * 4);
+      } else if (dtype == "I64" || dtype == "I32") {
+        // Integer buffers (BatchNorm's num_batches_tracked, timm's attention_bias_idxs) are
+        // kept as floats so that a state dict saved as is loads; Model ignores them.
+        for (std::size_t i = 0; i < count; ++i) {
+          if (dtype == "I64") {
+            std::int64_t v;
+            std::memcpy(&v, src + 8 * i, 8);
+            st.data[i] = static_cast<float>(v);
+          } else {
+            std::int32_t v;
+            std::memcpy(&v, src + 4 * i, 4);
+            st.data[i] = static_cast<float>(v);
+          }
+        }
       } else {
         for (std::size_t i = 0; i < count; ++i) {
           std::uint16_t h;

@@ -25,9 +25,10 @@ struct WeightStore {
 };
 
 /// Loads a .safetensors file. F32, F16 and BF16 tensors are accepted and widened exactly to
-/// fp32. Throws hwnas::Error naming the file (and the tensor) for a missing file, a corrupt
-/// or truncated header, offsets outside the data section, a size that does not match the
-/// shape, or another dtype (e.g. I64: "re-save the state dict without integer buffers").
+/// fp32; I64/I32 tensors (integer buffers such as num_batches_tracked) are converted to float
+/// (exact below 2^24). Throws hwnas::Error naming the file (and the tensor) for a missing
+/// file, a corrupt or truncated header, offsets outside the data section, a size that does not
+/// match the shape, or another dtype (e.g. F64).
 WeightStore load_safetensors(const std::string& path);
 
 /// Writes F32 tensors to a .safetensors file (tests, exports). Throws hwnas::Error on I/O

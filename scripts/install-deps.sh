@@ -3,7 +3,8 @@
 # Usage: scripts/install-deps.sh [--with-tools | --ci]
 #   --with-tools  also installs PyTorch (CPU) and numpy for the reference scripts under tools/.
 #   --ci          the same as no option (kept so CI states its intent).
-# chromium is installed for the report test (headless screenshot of the HTML report).
+# chromium is installed for the report test (headless screenshot of the HTML report);
+# OpenCV's DNN module is the independent runtime the ONNX export test compares against.
 set -euo pipefail
 
 SUDO=""
@@ -17,6 +18,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev
   libcpp-httplib-dev libopenblas-dev libopenblas0-pthread libdnnl-dev
   libstb-dev zlib1g-dev
+  libonnx-dev libprotobuf-dev libopencv-dev
   chromium
 )
 case "${1:-}" in

@@ -1,6 +1,7 @@
 #include "spaces/block_spec.h"
 
 #include <charconv>
+#include <initializer_list>
 #include <functional>
 #include <string>
 
@@ -40,6 +41,140 @@ int ceil_half(int x) { return (x + 1) / 2; }
 
 // Output size of a 3x3, stride-2, pad-1 convolution.
 int conv3x3_s2(int x) { return ceil_half(x); }
+
+// Output size of Hiera's 7x7, stride-4, pad-3 patch convolution.
+int patch7_s4(int x) { return (x + 2 * 3 - 7) / 4 + 1; }
+
+// Kinds with 0/1 flag attributes (se, qpool) or a 0 meaning "global" (mu): their cost functions
+// check the attributes themselves.
+bool has_flag_attrs(BlockKind kind) {
+  return kind == BlockKind::evit_mbconv || kind == BlockKind::hiera_block;
+}
+
+void require_positive(const BlockSpec& s, std::initializer_list<std::string_view> attrs) {
+  for (auto a : attrs)
+    if (s.get(a) <= 0)
+      throw Error("block '" + s.key() + "': attribute " + std::string(a) + " must be positive");
+}
+
+void require_flag(const BlockSpec& s, std::string_view attr) {
+  const int v = s.get(attr);
+  if (v != 0 && v != 1)
+    throw Error("block '" + s.key() + "': attribute " + std::string(attr) + " must be 0 or 1");
+}
+
+// ElasticViT blocks, counted as microsoft/Moonlit's subnet holds them (golden/elasticvit_blocks.md):
+// params are the sliced subnet tensors (BN affine counted, running stats not).
+BlockCost elasticvit_block_cost(const BlockSpec& s) {
+  using i64 = std::int64_t;
+  BlockCost cost;
+  switch (s.kind) {
+    case BlockKind::evit_first_conv: {
+      const i64 cin = s.get("cin"), c = s.get("c");
+      const i64 ho = conv3x3_s2(s.get("h")), wo = conv3x3_s2(s.get("w"));
+      cost.params = cin * 9 * c + 2 * c;
+      cost.macs = ho * wo * c * cin * 9;
+      break;
+    }
+    case BlockKind::evit_mbconv: {
+      require_positive(s, {"cin", "c", "h", "w", "expand", "k", "stride"});
+      require_flag(s, "se");
+      if (s.get("k") % 2 == 0) throw Error("block '" + s.key() + "': kernel k must be odd");
+      const i64 cin = s.get("cin"), c = s.get("c"), k = s.get("k"), st = s.get("stride");
+      const i64 e = cin * s.get("expand"), er = e / 4;
+      const i64 hi = s.get("h"), wi = s.get("w");
+      const i64 ho = (hi + st - 1) / st, wo = (wi + st - 1) / st;
+      if (s.get("expand") > 1) {  // the stem (expand 1) has no expansion conv at all
+        cost.params += cin * e + 2 * e;
+        cost.macs += hi * wi * cin * e;
+      }
+      cost.params += e * k * k + 2 * e;
+      cost.macs += ho * wo * e * k * k;
+      if (s.get("se")) {
+        cost.params += e * er + er + er * e + e;
+        cost.macs += 2 * e * er;
+      }
+      cost.params += e * c + 2 * c;
+      cost.macs += ho * wo * e * c;
+      if (cin != c) {  // 1x1 shortcut conv, no bias, no BN
+        cost.params += cin * c;
+        cost.macs += ho * wo * cin * c;
+      }
+      break;
+    }
+    case BlockKind::evit_attention: {
+      const i64 c = s.get("c"), h = s.get("h"), w = s.get("w"), n = h * w;
+      const i64 heads = s.get("heads");
+      if (c % heads != 0) throw Error("block '" + s.key() + "': c must be a multiple of heads");
+      const i64 kd = c / heads, dv = kd * s.get("v_scale"), vall = heads * dv;
+      const i64 qkv = heads * (2 * kd + dv);
+      // norm1 affine, qkv (no bias), depthwise 3x3 on V, relative-position table, proj.
+      cost.params = 2 * c + c * qkv + vall * 9 + (2 * h - 1) * (2 * w - 1) * heads + vall * c + c;
+      cost.macs = n * c * qkv + n * vall * 9 + heads * n * n * (kd + dv) + n * vall * c;
+      break;
+    }
+    case BlockKind::evit_ffn: {
+      const i64 c = s.get("c"), n = i64{s.get("h")} * s.get("w"), hid = c * s.get("mlp");
+      cost.params = 2 * c + c * hid + hid + hid * c + c;
+      cost.macs = 2 * n * c * hid;
+      break;
+    }
+    case BlockKind::evit_head: {
+      const i64 c = s.get("c"), n = i64{s.get("h")} * s.get("w"), mc = c * s.get("mul");
+      const i64 feat = s.get("feat"), classes = s.get("classes");
+      cost.params = c * mc + mc + 2 * mc + mc * feat + feat + feat * classes + classes;
+      cost.macs = n * c * mc + mc * feat + feat * classes;
+      break;
+    }
+    default:
+      throw Error("elasticvit_block_cost: not an ElasticViT block: " + s.key());
+  }
+  return cost;
+}
+
+// Hiera blocks as timm's hiera.py holds them (golden/hiera_blocks.md).
+BlockCost hiera_block_cost(const BlockSpec& s) {
+  using i64 = std::int64_t;
+  BlockCost cost;
+  switch (s.kind) {
+    case BlockKind::hiera_patch_embed: {
+      const i64 cin = s.get("cin"), c = s.get("c");
+      const i64 ho = patch7_s4(s.get("h")), wo = patch7_s4(s.get("w"));
+      cost.params = cin * 49 * c + c + ho * wo * c;  // conv weight + bias + position embedding
+      cost.macs = ho * wo * c * cin * 49;
+      break;
+    }
+    case BlockKind::hiera_block: {
+      require_positive(s, {"cin", "c", "h", "w", "heads", "mlp"});
+      require_flag(s, "qpool");
+      const i64 cin = s.get("cin"), c = s.get("c"), h = s.get("h"), w = s.get("w");
+      const i64 mu = s.get("mu"), heads = s.get("heads"), hid = c * s.get("mlp");
+      const bool qpool = s.get("qpool") == 1;
+      if (c % heads != 0) throw Error("block '" + s.key() + "': c must be a multiple of heads");
+      if (mu < 0 || (mu > 0 && (h % mu != 0 || w % mu != 0)))
+        throw Error("block '" + s.key() + "': mask unit mu must divide h and w (0 = global)");
+      if (qpool && (h % 2 != 0 || w % 2 != 0 || (mu > 0 && mu % 2 != 0)))
+        throw Error("block '" + s.key() + "': q-pooling needs even h, w and mask unit");
+      const i64 n = h * w, no = qpool ? n / 4 : n, keys = mu > 0 ? mu * mu : n;
+      cost.params = 2 * cin + cin * 3 * c + 3 * c + c * c + c + 2 * c + c * hid + hid + hid * c + c;
+      cost.macs = n * cin * 3 * c + 2 * no * keys * c + no * c * c + 2 * no * c * hid;
+      if (cin != c) {  // shortcut Linear on the normalised input, before the pooling
+        cost.params += cin * c + c;
+        cost.macs += n * cin * c;
+      }
+      break;
+    }
+    case BlockKind::hiera_head: {
+      const i64 c = s.get("c"), classes = s.get("classes");
+      cost.params = 2 * c + c * classes + classes;
+      cost.macs = c * classes;
+      break;
+    }
+    default:
+      throw Error("hiera_block_cost: not a Hiera block: " + s.key());
+  }
+  return cost;
+}
 
 }  // namespace
 
@@ -151,6 +286,16 @@ FeatureShape block_input_shape(const BlockSpec& s) {
       return {1, s.get("h") * s.get("w"), s.get("c")};
     case BlockKind::head:
       return {1, s.get("n"), s.get("c")};
+    case BlockKind::evit_first_conv:
+    case BlockKind::evit_mbconv:
+    case BlockKind::hiera_patch_embed:
+    case BlockKind::hiera_block:
+      return {s.get("h"), s.get("w"), s.get("cin")};
+    case BlockKind::evit_attention:
+    case BlockKind::evit_ffn:
+    case BlockKind::evit_head:
+    case BlockKind::hiera_head:
+      return {s.get("h"), s.get("w"), s.get("c")};
   }
   throw Error("block_input_shape: unhandled kind");
 }
@@ -169,6 +314,25 @@ FeatureShape block_output_shape(const BlockSpec& s) {
       return {1, s.get("h") * s.get("w"), s.get("c")};
     case BlockKind::head:
       return {1, 1, s.get("classes")};
+    case BlockKind::evit_first_conv:
+      return {conv3x3_s2(s.get("h")), conv3x3_s2(s.get("w")), s.get("c")};
+    case BlockKind::evit_mbconv: {
+      // Depthwise k x k with padding (k-1)/2: ceil(h / stride); the pooled shortcut agrees.
+      const int st = s.get("stride");
+      if (st <= 0) throw Error("block '" + s.key() + "': stride must be positive");
+      return {(s.get("h") + st - 1) / st, (s.get("w") + st - 1) / st, s.get("c")};
+    }
+    case BlockKind::evit_attention:
+    case BlockKind::evit_ffn:
+      return block_input_shape(s);
+    case BlockKind::evit_head:
+    case BlockKind::hiera_head:
+      return {1, 1, s.get("classes")};
+    case BlockKind::hiera_patch_embed:
+      return {patch7_s4(s.get("h")), patch7_s4(s.get("w")), s.get("c")};
+    case BlockKind::hiera_block:
+      return s.get("qpool") ? FeatureShape{s.get("h") / 2, s.get("w") / 2, s.get("c")}
+                            : FeatureShape{s.get("h"), s.get("w"), s.get("c")};
   }
   throw Error("block_output_shape: unhandled kind");
 }
@@ -177,7 +341,7 @@ BlockCost block_cost(const BlockSpec& s) {
   using i64 = std::int64_t;
   BlockCost cost;
   for (int v : s.attrs)
-    if (v <= 0 && s.kind != BlockKind::head)
+    if (v <= 0 && s.kind != BlockKind::head && !has_flag_attrs(s.kind))
       throw Error("block '" + s.key() + "': every attribute must be positive");
   switch (s.kind) {
     case BlockKind::stem: {
@@ -222,6 +386,16 @@ BlockCost block_cost(const BlockSpec& s) {
       cost.macs = heads * c * classes;
       break;
     }
+    case BlockKind::evit_first_conv:
+    case BlockKind::evit_mbconv:
+    case BlockKind::evit_attention:
+    case BlockKind::evit_ffn:
+    case BlockKind::evit_head:
+      return elasticvit_block_cost(s);
+    case BlockKind::hiera_patch_embed:
+    case BlockKind::hiera_block:
+    case BlockKind::hiera_head:
+      return hiera_block_cost(s);
   }
   return cost;
 }

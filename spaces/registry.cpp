@@ -6,6 +6,8 @@
 #include <mutex>
 
 #include "spaces/efficientformer_space.h"
+#include "spaces/elasticvit_space.h"
+#include "spaces/turbovit_space.h"
 #include "spaces/error.h"
 
 namespace hwnas {
@@ -17,6 +19,8 @@ using Factory = std::function<std::unique_ptr<SearchSpace>()>;
 const std::map<std::string, Factory, std::less<>>& factories() {
   static const std::map<std::string, Factory, std::less<>> table = {
       {"efficientformer", [] { return std::make_unique<EfficientFormerSpace>(); }},
+      {"elasticvit", [] { return std::make_unique<ElasticVitSpace>(); }},
+      {"turbovit", [] { return std::make_unique<TurboVitSpace>(); }},
   };
   return table;
 }

@@ -70,6 +70,9 @@ class SearchSpace {
   virtual Arch from_json(const nlohmann::json& j) const = 0;
   /// Extra decoded configuration for other tools (e.g. timm's EfficientFormer keyword arguments).
   virtual nlohmann::json export_config(const Arch& arch) const { return to_json(arch); }
+  /// Space-specific figures beyond Network's counters, as a JSON object (e.g. ElasticViT's
+  /// {"reference_mflops": 62.9} in its reference code's convention); empty by default.
+  virtual nlohmann::json extra_metrics(const Arch& arch) const { return nlohmann::json::object(); }
 
   /// Resolves a user's --arch argument: a named member ("l1"), inline JSON ("{...}") or the path
   /// of a JSON file. Throws hwnas::Error naming the argument and the accepted forms.

@@ -32,6 +32,7 @@ LinearWeights fold_scale(const LinearWeights& l, const AlignedBuffer& ls, int in
     for (int o = 0; o < out; ++o) f.weight[static_cast<std::size_t>(i) * out + o] *= ls[o];
   for (int o = 0; o < out; ++o) f.bias[o] *= ls[o];
   f.repack(in, out);
+  f.weight = AlignedBuffer();  // only the packed form is used (fast path)
   return f;
 }
 
@@ -138,6 +139,7 @@ class HeadBlock final : public Block {
       avg_.bias[i] = s * inv;
     }
     avg_.repack(c_, classes_);
+    avg_.weight = AlignedBuffer();
   }
 
   void reserve(int batch) override {

@@ -36,8 +36,9 @@ class PackedWeights {
 
 /// C[m x n] = epilogue(A[m x k] * B) on the calling thread (oneDNN limited to one thread), for
 /// the output columns of panels [p0, p1) only (all of them by default). A row-major with leading
-/// dimension lda >= k; C with ldc >= n; epilogue as GemmEpilogue (residual == C allowed only
-/// with act none). Thread-safe: TBB tiles call it concurrently. m = 0 does nothing.
+/// dimension lda >= k; C with ldc >= n; epilogue as GemmEpilogue, whose residual may be C itself
+/// with any activation (a sum post-op). Thread-safe: TBB tiles call it concurrently. m = 0 does
+/// nothing.
 /// Throws hwnas::Error if B is empty, the panel range is invalid or oneDNN fails.
 void gemm_packed_serial(int m, const float* a, int lda, const PackedWeights& b, float* c, int ldc,
                         const GemmEpilogue& ep, int p0 = 0, int p1 = -1);

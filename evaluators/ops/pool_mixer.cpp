@@ -10,8 +10,8 @@
 
 namespace hwnas {
 
-void pool_mixer_pixels(const PoolMixerParams& p, const Tensor& in, const float* ls, Tensor& out,
-                       int b, int p0, int p1) {
+void pool_mixer_pixels(const PoolMixerParams& p, const Tensor& in, const float* ls, int b,
+                       int p0, int p1, float* dst) {
   const int c = p.c, r = p.pool / 2, h = in.h(), w = in.w();
   thread_local std::vector<float> sum;
   if (sum.size() < static_cast<std::size_t>(c)) sum.resize(static_cast<std::size_t>(c));
@@ -28,7 +28,7 @@ void pool_mixer_pixels(const PoolMixerParams& p, const Tensor& in, const float* 
       }
     const float inv = 1.0f / static_cast<float>((yb - ya + 1) * (xb - xa + 1));
     const float* xi = in.data() + in.index(b, y, x, 0);
-    float* o = out.data() + out.index(b, y, x, 0);
+    float* o = dst + static_cast<std::size_t>(pix - p0) * c;
     for (int ch = 0; ch < c; ++ch) o[ch] = xi[ch] + ls[ch] * (s[ch] * inv - xi[ch]);
   }
 }
@@ -41,8 +41,9 @@ void pool_mixer(const PoolMixerParams& p, const Tensor& in, const float* ls, Ten
   tbb::parallel_for(tbb::blocked_range2d<int>(0, in.n(), 1, 0, in.h(), 2),
                     [&](const tbb::blocked_range2d<int>& rg) {
                       for (int b = rg.rows().begin(); b < rg.rows().end(); ++b)
-                        pool_mixer_pixels(p, in, ls, out, b, rg.cols().begin() * in.w(),
-                                          rg.cols().end() * in.w());
+                        pool_mixer_pixels(p, in, ls, b, rg.cols().begin() * in.w(),
+                                          rg.cols().end() * in.w(),
+                                          out.data() + out.index(b, rg.cols().begin(), 0, 0));
                     });
 #endif
 }

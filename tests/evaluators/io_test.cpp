@@ -130,8 +130,14 @@ TEST(Safetensors, CorruptFilesNameTheProblem) {
   EXPECT_NE(expect_error([&] { load_safetensors(dir + "/json.safetensors"); }).find("corrupt"), std::string::npos);
   write_bytes(dir + "/trunc.safetensors", make(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8));
   EXPECT_NE(expect_error([&] { load_safetensors(dir + "/trunc.safetensors"); }).find("'x'"), std::string::npos);
-  write_bytes(dir + "/i64.safetensors", make(R"({"n":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})", 8));
-  EXPECT_NE(expect_error([&] { load_safetensors(dir + "/i64.safetensors"); }).find("I64"), std::string::npos);
+  write_bytes(dir + "/f64.safetensors", make(R"({"n":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})", 8));
+  EXPECT_NE(expect_error([&] { load_safetensors(dir + "/f64.safetensors"); }).find("F64"), std::string::npos);
+  // Integer buffers load as floats (a timm state dict saved as is keeps num_batches_tracked).
+  std::string i64 = make(R"({"n":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}})", 0);
+  const std::int64_t ints[2] = {7, -3};
+  i64.append(reinterpret_cast<const char*>(ints), 16);
+  write_bytes(dir + "/i64.safetensors", i64);
+  EXPECT_EQ(load_safetensors(dir + "/i64.safetensors").at("n").data, (std::vector<float>{7.0f, -3.0f}));
   write_bytes(dir + "/size.safetensors", make(R"({"y":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8));
   EXPECT_NE(expect_error([&] { load_safetensors(dir + "/size.safetensors"); }).find("'y'"), std::string::npos);
   std::string huge(8, '\xff');

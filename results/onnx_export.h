@@ -1,0 +1,59 @@
+// ONNX export of an engine network with its weights (opset 17), checked before it is written.
+#pragma once
+
+#include <string>
+
+#include "evaluators/safetensors.h"
+#include "spaces/network.h"
+
+namespace onnx {
+class ModelProto;
+}
+
+namespace hwnas {
+
+/// What an export wrote.
+struct OnnxExportInfo {
+  std::string path;
+  int nodes = 0;
+  int initializers = 0;
+  std::int64_t parameters = 0;  ///< values of the stored weights (parameters + BN statistics)
+};
+
+/// How the exporter lowers operators with more than one standard form.
+struct OnnxExportOptions {
+  int batch = 1;
+  /// false: LayerNormalization (opset 17, fused by most runtimes) and the attention-bias Gather
+  /// over the token grid. true: forms older importers take (OpenCV 4.6's DNN lacks
+  /// LayerNormalization and tensor-index Gather): LayerNormalization as
+  /// ReduceMean/Sub/Mul/Add/Sqrt/Div, and the attention bias gathered at export into a
+  /// (heads, N, N) constant.
+  bool portable = false;
+};
+
+/// Builds the ONNX graph (opset 17, IR version 8) of `net` with `weights` (timm parameter names
+/// and PyTorch layouts, as Model::from_weights takes them; e.g. Model::random_weights). The
+/// graph uses standard operators only: Conv, BatchNormalization (kept, not folded, so the
+/// exported tensors equal the stored ones), Relu, Erf-based GELU (0.5*x*(1+erf(x/sqrt 2))),
+/// AveragePool (count_include_pad = 0), Sub/Add/Mul, Reshape, Transpose, LayerNormalization,
+/// MatMul, Split, Softmax, ReduceMean, Gemm. Input "input": float (batch, 3, H, W), NCHW as
+/// ONNX users expect; output "logits": float (batch, classes); the output of block i (in
+/// Network order) is the tensor "block<i>" (NCHW maps, (B, N, C) tokens).
+/// Throws hwnas::Error naming a missing or mis-shaped tensor, or a block kind without an ONNX
+/// lowering (e.g. spaces whose blocks are not EfficientFormer's).
+onnx::ModelProto build_onnx_model(const Network& net, const WeightStore& weights,
+                                  const OnnxExportOptions& options = {});
+
+/// build_onnx_model, then onnx::checker::check_model and shape inference (the inferred output
+/// must be (batch, classes)), then writes `path` through a temporary file and a rename, so a
+/// failed export leaves nothing behind. Throws hwnas::Error on a check failure (with the
+/// checker's message) or an unwritable path.
+OnnxExportInfo export_onnx(const Network& net, const WeightStore& weights, const std::string& path,
+                           const OnnxExportOptions& options = {});
+
+/// Reads an .onnx file's initializers back as a WeightStore keyed by initializer name (the
+/// exporter names them after the timm parameters they hold). Throws hwnas::Error if the file is
+/// missing or not an ONNX model.
+WeightStore read_onnx_initializers(const std::string& path);
+
+}  // namespace hwnas

@@ -1,0 +1,219 @@
+#include "spaces/turbovit_space.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "spaces/error.h"
+#include "spaces/json_util.h"
+
+namespace hwnas {
+namespace {
+
+int pick(Rng& rng, const std::vector<int>& options) {
+  return options[static_cast<std::size_t>(uniform_int(rng, 0, static_cast<int>(options.size()) - 1))];
+}
+
+std::string describe_options(const std::vector<int>& o) {
+  std::string s;
+  for (int v : o) s += (s.empty() ? "" : ", ") + std::to_string(v);
+  return "{" + s + "}";
+}
+
+}  // namespace
+
+TurboVitSpace::TurboVitSpace() : def_(embedded_space_def("turbovit")) {
+  if (def_.dims.size() != kGenes)
+    throw Error("space definition turbovit must have " + std::to_string(kGenes) + " dims");
+  for (const auto& [member, j] : def_.named) {
+    nlohmann::json full = j;
+    full["space"] = def_.name;
+    named_.emplace_back(member, from_json(full));
+  }
+}
+
+std::vector<int> TurboVitSpace::stage_widths(int embed_dim, int mult2, int mult3, int mult4) {
+  std::vector<int> w{embed_dim};
+  for (int m : {mult2, mult3, mult4}) w.push_back(16 * ((w.back() * m + 80) / 160));  // tenths
+  return w;
+}
+
+Arch TurboVitSpace::sample(Rng& rng) const {
+  Arch a{def_.name, std::vector<int>(kGenes)};
+  for (std::size_t i = 0; i < kGenes; ++i) a.genes[i] = pick(rng, def_.dims[i].options);
+  // Head dims are drawn among those that divide the stage width (uniform over legal ones).
+  const auto w = stage_widths(a.genes[kEmbed], a.genes[kMult], a.genes[kMult + 1], a.genes[kMult + 2]);
+  for (std::size_t s = 0; s < 4; ++s) {
+    std::vector<int> legal;
+    for (int d : def_.dims[kHeadDim + s].options)
+      if (w[s] % d == 0) legal.push_back(d);
+    a.genes[kHeadDim + s] = pick(rng, legal);
+  }
+  return a;
+}
+
+void TurboVitSpace::repair(Arch& a) const {
+  const auto w = stage_widths(a.genes[kEmbed], a.genes[kMult], a.genes[kMult + 1], a.genes[kMult + 2]);
+  for (std::size_t s = 0; s < 4; ++s) {
+    const auto& opts = def_.dims[kHeadDim + s].options;
+    int best = opts.front();
+    for (int d : opts)
+      if (d <= a.genes[kHeadDim + s] && w[s] % d == 0) best = d;
+    if (w[s] % a.genes[kHeadDim + s] != 0) a.genes[kHeadDim + s] = best;
+  }
+}
+
+void TurboVitSpace::validate(const Arch& a) const {
+  if (a.space != def_.name)
+    throw Error("arch belongs to space '" + a.space + "', not '" + def_.name + "'");
+  if (a.genes.size() != kGenes)
+    throw Error("turbovit arch needs " + std::to_string(kGenes) + " genes, got " + std::to_string(a.genes.size()));
+  for (std::size_t i = 0; i < kGenes; ++i)
+    if (option_index(i, a.genes[i]) < 0)
+      throw Error("turbovit: " + def_.dims[i].name + " = " + std::to_string(a.genes[i]) +
+                  " is outside the space; choose from " + describe_options(def_.dims[i].options));
+  const auto w = stage_widths(a.genes[kEmbed], a.genes[kMult], a.genes[kMult + 1], a.genes[kMult + 2]);
+  for (std::size_t s = 0; s < 4; ++s)
+    if (w[s] % a.genes[kHeadDim + s] != 0)
+      throw Error("turbovit: head_dim_s" + std::to_string(s + 1) + " = " + std::to_string(a.genes[kHeadDim + s]) +
+                  " does not divide the stage width " + std::to_string(w[s]) + "; use 16" +
+                  (w[s] % 32 == 0 ? " or 32" : ""));
+}
+
+HieraConfig TurboVitSpace::hiera_config(const Arch& a) const {
+  validate(a);
+  HieraConfig c;
+  c.resolution = a.genes[kResolution];
+  c.in_channels = def_.fixed_int("in_channels");
+  c.num_classes = def_.fixed_int("num_classes");
+  c.widths = stage_widths(a.genes[kEmbed], a.genes[kMult], a.genes[kMult + 1], a.genes[kMult + 2]);
+  const int mu_stages = def_.fixed_int("mask_unit_stages");
+  for (std::size_t s = 0; s < 4; ++s) {
+    c.heads.push_back(c.widths[s] / a.genes[kHeadDim + s]);
+    c.depths.push_back(a.genes[kDepth + s]);
+    c.mlp_ratios.push_back(a.genes[kMlp + s]);
+    c.mask_unit_attn.push_back(static_cast<int>(s) < mu_stages);
+  }
+  c.mask_unit = a.genes[kMaskUnit];
+  c.q_pool = def_.fixed_int("q_pool");
+  return c;
+}
+
+Network TurboVitSpace::decode(const Arch& a) const { return hiera_network(hiera_config(a), def_.name); }
+
+std::vector<BlockSpec> TurboVitSpace::enumerate_blocks(int r) const {
+  if (option_index(kResolution, r) < 0)
+    throw Error("turbovit: resolution " + std::to_string(r) + " is not in the space; choose from " +
+                describe_options(def_.dims[kResolution].options));
+  // The space is small enough to enumerate every stage configuration that can reach each block:
+  // decode one network per (widths, head dims, mlp, mask unit) with the depths that expose every
+  // block position (stage 1 at depth 2, stage 2 at 2, stages 3/4 at 2: the first block of a stage
+  // differs from the rest, and the rest are all alike).
+  std::set<std::string> seen;
+  std::vector<BlockSpec> out;
+  const auto& d = def_.dims;
+  Arch a{def_.name, std::vector<int>(kGenes)};
+  a.genes[kResolution] = r;
+  a.genes[kDepth] = 2, a.genes[kDepth + 1] = 2, a.genes[kDepth + 2] = 2, a.genes[kDepth + 3] = 2;
+  for (int e : d[kEmbed].options)
+    for (int m2 : d[kMult].options)
+      for (int m3 : d[kMult + 1].options)
+        for (int m4 : d[kMult + 2].options)
+          for (int mu : d[kMaskUnit].options) {
+            a.genes[kEmbed] = e, a.genes[kMult] = m2, a.genes[kMult + 1] = m3, a.genes[kMult + 2] = m4;
+            a.genes[kMaskUnit] = mu;
+            const auto w = stage_widths(e, m2, m3, m4);
+            // Blocks of a stage depend on that stage's head dim and MLP ratio only: vary them
+            // stage by stage together (the 3 x 3 pairs), which covers every combination per block.
+            for (int hd_i = 0; hd_i < 3; ++hd_i)
+              for (int mlp : d[kMlp].options) {
+                bool any = false;
+                for (std::size_t s = 0; s < 4; ++s) {
+                  const int hd = d[kHeadDim + s].options[static_cast<std::size_t>(hd_i)];
+                  a.genes[kHeadDim + s] = w[s] % hd == 0 ? hd : 16;
+                  a.genes[kMlp + s] = mlp;
+                  any = any || w[s] % hd == 0;
+                }
+                if (!any) continue;
+                for (const auto& b : decode(a).blocks)
+                  if (seen.insert(b.key()).second) out.push_back(b);
+              }
+          }
+  return out;
+}
+
+Arch TurboVitSpace::largest() const {
+  Arch a{def_.name, std::vector<int>(kGenes)};
+  for (std::size_t i = 0; i < kGenes; ++i) a.genes[i] = def_.dims[i].options.back();
+  repair(a);
+  return a;
+}
+
+Arch TurboVitSpace::smallest() const {
+  Arch a{def_.name, std::vector<int>(kGenes)};
+  for (std::size_t i = 0; i < kGenes; ++i) a.genes[i] = def_.dims[i].options.front();
+  repair(a);
+  return a;
+}
+
+nlohmann::json TurboVitSpace::to_json(const Arch& a) const {
+  const HieraConfig c = hiera_config(a);
+  nlohmann::json mult = nlohmann::json::array();
+  for (std::size_t i = 0; i < 3; ++i) mult.push_back(a.genes[kMult + i] / 10.0);
+  std::vector<int> head_dim;
+  for (std::size_t s = 0; s < 4; ++s) head_dim.push_back(a.genes[kHeadDim + s]);
+  return {{"space", def_.name},         {"embed_dim", a.genes[kEmbed]}, {"width_mult", mult},
+          {"depths", c.depths},         {"head_dim", head_dim},          {"mlp_ratio", c.mlp_ratios},
+          {"mask_unit", c.mask_unit},   {"resolution", c.resolution},   {"widths", c.widths},
+          {"heads", c.heads}};
+}
+
+Arch TurboVitSpace::from_json(const nlohmann::json& j) const {
+  const std::string what = "turbovit arch JSON";
+  require_only_keys(j, {"space", "embed_dim", "width_mult", "depths", "head_dim", "mlp_ratio", "mask_unit",
+                        "resolution", "widths", "heads"},
+                    what);
+  const std::string space = require_string(require_key(j, "space", what), what + ".space");
+  if (space != def_.name) throw Error(what + ": \"space\" is '" + space + "', expected '" + def_.name + "'");
+  Arch a{def_.name, {}};
+  a.genes.push_back(require_int(require_key(j, "embed_dim", what), what + ".embed_dim"));
+  const auto& mult = require_key(j, "width_mult", what);
+  if (!mult.is_array() || mult.size() != 3)
+    throw Error(what + ".width_mult needs 3 numbers (stages 2-4), each 1.5 or 2");
+  for (const auto& m : mult) {
+    const double v = m.is_number() ? m.get<double>() : 0.0;
+    if (v != 1.5 && v != 2.0)
+      throw Error(what + ".width_mult entries must be 1.5 or 2, got " + m.dump());
+    a.genes.push_back(static_cast<int>(std::lround(v * 10)));
+  }
+  for (const char* key : {"depths", "head_dim", "mlp_ratio"})
+    for (int v : require_int_array(require_key(j, key, what), 4, what + "." + key + " (4 integers)"))
+      a.genes.push_back(v);
+  a.genes.push_back(require_int(require_key(j, "mask_unit", what), what + ".mask_unit"));
+  a.genes.push_back(require_int(require_key(j, "resolution", what), what + ".resolution"));
+  validate(a);
+  const HieraConfig c = hiera_config(a);
+  if (j.contains("widths") && require_int_array(j.at("widths"), 4, what + ".widths") != c.widths)
+    throw Error(what + ".widths disagrees with embed_dim and width_mult (derived: " +
+                nlohmann::json(c.widths).dump() + "); drop \"widths\" or fix it");
+  if (j.contains("heads") && require_int_array(j.at("heads"), 4, what + ".heads") != c.heads)
+    throw Error(what + ".heads disagrees with widths / head_dim (derived: " + nlohmann::json(c.heads).dump() +
+                "); drop \"heads\" or fix it");
+  return a;
+}
+
+nlohmann::json TurboVitSpace::export_config(const Arch& a) const {
+  const HieraConfig c = hiera_config(a);
+  return {{"model", "Hiera-style (timm.models.hiera.Hiera blocks with per-stage widths/heads/mlp)"},
+          {"img_size", c.resolution},
+          {"widths", c.widths},
+          {"heads", c.heads},
+          {"depths", c.depths},
+          {"mlp_ratios", c.mlp_ratios},
+          {"mask_unit_size", c.mask_unit},
+          {"mask_unit_attn", c.mask_unit_attn},
+          {"q_pool", c.q_pool},
+          {"reconstructed", true}};
+}
+
+}  // namespace hwnas
