@@ -4,7 +4,8 @@
 //
 // Usage: hwnas_bench_engine [--threads T] [--models l1,l3,l7] [--blocks] [--gemm]
 //   --blocks  also time every block of each model in isolation, grouped by kind
-//   --gemm    compare GEMM backends (OpenBLAS vs Eigen) on the engine's GEMM shapes
+//   --gemm    compare GEMM backends on the engine's GEMM shapes: OpenBLAS and Eigen on the
+//             plain B, packed = gemm_packed (oneDNN matmul on weights reordered at load)
 #include <chrono>
 #include <cstdio>
 #include <cstring>

@@ -16,7 +16,7 @@ packages=(
   nlohmann-json3-dev libeigen3-dev libtbb-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev
-  libcpp-httplib-dev libopenblas-dev libopenblas0-pthread
+  libcpp-httplib-dev libopenblas-dev libopenblas0-pthread libdnnl-dev
   libstb-dev zlib1g-dev
   libonnx-dev libprotobuf-dev libopencv-dev
   chromium

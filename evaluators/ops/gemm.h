@@ -1,6 +1,6 @@
 // GEMM with a fused epilogue on library kernels (OpenBLAS / Eigen), for products whose B is not
-// a static weight. The engine's layers use packed_gemm.h (weights packed at load), which is
-// faster than both libraries on every engine shape (bench_engine --gemm).
+// a static weight. The engine's layers use packed_gemm.h (oneDNN matmul, weights reordered once
+// at load), which OpenBLAS cannot match since it re-packs B on every call (bench_engine --gemm).
 #pragma once
 
 #include "evaluators/ops/activation.h"

@@ -1,209 +1,292 @@
 #include "evaluators/ops/packed_gemm.h"
 
 #include <algorithm>
-#include <array>
 #include <cstring>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
 #include <utility>
-#include <vector>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
+#include <omp.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
+#include <oneapi/dnnl/dnnl.hpp>
 
+#include "evaluators/tensor.h"
 #include "evaluators/thread_scope.h"
 #include "spaces/error.h"
 
 namespace hwnas {
 
+namespace {
+
+using dnnl::memory;
+using Dims = memory::dims;
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+// Streams are not meant to be shared between threads; one per thread that runs a GEMM.
+dnnl::stream& thread_stream() {
+  thread_local dnnl::stream stream(cpu_engine());
+  return stream;
+}
+
+[[noreturn]] void rethrow(const dnnl::error& e, const char* what) {
+  throw Error(std::string("oneDNN ") + what + ": " + e.what());
+}
+
+}  // namespace
+
+struct PackedWeights::Impl {
+  memory::desc full;      // the whole k x n matrix in oneDNN's layout
+  AlignedBuffer data;     // its contents, zero padded
+  long panel_stride = 0;  // floats from one panel to the next (0: not splittable)
+  // Memory objects over panel ranges, made on first use: oneDNN zero-fills a blocked layout's
+  // padding when such an object is created, which must not happen on every call (nor
+  // concurrently, on weights that threads share).
+  mutable std::mutex mutex;
+  mutable std::map<std::pair<int, int>, std::pair<memory::desc, memory>> ranges;
+};
+
 PackedWeights::PackedWeights(const float* b, int k, int n, int ldb) : k_(k), n_(n) {
   if (k < 1 || n < 1) throw Error("packed weights: k and n must be positive");
-  data_ = AlignedBuffer(static_cast<std::size_t>(panels()) * k * kPanel);
-  for (int p = 0; p < panels(); ++p) {
-    float* dst = data_.data() + static_cast<std::size_t>(p) * k * kPanel;
-    const int j0 = p * kPanel, w = std::min(kPanel, n - j0);
-    for (int kk = 0; kk < k; ++kk)
-      for (int j = 0; j < w; ++j) dst[static_cast<std::size_t>(kk) * kPanel + j] = b[static_cast<long>(kk) * ldb + j0 + j];
+  if (ldb < n) throw Error("packed weights: ldb must be at least n");
+  auto impl = std::make_shared<Impl>();
+  try {
+    omp_set_num_threads(1);  // see gemm_packed_serial
+    // The layout oneDNN prefers for weights depends on k and n, not on m (checked on the
+    // engine's shapes), so a representative m picks it once for every later call.
+    const memory::desc src({64, k}, memory::data_type::f32, memory::format_tag::ab);
+    const memory::desc any({k, n}, memory::data_type::f32, memory::format_tag::any);
+    const memory::desc dst({64, n}, memory::data_type::f32, memory::format_tag::ab);
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, any, dst), cpu_engine());
+    impl->full = pd.weights_desc();
+    impl->data = AlignedBuffer((impl->full.get_size() + sizeof(float) - 1) / sizeof(float));
+    memory user({{k, n}, memory::data_type::f32, Dims{ldb, 1}}, cpu_engine(),
+                const_cast<float*>(b));
+    memory packed(impl->full, cpu_engine(), impl->data.data());
+    dnnl::reorder(user, packed).execute(thread_stream(), user, packed);
+    thread_stream().wait();
+  } catch (const dnnl::error& e) {
+    rethrow(e, "weight reorder");
   }
+  // Column ranges need whole column blocks stored one after another (BA16a64b and the like):
+  // a run of panels is then itself a matrix in the same layout, at an offset.
+  const dnnl_memory_desc_t& d = impl->full.data;
+  const auto& blk = d.format_desc.blocking;
+  int col_block = 0;
+  long k_blocks = 1;
+  if (d.format_kind == dnnl_blocked) {
+    for (int i = 0; i < blk.inner_nblks; ++i) {
+      if (blk.inner_idxs[i] == 1)
+        col_block = col_block ? -1 : static_cast<int>(blk.inner_blks[i]);
+      else
+        k_blocks = blk.inner_blks[i];
+    }
+  }
+  const long col_blocks = col_block > 0 ? d.padded_dims[1] / col_block : 0;
+  if (col_block > 0 && blk.strides[1] >= blk.strides[0] * (d.padded_dims[0] / k_blocks) &&
+      static_cast<std::size_t>(blk.strides[1] * col_blocks) * sizeof(float) ==
+          impl->full.get_size()) {
+    panel_ = col_block;
+    impl->panel_stride = blk.strides[1];
+  } else {
+    panel_ = n;
+  }
+  impl_ = std::move(impl);
 }
 
 namespace {
 
-constexpr int kRowChunk = 256;  // rows of A kept in L2 while every panel passes over them
-constexpr int kMaxRowsAll = 14;  // rows per micro-kernel call (28 accumulators + 3 registers)
+// How the residual enters: as a binary post-op reading it, or as a sum post-op onto C when C
+// already holds it (x += f(x) W, or a residual copied into a staging tile).
+enum class ResidualMode { none, binary_add, sum_into_c };
 
-#if defined(__AVX512F__)
-// R rows x (16 * NV) columns; `width` valid columns of the panel (tail masked).
-// A element (i, kk) is a[i * lda + kk], or with PackedA (this row block packed k-major)
-// a[kk * R + i].
-template <int R, int NV, bool PackedA>
-void kernel(int k, const float* a, int lda, const float* bp, float* c, int ldc, int width,
-            const float* bias, const float* residual, int ldr, bool relu, const float* next) {
-  __m512 acc[R][NV];
-  for (int i = 0; i < R; ++i)
-    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
-  for (int kk = 0; kk < k; ++kk) {
-    __m512 b[NV];
-    for (int v = 0; v < NV; ++v) b[v] = _mm512_load_ps(bp + static_cast<std::size_t>(kk) * PackedWeights::kPanel + 16 * v);
-    if (next) {
-      // Pull the next panel into L2 while this one computes: in a whole-network forward the
-      // weights come from DRAM (49 MB for L1), and the first row block would otherwise stall.
-      _mm_prefetch(reinterpret_cast<const char*>(next + static_cast<std::size_t>(kk) * PackedWeights::kPanel), _MM_HINT_T1);
-      _mm_prefetch(reinterpret_cast<const char*>(next + static_cast<std::size_t>(kk) * PackedWeights::kPanel + 16), _MM_HINT_T1);
-    }
-    for (int i = 0; i < R; ++i) {
-      const __m512 av = _mm512_set1_ps(PackedA ? a[static_cast<long>(kk) * R + i]
-                                               : a[static_cast<long>(i) * lda + kk]);
-      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, b[v], acc[i][v]);
-    }
+// Every operand is dense (leading dimension = columns): oneDNN 2.6's fast matmul (brgemm)
+// rejects strided A, C and residual and falls back to its reference loop (seconds per call on
+// the engine's 196-row layers, ONEDNN_VERBOSE=1).
+struct Key {
+  int m, k, n;
+  bool bias;
+  Activation act;
+  ResidualMode residual;
+  memory::desc weights;
+  bool operator==(const Key& o) const {
+    return m == o.m && k == o.k && n == o.n && bias == o.bias && act == o.act &&
+           residual == o.residual && weights == o.weights;
   }
-  __mmask16 mask[NV];
-  for (int v = 0; v < NV; ++v) {
-    const int left = std::clamp(width - 16 * v, 0, 16);
-    mask[v] = static_cast<__mmask16>((1u << left) - 1u);
+};
+
+struct KeyHash {
+  std::size_t operator()(const Key& key) const {
+    std::size_t h = 0;
+    for (long v :
+         {long(key.m), long(key.k), long(key.n), long(key.bias), long(key.act), long(key.residual)})
+      h = h * 1000003u ^ std::hash<long>()(v);
+    return h;
   }
-  __m512 bv[NV];
-  for (int v = 0; v < NV; ++v)
-    bv[v] = bias ? _mm512_maskz_loadu_ps(mask[v], bias + 16 * v) : _mm512_setzero_ps();
-  const __m512 zero = _mm512_setzero_ps();
-  for (int i = 0; i < R; ++i)
-    for (int v = 0; v < NV; ++v) {
-      __m512 x = _mm512_add_ps(acc[i][v], bv[v]);
-      if (relu) x = _mm512_maskz_max_ps(0xffff, x, zero);
-      if (residual)
-        x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], residual + static_cast<long>(i) * ldr + 16 * v));
-      _mm512_mask_storeu_ps(c + static_cast<long>(i) * ldc + 16 * v, mask[v], x);
+};
+
+struct Entry {
+  dnnl::matmul primitive;
+  memory::desc src, dst, bias, residual, scratch;
+};
+
+// Creating a primitive JIT-compiles its kernels, far slower than running it, so each (shape,
+// epilogue) is made once and shared: oneDNN primitives may execute concurrently, each call with
+// its own stream and scratchpad.
+class PrimitiveCache {
+ public:
+  std::shared_ptr<const Entry> get(const Key& key) {
+    {
+      std::shared_lock lock(mutex_);
+      const auto it = map_.find(key);
+      if (it != map_.end()) return it->second;
     }
+    auto made = make(key);  // outside the lock: creation is the slow part
+    std::unique_lock lock(mutex_);
+    return map_.try_emplace(key, std::move(made)).first->second;
+  }
+
+ private:
+  static std::shared_ptr<const Entry> make(const Key& key) {
+    auto e = std::make_shared<Entry>();
+    const auto f32 = memory::data_type::f32;
+    e->src = memory::desc({key.m, key.k}, f32, memory::format_tag::ab);
+    e->dst = memory::desc({key.m, key.n}, f32, memory::format_tag::ab);
+    if (key.bias) e->bias = memory::desc({1, key.n}, f32, memory::format_tag::ab);
+    dnnl::post_ops ops;
+    if (key.act == Activation::relu)
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    if (key.act == Activation::gelu)
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+    if (key.residual == ResidualMode::sum_into_c) ops.append_sum(1.0f);
+    if (key.residual == ResidualMode::binary_add) {
+      e->residual = e->dst;
+      ops.append_binary(dnnl::algorithm::binary_add, e->residual);
+    }
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(e->src, key.weights, e->bias, e->dst),
+                                          attr, cpu_engine());
+    e->scratch = pd.scratchpad_desc();
+    e->primitive = dnnl::matmul(pd);
+    return e;
+  }
+
+  std::shared_mutex mutex_;
+  std::unordered_map<Key, std::shared_ptr<const Entry>, KeyHash> map_;
+};
+
+PrimitiveCache& primitive_cache() {
+  static PrimitiveCache cache;
+  return cache;
 }
 
-using KernelFn = void (*)(int, const float*, int, const float*, float*, int, int, const float*,
-                          const float*, int, bool, const float*);
-
-template <int NV, bool PackedA, std::size_t... I>
-constexpr auto make_table(std::index_sequence<I...>) {
-  return std::array<KernelFn, sizeof...(I)>{&kernel<static_cast<int>(I) + 1, NV, PackedA>...};
-}
-constexpr auto kTable1 = make_table<1, false>(std::make_index_sequence<14>{});
-constexpr auto kTable2 = make_table<2, false>(std::make_index_sequence<14>{});
-constexpr auto kTable1Packed = make_table<1, true>(std::make_index_sequence<14>{});
-constexpr auto kTable2Packed = make_table<2, true>(std::make_index_sequence<14>{});
-static_assert(kTable1.size() == kMaxRowsAll && kTable2.size() == kMaxRowsAll);
-#endif
-
-// Row blocks of one micro-kernel call each.
-[[maybe_unused]] int row_blocks(int m) { return (m + kMaxRowsAll - 1) / kMaxRowsAll; }
-// Rows in block `blk` of `blocks` near-equal blocks of m rows starting at row i:
-// 49 rows run as 13+12+12+12, not 14+14+14+7.
-[[maybe_unused]] int block_rows(int m, int i, int blk, int blocks) { return (m - i + (blocks - blk) - 1) / (blocks - blk); }
-
-// A rows [0, m) packed per row block, k-major: block starting at row i at dst + i * k, its
-// element (ii, kk) at kk * r + ii.
-[[maybe_unused]] void pack_a(int m, int k, const float* a, int lda, float* dst) {
-  const int blocks = row_blocks(m);
-  int i = 0;
-  for (int blk = 0; blk < blocks; ++blk) {
-    const int r = block_rows(m, i, blk, blocks);
-    float* d = dst + static_cast<std::size_t>(i) * k;
-    for (int ii = 0; ii < r; ++ii) {
-      const float* src = a + static_cast<long>(i + ii) * lda;
-      for (int kk = 0; kk < k; ++kk) d[static_cast<std::size_t>(kk) * r + ii] = src[kk];
+// The weights of panels [p0, p1) as a oneDNN memory (made once per range, see Impl).
+std::pair<memory::desc, memory> weight_range(const PackedWeights& b, int p0, int p1) {
+  const PackedWeights::Impl& impl = b.impl();
+  std::lock_guard lock(impl.mutex);
+  auto it = impl.ranges.find({p0, p1});
+  if (it == impl.ranges.end()) {
+    memory::desc md = impl.full;
+    float* base = const_cast<float*>(impl.data.data());
+    if (impl.panel_stride > 0) {
+      dnnl_memory_desc_t d = impl.full.data;
+      d.dims[1] = std::min(b.n(), p1 * b.panel_width()) - p0 * b.panel_width();
+      d.padded_dims[1] = static_cast<long>(p1 - p0) * b.panel_width();
+      md = memory::desc(d);
+      base += static_cast<long>(p0) * impl.panel_stride;
     }
-    i += r;
+    it = impl.ranges
+             .emplace(std::make_pair(p0, p1), std::make_pair(md, memory(md, cpu_engine(), base)))
+             .first;
   }
+  return it->second;
 }
 
-// One panel for rows [0, m) of this chunk, from A (a, lda) or, if not null, from `apack`: the
-// chunk's A packed per row block (the block starting at row i at apack + i * k).
-void panel_rows(int m, const float* a, int lda, const float* apack, const PackedWeights& b, int p,
-                float* c, int ldc, const GemmEpilogue& ep, bool fused_act, const float* next) {
-  const int j0 = p * PackedWeights::kPanel;
-  const int width = std::min(PackedWeights::kPanel, b.n() - j0);
-  const float* bias = ep.bias ? ep.bias + j0 : nullptr;
-  // A residual is added in registers only when no activation has to come before it.
-  const float* residual = ep.residual && fused_act ? ep.residual + j0 : nullptr;
-  const bool relu = ep.act == Activation::relu && fused_act;
-#if defined(__AVX512F__)
-  const int blocks = row_blocks(m);
-  const auto& table = apack ? (width > 16 ? kTable2Packed : kTable1Packed)
-                            : (width > 16 ? kTable2 : kTable1);
-  int i = 0;
-  for (int blk = 0; blk < blocks; ++blk) {
-    const int r = block_rows(m, i, blk, blocks);
-    const float* ablk = apack ? apack + static_cast<long>(i) * b.k() : a + static_cast<long>(i) * lda;
-    table[r - 1](b.k(), ablk, lda, b.panel(p), c + static_cast<long>(i) * ldc + j0,
-                 ldc, width, bias, residual ? residual + static_cast<long>(i) * ep.ldr : nullptr,
-                 ep.ldr, relu, next);
-    i += r;
-  }
-#else
-  (void)next;
-  (void)apack;
-  const float* bp = b.panel(p);
-  float acc[PackedWeights::kPanel];
-  for (int i = 0; i < m; ++i) {
-    std::fill(acc, acc + PackedWeights::kPanel, 0.0f);
-    const float* arow = a + static_cast<long>(i) * lda;
-    for (int kk = 0; kk < b.k(); ++kk) {
-      const float av = arow[kk];
-      const float* brow = bp + static_cast<std::size_t>(kk) * PackedWeights::kPanel;
-      for (int j = 0; j < PackedWeights::kPanel; ++j) acc[j] += av * brow[j];
-    }
-    float* crow = c + static_cast<long>(i) * ldc + j0;
-    for (int j = 0; j < width; ++j) {
-      float x = acc[j] + (bias ? bias[j] : 0.0f);
-      if (relu) x = std::max(x, 0.0f);
-      if (residual) x += residual[static_cast<long>(i) * ep.ldr + j];
-      crow[j] = x;
-    }
-  }
-#endif
+// Copies rows x cols floats between matrices with leading dimensions ld_src and ld_dst.
+void copy_tile(int rows, int cols, const float* src, int ld_src, float* dst, int ld_dst) {
+  for (int i = 0; i < rows; ++i)
+    std::memcpy(dst + static_cast<long>(i) * ld_dst, src + static_cast<long>(i) * ld_src,
+                sizeof(float) * cols);
+}
+
+// Per-thread staging for operands that are not dense (see Key), grown on demand.
+float* staging(AlignedBuffer& buffer, std::size_t floats) {
+  if (buffer.size() < floats) buffer = AlignedBuffer(floats);
+  return buffer.data();
 }
 
 }  // namespace
 
 void gemm_packed_serial(int m, const float* a, int lda, const PackedWeights& b, float* c, int ldc,
                         const GemmEpilogue& ep, int p0, int p1) {
+  if (b.panels() == 0) throw Error("gemm_packed: empty weights");
   if (p1 < 0) p1 = b.panels();
-  const bool fused_act = ep.act == Activation::none || ep.act == Activation::relu;
-  for (int i0 = 0; i0 < m; i0 += kRowChunk) {
-    const int rows = std::min(kRowChunk, m - i0);
-    const float* at = a + static_cast<long>(i0) * lda;
-    float* ct = c + static_cast<long>(i0) * ldc;
-    GemmEpilogue e = ep;
-    if (e.residual) e.residual += static_cast<long>(i0) * e.ldr;
-    const float* apack = nullptr;
-#if defined(__AVX512F__)
-    // Rows 4 KiB apart (lda a multiple of 1024 floats) share L1 sets: the kernel ran at 75
-    // instead of 110 GFLOP/s on 49x448x1024 (bench_engine --gemm). Only then is the chunk's A
-    // packed per row block, k-major; elsewhere packing A costs more than it saves (tall A with
-    // one or two panels: 105 -> 83 GFLOP/s).
-    thread_local std::vector<float> abuf;
-    if (lda % 1024 == 0) {
-      const std::size_t need = static_cast<std::size_t>(rows) * b.k();
-      if (abuf.size() < need) abuf.resize(need);
-      pack_a(rows, b.k(), at, lda, abuf.data());
-      apack = abuf.data();
-    }
-#endif
-    for (int p = p0; p < p1; ++p)
-      panel_rows(rows, at, lda, apack, b, p, ct, ldc, e, fused_act,
-                 p + 1 < p1 && i0 == 0 ? b.panel(p + 1) : nullptr);
-    if (!fused_act) {
-      // GELU (vectorised erf) on the tile just written, still in L1/L2, then the residual.
-      const int j0 = p0 * PackedWeights::kPanel;
-      const int j1 = std::min(b.n(), p1 * PackedWeights::kPanel);
-      for (int i = 0; i < rows; ++i) {
-        float* row = ct + static_cast<long>(i) * ldc + j0;
-        apply_activation(ep.act, row, static_cast<std::size_t>(j1 - j0));
-        if (e.residual) {
-          const float* r = e.residual + static_cast<long>(i) * e.ldr + j0;
-          for (int j = 0; j < j1 - j0; ++j) row[j] += r[j];
-        }
-      }
-    }
+  if (p0 < 0 || p0 >= p1 || p1 > b.panels())
+    throw Error("gemm_packed: panel range [" + std::to_string(p0) + ", " + std::to_string(p1) +
+                ") outside [0, " + std::to_string(b.panels()) + ")");
+  if (m <= 0) return;
+  // oneDNN's CPU runtime here is OpenMP, whose thread count is a per-thread setting read when a
+  // primitive is planned and run. The engine threads with TBB tiles, so a tile's GEMM runs on
+  // exactly its calling thread. Letting oneDNN's OpenMP pool thread whole GEMMs instead, beside
+  // TBB's pool on the same cores, measured 6x slower end to end on a loaded 2-core machine.
+  omp_set_num_threads(1);
+  const int k = b.k(), j0 = p0 * b.panel_width();
+  const int n = std::min(b.n(), p1 * b.panel_width()) - j0;
+  thread_local AlignedBuffer a_stage, c_stage, scratch;
+  // Column ranges (and strided callers) go through dense per-thread tiles: one m x n copy,
+  // small next to the m x n x k product, instead of oneDNN's reference fallback.
+  if (lda != k) {
+    float* dense = staging(a_stage, static_cast<std::size_t>(m) * k);
+    copy_tile(m, k, a, lda, dense, k);
+    a = dense;
   }
+  float* const c_out = c + j0;
+  float* const out = ldc == n ? c_out : staging(c_stage, static_cast<std::size_t>(m) * n);
+  const float* const residual = ep.residual ? ep.residual + j0 : nullptr;
+  ResidualMode mode = ResidualMode::none;
+  if (residual == c_out && ep.ldr == ldc && out == c_out) {
+    mode = ResidualMode::sum_into_c;  // already in place (x += f(x) W)
+  } else if (residual && ep.ldr == n && residual != c_out && out == c_out) {
+    mode = ResidualMode::binary_add;
+  } else if (residual) {
+    copy_tile(m, n, residual, ep.ldr, out, n);  // C = residual, then the sum post-op
+    mode = ResidualMode::sum_into_c;
+  }
+  try {
+    const auto [weights_md, weights] = weight_range(b, p0, p1);
+    const auto entry =
+        primitive_cache().get(Key{m, k, n, ep.bias != nullptr, ep.act, mode, weights_md});
+    const dnnl::engine& eng = cpu_engine();
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, memory(entry->src, eng, const_cast<float*>(a))},
+        {DNNL_ARG_WEIGHTS, weights},
+        {DNNL_ARG_DST, memory(entry->dst, eng, out)},
+        {DNNL_ARG_SCRATCHPAD,
+         memory(entry->scratch, eng,
+                staging(scratch, entry->scratch.get_size() / sizeof(float) + 1))}};
+    if (ep.bias)
+      args.emplace(DNNL_ARG_BIAS, memory(entry->bias, eng, const_cast<float*>(ep.bias + j0)));
+    if (mode == ResidualMode::binary_add) {
+      const int index = ep.act == Activation::none ? 0 : 1;  // after the eltwise post-op
+      args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1,
+                   memory(entry->residual, eng, const_cast<float*>(residual)));
+    }
+    entry->primitive.execute(thread_stream(), args);
+  } catch (const dnnl::error& e) {
+    rethrow(e, "matmul");
+  }
+  if (out != c_out) copy_tile(m, n, out, n, c_out, ldc);
 }
 
 void gemm_packed(int m, const float* a, int lda, const PackedWeights& b, float* c, int ldc,
@@ -215,33 +298,39 @@ void gemm_packed(int m, const float* a, int lda, const PackedWeights& b, float* 
     return;
   }
   // Tall A: row tiles. Few rows: whole panels per thread (the threads split the weight reads),
-  // unless the panels do not divide evenly (7 panels of a 224-wide layer on 2 threads) and
+  // unless the panels do not divide evenly (7 panels of a 448-wide layer on 2 threads) and
   // there are rows enough to split instead.
   const bool rows_split = m >= 256 * threads || panels < threads ||
                           (panels % threads != 0 && panels < 8 * threads && m >= 48 * threads);
   if (rows_split) {
     const int tiles = threads * std::max(1, m / (256 * threads));
     const int rows = (m + tiles - 1) / tiles;
-    tbb::parallel_for(tbb::blocked_range<int>(0, tiles, 1), [&](const tbb::blocked_range<int>& r) {
-      for (int t = r.begin(); t < r.end(); ++t) {
-        const int i0 = t * rows, i1 = std::min(m, i0 + rows);
-        if (i0 >= i1) continue;
-        GemmEpilogue e = ep;
-        if (e.residual) e.residual += static_cast<long>(i0) * e.ldr;
-        gemm_packed_serial(i1 - i0, a + static_cast<long>(i0) * lda, lda, b,
-                           c + static_cast<long>(i0) * ldc, ldc, e);
-      }
-    }, tbb::simple_partitioner());
+    tbb::parallel_for(
+        tbb::blocked_range<int>(0, tiles, 1),
+        [&](const tbb::blocked_range<int>& r) {
+          for (int t = r.begin(); t < r.end(); ++t) {
+            const int i0 = t * rows, i1 = std::min(m, i0 + rows);
+            if (i0 >= i1) continue;
+            GemmEpilogue e = ep;
+            if (e.residual) e.residual += static_cast<long>(i0) * e.ldr;
+            gemm_packed_serial(i1 - i0, a + static_cast<long>(i0) * lda, lda, b,
+                               c + static_cast<long>(i0) * ldc, ldc, e);
+          }
+        },
+        tbb::simple_partitioner());
   } else {
     // Few rows: each thread takes a contiguous run of panels (and so of the weight reads).
     const int tiles = std::min(panels, threads);
-    tbb::parallel_for(tbb::blocked_range<int>(0, tiles, 1), [&](const tbb::blocked_range<int>& r) {
-      for (int t = r.begin(); t < r.end(); ++t) {
-        const int q0 = static_cast<int>(static_cast<long>(panels) * t / tiles);
-        const int q1 = static_cast<int>(static_cast<long>(panels) * (t + 1) / tiles);
-        if (q0 < q1) gemm_packed_serial(m, a, lda, b, c, ldc, ep, q0, q1);
-      }
-    }, tbb::simple_partitioner());
+    tbb::parallel_for(
+        tbb::blocked_range<int>(0, tiles, 1),
+        [&](const tbb::blocked_range<int>& r) {
+          for (int t = r.begin(); t < r.end(); ++t) {
+            const int q0 = static_cast<int>(static_cast<long>(panels) * t / tiles);
+            const int q1 = static_cast<int>(static_cast<long>(panels) * (t + 1) / tiles);
+            if (q0 < q1) gemm_packed_serial(m, a, lda, b, c, ldc, ep, q0, q1);
+          }
+        },
+        tbb::simple_partitioner());
   }
 }
 

@@ -1,40 +1,49 @@
-// GEMM against weights packed once at load, with the epilogue applied in registers.
-// OpenBLAS re-packs the weight matrix on every call (14% of L1's time in `sgemm_itcopy`, perf)
-// and zeroes C first; packing at load removes both (the BLIS/XNNPACK approach of packing
-// static weights ahead of time).
+// GEMM against weights prepared once at load, with the epilogue fused, on oneDNN's matmul.
+// GEMM is not what hwnas exists for, so it runs on a library: oneDNN reorders static weights
+// into its preferred blocked layout once (OpenBLAS re-packs them on every call) and fuses bias,
+// ReLU/GELU and the residual as post-ops. hwnas keeps the tiling and threading across operators.
 #pragma once
 
+#include <memory>
+
 #include "evaluators/ops/gemm.h"
-#include "evaluators/tensor.h"
 
 namespace hwnas {
 
-/// B (k x n, row-major) re-laid as column panels of kPackedPanel columns: panel p holds
-/// B[0..k)[32p .. 32p+32) contiguously (k rows of 32 floats), zero-padded past n.
+/// B (k x n, row-major fp32) reordered once into oneDNN's preferred matmul layout (on AVX-512:
+/// 16 x 64 blocks, 64-column panels stored one after another). Immutable after construction;
+/// copies share the reordered data.
 class PackedWeights {
  public:
-  static constexpr int kPanel = 32;
   PackedWeights() = default;
-  /// Packs b (k x n, leading dimension ldb). Throws hwnas::Error if k or n < 1.
+  /// Reorders b (k x n, leading dimension ldb >= n). Throws hwnas::Error if k or n < 1, if
+  /// ldb < n, or if oneDNN fails.
   PackedWeights(const float* b, int k, int n, int ldb);
   int k() const { return k_; }
   int n() const { return n_; }
-  int panels() const { return (n_ + kPanel - 1) / kPanel; }
-  const float* panel(int p) const { return data_.data() + static_cast<std::size_t>(p) * k_ * kPanel; }
+  /// Output columns per panel: the unit of the column ranges of gemm_packed_serial (oneDNN's
+  /// column block, 64 on AVX-512; n itself when the layout cannot be split by columns).
+  int panel_width() const { return panel_; }
+  int panels() const { return panel_ ? (n_ + panel_ - 1) / panel_ : 0; }
+
+  struct Impl;  ///< oneDNN memory descriptor and data (packed_gemm.cpp)
+  const Impl& impl() const { return *impl_; }
 
  private:
-  int k_ = 0, n_ = 0;
-  AlignedBuffer data_;
+  int k_ = 0, n_ = 0, panel_ = 0;
+  std::shared_ptr<const Impl> impl_;
 };
 
-/// C[m x n] = epilogue(A[m x k] * B) on the calling thread, for output columns of panels
-/// [p0, p1) only (all of them by default). A row-major with leading dimension lda; C with ldc.
-/// The epilogue's residual may be C itself unless the activation is GELU.
-/// AVX-512 micro-kernel (up to 14 rows x 32 columns of accumulators) where the build targets
-/// it, a portable loop otherwise.
+/// C[m x n] = epilogue(A[m x k] * B) on the calling thread (oneDNN limited to one thread), for
+/// the output columns of panels [p0, p1) only (all of them by default). A row-major with leading
+/// dimension lda >= k; C with ldc >= n; epilogue as GemmEpilogue, whose residual may be C itself
+/// with any activation (a sum post-op). Thread-safe: TBB tiles call it concurrently. m = 0 does
+/// nothing.
+/// Throws hwnas::Error if B is empty, the panel range is invalid or oneDNN fails.
 void gemm_packed_serial(int m, const float* a, int lda, const PackedWeights& b, float* c, int ldc,
                         const GemmEpilogue& ep, int p0 = 0, int p1 = -1);
-/// The same, parallel over row tiles (tall A) or panel ranges (few rows) with TBB.
+/// The same, parallel over row tiles (tall A) or panel ranges (few rows) with TBB, at the
+/// ThreadScope's thread count.
 void gemm_packed(int m, const float* a, int lda, const PackedWeights& b, float* c, int ldc,
                  const GemmEpilogue& ep);
 
