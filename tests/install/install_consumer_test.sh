@@ -10,5 +10,5 @@ cmake -S "$source_dir/tests/install/consumer" -B "$work/build" -DCMAKE_PREFIX_PA
   -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$work/build" >/dev/null
 out=$("$work/build/consumer")
-[ "$out" = "12289928" ] || { echo "consumer printed '$out', expected 12289928"; exit 1; }
+[ "$out" = "$(printf "12289928\n1000")" ] || { echo "consumer printed '$out', expected 12289928 and 1000"; exit 1; }
 echo "find_package(hwnas) consumer OK: $out"
