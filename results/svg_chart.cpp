@@ -26,6 +26,7 @@ double nice_step(double span, int target) {
 
 std::string tick_text(double v, double step) {
   char buf[32];
+  if (std::fabs(v) < 1e-9 * step) v = 0;  // no "-0" from accumulated rounding
   const int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step)));
   // Large values (MACs, params) read better in engineering notation.
   if (std::fabs(v) >= 1e6 && step >= 1e5) std::snprintf(buf, sizeof buf, "%.3g", v);
