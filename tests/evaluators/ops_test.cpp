@@ -166,8 +166,8 @@ TEST(Ops, GemmMatchesReferenceWithEpilogue) {
 }
 
 TEST(Ops, PackedGemmMatchesReferenceWithEpilogue) {
-  // Row counts around the 14-row micro-kernel and its blocking (1, 13, 15, 29, 49, 257, 600),
-  // widths around the 32-column panel and 16-lane vector (1, 15, 17, 31, 33, 48, 1000).
+  // Awkward row counts (1, primes, the 49/196-token layers, tall maps) and widths around the
+  // 16-lane vector and oneDNN's 64-column panels (1, 15, 17, 31, 33, 48, 1000).
   const int shapes[][3] = {{1, 1, 1},    {13, 17, 5},  {15, 31, 33},   {29, 33, 7},  {49, 448, 1792},
                            {257, 48, 192}, {600, 24, 27}, {49, 1000, 64}, {3, 15, 300}, {196, 96, 384},
                            {17, 33, 1024}, {300, 40, 2048}};  // lda % 1024 == 0: packed-A path
