@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/backend_choice.h"
 #include "apps/command.h"
 #include "apps/common.h"
 #include "profilers/agent_backend.h"
@@ -65,22 +66,13 @@ class ProfileCommand final : public Command {
 
   int run() override {
     const SearchSpace& space = resolve_space(space_);
-    std::unique_ptr<Backend> backend;
     std::string device = device_;
     const bool named = device_opt_->count() > 0;
-    if (!agent_.empty()) {
-      backend = std::make_unique<AgentBackend>(agent_, token_);
-      if (!named) device.clear();
-    } else if (backend_ == "fake") {
-      FakeBackendOptions fo;
-      fo.seed = seed_;
-      fo.threads = threads_;
-      backend = std::make_unique<FakeBackend>(fo);
-      if (!named) device = "fake";
-    } else {
-      backend = std::make_unique<LocalBackend>(threads_, 1, seed_,
-                                               block_timing_from_name(block_timing_));
-    }
+    if (!agent_.empty() && !named) device.clear();  // rows go under the agent's own name
+    if (agent_.empty() && backend_ == "fake" && !named) device = "fake";
+    const std::unique_ptr<Backend> backend =
+        make_backend({agent_, token_, agent_.empty() && backend_ == "fake", threads_, 1, seed_,
+                      block_timing_from_name(block_timing_)});
     if (overhead_nets_ < 0) throw Error("--overhead-networks must be >= 0");
     ProfileOptions opt;
     opt.device_name = device;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/backend_choice.h"
 #include "apps/command.h"
 #include "apps/common.h"
 #include "predictors/latency_validation.h"
@@ -68,17 +69,12 @@ class ValidateCommand final : public Command {
     const DeviceProfile stored = *LatencyTable(db_, LatencyTable::Mode::read_only).find_device(device_);
     std::unique_ptr<Backend> backend;
     const bool fake_table = stored.runtime.rfind("hwnas-fake", 0) == 0;
-    if (!agent_.empty()) {
-      backend = std::make_unique<AgentBackend>(agent_, token_);
-    } else if (backend_ == "fake" || (backend_ == "auto" && fake_table)) {
-      FakeBackendOptions fo;
-      fo.threads = stored.threads;
-      const auto pos = stored.cpu_model.find("seed=");
-      if (pos != std::string::npos) fo.seed = std::stoull(stored.cpu_model.substr(pos + 5));
-      backend = std::make_unique<FakeBackend>(fo);
-    } else {
-      backend = std::make_unique<LocalBackend>(stored.threads, stored.batch);
-    }
+    BackendChoice choice{agent_, token_, backend_ == "fake" || (backend_ == "auto" && fake_table),
+                         stored.threads, stored.batch};
+    // A fake table records its formula's seed in the CPU model field.
+    if (const auto pos = stored.cpu_model.find("seed="); choice.fake && pos != std::string::npos)
+      choice.seed = std::stoull(stored.cpu_model.substr(pos + 5));
+    backend = make_backend(choice);
     // End-to-end times only mean something on the device the table describes.
     DeviceProfile here = backend->device(device_);
     if (here.runtime != stored.runtime) {

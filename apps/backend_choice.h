@@ -1,0 +1,28 @@
+// The profiling backend a command line names (--agent, --backend, --threads), shared by
+// `hwnas profile` and `hwnas validate`.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "profilers/backend.h"
+#include "profilers/block_timing.h"
+
+namespace hwnas::apps {
+
+struct BackendChoice {
+  std::string agent;  ///< URL of an `hwnas agent`; non-empty wins over `kind`
+  std::string token;  ///< bearer token for the agent
+  bool fake = false;  ///< the deterministic fake backend (tests, CI)
+  int threads = 2;
+  int batch = 1;
+  std::uint64_t seed = 0;
+  BlockTiming block_timing = BlockTiming::cold_weights;
+};
+
+/// The agent client, the fake backend, or the engine in this process. Throws hwnas::Error on
+/// invalid settings (threads or batch < 1, a malformed agent URL).
+std::unique_ptr<Backend> make_backend(const BackendChoice& choice);
+
+}  // namespace hwnas::apps
