@@ -13,9 +13,10 @@ int conv3x3_s2(int x) { return (x + 1) / 2; }
 
 }  // namespace
 
-EfficientFormerSpace::EfficientFormerSpace() : def_(embedded_space_def("efficientformer")) {
+EfficientFormerSpace::EfficientFormerSpace(std::string_view definition_name)
+    : def_(embedded_space_def(definition_name)) {
   if (def_.dims.size() != kGenes)
-    throw Error("space definition efficientformer must have " + std::to_string(kGenes) + " dims");
+    throw Error("space definition " + def_.name + " must have " + std::to_string(kGenes) + " dims");
   for (const auto& [member, j] : def_.named) {
     nlohmann::json full = j;
     full["space"] = def_.name;

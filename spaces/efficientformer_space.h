@@ -15,9 +15,13 @@ namespace hwnas {
 /// downsample and its blocks; stage 4 ends with one flatten and num_vit Meta3D blocks; the head is
 /// LayerNorm + mean over tokens + class and distillation classifiers. The flatten is emitted even
 /// when num_vit = 0 (timm's head expects tokens; the paper's design is silent on that case).
+/// The same decoder serves proxy definitions of the structure (efficientformer-fmnist: smaller
+/// widths and depths, one input channel, 10 classes) through `definition_name`.
 class EfficientFormerSpace final : public SearchSpace {
  public:
-  EfficientFormerSpace();
+  /// Throws hwnas::Error if no definition `definition_name` is compiled in or it does not have
+  /// this decoder's ten dimensions.
+  explicit EfficientFormerSpace(std::string_view definition_name = "efficientformer");
 
   const std::string& name() const override { return def_.name; }
   const std::string& summary() const override { return def_.summary; }

@@ -19,6 +19,8 @@ using Factory = std::function<std::unique_ptr<SearchSpace>()>;
 const std::map<std::string, Factory, std::less<>>& factories() {
   static const std::map<std::string, Factory, std::less<>> table = {
       {"efficientformer", [] { return std::make_unique<EfficientFormerSpace>(); }},
+      {"efficientformer-fmnist",
+       [] { return std::make_unique<EfficientFormerSpace>("efficientformer-fmnist"); }},
       {"elasticvit", [] { return std::make_unique<ElasticVitSpace>(); }},
       {"turbovit", [] { return std::make_unique<TurboVitSpace>(); }},
   };
