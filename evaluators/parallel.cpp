@@ -6,6 +6,8 @@
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
 
+#include "evaluators/denormals.h"
+
 namespace hwnas {
 namespace {
 thread_local SpinPool* t_pool = nullptr;
@@ -33,7 +35,11 @@ void parallel_range(int begin, int end, int grain, SpinPool::RangeFn fn, void* c
   }
   tbb::parallel_for(
       tbb::blocked_range<int>(begin, end, grain),
-      [&](const tbb::blocked_range<int>& r) { fn(context, r.begin(), r.end()); },
+      [&](const tbb::blocked_range<int>& r) {
+        thread_local const bool flushed = (flush_denormals_on_this_thread(), true);
+        (void)flushed;
+        fn(context, r.begin(), r.end());
+      },
       tbb::simple_partitioner());
 }
 

@@ -10,6 +10,7 @@
 // in some runs (bench/README.md, "Scheduling").
 #define HWNAS_CPU_RELAX() std::atomic_signal_fence(std::memory_order_seq_cst)
 
+#include "evaluators/denormals.h"
 #include "spaces/error.h"
 
 namespace hwnas {
@@ -56,6 +57,7 @@ void SpinPool::work_share(int thread) {
 }
 
 void SpinPool::worker_loop(int thread) {
+  flush_denormals_on_this_thread();
   std::uint32_t seen = 0;
   while (true) {
     // Spin for the next region, then block on the generation counter (futex).

@@ -6,6 +6,7 @@
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 
+#include "evaluators/denormals.h"
 #include "evaluators/parallel.h"
 #include "spaces/error.h"
 
@@ -18,6 +19,7 @@ struct ThreadScopeState {
         previous(set_current_spin_pool(&pool)) {}
   ~ThreadScopeState() { set_current_spin_pool(previous); }
   tbb::global_control control;
+  FlushDenormals flush;  // the owner thread; the pool's workers set it themselves
   SpinPool pool;
   SpinPool* previous;
 };

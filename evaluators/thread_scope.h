@@ -8,7 +8,8 @@ namespace hwnas {
 /// Runs the engine's parallel loops (evaluators/parallel.h) opened on this thread on a SpinPool
 /// of `threads` threads while alive, limits TBB (loops started from other threads) to `threads`,
 /// and sets OpenBLAS to one thread (the engine calls single-threaded GEMM per tile; OpenBLAS's
-/// own pool would oversubscribe the cores). Scopes nest: the innermost one on a thread applies
+/// own pool would oversubscribe the cores), and flushes subnormal floats to zero on every engine
+/// thread (evaluators/denormals.h). Scopes nest: the innermost one on a thread applies
 /// to its loops; for TBB the smallest count applies (tbb::global_control semantics).
 /// Open one scope per measurement or command, not per forward: starting the pool's threads
 /// costs about 50 us.
