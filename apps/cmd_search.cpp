@@ -58,6 +58,9 @@ struct SearchSettings {
   std::string start;
   bool autoregressive = false;
   int measure_threads = 2;
+  double flops_window = 0, flops_window_width = 20;  // flops-window-evolution, MFLOPs
+  std::size_t top_k = 0;
+  double mutation_prob = 0;
 
   nlohmann::json to_json() const {
     return {{"space", space},         {"algorithm", algorithm},   {"objectives", objectives},
@@ -65,7 +68,9 @@ struct SearchSettings {
             {"latency_max", latency_max}, {"macs_max", macs_max}, {"params_max", params_max},
             {"budget", budget},       {"time_budget", time_budget}, {"population", population},
             {"seed", seed},           {"start", start},           {"autoregressive", autoregressive},
-            {"measure_threads", measure_threads}};
+            {"measure_threads", measure_threads}, {"flops_window", flops_window},
+            {"flops_window_width", flops_window_width}, {"top_k", top_k},
+            {"mutation_prob", mutation_prob}};
   }
   void from_json(const nlohmann::json& j) {
     try {
@@ -85,6 +90,11 @@ struct SearchSettings {
       start = j.at("start");
       autoregressive = j.at("autoregressive");
       measure_threads = j.at("measure_threads");
+      // Added with flops-window-evolution: runs stored before it lack them.
+      flops_window = j.value("flops_window", 0.0);
+      flops_window_width = j.value("flops_window_width", 20.0);
+      top_k = j.value("top_k", std::size_t{0});
+      mutation_prob = j.value("mutation_prob", 0.0);
     } catch (const nlohmann::json::exception& e) {
       throw Error(std::string("the run's stored settings are incomplete: ") + e.what());
     }
@@ -100,7 +110,8 @@ class SearchCommand final : public Command {
         "With no option but --out it runs the default: EfficientFormer on the host table "
         "(--db hwnas.db --device host), NSGA-II.");
     add_space_option(app, s_.space);
-    app.add_option("--algorithm", s_.algorithm, "random | nsga2 | evolution | generative | slimming")
+    app.add_option("--algorithm", s_.algorithm,
+                   "random | nsga2 | evolution | generative | slimming | flops-window-evolution")
         ->capture_default_str();
     app.add_option("--objectives", s_.objectives,
                    "comma-separated: latency (LUT, min), latency-measured (engine, min), macs "
@@ -123,6 +134,20 @@ class SearchCommand final : public Command {
     app.add_option("--start", s_.start, "slimming: the arch to start from (default: the largest)");
     app.add_flag("--autoregressive", s_.autoregressive,
                  "generative: condition each choice on the previous one");
+    app.add_option("--flops-window", s_.flops_window,
+                   "flops-window-evolution: the window's lower bound T in MFLOPs (ElasticViT's "
+                   "reference FLOPs; hwnas MACs / 1e6 on other spaces); candidates outside "
+                   "[T, T + width] are rejected");
+    app.add_option("--flops-window-width", s_.flops_window_width,
+                   "flops-window-evolution: window width in MFLOPs (the paper's 20)")
+        ->capture_default_str();
+    app.add_option("--top-k", s_.top_k,
+                   "flops-window-evolution: survivors kept per generation (0 = population / 2)")
+        ->capture_default_str();
+    app.add_option("--mutation-prob", s_.mutation_prob,
+                   "flops-window-evolution: per-dimension mutation probability (0 = the "
+                   "reference code's 0.2)")
+        ->capture_default_str();
     app.add_option("--measure-threads", s_.measure_threads,
                    "latency-measured: engine threads")->capture_default_str();
     app.add_option("--out", out_, "run directory (run.db, front.json)")->required();
@@ -227,6 +252,10 @@ class SearchCommand final : public Command {
     ao.population = s_.population;
     ao.seed = s_.seed;
     ao.autoregressive = s_.autoregressive;
+    ao.flops_window = s_.flops_window;
+    ao.flops_window_width = s_.flops_window_width;
+    ao.top_k = s_.top_k;
+    ao.mutation_prob = s_.mutation_prob;
     if (!s_.start.empty()) ao.start = space.resolve(s_.start);
     auto algorithm = make_algorithm(ao, problem);
 
@@ -239,6 +268,8 @@ class SearchCommand final : public Command {
     ro.max_evaluations = s_.budget;
     ro.max_seconds = s_.time_budget;
     ro.threads = threads_;
+    // Every arch of a FLOPs-window run lies in the window; the bounds pair need not.
+    ro.archive_bounds = s_.algorithm != "flops-window-evolution";
     if (s_.algorithm == "slimming" && !budget_opt_->count() && !resume_) ro.max_evaluations = 0;
     SearchRunner runner(problem, *algorithm, ro, &store);
     auto last_print = std::chrono::steady_clock::now() - std::chrono::seconds(10);
