@@ -10,12 +10,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/backend_choice.h"
 #include "apps/command.h"
 #include "apps/common.h"
 #include "apps/search_hooks.h"
 #include "predictors/external_accuracy.h"
+#include "predictors/filling_lut_predictor.h"
 #include "predictors/lut_latency_predictor.h"
 #include "predictors/surrogate_accuracy.h"
+#include "profilers/profiler.h"
 #include "results/front_json.h"
 #include "results/run_exports.h"
 #include "apps/run_outputs.h"
@@ -61,6 +64,9 @@ struct SearchSettings {
   double flops_window = 0, flops_window_width = 20;  // flops-window-evolution, MFLOPs
   std::size_t top_k = 0;
   double mutation_prob = 0;
+  bool fill = false;               // profile missing latency-table rows as they are needed
+  std::string backend = "local";   // --fill on a device not in the table yet: local | fake
+  std::string agent;               // --fill through `hwnas agent` (the token is not stored)
 
   nlohmann::json to_json() const {
     return {{"space", space},         {"algorithm", algorithm},   {"objectives", objectives},
@@ -70,7 +76,8 @@ struct SearchSettings {
             {"seed", seed},           {"start", start},           {"autoregressive", autoregressive},
             {"measure_threads", measure_threads}, {"flops_window", flops_window},
             {"flops_window_width", flops_window_width}, {"top_k", top_k},
-            {"mutation_prob", mutation_prob}};
+            {"mutation_prob", mutation_prob}, {"fill", fill}, {"backend", backend},
+            {"agent", agent}};
   }
   void from_json(const nlohmann::json& j) {
     try {
@@ -95,11 +102,35 @@ struct SearchSettings {
       flops_window_width = j.value("flops_window_width", 20.0);
       top_k = j.value("top_k", std::size_t{0});
       mutation_prob = j.value("mutation_prob", 0.0);
+      fill = j.value("fill", false);
+      backend = j.value("backend", std::string("local"));
+      agent = j.value("agent", std::string());
     } catch (const nlohmann::json::exception& e) {
       throw Error(std::string("the run's stored settings are incomplete: ") + e.what());
     }
   }
 };
+
+// The --fill predictor: the rows present now plus a filler measuring on the table's device.
+std::shared_ptr<const FillingLutPredictor> make_filling_predictor(const SearchSettings& s,
+                                                                  const std::string& token) {
+  std::shared_ptr<const LutLatencyPredictor> present = LutLatencyPredictor::open_or_empty(s.db, s.device);
+  std::optional<DeviceProfile> stored;
+  if (std::filesystem::exists(s.db))
+    stored = LatencyTable(s.db, LatencyTable::Mode::read_only).find_device(s.device);
+  BackendChoice choice;
+  if (stored) {
+    choice = backend_for_device(*stored, s.agent, token);
+  } else {
+    choice.agent = s.agent;
+    choice.token = token;
+    choice.fake = s.agent.empty() && s.backend == "fake";
+    choice.threads = s.measure_threads;
+  }
+  std::shared_ptr<Backend> backend = make_backend(choice);
+  return std::make_shared<FillingLutPredictor>(
+      std::move(present), make_table_filler(s.db, s.device, backend, default_profile_timing()));
+}
 
 class SearchCommand final : public Command {
  public:
@@ -150,6 +181,17 @@ class SearchCommand final : public Command {
         ->capture_default_str();
     app.add_option("--measure-threads", s_.measure_threads,
                    "latency-measured: engine threads")->capture_default_str();
+    app.add_flag("--fill", s_.fill,
+                 "profile the latency-table rows a candidate lacks on the table's device (its "
+                 "stored profile picks the fake backend or the local engine with its threads; "
+                 "--agent for a remote device) and store them, instead of failing");
+    app.add_option("--backend", s_.backend,
+                   "--fill on a device not yet in the table: local (this process's engine, "
+                   "--measure-threads threads) or fake (deterministic)")
+        ->check(CLI::IsMember({"local", "fake"}))
+        ->capture_default_str();
+    app.add_option("--agent", s_.agent, "--fill: measure through `hwnas agent` at http://HOST:PORT");
+    app.add_option("--token", token_, "--fill: bearer token of the agent");
     app.add_option("--out", out_, "run directory (run.db, front.json)")->required();
     app.add_flag("--resume", resume_, "continue the interrupted run in --out with its own settings");
   }
@@ -181,8 +223,13 @@ class SearchCommand final : public Command {
     std::string objective_list = s_.objectives;
     if (objective_list.empty()) objective_list = has_accuracy ? "latency,accuracy" : "latency,macs";
     std::shared_ptr<const LatencyPredictor> lut;
+    std::shared_ptr<const FillingLutPredictor> filling;
     auto latency_predictor = [&]() -> std::shared_ptr<const LatencyPredictor> {
       if (lut) return lut;
+      if (s_.fill) {
+        filling = make_filling_predictor(s_, token_);
+        return lut = filling;
+      }
       try {
         lut = LutLatencyPredictor::open(s_.db, s_.device);
       } catch (const Error&) {
@@ -295,16 +342,30 @@ class SearchCommand final : public Command {
                       " (give --accuracy external:CMD or surrogate:FILE.csv and --objectives "
                       "latency,accuracy)";
     extra["resumed"] = result.resumed;
+    if (filling) {
+      const FillReport fr = filling->report();
+      extra["table_fill"] = {{"db", s_.db}, {"device", s_.device}, {"rows", fr.rows},
+                             {"fills", fr.fills}, {"seconds", fr.seconds}};
+    }
     const auto front = front_to_json(problem, result, RunInfo{s_.algorithm, s_.seed, s_.device}, extra);
     write_json_atomic(out_ + "/front.json", front);
     if (extra.contains("generator")) write_json_atomic(out_ + "/generator.json", extra["generator"]);
-    write_default_report(load_run(out_), space, lut.get(), device_json(s_.db, s_.device));
+    // The report reads the table for its reference points (named members); with --fill it gets
+    // the rows as they stand, so only evaluated archs cause measurements.
+    const std::shared_ptr<const LatencyPredictor> report_table =
+        filling ? std::shared_ptr<const LatencyPredictor>(filling->table()) : lut;
+    write_default_report(load_run(out_), space, report_table.get(), device_json(s_.db, s_.device));
 
     std::printf("hwnas search: %s on %s, %zu evaluations (%d generations%s) in %.2f s; stop: %s\n",
                 s_.algorithm.c_str(), space.name().c_str(), result.archive.size(), result.generations,
                 result.resumed ? ", resumed" : "", seconds, result.stop_reason.c_str());
     std::printf("front: %zu architectures, hypervolume %.4f (normalised, reference point 1.1)\n",
                 result.front.size(), result.hypervolume);
+    if (filling) {
+      const FillReport fr = filling->report();
+      std::printf("latency table: filled %zu rows (%zu fills) of device '%s' in %s in %.2f s\n",
+                  fr.rows, fr.fills, s_.device.c_str(), s_.db.c_str(), fr.seconds);
+    }
     if (!uses_accuracy) std::printf("note: %s\n", extra["note"].get<std::string>().c_str());
     const auto names = problem.objective_names();
     for (std::size_t i = 0; i < result.front.size() && i < 5; ++i) {
@@ -323,6 +384,7 @@ class SearchCommand final : public Command {
   SearchSettings s_;
   int threads_ = 0;
   std::string out_;
+  std::string token_;
   bool resume_ = false;
   CLI::Option* budget_opt_ = nullptr;
   CLI::Option* time_opt_ = nullptr;
