@@ -17,7 +17,12 @@ BlockFiller make_table_filler(std::string db_path, std::string device,
   return [=](const std::vector<BlockSpec>& blocks) {
     if (!state->table) {
       auto table = std::make_unique<LatencyTable>(db_path, LatencyTable::Mode::read_write);
-      table->ensure_device(backend->device(device));
+      try {
+        table->ensure_device(backend->device(device));
+      } catch (const Error& e) {
+        throw Error(std::string(e.what()) + " (missing rows are measured on the table's own "
+                    "device, and backend '" + backend->name() + "' is not it)");
+      }
       state->run_id = table->begin_run(device, backend->name() + " (search --fill)", timing);
       state->table = std::move(table);
     }
