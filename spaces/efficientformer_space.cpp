@@ -32,8 +32,11 @@ Arch EfficientFormerSpace::sample(Rng& rng) const {
     a.genes[i] = opts[static_cast<std::size_t>(uniform_int(rng, 0, static_cast<int>(opts.size()) - 1))];
   }
   // Uniform over the MB3D counts legal for the drawn stage-4 depth, rather than clamping a draw
-  // over 0..8, which would pile mass on num_vit == depth3.
-  a.genes[kNumVit] = uniform_int(rng, 0, a.genes[kDepth0 + 3]);
+  // over 0..8, which would pile mass on num_vit == depth3. The count is also bounded by the
+  // dimension's own options (efficientformer-fmnist: num_vit <= 2 but depth3 up to 3).
+  const auto& vit = def_.dims[kNumVit].options;
+  const auto legal = std::upper_bound(vit.begin(), vit.end(), a.genes[kDepth0 + 3]) - vit.begin();
+  a.genes[kNumVit] = vit[static_cast<std::size_t>(uniform_int(rng, 0, static_cast<int>(legal) - 1))];
   return a;
 }
 
