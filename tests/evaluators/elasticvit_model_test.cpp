@@ -148,8 +148,7 @@ TEST(ElasticVitNames, PrefixesFollowTheGoldenBlockList) {
   const Network net = space().decode(space().resolve("t1"));
   EXPECT_EQ(param_prefixes(net), expect);
   // Deeper stages count their layers on: T2 with depth 2 has layers 0..3 after its entry.
-  nlohmann::json a = space().to_json(space().resolve("l2"));
-  const auto p = param_prefixes(space().decode(space().from_json(a)));
+  const auto p = param_prefixes(space().decode(space().resolve("l2")));
   EXPECT_NE(std::find(p.begin(), p.end(), "feature_exactor.3.layers.3."), p.end());
   EXPECT_NE(std::find(p.begin(), p.end(), "feature_exactor.1.layers.3.0."), p.end());  // C2 depth 4
   EXPECT_NE(std::find(p.begin(), p.end(), "conv_stem.layers.0.0."), p.end());
@@ -205,8 +204,7 @@ TEST(ElasticVitModel, RandomWeightsRoundTripAndErrorsNameTheTensor) {
 }
 
 TEST(ElasticVitModel, BlockRunnerRunsEveryKind) {
-  nlohmann::json j = space().to_json(space().resolve("t2"));
-  const Network net = space().decode(space().from_json(j));
+  const Network net = space().decode(space().resolve("t2"));
   std::set<BlockKind> kinds;
   for (const auto& b : net.blocks) {
     if (kinds.count(b.kind) && b.kind != BlockKind::evit_mbconv) continue;
