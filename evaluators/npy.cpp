@@ -42,10 +42,12 @@ std::string header_value(const std::string& header, const std::string& key, cons
 namespace {
 // Column-major (first index fastest) -> row-major. NumPy writes transposed views this way
 // (e.g. torch's x.transpose(1, 2) saved without np.ascontiguousarray).
-std::vector<float> fortran_to_c(const std::vector<float>& f, const std::vector<std::int64_t>& shape) {
+std::vector<float> fortran_to_c(const std::vector<float>& f,
+                                const std::vector<std::int64_t>& shape) {
   const std::size_t dims = shape.size();
   std::vector<std::size_t> fstride(dims, 1);
-  for (std::size_t d = 1; d < dims; ++d) fstride[d] = fstride[d - 1] * static_cast<std::size_t>(shape[d - 1]);
+  for (std::size_t d = 1; d < dims; ++d)
+    fstride[d] = fstride[d - 1] * static_cast<std::size_t>(shape[d - 1]);
   std::vector<float> c(f.size());
   std::vector<std::int64_t> idx(dims, 0);
   for (std::size_t i = 0; i < c.size(); ++i) {

@@ -118,8 +118,7 @@ AlignedBuffer transpose_linear(const std::vector<float>& w, int out, int in) {
   return t;
 }
 
-LinearWeights read_linear(ParamReader& r, const std::string& name, int in, int out,
-                          bool has_bias) {
+LinearWeights read_linear(ParamReader& r, const std::string& name, int in, int out, bool has_bias) {
   LinearWeights l;
   l.weight = transpose_linear(r.get(name + ".weight", {out, in}, InitKind::weight), out, in);
   if (has_bias) l.bias = to_buffer(r.get(name + ".bias", {out}, InitKind::bias));

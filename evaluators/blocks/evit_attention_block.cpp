@@ -33,7 +33,8 @@ class EvitAttentionBlock final : public Block {
     h_ = spec.get("h");
     w_ = spec.get("w");
     const int heads = spec.get("heads");
-    if (c_ % heads != 0) throw Error("evit_attention '" + spec.key() + "': c must be a multiple of heads");
+    if (c_ % heads != 0)
+      throw Error("evit_attention '" + spec.key() + "': c must be a multiple of heads");
     const int kd = c_ / heads;
     attn_ = {heads, kd, kd * spec.get("v_scale"), h_ * w_};
     per_ = 2 * kd + attn_.dv;
@@ -46,17 +47,23 @@ class EvitAttentionBlock final : public Block {
     const auto dw = r.get("dw_v_conv.weight", {attn_.v_width(), 1, 3, 3}, InitKind::weight);
     dw_v_ = AlignedBuffer(dw.size());
     for (int ch = 0; ch < attn_.v_width(); ++ch)
-      for (int t = 0; t < 9; ++t) dw_v_[static_cast<std::size_t>(t) * attn_.v_width() + ch] = dw[static_cast<std::size_t>(ch) * 9 + t];
-    const auto table = r.get("attention_bias", {(2 * h_ - 1) * (2 * w_ - 1), heads}, InitKind::attention_bias);
+      for (int t = 0; t < 9; ++t)
+        dw_v_[static_cast<std::size_t>(t) * attn_.v_width() + ch] =
+            dw[static_cast<std::size_t>(ch) * 9 + t];
+    const auto table =
+        r.get("attention_bias", {(2 * h_ - 1) * (2 * w_ - 1), heads}, InitKind::attention_bias);
     bias_ = dense_relative_bias(table, heads, h_, w_);
     proj_ = read_linear(r, "proj", attn_.v_width(), c_);
     // Fast path: the per-head (q, k, v) chunks of the qkv output split into one q/k GEMM and
     // one v GEMM, so V comes out contiguous for its depthwise conv.
-    AlignedBuffer qk(static_cast<std::size_t>(c_) * attn_.qk_width()), v(static_cast<std::size_t>(c_) * attn_.v_width());
+    AlignedBuffer qk(static_cast<std::size_t>(c_) * attn_.qk_width()),
+        v(static_cast<std::size_t>(c_) * attn_.v_width());
     for (int i = 0; i < c_; ++i)
       for (int hd = 0; hd < heads; ++hd) {
-        const float* src = qkv_.weight.data() + static_cast<std::size_t>(i) * heads * per_ + hd * per_;
-        for (int d = 0; d < 2 * kd; ++d) qk[static_cast<std::size_t>(i) * attn_.qk_width() + hd * 2 * kd + d] = src[d];
+        const float* src =
+            qkv_.weight.data() + static_cast<std::size_t>(i) * heads * per_ + hd * per_;
+        for (int d = 0; d < 2 * kd; ++d)
+          qk[static_cast<std::size_t>(i) * attn_.qk_width() + hd * 2 * kd + d] = src[d];
         for (int d = 0; d < attn_.dv; ++d)
           v[static_cast<std::size_t>(i) * attn_.v_width() + hd * attn_.dv + d] = src[2 * kd + d];
       }
@@ -75,28 +82,32 @@ class EvitAttentionBlock final : public Block {
   void forward(const Tensor& in, Tensor& out) override {
     reserve(in.n());
     sample_norm(ln_, in, norm_w_.data(), norm_b_.data(), normed_);
-    linear({c_, attn_.qk_width(), Activation::none}, normed_, qk_packed_, nullptr, nullptr, qk_out_);
+    linear({c_, attn_.qk_width(), Activation::none}, normed_, qk_packed_, nullptr, nullptr,
+           qk_out_);
     linear({c_, attn_.v_width(), Activation::none}, normed_, v_packed_, nullptr, nullptr, v_out_);
     depthwise_conv2d(dw_p_, v_out_, dw_v_.data(), nullptr, v_conv_);
     biased_attention(attn_, qk_out_, v_conv_, bias_.data(), attn_out_);
     apply_activation(Activation::hardswish, attn_out_.data(), attn_out_.size());
-    linear({attn_.v_width(), c_, Activation::none}, attn_out_, proj_.packed, proj_.bias.data(), &in, out);
+    linear({attn_.v_width(), c_, Activation::none}, attn_out_, proj_.packed, proj_.bias.data(), &in,
+           out);
   }
 
   void forward_reference(const Tensor& in, Tensor& out) override {
     reserve(in.n());
     sample_norm_reference(ln_, in, norm_w_.data(), norm_b_.data(), normed_);
     Tensor qkv(in.n(), h_, w_, attn_.heads * per_);
-    linear_reference({c_, attn_.heads * per_, Activation::none}, normed_, qkv_.weight.data(), nullptr,
-                     nullptr, qkv);
+    linear_reference({c_, attn_.heads * per_, Activation::none}, normed_, qkv_.weight.data(),
+                     nullptr, nullptr, qkv);
     // The code's head split: head i owns qkv channels [i*per, (i+1)*per) = (q, k, v).
     const int kd = attn_.kd;
     for (int t = 0; t < in.n() * attn_.n; ++t)
       for (int hd = 0; hd < attn_.heads; ++hd) {
         const float* src = qkv.data() + (static_cast<std::size_t>(t) * attn_.heads + hd) * per_;
-        for (int d = 0; d < 2 * kd; ++d) qk_out_.data()[static_cast<std::size_t>(t) * attn_.qk_width() + hd * 2 * kd + d] = src[d];
+        for (int d = 0; d < 2 * kd; ++d)
+          qk_out_.data()[static_cast<std::size_t>(t) * attn_.qk_width() + hd * 2 * kd + d] = src[d];
         for (int d = 0; d < attn_.dv; ++d)
-          v_out_.data()[static_cast<std::size_t>(t) * attn_.v_width() + hd * attn_.dv + d] = src[2 * kd + d];
+          v_out_.data()[static_cast<std::size_t>(t) * attn_.v_width() + hd * attn_.dv + d] =
+              src[2 * kd + d];
       }
     depthwise_conv2d_reference(dw_p_, v_out_, dw_v_.data(), nullptr, v_conv_);
     biased_attention_reference(attn_, qk_out_, v_conv_, bias_.data(), attn_out_);

@@ -27,16 +27,18 @@ class EvitFfnBlock final : public Block {
   void forward(const Tensor& in, Tensor& out) override {
     reserve(in.n());
     sample_norm(ln_, in, norm_w_.data(), norm_b_.data(), normed_);
-    linear({c_, hid_, Activation::hardswish}, normed_, fc1_.packed, fc1_.bias.data(), nullptr, hidden_);
+    linear({c_, hid_, Activation::hardswish}, normed_, fc1_.packed, fc1_.bias.data(), nullptr,
+           hidden_);
     linear({hid_, c_, Activation::none}, hidden_, fc2_.packed, fc2_.bias.data(), &in, out);
   }
 
   void forward_reference(const Tensor& in, Tensor& out) override {
     reserve(in.n());
     sample_norm_reference(ln_, in, norm_w_.data(), norm_b_.data(), normed_);
-    linear_reference({c_, hid_, Activation::hardswish}, normed_, fc1_.weight.data(), fc1_.bias.data(),
-                     nullptr, hidden_);
-    linear_reference({hid_, c_, Activation::none}, hidden_, fc2_.weight.data(), fc2_.bias.data(), &in, out);
+    linear_reference({c_, hid_, Activation::hardswish}, normed_, fc1_.weight.data(),
+                     fc1_.bias.data(), nullptr, hidden_);
+    linear_reference({hid_, c_, Activation::none}, hidden_, fc2_.weight.data(), fc2_.bias.data(),
+                     &in, out);
   }
 
  private:

@@ -51,8 +51,10 @@ class EvitHeadBlock final : public Block {
     reserve(in.n());
     linear({c_, mc_, Activation::hardswish}, in, pre0_.packed, pre0_.bias.data(), nullptr, tokens_);
     mean_tokens(tokens_, pooled_);
-    linear({mc_, feat_, Activation::hardswish}, pooled_, pre1_.packed, pre1_.bias.data(), nullptr, feat_out_);
-    linear({feat_, classes_, Activation::none}, feat_out_, cls_.packed, cls_.bias.data(), nullptr, out);
+    linear({mc_, feat_, Activation::hardswish}, pooled_, pre1_.packed, pre1_.bias.data(), nullptr,
+           feat_out_);
+    linear({feat_, classes_, Activation::none}, feat_out_, cls_.packed, cls_.bias.data(), nullptr,
+           out);
   }
 
   void forward_reference(const Tensor& in, Tensor& out) override {

@@ -32,15 +32,19 @@ class EvitMbconvBlock final : public Block {
     dw_ = read_conv_bn(r, "dw_conv", "dw_bn", 1, e_, k, 1e-5f, false);
     if (spec.get("se")) {
       se_p_ = {e_, e_ / 4};  // reduction 4 on the expanded width
-      if (se_p_.reduced < 1) throw Error("evit_mbconv '" + spec.key() + "': SE needs an expanded width >= 4");
-      se_w1_ = transpose_linear(r.get("se_conv1.weight", {se_p_.reduced, e_, 1, 1}, InitKind::weight), se_p_.reduced, e_);
+      if (se_p_.reduced < 1)
+        throw Error("evit_mbconv '" + spec.key() + "': SE needs an expanded width >= 4");
+      se_w1_ = transpose_linear(
+          r.get("se_conv1.weight", {se_p_.reduced, e_, 1, 1}, InitKind::weight), se_p_.reduced, e_);
       se_b1_ = to_buffer(r.get("se_conv1.bias", {se_p_.reduced}, InitKind::bias));
-      se_w2_ = transpose_linear(r.get("se_conv2.weight", {e_, se_p_.reduced, 1, 1}, InitKind::weight), e_, se_p_.reduced);
+      se_w2_ = transpose_linear(
+          r.get("se_conv2.weight", {e_, se_p_.reduced, 1, 1}, InitKind::weight), e_, se_p_.reduced);
       se_b2_ = to_buffer(r.get("se_conv2.bias", {e_}, InitKind::bias));
     }
     pwl_ = read_conv_bn(r, "pwl_conv", "pwl_bn", e_, c_, 1, 1e-5f, false);
     if (cin_ != c_) {
-      shortcut_ = transpose_linear(r.get("shortcut_conv.weight", {c_, cin_, 1, 1}, InitKind::weight), c_, cin_);
+      shortcut_ = transpose_linear(
+          r.get("shortcut_conv.weight", {c_, cin_, 1, 1}, InitKind::weight), c_, cin_);
       shortcut_packed_ = PackedWeights(shortcut_.data(), cin_, c_, c_);
     }
     // avg_pool2d(x, 2, 2, padding = 0 if W is even else 1), count_include_pad (cnn.py).
@@ -88,7 +92,8 @@ class EvitMbconvBlock final : public Block {
     }
     depthwise_conv2d_reference(dw_p_, *x, dw_.weight.data(), dw_.bias.data(), dw_out_);
     if (spec_.get("se"))
-      squeeze_excite_reference(se_p_, dw_out_, se_w1_.data(), se_b1_.data(), se_w2_.data(), se_b2_.data());
+      squeeze_excite_reference(se_p_, dw_out_, se_w1_.data(), se_b1_.data(), se_w2_.data(),
+                               se_b2_.data());
     Tensor shortcut = in;
     if (stride_ > 1) {
       shortcut = Tensor(in.n(), out.h(), out.w(), cin_);
@@ -96,7 +101,8 @@ class EvitMbconvBlock final : public Block {
     }
     if (cin_ != c_) {
       Tensor conv(in.n(), out.h(), out.w(), c_);
-      linear_reference({cin_, c_, Activation::none}, shortcut, shortcut_.data(), nullptr, nullptr, conv);
+      linear_reference({cin_, c_, Activation::none}, shortcut, shortcut_.data(), nullptr, nullptr,
+                       conv);
       shortcut = conv;
     }
     linear_reference({e_, c_, Activation::none}, dw_out_, pwl_.weight.data(), pwl_.bias.data(),

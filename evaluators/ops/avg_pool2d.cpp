@@ -14,26 +14,27 @@ void avg_pool2d(const AvgPool2dParams& p, const Tensor& in, Tensor& out) {
   validate(p, in, out);
   const int c = p.c, ho = out.h(), wo = out.w();
   const float inv = 1.0f / static_cast<float>(p.kernel * p.kernel);
-  tbb::parallel_for(tbb::blocked_range<int>(0, in.n() * ho, 4), [&](const tbb::blocked_range<int>& r) {
-    for (int row = r.begin(); row < r.end(); ++row) {
-      const int b = row / ho, oy = row % ho;
-      for (int ox = 0; ox < wo; ++ox) {
-        float* o = out.data() + out.index(b, oy, ox, 0);
-        std::fill(o, o + c, 0.0f);
-        for (int ky = 0; ky < p.kernel; ++ky) {
-          const int iy = oy * p.stride - p.pad + ky;
-          if (iy < 0 || iy >= in.h()) continue;
-          for (int kx = 0; kx < p.kernel; ++kx) {
-            const int ix = ox * p.stride - p.pad + kx;
-            if (ix < 0 || ix >= in.w()) continue;
-            const float* src = in.data() + in.index(b, iy, ix, 0);
-            for (int ch = 0; ch < c; ++ch) o[ch] += src[ch];
-          }
-        }
-        for (int ch = 0; ch < c; ++ch) o[ch] *= inv;
-      }
-    }
-  });
+  tbb::parallel_for(tbb::blocked_range<int>(0, in.n() * ho, 4),
+                    [&](const tbb::blocked_range<int>& r) {
+                      for (int row = r.begin(); row < r.end(); ++row) {
+                        const int b = row / ho, oy = row % ho;
+                        for (int ox = 0; ox < wo; ++ox) {
+                          float* o = out.data() + out.index(b, oy, ox, 0);
+                          std::fill(o, o + c, 0.0f);
+                          for (int ky = 0; ky < p.kernel; ++ky) {
+                            const int iy = oy * p.stride - p.pad + ky;
+                            if (iy < 0 || iy >= in.h()) continue;
+                            for (int kx = 0; kx < p.kernel; ++kx) {
+                              const int ix = ox * p.stride - p.pad + kx;
+                              if (ix < 0 || ix >= in.w()) continue;
+                              const float* src = in.data() + in.index(b, iy, ix, 0);
+                              for (int ch = 0; ch < c; ++ch) o[ch] += src[ch];
+                            }
+                          }
+                          for (int ch = 0; ch < c; ++ch) o[ch] *= inv;
+                        }
+                      }
+                    });
 #endif
 }
 

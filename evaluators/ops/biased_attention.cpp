@@ -3,9 +3,9 @@
 #include <cmath>
 #include <vector>
 
-#include <Eigen/Core>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <Eigen/Core>
 
 #include "evaluators/ops/softmax.h"
 
@@ -25,27 +25,28 @@ void biased_attention(const BiasedAttentionParams& p, const Tensor& qk, const Te
   validate(p, qk, v, out);
   const int n = p.n, wqk = p.qk_width(), wv = p.v_width();
   const float scale = 1.0f / std::sqrt(static_cast<float>(p.kd));
-  tbb::parallel_for(tbb::blocked_range<int>(0, qk.n() * p.heads, 1),
-                    [&](const tbb::blocked_range<int>& r) {
-    thread_local std::vector<float> logits;
-    if (logits.size() < static_cast<std::size_t>(n) * n) logits.resize(static_cast<std::size_t>(n) * n);
-    for (int t = r.begin(); t < r.end(); ++t) {
-      const int b = t / p.heads, head = t % p.heads;
-      const float* qbase = qk.data() + static_cast<long>(b) * n * wqk + head * 2 * p.kd;
-      ConstMap q(qbase, n, p.kd, Eigen::OuterStride<>(wqk));
-      ConstMap k(qbase + p.kd, n, p.kd, Eigen::OuterStride<>(wqk));
-      ConstMap vh(v.data() + static_cast<long>(b) * n * wv + head * p.dv, n, p.dv,
-                  Eigen::OuterStride<>(wv));
-      MutMap s(logits.data(), n, n, Eigen::OuterStride<>(n));
-      s.noalias() = q * k.transpose();
-      const Eigen::Map<const RowMat> hb(bias + static_cast<long>(head) * n * n, n, n);
-      s = s * scale + hb;
-      softmax_rows(logits.data(), n, n, n);
-      MutMap o(out.data() + static_cast<long>(b) * n * wv + head * p.dv, n, p.dv,
-               Eigen::OuterStride<>(wv));
-      o.noalias() = s * vh;
-    }
-  });
+  tbb::parallel_for(
+      tbb::blocked_range<int>(0, qk.n() * p.heads, 1), [&](const tbb::blocked_range<int>& r) {
+        thread_local std::vector<float> logits;
+        if (logits.size() < static_cast<std::size_t>(n) * n)
+          logits.resize(static_cast<std::size_t>(n) * n);
+        for (int t = r.begin(); t < r.end(); ++t) {
+          const int b = t / p.heads, head = t % p.heads;
+          const float* qbase = qk.data() + static_cast<long>(b) * n * wqk + head * 2 * p.kd;
+          ConstMap q(qbase, n, p.kd, Eigen::OuterStride<>(wqk));
+          ConstMap k(qbase + p.kd, n, p.kd, Eigen::OuterStride<>(wqk));
+          ConstMap vh(v.data() + static_cast<long>(b) * n * wv + head * p.dv, n, p.dv,
+                      Eigen::OuterStride<>(wv));
+          MutMap s(logits.data(), n, n, Eigen::OuterStride<>(n));
+          s.noalias() = q * k.transpose();
+          const Eigen::Map<const RowMat> hb(bias + static_cast<long>(head) * n * n, n, n);
+          s = s * scale + hb;
+          softmax_rows(logits.data(), n, n, n);
+          MutMap o(out.data() + static_cast<long>(b) * n * wv + head * p.dv, n, p.dv,
+                   Eigen::OuterStride<>(wv));
+          o.noalias() = s * vh;
+        }
+      });
 #endif
 }
 
@@ -76,7 +77,8 @@ void biased_attention_reference(const BiasedAttentionParams& p, const Tensor& qk
           for (int j = 0; j < n; ++j)
             acc += static_cast<double>(logits[static_cast<std::size_t>(i) * n + j]) *
                    vbase[static_cast<long>(j) * wv + d];
-          out.data()[(static_cast<long>(b) * n + i) * wv + head * p.dv + d] = static_cast<float>(acc);
+          out.data()[(static_cast<long>(b) * n + i) * wv + head * p.dv + d] =
+              static_cast<float>(acc);
         }
     }
 }

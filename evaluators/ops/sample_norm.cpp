@@ -10,14 +10,14 @@ namespace {
 using RowArr = Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 }  // namespace
 
-void sample_norm(const SampleNormParams& p, const Tensor& in, const float* gamma,
-                 const float* beta, Tensor& out) {
+void sample_norm(const SampleNormParams& p, const Tensor& in, const float* gamma, const float* beta,
+                 Tensor& out) {
 #if HWNAS_REFERENCE_KERNELS
   sample_norm_reference(p, in, gamma, beta, out);
 #else
   validate(p, in, out);
   const int c = p.c, n = in.h() * in.w();
-  const Eigen::Map<const Eigen::Array<float, 1, Eigen::Dynamic>> g(gamma, c), bt(beta, c);
+  const Eigen::Map<const Eigen::Array<float, 1, Eigen::Dynamic> > g(gamma, c), bt(beta, c);
   for (int b = 0; b < in.n(); ++b) {
     const Eigen::Map<const RowArr> x(in.data() + static_cast<long>(b) * n * c, n, c);
     Eigen::Map<RowArr> y(out.data() + static_cast<long>(b) * n * c, n, c);

@@ -11,8 +11,8 @@ namespace hwnas {
 /// out(b,n,c) = (x(b,n,c) - mean_b) / sqrt(var_b + eps) * gamma[c] + beta[c], where mean_b and
 /// the biased var_b run over the h*w*c values of sample b. in/out (B,h,w,c), may alias.
 /// gamma, beta (c). Throws hwnas::Error via validate().
-void sample_norm(const SampleNormParams& p, const Tensor& in, const float* gamma,
-                 const float* beta, Tensor& out);
+void sample_norm(const SampleNormParams& p, const Tensor& in, const float* gamma, const float* beta,
+                 Tensor& out);
 /// Two-pass statistics in double.
 void sample_norm_reference(const SampleNormParams& p, const Tensor& in, const float* gamma,
                            const float* beta, Tensor& out);

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -53,7 +53,8 @@ double max_abs_diff(const float* a, const float* b, std::size_t n) {
 Tensor random_input(const Network& net, int batch, std::uint64_t seed) {
   Tensor t(batch, net.input.h, net.input.w, net.input.c);
   Rng rng(seed);
-  for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
+  for (std::size_t i = 0; i < t.size(); ++i)
+    t.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
   return t;
 }
 
@@ -137,7 +138,8 @@ TEST(ElasticVitNames, PrefixesFollowTheGoldenBlockList) {
   std::vector<std::string> expect;
   for (const auto& b : j["blocks"]) {
     const std::string name = b["name"];
-    if (name == "first_conv" || name == "head") expect.push_back("");
+    if (name == "first_conv" || name == "head")
+      expect.push_back("");
     else if (b.contains("entry")) {
       expect.push_back(name + ".reduction.");
       expect.push_back(name + ".");
@@ -199,7 +201,8 @@ TEST(ElasticVitModel, RandomWeightsRoundTripAndErrorsNameTheTensor) {
     Model::from_weights(net, missing);
     ADD_FAILURE() << "missing tensor accepted";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("'feature_exactor.4.layers.0.dw_v_conv.weight'"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("'feature_exactor.4.layers.0.dw_v_conv.weight'"),
+              std::string::npos);
   }
 }
 
@@ -213,7 +216,8 @@ TEST(ElasticVitModel, BlockRunnerRunsEveryKind) {
     const FeatureShape o = block_output_shape(b);
     EXPECT_EQ(r.output().size(), static_cast<std::size_t>(2) * o.h * o.w * o.c) << b.key();
     bool finite = true;
-    for (std::size_t i = 0; i < r.output().size(); ++i) finite &= std::isfinite(r.output().data()[i]);
+    for (std::size_t i = 0; i < r.output().size(); ++i)
+      finite &= std::isfinite(r.output().data()[i]);
     EXPECT_TRUE(finite) << b.key();
     kinds.insert(b.kind);
   }

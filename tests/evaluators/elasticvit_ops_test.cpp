@@ -73,7 +73,9 @@ TEST(EvitOps, DepthwiseConvMatchesReference) {
     const int ho = conv_out_size(h, k, s, p.pad), wo = conv_out_size(w, k, s, p.pad);
     Tensor ref(n, ho, wo, c), out(n, ho, wo, c);
     depthwise_conv2d_reference(p, in, wt.data(), b.data(), ref);
-    EXPECT_LE(worst_over_threads(ref, out, [&](Tensor& o) { depthwise_conv2d(p, in, wt.data(), b.data(), o); }), 1e-6)
+    EXPECT_LE(worst_over_threads(
+                  ref, out, [&](Tensor& o) { depthwise_conv2d(p, in, wt.data(), b.data(), o); }),
+              1e-6)
         << "(" << n << "," << h << "," << w << "," << c << ") k=" << k << " s=" << s;
   }
   // Hand value: 3x3 all-ones filter on a 2x2 map of ones, pad 1: every output sums 4 inputs.
@@ -83,14 +85,17 @@ TEST(EvitOps, DepthwiseConvMatchesReference) {
   depthwise_conv2d({1, 3, 1, 1, Activation::none}, ones, w9.data(), nullptr, out);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(out.data()[i], 4.0f);
   Tensor bad(1, 2, 2, 2);
-  EXPECT_THROW(depthwise_conv2d({1, 3, 1, 1, Activation::none}, bad, w9.data(), nullptr, out), Error);
-  EXPECT_THROW(depthwise_conv2d({1, 3, 2, 1, Activation::none}, ones, w9.data(), nullptr, out), Error);
+  EXPECT_THROW(depthwise_conv2d({1, 3, 1, 1, Activation::none}, bad, w9.data(), nullptr, out),
+               Error);
+  EXPECT_THROW(depthwise_conv2d({1, 3, 2, 1, Activation::none}, ones, w9.data(), nullptr, out),
+               Error);
 }
 
 TEST(EvitOps, AvgPool2dCountsPaddingLikePyTorch) {
   Rng rng(22);
-  for (auto [n, h, w, c] : {std::tuple{1, 64, 64, 16}, std::tuple{2, 7, 7, 17}, std::tuple{1, 1, 1, 3},
-                            std::tuple{1, 9, 9, 33}, std::tuple{1, 8, 8, 96}}) {
+  for (auto [n, h, w, c] :
+       {std::tuple{1, 64, 64, 16}, std::tuple{2, 7, 7, 17}, std::tuple{1, 1, 1, 3},
+        std::tuple{1, 9, 9, 33}, std::tuple{1, 8, 8, 96}}) {
     const AvgPool2dParams p{c, 2, 2, w % 2};  // ElasticViT: padding 1 for odd maps
     const Tensor in = uniform_tensor(n, h, w, c, rng);
     const int ho = conv_out_size(h, 2, 2, p.pad), wo = conv_out_size(w, 2, 2, p.pad);
@@ -114,8 +119,9 @@ TEST(EvitOps, AvgPool2dCountsPaddingLikePyTorch) {
 
 TEST(EvitOps, SqueezeExciteMatchesReference) {
   Rng rng(23);
-  for (auto [n, h, w, c] : {std::tuple{1, 16, 16, 72}, std::tuple{2, 3, 5, 17}, std::tuple{1, 1, 1, 4},
-                            std::tuple{1, 4, 4, 1056}, std::tuple{1, 8, 8, 384}}) {
+  for (auto [n, h, w, c] :
+       {std::tuple{1, 16, 16, 72}, std::tuple{2, 3, 5, 17}, std::tuple{1, 1, 1, 4},
+        std::tuple{1, 4, 4, 1056}, std::tuple{1, 8, 8, 384}}) {
     const SqueezeExciteParams p{c, std::max(1, c / 4)};
     // Weights at the 1/sqrt(fan_in) scale of trained layers, so the gate's pre-activations are
     // O(1) and the float sums are held to the reduction tolerance.
@@ -127,10 +133,11 @@ TEST(EvitOps, SqueezeExciteMatchesReference) {
     const Tensor in = uniform_tensor(n, h, w, c, rng, -2, 3);
     Tensor ref = in, out;
     squeeze_excite_reference(p, ref, w1.data(), b1.data(), w2.data(), b2.data());
-    EXPECT_LE(worst_over_threads(ref, out, [&](Tensor& o) {
-                o = in;
-                squeeze_excite(p, o, w1.data(), b1.data(), w2.data(), b2.data());
-              }),
+    EXPECT_LE(worst_over_threads(ref, out,
+                                 [&](Tensor& o) {
+                                   o = in;
+                                   squeeze_excite(p, o, w1.data(), b1.data(), w2.data(), b2.data());
+                                 }),
               1e-5)
         << "(" << n << "," << h << "," << w << "," << c << ")";
   }
@@ -149,15 +156,18 @@ TEST(EvitOps, SqueezeExciteMatchesReference) {
 
 TEST(EvitOps, SampleNormNormalisesTheWholeSample) {
   Rng rng(24);
-  for (auto [n, h, w, c] : {std::tuple{1, 8, 8, 64}, std::tuple{2, 2, 2, 272}, std::tuple{1, 1, 1, 1},
-                            std::tuple{3, 7, 7, 17}, std::tuple{1, 16, 16, 96}}) {
+  for (auto [n, h, w, c] :
+       {std::tuple{1, 8, 8, 64}, std::tuple{2, 2, 2, 272}, std::tuple{1, 1, 1, 1},
+        std::tuple{3, 7, 7, 17}, std::tuple{1, 16, 16, 96}}) {
     const SampleNormParams p{c, 1e-5f};
     // An offset far from zero checks that the two-pass statistics do not cancel.
     const Tensor in = uniform_tensor(n, h, w, c, rng, 50, 52);
     const auto g = uniform_vec(c, rng, 0.5, 1.5), b = uniform_vec(c, rng);
     Tensor ref(n, h, w, c), out(n, h, w, c);
     sample_norm_reference(p, in, g.data(), b.data(), ref);
-    EXPECT_LE(worst_over_threads(ref, out, [&](Tensor& o) { sample_norm(p, in, g.data(), b.data(), o); }), 2e-5)
+    EXPECT_LE(
+        worst_over_threads(ref, out, [&](Tensor& o) { sample_norm(p, in, g.data(), b.data(), o); }),
+        2e-5)
         << "(" << n << "," << h << "," << w << "," << c << ")";
   }
   // Statistics run over tokens and channels together: with unit affine each sample of the
@@ -182,16 +192,18 @@ TEST(EvitOps, BiasedAttentionMatchesReference) {
   Rng rng(25);
   // (batch, heads, kd, dv, n): ElasticViT's T1..T4 at 128 and 256 px (kd 16, dv 32..64) and
   // awkward sizes.
-  for (auto [b, heads, kd, dv, n] : {std::tuple{1, 4, 16, 32, 64}, std::tuple{1, 17, 16, 32, 4},
-                                     std::tuple{2, 3, 5, 11, 7}, std::tuple{1, 1, 1, 1, 1},
-                                     std::tuple{1, 6, 16, 64, 256}}) {
+  for (auto [b, heads, kd, dv, n] :
+       {std::tuple{1, 4, 16, 32, 64}, std::tuple{1, 17, 16, 32, 4}, std::tuple{2, 3, 5, 11, 7},
+        std::tuple{1, 1, 1, 1, 1}, std::tuple{1, 6, 16, 64, 256}}) {
     const BiasedAttentionParams p{heads, kd, dv, n};
     const Tensor qk = uniform_tensor(b, 1, n, p.qk_width(), rng, -3, 3);
     const Tensor v = uniform_tensor(b, 1, n, p.v_width(), rng);
     const auto bias = uniform_vec(static_cast<std::size_t>(heads) * n * n, rng, -2, 2);
     Tensor ref(b, 1, n, p.v_width()), out(b, 1, n, p.v_width());
     biased_attention_reference(p, qk, v, bias.data(), ref);
-    EXPECT_LE(worst_over_threads(ref, out, [&](Tensor& o) { biased_attention(p, qk, v, bias.data(), o); }), 1e-5)
+    EXPECT_LE(worst_over_threads(ref, out,
+                                 [&](Tensor& o) { biased_attention(p, qk, v, bias.data(), o); }),
+              1e-5)
         << "heads=" << heads << " kd=" << kd << " dv=" << dv << " n=" << n;
   }
   // Adversarial logits (q.k ~ 90..100): the softmax must not overflow.

@@ -16,11 +16,12 @@ test::CommandResult hwnas_cli(const std::string& args) {
 }
 
 // Runs `hwnas infer` on golden model `name` and returns max |logits - golden logits|.
-double infer_golden_diff(const std::string& space, const std::string& arch, const std::string& name) {
+double infer_golden_diff(const std::string& space, const std::string& arch,
+                         const std::string& name) {
   const std::string g = test::golden_dir(), dir = test::make_temp_dir("hwnas-infer");
-  const auto r = hwnas_cli("infer --space " + space + " --arch " + arch + " --weights " + g + "/" +
-                           name + ".safetensors --input " + g + "/" + name + ".input.npy --output " +
-                           dir + "/y.npy");
+  const auto r =
+      hwnas_cli("infer --space " + space + " --arch " + arch + " --weights " + g + "/" + name +
+                ".safetensors --input " + g + "/" + name + ".input.npy --output " + dir + "/y.npy");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   if (r.exit_code != 0) return INFINITY;
   const NpyArray y = read_npy(dir + "/y.npy");
@@ -46,10 +47,11 @@ TEST(EngineCli, InferMatchesMoonlitElasticVitLogits) {
       "\"depths\":[1,2,3,1,1,1,1],\"kernel\":[3,3,3],\"expand\":[3,3],\"mlp_ratio\":[3,2,3,4],"
       "\"v_scale\":[2,2,2,2]}'";
   const auto r = hwnas_cli("infer --space elasticvit --arch " + arch + " --weights " + g +
-                           "/elasticvit_t1.safetensors --input " + g + "/elasticvit_t1.input.npy --output " +
-                           dir + "/y.npy");
+                           "/elasticvit_t1.safetensors --input " + g +
+                           "/elasticvit_t1.input.npy --output " + dir + "/y.npy");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("error: weights: tensor 'feature_exactor.2.layers.1.fc1.weight'"), std::string::npos)
+  EXPECT_NE(r.err.find("error: weights: tensor 'feature_exactor.2.layers.1.fc1.weight'"),
+            std::string::npos)
       << r.err;
 }
 
@@ -82,7 +84,8 @@ TEST(EngineCli, MeasureJson) {
   EXPECT_LE(j.at("p10_ms").get<double>(), j.at("latency_ms").get<double>());
   EXPECT_LE(j.at("latency_ms").get<double>(), j.at("p90_ms").get<double>());
   EXPECT_EQ(hwnas_cli("measure --arch l1 --threads 0").exit_code, 2);
-  const auto e = hwnas_cli("measure --space elasticvit --arch t1 --threads 1 --warmup 1 --repeats 3 --json");
+  const auto e =
+      hwnas_cli("measure --space elasticvit --arch t1 --threads 1 --warmup 1 --repeats 3 --json");
   ASSERT_EQ(e.exit_code, 0) << e.err;
   EXPECT_GT(nlohmann::json::parse(e.out).at("latency_ms").get<double>(), 0.0);
 }

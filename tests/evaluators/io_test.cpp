@@ -80,7 +80,8 @@ TEST(Npy, ClearErrors) {
   write_bytes(dir + "/be.npy", npy_bytes(">f4", "(2,)", std::string(8, '\0')));
   EXPECT_NE(expect_error([&] { read_npy(dir + "/be.npy"); }).find("float32"), std::string::npos);
   write_bytes(dir + "/order.npy", npy_bytes("<f4", "(2, 2)", std::string(16, '\0'), "Maybe"));
-  EXPECT_NE(expect_error([&] { read_npy(dir + "/order.npy"); }).find("fortran_order"), std::string::npos);
+  EXPECT_NE(expect_error([&] { read_npy(dir + "/order.npy"); }).find("fortran_order"),
+            std::string::npos);
   write_bytes(dir + "/short.npy", npy_bytes("<f4", "(4,)", std::string(8, '\0')));
   EXPECT_NE(expect_error([&] { read_npy(dir + "/short.npy"); }).find("truncated"), std::string::npos);
   write_bytes(dir + "/junk.npy", "hello world, not numpy");

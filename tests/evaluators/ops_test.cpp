@@ -174,7 +174,8 @@ TEST(Ops, PackedGemmMatchesReferenceWithEpilogue) {
   Rng rng(12);
   for (const auto& s : shapes) {
     const int m = s[0], n = s[1], k = s[2];
-    for (Activation act : {Activation::none, Activation::relu, Activation::gelu, Activation::hardswish}) {
+    for (Activation act :
+         {Activation::none, Activation::relu, Activation::gelu, Activation::hardswish}) {
       for (bool with_res : {false, true}) {
         Tensor a(1, 1, m, k), b(1, 1, k, n), res(1, 1, m, n), ref(1, 1, m, n), f1(1, 1, m, n),
             f2(1, 1, m, n);
