@@ -1,5 +1,6 @@
 #include "evaluators/model.h"
 
+#include "evaluators/blocks/elasticvit_blocks.h"
 #include "evaluators/thread_scope.h"
 #include "spaces/error.h"
 
@@ -37,13 +38,18 @@ std::vector<std::string> timm_prefixes(const Network& net) {
   return out;
 }
 
+std::vector<std::string> param_prefixes(const Network& net) {
+  if (net.space == "elasticvit") return elasticvit_param_prefixes(net);
+  return timm_prefixes(net);
+}
+
 Model Model::build(const Network& net, ParamReader& reader) {
   net.check_shapes();
   if (net.blocks.empty()) throw Error("network of space '" + net.space + "' has no blocks");
   pin_blas_single_thread();
   Model m;
   m.net_ = net;
-  const auto prefixes = timm_prefixes(net);
+  const auto prefixes = param_prefixes(net);
   for (std::size_t i = 0; i < net.blocks.size(); ++i) {
     reader.set_prefix(prefixes[i]);
     m.blocks_.push_back(make_block(net.blocks[i], reader));

@@ -35,6 +35,37 @@ struct AttentionParams {
   int out_width() const { return heads * dv; }
 };
 
+/// Depthwise 2-d convolution (groups = channels), NHWC input, weights (k, k, c), square kernel,
+/// zero padding; fused bias and activation.
+struct DepthwiseConv2dParams {
+  int c = 0, kernel = 3, stride = 1, pad = 1;
+  Activation act = Activation::none;
+};
+/// Average pooling k x k, stride s, zero padding counted in the mean (PyTorch AvgPool2d with
+/// count_include_pad=True, floor mode): every window sum is divided by k*k.
+struct AvgPool2dParams {
+  int c = 0, kernel = 2, stride = 2, pad = 0;
+};
+/// Squeeze-and-excitation on c channels with a bottleneck of `reduced` (both 1x1 convs biased):
+/// x * hsigmoid(W2 relu(W1 mean(x) + b1) + b2) (MobileNetV3's SE).
+struct SqueezeExciteParams {
+  int c = 0, reduced = 0;
+};
+/// LayerNorm over all tokens and channels of each sample together (F.layer_norm(x, x.shape[1:])
+/// on (B, N, C)), then a per-channel affine; biased variance, eps inside the sqrt.
+struct SampleNormParams {
+  int c = 0;
+  float eps = 1e-5f;
+};
+/// Multi-head attention with q/k and v in separate tensors and an additive dense bias per head:
+/// qk rows hold per head [q (kd), k (kd)], v rows per head dv values, n tokens;
+/// logits = q k^T * kd^-0.5 + bias[head][query][key]; softmax over keys.
+struct BiasedAttentionParams {
+  int heads = 0, kd = 0, dv = 0, n = 0;
+  int qk_width() const { return heads * 2 * kd; }
+  int v_width() const { return heads * dv; }
+};
+
 /// Output shape of a convolution on `in` (floor((H + 2 pad - k) / stride) + 1).
 int conv_out_size(int size, int kernel, int stride, int pad);
 
@@ -45,5 +76,10 @@ void validate(const LinearParams& p, const Tensor& in, const Tensor& out);
 void validate(const PoolMixerParams& p, const Tensor& in, const Tensor& out);
 void validate(const LayerNormParams& p, const Tensor& in, const Tensor& out);
 void validate(const AttentionParams& p, const Tensor& qkv, const Tensor& out);
+void validate(const DepthwiseConv2dParams& p, const Tensor& in, const Tensor& out);
+void validate(const AvgPool2dParams& p, const Tensor& in, const Tensor& out);
+void validate(const SqueezeExciteParams& p, const Tensor& x);
+void validate(const SampleNormParams& p, const Tensor& in, const Tensor& out);
+void validate(const BiasedAttentionParams& p, const Tensor& qk, const Tensor& v, const Tensor& out);
 
 }  // namespace hwnas

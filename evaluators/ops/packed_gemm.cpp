@@ -165,6 +165,9 @@ class PrimitiveCache {
       ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
     if (key.act == Activation::gelu)
       ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+    // oneDNN 2.x: x * relu6(x + 3) / 6, alpha and beta ignored (3.x reads them as 1/6 and 1/2).
+    if (key.act == Activation::hardswish)
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_hardswish, 1.0f / 6.0f, 0.5f);
     if (key.residual == ResidualMode::sum_into_c) ops.append_sum(1.0f);
     if (key.residual == ResidualMode::binary_add) {
       e->residual = e->dst;
