@@ -3,11 +3,10 @@
 #include <cmath>
 #include <vector>
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 #include <Eigen/Core>
 
 #include "evaluators/ops/softmax.h"
+#include "evaluators/parallel.h"
 
 namespace hwnas {
 
@@ -25,12 +24,11 @@ void biased_attention(const BiasedAttentionParams& p, const Tensor& qk, const Te
   validate(p, qk, v, out);
   const int n = p.n, wqk = p.qk_width(), wv = p.v_width();
   const float scale = 1.0f / std::sqrt(static_cast<float>(p.kd));
-  tbb::parallel_for(
-      tbb::blocked_range<int>(0, qk.n() * p.heads, 1), [&](const tbb::blocked_range<int>& r) {
+  parallel_for(0, qk.n() * p.heads, 1, [&](int lo, int hi) {
         thread_local std::vector<float> logits;
         if (logits.size() < static_cast<std::size_t>(n) * n)
           logits.resize(static_cast<std::size_t>(n) * n);
-        for (int t = r.begin(); t < r.end(); ++t) {
+        for (int t = lo; t < hi; ++t) {
           const int b = t / p.heads, head = t % p.heads;
           const float* qbase = qk.data() + static_cast<long>(b) * n * wqk + head * 2 * p.kd;
           ConstMap q(qbase, n, p.kd, Eigen::OuterStride<>(wqk));

@@ -2,8 +2,7 @@
 
 #include <vector>
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
+#include "evaluators/parallel.h"
 
 namespace hwnas {
 
@@ -14,9 +13,8 @@ void depthwise_conv2d(const DepthwiseConv2dParams& p, const Tensor& in, const fl
 #else
   validate(p, in, out);
   const int c = p.c, ho = out.h(), wo = out.w();
-  tbb::parallel_for(
-      tbb::blocked_range<int>(0, in.n() * ho, 1), [&](const tbb::blocked_range<int>& r) {
-        for (int row = r.begin(); row < r.end(); ++row) {
+  parallel_for(0, in.n() * ho, 1, [&](int lo, int hi) {
+        for (int row = lo; row < hi; ++row) {
           const int b = row / ho, oy = row % ho;
           for (int ox = 0; ox < wo; ++ox) {
             float* o = out.data() + out.index(b, oy, ox, 0);

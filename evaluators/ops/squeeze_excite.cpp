@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
+#include "evaluators/parallel.h"
 
 namespace hwnas {
 
@@ -43,8 +42,8 @@ void squeeze_excite(const SqueezeExciteParams& p, Tensor& x, const float* w1, co
     }
     for (int ch = 0; ch < c; ++ch) g[ch] = std::clamp(g[ch] + 3.0f, 0.0f, 6.0f) * (1.0f / 6.0f);
     const float* gate = g.data();
-    tbb::parallel_for(tbb::blocked_range<int>(0, hw, 64), [&](const tbb::blocked_range<int>& rg) {
-      for (int t = rg.begin(); t < rg.end(); ++t) {
+    parallel_for(0, hw, 64, [&](int lo, int hi) {
+      for (int t = lo; t < hi; ++t) {
         float* row = base + static_cast<long>(t) * c;
         for (int ch = 0; ch < c; ++ch) row[ch] *= gate[ch];
       }
