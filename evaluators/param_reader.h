@@ -68,6 +68,9 @@ struct FoldedConv {
 /// Reads `conv.weight`, `conv.bias`, `norm.{weight,bias,running_mean,running_var}`.
 FoldedConv read_conv_bn(ParamReader& r, const std::string& conv, const std::string& norm, int cin,
                         int cout, int k, float eps = 1e-5f);
+/// Reads `conv.weight` (cout, cin, k, k) and `conv.bias` (cout) of a convolution with no
+/// BatchNorm after it (e.g. a patch embedding) into the same engine layout.
+FoldedConv read_conv(ParamReader& r, const std::string& conv, int cin, int cout, int k);
 /// Linear weight (out, in) [or (out, in, 1, 1)] -> (in, out) row-major.
 AlignedBuffer transpose_linear(const std::vector<float>& w, int out, int in);
 /// std::vector -> aligned buffer.
