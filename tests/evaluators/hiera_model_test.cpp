@@ -9,9 +9,11 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "evaluators/block_runner.h"
 #include "evaluators/model.h"
 #include "evaluators/npy.h"
 #include "evaluators/npz.h"
@@ -183,6 +185,29 @@ TEST(HieraModel, RandomModelBuildsForNamedAndExtremeTurboVitArchs) {
   const Tensor logits = model.forward(random_input(net, 1, 3));
   ASSERT_EQ(logits.c(), 1000);
   for (std::size_t i = 0; i < logits.size(); ++i) ASSERT_TRUE(std::isfinite(logits.data()[i]));
+}
+
+TEST(HieraModel, BlockRunnerRunsEveryHieraKind) {
+  // The profiler times blocks alone through BlockRunner: every Hiera kind (patch embedding,
+  // mask-unit / global blocks with and without Q-pooling, head) must run there too.
+  HieraConfig c = turbovit().hiera_config(turbovit().resolve("turbovit-ref"));
+  c.resolution = 64;
+  c.depths = {1, 2, 2, 1};
+  const Network net = hiera_network(c, "turbovit");
+  std::set<std::string> seen;
+  for (const auto& b : net.blocks) {
+    BlockRunner r(b, 2, 1);
+    r.run();
+    const FeatureShape o = block_output_shape(b);
+    ASSERT_EQ(r.output().size(), static_cast<std::size_t>(2) * o.h * o.w * o.c) << b.key();
+    for (std::size_t i = 0; i < r.output().size(); ++i) ASSERT_TRUE(std::isfinite(r.output().data()[i])) << b.key();
+    seen.insert(std::string(block_kind_name(b.kind)) + (b.kind == BlockKind::hiera_block
+                                                            ? (b.get("mu") ? ":mu" : ":global") +
+                                                                  std::string(b.get("qpool") ? "+qpool" : "")
+                                                            : ""));
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"hiera_patch_embed", "hiera_block:mu", "hiera_block:mu+qpool",
+                                          "hiera_block:global", "hiera_block:global+qpool", "hiera_head"}));
 }
 
 }  // namespace
