@@ -127,6 +127,47 @@ TEST_F(GoldenHiera, FastPathMatchesTimm) { check(KernelPath::fast, 2); }
 TEST_F(GoldenHiera, FastPathOneThreadMatchesTimm) { check(KernelPath::fast, 1); }
 TEST_F(GoldenHiera, ReferencePathMatchesTimm) { check(KernelPath::reference, 1); }
 
+// Position of spatial token (y, x) of an h x w map in timm's unrolled order with `levels` 2x2
+// unroll steps left (hiera_blocks.md section 2): the finest 2x2 offset is the slowest index, the
+// (h >> levels) x (w >> levels) grid the fastest.
+std::size_t unrolled_index(int y, int x, int h, int w, int levels) {
+  std::size_t idx = 0;
+  for (int l = 0; l < levels; ++l) idx = (idx * 2 + ((y >> l) & 1)) * 2 + ((x >> l) & 1);
+  const int gh = h >> levels, gw = w >> levels;
+  return idx * static_cast<std::size_t>(gh * gw) + static_cast<std::size_t>((y >> levels) * gw + (x >> levels));
+}
+
+TEST_F(GoldenHiera, SpatialOrderIsTimmsRerolledOrder) {
+  // The engine keeps tokens in spatial order; timm's own (unrolled) stage tensors are the same
+  // values under the unroll permutation, with 3 steps before the blocks and one fewer after
+  // each Q-pool (so the engine needs no permutation anywhere).
+  const Network net = golden_net();
+  Model model = Model::from_weights(net, *weights_);
+  const auto stage_of = stage_blocks(net);
+  int levels = 3, compared = 0;
+  std::size_t counted = 1;  // blocks whose Q-pooling is already subtracted from `levels`
+  model.forward_trace(*input_, [&](std::size_t i, const Tensor& out) {
+    auto it = stage_of.find(i);
+    if (it == stage_of.end()) return;
+    const std::string name = i == 0 ? "unrolled_input" : it->second + "_unrolled";
+    const FeatureShape o = block_output_shape(net.blocks[i]);
+    for (; counted <= i; ++counted)
+      if (net.blocks[counted].kind == BlockKind::hiera_block && net.blocks[counted].get("qpool") == 1) --levels;
+    const NpyArray& g = stages_->at(name);
+    ASSERT_EQ(g.data.size(), out.size()) << name;
+    double d = 0;
+    for (int y = 0; y < o.h; ++y)
+      for (int x = 0; x < o.w; ++x)
+        for (int ch = 0; ch < o.c; ++ch)
+          d = std::max(d, std::abs(static_cast<double>(out.at(0, y, x, ch)) -
+                                   g.data[unrolled_index(y, x, o.h, o.w, levels) * o.c + ch]));
+    EXPECT_LE(d, 1e-4) << name << " with " << levels << " unroll levels";
+    ++compared;
+  });
+  EXPECT_EQ(compared, 5);
+  EXPECT_EQ(levels, 0);
+}
+
 TEST_F(GoldenHiera, RandomWeightsUseTimmNamesAndShapes) {
   // The tensors the engine asks for are exactly timm's state dict (names and shapes), and the
   // block counts add up to timm's parameter count.
