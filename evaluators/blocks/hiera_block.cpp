@@ -23,7 +23,8 @@ class HieraBlock final : public Block {
     c_ = spec.get("c");
     hid_ = c_ * spec.get("mlp");
     const int heads = spec.get("heads");
-    attn_ = {heads, c_ / heads, spec.get("h"), spec.get("w"), spec.get("mu"), spec.get("qpool") == 1};
+    attn_ = {heads,         c_ / heads,     spec.get("h"),
+             spec.get("w"), spec.get("mu"), spec.get("qpool") == 1};
     ln1_ = {cin_, 1e-6f};
     ln2_ = {c_, 1e-6f};
     norm1_w_ = to_buffer(r.get("norm1.weight", {cin_}, InitKind::norm_weight));
@@ -53,7 +54,8 @@ class HieraBlock final : public Block {
     layer_norm(ln1_, in, norm1_w_.data(), norm1_b_.data(), normed_);
     const Tensor* shortcut = &in;
     if (projected()) {
-      linear({cin_, c_, Activation::none}, normed_, proj_.packed, proj_.bias.data(), nullptr, projected_);
+      linear({cin_, c_, Activation::none}, normed_, proj_.packed, proj_.bias.data(), nullptr,
+             projected_);
       shortcut = &projected_;
     }
     if (attn_.qpool) {
@@ -63,8 +65,8 @@ class HieraBlock final : public Block {
     linear({cin_, attn_.qkv_width(), Activation::none}, normed_, qkv_.packed, qkv_.bias.data(),
            nullptr, qkv_out_);
     window_attention(attn_, qkv_out_, attn_out_);
-    linear({c_, c_, Activation::none}, attn_out_, attn_proj_.packed, attn_proj_.bias.data(), shortcut,
-           out);
+    linear({c_, c_, Activation::none}, attn_out_, attn_proj_.packed, attn_proj_.bias.data(),
+           shortcut, out);
     layer_norm(ln2_, out, norm2_w_.data(), norm2_b_.data(), normed2_);
     linear({c_, hid_, Activation::gelu}, normed2_, fc1_.packed, fc1_.bias.data(), nullptr, hidden_);
     linear({hid_, c_, Activation::none}, hidden_, fc2_.packed, fc2_.bias.data(), &out, out);
@@ -75,8 +77,8 @@ class HieraBlock final : public Block {
     layer_norm_reference(ln1_, in, norm1_w_.data(), norm1_b_.data(), normed_);
     const Tensor* shortcut = &in;
     if (projected()) {
-      linear_reference({cin_, c_, Activation::none}, normed_, proj_.weight.data(), proj_.bias.data(),
-                       nullptr, projected_);
+      linear_reference({cin_, c_, Activation::none}, normed_, proj_.weight.data(),
+                       proj_.bias.data(), nullptr, projected_);
       shortcut = &projected_;
     }
     if (attn_.qpool) {
@@ -91,8 +93,8 @@ class HieraBlock final : public Block {
     layer_norm_reference(ln2_, out, norm2_w_.data(), norm2_b_.data(), normed2_);
     linear_reference({c_, hid_, Activation::gelu}, normed2_, fc1_.weight.data(), fc1_.bias.data(),
                      nullptr, hidden_);
-    linear_reference({hid_, c_, Activation::none}, hidden_, fc2_.weight.data(), fc2_.bias.data(), &out,
-                     out);
+    linear_reference({hid_, c_, Activation::none}, hidden_, fc2_.weight.data(), fc2_.bias.data(),
+                     &out, out);
   }
 
  private:

@@ -9,9 +9,9 @@ namespace hwnas {
 namespace {
 void check(const Tensor& in, const Tensor& out) {
   if (in.n() != out.n() || in.h() != out.h() || in.w() != out.w() || in.c() != out.c())
-    throw Error("add_position_embedding: output must have the input's shape (" + std::to_string(in.n()) +
-                "," + std::to_string(in.h()) + "," + std::to_string(in.w()) + "," +
-                std::to_string(in.c()) + ")");
+    throw Error("add_position_embedding: output must have the input's shape (" +
+                std::to_string(in.n()) + "," + std::to_string(in.h()) + "," +
+                std::to_string(in.w()) + "," + std::to_string(in.c()) + ")");
 }
 }  // namespace
 
@@ -35,9 +35,9 @@ void add_position_embedding_reference(const Tensor& in, const float* pos, Tensor
     for (int y = 0; y < in.h(); ++y)
       for (int x = 0; x < in.w(); ++x)
         for (int ch = 0; ch < in.c(); ++ch)
-          out.at(b, y, x, ch) = static_cast<float>(
-              static_cast<double>(in.at(b, y, x, ch)) +
-              pos[(static_cast<std::size_t>(y) * in.w() + x) * in.c() + ch]);
+          out.at(b, y, x, ch) =
+              static_cast<float>(static_cast<double>(in.at(b, y, x, ch)) +
+                                 pos[(static_cast<std::size_t>(y) * in.w() + x) * in.c() + ch]);
 }
 
 }  // namespace hwnas

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <vector>
 
-#include <Eigen/Core>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <Eigen/Core>
 
 #include "evaluators/ops/softmax.h"
 
@@ -21,7 +21,10 @@ using MutMap = Eigen::Map<RowMat>;
 struct Windows {
   int sy, sx, wy, wx, q;
   explicit Windows(const WindowAttentionParams& p)
-      : sy(p.window ? p.window : p.h), sx(p.window ? p.window : p.w), wy(p.h / sy), wx(p.w / sx),
+      : sy(p.window ? p.window : p.h),
+        sx(p.window ? p.window : p.w),
+        wy(p.h / sy),
+        wx(p.w / sx),
         q(p.qpool ? 2 : 1) {}
   int count() const { return wy * wx; }
   int keys() const { return sy * sx; }
@@ -42,7 +45,8 @@ void window_attention(const WindowAttentionParams& p, const Tensor& qkv, Tensor&
   tbb::parallel_for(tbb::blocked_range<int>(0, tasks, 1), [&](const tbb::blocked_range<int>& r) {
     // Per-thread scratch: Q (nq x d), K, V (nk x d), logits (nq x nk), O (nq x d).
     thread_local std::vector<float> buf;
-    const std::size_t need = static_cast<std::size_t>(nq) * d * 2 + static_cast<std::size_t>(nk) * d * 2 +
+    const std::size_t need = static_cast<std::size_t>(nq) * d * 2 +
+                             static_cast<std::size_t>(nk) * d * 2 +
                              static_cast<std::size_t>(nq) * nk;
     if (buf.size() < need) buf.resize(need);
     float* qb = buf.data();
@@ -67,7 +71,8 @@ void window_attention(const WindowAttentionParams& p, const Tensor& qkv, Tensor&
         std::copy(first, first + d, dst);
         for (int u = 0; u < g.q; ++u)
           for (int v = 0; v < g.q; ++v) {
-            const float* src = qkv.data() + qkv.index(b, y0 + qy * g.q + u, x0 + qx * g.q + v, head * d);
+            const float* src =
+                qkv.data() + qkv.index(b, y0 + qy * g.q + u, x0 + qx * g.q + v, head * d);
             for (int k = 0; k < d; ++k) dst[k] = std::max(dst[k], src[k]);
           }
         for (int k = 0; k < d; ++k) dst[k] *= scale;
@@ -99,7 +104,8 @@ void window_attention_reference(const WindowAttentionParams& p, const Tensor& qk
           for (int k = 0; k < d; ++k) {
             float m = qkv.at(b, y * g.q, x * g.q, head * d + k);
             for (int u = 0; u < g.q; ++u)
-              for (int v = 0; v < g.q; ++v) m = std::max(m, qkv.at(b, y * g.q + u, x * g.q + v, head * d + k));
+              for (int v = 0; v < g.q; ++v)
+                m = std::max(m, qkv.at(b, y * g.q + u, x * g.q + v, head * d + k));
             qv[k] = m * scale;
           }
           // The window holding the (un-pooled) position of this query.

@@ -35,7 +35,9 @@ nlohmann::json golden_json() {
   return nlohmann::json::parse(f);
 }
 
-Network golden_net() { return hiera_network(hiera_config_from_timm(golden_json().at("arch")), "turbovit"); }
+Network golden_net() {
+  return hiera_network(hiera_config_from_timm(golden_json().at("arch")), "turbovit");
+}
 
 Tensor nchw_to_nhwc(const NpyArray& a) {
   const int n = static_cast<int>(a.shape[0]), c = static_cast<int>(a.shape[1]),
@@ -62,7 +64,8 @@ std::map<std::size_t, std::string> stage_blocks(const Network& net) {
   int stage = 0;
   for (std::size_t i = 1; i + 1 < net.blocks.size(); ++i) {
     const BlockSpec& next = net.blocks[i + 1];
-    if (next.kind == BlockKind::hiera_head || next.get("qpool") == 1 || next.get("cin") != next.get("c"))
+    if (next.kind == BlockKind::hiera_head || next.get("qpool") == 1 ||
+        next.get("cin") != next.get("c"))
       out[i] = "stage" + std::to_string(stage++);
   }
   return out;
@@ -134,7 +137,8 @@ std::size_t unrolled_index(int y, int x, int h, int w, int levels) {
   std::size_t idx = 0;
   for (int l = 0; l < levels; ++l) idx = (idx * 2 + ((y >> l) & 1)) * 2 + ((x >> l) & 1);
   const int gh = h >> levels, gw = w >> levels;
-  return idx * static_cast<std::size_t>(gh * gw) + static_cast<std::size_t>((y >> levels) * gw + (x >> levels));
+  return idx * static_cast<std::size_t>(gh * gw) +
+         static_cast<std::size_t>((y >> levels) * gw + (x >> levels));
 }
 
 TEST_F(GoldenHiera, SpatialOrderIsTimmsRerolledOrder) {
@@ -152,7 +156,9 @@ TEST_F(GoldenHiera, SpatialOrderIsTimmsRerolledOrder) {
     const std::string name = i == 0 ? "unrolled_input" : it->second + "_unrolled";
     const FeatureShape o = block_output_shape(net.blocks[i]);
     for (; counted <= i; ++counted)
-      if (net.blocks[counted].kind == BlockKind::hiera_block && net.blocks[counted].get("qpool") == 1) --levels;
+      if (net.blocks[counted].kind == BlockKind::hiera_block &&
+          net.blocks[counted].get("qpool") == 1)
+        --levels;
     const NpyArray& g = stages_->at(name);
     ASSERT_EQ(g.data.size(), out.size()) << name;
     double d = 0;
@@ -181,12 +187,15 @@ TEST_F(GoldenHiera, RandomWeightsUseTimmNamesAndShapes) {
   EXPECT_EQ(net.params(), golden_json().at("params").get<std::int64_t>());
 }
 
-const TurboVitSpace& turbovit() { return dynamic_cast<const TurboVitSpace&>(get_space("turbovit")); }
+const TurboVitSpace& turbovit() {
+  return dynamic_cast<const TurboVitSpace&>(get_space("turbovit"));
+}
 
 Tensor random_input(const Network& net, int batch, std::uint64_t seed) {
   Tensor t(batch, net.input.h, net.input.w, net.input.c);
   Rng rng(seed);
-  for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
+  for (std::size_t i = 0; i < t.size(); ++i)
+    t.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
   return t;
 }
 
@@ -208,7 +217,8 @@ TEST(HieraModel, SampledTurboVitArchsFastMatchReference) {
     model.set_kernel_path(KernelPath::reference);
     const Tensor ref = model.forward(in);
     double scale = 0;
-    for (std::size_t i = 0; i < ref.size(); ++i) scale = std::max(scale, std::abs(static_cast<double>(ref.data()[i])));
+    for (std::size_t i = 0; i < ref.size(); ++i)
+      scale = std::max(scale, std::abs(static_cast<double>(ref.data()[i])));
     EXPECT_GT(scale, 0.0);
     EXPECT_LE(max_abs_diff(fast.data(), ref.data(), ref.size()), 1e-4 * std::max(1.0, scale))
         << "arch " << turbovit().to_json(arch).dump() << " (depths capped at 2, 64x64 input)";
@@ -217,7 +227,8 @@ TEST(HieraModel, SampledTurboVitArchsFastMatchReference) {
 
 TEST(HieraModel, RandomModelBuildsForNamedAndExtremeTurboVitArchs) {
   // The profiler builds Model::random for every arch of the space; turbovit-ref also runs.
-  for (const Arch& a : {turbovit().resolve("turbovit-ref"), turbovit().smallest(), turbovit().largest()}) {
+  for (const Arch& a :
+       {turbovit().resolve("turbovit-ref"), turbovit().smallest(), turbovit().largest()}) {
     const Network net = turbovit().decode(a);
     EXPECT_NO_THROW(Model::random(net, 1)) << turbovit().to_json(a).dump();
   }
@@ -241,14 +252,16 @@ TEST(HieraModel, BlockRunnerRunsEveryHieraKind) {
     r.run();
     const FeatureShape o = block_output_shape(b);
     ASSERT_EQ(r.output().size(), static_cast<std::size_t>(2) * o.h * o.w * o.c) << b.key();
-    for (std::size_t i = 0; i < r.output().size(); ++i) ASSERT_TRUE(std::isfinite(r.output().data()[i])) << b.key();
-    seen.insert(std::string(block_kind_name(b.kind)) + (b.kind == BlockKind::hiera_block
-                                                            ? (b.get("mu") ? ":mu" : ":global") +
-                                                                  std::string(b.get("qpool") ? "+qpool" : "")
-                                                            : ""));
+    for (std::size_t i = 0; i < r.output().size(); ++i)
+      ASSERT_TRUE(std::isfinite(r.output().data()[i])) << b.key();
+    seen.insert(std::string(block_kind_name(b.kind)) +
+                (b.kind == BlockKind::hiera_block ? (b.get("mu") ? ":mu" : ":global") +
+                                                        std::string(b.get("qpool") ? "+qpool" : "")
+                                                  : ""));
   }
-  EXPECT_EQ(seen, (std::set<std::string>{"hiera_patch_embed", "hiera_block:mu", "hiera_block:mu+qpool",
-                                          "hiera_block:global", "hiera_block:global+qpool", "hiera_head"}));
+  EXPECT_EQ(seen, (std::set<std::string>{"hiera_patch_embed", "hiera_block:mu",
+                                         "hiera_block:mu+qpool", "hiera_block:global",
+                                         "hiera_block:global+qpool", "hiera_head"}));
 }
 
 }  // namespace

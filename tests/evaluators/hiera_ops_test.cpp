@@ -24,7 +24,8 @@ void fill(Tensor& t, Rng& rng, double lo, double hi) {
 
 double max_abs(const Tensor& t) {
   double m = 0;
-  for (std::size_t i = 0; i < t.size(); ++i) m = std::max(m, std::abs(static_cast<double>(t.data()[i])));
+  for (std::size_t i = 0; i < t.size(); ++i)
+    m = std::max(m, std::abs(static_cast<double>(t.data()[i])));
   return m;
 }
 
@@ -39,9 +40,9 @@ double max_diff(const Tensor& a, const Tensor& b) {
 TEST(HieraOps, MaxPoolMatchesReferenceAndHandValues) {
   // Max is exact: fast and reference must agree bit for bit.
   Rng rng(21);
-  for (auto [n, h, w, c, k] : {std::tuple{1, 56, 56, 96, 2}, std::tuple{2, 14, 6, 17, 2},
-                               std::tuple{1, 2, 2, 1, 2}, std::tuple{1, 9, 9, 5, 3},
-                               std::tuple{3, 4, 8, 33, 1}}) {
+  for (auto [n, h, w, c, k] :
+       {std::tuple{1, 56, 56, 96, 2}, std::tuple{2, 14, 6, 17, 2}, std::tuple{1, 2, 2, 1, 2},
+        std::tuple{1, 9, 9, 5, 3}, std::tuple{3, 4, 8, 33, 1}}) {
     const MaxPoolParams p{c, k};
     Tensor in(n, h, w, c), ref(n, h / k, w / k, c), f1 = ref, f2 = ref;
     fill(in, rng, -5, 5);
@@ -54,7 +55,8 @@ TEST(HieraOps, MaxPoolMatchesReferenceAndHandValues) {
       ThreadScope two(2);
       max_pool(p, in, f2);
     }
-    EXPECT_EQ(max_diff(f1, ref), 0.0) << "(" << n << "," << h << "," << w << "," << c << ") k=" << k;
+    EXPECT_EQ(max_diff(f1, ref), 0.0)
+        << "(" << n << "," << h << "," << w << "," << c << ") k=" << k;
     EXPECT_EQ(max_diff(f2, ref), 0.0) << "2 threads";
   }
   // Hand values: a 4x4 map 0..15 (row-major), channel 1 negated, pooled 2x2.
@@ -135,7 +137,7 @@ TEST(HieraOps, WindowAttentionStaysInsideMaskUnitsAndPoolsQueries) {
   for (int y = 0; y < 8; ++y)
     for (int x = 0; x < 8; ++x)
       for (int ch = 0; ch < p.width(); ++ch) {
-        qkv.at(0, y, x, p.width() + ch) = static_cast<float>(y + x);      // keys: irrelevant
+        qkv.at(0, y, x, p.width() + ch) = static_cast<float>(y + x);  // keys: irrelevant
         qkv.at(0, y, x, 2 * p.width() + ch) = static_cast<float>((y / 4) * 2 + x / 4);
       }
   window_attention_reference(p, qkv, ref);
@@ -171,7 +173,7 @@ TEST(HieraOps, WindowAttentionRejectsBadShapes) {
   EXPECT_THROW(window_attention({1, 4, 6, 6, 4, false}, qkv, out), Error);  // 4 does not tile 6
   Tensor pooled(1, 3, 3, 4);
   EXPECT_THROW(window_attention({1, 4, 6, 6, 3, true}, qkv, pooled), Error);  // odd window
-  EXPECT_THROW(window_attention({2, 4, 6, 6, 0, false}, qkv, out), Error);   // qkv width
+  EXPECT_THROW(window_attention({2, 4, 6, 6, 0, false}, qkv, out), Error);    // qkv width
   EXPECT_NO_THROW(window_attention({1, 4, 6, 6, 0, true}, qkv, pooled));
 }
 
