@@ -4,6 +4,7 @@
 
 #include "evaluators/blocks/efficientformer_blocks.h"
 #include "evaluators/blocks/elasticvit_blocks.h"
+#include "evaluators/blocks/hiera_blocks.h"
 #include "spaces/error.h"
 
 namespace hwnas {
@@ -22,6 +23,9 @@ std::unique_ptr<Block> make_block(const BlockSpec& spec, ParamReader& params) {
     case BlockKind::evit_attention: return make_evit_attention_block(spec, params);
     case BlockKind::evit_ffn: return make_evit_ffn_block(spec, params);
     case BlockKind::evit_head: return make_evit_head_block(spec, params);
+    case BlockKind::hiera_patch_embed: return make_hiera_patch_embed_block(spec, params);
+    case BlockKind::hiera_block: return make_hiera_block(spec, params);
+    case BlockKind::hiera_head: return make_hiera_head_block(spec, params);
     default: break;
   }
   throw Error("engine: block kind '" + std::string(block_kind_name(spec.kind)) +

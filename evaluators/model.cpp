@@ -1,6 +1,7 @@
 #include "evaluators/model.h"
 
 #include "evaluators/blocks/elasticvit_blocks.h"
+#include "evaluators/hiera_param_names.h"
 #include "evaluators/thread_scope.h"
 #include "spaces/error.h"
 
@@ -11,6 +12,8 @@ Model& Model::operator=(Model&&) noexcept = default;
 Model::~Model() = default;
 
 std::vector<std::string> timm_prefixes(const Network& net) {
+  if (!net.blocks.empty() && net.blocks.front().kind == BlockKind::hiera_patch_embed)
+    return hiera_param_prefixes(net);  // TurboViT-style space and timm Hiera networks
   std::vector<std::string> out;
   int stage = 0, index = 0;
   for (std::size_t i = 0; i < net.blocks.size(); ++i) {

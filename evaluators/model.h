@@ -66,7 +66,8 @@ class Model {
 };
 
 /// The timm parameter-name prefix of every block of `net` ("stem.", "stages.2.blocks.3.", "");
-/// "" for block kinds outside the EfficientFormer space.
+/// Hiera networks (first block hiera_patch_embed) follow hiera_param_prefixes(); "" for block
+/// kinds of other spaces.
 std::vector<std::string> timm_prefixes(const Network& net);
 /// The parameter-name prefix of every block of `net` under its space's reference code:
 /// elasticvit_param_prefixes (blocks/elasticvit_blocks.h) for "elasticvit", timm_prefixes

@@ -105,6 +105,21 @@ FoldedConv read_conv_bn(ParamReader& r, const std::string& conv, const std::stri
   return f;
 }
 
+FoldedConv read_conv(ParamReader& r, const std::string& conv, int cin, int cout, int k) {
+  const auto w = r.get(conv + ".weight", {cout, cin, k, k}, InitKind::weight);
+  FoldedConv f;
+  f.bias = to_buffer(r.get(conv + ".bias", {cout}, InitKind::bias));
+  f.weight = AlignedBuffer(static_cast<std::size_t>(k) * k * cin * cout);
+  for (int o = 0; o < cout; ++o)
+    for (int i = 0; i < cin; ++i)
+      for (int y = 0; y < k; ++y)
+        for (int x = 0; x < k; ++x)
+          f.weight[((static_cast<std::size_t>(y) * k + x) * cin + i) * cout + o] =
+              w[((static_cast<std::size_t>(o) * cin + i) * k + y) * k + x];
+  f.repack();
+  return f;
+}
+
 void FoldedConv::repack() {
   const int cout = static_cast<int>(bias.size());
   const int rows = static_cast<int>(weight.size() / bias.size());

@@ -82,6 +82,9 @@ struct LinearWeights {
 /// Reads `name.weight` (out, in) and, if has_bias, `name.bias` (out).
 LinearWeights read_linear(ParamReader& r, const std::string& name, int in, int out,
                           bool has_bias = true);
+/// Reads `conv.weight` (cout, cin, k, k) and `conv.bias` (cout) of a convolution with no
+/// BatchNorm after it (e.g. a patch embedding) into the same engine layout.
+FoldedConv read_conv(ParamReader& r, const std::string& conv, int cin, int cout, int k);
 /// Linear weight (out, in) [or (out, in, 1, 1)] -> (in, out) row-major.
 AlignedBuffer transpose_linear(const std::vector<float>& w, int out, int in);
 /// std::vector -> aligned buffer.

@@ -1,5 +1,6 @@
 // Meta3D (MB3D): x + ls1*MHSA(LN(x)); x + ls2*MLP(LN(x)) on an h x w token grid.
 #include "evaluators/blocks/efficientformer_blocks.h"
+#include "evaluators/param_reader.h"
 #include "evaluators/ops/attention.h"
 #include "evaluators/ops/layer_norm.h"
 #include "evaluators/ops/linear.h"

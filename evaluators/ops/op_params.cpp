@@ -125,4 +125,33 @@ void validate(const BiasedAttentionParams& p, const Tensor& qk, const Tensor& v,
               " channels");
 }
 
+void validate(const MaxPoolParams& p, const Tensor& in, const Tensor& out) {
+  require(p.c > 0 && p.window > 0, "max_pool", "c and window must be positive");
+  require(in.c() == p.c && in.h() % p.window == 0 && in.w() % p.window == 0, "max_pool",
+          "input " + shape(in) + " must have c=" + std::to_string(p.c) + " and h, w divisible by " +
+              std::to_string(p.window));
+  require(out.n() == in.n() && out.h() == in.h() / p.window && out.w() == in.w() / p.window &&
+              out.c() == p.c,
+          "max_pool", "output " + shape(out) + " must be the input " + shape(in) + " pooled by " +
+                          std::to_string(p.window));
+}
+
+void validate(const WindowAttentionParams& p, const Tensor& qkv, const Tensor& out) {
+  const char* op = "window_attention";
+  require(p.heads > 0 && p.head_dim > 0 && p.h > 0 && p.w > 0 && p.window >= 0, op,
+          "heads, head_dim, h and w must be positive and window >= 0 (0 = global)");
+  require(p.window == 0 || (p.h % p.window == 0 && p.w % p.window == 0), op,
+          "window " + std::to_string(p.window) + " must divide the " + std::to_string(p.h) + "x" +
+              std::to_string(p.w) + " token map");
+  require(!p.qpool || (p.h % 2 == 0 && p.w % 2 == 0 && (p.window == 0 || p.window % 2 == 0)), op,
+          "q-pooling needs an even token map and an even window");
+  require(qkv.c() == p.qkv_width() && qkv.h() == p.h && qkv.w() == p.w, op,
+          "qkv " + shape(qkv) + " must be (B," + std::to_string(p.h) + "," + std::to_string(p.w) +
+              "," + std::to_string(p.qkv_width()) + ")");
+  require(out.n() == qkv.n() && out.h() == p.out_h() && out.w() == p.out_w() && out.c() == p.width(),
+          op, "output " + shape(out) + " must be (" + std::to_string(qkv.n()) + "," +
+                  std::to_string(p.out_h()) + "," + std::to_string(p.out_w()) + "," +
+                  std::to_string(p.width()) + ")");
+}
+
 }  // namespace hwnas

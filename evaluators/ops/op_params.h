@@ -34,6 +34,23 @@ struct AttentionParams {
   int qkv_width() const { return heads * (2 * kd + dv); }
   int out_width() const { return heads * dv; }
 };
+/// Max pooling with a square window and stride equal to the window, no padding (Hiera's
+/// Q-pooling of the shortcut, torch max over the q_stride view). H and W must divide by it.
+struct MaxPoolParams {
+  int c = 0, window = 2;
+};
+/// Hiera's multi-head attention inside non-overlapping window x window mask units of an h x w
+/// token map (window 0: one global window), optionally with queries max-pooled 2x2 (stride 2)
+/// inside each window (Q-pooling). qkv rows hold [q | k | v], each heads*head_dim wide,
+/// head-major inside; logits = (q * head_dim^-0.5) k^T; softmax over the window's keys.
+struct WindowAttentionParams {
+  int heads = 0, head_dim = 0, h = 0, w = 0, window = 0;
+  bool qpool = false;
+  int width() const { return heads * head_dim; }
+  int qkv_width() const { return 3 * width(); }
+  int out_h() const { return qpool ? h / 2 : h; }
+  int out_w() const { return qpool ? w / 2 : w; }
+};
 
 /// Depthwise 2-d convolution (groups = channels), NHWC input, weights (k, k, c), square kernel,
 /// zero padding; fused bias and activation.
@@ -81,5 +98,7 @@ void validate(const AvgPool2dParams& p, const Tensor& in, const Tensor& out);
 void validate(const SqueezeExciteParams& p, const Tensor& x);
 void validate(const SampleNormParams& p, const Tensor& in, const Tensor& out);
 void validate(const BiasedAttentionParams& p, const Tensor& qk, const Tensor& v, const Tensor& out);
+void validate(const MaxPoolParams& p, const Tensor& in, const Tensor& out);
+void validate(const WindowAttentionParams& p, const Tensor& qkv, const Tensor& out);
 
 }  // namespace hwnas

@@ -5,7 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "evaluators/model.h"
 #include "evaluators/npy.h"
+#include "evaluators/safetensors.h"
+#include "spaces/registry.h"
+#include "spaces/rng.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
@@ -88,6 +92,39 @@ TEST(EngineCli, MeasureJson) {
       hwnas_cli("measure --space elasticvit --arch t1 --threads 1 --warmup 1 --repeats 3 --json");
   ASSERT_EQ(e.exit_code, 0) << e.err;
   EXPECT_GT(nlohmann::json::parse(e.out).at("latency_ms").get<double>(), 0.0);
+}
+
+TEST(EngineCli, InferAndMeasureTurboVit) {
+  // turbovit-ref with seeded random weights saved under timm's Hiera names: `hwnas infer` must
+  // give the in-process engine's logits, and `hwnas measure` must run the network.
+  const std::string dir = test::make_temp_dir("hwnas-infer-turbovit");
+  const SearchSpace& space = get_space("turbovit");
+  const Network net = space.decode(space.resolve("turbovit-ref"));
+  const WeightStore weights = Model::random_weights(net, 4);
+  save_safetensors(dir + "/w.safetensors", weights);
+  NpyArray image{{1, 3, 224, 224}, std::vector<float>(3 * 224 * 224)};
+  Rng rng(5);
+  for (auto& v : image.data) v = static_cast<float>(2 * uniform_real(rng) - 1);
+  write_npy(dir + "/x.npy", image);
+  const auto r = hwnas_cli("infer --space turbovit --arch turbovit-ref --weights " + dir +
+                           "/w.safetensors --input " + dir + "/x.npy --output " + dir + "/y.npy");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Tensor nhwc(1, 224, 224, 3);
+  for (int c = 0; c < 3; ++c)
+    for (int i = 0; i < 224 * 224; ++i) nhwc.data()[i * 3 + c] = image.data[c * 224 * 224 + i];
+  const Tensor expect = Model::from_weights(net, weights).forward(nhwc);
+  const NpyArray y = read_npy(dir + "/y.npy");
+  ASSERT_EQ(y.data.size(), expect.size());
+  double d = 0, scale = 0;
+  for (std::size_t i = 0; i < y.data.size(); ++i) {
+    d = std::max(d, std::abs(static_cast<double>(y.data[i]) - expect.data()[i]));
+    scale = std::max(scale, std::abs(static_cast<double>(expect.data()[i])));
+  }
+  EXPECT_GT(scale, 0.0);
+  EXPECT_LE(d, 1e-5 * std::max(1.0, scale));
+  const auto m = hwnas_cli("measure --space turbovit --arch turbovit-ref --warmup 1 --repeats 2 --json");
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  EXPECT_GT(nlohmann::json::parse(m.out).at("latency_ms").get<double>(), 0.0);
 }
 
 }  // namespace
