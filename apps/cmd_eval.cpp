@@ -55,6 +55,7 @@ class EvalCommand final : public Command {
     const WeightStore file = load_safetensors(weights_);
     WeightStore weights = is_supernet_checkpoint(file) ? slice_supernet(space, arch, file) : file;
     EvalData data = open_eval_data(dataset_, split_, seed_, net.input.h, recal_images_);
+    check_dataset_fits(net, *data.eval_set);
     if (samples_ > 0 && static_cast<std::size_t>(samples_) < data.eval.size())
       data.eval.resize(static_cast<std::size_t>(samples_));
 

@@ -15,10 +15,7 @@
 
 namespace hwnas {
 
-AccuracyResult evaluate_accuracy(const Network& net, const WeightStore& weights,
-                                 const ImageDataset& set, const std::vector<std::size_t>& indices,
-                                 int batch, int threads) {
-  if (batch < 1 || threads < 1) throw Error("evaluate_accuracy: batch and threads must be >= 1");
+void check_dataset_fits(const Network& net, const ImageDataset& set) {
   const int classes = block_output_shape(net.blocks.back()).c;
   if (set.num_classes() != classes)
     throw Error("dataset '" + set.id() + "' has " + std::to_string(set.num_classes()) +
@@ -30,6 +27,14 @@ AccuracyResult evaluate_accuracy(const Network& net, const WeightStore& weights,
                 std::to_string(s.w) + "x" + std::to_string(s.c) + ", the network takes " +
                 std::to_string(net.input.h) + "x" + std::to_string(net.input.w) + "x" +
                 std::to_string(net.input.c));
+}
+
+AccuracyResult evaluate_accuracy(const Network& net, const WeightStore& weights,
+                                 const ImageDataset& set, const std::vector<std::size_t>& indices,
+                                 int batch, int threads) {
+  if (batch < 1 || threads < 1) throw Error("evaluate_accuracy: batch and threads must be >= 1");
+  check_dataset_fits(net, set);
+  const int classes = block_output_shape(net.blocks.back()).c;
   ThreadScope scope(threads);
   // One model built up front: its errors (bad weights) surface here, not inside a worker.
   Model first = Model::from_weights(net, weights);

@@ -19,12 +19,16 @@ struct AccuracyResult {
   std::vector<int> predictions;  ///< arg-max class per sample, in `indices` order
 };
 
+/// Throws hwnas::Error naming the dataset if its class count or preprocessed image shape differs
+/// from the network's (e.g. an ImageFolder of 3 classes for a 10-class space).
+void check_dataset_fits(const Network& net, const ImageDataset& set);
+
 /// Runs `net` with `weights` (timm names, BN statistics final) on set[indices[i]] and scores the
 /// logits against the labels. Batches of `batch` images run in parallel with TBB at `threads`
 /// threads, one Model per worker thread (each forward isolated, so a worker waiting inside its
 /// Model's parallel loops never picks up another batch on the same Model). Ties in the arg-max
-/// go to the lower class index (as torch.argmax). Throws hwnas::Error if the dataset's class
-/// count or image shape does not match the network's, batch or threads < 1, or as
+/// go to the lower class index (as torch.argmax). Throws hwnas::Error as check_dataset_fits(),
+/// if batch or threads < 1, or as
 /// Model::from_weights and ImageDataset::load.
 AccuracyResult evaluate_accuracy(const Network& net, const WeightStore& weights,
                                  const ImageDataset& set, const std::vector<std::size_t>& indices,

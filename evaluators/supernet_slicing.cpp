@@ -108,6 +108,10 @@ WeightStore slice_supernet(const SearchSpace& space, const Arch& arch, const Wei
     throw Error("space '" + space.name() + "' has no supernet slicing rule (supported: " + known +
                 ")");
   }
+  const auto of = supernet.metadata.find("space");
+  if (of != supernet.metadata.end() && of->second != space.name())
+    throw Error("the supernet checkpoint was trained for space '" + of->second + "', not '" +
+                space.name() + "': pass --space " + of->second);
   space.validate(arch);
   return it->second(space, arch, supernet);
 }

@@ -17,7 +17,8 @@ namespace hwnas {
 /// `efficientformer-fmnist`): stage s keeps the supernet's first depth_s Meta4D blocks (stage 4:
 /// depth3 - num_vit), stage 4's trailing Meta3D blocks come from `stages.3.meta3d.0..` in order
 /// under the subnet's timm index; every tensor then takes slice_leading(). Throws hwnas::Error
-/// naming the space if it has no slicing rule, and naming the supernet tensor that is missing or
+/// naming the space if it has no slicing rule or the checkpoint's __metadata__ names another
+/// space, and naming the supernet tensor that is missing or
 /// too small for the subnet.
 WeightStore slice_supernet(const SearchSpace& space, const Arch& arch, const WeightStore& supernet);
 
