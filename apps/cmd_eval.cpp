@@ -35,6 +35,7 @@ class EvalCommand final : public Command {
         ->capture_default_str();
     app.add_option("--split", split_, "val (held out of training) or test")->capture_default_str();
     app.add_option("--samples", samples_, "score the first N images of the split (0: all)")
+        ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
     app.add_option("--seed", seed_, "seed of the validation / recalibration split")
         ->capture_default_str();
@@ -42,7 +43,9 @@ class EvalCommand final : public Command {
     app.add_option("--recal-images", recal_images_, "images for BN recalibration (batches of 64)")
         ->capture_default_str();
     app.add_option("--cache-dir", cache_dir_, "folder caching recalibrated BN statistics per arch");
-    app.add_option("--batch", batch_, "images per inference batch")->capture_default_str();
+    app.add_option("--batch", batch_, "images per inference batch")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
     app.add_option("--threads", threads_, "engine threads")->capture_default_str();
     app.add_option("--predictions", predictions_, "write the arg-max classes as .npy (float32)");
     app.add_flag("--json", json_, "print one JSON object");
