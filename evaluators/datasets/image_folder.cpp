@@ -4,6 +4,7 @@
 #include <stb_image_resize.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <memory>
