@@ -83,10 +83,16 @@ NpyArray parse_npy(const std::string& bytes, const std::string& what) {
   if (bytes.size() < offset + header_len) throw Error(what + ": truncated .npy header");
   const std::string header = bytes.substr(offset, header_len);
   const std::string descr = header_value(header, "descr", what);
-  if (descr != "<f4" && descr != "|f4" && descr != "=f4")
+  // Small integer dtypes (uint8 images, int16 class predictions) widen to float exactly.
+  enum class Dtype { f4, u1, i2 };
+  Dtype dtype;
+  if (descr == "<f4" || descr == "|f4" || descr == "=f4") dtype = Dtype::f4;
+  else if (descr == "|u1") dtype = Dtype::u1;
+  else if (descr == "<i2") dtype = Dtype::i2;
+  else
     throw Error(what + ": dtype '" + descr +
-                "' is not supported; hwnas reads float32 little-endian ('<f4'): save with "
-                "x.astype(np.float32)");
+                "' is not supported; hwnas reads float32 little-endian ('<f4'), uint8 or int16: "
+                "save with x.astype(np.float32)");
   const std::string order = header_value(header, "fortran_order", what);
   if (order != "False" && order != "True")
     throw Error(what + ": malformed fortran_order '" + order + "' in .npy header");
@@ -111,12 +117,26 @@ NpyArray parse_npy(const std::string& bytes, const std::string& what) {
     }
   }
   const std::size_t data_offset = offset + header_len;
-  const std::size_t need = static_cast<std::size_t>(count) * sizeof(float);
+  const std::size_t item = dtype == Dtype::f4 ? 4 : dtype == Dtype::i2 ? 2 : 1;
+  const std::size_t need = static_cast<std::size_t>(count) * item;
   if (bytes.size() - data_offset < need)
     throw Error(what + ": truncated .npy payload (" + std::to_string(bytes.size() - data_offset) +
                 " bytes, expected " + std::to_string(need) + ")");
   out.data.resize(static_cast<std::size_t>(count));
-  if (need) std::memcpy(out.data.data(), bytes.data() + data_offset, need);
+  const char* src = bytes.data() + data_offset;
+  if (dtype == Dtype::f4) {
+    if (need) std::memcpy(out.data.data(), src, need);
+  } else {
+    for (std::size_t i = 0; i < out.data.size(); ++i) {
+      if (dtype == Dtype::u1) {
+        out.data[i] = static_cast<unsigned char>(src[i]);
+      } else {
+        std::int16_t v;
+        std::memcpy(&v, src + 2 * i, 2);
+        out.data[i] = v;
+      }
+    }
+  }
   if (order == "True" && out.shape.size() > 1) out.data = fortran_to_c(out.data, out.shape);
   return out;
 }

@@ -18,6 +18,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev
   libcpp-httplib-dev libopenblas-dev libopenblas0-pthread libdnnl-dev
   libstb-dev zlib1g-dev
+  dataset-fashion-mnist
   libonnx-dev libprotobuf-dev libopencv-dev
   chromium
 )

@@ -31,9 +31,9 @@ Arch EfficientFormerSpace::sample(Rng& rng) const {
     const auto& opts = def_.dims[i].options;
     a.genes[i] = opts[static_cast<std::size_t>(uniform_int(rng, 0, static_cast<int>(opts.size()) - 1))];
   }
-  // Uniform over the MB3D counts legal for the drawn stage-4 depth, rather than clamping a draw
-  // over 0..8, which would pile mass on num_vit == depth3. The count is also bounded by the
-  // dimension's own options (efficientformer-fmnist: num_vit <= 2 but depth3 up to 3).
+  // Uniform over the MB3D counts legal for the drawn stage-4 depth (the num_vit options up to
+  // depth3), rather than clamping a draw over all options, which would pile mass on
+  // num_vit == depth3. The options are increasing, so the legal ones are a prefix.
   const auto& vit = def_.dims[kNumVit].options;
   const auto legal = std::upper_bound(vit.begin(), vit.end(), a.genes[kDepth0 + 3]) - vit.begin();
   a.genes[kNumVit] = vit[static_cast<std::size_t>(uniform_int(rng, 0, static_cast<int>(legal) - 1))];

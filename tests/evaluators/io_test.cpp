@@ -72,6 +72,16 @@ TEST(Npy, FortranOrderIsReadInCOrder) {
       for (int k = 0; k < 2; ++k) EXPECT_EQ(a.data[(i * 3 + j) * 2 + k], 100 * i + 10 * j + k);
 }
 
+TEST(Npy, SmallIntegerDtypesWiden) {
+  const std::string dir = test::make_temp_dir("hwnas-npy");
+  write_bytes(dir + "/u1.npy", npy_bytes("|u1", "(3,)", std::string("\x00\x7f\xff", 3)));
+  EXPECT_EQ(read_npy(dir + "/u1.npy").data, (std::vector<float>{0, 127, 255}));
+  write_bytes(dir + "/i2.npy", npy_bytes("<i2", "(2,)", std::string("\x09\x00\xfe\xff", 4)));
+  EXPECT_EQ(read_npy(dir + "/i2.npy").data, (std::vector<float>{9, -2}));
+  write_bytes(dir + "/short.npy", npy_bytes("<i2", "(3,)", std::string(4, '\0')));
+  EXPECT_NE(expect_error([&] { read_npy(dir + "/short.npy"); }).find("truncated"), std::string::npos);
+}
+
 TEST(Npy, ClearErrors) {
   const std::string dir = test::make_temp_dir("hwnas-npy");
   EXPECT_NE(expect_error([&] { read_npy(dir + "/missing.npy"); }).find("missing.npy"), std::string::npos);

@@ -96,6 +96,21 @@ TEST(EfficientFormer, SamplingCoversEveryOption) {
     EXPECT_EQ(seen[d].size(), space().dims()[d].options.size()) << space().dims()[d].name;
 }
 
+// efficientformer-fmnist caps num_vit (0..2) below its largest stage-4 depth (3): samples must
+// respect the option list as well as num_vit <= depth3.
+TEST(EfficientFormer, FmnistSamplesStayInsideTheSpace) {
+  const SearchSpace& fm = get_space("efficientformer-fmnist");
+  Rng rng(3);
+  std::set<int> vit;
+  for (int i = 0; i < 500; ++i) {
+    const Arch a = fm.sample(rng);
+    ASSERT_NO_THROW(fm.validate(a)) << fm.to_json(a).dump();
+    ASSERT_NO_THROW(fm.validate(fm.mutate(a, rng, 0.5)));
+    vit.insert(fm.to_json(a)["num_vit"].get<int>());
+  }
+  EXPECT_EQ(vit, (std::set<int>{0, 1, 2}));
+}
+
 TEST(EfficientFormer, EnumeratedBlocksCoverEverySampledNetwork) {
   const auto blocks = space().enumerate_blocks(224);
   // Width options per stage: 5, 9, 17, 33. stems 5, meta4d 5+9+17+33,

@@ -1,0 +1,124 @@
+#include "evaluators/supernet_slicing.h"
+
+#include <functional>
+#include <map>
+#include <utility>
+
+#include "evaluators/model.h"
+#include "spaces/error.h"
+
+namespace hwnas {
+
+namespace {
+
+std::string shape_str(const std::vector<std::int64_t>& s) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + ")";
+}
+
+// EfficientFormer: a subnet's Meta3D block at timm index "stages.3.blocks.k." reads the supernet's
+// "stages.3.meta3d.j." (j-th Meta3D block of the subnet); every other name is the same in both.
+WeightStore slice_efficientformer(const SearchSpace& space, const Arch& arch,
+                                  const WeightStore& supernet) {
+  const Network net = space.decode(arch);
+  const std::vector<std::string> prefixes = timm_prefixes(net);
+  std::vector<std::pair<std::string, std::string>> renames;  // subnet prefix -> supernet prefix
+  int meta3d = 0;
+  for (std::size_t i = 0; i < net.blocks.size(); ++i)
+    if (net.blocks[i].kind == BlockKind::meta3d) {
+      const std::string& p = prefixes[i];  // "stages.S.blocks.K."
+      const std::string stage = p.substr(0, p.find(".blocks."));
+      renames.emplace_back(p, stage + ".meta3d." + std::to_string(meta3d++) + ".");
+    }
+  // The block factories are the one list of a subnet's tensor names and shapes: a random
+  // reader records exactly what Model::from_weights will ask for.
+  const WeightStore wanted = Model::random_weights(net, 0);
+  WeightStore sub;
+  sub.metadata["space"] = space.name();
+  sub.metadata["arch"] = space.to_json(arch).dump();
+  for (const auto& [name, t] : wanted.tensors) {
+    std::string source = name;
+    for (const auto& [from, to] : renames)
+      if (name.compare(0, from.size(), from) == 0) source = to + name.substr(from.size());
+    if (!supernet.contains(source))
+      throw Error("supernet has no tensor '" + source + "' (needed for the subnet's '" + name +
+                  "'): the checkpoint does not hold the union network of space '" + space.name() +
+                  "'");
+    sub.tensors[name] = slice_leading(source, supernet.at(source), t.shape);
+  }
+  return sub;
+}
+
+using Slicer = std::function<WeightStore(const SearchSpace&, const Arch&, const WeightStore&)>;
+
+const std::map<std::string, Slicer>& slicers() {
+  static const std::map<std::string, Slicer> table = {
+      {"efficientformer", slice_efficientformer},
+      {"efficientformer-fmnist", slice_efficientformer},
+  };
+  return table;
+}
+
+}  // namespace
+
+StoredTensor slice_leading(const std::string& name, const StoredTensor& t,
+                           const std::vector<std::int64_t>& shape) {
+  if (t.shape.size() != shape.size())
+    throw Error("supernet tensor '" + name + "' has shape " + shape_str(t.shape) +
+                ", the subnet needs rank " + std::to_string(shape.size()) + " " + shape_str(shape));
+  const std::size_t rank = shape.size();
+  std::vector<std::int64_t> offset(rank, 0);
+  for (std::size_t d = 0; d < rank; ++d) {
+    const std::int64_t extra = t.shape[d] - shape[d];
+    if (extra < 0)
+      throw Error("supernet tensor '" + name + "' has shape " + shape_str(t.shape) +
+                  ", smaller than the subnet's " + shape_str(shape));
+    if (rank == 4 && d >= 2) {
+      if (extra % 2)
+        throw Error("supernet tensor '" + name + "': kernel " + shape_str(t.shape) +
+                    " has no centre " + shape_str(shape));
+      offset[d] = extra / 2;
+    }
+  }
+  StoredTensor out;
+  out.shape = shape;
+  std::int64_t count = 1;
+  for (auto s : shape) count *= s;
+  out.data.resize(static_cast<std::size_t>(count));
+  // Row-major walk over the subnet's indices; the source index adds the offsets.
+  std::vector<std::int64_t> idx(rank, 0);
+  for (std::int64_t i = 0; i < count; ++i) {
+    std::int64_t src = 0;
+    for (std::size_t d = 0; d < rank; ++d) src = src * t.shape[d] + idx[d] + offset[d];
+    out.data[static_cast<std::size_t>(i)] = t.data[static_cast<std::size_t>(src)];
+    for (std::size_t d = rank; d-- > 0;) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+WeightStore slice_supernet(const SearchSpace& space, const Arch& arch, const WeightStore& supernet) {
+  const auto it = slicers().find(space.name());
+  if (it == slicers().end()) {
+    std::string known;
+    for (const auto& [n, s] : slicers()) known += (known.empty() ? "" : ", ") + n;
+    throw Error("space '" + space.name() + "' has no supernet slicing rule (supported: " + known +
+                ")");
+  }
+  const auto of = supernet.metadata.find("space");
+  if (of != supernet.metadata.end() && of->second != space.name())
+    throw Error("the supernet checkpoint was trained for space '" + of->second + "', not '" +
+                space.name() + "': pass --space " + of->second);
+  space.validate(arch);
+  return it->second(space, arch, supernet);
+}
+
+bool is_supernet_checkpoint(const WeightStore& weights) {
+  const auto it = weights.metadata.find("format");
+  return it != weights.metadata.end() && it->second == "hwnas-supernet-v1";
+}
+
+}  // namespace hwnas

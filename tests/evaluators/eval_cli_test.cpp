@@ -1,0 +1,114 @@
+// `hwnas eval`: JSON output against the library on the same data, and clear errors.
+#include <gtest/gtest.h>
+
+#include <stb_image_write.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "evaluators/accuracy.h"
+#include "evaluators/bn_recalibration.h"
+#include "evaluators/datasets/eval_data.h"
+#include "evaluators/npy.h"
+#include "evaluators/supernet_slicing.h"
+#include "spaces/registry.h"
+#include "tests/evaluators/random_supernet.h"
+#include "tests/support/test_support.h"
+
+namespace hwnas {
+namespace {
+
+test::CommandResult hwnas_eval(const std::string& args) {
+  return test::run_command(std::string(HWNAS_BIN) + " eval " + args);
+}
+
+class EvalCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(test::make_temp_dir("hwnas-eval"));
+    save_safetensors(*dir_ + "/super.safetensors", test::random_fmnist_supernet(21));
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static std::string weights() { return *dir_ + "/super.safetensors"; }
+  static std::string* dir_;
+};
+std::string* EvalCli::dir_ = nullptr;
+
+TEST_F(EvalCli, JsonMatchesLibraryWithAndWithoutRecalibration) {
+  const std::string common = "--space efficientformer-fmnist --arch m --weights " + weights() +
+                             " --samples 48 --recal-images 128 --split val --json";
+  const auto r = hwnas_eval(common + " --predictions " + *dir_ + "/pred.npy");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["samples"], 48);
+  EXPECT_EQ(j["bn_recalibrated"], true);
+  EXPECT_GT(j["images_per_second"].get<double>(), 0);
+  // The same pipeline through the library: slice, recalibrate on 2 batches of 64, score.
+  const SearchSpace& space = get_space("efficientformer-fmnist");
+  const Arch m = space.resolve("m");
+  const Network net = space.decode(m);
+  const WeightStore sub = slice_supernet(space, m, load_safetensors(weights()));
+  EvalData data = open_eval_data("fashion-mnist", "val", 0, 64, 128);
+  data.eval.resize(48);
+  const WeightStore stats = recalibrate_batchnorm(net, sub, 2, [&](std::size_t b) {
+    return load_batch(*data.recal_set, data.recal, b * 64, b * 64 + 64);
+  });
+  const AccuracyResult lib = evaluate_accuracy(net, with_bn_stats(sub, stats), *data.eval_set, data.eval);
+  EXPECT_DOUBLE_EQ(j["top1"].get<double>(), lib.top1);
+  EXPECT_DOUBLE_EQ(j["top5"].get<double>(), lib.top5);
+  const NpyArray pred = read_npy(*dir_ + "/pred.npy");
+  ASSERT_EQ(pred.data.size(), 48u);
+  for (std::size_t i = 0; i < 48; ++i) EXPECT_EQ(static_cast<int>(pred.data[i]), lib.predictions[i]) << i;
+
+  const auto raw = hwnas_eval(common + " --no-recalibrate");
+  ASSERT_EQ(raw.exit_code, 0) << raw.err;
+  const auto k = nlohmann::json::parse(raw.out);
+  EXPECT_EQ(k["bn_recalibrated"], false);
+  const AccuracyResult plain = evaluate_accuracy(net, sub, *data.eval_set, data.eval);
+  EXPECT_DOUBLE_EQ(k["top1"].get<double>(), plain.top1);
+}
+
+TEST_F(EvalCli, CacheDirServesTheSecondRun) {
+  const std::string args = "--space efficientformer-fmnist --arch s --weights " + weights() +
+                           " --samples 16 --recal-images 64 --json --cache-dir " + *dir_ + "/cache";
+  const auto a = hwnas_eval(args), b = hwnas_eval(args);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  const auto ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
+  EXPECT_EQ(ja["recal_cached"], false);
+  EXPECT_EQ(jb["recal_cached"], true);
+  EXPECT_EQ(ja["top1"], jb["top1"]);
+}
+
+TEST_F(EvalCli, ClearErrors) {
+  std::ofstream(*dir_ + "/bad.safetensors") << "not a safetensors file";
+  const std::string arch = "--space efficientformer-fmnist --arch s --samples 8 ";
+  auto r = hwnas_eval(arch + "--weights " + *dir_ + "/bad.safetensors");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.safetensors"), std::string::npos) << r.err;
+  r = hwnas_eval("--space nosuchspace --arch s --weights " + weights());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("error:"), std::string::npos) << r.err;
+  // A 3-class ImageFolder for the 10-class space.
+  const std::string folder = *dir_ + "/folder";
+  for (const char* c : {"a", "b", "c"}) {
+    std::filesystem::create_directories(folder + "/" + c);
+    std::vector<std::uint8_t> px(8 * 8 * 3, 128);
+    stbi_write_png((folder + "/" + c + "/0.png").c_str(), 8, 8, 3, px.data(), 24);
+  }
+  r = hwnas_eval(arch + "--weights " + weights() + " --dataset " + folder);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("3 classes but the network predicts 10"), std::string::npos) << r.err;
+  r = hwnas_eval(arch + "--weights " + weights() + " --split train");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown split"), std::string::npos) << r.err;
+  // A supernet trained for another space.
+  r = hwnas_eval("--space efficientformer --arch l1 --samples 8 --weights " + weights());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("trained for space 'efficientformer-fmnist'"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace hwnas
