@@ -33,6 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 import efficientformer_ref as ref  # noqa: E402  (tools/efficientformer_ref.py)
+import fmnist_data  # noqa: E402
 
 SPACE = "efficientformer-fmnist"
 RESOLUTION = 64
@@ -44,6 +45,8 @@ DEPTH_CHOICES = ((1, 2), (1, 2), (1, 2, 3, 4), (1, 2, 3))
 MAX_VIT = 2
 MAX_WIDTHS = tuple(max(c) for c in WIDTH_CHOICES)
 MAX_DEPTHS = tuple(max(c) for c in DEPTH_CHOICES)
+# BN recalibration of the contract: the first 512 `train` images in key order, batches of 64.
+RECAL_IMAGES, RECAL_BATCH = 512, 64
 
 NAMED = {
     "s": ((16, 32, 64, 128), (1, 1, 1, 1), 0),
@@ -195,5 +198,16 @@ def save_supernet(net: Supernet, path: str, metadata: Dict[str, str]) -> None:
     os.replace(tmp, path)
 
 
-def numpy_seed_state(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
+def recalibrate_bn(model: nn.Module, images: np.ndarray) -> None:
+    """Recomputes every BN's running statistics on ``images`` (uint8 28x28), as the contract says:
+    reset, momentum None (PyTorch then keeps the plain mean over batches of the batch means and of
+    the unbiased batch variances), training mode for the forward passes, eval mode after."""
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.reset_running_stats()
+            module.momentum = None
+    model.train()
+    with torch.no_grad():
+        for begin in range(0, images.shape[0], RECAL_BATCH):
+            model(torch.from_numpy(fmnist_data.preprocess(images[begin:begin + RECAL_BATCH])))
+    model.eval()

@@ -7,18 +7,22 @@
      every block changes the output.
   2. The slicing rule, written out by hand for a few tensors (block renaming, first-k prefixes).
   3. Gradients of a subnet's loss reach exactly the supernet tensors the subnet uses.
-  4. With --checkpoint: the committed checkpoint loads, has the contract's names and metadata.
+  4. BN recalibration follows the contract (hand-computed statistics of the stem's BNs).
+  5. With --checkpoint: the checkpoint loads, has the contract's names and metadata; with
+     --goldens DIR also: the golden files match this checkpoint and this code.
 Exit status: 0 pass, 1 fail, 77 without numpy/torch (CTest: skipped).
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import random
 import sys
 
 try:
-    import numpy as np  # noqa: F401
+    import numpy as np
     import torch
 except ImportError as missing:
     print(f"skipped: {missing} (needs numpy and PyTorch)", file=sys.stderr)
@@ -99,6 +103,79 @@ def check_gradients(net: sn.Supernet) -> bool:
     return bool(ok)
 
 
+def check_recalibration(net: sn.Supernet) -> bool:
+    """recalibrate_bn against the contract written out with plain tensor ops for the stem's two
+    BNs: running mean = mean of the 8 batch means, running var = mean of the unbiased variances."""
+    import torch.nn.functional as F
+    model = sn.plain_subnet(sn.named_arch("s"), net.tensors())
+    images = np.random.default_rng(3).integers(0, 256, (sn.RECAL_IMAGES, 28, 28), dtype=np.uint8)
+    sn.recalibrate_bn(model, images)
+    stem = model.stem
+    means = {"norm1": [], "norm2": []}
+    variances = {"norm1": [], "norm2": []}
+    with torch.no_grad():
+        for begin in range(0, sn.RECAL_IMAGES, sn.RECAL_BATCH):
+            x = torch.from_numpy(sn.fmnist_data.preprocess(images[begin:begin + sn.RECAL_BATCH]))
+            h = F.conv2d(x, stem.conv1.weight, stem.conv1.bias, stride=2, padding=1)
+            means["norm1"].append(h.mean(dim=(0, 2, 3)))
+            variances["norm1"].append(h.var(dim=(0, 2, 3), unbiased=True))
+            mu, var = h.mean(dim=(0, 2, 3)), h.var(dim=(0, 2, 3), unbiased=False)
+            h = (h - mu[None, :, None, None]) / torch.sqrt(var[None, :, None, None] + 1e-5)
+            h = F.relu(h * stem.norm1.weight[None, :, None, None] + stem.norm1.bias[None, :, None, None])
+            h = F.conv2d(h, stem.conv2.weight, stem.conv2.bias, stride=2, padding=1)
+            means["norm2"].append(h.mean(dim=(0, 2, 3)))
+            variances["norm2"].append(h.var(dim=(0, 2, 3), unbiased=True))
+    worst = 0.0
+    for name in ("norm1", "norm2"):
+        bn = getattr(stem, name)
+        worst = max(worst, float((bn.running_mean - torch.stack(means[name]).mean(0)).abs().max()),
+                    float(((bn.running_var - torch.stack(variances[name]).mean(0)).abs()
+                           / bn.running_var).max()))
+    ok = worst <= 1e-4 and not model.training
+    print(f"BN recalibration vs hand-computed stem statistics: max diff {worst:.3g}: "
+          f"{'ok' if ok else 'FAIL'}")
+    return ok
+
+
+def check_goldens(checkpoint: str, golden_dir: str, tol: float) -> bool:
+    """The golden files were written from this checkpoint by this code: logits of every subnet
+    (no recalibration), s's sliced file, and m's recalibration (needs Fashion-MNIST's files)."""
+    info = json.load(open(os.path.join(golden_dir, "subnets.json")))
+    ok = info["checkpoint_sha256"] == hashlib.sha256(open(checkpoint, "rb").read()).hexdigest()
+    net, _ = sn.load_supernet(checkpoint)
+    x = torch.from_numpy(np.load(os.path.join(golden_dir, info["input"])))
+    raw = np.load(os.path.join(golden_dir, info["raw_input"]))
+    ok &= float(np.abs(sn.fmnist_data.preprocess(raw) - x.numpy()).max()) == 0.0
+    worst = 0.0
+    for name, entry in info["subnets"].items():
+        arch = sn.arch_from_json(entry["arch"])
+        model = sn.plain_subnet(arch, net.tensors()).eval()
+        with torch.no_grad():
+            got = model(x).numpy()
+        worst = max(worst, float(np.abs(got - np.load(os.path.join(golden_dir, entry["logits"])))
+                                 .max()))
+        if "sliced" in entry:
+            tensors, _ = ref.read_safetensors(os.path.join(golden_dir, entry["sliced"]))
+            want = ref.float_state(model)
+            ok &= sorted(tensors) == sorted(want) and all(
+                np.array_equal(tensors[k], want[k].numpy()) for k in want)
+        if "recal_bn" in entry and os.path.exists(sn.fmnist_data.data_dir()):
+            images = sn.fmnist_data.Splits(info["split_seed"])["train"][0][:sn.RECAL_IMAGES]
+            sn.recalibrate_bn(model, images)
+            with torch.no_grad():
+                got = model(x).numpy()
+            worst = max(worst, float(np.abs(
+                got - np.load(os.path.join(golden_dir, entry["recal_logits"]))).max()))
+            stats = np.load(os.path.join(golden_dir, entry["recal_bn"]))
+            state = model.state_dict()
+            worst = max(worst, max(float(np.abs(stats[k] - state[k].numpy()).max())
+                                   for k in stats.files))
+    ok &= worst <= tol
+    print(f"goldens in {golden_dir} vs checkpoint: max |diff| = {worst:.3g}: "
+          f"{'ok' if ok else 'FAIL'}")
+    return bool(ok)
+
+
 def check_checkpoint(path: str) -> bool:
     net, meta = sn.load_supernet(path)  # raises on missing / extra names or wrong shapes
     ok = meta.get("space") == sn.SPACE and meta.get("format") == "hwnas-supernet-v1"
@@ -112,6 +189,7 @@ def check_checkpoint(path: str) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", help="also check this supernet checkpoint")
+    parser.add_argument("--goldens", help="with --checkpoint: re-check the golden files in DIR")
     parser.add_argument("--tolerance", type=float, default=1e-5)
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -124,8 +202,11 @@ def main() -> int:
     ok = check_forward(net, archs, args.tolerance)
     ok &= check_slicing(net)
     ok &= check_gradients(net)
+    ok &= check_recalibration(net)
     if args.checkpoint:
         ok &= check_checkpoint(args.checkpoint)
+        if args.goldens:
+            ok &= check_goldens(args.checkpoint, args.goldens, args.tolerance)
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
