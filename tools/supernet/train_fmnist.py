@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=0,
                         help="stop after this many steps (0: only the time budget counts)")
     parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=2e-3, help="AdamW peak learning rate")
+    parser.add_argument("--lr", type=float, default=1e-3, help="AdamW peak learning rate")
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--warmup-steps", type=int, default=30)
     parser.add_argument("--random-subnets", type=int, default=2,
