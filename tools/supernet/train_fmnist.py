@@ -55,7 +55,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=DEFAULT_OUT, help="checkpoint path (safetensors)")
     parser.add_argument("--budget-min", type=float, default=25.0,
-                        help="wall-clock budget in minutes, data loading excluded (default 25)")
+                        help="wall-clock budget in minutes, data loading excluded; a step that "
+                        "took longer than --max-step-s (the process was stopped) counts as "
+                        "that long (default 25)")
+    parser.add_argument("--max-step-s", type=float, default=20.0,
+                        help="longest wall time one step may add to the budget (default 20)")
     parser.add_argument("--steps", type=int, default=0,
                         help="stop after this many steps (0: only the time budget counts)")
     parser.add_argument("--batch", type=int, default=128)
@@ -92,6 +96,8 @@ def main(argv=None) -> int:
     total_steps = args.steps if args.steps > 0 else math.inf
     start = time.time()
     last_save = start
+    active = 0.0  # wall time counted against the budget (pauses clipped)
+    step_end = start
     step = 0
     order = np.empty(0, dtype=np.int64)
     epoch = 0
@@ -101,15 +107,15 @@ def main(argv=None) -> int:
                 "trained": (f"tools/supernet/train_fmnist.py, {done_steps} steps (batch "
                             f"{args.batch}, sandwich 1+1+{args.random_subnets}, AdamW lr "
                             f"{args.lr:g} cosine, seed {args.seed}, split seed "
-                            f"{args.split_seed}), {time.time() - start:.0f} s, torch "
+                            f"{args.split_seed}), {active:.0f} s ({time.time() - start:.0f} s "
+                            f"wall), torch "
                             f"{torch.__version__}, {datetime.datetime.utcnow():%Y-%m-%d %H:%M} "
                             "UTC")}
 
     print(f"train: {images.shape[0]} images; budget {args.budget_min:g} min, steps "
           f"{args.steps or 'unbounded'}, threads {args.threads}", flush=True)
     while True:
-        elapsed = time.time() - start
-        progress = max(step / total_steps, elapsed / budget_s)
+        progress = max(step / total_steps, active / budget_s)
         if progress >= 1.0:
             break
         if order.size < args.batch:
@@ -139,16 +145,21 @@ def main(argv=None) -> int:
             losses.append(loss.item())
         opt.step()
         step += 1
+        now = time.time()
+        active += min(now - step_end, args.max_step_s)
+        step_end = now
         acc = (logits.argmax(1) == y).float().mean().item()
         print(f"step {step} epoch {epoch} lr {lr:.2e} loss_l {loss_l.item():.4f} acc_l {acc:.3f} "
               f"kd_s {losses[0]:.4f} kd_rand {np.mean(losses[1:]) if losses[1:] else 0:.4f} "
-              f"step_s {time.time() - t0:.2f} elapsed_s {time.time() - start:.0f}", flush=True)
+              f"step_s {time.time() - t0:.2f} budget_s {active:.0f} elapsed_s {now - start:.0f}",
+              flush=True)
         if time.time() - last_save > args.save_every_min * 60:
             sn.save_supernet(net, args.out, metadata(step))
             last_save = time.time()
 
     sn.save_supernet(net, args.out, metadata(step))
-    print(f"done: {step} steps in {time.time() - start:.0f} s; wrote {args.out}", flush=True)
+    print(f"done: {step} steps in {active:.0f} s of budget ({time.time() - start:.0f} s wall); "
+          f"wrote {args.out}", flush=True)
     return 0
 
 
