@@ -75,6 +75,46 @@ def golden_archs(seed: int) -> Dict[str, ref.Arch]:
     return archs
 
 
+def write_readme(out_dir: str, info: dict) -> None:
+    """README.md of the golden directory: what wrote it, the files, the top-1 / top-5 table."""
+    rows = []
+    for name, entry in info["subnets"].items():
+        for mode, per_split in entry.get("metrics", {}).items():
+            cells = " | ".join(f"{100 * per_split[k]['top1']:.2f} | {100 * per_split[k]['top5']:.2f}"
+                               for k in ("val", "test"))
+            rows.append(f"| {name} | {'yes' if mode == 'recal' else 'no'} | {cells} |")
+    archs = "\n".join(f"| {n} | {e['arch']['embed_dims']} | {e['arch']['depths']} | "
+                      f"{e['arch']['num_vit']} | {e['params']} |" for n, e in info["subnets"].items())
+    text = f"""# Fashion-MNIST supernet golden files (efficientformer-fmnist)
+
+Written by `tools/supernet/make_goldens.py` ({info['generated_by']}) from
+`{info['checkpoint']}` (sha256 `{info['checkpoint_sha256'][:16]}...`; trained:
+{info['checkpoint_metadata'].get('trained', '?')}). Not made by hwnas's engine: its tests compare
+against these files. `subnets.json` lists the archs, files and accuracies;
+`tools/supernet/supernet_test.py --checkpoint ... --goldens DIR` re-checks them.
+
+| subnet | embed_dims | depths | num_vit | params |
+|---|---|---|---|---|
+{archs}
+
+Files: `input.npy` (16,1,64,64) f32 and `raw_input.npy` (16,28,28) uint8: the first 16 `test`
+images, preprocessed / raw; `s.sliced.safetensors`: subnet s's sliced weights (timm names);
+`<name>.logits.npy` (16,10) with the sliced weights as stored (no recalibration);
+`<name>.recal_logits.npy` (16,10) after BN recalibration ({info['recalibration']['images']},
+batches of {info['recalibration']['batch']}, momentum None); `m.recal_bn.npz`: m's BN
+running_mean / running_var after recalibration; `s.test_pred.npy`, `l.test_pred.npy`: int16
+predictions on the 10,000 `test` images after recalibration.
+
+Top-1 / top-5 (%) on `val` ({info['eval_images']['val']} held-out training images, split seed
+{info['split_seed']}) and `test` ({info['eval_images']['test']} t10k images):
+
+| subnet | BN recalibrated | val top-1 | val top-5 | test top-1 | test top-5 |
+|---|---|---|---|---|---|
+""" + "\n".join(rows) + "\n"
+    with open(os.path.join(out_dir, "README.md"), "w") as f:
+        f.write(text)
+
+
 def sha256(path: str) -> str:
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -162,6 +202,7 @@ def main(argv=None) -> int:
     with open(os.path.join(args.out, "subnets.json"), "w") as f:
         json.dump(info, f, indent=1)
         f.write("\n")
+    write_readme(args.out, info)
     total = sum(os.path.getsize(os.path.join(args.out, n)) for n in os.listdir(args.out))
     print(f"wrote {args.out} ({total / 2 ** 20:.2f} MiB) in {time.time() - start:.0f} s")
     return 0
