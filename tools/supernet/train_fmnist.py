@@ -66,6 +66,9 @@ def main(argv=None) -> int:
     parser.add_argument("--lr", type=float, default=1e-3, help="AdamW peak learning rate")
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--warmup-steps", type=int, default=30)
+    parser.add_argument("--layer-scale-init", type=float, default=0.1,
+                        help="initial layer-scale gamma (timm: 1e-5, which leaves every block an "
+                        "identity for the first ~100 steps of a short run; default 0.1)")
     parser.add_argument("--random-subnets", type=int, default=2,
                         help="random subnets per step besides the largest and smallest")
     parser.add_argument("--seed", type=int, default=0, help="training seed (init, order, subnets)")
@@ -86,6 +89,10 @@ def main(argv=None) -> int:
 
     images, labels = fmnist_data.Splits(args.split_seed)["train"]
     net = sn.Supernet()
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            if name.endswith(".gamma"):
+                p.fill_(args.layer_scale_init)
     net.train()
     runner = sn.SubnetRunner(net)
     opt = torch.optim.AdamW(param_groups(net, args.weight_decay), lr=args.lr)
