@@ -17,6 +17,8 @@
 #include "predictors/external_accuracy.h"
 #include "predictors/filling_lut_predictor.h"
 #include "predictors/lut_latency_predictor.h"
+#include "predictors/screened_accuracy.h"
+#include "predictors/supernet_accuracy.h"
 #include "predictors/surrogate_accuracy.h"
 #include "profilers/profiler.h"
 #include "results/front_json.h"
@@ -67,6 +69,10 @@ struct SearchSettings {
   bool fill = false;               // profile missing latency-table rows as they are needed
   std::string backend = "local";   // --fill on a device not in the table yet: local | fake
   std::string agent;               // --fill through `hwnas agent` (the token is not stored)
+  // supernet:FILE accuracy: data, images scored, pre-screening (keep fraction; 1 = off).
+  std::string accuracy_dataset = "fashion-mnist";
+  std::size_t accuracy_samples = 1000;
+  double prescreen = 0.5;
 
   nlohmann::json to_json() const {
     return {{"space", space},         {"algorithm", algorithm},   {"objectives", objectives},
@@ -77,7 +83,8 @@ struct SearchSettings {
             {"measure_threads", measure_threads}, {"flops_window", flops_window},
             {"flops_window_width", flops_window_width}, {"top_k", top_k},
             {"mutation_prob", mutation_prob}, {"fill", fill}, {"backend", backend},
-            {"agent", agent}};
+            {"agent", agent}, {"accuracy_dataset", accuracy_dataset},
+            {"accuracy_samples", accuracy_samples}, {"prescreen", prescreen}};
   }
   void from_json(const nlohmann::json& j) {
     try {
@@ -105,6 +112,9 @@ struct SearchSettings {
       fill = j.value("fill", false);
       backend = j.value("backend", std::string("local"));
       agent = j.value("agent", std::string());
+      accuracy_dataset = j.value("accuracy_dataset", std::string("fashion-mnist"));
+      accuracy_samples = j.value("accuracy_samples", std::size_t{1000});
+      prescreen = j.value("prescreen", 0.5);
     } catch (const nlohmann::json::exception& e) {
       throw Error(std::string("the run's stored settings are incomplete: ") + e.what());
     }
@@ -149,8 +159,21 @@ class SearchCommand final : public Command {
                    "(max unless written macs:min), params (min), accuracy (max); append :min/:max "
                    "to override. Default: latency,accuracy with --accuracy, else latency,macs");
     app.add_option("--accuracy", s_.accuracy,
-                   "accuracy source: external:CMD (JSON lines over CMD's stdin/stdout) or "
-                   "surrogate:FILE.csv (ridge on one-hot genes; CSV header arch,accuracy)");
+                   "accuracy source: supernet:FILE.safetensors (subnets sliced from the supernet, "
+                   "BN recalibrated, top-1 on the dataset's held-out val split in the engine), "
+                   "external:CMD (JSON lines over CMD's stdin/stdout) or surrogate:FILE.csv (ridge "
+                   "on one-hot genes; CSV header arch,accuracy)");
+    app.add_option("--accuracy-dataset", s_.accuracy_dataset,
+                   "supernet: fashion-mnist, a folder of its IDX files, or an ImageFolder DIR")
+        ->capture_default_str();
+    app.add_option("--accuracy-samples", s_.accuracy_samples,
+                   "supernet: held-out images scored per subnet (0 = the whole split)")
+        ->capture_default_str();
+    app.add_option("--prescreen", s_.prescreen,
+                   "supernet: share of each batch evaluated for real once an online ridge "
+                   "surrogate has 24 evaluations (the rest get its estimate); 1 = off")
+        ->check(CLI::Range(0.01, 1.0))
+        ->capture_default_str();
     app.add_option("--db", s_.db, "latency table database")->capture_default_str();
     app.add_option("--device", s_.device, "device of the latency table")->capture_default_str();
     app.add_option("--latency-max", s_.latency_max, "constraint: latency <= MS milliseconds");
@@ -240,16 +263,33 @@ class SearchCommand final : public Command {
       return lut;
     };
     std::shared_ptr<AccuracyPredictor> accuracy;
+    std::shared_ptr<SupernetAccuracy> supernet;
+    std::shared_ptr<ScreenedAccuracy> screened;
     auto accuracy_predictor = [&]() -> std::shared_ptr<AccuracyPredictor> {
       if (accuracy) return accuracy;
-      if (s_.accuracy.rfind("external:", 0) == 0)
+      if (s_.accuracy.rfind("supernet:", 0) == 0) {
+        SubnetEvalOptions eo;
+        eo.dataset = s_.accuracy_dataset;
+        eo.split = "val";
+        eo.seed = s_.seed;
+        eo.samples = s_.accuracy_samples;
+        eo.threads = s_.measure_threads;
+        supernet = std::make_shared<SupernetAccuracy>(space, s_.accuracy.substr(9), eo);
+        accuracy = supernet;
+        if (s_.prescreen < 1.0) {
+          ScreeningOptions so;
+          so.keep_fraction = s_.prescreen;
+          screened = std::make_shared<ScreenedAccuracy>(space, supernet, so);
+          accuracy = screened;
+        }
+      } else if (s_.accuracy.rfind("external:", 0) == 0)
         accuracy = std::make_shared<ExternalAccuracy>(space, ExternalAccuracyOptions{s_.accuracy.substr(9)});
       else if (s_.accuracy.rfind("surrogate:", 0) == 0)
         accuracy = SurrogateAccuracy::from_csv(space, s_.accuracy.substr(10));
       else if (s_.accuracy.empty())
-        throw Error("objective 'accuracy' needs --accuracy external:CMD or surrogate:FILE.csv");
+        throw Error("objective 'accuracy' needs --accuracy supernet:FILE, external:CMD or surrogate:FILE.csv");
       else
-        throw Error("--accuracy '" + s_.accuracy + "' is not external:CMD or surrogate:FILE.csv");
+        throw Error("--accuracy '" + s_.accuracy + "' is not supernet:FILE, external:CMD or surrogate:FILE.csv");
       return accuracy;
     };
     std::map<std::string, std::shared_ptr<Objective>> made;
@@ -342,6 +382,19 @@ class SearchCommand final : public Command {
                       " (give --accuracy external:CMD or surrogate:FILE.csv and --objectives "
                       "latency,accuracy)";
     extra["resumed"] = result.resumed;
+    if (supernet) {
+      extra["supernet_evaluation"] = {{"evaluations", supernet->evaluations()},
+                                      {"seconds", supernet->seconds()}};
+      if (screened) {
+        const ScreeningStats st = screened->stats();
+        extra["accuracy_prescreen"] = {
+            {"asked", st.asked}, {"evaluated", st.evaluated}, {"saved", st.screened},
+            {"heldout_pairs", st.heldout_pairs},
+            {"heldout_kendall_tau", std::isnan(st.heldout_kendall_tau)
+                                        ? nlohmann::json(nullptr)
+                                        : nlohmann::json(st.heldout_kendall_tau)}};
+      }
+    }
     if (filling) {
       const FillReport fr = filling->report();
       extra["table_fill"] = {{"db", s_.db}, {"device", s_.device}, {"rows", fr.rows},
@@ -367,6 +420,16 @@ class SearchCommand final : public Command {
                   fr.rows, fr.fills, s_.device.c_str(), s_.db.c_str(), fr.seconds);
     }
     if (!uses_accuracy) std::printf("note: %s\n", extra["note"].get<std::string>().c_str());
+    if (uses_accuracy) std::printf("accuracy: %s\n", accuracy->source().c_str());
+    if (supernet)
+      std::printf("supernet: %d subnets evaluated in the engine in %.1f s\n", supernet->evaluations(),
+                  supernet->seconds());
+    if (screened) {
+      const ScreeningStats st = screened->stats();
+      std::printf("pre-screen: %d of %d scored archs evaluated, %d evaluations saved; surrogate "
+                  "Kendall tau %.3f on %d held-out evaluations\n",
+                  st.evaluated, st.asked, st.screened, st.heldout_kendall_tau, st.heldout_pairs);
+    }
     const auto names = problem.objective_names();
     for (std::size_t i = 0; i < result.front.size() && i < 5; ++i) {
       const auto& e = result.archive[result.front[i]];
