@@ -69,6 +69,12 @@ class Arch:
     num_vit: int
     resolution: int = 224
     num_classes: int = 1000
+    # Fixed hyper-parameters of a space (defaults: SPACES.md section 1, timm's L1); the
+    # efficientformer-fmnist proxy space uses 1 input channel and 4 heads of key dim 16.
+    in_chans: int = 3
+    heads: int = HEADS
+    key_dim: int = KEY_DIM
+    attn_ratio: int = ATTN_RATIO
 
     def validate(self) -> None:
         if len(self.embed_dims) != 4 or len(self.depths) != 4:
@@ -106,11 +112,11 @@ class LayerScale(nn.Module):
 
 
 class Stem(nn.Module):
-    """conv3x3 s2 (3 -> C/2) + BN + ReLU, conv3x3 s2 (C/2 -> C) + BN + ReLU: stride 4."""
+    """conv3x3 s2 (in -> C/2) + BN + ReLU, conv3x3 s2 (C/2 -> C) + BN + ReLU: stride 4."""
 
-    def __init__(self, out_chs: int):
+    def __init__(self, out_chs: int, in_chans: int = 3):
         super().__init__()
-        self.conv1 = nn.Conv2d(3, out_chs // 2, 3, stride=2, padding=1)
+        self.conv1 = nn.Conv2d(in_chans, out_chs // 2, 3, stride=2, padding=1)
         self.norm1 = nn.BatchNorm2d(out_chs // 2)
         self.conv2 = nn.Conv2d(out_chs // 2, out_chs, 3, stride=2, padding=1)
         self.norm2 = nn.BatchNorm2d(out_chs)
@@ -174,12 +180,15 @@ class Meta4D(nn.Module):
 class Attention(nn.Module):
     """Multi-head self-attention with a learned relative-position bias on a grid_h x grid_w grid."""
 
-    def __init__(self, dim: int, grid_h: int, grid_w: int):
+    def __init__(self, dim: int, grid_h: int, grid_w: int, heads: int = HEADS,
+                 key_dim: int = KEY_DIM, attn_ratio: int = ATTN_RATIO):
         super().__init__()
-        self.value_dim = ATTN_RATIO * KEY_DIM
-        self.qkv = nn.Linear(dim, HEADS * (2 * KEY_DIM + self.value_dim))
-        self.proj = nn.Linear(HEADS * self.value_dim, dim)
-        self.attention_biases = nn.Parameter(torch.zeros(HEADS, grid_h * grid_w))
+        self.heads = heads
+        self.key_dim = key_dim
+        self.value_dim = attn_ratio * key_dim
+        self.qkv = nn.Linear(dim, heads * (2 * key_dim + self.value_dim))
+        self.proj = nn.Linear(heads * self.value_dim, dim)
+        self.attention_biases = nn.Parameter(torch.zeros(heads, grid_h * grid_w))
         rows = torch.arange(grid_h).repeat_interleave(grid_w)
         cols = torch.arange(grid_w).repeat(grid_h)
         idx = (rows[:, None] - rows[None, :]).abs() * grid_w + (cols[:, None] - cols[None, :]).abs()
@@ -188,12 +197,13 @@ class Attention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, n, _ = x.shape
-        per_head = self.qkv(x).view(b, n, HEADS, -1).permute(0, 2, 1, 3)  # (B, heads, N, 192)
-        q, k, v = per_head.split([KEY_DIM, KEY_DIM, self.value_dim], dim=-1)
-        logits = (q @ k.transpose(-2, -1)) * KEY_DIM ** -0.5
+        # (B, heads, N, 2 * key_dim + value_dim)
+        per_head = self.qkv(x).view(b, n, self.heads, -1).permute(0, 2, 1, 3)
+        q, k, v = per_head.split([self.key_dim, self.key_dim, self.value_dim], dim=-1)
+        logits = (q @ k.transpose(-2, -1)) * self.key_dim ** -0.5
         logits = logits + self.attention_biases[:, self.attention_bias_idxs]
         out = logits.softmax(dim=-1) @ v  # (B, heads, N, value_dim)
-        return self.proj(out.transpose(1, 2).reshape(b, n, HEADS * self.value_dim))
+        return self.proj(out.transpose(1, 2).reshape(b, n, self.heads * self.value_dim))
 
 
 class Mlp(nn.Module):
@@ -211,10 +221,11 @@ class Mlp(nn.Module):
 class Meta3D(nn.Module):
     """MB3D: x + ls1 * MHSA(LN(x)); x + ls2 * MLP(LN(x)) on (B, N, C) tokens."""
 
-    def __init__(self, dim: int, grid_h: int, grid_w: int):
+    def __init__(self, dim: int, grid_h: int, grid_w: int, heads: int = HEADS,
+                 key_dim: int = KEY_DIM, attn_ratio: int = ATTN_RATIO):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
-        self.token_mixer = Attention(dim, grid_h, grid_w)
+        self.token_mixer = Attention(dim, grid_h, grid_w, heads, key_dim, attn_ratio)
         self.ls1 = LayerScale(dim, channel_dim=-1)
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = Mlp(dim, MLP_RATIO * dim)
@@ -227,7 +238,8 @@ class Meta3D(nn.Module):
 
 class Stage(nn.Module):
     def __init__(self, in_chs: int, dim: int, depth: int, num_vit: int, downsample: bool,
-                 grid: Tuple[int, int], last: bool):
+                 grid: Tuple[int, int], last: bool, attn: Tuple[int, int, int] = (HEADS, KEY_DIM,
+                                                                              ATTN_RATIO)):
         super().__init__()
         # Stage 1 keeps an (empty) Identity so that the names stay stages.i.downsample.*.
         self.downsample = Downsample(in_chs, dim) if downsample else nn.Identity()
@@ -236,7 +248,7 @@ class Stage(nn.Module):
         for i in range(depth):
             if last and i == first_vit:
                 blocks.append(Flat())
-            blocks.append(Meta3D(dim, *grid) if i >= first_vit else Meta4D(dim))
+            blocks.append(Meta3D(dim, *grid, *attn) if i >= first_vit else Meta4D(dim))
         if last and num_vit == 0:
             blocks.append(Flat())
         self.blocks = nn.Sequential(*blocks)
@@ -251,12 +263,13 @@ class EfficientFormer(nn.Module):
         arch.validate()
         self.arch = arch
         grid = (arch.resolution // 32, arch.resolution // 32)
-        self.stem = Stem(arch.embed_dims[0])
+        self.stem = Stem(arch.embed_dims[0], arch.in_chans)
         stages = []
         prev = arch.embed_dims[0]
         for i, (dim, depth) in enumerate(zip(arch.embed_dims, arch.depths)):
             stages.append(Stage(prev, dim, depth, arch.num_vit if i == 3 else 0,
-                                downsample=i > 0, grid=grid, last=i == 3))
+                                downsample=i > 0, grid=grid, last=i == 3,
+                                attn=(arch.heads, arch.key_dim, arch.attn_ratio)))
             prev = dim
         self.stages = nn.Sequential(*stages)
         self.norm = nn.LayerNorm(prev)
@@ -454,7 +467,8 @@ def write_golden(out_dir: str) -> None:
         if weakest[1] < 1e-2:
             raise RuntimeError(f"{name}: block {weakest[0]} barely matters ({weakest[1]:.2g})")
         arch_json = dataclasses.asdict(arch)
-        arch_json.update(heads=HEADS, key_dim=KEY_DIM, attn_ratio=ATTN_RATIO, mlp_ratio=MLP_RATIO)
+        del arch_json["in_chans"]  # the sets keep their original sidecar fields
+        arch_json.update(mlp_ratio=MLP_RATIO)
         meta = {"source": f"hwnas tools/efficientformer_ref.py, torch {torch.__version__}",
                 "layout": "PyTorch NCHW / (out,in,kh,kw); linear (out,in)",
                 "arch": json.dumps(arch_json), "seed": str(seed)}
