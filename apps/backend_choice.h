@@ -25,4 +25,11 @@ struct BackendChoice {
 /// invalid settings (threads or batch < 1, a malformed agent URL).
 std::unique_ptr<Backend> make_backend(const BackendChoice& choice);
 
+/// The backend that measures more rows for a device already in a table, from its stored
+/// profile: the fake backend with the profile's seed and threads for a fake device ("hwnas-fake"
+/// runtime), the agent at `agent` when given, else the local engine with the profile's threads
+/// and batch. Throws hwnas::Error if a fake profile's cpu_model does not hold its seed.
+BackendChoice backend_for_device(const DeviceProfile& profile, const std::string& agent,
+                                 const std::string& token);
+
 }  // namespace hwnas::apps

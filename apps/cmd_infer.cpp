@@ -17,7 +17,9 @@ class InferCommand final : public Command {
   void setup(CLI::App& app) override {
     add_space_option(app, space_);
     add_arch_option(app, arch_);
-    app.add_option("--weights", weights_, "safetensors file with timm's parameter names (F32 or F16)")
+    app.add_option("--weights", weights_,
+                   "safetensors file with the reference code's parameter names (timm; "
+                   "microsoft/Moonlit for elasticvit), F32 or F16")
         ->required();
     app.add_option("--input", input_, "input .npy, float32 (B, 3, H, W) NCHW as PyTorch writes it")
         ->required();

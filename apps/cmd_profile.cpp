@@ -50,6 +50,10 @@ class ProfileCommand final : public Command {
     app.add_option("--overhead-networks", overhead_nets_,
                    "networks timed end to end for the per-inference overhead")
         ->capture_default_str();
+    app.add_option("--windows", windows_,
+                   "time each block in this many windows seconds apart and pool them (robust to bursts of interference on shared hosts)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 20));
     app.add_option("--warmup", timing_.warmup, "untimed runs per block")->capture_default_str();
     app.add_option("--min-repeats", timing_.min_repeats, "timed runs per block (at least)")
         ->capture_default_str();
@@ -78,6 +82,7 @@ class ProfileCommand final : public Command {
     opt.device_name = device;
     opt.force = force_;
     opt.timing = timing_;
+    opt.windows = windows_;
     opt.overhead_networks = overhead_nets_;
     opt.seed = seed_;
     opt.noisy_retries = noisy_retries_;
@@ -120,6 +125,7 @@ class ProfileCommand final : public Command {
   bool force_ = false, json_ = false;
   std::uint64_t seed_ = 0;
   TimingConfig timing_ = default_profile_timing();
+  int windows_ = 3;
 };
 
 HWNAS_REGISTER_COMMAND(ProfileCommand, "profile",

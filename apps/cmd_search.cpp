@@ -10,12 +10,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/backend_choice.h"
 #include "apps/command.h"
 #include "apps/common.h"
 #include "apps/search_hooks.h"
 #include "predictors/external_accuracy.h"
+#include "predictors/filling_lut_predictor.h"
 #include "predictors/lut_latency_predictor.h"
 #include "predictors/surrogate_accuracy.h"
+#include "profilers/profiler.h"
 #include "results/front_json.h"
 #include "results/run_exports.h"
 #include "apps/run_outputs.h"
@@ -58,6 +61,12 @@ struct SearchSettings {
   std::string start;
   bool autoregressive = false;
   int measure_threads = 2;
+  double flops_window = 0, flops_window_width = 20;  // flops-window-evolution, MFLOPs
+  std::size_t top_k = 0;
+  double mutation_prob = 0;
+  bool fill = false;               // profile missing latency-table rows as they are needed
+  std::string backend = "local";   // --fill on a device not in the table yet: local | fake
+  std::string agent;               // --fill through `hwnas agent` (the token is not stored)
 
   nlohmann::json to_json() const {
     return {{"space", space},         {"algorithm", algorithm},   {"objectives", objectives},
@@ -65,7 +74,10 @@ struct SearchSettings {
             {"latency_max", latency_max}, {"macs_max", macs_max}, {"params_max", params_max},
             {"budget", budget},       {"time_budget", time_budget}, {"population", population},
             {"seed", seed},           {"start", start},           {"autoregressive", autoregressive},
-            {"measure_threads", measure_threads}};
+            {"measure_threads", measure_threads}, {"flops_window", flops_window},
+            {"flops_window_width", flops_window_width}, {"top_k", top_k},
+            {"mutation_prob", mutation_prob}, {"fill", fill}, {"backend", backend},
+            {"agent", agent}};
   }
   void from_json(const nlohmann::json& j) {
     try {
@@ -85,11 +97,40 @@ struct SearchSettings {
       start = j.at("start");
       autoregressive = j.at("autoregressive");
       measure_threads = j.at("measure_threads");
+      // Added with flops-window-evolution: runs stored before it lack them.
+      flops_window = j.value("flops_window", 0.0);
+      flops_window_width = j.value("flops_window_width", 20.0);
+      top_k = j.value("top_k", std::size_t{0});
+      mutation_prob = j.value("mutation_prob", 0.0);
+      fill = j.value("fill", false);
+      backend = j.value("backend", std::string("local"));
+      agent = j.value("agent", std::string());
     } catch (const nlohmann::json::exception& e) {
       throw Error(std::string("the run's stored settings are incomplete: ") + e.what());
     }
   }
 };
+
+// The --fill predictor: the rows present now plus a filler measuring on the table's device.
+std::shared_ptr<const FillingLutPredictor> make_filling_predictor(const SearchSettings& s,
+                                                                  const std::string& token) {
+  std::shared_ptr<const LutLatencyPredictor> present = LutLatencyPredictor::open_or_empty(s.db, s.device);
+  std::optional<DeviceProfile> stored;
+  if (std::filesystem::exists(s.db))
+    stored = LatencyTable(s.db, LatencyTable::Mode::read_only).find_device(s.device);
+  BackendChoice choice;
+  if (stored) {
+    choice = backend_for_device(*stored, s.agent, token);
+  } else {
+    choice.agent = s.agent;
+    choice.token = token;
+    choice.fake = s.agent.empty() && s.backend == "fake";
+    choice.threads = s.measure_threads;
+  }
+  std::shared_ptr<Backend> backend = make_backend(choice);
+  return std::make_shared<FillingLutPredictor>(
+      std::move(present), make_table_filler(s.db, s.device, backend, default_profile_timing()));
+}
 
 class SearchCommand final : public Command {
  public:
@@ -100,7 +141,8 @@ class SearchCommand final : public Command {
         "With no option but --out it runs the default: EfficientFormer on the host table "
         "(--db hwnas.db --device host), NSGA-II.");
     add_space_option(app, s_.space);
-    app.add_option("--algorithm", s_.algorithm, "random | nsga2 | evolution | generative | slimming")
+    app.add_option("--algorithm", s_.algorithm,
+                   "random | nsga2 | evolution | generative | slimming | flops-window-evolution")
         ->capture_default_str();
     app.add_option("--objectives", s_.objectives,
                    "comma-separated: latency (LUT, min), latency-measured (engine, min), macs "
@@ -123,8 +165,33 @@ class SearchCommand final : public Command {
     app.add_option("--start", s_.start, "slimming: the arch to start from (default: the largest)");
     app.add_flag("--autoregressive", s_.autoregressive,
                  "generative: condition each choice on the previous one");
+    app.add_option("--flops-window", s_.flops_window,
+                   "flops-window-evolution: the window's lower bound T in MFLOPs (ElasticViT's "
+                   "reference FLOPs; hwnas MACs / 1e6 on other spaces); candidates outside "
+                   "[T, T + width] are rejected");
+    app.add_option("--flops-window-width", s_.flops_window_width,
+                   "flops-window-evolution: window width in MFLOPs (the paper's 20)")
+        ->capture_default_str();
+    app.add_option("--top-k", s_.top_k,
+                   "flops-window-evolution: survivors kept per generation (0 = population / 2)")
+        ->capture_default_str();
+    app.add_option("--mutation-prob", s_.mutation_prob,
+                   "flops-window-evolution: per-dimension mutation probability (0 = the "
+                   "reference code's 0.2)")
+        ->capture_default_str();
     app.add_option("--measure-threads", s_.measure_threads,
                    "latency-measured: engine threads")->capture_default_str();
+    app.add_flag("--fill", s_.fill,
+                 "profile the latency-table rows a candidate lacks on the table's device (its "
+                 "stored profile picks the fake backend or the local engine with its threads; "
+                 "--agent for a remote device) and store them, instead of failing");
+    app.add_option("--backend", s_.backend,
+                   "--fill on a device not yet in the table: local (this process's engine, "
+                   "--measure-threads threads) or fake (deterministic)")
+        ->check(CLI::IsMember({"local", "fake"}))
+        ->capture_default_str();
+    app.add_option("--agent", s_.agent, "--fill: measure through `hwnas agent` at http://HOST:PORT");
+    app.add_option("--token", token_, "--fill: bearer token of the agent");
     app.add_option("--out", out_, "run directory (run.db, front.json)")->required();
     app.add_flag("--resume", resume_, "continue the interrupted run in --out with its own settings");
   }
@@ -156,8 +223,13 @@ class SearchCommand final : public Command {
     std::string objective_list = s_.objectives;
     if (objective_list.empty()) objective_list = has_accuracy ? "latency,accuracy" : "latency,macs";
     std::shared_ptr<const LatencyPredictor> lut;
+    std::shared_ptr<const FillingLutPredictor> filling;
     auto latency_predictor = [&]() -> std::shared_ptr<const LatencyPredictor> {
       if (lut) return lut;
+      if (s_.fill) {
+        filling = make_filling_predictor(s_, token_);
+        return lut = filling;
+      }
       try {
         lut = LutLatencyPredictor::open(s_.db, s_.device);
       } catch (const Error&) {
@@ -227,6 +299,10 @@ class SearchCommand final : public Command {
     ao.population = s_.population;
     ao.seed = s_.seed;
     ao.autoregressive = s_.autoregressive;
+    ao.flops_window = s_.flops_window;
+    ao.flops_window_width = s_.flops_window_width;
+    ao.top_k = s_.top_k;
+    ao.mutation_prob = s_.mutation_prob;
     if (!s_.start.empty()) ao.start = space.resolve(s_.start);
     auto algorithm = make_algorithm(ao, problem);
 
@@ -239,6 +315,8 @@ class SearchCommand final : public Command {
     ro.max_evaluations = s_.budget;
     ro.max_seconds = s_.time_budget;
     ro.threads = threads_;
+    // Every arch of a FLOPs-window run lies in the window; the bounds pair need not.
+    ro.archive_bounds = s_.algorithm != "flops-window-evolution";
     if (s_.algorithm == "slimming" && !budget_opt_->count() && !resume_) ro.max_evaluations = 0;
     SearchRunner runner(problem, *algorithm, ro, &store);
     auto last_print = std::chrono::steady_clock::now() - std::chrono::seconds(10);
@@ -264,16 +342,30 @@ class SearchCommand final : public Command {
                       " (give --accuracy external:CMD or surrogate:FILE.csv and --objectives "
                       "latency,accuracy)";
     extra["resumed"] = result.resumed;
+    if (filling) {
+      const FillReport fr = filling->report();
+      extra["table_fill"] = {{"db", s_.db}, {"device", s_.device}, {"rows", fr.rows},
+                             {"fills", fr.fills}, {"seconds", fr.seconds}};
+    }
     const auto front = front_to_json(problem, result, RunInfo{s_.algorithm, s_.seed, s_.device}, extra);
     write_json_atomic(out_ + "/front.json", front);
     if (extra.contains("generator")) write_json_atomic(out_ + "/generator.json", extra["generator"]);
-    write_default_report(load_run(out_), space, lut.get(), device_json(s_.db, s_.device));
+    // The report reads the table for its reference points (named members); with --fill it gets
+    // the rows as they stand, so only evaluated archs cause measurements.
+    const std::shared_ptr<const LatencyPredictor> report_table =
+        filling ? std::shared_ptr<const LatencyPredictor>(filling->table()) : lut;
+    write_default_report(load_run(out_), space, report_table.get(), device_json(s_.db, s_.device));
 
     std::printf("hwnas search: %s on %s, %zu evaluations (%d generations%s) in %.2f s; stop: %s\n",
                 s_.algorithm.c_str(), space.name().c_str(), result.archive.size(), result.generations,
                 result.resumed ? ", resumed" : "", seconds, result.stop_reason.c_str());
     std::printf("front: %zu architectures, hypervolume %.4f (normalised, reference point 1.1)\n",
                 result.front.size(), result.hypervolume);
+    if (filling) {
+      const FillReport fr = filling->report();
+      std::printf("latency table: filled %zu rows (%zu fills) of device '%s' in %s in %.2f s\n",
+                  fr.rows, fr.fills, s_.device.c_str(), s_.db.c_str(), fr.seconds);
+    }
     if (!uses_accuracy) std::printf("note: %s\n", extra["note"].get<std::string>().c_str());
     const auto names = problem.objective_names();
     for (std::size_t i = 0; i < result.front.size() && i < 5; ++i) {
@@ -292,6 +384,7 @@ class SearchCommand final : public Command {
   SearchSettings s_;
   int threads_ = 0;
   std::string out_;
+  std::string token_;
   bool resume_ = false;
   CLI::Option* budget_opt_ = nullptr;
   CLI::Option* time_opt_ = nullptr;

@@ -52,6 +52,10 @@ class ValidateCommand final : public Command {
                    "sums against end-to-end p10)")
         ->check(CLI::IsMember({"median", "p10"}))
         ->capture_default_str();
+    app.add_option("--windows", windows_,
+                   "time each subnet in this many windows seconds apart and pool them (robust to bursts of interference on shared hosts)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 20));
     app.add_option("--warmup", timing_.warmup, "untimed runs per subnet")->capture_default_str();
     app.add_option("--min-repeats", timing_.min_repeats, "timed runs per subnet (at least)")
         ->capture_default_str();
@@ -91,6 +95,7 @@ class ValidateCommand final : public Command {
     vo.seed = seed_;
     vo.resolution = resolution_;
     vo.timing = timing_;
+    vo.windows = windows_;
     vo.fit_correction = fit_;
     vo.statistic = stat;
     vo.progress = &std::cerr;
@@ -139,6 +144,7 @@ class ValidateCommand final : public Command {
   std::uint64_t seed_ = 0;
   bool json_ = false, fit_ = false;
   TimingConfig timing_ = default_profile_timing();
+  int windows_ = 3;
 };
 
 HWNAS_REGISTER_COMMAND(ValidateCommand, "validate",

@@ -1,7 +1,7 @@
 // Block latency in isolation (BlockRunner, as the latency table measures it) versus inside the
 // whole network (Model::forward_trace, timestamps between blocks), per block of one arch. Shows
 // where a LUT sum departs from end-to-end time (cache state, boundaries, per-inference overhead).
-// Usage: hwnas_bench_block_context [arch=l1] [threads=2] [forwards=40]
+// Usage: hwnas_bench_block_context [arch=l1] [threads=2] [forwards=40] [seed=0]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,10 +22,11 @@ int main(int argc, char** argv) {
   const std::string arch = argc > 1 ? argv[1] : "l1";
   const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
   const int forwards = argc > 3 ? std::atoi(argv[3]) : 40;
+  const std::uint64_t seed = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 0;
   const SearchSpace& space = get_space("efficientformer");
   const Network net = space.decode(space.resolve(arch));
   ThreadScope scope(threads);
-  Model model = Model::random(net, 0);
+  Model model = Model::random(net, seed);
   Tensor input(1, net.input.h, net.input.w, net.input.c);
   Tensor logits;
   model.forward(input, logits);
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   }
   MeasureOptions mo;
   mo.threads = threads;
+  mo.seed = seed;
   mo.timing = TimingConfig{.warmup = 5, .min_repeats = 15, .min_time_ms = 100};
   double sum_iso = 0, sum_cold = 0, sum_net = 0;
   std::printf("%-58s %9s %9s %9s %6s %6s\n", "block", "hot ms", "cold ms", "in-net", "n/hot",

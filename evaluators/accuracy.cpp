@@ -10,6 +10,7 @@
 #include <tbb/task_arena.h>
 
 #include "evaluators/model.h"
+#include "evaluators/parallel.h"
 #include "evaluators/thread_scope.h"
 #include "spaces/error.h"
 
@@ -36,6 +37,12 @@ AccuracyResult evaluate_accuracy(const Network& net, const WeightStore& weights,
   check_dataset_fits(net, set);
   const int classes = block_output_shape(net.blocks.back()).c;
   ThreadScope scope(threads);
+  // Batches are the parallel unit here: this thread's forwards must not also fan out to the
+  // scope's SpinPool (its worker would compete with TBB's); nested loops fall back to TBB.
+  struct PoolOff {
+    SpinPool* previous = set_current_spin_pool(nullptr);
+    ~PoolOff() { set_current_spin_pool(previous); }
+  } pool_off;
   // One model built up front: its errors (bad weights) surface here, not inside a worker.
   Model first = Model::from_weights(net, weights);
   tbb::enumerable_thread_specific<std::unique_ptr<Model>> models;

@@ -3,6 +3,8 @@
 #include <string>
 
 #include "evaluators/blocks/efficientformer_blocks.h"
+#include "evaluators/blocks/elasticvit_blocks.h"
+#include "evaluators/blocks/hiera_blocks.h"
 #include "spaces/error.h"
 
 namespace hwnas {
@@ -16,6 +18,14 @@ std::unique_ptr<Block> make_block(const BlockSpec& spec, ParamReader& params) {
     case BlockKind::flatten: return make_flatten_block(spec, params);
     case BlockKind::meta3d: return make_meta3d_block(spec, params);
     case BlockKind::head: return make_head_block(spec, params);
+    case BlockKind::evit_first_conv: return make_evit_first_conv_block(spec, params);
+    case BlockKind::evit_mbconv: return make_evit_mbconv_block(spec, params);
+    case BlockKind::evit_attention: return make_evit_attention_block(spec, params);
+    case BlockKind::evit_ffn: return make_evit_ffn_block(spec, params);
+    case BlockKind::evit_head: return make_evit_head_block(spec, params);
+    case BlockKind::hiera_patch_embed: return make_hiera_patch_embed_block(spec, params);
+    case BlockKind::hiera_block: return make_hiera_block(spec, params);
+    case BlockKind::hiera_head: return make_hiera_head_block(spec, params);
     default: break;
   }
   throw Error("engine: block kind '" + std::string(block_kind_name(spec.kind)) +

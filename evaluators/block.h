@@ -33,8 +33,9 @@ class Block {
   BlockSpec spec_;
 };
 
-/// Builds the block of `spec`, reading its parameters through `params` under timm's local
-/// names (e.g. "mlp.fc1.weight"; the caller sets the prefix). Throws hwnas::Error for a bad
+/// Builds the block of `spec`, reading its parameters through `params` under the local names
+/// of the space's reference code (timm's "mlp.fc1.weight", ElasticViT's "dw_conv.weight"; the
+/// caller sets the prefix, see param_prefixes in model.h). Throws hwnas::Error for a bad
 /// spec or missing / mis-shaped weights.
 std::unique_ptr<Block> make_block(const BlockSpec& spec, ParamReader& params);
 

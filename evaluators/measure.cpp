@@ -1,5 +1,7 @@
 #include "evaluators/measure.h"
 
+#include <algorithm>
+
 #include "evaluators/block_runner.h"
 #include "evaluators/model.h"
 #include "evaluators/thread_scope.h"
@@ -27,6 +29,32 @@ TimingStats measure_network(const Network& net, const MeasureOptions& opt) {
   Tensor logits;
   model.forward(input, logits);  // allocates every buffer before timing
   return time_calls([&] { model.forward(input, logits); }, opt.timing);
+}
+
+std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
+                                          const MeasureOptions& opt, int windows) {
+  check(opt);
+  ThreadScope scope(opt.threads);
+  const TimingConfig per_window = window_config(opt.timing, windows);
+  std::vector<Model> models;
+  std::vector<Tensor> inputs, logits(nets.size());
+  for (const auto& net : nets) {
+    models.push_back(Model::random(net, opt.seed));
+    inputs.emplace_back(opt.batch, net.input.h, net.input.w, net.input.c);
+    Rng rng(opt.seed ^ 0x9e3779b97f4a7c15ull);
+    for (std::size_t i = 0; i < inputs.back().size(); ++i)
+      inputs.back().data()[i] = static_cast<float>(2.0 * uniform_real(rng) - 1.0);
+  }
+  std::vector<std::vector<TimingStats>> parts(nets.size());
+  TimingConfig later = per_window;
+  later.warmup = std::min(per_window.warmup, 1);  // buffers exist; one call refills the caches
+  for (int w = 0; w < windows; ++w)
+    for (std::size_t i = 0; i < nets.size(); ++i)
+      parts[i].push_back(time_calls([&] { models[i].forward(inputs[i], logits[i]); },
+                                    w == 0 ? per_window : later));
+  std::vector<TimingStats> out;
+  for (const auto& p : parts) out.push_back(merge_windows(p));
+  return out;
 }
 
 TimingStats measure_block(const BlockSpec& spec, const MeasureOptions& opt) {

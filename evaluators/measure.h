@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "evaluators/timing.h"
 #include "spaces/block_spec.h"
@@ -20,6 +21,13 @@ struct MeasureOptions {
 /// opt.threads threads (ThreadScope) and opt.batch images; buffers are allocated before timing.
 /// Throws hwnas::Error for threads/batch < 1 or an inconsistent network.
 TimingStats measure_network(const Network& net, const MeasureOptions& opt);
+/// Latencies of several networks, each timed in `windows` windows taken round-robin over the
+/// networks (window_config splits opt.timing), merged with merge_windows: the windows of one
+/// network lie seconds apart, so a burst of interference on a shared host hits one of them.
+/// All models stay built meanwhile (memory: the sum of the networks' weights). Same errors as
+/// measure_network; windows >= 1.
+std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
+                                          const MeasureOptions& opt, int windows);
 /// Latency of one block in isolation via BlockRunner (ms), same conditions.
 TimingStats measure_block(const BlockSpec& spec, const MeasureOptions& opt);
 

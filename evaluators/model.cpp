@@ -1,5 +1,7 @@
 #include "evaluators/model.h"
 
+#include "evaluators/blocks/elasticvit_blocks.h"
+#include "evaluators/hiera_param_names.h"
 #include "evaluators/thread_scope.h"
 #include "spaces/error.h"
 
@@ -10,6 +12,8 @@ Model& Model::operator=(Model&&) noexcept = default;
 Model::~Model() = default;
 
 std::vector<std::string> timm_prefixes(const Network& net) {
+  if (!net.blocks.empty() && net.blocks.front().kind == BlockKind::hiera_patch_embed)
+    return hiera_param_prefixes(net);  // TurboViT-style space and timm Hiera networks
   std::vector<std::string> out;
   int stage = 0, index = 0;
   for (std::size_t i = 0; i < net.blocks.size(); ++i) {
@@ -37,13 +41,18 @@ std::vector<std::string> timm_prefixes(const Network& net) {
   return out;
 }
 
+std::vector<std::string> param_prefixes(const Network& net) {
+  if (net.space == "elasticvit") return elasticvit_param_prefixes(net);
+  return timm_prefixes(net);
+}
+
 Model Model::build(const Network& net, ParamReader& reader) {
   net.check_shapes();
   if (net.blocks.empty()) throw Error("network of space '" + net.space + "' has no blocks");
   pin_blas_single_thread();
   Model m;
   m.net_ = net;
-  const auto prefixes = timm_prefixes(net);
+  const auto prefixes = param_prefixes(net);
   for (std::size_t i = 0; i < net.blocks.size(); ++i) {
     reader.set_prefix(prefixes[i]);
     m.blocks_.push_back(make_block(net.blocks[i], reader));

@@ -22,7 +22,8 @@ class Model {
   /// Deterministic random weights drawn from Rng(seed) (scales in param_reader.h), the same for
   /// a seed on every platform. Throws hwnas::Error if the network is inconsistent.
   static Model random(const Network& net, std::uint64_t seed);
-  /// Weights with timm's EfficientFormer parameter names and PyTorch layouts (conv (out, in,
+  /// Weights with the reference code's parameter names (param_prefixes: timm's for
+  /// EfficientFormer, microsoft/Moonlit's for ElasticViT) and PyTorch layouts (conv (out, in,
   /// k, k), linear (out, in)); BatchNorm is folded into the preceding convolution here. Throws
   /// hwnas::Error naming the first missing, mis-shaped or unexpected tensor.
   static Model from_weights(const Network& net, const WeightStore& weights);
@@ -65,7 +66,12 @@ class Model {
 };
 
 /// The timm parameter-name prefix of every block of `net` ("stem.", "stages.2.blocks.3.", "");
-/// "" for block kinds outside the EfficientFormer space.
+/// Hiera networks (first block hiera_patch_embed) follow hiera_param_prefixes(); "" for block
+/// kinds of other spaces.
 std::vector<std::string> timm_prefixes(const Network& net);
+/// The parameter-name prefix of every block of `net` under its space's reference code:
+/// elasticvit_param_prefixes (blocks/elasticvit_blocks.h) for "elasticvit", timm_prefixes
+/// otherwise.
+std::vector<std::string> param_prefixes(const Network& net);
 
 }  // namespace hwnas

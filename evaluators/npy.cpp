@@ -39,6 +39,30 @@ std::string header_value(const std::string& header, const std::string& key, cons
 
 }  // namespace
 
+namespace {
+// Column-major (first index fastest) -> row-major. NumPy writes transposed views this way
+// (e.g. torch's x.transpose(1, 2) saved without np.ascontiguousarray).
+std::vector<float> fortran_to_c(const std::vector<float>& f,
+                                const std::vector<std::int64_t>& shape) {
+  const std::size_t dims = shape.size();
+  std::vector<std::size_t> fstride(dims, 1);
+  for (std::size_t d = 1; d < dims; ++d)
+    fstride[d] = fstride[d - 1] * static_cast<std::size_t>(shape[d - 1]);
+  std::vector<float> c(f.size());
+  std::vector<std::int64_t> idx(dims, 0);
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    std::size_t off = 0;
+    for (std::size_t d = 0; d < dims; ++d) off += static_cast<std::size_t>(idx[d]) * fstride[d];
+    c[i] = f[off];
+    for (std::size_t d = dims; d-- > 0;) {  // C order: last index fastest
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return c;
+}
+}  // namespace
+
 NpyArray parse_npy(const std::string& bytes, const std::string& what) {
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
     throw Error(what + ": not a .npy file (bad magic)");
@@ -69,8 +93,9 @@ NpyArray parse_npy(const std::string& bytes, const std::string& what) {
     throw Error(what + ": dtype '" + descr +
                 "' is not supported; hwnas reads float32 little-endian ('<f4'), uint8 or int16: "
                 "save with x.astype(np.float32)");
-  if (header_value(header, "fortran_order", what) != "False")
-    throw Error(what + ": Fortran-ordered .npy is not supported; save with np.ascontiguousarray");
+  const std::string order = header_value(header, "fortran_order", what);
+  if (order != "False" && order != "True")
+    throw Error(what + ": malformed fortran_order '" + order + "' in .npy header");
   const std::string shape_text = header_value(header, "shape", what);
   NpyArray out;
   std::int64_t count = 1;
@@ -112,6 +137,7 @@ NpyArray parse_npy(const std::string& bytes, const std::string& what) {
       }
     }
   }
+  if (order == "True" && out.shape.size() > 1) out.data = fortran_to_c(out.data, out.shape);
   return out;
 }
 

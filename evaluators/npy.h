@@ -1,4 +1,5 @@
-// .npy files (NumPy format 1.0-3.0): float32 (uint8 / int16 read), little-endian, C order.
+// .npy files (NumPy format 1.0-3.0): float32 (uint8 / int16 read), little-endian; read in C or
+// Fortran order.
 #pragma once
 
 #include <cstdint>
@@ -13,11 +14,8 @@ struct NpyArray {
   std::vector<float> data;
 };
 
-/// Reads a .npy file. Accepts dtype '<f4' (or '|f4'/'=f4' treated as little-endian) in C order,
-/// and '|u1' / '<i2' (uint8 images, int16 labels) widened exactly to float.
-/// Throws hwnas::Error naming the file for a missing/unreadable file, a bad magic or header,
-/// another dtype (e.g. '<f8': "convert with x.astype(np.float32)"), Fortran order or a
-/// truncated payload.
+// .npy files (NumPy format 1.0-3.0): float32 (uint8 / int16 read), little-endian; read in C or
+// Fortran order.
 NpyArray read_npy(const std::string& path);
 /// Parses .npy bytes (for arrays inside a .npz); `what` names them in errors.
 NpyArray parse_npy(const std::string& bytes, const std::string& what);

@@ -81,9 +81,10 @@ void ParamReader::check_all_used() const {
 }
 
 FoldedConv read_conv_bn(ParamReader& r, const std::string& conv, const std::string& norm, int cin,
-                        int cout, int k, float eps) {
+                        int cout, int k, float eps, bool conv_bias) {
   const auto w = r.get(conv + ".weight", {cout, cin, k, k}, InitKind::weight);
-  const auto b = r.get(conv + ".bias", {cout}, InitKind::bias);
+  const auto b = conv_bias ? r.get(conv + ".bias", {cout}, InitKind::bias)
+                           : std::vector<float>(static_cast<std::size_t>(cout), 0.0f);
   const auto g = r.get(norm + ".weight", {cout}, InitKind::norm_weight);
   const auto beta = r.get(norm + ".bias", {cout}, InitKind::norm_bias);
   const auto mean = r.get(norm + ".running_mean", {cout}, InitKind::running_mean);
@@ -104,6 +105,21 @@ FoldedConv read_conv_bn(ParamReader& r, const std::string& conv, const std::stri
   return f;
 }
 
+FoldedConv read_conv(ParamReader& r, const std::string& conv, int cin, int cout, int k) {
+  const auto w = r.get(conv + ".weight", {cout, cin, k, k}, InitKind::weight);
+  FoldedConv f;
+  f.bias = to_buffer(r.get(conv + ".bias", {cout}, InitKind::bias));
+  f.weight = AlignedBuffer(static_cast<std::size_t>(k) * k * cin * cout);
+  for (int o = 0; o < cout; ++o)
+    for (int i = 0; i < cin; ++i)
+      for (int y = 0; y < k; ++y)
+        for (int x = 0; x < k; ++x)
+          f.weight[((static_cast<std::size_t>(y) * k + x) * cin + i) * cout + o] =
+              w[((static_cast<std::size_t>(o) * cin + i) * k + y) * k + x];
+  f.repack();
+  return f;
+}
+
 void FoldedConv::repack() {
   const int cout = static_cast<int>(bias.size());
   const int rows = static_cast<int>(weight.size() / bias.size());
@@ -115,6 +131,14 @@ AlignedBuffer transpose_linear(const std::vector<float>& w, int out, int in) {
   for (int o = 0; o < out; ++o)
     for (int i = 0; i < in; ++i) t[static_cast<std::size_t>(i) * out + o] = w[static_cast<std::size_t>(o) * in + i];
   return t;
+}
+
+LinearWeights read_linear(ParamReader& r, const std::string& name, int in, int out, bool has_bias) {
+  LinearWeights l;
+  l.weight = transpose_linear(r.get(name + ".weight", {out, in}, InitKind::weight), out, in);
+  if (has_bias) l.bias = to_buffer(r.get(name + ".bias", {out}, InitKind::bias));
+  l.repack(in, out);
+  return l;
 }
 
 AlignedBuffer to_buffer(const std::vector<float>& v) {

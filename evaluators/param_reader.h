@@ -65,9 +65,26 @@ struct FoldedConv {
   /// Re-packs after `weight` changed (e.g. a layer scale folded in).
   void repack();
 };
-/// Reads `conv.weight`, `conv.bias`, `norm.{weight,bias,running_mean,running_var}`.
+/// Reads `conv.weight`, `conv.bias` (only if conv_bias; else the conv has none),
+/// `norm.{weight,bias,running_mean,running_var}`. For a depthwise conv (PyTorch (c, 1, k, k))
+/// pass cin = 1, cout = c: `weight` is then the (k, k, c) depthwise filter.
 FoldedConv read_conv_bn(ParamReader& r, const std::string& conv, const std::string& norm, int cin,
-                        int cout, int k, float eps = 1e-5f);
+                        int cout, int k, float eps = 1e-5f, bool conv_bias = true);
+
+/// A linear layer converted at load.
+struct LinearWeights {
+  AlignedBuffer weight;  ///< (in, out) row-major, for the reference kernels
+  AlignedBuffer bias;    ///< (out); empty when the layer has none
+  PackedWeights packed;  ///< weight packed for the fast kernels
+  const float* bias_or_null() const { return bias.size() ? bias.data() : nullptr; }
+  void repack(int in, int out) { packed = PackedWeights(weight.data(), in, out, out); }
+};
+/// Reads `name.weight` (out, in) and, if has_bias, `name.bias` (out).
+LinearWeights read_linear(ParamReader& r, const std::string& name, int in, int out,
+                          bool has_bias = true);
+/// Reads `conv.weight` (cout, cin, k, k) and `conv.bias` (cout) of a convolution with no
+/// BatchNorm after it (e.g. a patch embedding) into the same engine layout.
+FoldedConv read_conv(ParamReader& r, const std::string& conv, int cin, int cout, int k);
 /// Linear weight (out, in) [or (out, in, 1, 1)] -> (in, out) row-major.
 AlignedBuffer transpose_linear(const std::vector<float>& w, int out, int in);
 /// std::vector -> aligned buffer.

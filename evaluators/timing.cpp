@@ -4,13 +4,15 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <string>
 
 #include "spaces/error.h"
 
 namespace hwnas {
 
-TimingStats summarize_ms(std::vector<double> samples) {
-  if (samples.empty()) throw Error("timing: no samples to summarise (repeats must be >= 1)");
+TimingStats summarize_ms(std::vector<double> in_order) {
+  if (in_order.empty()) throw Error("timing: no samples to summarise (repeats must be >= 1)");
+  std::vector<double> samples = in_order;
   std::sort(samples.begin(), samples.end());
   const std::size_t n = samples.size();
   // Nearest-rank percentile on the sorted sample.
@@ -28,7 +30,48 @@ TimingStats summarize_ms(std::vector<double> samples) {
   double var = 0;
   for (double x : samples) var += (x - s.mean_ms) * (x - s.mean_ms);
   s.std_ms = n > 1 ? std::sqrt(var / static_cast<double>(n - 1)) : 0.0;
+  s.samples_ms = std::move(in_order);
   return s;
+}
+
+TimingStats merge_windows(const std::vector<TimingStats>& windows) {
+  if (windows.empty()) throw Error("timing: no windows to merge");
+  if (windows.size() == 1) return windows.front();
+  bool all_samples = true;
+  for (const auto& w : windows) all_samples = all_samples && !w.samples_ms.empty();
+  if (all_samples) {
+    std::vector<double> pooled;
+    for (const auto& w : windows) pooled.insert(pooled.end(), w.samples_ms.begin(), w.samples_ms.end());
+    return summarize_ms(std::move(pooled));
+  }
+  auto median_of = [&](double TimingStats::*field) {
+    std::vector<double> v;
+    for (const auto& w : windows) v.push_back(w.*field);
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  };
+  TimingStats s;
+  s.median_ms = median_of(&TimingStats::median_ms);
+  s.p10_ms = median_of(&TimingStats::p10_ms);
+  s.p90_ms = median_of(&TimingStats::p90_ms);
+  s.mean_ms = median_of(&TimingStats::mean_ms);
+  s.std_ms = median_of(&TimingStats::std_ms);
+  s.min_ms = windows.front().min_ms;
+  for (const auto& w : windows) {
+    s.min_ms = std::min(s.min_ms, w.min_ms);
+    s.repeats += w.repeats;
+  }
+  return s;
+}
+
+TimingConfig window_config(const TimingConfig& config, int windows) {
+  if (windows < 1) throw Error("timing: windows must be >= 1, got " + std::to_string(windows));
+  TimingConfig w = config;
+  w.min_repeats = std::max(std::min(3, config.min_repeats), (config.min_repeats + windows - 1) / windows);
+  w.min_time_ms = config.min_time_ms / windows;
+  w.max_repeats = std::max(w.min_repeats, config.max_repeats / windows);
+  return w;
 }
 
 TimingStats time_calls(const std::function<void()>& fn, const TimingConfig& config) {

@@ -25,6 +25,8 @@ struct TimingStats {
   double std_ms = 0;
   double min_ms = 0;
   int repeats = 0;
+  /// The timed durations in call order (empty when the stats came over the wire).
+  std::vector<double> samples_ms;
 };
 
 /// Times `fn` per `config`. Allocation must happen before the call (the caller owns buffers),
@@ -34,5 +36,17 @@ TimingStats time_calls(const std::function<void()>& fn, const TimingConfig& conf
 
 /// Statistics of an existing sample of durations in ms (non-empty; throws hwnas::Error if empty).
 TimingStats summarize_ms(std::vector<double> samples_ms);
+
+/// One measurement taken in several time windows: the windows' samples pooled and summarised
+/// (or, when a window carries no samples, the median of the windows' statistics).
+/// Why windows: on a shared host, interference comes in bursts of about a second that slow
+/// everything by up to 70 %; a single 100 ms window inside a burst gives a wrong median, while
+/// the median of samples pooled from windows seconds apart stays right unless most windows are
+/// hit (bench/README.md, "Noise"). Throws hwnas::Error if `windows` is empty.
+TimingStats merge_windows(const std::vector<TimingStats>& windows);
+
+/// `config` for one of `windows` windows: the same warm-up, and the repeat count and time
+/// divided among the windows (at least 3 repeats each).
+TimingConfig window_config(const TimingConfig& config, int windows);
 
 }  // namespace hwnas

@@ -77,15 +77,23 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
     nets.push_back(std::move(net));
   }
   int next_pct = 10;
-  for (std::size_t i = 0; i < nets.size(); ++i) {
-    const TimingStats t = backend.measure_network(nets[i], opt.timing);
-    rep.samples[i].measured_ms =
-        opt.statistic == LatencyStatistic::p10 ? t.p10_ms : t.median_ms;
-    rep.samples[i].measured_p10_ms = t.p10_ms;
-    rep.samples[i].measured_p90_ms = t.p90_ms;
-    const int pct = static_cast<int>(100.0 * (i + 1) / nets.size());
-    if (opt.progress && (pct >= next_pct || i + 1 == nets.size())) {
-      *opt.progress << "validate: " << i + 1 << "/" << nets.size() << " subnets measured\n"
+  const std::size_t group = static_cast<std::size_t>(std::max(1, opt.group));
+  for (std::size_t g = 0; g < nets.size(); g += group) {
+    const std::vector<Network> part(nets.begin() + static_cast<std::ptrdiff_t>(g),
+                                    nets.begin() + static_cast<std::ptrdiff_t>(
+                                                       std::min(nets.size(), g + group)));
+    const auto stats = backend.measure_networks(part, opt.timing, std::max(1, opt.windows));
+    for (std::size_t k = 0; k < part.size(); ++k) {
+      const TimingStats& t = stats.at(k);
+      ValidationSample& s = rep.samples[g + k];
+      s.measured_ms = opt.statistic == LatencyStatistic::p10 ? t.p10_ms : t.median_ms;
+      s.measured_p10_ms = t.p10_ms;
+      s.measured_p90_ms = t.p90_ms;
+    }
+    const std::size_t done = g + part.size();
+    const int pct = static_cast<int>(100.0 * done / nets.size());
+    if (opt.progress && (pct >= next_pct || done == nets.size())) {
+      *opt.progress << "validate: " << done << "/" << nets.size() << " subnets measured\n"
                     << std::flush;
       next_pct = pct + 10;
     }

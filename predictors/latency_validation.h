@@ -54,6 +54,10 @@ struct ValidationOptions {
   std::uint64_t seed = 0;
   int resolution = 224;
   TimingConfig timing;
+  /// Each subnet is timed in this many windows, round-robin over groups of `group` subnets
+  /// (Backend::measure_networks), as the profiler times table rows.
+  int windows = 3;
+  int group = 8;
   /// Which end-to-end statistic is "measured": the median (the method) or the p10 (to pair with
   /// a p10 predictor, see LatencyStatistic).
   LatencyStatistic statistic = LatencyStatistic::median;

@@ -1,5 +1,6 @@
 #include "predictors/lut_latency_predictor.h"
 
+#include <filesystem>
 #include <unordered_set>
 
 #include "spaces/error.h"
@@ -29,6 +30,27 @@ std::unique_ptr<LutLatencyPredictor> LutLatencyPredictor::open(const std::string
                      "lut:" + db_path + "#" + device_name + (p10 ? " (p10)" : ""));
   p->db_path_ = db_path;
   p->device_ = device_name;
+  return p;
+}
+
+std::unique_ptr<LutLatencyPredictor> LutLatencyPredictor::open_or_empty(
+    const std::string& db_path, const std::string& device_name) {
+  bool empty = !std::filesystem::exists(db_path);
+  if (!empty) {
+    LatencyTable table(db_path, LatencyTable::Mode::read_only);
+    empty = !table.find_device(device_name) || table.keys(device_name).empty();
+  }
+  if (!empty) return open(db_path, device_name);
+  auto p = from_rows({}, 0.0, std::nullopt, "lut:" + db_path + "#" + device_name);
+  p->db_path_ = db_path;
+  p->device_ = device_name;
+  return p;
+}
+
+std::unique_ptr<LutLatencyPredictor> LutLatencyPredictor::with_rows(
+    const std::vector<LatencyRow>& rows) const {
+  std::unique_ptr<LutLatencyPredictor> p(new LutLatencyPredictor(*this));
+  for (const auto& r : rows) p->median_ms_[BlockSpec::parse(r.key)] = r.stats.median_ms;
   return p;
 }
 

@@ -29,6 +29,14 @@ class LutLatencyPredictor : public LatencyPredictor {
   static std::unique_ptr<LutLatencyPredictor> open(
       const std::string& db_path, const std::string& device_name,
       LatencyStatistic statistic = LatencyStatistic::median);
+  /// Like open(), but a missing file, device or empty device gives a predictor with no rows
+  /// (overhead 0) for `db_path`/`device_name`, for callers that fill rows as they go
+  /// (FillingLutPredictor). Throws hwnas::Error if the file exists and is not a latency table.
+  static std::unique_ptr<LutLatencyPredictor> open_or_empty(const std::string& db_path,
+                                                            const std::string& device_name);
+  /// A copy with `rows` added (replacing rows of the same key); same table, device, overhead
+  /// and correction.
+  std::unique_ptr<LutLatencyPredictor> with_rows(const std::vector<LatencyRow>& rows) const;
   /// A predictor over given rows (tests, tools): medians in ms per block, overhead in ms.
   static std::unique_ptr<LutLatencyPredictor> from_rows(
       const std::vector<LatencyRow>& rows, double overhead_ms,

@@ -29,6 +29,13 @@ class Backend {
                                                   const TimingConfig& timing) = 0;
   /// End-to-end statistics of one whole network (input allocated outside the timed region).
   virtual TimingStats measure_network(const Network& net, const TimingConfig& timing) = 0;
+  /// End-to-end statistics of several networks, each timed in `windows` windows taken
+  /// round-robin over the networks and merged (evaluators/timing.h merge_windows), so that a
+  /// burst of interference hits one window of a network, not all of it. The default calls
+  /// measure_network once per window with window_config(timing, windows); a backend that can
+  /// keep models loaded between windows overrides it.
+  virtual std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
+                                                    const TimingConfig& timing, int windows);
   /// How many blocks to send per measure_blocks call (one table transaction per call).
   virtual int preferred_batch() const { return 8; }
 };

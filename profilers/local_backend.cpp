@@ -32,4 +32,14 @@ TimingStats LocalBackend::measure_network(const Network& net, const TimingConfig
   return hwnas::measure_network(net, opt);
 }
 
+std::vector<TimingStats> LocalBackend::measure_networks(const std::vector<Network>& nets,
+                                                        const TimingConfig& timing, int windows) {
+  MeasureOptions opt;
+  opt.threads = threads_;
+  opt.batch = batch_;
+  opt.timing = timing;
+  opt.seed = seed_;
+  return hwnas::measure_networks(nets, opt, windows);
+}
+
 }  // namespace hwnas

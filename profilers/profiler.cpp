@@ -55,6 +55,24 @@ class Progress {
 
 }  // namespace
 
+// backend.measure_blocks over `part` in options.windows rounds, merged per block.
+static std::vector<TimingStats> measure_in_windows(Backend& backend, const std::vector<BlockSpec>& part,
+                                            const ProfileOptions& options) {
+  const int windows = std::max(1, options.windows);
+  const TimingConfig per_window = window_config(options.timing, windows);
+  std::vector<std::vector<TimingStats>> parts(part.size());
+  for (int w = 0; w < windows; ++w) {
+    const auto stats = backend.measure_blocks(part, per_window);
+    if (stats.size() != part.size())
+      throw Error("backend " + backend.name() + " returned " + std::to_string(stats.size()) +
+                  " results for " + std::to_string(part.size()) + " blocks");
+    for (std::size_t k = 0; k < part.size(); ++k) parts[k].push_back(stats[k]);
+  }
+  std::vector<TimingStats> out;
+  for (const auto& p : parts) out.push_back(merge_windows(p));
+  return out;
+}
+
 TimingConfig default_profile_timing() {
   TimingConfig t;
   t.warmup = 5;
@@ -99,10 +117,7 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
       const std::vector<BlockSpec> part(todo.begin() + static_cast<std::ptrdiff_t>(i),
                                         todo.begin() + static_cast<std::ptrdiff_t>(
                                                            std::min(todo.size(), i + batch)));
-      const auto stats = backend.measure_blocks(part, options.timing);
-      if (stats.size() != part.size())
-        throw Error("backend " + backend.name() + " returned " + std::to_string(stats.size()) +
-                    " results for " + std::to_string(part.size()) + " blocks");
+      const auto stats = measure_in_windows(backend, part, options);
       std::vector<LatencyRow> rows;
       for (std::size_t k = 0; k < part.size(); ++k) rows.push_back({part[k].key(), stats[k], ""});
       table.insert(profile.name, run, rows);
@@ -150,7 +165,10 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
       med[r.key] = {r.stats.median_ms, r.stats.p10_ms};
     std::vector<double> residuals, residuals_p10;
     nlohmann::json nets = nlohmann::json::array();
-    for (const auto& net : overhead_nets) {
+    const auto e2e_all = backend.measure_networks(overhead_nets, options.timing,
+                                                  std::max(1, options.windows));
+    for (std::size_t n = 0; n < overhead_nets.size(); ++n) {
+      const Network& net = overhead_nets[n];
       double sum = 0, sum_p10 = 0;
       for (const auto& b : net.blocks) {
         const auto it = med.find(b.key());
@@ -159,7 +177,7 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
         sum += it->second.first;
         sum_p10 += it->second.second;
       }
-      const TimingStats e2e = backend.measure_network(net, options.timing);
+      const TimingStats& e2e = e2e_all[n];
       residuals.push_back(e2e.median_ms - sum);
       residuals_p10.push_back(e2e.p10_ms - sum_p10);
       nets.push_back({{"e2e_ms", e2e.median_ms}, {"sum_ms", sum}, {"e2e_p10_ms", e2e.p10_ms},

@@ -23,6 +23,10 @@ struct ProfileOptions {
   std::string device_name = "host";  ///< rows go under this name ("" = the backend's own label)
   bool force = false;                ///< re-measure rows already present
   TimingConfig timing = default_profile_timing();
+  /// Each batch of blocks is timed in this many windows, round-robin over the batch, and each
+  /// row pools its windows' samples (merge_windows); `timing` is split among the windows. On a
+  /// shared host a burst of interference then hits one window of a row, not the whole row.
+  int windows = 3;
   /// Networks timed end to end to measure the device's per-inference overhead (0 = skip). The
   /// overhead is median(end-to-end - sum of block medians) over these networks; it is measured
   /// once per device (again with force) and stored as calibration "overhead".

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "search/flops_window_evolution.h"
 #include "search/generative_search.h"
 #include "search/nsga2.h"
 #include "search/random_search.h"
@@ -76,7 +77,7 @@ Arch draw_new(const std::function<Arch()>& draw, const ArchQuery& evaluated,
 
 const std::vector<std::string>& algorithm_names() {
   static const std::vector<std::string> names = {"random", "nsga2", "evolution", "generative",
-                                                 "slimming"};
+                                                 "slimming", "flops-window-evolution"};
   return names;
 }
 
@@ -115,6 +116,15 @@ std::unique_ptr<Algorithm> make_algorithm(const AlgorithmOptions& options,
         break;
       }
     return std::make_unique<Slimming>(space, problem, p);
+  }
+  if (n == "flops-window-evolution") {
+    FlopsWindowParams p;
+    p.window_mflops = options.flops_window;
+    p.window_width_mflops = options.flops_window_width;
+    p.population = options.population;
+    p.top_k = options.top_k;
+    if (options.mutation_prob > 0) p.mutation_prob = options.mutation_prob;
+    return std::make_unique<FlopsWindowEvolution>(space, problem, p, options.seed);
   }
   std::string known;
   for (const auto& k : algorithm_names()) known += (known.empty() ? "" : ", ") + k;

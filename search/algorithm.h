@@ -69,13 +69,21 @@ std::vector<std::size_t> nsga2_order(const std::vector<Individual>& people);
 
 /// Common hyper-parameters and the factory used by the CLI.
 struct AlgorithmOptions {
-  std::string name = "nsga2";  ///< random | nsga2 | evolution | generative | slimming
+  /// random | nsga2 | evolution | generative | slimming | flops-window-evolution
+  std::string name = "nsga2";
   std::size_t population = 50;
   std::uint64_t seed = 0;
   /// Slimming: the arch to start from (empty genes: the space's largest).
   Arch start;
   /// Generative: factorised (false) or autoregressive (true) generator.
   bool autoregressive = false;
+  /// FLOPs-window evolution: the window [flops_window, flops_window + flops_window_width] in
+  /// MFLOPs (window_mflops), the survivors kept (0: population / 2) and the per-dimension
+  /// mutation probability (<= 0: the reference code's 0.2).
+  double flops_window = 0;
+  double flops_window_width = 20;
+  std::size_t top_k = 0;
+  double mutation_prob = 0;
 };
 
 /// Names accepted by make_algorithm, in a fixed order.

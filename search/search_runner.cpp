@@ -114,7 +114,10 @@ SearchResult SearchRunner::run() {
           options_.bounds.hi[k] = std::max(options_.bounds.hi[k], e.fitness[k]);
         }
       }
-      for (const auto& e : fresh) add(e);
+      if (options_.archive_bounds)
+        for (const auto& e : fresh) add(e);
+      else
+        fresh.clear();
     }
     save(0, fresh, elapsed());
   }

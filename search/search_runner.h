@@ -25,6 +25,10 @@ struct RunnerOptions {
   /// objective, the better of the two as `lo` and the worse as `hi` (both kept in run.db so a
   /// resumed run uses the same).
   Normalisation bounds;
+  /// Whether the smallest()/largest() pair evaluated for `bounds` joins the archive (and so the
+  /// budget and the front). False for algorithms whose archs must all lie in a region the pair
+  /// may fall outside (flops-window-evolution's FLOPs window).
+  bool archive_bounds = true;
 };
 
 struct Progress {

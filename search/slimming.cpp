@@ -63,6 +63,10 @@ std::vector<Slimming::Candidate> Slimming::candidates(const Arch& arch) const {
       if (v < 0) continue;
       Arch a = arch;
       a.genes[d] = v;
+      // The space's joint constraints (e.g. TurboViT's head dim dividing the width) may need
+      // other genes to follow; an action that repair undoes is no action.
+      space_.repair(a);
+      if (a == arch) continue;
       out.push_back({dims[d].name, "shrink " + dims[d].name + " to " + std::to_string(v), a});
     }
     return out;

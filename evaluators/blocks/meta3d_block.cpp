@@ -1,5 +1,6 @@
 // Meta3D (MB3D): x + ls1*MHSA(LN(x)); x + ls2*MLP(LN(x)) on an h x w token grid.
 #include "evaluators/blocks/efficientformer_blocks.h"
+#include "evaluators/param_reader.h"
 #include "evaluators/ops/attention.h"
 #include "evaluators/ops/layer_norm.h"
 #include "evaluators/ops/linear.h"
@@ -9,21 +10,6 @@
 namespace hwnas {
 
 namespace {
-
-struct LinearWeights {
-  AlignedBuffer weight;  // (in, out), for the reference kernels
-  AlignedBuffer bias;    // (out)
-  PackedWeights packed;  // weight packed for the fast kernels
-  void repack(int in, int out) { packed = PackedWeights(weight.data(), in, out, out); }
-};
-
-LinearWeights read_linear(ParamReader& r, const std::string& name, int in, int out) {
-  LinearWeights l;
-  l.weight = transpose_linear(r.get(name + ".weight", {out, in}, InitKind::weight), out, in);
-  l.bias = to_buffer(r.get(name + ".bias", {out}, InitKind::bias));
-  l.repack(in, out);
-  return l;
-}
 
 // Layer scale folded into a linear layer: ls * (x W + b) = x (W ls) + b ls.
 LinearWeights fold_scale(const LinearWeights& l, const AlignedBuffer& ls, int in, int out) {

@@ -2,15 +2,13 @@
 #include <algorithm>
 #include <vector>
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
 #include "evaluators/blocks/efficientformer_blocks.h"
 #include "evaluators/ops/packed_gemm.h"
 #include "evaluators/ops/linear.h"
 #include "evaluators/ops/pool_mixer.h"
 #include "evaluators/ops/mean_tokens.h"
 #include "evaluators/ops/scale_add.h"
+#include "evaluators/parallel.h"
 #include "evaluators/thread_scope.h"
 
 namespace hwnas {
@@ -59,9 +57,8 @@ class Meta4dBlock final : public Block {
       const int tiles_total = std::max(threads, (want + threads - 1) / threads * threads);
       const int tiles = std::max(1, tiles_total / b_count);  // per image
       const int size = (per_image + tiles - 1) / tiles;
-      tbb::parallel_for(tbb::blocked_range<int>(0, b_count * tiles, 1),
-                        [&](const tbb::blocked_range<int>& r) {
-        for (int t = r.begin(); t < r.end(); ++t) {
+      parallel_for(0, b_count * tiles, 1, [&](int lo, int hi) {
+        for (int t = lo; t < hi; ++t) {
           const int b = t / tiles, p0 = (t % tiles) * size, p1 = std::min(per_image, p0 + size);
           if (p0 >= p1) continue;
           const int m = p1 - p0;
@@ -80,7 +77,7 @@ class Meta4dBlock final : public Block {
           gemm_packed_serial(m, hid, hid_, fc2_ls_.packed, o, c_,
                              GemmEpilogue{fc2_ls_.bias.data(), Activation::none, a, c_});
         }
-      }, tbb::simple_partitioner());
+      });
     } else {
       pool_mixer(pool_, in, ls1_.data(), mixed_);
       linear({c_, hid_, Activation::gelu}, mixed_, fc1_.packed, fc1_.bias.data(), nullptr, hidden_);

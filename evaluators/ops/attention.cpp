@@ -5,10 +5,9 @@
 #include <vector>
 
 #include <Eigen/Core>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include "evaluators/ops/softmax.h"
+#include "evaluators/parallel.h"
 
 namespace hwnas {
 
@@ -30,11 +29,10 @@ void attention(const AttentionParams& p, const Tensor& qkv, const float* bias, T
   validate(p, qkv, out);
   const int n = p.h * p.w, wq = p.qkv_width(), wo = p.out_width(), per = 2 * p.kd + p.dv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(p.kd));
-  tbb::parallel_for(tbb::blocked_range<int>(0, qkv.n() * p.heads, 1),
-                    [&](const tbb::blocked_range<int>& r) {
+  parallel_for(0, qkv.n() * p.heads, 1, [&](int lo, int hi) {
     thread_local std::vector<float> logits;
     if (logits.size() < static_cast<std::size_t>(n) * n) logits.resize(static_cast<std::size_t>(n) * n);
-    for (int t = r.begin(); t < r.end(); ++t) {
+    for (int t = lo; t < hi; ++t) {
       const int b = t / p.heads, head = t % p.heads;
       const float* base = qkv.data() + static_cast<long>(b) * n * wq + head * per;
       ConstMap q(base, n, p.kd, Eigen::OuterStride<>(wq));

@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
+#include "evaluators/parallel.h"
 
 namespace hwnas {
 
@@ -14,8 +13,8 @@ void avg_pool(const PoolMixerParams& p, const Tensor& in, Tensor& out) {
 #else
   validate(p, in, out);
   const int r = p.pool / 2, h = in.h(), w = in.w(), c = p.c;
-  tbb::parallel_for(tbb::blocked_range<int>(0, in.n() * h, 2), [&](const tbb::blocked_range<int>& rg) {
-    for (int row = rg.begin(); row < rg.end(); ++row) {
+  parallel_for(0, in.n() * h, 2, [&](int lo, int hi) {
+    for (int row = lo; row < hi; ++row) {
       const int b = row / h, y = row % h;
       const int ya = std::max(0, y - r), yb = std::min(h - 1, y + r);
       for (int x = 0; x < w; ++x) {

@@ -4,11 +4,8 @@
 #include <cstring>
 #include <vector>
 
-#include <tbb/blocked_range.h>
-#include <tbb/partitioner.h>
-#include <tbb/parallel_for.h>
-
 #include "evaluators/ops/gemm.h"
+#include "evaluators/parallel.h"
 #include "evaluators/thread_scope.h"
 #include "spaces/error.h"
 
@@ -75,9 +72,9 @@ void conv2d(const Conv2dParams& p, const Tensor& in, const PackedWeights& weight
   const int tiles_total = (want + threads - 1) / threads * threads;
   const int tiles = std::max(1, tiles_total / in.n());
   const int size = (per_image + tiles - 1) / tiles;
-  tbb::parallel_for(tbb::blocked_range<int>(0, in.n() * tiles, 1), [&](const tbb::blocked_range<int>& r) {
+  parallel_for(0, in.n() * tiles, 1, [&](int lo, int hi) {
     thread_local std::vector<float> cols;
-    for (int t = r.begin(); t < r.end(); ++t) {
+    for (int t = lo; t < hi; ++t) {
       const int b = t / tiles, p0 = (t % tiles) * size, p1 = std::min(per_image, p0 + size);
       if (p0 >= p1) continue;
       const int m = p1 - p0;
@@ -86,7 +83,7 @@ void conv2d(const Conv2dParams& p, const Tensor& in, const PackedWeights& weight
       gemm_packed_serial(m, cols.data(), k, weight,
                          out.data() + (static_cast<long>(b) * per_image + p0) * p.cout, p.cout, ep);
     }
-  }, tbb::simple_partitioner());
+  });
 }
 
 void conv2d_reference(const Conv2dParams& p, const Tensor& in, const float* weight,

@@ -5,11 +5,9 @@
 #include <vector>
 
 #include <cblas.h>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
 #include <Eigen/Core>
 
+#include "evaluators/parallel.h"
 #include "evaluators/thread_scope.h"
 
 namespace hwnas {
@@ -92,8 +90,8 @@ void gemm(int m, int n, int k, const float* a, int lda, const float* b, int ldb,
   if (m >= 256 * threads) {
     const int tiles = threads * std::max(1, m / (256 * threads));
     const int rows = (m + tiles - 1) / tiles;
-    tbb::parallel_for(tbb::blocked_range<int>(0, tiles, 1), [&](const tbb::blocked_range<int>& r) {
-      for (int t = r.begin(); t < r.end(); ++t) {
+    parallel_for(0, tiles, 1, [&](int lo, int hi) {
+      for (int t = lo; t < hi; ++t) {
         const int i0 = t * rows, i1 = std::min(m, i0 + rows);
         if (i0 >= i1) continue;
         GemmEpilogue e = ep;
@@ -101,14 +99,14 @@ void gemm(int m, int n, int k, const float* a, int lda, const float* b, int ldb,
         gemm_serial(i1 - i0, n, k, a + static_cast<long>(i0) * lda, lda, b, ldb,
                     c + static_cast<long>(i0) * ldc, ldc, e);
       }
-    }, tbb::simple_partitioner());
+    });
   } else {
     int tiles = n / (2 * threads) >= 256 ? 2 * threads : threads;
     // Widths are multiples of 16 (one AVX-512 vector) and as equal as that allows.
     const int cols = ((n + tiles - 1) / tiles + 15) / 16 * 16;
     tiles = (n + cols - 1) / cols;
-    tbb::parallel_for(tbb::blocked_range<int>(0, tiles, 1), [&](const tbb::blocked_range<int>& r) {
-      for (int t = r.begin(); t < r.end(); ++t) {
+    parallel_for(0, tiles, 1, [&](int lo, int hi) {
+      for (int t = lo; t < hi; ++t) {
         const int j0 = t * cols, j1 = std::min(n, j0 + cols);
         if (j0 >= j1) continue;
         GemmEpilogue e = ep;
@@ -116,7 +114,7 @@ void gemm(int m, int n, int k, const float* a, int lda, const float* b, int ldb,
         if (e.residual) e.residual += j0;
         gemm_serial(m, j1 - j0, k, a, lda, b + j0, ldb, c + j0, ldc, e);
       }
-    }, tbb::simple_partitioner());
+    });
   }
 #endif
 }

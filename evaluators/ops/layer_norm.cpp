@@ -2,8 +2,7 @@
 
 #include <cmath>
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
+#include "evaluators/parallel.h"
 
 namespace hwnas {
 
@@ -34,8 +33,8 @@ void layer_norm(const LayerNormParams& p, const Tensor& in, const float* gamma, 
 #else
   validate(p, in, out);
   const int rows = static_cast<int>(in.size() / static_cast<std::size_t>(p.c));
-  tbb::parallel_for(tbb::blocked_range<int>(0, rows, 16), [&](const tbb::blocked_range<int>& r) {
-    layer_norm_rows(p, in.data(), gamma, beta, out.data(), r.begin(), r.end());
+  parallel_for(0, rows, 16, [&](int lo, int hi) {
+    layer_norm_rows(p, in.data(), gamma, beta, out.data(), lo, hi);
   });
 #endif
 }

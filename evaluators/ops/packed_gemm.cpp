@@ -11,11 +11,9 @@
 #include <utility>
 
 #include <omp.h>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "evaluators/parallel.h"
 #include "evaluators/tensor.h"
 #include "evaluators/thread_scope.h"
 #include "spaces/error.h"
@@ -167,6 +165,9 @@ class PrimitiveCache {
       ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
     if (key.act == Activation::gelu)
       ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+    // oneDNN 2.x: x * relu6(x + 3) / 6, alpha and beta ignored (3.x reads them as 1/6 and 1/2).
+    if (key.act == Activation::hardswish)
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_hardswish, 1.0f / 6.0f, 0.5f);
     if (key.residual == ResidualMode::sum_into_c) ops.append_sum(1.0f);
     if (key.residual == ResidualMode::binary_add) {
       e->residual = e->dst;
@@ -305,10 +306,10 @@ void gemm_packed(int m, const float* a, int lda, const PackedWeights& b, float* 
   if (rows_split) {
     const int tiles = threads * std::max(1, m / (256 * threads));
     const int rows = (m + tiles - 1) / tiles;
-    tbb::parallel_for(
-        tbb::blocked_range<int>(0, tiles, 1),
-        [&](const tbb::blocked_range<int>& r) {
-          for (int t = r.begin(); t < r.end(); ++t) {
+    parallel_for(
+        0, tiles, 1,
+        [&](int lo, int hi) {
+          for (int t = lo; t < hi; ++t) {
             const int i0 = t * rows, i1 = std::min(m, i0 + rows);
             if (i0 >= i1) continue;
             GemmEpilogue e = ep;
@@ -316,21 +317,19 @@ void gemm_packed(int m, const float* a, int lda, const PackedWeights& b, float* 
             gemm_packed_serial(i1 - i0, a + static_cast<long>(i0) * lda, lda, b,
                                c + static_cast<long>(i0) * ldc, ldc, e);
           }
-        },
-        tbb::simple_partitioner());
+        });
   } else {
     // Few rows: each thread takes a contiguous run of panels (and so of the weight reads).
     const int tiles = std::min(panels, threads);
-    tbb::parallel_for(
-        tbb::blocked_range<int>(0, tiles, 1),
-        [&](const tbb::blocked_range<int>& r) {
-          for (int t = r.begin(); t < r.end(); ++t) {
+    parallel_for(
+        0, tiles, 1,
+        [&](int lo, int hi) {
+          for (int t = lo; t < hi; ++t) {
             const int q0 = static_cast<int>(static_cast<long>(panels) * t / tiles);
             const int q1 = static_cast<int>(static_cast<long>(panels) * (t + 1) / tiles);
             if (q0 < q1) gemm_packed_serial(m, a, lda, b, c, ldc, ep, q0, q1);
           }
-        },
-        tbb::simple_partitioner());
+        });
   }
 }
 

@@ -1,12 +1,10 @@
 #include "evaluators/ops/pool_mixer.h"
 
 #include "evaluators/ops/avg_pool.h"
+#include "evaluators/parallel.h"
 
 #include <algorithm>
 #include <vector>
-
-#include <tbb/blocked_range2d.h>
-#include <tbb/parallel_for.h>
 
 namespace hwnas {
 
@@ -38,13 +36,15 @@ void pool_mixer(const PoolMixerParams& p, const Tensor& in, const float* ls, Ten
   pool_mixer_reference(p, in, ls, out);
 #else
   validate(p, in, out);
-  tbb::parallel_for(tbb::blocked_range2d<int>(0, in.n(), 1, 0, in.h(), 2),
-                    [&](const tbb::blocked_range2d<int>& rg) {
-                      for (int b = rg.rows().begin(); b < rg.rows().end(); ++b)
-                        pool_mixer_pixels(p, in, ls, b, rg.cols().begin() * in.w(),
-                                          rg.cols().end() * in.w(),
-                                          out.data() + out.index(b, rg.cols().begin(), 0, 0));
-                    });
+  // Chunks of image rows over the whole batch; a chunk may span two images.
+  const int h = in.h();
+  parallel_for(0, in.n() * h, 2, [&](int lo, int hi) {
+    for (int row = lo; row < hi;) {
+      const int b = row / h, y0 = row % h, y1 = std::min(h, y0 + (hi - row));
+      pool_mixer_pixels(p, in, ls, b, y0 * in.w(), y1 * in.w(), out.data() + out.index(b, y0, 0, 0));
+      row += y1 - y0;
+    }
+  });
 #endif
 }
 

@@ -55,6 +55,23 @@ TEST(Npy, RoundTripAndGoldenInput) {
   EXPECT_EQ(in.data.size(), 3u * 224 * 224);
 }
 
+TEST(Npy, FortranOrderIsReadInCOrder) {
+  // A (2, 3, 2) array a[i][j][k] = 100 i + 10 j + k stored column-major (first index fastest),
+  // as NumPy saves a transposed view.
+  std::string payload;
+  for (int k = 0; k < 2; ++k)
+    for (int j = 0; j < 3; ++j)
+      for (int i = 0; i < 2; ++i) {
+        const float v = static_cast<float>(100 * i + 10 * j + k);
+        payload.append(reinterpret_cast<const char*>(&v), sizeof v);
+      }
+  const NpyArray a = parse_npy(npy_bytes("<f4", "(2, 3, 2)", payload, "True"), "fortran");
+  ASSERT_EQ(a.shape, (std::vector<std::int64_t>{2, 3, 2}));
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 2; ++k) EXPECT_EQ(a.data[(i * 3 + j) * 2 + k], 100 * i + 10 * j + k);
+}
+
 TEST(Npy, SmallIntegerDtypesWiden) {
   const std::string dir = test::make_temp_dir("hwnas-npy");
   write_bytes(dir + "/u1.npy", npy_bytes("|u1", "(3,)", std::string("\x00\x7f\xff", 3)));
@@ -72,8 +89,9 @@ TEST(Npy, ClearErrors) {
   EXPECT_NE(expect_error([&] { read_npy(dir + "/f8.npy"); }).find("<f8"), std::string::npos);
   write_bytes(dir + "/be.npy", npy_bytes(">f4", "(2,)", std::string(8, '\0')));
   EXPECT_NE(expect_error([&] { read_npy(dir + "/be.npy"); }).find("float32"), std::string::npos);
-  write_bytes(dir + "/fort.npy", npy_bytes("<f4", "(2, 2)", std::string(16, '\0'), "True"));
-  EXPECT_NE(expect_error([&] { read_npy(dir + "/fort.npy"); }).find("Fortran"), std::string::npos);
+  write_bytes(dir + "/order.npy", npy_bytes("<f4", "(2, 2)", std::string(16, '\0'), "Maybe"));
+  EXPECT_NE(expect_error([&] { read_npy(dir + "/order.npy"); }).find("fortran_order"),
+            std::string::npos);
   write_bytes(dir + "/short.npy", npy_bytes("<f4", "(4,)", std::string(8, '\0')));
   EXPECT_NE(expect_error([&] { read_npy(dir + "/short.npy"); }).find("truncated"), std::string::npos);
   write_bytes(dir + "/junk.npy", "hello world, not numpy");

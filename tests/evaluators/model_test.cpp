@@ -233,8 +233,9 @@ TEST(BlockRunner, RunsEveryKindLikeTheModel) {
   }
   EXPECT_EQ(kinds.size(), 6u);  // every EfficientFormer kind
   EXPECT_THROW(BlockRunner(net.blocks[0], 0, 1), Error);
-  // Kinds of other spaces that the engine does not run yet are a clear error, not a crash.
-  EXPECT_THROW(BlockRunner(BlockSpec::parse("hiera_head:c=8,h=2,w=2,classes=10"), 1, 1), Error);
+  // A spec the engine cannot build (a 4x4 mask unit on a 6x6 map) is a clear error, not a crash.
+  EXPECT_THROW(BlockRunner(BlockSpec::parse("hiera_block:cin=8,c=16,h=6,w=6,heads=2,mu=4,qpool=1,mlp=2"), 1, 1),
+               Error);
 }
 
 TEST(Measure, ReportsTimingsAndRejectsBadOptions) {

@@ -174,7 +174,8 @@ TEST(Ops, PackedGemmMatchesReferenceWithEpilogue) {
   Rng rng(12);
   for (const auto& s : shapes) {
     const int m = s[0], n = s[1], k = s[2];
-    for (Activation act : {Activation::none, Activation::relu, Activation::gelu}) {
+    for (Activation act :
+         {Activation::none, Activation::relu, Activation::gelu, Activation::hardswish}) {
       for (bool with_res : {false, true}) {
         Tensor a(1, 1, m, k), b(1, 1, k, n), res(1, 1, m, n), ref(1, 1, m, n), f1(1, 1, m, n),
             f2(1, 1, m, n);
@@ -232,12 +233,12 @@ TEST(Ops, LinearMatchesReference) {
 }
 
 TEST(Ops, ActivationsMatchDoubleReference) {
-  // GELU(erf): abs 2e-6 + rel 1e-5 over [-10, 10]; ReLU exact.
+  // GELU(erf): abs 2e-6 + rel 1e-5 over [-10, 10]; ReLU and Hardswish to rounding.
   Rng rng(4);
   std::vector<float> x = random_vec(4099, rng, -10, 10);
   x.push_back(0.0f);
   x.push_back(-0.0f);
-  for (Activation act : {Activation::relu, Activation::gelu}) {
+  for (Activation act : {Activation::relu, Activation::gelu, Activation::hardswish}) {
     auto fast = x, ref = x;
     apply_activation(act, fast.data(), fast.size());
     apply_activation_reference(act, ref.data(), ref.size());
@@ -250,6 +251,14 @@ TEST(Ops, ActivationsMatchDoubleReference) {
   EXPECT_NEAR(v[0], 0.8413447, 1e-6);
   EXPECT_NEAR(v[1], -0.1586553, 1e-6);
   EXPECT_NEAR(v[2], 2.9959502, 1e-6);
+  // Hardswish(x) = x * relu6(x + 3) / 6: 0 below -3, x above 3, -1/3 at -1, 2/3 at 1.
+  float hs[5] = {-4.0f, -1.0f, 1.0f, 2.5f, 3.5f};
+  apply_activation(Activation::hardswish, hs, 5);
+  EXPECT_EQ(hs[0], 0.0f);
+  EXPECT_NEAR(hs[1], -1.0 / 3.0, 1e-7);
+  EXPECT_NEAR(hs[2], 2.0 / 3.0, 1e-7);
+  EXPECT_NEAR(hs[3], 2.5 * 5.5 / 6.0, 1e-6);
+  EXPECT_EQ(hs[4], 3.5f);
 }
 
 TEST(Ops, PoolMixerMatchesReferenceAndHandValues) {

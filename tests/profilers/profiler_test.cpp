@@ -70,7 +70,9 @@ TEST(Profiler, KilledRunKeepsFinishedBatchesAndResumes) {
   {
     LatencyTable table(path, LatencyTable::Mode::read_write);
     FakeBackendOptions fo;
-    fo.fail_after_blocks = 20;  // batches of 8: two commit, the third dies after 4 blocks
+    // Batches of 8 blocks, each timed in 3 windows (24 block timings per batch): two batches
+    // commit, the third dies in its first window.
+    fo.fail_after_blocks = 60;
     FakeBackend dying(fo);
     EXPECT_ANY_THROW(profile_space(ef(), 224, table, dying, quiet()));
     EXPECT_EQ(table.keys("fake0").size(), 16u);
@@ -80,7 +82,7 @@ TEST(Profiler, KilledRunKeepsFinishedBatchesAndResumes) {
   const auto rep = profile_space(ef(), 224, table, fake, quiet());
   EXPECT_EQ(rep.blocks_skipped, 16);
   EXPECT_EQ(rep.blocks_measured, static_cast<int>(blocks.size()) - 16);
-  EXPECT_EQ(fake.blocks_measured(), static_cast<long>(blocks.size()) - 16);
+  EXPECT_EQ(fake.blocks_measured(), 3 * (static_cast<long>(blocks.size()) - 16));
   EXPECT_EQ(table.keys("fake0").size(), blocks.size());
 
   // A complete table is not measured again; --force measures everything.
@@ -107,7 +109,8 @@ TEST(Profiler, NoisyRowsAreMeasuredAgain) {
   std::unordered_set<std::string> keys;
   for (const auto& b : ef().decode(archs[0]).blocks) keys.insert(b.key());
   EXPECT_EQ(rep.blocks_remeasured, 2 * static_cast<int>(keys.size()));
-  EXPECT_EQ(fake.blocks_measured(), static_cast<long>(keys.size()) * 3);
+  // First pass: 3 windows per row; then two single-window retries per row.
+  EXPECT_EQ(fake.blocks_measured(), static_cast<long>(keys.size()) * (3 + 2));
 }
 
 TEST(Profiler, ArchListProfilesOnlyTheirBlocks) {

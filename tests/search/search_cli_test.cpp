@@ -4,16 +4,25 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "profilers/fake_backend.h"
+#include "profilers/latency_table.h"
+#include "results/run_data.h"
 #include "spaces/registry.h"
 #include "tests/support/synthetic_table.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
 namespace {
+
+// ElasticViT's reference MFLOPs of a stored arch (the window's metric).
+double window_metric(const SearchSpace& space, const nlohmann::json& arch) {
+  return space.extra_metrics(space.from_json(arch)).at("reference_mflops").get<double>();
+}
 
 class SearchCli : public ::testing::Test {
  protected:
@@ -145,6 +154,89 @@ TEST_F(SearchCli, BadInputIsAClearError) {
   EXPECT_NE(r.err.find("slimming"), std::string::npos) << r.err;
   r = hwnas("search --resume --out " + *dir_ + "/never");
   EXPECT_EQ(r.exit_code, 2);
+}
+
+// --fill on an empty table of the fake device: the search succeeds and the table ends with
+// exactly the rows of the evaluated archs' blocks, each the fake backend's value; without
+// --fill, the same search fails and names `hwnas profile`.
+TEST_F(SearchCli, FillProfilesExactlyTheEvaluatedBlocks) {
+  const std::string db = *dir_ + "/fill.db", out = *dir_ + "/fill";
+  auto r = hwnas("search --db " + db + " --device fake --budget 40 --population 8 --out " + out +
+                 "-nofill");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("hwnas profile"), std::string::npos) << r.err;
+
+  r = hwnas("search --db " + db + " --device fake --backend fake --fill --budget 40 --population 8 "
+            "--threads 2 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const SearchSpace& space = get_space("efficientformer");
+  std::set<std::string> expected;
+  const RunData run = load_run(out);
+  ASSERT_EQ(run.evaluations.size(), 40u);
+  for (const auto& e : run.evaluations)
+    for (const auto& b : space.decode(space.from_json(e.arch)).blocks) expected.insert(b.key());
+  LatencyTable table(db, LatencyTable::Mode::read_only);
+  const auto rows = table.rows("fake");
+  std::set<std::string> stored;
+  FakeBackend fake;  // the fake device's defaults: seed 0, 2 threads
+  for (const auto& row : rows) {
+    stored.insert(row.key);
+    EXPECT_NEAR(row.stats.median_ms, fake.block_ms(BlockSpec::parse(row.key)), 1e-12) << row.key;
+  }
+  EXPECT_EQ(stored, expected);
+  EXPECT_EQ(table.find_device("fake")->runtime, fake.device("fake").runtime);
+  const auto fill = front(out).at("table_fill");
+  EXPECT_EQ(fill.at("rows").get<std::size_t>(), expected.size());
+  EXPECT_GT(fill.at("fills").get<std::size_t>(), 0u);
+  EXPECT_GE(fill.at("seconds").get<double>(), 0.0);
+  EXPECT_NE(r.out.find("filled " + std::to_string(expected.size()) + " rows"), std::string::npos) << r.out;
+
+  // Another seed without --fill meets blocks the table lacks: the clear error stays.
+  r = hwnas("search --db " + db + " --device fake --budget 40 --population 8 --seed 7 --out " +
+            out + "-seed7");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("`hwnas profile"), std::string::npos) << r.err;
+  // With --fill it adds only that run's missing rows; the device's stored profile picks the
+  // fake backend again (no --backend given).
+  r = hwnas("search --db " + db + " --device fake --fill --budget 40 --population 8 --seed 7 "
+            "--out " + out + "-seed7b");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> union_keys = expected;
+  for (const auto& e : load_run(out + "-seed7b").evaluations)
+    for (const auto& b : space.decode(space.from_json(e.arch)).blocks) union_keys.insert(b.key());
+  EXPECT_EQ(LatencyTable(db, LatencyTable::Mode::read_only).keys("fake").size(), union_keys.size());
+}
+
+TEST_F(SearchCli, FlopsWindowEvolutionRunsAndResumes) {
+  const std::string base = "search --space elasticvit --algorithm flops-window-evolution "
+                           "--objectives macs,params --flops-window 200 --population 12 "
+                           "--threads 2 ";
+  auto r = hwnas(base + "--budget 60 --out " + *dir_ + "/fwe-whole");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Interrupt at the end of the whole run's generation 2 (generations may come out smaller than
+  // 12 when children are rejected, so the boundary is read from the run).
+  const auto gens = load_run(*dir_ + "/fwe-whole").generations;
+  ASSERT_GT(gens.size(), 3u);
+  const std::size_t cut = gens.at(2).evaluations;
+  ASSERT_LT(cut, 60u);
+  r = hwnas(base + "--budget " + std::to_string(cut) + " --out " + *dir_ + "/fwe-part");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = hwnas("search --resume --budget 60 --out " + *dir_ + "/fwe-part");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto a = load_run(*dir_ + "/fwe-whole"), b = load_run(*dir_ + "/fwe-part");
+  ASSERT_EQ(a.evaluations.size(), b.evaluations.size());
+  const auto& space = get_space("elasticvit");
+  for (std::size_t i = 0; i < a.evaluations.size(); ++i) {
+    EXPECT_EQ(a.evaluations[i].arch, b.evaluations[i].arch) << i;
+    const double f = window_metric(space, a.evaluations[i].arch);
+    EXPECT_GE(f, 200.0);
+    EXPECT_LE(f, 220.0);
+  }
+  EXPECT_EQ(front(*dir_ + "/fwe-whole").at("members"), front(*dir_ + "/fwe-part").at("members"));
+  r = hwnas("search --space elasticvit --algorithm flops-window-evolution --objectives macs "
+            "--out " + *dir_ + "/fwe-nowindow");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--flops-window"), std::string::npos) << r.err;
 }
 
 }  // namespace
