@@ -31,8 +31,8 @@
 
 namespace hwnas::apps {
 
-std::function<void(const std::string&, const std::string&)>& missing_table_hook() {
-  static std::function<void(const std::string&, const std::string&)> hook;
+std::function<void(const std::string&, const std::string&, const SearchSpace&)>& missing_table_hook() {
+  static std::function<void(const std::string&, const std::string&, const SearchSpace&)> hook;
   return hook;
 }
 
@@ -253,14 +253,22 @@ class SearchCommand final : public Command {
         filling = make_filling_predictor(s_, token_);
         return lut = filling;
       }
+      std::shared_ptr<const LutLatencyPredictor> table;
       try {
-        lut = LutLatencyPredictor::open(s_.db, s_.device);
+        table = LutLatencyPredictor::open(s_.db, s_.device);
       } catch (const Error&) {
         if (!missing_table_hook()) throw;
-        missing_table_hook()(s_.db, s_.device);
-        lut = LutLatencyPredictor::open(s_.db, s_.device);
+        missing_table_hook()(s_.db, s_.device, space);
+        return lut = LutLatencyPredictor::open(s_.db, s_.device);
       }
-      return lut;
+      // A table of another space (the host table of EfficientFormer, say): let the hook add
+      // this space's rows, judged by its smallest and largest members.
+      if (missing_table_hook() && (!table->missing(space.decode(space.smallest())).empty() ||
+                                   !table->missing(space.decode(space.largest())).empty())) {
+        missing_table_hook()(s_.db, s_.device, space);
+        table = LutLatencyPredictor::open(s_.db, s_.device);
+      }
+      return lut = table;
     };
     std::shared_ptr<AccuracyPredictor> accuracy;
     std::shared_ptr<SupernetAccuracy> supernet;
@@ -271,7 +279,7 @@ class SearchCommand final : public Command {
         SubnetEvalOptions eo;
         eo.dataset = s_.accuracy_dataset;
         eo.split = "val";
-        eo.seed = s_.seed;
+        eo.seed = 0;  // the split the supernet was trained on (tools/supernet), not the search seed
         eo.samples = s_.accuracy_samples;
         eo.threads = s_.measure_threads;
         supernet = std::make_shared<SupernetAccuracy>(space, s_.accuracy.substr(9), eo);

@@ -1,8 +1,10 @@
-// The embedded default of `hwnas search`: when the host's latency table is missing, profile it
-// first (the whole EfficientFormer space at 224, 2 engine threads, as `hwnas profile` does).
+// The embedded default of `hwnas search`: when the host's latency table is missing or lacks the
+// searched space, profile that space first (every resolution it searches, 2 engine threads, as
+// `hwnas profile` does; rows already present are kept).
 #include <unistd.h>
 
 #include <iostream>
+#include <vector>
 
 #include "apps/search_hooks.h"
 #include "profilers/local_backend.h"
@@ -12,19 +14,28 @@
 namespace hwnas::apps {
 namespace {
 
-void profile_host_table(const std::string& db, const std::string& device) {
+// The resolutions `space` searches: its "resolution" dimension, else 224.
+std::vector<int> searched_resolutions(const SearchSpace& space) {
+  for (const auto& d : space.dims())
+    if (d.name == "resolution") return d.options;
+  return {224};
+}
+
+void profile_host_table(const std::string& db, const std::string& device, const SearchSpace& space) {
   // Only this machine can be profiled in-process; other devices need `hwnas profile --agent`.
   if (device != "host") return;
-  std::cerr << "hwnas: no latency table for device 'host' in '" << db
-            << "': profiling the EfficientFormer space at 224 first (2 threads; `hwnas profile` "
-               "does the same)\n";
   LatencyTable table(db, LatencyTable::Mode::read_write);
   LocalBackend backend(2);
   ProfileOptions options;
   options.progress = &std::cerr;
   options.progress_is_terminal = isatty(STDERR_FILENO) != 0;
-  const ProfileReport r = profile_space(get_space("efficientformer"), 224, table, backend, options);
-  std::cerr << "hwnas: profiled " << r.blocks_measured << " blocks in " << r.seconds << " s\n";
+  for (int r : searched_resolutions(space)) {
+    std::cerr << "hwnas: the latency table of device 'host' in '" << db << "' lacks the "
+              << space.name() << " space at " << r << ": profiling it first (2 threads; `hwnas "
+              << "profile --space " << space.name() << " --resolution " << r << "` does the same)\n";
+    const ProfileReport rep = profile_space(space, r, table, backend, options);
+    std::cerr << "hwnas: profiled " << rep.blocks_measured << " blocks in " << rep.seconds << " s\n";
+  }
 }
 
 const bool registered = [] {

@@ -9,9 +9,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "evaluators/datasets/fashion_mnist.h"
 #include "profilers/fake_backend.h"
 #include "profilers/latency_table.h"
 #include "results/run_data.h"
+#include "spaces/error.h"
 #include "spaces/registry.h"
 #include "tests/support/synthetic_table.h"
 #include "tests/support/test_support.h"
@@ -237,6 +239,48 @@ TEST_F(SearchCli, FlopsWindowEvolutionRunsAndResumes) {
             "--out " + *dir_ + "/fwe-nowindow");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--flops-window"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace hwnas
+
+namespace hwnas {
+namespace {
+
+// The supernet accuracy objective in a short search: every archived accuracy is the engine's
+// top-1 of the subnet sliced from the bundled supernet, as `hwnas eval` computes it on the same
+// val images; latency rows come from the fake device as the search asks for them.
+TEST_F(SearchCli, SupernetAccuracyObjectiveMatchesHwnasEval) {
+  try {
+    (void)locate_fashion_mnist();
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  const std::string weights =
+      (std::filesystem::path(test::test_data_dir()) / ".." / ".." / "data" / "supernets" /
+       "efficientformer-fmnist.safetensors")
+          .string();
+  const std::string out = *dir_ + "/supernet";
+  const auto r = hwnas("search --space efficientformer-fmnist --accuracy supernet:" + weights +
+                       " --accuracy-samples 200 --prescreen 1 --budget 12 --population 6 --seed 3 "
+                       "--db " + *dir_ + "/fm.db --device fakefm --backend fake --fill --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.out + r.err;
+  EXPECT_NE(r.out.find("supernet: "), std::string::npos) << r.out + r.err;
+  const nlohmann::json f = front(out);
+  ASSERT_TRUE(f.contains("supernet_evaluation")) << f.dump();
+  EXPECT_GE(f["supernet_evaluation"]["evaluations"].get<int>(), 12);
+  ASSERT_FALSE(f["members"].empty());
+  const nlohmann::json& member = f["members"][0];
+  const double acc = member["objectives"]["accuracy"].get<double>();
+  const auto e = hwnas("eval --space efficientformer-fmnist --arch '" + member["arch"].dump() +
+                       "' --weights " + weights + " --split val --samples 200 --json");
+  ASSERT_EQ(e.exit_code, 0) << e.out + e.err;
+  const nlohmann::json ej = nlohmann::json::parse(e.out.substr(e.out.find('{')));
+  EXPECT_DOUBLE_EQ(acc, ej["top1"].get<double>());
+  // Accuracies differ across the front (the supernet tells subnets apart).
+  std::set<double> seen;
+  for (const auto& m : f["members"]) seen.insert(m["objectives"]["accuracy"].get<double>());
+  EXPECT_GE(seen.size(), std::min<std::size_t>(2, f["members"].size()));
 }
 
 }  // namespace
