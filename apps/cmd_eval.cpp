@@ -1,20 +1,13 @@
 // `hwnas eval`: top-1 / top-5 of a subnet with weights sliced from a supernet, after BN
 // recalibration, on Fashion-MNIST or a user's ImageFolder.
-#include <chrono>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "apps/command.h"
 #include "apps/common.h"
-#include "evaluators/accuracy.h"
-#include "evaluators/bn_recalibration.h"
-#include "evaluators/bn_stats_cache.h"
-#include "evaluators/datasets/eval_data.h"
 #include "evaluators/npy.h"
-#include "evaluators/safetensors.h"
-#include "evaluators/supernet_slicing.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/subnet_evaluation.h"
 #include "spaces/error.h"
 
 namespace hwnas::apps {
@@ -54,35 +47,18 @@ class EvalCommand final : public Command {
   int run() override {
     const SearchSpace& space = resolve_space(space_);
     const Arch arch = space.resolve(arch_);
-    const Network net = space.decode(arch);
-    const WeightStore file = load_safetensors(weights_);
-    WeightStore weights = is_supernet_checkpoint(file) ? slice_supernet(space, arch, file) : file;
-    EvalData data = open_eval_data(dataset_, split_, seed_, net.input.h, recal_images_);
-    check_dataset_fits(net, *data.eval_set);
-    if (samples_ > 0 && static_cast<std::size_t>(samples_) < data.eval.size())
-      data.eval.resize(static_cast<std::size_t>(samples_));
-
-    double recal_seconds = 0;
-    bool cached = false;
-    if (!no_recal_) {
-      const auto t0 = std::chrono::steady_clock::now();
-      BnStatsCache cache(cache_dir_);
-      const std::string key = BnStatsCache::key(space.to_json(arch).dump(),
-                                                file_fingerprint(weights_), data.recal_id);
-      const WeightStore stats = cache.get_or_compute(key, [&] {
-        ThreadScope scope(threads_);
-        constexpr std::size_t kRecalBatch = 64;  // the contract's batch size
-        const std::size_t n = data.recal.size();
-        return recalibrate_batchnorm(net, weights, (n + kRecalBatch - 1) / kRecalBatch,
-                                     [&](std::size_t b) {
-          return load_batch(*data.recal_set, data.recal, b * kRecalBatch,
-                            std::min(n, (b + 1) * kRecalBatch));
-        });
-      }, &cached);
-      weights = with_bn_stats(std::move(weights), stats);
-      recal_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    }
-    const AccuracyResult r = evaluate_accuracy(net, weights, *data.eval_set, data.eval, batch_, threads_);
+    SubnetEvalOptions o;
+    o.dataset = dataset_;
+    o.split = split_;
+    o.seed = seed_;
+    o.samples = static_cast<std::size_t>(samples_);
+    o.recal_images = recal_images_;
+    o.recalibrate = !no_recal_;
+    o.batch = batch_;
+    o.threads = threads_;
+    o.cache_dir = cache_dir_;
+    const SubnetEvalResult e = SubnetEvaluator(space, weights_, o).evaluate(arch);
+    const AccuracyResult& r = e.accuracy;
     if (!predictions_.empty()) {
       NpyArray p{{static_cast<std::int64_t>(r.predictions.size())}, {}};
       p.data.assign(r.predictions.begin(), r.predictions.end());
@@ -93,17 +69,17 @@ class EvalCommand final : public Command {
                           {"top5", r.top5},
                           {"samples", r.samples},
                           {"bn_recalibrated", !no_recal_},
-                          {"dataset", data.eval_set->id()},
+                          {"dataset", e.dataset_id},
                           {"split", split_},
                           {"images_per_second", r.images_per_second},
                           {"eval_seconds", r.seconds},
-                          {"recal_seconds", recal_seconds},
-                          {"recal_cached", cached},
+                          {"recal_seconds", e.recal_seconds},
+                          {"recal_cached", e.recal_cached},
                           {"threads", threads_}};
       std::cout << j.dump() << "\n";
     } else {
       std::cout << "top-1 " << 100 * r.top1 << " %, top-5 " << 100 * r.top5 << " % on " << r.samples
-                << " images of " << data.eval_set->id() << " (" << split_ << "), BN "
+                << " images of " << e.dataset_id << " (" << split_ << "), BN "
                 << (no_recal_ ? "from the checkpoint" : "recalibrated") << "; "
                 << r.images_per_second << " images/s at " << threads_ << " threads\n";
     }

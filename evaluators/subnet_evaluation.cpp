@@ -61,6 +61,7 @@ SubnetEvalResult SubnetEvaluator::evaluate(const Arch& arch) {
             ? 0.0
             : std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
+  out.dataset_id = data.eval_set->id();
   out.accuracy = evaluate_accuracy(net, weights, *data.eval_set, data.eval, options_.batch,
                                    options_.threads);
   return out;

@@ -32,6 +32,7 @@ struct SubnetEvalResult {
   AccuracyResult accuracy;
   bool recal_cached = false;   ///< the BN statistics came from the cache
   double recal_seconds = 0;    ///< time spent recalibrating (0 when cached or off)
+  std::string dataset_id;      ///< ImageDataset::id() of the scored images
 };
 
 /// Once-for-All / ElasticViT subnet evaluation: the subnet's weights are sliced out of the
