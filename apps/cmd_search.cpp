@@ -1,6 +1,7 @@
 // `hwnas search`: the Pareto front of accuracy (or compute) against latency on a device.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -72,7 +73,7 @@ struct SearchSettings {
   // supernet:FILE accuracy: data, images scored, pre-screening (keep fraction; 1 = off).
   std::string accuracy_dataset = "fashion-mnist";
   std::size_t accuracy_samples = 1000;
-  double prescreen = 0.5;
+  double prescreen = 1.0;
 
   nlohmann::json to_json() const {
     return {{"space", space},         {"algorithm", algorithm},   {"objectives", objectives},
@@ -114,7 +115,7 @@ struct SearchSettings {
       agent = j.value("agent", std::string());
       accuracy_dataset = j.value("accuracy_dataset", std::string("fashion-mnist"));
       accuracy_samples = j.value("accuracy_samples", std::size_t{1000});
-      prescreen = j.value("prescreen", 0.5);
+      prescreen = j.value("prescreen", 1.0);
     } catch (const nlohmann::json::exception& e) {
       throw Error(std::string("the run's stored settings are incomplete: ") + e.what());
     }
@@ -171,7 +172,8 @@ class SearchCommand final : public Command {
         ->capture_default_str();
     app.add_option("--prescreen", s_.prescreen,
                    "supernet: share of each batch evaluated for real once an online ridge "
-                   "surrogate has 24 evaluations (the rest get its estimate); 1 = off")
+                   "surrogate has 24 evaluations (the rest keep its estimate in the archive, and "
+                   "front.json counts front members that hold one); 1 = off")
         ->check(CLI::Range(0.01, 1.0))
         ->capture_default_str();
     app.add_option("--db", s_.db, "latency table database")->capture_default_str();
@@ -398,6 +400,9 @@ class SearchCommand final : public Command {
         extra["accuracy_prescreen"] = {
             {"asked", st.asked}, {"evaluated", st.evaluated}, {"saved", st.screened},
             {"heldout_pairs", st.heldout_pairs},
+            {"front_members_with_estimates",
+             std::count_if(result.front.begin(), result.front.end(),
+                           [&](std::size_t i) { return screened->estimated(result.archive[i].arch); })},
             {"heldout_kendall_tau", std::isnan(st.heldout_kendall_tau)
                                         ? nlohmann::json(nullptr)
                                         : nlohmann::json(st.heldout_kendall_tau)}};
@@ -435,8 +440,10 @@ class SearchCommand final : public Command {
     if (screened) {
       const ScreeningStats st = screened->stats();
       std::printf("pre-screen: %d of %d scored archs evaluated, %d evaluations saved; surrogate "
-                  "Kendall tau %.3f on %d held-out evaluations\n",
-                  st.evaluated, st.asked, st.screened, st.heldout_kendall_tau, st.heldout_pairs);
+                  "Kendall tau %.3f on %d held-out evaluations; %d front members hold the "
+                  "surrogate's estimate\n",
+                  st.evaluated, st.asked, st.screened, st.heldout_kendall_tau, st.heldout_pairs,
+                  extra["accuracy_prescreen"]["front_members_with_estimates"].get<int>());
     }
     const auto names = problem.objective_names();
     for (std::size_t i = 0; i < result.front.size() && i < 5; ++i) {

@@ -37,7 +37,10 @@ std::vector<double> ScreenedAccuracy::predict(const std::vector<Arch>& archs) {
         1, static_cast<std::size_t>(std::ceil(options_.keep_fraction * archs.size())));
     std::stable_sort(real.begin(), real.end(),
                      [&](std::size_t a, std::size_t b) { return estimate[a] > estimate[b]; });
-    for (std::size_t k = keep; k < real.size(); ++k) out[real[k]] = estimate[real[k]];
+    for (std::size_t k = keep; k < real.size(); ++k) {
+      out[real[k]] = estimate[real[k]];
+      estimated_.insert(space_.to_json(archs[real[k]]).dump());
+    }
     stats_.screened += static_cast<int>(real.size() - keep);
     real.resize(keep);
     std::sort(real.begin(), real.end());
@@ -50,6 +53,7 @@ std::vector<double> ScreenedAccuracy::predict(const std::vector<Arch>& archs) {
                 " values for " + std::to_string(ask.size()) + " archs");
   for (std::size_t k = 0; k < real.size(); ++k) {
     out[real[k]] = got[k];
+    estimated_.erase(space_.to_json(ask[k]).dump());
     seen_archs_.push_back(ask[k]);
     seen_accuracy_.push_back(got[k]);
     if (screening) {
@@ -67,6 +71,11 @@ std::string ScreenedAccuracy::source() const {
   return inner_->source() + ", pre-screened by an online ridge surrogate (keep " +
          std::to_string(static_cast<int>(std::lround(100 * options_.keep_fraction))) +
          " % of each batch after " + std::to_string(options_.warmup) + " evaluations)";
+}
+
+bool ScreenedAccuracy::estimated(const Arch& arch) const {
+  std::lock_guard lock(mutex_);
+  return estimated_.count(space_.to_json(arch).dump()) > 0;
 }
 
 ScreeningStats ScreenedAccuracy::stats() const {

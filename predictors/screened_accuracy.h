@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,8 @@ class ScreenedAccuracy final : public AccuracyPredictor {
   bool thread_safe() const override { return false; }
 
   ScreeningStats stats() const;
+  /// True if `arch` was given the surrogate's estimate and never evaluated for real.
+  bool estimated(const Arch& arch) const;
 
  private:
   const SearchSpace& space_;
@@ -57,6 +60,7 @@ class ScreenedAccuracy final : public AccuracyPredictor {
   std::vector<Arch> seen_archs_;
   std::vector<double> seen_accuracy_;
   std::vector<double> heldout_pred_, heldout_true_;
+  std::set<std::string> estimated_;  // arch JSON of the archs holding an estimate
   ScreeningStats stats_;
 };
 

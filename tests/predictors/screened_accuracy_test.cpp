@@ -70,6 +70,7 @@ TEST(ScreenedAccuracy, EvaluatesTheBestHalfAfterWarmupAndEstimatesTheRest) {
     int exact = 0;
     for (std::size_t k = 0; k < archs.size(); ++k) {
       EXPECT_NEAR(got[k], truth[k], 5e-3);
+      EXPECT_EQ(screened.estimated(archs[k]), got[k] != truth[k]);
       if (got[k] == truth[k]) {
         ++exact;
         EXPECT_GE(truth[k], sorted[10] - 1e-3);  // among the top half (ties within the error)
