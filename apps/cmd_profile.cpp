@@ -42,8 +42,9 @@ class ProfileCommand final : public Command {
         ->capture_default_str();
     app.add_option("--block-timing", block_timing_,
                    "local backend: cold-weights (weights rotated out of cache, as inside a "
-                   "network) or hot (one instance back to back)")
-        ->check(CLI::IsMember({"hot", "cold-weights"}))
+                   "network too big for the cache), hot (one instance back to back), or auto: hot "
+                   "when the space's largest network's weights fit in half the last-level cache")
+        ->check(CLI::IsMember({"auto", "hot", "cold-weights"}))
         ->capture_default_str();
     app.add_option("--seed", seed_, "seed of the overhead networks (and the fake device)")
         ->capture_default_str();
@@ -76,7 +77,9 @@ class ProfileCommand final : public Command {
     if (agent_.empty() && backend_ == "fake" && !named) device = "fake";
     const std::unique_ptr<Backend> backend =
         make_backend({agent_, token_, agent_.empty() && backend_ == "fake", threads_, 1, seed_,
-                      block_timing_from_name(block_timing_)});
+                      block_timing_ == "auto"
+                          ? block_timing_for_weights(4 * space.decode(space.largest()).params())
+                          : block_timing_from_name(block_timing_)});
     if (overhead_nets_ < 0) throw Error("--overhead-networks must be >= 0");
     ProfileOptions opt;
     opt.device_name = device;
@@ -118,7 +121,7 @@ class ProfileCommand final : public Command {
 
  private:
   std::string space_, device_ = "host", db_ = "hwnas.db", agent_, token_, archs_,
-                      backend_ = "local", block_timing_ = "cold-weights";
+                      backend_ = "local", block_timing_ = "auto";
   CLI::Option* device_opt_ = nullptr;
   int resolution_ = 224, threads_ = 2, overhead_nets_ = 5, noisy_retries_ = 0;
   double max_spread_ = 0.5;

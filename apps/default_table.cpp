@@ -25,7 +25,7 @@ void profile_host_table(const std::string& db, const std::string& device, const 
   // Only this machine can be profiled in-process; other devices need `hwnas profile --agent`.
   if (device != "host") return;
   LatencyTable table(db, LatencyTable::Mode::read_write);
-  LocalBackend backend(2);
+  LocalBackend backend(2, 1, 0, block_timing_for_weights(4 * space.decode(space.largest()).params()));
   ProfileOptions options;
   options.progress = &std::cerr;
   options.progress_is_terminal = isatty(STDERR_FILENO) != 0;

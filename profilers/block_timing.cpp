@@ -1,5 +1,7 @@
 #include "profilers/block_timing.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -20,6 +22,12 @@ BlockTiming block_timing_from_name(const std::string& name) {
   if (name == "hot") return BlockTiming::hot;
   if (name == "cold-weights") return BlockTiming::cold_weights;
   throw Error("unknown block timing '" + name + "' (use hot or cold-weights)");
+}
+
+BlockTiming block_timing_for_weights(std::int64_t network_weight_bytes) {
+  long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  if (llc <= 0) llc = 32L << 20;
+  return network_weight_bytes <= llc / 2 ? BlockTiming::hot : BlockTiming::cold_weights;
 }
 
 TimingStats time_block(const BlockSpec& spec, BlockTiming mode, int threads, int batch,
