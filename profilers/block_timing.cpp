@@ -43,25 +43,43 @@ TimingStats time_block(const BlockSpec& spec, BlockTiming mode, int threads, int
   if (threads < 1 || batch < 1) throw Error("block timing: threads and batch must be >= 1");
   ThreadScope scope(threads);
   pin_blas_single_thread();
+  return ColdWeightsBench(spec, batch, seed, cache_bytes).time(timing);
+}
+
+struct ColdWeightsBench::State {
+  std::vector<std::unique_ptr<Block>> blocks;
+  Tensor input, output;
+  std::size_t next = 0;
+};
+
+ColdWeightsBench::ColdWeightsBench(const BlockSpec& spec, int batch, std::uint64_t seed,
+                                   std::int64_t cache_bytes)
+    : state_(std::make_unique<State>()) {
+  if (batch < 1) throw Error("block timing: batch must be >= 1");
   const std::int64_t weight_bytes = std::max<std::int64_t>(1, block_cost(spec).params * 4);
   const int copies =
       static_cast<int>(std::clamp<std::int64_t>(cache_bytes / weight_bytes + 1, 1, 32));
-  std::vector<std::unique_ptr<Block>> blocks;
   for (int i = 0; i < copies; ++i) {
     ParamReader reader = ParamReader::random(seed + static_cast<std::uint64_t>(i));
-    blocks.push_back(make_block(spec, reader));
-    blocks.back()->reserve(batch);
+    state_->blocks.push_back(make_block(spec, reader));
+    state_->blocks.back()->reserve(batch);
   }
   const FeatureShape in = block_input_shape(spec), out = block_output_shape(spec);
-  Tensor input(batch, in.h, in.w, in.c), output(batch, out.h, out.w, out.c);
+  state_->input = Tensor(batch, in.h, in.w, in.c);
+  state_->output = Tensor(batch, out.h, out.w, out.c);
   Rng rng(seed ^ 0x9e3779b97f4a7c15ull);
-  for (std::size_t i = 0; i < input.size(); ++i)
-    input.data()[i] = static_cast<float>(2.0 * uniform_real(rng) - 1.0);
-  std::size_t next = 0;
+  for (std::size_t i = 0; i < state_->input.size(); ++i)
+    state_->input.data()[i] = static_cast<float>(2.0 * uniform_real(rng) - 1.0);
+}
+
+ColdWeightsBench::~ColdWeightsBench() = default;
+
+TimingStats ColdWeightsBench::time(const TimingConfig& timing) {
+  State& s = *state_;
   return time_calls(
       [&] {
-        blocks[next]->forward(input, output);
-        next = (next + 1) % blocks.size();
+        s.blocks[s.next]->forward(s.input, s.output);
+        s.next = (s.next + 1) % s.blocks.size();
       },
       timing);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "evaluators/timing.h"
@@ -28,6 +29,24 @@ BlockTiming block_timing_for_weights(std::int64_t network_weight_bytes);
 /// "hot" / "cold-weights", and back; the parse throws hwnas::Error naming the accepted values.
 std::string block_timing_name(BlockTiming t);
 BlockTiming block_timing_from_name(const std::string& name);
+
+/// The cold-weights setup of one block, kept so that it can be timed again (the profiler's
+/// later windows) without rebuilding and re-drawing its weight copies: R instances with their
+/// own random weights (R so the rotated weights exceed `cache_bytes`), one input and one output.
+class ColdWeightsBench {
+ public:
+  /// Throws hwnas::Error for a bad spec or batch < 1.
+  ColdWeightsBench(const BlockSpec& spec, int batch, std::uint64_t seed, std::int64_t cache_bytes);
+  ~ColdWeightsBench();
+  ColdWeightsBench(const ColdWeightsBench&) = delete;
+  ColdWeightsBench& operator=(const ColdWeightsBench&) = delete;
+  /// Times the rotation on the calling thread's engine threads (open a ThreadScope first).
+  TimingStats time(const TimingConfig& timing);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 /// Median etc. of one block (ms) at `threads` engine threads and `batch` images, random
 /// weights/input from `seed`. `cache_bytes` is the last-level cache size to defeat

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
 
 #include "profilers/backend.h"
 #include "profilers/block_timing.h"
@@ -32,6 +35,9 @@ class LocalBackend final : public Backend {
   int threads_, batch_;
   BlockTiming mode_;
   std::uint64_t seed_;
+  // Cold-weights setups of the previous call's blocks: the profiler times one batch in several
+  // windows, and rebuilding every weight copy per window doubled the table's build time.
+  std::map<std::string, std::unique_ptr<ColdWeightsBench>> benches_;
 };
 
 }  // namespace hwnas
