@@ -51,15 +51,7 @@ class ProfileCommand final : public Command {
     app.add_option("--overhead-networks", overhead_nets_,
                    "networks timed end to end for the per-inference overhead")
         ->capture_default_str();
-    app.add_option("--windows", windows_,
-                   "time each block in this many windows seconds apart and pool them (robust to bursts of interference on shared hosts)")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 20));
-    app.add_option("--warmup", timing_.warmup, "untimed runs per block")->capture_default_str();
-    app.add_option("--min-repeats", timing_.min_repeats, "timed runs per block (at least)")
-        ->capture_default_str();
-    app.add_option("--min-time-ms", timing_.min_time_ms, "timed work per block (at least, ms)")
-        ->capture_default_str();
+    add_timing_options(app, "block", timing_, windows_);
     app.add_option("--noisy-retries", noisy_retries_,
                    "re-measure rows whose (p90 - p10) / median exceeds --max-spread, this many "
                    "times (a guard for shared, loaded machines)")

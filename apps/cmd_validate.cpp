@@ -52,15 +52,7 @@ class ValidateCommand final : public Command {
                    "sums against end-to-end p10)")
         ->check(CLI::IsMember({"median", "p10"}))
         ->capture_default_str();
-    app.add_option("--windows", windows_,
-                   "time each subnet in this many windows seconds apart and pool them (robust to bursts of interference on shared hosts)")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 20));
-    app.add_option("--warmup", timing_.warmup, "untimed runs per subnet")->capture_default_str();
-    app.add_option("--min-repeats", timing_.min_repeats, "timed runs per subnet (at least)")
-        ->capture_default_str();
-    app.add_option("--min-time-ms", timing_.min_time_ms, "timed work per subnet (at least, ms)")
-        ->capture_default_str();
+    add_timing_options(app, "subnet", timing_, windows_);
   }
 
   int run() override {

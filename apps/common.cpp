@@ -15,6 +15,19 @@ void add_arch_option(CLI::App& app, std::string& arch, bool required) {
   if (required) opt->required();
 }
 
+void add_timing_options(CLI::App& app, const std::string& what, TimingConfig& timing, int& windows) {
+  app.add_option("--windows", windows,
+                 "time each " + what + " in this many windows seconds apart and pool them (robust "
+                 "to bursts of interference on shared hosts)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 20));
+  app.add_option("--warmup", timing.warmup, "untimed runs per " + what)->capture_default_str();
+  app.add_option("--min-repeats", timing.min_repeats, "timed runs per " + what + " (at least)")
+      ->capture_default_str();
+  app.add_option("--min-time-ms", timing.min_time_ms, "timed work per " + what + " (at least, ms)")
+      ->capture_default_str();
+}
+
 const SearchSpace& resolve_space(const std::string& space) { return get_space(space); }
 
 }  // namespace hwnas::apps

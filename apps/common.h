@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "evaluators/timing.h"
 #include "spaces/search_space.h"
 
 namespace hwnas::apps {
@@ -13,6 +14,9 @@ namespace hwnas::apps {
 void add_space_option(CLI::App& app, std::string& space);
 /// Adds `--arch A` (a named member, inline JSON or a JSON file path) to `app`.
 void add_arch_option(CLI::App& app, std::string& arch, bool required = true);
+/// Adds the timing method's options for `what` ("block", "subnet"): --windows (1-20),
+/// --warmup, --min-repeats, --min-time-ms (ms), writing into `windows` and `timing`.
+void add_timing_options(CLI::App& app, const std::string& what, TimingConfig& timing, int& windows);
 /// The space and arch named on the command line. Throws hwnas::Error on unknown ones.
 const SearchSpace& resolve_space(const std::string& space);
 
