@@ -40,7 +40,8 @@ class ValidateCommand final : public Command {
     app.add_option("--csv", csv_, "write one row per subnet to this CSV file");
     app.add_flag("--json", json_,
                  "print {\"samples\", \"rmse_ms\", \"rmspe\", \"within_5pct\", \"within_10pct\", "
-                 "\"kendall_tau\", \"corrected\": {same} | null, ...}");
+                 "\"kendall_tau\", \"corrected\": {same} | null, \"repeatability\": {same} | null, "
+                 "...}; repeatability compares the timing windows with each other (host noise)");
     app.add_flag("--fit-correction", fit_, "fit and store the learned correction");
     app.add_option("--backend", backend_, "auto (the table's device kind), local or fake")
         ->check(CLI::IsMember({"auto", "local", "fake"}))
@@ -124,6 +125,8 @@ class ValidateCommand final : public Command {
       line(rep.correction_kind == "stored" ? "with stored correction:"
                                            : "with correction (5-fold):",
            *rep.corrected);
+    if (rep.repeatability)
+      line("window vs window (noise):", *rep.repeatability);
     if (rep.fitted) std::printf("correction fitted on all %d subnets and stored in %s\n",
                                 rep.plain.samples, db_.c_str());
     return 0;

@@ -39,10 +39,14 @@ TimingStats merge_windows(const std::vector<TimingStats>& windows) {
   if (windows.size() == 1) return windows.front();
   bool all_samples = true;
   for (const auto& w : windows) all_samples = all_samples && !w.samples_ms.empty();
+  std::vector<double> medians;
+  for (const auto& w : windows) medians.push_back(w.median_ms);
   if (all_samples) {
     std::vector<double> pooled;
     for (const auto& w : windows) pooled.insert(pooled.end(), w.samples_ms.begin(), w.samples_ms.end());
-    return summarize_ms(std::move(pooled));
+    TimingStats s = summarize_ms(std::move(pooled));
+    s.window_medians_ms = std::move(medians);
+    return s;
   }
   auto median_of = [&](double TimingStats::*field) {
     std::vector<double> v;
@@ -62,6 +66,7 @@ TimingStats merge_windows(const std::vector<TimingStats>& windows) {
     s.min_ms = std::min(s.min_ms, w.min_ms);
     s.repeats += w.repeats;
   }
+  s.window_medians_ms = std::move(medians);
   return s;
 }
 

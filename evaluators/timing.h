@@ -27,6 +27,10 @@ struct TimingStats {
   int repeats = 0;
   /// The timed durations in call order (empty when the stats came over the wire).
   std::vector<double> samples_ms;
+  /// The median of each timing window, in window order, when these stats pool several windows
+  /// (merge_windows); empty for a single window. Two windows of the same network are two
+  /// independent measurements of it, so their spread is the host's measurement noise.
+  std::vector<double> window_medians_ms;
 };
 
 /// Times `fn` per `config`. Allocation must happen before the call (the caller owns buffers),

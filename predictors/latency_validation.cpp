@@ -1,5 +1,6 @@
 #include "predictors/latency_validation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -56,6 +57,33 @@ AccuracyMetrics accuracy_metrics(const std::vector<double>& measured,
   return m;
 }
 
+AccuracyMetrics repeatability_metrics(const std::vector<std::vector<double>>& window_ms) {
+  if (window_ms.size() < 2) throw Error("repeatability needs at least 2 subnets");
+  const std::size_t windows = window_ms.front().size();
+  if (windows < 2) throw Error("repeatability needs at least 2 timing windows (--windows)");
+  for (const auto& w : window_ms)
+    if (w.size() != windows) throw Error("repeatability: subnets have different window counts");
+  AccuracyMetrics mean;
+  int pairs = 0;
+  for (std::size_t a = 0; a < windows; ++a)
+    for (std::size_t b = a + 1; b < windows; ++b) {
+      std::vector<double> pa, pb;
+      for (const auto& w : window_ms) pa.push_back(w[a]), pb.push_back(w[b]);
+      const AccuracyMetrics m = accuracy_metrics(pb, pa);
+      mean.rmse_ms += m.rmse_ms;
+      mean.rmspe += m.rmspe;
+      mean.within_5pct += m.within_5pct;
+      mean.within_10pct += m.within_10pct;
+      mean.kendall_tau += m.kendall_tau;
+      ++pairs;
+    }
+  mean.samples = static_cast<int>(window_ms.size());
+  for (double* f : {&mean.rmse_ms, &mean.rmspe, &mean.within_5pct, &mean.within_10pct,
+                    &mean.kendall_tau})
+    *f /= pairs;
+  return mean;
+}
+
 ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPredictor& predictor,
                                   Backend& backend, const ValidationOptions& opt) {
   if (opt.samples < 2) throw Error("--samples must be >= 2");
@@ -89,6 +117,7 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
       s.measured_ms = opt.statistic == LatencyStatistic::p10 ? t.p10_ms : t.median_ms;
       s.measured_p10_ms = t.p10_ms;
       s.measured_p90_ms = t.p90_ms;
+      s.window_ms = t.window_medians_ms;
     }
     const std::size_t done = g + part.size();
     const int pct = static_cast<int>(100.0 * done / nets.size());
@@ -106,6 +135,14 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
     feats.push_back(s.features);
   }
   rep.plain = accuracy_metrics(meas, plain);
+  {
+    std::vector<std::vector<double>> windows;
+    for (const auto& s : rep.samples) windows.push_back(s.window_ms);
+    if (windows.front().size() >= 2 &&
+        std::all_of(windows.begin(), windows.end(),
+                    [&](const auto& w) { return w.size() == windows.front().size(); }))
+      rep.repeatability = repeatability_metrics(windows);
+  }
 
   if (opt.fit_correction) {
     // 5-fold cross-validation: each sample is predicted by a model that never saw it.
@@ -145,6 +182,7 @@ nlohmann::json validation_summary_json(const ValidationReport& r) {
   nlohmann::json j = metrics_json(r.plain);
   j["corrected"] = r.corrected ? metrics_json(*r.corrected) : nlohmann::json(nullptr);
   j["correction"] = r.correction_kind.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.correction_kind);
+  j["repeatability"] = r.repeatability ? metrics_json(*r.repeatability) : nlohmann::json(nullptr);
   return j;
 }
 

@@ -32,6 +32,14 @@ struct AccuracyMetrics {
 AccuracyMetrics accuracy_metrics(const std::vector<double>& measured,
                                  const std::vector<double>& predicted);
 
+/// The host's measurement noise as a ceiling for any predictor: for every pair (a, b) of timing
+/// windows, the accuracy of window a's end-to-end medians as a "prediction" of window b's
+/// (accuracy_metrics(window b, window a)) over all subnets, averaged over the pairs.
+/// `window_ms[i]` holds subnet i's window medians (ms, same count >= 2 for every subnet).
+/// A predictor is compared with the pooled windows, which are less noisy than one window, so
+/// this is a conservative ceiling. Throws hwnas::Error if fewer than 2 subnets or windows.
+AccuracyMetrics repeatability_metrics(const std::vector<std::vector<double>>& window_ms);
+
 /// Kendall's tau-b of two equally long sequences (O(n^2); n is a few hundred). 0 when either is
 /// constant.
 double kendall_tau_b(const std::vector<double>& a, const std::vector<double>& b);
@@ -44,6 +52,7 @@ struct ValidationSample {
   double measured_ms = 0;   ///< end-to-end median (p10 with LatencyStatistic::p10)
   double measured_p10_ms = 0;
   double measured_p90_ms = 0;
+  std::vector<double> window_ms;  ///< median of each timing window (empty over an agent)
   double predicted_ms = 0;  ///< plain sum + overhead
   std::optional<double> corrected_ms;
   LatencyFeatures features;
@@ -71,6 +80,9 @@ struct ValidationReport {
   std::vector<ValidationSample> samples;
   AccuracyMetrics plain;
   std::optional<AccuracyMetrics> corrected;
+  /// Window against window (repeatability_metrics): how well the host reproduces its own
+  /// end-to-end times; absent with one window or when the backend returns no window medians.
+  std::optional<AccuracyMetrics> repeatability;
   /// "stored" (the table's correction, held-out on these samples), "cross-validated" (fit) or "".
   std::string correction_kind;
   std::optional<LatencyCorrection> fitted;  ///< fitted on all samples (fit_correction only)
@@ -83,7 +95,7 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
                                   Backend& backend, const ValidationOptions& options);
 
 /// JSON summary: {"samples","rmse_ms","rmspe","within_5pct","within_10pct","kendall_tau",
-/// "corrected": {same fields} or null, "correction": "stored"|"cross-validated"|null}.
+/// "corrected": {same fields} or null, "correction": "stored"|"cross-validated"|null, "repeatability": {same fields} or null}.
 nlohmann::json validation_summary_json(const ValidationReport& report);
 
 /// Writes one CSV row per subnet (index, arch JSON, blocks, macs, measured/p10/p90, predicted,

@@ -38,6 +38,26 @@ TEST(ValidationMetrics, KendallTauBWithTies) {
   EXPECT_EQ(kendall_tau_b({1, 1, 1}, {1, 2, 3}), 0.0);
 }
 
+TEST(ValidationMetrics, RepeatabilityComparesWindowsPairwise) {
+  // Two windows: window 0 "predicts" window 1, so the result is accuracy_metrics(w1, w0).
+  const auto two = repeatability_metrics({{10, 10.4}, {20, 21.5}, {30, 19.8}, {40, 41}});
+  // Relative errors 0.4/10.4, 1.5/21.5, 10.2/19.8, 1/41: two within 5 %, three within 10 %.
+  EXPECT_DOUBLE_EQ(two.within_5pct, 0.5);
+  EXPECT_DOUBLE_EQ(two.within_10pct, 0.75);
+  EXPECT_NEAR(two.rmspe,
+              std::sqrt((std::pow(0.4 / 10.4, 2) + std::pow(1.5 / 21.5, 2) +
+                         std::pow(10.2 / 19.8, 2) + std::pow(1.0 / 41, 2)) / 4),
+              1e-12);
+  // Three windows: pairs (0,1), (0,2), (1,2). Subnet 0's third window is 10 % slower, so it is
+  // within 5 % in pair (0,1) only; subnet 1 always agrees: mean share (1 + 0.5 + 0.5) / 3.
+  const auto three = repeatability_metrics({{10, 10, 11}, {20, 20, 20}});
+  EXPECT_NEAR(three.within_5pct, 2.0 / 3.0, 1e-12);
+  EXPECT_DOUBLE_EQ(three.within_10pct, 1.0);
+  EXPECT_THROW(repeatability_metrics({{1, 2}}), Error);
+  EXPECT_THROW(repeatability_metrics({{1}, {2}}), Error);
+  EXPECT_THROW(repeatability_metrics({{1, 2}, {2}}), Error);
+}
+
 class FakeValidation : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -100,6 +120,11 @@ TEST_F(FakeValidation, CsvRowsAndSummaryAgreeWithHandRecomputation) {
   EXPECT_NEAR(j["rmspe"].get<double>(), std::sqrt(spe / n), 1e-6);
   EXPECT_NEAR(j["within_5pct"].get<double>(), static_cast<double>(in5) / n, 1e-12);
   EXPECT_TRUE(j["corrected"].is_null());
+  // The fake device is deterministic: its windows agree exactly.
+  ASSERT_TRUE(rep.repeatability.has_value());
+  EXPECT_EQ(rep.samples.front().window_ms.size(), 3u);
+  EXPECT_DOUBLE_EQ(j["repeatability"]["within_5pct"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(j["repeatability"]["rmspe"].get<double>(), 0.0);
 }
 
 TEST_F(FakeValidation, CrossValidatedCorrectionBeatsPlainSum) {
