@@ -368,6 +368,7 @@ class SearchCommand final : public Command {
     // Every arch of a FLOPs-window run lies in the window; the bounds pair need not.
     ro.archive_bounds = s_.algorithm != "flops-window-evolution";
     if (s_.algorithm == "slimming" && !budget_opt_->count() && !resume_) ro.max_evaluations = 0;
+    if (screened) ro.provisional = [&](const Arch& a) { return screened->estimated(a); };
     SearchRunner runner(problem, *algorithm, ro, &store);
     auto last_print = std::chrono::steady_clock::now() - std::chrono::seconds(10);
     runner.on_progress([&](const Progress& p) {
@@ -400,6 +401,7 @@ class SearchCommand final : public Command {
         extra["accuracy_prescreen"] = {
             {"asked", st.asked}, {"evaluated", st.evaluated}, {"saved", st.screened},
             {"heldout_pairs", st.heldout_pairs},
+            {"front_members_confirmed", result.confirmed},
             {"front_members_with_estimates",
              std::count_if(result.front.begin(), result.front.end(),
                            [&](std::size_t i) { return screened->estimated(result.archive[i].arch); })},
@@ -440,9 +442,10 @@ class SearchCommand final : public Command {
     if (screened) {
       const ScreeningStats st = screened->stats();
       std::printf("pre-screen: %d of %d scored archs evaluated, %d evaluations saved; surrogate "
-                  "Kendall tau %.3f on %d held-out evaluations; %d front members hold the "
-                  "surrogate's estimate\n",
+                  "Kendall tau %.3f on %d held-out evaluations; %zu front members re-evaluated "
+                  "for real (estimates confirmed), %d still hold an estimate\n",
                   st.evaluated, st.asked, st.screened, st.heldout_kendall_tau, st.heldout_pairs,
+                  result.confirmed,
                   extra["accuracy_prescreen"]["front_members_with_estimates"].get<int>());
     }
     const auto names = problem.objective_names();

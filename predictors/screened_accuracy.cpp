@@ -33,10 +33,19 @@ std::vector<double> ScreenedAccuracy::predict(const std::vector<Arch>& archs) {
     SurrogateAccuracy surrogate(space_, seen_archs_, seen_accuracy_,
                                 SurrogateParams{options_.ridge_lambda, 2, 0}, "online");
     estimate = surrogate.predict(archs);
+    // An arch asked again after it was estimated (the search confirming its front) is
+    // evaluated for real whatever the surrogate thinks.
+    std::vector<char> again(archs.size(), 0);
+    std::size_t forced = 0;
+    for (std::size_t i = 0; i < archs.size(); ++i)
+      forced += again[i] = estimated_.count(space_.to_json(archs[i]).dump()) > 0;
     const std::size_t keep = std::max<std::size_t>(
-        1, static_cast<std::size_t>(std::ceil(options_.keep_fraction * archs.size())));
-    std::stable_sort(real.begin(), real.end(),
-                     [&](std::size_t a, std::size_t b) { return estimate[a] > estimate[b]; });
+        std::max<std::size_t>(1, forced),
+        static_cast<std::size_t>(std::ceil(options_.keep_fraction * archs.size())));
+    std::stable_sort(real.begin(), real.end(), [&](std::size_t a, std::size_t b) {
+      if (again[a] != again[b]) return again[a] > again[b];
+      return estimate[a] > estimate[b];
+    });
     for (std::size_t k = keep; k < real.size(); ++k) {
       out[real[k]] = estimate[real[k]];
       estimated_.insert(space_.to_json(archs[real[k]]).dump());

@@ -35,7 +35,8 @@ struct ScreeningStats {
 /// (at least one) is evaluated by `inner`, the rest receive the surrogate's estimate. Those
 /// estimates are of candidates predicted to be worse than their batch-mates, so they rarely
 /// reach the Pareto front; the stats say how many evaluations were saved and how well the
-/// surrogate ranked archs it had not seen. Calls are serialised. Throws what `inner` throws
+/// surrogate ranked archs it had not seen. An arch asked again after it received an estimate is
+/// always evaluated for real (SearchRunner's front confirmation relies on it). Calls are serialised. Throws what `inner` throws
 /// and hwnas::Error for keep_fraction outside (0, 1].
 class ScreenedAccuracy final : public AccuracyPredictor {
  public:

@@ -214,6 +214,22 @@ void RunStore::save_generation(const GenerationRecord& r) {
       sqlite3_bind_int(s, 7, e.feasible() ? 1 : 0);
       if (sqlite3_step(s) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_));
     }
+    Statement upd(db_,
+                  "UPDATE evaluations SET objectives = ?, constraints = ?, violation = ?, "
+                  "feasible = ? WHERE genes = ?",
+                  path_);
+    for (const auto& e : r.replaced_evaluations) {
+      sqlite3_stmt* s = upd.get();
+      sqlite3_reset(s);
+      bind_text(s, 1, values_text(obj_names, e.objectives));
+      bind_text(s, 2, values_text(con_names, e.constraint_values));
+      sqlite3_bind_double(s, 3, e.violation);
+      sqlite3_bind_int(s, 4, e.feasible() ? 1 : 0);
+      bind_text(s, 5, genes_text(e.arch.genes));
+      if (sqlite3_step(s) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_));
+      if (sqlite3_changes(db_) != 1)
+        throw Error("no stored evaluation of arch " + space.to_json(e.arch).dump() + " to replace");
+    }
     Statement gen(db_, "INSERT OR REPLACE INTO generations VALUES(?, ?, ?, ?, ?)", path_);
     sqlite3_bind_int(gen.get(), 1, r.generation);
     sqlite3_bind_int64(gen.get(), 2, static_cast<sqlite3_int64>(r.evaluations));

@@ -15,6 +15,9 @@ namespace hwnas {
 struct GenerationRecord {
   int generation = 0;
   std::vector<Evaluation> new_evaluations;  ///< archs first evaluated in this generation
+  /// Archs evaluated before whose stored objectives are replaced (front confirmation of
+  /// provisional, surrogate-estimated values; see RunnerOptions::provisional).
+  std::vector<Evaluation> replaced_evaluations;
   nlohmann::json algorithm_state;           ///< Algorithm::save_state()
   nlohmann::json runner_state;              ///< SearchRunner bookkeeping (bounds, counters)
   std::size_t evaluations = 0;              ///< total so far

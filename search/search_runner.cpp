@@ -27,16 +27,19 @@ SearchRunner::SearchRunner(Problem& problem, Algorithm& algorithm, RunnerOptions
 void SearchRunner::add(Evaluation e) {
   const std::size_t idx = archive_.size();
   cache_.emplace(e.arch, idx);
+  archive_.push_back(std::move(e));
+  update_front(idx);
+}
+
+void SearchRunner::update_front(std::size_t idx) {
+  const Evaluation& e = archive_[idx];
   for (std::size_t f : front_)
-    if (constrained_dominates(archive_[f].fitness, archive_[f].violation, e.fitness, e.violation)) {
-      archive_.push_back(std::move(e));
+    if (constrained_dominates(archive_[f].fitness, archive_[f].violation, e.fitness, e.violation))
       return;
-    }
   std::erase_if(front_, [&](std::size_t f) {
     return constrained_dominates(e.fitness, e.violation, archive_[f].fitness, archive_[f].violation);
   });
   front_.push_back(idx);
-  archive_.push_back(std::move(e));
 }
 
 double SearchRunner::front_hypervolume() const {
@@ -49,11 +52,13 @@ double SearchRunner::front_hypervolume() const {
   return hypervolume_normalised(pts, options_.bounds);
 }
 
-void SearchRunner::save(int generation, const std::vector<Evaluation>& fresh, double elapsed) {
+void SearchRunner::save(int generation, const std::vector<Evaluation>& fresh, double elapsed,
+                        std::vector<Evaluation> replaced) {
   if (!sink_) return;
   GenerationRecord r;
   r.generation = generation;
   r.new_evaluations = fresh;
+  r.replaced_evaluations = std::move(replaced);
   r.algorithm_state = algorithm_.save_state();
   r.runner_state = {{"bounds_lo", options_.bounds.lo},
                     {"bounds_hi", options_.bounds.hi},
@@ -166,6 +171,28 @@ SearchResult SearchRunner::run() {
     const double t = elapsed();
     save(generation, fresh, t);
     if (progress_) progress_({generation, archive_.size(), front_.size(), hv, t});
+  }
+  // Confirm the front: a provisional member may sit there only because its estimate was too
+  // good, so members are re-evaluated until the front holds real values only.
+  while (options_.provisional) {
+    std::vector<std::size_t> todo;
+    for (std::size_t f : front_)
+      if (options_.provisional(archive_[f].arch)) todo.push_back(f);
+    if (todo.empty()) break;
+    std::vector<Arch> archs;
+    for (std::size_t f : todo) archs.push_back(archive_[f].arch);
+    std::vector<Evaluation> real = evaluate(archs, generation);
+    for (std::size_t k = 0; k < todo.size(); ++k) {
+      real[k].generation = archive_[todo[k]].generation;
+      archive_[todo[k]] = real[k];
+      if (options_.provisional(real[k].arch))
+        throw Error("search: the objectives still return an estimate for a front member on "
+                    "re-evaluation; cannot confirm the front");
+    }
+    front_.clear();
+    for (std::size_t i = 0; i < archive_.size(); ++i) update_front(i);
+    result.confirmed += todo.size();
+    save(generation, {}, elapsed(), std::move(real));
   }
   std::vector<std::size_t> front = front_;
   std::sort(front.begin(), front.end(), [&](std::size_t a, std::size_t b) {

@@ -29,6 +29,12 @@ struct RunnerOptions {
   /// budget and the front). False for algorithms whose archs must all lie in a region the pair
   /// may fall outside (flops-window-evolution's FLOPs window).
   bool archive_bounds = true;
+  /// True for an arch whose objectives are provisional (a surrogate's estimate, e.g.
+  /// ScreenedAccuracy::estimated). When set, the run ends by confirming its front: provisional
+  /// front members are evaluated again (the objectives must then return real values) and
+  /// replace their archive entries, and the front is recomputed, until no member is
+  /// provisional. Confirmations are not counted in the evaluation budget.
+  std::function<bool(const Arch&)> provisional;
 };
 
 struct Progress {
@@ -50,6 +56,8 @@ struct SearchResult {
   bool resumed = false;
   std::string stop_reason;
   std::vector<double> hypervolume_history;  ///< per generation, this process's generations only
+  /// Front members whose provisional objectives were replaced by real ones at the end.
+  std::size_t confirmed = 0;
 };
 
 /// Runs `algorithm` on `problem` until the evaluation or time budget is spent, the algorithm
@@ -68,8 +76,11 @@ class SearchRunner {
 
  private:
   void add(Evaluation e);
+  /// Puts archive_[idx] into front_ if nothing in front_ dominates it, dropping what it dominates.
+  void update_front(std::size_t idx);
   double front_hypervolume() const;
-  void save(int generation, const std::vector<Evaluation>& fresh, double elapsed);
+  void save(int generation, const std::vector<Evaluation>& fresh, double elapsed,
+            std::vector<Evaluation> replaced = {});
 
   Problem& problem_;
   Algorithm& algorithm_;

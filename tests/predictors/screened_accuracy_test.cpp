@@ -56,6 +56,7 @@ TEST(ScreenedAccuracy, EvaluatesTheBestHalfAfterWarmupAndEstimatesTheRest) {
     for (std::size_t k = 0; k < archs.size(); ++k) EXPECT_EQ(got[k], AdditiveAccuracy::value(archs[k]));
   }
   EXPECT_EQ(inner->evaluated, 60);
+  std::vector<Arch> last;
   // Screening: 10 of 20 per batch; the evaluated ones are the truly best (the surrogate is
   // exact up to the ridge penalty on this additive function); the rest are estimates.
   for (int i = 0; i < 4; ++i) {
@@ -77,12 +78,26 @@ TEST(ScreenedAccuracy, EvaluatesTheBestHalfAfterWarmupAndEstimatesTheRest) {
       }
     }
     EXPECT_GE(exact, 10);
+    last = archs;
+  }
+  // Asked again (a search confirming its front), estimated archs are evaluated for real, even
+  // in a batch where the surrogate would keep only half.
+  std::vector<Arch> again;
+  for (const Arch& a : last)
+    if (screened.estimated(a)) again.push_back(a);
+  ASSERT_EQ(again.size(), 10u);
+  const int before = inner->evaluated;
+  const auto confirmed = screened.predict(again);
+  EXPECT_EQ(inner->evaluated - before, 10);
+  for (std::size_t k = 0; k < again.size(); ++k) {
+    EXPECT_EQ(confirmed[k], AdditiveAccuracy::value(again[k]));
+    EXPECT_FALSE(screened.estimated(again[k]));
   }
   const ScreeningStats st = screened.stats();
-  EXPECT_EQ(st.asked, 140);
-  EXPECT_EQ(st.evaluated, 100);
+  EXPECT_EQ(st.asked, 150);
+  EXPECT_EQ(st.evaluated, 110);
   EXPECT_EQ(st.screened, 40);
-  EXPECT_EQ(st.heldout_pairs, 40);
+  EXPECT_EQ(st.heldout_pairs, 50);
   EXPECT_GT(st.heldout_kendall_tau, 0.9);
 }
 

@@ -117,6 +117,44 @@ TEST(RunStore, ConfigRoundTripAndFrontJson) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(RunStore, ConfirmedFrontValuesReplaceTheStoredEstimates) {
+  const std::string dir = test::make_temp_dir("hwnas-confirm");
+  static const auto space = test::make_synthetic_space();
+  static const auto table = test::make_synthetic_table(*space);
+  auto latency = std::make_shared<LatencyObjective>(*space, table);
+  auto source = std::make_shared<test::OptimisticFirstLook>();
+  Problem p(*space, {latency, std::make_shared<AccuracyObjective>(source)},
+            {Constraint{latency, 3.0}});
+  AlgorithmOptions ao;
+  ao.name = "nsga2";
+  ao.population = 20;
+  ao.seed = 9;
+  auto alg = make_algorithm(ao, p);
+  RunStore store(dir + "/run.db");
+  store.bind(p);
+  RunnerOptions opt;
+  opt.max_evaluations = 200;
+  opt.provisional = [&](const Arch& a) { return source->estimated(a); };
+  const SearchResult r = SearchRunner(p, *alg, opt, &store).run();
+  ASSERT_GT(r.confirmed, 0u);
+  // run.db holds each arch once, with the values the run ended with (confirmed ones included).
+  const auto cp = store.load_checkpoint();
+  ASSERT_TRUE(cp.has_value());
+  ASSERT_EQ(cp->evaluations.size(), r.archive.size());
+  for (std::size_t i = 0; i < r.archive.size(); ++i) {
+    EXPECT_EQ(cp->evaluations[i].arch, r.archive[i].arch);
+    EXPECT_EQ(cp->evaluations[i].objectives, r.archive[i].objectives);
+  }
+  // Replacing an arch the store never saw is an error, and nothing of the batch is kept.
+  GenerationRecord bad;
+  bad.generation = r.generations;
+  Evaluation ghost = r.archive.front();
+  ghost.arch.genes.assign(ghost.arch.genes.size(), 99);
+  bad.replaced_evaluations = {ghost};
+  EXPECT_THROW(store.save_generation(bad), Error);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(RunStore, UnwritableLocationIsAClearError) {
   EXPECT_THROW(RunStore("/nonexistent-dir/run.db"), Error);
 }

@@ -251,5 +251,40 @@ TEST(SyntheticSpace, NoArchEvaluatedTwiceAndBudgetHeld) {
   EXPECT_NE(r.stop_reason.find("no new architecture"), std::string::npos) << r.stop_reason;
 }
 
+TEST(SyntheticSpace, ProvisionalFrontMembersAreConfirmedByReEvaluation) {
+  const Exact& x = exact();
+  auto latency = std::make_shared<LatencyObjective>(*x.space, x.table);
+  auto source = std::make_shared<test::OptimisticFirstLook>();
+  auto accuracy = std::make_shared<AccuracyObjective>(source);
+  Problem p(*x.space, {latency, accuracy}, {Constraint{latency, x.latency_max}});
+  AlgorithmOptions ao;
+  ao.name = "nsga2";
+  ao.population = 30;
+  ao.seed = 5;
+  auto alg = make_algorithm(ao, p);
+  RunnerOptions opt;
+  opt.max_evaluations = 600;
+  opt.threads = 2;
+  opt.provisional = [&](const Arch& a) { return source->estimated(a); };
+  const SearchResult r = SearchRunner(p, *alg, opt).run();
+  // The inflated estimates win front places, so the run must have confirmed some.
+  EXPECT_GT(r.confirmed, 0u);
+  // Every front member now holds its true accuracy, and the front is the non-dominated subset
+  // of the final archive (brute force).
+  std::vector<Point> feasible;
+  std::vector<std::vector<int>> genes;
+  for (const auto& e : r.archive)
+    if (e.feasible()) feasible.push_back(e.fitness), genes.push_back(e.arch.genes);
+  std::set<std::vector<int>> brute, got;
+  for (auto i : pareto_front_indices(feasible)) brute.insert(genes[i]);
+  for (auto i : r.front) {
+    const auto& e = r.archive[i];
+    EXPECT_FALSE(source->estimated(e.arch));
+    EXPECT_NEAR(e.objectives[1], test::synthetic_accuracy(e.arch), 1e-12);
+    if (e.feasible()) got.insert(e.arch.genes);
+  }
+  EXPECT_EQ(got, brute);
+}
+
 }  // namespace
 }  // namespace hwnas

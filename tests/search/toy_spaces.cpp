@@ -197,4 +197,27 @@ double synthetic_accuracy(const Arch& a) {
          0.05 * std::sqrt(g[5]) + 0.06 * (1.0 - std::exp(-0.7 * g[6]));
 }
 
+std::vector<double> OptimisticFirstLook::predict(const std::vector<Arch>& archs) {
+  std::lock_guard lock(mutex_);
+  std::vector<double> out;
+  for (const Arch& a : archs) {
+    double v = synthetic_accuracy(a);
+    int sum = 0;
+    for (int g : a.genes) sum += g;
+    if (sum % 3 == 0 && asked_.insert(a.genes).second) {
+      estimated_.insert(a.genes);
+      v += 0.2;
+    } else {
+      estimated_.erase(a.genes);
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
+bool OptimisticFirstLook::estimated(const Arch& arch) const {
+  std::lock_guard lock(mutex_);
+  return estimated_.count(arch.genes) > 0;
+}
+
 }  // namespace hwnas::test
