@@ -1,7 +1,7 @@
 // Block latency in isolation (BlockRunner, as the latency table measures it) versus inside the
 // whole network (Model::forward_trace, timestamps between blocks), per block of one arch. Shows
 // where a LUT sum departs from end-to-end time (cache state, boundaries, per-inference overhead).
-// Usage: hwnas_bench_block_context [arch=l1] [threads=2] [forwards=40] [seed=0]
+// Usage: hwnas_bench_block_context [[space:]arch=efficientformer:l1] [threads=2] [forwards=40] [seed=0]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,11 +19,14 @@
 int main(int argc, char** argv) {
   using namespace hwnas;
   using Clock = std::chrono::steady_clock;
-  const std::string arch = argc > 1 ? argv[1] : "l1";
+  const std::string spec = argc > 1 ? argv[1] : "l1";
+  const auto colon = spec.find(':');
+  const std::string space_name = colon == std::string::npos ? "efficientformer" : spec.substr(0, colon);
+  const std::string arch = colon == std::string::npos ? spec : spec.substr(colon + 1);
   const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
   const int forwards = argc > 3 ? std::atoi(argv[3]) : 40;
   const std::uint64_t seed = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 0;
-  const SearchSpace& space = get_space("efficientformer");
+  const SearchSpace& space = get_space(space_name);
   const Network net = space.decode(space.resolve(arch));
   ThreadScope scope(threads);
   Model model = Model::random(net, seed);
