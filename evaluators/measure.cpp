@@ -1,6 +1,7 @@
 #include "evaluators/measure.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "evaluators/block_runner.h"
 #include "evaluators/model.h"
@@ -54,6 +55,43 @@ std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
                                     w == 0 ? per_window : later));
   std::vector<TimingStats> out;
   for (const auto& p : parts) out.push_back(merge_windows(p));
+  return out;
+}
+
+std::vector<double> measure_inference_overheads(const std::vector<Network>& nets,
+                                                const MeasureOptions& opt, int windows) {
+  check(opt);
+  if (windows < 1) throw Error("measure: windows must be at least 1");
+  using Clock = std::chrono::steady_clock;
+  ThreadScope scope(opt.threads);
+  const TimingConfig per_window = window_config(opt.timing, windows);
+  std::vector<Model> models;
+  std::vector<Tensor> inputs;
+  for (const auto& net : nets) {
+    models.push_back(Model::random(net, opt.seed));
+    inputs.emplace_back(opt.batch, net.input.h, net.input.w, net.input.c);
+  }
+  std::vector<std::vector<double>> outside(nets.size());
+  for (int w = 0; w < windows; ++w)
+    for (std::size_t i = 0; i < nets.size(); ++i) {
+      Clock::time_point last_block;
+      const auto visit = [&](std::size_t, const Tensor&) { last_block = Clock::now(); };
+      // Buffers exist after the first window; one call then refills the caches.
+      const int warmup = w == 0 ? per_window.warmup : std::min(per_window.warmup, 1);
+      for (int k = 0; k < warmup; ++k) models[i].forward_trace(inputs[i], visit);
+      double total_ms = 0;
+      for (int k = 0; k < per_window.max_repeats &&
+                      (k < per_window.min_repeats || total_ms < per_window.min_time_ms);
+           ++k) {
+        const auto t0 = Clock::now();
+        models[i].forward_trace(inputs[i], visit);
+        const auto t1 = Clock::now();
+        total_ms += std::chrono::duration<double, std::milli>(t1 - t0).count();
+        outside[i].push_back(std::chrono::duration<double, std::milli>(t1 - last_block).count());
+      }
+    }
+  std::vector<double> out;
+  for (auto& o : outside) out.push_back(summarize_ms(o).median_ms);
   return out;
 }
 

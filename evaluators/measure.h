@@ -28,6 +28,15 @@ TimingStats measure_network(const Network& net, const MeasureOptions& opt);
 /// measure_network; windows >= 1.
 std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
                                           const MeasureOptions& opt, int windows);
+/// Per-inference overhead of each network in the engine (ms): the median over timed forwards
+/// (Model::forward_trace, `windows` windows round-robin as in measure_networks) of the time a
+/// forward spends outside its blocks, i.e. its wall time minus the time from its start to the
+/// end of its last block. The engine dispatches nothing but blocks, so this is the dispatch and
+/// return cost (microseconds); effects of the blocks' context inside a network (cache state,
+/// thread wake-up) stay in the blocks' in-network times. The input shape check before the first
+/// block (a few comparisons) is not separated. Same errors as measure_networks.
+std::vector<double> measure_inference_overheads(const std::vector<Network>& nets,
+                                                const MeasureOptions& opt, int windows);
 /// Latency of one block in isolation via BlockRunner (ms), same conditions.
 TimingStats measure_block(const BlockSpec& spec, const MeasureOptions& opt);
 

@@ -13,4 +13,9 @@ std::vector<TimingStats> Backend::measure_networks(const std::vector<Network>& n
   return out;
 }
 
+std::optional<std::vector<double>> Backend::inference_overheads(const std::vector<Network>&,
+                                                               const TimingConfig&, int) {
+  return std::nullopt;
+}
+
 }  // namespace hwnas

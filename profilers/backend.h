@@ -1,6 +1,7 @@
 // Backend: where block and network latencies are measured (this process, a remote agent, a fake).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,14 @@ class Backend {
   /// keep models loaded between windows overrides it.
   virtual std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
                                                     const TimingConfig& timing, int windows);
+  /// Per-inference overhead of each network (ms), measured inside the runtime as the time an
+  /// inference spends outside its blocks (median over `windows` windows of timed forwards), or
+  /// std::nullopt when the backend cannot see block boundaries. The profiler then estimates the
+  /// overhead as end-to-end time minus the table's block sums, which also absorbs any drift of
+  /// the host's speed between the table rows and those end-to-end runs. Default: nullopt.
+  virtual std::optional<std::vector<double>> inference_overheads(const std::vector<Network>& nets,
+                                                                 const TimingConfig& timing,
+                                                                 int windows);
   /// How many blocks to send per measure_blocks call (one table transaction per call).
   virtual int preferred_batch() const { return 8; }
 };

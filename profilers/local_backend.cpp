@@ -63,4 +63,14 @@ std::vector<TimingStats> LocalBackend::measure_networks(const std::vector<Networ
   return hwnas::measure_networks(nets, opt, windows);
 }
 
+std::optional<std::vector<double>> LocalBackend::inference_overheads(
+    const std::vector<Network>& nets, const TimingConfig& timing, int windows) {
+  MeasureOptions opt;
+  opt.threads = threads_;
+  opt.batch = batch_;
+  opt.timing = timing;
+  opt.seed = seed_;
+  return hwnas::measure_inference_overheads(nets, opt, windows);
+}
+
 }  // namespace hwnas

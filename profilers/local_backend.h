@@ -29,6 +29,10 @@ class LocalBackend final : public Backend {
   std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
                                             const TimingConfig& timing, int windows) override;
   /// 24 blocks per transaction: the profiler's windows of one row then lie ~1-2 s apart.
+  /// Measured with the engine's block trace (evaluators measure_inference_overheads).
+  std::optional<std::vector<double>> inference_overheads(const std::vector<Network>& nets,
+                                                         const TimingConfig& timing,
+                                                         int windows) override;
   int preferred_batch() const override { return 24; }
 
  private:

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "profilers/fake_backend.h"
+#include "profilers/local_backend.h"
 #include "profilers/profiler.h"
 #include "spaces/error.h"
 #include "spaces/registry.h"
@@ -62,6 +63,33 @@ TEST(Profiler, OverheadIsMedianResidualOfWholeNetworks) {
   ASSERT_TRUE(rep.overhead_ms.has_value());
   EXPECT_NEAR(*rep.overhead_ms, res[1], 1e-9);
   EXPECT_NEAR((*table.calibration("fake0", "overhead"))["ms"].get<double>(), res[1], 1e-9);
+}
+
+TEST(Profiler, LocalOverheadIsTheTimeOutsideTheBlocks) {
+  // The engine backend sees block boundaries, so the stored overhead is measured directly:
+  // one forward's time after its last block, not end-to-end minus the table's rows (which also
+  // carries the rows' noise). It is structurally a small part of the forward.
+  const SearchSpace& space = get_space("efficientformer-fmnist");
+  LatencyTable table(test::make_temp_dir("prof-local") + "/t.db", LatencyTable::Mode::read_write);
+  LocalBackend local(1);
+  ProfileOptions o = quiet("local0");
+  o.overhead_networks = 2;
+  o.windows = 2;
+  o.timing = TimingConfig{1, 6, 0.0};
+  const ProfileReport rep = profile_archs(space, {space.resolve("s"), space.resolve("m")}, table, local, o);
+  const auto cal = table.calibration("local0", "overhead");
+  ASSERT_TRUE(cal.has_value());
+  EXPECT_NE((*cal)["method"].get<std::string>().find("block trace"), std::string::npos);
+  ASSERT_EQ((*cal)["networks"].size(), 2u);
+  std::vector<double> outside;
+  for (const auto& n : (*cal)["networks"]) {
+    const double ms = n.at("outside_blocks_ms").get<double>();
+    EXPECT_GE(ms, 0.0);
+    EXPECT_LT(ms, 0.5 * n.at("e2e_ms").get<double>());
+    outside.push_back(ms);
+  }
+  ASSERT_TRUE(rep.overhead_ms.has_value());
+  EXPECT_NEAR(*rep.overhead_ms, 0.5 * (outside[0] + outside[1]), 1e-12);
 }
 
 TEST(Profiler, KilledRunKeepsFinishedBatchesAndResumes) {
