@@ -3,6 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -24,10 +29,51 @@ BlockTiming block_timing_from_name(const std::string& name) {
   throw Error("unknown block timing '" + name + "' (use hot or cold-weights)");
 }
 
+std::int64_t parse_cache_size(const std::string& text) {
+  std::size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    return 0;
+  }
+  if (v <= 0) return 0;
+  std::string unit = text.substr(used);
+  while (!unit.empty() && std::isspace(static_cast<unsigned char>(unit.back()))) unit.pop_back();
+  if (unit.empty()) return v;
+  if (unit == "K") return v << 10;
+  if (unit == "M") return v << 20;
+  if (unit == "G") return v << 30;
+  return 0;
+}
+
+std::int64_t last_level_cache_bytes() {
+  namespace fs = std::filesystem;
+  int best_level = 0;
+  std::int64_t best = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/sys/devices/system/cpu/cpu0/cache", ec)) {
+    if (entry.path().filename().string().rfind("index", 0) != 0) continue;
+    auto read = [&](const char* name) {
+      std::ifstream in(entry.path() / name);
+      std::string s;
+      std::getline(in, s);
+      return s;
+    };
+    const std::string type = read("type");
+    if (type != "Unified" && type != "Data") continue;
+    const int level = std::atoi(read("level").c_str());
+    const std::int64_t size = parse_cache_size(read("size"));
+    if (size > 0 && level > best_level) best_level = level, best = size;
+  }
+  if (best > 0) return best;
+  const long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  return llc > 0 ? llc : 32LL << 20;
+}
+
 BlockTiming block_timing_for_weights(std::int64_t network_weight_bytes) {
-  long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
-  if (llc <= 0) llc = 32L << 20;
-  return network_weight_bytes <= llc / 2 ? BlockTiming::hot : BlockTiming::cold_weights;
+  return network_weight_bytes <= last_level_cache_bytes() / 2 ? BlockTiming::hot
+                                                              : BlockTiming::cold_weights;
 }
 
 TimingStats time_block(const BlockSpec& spec, BlockTiming mode, int threads, int batch,

@@ -23,8 +23,17 @@ enum class BlockTiming { hot, cold_weights };
 /// fit in half the last-level cache (then, inside the network, every block finds its weights
 /// cached: a 64x64 Fashion-MNIST subnet of 0.5 MB summed 0.18 ms of cold-weight block times
 /// against 0.13 ms end to end), cold-weights otherwise (EfficientFormer at 224: 12-330 MB).
-/// The cache size comes from sysconf(_SC_LEVEL3_CACHE_SIZE), 32 MB if unknown.
+/// The cache size is last_level_cache_bytes().
 BlockTiming block_timing_for_weights(std::int64_t network_weight_bytes);
+
+/// The last-level cache one core can use (bytes): the size of cpu0's highest-level data or
+/// unified cache in sysfs (/sys/devices/system/cpu/cpu0/cache/index*/), else
+/// sysconf(_SC_LEVEL3_CACHE_SIZE), else 32 MiB. sysfs first because glibc's sysconf reports the
+/// whole socket's L3 on AMD EPYC (320 MiB on this VM, where one core complex has 32 MiB).
+std::int64_t last_level_cache_bytes();
+
+/// A sysfs cache size ("32768K", "1024K", "32M", "512") in bytes; 0 if it does not parse.
+std::int64_t parse_cache_size(const std::string& text);
 
 /// "hot" / "cold-weights", and back; the parse throws hwnas::Error naming the accepted values.
 std::string block_timing_name(BlockTiming t);
