@@ -75,6 +75,14 @@ def named_arch(name: str) -> ref.Arch:
     return make_arch(*NAMED[name])
 
 
+def largest_arch() -> ref.Arch:
+    return make_arch(MAX_WIDTHS, MAX_DEPTHS, MAX_VIT)
+
+
+def smallest_arch() -> ref.Arch:
+    return make_arch([c[0] for c in WIDTH_CHOICES], [d[0] for d in DEPTH_CHOICES], 0)
+
+
 def arch_json(arch: ref.Arch) -> Dict[str, object]:
     """The space's arch JSON (as `hwnas describe` and the C++ side write it)."""
     return {"space": SPACE, "embed_dims": list(arch.embed_dims), "depths": list(arch.depths),
