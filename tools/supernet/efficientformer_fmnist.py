@@ -46,6 +46,7 @@ MAX_VIT = 2
 MAX_WIDTHS = tuple(max(c) for c in WIDTH_CHOICES)
 MAX_DEPTHS = tuple(max(c) for c in DEPTH_CHOICES)
 # BN recalibration of the contract: the first 512 `train` images in key order, batches of 64.
+HAS_BATCHNORM = True
 RECAL_IMAGES, RECAL_BATCH = 512, 64
 
 NAMED = {

@@ -43,6 +43,7 @@ CHOICES = {d["name"]: tuple(d["values"]) for d in DEFINITION["dims"]}
 FIXED = DEFINITION["fixed"]
 RESOLUTION = CHOICES["resolution"][0]
 STAGES = 4
+HAS_BATCHNORM = False  # LayerNorm only: subnets need no BN recalibration
 
 
 @dataclasses.dataclass(frozen=True)
