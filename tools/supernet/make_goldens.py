@@ -48,6 +48,9 @@ import efficientformer_fmnist  # noqa: E402,F401  (puts tools/ on the path)
 import efficientformer_ref as io  # noqa: E402  (safetensors I/O, float_state)
 
 REPO_ROOT = train_fmnist.REPO_ROOT
+# The script that re-checks a space's golden files against its checkpoint (CTest Tools.*Torch).
+CHECK_SCRIPTS = {"efficientformer-fmnist": "supernet_test.py",
+                 "turbovit-fmnist": "turbovit_supernet_test.py"}
 NUM_GOLDEN_INPUTS = 16
 
 
@@ -102,7 +105,7 @@ Written by `tools/supernet/make_goldens.py` ({info['generated_by']}) from
 `{info['checkpoint']}` (sha256 `{info['checkpoint_sha256'][:16]}...`; trained:
 {info['checkpoint_metadata'].get('trained', '?')}). Not made by hwnas's engine: its tests compare
 against these files. `subnets.json` lists the archs, files and accuracies;
-`tools/supernet/supernet_test.py --checkpoint ... --goldens DIR` re-checks them.
+`tools/supernet/{CHECK_SCRIPTS[info['space']]} --checkpoint ... --goldens DIR` re-checks them.
 
 | subnet | arch | params |
 |---|---|---|
