@@ -81,11 +81,10 @@ class EvalCommand final : public Command {
     } else {
       std::cout << "top-1 " << 100 * r.top1 << " %, top-5 " << 100 * r.top5 << " % on " << r.samples
                 << " images of " << e.dataset_id << " (" << split_ << "), BN "
-                << (e.bn_recalibrated ? "recalibrated"
+                << (e.bn_recalibrated   ? "recalibrated"
                     : e.bn_note.empty() ? "from the checkpoint"
                                         : "not recalibrated (" + e.bn_note + ")")
-                << "; "
-                << r.images_per_second << " images/s at " << threads_ << " threads\n";
+                << "; " << r.images_per_second << " images/s at " << threads_ << " threads\n";
     }
     return 0;
   }

@@ -13,12 +13,14 @@ namespace hwnas {
 namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // attn.qkv (3 * Dmax[, Din_max]) -> (3 * D[, Din]): viewed as (3, Dmax[, Din_max]), the first
 // D rows (and Din columns) of each of q, k, v.
-StoredTensor slice_qkv(const std::string& name, const StoredTensor& t, const std::vector<std::int64_t>& shape) {
+StoredTensor slice_qkv(const std::string& name, const StoredTensor& t,
+                       const std::vector<std::int64_t>& shape) {
   if (t.shape.empty() || t.shape[0] % 3 != 0 || shape.empty() || shape[0] % 3 != 0)
     throw Error("supernet tensor '" + name + "' is not a [q | k | v] tensor (first dimension " +
                 (t.shape.empty() ? std::string("missing") : std::to_string(t.shape[0])) +
@@ -60,11 +62,13 @@ WeightStore slice_hiera(const SearchSpace& space, const Arch& arch, const Weight
     if (name.compare(0, 7, "blocks.") == 0) {
       const std::size_t dot = name.find('.', 7);
       const int index = std::stoi(name.substr(7, dot - 7));
-      source = "blocks." + std::to_string(source_block.at(static_cast<std::size_t>(index))) + name.substr(dot);
+      source = "blocks." + std::to_string(source_block.at(static_cast<std::size_t>(index))) +
+               name.substr(dot);
     }
     if (!supernet.contains(source))
       throw Error("supernet has no tensor '" + source + "' (needed for the subnet's '" + name +
-                  "'): the checkpoint does not hold the union network of space '" + space.name() + "'");
+                  "'): the checkpoint does not hold the union network of space '" + space.name() +
+                  "'");
     const StoredTensor& from = supernet.at(source);
     sub.tensors[name] = ends_with(name, "attn.qkv.weight") || ends_with(name, "attn.qkv.bias")
                             ? slice_qkv(source, from, t.shape)

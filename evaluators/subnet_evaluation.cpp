@@ -38,11 +38,12 @@ SubnetEvalResult SubnetEvaluator::evaluate(const Arch& arch) {
   check_dataset_fits(net, *data.eval_set);
   SubnetEvalResult out;
   // LayerNorm-only networks (Hiera / TurboViT) carry no running statistics to re-estimate.
-  const bool has_bn = std::any_of(weights.tensors.begin(), weights.tensors.end(), [](const auto& t) {
-    const std::string suffix = ".running_mean";
-    return t.first.size() >= suffix.size() &&
-           t.first.compare(t.first.size() - suffix.size(), suffix.size(), suffix) == 0;
-  });
+  const bool has_bn =
+      std::any_of(weights.tensors.begin(), weights.tensors.end(), [](const auto& t) {
+        const std::string suffix = ".running_mean";
+        return t.first.size() >= suffix.size() &&
+               t.first.compare(t.first.size() - suffix.size(), suffix.size(), suffix) == 0;
+      });
   if (options_.recalibrate && !has_bn)
     out.bn_note = "the network has no BatchNorm (LayerNorm only): nothing to recalibrate";
   if (options_.recalibrate && has_bn) {

@@ -31,7 +31,7 @@ struct SubnetEvalOptions {
 struct SubnetEvalResult {
   AccuracyResult accuracy;
   bool bn_recalibrated = false;  ///< BN statistics were re-estimated (or taken from the cache)
-  std::string bn_note;         ///< why they were not, when recalibration was asked for
+  std::string bn_note;           ///< why they were not, when recalibration was asked for
   bool recal_cached = false;   ///< the BN statistics came from the cache
   double recal_seconds = 0;    ///< time spent recalibrating (0 when cached or off)
   std::string dataset_id;      ///< ImageDataset::id() of the scored images

@@ -39,8 +39,9 @@ std::string SupernetAccuracy::source() const {
   return "supernet:" + evaluator_.weights_path() + " (" + o.dataset + " " + o.split + ", " +
          (o.samples ? std::to_string(o.samples) : std::string("all")) + " images, " +
          (!bn_note_.empty() ? "BN not recalibrated: " + bn_note_
-          : o.recalibrate  ? "BN recalibrated on " + std::to_string(o.recal_images) + " training images"
-                           : std::string("checkpoint BN statistics")) +
+          : o.recalibrate
+              ? "BN recalibrated on " + std::to_string(o.recal_images) + " training images"
+              : std::string("checkpoint BN statistics")) +
          ")";
 }
 

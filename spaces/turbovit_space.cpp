@@ -68,7 +68,8 @@ void TurboVitSpace::validate(const Arch& a) const {
   if (a.space != def_.name)
     throw Error("arch belongs to space '" + a.space + "', not '" + def_.name + "'");
   if (a.genes.size() != kGenes)
-    throw Error(def_.name + " arch needs " + std::to_string(kGenes) + " genes, got " + std::to_string(a.genes.size()));
+    throw Error(def_.name + " arch needs " + std::to_string(kGenes) + " genes, got " +
+                std::to_string(a.genes.size()));
   for (std::size_t i = 0; i < kGenes; ++i)
     if (option_index(i, a.genes[i]) < 0)
       throw Error(def_.name + ": " + def_.dims[i].name + " = " + std::to_string(a.genes[i]) +
@@ -108,7 +109,8 @@ Network TurboVitSpace::decode(const Arch& a) const { return hiera_network(hiera_
 
 std::vector<BlockSpec> TurboVitSpace::enumerate_blocks(int r) const {
   if (option_index(kResolution, r) < 0)
-    throw Error(def_.name + ": resolution " + std::to_string(r) + " is not in the space; choose from " +
+    throw Error(def_.name + ": resolution " + std::to_string(r) +
+                " is not in the space; choose from " +
                 describe_options(def_.dims[kResolution].options));
   // The space is small enough to enumerate every stage configuration that can reach each block:
   // decode one network per (widths, head dims, mlp, mask unit) with the depths that expose every

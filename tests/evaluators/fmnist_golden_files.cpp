@@ -13,7 +13,8 @@ namespace hwnas::test {
 
 namespace fs = std::filesystem;
 
-FmnistGoldenFiles::FmnistGoldenFiles(std::string space, std::string dir_env) : space_(std::move(space)) {
+FmnistGoldenFiles::FmnistGoldenFiles(std::string space, std::string dir_env)
+    : space_(std::move(space)) {
   const char* env = std::getenv(dir_env.c_str());
   dir_ = env && *env ? env : test_data_dir() + "/" + space_;
 }
@@ -37,7 +38,8 @@ const SearchSpace& FmnistGoldenFiles::space() const { return get_space(space_); 
 const WeightStore& FmnistGoldenFiles::supernet() const {
   if (!supernet_)  // subnets.json names the checkpoint relative to the repository root
     supernet_ = std::make_shared<const WeightStore>(load_safetensors(
-        (fs::path(test_data_dir()) / ".." / ".." / info()["checkpoint"].get<std::string>()).string()));
+        (fs::path(test_data_dir()) / ".." / ".." / info()["checkpoint"].get<std::string>())
+            .string()));
   return *supernet_;
 }
 
@@ -64,7 +66,8 @@ double FmnistGoldenFiles::test_agreement(const std::string& name, const WeightSt
   const NpyArray want = read_npy(path(info()["subnets"][name]["test_pred"].get<std::string>()));
   const EvalData& data = test_data();
   n = std::min(n, want.data.size());
-  const std::vector<std::size_t> first(data.eval.begin(), data.eval.begin() + static_cast<std::ptrdiff_t>(n));
+  const std::vector<std::size_t> first(data.eval.begin(),
+                                       data.eval.begin() + static_cast<std::ptrdiff_t>(n));
   const AccuracyResult r =
       evaluate_accuracy(space().decode(arch_of(name)), weights, *data.eval_set, first, 250, 2);
   std::size_t same = 0;

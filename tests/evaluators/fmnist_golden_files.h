@@ -26,10 +26,10 @@ class FmnistGoldenFiles {
 
   /// tests/data/<space>/<file> (the folder itself for "").
   std::string path(const std::string& file = "") const;
-  bool present() const;                   ///< subnets.json exists
-  const nlohmann::json& info() const;     ///< subnets.json, read once
+  bool present() const;                ///< subnets.json exists
+  const nlohmann::json& info() const;  ///< subnets.json, read once
   const SearchSpace& space() const;
-  const WeightStore& supernet() const;    ///< the checkpoint subnets.json names, read once
+  const WeightStore& supernet() const;          ///< the checkpoint subnets.json names, read once
   Arch arch_of(const std::string& name) const;  ///< arch of subnet `name` in subnets.json
   /// input.npy (16, 1, 64, 64) NCHW as an NHWC tensor (C = 1: the same memory order).
   Tensor input() const;

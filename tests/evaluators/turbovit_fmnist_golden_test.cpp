@@ -53,8 +53,9 @@ TEST_P(TurbovitFmnistGoldenSubnet, LogitsMatchPyTorch) {
   const Arch arch = files().arch_of(name);
   const Network net = files().space().decode(arch);
   Model model = Model::from_weights(net, slice_supernet(files().space(), arch, files().supernet()));
-  const double d = test::max_rel_logit_diff(
-      model.forward(files().input()), read_npy(files().path(files().info()["subnets"][name]["logits"])));
+  const double d =
+      test::max_rel_logit_diff(model.forward(files().input()),
+                               read_npy(files().path(files().info()["subnets"][name]["logits"])));
   EXPECT_LE(d, 1e-4) << name;
   std::cout << "[ golden   ] " << name << ": max |logit diff| / max(1, max |logit|) " << d << "\n";
 }
@@ -65,8 +66,9 @@ INSTANTIATE_TEST_SUITE_P(Subnets, TurbovitFmnistGoldenSubnet,
 // SubnetEvaluator (what `hwnas eval` and the search run) on a LayerNorm-only network: no BN
 // recalibration, with the reason, and PyTorch's test-set arg-max on the first images (s on
 // 2,000, l on 500; all 10,000 through `hwnas eval --predictions`: longer than a unit test).
-class TurbovitFmnistGoldenAgreement : public TurbovitFmnistGolden,
-                                      public ::testing::WithParamInterface<std::pair<const char*, int>> {};
+class TurbovitFmnistGoldenAgreement
+    : public TurbovitFmnistGolden,
+      public ::testing::WithParamInterface<std::pair<const char*, int>> {};
 
 TEST_P(TurbovitFmnistGoldenAgreement, TestSetPredictionsAgree) {
   const auto [name, wanted] = GetParam();
@@ -77,8 +79,10 @@ TEST_P(TurbovitFmnistGoldenAgreement, TestSetPredictionsAgree) {
   o.seed = files().info()["split_seed"].get<std::uint64_t>();
   o.samples = static_cast<std::size_t>(n);
   o.batch = 250;
-  const std::string ckpt = test::test_data_dir() + "/../../" + files().info()["checkpoint"].get<std::string>();
-  const SubnetEvalResult e = SubnetEvaluator(files().space(), ckpt, o).evaluate(files().arch_of(name));
+  const std::string ckpt =
+      test::test_data_dir() + "/../../" + files().info()["checkpoint"].get<std::string>();
+  const SubnetEvalResult e =
+      SubnetEvaluator(files().space(), ckpt, o).evaluate(files().arch_of(name));
   EXPECT_FALSE(e.bn_recalibrated);
   EXPECT_NE(e.bn_note.find("no BatchNorm"), std::string::npos) << e.bn_note;
   ASSERT_EQ(e.accuracy.predictions.size(), static_cast<std::size_t>(n));

@@ -173,7 +173,8 @@ TEST(TurboVitFmnist, SamplesAreValidAndHeadDimsDivideOddWidths) {
     fmnist().validate(a);
     ADD_FAILURE() << "head dim 32 accepted for width 24";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("turbovit-fmnist: head_dim_s1 = 32"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("turbovit-fmnist: head_dim_s1 = 32"), std::string::npos)
+        << e.what();
     EXPECT_NE(std::string(e.what()).find("{8}"), std::string::npos) << e.what();
   }
   fmnist().repair(a);
@@ -186,7 +187,8 @@ TEST(TurboVitFmnist, EnumerateBlocksCoversSampledNetworks) {
   for (const auto& b : blocks) keys.insert(b.key());
   Rng rng(13);
   for (int i = 0; i < 300; ++i)
-    for (const auto& b : fmnist().decode(fmnist().sample(rng)).blocks) ASSERT_TRUE(keys.count(b.key())) << b.key();
+    for (const auto& b : fmnist().decode(fmnist().sample(rng)).blocks)
+      ASSERT_TRUE(keys.count(b.key())) << b.key();
   EXPECT_THROW(fmnist().enumerate_blocks(224), Error);
 }
 
