@@ -68,7 +68,7 @@ class EvalCommand final : public Command {
       nlohmann::json j = {{"top1", r.top1},
                           {"top5", r.top5},
                           {"samples", r.samples},
-                          {"bn_recalibrated", !no_recal_},
+                          {"bn_recalibrated", e.bn_recalibrated},
                           {"dataset", e.dataset_id},
                           {"split", split_},
                           {"images_per_second", r.images_per_second},
@@ -76,12 +76,15 @@ class EvalCommand final : public Command {
                           {"recal_seconds", e.recal_seconds},
                           {"recal_cached", e.recal_cached},
                           {"threads", threads_}};
+      if (!e.bn_note.empty()) j["bn_note"] = e.bn_note;
       std::cout << j.dump() << "\n";
     } else {
       std::cout << "top-1 " << 100 * r.top1 << " %, top-5 " << 100 * r.top5 << " % on " << r.samples
                 << " images of " << e.dataset_id << " (" << split_ << "), BN "
-                << (no_recal_ ? "from the checkpoint" : "recalibrated") << "; "
-                << r.images_per_second << " images/s at " << threads_ << " threads\n";
+                << (e.bn_recalibrated   ? "recalibrated"
+                    : e.bn_note.empty() ? "from the checkpoint"
+                                        : "not recalibrated (" + e.bn_note + ")")
+                << "; " << r.images_per_second << " images/s at " << threads_ << " threads\n";
     }
     return 0;
   }

@@ -37,7 +37,17 @@ SubnetEvalResult SubnetEvaluator::evaluate(const Arch& arch) {
   const EvalData& data = data_for(net.input.h);
   check_dataset_fits(net, *data.eval_set);
   SubnetEvalResult out;
-  if (options_.recalibrate) {
+  // LayerNorm-only networks (Hiera / TurboViT) carry no running statistics to re-estimate.
+  const bool has_bn =
+      std::any_of(weights.tensors.begin(), weights.tensors.end(), [](const auto& t) {
+        const std::string suffix = ".running_mean";
+        return t.first.size() >= suffix.size() &&
+               t.first.compare(t.first.size() - suffix.size(), suffix.size(), suffix) == 0;
+      });
+  if (options_.recalibrate && !has_bn)
+    out.bn_note = "the network has no BatchNorm (LayerNorm only): nothing to recalibrate";
+  if (options_.recalibrate && has_bn) {
+    out.bn_recalibrated = true;
     const auto t0 = std::chrono::steady_clock::now();
     const std::string key =
         BnStatsCache::key(space_.to_json(arch).dump(), fingerprint_, data.recal_id);

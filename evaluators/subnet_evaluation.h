@@ -30,6 +30,8 @@ struct SubnetEvalOptions {
 
 struct SubnetEvalResult {
   AccuracyResult accuracy;
+  bool bn_recalibrated = false;  ///< BN statistics were re-estimated (or taken from the cache)
+  std::string bn_note;           ///< why they were not, when recalibration was asked for
   bool recal_cached = false;   ///< the BN statistics came from the cache
   double recal_seconds = 0;    ///< time spent recalibrating (0 when cached or off)
   std::string dataset_id;      ///< ImageDataset::id() of the scored images
@@ -38,7 +40,8 @@ struct SubnetEvalResult {
 /// Once-for-All / ElasticViT subnet evaluation: the subnet's weights are sliced out of the
 /// supernet checkpoint (slice_supernet, or the file is used as is when it is not a supernet
 /// checkpoint), its BatchNorm statistics re-estimated on `recal_images` training images
-/// (recalibrate_batchnorm, cached per arch, weights file and data), and top-1/top-5 scored on the
+/// (recalibrate_batchnorm, cached per arch, weights file and data; skipped, with a note, for a
+/// network without BatchNorm such as Hiera), and top-1/top-5 scored on the
 /// held-out split (evaluate_accuracy). The checkpoint is read once; the dataset once per input
 /// resolution. Thread-safe (one evaluation at a time). Throws hwnas::Error for an unreadable
 /// checkpoint, a dataset that does not fit the space (classes, channels), or as the steps above.

@@ -4,6 +4,7 @@
 #include <map>
 #include <utility>
 
+#include "evaluators/hiera_slicing.h"
 #include "evaluators/model.h"
 #include "spaces/error.h"
 
@@ -56,6 +57,7 @@ const std::map<std::string, Slicer>& slicers() {
   static const std::map<std::string, Slicer> table = {
       {"efficientformer", slice_efficientformer},
       {"efficientformer-fmnist", slice_efficientformer},
+      {"turbovit-fmnist", slice_hiera},
   };
   return table;
 }

@@ -21,8 +21,10 @@ std::vector<double> SupernetAccuracy::predict(const std::vector<Arch>& archs) {
       }
     }
     const auto t0 = std::chrono::steady_clock::now();
-    const double top1 = evaluator_.evaluate(a).accuracy.top1;
+    const SubnetEvalResult r = evaluator_.evaluate(a);
+    const double top1 = r.accuracy.top1;
     std::lock_guard lock(mutex_);
+    if (!r.bn_note.empty()) bn_note_ = r.bn_note;
     cache_[key] = top1;
     ++evaluations_;
     seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -33,10 +35,13 @@ std::vector<double> SupernetAccuracy::predict(const std::vector<Arch>& archs) {
 
 std::string SupernetAccuracy::source() const {
   const SubnetEvalOptions& o = evaluator_.options();
+  std::lock_guard lock(mutex_);
   return "supernet:" + evaluator_.weights_path() + " (" + o.dataset + " " + o.split + ", " +
          (o.samples ? std::to_string(o.samples) : std::string("all")) + " images, " +
-         (o.recalibrate ? "BN recalibrated on " + std::to_string(o.recal_images) + " training images"
-                        : std::string("checkpoint BN statistics")) +
+         (!bn_note_.empty() ? "BN not recalibrated: " + bn_note_
+          : o.recalibrate
+              ? "BN recalibrated on " + std::to_string(o.recal_images) + " training images"
+              : std::string("checkpoint BN statistics")) +
          ")";
 }
 

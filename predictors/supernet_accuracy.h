@@ -23,7 +23,8 @@ class SupernetAccuracy final : public AccuracyPredictor {
                    SubnetEvalOptions options);
 
   std::vector<double> predict(const std::vector<Arch>& archs) override;
-  /// "supernet:FILE (DATASET SPLIT, N images, BN recalibrated on R)".
+  /// "supernet:FILE (DATASET SPLIT, N images, BN recalibrated on R)"; for a network without
+  /// BatchNorm (seen once an evaluation ran) "BN not recalibrated: <reason>" instead.
   std::string source() const override;
   /// false: the search then hands over whole batches from one thread, and each evaluation runs
   /// parallel over images instead (one subnet at a time keeps the cores on one model).
@@ -38,6 +39,7 @@ class SupernetAccuracy final : public AccuracyPredictor {
   SubnetEvaluator evaluator_;
   mutable std::mutex mutex_;
   std::map<std::string, double> cache_;
+  std::string bn_note_;  ///< SubnetEvalResult::bn_note of the evaluations (no BatchNorm)
   int evaluations_ = 0;
   double seconds_ = 0;
 };

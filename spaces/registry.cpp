@@ -23,6 +23,7 @@ const std::map<std::string, Factory, std::less<>>& factories() {
        [] { return std::make_unique<EfficientFormerSpace>("efficientformer-fmnist"); }},
       {"elasticvit", [] { return std::make_unique<ElasticVitSpace>(); }},
       {"turbovit", [] { return std::make_unique<TurboVitSpace>(); }},
+      {"turbovit-fmnist", [] { return std::make_unique<TurboVitSpace>("turbovit-fmnist"); }},
   };
   return table;
 }

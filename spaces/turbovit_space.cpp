@@ -22,9 +22,10 @@ std::string describe_options(const std::vector<int>& o) {
 
 }  // namespace
 
-TurboVitSpace::TurboVitSpace() : def_(embedded_space_def("turbovit")) {
+TurboVitSpace::TurboVitSpace(std::string_view definition_name)
+    : def_(embedded_space_def(definition_name)) {
   if (def_.dims.size() != kGenes)
-    throw Error("space definition turbovit must have " + std::to_string(kGenes) + " dims");
+    throw Error("space definition " + def_.name + " must have " + std::to_string(kGenes) + " dims");
   for (const auto& [member, j] : def_.named) {
     nlohmann::json full = j;
     full["space"] = def_.name;
@@ -67,17 +68,22 @@ void TurboVitSpace::validate(const Arch& a) const {
   if (a.space != def_.name)
     throw Error("arch belongs to space '" + a.space + "', not '" + def_.name + "'");
   if (a.genes.size() != kGenes)
-    throw Error("turbovit arch needs " + std::to_string(kGenes) + " genes, got " + std::to_string(a.genes.size()));
+    throw Error(def_.name + " arch needs " + std::to_string(kGenes) + " genes, got " +
+                std::to_string(a.genes.size()));
   for (std::size_t i = 0; i < kGenes; ++i)
     if (option_index(i, a.genes[i]) < 0)
-      throw Error("turbovit: " + def_.dims[i].name + " = " + std::to_string(a.genes[i]) +
+      throw Error(def_.name + ": " + def_.dims[i].name + " = " + std::to_string(a.genes[i]) +
                   " is outside the space; choose from " + describe_options(def_.dims[i].options));
   const auto w = stage_widths(a.genes[kEmbed], a.genes[kMult], a.genes[kMult + 1], a.genes[kMult + 2]);
   for (std::size_t s = 0; s < 4; ++s)
-    if (w[s] % a.genes[kHeadDim + s] != 0)
-      throw Error("turbovit: head_dim_s" + std::to_string(s + 1) + " = " + std::to_string(a.genes[kHeadDim + s]) +
-                  " does not divide the stage width " + std::to_string(w[s]) + "; use 16" +
-                  (w[s] % 32 == 0 ? " or 32" : ""));
+    if (w[s] % a.genes[kHeadDim + s] != 0) {
+      std::vector<int> legal;
+      for (int d : def_.dims[kHeadDim + s].options)
+        if (w[s] % d == 0) legal.push_back(d);
+      throw Error(def_.name + ": head_dim_s" + std::to_string(s + 1) + " = " +
+                  std::to_string(a.genes[kHeadDim + s]) + " does not divide the stage width " +
+                  std::to_string(w[s]) + "; choose from " + describe_options(legal));
+    }
 }
 
 HieraConfig TurboVitSpace::hiera_config(const Arch& a) const {
@@ -103,7 +109,8 @@ Network TurboVitSpace::decode(const Arch& a) const { return hiera_network(hiera_
 
 std::vector<BlockSpec> TurboVitSpace::enumerate_blocks(int r) const {
   if (option_index(kResolution, r) < 0)
-    throw Error("turbovit: resolution " + std::to_string(r) + " is not in the space; choose from " +
+    throw Error(def_.name + ": resolution " + std::to_string(r) +
+                " is not in the space; choose from " +
                 describe_options(def_.dims[kResolution].options));
   // The space is small enough to enumerate every stage configuration that can reach each block:
   // decode one network per (widths, head dims, mlp, mask unit) with the depths that expose every
@@ -124,13 +131,15 @@ std::vector<BlockSpec> TurboVitSpace::enumerate_blocks(int r) const {
             a.genes[kMaskUnit] = mu;
             const auto w = stage_widths(e, m2, m3, m4);
             // Blocks of a stage depend on that stage's head dim and MLP ratio only: vary them
-            // stage by stage together (the 3 x 3 pairs), which covers every combination per block.
-            for (int hd_i = 0; hd_i < 3; ++hd_i)
+            // stage by stage together (the head-dim x MLP pairs), which covers every combination
+            // per block; a head dim that does not divide a width falls back to the first option
+            // (the definitions make it divide every width).
+            for (std::size_t hd_i = 0; hd_i < d[kHeadDim].options.size(); ++hd_i)
               for (int mlp : d[kMlp].options) {
                 bool any = false;
                 for (std::size_t s = 0; s < 4; ++s) {
-                  const int hd = d[kHeadDim + s].options[static_cast<std::size_t>(hd_i)];
-                  a.genes[kHeadDim + s] = w[s] % hd == 0 ? hd : 16;
+                  const int hd = d[kHeadDim + s].options[hd_i];
+                  a.genes[kHeadDim + s] = w[s] % hd == 0 ? hd : d[kHeadDim + s].options.front();
                   a.genes[kMlp + s] = mlp;
                   any = any || w[s] % hd == 0;
                 }
@@ -169,7 +178,7 @@ nlohmann::json TurboVitSpace::to_json(const Arch& a) const {
 }
 
 Arch TurboVitSpace::from_json(const nlohmann::json& j) const {
-  const std::string what = "turbovit arch JSON";
+  const std::string what = def_.name + " arch JSON";
   require_only_keys(j, {"space", "embed_dim", "width_mult", "depths", "head_dim", "mlp_ratio", "mask_unit",
                         "resolution", "widths", "heads"},
                     what);

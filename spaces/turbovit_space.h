@@ -16,9 +16,13 @@ namespace hwnas {
 /// "head_dim": [4], "mlp_ratio": [4], "mask_unit": 8, "resolution": 224, "widths": [4],
 /// "heads": [4]}; "widths" and "heads" are derived (written by to_json, optional and checked in
 /// from_json); width_mult entries are 1.5 or 2.
+/// The same decoder serves proxy definitions of the structure (turbovit-fmnist: one input
+/// channel, 64x64, 10 classes, smaller choices) through `definition_name`.
 class TurboVitSpace final : public SearchSpace {
  public:
-  TurboVitSpace();
+  /// Throws hwnas::Error if no definition `definition_name` is compiled in or it does not have
+  /// this decoder's 18 dimensions.
+  explicit TurboVitSpace(std::string_view definition_name = "turbovit");
 
   const std::string& name() const override { return def_.name; }
   const std::string& summary() const override { return def_.summary; }

@@ -70,6 +70,31 @@ TEST_F(EvalCli, JsonMatchesLibraryWithAndWithoutRecalibration) {
   EXPECT_DOUBLE_EQ(k["top1"].get<double>(), plain.top1);
 }
 
+// Hiera has no BatchNorm: eval scores the sliced subnet as is and says why it did not recalibrate.
+TEST_F(EvalCli, NetworkWithoutBatchNormIsNotRecalibratedAndSaysWhy) {
+  const std::string super = *dir_ + "/turbovit.safetensors";
+  save_safetensors(super, test::random_turbovit_fmnist_supernet(4));
+  const std::string args =
+      "--space turbovit-fmnist --arch m --weights " + super + " --samples 24 --split val";
+  const auto r = hwnas_eval(args + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["bn_recalibrated"], false);
+  EXPECT_NE(j["bn_note"].get<std::string>().find("no BatchNorm"), std::string::npos) << r.out;
+  const SearchSpace& space = get_space("turbovit-fmnist");
+  const Arch m = space.resolve("m");
+  EvalData data = open_eval_data("fashion-mnist", "val", 0, 64, 0);
+  data.eval.resize(24);
+  const AccuracyResult lib =
+      evaluate_accuracy(space.decode(m), slice_supernet(space, m, load_safetensors(super)),
+                        *data.eval_set, data.eval);
+  EXPECT_DOUBLE_EQ(j["top1"].get<double>(), lib.top1);
+  const auto text = hwnas_eval(args);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("BN not recalibrated (the network has no BatchNorm"), std::string::npos)
+      << text.out;
+}
+
 TEST_F(EvalCli, CacheDirServesTheSecondRun) {
   const std::string args = "--space efficientformer-fmnist --arch s --weights " + weights() +
                            " --samples 16 --recal-images 64 --json --cache-dir " + *dir_ + "/cache";

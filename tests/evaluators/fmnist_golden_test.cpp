@@ -4,11 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-
-#include <nlohmann/json.hpp>
 
 #include "evaluators/accuracy.h"
 #include "evaluators/bn_recalibration.h"
@@ -19,62 +14,25 @@
 #include "evaluators/npz.h"
 #include "evaluators/supernet_slicing.h"
 #include "evaluators/thread_scope.h"
-#include "spaces/registry.h"
-#include "tests/support/test_support.h"
+#include "tests/evaluators/fmnist_golden_files.h"
 
 namespace hwnas {
 namespace {
 
-namespace fs = std::filesystem;
+using test::max_rel_logit_diff;
 
 // HWNAS_FMNIST_GOLDEN_DIR overrides the folder (goldens of another checkpoint while developing).
-std::string golden(const std::string& file = "") {
-  const char* env = std::getenv("HWNAS_FMNIST_GOLDEN_DIR");
-  const std::string dir = env && *env ? env : test::test_data_dir() + "/efficientformer-fmnist";
-  return file.empty() ? dir : dir + "/" + file;
+const test::FmnistGoldenFiles& files() {
+  static const test::FmnistGoldenFiles f("efficientformer-fmnist", "HWNAS_FMNIST_GOLDEN_DIR");
+  return f;
 }
-
-const nlohmann::json& info() {
-  static const nlohmann::json j = [] {
-    std::ifstream in(golden("subnets.json"));
-    return nlohmann::json::parse(in);
-  }();
-  return j;
-}
-
-const SearchSpace& space() { return get_space("efficientformer-fmnist"); }
-
-const WeightStore& supernet() {
-  // subnets.json names the checkpoint relative to the repository root.
-  static const WeightStore w = load_safetensors(
-      (fs::path(test::test_data_dir()) / ".." / ".." / info()["checkpoint"].get<std::string>()).string());
-  return w;
-}
-
-Arch arch_of(const std::string& name) { return space().from_json(info()["subnets"][name]["arch"]); }
-
-Tensor golden_input() {
-  const NpyArray a = read_npy(golden("input.npy"));  // (16, 1, 64, 64): NCHW with C = 1 is NHWC
-  Tensor x(static_cast<int>(a.shape[0]), 64, 64, 1);
-  std::copy(a.data.begin(), a.data.end(), x.data());
-  return x;
-}
-
-double max_rel_logit_diff(const Tensor& logits, const NpyArray& want) {
-  double scale = 0, diff = 0;
-  for (std::size_t i = 0; i < want.data.size(); ++i) {
-    scale = std::max(scale, std::abs(static_cast<double>(want.data[i])));
-    diff = std::max(diff, std::abs(static_cast<double>(logits.data()[i]) - want.data[i]));
-  }
-  return diff / std::max(1.0, scale);
-}
-
-// Read once: decompressing the 70,000 images dominates otherwise.
-const EvalData& test_data() {
-  static const EvalData d =
-      open_eval_data("fashion-mnist", "test", info()["split_seed"].get<std::uint64_t>(), 64);
-  return d;
-}
+std::string golden(const std::string& file = "") { return files().path(file); }
+const nlohmann::json& info() { return files().info(); }
+const SearchSpace& space() { return files().space(); }
+const WeightStore& supernet() { return files().supernet(); }
+Arch arch_of(const std::string& name) { return files().arch_of(name); }
+Tensor golden_input() { return files().input(); }
+const EvalData& test_data() { return files().test_data(); }
 
 WeightStore recalibrated(const Arch& arch, const WeightStore& sub) {
   const EvalData& data = test_data();
@@ -86,7 +44,7 @@ WeightStore recalibrated(const Arch& arch, const WeightStore& sub) {
 class FmnistGolden : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(golden("subnets.json")))
+    if (!files().present())
       GTEST_FAIL() << "missing " << golden("subnets.json") << " (tools/supernet/make_goldens.py)";
   }
 };
@@ -179,19 +137,13 @@ TEST_F(FmnistGolden, RecalibratedBatchNormStatistics) {
 TEST_F(FmnistGolden, TestSetPredictionsAgree) {
   const Arch s = arch_of("s");
   const WeightStore sub = slice_supernet(space(), s, supernet());
-  const NpyArray want = read_npy(golden(info()["subnets"]["s"]["test_pred"]));
-  const EvalData& data = test_data();
-  const std::size_t n = std::min<std::size_t>(want.data.size(), 2000);
-  const std::vector<std::size_t> first(data.eval.begin(), data.eval.begin() + static_cast<std::ptrdiff_t>(n));
-  const AccuracyResult r = evaluate_accuracy(space().decode(s), with_bn_stats(sub, recalibrated(s, sub)),
-                                             *data.eval_set, first, 250, 2);
-  std::size_t same = 0;
-  for (std::size_t i = 0; i < n; ++i) same += r.predictions[i] == static_cast<int>(want.data[i]);
-  const double agree = static_cast<double>(same) / n;
+  const std::size_t n = 2000;
+  AccuracyResult r;
+  const double agree = files().test_agreement("s", with_bn_stats(sub, recalibrated(s, sub)), n, &r);
   EXPECT_GE(agree, 0.999);
   const auto& m = info()["subnets"]["s"]["metrics"]["recal"]["test"];
   std::cout << "[ golden   ] s on " << n << " test images: agreement " << agree << ", top-1 engine "
-            << r.top1 << " (PyTorch on all " << want.data.size() << ": " << m["top1"] << ")\n";
+            << r.top1 << " (PyTorch on all 10,000: " << m["top1"] << ")\n";
 }
 
 }  // namespace

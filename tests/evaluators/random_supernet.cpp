@@ -31,4 +31,12 @@ WeightStore random_fmnist_supernet(std::uint64_t seed) {
   return super;
 }
 
+WeightStore random_turbovit_fmnist_supernet(std::uint64_t seed) {
+  const SearchSpace& space = get_space("turbovit-fmnist");
+  WeightStore super = Model::random_weights(space.decode(space.largest()), seed);
+  super.metadata["space"] = "turbovit-fmnist";
+  super.metadata["format"] = "hwnas-supernet-v1";
+  return super;
+}
+
 }  // namespace hwnas::test

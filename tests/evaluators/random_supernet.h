@@ -13,4 +13,8 @@ namespace hwnas::test {
 /// metadata format hwnas-supernet-v1.
 WeightStore random_fmnist_supernet(std::uint64_t seed);
 
+/// The union network of turbovit-fmnist (its largest arch, timm's flat Hiera names) with random
+/// weights, metadata format hwnas-supernet-v1.
+WeightStore random_turbovit_fmnist_supernet(std::uint64_t seed);
+
 }  // namespace hwnas::test

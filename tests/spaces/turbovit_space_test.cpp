@@ -135,5 +135,62 @@ TEST(TurboViT, EnumerateBlocksCoversSampledNetworks) {
     for (const auto& b : space().decode(space().sample(rng)).blocks) ASSERT_TRUE(keys.count(b.key())) << b.key();
 }
 
+// turbovit-fmnist: the same decoder over the Fashion-MNIST proxy definition.
+const TurboVitSpace& fmnist() {
+  return dynamic_cast<const TurboVitSpace&>(get_space("turbovit-fmnist"));
+}
+
+TEST(TurboVitFmnist, NamedMembersAreTheExtremesAndTheUnionFitsTheCheckpointBound) {
+  EXPECT_EQ(fmnist().resolve("s"), fmnist().smallest());
+  EXPECT_EQ(fmnist().resolve("l"), fmnist().largest());
+  const HieraConfig l = fmnist().hiera_config(fmnist().largest());
+  EXPECT_EQ(l.widths, (std::vector<int>{32, 64, 128, 256}));
+  EXPECT_EQ(l.depths, (std::vector<int>{2, 2, 3, 2}));
+  EXPECT_EQ(l.in_channels, 1);
+  EXPECT_EQ(l.num_classes, 10);
+  const Network net = fmnist().decode(fmnist().largest());
+  ASSERT_NO_THROW(net.check_shapes());
+  // 64x64 input: 16x16 tokens at stage 1, 2x2 at stage 4 (the head's map).
+  EXPECT_EQ(net.blocks.back().get("h"), 2);
+  // F32 checkpoint of the union network <= 20 MB (the Fashion-MNIST supernet contract).
+  EXPECT_LE(net.params() * 4, 20'000'000);
+}
+
+TEST(TurboVitFmnist, SamplesAreValidAndHeadDimsDivideOddWidths) {
+  Rng rng(5);
+  std::set<int> stage1_widths;
+  for (int i = 0; i < 500; ++i) {
+    const Arch a = fmnist().sample(rng);
+    ASSERT_NO_THROW(fmnist().validate(a));
+    ASSERT_EQ(fmnist().from_json(fmnist().to_json(a)), a);
+    stage1_widths.insert(fmnist().hiera_config(a).widths[0]);
+  }
+  EXPECT_EQ(stage1_widths, (std::set<int>{16, 24, 32}));
+  // Width 24 takes only head dim 8: repair lowers 32 to it, validation names the legal ones.
+  Arch a = fmnist().resolve("m");  // embed_dim 24
+  a.genes[TurboVitSpace::kHeadDim] = 32;
+  try {
+    fmnist().validate(a);
+    ADD_FAILURE() << "head dim 32 accepted for width 24";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("turbovit-fmnist: head_dim_s1 = 32"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("{8}"), std::string::npos) << e.what();
+  }
+  fmnist().repair(a);
+  EXPECT_EQ(a.genes[TurboVitSpace::kHeadDim], 8);
+}
+
+TEST(TurboVitFmnist, EnumerateBlocksCoversSampledNetworks) {
+  const auto blocks = fmnist().enumerate_blocks(64);
+  std::set<std::string> keys;
+  for (const auto& b : blocks) keys.insert(b.key());
+  Rng rng(13);
+  for (int i = 0; i < 300; ++i)
+    for (const auto& b : fmnist().decode(fmnist().sample(rng)).blocks)
+      ASSERT_TRUE(keys.count(b.key())) << b.key();
+  EXPECT_THROW(fmnist().enumerate_blocks(224), Error);
+}
+
 }  // namespace
 }  // namespace hwnas

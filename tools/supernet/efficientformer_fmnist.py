@@ -46,6 +46,7 @@ MAX_VIT = 2
 MAX_WIDTHS = tuple(max(c) for c in WIDTH_CHOICES)
 MAX_DEPTHS = tuple(max(c) for c in DEPTH_CHOICES)
 # BN recalibration of the contract: the first 512 `train` images in key order, batches of 64.
+HAS_BATCHNORM = True
 RECAL_IMAGES, RECAL_BATCH = 512, 64
 
 NAMED = {
@@ -73,6 +74,14 @@ def make_arch(embed_dims: Iterable[int], depths: Iterable[int], num_vit: int) ->
 
 def named_arch(name: str) -> ref.Arch:
     return make_arch(*NAMED[name])
+
+
+def largest_arch() -> ref.Arch:
+    return make_arch(MAX_WIDTHS, MAX_DEPTHS, MAX_VIT)
+
+
+def smallest_arch() -> ref.Arch:
+    return make_arch([c[0] for c in WIDTH_CHOICES], [d[0] for d in DEPTH_CHOICES], 0)
 
 
 def arch_json(arch: ref.Arch) -> Dict[str, object]:

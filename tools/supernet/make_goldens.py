@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Golden files of the efficientformer-fmnist supernet for the C++ tests, and subnet top-1/top-5.
+"""Golden files of a Fashion-MNIST supernet for the C++ tests, and subnet top-1/top-5.
 
-Reads the trained supernet checkpoint, slices subnets s, m, l and two seeded random ones with the
-contract's rule (tools/supernet/efficientformer_fmnist.py), runs the plain PyTorch EfficientFormer
-(tools/efficientformer_ref.py) and writes into --out (default tests/data/efficientformer-fmnist):
+Reads the trained supernet checkpoint of --space (efficientformer-fmnist: the default;
+turbovit-fmnist), slices subnets s, m, l and two seeded random ones with the space's rule
+(tools/supernet/<space module>.py), runs the plain PyTorch model (tools/efficientformer_ref.py,
+tools/hiera_ref.py) and writes into --out (default tests/data/<space>):
   subnets.json                 archs, file names, top-1/top-5, checkpoint sha256 and metadata
   input.npy, raw_input.npy     first 16 `test` images: preprocessed (16,1,64,64) f32 / raw uint8
   s.sliced.safetensors         subnet s's sliced state dict (timm names, F32)
@@ -13,15 +14,18 @@ contract's rule (tools/supernet/efficientformer_fmnist.py), runs the plain PyTor
   s.test_pred.npy, l.test_pred.npy   int16 argmax on the 10,000 test images after recalibration
 BN recalibration (OFA / ElasticViT practice, PyTorch semantics): the first 512 `train` images in
 key order, batches of 64, every BN reset with momentum None (cumulative average) and in training
-mode, then eval mode.
+mode, then eval mode. A space without BatchNorm (turbovit-fmnist) has no recal_* / *.recal_bn.npz
+files, its metrics are "no_recal" and its test predictions are those of the plain subnet.
 
-Usage: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 tools/supernet/make_goldens.py [--checkpoint P]
+Usage: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 tools/supernet/make_goldens.py [--space S]
+       [--checkpoint P]
 Exit status: 0 on success, 2 on bad input, 77 without numpy/torch.
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import os
 import random
@@ -38,13 +42,15 @@ except ImportError as missing:
     sys.exit(77)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import efficientformer_fmnist as sn  # noqa: E402
 import fmnist_data  # noqa: E402
+import train_fmnist  # noqa: E402  (SPACE_MODULES)
+import efficientformer_fmnist  # noqa: E402,F401  (puts tools/ on the path)
+import efficientformer_ref as io  # noqa: E402  (safetensors I/O, float_state)
 
-ref = sn.ref
-REPO_ROOT = os.path.dirname(os.path.dirname(sn.HERE))
-DEFAULT_CKPT = os.path.join(REPO_ROOT, "data", "supernets", "efficientformer-fmnist.safetensors")
-DEFAULT_OUT = os.path.join(REPO_ROOT, "tests", "data", "efficientformer-fmnist")
+REPO_ROOT = train_fmnist.REPO_ROOT
+# The script that re-checks a space's golden files against its checkpoint (CTest Tools.*Torch).
+CHECK_SCRIPTS = {"efficientformer-fmnist": "supernet_test.py",
+                 "turbovit-fmnist": "turbovit_supernet_test.py"}
 NUM_GOLDEN_INPUTS = 16
 
 
@@ -65,7 +71,7 @@ def topk(logits: np.ndarray, labels: np.ndarray) -> Dict[str, float]:
             "top5": float((top5 == labels[:, None]).any(axis=1).mean())}
 
 
-def golden_archs(seed: int) -> Dict[str, ref.Arch]:
+def golden_archs(sn, seed: int) -> Dict[str, object]:
     archs = {n: sn.named_arch(n) for n in ("s", "m", "l")}
     rng = random.Random(seed)
     while len(archs) < 5:  # two seeded random subnets, distinct from the named ones
@@ -83,27 +89,31 @@ def write_readme(out_dir: str, info: dict) -> None:
             cells = " | ".join(f"{100 * per_split[k]['top1']:.2f} | {100 * per_split[k]['top5']:.2f}"
                                for k in ("val", "test"))
             rows.append(f"| {name} | {'yes' if mode == 'recal' else 'no'} | {cells} |")
-    archs = "\n".join(f"| {n} | {e['arch']['embed_dims']} | {e['arch']['depths']} | "
-                      f"{e['arch']['num_vit']} | {e['params']} |" for n, e in info["subnets"].items())
-    text = f"""# Fashion-MNIST supernet golden files (efficientformer-fmnist)
+    archs = "\n".join(
+        f"| {n} | `{json.dumps({k: v for k, v in e['arch'].items() if k != 'space'})}` | "
+        f"{e['params']} |" for n, e in info["subnets"].items())
+    bn_files = (f"""
+`<name>.recal_logits.npy` (16,10) after BN recalibration ({info['recalibration']['images']},
+batches of {info['recalibration']['batch']}, momentum None); `m.recal_bn.npz`: m's BN
+running_mean / running_var after recalibration; `s.test_pred.npy`, `l.test_pred.npy`: int16
+predictions on the 10,000 `test` images after recalibration.""" if info["batchnorm"] else """
+`s.test_pred.npy`, `l.test_pred.npy`: int16 predictions on the 10,000 `test` images (the
+network has no BatchNorm, so there is nothing to recalibrate).""")
+    text = f"""# Fashion-MNIST supernet golden files ({info['space']})
 
 Written by `tools/supernet/make_goldens.py` ({info['generated_by']}) from
 `{info['checkpoint']}` (sha256 `{info['checkpoint_sha256'][:16]}...`; trained:
 {info['checkpoint_metadata'].get('trained', '?')}). Not made by hwnas's engine: its tests compare
 against these files. `subnets.json` lists the archs, files and accuracies;
-`tools/supernet/supernet_test.py --checkpoint ... --goldens DIR` re-checks them.
+`tools/supernet/{CHECK_SCRIPTS[info['space']]} --checkpoint ... --goldens DIR` re-checks them.
 
-| subnet | embed_dims | depths | num_vit | params |
-|---|---|---|---|---|
+| subnet | arch | params |
+|---|---|---|
 {archs}
 
 Files: `input.npy` (16,1,64,64) f32 and `raw_input.npy` (16,28,28) uint8: the first 16 `test`
 images, preprocessed / raw; `s.sliced.safetensors`: subnet s's sliced weights (timm names);
-`<name>.logits.npy` (16,10) with the sliced weights as stored (no recalibration);
-`<name>.recal_logits.npy` (16,10) after BN recalibration ({info['recalibration']['images']},
-batches of {info['recalibration']['batch']}, momentum None); `m.recal_bn.npz`: m's BN
-running_mean / running_var after recalibration; `s.test_pred.npy`, `l.test_pred.npy`: int16
-predictions on the 10,000 `test` images after recalibration.
+`<name>.logits.npy` (16,10) with the sliced weights as stored (no recalibration);{bn_files}
 
 Top-1 / top-5 (%) on `val` ({info['eval_images']['val']} held-out training images, split seed
 {info['split_seed']}) and `test` ({info['eval_images']['test']} t10k images):
@@ -122,14 +132,21 @@ def sha256(path: str) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--checkpoint", default=DEFAULT_CKPT)
-    parser.add_argument("--out", default=DEFAULT_OUT)
+    parser.add_argument("--space", default="efficientformer-fmnist",
+                        choices=sorted(train_fmnist.SPACE_MODULES))
+    parser.add_argument("--checkpoint", help="default data/supernets/<space>.safetensors")
+    parser.add_argument("--out", help="default tests/data/<space>")
     parser.add_argument("--split-seed", type=int, default=0)
     parser.add_argument("--arch-seed", type=int, default=1, help="seed of the two random subnets")
     parser.add_argument("--eval-limit", type=int, default=0,
                         help="evaluate on the first N val / test images only (0: all; quick runs)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
+    sn = importlib.import_module(train_fmnist.SPACE_MODULES[args.space])
+    has_bn = sn.HAS_BATCHNORM
+    args.checkpoint = args.checkpoint or os.path.join(REPO_ROOT, "data", "supernets",
+                                                      args.space + ".safetensors")
+    args.out = args.out or os.path.join(REPO_ROOT, "tests", "data", args.space)
     if not os.path.exists(args.checkpoint):
         print(f"error: checkpoint {args.checkpoint} not found (train it with "
               "tools/supernet/train_fmnist.py or pass --checkpoint)", file=sys.stderr)
@@ -140,7 +157,7 @@ def main(argv=None) -> int:
     tensors = net.tensors()
     splits = fmnist_data.Splits(args.split_seed)
     train_x, _ = splits["train"]
-    recal_x = train_x[:sn.RECAL_IMAGES]
+    recal_x = train_x[:sn.RECAL_IMAGES] if has_bn else None
     evals = {k: splits[k] for k in ("val", "test")}
     if args.eval_limit:
         evals = {k: (x[:args.eval_limit], y[:args.eval_limit]) for k, (x, y) in evals.items()}
@@ -160,37 +177,40 @@ def main(argv=None) -> int:
         "arch_seed": args.arch_seed,
         "input": "input.npy", "raw_input": "raw_input.npy",
         "input_note": f"first {NUM_GOLDEN_INPUTS} test (t10k) images",
-        "recalibration": {"images": f"first {sn.RECAL_IMAGES} train images in key order",
-                          "batch": sn.RECAL_BATCH, "momentum": None},
+        "batchnorm": has_bn,
+        "recalibration": ({"images": f"first {sn.RECAL_IMAGES} train images in key order",
+                           "batch": sn.RECAL_BATCH, "momentum": None} if has_bn else None),
         "eval_images": {k: int(v[0].shape[0]) for k, v in evals.items()},
         "subnets": {},
     }
-    for name, arch in golden_archs(args.arch_seed).items():
+    for name, arch in golden_archs(sn, args.arch_seed).items():
         entry = {"arch": sn.arch_json(arch)}
         model = sn.plain_subnet(arch, tensors).eval()
         entry["params"] = sum(int(p.numel()) for p in model.parameters())
         if name == "s":
-            sliced = {k: v.detach().numpy() for k, v in ref.float_state(model).items()}
-            ref.write_safetensors(os.path.join(args.out, "s.sliced.safetensors"), sliced, {
+            sliced = {k: v.detach().numpy() for k, v in io.float_state(model).items()}
+            io.write_safetensors(os.path.join(args.out, "s.sliced.safetensors"), sliced, {
                 "source": info["generated_by"], "supernet": info["checkpoint"],
                 "supernet_sha256": info["checkpoint_sha256"], "arch": json.dumps(entry["arch"])})
             entry["sliced"] = "s.sliced.safetensors"
         np.save(os.path.join(args.out, f"{name}.logits.npy"), predict(model, test_raw))
         entry["logits"] = f"{name}.logits.npy"
         metrics = {}
-        if name == "l":  # without recalibration: the supernet's running statistics as trained
+        if has_bn and name == "l":  # without recalibration: the running statistics as trained
             metrics["no_recal"] = {k: topk(predict(model, x), y) for k, (x, y) in evals.items()}
-        sn.recalibrate_bn(model, recal_x)
-        np.save(os.path.join(args.out, f"{name}.recal_logits.npy"), predict(model, test_raw))
-        entry["recal_logits"] = f"{name}.recal_logits.npy"
-        if name == "m":
+        if has_bn:
+            sn.recalibrate_bn(model, recal_x)
+            np.save(os.path.join(args.out, f"{name}.recal_logits.npy"), predict(model, test_raw))
+            entry["recal_logits"] = f"{name}.recal_logits.npy"
+        if has_bn and name == "m":
             bn = {k: v.numpy() for k, v in model.state_dict().items()
                   if k.endswith("running_mean") or k.endswith("running_var")}
             np.savez(os.path.join(args.out, "m.recal_bn.npz"), **bn)
             entry["recal_bn"] = "m.recal_bn.npz"
         if name in ("s", "m", "l"):
             logits = {k: predict(model, x) for k, (x, _) in evals.items()}
-            metrics["recal"] = {k: topk(logits[k], evals[k][1]) for k in evals}
+            metrics["recal" if has_bn else "no_recal"] = {k: topk(logits[k], evals[k][1])
+                                                          for k in evals}
             if name in ("s", "l"):
                 pred = logits["test"].argmax(axis=1).astype(np.int16)
                 np.save(os.path.join(args.out, f"{name}.test_pred.npy"), pred)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Trains the efficientformer-fmnist supernet on Fashion-MNIST's `train` split (sandwich rule).
+"""Trains a Fashion-MNIST supernet (--space efficientformer-fmnist or turbovit-fmnist) on the
+`train` split (sandwich rule).
 
 Each step samples the largest subnet, the smallest and two uniformly random ones (Yu et al.,
 BigNAS, ECCV 2020; the sandwich rule of slimmable networks): the largest learns from the labels,
@@ -10,13 +11,15 @@ linear warm-up, so a wall-clock budget still ends at a small learning rate.
 
 Usage (from the repository root; see tools/README.md for the command that made the checkpoint):
   OPENBLAS_NUM_THREADS=1 nice -n 5 /usr/bin/python3 tools/supernet/train_fmnist.py \
-      [--budget-min 25] [--steps N] [--out data/supernets/efficientformer-fmnist.safetensors]
+      [--space efficientformer-fmnist] [--budget-min 25] [--steps N]
+      [--out data/supernets/<space>.safetensors]
 Exit status: 0 on success, 2 on bad input.
 """
 from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 import math
 import os
 import random
@@ -30,11 +33,13 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-import efficientformer_fmnist as sn  # noqa: E402
 import fmnist_data  # noqa: E402
 
-REPO_ROOT = os.path.dirname(os.path.dirname(sn.HERE))
-DEFAULT_OUT = os.path.join(REPO_ROOT, "data", "supernets", "efficientformer-fmnist.safetensors")
+# Each space's supernet module (same interface: SPACE, Supernet, SubnetRunner, largest_arch,
+# smallest_arch, sample_arch, save_supernet).
+SPACE_MODULES = {"efficientformer-fmnist": "efficientformer_fmnist",
+                 "turbovit-fmnist": "turbovit_fmnist"}
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def distill_loss(logits: torch.Tensor, teacher_probs: torch.Tensor) -> torch.Tensor:
@@ -42,18 +47,22 @@ def distill_loss(logits: torch.Tensor, teacher_probs: torch.Tensor) -> torch.Ten
     return -(teacher_probs * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
 
 
-def param_groups(net: sn.Supernet, weight_decay: float):
-    """No weight decay on 1-D tensors (norms, biases, layer scales) and the attention bias."""
+def param_groups(net, weight_decay: float):
+    """No weight decay on 1-D tensors (norms, biases, layer scales), the attention bias and the
+    position embedding."""
     decay, no_decay = [], []
     for name, p in net.named_parameters():
-        (no_decay if p.dim() <= 1 or name.endswith("attention_biases") else decay).append(p)
+        skip = p.dim() <= 1 or name.endswith("attention_biases") or name.endswith("pos_embed")
+        (no_decay if skip else decay).append(p)
     return [{"params": decay, "weight_decay": weight_decay},
             {"params": no_decay, "weight_decay": 0.0}]
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help="checkpoint path (safetensors)")
+    parser.add_argument("--space", default="efficientformer-fmnist", choices=sorted(SPACE_MODULES))
+    parser.add_argument("--out", help="checkpoint path (safetensors; default "
+                        "data/supernets/<space>.safetensors)")
     parser.add_argument("--budget-min", type=float, default=25.0,
                         help="wall-clock budget in minutes, data loading excluded; a step that "
                         "took longer than --max-step-s (the process was stopped) counts as "
@@ -81,6 +90,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.budget_min <= 0 and args.steps <= 0:
         parser.error("give a positive --budget-min or --steps")
+    sn = importlib.import_module(SPACE_MODULES[args.space])
+    args.out = args.out or os.path.join(REPO_ROOT, "data", "supernets", args.space + ".safetensors")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -96,8 +107,7 @@ def main(argv=None) -> int:
     net.train()
     runner = sn.SubnetRunner(net)
     opt = torch.optim.AdamW(param_groups(net, args.weight_decay), lr=args.lr)
-    largest = sn.make_arch(sn.MAX_WIDTHS, sn.MAX_DEPTHS, sn.MAX_VIT)
-    smallest = sn.make_arch([c[0] for c in sn.WIDTH_CHOICES], [d[0] for d in sn.DEPTH_CHOICES], 0)
+    largest, smallest = sn.largest_arch(), sn.smallest_arch()
 
     budget_s = args.budget_min * 60 if args.budget_min > 0 else math.inf
     total_steps = args.steps if args.steps > 0 else math.inf
@@ -111,7 +121,8 @@ def main(argv=None) -> int:
 
     def metadata(done_steps: int) -> dict:
         return {"space": sn.SPACE, "format": "hwnas-supernet-v1",
-                "trained": (f"tools/supernet/train_fmnist.py, {done_steps} steps (batch "
+                "trained": (f"tools/supernet/train_fmnist.py --space {args.space}, "
+                            f"{done_steps} steps (batch "
                             f"{args.batch}, sandwich 1+1+{args.random_subnets}, AdamW lr "
                             f"{args.lr:g} cosine, seed {args.seed}, split seed "
                             f"{args.split_seed}), {active:.0f} s ({time.time() - start:.0f} s "
