@@ -47,12 +47,13 @@ def distill_loss(logits: torch.Tensor, teacher_probs: torch.Tensor) -> torch.Ten
     return -(teacher_probs * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
 
 
-def param_groups(net, weight_decay: float):
-    """No weight decay on 1-D tensors (norms, biases, layer scales), the attention bias and the
-    position embedding."""
+def param_groups(net: torch.nn.Module, weight_decay: float,
+                 no_decay_suffixes: tuple = ("attention_biases", "pos_embed")):
+    """No weight decay on 1-D tensors (norms, biases, layer scales) and on the tensors whose name
+    ends with one of ``no_decay_suffixes`` (attention biases, position embeddings)."""
     decay, no_decay = [], []
     for name, p in net.named_parameters():
-        skip = p.dim() <= 1 or name.endswith("attention_biases") or name.endswith("pos_embed")
+        skip = p.dim() <= 1 or name.endswith(tuple(no_decay_suffixes))
         (no_decay if skip else decay).append(p)
     return [{"params": decay, "weight_decay": weight_decay},
             {"params": no_decay, "weight_decay": 0.0}]
