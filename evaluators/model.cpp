@@ -42,7 +42,9 @@ std::vector<std::string> timm_prefixes(const Network& net) {
 }
 
 std::vector<std::string> param_prefixes(const Network& net) {
-  if (net.space == "elasticvit") return elasticvit_param_prefixes(net);
+  // ElasticViT and its proxies (elasticvit-fmnist) start with the first conv.
+  if (!net.blocks.empty() && net.blocks.front().kind == BlockKind::evit_first_conv)
+    return elasticvit_param_prefixes(net);
   return timm_prefixes(net);
 }
 

@@ -70,8 +70,8 @@ class Model {
 /// kinds of other spaces.
 std::vector<std::string> timm_prefixes(const Network& net);
 /// The parameter-name prefix of every block of `net` under its space's reference code:
-/// elasticvit_param_prefixes (blocks/elasticvit_blocks.h) for "elasticvit", timm_prefixes
-/// otherwise.
+/// elasticvit_param_prefixes (blocks/elasticvit_blocks.h) for ElasticViT networks (first block
+/// evit_first_conv: "elasticvit", "elasticvit-fmnist"), timm_prefixes otherwise.
 std::vector<std::string> param_prefixes(const Network& net);
 
 }  // namespace hwnas
