@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "evaluators/model.h"
+#include "evaluators/slicing/elasticvit_slicing.h"
 #include "spaces/error.h"
 
 namespace hwnas {
@@ -56,6 +57,8 @@ const std::map<std::string, Slicer>& slicers() {
   static const std::map<std::string, Slicer> table = {
       {"efficientformer", slice_efficientformer},
       {"efficientformer-fmnist", slice_efficientformer},
+      {"elasticvit", slice_elasticvit},
+      {"elasticvit-fmnist", slice_elasticvit},
   };
   return table;
 }

@@ -16,7 +16,8 @@ namespace hwnas {
 /// from `supernet` by the space's weight-sharing rule. EfficientFormer spaces (`efficientformer`,
 /// `efficientformer-fmnist`): stage s keeps the supernet's first depth_s Meta4D blocks (stage 4:
 /// depth3 - num_vit), stage 4's trailing Meta3D blocks come from `stages.3.meta3d.0..` in order
-/// under the subnet's timm index; every tensor then takes slice_leading(). Throws hwnas::Error
+/// under the subnet's timm index; every tensor then takes slice_leading(). ElasticViT spaces
+/// (`elasticvit`, `elasticvit-fmnist`): slice_elasticvit (slicing/elasticvit_slicing.h). Throws hwnas::Error
 /// naming the space if it has no slicing rule or the checkpoint's __metadata__ names another
 /// space, and naming the supernet tensor that is missing or
 /// too small for the subnet.

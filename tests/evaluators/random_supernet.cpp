@@ -31,4 +31,12 @@ WeightStore random_fmnist_supernet(std::uint64_t seed) {
   return super;
 }
 
+WeightStore random_elasticvit_fmnist_supernet(std::uint64_t seed) {
+  const SearchSpace& space = get_space("elasticvit-fmnist");
+  WeightStore super = Model::random_weights(space.decode(space.largest()), seed);
+  super.metadata["space"] = "elasticvit-fmnist";
+  super.metadata["format"] = "hwnas-supernet-v1";
+  return super;
+}
+
 }  // namespace hwnas::test

@@ -13,4 +13,9 @@ namespace hwnas::test {
 /// metadata format hwnas-supernet-v1.
 WeightStore random_fmnist_supernet(std::uint64_t seed);
 
+/// The union network of elasticvit-fmnist (its member `l`: 5x5 kernels, expand 6, MLP ratio 4,
+/// v_scale 4, the largest widths and depths) with random weights under the official code's
+/// names, metadata format hwnas-supernet-v1.
+WeightStore random_elasticvit_fmnist_supernet(std::uint64_t seed);
+
 }  // namespace hwnas::test
