@@ -4,6 +4,7 @@
 // statistics (first conv, MBConvs with SE, entry MBConvs, head BN over tokens), test predictions.
 #include <gtest/gtest.h>
 
+#include "spaces/elasticvit_space.h"
 #include "tests/evaluators/supernet_golden.h"
 
 namespace hwnas {
@@ -23,6 +24,17 @@ class ElasticVitFmnistGolden : public ::testing::Test {
                    << " (tools/supernet/make_elasticvit_goldens.py)";
   }
 };
+
+// hwnas's params and reference MFLOPs of every golden subnet equal the PyTorch model's parameter
+// count and the tools' FLOPs count (two independent implementations of the space).
+TEST_F(ElasticVitFmnistGolden, CountsMatchPyTorch) {
+  const auto& space = dynamic_cast<const ElasticVitSpace&>(golden().space());
+  for (const auto& [name, entry] : golden().info()["subnets"].items()) {
+    const Arch a = golden().arch(name);
+    EXPECT_EQ(space.decode(a).params(), entry["params"].get<std::int64_t>()) << name;
+    EXPECT_NEAR(space.reference_mflops(a), entry["reference_mflops"].get<double>(), 1e-6) << name;
+  }
+}
 
 TEST_F(ElasticVitFmnistGolden, PreprocessingMatchesPyTorch) { golden().check_preprocessing(); }
 
