@@ -198,10 +198,11 @@ def save_supernet(net: Supernet, path: str, metadata: Dict[str, str]) -> None:
     os.replace(tmp, path)
 
 
-def recalibrate_bn(model: nn.Module, images: np.ndarray) -> None:
-    """Recomputes every BN's running statistics on ``images`` (uint8 28x28), as the contract says:
-    reset, momentum None (PyTorch then keeps the plain mean over batches of the batch means and of
-    the unbiased batch variances), training mode for the forward passes, eval mode after."""
+def recalibrate_bn(model: nn.Module, images: np.ndarray, upsample: int = 2) -> None:
+    """Recomputes every BN's running statistics on ``images`` (uint8 28x28, preprocessed with
+    ``upsample``), as the contract says: reset, momentum None (PyTorch then keeps the plain mean
+    over batches of the batch means and of the unbiased batch variances), training mode for the
+    forward passes, eval mode after."""
     for module in model.modules():
         if isinstance(module, nn.modules.batchnorm._BatchNorm):
             module.reset_running_stats()
@@ -209,5 +210,6 @@ def recalibrate_bn(model: nn.Module, images: np.ndarray) -> None:
     model.train()
     with torch.no_grad():
         for begin in range(0, images.shape[0], RECAL_BATCH):
-            model(torch.from_numpy(fmnist_data.preprocess(images[begin:begin + RECAL_BATCH])))
+            model(torch.from_numpy(
+                fmnist_data.preprocess(images[begin:begin + RECAL_BATCH], upsample)))
     model.eval()

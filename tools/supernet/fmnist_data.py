@@ -2,8 +2,8 @@
 
   * files: the gzip IDX files of Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)
     or $HWNAS_FMNIST_DIR;
-  * preprocessing: uint8 28x28 -> zero-pad 2 on each side (32x32) -> 2x nearest upsample (64x64)
-    -> x / 255 -> (x - 0.2860) / 0.3530, one channel (NCHW float32);
+  * preprocessing: uint8 28x28 -> zero-pad 2 on each side (32x32) -> 2x nearest upsample (64x64;
+    4x, 128x128, for elasticvit-fmnist) -> x / 255 -> (x - 0.2860) / 0.3530, one channel (NCHW float32);
   * splits: key(i) = splitmix64(seed * 0x9E3779B97F4A7C15 + i) over the 60,000 training images,
     indices sorted by key: the first 5,000 are `val`, the other 55,000 `train` (in key order);
     the 10,000 t10k images are `test`.
@@ -72,10 +72,11 @@ def split_indices(seed: int = 0, n: int = 60000) -> Dict[str, np.ndarray]:
     return {"val": order[:NUM_VAL], "train": order[NUM_VAL:]}
 
 
-def preprocess(images: np.ndarray) -> np.ndarray:
-    """(N,28,28) uint8 -> (N,1,64,64) float32 normalised, as the contract says."""
+def preprocess(images: np.ndarray, upsample: int = 2) -> np.ndarray:
+    """(N,28,28) uint8 -> (N,1,32*upsample,32*upsample) float32 normalised, as the contracts say
+    (efficientformer-fmnist: 2x, 64x64; elasticvit-fmnist: 4x, 128x128)."""
     padded = np.pad(images, ((0, 0), (2, 2), (2, 2)))
-    up = padded.repeat(2, axis=1).repeat(2, axis=2).astype(np.float32)
+    up = padded.repeat(upsample, axis=1).repeat(upsample, axis=2).astype(np.float32)
     return ((up / np.float32(255.0) - np.float32(MEAN)) / np.float32(STD))[:, None]
 
 

@@ -48,13 +48,13 @@ DEFAULT_OUT = os.path.join(REPO_ROOT, "tests", "data", "efficientformer-fmnist")
 NUM_GOLDEN_INPUTS = 16
 
 
-def predict(model: nn.Module, images: np.ndarray, batch: int = 500) -> np.ndarray:
-    """Logits (N,10) of uint8 images in eval mode."""
+def predict(model: nn.Module, images: np.ndarray, batch: int = 500, upsample: int = 2) -> np.ndarray:
+    """Logits (N,10) of uint8 images in eval mode (preprocessed with ``upsample``)."""
     model.eval()
     out = []
     with torch.no_grad():
         for begin in range(0, images.shape[0], batch):
-            x = torch.from_numpy(fmnist_data.preprocess(images[begin:begin + batch]))
+            x = torch.from_numpy(fmnist_data.preprocess(images[begin:begin + batch], upsample))
             out.append(model(x).numpy())
     return np.concatenate(out)
 

@@ -42,11 +42,12 @@ def distill_loss(logits: torch.Tensor, teacher_probs: torch.Tensor) -> torch.Ten
     return -(teacher_probs * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
 
 
-def param_groups(net: sn.Supernet, weight_decay: float):
-    """No weight decay on 1-D tensors (norms, biases, layer scales) and the attention bias."""
+def param_groups(net: torch.nn.Module, weight_decay: float, no_decay_suffix: str = "attention_biases"):
+    """No weight decay on 1-D tensors (norms, biases, layer scales) and the attention bias (the
+    tensors whose name ends with ``no_decay_suffix``)."""
     decay, no_decay = [], []
     for name, p in net.named_parameters():
-        (no_decay if p.dim() <= 1 or name.endswith("attention_biases") else decay).append(p)
+        (no_decay if p.dim() <= 1 or name.endswith(no_decay_suffix) else decay).append(p)
     return [{"params": decay, "weight_decay": weight_decay},
             {"params": no_decay, "weight_decay": 0.0}]
 
