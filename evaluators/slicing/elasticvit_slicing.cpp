@@ -4,13 +4,12 @@
 
 #include "evaluators/model.h"
 #include "evaluators/supernet_slicing.h"
+#include "spaces/elasticvit_space.h"
 #include "spaces/error.h"
 
 namespace hwnas {
 
 namespace {
-
-constexpr std::int64_t kHeadDim = 16;  // q/k dim per head in every ElasticViT space
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -36,11 +35,12 @@ std::int64_t grid_of(std::int64_t rows) {
 
 // qkv rows are stacked [q of all heads | k of all heads | v of all heads] on the supernet's
 // widths (C_max q rows, C_max k rows, then the v rows); the subnet keeps its heads' rows of each.
+// head_dim: the q/k dim per head (heads = C / head_dim).
 StoredTensor slice_qkv(const std::string& name, const StoredTensor& t,
-                       const std::vector<std::int64_t>& want) {
+                       const std::vector<std::int64_t>& want, std::int64_t head_dim) {
   if (t.shape.size() != 2 || want.size() != 2) too_small(name, t, want);
   const std::int64_t c = want[1], c_max = t.shape[1];
-  const std::int64_t qk = c / kHeadDim * kHeadDim, v = want[0] - 2 * qk;
+  const std::int64_t qk = c / head_dim * head_dim, v = want[0] - 2 * qk;
   if (c > c_max || v < 0 || qk > c_max || 2 * c_max + v > t.shape[0]) too_small(name, t, want);
   StoredTensor out{want, {}};
   out.data.reserve(static_cast<std::size_t>(want[0] * c));
@@ -78,6 +78,9 @@ StoredTensor slice_attention_bias(const std::string& name, const StoredTensor& t
 }  // namespace
 
 WeightStore slice_elasticvit(const SearchSpace& space, const Arch& arch, const WeightStore& supernet) {
+  const auto* evit = dynamic_cast<const ElasticVitSpace*>(&space);
+  if (!evit) throw Error("ElasticViT slicing needs an ElasticViT space, not '" + space.name() + "'");
+  const std::int64_t head_dim = evit->definition().fixed_int("head_dim");
   const Network net = space.decode(arch);
   // The block factories are the one list of a subnet's tensor names and shapes.
   const WeightStore wanted = Model::random_weights(net, 0);
@@ -89,7 +92,7 @@ WeightStore slice_elasticvit(const SearchSpace& space, const Arch& arch, const W
       throw Error("supernet has no tensor '" + name + "': the checkpoint does not hold the union " +
                   "network of space '" + space.name() + "'");
     const StoredTensor& s = supernet.at(name);
-    if (ends_with(name, ".qkv.weight")) sub.tensors[name] = slice_qkv(name, s, t.shape);
+    if (ends_with(name, ".qkv.weight")) sub.tensors[name] = slice_qkv(name, s, t.shape, head_dim);
     else if (ends_with(name, ".attention_bias")) sub.tensors[name] = slice_attention_bias(name, s, t.shape);
     else sub.tensors[name] = slice_leading(name, s, t.shape);
   }
