@@ -42,7 +42,9 @@ std::vector<std::string> timm_prefixes(const Network& net) {
 }
 
 std::vector<std::string> param_prefixes(const Network& net) {
-  if (net.space == "elasticvit") return elasticvit_param_prefixes(net);
+  // ElasticViT and its proxies (elasticvit-fmnist) start with the first conv.
+  if (!net.blocks.empty() && net.blocks.front().kind == BlockKind::evit_first_conv)
+    return elasticvit_param_prefixes(net);
   return timm_prefixes(net);
 }
 
@@ -58,6 +60,7 @@ Model Model::build(const Network& net, ParamReader& reader) {
     m.blocks_.push_back(make_block(net.blocks[i], reader));
   }
   reader.check_all_used();
+  m.training_bns_ = reader.training_batchnorms();
 #if HWNAS_REFERENCE_KERNELS
   m.path_ = KernelPath::reference;
 #endif
@@ -72,6 +75,18 @@ Model Model::random(const Network& net, std::uint64_t seed) {
 Model Model::from_weights(const Network& net, const WeightStore& weights) {
   ParamReader reader = ParamReader::from_store(weights);
   return build(net, reader);
+}
+
+Model Model::for_bn_recalibration(const Network& net, const WeightStore& weights) {
+  ParamReader reader = ParamReader::from_store(weights);
+  reader.keep_batchnorm_training();
+  return build(net, reader);
+}
+
+WeightStore Model::batchnorm_statistics() const {
+  WeightStore out;
+  for (const auto& bn : training_bns_) bn->write_statistics(out);
+  return out;
 }
 
 WeightStore Model::random_weights(const Network& net, std::uint64_t seed) {

@@ -9,6 +9,7 @@
 #include "evaluators/block.h"
 #include "evaluators/safetensors.h"
 #include "evaluators/tensor.h"
+#include "evaluators/training_batch_norm.h"
 #include "spaces/network.h"
 
 namespace hwnas {
@@ -29,6 +30,14 @@ class Model {
   static Model from_weights(const Network& net, const WeightStore& weights);
   /// The timm-named tensors Model::random(net, seed) draws (for tests and exports).
   static WeightStore random_weights(const Network& net, std::uint64_t seed);
+  /// The model BN recalibration runs (bn_recalibration.h): as from_weights, but every BatchNorm
+  /// stays explicit and in training mode (ParamReader::keep_batchnorm_training), normalising
+  /// with each forward's batch statistics and summing them. Same errors as from_weights.
+  static Model for_bn_recalibration(const Network& net, const WeightStore& weights);
+  /// The re-estimated `<bn>.running_mean` / `<bn>.running_var` of a for_bn_recalibration model
+  /// over the forwards run so far (PyTorch momentum=None); empty for a network without BN.
+  /// Throws hwnas::Error if no forward ran.
+  WeightStore batchnorm_statistics() const;
 
   /// input (B, H, W, 3) NHWC matching network().input; logits (B, 1, 1, classes), resized if
   /// needed. Activation buffers are allocated on the first call of a batch size; later calls
@@ -60,6 +69,7 @@ class Model {
 
   Network net_;
   std::vector<std::unique_ptr<Block>> blocks_;
+  std::vector<std::shared_ptr<TrainingBatchNorm>> training_bns_;  // for_bn_recalibration only
   std::vector<Tensor> acts_;  // output of each block but the last
   int batch_ = 0;
   KernelPath path_ = KernelPath::fast;
@@ -70,8 +80,8 @@ class Model {
 /// kinds of other spaces.
 std::vector<std::string> timm_prefixes(const Network& net);
 /// The parameter-name prefix of every block of `net` under its space's reference code:
-/// elasticvit_param_prefixes (blocks/elasticvit_blocks.h) for "elasticvit", timm_prefixes
-/// otherwise.
+/// elasticvit_param_prefixes (blocks/elasticvit_blocks.h) for ElasticViT networks (first block
+/// evit_first_conv: "elasticvit", "elasticvit-fmnist"), timm_prefixes otherwise.
 std::vector<std::string> param_prefixes(const Network& net);
 
 }  // namespace hwnas

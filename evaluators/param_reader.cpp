@@ -80,21 +80,60 @@ void ParamReader::check_all_used() const {
   }
 }
 
+std::shared_ptr<TrainingBatchNorm> ParamReader::add_training_batchnorm(const std::string& name,
+                                                                       std::vector<float> gamma,
+                                                                       std::vector<float> beta,
+                                                                       float eps) {
+  training_batchnorms_.push_back(
+      std::make_shared<TrainingBatchNorm>(prefix_ + name, std::move(gamma), std::move(beta), eps));
+  return training_batchnorms_.back();
+}
+
+namespace {
+
+// A BatchNorm of `c` channels for folding, y = (x - mean) * scale + beta (inference), or, when
+// the reader keeps BNs in training mode, the identity with `train` set.
+struct BnAffine {
+  std::vector<double> mean, scale, beta;
+  std::shared_ptr<TrainingBatchNorm> train;
+  // The folded bias of a layer whose own bias is b, for output o (Jacob et al. 2018).
+  float bias(double b, int o) const { return static_cast<float>((b - mean[o]) * scale[o] + beta[o]); }
+};
+
+BnAffine read_bn(ParamReader& r, const std::string& norm, int c, float eps) {
+  auto g = r.get(norm + ".weight", {c}, InitKind::norm_weight);
+  auto beta = r.get(norm + ".bias", {c}, InitKind::norm_bias);
+  const auto mean = r.get(norm + ".running_mean", {c}, InitKind::running_mean);
+  const auto var = r.get(norm + ".running_var", {c}, InitKind::running_var);
+  BnAffine a{std::vector<double>(c, 0.0), std::vector<double>(c, 1.0), std::vector<double>(c, 0.0),
+             nullptr};
+  if (r.batchnorm_training()) {
+    a.train = r.add_training_batchnorm(norm, std::move(g), std::move(beta), eps);
+    return a;
+  }
+  for (int o = 0; o < c; ++o) {
+    a.mean[o] = mean[o];
+    a.scale[o] = g[o] / std::sqrt(static_cast<double>(var[o]) + eps);
+    a.beta[o] = beta[o];
+  }
+  return a;
+}
+
+}  // namespace
+
 FoldedConv read_conv_bn(ParamReader& r, const std::string& conv, const std::string& norm, int cin,
                         int cout, int k, float eps, bool conv_bias) {
   const auto w = r.get(conv + ".weight", {cout, cin, k, k}, InitKind::weight);
   const auto b = conv_bias ? r.get(conv + ".bias", {cout}, InitKind::bias)
                            : std::vector<float>(static_cast<std::size_t>(cout), 0.0f);
-  const auto g = r.get(norm + ".weight", {cout}, InitKind::norm_weight);
-  const auto beta = r.get(norm + ".bias", {cout}, InitKind::norm_bias);
-  const auto mean = r.get(norm + ".running_mean", {cout}, InitKind::running_mean);
-  const auto var = r.get(norm + ".running_var", {cout}, InitKind::running_var);
+  const BnAffine bn = read_bn(r, norm, cout, eps);
   FoldedConv f;
+  f.train = bn.train;
   f.weight = AlignedBuffer(static_cast<std::size_t>(k) * k * cin * cout);
   f.bias = AlignedBuffer(static_cast<std::size_t>(cout));
   for (int o = 0; o < cout; ++o) {
-    const double s = g[o] / std::sqrt(static_cast<double>(var[o]) + eps);
-    f.bias[o] = static_cast<float>((b[o] - mean[o]) * s + beta[o]);
+    const double s = bn.scale[o];
+    f.bias[o] = bn.bias(b[o], o);
     for (int i = 0; i < cin; ++i)
       for (int y = 0; y < k; ++y)
         for (int x = 0; x < k; ++x)
@@ -137,6 +176,23 @@ LinearWeights read_linear(ParamReader& r, const std::string& name, int in, int o
   LinearWeights l;
   l.weight = transpose_linear(r.get(name + ".weight", {out, in}, InitKind::weight), out, in);
   if (has_bias) l.bias = to_buffer(r.get(name + ".bias", {out}, InitKind::bias));
+  l.repack(in, out);
+  return l;
+}
+
+LinearWeights read_linear_bn(ParamReader& r, const std::string& name, const std::string& norm,
+                             int in, int out, float eps) {
+  LinearWeights l = read_linear(r, name, in, out);
+  const BnAffine bn = read_bn(r, norm, out, eps);
+  l.train = bn.train;
+  if (l.train) return l;
+  for (int o = 0; o < out; ++o) {
+    for (int i = 0; i < in; ++i) {
+      float& w = l.weight[static_cast<std::size_t>(i) * out + o];
+      w = static_cast<float>(w * bn.scale[o]);
+    }
+    l.bias[o] = bn.bias(l.bias[o], o);
+  }
   l.repack(in, out);
   return l;
 }

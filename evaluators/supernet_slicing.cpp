@@ -6,6 +6,7 @@
 
 #include "evaluators/hiera_slicing.h"
 #include "evaluators/model.h"
+#include "evaluators/slicing/elasticvit_slicing.h"
 #include "spaces/error.h"
 
 namespace hwnas {
@@ -58,6 +59,8 @@ const std::map<std::string, Slicer>& slicers() {
       {"efficientformer", slice_efficientformer},
       {"efficientformer-fmnist", slice_efficientformer},
       {"turbovit-fmnist", slice_hiera},
+      {"elasticvit", slice_elasticvit},
+      {"elasticvit-fmnist", slice_elasticvit},
   };
   return table;
 }

@@ -9,8 +9,6 @@
 namespace hwnas {
 namespace {
 
-constexpr const char* kSpace = "elasticvit";
-
 int ceil_half(int x) { return (x + 1) / 2; }
 
 // Smallest option >= floor (options are increasing); the last option if none is.
@@ -40,9 +38,11 @@ std::string describe_options(const std::vector<int>& o) {
 
 }  // namespace
 
-ElasticVitSpace::ElasticVitSpace() : def_(embedded_space_def(kSpace)) {
+ElasticVitSpace::ElasticVitSpace(std::string_view definition_name)
+    : def_(embedded_space_def(definition_name)) {
   if (def_.dims.size() != kGenes)
-    throw Error("space definition elasticvit must have " + std::to_string(kGenes) + " dims");
+    throw Error("space definition " + def_.name + " must have " + std::to_string(kGenes) +
+                " dims (the ElasticViT decoder's genes)");
   for (const auto& [member, j] : def_.named) {
     nlohmann::json full = j;
     full["space"] = def_.name;
@@ -101,15 +101,15 @@ void ElasticVitSpace::validate(const Arch& a) const {
   if (a.space != def_.name)
     throw Error("arch belongs to space '" + a.space + "', not '" + def_.name + "'");
   if (a.genes.size() != kGenes)
-    throw Error("elasticvit arch needs " + std::to_string(kGenes) + " genes, got " +
+    throw Error(def_.name + " arch needs " + std::to_string(kGenes) + " genes, got " +
                 std::to_string(a.genes.size()));
   for (std::size_t i = 0; i < kGenes; ++i)
     if (option_index(i, a.genes[i]) < 0)
-      throw Error("elasticvit: " + def_.dims[i].name + " = " + std::to_string(a.genes[i]) +
+      throw Error(def_.name + ": " + def_.dims[i].name + " = " + std::to_string(a.genes[i]) +
                   " is outside the space; choose from " + describe_options(def_.dims[i].options));
   for (std::size_t i = 1; i < 7; ++i)
     if (a.genes[kWidth + i] < a.genes[kWidth + i - 1])
-      throw Error(std::string("elasticvit: widths must not decrease from stage to stage, but ") +
+      throw Error(def_.name + ": widths must not decrease from stage to stage, but " +
                   kStageNames[i] + " has " + std::to_string(a.genes[kWidth + i]) + " < " +
                   kStageNames[i - 1] + "'s " + std::to_string(a.genes[kWidth + i - 1]) +
                   "; give " + kStageNames[i] + " a width >= " + std::to_string(a.genes[kWidth + i - 1]));
@@ -155,15 +155,17 @@ Network ElasticVitSpace::decode(const Arch& a) const {
 
 double ElasticVitSpace::reference_mflops(const Arch& a) const {
   validate(a);
-  return reference_mflops(config(a));
+  return reference_mflops(config(a), def_.fixed_int("in_channels"), def_.fixed_int("head_feat"),
+                          def_.fixed_int("num_classes"));
 }
 
-double ElasticVitSpace::reference_mflops(const ElasticVitConfig& c) {
+double ElasticVitSpace::reference_mflops(const ElasticVitConfig& c, int in_channels, int head_feat,
+                                         int num_classes) {
   // FusedSuperNet.compute_flops() term by term (golden/elasticvit_blocks.md, last section).
   using i64 = std::int64_t;
   const i64 r2 = c.resolution / 2;
   const i64 c0 = c.widths[0];
-  i64 f = 27 * c0 * r2 * r2 + (c0 * r2 * r2 * c.kernel[0] * c.kernel[0] + c0 * c0 * r2 * r2) * c.depths[0];
+  i64 f = 9 * i64{in_channels} * c0 * r2 * r2 + (c0 * r2 * r2 * c.kernel[0] * c.kernel[0] + c0 * c0 * r2 * r2) * c.depths[0];
   i64 g = r2, cin = c0;
   for (int s = 1; s <= 2; ++s) {
     g /= 2;
@@ -190,7 +192,7 @@ double ElasticVitSpace::reference_mflops(const ElasticVitConfig& c) {
                             n * heads * dv * w + n * heads * dv + 2 * m * w * w * n);
     cin = w;
   }
-  f += 6 * w * w * n + 6 * w * 1984 + 1984 * 1000;
+  f += 6 * w * w * n + 6 * w * head_feat + i64{head_feat} * num_classes;
   return static_cast<double>(f) / 1e6;
 }
 
@@ -200,7 +202,7 @@ nlohmann::json ElasticVitSpace::extra_metrics(const Arch& a) const {
 
 std::vector<BlockSpec> ElasticVitSpace::enumerate_blocks(int r) const {
   if (option_index(kResolution, r) < 0)
-    throw Error("elasticvit: resolution " + std::to_string(r) + " is not in the space; choose from " +
+    throw Error(def_.name + ": resolution " + std::to_string(r) + " is not in the space; choose from " +
                 describe_options(def_.dims[kResolution].options));
   const int head_dim = def_.fixed_int("head_dim"), entry_e = def_.fixed_int("entry_expand");
   const int entry_k = def_.fixed_int("entry_kernel");
@@ -267,7 +269,7 @@ nlohmann::json ElasticVitSpace::to_json(const Arch& a) const {
 }
 
 Arch ElasticVitSpace::from_json(const nlohmann::json& j) const {
-  const std::string what = "elasticvit arch JSON";
+  const std::string what = def_.name + " arch JSON";
   require_only_keys(j, {"space", "resolution", "widths", "depths", "kernel", "expand", "mlp_ratio", "v_scale", "heads"},
                     what);
   const std::string space = require_string(require_key(j, "space", what), what + ".space");

@@ -33,9 +33,14 @@ struct ElasticVitConfig {
 /// Decoding: evit_first_conv, stem evit_mbconv blocks (expand 1), C1/C2 evit_mbconv blocks,
 /// per T stage an entry evit_mbconv (expand 6, k 3, SE, stride 2; 1 in T2) then depth x
 /// (evit_attention, evit_ffn), then evit_head (golden/elasticvit_blocks.md).
+/// The same decoder serves proxy definitions of the structure (elasticvit-fmnist: smaller
+/// widths and depths, one input channel, 10 classes, a 256-wide head) through
+/// `definition_name`; in_channels, head_feat and num_classes come from the definition's "fixed".
 class ElasticVitSpace final : public SearchSpace {
  public:
-  ElasticVitSpace();
+  /// Throws hwnas::Error if no definition `definition_name` is compiled in or it does not have
+  /// this decoder's 28 dimensions.
+  explicit ElasticVitSpace(std::string_view definition_name = "elasticvit");
 
   const std::string& name() const override { return def_.name; }
   const std::string& summary() const override { return def_.summary; }
@@ -60,8 +65,10 @@ class ElasticVitSpace final : public SearchSpace {
   /// MFLOPs in the reference code's convention (FusedSuperNet.compute_flops: MACs counted once,
   /// /1e6; SPACES.md "FLOPs convention of the reference code"). Validates the arch.
   double reference_mflops(const Arch& arch) const;
-  /// The same count for any config (no validation; used for what-if configs).
-  static double reference_mflops(const ElasticVitConfig& config);
+  /// The same count for any config (no validation; used for what-if configs). The defaults
+  /// are the `elasticvit` definition's fixed values (3 input channels, head 1984 -> 1000).
+  static double reference_mflops(const ElasticVitConfig& config, int in_channels = 3,
+                                 int head_feat = 1984, int num_classes = 1000);
 
   /// Genes <-> config. config() does not validate; arch() validates.
   static ElasticVitConfig config(const Arch& arch);

@@ -22,6 +22,7 @@ const std::map<std::string, Factory, std::less<>>& factories() {
       {"efficientformer-fmnist",
        [] { return std::make_unique<EfficientFormerSpace>("efficientformer-fmnist"); }},
       {"elasticvit", [] { return std::make_unique<ElasticVitSpace>(); }},
+      {"elasticvit-fmnist", [] { return std::make_unique<ElasticVitSpace>("elasticvit-fmnist"); }},
       {"turbovit", [] { return std::make_unique<TurboVitSpace>(); }},
       {"turbovit-fmnist", [] { return std::make_unique<TurboVitSpace>("turbovit-fmnist"); }},
   };

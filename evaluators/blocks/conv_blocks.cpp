@@ -26,13 +26,17 @@ class StemBlock final : public Block {
   }
   void forward(const Tensor& in, Tensor& out) override {
     reserve(in.n());
-    conv2d(p1_, in, c1_.packed, c1_.bias.data(), mid_);
-    conv2d(p2_, mid_, c2_.packed, c2_.bias.data(), out);
+    conv2d(c1_.fused(p1_), in, c1_.packed, c1_.bias.data(), mid_);
+    c1_.finish(mid_, p1_.act);
+    conv2d(c2_.fused(p2_), mid_, c2_.packed, c2_.bias.data(), out);
+    c2_.finish(out, p2_.act);
   }
   void forward_reference(const Tensor& in, Tensor& out) override {
     reserve(in.n());
-    conv2d_reference(p1_, in, c1_.weight.data(), c1_.bias.data(), mid_);
-    conv2d_reference(p2_, mid_, c2_.weight.data(), c2_.bias.data(), out);
+    conv2d_reference(c1_.fused(p1_), in, c1_.weight.data(), c1_.bias.data(), mid_);
+    c1_.finish(mid_, p1_.act, true);
+    conv2d_reference(c2_.fused(p2_), mid_, c2_.weight.data(), c2_.bias.data(), out);
+    c2_.finish(out, p2_.act, true);
   }
 
  private:
@@ -50,9 +54,11 @@ class DownsampleBlock final : public Block {
   }
   void forward(const Tensor& in, Tensor& out) override {
     conv2d(p_, in, conv_.packed, conv_.bias.data(), out);
+    conv_.finish(out, p_.act);
   }
   void forward_reference(const Tensor& in, Tensor& out) override {
     conv2d_reference(p_, in, conv_.weight.data(), conv_.bias.data(), out);
+    conv_.finish(out, p_.act, true);
   }
 
  private:

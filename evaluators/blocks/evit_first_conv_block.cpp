@@ -13,10 +13,12 @@ class EvitFirstConvBlock final : public Block {
     conv_ = read_conv_bn(r, "first_conv", "first_conv_bn", p_.cin, p_.cout, 3, 1e-5f, false);
   }
   void forward(const Tensor& in, Tensor& out) override {
-    conv2d(p_, in, conv_.packed, conv_.bias.data(), out);
+    conv2d(conv_.fused(p_), in, conv_.packed, conv_.bias.data(), out);
+    conv_.finish(out, p_.act);
   }
   void forward_reference(const Tensor& in, Tensor& out) override {
-    conv2d_reference(p_, in, conv_.weight.data(), conv_.bias.data(), out);
+    conv2d_reference(conv_.fused(p_), in, conv_.weight.data(), conv_.bias.data(), out);
+    conv_.finish(out, p_.act, true);
   }
 
  private:

@@ -5,6 +5,7 @@
 #include "evaluators/ops/conv2d.h"
 #include "evaluators/ops/depthwise_conv2d.h"
 #include "evaluators/ops/linear.h"
+#include "evaluators/ops/scale_add.h"
 #include "evaluators/ops/squeeze_excite.h"
 #include "spaces/error.h"
 
@@ -42,6 +43,7 @@ class EvitMbconvBlock final : public Block {
       se_b2_ = to_buffer(r.get("se_conv2.bias", {e_}, InitKind::bias));
     }
     pwl_ = read_conv_bn(r, "pwl_conv", "pwl_bn", e_, c_, 1, 1e-5f, false);
+    if (pwl_.train) ones_ = to_buffer(std::vector<float>(static_cast<std::size_t>(c_), 1.0f));
     if (cin_ != c_) {
       shortcut_ = transpose_linear(
           r.get("shortcut_conv.weight", {c_, cin_, 1, 1}, InitKind::weight), c_, cin_);
@@ -58,16 +60,19 @@ class EvitMbconvBlock final : public Block {
     if (expand_) expanded_.resize(batch, h, w, e_);
     dw_out_.resize(batch, ho, wo, e_);
     if (stride_ > 1) pooled_.resize(batch, ho, wo, cin_);
+    if (pwl_.train) proj_.resize(batch, ho, wo, c_);
   }
 
   void forward(const Tensor& in, Tensor& out) override {
     reserve(in.n());
     const Tensor* x = &in;
     if (expand_) {
-      conv2d(pw_p_, in, pw_.packed, pw_.bias.data(), expanded_);
+      conv2d(pw_.fused(pw_p_), in, pw_.packed, pw_.bias.data(), expanded_);
+      pw_.finish(expanded_, pw_p_.act);
       x = &expanded_;
     }
-    depthwise_conv2d(dw_p_, *x, dw_.weight.data(), dw_.bias.data(), dw_out_);
+    depthwise_conv2d(dw_.fused(dw_p_), *x, dw_.weight.data(), dw_.bias.data(), dw_out_);
+    dw_.finish(dw_out_, dw_p_.act);
     if (spec_.get("se"))
       squeeze_excite(se_p_, dw_out_, se_w1_.data(), se_b1_.data(), se_w2_.data(), se_b2_.data());
     // The shortcut goes to `out` first; the projection then adds onto it in its epilogue.
@@ -80,6 +85,12 @@ class EvitMbconvBlock final : public Block {
       linear({cin_, c_, Activation::none}, *res, shortcut_packed_, nullptr, nullptr, out);
       res = &out;
     }
+    if (pwl_.train) {  // BN recalibration: the projection's BN runs before the residual add
+      linear({e_, c_, Activation::none}, dw_out_, pwl_.packed, pwl_.bias.data(), nullptr, proj_);
+      pwl_.finish(proj_, Activation::none);
+      scale_add(*res, ones_.data(), proj_, out);
+      return;
+    }
     linear({e_, c_, Activation::none}, dw_out_, pwl_.packed, pwl_.bias.data(), res, out);
   }
 
@@ -87,10 +98,12 @@ class EvitMbconvBlock final : public Block {
     reserve(in.n());
     const Tensor* x = &in;
     if (expand_) {
-      conv2d_reference(pw_p_, in, pw_.weight.data(), pw_.bias.data(), expanded_);
+      conv2d_reference(pw_.fused(pw_p_), in, pw_.weight.data(), pw_.bias.data(), expanded_);
+      pw_.finish(expanded_, pw_p_.act, true);
       x = &expanded_;
     }
-    depthwise_conv2d_reference(dw_p_, *x, dw_.weight.data(), dw_.bias.data(), dw_out_);
+    depthwise_conv2d_reference(dw_.fused(dw_p_), *x, dw_.weight.data(), dw_.bias.data(), dw_out_);
+    dw_.finish(dw_out_, dw_p_.act, true);
     if (spec_.get("se"))
       squeeze_excite_reference(se_p_, dw_out_, se_w1_.data(), se_b1_.data(), se_w2_.data(),
                                se_b2_.data());
@@ -105,6 +118,13 @@ class EvitMbconvBlock final : public Block {
                        conv);
       shortcut = conv;
     }
+    if (pwl_.train) {
+      linear_reference({e_, c_, Activation::none}, dw_out_, pwl_.weight.data(), pwl_.bias.data(),
+                       nullptr, proj_);
+      pwl_.finish(proj_, Activation::none, true);
+      scale_add_reference(shortcut, ones_.data(), proj_, out);
+      return;
+    }
     linear_reference({e_, c_, Activation::none}, dw_out_, pwl_.weight.data(), pwl_.bias.data(),
                      &shortcut, out);
   }
@@ -118,8 +138,9 @@ class EvitMbconvBlock final : public Block {
   AvgPool2dParams pool_p_;
   FoldedConv pw_, dw_, pwl_;
   AlignedBuffer se_w1_, se_b1_, se_w2_, se_b2_, shortcut_;
+  AlignedBuffer ones_;  // BN recalibration: the residual add is scale_add with gain 1
   PackedWeights shortcut_packed_;
-  Tensor expanded_, dw_out_, pooled_;
+  Tensor expanded_, dw_out_, pooled_, proj_;
 };
 
 }  // namespace

@@ -25,6 +25,7 @@ class Meta4dBlock final : public Block {
     ls2_ = to_buffer(r.get("ls2.gamma", {c_}, InitKind::layer_scale));
     fc1_ = read_conv_bn(r, "mlp.fc1", "mlp.norm1", c_, hid_, 1);
     fc2_ = read_conv_bn(r, "mlp.fc2", "mlp.norm2", hid_, c_, 1);
+    if (fc2_.train) return;  // BN recalibration: op by op with explicit BNs (forward_training)
     // Fast path: ls2 folded into fc2 so the second GEMM's epilogue is bias + residual only.
     fc2_ls_ = fc2_;
     for (int i = 0; i < hid_; ++i)
@@ -43,6 +44,7 @@ class Meta4dBlock final : public Block {
   void forward(const Tensor& in, Tensor& out) override {
     validate(pool_, in, out);
     reserve(in.n());
+    if (fc1_.train) return forward_training(in, out, false);
     const int b_count = in.n(), h = in.h(), w = in.w();
     const int threads = engine_threads();
     // Fused token tiles: pool mixer -> fc1+GELU -> fc2+residual while the tile is in cache,
@@ -88,6 +90,7 @@ class Meta4dBlock final : public Block {
 
   void forward_reference(const Tensor& in, Tensor& out) override {
     reserve(in.n());
+    if (fc1_.train) return forward_training(in, out, true);
     pool_mixer_reference(pool_, in, ls1_.data(), mixed_);
     linear_reference({c_, hid_, Activation::gelu}, mixed_, fc1_.weight.data(), fc1_.bias.data(),
                      nullptr, hidden_);
@@ -98,6 +101,26 @@ class Meta4dBlock final : public Block {
   }
 
  private:
+  // BN recalibration (Model::for_bn_recalibration): the BNs normalise with the whole batch's
+  // statistics, so the block runs op by op over the batch, each BN after its layer.
+  void forward_training(const Tensor& in, Tensor& out, bool reference) {
+    Tensor branch(in.n(), in.h(), in.w(), c_);
+    const LinearParams p1{c_, hid_, Activation::none}, p2{hid_, c_, Activation::none};
+    if (reference) {
+      pool_mixer_reference(pool_, in, ls1_.data(), mixed_);
+      linear_reference(p1, mixed_, fc1_.weight.data(), fc1_.bias.data(), nullptr, hidden_);
+    } else {
+      pool_mixer(pool_, in, ls1_.data(), mixed_);
+      linear(p1, mixed_, fc1_.packed, fc1_.bias.data(), nullptr, hidden_);
+    }
+    fc1_.finish(hidden_, Activation::gelu, reference);
+    if (reference) linear_reference(p2, hidden_, fc2_.weight.data(), fc2_.bias.data(), nullptr, branch);
+    else linear(p2, hidden_, fc2_.packed, fc2_.bias.data(), nullptr, branch);
+    fc2_.finish(branch, Activation::none, reference);
+    if (reference) scale_add_reference(mixed_, ls2_.data(), branch, out);
+    else scale_add(mixed_, ls2_.data(), branch, out);
+  }
+
   int c_ = 0, hid_ = 0;
   PoolMixerParams pool_;
   AlignedBuffer ls1_, ls2_;

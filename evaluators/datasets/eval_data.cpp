@@ -19,7 +19,7 @@ EvalData open_eval_data(const std::string& dataset, const std::string& split, st
                       std::filesystem::exists(std::filesystem::path(dataset) / "train-images-idx3-ubyte.gz");
   if (fmnist) {
     const std::string dir = locate_fashion_mnist(dataset == "fashion-mnist" ? "" : dataset);
-    auto train = std::make_shared<const FashionMnist>(dir, true);
+    auto train = std::make_shared<const FashionMnist>(dir, true, resolution);
     const FashionMnistSplit s = fashion_mnist_split(seed, train->size());
     d.recal.assign(s.train.begin(), s.train.begin() + static_cast<std::ptrdiff_t>(
                                                           std::min(recal_images, s.train.size())));
@@ -28,12 +28,12 @@ EvalData open_eval_data(const std::string& dataset, const std::string& split, st
       d.eval_set = train;
       d.eval = s.val;
     } else {
-      auto test = std::make_shared<const FashionMnist>(dir, false);
+      auto test = std::make_shared<const FashionMnist>(dir, false, resolution);
       d.eval.resize(test->size());
       std::iota(d.eval.begin(), d.eval.end(), std::size_t{0});
       d.eval_set = test;
     }
-    d.recal_id = "fashion-mnist" + tag;
+    d.recal_id = "fashion-mnist" + (resolution == 64 ? "" : "@" + std::to_string(resolution)) + tag;
   } else {
     auto folder = std::make_shared<const ImageFolder>(dataset, resolution);
     RecalSplit s = recal_split(folder->size(), seed, recal_images);

@@ -21,7 +21,8 @@ struct EvalData {
 
 /// `dataset` is "fashion-mnist" (located by locate_fashion_mnist), a folder holding the
 /// Fashion-MNIST IDX files, or an ImageFolder DIR/<class>/*.jpg|png at `resolution`.
-/// Fashion-MNIST follows the contract: recal = the first `recal_images` of fashion_mnist_split's
+/// Fashion-MNIST follows the contracts (64x64 or 128x128 by `resolution`, fashion_mnist_upsample):
+/// recal = the first `recal_images` of fashion_mnist_split's
 /// train part; split "val" scores its val part, "test" the 10,000 t10k images. An ImageFolder
 /// is split by recal_split(n, seed, recal_images), and both splits score the held-out part.
 /// Throws hwnas::Error for an unknown split (not val or test) and as the dataset readers.

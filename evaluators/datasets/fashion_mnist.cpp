@@ -29,21 +29,33 @@ std::string locate_fashion_mnist(const std::string& dir) {
   return d;
 }
 
-void preprocess_fashion_mnist(const std::uint8_t* image28, float* dst) {
+int fashion_mnist_upsample(int resolution) {
+  if (resolution == 64) return 2;
+  if (resolution == 128) return 4;
+  throw Error("Fashion-MNIST is defined at 64x64 (2x upsample, efficientformer-fmnist) and " +
+              std::string("128x128 (4x, elasticvit-fmnist) only, not at ") + std::to_string(resolution) +
+              ": use a Fashion-MNIST space, or an ImageFolder --dataset DIR for other resolutions");
+}
+
+void preprocess_fashion_mnist(const std::uint8_t* image28, float* dst, int upsample) {
   constexpr float kMean = 0.2860f, kStd = 0.3530f;
   const float zero = (0.0f - kMean) / kStd;
-  for (int y = 0; y < 64; ++y)
-    for (int x = 0; x < 64; ++x) {
-      const int sy = y / 2 - 2, sx = x / 2 - 2;  // 64 -> 32 (nearest) -> 28 (pad 2)
+  const int side = 32 * upsample;
+  for (int y = 0; y < side; ++y)
+    for (int x = 0; x < side; ++x) {
+      const int sy = y / upsample - 2, sx = x / upsample - 2;  // side -> 32 (nearest) -> 28 (pad 2)
       const bool inside = sy >= 0 && sy < 28 && sx >= 0 && sx < 28;
-      dst[y * 64 + x] = inside ? (static_cast<float>(image28[sy * 28 + sx]) / 255.0f - kMean) / kStd
-                               : zero;
+      dst[y * side + x] = inside ? (static_cast<float>(image28[sy * 28 + sx]) / 255.0f - kMean) / kStd
+                                 : zero;
     }
 }
 
-FashionMnist::FashionMnist(const std::string& dir, bool train) {
+FashionMnist::FashionMnist(const std::string& dir, bool train, int resolution)
+    : upsample_(fashion_mnist_upsample(resolution)) {
   const std::string prefix = dir + "/" + (train ? "train" : "t10k");
-  id_ = std::string("fashion-mnist:") + (train ? "train" : "test");
+  // The 64x64 id stays as before (BN statistics caches key on it).
+  id_ = std::string("fashion-mnist:") + (train ? "train" : "test") +
+        (resolution == 64 ? "" : "@" + std::to_string(resolution));
   const std::string image_path = prefix + "-images-idx3-ubyte.gz";
   const std::string label_path = prefix + "-labels-idx1-ubyte.gz";
   IdxArray images = read_idx(image_path);
@@ -71,7 +83,9 @@ const std::uint8_t* FashionMnist::raw(std::size_t i) const {
   return images_.data() + i * 28 * 28;
 }
 
-void FashionMnist::load(std::size_t i, float* dst) const { preprocess_fashion_mnist(raw(i), dst); }
+void FashionMnist::load(std::size_t i, float* dst) const {
+  preprocess_fashion_mnist(raw(i), dst, upsample_);
+}
 
 FashionMnistSplit fashion_mnist_split(std::uint64_t seed, std::size_t n_train,
                                       std::size_t val_count) {

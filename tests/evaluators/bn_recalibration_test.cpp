@@ -2,8 +2,10 @@
 // a subnet recalibrated against a by-hand computation (plain loops), and the stats cache.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <set>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -118,6 +120,119 @@ TEST(BnRecalibration, StemStatisticsByHand) {
   other.tensors["stem.norm1.running_mean"] = {{4}, {0, 0, 0, 0}};
   EXPECT_THROW(with_bn_stats(w, other), Error);
   EXPECT_THROW(recalibrate_batchnorm(net, w, 1, [](std::size_t) { return Tensor(2, 32, 32, 1); }), Error);
+}
+
+// Plain loops: a k x k convolution (padding k/2, no bias) with PyTorch weights (cout, cin, k, k),
+// or depthwise (c, 1, k, k).
+Tensor conv_plain(const Tensor& in, const StoredTensor& w, int stride, bool depthwise) {
+  const int cout = static_cast<int>(w.shape[0]), k = static_cast<int>(w.shape[2]), pad = k / 2;
+  const int cin = in.c(), ho = (in.h() + 2 * pad - k) / stride + 1, wo = (in.w() + 2 * pad - k) / stride + 1;
+  Tensor out(in.n(), ho, wo, cout);
+  for (int n = 0; n < in.n(); ++n)
+    for (int y = 0; y < ho; ++y)
+      for (int x = 0; x < wo; ++x)
+        for (int o = 0; o < cout; ++o) {
+          double acc = 0;
+          for (int i = depthwise ? o : 0; i < (depthwise ? o + 1 : cin); ++i)
+            for (int dy = 0; dy < k; ++dy)
+              for (int dx = 0; dx < k; ++dx) {
+                const int sy = y * stride + dy - pad, sx = x * stride + dx - pad;
+                if (sy < 0 || sy >= in.h() || sx < 0 || sx >= in.w()) continue;
+                const std::size_t wi = ((static_cast<std::size_t>(o) * (depthwise ? 1 : cin) + (depthwise ? 0 : i)) * k + dy) * k + dx;
+                acc += double(in.data()[((static_cast<std::size_t>(n) * in.h() + sy) * in.w() + sx) * cin + i]) * w.data[wi];
+              }
+          out.data()[((static_cast<std::size_t>(n) * ho + y) * wo + x) * cout + o] = static_cast<float>(acc);
+        }
+  return out;
+}
+
+// In place: training-mode BN `norm` of `w` then Hardswish; accumulates the batch's statistics
+// (mean, unbiased var) / batches into m, v.
+void bn_hswish(Tensor& t, const WeightStore& w, const std::string& norm, std::vector<double>& m,
+               std::vector<double>& v, int batches) {
+  std::vector<double> mean, var;
+  stats(t, mean, var);
+  const int c = t.c();
+  const std::size_t n = t.size() / c;
+  m.resize(c, 0.0), v.resize(c, 0.0);
+  for (int ch = 0; ch < c; ++ch) m[ch] += mean[ch] / batches, v[ch] += var[ch] / batches;
+  for (std::size_t r = 0; r < n; ++r)
+    for (int ch = 0; ch < c; ++ch) {
+      float& e = t.data()[r * c + ch];
+      const double y = (e - mean[ch]) / std::sqrt(var[ch] * (n - 1) / n + 1e-5) *
+                           w.at(norm + ".weight").data[ch] + w.at(norm + ".bias").data[ch];
+      e = static_cast<float>(y * std::clamp(y + 3, 0.0, 6.0) / 6);
+    }
+}
+
+void expect_stats(const WeightStore& st, const std::string& norm, const std::vector<double>& m,
+                  const std::vector<double>& v) {
+  const auto& gm = st.at(norm + ".running_mean").data;
+  const auto& gv = st.at(norm + ".running_var").data;
+  ASSERT_EQ(gm.size(), m.size()) << norm;
+  for (std::size_t c = 0; c < m.size(); ++c) {
+    EXPECT_NEAR(gm[c], m[c], 1e-4 * (1 + std::abs(m[c]))) << norm << "[" << c << "]";
+    EXPECT_NEAR(gv[c], v[c], 1e-4 * v[c]) << norm << "[" << c << "]";
+  }
+}
+
+TEST(BnRecalibration, ElasticVitByHand) {
+  const SearchSpace& space = get_space("elasticvit-fmnist");
+  const Arch s = space.resolve("s");
+  const Network net = space.decode(s);
+  const WeightStore w = slice_supernet(space, s, test::random_union_supernet("elasticvit-fmnist", 6));
+  std::vector<Tensor> batches;
+  Rng rng(10);
+  for (int b = 0; b < 2; ++b) {
+    Tensor x(2, 128, 128, 1);
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
+    batches.push_back(x);
+  }
+  const auto batch = [&](std::size_t b) { return batches[b]; };
+  const WeightStore st = recalibrate_batchnorm(net, w, 2, batch);
+  // Every BatchNorm of the subnet and nothing else (first conv, stem, MBConvs, entries, head).
+  std::set<std::string> want, got;
+  for (const auto& [name, t] : w.tensors)
+    if (name.find("running_") != std::string::npos) want.insert(name);
+  for (const auto& [name, t] : st.tensors) got.insert(name);
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(got.size(), 2u * (1 + 2 + 3 + 3 + 4 * 3 + 1));
+  // By hand: first_conv_bn sees conv3x3 s2 (x); the stem's dw_bn sees the depthwise 3x3 of
+  // hswish(first_conv_bn_train(...)).
+  std::vector<double> m0, v0, m1, v1;
+  for (const Tensor& x : batches) {
+    Tensor a = conv_plain(x, w.at("first_conv.weight"), 2, false);
+    bn_hswish(a, w, "first_conv_bn", m0, v0, 2);
+    Tensor d = conv_plain(a, w.at("conv_stem.layers.0.0.dw_conv.weight"), 1, true);
+    bn_hswish(d, w, "conv_stem.layers.0.0.dw_bn", m1, v1, 2);
+  }
+  expect_stats(st, "first_conv_bn", m0, v0);
+  expect_stats(st, "conv_stem.layers.0.0.dw_bn", m1, v1);
+  // The head's BN normalises over every token of the batch (B*N rows): its statistics by hand
+  // from the T4 tokens the recalibration forward feeds the head.
+  Model model = Model::for_bn_recalibration(net, w);
+  const int c = 96, mc = 6 * 96;
+  std::vector<double> mh(mc, 0.0), vh(mc, 0.0), mean, var;
+  for (const Tensor& x : batches)
+    model.forward_trace(x, [&](std::size_t i, const Tensor& t) {
+      if (i + 2 != net.blocks.size()) return;
+      Tensor pre(t.n(), t.h(), t.w(), mc);
+      const auto& pw = w.at("pre_head_0.weight").data;
+      for (std::size_t r = 0; r < t.size() / c; ++r)
+        for (int o = 0; o < mc; ++o) {
+          double acc = w.at("pre_head_0.bias").data[o];
+          for (int k = 0; k < c; ++k) acc += double(t.data()[r * c + k]) * pw[static_cast<std::size_t>(o) * c + k];
+          pre.data()[r * mc + o] = static_cast<float>(acc);
+        }
+      stats(pre, mean, var);
+      for (int o = 0; o < mc; ++o) mh[o] += mean[o] / 2, vh[o] += var[o] / 2;
+    });
+  expect_stats(st, "pre_head_norm_0", mh, vh);
+  // The same call on the same batches is deterministic, and one batch gives other statistics.
+  EXPECT_EQ(recalibrate_batchnorm(net, w, 2, batch).at("pre_head_norm_0.running_var").data,
+            st.at("pre_head_norm_0.running_var").data);
+  EXPECT_NE(recalibrate_batchnorm(net, w, 1, batch).at("first_conv_bn.running_mean").data,
+            st.at("first_conv_bn.running_mean").data);
 }
 
 TEST(BnStatsCache, MemoryAndDisk) {

@@ -81,16 +81,23 @@ TEST(Idx, CorruptFilesNameTheFile) {
 TEST(FashionMnist, PreprocessingPadsUpsamplesAndNormalises) {
   std::vector<std::uint8_t> img(28 * 28);
   for (int i = 0; i < 28 * 28; ++i) img[i] = static_cast<std::uint8_t>((i * 7) % 256);
-  std::vector<float> out(64 * 64);
-  preprocess_fashion_mnist(img.data(), out.data());
   const auto norm = [](double v) { return (v / 255.0 - 0.2860) / 0.3530; };
-  for (int y = 0; y < 64; ++y)
-    for (int x = 0; x < 64; ++x) {
-      // 64x64 pixel (y, x) is 32x32 pixel (y/2, x/2), which is 28x28 pixel (y/2-2, x/2-2) or pad.
-      const int r = y / 2 - 2, c = x / 2 - 2;
-      const double want = (r < 0 || r >= 28 || c < 0 || c >= 28) ? norm(0) : norm(img[r * 28 + c]);
-      ASSERT_NEAR(out[y * 64 + x], want, 1e-6) << y << "," << x;
-    }
+  // 64x64 (efficientformer-fmnist, 2x) and 128x128 (elasticvit-fmnist, 4x).
+  for (const int side : {64, 128}) {
+    const int f = fashion_mnist_upsample(side);
+    ASSERT_EQ(f * 32, side);
+    std::vector<float> out(side * side);
+    preprocess_fashion_mnist(img.data(), out.data(), f);
+    for (int y = 0; y < side; ++y)
+      for (int x = 0; x < side; ++x) {
+        // pixel (y, x) is 32x32 pixel (y/f, x/f), which is 28x28 pixel (y/f-2, x/f-2) or pad.
+        const int r = y / f - 2, c = x / f - 2;
+        const double want = (r < 0 || r >= 28 || c < 0 || c >= 28) ? norm(0) : norm(img[r * 28 + c]);
+        ASSERT_NEAR(out[y * side + x], want, 1e-6) << side << ": " << y << "," << x;
+      }
+  }
+  for (const int bad : {32, 96, 224})
+    EXPECT_NE(error_of([&] { fashion_mnist_upsample(bad); }).find("64x64"), std::string::npos) << bad;
 }
 
 TEST(FashionMnist, SplitIsSeededDisjointAndKeyOrdered) {
@@ -121,6 +128,15 @@ TEST(FashionMnist, DebianPackageReads) {
   for (std::size_t i = 0; i < test.size(); ++i) ++count[test.label(i)];
   for (int c = 0; c < 10; ++c) EXPECT_EQ(count[c], 1000) << c;  // t10k is balanced
   EXPECT_THROW(test.label(10000), Error);
+  // At 128 (elasticvit-fmnist) the same images load 4x upsampled.
+  const FashionMnist big(dir, false, 128);
+  EXPECT_EQ(big.image_shape().h, 128);
+  std::vector<float> a(64 * 64), b(128 * 128);
+  test.load(3, a.data());
+  big.load(3, b.data());
+  for (int y = 0; y < 128; ++y)
+    for (int x = 0; x < 128; ++x) ASSERT_EQ(b[y * 128 + x], a[(y / 2) * 64 + x / 2]) << y << "," << x;
+  EXPECT_THROW(FashionMnist(dir, false, 96), Error);
   const std::string e = error_of([] { locate_fashion_mnist("/nonexistent-fmnist"); });
   EXPECT_NE(e.find("apt-get install dataset-fashion-mnist"), std::string::npos) << e;
   EXPECT_NE(e.find("/nonexistent-fmnist"), std::string::npos) << e;

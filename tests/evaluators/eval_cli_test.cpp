@@ -73,7 +73,7 @@ TEST_F(EvalCli, JsonMatchesLibraryWithAndWithoutRecalibration) {
 // Hiera has no BatchNorm: eval scores the sliced subnet as is and says why it did not recalibrate.
 TEST_F(EvalCli, NetworkWithoutBatchNormIsNotRecalibratedAndSaysWhy) {
   const std::string super = *dir_ + "/turbovit.safetensors";
-  save_safetensors(super, test::random_turbovit_fmnist_supernet(4));
+  save_safetensors(super, test::random_union_supernet("turbovit-fmnist", 4));
   const std::string args =
       "--space turbovit-fmnist --arch m --weights " + super + " --samples 24 --split val";
   const auto r = hwnas_eval(args + " --json");
@@ -105,6 +105,32 @@ TEST_F(EvalCli, CacheDirServesTheSecondRun) {
   EXPECT_EQ(ja["recal_cached"], false);
   EXPECT_EQ(jb["recal_cached"], true);
   EXPECT_EQ(ja["top1"], jb["top1"]);
+}
+
+// elasticvit-fmnist: the 128x128 (4x) Fashion-MNIST input, ElasticViT slicing and BN
+// recalibration, the same numbers as the library.
+TEST_F(EvalCli, ElasticVitFmnistMatchesLibrary) {
+  const std::string ev = *dir_ + "/evit.safetensors";
+  save_safetensors(ev, test::random_union_supernet("elasticvit-fmnist", 22));
+  const auto r = hwnas_eval("--space elasticvit-fmnist --arch s --weights " + ev +
+                            " --samples 16 --recal-images 64 --split val --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["dataset"], "fashion-mnist:train@128");
+  const SearchSpace& space = get_space("elasticvit-fmnist");
+  const Arch s = space.resolve("s");
+  const Network net = space.decode(s);
+  const WeightStore sub = slice_supernet(space, s, load_safetensors(ev));
+  EvalData data = open_eval_data("fashion-mnist", "val", 0, 128, 64);
+  data.eval.resize(16);
+  const WeightStore stats = recalibrate_batchnorm(
+      net, sub, 1, [&](std::size_t) { return load_batch(*data.recal_set, data.recal, 0, 64); });
+  const AccuracyResult lib = evaluate_accuracy(net, with_bn_stats(sub, stats), *data.eval_set, data.eval);
+  EXPECT_DOUBLE_EQ(j["top1"].get<double>(), lib.top1);
+  // The ElasticViT supernet does not fit the 64x64 space, and vice versa.
+  const auto bad = hwnas_eval("--space efficientformer-fmnist --arch s --samples 8 --weights " + ev);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("trained for space 'elasticvit-fmnist'"), std::string::npos) << bad.err;
 }
 
 TEST_F(EvalCli, ClearErrors) {

@@ -31,10 +31,10 @@ WeightStore random_fmnist_supernet(std::uint64_t seed) {
   return super;
 }
 
-WeightStore random_turbovit_fmnist_supernet(std::uint64_t seed) {
-  const SearchSpace& space = get_space("turbovit-fmnist");
+WeightStore random_union_supernet(const std::string& space_name, std::uint64_t seed) {
+  const SearchSpace& space = get_space(space_name);
   WeightStore super = Model::random_weights(space.decode(space.largest()), seed);
-  super.metadata["space"] = "turbovit-fmnist";
+  super.metadata["space"] = space_name;
   super.metadata["format"] = "hwnas-supernet-v1";
   return super;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "evaluators/safetensors.h"
 
@@ -13,8 +14,9 @@ namespace hwnas::test {
 /// metadata format hwnas-supernet-v1.
 WeightStore random_fmnist_supernet(std::uint64_t seed);
 
-/// The union network of turbovit-fmnist (its largest arch, timm's flat Hiera names) with random
-/// weights, metadata format hwnas-supernet-v1.
-WeightStore random_turbovit_fmnist_supernet(std::uint64_t seed);
+/// The union network of a weight-sharing space (its largest arch, the names the engine's blocks
+/// read: timm's for EfficientFormer and Hiera, the official code's for ElasticViT) with random
+/// weights, metadata space and format hwnas-supernet-v1.
+WeightStore random_union_supernet(const std::string& space, std::uint64_t seed);
 
 }  // namespace hwnas::test

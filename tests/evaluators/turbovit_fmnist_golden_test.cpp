@@ -7,18 +7,19 @@
 #include <iostream>
 
 #include "evaluators/model.h"
+#include "evaluators/npy.h"
 #include "evaluators/subnet_evaluation.h"
 #include "evaluators/supernet_slicing.h"
 #include "evaluators/thread_scope.h"
-#include "tests/evaluators/fmnist_golden_files.h"
+#include "tests/evaluators/supernet_golden.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
 namespace {
 
 // HWNAS_TURBOVIT_FMNIST_GOLDEN_DIR overrides the folder (goldens of another checkpoint).
-const test::FmnistGoldenFiles& files() {
-  static const test::FmnistGoldenFiles f("turbovit-fmnist", "HWNAS_TURBOVIT_FMNIST_GOLDEN_DIR");
+const test::SupernetGolden& files() {
+  static const test::SupernetGolden f("turbovit-fmnist", "HWNAS_TURBOVIT_FMNIST_GOLDEN_DIR");
   return f;
 }
 
@@ -31,34 +32,13 @@ class TurbovitFmnistGolden : public ::testing::Test {
   }
 };
 
-TEST_F(TurbovitFmnistGolden, SlicedSubnetEqualsPyTorchSlice) {
-  const WeightStore want = load_safetensors(files().path(files().info()["subnets"]["s"]["sliced"]));
-  const WeightStore got = slice_supernet(files().space(), files().arch_of("s"), files().supernet());
-  for (const auto& [name, t] : want.tensors) {
-    ASSERT_TRUE(got.contains(name)) << name;
-    EXPECT_EQ(got.at(name).shape, t.shape) << name;
-    EXPECT_EQ(got.at(name).data, t.data) << name;  // slicing copies: exact
-  }
-  EXPECT_EQ(want.tensors.size(), got.tensors.size());
-}
+TEST_F(TurbovitFmnistGolden, SlicedSubnetEqualsPyTorchSlice) { files().check_sliced("s"); }
 
 // The contract's s, m, l and two seeded random archs, as subnets.json lists them.
 class TurbovitFmnistGoldenSubnet : public TurbovitFmnistGolden,
                                    public ::testing::WithParamInterface<const char*> {};
 
-TEST_P(TurbovitFmnistGoldenSubnet, LogitsMatchPyTorch) {
-  ThreadScope threads(2);
-  const std::string name = GetParam();
-  ASSERT_TRUE(files().info()["subnets"].contains(name)) << name << " not in subnets.json";
-  const Arch arch = files().arch_of(name);
-  const Network net = files().space().decode(arch);
-  Model model = Model::from_weights(net, slice_supernet(files().space(), arch, files().supernet()));
-  const double d =
-      test::max_rel_logit_diff(model.forward(files().input()),
-                               read_npy(files().path(files().info()["subnets"][name]["logits"])));
-  EXPECT_LE(d, 1e-4) << name;
-  std::cout << "[ golden   ] " << name << ": max |logit diff| / max(1, max |logit|) " << d << "\n";
-}
+TEST_P(TurbovitFmnistGoldenSubnet, LogitsMatchPyTorch) { files().check_logits(GetParam()); }
 
 INSTANTIATE_TEST_SUITE_P(Subnets, TurbovitFmnistGoldenSubnet,
                          ::testing::Values("s", "m", "l", "random0", "random1"));
@@ -82,7 +62,7 @@ TEST_P(TurbovitFmnistGoldenAgreement, TestSetPredictionsAgree) {
   const std::string ckpt =
       test::test_data_dir() + "/../../" + files().info()["checkpoint"].get<std::string>();
   const SubnetEvalResult e =
-      SubnetEvaluator(files().space(), ckpt, o).evaluate(files().arch_of(name));
+      SubnetEvaluator(files().space(), ckpt, o).evaluate(files().arch(name));
   EXPECT_FALSE(e.bn_recalibrated);
   EXPECT_NE(e.bn_note.find("no BatchNorm"), std::string::npos) << e.bn_note;
   ASSERT_EQ(e.accuracy.predictions.size(), static_cast<std::size_t>(n));

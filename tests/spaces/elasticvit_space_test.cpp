@@ -197,5 +197,55 @@ TEST(ElasticViT, ExtraMetricsCarryReferenceMflops) {
   EXPECT_NEAR(s.extra_metrics(s.resolve("l1")).at("reference_mflops").get<double>(), 517.107584, 1e-6);
 }
 
+// elasticvit-fmnist (EVIT-FMNIST-SPEC): the proxy space through the same decoder.
+const ElasticVitSpace& fmnist() {
+  return dynamic_cast<const ElasticVitSpace&>(get_space("elasticvit-fmnist"));
+}
+
+TEST(ElasticVitFmnist, NamedMembersAndFixedValues) {
+  EXPECT_EQ(fmnist().resolve("s"), fmnist().smallest());
+  EXPECT_EQ(fmnist().resolve("l"), fmnist().largest());
+  const ElasticVitConfig m = ElasticVitSpace::config(fmnist().resolve("m"));
+  EXPECT_EQ(m.widths, (std::array<int, 7>{16, 16, 24, 32, 48, 80, 112}));
+  EXPECT_EQ(m.depths, (std::array<int, 7>{1, 2, 2, 1, 2, 2, 1}));
+  EXPECT_EQ(m.kernel, (std::array<int, 3>{3, 3, 5}));
+  const Network net = fmnist().decode(fmnist().largest());
+  EXPECT_EQ(net.input.c, 1);
+  EXPECT_EQ(net.input.h, 128);
+  const BlockSpec& head = net.blocks.back();
+  EXPECT_EQ(head.get("feat"), 256);
+  EXPECT_EQ(head.get("classes"), 10);
+  // The real space's grids at 128: first conv and stem 64, C1 32, C2 16, T1 8, T2 8, T3 4, T4 2.
+  std::vector<int> attention_grids;
+  for (const auto& b : net.blocks)
+    if (b.kind == BlockKind::evit_attention && (attention_grids.empty() || attention_grids.back() != b.get("h")))
+      attention_grids.push_back(b.get("h"));
+  EXPECT_EQ(attention_grids, (std::vector<int>{8, 4, 2}));  // T1 and T2 share 8
+  EXPECT_EQ(net.blocks[1].get("h"), 64);
+}
+
+TEST(ElasticVitFmnist, OnlyResolution128AndCoveringBlockTable) {
+  nlohmann::json j = fmnist().to_json(fmnist().resolve("s"));
+  j["resolution"] = 160;
+  try {
+    fmnist().from_json(j);
+    FAIL() << "160 accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("{128}"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("elasticvit-fmnist"), std::string::npos) << e.what();
+  }
+  std::set<std::string> keys;
+  for (const auto& b : fmnist().enumerate_blocks(128)) keys.insert(b.key());
+  Rng rng(6);
+  for (int i = 0; i < 200; ++i)
+    for (const auto& b : fmnist().decode(fmnist().sample(rng)).blocks) ASSERT_TRUE(keys.count(b.key())) << b.key();
+  // The reference FLOPs count uses the proxy's one input channel and 256 -> 10 head.
+  const ElasticVitConfig s = ElasticVitSpace::config(fmnist().smallest());
+  EXPECT_DOUBLE_EQ(fmnist().reference_mflops(fmnist().smallest()),
+                   ElasticVitSpace::reference_mflops(s, 1, 256, 10));
+  EXPECT_NEAR(ElasticVitSpace::reference_mflops(s, 3, 1984, 1000) - ElasticVitSpace::reference_mflops(s, 1, 256, 10),
+              (2.0 * 9 * 16 * 64 * 64 + 6.0 * 96 * (1984 - 256) + 1984.0 * 1000 - 256.0 * 10) / 1e6, 1e-9);
+}
+
 }  // namespace
 }  // namespace hwnas
