@@ -29,7 +29,8 @@ class ProfileCommand final : public Command {
         "(default: host for the local engine, fake for --backend fake, the agent's own name "
         "with --agent).");
     add_space_option(app, space_);
-    app.add_option("--resolution", resolution_, "input resolution in pixels")->capture_default_str();
+    app.add_option("--resolution", resolution_,
+                   "input resolution in pixels (default: 224 if the space allows it, else its first)");
     device_opt_ = app.add_option("--device", device_, "device name the rows are stored under");
     app.add_option("--db", db_, "latency table file")->capture_default_str();
     app.add_option("--threads", threads_, "engine threads (local backend)")->capture_default_str();
@@ -87,7 +88,7 @@ class ProfileCommand final : public Command {
     backend->device(device);  // an unreachable agent fails here, before the table file is created
     LatencyTable table(db_, LatencyTable::Mode::read_write);
     const ProfileReport rep =
-        archs_.empty() ? profile_space(space, resolution_, table, *backend, opt)
+        archs_.empty() ? profile_space(space, resolution_ ? resolution_ : default_resolution(space), table, *backend, opt)
                        : profile_archs(space, read_archs_jsonl(space, archs_), table, *backend, opt);
     if (json_) {
       nlohmann::json j = {{"db", db_},
@@ -115,7 +116,7 @@ class ProfileCommand final : public Command {
   std::string space_, device_ = "host", db_ = "hwnas.db", agent_, token_, archs_,
                       backend_ = "local", block_timing_ = "auto";
   CLI::Option* device_opt_ = nullptr;
-  int resolution_ = 224, threads_ = 2, overhead_nets_ = 5, noisy_retries_ = 0;
+  int resolution_ = 0, threads_ = 2, overhead_nets_ = 5, noisy_retries_ = 0;
   double max_spread_ = 0.5;
   bool force_ = false, json_ = false;
   std::uint64_t seed_ = 0;

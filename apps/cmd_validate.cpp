@@ -35,8 +35,9 @@ class ValidateCommand final : public Command {
     app.add_option("--device", device_, "device name in the table")->capture_default_str();
     app.add_option("--samples", samples_, "random subnets to measure")->required();
     app.add_option("--seed", seed_, "seed of the subnets")->required();
-    app.add_option("--resolution", resolution_, "input resolution of the subnets")
-        ->capture_default_str();
+    app.add_option("--resolution", resolution_,
+                   "input resolution of the subnets (default: 224 if the space allows it, else "
+                   "its first)");
     app.add_option("--csv", csv_, "write one row per subnet to this CSV file");
     app.add_flag("--json", json_,
                  "print {\"samples\", \"rmse_ms\", \"rmspe\", \"within_5pct\", \"within_10pct\", "
@@ -86,7 +87,7 @@ class ValidateCommand final : public Command {
     ValidationOptions vo;
     vo.samples = samples_;
     vo.seed = seed_;
-    vo.resolution = resolution_;
+    vo.resolution = resolution_ ? resolution_ : default_resolution(space);
     vo.timing = timing_;
     vo.windows = windows_;
     vo.fit_correction = fit_;
@@ -135,7 +136,7 @@ class ValidateCommand final : public Command {
  private:
   std::string space_, db_ = "hwnas.db", device_ = "host", csv_, backend_ = "auto", agent_, token_,
       statistic_ = "median";
-  int samples_ = 0, resolution_ = 224;
+  int samples_ = 0, resolution_ = 0;
   std::uint64_t seed_ = 0;
   bool json_ = false, fit_ = false;
   TimingConfig timing_ = default_profile_timing();

@@ -14,13 +14,6 @@
 namespace hwnas::apps {
 namespace {
 
-// The resolutions `space` searches: its "resolution" dimension, else 224.
-std::vector<int> searched_resolutions(const SearchSpace& space) {
-  for (const auto& d : space.dims())
-    if (d.name == "resolution") return d.options;
-  return {224};
-}
-
 void profile_host_table(const std::string& db, const std::string& device, const SearchSpace& space) {
   // Only this machine can be profiled in-process; other devices need `hwnas profile --agent`.
   if (device != "host") return;
@@ -29,7 +22,7 @@ void profile_host_table(const std::string& db, const std::string& device, const 
   ProfileOptions options;
   options.progress = &std::cerr;
   options.progress_is_terminal = isatty(STDERR_FILENO) != 0;
-  for (int r : searched_resolutions(space)) {
+  for (int r : space_resolutions(space)) {
     std::cerr << "hwnas: the latency table of device 'host' in '" << db << "' lacks the "
               << space.name() << " space at " << r << ": profiling it first (2 threads; `hwnas "
               << "profile --space " << space.name() << " --resolution " << r << "` does the same)\n";

@@ -1,5 +1,7 @@
 #include "spaces/search_space.h"
 
+#include <algorithm>
+
 #include <filesystem>
 
 #include "spaces/error.h"
@@ -61,6 +63,17 @@ Arch SearchSpace::resolve(std::string_view spec) const {
   throw Error("unknown arch '" + text + "' for space '" + name() +
               "': give a named member (" + members +
               "), inline JSON ('{...}') or the path of an arch JSON file");
+}
+
+std::vector<int> space_resolutions(const SearchSpace& space) {
+  for (const auto& d : space.dims())
+    if (d.name == "resolution") return d.options;
+  return {224};
+}
+
+int default_resolution(const SearchSpace& space) {
+  const std::vector<int> r = space_resolutions(space);
+  return std::find(r.begin(), r.end(), 224) != r.end() ? 224 : r.front();
 }
 
 }  // namespace hwnas

@@ -83,4 +83,12 @@ class SearchSpace {
   int option_index(std::size_t dim, int value) const;
 };
 
+/// The input resolutions (pixels) the space's archs take: the options of its "resolution"
+/// dimension, else {224}.
+std::vector<int> space_resolutions(const SearchSpace& space);
+
+/// The resolution a command uses when none is given: 224 if the space allows it, else the
+/// space's first resolution (elasticvit-fmnist: 128; efficientformer-fmnist: 64).
+int default_resolution(const SearchSpace& space);
+
 }  // namespace hwnas

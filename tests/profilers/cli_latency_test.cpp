@@ -62,6 +62,22 @@ TEST(LatencyCli, ProfileResumePredictValidateOnFakeDevice) {
   EXPECT_TRUE(nlohmann::json::parse(pr2.out).at("corrected").get<bool>());
 }
 
+TEST(LatencyCli, ResolutionDefaultsToTheSpaces) {
+  // efficientformer-fmnist takes 64x64 input only: without --resolution, profile and validate
+  // use it instead of 224.
+  const std::string db = test::make_temp_dir("cli-res") + "/t.db";
+  const auto p = hwnas_cli("profile --backend fake --space efficientformer-fmnist --db " + db + " --json");
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(nlohmann::json::parse(p.out).at("blocks_total"),
+            static_cast<int>(get_space("efficientformer-fmnist").enumerate_blocks(64).size()));
+  const auto v = hwnas_cli("validate --space efficientformer-fmnist --db " + db +
+                           " --device fake --samples 4 --seed 1 --json");
+  ASSERT_EQ(v.exit_code, 0) << v.err;
+  EXPECT_EQ(nlohmann::json::parse(v.out).at("samples"), 4);
+  EXPECT_EQ(default_resolution(get_space("efficientformer")), 224);
+  EXPECT_EQ(default_resolution(get_space("elasticvit-fmnist")), 128);
+}
+
 TEST(LatencyCli, BadInputExits2WithMessage) {
   const std::string dir = test::make_temp_dir("cli");
   struct Case {
