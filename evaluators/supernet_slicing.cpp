@@ -4,7 +4,7 @@
 #include <map>
 #include <utility>
 
-#include "evaluators/hiera_slicing.h"
+#include "evaluators/slicing/hiera_slicing.h"
 #include "evaluators/model.h"
 #include "evaluators/slicing/elasticvit_slicing.h"
 #include "spaces/error.h"

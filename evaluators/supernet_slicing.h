@@ -17,7 +17,7 @@ namespace hwnas {
 /// `efficientformer-fmnist`): stage s keeps the supernet's first depth_s Meta4D blocks (stage 4:
 /// depth3 - num_vit), stage 4's trailing Meta3D blocks come from `stages.3.meta3d.0..` in order
 /// under the subnet's timm index; every tensor then takes slice_leading(). Hiera spaces
-/// (`turbovit-fmnist`): slice_hiera (hiera_slicing.h). ElasticViT spaces (`elasticvit`,
+/// (`turbovit-fmnist`): slice_hiera (slicing/hiera_slicing.h). ElasticViT spaces (`elasticvit`,
 /// `elasticvit-fmnist`): slice_elasticvit (slicing/elasticvit_slicing.h). Throws hwnas::Error
 /// naming the space if it has no slicing rule or the checkpoint's __metadata__ names another
 /// space, and naming the supernet tensor that is missing or

@@ -1,4 +1,4 @@
-#include "evaluators/hiera_slicing.h"
+#include "evaluators/slicing/hiera_slicing.h"
 
 #include <string>
 #include <vector>
