@@ -20,36 +20,22 @@
 #include "evaluators/thread_scope.h"
 #include "spaces/error.h"
 #include "spaces/registry.h"
+#include "tests/evaluators/golden_model.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
 namespace {
 
-const SearchSpace& space() { return get_space("elasticvit"); }
+using test::max_abs_diff;
+using test::nchw_to_nhwc;
 
-Tensor nchw_to_nhwc(const NpyArray& a) {
-  const int n = static_cast<int>(a.shape[0]), c = static_cast<int>(a.shape[1]),
-            h = static_cast<int>(a.shape[2]), w = static_cast<int>(a.shape[3]);
-  Tensor t(n, h, w, c);
-  for (int b = 0; b < n; ++b)
-    for (int ch = 0; ch < c; ++ch)
-      for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-          t.at(b, y, x, ch) = a.data[((static_cast<std::size_t>(b) * c + ch) * h + y) * w + x];
-  return t;
-}
+const SearchSpace& space() { return get_space("elasticvit"); }
 
 double max_abs(const float* a, std::size_t n) {
   double m = 0;
   for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::abs(static_cast<double>(a[i])));
   return m;
 }
-double max_abs_diff(const float* a, const float* b, std::size_t n) {
-  double d = 0;
-  for (std::size_t i = 0; i < n; ++i) d = std::max(d, std::abs(static_cast<double>(a[i]) - b[i]));
-  return d;
-}
-
 Tensor random_input(const Network& net, int batch, std::uint64_t seed) {
   Tensor t(batch, net.input.h, net.input.w, net.input.c);
   Rng rng(seed);
@@ -75,56 +61,14 @@ std::map<std::size_t, std::string> stage_ends(const Network& net) {
 
 class GoldenT1 : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    const std::string g = test::golden_dir();
-    weights_ = new WeightStore(load_safetensors(g + "/elasticvit_t1.safetensors"));
-    input_ = new Tensor(nchw_to_nhwc(read_npy(g + "/elasticvit_t1.input.npy")));
-    logits_ = new NpyArray(read_npy(g + "/elasticvit_t1.logits.npy"));
-    stages_ = new std::map<std::string, NpyArray>(read_npz(g + "/elasticvit_t1.stages.npz"));
-  }
-  static void TearDownTestSuite() {
-    delete weights_;
-    delete input_;
-    delete logits_;
-    delete stages_;
-  }
-
+  static const test::GoldenModel& golden() { return test::golden_model("elasticvit_t1"); }
   void check(KernelPath path, int threads) {
-    ThreadScope scope(threads);
     const Network net = space().decode(space().resolve("t1"));
-    Model model = Model::from_weights(net, *weights_);
-    model.set_kernel_path(path);
     const auto ends = stage_ends(net);
-    ASSERT_EQ(ends.size(), 7u);  // stem, stage0..5
-    model.forward_trace(*input_, [&](std::size_t i, const Tensor& out) {
-      auto it = ends.find(i);
-      if (it == ends.end()) return;
-      const NpyArray& g = stages_->at(it->second);
-      // Conv stages are NCHW, transformer stages (B, N, C) = NHWC memory already.
-      const Tensor expect = g.shape.size() == 4 ? nchw_to_nhwc(g) : Tensor();
-      const float* e = g.shape.size() == 4 ? expect.data() : g.data.data();
-      ASSERT_EQ(g.data.size(), out.size()) << it->second;
-      const double d = max_abs_diff(out.data(), e, out.size());
-      const double scale = max_abs(g.data.data(), g.data.size());
-      std::printf("  %s: max |diff| %.3g (max |value| %.3g)\n", it->second.c_str(), d, scale);
-      EXPECT_LE(d, 1e-4 * std::max(1.0, scale)) << it->second;
-    });
-    const Tensor logits = model.forward(*input_);
-    ASSERT_EQ(logits.size(), 1000u);
-    const double d = max_abs_diff(logits.data(), logits_->data.data(), 1000);
-    std::printf("  logits: max |diff| %.3g\n", d);
-    EXPECT_LE(d, 1e-4);
+    ASSERT_EQ(ends.size(), 7u);
+    test::check_golden_model(golden(), net, ends, path, threads);
   }
-
-  static WeightStore* weights_;
-  static Tensor* input_;
-  static NpyArray* logits_;
-  static std::map<std::string, NpyArray>* stages_;
 };
-WeightStore* GoldenT1::weights_ = nullptr;
-Tensor* GoldenT1::input_ = nullptr;
-NpyArray* GoldenT1::logits_ = nullptr;
-std::map<std::string, NpyArray>* GoldenT1::stages_ = nullptr;
 
 TEST_F(GoldenT1, FastPathMatchesMoonlit) { check(KernelPath::fast, 2); }
 TEST_F(GoldenT1, FastPathOneThreadMatchesMoonlit) { check(KernelPath::fast, 1); }

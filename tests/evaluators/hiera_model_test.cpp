@@ -23,10 +23,14 @@
 #include "spaces/registry.h"
 #include "spaces/rng.h"
 #include "spaces/turbovit_space.h"
+#include "tests/evaluators/golden_model.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
 namespace {
+
+using test::max_abs_diff;
+using test::nchw_to_nhwc;
 
 const std::string kGolden = "hiera_small";
 
@@ -37,24 +41,6 @@ nlohmann::json golden_json() {
 
 Network golden_net() {
   return hiera_network(hiera_config_from_timm(golden_json().at("arch")), "turbovit");
-}
-
-Tensor nchw_to_nhwc(const NpyArray& a) {
-  const int n = static_cast<int>(a.shape[0]), c = static_cast<int>(a.shape[1]),
-            h = static_cast<int>(a.shape[2]), w = static_cast<int>(a.shape[3]);
-  Tensor t(n, h, w, c);
-  for (int b = 0; b < n; ++b)
-    for (int ch = 0; ch < c; ++ch)
-      for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-          t.at(b, y, x, ch) = a.data[((static_cast<std::size_t>(b) * c + ch) * h + y) * w + x];
-  return t;
-}
-
-double max_abs_diff(const float* a, const float* b, std::size_t n) {
-  double d = 0;
-  for (std::size_t i = 0; i < n; ++i) d = std::max(d, std::abs(static_cast<double>(a[i]) - b[i]));
-  return d;
 }
 
 // Golden name of each block output timm saves: the patch embedding (+ pos_embed) and the last
@@ -73,58 +59,14 @@ std::map<std::size_t, std::string> stage_blocks(const Network& net) {
 
 class GoldenHiera : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    const std::string g = test::golden_dir() + "/" + kGolden;
-    weights_ = new WeightStore(load_safetensors(g + ".safetensors"));
-    input_ = new Tensor(nchw_to_nhwc(read_npy(g + ".input.npy")));
-    logits_ = new NpyArray(read_npy(g + ".logits.npy"));
-    stages_ = new std::map<std::string, NpyArray>(read_npz(g + ".stages.npz"));
-  }
-  static void TearDownTestSuite() {
-    delete weights_;
-    delete input_;
-    delete logits_;
-    delete stages_;
-  }
-
+  static const test::GoldenModel& golden() { return test::golden_model(kGolden); }
   void check(KernelPath path, int threads) {
-    ThreadScope scope(threads);
     const Network net = golden_net();
-    Model model = Model::from_weights(net, *weights_);
-    model.set_kernel_path(path);
-    const auto stage_of = stage_blocks(net);
-    ASSERT_EQ(stage_of.size(), 5u);
-    int compared = 0;
-    model.forward_trace(*input_, [&](std::size_t i, const Tensor& out) {
-      auto it = stage_of.find(i);
-      if (it == stage_of.end()) return;
-      // Stages are (B, h*w, C) in spatial row-major order: the engine's NHWC memory order.
-      const NpyArray& g = stages_->at(it->second);
-      ASSERT_EQ(g.data.size(), out.size()) << it->second;
-      const double d = max_abs_diff(out.data(), g.data.data(), out.size());
-      double scale = 0;
-      for (float v : g.data) scale = std::max(scale, std::abs(static_cast<double>(v)));
-      std::printf("  %s: max |diff| %.3g (max |value| %.3g)\n", it->second.c_str(), d, scale);
-      EXPECT_LE(d, 1e-4 * std::max(1.0, scale)) << it->second;
-      ++compared;
-    });
-    EXPECT_EQ(compared, 5);
-    const Tensor logits = model.forward(*input_);
-    ASSERT_EQ(logits.size(), 1000u);
-    const double d = max_abs_diff(logits.data(), logits_->data.data(), 1000);
-    std::printf("  logits: max |diff| %.3g\n", d);
-    EXPECT_LE(d, 1e-4);
+    const auto ends = stage_blocks(net);
+    ASSERT_EQ(ends.size(), 5u);
+    test::check_golden_model(golden(), net, ends, path, threads);
   }
-
-  static WeightStore* weights_;
-  static Tensor* input_;
-  static NpyArray* logits_;
-  static std::map<std::string, NpyArray>* stages_;
 };
-WeightStore* GoldenHiera::weights_ = nullptr;
-Tensor* GoldenHiera::input_ = nullptr;
-NpyArray* GoldenHiera::logits_ = nullptr;
-std::map<std::string, NpyArray>* GoldenHiera::stages_ = nullptr;
 
 TEST_F(GoldenHiera, FastPathMatchesTimm) { check(KernelPath::fast, 2); }
 TEST_F(GoldenHiera, FastPathOneThreadMatchesTimm) { check(KernelPath::fast, 1); }
@@ -146,11 +88,11 @@ TEST_F(GoldenHiera, SpatialOrderIsTimmsRerolledOrder) {
   // values under the unroll permutation, with 3 steps before the blocks and one fewer after
   // each Q-pool (so the engine needs no permutation anywhere).
   const Network net = golden_net();
-  Model model = Model::from_weights(net, *weights_);
+  Model model = Model::from_weights(net, golden().weights);
   const auto stage_of = stage_blocks(net);
   int levels = 3, compared = 0;
   std::size_t counted = 1;  // blocks whose Q-pooling is already subtracted from `levels`
-  model.forward_trace(*input_, [&](std::size_t i, const Tensor& out) {
+  model.forward_trace(golden().input, [&](std::size_t i, const Tensor& out) {
     auto it = stage_of.find(i);
     if (it == stage_of.end()) return;
     const std::string name = i == 0 ? "unrolled_input" : it->second + "_unrolled";
@@ -159,7 +101,7 @@ TEST_F(GoldenHiera, SpatialOrderIsTimmsRerolledOrder) {
       if (net.blocks[counted].kind == BlockKind::hiera_block &&
           net.blocks[counted].get("qpool") == 1)
         --levels;
-    const NpyArray& g = stages_->at(name);
+    const NpyArray& g = golden().stages.at(name);
     ASSERT_EQ(g.data.size(), out.size()) << name;
     double d = 0;
     for (int y = 0; y < o.h; ++y)
@@ -179,8 +121,8 @@ TEST_F(GoldenHiera, RandomWeightsUseTimmNamesAndShapes) {
   // block counts add up to timm's parameter count.
   const Network net = golden_net();
   const WeightStore drawn = Model::random_weights(net, 1);
-  ASSERT_EQ(drawn.tensors.size(), weights_->tensors.size());
-  for (const auto& [name, t] : weights_->tensors) {
+  ASSERT_EQ(drawn.tensors.size(), golden().weights.tensors.size());
+  for (const auto& [name, t] : golden().weights.tensors) {
     ASSERT_TRUE(drawn.contains(name)) << name;
     EXPECT_EQ(drawn.at(name).shape, t.shape) << name;
   }

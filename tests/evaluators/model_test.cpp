@@ -14,10 +14,14 @@
 #include "evaluators/thread_scope.h"
 #include "spaces/error.h"
 #include "spaces/registry.h"
+#include "tests/evaluators/golden_model.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
 namespace {
+
+using test::max_abs_diff;
+using test::nchw_to_nhwc;
 
 const SearchSpace& space() { return get_space("efficientformer"); }
 
@@ -25,29 +29,11 @@ Network small_net(const std::string& json) {
   return space().decode(space().from_json(nlohmann::json::parse(json)));
 }
 
-Tensor nchw_to_nhwc(const NpyArray& a) {
-  const int n = static_cast<int>(a.shape[0]), c = static_cast<int>(a.shape[1]),
-            h = static_cast<int>(a.shape[2]), w = static_cast<int>(a.shape[3]);
-  Tensor t(n, h, w, c);
-  for (int b = 0; b < n; ++b)
-    for (int ch = 0; ch < c; ++ch)
-      for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-          t.at(b, y, x, ch) = a.data[((static_cast<std::size_t>(b) * c + ch) * h + y) * w + x];
-  return t;
-}
-
 Tensor random_input(const Network& net, int batch, std::uint64_t seed) {
   Tensor t(batch, net.input.h, net.input.w, net.input.c);
   Rng rng(seed);
   for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
   return t;
-}
-
-double max_abs_diff(const float* a, const float* b, std::size_t n) {
-  double d = 0;
-  for (std::size_t i = 0; i < n; ++i) d = std::max(d, std::abs(static_cast<double>(a[i]) - b[i]));
-  return d;
 }
 
 // Golden stage name of each block whose output timm saves: the stem, the last block of each
@@ -65,61 +51,14 @@ std::map<std::size_t, std::string> stage_blocks(const Network& net) {
 
 class GoldenL1 : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    const std::string g = test::golden_dir();
-    weights_ = new WeightStore(load_safetensors(g + "/efficientformer_l1.safetensors"));
-    input_ = new Tensor(nchw_to_nhwc(read_npy(g + "/efficientformer_l1.input.npy")));
-    logits_ = new NpyArray(read_npy(g + "/efficientformer_l1.logits.npy"));
-    stages_ = new std::map<std::string, NpyArray>(read_npz(g + "/efficientformer_l1.stages.npz"));
-  }
-  static void TearDownTestSuite() {
-    delete weights_;
-    delete input_;
-    delete logits_;
-    delete stages_;
-  }
-
+  static const test::GoldenModel& golden() { return test::golden_model("efficientformer_l1"); }
   void check(KernelPath path, int threads) {
-    ThreadScope scope(threads);
     const Network net = space().decode(space().resolve("l1"));
-    Model model = Model::from_weights(net, *weights_);
-    model.set_kernel_path(path);
-    const auto stage_of = stage_blocks(net);
-    ASSERT_EQ(stage_of.size(), 5u);
-    model.forward_trace(*input_, [&](std::size_t i, const Tensor& out) {
-      auto it = stage_of.find(i);
-      if (it == stage_of.end()) return;
-      const NpyArray& g = stages_->at(it->second);
-      double d;
-      if (g.shape.size() == 4) {
-        const Tensor expect = nchw_to_nhwc(g);
-        ASSERT_EQ(expect.size(), out.size()) << it->second;
-        d = max_abs_diff(out.data(), expect.data(), out.size());
-      } else {
-        ASSERT_EQ(g.data.size(), out.size()) << it->second;
-        d = max_abs_diff(out.data(), g.data.data(), out.size());
-      }
-      double scale = 0;
-      for (float v : g.data) scale = std::max(scale, std::abs(static_cast<double>(v)));
-      std::printf("  %s: max |diff| %.3g (max |value| %.3g)\n", it->second.c_str(), d, scale);
-      EXPECT_LE(d, 1e-4 * std::max(1.0, scale)) << it->second;
-    });
-    const Tensor logits = model.forward(*input_);
-    ASSERT_EQ(logits.size(), 1000u);
-    const double d = max_abs_diff(logits.data(), logits_->data.data(), 1000);
-    std::printf("  logits: max |diff| %.3g\n", d);
-    EXPECT_LE(d, 1e-4);
+    const auto ends = stage_blocks(net);
+    ASSERT_EQ(ends.size(), 5u);
+    test::check_golden_model(golden(), net, ends, path, threads);
   }
-
-  static WeightStore* weights_;
-  static Tensor* input_;
-  static NpyArray* logits_;
-  static std::map<std::string, NpyArray>* stages_;
 };
-WeightStore* GoldenL1::weights_ = nullptr;
-Tensor* GoldenL1::input_ = nullptr;
-NpyArray* GoldenL1::logits_ = nullptr;
-std::map<std::string, NpyArray>* GoldenL1::stages_ = nullptr;
 
 TEST_F(GoldenL1, FastPathMatchesTimm) { check(KernelPath::fast, 2); }
 TEST_F(GoldenL1, FastPathOneThreadMatchesTimm) { check(KernelPath::fast, 1); }
