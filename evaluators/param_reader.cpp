@@ -8,12 +8,6 @@ namespace hwnas {
 
 namespace {
 
-std::string shape_str(const std::vector<std::int64_t>& s) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
-  return out + "]";
-}
-
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -40,11 +34,11 @@ std::vector<float> ParamReader::get(const std::string& name, const std::vector<s
   if (store_) {
     auto it = store_->tensors.find(full);
     if (it == store_->tensors.end())
-      throw Error("weights: missing tensor '" + full + "' " + shape_str(shape) +
+      throw Error("weights: missing tensor '" + full + "' " + shape_string(shape) +
                   " needed by this architecture");
     if (it->second.shape != shape)
-      throw Error("weights: tensor '" + full + "' has shape " + shape_str(it->second.shape) +
-                  " but this architecture needs " + shape_str(shape));
+      throw Error("weights: tensor '" + full + "' has shape " + shape_string(it->second.shape) +
+                  " but this architecture needs " + shape_string(shape));
     used_.insert(full);
     return it->second.data;
   }

@@ -10,6 +10,12 @@
 
 namespace hwnas {
 
+std::string shape_string(const std::vector<std::int64_t>& shape) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + ")";
+}
+
 const StoredTensor& WeightStore::at(const std::string& name) const {
   auto it = tensors.find(name);
   if (it == tensors.end()) throw Error("weights: missing tensor '" + name + "'");

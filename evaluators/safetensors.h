@@ -8,6 +8,9 @@
 
 namespace hwnas {
 
+/// A tensor shape as PyTorch prints it, for error messages: "(64, 3, 3, 3)".
+std::string shape_string(const std::vector<std::int64_t>& shape);
+
 /// One stored tensor, widened to fp32, in the file's (PyTorch) layout and shape.
 struct StoredTensor {
   std::vector<std::int64_t> shape;

@@ -13,12 +13,6 @@ namespace hwnas {
 
 namespace {
 
-std::string shape_str(const std::vector<std::int64_t>& s) {
-  std::string out = "(";
-  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + ")";
-}
-
 // EfficientFormer: a subnet's Meta3D block at timm index "stages.3.blocks.k." reads the supernet's
 // "stages.3.meta3d.j." (j-th Meta3D block of the subnet); every other name is the same in both.
 WeightStore slice_efficientformer(const SearchSpace& space, const Arch& arch,
@@ -70,19 +64,19 @@ const std::map<std::string, Slicer>& slicers() {
 StoredTensor slice_leading(const std::string& name, const StoredTensor& t,
                            const std::vector<std::int64_t>& shape) {
   if (t.shape.size() != shape.size())
-    throw Error("supernet tensor '" + name + "' has shape " + shape_str(t.shape) +
-                ", the subnet needs rank " + std::to_string(shape.size()) + " " + shape_str(shape));
+    throw Error("supernet tensor '" + name + "' has shape " + shape_string(t.shape) +
+                ", the subnet needs rank " + std::to_string(shape.size()) + " " + shape_string(shape));
   const std::size_t rank = shape.size();
   std::vector<std::int64_t> offset(rank, 0);
   for (std::size_t d = 0; d < rank; ++d) {
     const std::int64_t extra = t.shape[d] - shape[d];
     if (extra < 0)
-      throw Error("supernet tensor '" + name + "' has shape " + shape_str(t.shape) +
-                  ", smaller than the subnet's " + shape_str(shape));
+      throw Error("supernet tensor '" + name + "' has shape " + shape_string(t.shape) +
+                  ", smaller than the subnet's " + shape_string(shape));
     if (rank == 4 && d >= 2) {
       if (extra % 2)
-        throw Error("supernet tensor '" + name + "': kernel " + shape_str(t.shape) +
-                    " has no centre " + shape_str(shape));
+        throw Error("supernet tensor '" + name + "': kernel " + shape_string(t.shape) +
+                    " has no centre " + shape_string(shape));
       offset[d] = extra / 2;
     }
   }

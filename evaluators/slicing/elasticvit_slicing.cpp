@@ -15,16 +15,10 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string shape_str(const std::vector<std::int64_t>& s) {
-  std::string out = "(";
-  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + ")";
-}
-
 [[noreturn]] void too_small(const std::string& name, const StoredTensor& t,
                             const std::vector<std::int64_t>& want) {
-  throw Error("supernet tensor '" + name + "' has shape " + shape_str(t.shape) +
-              ", too small for the subnet's " + shape_str(want));
+  throw Error("supernet tensor '" + name + "' has shape " + shape_string(t.shape) +
+              ", too small for the subnet's " + shape_string(want));
 }
 
 // The side of a square grid of relative offsets: rows = (2g - 1)^2 -> g.
@@ -62,8 +56,8 @@ StoredTensor slice_attention_bias(const std::string& name, const StoredTensor& t
   if (t.shape.size() != 2 || want.size() != 2) too_small(name, t, want);
   const std::int64_t r = grid_of(t.shape[0]), g = grid_of(want[0]), heads = want[1];
   if (r == 0 || g == 0)
-    throw Error("supernet tensor '" + name + "' " + shape_str(t.shape) + " or the subnet's " +
-                shape_str(want) + " is not a ((2G-1)^2, heads) relative-position table");
+    throw Error("supernet tensor '" + name + "' " + shape_string(t.shape) + " or the subnet's " +
+                shape_string(want) + " is not a ((2G-1)^2, heads) relative-position table");
   if (g > r || heads > t.shape[1]) too_small(name, t, want);
   StoredTensor out{want, {}};
   out.data.reserve(static_cast<std::size_t>(want[0] * heads));

@@ -145,7 +145,7 @@ TEST(Model, WeightErrorsNameTheTensor) {
 
   WeightStore shaped = good;
   shaped.tensors["head.weight"] = StoredTensor{{1000, 255}, std::vector<float>(255000)};
-  EXPECT_NE(error_of(net, shaped).find("'head.weight' has shape [1000,255]"), std::string::npos);
+  EXPECT_NE(error_of(net, shaped).find("'head.weight' has shape (1000, 255)"), std::string::npos);
 
   // timm's integer buffers are ignored if present.
   WeightStore buffers = good;
