@@ -1,10 +1,14 @@
 // `hwnas export`: a run's front and evaluations as JSON, CSV, ONNX, SVG or an HTML report.
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include "apps/command.h"
 #include "apps/run_outputs.h"
 #include "evaluators/model.h"
+#include "evaluators/subnet_evaluation.h"
+#include "evaluators/supernet_slicing.h"
 #include "results/atomic_file.h"
 #include "results/onnx_export.h"
 #include "results/run_exports.h"
@@ -25,6 +29,11 @@ class ExportCommand final : public Command {
                    "output file (a directory for onnx); default in the run directory: "
                    "export.json, evaluations.csv, onnx/, front.svg, report.html");
     app.add_option("--members", members_, "all | front | N (the first N front members)")->capture_default_str();
+    app.add_option("--weights", weights_,
+                   "onnx: run (the run's supernet, sliced per member with BN recalibrated as the "
+                   "search scored it; random init when the run had none) | random | FILE (a "
+                   "supernet checkpoint or a subnet's safetensors)")
+        ->capture_default_str();
   }
 
   int run() override {
@@ -59,20 +68,63 @@ class ExportCommand final : public Command {
       std::error_code ec;
       fs::create_directories(dir, ec);
       if (!fs::is_directory(dir)) throw Error("cannot create ONNX output directory '" + dir + "'");
-      // Random init (seeded by the run) until the run has supernet weights.
       const std::uint64_t seed = run.front.value("seed", std::uint64_t{0});
+      MemberWeights source = member_weights(run, space);
       for (const auto& m : select_members(run, space, members_)) {
         const Network net = space.decode(m.arch);
-        const auto info = export_onnx(net, Model::random_weights(net, seed), dir + "/" + m.name + ".onnx");
+        const WeightStore weights = source.supernet ? source.supernet->subnet_weights(m.arch)
+                                    : source.file   ? *source.file
+                                                    : Model::random_weights(net, seed);
+        const auto info = export_onnx(net, weights, dir + "/" + m.name + ".onnx");
         std::cout << "wrote " << info.path << " (" << info.nodes << " nodes, " << info.parameters
-                  << " weights, random init seed " << seed << ")\n";
+                  << " weights, "
+                  << (source.source.empty() ? "random init seed " + std::to_string(seed)
+                                            : "from " + source.source)
+                  << ")\n";
       }
     }
     return 0;
   }
 
  private:
-  std::string run_dir_, format_, out_, members_ = "front";
+  // Where each member's ONNX weights come from: a supernet sliced per member with BN
+  // recalibrated as `hwnas search` scored it (SubnetEvaluator::subnet_weights), one subnet's
+  // weights file as is, or random init (`source` empty).
+  struct MemberWeights {
+    std::unique_ptr<SubnetEvaluator> supernet;
+    std::optional<WeightStore> file;
+    std::string source;
+  };
+
+  MemberWeights member_weights(const RunData& run, const SearchSpace& space) const {
+    MemberWeights w;
+    if (weights_ == "random") return w;
+    std::string file = weights_;
+    if (weights_ == "run") {
+      const std::string accuracy = run.config.value("accuracy", std::string());
+      if (accuracy.rfind("supernet:", 0) != 0) return w;
+      file = accuracy.substr(9);
+      if (!fs::exists(file))
+        throw Error("the run's supernet '" + file + "' is not found from " +
+                    fs::current_path().string() +
+                    ": run the export where the search ran, or pass --weights FILE or --weights random");
+    }
+    w.source = file;
+    WeightStore loaded = load_safetensors(file);
+    if (!is_supernet_checkpoint(loaded)) {
+      w.file = std::move(loaded);
+      return w;
+    }
+    SubnetEvalOptions eo;
+    eo.dataset = run.config.value("accuracy_dataset", std::string("fashion-mnist"));
+    eo.split = "val";
+    eo.seed = 0;  // as `hwnas search` scores a supernet
+    eo.threads = run.config.value("measure_threads", 1);
+    w.supernet = std::make_unique<SubnetEvaluator>(space, file, eo);
+    return w;
+  }
+
+  std::string run_dir_, format_, out_, members_ = "front", weights_ = "run";
 };
 
 HWNAS_REGISTER_COMMAND(ExportCommand, "export",

@@ -32,11 +32,29 @@ const EvalData& SubnetEvaluator::data_for(int resolution) {
 
 SubnetEvalResult SubnetEvaluator::evaluate(const Arch& arch) {
   std::lock_guard lock(mutex_);
+  SubnetEvalResult out;
   const Network net = space_.decode(arch);
+  const WeightStore weights = weights_locked(arch, net, out);
+  const EvalData& data = data_for(net.input.h);
+  out.dataset_id = data.eval_set->id();
+  out.accuracy = evaluate_accuracy(net, weights, *data.eval_set, data.eval, options_.batch,
+                                   options_.threads);
+  return out;
+}
+
+WeightStore SubnetEvaluator::subnet_weights(const Arch& arch, SubnetEvalResult* info) {
+  std::lock_guard lock(mutex_);
+  SubnetEvalResult out;
+  WeightStore weights = weights_locked(arch, space_.decode(arch), out);
+  if (info) *info = out;
+  return weights;
+}
+
+WeightStore SubnetEvaluator::weights_locked(const Arch& arch, const Network& net,
+                                            SubnetEvalResult& out) {
   WeightStore weights = supernet_ ? slice_supernet(space_, arch, file_) : file_;
   const EvalData& data = data_for(net.input.h);
   check_dataset_fits(net, *data.eval_set);
-  SubnetEvalResult out;
   // LayerNorm-only networks (Hiera / TurboViT) carry no running statistics to re-estimate.
   const bool has_bn =
       std::any_of(weights.tensors.begin(), weights.tensors.end(), [](const auto& t) {
@@ -46,35 +64,28 @@ SubnetEvalResult SubnetEvaluator::evaluate(const Arch& arch) {
       });
   if (options_.recalibrate && !has_bn)
     out.bn_note = "the network has no BatchNorm (LayerNorm only): nothing to recalibrate";
-  if (options_.recalibrate && has_bn) {
-    out.bn_recalibrated = true;
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::string key =
-        BnStatsCache::key(space_.to_json(arch).dump(), fingerprint_, data.recal_id);
-    const WeightStore stats = cache_.get_or_compute(
-        key,
-        [&] {
-          ThreadScope scope(options_.threads);
-          constexpr std::size_t kRecalBatch = 64;  // FMNIST-SPEC's (and PyTorch's) batch size
-          const std::size_t n = data.recal.size();
-          return recalibrate_batchnorm(net, weights, (n + kRecalBatch - 1) / kRecalBatch,
-                                       [&](std::size_t b) {
-                                         return load_batch(*data.recal_set, data.recal,
-                                                           b * kRecalBatch,
-                                                           std::min(n, (b + 1) * kRecalBatch));
-                                       });
-        },
-        &out.recal_cached);
-    weights = with_bn_stats(std::move(weights), stats);
-    out.recal_seconds =
-        out.recal_cached
-            ? 0.0
-            : std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  }
-  out.dataset_id = data.eval_set->id();
-  out.accuracy = evaluate_accuracy(net, weights, *data.eval_set, data.eval, options_.batch,
-                                   options_.threads);
-  return out;
+  if (!options_.recalibrate || !has_bn) return weights;
+  out.bn_recalibrated = true;
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string key = BnStatsCache::key(space_.to_json(arch).dump(), fingerprint_, data.recal_id);
+  const WeightStore stats = cache_.get_or_compute(
+      key,
+      [&] {
+        ThreadScope scope(options_.threads);
+        constexpr std::size_t kRecalBatch = 64;  // FMNIST-SPEC's (and PyTorch's) batch size
+        const std::size_t n = data.recal.size();
+        return recalibrate_batchnorm(net, weights, (n + kRecalBatch - 1) / kRecalBatch,
+                                     [&](std::size_t b) {
+                                       return load_batch(*data.recal_set, data.recal, b * kRecalBatch,
+                                                         std::min(n, (b + 1) * kRecalBatch));
+                                     });
+      },
+      &out.recal_cached);
+  out.recal_seconds =
+      out.recal_cached
+          ? 0.0
+          : std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return with_bn_stats(std::move(weights), stats);
 }
 
 }  // namespace hwnas

@@ -51,12 +51,18 @@ class SubnetEvaluator {
                   SubnetEvalOptions options);
 
   SubnetEvalResult evaluate(const Arch& arch);
+  /// The weights evaluate() scores `arch` with: sliced from the supernet (or the file as is),
+  /// with BN statistics recalibrated as the options say (cached). `info` (optional) receives
+  /// the recalibration fields of the result (bn_recalibrated, bn_note, recal_cached,
+  /// recal_seconds). Same errors as evaluate().
+  WeightStore subnet_weights(const Arch& arch, SubnetEvalResult* info = nullptr);
 
   const SubnetEvalOptions& options() const { return options_; }
   const std::string& weights_path() const { return weights_path_; }
 
  private:
   const EvalData& data_for(int resolution);
+  WeightStore weights_locked(const Arch& arch, const Network& net, SubnetEvalResult& out);
 
   const SearchSpace& space_;
   std::string weights_path_;

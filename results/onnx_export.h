@@ -31,16 +31,18 @@ struct OnnxExportOptions {
   bool portable = false;
 };
 
-/// Builds the ONNX graph (opset 17, IR version 8) of `net` with `weights` (timm parameter names
-/// and PyTorch layouts, as Model::from_weights takes them; e.g. Model::random_weights). The
-/// graph uses standard operators only: Conv, BatchNormalization (kept, not folded, so the
-/// exported tensors equal the stored ones), Relu, Erf-based GELU (0.5*x*(1+erf(x/sqrt 2))),
-/// AveragePool (count_include_pad = 0), Sub/Add/Mul, Reshape, Transpose, LayerNormalization,
-/// MatMul, Split, Softmax, ReduceMean, Gemm. Input "input": float (batch, 3, H, W), NCHW as
-/// ONNX users expect; output "logits": float (batch, classes); the output of block i (in
-/// Network order) is the tensor "block<i>" (NCHW maps, (B, N, C) tokens).
+/// Builds the ONNX graph (opset 17, IR version 8) of `net` with `weights`, for every space's
+/// blocks: EfficientFormer (timm names), ElasticViT (the official code's names) and Hiera /
+/// TurboViT-style (timm names), as Model::from_weights takes them (e.g. Model::random_weights or
+/// a subnet sliced from a supernet). The graph uses standard operators only: Conv (grouped for
+/// depthwise), BatchNormalization (kept, not folded, so the exported tensors equal the stored
+/// ones), Relu, HardSwish, HardSigmoid, Erf-based GELU (0.5*x*(1+erf(x/sqrt 2))), AveragePool,
+/// ReduceMean, ReduceMax, Sub/Add/Mul/Div/Sqrt, Reshape, Transpose, LayerNormalization, MatMul,
+/// Split, Gather, Softmax, Gemm. Input "input": float (batch, C, H, W), NCHW as ONNX users
+/// expect; output "logits": float (batch, classes); the output of block i (in Network order) is
+/// the tensor "block<i>" (NCHW maps, (B, N, C) tokens with token n = y*W + x; lowerings.h).
 /// Throws hwnas::Error naming a missing or mis-shaped tensor, or a block kind without an ONNX
-/// lowering (e.g. spaces whose blocks are not EfficientFormer's).
+/// lowering.
 onnx::ModelProto build_onnx_model(const Network& net, const WeightStore& weights,
                                   const OnnxExportOptions& options = {});
 

@@ -4,7 +4,8 @@
 #   --with-tools  also installs PyTorch (CPU) and numpy for the reference scripts under tools/.
 #   --ci          the same as no option (kept so CI states its intent).
 # chromium is installed for the report test (headless screenshot of the HTML report);
-# OpenCV's DNN module is the independent runtime the ONNX export test compares against.
+# OpenCV's DNN module and ONNX Runtime (npm's onnxruntime-node, into tools/onnx/node_modules)
+# are the independent runtimes the ONNX export tests compare against.
 set -euo pipefail
 
 SUDO=""
@@ -32,4 +33,12 @@ esac
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+# ONNX Runtime's Node binding from the npm registry (pinned by tools/onnx/package-lock.json).
+# --ignore-scripts: its install script only downloads GPU providers, from a host outside the
+# registry; the CPU runtime is in the package itself.
+if command -v npm >/dev/null; then
+  npm ci --ignore-scripts --no-audit --no-fund --prefix "$(dirname "$0")/../tools/onnx" >/dev/null
+else
+  echo "hwnas: npm not found: the ONNX Runtime export tests will be skipped" >&2
+fi
 echo "hwnas: dependencies installed"

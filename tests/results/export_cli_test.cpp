@@ -1,6 +1,7 @@
 // `hwnas export` end to end on a short search over a synthetic table: every format parses, the
 // JSON's decoded configs rebuild the same archs, the CSV has one row per evaluation, ONNX files
-// pass the checker, bad input exits 2 and leaves nothing behind.
+// pass the checker, bad input exits 2 and leaves nothing behind; the ONNX files of a run scored
+// with a supernet carry that supernet's sliced, BN-recalibrated weights.
 #include <gtest/gtest.h>
 
 #include <onnx/checker.h>
@@ -14,6 +15,11 @@
 #include <boost/property_tree/xml_parser.hpp>
 #include <nlohmann/json.hpp>
 
+#include "evaluators/datasets/fashion_mnist.h"
+#include "evaluators/subnet_evaluation.h"
+#include "evaluators/supernet_slicing.h"
+#include "results/onnx_export.h"
+#include "spaces/error.h"
 #include "spaces/registry.h"
 #include "tests/support/synthetic_table.h"
 #include "tests/support/test_support.h"
@@ -137,6 +143,7 @@ TEST_F(ExportCli, BadInputExitsTwoAndWritesNothing) {
       "export --run " + run() + " --format pdf",
       "export --run " + run() + " --format json --members zero",
       "export --run " + run() + " --format html --out /nonexistent-dir/report.html",
+      "export --run " + run() + " --format onnx --weights /nonexistent/supernet.safetensors",
   };
   for (const auto& args : cases) {
     const auto r = hwnas(args);
@@ -145,6 +152,51 @@ TEST_F(ExportCli, BadInputExitsTwoAndWritesNothing) {
   }
   EXPECT_FALSE(fs::exists("/nonexistent-dir/report.html.tmp"));
   fs::remove_all(not_a_run);
+}
+
+// A run whose accuracy came from the bundled supernet: each ONNX member holds the subnet sliced
+// from it, with the BN statistics the search's evaluation recalibrated (not the checkpoint's).
+TEST(ExportSupernetRun, OnnxCarriesTheSupernetsSlicedRecalibratedWeights) {
+  try {
+    (void)locate_fashion_mnist();
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  const std::string dir = test::make_temp_dir("hwnas-export-supernet");
+  const std::string weights = test::test_data_dir() + "/../../data/supernets/efficientformer-fmnist.safetensors";
+  const std::string bin = HWNAS_BIN;
+  auto r = test::run_command(bin + " search --space efficientformer-fmnist --accuracy supernet:" + weights +
+                             " --accuracy-samples 100 --prescreen 1 --budget 6 --population 3 --seed 2 --db " +
+                             dir + "/fm.db --device fakefm --backend fake --fill --out " + dir + "/run");
+  ASSERT_EQ(r.exit_code, 0) << r.out + r.err;
+  r = test::run_command(bin + " export --run " + dir + "/run --format onnx --members 1 --out " + dir + "/onnx");
+  ASSERT_EQ(r.exit_code, 0) << r.out + r.err;
+  EXPECT_NE(r.out.find("from " + weights), std::string::npos) << r.out;
+  const nlohmann::json front = nlohmann::json::parse(std::ifstream(dir + "/run/front.json"));
+  const SearchSpace& space = get_space("efficientformer-fmnist");
+  const Arch arch = space.from_json(front["members"][0]["arch"]);
+  const WeightStore exported = read_onnx_initializers(dir + "/onnx/m0.onnx");
+  const WeightStore sliced = slice_supernet(space, arch, load_safetensors(weights));
+  SubnetEvalOptions eo;
+  eo.split = "val";
+  const WeightStore recalibrated = SubnetEvaluator(space, weights, eo).subnet_weights(arch);
+  int convs = 0, stats = 0, moved = 0;
+  for (const auto& [name, t] : sliced.tensors) {
+    const auto it = exported.tensors.find(name);
+    ASSERT_NE(it, exported.tensors.end()) << name;
+    if (name.find("running_") == std::string::npos) {
+      EXPECT_EQ(it->second.data, t.data) << name;
+      ++convs;
+    } else {
+      EXPECT_EQ(it->second.data, recalibrated.tensors.at(name).data) << name;
+      moved += it->second.data != t.data;
+      ++stats;
+    }
+  }
+  EXPECT_GT(convs, 10);
+  EXPECT_GT(stats, 4);
+  EXPECT_EQ(moved, stats);  // every BN's statistics were re-estimated
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -1,0 +1,129 @@
+// ElasticViT blocks in ONNX, operation by operation as shared/golden/elasticvit_blocks.md
+// describes the official code (microsoft/Moonlit ElasticViT); parameter names are the code's.
+#include <cmath>
+
+#include "results/onnx/lowerings.h"
+
+namespace hwnas::onnx_export {
+namespace {
+
+constexpr float kEps = 1e-5f;  // BatchNorm and the whole-sample LayerNorm
+
+std::string first_conv(GraphBuilder& b, const std::string& x, const BlockSpec& s) {
+  const std::int64_t c = s.get("c");
+  const std::string y = conv(b, x, "first_conv", s.get("cin"), c, 3, 2, 1, 1, false);
+  return hardswish(b, batch_norm(b, y, "first_conv_bn", c, kEps));
+}
+
+// MobileBlock: [1x1 expand + BN + hswish] -> depthwise kxk + BN + hswish -> [SE] -> 1x1 + BN,
+// plus the shortcut (identity, or 2x2 average pool and/or 1x1 conv).
+std::string mbconv(GraphBuilder& b, const std::string& x, const std::string& p, const BlockSpec& s) {
+  const std::int64_t cin = s.get("cin"), c = s.get("c"), e = cin * s.get("expand");
+  const int k = s.get("k"), stride = s.get("stride");
+  std::string y = x;
+  if (s.get("expand") > 1)
+    y = hardswish(b, batch_norm(b, conv(b, y, p + "pw_conv", cin, e, 1, 1, 0, 1, false), p + "pw_bn", e, kEps));
+  y = conv(b, y, p + "dw_conv", e, e, k, stride, (k - 1) / 2, e, false);
+  y = hardswish(b, batch_norm(b, y, p + "dw_bn", e, kEps));
+  if (s.get("se")) {
+    const std::int64_t r = e / 4;
+    std::string a = reduce_mean(b, y, {2, 3}, true);
+    a = b.op("Relu", {conv(b, a, p + "se_conv1", e, r, 1, 1, 0, 1, true)});
+    a = hardsigmoid(b, conv(b, a, p + "se_conv2", r, e, 1, 1, 0, 1, true));
+    y = b.op("Mul", {y, a});
+  }
+  y = batch_norm(b, conv(b, y, p + "pwl_conv", e, c, 1, 1, 0, 1, false), p + "pwl_bn", c, kEps);
+  std::string shortcut = x;
+  if (stride > 1) {
+    // avg_pool2d(2, 2, padding 1 if W is odd) with count_include_pad: every window / 4.
+    const std::int64_t pad = s.get("w") % 2;
+    auto* pool = b.node("AveragePool", {x}, shortcut);
+    GraphBuilder::ints(pool, "kernel_shape", {2, 2});
+    GraphBuilder::ints(pool, "strides", {2, 2});
+    GraphBuilder::ints(pool, "pads", {pad, pad, pad, pad});
+    GraphBuilder::integer(pool, "count_include_pad", 1);
+  }
+  if (cin != c) shortcut = conv(b, shortcut, p + "shortcut_conv", cin, c, 1, 1, 0, 1, false);
+  return b.op("Add", {y, shortcut});
+}
+
+// x + proj(hswish(MHSA(LN_sample(x)))): qkv without bias split per head into (q, k, v), a 3x3
+// depthwise conv over V on the token grid, relative-position bias per head.
+std::string attention(GraphBuilder& b, const std::string& x, const std::string& p, const BlockSpec& s) {
+  const std::int64_t c = s.get("c"), gh = s.get("h"), gw = s.get("w"), n = gh * gw;
+  const std::int64_t heads = s.get("heads"), kd = c / heads, dv = kd * s.get("v_scale");
+  std::string qkv = linear(b, sample_norm(b, x, p + "norm1", c, kEps), p + "qkv", c,
+                           heads * (2 * kd + dv), false);
+  qkv = transpose(b, reshape(b, qkv, {b.batch, n, heads, 2 * kd + dv}), {0, 2, 1, 3});
+  const auto qkv_parts = split(b, qkv, 3, {kd, kd, dv});
+  const std::string& q = qkv_parts[0];
+  // V (B, heads, N, dv) -> (B, heads*dv, H, W), channel i*dv + j -> depthwise 3x3 -> back.
+  std::string v = reshape(b, transpose(b, qkv_parts[2], {0, 1, 3, 2}), {b.batch, heads * dv, gh, gw});
+  v = conv(b, v, p + "dw_v_conv", heads * dv, heads * dv, 3, 1, 1, heads * dv, false);
+  v = transpose(b, reshape(b, v, {b.batch, heads, dv, n}), {0, 1, 3, 2});
+  std::string scores = b.op("Mul", {b.op("MatMul", {q, transpose(b, qkv_parts[1], {0, 1, 3, 2})}),
+                                    b.const_floats({1}, {1.0f / std::sqrt(float(kd))})});
+  // bias[i][q][k] = table[(yq - yk + H - 1) * (2W - 1) + (xq - xk + W - 1)][i].
+  std::vector<std::int64_t> idx;
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < n; ++j)
+      idx.push_back((i / gw - j / gw + gh - 1) * (2 * gw - 1) + (i % gw - j % gw + gw - 1));
+  const std::string name = p + "attention_bias";
+  const std::int64_t rows = (2 * gh - 1) * (2 * gw - 1);
+  const std::string table = b.param(name, {rows, heads});
+  std::string bias;
+  if (b.portable) {
+    const auto& t = b.stored(name);
+    std::vector<float> full(static_cast<std::size_t>(heads * n * n));
+    for (std::int64_t hd = 0; hd < heads; ++hd)
+      for (std::int64_t pair = 0; pair < n * n; ++pair)
+        full[static_cast<std::size_t>(hd * n * n + pair)] = t.data[static_cast<std::size_t>(idx[pair] * heads + hd)];
+    bias = b.const_floats({heads, n, n}, full);
+  } else {
+    std::string gathered;  // (N, N, heads)
+    GraphBuilder::integer(b.node("Gather", {table, b.const_ints({n, n}, idx)}, gathered), "axis", 0);
+    bias = transpose(b, gathered, {2, 0, 1});
+  }
+  const std::string soft = softmax(b, b.op("Add", {scores, bias}));
+  std::string o = transpose(b, b.op("MatMul", {soft, v}), {0, 2, 1, 3});
+  o = hardswish(b, reshape(b, o, {b.batch, n, heads * dv}));
+  return b.op("Add", {x, linear(b, o, p + "proj", heads * dv, c)});
+}
+
+std::string ffn(GraphBuilder& b, const std::string& x, const std::string& p, const BlockSpec& s) {
+  const std::int64_t c = s.get("c"), hid = c * s.get("mlp");
+  const std::string h = hardswish(b, linear(b, sample_norm(b, x, p + "norm1", c, kEps), p + "fc1", c, hid));
+  return b.op("Add", {x, linear(b, h, p + "fc2", hid, c)});
+}
+
+// MobileNetV3 head on tokens: Linear + BN + hswish per token, mean, Linear + hswish, classifier.
+std::string head(GraphBuilder& b, const std::string& x, const BlockSpec& s) {
+  const std::int64_t c = s.get("c"), mc = c * s.get("mul"), feat = s.get("feat");
+  const std::int64_t classes = s.get("classes");
+  std::string t = transpose(b, linear(b, x, "pre_head_0", c, mc), {0, 2, 1});  // (B, mC, N)
+  t = hardswish(b, batch_norm(b, t, "pre_head_norm_0", mc, kEps));
+  const std::string pooled = reduce_mean(b, t, {2}, false);
+  auto gemm = [&](const std::string& in, const std::string& name, std::int64_t from, std::int64_t to) {
+    std::string y;
+    GraphBuilder::integer(b.node("Gemm", {in, b.param(name + ".weight", {to, from}), b.param(name + ".bias", {to})}, y),
+                          "transB", 1);
+    return y;
+  };
+  return gemm(hardswish(b, gemm(pooled, "pre_head_1", mc, feat)), "classifer", feat, classes);
+}
+
+}  // namespace
+
+std::string lower_elasticvit(GraphBuilder& b, const BlockSpec& s, const std::string& p,
+                             const std::string& x) {
+  switch (s.kind) {
+    case BlockKind::evit_first_conv: return first_conv(b, x, s);
+    case BlockKind::evit_mbconv: return mbconv(b, x, p, s);
+    case BlockKind::evit_attention: return attention(b, x, p, s);
+    case BlockKind::evit_ffn: return ffn(b, x, p, s);
+    case BlockKind::evit_head: return head(b, x, s);
+    default: return "";
+  }
+}
+
+}  // namespace hwnas::onnx_export

@@ -1,0 +1,175 @@
+// The ONNX export against ONNX Runtime (Microsoft's onnxruntime through its Node binding,
+// tools/onnx/ort_run.js), an independent runtime that runs every operator the exporter uses:
+// the exported graphs of all three spaces compute the engine's logits, and the reference
+// code's logits for the golden models (EfficientFormer L1 from timm, ElasticViT T1 from the
+// official code, Hiera from timm). Skipped, with the install command, where ONNX Runtime is
+// not installed (scripts/install-deps.sh installs it in tools/onnx/node_modules).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include "evaluators/model.h"
+#include "evaluators/safetensors.h"
+#include "evaluators/supernet_slicing.h"
+#include "results/onnx_export.h"
+#include "spaces/hiera_network.h"
+#include "spaces/registry.h"
+#include "spaces/rng.h"
+#include "tests/evaluators/golden_model.h"
+#include "tests/support/test_support.h"
+
+namespace hwnas {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The node_modules directory holding onnxruntime-node, if it and `node` are installed.
+std::optional<std::string> ort_modules() {
+  const char* env = std::getenv("HWNAS_ORT_NODE_MODULES");
+  const std::string dir = env ? env : HWNAS_ORT_NODE_MODULES;
+  if (!fs::exists(dir + "/onnxruntime-node/package.json")) return std::nullopt;
+  if (test::run_command("node --version").exit_code != 0) return std::nullopt;
+  return dir;
+}
+
+#define REQUIRE_ORT(var)                                                                   \
+  const auto var = ort_modules();                                                          \
+  if (!var)                                                                                \
+  GTEST_SKIP() << "ONNX Runtime is not installed: run scripts/install-deps.sh (npm "       \
+                  "ci --ignore-scripts --prefix tools/onnx) or set HWNAS_ORT_NODE_MODULES"
+
+// Logits of the model at `path` run by ONNX Runtime on `input` (NHWC, given to it as NCHW).
+std::vector<float> run_ort(const std::string& modules, const std::string& path, const Tensor& input) {
+  const std::string dir = test::make_temp_dir("hwnas-ort");
+  const int n = input.n(), h = input.h(), w = input.w(), c = input.c();
+  std::vector<float> nchw(input.size());
+  for (int b = 0; b < n; ++b)
+    for (int ch = 0; ch < c; ++ch)
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+          nchw[((static_cast<std::size_t>(b) * c + ch) * h + y) * w + x] = input.at(b, y, x, ch);
+  std::ofstream(dir + "/in.f32", std::ios::binary)
+      .write(reinterpret_cast<const char*>(nchw.data()), static_cast<std::streamsize>(nchw.size() * 4));
+  const std::string shape = std::to_string(n) + "," + std::to_string(c) + "," + std::to_string(h) +
+                            "," + std::to_string(w);
+  const auto r = test::run_command("node " HWNAS_ORT_SCRIPT " " + modules + " " + path + " " + dir +
+                                   "/in.f32 " + shape + " " + dir + "/out.f32");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(dir + "/out.f32", std::ios::binary);
+  const std::vector<char> out(std::istreambuf_iterator<char>(in), {});
+  std::vector<float> logits(out.size() / 4);
+  std::memcpy(logits.data(), out.data(), logits.size() * 4);
+  return logits;
+}
+
+Tensor random_input(const Network& net, int batch, std::uint64_t seed) {
+  Tensor t(batch, net.input.h, net.input.w, net.input.c);
+  Rng rng(seed);
+  for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
+  return t;
+}
+
+// max |a - b| over the logits, relative to max(1, max |b|).
+double relative_diff(const std::vector<float>& a, const float* b, std::size_t n) {
+  EXPECT_EQ(a.size(), n);
+  double diff = 0, scale = 1;
+  for (std::size_t i = 0; i < std::min(a.size(), n); ++i) {
+    diff = std::max(diff, std::fabs(double(a[i]) - b[i]));
+    scale = std::max(scale, std::fabs(double(b[i])));
+  }
+  return diff / scale;
+}
+
+// Exports `net` with `w`, runs it in ONNX Runtime and in the engine on `input`; returns the
+// runtime's logits after checking them against the engine's (1e-4 relative).
+std::vector<float> expect_runtime_matches_engine(const std::string& modules, const Network& net,
+                                                 const WeightStore& w, const Tensor& input,
+                                                 const OnnxExportOptions& options) {
+  const std::string path = test::make_temp_dir("hwnas-ort") + "/m.onnx";
+  export_onnx(net, w, path, options);
+  const std::vector<float> ort = run_ort(modules, path, input);
+  Model model = Model::from_weights(net, w);
+  const Tensor engine = model.forward(input);
+  const double d = relative_diff(ort, engine.data(), engine.size());
+  std::cout << "[ onnx     ] " << net.space << " " << net.blocks.size() << " blocks, batch "
+            << input.n() << (options.portable ? ", portable" : "")
+            << ": ONNX Runtime vs engine max relative logit difference " << d << "\n";
+  EXPECT_LE(d, 1e-4) << net.space;
+  return ort;
+}
+
+void expect_golden(const std::string& modules, const std::string& stem, const Network& net) {
+  const test::GoldenModel& g = test::golden_model(stem);
+  for (const bool portable : {false, true}) {
+    const auto ort = expect_runtime_matches_engine(modules, net, g.weights, g.input,
+                                                   {.batch = g.input.n(), .portable = portable});
+    const double d = test::max_abs_diff(ort.data(), g.logits.data.data(), g.logits.data.size());
+    std::cout << "[ onnx     ] " << stem << ": ONNX Runtime vs reference logits max abs diff " << d << "\n";
+    EXPECT_LE(d, 1e-4) << stem;
+  }
+}
+
+TEST(OnnxRuntime, EfficientFormerL1MatchesTimm) {
+  REQUIRE_ORT(modules);
+  const SearchSpace& s = get_space("efficientformer");
+  expect_golden(*modules, "efficientformer_l1", s.decode(s.resolve("l1")));
+}
+
+TEST(OnnxRuntime, ElasticVitT1MatchesTheOfficialCode) {
+  REQUIRE_ORT(modules);
+  const SearchSpace& s = get_space("elasticvit");
+  expect_golden(*modules, "elasticvit_t1", s.decode(s.resolve("t1")));
+}
+
+TEST(OnnxRuntime, HieraSmallMatchesTimm) {
+  REQUIRE_ORT(modules);
+  std::ifstream f(test::golden_dir() + "/hiera_small.json");
+  const auto arch = nlohmann::json::parse(f).at("arch");
+  expect_golden(*modules, "hiera_small", hiera_network(hiera_config_from_timm(arch), "turbovit"));
+}
+
+// Sampled subnets with random weights at batch 2: every resolution's grids (ElasticViT's odd
+// 7x7 -> 4x4 entry at 224, T2's stride-1 entry; Hiera's mask units, Q-pooling, global stages).
+TEST(OnnxRuntime, SampledSubnetsOfEverySpaceMatchTheEngine) {
+  REQUIRE_ORT(modules);
+  for (const std::string name : {"efficientformer", "elasticvit", "turbovit"}) {
+    const SearchSpace& s = get_space(name);
+    Rng rng(11);
+    std::vector<Arch> archs = {s.sample(rng), s.sample(rng)};
+    if (name == "elasticvit") {  // and t1 at 224, whose T4 entry pools an odd 7x7 grid
+      nlohmann::json j = s.to_json(s.resolve("t1"));
+      j["resolution"] = 224;
+      archs.push_back(s.from_json(j));
+    }
+    for (std::size_t trial = 0; trial < archs.size(); ++trial) {
+      const Network net = s.decode(archs[trial]);
+      expect_runtime_matches_engine(*modules, net, Model::random_weights(net, 5 + trial),
+                                    random_input(net, 2, 7 + trial), {.batch = 2});
+    }
+  }
+}
+
+// The bundled Fashion-MNIST supernets: subnet m sliced from each checkpoint (one input channel).
+TEST(OnnxRuntime, FashionMnistSubnetsSlicedFromTheSupernetsMatchTheEngine) {
+  REQUIRE_ORT(modules);
+  for (const std::string name : {"efficientformer-fmnist", "elasticvit-fmnist", "turbovit-fmnist"}) {
+    const SearchSpace& s = get_space(name);
+    const WeightStore supernet = load_safetensors(test::test_data_dir() + "/../../data/supernets/" + name + ".safetensors");
+    const Arch m = s.resolve("m");
+    const Network net = s.decode(m);
+    expect_runtime_matches_engine(*modules, net, slice_supernet(s, m, supernet),
+                                  random_input(net, 2, 3), {.batch = 2});
+  }
+}
+
+}  // namespace
+}  // namespace hwnas
