@@ -52,20 +52,7 @@ std::string meta3d(GraphBuilder& b, const std::string& x, const std::string& p, 
   for (std::int64_t i = 0; i < n; ++i)
     for (std::int64_t j = 0; j < n; ++j)
       idx.push_back(std::abs(i / gw - j / gw) * gw + std::abs(i % gw - j % gw));
-  const std::string name = p + "token_mixer.attention_biases";
-  const std::string table = b.param(name, {heads, n});
-  std::string bias;
-  if (b.portable) {
-    // Gathered here: importers without tensor-index Gather (OpenCV 4.6) get a plain constant.
-    const auto& t = b.stored(name);
-    std::vector<float> full(static_cast<std::size_t>(heads * n * n));
-    for (std::int64_t hd = 0; hd < heads; ++hd)
-      for (std::int64_t pair = 0; pair < n * n; ++pair)
-        full[static_cast<std::size_t>(hd * n * n + pair)] = t.data[static_cast<std::size_t>(hd * n + idx[pair])];
-    bias = b.const_floats({heads, n, n}, full);
-  } else {
-    GraphBuilder::integer(b.node("Gather", {table, b.const_ints({n, n}, idx)}, bias), "axis", 1);
-  }
+  const std::string bias = gathered_bias(b, p + "token_mixer.attention_biases", n, heads, n, idx, true);
   const std::string soft = softmax(b, b.op("Add", {attn, bias}));
   std::string o = transpose(b, b.op("MatMul", {soft, qkv_parts[2]}), {0, 2, 1, 3});
   o = linear(b, reshape(b, o, {b.batch, n, heads * dv}), p + "token_mixer.proj", heads * dv, c);

@@ -68,22 +68,8 @@ std::string attention(GraphBuilder& b, const std::string& x, const std::string& 
   for (std::int64_t i = 0; i < n; ++i)
     for (std::int64_t j = 0; j < n; ++j)
       idx.push_back((i / gw - j / gw + gh - 1) * (2 * gw - 1) + (i % gw - j % gw + gw - 1));
-  const std::string name = p + "attention_bias";
-  const std::int64_t rows = (2 * gh - 1) * (2 * gw - 1);
-  const std::string table = b.param(name, {rows, heads});
-  std::string bias;
-  if (b.portable) {
-    const auto& t = b.stored(name);
-    std::vector<float> full(static_cast<std::size_t>(heads * n * n));
-    for (std::int64_t hd = 0; hd < heads; ++hd)
-      for (std::int64_t pair = 0; pair < n * n; ++pair)
-        full[static_cast<std::size_t>(hd * n * n + pair)] = t.data[static_cast<std::size_t>(idx[pair] * heads + hd)];
-    bias = b.const_floats({heads, n, n}, full);
-  } else {
-    std::string gathered;  // (N, N, heads)
-    GraphBuilder::integer(b.node("Gather", {table, b.const_ints({n, n}, idx)}, gathered), "axis", 0);
-    bias = transpose(b, gathered, {2, 0, 1});
-  }
+  const std::string bias =
+      gathered_bias(b, p + "attention_bias", (2 * gh - 1) * (2 * gw - 1), heads, n, idx, false);
   const std::string soft = softmax(b, b.op("Add", {scores, bias}));
   std::string o = transpose(b, b.op("MatMul", {soft, v}), {0, 2, 1, 3});
   o = hardswish(b, reshape(b, o, {b.batch, n, heads * dv}));

@@ -214,6 +214,26 @@ std::vector<std::string> split(GraphBuilder& b, const std::string& x, std::int64
   return parts;
 }
 
+std::string gathered_bias(GraphBuilder& b, const std::string& name, std::int64_t rows,
+                          std::int64_t heads, std::int64_t n, const std::vector<std::int64_t>& idx,
+                          bool heads_first) {
+  const std::string table = b.param(name, heads_first ? std::vector<std::int64_t>{heads, rows}
+                                                      : std::vector<std::int64_t>{rows, heads});
+  if (b.portable) {
+    const auto& t = b.stored(name);
+    std::vector<float> full(static_cast<std::size_t>(heads * n * n));
+    for (std::int64_t i = 0; i < heads; ++i)
+      for (std::int64_t p = 0; p < n * n; ++p)
+        full[static_cast<std::size_t>(i * n * n + p)] =
+            t.data[static_cast<std::size_t>(heads_first ? i * rows + idx[p] : idx[p] * heads + i)];
+    return b.const_floats({heads, n, n}, full);
+  }
+  std::string bias;
+  GraphBuilder::integer(b.node("Gather", {table, b.const_ints({n, n}, idx)}, bias), "axis",
+                        heads_first ? 1 : 0);
+  return heads_first ? bias : transpose(b, bias, {2, 0, 1});  // (N, N, heads) -> (heads, N, N)
+}
+
 std::string softmax(GraphBuilder& b, const std::string& x) {
   std::string y;
   GraphBuilder::integer(b.node("Softmax", {x}, y), "axis", -1);

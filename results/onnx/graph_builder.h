@@ -93,6 +93,13 @@ std::string reduce_mean(GraphBuilder& b, const std::string& x, const std::vector
 /// Split along `axis` into parts of `sizes`; the parts' names in order.
 std::vector<std::string> split(GraphBuilder& b, const std::string& x, std::int64_t axis,
                                const std::vector<std::int64_t>& sizes);
+/// The (heads, N, N) attention bias of a relative-position table `name`, bias[i][p] =
+/// table[i][idx[p]] for a (heads, rows) table (`heads_first`) or table[idx[p]][i] for a
+/// (rows, heads) one, p = query * N + key: a Gather of the stored table, or when portable the
+/// gathered values as a constant (importers without tensor-index Gather, e.g. OpenCV 4.6).
+std::string gathered_bias(GraphBuilder& b, const std::string& name, std::int64_t rows,
+                          std::int64_t heads, std::int64_t n, const std::vector<std::int64_t>& idx,
+                          bool heads_first);
 /// Softmax over the last axis.
 std::string softmax(GraphBuilder& b, const std::string& x);
 
