@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,7 @@
 #include "evaluators/npy.h"
 #include "evaluators/supernet_slicing.h"
 #include "spaces/registry.h"
+#include "spaces/rng.h"
 #include "tests/evaluators/random_supernet.h"
 #include "tests/support/test_support.h"
 
@@ -131,6 +133,50 @@ TEST_F(EvalCli, ElasticVitFmnistMatchesLibrary) {
   const auto bad = hwnas_eval("--space efficientformer-fmnist --arch s --samples 8 --weights " + ev);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("trained for space 'elasticvit-fmnist'"), std::string::npos) << bad.err;
+}
+
+// A user's own validation set: an ImageFolder of ImageNet's 1000 classes (one small RGB PNG of
+// seeded noise each), scored by EfficientFormer L1 with timm's weights (a plain checkpoint, not
+// a supernet): the CLI's top-1/top-5 and predictions equal the library's on the same held-out
+// split after the same BN recalibration (resize, centre crop, ImageNet normalisation inside).
+TEST_F(EvalCli, ImageFolderOfImageNetClassesMatchesLibrary) {
+  const std::string folder = *dir_ + "/imagenet";
+  Rng rng(5);
+  for (int c = 0; c < 1000; ++c) {
+    char name[16];
+    std::snprintf(name, sizeof name, "n%04d", c);
+    std::filesystem::create_directories(folder + "/" + name);
+    std::vector<std::uint8_t> px(16 * 12 * 3);
+    for (auto& v : px) v = static_cast<std::uint8_t>(uniform_int(rng, 0, 255));
+    stbi_write_png((folder + "/" + name + "/0.png").c_str(), 16, 12, 3, px.data(), 16 * 3);
+  }
+  const std::string weights = test::golden_dir() + "/efficientformer_l1.safetensors";
+  const auto r = hwnas_eval("--space efficientformer --arch l1 --weights " + weights + " --dataset " +
+                            folder + " --samples 24 --recal-images 64 --json --predictions " +
+                            *dir_ + "/in_pred.npy");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["samples"], 24);
+  EXPECT_EQ(j["bn_recalibrated"], true);
+  const SearchSpace& space = get_space("efficientformer");
+  const Network net = space.decode(space.resolve("l1"));
+  const WeightStore w = load_safetensors(weights);
+  EvalData data = open_eval_data(folder, "val", 0, 224, 64);
+  data.eval.resize(24);
+  const WeightStore stats = recalibrate_batchnorm(net, w, 1, [&](std::size_t) {
+    return load_batch(*data.recal_set, data.recal, 0, 64);
+  });
+  const AccuracyResult lib = evaluate_accuracy(net, with_bn_stats(w, stats), *data.eval_set, data.eval);
+  EXPECT_DOUBLE_EQ(j["top1"].get<double>(), lib.top1);
+  EXPECT_DOUBLE_EQ(j["top5"].get<double>(), lib.top5);
+  const NpyArray pred = read_npy(*dir_ + "/in_pred.npy");
+  ASSERT_EQ(pred.data.size(), 24u);
+  std::set<int> distinct;
+  for (std::size_t i = 0; i < 24; ++i) {
+    EXPECT_EQ(static_cast<int>(pred.data[i]), lib.predictions[i]) << i;
+    distinct.insert(lib.predictions[i]);
+  }
+  EXPECT_GT(distinct.size(), 1u);  // the images reach the network: not one constant answer
 }
 
 TEST_F(EvalCli, ClearErrors) {
