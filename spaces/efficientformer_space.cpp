@@ -14,22 +14,15 @@ int conv3x3_s2(int x) { return (x + 1) / 2; }
 }  // namespace
 
 EfficientFormerSpace::EfficientFormerSpace(std::string_view definition_name)
-    : def_(embedded_space_def(definition_name)) {
-  if (def_.dims.size() != kGenes)
-    throw Error("space definition " + def_.name + " must have " + std::to_string(kGenes) + " dims");
-  for (const auto& [member, j] : def_.named) {
-    nlohmann::json full = j;
-    full["space"] = def_.name;
-    named_.emplace_back(member, from_json(full));
-  }
+    : DefinedSpace(definition_name, kGenes, "EfficientFormer") {
+  load_named();
 }
 
 Arch EfficientFormerSpace::sample(Rng& rng) const {
   Arch a{def_.name, std::vector<int>(kGenes)};
   for (std::size_t i = 0; i < kGenes; ++i) {
     if (i == kNumVit) continue;
-    const auto& opts = def_.dims[i].options;
-    a.genes[i] = opts[static_cast<std::size_t>(uniform_int(rng, 0, static_cast<int>(opts.size()) - 1))];
+    a.genes[i] = pick_option(rng, def_.dims[i].options);
   }
   // Uniform over the MB3D counts legal for the drawn stage-4 depth (the num_vit options up to
   // depth3), rather than clamping a draw over all options, which would pile mass on
@@ -145,18 +138,12 @@ std::vector<BlockSpec> EfficientFormerSpace::enumerate_blocks(int r) const {
 }
 
 Arch EfficientFormerSpace::largest() const {
-  Arch a{def_.name, std::vector<int>(kGenes)};
-  for (std::size_t i = 0; i < kGenes; ++i) a.genes[i] = def_.dims[i].options.back();
+  Arch a = at_last_options();
   repair(a);
   return a;
 }
 
-Arch EfficientFormerSpace::smallest() const {
-  Arch a{def_.name, std::vector<int>(kGenes)};
-  for (std::size_t i = 0; i < kGenes; ++i) a.genes[i] = def_.dims[i].options.front();
-  a.genes[kResolution] = def_.dims[kResolution].options.front();
-  return a;
-}
+Arch EfficientFormerSpace::smallest() const { return at_first_options(); }
 
 nlohmann::json EfficientFormerSpace::to_json(const Arch& a) const {
   const auto g = [&](std::size_t i) { return a.genes.at(i); };

@@ -1,8 +1,7 @@
 // The EfficientFormer search space (SPACES.md section 1).
 #pragma once
 
-#include "spaces/search_space.h"
-#include "spaces/space_def.h"
+#include "spaces/defined_space.h"
 
 namespace hwnas {
 
@@ -17,28 +16,22 @@ namespace hwnas {
 /// when num_vit = 0 (timm's head expects tokens; the paper's design is silent on that case).
 /// The same decoder serves proxy definitions of the structure (efficientformer-fmnist: smaller
 /// widths and depths, one input channel, 10 classes) through `definition_name`.
-class EfficientFormerSpace final : public SearchSpace {
+class EfficientFormerSpace final : public DefinedSpace {
  public:
   /// Throws hwnas::Error if no definition `definition_name` is compiled in or it does not have
   /// this decoder's ten dimensions.
   explicit EfficientFormerSpace(std::string_view definition_name = "efficientformer");
 
-  const std::string& name() const override { return def_.name; }
-  const std::string& summary() const override { return def_.summary; }
-  const std::vector<Dim>& dims() const override { return def_.dims; }
   Arch sample(Rng& rng) const override;
   void repair(Arch& arch) const override;
   Network decode(const Arch& arch) const override;
   void validate(const Arch& arch) const override;
   std::vector<BlockSpec> enumerate_blocks(int resolution) const override;
-  const std::vector<std::pair<std::string, Arch>>& named() const override { return named_; }
   Arch largest() const override;
   Arch smallest() const override;
   nlohmann::json to_json(const Arch& arch) const override;
   Arch from_json(const nlohmann::json& j) const override;
   nlohmann::json export_config(const Arch& arch) const override;
-
-  const SpaceDef& definition() const { return def_; }
 
   /// Gene positions.
   static constexpr std::size_t kWidth0 = 0, kDepth0 = 4, kNumVit = 8, kResolution = 9;
@@ -46,9 +39,6 @@ class EfficientFormerSpace final : public SearchSpace {
 
  private:
   void check_resolution(int resolution) const;
-
-  SpaceDef def_;
-  std::vector<std::pair<std::string, Arch>> named_;
 };
 
 }  // namespace hwnas

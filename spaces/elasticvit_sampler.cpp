@@ -9,10 +9,6 @@
 namespace hwnas {
 namespace {
 
-int pick(Rng& rng, const std::vector<int>& options) {
-  return options[static_cast<std::size_t>(uniform_int(rng, 0, static_cast<int>(options.size()) - 1))];
-}
-
 // Uniform over the options >= floor (options increase); allocation-free: this runs per draw.
 int pick_at_least(Rng& rng, const std::vector<int>& options, int floor) {
   const auto first = std::lower_bound(options.begin(), options.end(), floor);
@@ -134,13 +130,13 @@ ElasticVitConfig ComplexityAwareSampler::draw_config(int level_index) {
   using S = ElasticVitSpace;
   ElasticVitConfig c;
   c.resolution = pick_at_least(rng_, d[S::kResolution].options, m.min_arch.resolution);
-  c.widths[0] = pick(rng_, d[S::kWidth].options);  // the stem is not bounded
-  c.depths[0] = pick(rng_, d[S::kDepth].options);
+  c.widths[0] = pick_option(rng_, d[S::kWidth].options);  // the stem is not bounded
+  c.depths[0] = pick_option(rng_, d[S::kDepth].options);
   for (std::size_t s = 1; s < 7; ++s) {
     c.widths[s] = pick_at_least(rng_, d[S::kWidth + s].options, std::max(m.min_arch.widths[s], c.widths[s - 1]));
     c.depths[s] = pick_at_least(rng_, d[S::kDepth + s].options, m.min_arch.depths[s]);
   }
-  for (std::size_t i = 0; i < 3; ++i) c.kernel[i] = pick(rng_, d[S::kKernel + i].options);
+  for (std::size_t i = 0; i < 3; ++i) c.kernel[i] = pick_option(rng_, d[S::kKernel + i].options);
   for (std::size_t i = 0; i < 2; ++i) c.expand[i] = pick_at_least(rng_, d[S::kExpand + i].options, m.expand_floor);
   for (std::size_t t = 0; t < 4; ++t) {
     c.mlp_ratio[t] = pick_at_least(rng_, d[S::kMlp + t].options, m.mlp_floor);

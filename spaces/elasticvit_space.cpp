@@ -18,9 +18,6 @@ int smallest_at_least(const std::vector<int>& options, int floor) {
   return options.back();
 }
 
-int pick(Rng& rng, const std::vector<int>& options) {
-  return options[static_cast<std::size_t>(uniform_int(rng, 0, static_cast<int>(options.size()) - 1))];
-}
 
 // Options of `opts` that are >= floor (non-empty for every floor the space produces).
 std::vector<int> at_least(const std::vector<int>& opts, int floor) {
@@ -30,24 +27,11 @@ std::vector<int> at_least(const std::vector<int>& opts, int floor) {
   return out;
 }
 
-std::string describe_options(const std::vector<int>& o) {
-  std::string s;
-  for (int v : o) s += (s.empty() ? "" : ", ") + std::to_string(v);
-  return "{" + s + "}";
-}
-
 }  // namespace
 
 ElasticVitSpace::ElasticVitSpace(std::string_view definition_name)
-    : def_(embedded_space_def(definition_name)) {
-  if (def_.dims.size() != kGenes)
-    throw Error("space definition " + def_.name + " must have " + std::to_string(kGenes) +
-                " dims (the ElasticViT decoder's genes)");
-  for (const auto& [member, j] : def_.named) {
-    nlohmann::json full = j;
-    full["space"] = def_.name;
-    named_.emplace_back(member, from_json(full));
-  }
+    : DefinedSpace(definition_name, kGenes, "ElasticViT") {
+  load_named();
 }
 
 ElasticVitConfig ElasticVitSpace::config(const Arch& a) {
@@ -84,9 +68,9 @@ Arch ElasticVitSpace::sample(Rng& rng) const {
   for (std::size_t i = 0; i < kGenes; ++i) {
     const auto& opts = def_.dims[i].options;
     if (i > kWidth && i < kWidth + 7)
-      a.genes[i] = pick(rng, at_least(opts, a.genes[i - 1]));
+      a.genes[i] = pick_option(rng, at_least(opts, a.genes[i - 1]));
     else
-      a.genes[i] = pick(rng, opts);
+      a.genes[i] = pick_option(rng, opts);
   }
   return a;
 }
@@ -246,17 +230,9 @@ std::vector<BlockSpec> ElasticVitSpace::enumerate_blocks(int r) const {
   return out;
 }
 
-Arch ElasticVitSpace::largest() const {
-  Arch a{def_.name, std::vector<int>(kGenes)};
-  for (std::size_t i = 0; i < kGenes; ++i) a.genes[i] = def_.dims[i].options.back();
-  return a;
-}
+Arch ElasticVitSpace::largest() const { return at_last_options(); }
 
-Arch ElasticVitSpace::smallest() const {
-  Arch a{def_.name, std::vector<int>(kGenes)};
-  for (std::size_t i = 0; i < kGenes; ++i) a.genes[i] = def_.dims[i].options.front();
-  return a;
-}
+Arch ElasticVitSpace::smallest() const { return at_first_options(); }
 
 nlohmann::json ElasticVitSpace::to_json(const Arch& a) const {
   const ElasticVitConfig c = config(a);

@@ -3,8 +3,7 @@
 
 #include <array>
 
-#include "spaces/search_space.h"
-#include "spaces/space_def.h"
+#include "spaces/defined_space.h"
 
 namespace hwnas {
 
@@ -36,21 +35,17 @@ struct ElasticVitConfig {
 /// The same decoder serves proxy definitions of the structure (elasticvit-fmnist: smaller
 /// widths and depths, one input channel, 10 classes, a 256-wide head) through
 /// `definition_name`; in_channels, head_feat and num_classes come from the definition's "fixed".
-class ElasticVitSpace final : public SearchSpace {
+class ElasticVitSpace final : public DefinedSpace {
  public:
   /// Throws hwnas::Error if no definition `definition_name` is compiled in or it does not have
   /// this decoder's 28 dimensions.
   explicit ElasticVitSpace(std::string_view definition_name = "elasticvit");
 
-  const std::string& name() const override { return def_.name; }
-  const std::string& summary() const override { return def_.summary; }
-  const std::vector<Dim>& dims() const override { return def_.dims; }
   Arch sample(Rng& rng) const override;
   void repair(Arch& arch) const override;
   Network decode(const Arch& arch) const override;
   void validate(const Arch& arch) const override;
   std::vector<BlockSpec> enumerate_blocks(int resolution) const override;
-  const std::vector<std::pair<std::string, Arch>>& named() const override { return named_; }
   Arch largest() const override;
   Arch smallest() const override;
   nlohmann::json to_json(const Arch& arch) const override;
@@ -74,15 +69,10 @@ class ElasticVitSpace final : public SearchSpace {
   static ElasticVitConfig config(const Arch& arch);
   Arch arch(const ElasticVitConfig& config) const;
 
-  const SpaceDef& definition() const { return def_; }
-
   static constexpr std::size_t kResolution = 0, kWidth = 1, kDepth = 8, kKernel = 15,
                                kExpand = 18, kMlp = 20, kVScale = 24, kGenes = 28;
   static constexpr const char* kStageNames[7] = {"stem", "C1", "C2", "T1", "T2", "T3", "T4"};
 
- private:
-  SpaceDef def_;
-  std::vector<std::pair<std::string, Arch>> named_;
 };
 
 }  // namespace hwnas

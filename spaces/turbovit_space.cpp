@@ -8,29 +8,10 @@
 #include "spaces/json_util.h"
 
 namespace hwnas {
-namespace {
-
-int pick(Rng& rng, const std::vector<int>& options) {
-  return options[static_cast<std::size_t>(uniform_int(rng, 0, static_cast<int>(options.size()) - 1))];
-}
-
-std::string describe_options(const std::vector<int>& o) {
-  std::string s;
-  for (int v : o) s += (s.empty() ? "" : ", ") + std::to_string(v);
-  return "{" + s + "}";
-}
-
-}  // namespace
 
 TurboVitSpace::TurboVitSpace(std::string_view definition_name)
-    : def_(embedded_space_def(definition_name)) {
-  if (def_.dims.size() != kGenes)
-    throw Error("space definition " + def_.name + " must have " + std::to_string(kGenes) + " dims");
-  for (const auto& [member, j] : def_.named) {
-    nlohmann::json full = j;
-    full["space"] = def_.name;
-    named_.emplace_back(member, from_json(full));
-  }
+    : DefinedSpace(definition_name, kGenes, "TurboViT") {
+  load_named();
 }
 
 std::vector<int> TurboVitSpace::stage_widths(int embed_dim, int mult2, int mult3, int mult4) {
@@ -41,14 +22,14 @@ std::vector<int> TurboVitSpace::stage_widths(int embed_dim, int mult2, int mult3
 
 Arch TurboVitSpace::sample(Rng& rng) const {
   Arch a{def_.name, std::vector<int>(kGenes)};
-  for (std::size_t i = 0; i < kGenes; ++i) a.genes[i] = pick(rng, def_.dims[i].options);
+  for (std::size_t i = 0; i < kGenes; ++i) a.genes[i] = pick_option(rng, def_.dims[i].options);
   // Head dims are drawn among those that divide the stage width (uniform over legal ones).
   const auto w = stage_widths(a.genes[kEmbed], a.genes[kMult], a.genes[kMult + 1], a.genes[kMult + 2]);
   for (std::size_t s = 0; s < 4; ++s) {
     std::vector<int> legal;
     for (int d : def_.dims[kHeadDim + s].options)
       if (w[s] % d == 0) legal.push_back(d);
-    a.genes[kHeadDim + s] = pick(rng, legal);
+    a.genes[kHeadDim + s] = pick_option(rng, legal);
   }
   return a;
 }
@@ -152,15 +133,13 @@ std::vector<BlockSpec> TurboVitSpace::enumerate_blocks(int r) const {
 }
 
 Arch TurboVitSpace::largest() const {
-  Arch a{def_.name, std::vector<int>(kGenes)};
-  for (std::size_t i = 0; i < kGenes; ++i) a.genes[i] = def_.dims[i].options.back();
+  Arch a = at_last_options();
   repair(a);
   return a;
 }
 
 Arch TurboVitSpace::smallest() const {
-  Arch a{def_.name, std::vector<int>(kGenes)};
-  for (std::size_t i = 0; i < kGenes; ++i) a.genes[i] = def_.dims[i].options.front();
+  Arch a = at_first_options();
   repair(a);
   return a;
 }

@@ -2,8 +2,7 @@
 #pragma once
 
 #include "spaces/hiera_network.h"
-#include "spaces/search_space.h"
-#include "spaces/space_def.h"
+#include "spaces/defined_space.h"
 
 namespace hwnas {
 
@@ -18,21 +17,17 @@ namespace hwnas {
 /// from_json); width_mult entries are 1.5 or 2.
 /// The same decoder serves proxy definitions of the structure (turbovit-fmnist: one input
 /// channel, 64x64, 10 classes, smaller choices) through `definition_name`.
-class TurboVitSpace final : public SearchSpace {
+class TurboVitSpace final : public DefinedSpace {
  public:
   /// Throws hwnas::Error if no definition `definition_name` is compiled in or it does not have
   /// this decoder's 18 dimensions.
   explicit TurboVitSpace(std::string_view definition_name = "turbovit");
 
-  const std::string& name() const override { return def_.name; }
-  const std::string& summary() const override { return def_.summary; }
-  const std::vector<Dim>& dims() const override { return def_.dims; }
   Arch sample(Rng& rng) const override;
   void repair(Arch& arch) const override;
   Network decode(const Arch& arch) const override;
   void validate(const Arch& arch) const override;
   std::vector<BlockSpec> enumerate_blocks(int resolution) const override;
-  const std::vector<std::pair<std::string, Arch>>& named() const override { return named_; }
   Arch largest() const override;
   Arch smallest() const override;
   nlohmann::json to_json(const Arch& arch) const override;
@@ -46,14 +41,9 @@ class TurboVitSpace final : public SearchSpace {
   /// Stage widths from embed_dim and the three multipliers (tenths).
   static std::vector<int> stage_widths(int embed_dim, int mult2, int mult3, int mult4);
 
-  const SpaceDef& definition() const { return def_; }
-
   static constexpr std::size_t kEmbed = 0, kMult = 1, kDepth = 4, kHeadDim = 8, kMlp = 12,
                                kMaskUnit = 16, kResolution = 17, kGenes = 18;
 
- private:
-  SpaceDef def_;
-  std::vector<std::pair<std::string, Arch>> named_;
 };
 
 }  // namespace hwnas
