@@ -27,23 +27,15 @@ WeightStore slice_efficientformer(const SearchSpace& space, const Arch& arch,
       const std::string stage = p.substr(0, p.find(".blocks."));
       renames.emplace_back(p, stage + ".meta3d." + std::to_string(meta3d++) + ".");
     }
-  // The block factories are the one list of a subnet's tensor names and shapes: a random
-  // reader records exactly what Model::from_weights will ask for.
-  const WeightStore wanted = Model::random_weights(net, 0);
-  WeightStore sub;
-  sub.metadata["space"] = space.name();
-  sub.metadata["arch"] = space.to_json(arch).dump();
-  for (const auto& [name, t] : wanted.tensors) {
-    std::string source = name;
-    for (const auto& [from, to] : renames)
-      if (name.compare(0, from.size(), from) == 0) source = to + name.substr(from.size());
-    if (!supernet.contains(source))
-      throw Error("supernet has no tensor '" + source + "' (needed for the subnet's '" + name +
-                  "'): the checkpoint does not hold the union network of space '" + space.name() +
-                  "'");
-    sub.tensors[name] = slice_leading(source, supernet.at(source), t.shape);
-  }
-  return sub;
+  return slice_each_tensor(
+      space, arch, supernet,
+      [&](const std::string& name) {
+        for (const auto& [from, to] : renames)
+          if (name.compare(0, from.size(), from) == 0) return to + name.substr(from.size());
+        return name;
+      },
+      [](const std::string&, const std::string& source_name, const StoredTensor& source,
+         const std::vector<std::int64_t>& shape) { return slice_leading(source_name, source, shape); });
 }
 
 using Slicer = std::function<WeightStore(const SearchSpace&, const Arch&, const WeightStore&)>;
@@ -97,6 +89,26 @@ StoredTensor slice_leading(const std::string& name, const StoredTensor& t,
     }
   }
   return out;
+}
+
+WeightStore slice_each_tensor(const SearchSpace& space, const Arch& arch, const WeightStore& supernet,
+                              const std::function<std::string(const std::string&)>& source_of,
+                              const TensorSlicer& slice) {
+  // The block factories are the one list of a subnet's tensor names and shapes: a random
+  // reader records exactly what Model::from_weights will ask for.
+  const WeightStore wanted = Model::random_weights(space.decode(arch), 0);
+  WeightStore sub;
+  sub.metadata["space"] = space.name();
+  sub.metadata["arch"] = space.to_json(arch).dump();
+  for (const auto& [name, t] : wanted.tensors) {
+    const std::string source = source_of(name);
+    if (!supernet.contains(source))
+      throw Error("supernet has no tensor '" + source + "' (needed for the subnet's '" + name +
+                  "'): the checkpoint does not hold the union network of space '" + space.name() +
+                  "'");
+    sub.tensors[name] = slice(name, source, supernet.at(source), t.shape);
+  }
+  return sub;
 }
 
 WeightStore slice_supernet(const SearchSpace& space, const Arch& arch, const WeightStore& supernet) {

@@ -33,18 +33,7 @@ FlopsWindowEvolution::FlopsWindowEvolution(const SearchSpace& space, const Probl
   if (params_.crossovers == 0) params_.crossovers = std::max<std::size_t>(1, params_.top_k / 2);
   params_.max_draws = std::max(1, params_.max_draws);
   params_.child_tries = std::max(1, params_.child_tries);
-  const auto senses = problem.senses();
-  if (params_.target < 0) {
-    params_.target = 0;
-    for (std::size_t k = 0; k < senses.size(); ++k)
-      if (senses[k] == Sense::maximize) {
-        params_.target = static_cast<int>(k);
-        break;
-      }
-  }
-  if (params_.target >= static_cast<int>(senses.size()))
-    throw Error("flops-window-evolution: target objective " + std::to_string(params_.target) +
-                " does not exist");
+  params_.target = problem.target_objective(params_.target, "flops-window-evolution");
 }
 
 std::size_t FlopsWindowEvolution::batch_size() const {

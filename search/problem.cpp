@@ -120,4 +120,14 @@ std::vector<Evaluation> Problem::evaluate(const std::vector<Arch>& archs, int ge
   return out;
 }
 
+int Problem::target_objective(int requested, const std::string& algorithm) const {
+  const auto s = senses();
+  if (requested >= static_cast<int>(s.size()))
+    throw Error(algorithm + ": target objective " + std::to_string(requested) + " does not exist");
+  if (requested >= 0) return requested;
+  for (std::size_t k = 0; k < s.size(); ++k)
+    if (s[k] == Sense::maximize) return static_cast<int>(k);
+  return 0;
+}
+
 }  // namespace hwnas

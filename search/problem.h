@@ -31,6 +31,10 @@ class Problem {
   const std::vector<Constraint>& constraints() const { return constraints_; }
   std::vector<Sense> senses() const;
   std::vector<std::string> objective_names() const;
+  /// The single objective an evolution ranks by: `requested` when >= 0 (throws hwnas::Error,
+  /// prefixed with `algorithm`, if no such objective exists), else the first maximised
+  /// objective (accuracy), else objective 0.
+  int target_objective(int requested, const std::string& algorithm) const;
   /// Index of the objective called `name`, or -1.
   int objective_index(const std::string& name) const;
   /// True when every metric is deterministic.

@@ -11,18 +11,7 @@ RegularizedEvolution::RegularizedEvolution(const SearchSpace& space, const Probl
   if (params_.sample_size == 0 || params_.sample_size > params_.population)
     params_.sample_size = std::max<std::size_t>(2, params_.population / 4);
   if (params_.batch == 0) params_.batch = std::max<std::size_t>(1, params_.population / 2);
-  const auto senses = problem.senses();
-  if (params_.target < 0) {
-    params_.target = 0;
-    for (std::size_t k = 0; k < senses.size(); ++k)
-      if (senses[k] == Sense::maximize) {
-        params_.target = static_cast<int>(k);
-        break;
-      }
-  }
-  if (params_.target >= static_cast<int>(senses.size()))
-    throw Error("evolution: target objective " + std::to_string(params_.target) +
-                " does not exist");
+  params_.target = problem.target_objective(params_.target, "evolution");
   if (params_.mutation_prob <= 0)
     params_.mutation_prob = 1.0 / static_cast<double>(std::max<std::size_t>(1, space.dims().size()));
 }

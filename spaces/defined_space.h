@@ -31,6 +31,10 @@ class DefinedSpace : public SearchSpace {
   /// Parses the definition's named members with from_json. Call it from the derived
   /// constructor's body, where from_json is the derived decoder's.
   void load_named();
+  /// Throws hwnas::Error if `a` belongs to another space, has the wrong number of genes, or a
+  /// gene (other than dimension `skip`, checked by the caller) is not one of its options; the
+  /// message names the dimension and lists the legal options.
+  void check_genes(const Arch& a, std::size_t skip = static_cast<std::size_t>(-1)) const;
   /// The arch with every gene at its dimension's last (largest) or first option, unrepaired.
   Arch at_last_options() const;
   Arch at_first_options() const;
@@ -41,7 +45,8 @@ class DefinedSpace : public SearchSpace {
 
 /// One of `options`, uniformly.
 int pick_option(Rng& rng, const std::vector<int>& options);
-/// "{a, b, c}", for error messages that list the legal choices.
+/// The legal choices for an error message: "16..512 in steps of 16" for a long evenly spaced
+/// list, else "{a, b, c}".
 std::string describe_options(const std::vector<int>& options);
 
 }  // namespace hwnas

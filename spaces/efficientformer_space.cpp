@@ -46,24 +46,8 @@ void EfficientFormerSpace::check_resolution(int r) const {
 }
 
 void EfficientFormerSpace::validate(const Arch& a) const {
-  if (a.space != def_.name)
-    throw Error("arch belongs to space '" + a.space + "', not '" + def_.name + "'");
-  if (a.genes.size() != kGenes)
-    throw Error("efficientformer arch needs " + std::to_string(kGenes) + " genes, got " +
-                std::to_string(a.genes.size()));
-  for (std::size_t i = 0; i < kGenes; ++i) {
-    if (i == kResolution) {
-      check_resolution(a.genes[i]);
-      continue;
-    }
-    if (option_index(i, a.genes[i]) < 0) {
-      const auto& o = def_.dims[i].options;
-      throw Error("efficientformer: " + def_.dims[i].name + " = " + std::to_string(a.genes[i]) +
-                  " is outside the space; choose from " + std::to_string(o.front()) + ".." +
-                  std::to_string(o.back()) +
-                  (o.size() > 1 ? " in steps of " + std::to_string(o[1] - o[0]) : std::string()));
-    }
-  }
+  check_genes(a, kResolution);
+  check_resolution(a.genes[kResolution]);
   if (a.genes[kNumVit] > a.genes[kDepth0 + 3])
     throw Error("efficientformer: num_vit = " + std::to_string(a.genes[kNumVit]) +
                 " exceeds the stage-4 depth " + std::to_string(a.genes[kDepth0 + 3]) +

@@ -82,15 +82,7 @@ void ElasticVitSpace::repair(Arch& a) const {
 }
 
 void ElasticVitSpace::validate(const Arch& a) const {
-  if (a.space != def_.name)
-    throw Error("arch belongs to space '" + a.space + "', not '" + def_.name + "'");
-  if (a.genes.size() != kGenes)
-    throw Error(def_.name + " arch needs " + std::to_string(kGenes) + " genes, got " +
-                std::to_string(a.genes.size()));
-  for (std::size_t i = 0; i < kGenes; ++i)
-    if (option_index(i, a.genes[i]) < 0)
-      throw Error(def_.name + ": " + def_.dims[i].name + " = " + std::to_string(a.genes[i]) +
-                  " is outside the space; choose from " + describe_options(def_.dims[i].options));
+  check_genes(a);
   for (std::size_t i = 1; i < 7; ++i)
     if (a.genes[kWidth + i] < a.genes[kWidth + i - 1])
       throw Error(def_.name + ": widths must not decrease from stage to stage, but " +

@@ -46,15 +46,7 @@ void TurboVitSpace::repair(Arch& a) const {
 }
 
 void TurboVitSpace::validate(const Arch& a) const {
-  if (a.space != def_.name)
-    throw Error("arch belongs to space '" + a.space + "', not '" + def_.name + "'");
-  if (a.genes.size() != kGenes)
-    throw Error(def_.name + " arch needs " + std::to_string(kGenes) + " genes, got " +
-                std::to_string(a.genes.size()));
-  for (std::size_t i = 0; i < kGenes; ++i)
-    if (option_index(i, a.genes[i]) < 0)
-      throw Error(def_.name + ": " + def_.dims[i].name + " = " + std::to_string(a.genes[i]) +
-                  " is outside the space; choose from " + describe_options(def_.dims[i].options));
+  check_genes(a);
   const auto w = stage_widths(a.genes[kEmbed], a.genes[kMult], a.genes[kMult + 1], a.genes[kMult + 2]);
   for (std::size_t s = 0; s < 4; ++s)
     if (w[s] % a.genes[kHeadDim + s] != 0) {

@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "evaluators/model.h"
 #include "evaluators/supernet_slicing.h"
 #include "spaces/elasticvit_space.h"
 #include "spaces/error.h"
@@ -75,22 +74,14 @@ WeightStore slice_elasticvit(const SearchSpace& space, const Arch& arch, const W
   const auto* evit = dynamic_cast<const ElasticVitSpace*>(&space);
   if (!evit) throw Error("ElasticViT slicing needs an ElasticViT space, not '" + space.name() + "'");
   const std::int64_t head_dim = evit->definition().fixed_int("head_dim");
-  const Network net = space.decode(arch);
-  // The block factories are the one list of a subnet's tensor names and shapes.
-  const WeightStore wanted = Model::random_weights(net, 0);
-  WeightStore sub;
-  sub.metadata["space"] = space.name();
-  sub.metadata["arch"] = space.to_json(arch).dump();
-  for (const auto& [name, t] : wanted.tensors) {
-    if (!supernet.contains(name))
-      throw Error("supernet has no tensor '" + name + "': the checkpoint does not hold the union " +
-                  "network of space '" + space.name() + "'");
-    const StoredTensor& s = supernet.at(name);
-    if (ends_with(name, ".qkv.weight")) sub.tensors[name] = slice_qkv(name, s, t.shape, head_dim);
-    else if (ends_with(name, ".attention_bias")) sub.tensors[name] = slice_attention_bias(name, s, t.shape);
-    else sub.tensors[name] = slice_leading(name, s, t.shape);
-  }
-  return sub;
+  return slice_each_tensor(
+      space, arch, supernet, [](const std::string& name) { return name; },
+      [&](const std::string& name, const std::string&, const StoredTensor& source,
+          const std::vector<std::int64_t>& shape) {
+        if (ends_with(name, ".qkv.weight")) return slice_qkv(name, source, shape, head_dim);
+        if (ends_with(name, ".attention_bias")) return slice_attention_bias(name, source, shape);
+        return slice_leading(name, source, shape);
+      });
 }
 
 }  // namespace hwnas

@@ -3,7 +3,6 @@
 #include <string>
 #include <vector>
 
-#include "evaluators/model.h"
 #include "evaluators/supernet_slicing.h"
 #include "spaces/error.h"
 #include "spaces/turbovit_space.h"
@@ -51,30 +50,21 @@ WeightStore slice_hiera(const SearchSpace& space, const Arch& arch, const Weight
     for (int j = 0; j < depths[s]; ++j) source_block.push_back(union_offset + j);
     union_offset += union_depths[s];
   }
-  const Network net = space.decode(arch);
-  // The block factories are the one list of a subnet's tensor names and shapes.
-  const WeightStore wanted = Model::random_weights(net, 0);
-  WeightStore sub;
-  sub.metadata["space"] = space.name();
-  sub.metadata["arch"] = space.to_json(arch).dump();
-  for (const auto& [name, t] : wanted.tensors) {
-    std::string source = name;
-    if (name.compare(0, 7, "blocks.") == 0) {
-      const std::size_t dot = name.find('.', 7);
-      const int index = std::stoi(name.substr(7, dot - 7));
-      source = "blocks." + std::to_string(source_block.at(static_cast<std::size_t>(index))) +
+  return slice_each_tensor(
+      space, arch, supernet,
+      [&](const std::string& name) {
+        if (name.compare(0, 7, "blocks.") != 0) return name;
+        const std::size_t dot = name.find('.', 7);
+        const int index = std::stoi(name.substr(7, dot - 7));
+        return "blocks." + std::to_string(source_block.at(static_cast<std::size_t>(index))) +
                name.substr(dot);
-    }
-    if (!supernet.contains(source))
-      throw Error("supernet has no tensor '" + source + "' (needed for the subnet's '" + name +
-                  "'): the checkpoint does not hold the union network of space '" + space.name() +
-                  "'");
-    const StoredTensor& from = supernet.at(source);
-    sub.tensors[name] = ends_with(name, "attn.qkv.weight") || ends_with(name, "attn.qkv.bias")
-                            ? slice_qkv(source, from, t.shape)
-                            : slice_leading(source, from, t.shape);
-  }
-  return sub;
+      },
+      [](const std::string& name, const std::string& source_name, const StoredTensor& source,
+         const std::vector<std::int64_t>& shape) {
+        return ends_with(name, "attn.qkv.weight") || ends_with(name, "attn.qkv.bias")
+                   ? slice_qkv(source_name, source, shape)
+                   : slice_leading(source_name, source, shape);
+      });
 }
 
 }  // namespace hwnas
