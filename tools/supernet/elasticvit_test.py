@@ -38,6 +38,7 @@ except ImportError as missing:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import elasticvit_fmnist as ev  # noqa: E402
+import supernet_checks  # noqa: E402
 import elasticvit_sampler as es  # noqa: E402
 
 ref = ev.ref
@@ -95,23 +96,6 @@ def randomise(net: ev.Supernet, seed: int) -> None:
     with torch.no_grad():
         net.net(torch.randn(8, 1, ev.RESOLUTION, ev.RESOLUTION, generator=gen))
     net.eval()
-
-
-def check_forward(net: ev.Supernet, archs, tol: float) -> bool:
-    runner = ev.SubnetRunner(net)
-    net.eval()
-    x = torch.randn(2, 1, ev.RESOLUTION, ev.RESOLUTION, generator=torch.Generator().manual_seed(1))
-    ok = True
-    for name, arch in archs:
-        with torch.no_grad():
-            shared = runner(arch, x)
-            plain = ev.plain_subnet(arch, net.tensors()).eval()(x)
-        diff = float((shared - plain).abs().max())
-        spread = float((plain[0] - plain[1]).abs().max())  # the output depends on the input
-        print(f"{name}: weight-sharing vs plain max |diff| = {diff:.3g} (|logits| max "
-              f"{float(plain.abs().max()):.3g}, input sensitivity {spread:.3g})")
-        ok &= diff <= tol and spread > 1e-3
-    return ok
 
 
 def check_slicing(net: ev.Supernet) -> bool:
@@ -204,16 +188,6 @@ def check_sampler() -> bool:
     return bool(ok)
 
 
-def check_checkpoint(path: str) -> bool:
-    net, meta = ev.load_supernet(path)  # raises on missing / extra names or wrong shapes
-    ok = meta.get("space") == ev.SPACE and meta.get("format") == "hwnas-supernet-v1"
-    ok &= "trained" in meta and os.path.getsize(path) <= 20 * 2 ** 20
-    ok &= not any(k.endswith("num_batches_tracked") for k in ref.read_safetensors(path)[0])
-    print(f"checkpoint {path}: {os.path.getsize(path) / 2 ** 20:.2f} MiB, {meta}: "
-          f"{'ok' if ok else 'FAIL'}")
-    return bool(ok)
-
-
 def check_goldens(checkpoint: str, golden_dir: str, tol: float, recal: bool) -> bool:
     info = json.load(open(os.path.join(golden_dir, "subnets.json")))
     ok = info["checkpoint_sha256"] == hashlib.sha256(open(checkpoint, "rb").read()).hexdigest()
@@ -269,12 +243,12 @@ def main() -> int:
     randomise(net, seed=5)
     rng = random.Random(7)
     archs = [(n, a) for n, a in ev.NAMED.items()] + [(f"random{i}", ev.sample_uniform(rng)) for i in range(2)]
-    ok &= check_forward(net, archs, args.tolerance)
+    ok &= supernet_checks.check_forward(ev, net, archs, args.tolerance)
     ok &= check_slicing(net)
     ok &= check_gradients(net)
     ok &= check_sampler()
     if args.checkpoint:
-        ok &= check_checkpoint(args.checkpoint)
+        ok &= supernet_checks.check_checkpoint(ev, args.checkpoint)
         if args.goldens:
             ok &= check_goldens(args.checkpoint, args.goldens, args.tolerance, args.recal)
     print("PASS" if ok else "FAIL")

@@ -30,24 +30,9 @@ except ImportError as missing:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import efficientformer_fmnist as sn  # noqa: E402
+import supernet_checks  # noqa: E402
 
 ref = sn.ref
-
-
-def check_forward(net: sn.Supernet, archs, tol: float) -> bool:
-    runner = sn.SubnetRunner(net)
-    net.eval()
-    x = torch.randn(4, 1, sn.RESOLUTION, sn.RESOLUTION, generator=torch.Generator().manual_seed(1))
-    ok = True
-    for name, arch in archs:
-        with torch.no_grad():
-            shared = runner(arch, x)
-            plain = sn.plain_subnet(arch, net.tensors()).eval()(x)
-        diff = float((shared - plain).abs().max())
-        print(f"{name}: {sn.arch_json(arch)} weight-sharing vs plain max |diff| = {diff:.3g} "
-              f"(|logits| max {float(plain.abs().max()):.3g})")
-        ok &= diff <= tol and float(plain.abs().max()) > 1e-3
-    return ok
 
 
 def check_slicing(net: sn.Supernet) -> bool:
@@ -176,16 +161,6 @@ def check_goldens(checkpoint: str, golden_dir: str, tol: float) -> bool:
     return bool(ok)
 
 
-def check_checkpoint(path: str) -> bool:
-    net, meta = sn.load_supernet(path)  # raises on missing / extra names or wrong shapes
-    ok = meta.get("space") == sn.SPACE and meta.get("format") == "hwnas-supernet-v1"
-    ok &= "trained" in meta and os.path.getsize(path) <= 20 * 2 ** 20
-    ok &= not any(k.endswith("num_batches_tracked") for k in ref.read_safetensors(path)[0])
-    print(f"checkpoint {path}: {os.path.getsize(path) / 2 ** 20:.2f} MiB, {meta}: "
-          f"{'ok' if ok else 'FAIL'}")
-    return bool(ok)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", help="also check this supernet checkpoint")
@@ -199,12 +174,12 @@ def main() -> int:
     rng = random.Random(7)
     archs = [(n, sn.named_arch(n)) for n in ("s", "m", "l")]
     archs += [(f"random{i}", sn.sample_arch(rng)) for i in range(3)]
-    ok = check_forward(net, archs, args.tolerance)
+    ok = supernet_checks.check_forward(sn, net, archs, args.tolerance)
     ok &= check_slicing(net)
     ok &= check_gradients(net)
     ok &= check_recalibration(net)
     if args.checkpoint:
-        ok &= check_checkpoint(args.checkpoint)
+        ok &= supernet_checks.check_checkpoint(sn, args.checkpoint)
         if args.goldens:
             ok &= check_goldens(args.checkpoint, args.goldens, args.tolerance)
     print("PASS" if ok else "FAIL")
