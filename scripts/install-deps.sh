@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Installs hwnas's build and test dependencies from Debian 12's packages.
-# Usage: scripts/install-deps.sh [--with-tools | --ci]
+# Usage: scripts/install-deps.sh [--with-tools | --ci | --list]
 #   --with-tools  also installs PyTorch (CPU) and numpy for the reference scripts under tools/.
 #   --ci          the same as no option (kept so CI states its intent).
+#   --list        prints the Debian packages it would install, one a line, and installs nothing
+#                 (scripts/check_deps.py compares them with what the build and tests really use).
+# Only Depends count on a fresh machine: apt runs with --no-install-recommends, so a package that
+# is merely recommended (ocl-icd-opencl-dev by libdnnl-dev) must be named here.
 # chromium is installed for the report test (headless screenshot of the HTML report);
 # OpenCV's DNN module and ONNX Runtime (npm's onnxruntime-node, into tools/onnx/node_modules)
-# are the independent runtimes the ONNX export tests compare against.
+# are the independent runtimes the ONNX export tests compare against; python3 runs the scripts
+# of the external-accuracy tests, and strace records what the tests use for CI's guard.
 set -euo pipefail
 
 SUDO=""
@@ -17,18 +22,27 @@ packages=(
   nlohmann-json3-dev libeigen3-dev libtbb-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev
-  libcpp-httplib-dev libopenblas-dev libopenblas0-pthread libdnnl-dev
+  libcpp-httplib-dev libopenblas-dev libopenblas0-pthread libdnnl-dev ocl-icd-opencl-dev
   libstb-dev zlib1g-dev
   dataset-fashion-mnist
   libonnx-dev libprotobuf-dev libopencv-dev
   chromium
+  python3 strace
 )
 case "${1:-}" in
-  --with-tools) packages+=(python3 python3-numpy python3-torch) ;;
-  --ci) ;;
-  "") ;;
-  *) echo "error: unknown option '$1' (use --with-tools or --ci)" >&2; exit 2 ;;
+  --with-tools) packages+=(python3-numpy python3-torch) ;;
+  --ci | --list | "") ;;
+  *) echo "error: unknown option '$1' (use --with-tools, --ci or --list)" >&2; exit 2 ;;
 esac
+# Node.js runs ONNX Runtime for the export tests. A machine may already have a newer Node.js from
+# elsewhere (NodeSource's nodejs bundles npm and conflicts with Debian's npm), so npm comes from
+# Debian only where no npm is on the PATH.
+packages+=(nodejs)
+if ! command -v npm >/dev/null; then packages+=(npm); fi
+if [ "${1:-}" = --list ]; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
+fi
 
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
