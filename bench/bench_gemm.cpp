@@ -9,7 +9,7 @@
 // per-round medians. Results are checked against a double-precision reference first.
 #include <cblas.h>
 
-#include <Eigen/Core>
+#include "evaluators/ops/eigen.h"
 #include <algorithm>
 #include <chrono>
 #include <cmath>

@@ -1,7 +1,7 @@
 // Eigen's product routed to the BLAS library (EIGEN_USE_BLAS). This macro changes every product
 // in a translation unit, so it lives alone here and bench_gemm.cpp keeps Eigen's own kernels.
 #define EIGEN_USE_BLAS
-#include <Eigen/Core>
+#include "evaluators/ops/eigen.h"
 
 #include "bench/gemm_backends.h"
 

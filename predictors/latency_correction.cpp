@@ -1,6 +1,6 @@
 #include "predictors/latency_correction.h"
 
-#include <Eigen/Dense>
+#include "evaluators/ops/eigen.h"
 #include <cmath>
 #include <string>
 

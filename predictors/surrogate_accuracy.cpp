@@ -6,7 +6,7 @@
 #include <numeric>
 #include <sstream>
 
-#include <Eigen/Dense>
+#include "evaluators/ops/eigen.h"
 #include <nlohmann/json.hpp>
 
 #include "spaces/error.h"

@@ -33,7 +33,7 @@ EvalData open_eval_data(const std::string& dataset, const std::string& split, st
       std::iota(d.eval.begin(), d.eval.end(), std::size_t{0});
       d.eval_set = test;
     }
-    d.recal_id = "fashion-mnist" + (resolution == 64 ? "" : "@" + std::to_string(resolution)) + tag;
+    d.recal_id = "fashion-mnist" + fashion_mnist_resolution_tag(resolution) + tag;
   } else {
     auto folder = std::make_shared<const ImageFolder>(dataset, resolution);
     RecalSplit s = recal_split(folder->size(), seed, recal_images);

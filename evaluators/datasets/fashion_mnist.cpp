@@ -37,6 +37,13 @@ int fashion_mnist_upsample(int resolution) {
               ": use a Fashion-MNIST space, or an ImageFolder --dataset DIR for other resolutions");
 }
 
+std::string fashion_mnist_resolution_tag(int resolution) {
+  if (resolution == 64) return {};
+  std::string tag = "@";
+  tag += std::to_string(resolution);
+  return tag;
+}
+
 void preprocess_fashion_mnist(const std::uint8_t* image28, float* dst, int upsample) {
   constexpr float kMean = 0.2860f, kStd = 0.3530f;
   const float zero = (0.0f - kMean) / kStd;
@@ -53,9 +60,8 @@ void preprocess_fashion_mnist(const std::uint8_t* image28, float* dst, int upsam
 FashionMnist::FashionMnist(const std::string& dir, bool train, int resolution)
     : upsample_(fashion_mnist_upsample(resolution)) {
   const std::string prefix = dir + "/" + (train ? "train" : "t10k");
-  // The 64x64 id stays as before (BN statistics caches key on it).
   id_ = std::string("fashion-mnist:") + (train ? "train" : "test") +
-        (resolution == 64 ? "" : "@" + std::to_string(resolution));
+        fashion_mnist_resolution_tag(resolution);
   const std::string image_path = prefix + "-images-idx3-ubyte.gz";
   const std::string label_path = prefix + "-labels-idx1-ubyte.gz";
   IdxArray images = read_idx(image_path);

@@ -24,6 +24,10 @@ std::string locate_fashion_mnist(const std::string& dir = "");
 /// no defined preprocessing there).
 int fashion_mnist_upsample(int resolution);
 
+/// The resolution part of a Fashion-MNIST dataset id: "" at 64 (the ids of BN-statistics caches
+/// made before other resolutions existed stay valid), "@<resolution>" otherwise.
+std::string fashion_mnist_resolution_tag(int resolution);
+
 /// Contract preprocessing of one 28x28 uint8 image into (32f)x(32f)x1 floats: zero-pad 2 pixels
 /// on each side (32x32), f-fold nearest upsample (each pixel an f x f block), x/255, then
 /// (x - 0.2860) / 0.3530. dst holds (32f)^2 floats (HWC with c = 1); f = 2 gives the 64x64 input

@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include <Eigen/Core>
-#include <unsupported/Eigen/SpecialFunctions>
+#include "evaluators/ops/eigen.h"
 
 namespace hwnas {
 
@@ -28,7 +27,7 @@ void apply_activation(Activation act, float* x, std::size_t n) {
     case Activation::relu: a = a.max(0.0f); break;
     case Activation::gelu: a = 0.5f * a * (1.0f + (a * 0.70710678118654752f).erf()); break;
     case Activation::hardswish:
-      // A plain loop: GCC vectorises it, and Eigen's max/min here trip -Wmaybe-uninitialized.
+      // A plain loop: GCC vectorises it into one fused pass.
       for (std::size_t i = 0; i < n; ++i)
         x[i] = x[i] * std::clamp(x[i] + 3.0f, 0.0f, 6.0f) * (1.0f / 6.0f);
       break;

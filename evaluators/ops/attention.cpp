@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include <Eigen/Core>
+#include "evaluators/ops/eigen.h"
 
 #include "evaluators/ops/softmax.h"
 #include "evaluators/parallel.h"

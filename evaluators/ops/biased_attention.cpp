@@ -3,7 +3,7 @@
 #include <cmath>
 #include <vector>
 
-#include <Eigen/Core>
+#include "evaluators/ops/eigen.h"
 
 #include "evaluators/ops/softmax.h"
 #include "evaluators/parallel.h"

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include <cblas.h>
-#include <Eigen/Core>
+#include "evaluators/ops/eigen.h"
 
 #include "evaluators/parallel.h"
 #include "evaluators/thread_scope.h"

@@ -2,16 +2,14 @@
 
 #include <string>
 
+#include "evaluators/safetensors.h"
 #include "spaces/error.h"
 
 namespace hwnas {
 
 namespace {
 
-std::string shape(const Tensor& t) {
-  return "(" + std::to_string(t.n()) + "," + std::to_string(t.h()) + "," + std::to_string(t.w()) +
-         "," + std::to_string(t.c()) + ")";
-}
+std::string shape(const Tensor& t) { return shape_string({t.n(), t.h(), t.w(), t.c()}); }
 
 void require(bool ok, const char* op, const std::string& what) {
   if (!ok) throw Error(std::string(op) + ": " + what);

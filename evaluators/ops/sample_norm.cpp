@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include <Eigen/Core>
+#include "evaluators/ops/eigen.h"
 
 namespace hwnas {
 

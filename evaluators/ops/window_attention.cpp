@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include <Eigen/Core>
+#include "evaluators/ops/eigen.h"
 
 #include "evaluators/ops/softmax.h"
 #include "evaluators/parallel.h"
@@ -38,7 +38,7 @@ void window_attention(const WindowAttentionParams& p, const Tensor& qkv, Tensor&
   validate(p, qkv, out);
   const Windows g(p);
   const int d = p.head_dim, c = p.width(), nk = g.keys(), nq = g.queries();
-  const int qsy = g.sy / g.q, qsx = g.sx / g.q;  // query window side on the output map
+  const int qsx = g.sx / g.q;  // query window width on the output map
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   const int tasks = qkv.n() * g.count() * p.heads;
   parallel_for(0, tasks, 1, [&](int lo, int hi) {

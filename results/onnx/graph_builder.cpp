@@ -14,11 +14,9 @@ GraphBuilder::GraphBuilder(onnx::GraphProto& g, const WeightStore& w, int batch_
 std::string GraphBuilder::param(const std::string& name, const std::vector<std::int64_t>& shape) {
   const auto it = w_.tensors.find(name);
   if (it == w_.tensors.end()) throw Error("ONNX export: weight '" + name + "' is missing");
-  if (it->second.shape != shape) {
-    std::string s;
-    for (auto d : shape) s += (s.empty() ? "" : ",") + std::to_string(d);
-    throw Error("ONNX export: weight '" + name + "' has the wrong shape (expected (" + s + "))");
-  }
+  if (it->second.shape != shape)
+    throw Error("ONNX export: weight '" + name + "' has the wrong shape (expected " +
+                shape_string(shape) + ", stored " + shape_string(it->second.shape) + ")");
   if (added_.insert(name).second) {
     auto* t = g_.add_initializer();
     t->set_name(name);

@@ -86,10 +86,13 @@ TEST_P(EveryAlgorithmEverySpace, FinishesWithValidArchsAndANonDominatedFront) {
   for (std::size_t i : r.front) {
     EXPECT_EQ(r.archive[i].feasible(), feasible_front);
     // No evaluated arch of the same feasibility dominates a front member.
-    for (const auto& e : r.archive)
-      if (e.feasible() == feasible_front && feasible_front)
+    // (EXPECT_* expands to an if/else, so the if needs its braces.)
+    for (const auto& e : r.archive) {
+      if (e.feasible() == feasible_front && feasible_front) {
         EXPECT_FALSE(dominates(e.fitness, r.archive[i].fitness))
             << space.to_json(e.arch).dump() << " dominates " << space.to_json(r.archive[i].arch).dump();
+      }
+    }
   }
   if (algorithm == "flops-window-evolution")
     for (const auto& e : r.archive) {

@@ -42,10 +42,17 @@ struct SlimFixture {
       std::make_shared<test::FunctionAccuracy>(toy_accuracy));
 };
 
+// Slimming toward `latency_max_ms`, every other setting at its default.
+SlimmingParams target(double latency_max_ms) {
+  SlimmingParams params;
+  params.latency_max_ms = latency_max_ms;
+  return params;
+}
+
 TEST(Slimming, ReproducesHandComputedGreedyTrajectory) {
   SlimFixture s;
   Problem p(*s.space, {s.latency, s.accuracy}, {Constraint{s.latency, 8.0}});
-  Slimming slim(*s.space, p, SlimmingParams{.latency_max_ms = 8.0});
+  Slimming slim(*s.space, p, target(8.0));
   RunnerOptions opt;
   opt.max_evaluations = 0;  // slimming ends by itself
   opt.bounds = Normalisation{{0, -1}, {20, 0}};
@@ -87,7 +94,7 @@ TEST(Slimming, StopsWhenNothingSavesLatencyAndRejectsBadSetups) {
   SlimFixture s;
   // A target below the smallest arch (1 x meta4d c16 + 1 x meta4d c32 = 2.5 ms) is unreachable.
   Problem p(*s.space, {s.latency, s.accuracy}, {Constraint{s.latency, 1.0}});
-  Slimming slim(*s.space, p, SlimmingParams{.latency_max_ms = 1.0});
+  Slimming slim(*s.space, p, target(1.0));
   RunnerOptions opt;
   opt.max_evaluations = 0;
   opt.bounds = Normalisation{{0, -1}, {20, 0}};
@@ -97,7 +104,7 @@ TEST(Slimming, StopsWhenNothingSavesLatencyAndRejectsBadSetups) {
 
   EXPECT_THROW(Slimming(*s.space, p, SlimmingParams{}), Error);  // no target
   Problem no_accuracy(*s.space, {s.latency});
-  EXPECT_THROW(Slimming(*s.space, no_accuracy, SlimmingParams{.latency_max_ms = 8.0}), Error);
+  EXPECT_THROW(Slimming(*s.space, no_accuracy, target(8.0)), Error);
 }
 
 }  // namespace
