@@ -30,6 +30,12 @@ class AgentCommand final : public Command {
         ->capture_default_str();
     app.add_option("--max-body-bytes", max_body_, "largest accepted request body")
         ->capture_default_str();
+    app.add_option("--max-clients", max_clients_,
+                   "connections served at once (more wait in a bounded queue)")
+        ->capture_default_str();
+    app.add_option("--read-timeout-ms", read_timeout_ms_,
+                   "cut off a client that sends nothing for this long")
+        ->capture_default_str();
   }
 
   int run() override {
@@ -47,6 +53,8 @@ class AgentCommand final : public Command {
     o.token = token_;
     o.device_name = device_;
     o.limits.max_body_bytes = max_body_;
+    o.max_clients = max_clients_;
+    o.read_timeout_ms = read_timeout_ms_;
     std::unique_ptr<Backend> backend;
     if (backend_ == "fake") {
       FakeBackendOptions fo;
@@ -65,7 +73,7 @@ class AgentCommand final : public Command {
  private:
   std::string listen_ = "127.0.0.1:8765", token_, device_ = "agent", backend_ = "local",
               block_timing_ = "cold-weights";
-  int threads_ = 2;
+  int threads_ = 2, max_clients_ = 8, read_timeout_ms_ = 5000;
   std::size_t max_body_ = 1 << 20;
 };
 

@@ -357,9 +357,24 @@ class SearchCommand final : public Command {
     auto algorithm = make_algorithm(ao, problem);
 
     fs::create_directories(out_);
+    if (!resume_) {
+      // The settings are in run.db from the moment it exists: a run killed before its first
+      // commit must not leave a run.db that --resume cannot continue (no settings) and that a
+      // fresh start refuses (a run is there).
+      const std::string tmp = db_path + ".tmp";
+      std::error_code ec;
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(tmp + suffix, ec);
+      {
+        RunStore fresh(tmp);
+        fresh.set_config(s_.to_json());
+      }
+      fs::rename(tmp, db_path, ec);
+      if (ec)
+        throw Error("cannot create the run database '" + db_path + "': " + ec.message() +
+                    "; choose another --out");
+    }
     RunStore store(db_path);
     store.bind(problem);
-    if (!resume_) store.set_config(s_.to_json());
 
     RunnerOptions ro;
     ro.max_evaluations = s_.budget;

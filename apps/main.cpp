@@ -1,5 +1,6 @@
 // hwnas: hardware-aware neural architecture search for efficient vision transformers.
 #include <algorithm>
+#include <csignal>
 #include <exception>
 #include <iostream>
 
@@ -15,6 +16,9 @@ std::vector<CommandInfo>& command_table() {
 
 int main(int argc, char** argv) {
   using namespace hwnas::apps;
+  // A write past `ulimit -f` raises SIGXFSZ, whose default action kills the process without a
+  // word; ignored, the write fails with EFBIG and the error names the file and the fix.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{
       "hwnas: hardware-aware architecture search of efficient vision transformers "
       "(EfficientFormer, ElasticViT, TurboViT) with per-device latency tables"};

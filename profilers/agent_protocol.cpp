@@ -102,6 +102,7 @@ std::vector<BlockSpec> blocks_from_json(const nlohmann::json& j, const AgentLimi
     throw Error("request: " + std::to_string(arr.size()) + " blocks, over the limit of " +
                 std::to_string(limits.max_blocks) + " per request");
   std::vector<BlockSpec> out;
+  std::int64_t total = 0;
   for (const auto& k : arr) {
     if (!k.is_string()) throw Error("request: every entry of 'blocks' must be a key string");
     BlockSpec b = BlockSpec::parse(k.get<std::string>());
@@ -112,6 +113,13 @@ std::vector<BlockSpec> blocks_from_json(const nlohmann::json& j, const AgentLimi
       throw Error("block " + b.key() + " needs about " + std::to_string(bytes >> 20) +
                   " MiB, over the agent's limit of " +
                   std::to_string(limits.max_block_bytes >> 20) + " MiB");
+    // Each term is at most max_block_bytes and there are at most max_blocks: no overflow.
+    total += bytes;
+    if (total > limits.max_request_bytes)
+      throw Error("request: its blocks need about " + std::to_string(total >> 20) +
+                  " MiB together (at block " + b.key() + "), over the agent's limit of " +
+                  std::to_string(limits.max_request_bytes >> 20) +
+                  " MiB per request; send fewer blocks per request");
     block_cost(b);  // rejects zero sizes where the kind needs positive ones
     block_output_shape(b);
     out.push_back(std::move(b));

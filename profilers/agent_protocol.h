@@ -17,6 +17,9 @@ struct AgentLimits {
   std::size_t max_body_bytes = 1 << 20;          ///< request body size
   int max_blocks = 512;                          ///< keys per request
   std::int64_t max_block_bytes = 1LL << 30;      ///< block_memory_bytes() of any one block
+  /// Sum of block_memory_bytes() over a request's blocks: a backend may hold them all at once
+  /// (cold-weights benches of one call, a network's weights).
+  std::int64_t max_request_bytes = 4LL << 30;
   int max_warmup = 1000;
   int max_repeats = 100000;
   double max_min_time_ms = 10000.0;
@@ -39,7 +42,8 @@ nlohmann::json timing_stats_to_json(const TimingStats& s);
 TimingStats timing_stats_from_json(const nlohmann::json& j);
 
 /// Parses and checks the "blocks" array of keys of a request against `limits` (count, known
-/// kinds, valid attributes, memory). Throws hwnas::Error naming the offending key.
+/// kinds, valid attributes, memory of each block and of all together), before anything is
+/// allocated for them. Throws hwnas::Error naming the offending key or the request's total.
 std::vector<BlockSpec> blocks_from_json(const nlohmann::json& j, const AgentLimits& limits);
 
 }  // namespace hwnas

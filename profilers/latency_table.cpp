@@ -13,12 +13,22 @@ namespace {
 
 constexpr const char* kFormat = "hwnas-latency-table";
 
+// SQLite reports a full disk as SQLITE_FULL and a file over `ulimit -f` (EFBIG) as an I/O
+// error; either way the user needs to hear which file and what to do, not just "disk I/O error".
+std::string failure(sqlite3* db, const std::string& path, const std::string& msg) {
+  const int code = sqlite3_errcode(db) & 0xff;
+  if (code == SQLITE_FULL || code == SQLITE_IOERR)
+    return "writing latency table " + path + " failed: " + msg +
+           " (disk full or file size limit reached); free space or choose another --db";
+  return "latency table " + path + ": " + msg;
+}
+
 // One prepared statement, finalized on scope exit.
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql, const std::string& path) : db_(db) {
     if (sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) != SQLITE_OK)
-      throw Error("latency table " + path + ": " + sqlite3_errmsg(db));
+      throw Error(failure(db, path, sqlite3_errmsg(db)));
   }
   ~Stmt() { sqlite3_finalize(st_); }
   Stmt(const Stmt&) = delete;
@@ -36,7 +46,7 @@ class Stmt {
     const int rc = sqlite3_step(st_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    throw Error("latency table " + path + ": " + sqlite3_errmsg(db_));
+    throw Error(failure(db_, path, sqlite3_errmsg(db_)));
   }
   void reset() { sqlite3_reset(st_); sqlite3_clear_bindings(st_); }
   std::int64_t i64(int c) const { return sqlite3_column_int64(st_, c); }
@@ -59,7 +69,7 @@ void exec(sqlite3* db, const char* sql, const std::string& path) {
     if (msg.find("not a database") != std::string::npos)
       throw Error(path + " is not an hwnas latency table (not an SQLite database); pass another "
                          "--db or build one with `hwnas profile`");
-    throw Error("latency table " + path + ": " + msg);
+    throw Error(failure(db, path, msg));
   }
 }
 
@@ -124,15 +134,20 @@ LatencyTable::LatencyTable(const std::string& path, Mode mode) : path_(path) {
   }
   try {
     sqlite3_busy_timeout(db_, 10000);
-    // Reading sqlite_master is the first access to the file: it fails on a non-database.
     int tables = 0;
     bool has_meta = false;
-    try {
+    auto read_tables = [&] {
+      tables = 0;
+      has_meta = false;
       Stmt q(db_, "SELECT name FROM sqlite_master WHERE type='table'", path_);
       while (q.step(path_)) {
         ++tables;
         if (q.text(0) == "meta") has_meta = true;
       }
+    };
+    // Reading sqlite_master is the first access to the file: it fails on a non-database.
+    try {
+      read_tables();
     } catch (const Error&) {
       throw Error(path_ + " is not an hwnas latency table (not an SQLite database); pass "
                           "another --db or build one with `hwnas profile`");
@@ -143,7 +158,12 @@ LatencyTable::LatencyTable(const std::string& path, Mode mode) : path_(path) {
                             "`hwnas profile --db " + path_ + "`");
       exec(db_, "PRAGMA journal_mode=WAL", path_);
       exec(db_, "PRAGMA synchronous=NORMAL", path_);
+      bool created = false;
       transaction(db_, path_, [&] {
+        // Several profilers started on one new file all saw it empty; only the first to get
+        // the write lock creates the schema, the others then open what it made.
+        read_tables();
+        if (tables > 0) return;
         exec(db_, kSchema, path_);
         Stmt ins(db_, "INSERT INTO meta(key, value) VALUES (?, ?)", path_);
         ins.bind(1, std::string("format")).bind(2, std::string(kFormat));
@@ -151,8 +171,9 @@ LatencyTable::LatencyTable(const std::string& path, Mode mode) : path_(path) {
         ins.reset();
         ins.bind(1, std::string("schema_version")).bind(2, std::to_string(kSchemaVersion));
         ins.step(path_);
+        created = true;
       });
-      return;
+      if (created) return;
     }
     if (!has_meta)
       throw Error(path_ + " is an SQLite database but not an hwnas latency table (no meta "
@@ -201,25 +222,29 @@ std::int64_t LatencyTable::device_id(const std::string& name) const {
 
 void LatencyTable::ensure_device(const DeviceProfile& p) {
   if (p.name.empty()) throw Error("device name must not be empty (use --device NAME)");
-  if (auto existing = find_device(p.name)) {
-    const std::string d = existing->diff(p);
+  auto check = [&](const DeviceProfile& existing) {
+    const std::string d = existing.diff(p);
     if (!d.empty())
       throw Error("device '" + p.name + "' in " + path_ + " was profiled on a different device (" +
                   d + "); pick another --device name or another --db");
-    return;
-  }
+  };
+  if (auto existing = find_device(p.name)) return check(*existing);
   transaction(db_, path_, [&] {
     Stmt b(db_, "INSERT OR IGNORE INTO builds(runtime) VALUES (?)", path_);
     b.bind(1, p.runtime);
     b.step(path_);
+    // OR IGNORE: another profiler on this file may have registered the name since the check
+    // above; the check below then compares its profile with ours.
     Stmt d(db_,
-           "INSERT INTO devices(name, cpu_model, logical_cores, threads, precision, batch, "
-           "build_id, created_at) SELECT ?, ?, ?, ?, ?, ?, id, ? FROM builds WHERE runtime = ?",
+           "INSERT OR IGNORE INTO devices(name, cpu_model, logical_cores, threads, precision, "
+           "batch, build_id, created_at) SELECT ?, ?, ?, ?, ?, ?, id, ? FROM builds WHERE "
+           "runtime = ?",
            path_);
     d.bind(1, p.name).bind(2, p.cpu_model).bind(3, p.logical_cores).bind(4, p.threads);
     d.bind(5, p.precision).bind(6, p.batch).bind(7, utc_now_iso8601()).bind(8, p.runtime);
     d.step(path_);
   });
+  check(*find_device(p.name));
 }
 
 std::optional<DeviceProfile> LatencyTable::find_device(const std::string& name) const {

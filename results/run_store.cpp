@@ -63,6 +63,15 @@ std::string values_text(const std::vector<std::string>& quoted_names, const std:
   return out + "}";
 }
 
+// A full disk is SQLITE_FULL and a file over `ulimit -f` (EFBIG) an I/O error: both need the
+// user to free space or pick another place, which "disk I/O error" alone does not say.
+std::string disk_hint(sqlite3* db) {
+  const int code = sqlite3_errcode(db) & 0xff;
+  return code == SQLITE_FULL || code == SQLITE_IOERR
+             ? " (disk full or file size limit reached); free space or choose another --out"
+             : "";
+}
+
 std::string column_text(sqlite3_stmt* s, int i) {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
   return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : std::string();
@@ -83,14 +92,20 @@ RunStore::RunStore(const std::string& path, bool create) : path_(path) {
   sqlite3_busy_timeout(db_, 5000);
   if (!create) {
     bool is_run = false;
+    std::string io_error;
     try {
       is_run = meta("schema_version").has_value();
     } catch (const std::exception&) {
       is_run = false;  // not SQLite, or no meta table
+      // ... unless the file could not be read at all: that must not be blamed on its content.
+      const int code = sqlite3_errcode(db_) & 0xff;
+      if (code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_CANTOPEN)
+        io_error = sqlite3_errmsg(db_) + disk_hint(db_);
     }
     if (!is_run) {
       sqlite3_close(db_);
       db_ = nullptr;
+      if (!io_error.empty()) throw Error("cannot read run database '" + path + "': " + io_error);
       throw Error("'" + path + "' is not an hwnas run database (no schema version)");
     }
     const auto version = meta("schema_version");
@@ -125,7 +140,7 @@ void RunStore::exec(const std::string& sql) const {
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     const std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    throw Error("run database '" + path_ + "': " + msg);
+    throw Error("run database '" + path_ + "': " + msg + disk_hint(db_));
   }
 }
 
@@ -148,7 +163,7 @@ void RunStore::set_config(const nlohmann::json& config) {
   Statement s(db_, "INSERT OR REPLACE INTO meta VALUES('config', ?)", path_);
   bind_text(s.get(), 1, config.dump());
   if (sqlite3_step(s.get()) != SQLITE_DONE)
-    throw Error("run database '" + path_ + "': " + sqlite3_errmsg(db_));
+    throw Error("run database '" + path_ + "': " + sqlite3_errmsg(db_) + disk_hint(db_));
 }
 
 std::optional<Checkpoint> RunStore::load_checkpoint() {
@@ -212,7 +227,7 @@ void RunStore::save_generation(const GenerationRecord& r) {
       bind_text(s, 5, values_text(con_names, e.constraint_values));
       sqlite3_bind_double(s, 6, e.violation);
       sqlite3_bind_int(s, 7, e.feasible() ? 1 : 0);
-      if (sqlite3_step(s) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_));
+      if (sqlite3_step(s) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_) + disk_hint(db_));
     }
     Statement upd(db_,
                   "UPDATE evaluations SET objectives = ?, constraints = ?, violation = ?, "
@@ -226,7 +241,7 @@ void RunStore::save_generation(const GenerationRecord& r) {
       sqlite3_bind_double(s, 3, e.violation);
       sqlite3_bind_int(s, 4, e.feasible() ? 1 : 0);
       bind_text(s, 5, genes_text(e.arch.genes));
-      if (sqlite3_step(s) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_));
+      if (sqlite3_step(s) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_) + disk_hint(db_));
       if (sqlite3_changes(db_) != 1)
         throw Error("no stored evaluation of arch " + space.to_json(e.arch).dump() + " to replace");
     }
@@ -236,7 +251,7 @@ void RunStore::save_generation(const GenerationRecord& r) {
     sqlite3_bind_int64(gen.get(), 3, static_cast<sqlite3_int64>(r.front_size));
     sqlite3_bind_double(gen.get(), 4, r.hypervolume);
     sqlite3_bind_double(gen.get(), 5, r.elapsed_s);
-    if (sqlite3_step(gen.get()) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_));
+    if (sqlite3_step(gen.get()) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_) + disk_hint(db_));
     Statement meta_set(db_, "INSERT OR REPLACE INTO meta VALUES(?, ?)", path_);
     const std::pair<const char*, std::string> rows[] = {
         {"algorithm_state", r.algorithm_state.dump()},
@@ -246,13 +261,16 @@ void RunStore::save_generation(const GenerationRecord& r) {
       sqlite3_reset(meta_set.get());
       bind_text(meta_set.get(), 1, k);
       bind_text(meta_set.get(), 2, v);
-      if (sqlite3_step(meta_set.get()) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_));
+      if (sqlite3_step(meta_set.get()) != SQLITE_DONE)
+        throw Error(sqlite3_errmsg(db_) + disk_hint(db_));
     }
     exec("COMMIT");
   } catch (const std::exception& e) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw Error("run database '" + path_ + "': saving generation " + std::to_string(r.generation) +
-                " failed: " + e.what());
+    std::string why = e.what();
+    const std::string self = "run database '" + path_ + "': ";
+    if (why.rfind(self, 0) == 0) why.erase(0, self.size());  // exec() named the file already
+    throw Error(self + "saving generation " + std::to_string(r.generation) + " failed: " + why);
   }
 }
 

@@ -52,6 +52,20 @@ TEST(Agent, ServesDeviceAndMeasurements) {
   const SearchSpace& ef = get_space("efficientformer");
   const Network net = ef.decode(ef.resolve("l1"));
   EXPECT_NEAR(client.measure_network(net, TimingConfig{}).median_ms, fake.network_ms(net), 1e-12);
+
+  // Each reply says when the device work ran, on the agent's steady clock.
+  httplib::Client raw(url(port));
+  std::int64_t last_end = 0;
+  for (const char* path : {"/v1/measure", "/v1/measure_network"}) {
+    auto res = raw.Post(path, measure_body({"flatten:c=448,h=7,w=7"}).dump(), "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    const auto j = nlohmann::json::parse(res->body);
+    const auto start = j.at("measure_start_ns").get<std::int64_t>();
+    EXPECT_LE(start, j.at("measure_end_ns").get<std::int64_t>());
+    EXPECT_LE(last_end, start);
+    last_end = j.at("measure_end_ns").get<std::int64_t>();
+  }
   server.stop();
 }
 
@@ -124,9 +138,13 @@ TEST(Agent, BadRequestsGet400WithMessage) {
       {measure_body({"flatten:c=448,h=7"}).dump(), "missing attribute 'w'"},
       {measure_body({"meta3d:c=16384,h=16384,w=16384,heads=8,kd=32,ar=4,mlp=4"}).dump(),
        "over the agent's limit"},
-      {nlohmann::json{{"blocks", {"flatten:c=448,h=7,w=7"}},
-                      {"timing", {{"warmup", 1}, {"min_repeats", 5}, {"min_time_ms", 1e9},
-                                  {"max_repeats", 10}}}}
+      // About 220 MB each, 5 GB together: a backend would hold them all at once.
+      {measure_body(std::vector<std::string>(24, "meta4d:c=512,h=128,w=128,pool=3,mlp=4")).dump(),
+       "together"},
+      {nlohmann::json{
+           {"blocks", {"flatten:c=448,h=7,w=7"}},
+           {"timing",
+            {{"warmup", 1}, {"min_repeats", 5}, {"min_time_ms", 1e9}, {"max_repeats", 10}}}}
            .dump(),
        "limits"},
   };

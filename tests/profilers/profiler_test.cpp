@@ -65,6 +65,47 @@ TEST(Profiler, OverheadIsMedianResidualOfWholeNetworks) {
   EXPECT_NEAR((*table.calibration("fake0", "overhead"))["ms"].get<double>(), res[1], 1e-9);
 }
 
+// The fake device, but its end-to-end timing fails: the state a kill leaves between a run's
+// last committed rows and its overhead calibration.
+class DiesBeforeOverhead final : public Backend {
+ public:
+  std::string name() const override { return fake.name(); }
+  DeviceProfile device(const std::string& n) override { return fake.device(n); }
+  std::vector<TimingStats> measure_blocks(const std::vector<BlockSpec>& b,
+                                          const TimingConfig& t) override {
+    return fake.measure_blocks(b, t);
+  }
+  TimingStats measure_network(const Network&, const TimingConfig&) override {
+    throw Error("killed before the overhead");
+  }
+  FakeBackend fake;
+};
+
+TEST(Profiler, RerunAfterAKillBeforeTheOverheadComputesIt) {
+  const SearchSpace& ev = get_space("elasticvit");
+  const std::string dir = test::make_temp_dir("prof");
+  // Uninterrupted: EfficientFormer, then ElasticViT; the overhead is ElasticViT's networks'.
+  LatencyTable ref(dir + "/ref.db", LatencyTable::Mode::read_write);
+  FakeBackend fake;
+  profile_space(ef(), 224, ref, fake, quiet());
+  profile_space(ev, 224, ref, fake, quiet());
+  const auto want = ref.calibration("fake0", "overhead");
+  ASSERT_TRUE(want);
+
+  // Interrupted after ElasticViT's rows, then both commands run again (nothing to measure).
+  LatencyTable t(dir + "/t.db", LatencyTable::Mode::read_write);
+  profile_space(ef(), 224, t, fake, quiet());
+  DiesBeforeOverhead dying;
+  EXPECT_THROW(profile_space(ev, 224, t, dying, quiet()), Error);
+  profile_space(ef(), 224, t, fake, quiet());  // not its calibration to redo
+  const auto rep = profile_space(ev, 224, t, fake, quiet());
+  EXPECT_EQ(rep.blocks_measured, 0);
+  EXPECT_EQ(t.calibration("fake0", "overhead"), want);
+  // Done: a further rerun measures nothing and keeps it.
+  profile_space(ef(), 224, t, fake, quiet());
+  EXPECT_EQ(t.calibration("fake0", "overhead"), want);
+}
+
 TEST(Profiler, LocalOverheadIsTheTimeOutsideTheBlocks) {
   // The engine backend sees block boundaries, so the stored overhead is measured directly:
   // one forward's time after its last block, not end-to-end minus the table's rows (which also
