@@ -17,7 +17,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   libboost-dev libboost-iostreams-dev
   nlohmann-json3-dev libeigen3-dev libtbb-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev
