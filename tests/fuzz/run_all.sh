@@ -38,6 +38,8 @@ if [ -n "${FUZZ_KEEP:-}" ]; then
 else
   work=$(mktemp -d /tmp/hwnas-fuzz-run.XXXXXX)
 fi
+scratch_root=/dev/shm
+[ -d "$scratch_root" ] && [ -w "$scratch_root" ] || scratch_root=$work
 failed=0
 for t in "${targets[@]}"; do
   bin=$bin_dir/fuzz_$t
@@ -47,7 +49,7 @@ for t in "${targets[@]}"; do
     continue
   fi
   corpus=$work/corpus/$t
-  mkdir -p "$corpus" "$work/artifacts/$t" "$work/tmp/$t"
+  mkdir -p "$corpus" "$work/artifacts/$t"
   cp "$here/corpus/$t"/* "$corpus"/
   extra=()
   [ -d "$here/regressions/$t" ] && extra+=("$here/regressions/$t")
@@ -55,12 +57,14 @@ for t in "${targets[@]}"; do
   [ -n "${FUZZ_RUNS:-}" ] && runs+=("-runs=$FUZZ_RUNS")
   log=$work/$t.log
   start=$(date +%s.%N)
-  # The target writes its scratch files under TMPDIR; a per-target folder keeps runs apart.
-  TMPDIR=$work/tmp/$t "$bin" "$corpus" "${extra[@]}" -max_total_time="$seconds" "${runs[@]}" \
+  # The target writes each input to a scratch file under TMPDIR: in memory where possible.
+  scratch=$(mktemp -d "$scratch_root/hwnas-fuzz-$t.XXXXXX")
+  TMPDIR=$scratch "$bin" "$corpus" "${extra[@]}" -max_total_time="$seconds" "${runs[@]}" \
     -timeout=1 -rss_limit_mb="$rss" -artifact_prefix="$work/artifacts/$t/" -print_final_stats=1 \
     >"$log" 2>&1
   rc=$?
   end=$(date +%s.%N)
+  rm -rf "$scratch"
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   outcome=ok
