@@ -123,8 +123,9 @@ def main():
     for name, method in (("stored.npz", zipfile.ZIP_STORED), ("deflated.npz", zipfile.ZIP_DEFLATED)):
         path = os.path.join(CORPUS, name)
         with zipfile.ZipFile(path, "w", method) as z:
-            z.writestr("stage0.npy", npy((2, 2), [1, 2, 3, 4]))
-            z.writestr("mean.npy", npy((3,), [0, 0, 0]))
+            # A fixed date keeps the archive byte-identical from run to run.
+            for member, data in (("stage0.npy", npy((2, 2), [1, 2, 3, 4])), ("mean.npy", npy((3,), [0, 0, 0]))):
+                z.writestr(zipfile.ZipInfo(member, date_time=(2026, 1, 1, 0, 0, 0)), data, compress_type=method)
         put("npz", name, open(path, "rb").read())
         os.remove(path)
 
@@ -190,7 +191,9 @@ def main():
              + "INSERT INTO runs VALUES(1,1,1,'local','{\"warmup\":1}','2026-01-01T00:00:00Z');" + rows
              + "INSERT INTO calibrations VALUES(1,'overhead',1,'{\"ms\":0.01,\"ms_p10\":0.009}','x');"
              + "INSERT INTO calibrations VALUES(1,'correction',1,"
-               "'{\"kind\":\"linear\",\"slope\":1.1,\"intercept\":0.02}','x');")
+               "'{\"model\":\"ridge-per-kind-v1\",\"intercept_ms\":0.02,\"lambda\":0.1,"
+               "\"samples\":12,\"scale\":{\"flatten\":1.1,\"head\":0.9},"
+               "\"per_block_ms\":{\"downsample\":0.01}}','x');")
     put("latency_table", "table.db", make_sqlite("/tmp/hwnas-seed.db", table))
     put("latency_table", "table_wal.db", make_sqlite("/tmp/hwnas-seed.db", "PRAGMA journal_mode=WAL;" + table))
     put("latency_table", "no_rows.db", make_sqlite(
