@@ -13,7 +13,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
 #include <memory>
 
 #include "evaluators/datasets/seeded_split.h"
@@ -100,14 +104,30 @@ int ImageFolder::label(std::size_t i) const {
 
 void ImageFolder::load(std::size_t i, float* dst) const {
   if (i >= files_.size()) throw Error(id_ + ": image index " + std::to_string(i) + " out of range");
+  std::ifstream in(files_[i], std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw Error("cannot read image '" + files_[i] + "'");
+  // stb_image picks its decoder from the content, not the name: a file named .png may reach
+  // its PNM, PSD, PIC, TGA, GIF or HDR decoders, which are less hardened (a 16-bit PGM read
+  // out of bounds). ImageFolder takes PNG and JPEG only, so anything else is refused here.
+  static constexpr unsigned char kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+  const bool png = bytes.size() >= 8 && std::memcmp(b, kPng, 8) == 0;
+  const bool jpeg = bytes.size() >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff;
+  if (!png && !jpeg)
+    throw Error("image '" + files_[i] + "' is neither a PNG nor a JPEG file (by its content): " +
+                "remove or convert the file");
+  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    throw Error("image '" + files_[i] + "' is over 2 GB: remove or downscale the file");
+  const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, channels = 0;
-  if (stbi_info(files_[i].c_str(), &w, &h, &channels) &&
+  if (stbi_info_from_memory(b, len, &w, &h, &channels) &&
       static_cast<std::int64_t>(w) * h > kMaxImagePixels)
     throw Error("image '" + files_[i] + "' is " + std::to_string(w) + "x" + std::to_string(h) +
                 " pixels, over hwnas's limit of " + std::to_string(kMaxImagePixels) +
                 " (a damaged header?): remove or downscale the file");
-  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load(files_[i].c_str(), &w, &h, &channels, 3),
-                                                   stbi_image_free);
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
+      stbi_load_from_memory(b, len, &w, &h, &channels, 3), stbi_image_free);
   if (!pixels)
     throw Error("cannot decode image '" + files_[i] + "' (" + stbi_failure_reason() +
                 "): remove or replace the file");

@@ -42,7 +42,8 @@ class ImageFolder final : public ImageDataset {
   FeatureShape image_shape() const override { return {resolution_, resolution_, 3}; }
   int label(std::size_t i) const override;
   /// Decodes (stb_image, forced to 3 channels) and transforms image i. Throws hwnas::Error
-  /// naming the file if it cannot be decoded or has more than kMaxImagePixels pixels.
+  /// naming the file if it is not a PNG or JPEG by its content, cannot be decoded or has more
+  /// than kMaxImagePixels pixels.
   void load(std::size_t i, float* dst) const override;
 
   const std::vector<std::string>& classes() const { return classes_; }

@@ -50,21 +50,6 @@ def png(w, h, rows, color_type=2):
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-def bmp(w, h):
-    row = bytes((x * 40 + y * 7) % 256 for x in range(w) for y in range(3))
-    row += b"\x00" * ((4 - len(row) % 4) % 4)
-    pixels = row * h
-    return (b"BM" + struct.pack("<IHHI", 54 + len(pixels), 0, 0, 54)
-            + struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, len(pixels), 2835, 2835, 0, 0) + pixels)
-
-
-def gif():
-    # 2x2, global 4-colour table, one image, LZW min code size 2.
-    return (b"GIF89a" + struct.pack("<HHBBB", 2, 2, 0x81, 0, 0)
-            + bytes([0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 255, 0])
-            + b"\x2c" + struct.pack("<HHHHB", 0, 0, 2, 2, 0) + b"\x02\x03\x44\x34\x05\x00\x3b")
-
-
 def safetensors(tensors, metadata=None):
     header, data = {}, b""
     for name, (dtype, shape, payload) in tensors.items():
@@ -150,15 +135,12 @@ def main():
                           (2, images, labels)):
         put("fashion_mnist", f"split{flags}.bin", bytes([flags]) + struct.pack("<I", len(im)) + im + lb)
 
-    # image_folder: PNG (RGB, grey, RGBA, tall), BMP, GIF, PGM.
+    # image_folder: PNG (RGB, grey, RGBA, tall); ImageFolder refuses other formats.
     put("image_folder", "rgb.png", png(5, 4, [[(x * 50 + y * 3 + c * 20) % 256 for x in range(5) for c in range(3)]
                                             for y in range(4)]))
     put("image_folder", "grey.png", png(3, 3, [[x * 80 for x in range(3)] for _ in range(3)], color_type=0))
     put("image_folder", "rgba.png", png(2, 2, [[255, 0, 0, 128, 0, 255, 0, 255]] * 2, color_type=6))
     put("image_folder", "tall.png", png(1, 40, [[y * 6, 0, 255 - y] for y in range(40)]))
-    put("image_folder", "bgr.bmp", bmp(3, 2))
-    put("image_folder", "tiny.gif", gif())
-    put("image_folder", "grey.pgm", b"P5\n4 2\n255\n" + bytes(range(0, 256, 32)))
 
     # agent_request: the first byte picks the endpoint (bit 0: measure_network).
     timing = {"warmup": 1, "min_repeats": 3, "min_time_ms": 0.5, "max_repeats": 10}
