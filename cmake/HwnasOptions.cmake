@@ -29,6 +29,17 @@ if(HWNAS_SANITIZE)
                                                  -fno-sanitize-recover=all)
   target_link_options(hwnas_options INTERFACE -fsanitize=${HWNAS_SANITIZE})
 endif()
+if(HWNAS_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "HWNAS_FUZZ needs Clang (libFuzzer), e.g. CXX=clang++-14")
+  endif()
+  # Coverage instrumentation without libFuzzer's main, so that the libraries also link into
+  # ordinary executables; the fuzz targets add -fsanitize=fuzzer themselves. UBSan must abort
+  # rather than print and go on, or libFuzzer would not see its reports.
+  target_compile_options(hwnas_options INTERFACE -fsanitize=fuzzer-no-link,address,undefined
+                         -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(hwnas_options INTERFACE -fsanitize=address,undefined)
+endif()
 target_include_directories(hwnas_options INTERFACE
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/hwnas>)

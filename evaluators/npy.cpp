@@ -97,8 +97,16 @@ NpyArray parse_npy(const std::string& bytes, const std::string& what) {
   if (order != "False" && order != "True")
     throw Error(what + ": malformed fortran_order '" + order + "' in .npy header");
   const std::string shape_text = header_value(header, "shape", what);
+  if (shape_text.size() < 2 || shape_text.front() != '(' || shape_text.back() != ')')
+    throw Error(what + ": malformed shape '" + shape_text + "' in .npy header (expected a tuple)");
+  const std::size_t data_offset = offset + header_len;
+  const std::size_t item_size = dtype == Dtype::f4 ? 4 : dtype == Dtype::i2 ? 2 : 1;
+  // The element count is bounded by the payload as it grows, so that a forged shape can
+  // neither overflow it nor ask for more memory than the file holds.
+  const std::size_t max_count = (bytes.size() - data_offset) / item_size;
   NpyArray out;
   std::int64_t count = 1;
+  bool too_large = false;
   {
     std::string inner = shape_text.substr(1, shape_text.size() - 2);
     std::stringstream ss(inner);
@@ -110,15 +118,21 @@ NpyArray parse_npy(const std::string& bytes, const std::string& what) {
         const long long d = std::stoll(item.substr(a));
         if (d < 0) throw Error(what + ": negative dimension in .npy shape");
         out.shape.push_back(d);
-        count *= d;
+        if (d == 0)
+          count = 0;
+        else if (static_cast<std::uint64_t>(count) > max_count / static_cast<std::uint64_t>(d))
+          too_large = true;
+        else
+          count *= d;
       } catch (const std::logic_error&) {
         throw Error(what + ": malformed shape " + shape_text + " in .npy header");
       }
     }
   }
-  const std::size_t data_offset = offset + header_len;
-  const std::size_t item = dtype == Dtype::f4 ? 4 : dtype == Dtype::i2 ? 2 : 1;
-  const std::size_t need = static_cast<std::size_t>(count) * item;
+  if (too_large && count != 0)
+    throw Error(what + ": truncated .npy payload (shape " + shape_text + " needs more than the " +
+                std::to_string(bytes.size() - data_offset) + " bytes in the file)");
+  const std::size_t need = static_cast<std::size_t>(count) * item_size;
   if (bytes.size() - data_offset < need)
     throw Error(what + ": truncated .npy payload (" + std::to_string(bytes.size() - data_offset) +
                 " bytes, expected " + std::to_string(need) + ")");

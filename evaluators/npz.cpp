@@ -70,13 +70,18 @@ std::map<std::string, NpyArray> read_npz(const std::string& path) {
     cd += 46 + nlen + xlen + clen;
     if (csize == 0xffffffffu || local == 0xffffffffu)
       throw Error(what + ": zip64 members are not supported");
-    if (local + 30 > b.size() || u32(b, local) != 0x04034b50)
+    if (std::size_t{local} + 30 > b.size() || u32(b, local) != 0x04034b50)
       throw Error(what + ": corrupt zip local header for '" + name + "'");
     const std::size_t data = local + 30 + u16(b, local + 26) + u16(b, local + 28);
     if (data + csize > b.size()) throw Error(what + ": truncated zip member '" + name + "'");
     std::string raw = b.substr(data, csize);
     const std::string member = what + " member '" + name + "'";
     if (method == 8) {
+      // Deflate expands at most 1032:1; a larger announced size is a forged header, refused
+      // before it is allocated.
+      if (usize > 1032.0 * csize + 1024)
+        throw Error(member + ": corrupt zip member (" + std::to_string(usize) +
+                    " bytes announced for " + std::to_string(csize) + " compressed)");
       raw = inflate_raw(raw, usize, member);
     } else if (method != 0) {
       throw Error(member + ": zip compression method " + std::to_string(method) +

@@ -77,15 +77,32 @@ WeightStore load_safetensors(const std::string& path) {
     try {
       const std::string dtype = entry.at("dtype").get<std::string>();
       StoredTensor st;
+      // nlohmann converts a JSON float to an integer with a plain cast, undefined when out of
+      // range, so every integer field is checked to be one first.
       std::size_t count = 1;
+      bool over_data = false;  // the product exceeds the data section (it may overflow)
       for (const auto& d : entry.at("shape")) {
+        if (!d.is_number_integer()) throw Error(t + ": shape entries must be integers");
         const auto v = d.get<std::int64_t>();
         if (v < 0) throw Error(t + ": negative dimension");
         st.shape.push_back(v);
-        count *= static_cast<std::size_t>(v);
+        const auto u = static_cast<std::size_t>(v);
+        if (u == 0)
+          count = 0;
+        else if (count > data_size / u)
+          over_data = true;
+        else
+          count *= u;
       }
-      const auto begin = entry.at("data_offsets").at(0).get<std::uint64_t>();
-      const auto end = entry.at("data_offsets").at(1).get<std::uint64_t>();
+      if (over_data && count != 0)
+        throw Error(t + ": shape " + shape_string(st.shape) +
+                    " holds more elements than the file has bytes (truncated or corrupt)");
+      const auto& offsets = entry.at("data_offsets");
+      if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
+          !offsets[1].is_number_unsigned())
+        throw Error(t + ": data_offsets must be two non-negative integers");
+      const auto begin = offsets[0].get<std::uint64_t>();
+      const auto end = offsets[1].get<std::uint64_t>();
       if (begin > end || end > data_size)
         throw Error(t + ": data offsets outside the file (truncated or corrupt)");
       std::size_t elem;
@@ -102,7 +119,8 @@ WeightStore load_safetensors(const std::string& path) {
       st.data.resize(count);
       const char* src = b.data() + base + begin;
       if (dtype == "F32") {
-        std::memcpy(st.data.data(), src, count * 4);
+        // An empty tensor's vector holds no buffer, and memcpy from or to null is undefined.
+        if (count) std::memcpy(st.data.data(), src, count * 4);
       } else if (dtype == "I64" || dtype == "I32") {
         // Integer buffers (BatchNorm's num_batches_tracked, timm's attention_bias_idxs) are
         // kept as floats so that a state dict saved as is loads; Model ignores them.

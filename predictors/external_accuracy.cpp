@@ -177,20 +177,31 @@ std::vector<double> ExternalAccuracy::predict(const std::vector<Arch>& archs) {
       sent += static_cast<std::size_t>(w);
     }
     const std::string line = read_line();
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    const std::string expect = " (expected {\"id\": " + std::to_string(id) +
-                               ", \"accuracy\": x}; print logs to stderr, not stdout)";
-    if (j.is_discarded() || !j.is_object())
-      fail("printed a line that is not a JSON object: '" + shorten(line) + "'" + expect);
-    if (!j.contains("id") || !j["id"].is_number_integer() || j["id"].get<long>() != id)
-      fail("answered with the wrong or no id: '" + shorten(line) + "'" + expect);
-    if (j.contains("error"))
-      fail("reported an error for request " + std::to_string(id) + ": " + shorten(j["error"].dump()));
-    if (!j.contains("accuracy") || !j["accuracy"].is_number())
-      fail("answered without a numeric accuracy: '" + shorten(line) + "'" + expect);
-    out.push_back(j["accuracy"].get<double>());
+    double accuracy = 0;
+    try {
+      accuracy = parse_external_reply(line, id);
+    } catch (const Error& e) {
+      fail(e.what());
+    }
+    out.push_back(accuracy);
   }
   return out;
+}
+
+double parse_external_reply(const std::string& line, long id) {
+  const auto j = nlohmann::json::parse(line, nullptr, false);
+  const std::string expect = " (expected {\"id\": " + std::to_string(id) +
+                             ", \"accuracy\": x}; print logs to stderr, not stdout)";
+  if (j.is_discarded() || !j.is_object())
+    throw Error("printed a line that is not a JSON object: '" + shorten(line) + "'" + expect);
+  if (!j.contains("id") || !j["id"].is_number_integer() || j["id"].get<long>() != id)
+    throw Error("answered with the wrong or no id: '" + shorten(line) + "'" + expect);
+  if (j.contains("error"))
+    throw Error("reported an error for request " + std::to_string(id) + ": " +
+                shorten(j["error"].dump()));
+  if (!j.contains("accuracy") || !j["accuracy"].is_number())
+    throw Error("answered without a numeric accuracy: '" + shorten(line) + "'" + expect);
+  return j["accuracy"].get<double>();
 }
 
 }  // namespace hwnas

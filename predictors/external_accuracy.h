@@ -49,4 +49,11 @@ class ExternalAccuracy final : public AccuracyPredictor {
   bool broken_ = false;
 };
 
+/// Parses CMD's reply `line` (without its newline) to request `id` and returns the accuracy.
+/// Throws hwnas::Error saying what is wrong, quoting at most 300 characters of the line: not a
+/// JSON object, a wrong or missing id, an {"error": ...} answer, or no numeric accuracy. The
+/// message starts with a verb ("printed ...", "answered ...", "reported ...") so that a caller
+/// can prefix the command's name.
+double parse_external_reply(const std::string& line, long id);
+
 }  // namespace hwnas

@@ -69,13 +69,19 @@ nlohmann::json LatencyCorrection::to_json() const {
 }
 
 LatencyCorrection LatencyCorrection::from_json(const nlohmann::json& j) {
-  if (!j.is_object() || j.value("model", "") != "ridge-per-kind-v1")
+  // Compared as JSON: value("model", "") would throw a type_error for a non-string model.
+  if (!j.is_object() || !j.contains("model") || j.at("model") != "ridge-per-kind-v1")
     throw Error("latency correction: unknown model (expected ridge-per-kind-v1); re-fit it with "
                 "`hwnas validate --fit-correction`");
   LatencyCorrection c;
   try {
     c.intercept_ = j.at("intercept_ms").get<double>();
     c.lambda_ = j.at("lambda").get<double>();
+    // get<int> casts a JSON float unchecked (undefined when out of range).
+    if (!j.at("samples").is_number_integer())
+      throw Error(
+          "latency correction: 'samples' must be an integer; re-fit it with "
+          "`hwnas validate --fit-correction`");
     c.samples_ = j.at("samples").get<int>();
     for (const auto& [name, v] : j.at("scale").items())
       c.scale_[static_cast<std::size_t>(block_kind_from_name(name))] = v.get<double>();

@@ -272,7 +272,14 @@ std::vector<DeviceProfile> LatencyTable::devices() const {
     while (q.step(path_)) names.push_back(q.text(0));
   }
   std::vector<DeviceProfile> out;
-  for (const auto& n : names) out.push_back(*find_device(n));
+  for (const auto& n : names) {
+    // A device whose build row is missing exists only in a damaged file.
+    auto p = find_device(n);
+    if (!p)
+      throw Error("latency table " + path_ + ": device '" + n +
+                  "' has no build record (damaged file); re-create the table with `hwnas profile`");
+    out.push_back(std::move(*p));
+  }
   return out;
 }
 

@@ -56,7 +56,8 @@ class LatencyTable {
   void ensure_device(const DeviceProfile& profile);
   /// The stored profile of `name`, or nullopt.
   std::optional<DeviceProfile> find_device(const std::string& name) const;
-  /// Every stored device, by name.
+  /// Every stored device, by name. Throws hwnas::Error if a device has no build record (a
+  /// damaged file).
   std::vector<DeviceProfile> devices() const;
 
   /// Starts a profiling run for device `name` (registered), recording the backend name and

@@ -19,6 +19,50 @@ bool RunData::on_front(const StoredEvaluation& e) const {
   return false;
 }
 
+namespace {
+
+// Exports and reports read these fields with nlohmann's at()/get()/value(), which throw
+// nlohmann exceptions (or cast floats unchecked) on a wrong type; a damaged or hand-edited run
+// must give a one-line hwnas::Error instead, so the types are checked once, here.
+void check_run_json(const nlohmann::json& front, const nlohmann::json& config,
+                    const std::string& front_path, const std::string& db_path) {
+  const auto bad = [](const std::string& file, const std::string& what) {
+    return Error("'" + file + "' is damaged: " + what +
+                 "; re-run `hwnas search` or restore the file");
+  };
+  const auto optional = [](const nlohmann::json& j, const char* key, auto is_type) {
+    return !j.contains(key) || is_type(j.at(key));
+  };
+  const auto is_string = [](const nlohmann::json& v) { return v.is_string(); };
+  const auto is_number = [](const nlohmann::json& v) { return v.is_number(); };
+  if (!front.at("space").is_string()) throw bad(front_path, "\"space\" is not a string");
+  if (!front.at("objectives").is_array()) throw bad(front_path, "\"objectives\" is not an array");
+  for (const auto& o : front.at("objectives"))
+    if (!o.is_object() || !o.contains("name") || !o.at("name").is_string() ||
+        !optional(o, "unit", is_string) || !optional(o, "sense", is_string))
+      throw bad(front_path, "an objective is not {\"name\": string, \"unit\", \"sense\": strings}");
+  if (!front.at("members").is_array()) throw bad(front_path, "\"members\" is not an array");
+  for (const auto& m : front.at("members"))
+    if (!m.is_object() || !m.contains("arch") || !m.contains("objectives") ||
+        !m.at("objectives").is_object() ||
+        !optional(m, "feasible", [](const nlohmann::json& v) { return v.is_boolean(); }))
+      throw bad(front_path,
+                "a member is not {\"arch\", \"objectives\": object, \"feasible\": bool}");
+  if (!optional(front, "hypervolume", is_number) ||
+      !optional(front, "seed", [](const nlohmann::json& v) { return v.is_number_unsigned(); }))
+    throw bad(front_path, "\"hypervolume\" or \"seed\" has the wrong type");
+  if (!config.is_object()) throw bad(db_path, "the stored settings are not a JSON object");
+  for (const char* key : {"db", "device", "accuracy", "accuracy_dataset"})
+    if (!optional(config, key, is_string))
+      throw bad(db_path, "setting \"" + std::string(key) + "\" is not a string");
+  if (!optional(config, "latency_max", is_number) ||
+      !optional(config, "measure_threads",
+                [](const nlohmann::json& v) { return v.is_number_integer(); }))
+    throw bad(db_path, "setting \"latency_max\" or \"measure_threads\" has the wrong type");
+}
+
+}  // namespace
+
 RunData load_run(const std::string& dir) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(dir))
@@ -36,6 +80,7 @@ RunData load_run(const std::string& dir) {
   run.front = read_json_file(front_path);
   if (!run.front.contains("objectives") || !run.front.contains("members") || !run.front.contains("space"))
     throw Error("'" + front_path + "' is not an hwnas front (needs space, objectives, members)");
+  check_run_json(run.front, run.config, front_path, dir + "/run.db");
   return run;
 }
 

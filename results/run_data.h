@@ -27,7 +27,9 @@ struct RunData {
 
 /// Reads the run in `dir`. Throws hwnas::Error if the directory does not exist, holds no
 /// run.db, run.db is not an hwnas run, or front.json is missing or malformed (naming the file
-/// and suggesting `hwnas search --resume --out DIR` to finish an interrupted run).
+/// and suggesting `hwnas search --resume --out DIR` to finish an interrupted run), or a field
+/// that exports read has the wrong type (front.json's space, objectives, members, hypervolume,
+/// seed; the stored settings' db, device, accuracy, latency_max, ...).
 RunData load_run(const std::string& dir);
 
 }  // namespace hwnas

@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 #include "spaces/error.h"
 
@@ -77,6 +78,21 @@ std::string column_text(sqlite3_stmt* s, int i) {
   return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : std::string();
 }
 
+// Text stored by hwnas is JSON, but a damaged or hand-edited database may hold anything:
+// nlohmann's exceptions would escape as internal failures, so they become hwnas::Error here.
+nlohmann::json parse_stored(const std::string& text, const std::string& path,
+                            const std::string& what) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded())
+    throw Error("run database '" + path + "': " + what + " is not valid JSON (damaged file?)");
+  return j;
+}
+
+double stored_number(const nlohmann::json& j, const std::string& path, const std::string& what) {
+  if (!j.is_number()) throw Error("run database '" + path + "': " + what + " is not a number");
+  return j.get<double>();
+}
+
 }  // namespace
 
 RunStore::RunStore(const std::string& path, bool create) : path_(path) {
@@ -89,6 +105,18 @@ RunStore::RunStore(const std::string& path, bool create) : path_(path) {
     db_ = nullptr;
     throw Error("cannot open run database '" + path + "': " + msg + " (check --out)");
   }
+  // The destructor does not run when the constructor throws: the guard closes the connection
+  // (and its file descriptor) on every error below.
+  struct CloseOnThrow {
+    sqlite3*& db;
+    bool armed = true;
+    ~CloseOnThrow() {
+      if (armed) {
+        sqlite3_close(db);
+        db = nullptr;
+      }
+    }
+  } guard{db_};
   sqlite3_busy_timeout(db_, 5000);
   if (!create) {
     bool is_run = false;
@@ -112,6 +140,7 @@ RunStore::RunStore(const std::string& path, bool create) : path_(path) {
     if (*version != std::to_string(kSchemaVersion))
       throw Error("run database '" + path + "' has schema version " + *version +
                   ", this hwnas reads " + std::to_string(kSchemaVersion));
+    guard.armed = false;
     return;
   }
   exec("PRAGMA journal_mode=WAL");
@@ -131,6 +160,7 @@ RunStore::RunStore(const std::string& path, bool create) : path_(path) {
     throw Error("run database '" + path + "' has schema version " + *version + ", this hwnas reads " +
                 std::to_string(kSchemaVersion));
   }
+  guard.armed = false;
 }
 
 RunStore::~RunStore() { sqlite3_close(db_); }
@@ -171,9 +201,14 @@ std::optional<Checkpoint> RunStore::load_checkpoint() {
   const auto last = meta("last_generation");
   if (!last) return std::nullopt;
   Checkpoint cp;
-  cp.generation = std::stoi(*last);
-  cp.algorithm_state = nlohmann::json::parse(meta("algorithm_state").value_or("null"));
-  cp.runner_state = nlohmann::json::parse(meta("runner_state").value_or("null"));
+  const char* last_end = last->data() + last->size();
+  const auto [last_ptr, last_ec] = std::from_chars(last->data(), last_end, cp.generation);
+  if (last_ec != std::errc() || last_ptr != last_end)
+    throw Error("run database '" + path_ + "': last_generation '" + *last +
+                "' is not an integer (damaged file?)");
+  cp.algorithm_state =
+      parse_stored(meta("algorithm_state").value_or("null"), path_, "the algorithm state");
+  cp.runner_state = parse_stored(meta("runner_state").value_or("null"), path_, "the runner state");
   const auto names = problem_->objective_names();
   const auto& constraints = problem_->constraints();
   Statement s(db_,
@@ -182,21 +217,39 @@ std::optional<Checkpoint> RunStore::load_checkpoint() {
   while (sqlite3_step(s.get()) == SQLITE_ROW) {
     Evaluation e;
     e.generation = sqlite3_column_int(s.get(), 0);
-    e.arch = Arch{problem_->space().name(),
-                  nlohmann::json::parse(column_text(s.get(), 1)).get<std::vector<int>>()};
-    const auto obj = nlohmann::json::parse(column_text(s.get(), 2));
-    const auto con = nlohmann::json::parse(column_text(s.get(), 3));
+    const auto genes = parse_stored(column_text(s.get(), 1), path_, "an evaluation's genes");
+    e.arch.space = problem_->space().name();
+    if (!genes.is_array())
+      throw Error("run database '" + path_ + "': an evaluation's genes are not an array");
+    for (const auto& g : genes) {
+      // get<int> casts floats and wide integers unchecked.
+      constexpr int lo = std::numeric_limits<int>::min(), hi = std::numeric_limits<int>::max();
+      const bool fits =
+          g.is_number_unsigned()
+              ? g.get<std::uint64_t>() <= static_cast<std::uint64_t>(hi)
+              : g.is_number_integer() && g.get<std::int64_t>() >= lo && g.get<std::int64_t>() <= hi;
+      if (!fits)
+        throw Error("run database '" + path_ + "': an evaluation's gene " + g.dump() +
+                    " is not an integer");
+      e.arch.genes.push_back(g.get<int>());
+    }
+    const auto obj = parse_stored(column_text(s.get(), 2), path_, "an evaluation's objectives");
+    const auto con = parse_stored(column_text(s.get(), 3), path_, "an evaluation's constraints");
+    if (!obj.is_object() || !con.is_object())
+      throw Error("run database '" + path_ +
+                  "': an evaluation's objectives or constraints are "
+                  "not JSON objects");
     for (const auto& n : names) {
       if (!obj.contains(n))
         throw Error("run database '" + path_ + "' has no values of objective '" + n +
                     "': resume with the run's own objectives");
-      e.objectives.push_back(obj[n].get<double>());
+      e.objectives.push_back(stored_number(obj[n], path_, "objective '" + n + "'"));
     }
     for (const auto& c : constraints) {
       const std::string n = c.metric->name();
       if (!con.contains(n))
         throw Error("run database '" + path_ + "' has no values of constrained metric '" + n + "'");
-      e.constraint_values.push_back(con[n].get<double>());
+      e.constraint_values.push_back(stored_number(con[n], path_, "constrained metric '" + n + "'"));
     }
     cp.evaluations.push_back(std::move(e));
   }
@@ -295,9 +348,9 @@ std::vector<StoredEvaluation> RunStore::evaluations() const {
     StoredEvaluation e;
     e.id = sqlite3_column_int64(s.get(), 0);
     e.generation = sqlite3_column_int(s.get(), 1);
-    e.arch = nlohmann::json::parse(column_text(s.get(), 2));
-    e.objectives = nlohmann::json::parse(column_text(s.get(), 3));
-    e.constraints = nlohmann::json::parse(column_text(s.get(), 4));
+    e.arch = parse_stored(column_text(s.get(), 2), path_, "an evaluation's arch");
+    e.objectives = parse_stored(column_text(s.get(), 3), path_, "an evaluation's objectives");
+    e.constraints = parse_stored(column_text(s.get(), 4), path_, "an evaluation's constraints");
     e.violation = sqlite3_column_double(s.get(), 5);
     e.feasible = sqlite3_column_int(s.get(), 6) != 0;
     out.push_back(std::move(e));

@@ -63,12 +63,16 @@ class RunStore final : public CheckpointSink {
   /// Stores the run's settings (in its own transaction).
   void set_config(const nlohmann::json& config);
 
+  /// The last saved generation. Throws hwnas::Error naming the file if a stored value is not
+  /// what hwnas wrote (not JSON, genes that are not integers, a missing or non-numeric
+  /// objective or constraint value, a last_generation that is not an integer).
   std::optional<Checkpoint> load_checkpoint() override;
   void save_generation(const GenerationRecord& record) override;
 
   std::vector<GenerationSummary> generations() const;
   std::size_t evaluation_count() const;
-  /// Every stored evaluation in insertion order.
+  /// Every stored evaluation in insertion order. Throws hwnas::Error naming the file if an
+  /// evaluation's arch, objectives or constraints are not JSON (a damaged file).
   std::vector<StoredEvaluation> evaluations() const;
 
  private:

@@ -11,6 +11,7 @@
 # OpenCV's DNN module and ONNX Runtime (npm's onnxruntime-node, into tools/onnx/node_modules)
 # are the independent runtimes the ONNX export tests compare against; python3 runs the scripts
 # of the external-accuracy tests, and strace records what the tests use for CI's guard.
+# clang-14 and libclang-rt-14-dev (libFuzzer, ASan, UBSan) build the fuzz targets (tests/fuzz).
 set -euo pipefail
 
 SUDO=""
@@ -28,6 +29,7 @@ packages=(
   libonnx-dev libprotobuf-dev libopencv-dev
   chromium
   python3 strace
+  clang-14 libclang-rt-14-dev
 )
 case "${1:-}" in
   --with-tools) packages+=(python3-numpy python3-torch) ;;

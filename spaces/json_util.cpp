@@ -55,7 +55,7 @@ std::string require_string(const nlohmann::json& j, std::string_view what) {
 nlohmann::json parse_json_text(std::string_view text, std::string_view origin) {
   try {
     return nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e400
     throw Error("malformed JSON in " + std::string(origin) + ": " + e.what());
   }
 }

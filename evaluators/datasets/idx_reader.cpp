@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include <algorithm>
+#include <limits>
 #include <memory>
 
 #include "spaces/error.h"
@@ -53,10 +55,19 @@ IdxArray read_idx(const std::string& path) {
     const std::uint32_t v = (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) |
                             (std::uint32_t{b[2]} << 8) | std::uint32_t{b[3]};
     a.dims.push_back(v);
+    if (v != 0 && count > std::numeric_limits<std::size_t>::max() / v)
+      throw Error("IDX file '" + path + "' has dims whose product overflows (corrupt header)");
     count *= v;
   }
-  a.data.resize(count);
-  const std::size_t got = read_some(f.get(), a.data.data(), count, path);
+  // The data grows as it is read: a forged header must not allocate what the file lacks.
+  std::size_t got = 0;
+  while (got < count) {
+    const std::size_t want = std::min(count - got, std::max<std::size_t>(got, 1 << 16));
+    a.data.resize(got + want);
+    const std::size_t n = read_some(f.get(), a.data.data() + got, want, path);
+    got += n;
+    if (n < want) break;
+  }
   if (got != count)
     throw Error("IDX file '" + path + "' is truncated: " + std::to_string(got) + " of " +
                 std::to_string(count) + " data bytes");

@@ -1,12 +1,23 @@
 #include "evaluators/datasets/image_folder.h"
 
 #include <stb_image.h>
+// stb_image_resize checks that each output pixel's filter weights sum to 0.9..1.1 and then
+// normalises them; float rounding breaks that check for ordinary size pairs (54x244 to 37x167),
+// and Debian's libstb is built with assert() enabled, so such an image aborted hwnas. The
+// resizer is therefore compiled here, private to this file, without its assertions.
+#define STBIR_ASSERT(x) ((void)0)
+#define STB_IMAGE_RESIZE_STATIC
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
 #include <stb_image_resize.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
 #include <memory>
 
 #include "evaluators/datasets/seeded_split.h"
@@ -19,20 +30,26 @@ namespace fs = std::filesystem;
 void imagenet_eval_transform(const std::uint8_t* rgb, int w, int h, int resolution, float* dst) {
   if (w < 1 || h < 1 || resolution < 1) throw Error("image transform: empty image or resolution");
   const int shorter = static_cast<int>(std::lround(resolution * 256.0 / 224.0));
-  int rw, rh;
+  long long rw, rh;
   if (w <= h) {
     rw = shorter;
-    rh = static_cast<int>(static_cast<long long>(shorter) * h / w);
+    rh = static_cast<long long>(shorter) * h / w;
   } else {
     rh = shorter;
-    rw = static_cast<int>(static_cast<long long>(shorter) * w / h);
+    rw = static_cast<long long>(shorter) * w / h;
   }
+  if (rw * rh > kMaxImagePixels)
+    throw Error("image transform: a " + std::to_string(w) + "x" + std::to_string(h) +
+                " image resizes to " + std::to_string(rw) + "x" + std::to_string(rh) +
+                " pixels, over the limit of " + std::to_string(kMaxImagePixels) +
+                " (an extreme aspect ratio)");
   std::vector<float> src(static_cast<std::size_t>(w) * h * 3);
   for (std::size_t i = 0; i < src.size(); ++i) src[i] = rgb[i] / 255.0f;
   std::vector<float> resized(static_cast<std::size_t>(rw) * rh * 3);
-  if (!stbir_resize_float_generic(src.data(), w, h, 0, resized.data(), rw, rh, 0, 3,
-                                  STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
-                                  STBIR_FILTER_TRIANGLE, STBIR_COLORSPACE_LINEAR, nullptr))
+  if (!stbir_resize_float_generic(src.data(), w, h, 0, resized.data(), static_cast<int>(rw),
+                                  static_cast<int>(rh), 0, 3, STBIR_ALPHA_CHANNEL_NONE, 0,
+                                  STBIR_EDGE_CLAMP, STBIR_FILTER_TRIANGLE, STBIR_COLORSPACE_LINEAR,
+                                  nullptr))
     throw Error("image transform: stb_image_resize failed");
   // torchvision's CenterCrop pads when the image is smaller than the crop; the shorter side is
   // already >= R here (256/224 > 1), so only the offsets matter.
@@ -87,9 +104,30 @@ int ImageFolder::label(std::size_t i) const {
 
 void ImageFolder::load(std::size_t i, float* dst) const {
   if (i >= files_.size()) throw Error(id_ + ": image index " + std::to_string(i) + " out of range");
+  std::ifstream in(files_[i], std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw Error("cannot read image '" + files_[i] + "'");
+  // stb_image picks its decoder from the content, not the name: a file named .png may reach
+  // its PNM, PSD, PIC, TGA, GIF or HDR decoders, which are less hardened (a 16-bit PGM read
+  // out of bounds). ImageFolder takes PNG and JPEG only, so anything else is refused here.
+  static constexpr unsigned char kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+  const bool png = bytes.size() >= 8 && std::memcmp(b, kPng, 8) == 0;
+  const bool jpeg = bytes.size() >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff;
+  if (!png && !jpeg)
+    throw Error("image '" + files_[i] + "' is neither a PNG nor a JPEG file (by its content): " +
+                "remove or convert the file");
+  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    throw Error("image '" + files_[i] + "' is over 2 GB: remove or downscale the file");
+  const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, channels = 0;
-  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load(files_[i].c_str(), &w, &h, &channels, 3),
-                                                   stbi_image_free);
+  if (stbi_info_from_memory(b, len, &w, &h, &channels) &&
+      static_cast<std::int64_t>(w) * h > kMaxImagePixels)
+    throw Error("image '" + files_[i] + "' is " + std::to_string(w) + "x" + std::to_string(h) +
+                " pixels, over hwnas's limit of " + std::to_string(kMaxImagePixels) +
+                " (a damaged header?): remove or downscale the file");
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
+      stbi_load_from_memory(b, len, &w, &h, &channels, 3), stbi_image_free);
   if (!pixels)
     throw Error("cannot decode image '" + files_[i] + "' (" + stbi_failure_reason() +
                 "): remove or replace the file");

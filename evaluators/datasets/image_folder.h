@@ -15,12 +15,17 @@ namespace hwnas {
 inline constexpr float kImageNetMean[3] = {0.485f, 0.456f, 0.406f};
 inline constexpr float kImageNetStd[3] = {0.229f, 0.224f, 0.225f};
 
+/// The largest image hwnas decodes or resizes, in pixels (2^25, e.g. 8192 x 4096): stb_image
+/// allocates an image from its header's dimensions, so a damaged or hostile header could
+/// otherwise claim gigabytes before a byte of pixel data is read.
+inline constexpr std::int64_t kMaxImagePixels = std::int64_t{1} << 25;
+
 /// The standard evaluation transform on an 8-bit RGB image (h, w, 3), row-major: resize the
 /// shorter side to round(R * 256 / 224) (the other to int(long * S / short), as torchvision's
 /// Resize), with stb_image_resize's triangle filter (bilinear with antialiasing when shrinking,
 /// as PIL's BILINEAR), centre crop R x R (offsets round((size - R) / 2)), x/255, then
 /// (x - mean) / std per channel. dst holds R*R*3 floats (HWC). Throws hwnas::Error if the
-/// image is empty.
+/// image is empty or its resized size exceeds kMaxImagePixels (an extreme aspect ratio).
 void imagenet_eval_transform(const std::uint8_t* rgb, int w, int h, int resolution, float* dst);
 
 /// Images under DIR/<class>/ with extension .jpg, .jpeg or .png (any case); classes are the
@@ -37,7 +42,8 @@ class ImageFolder final : public ImageDataset {
   FeatureShape image_shape() const override { return {resolution_, resolution_, 3}; }
   int label(std::size_t i) const override;
   /// Decodes (stb_image, forced to 3 channels) and transforms image i. Throws hwnas::Error
-  /// naming the file if it cannot be decoded.
+  /// naming the file if it is not a PNG or JPEG by its content, cannot be decoded or has more
+  /// than kMaxImagePixels pixels.
   void load(std::size_t i, float* dst) const override;
 
   const std::vector<std::string>& classes() const { return classes_; }
