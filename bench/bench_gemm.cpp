@@ -9,7 +9,8 @@
 // per-round medians. Results are checked against a double-precision reference first.
 #include <cblas.h>
 
-#include "evaluators/ops/eigen.h"
+#include "evaluators/ops/eigen.h"  // its own block: it must precede <immintrin.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>

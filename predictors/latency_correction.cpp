@@ -1,6 +1,7 @@
 #include "predictors/latency_correction.h"
 
-#include "evaluators/ops/eigen.h"
+#include "evaluators/ops/eigen.h"  // its own block: it must precede <immintrin.h>
+
 #include <cmath>
 #include <string>
 

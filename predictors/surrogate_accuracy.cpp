@@ -6,7 +6,8 @@
 #include <numeric>
 #include <sstream>
 
-#include "evaluators/ops/eigen.h"
+#include "evaluators/ops/eigen.h"  // its own block: it must precede <immintrin.h>
+
 #include <nlohmann/json.hpp>
 
 #include "spaces/error.h"
