@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +13,8 @@
 #include "apps/command.h"
 #include "apps/common.h"
 #include "profilers/agent_backend.h"
+#include "profilers/block_timing_choice.h"
+#include "profilers/device_profile.h"
 #include "profilers/fake_backend.h"
 #include "profilers/local_backend.h"
 #include "profilers/profiler.h"
@@ -43,8 +47,9 @@ class ProfileCommand final : public Command {
         ->capture_default_str();
     app.add_option("--block-timing", block_timing_,
                    "local backend: cold-weights (weights rotated out of cache, as inside a "
-                   "network too big for the cache), hot (one instance back to back), or auto: hot "
-                   "when the space's largest network's weights fit in half the last-level cache")
+                   "network too big for the cache), hot (one instance back to back), or auto: the "
+                   "one whose block sums match three whole networks timed end to end (the "
+                   "space's largest and two drawn with --seed), chosen once per space and table")
         ->check(CLI::IsMember({"auto", "hot", "cold-weights"}))
         ->capture_default_str();
     app.add_option("--seed", seed_, "seed of the overhead networks (and the fake device)")
@@ -68,12 +73,31 @@ class ProfileCommand final : public Command {
     const bool named = device_opt_->count() > 0;
     if (!agent_.empty() && !named) device.clear();  // rows go under the agent's own name
     if (agent_.empty() && backend_ == "fake" && !named) device = "fake";
-    const std::unique_ptr<Backend> backend =
-        make_backend({agent_, token_, agent_.empty() && backend_ == "fake", threads_, 1, seed_,
-                      block_timing_ == "auto"
-                          ? block_timing_for_weights(4 * space.decode(space.largest()).params())
-                          : block_timing_from_name(block_timing_)});
     if (overhead_nets_ < 0) throw Error("--overhead-networks must be >= 0");
+    const bool local = agent_.empty() && backend_ == "local";
+    const int resolution = resolution_ ? resolution_ : default_resolution(space);
+    const std::vector<Arch> archs =
+        archs_.empty() ? std::vector<Arch>{} : read_archs_jsonl(space, archs_);
+    std::optional<LatencyTable> table;
+    BlockTiming mode = BlockTiming::cold_weights;
+    if (block_timing_ != "auto") {
+      mode = block_timing_from_name(block_timing_);
+    } else if (local) {
+      // Chosen by timing whole networks against both row variants (block_timing_choice.h).
+      table.emplace(db_, LatencyTable::Mode::read_write);
+      std::vector<Network> probe;
+      if (archs.empty()) {
+        probe = block_timing_probe_networks(space, resolution, 2, seed_);
+      } else {
+        for (std::size_t i = 0; i < archs.size() && i < 3; ++i)
+          probe.push_back(space.decode(archs[i]));
+      }
+      mode =
+          resolve_local_block_timing(*table, host_device_profile(device, threads_, 1), space.name(),
+                                     probe.front().input.h, probe, seed_, force_, &std::cerr);
+    }
+    const std::unique_ptr<Backend> backend = make_backend(
+        {agent_, token_, agent_.empty() && backend_ == "fake", threads_, 1, seed_, mode});
     ProfileOptions opt;
     opt.device_name = device;
     opt.force = force_;
@@ -86,10 +110,10 @@ class ProfileCommand final : public Command {
     opt.progress = &std::cerr;
     opt.progress_is_terminal = isatty(STDERR_FILENO) != 0;
     backend->device(device);  // an unreachable agent fails here, before the table file is created
-    LatencyTable table(db_, LatencyTable::Mode::read_write);
-    const ProfileReport rep =
-        archs_.empty() ? profile_space(space, resolution_ ? resolution_ : default_resolution(space), table, *backend, opt)
-                       : profile_archs(space, read_archs_jsonl(space, archs_), table, *backend, opt);
+    if (!table) table.emplace(db_, LatencyTable::Mode::read_write);
+    const ProfileReport rep = archs.empty()
+                                  ? profile_space(space, resolution, *table, *backend, opt)
+                                  : profile_archs(space, archs, *table, *backend, opt);
     if (json_) {
       nlohmann::json j = {{"db", db_},
                           {"device", rep.device},

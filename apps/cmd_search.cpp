@@ -14,6 +14,7 @@
 #include "apps/backend_choice.h"
 #include "apps/command.h"
 #include "apps/common.h"
+#include "apps/run_outputs.h"
 #include "apps/search_hooks.h"
 #include "predictors/external_accuracy.h"
 #include "predictors/filling_lut_predictor.h"
@@ -21,10 +22,10 @@
 #include "predictors/screened_accuracy.h"
 #include "predictors/supernet_accuracy.h"
 #include "predictors/surrogate_accuracy.h"
+#include "profilers/block_timing_choice.h"
 #include "profilers/profiler.h"
 #include "results/front_json.h"
 #include "results/run_exports.h"
-#include "apps/run_outputs.h"
 #include "results/run_store.h"
 #include "search/measured_latency_objective.h"
 #include "search/search_runner.h"
@@ -132,6 +133,10 @@ std::shared_ptr<const FillingLutPredictor> make_filling_predictor(const SearchSe
   BackendChoice choice;
   if (stored) {
     choice = backend_for_device(*stored, s.agent, token);
+    // New rows must be timed as the space's rows already there were.
+    if (const auto mode = stored_block_timing(LatencyTable(s.db, LatencyTable::Mode::read_only),
+                                              s.device, resolve_space(s.space).name()))
+      choice.block_timing = *mode;
   } else {
     choice.agent = s.agent;
     choice.token = token;

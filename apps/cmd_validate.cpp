@@ -39,10 +39,14 @@ class ValidateCommand final : public Command {
                    "input resolution of the subnets (default: 224 if the space allows it, else "
                    "its first)");
     app.add_option("--csv", csv_, "write one row per subnet to this CSV file");
-    app.add_flag("--json", json_,
-                 "print {\"samples\", \"rmse_ms\", \"rmspe\", \"within_5pct\", \"within_10pct\", "
-                 "\"kendall_tau\", \"corrected\": {same} | null, \"repeatability\": {same} | null, "
-                 "...}; repeatability compares the timing windows with each other (host noise)");
+    app.add_flag(
+        "--json", json_,
+        "print {\"samples\", \"rmse_ms\", \"rmspe\", \"within_5pct\", \"within_10pct\", "
+        "\"kendall_tau\", \"spearman_rho\", \"corrected\": {same} | null, \"repeatability\": "
+        "{same} | null, \"regime\": quiet|noisy|unknown, \"noise_ratio\", "
+        "\"residuals_by_kind\": [..], ...}; repeatability compares the timing windows "
+        "with each other (host noise); quiet means windows agree within 5 % for >= 95 % "
+        "of subnets");
     app.add_flag("--fit-correction", fit_, "fit and store the learned correction");
     app.add_option("--backend", backend_, "auto (the table's device kind), local or fake")
         ->check(CLI::IsMember({"auto", "local", "fake"}))
@@ -114,10 +118,11 @@ class ValidateCommand final : public Command {
       return 0;
     }
     auto line = [](const char* what, const AccuracyMetrics& m) {
-      std::printf("%-26s RMSE %.4f ms  RMSPE %.2f %%  within 5 %%: %.1f %%  within 10 %%: %.1f %%  "
-                  "Kendall tau %.4f\n",
-                  what, m.rmse_ms, 100 * m.rmspe, 100 * m.within_5pct, 100 * m.within_10pct,
-                  m.kendall_tau);
+      std::printf(
+          "%-26s RMSE %.4f ms  RMSPE %.2f %%  within 5 %%: %.1f %%  within 10 %%: %.1f %%  "
+          "Kendall tau %.4f  Spearman rho %.4f\n",
+          what, m.rmse_ms, 100 * m.rmspe, 100 * m.within_5pct, 100 * m.within_10pct, m.kendall_tau,
+          m.spearman_rho);
     };
     std::printf("%d subnets of %s on device '%s' (%d threads)\n", rep.plain.samples,
                 space.name().c_str(), device_.c_str(), stored.threads);
@@ -128,6 +133,15 @@ class ValidateCommand final : public Command {
            *rep.corrected);
     if (rep.repeatability)
       line("window vs window (noise):", *rep.repeatability);
+    std::printf("host regime: %s", host_regime(rep.repeatability).c_str());
+    if (!j["noise_ratio"].is_null())
+      std::printf(" (predictor RMSPE / window-to-window RMSPE = %.2f)",
+                  j["noise_ratio"].get<double>());
+    std::printf("\nresidual by block kind (the kind's rows off by, share of the prediction):");
+    for (const auto& r : rep.residuals)
+      std::printf("  %s %+.1f %% (%.0f %%)", r.kind.c_str(), 100 * r.relative_error,
+                  100 * r.mean_share);
+    std::printf("\n");
     if (rep.fitted) std::printf("correction fitted on all %d subnets and stored in %s\n",
                                 rep.plain.samples, db_.c_str());
     return 0;

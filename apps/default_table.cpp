@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "apps/search_hooks.h"
+#include "profilers/block_timing_choice.h"
+#include "profilers/device_profile.h"
 #include "profilers/local_backend.h"
 #include "profilers/profiler.h"
 #include "spaces/registry.h"
@@ -18,7 +20,11 @@ void profile_host_table(const std::string& db, const std::string& device, const 
   // Only this machine can be profiled in-process; other devices need `hwnas profile --agent`.
   if (device != "host") return;
   LatencyTable table(db, LatencyTable::Mode::read_write);
-  LocalBackend backend(2, 1, 0, block_timing_for_weights(4 * space.decode(space.largest()).params()));
+  const int first = space_resolutions(space).front();
+  const BlockTiming mode = resolve_local_block_timing(
+      table, host_device_profile(device, 2, 1), space.name(), first,
+      block_timing_probe_networks(space, first, 2, 0), 0, false, &std::cerr);
+  LocalBackend backend(2, 1, 0, mode);
   ProfileOptions options;
   options.progress = &std::cerr;
   options.progress_is_terminal = isatty(STDERR_FILENO) != 0;

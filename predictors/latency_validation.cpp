@@ -30,6 +30,45 @@ double kendall_tau_b(const std::vector<double>& a, const std::vector<double>& b)
   return static_cast<double>(concordant - discordant) / std::sqrt(n0a * n0b);
 }
 
+namespace {
+// 1-based ranks, ties sharing their average rank.
+std::vector<double> average_ranks(const std::vector<double>& v) {
+  std::vector<std::size_t> order(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
+  std::vector<double> rank(v.size());
+  for (std::size_t i = 0; i < order.size();) {
+    std::size_t j = i;
+    while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
+    const double r = 0.5 * static_cast<double>(i + j) + 1.0;
+    for (std::size_t k = i; k <= j; ++k) rank[order[k]] = r;
+    i = j + 1;
+  }
+  return rank;
+}
+}  // namespace
+
+double spearman_rho(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) throw Error("spearman rho: sequences of different length");
+  const std::vector<double> ra = average_ranks(a), rb = average_ranks(b);
+  const double n = static_cast<double>(a.size());
+  double ma = 0, mb = 0;
+  for (std::size_t i = 0; i < ra.size(); ++i) ma += ra[i], mb += rb[i];
+  ma /= n, mb /= n;
+  double sab = 0, saa = 0, sbb = 0;
+  for (std::size_t i = 0; i < ra.size(); ++i) {
+    sab += (ra[i] - ma) * (rb[i] - mb);
+    saa += (ra[i] - ma) * (ra[i] - ma);
+    sbb += (rb[i] - mb) * (rb[i] - mb);
+  }
+  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0.0;
+}
+
+std::string host_regime(const std::optional<AccuracyMetrics>& repeatability) {
+  if (!repeatability) return "unknown";
+  return repeatability->within_5pct >= 0.95 ? "quiet" : "noisy";
+}
+
 AccuracyMetrics accuracy_metrics(const std::vector<double>& measured,
                                  const std::vector<double>& predicted) {
   if (measured.size() != predicted.size())
@@ -54,6 +93,7 @@ AccuracyMetrics accuracy_metrics(const std::vector<double>& measured,
   m.within_5pct = in5 / n;
   m.within_10pct = in10 / n;
   m.kendall_tau = kendall_tau_b(predicted, measured);
+  m.spearman_rho = spearman_rho(predicted, measured);
   return m;
 }
 
@@ -75,11 +115,12 @@ AccuracyMetrics repeatability_metrics(const std::vector<std::vector<double>>& wi
       mean.within_5pct += m.within_5pct;
       mean.within_10pct += m.within_10pct;
       mean.kendall_tau += m.kendall_tau;
+      mean.spearman_rho += m.spearman_rho;
       ++pairs;
     }
   mean.samples = static_cast<int>(window_ms.size());
   for (double* f : {&mean.rmse_ms, &mean.rmspe, &mean.within_5pct, &mean.within_10pct,
-                    &mean.kendall_tau})
+                    &mean.kendall_tau, &mean.spearman_rho})
     *f /= pairs;
   return mean;
 }
@@ -135,6 +176,7 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
     feats.push_back(s.features);
   }
   rep.plain = accuracy_metrics(meas, plain);
+  rep.residuals = residuals_by_kind(feats, meas);
   {
     std::vector<std::vector<double>> windows;
     for (const auto& s : rep.samples) windows.push_back(s.window_ms);
@@ -172,9 +214,13 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
 
 namespace {
 nlohmann::json metrics_json(const AccuracyMetrics& m) {
-  return {{"samples", m.samples},         {"rmse_ms", m.rmse_ms},
-          {"rmspe", m.rmspe},             {"within_5pct", m.within_5pct},
-          {"within_10pct", m.within_10pct}, {"kendall_tau", m.kendall_tau}};
+  return {{"samples", m.samples},
+          {"rmse_ms", m.rmse_ms},
+          {"rmspe", m.rmspe},
+          {"within_5pct", m.within_5pct},
+          {"within_10pct", m.within_10pct},
+          {"kendall_tau", m.kendall_tau},
+          {"spearman_rho", m.spearman_rho}};
 }
 }  // namespace
 
@@ -183,6 +229,11 @@ nlohmann::json validation_summary_json(const ValidationReport& r) {
   j["corrected"] = r.corrected ? metrics_json(*r.corrected) : nlohmann::json(nullptr);
   j["correction"] = r.correction_kind.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.correction_kind);
   j["repeatability"] = r.repeatability ? metrics_json(*r.repeatability) : nlohmann::json(nullptr);
+  j["regime"] = host_regime(r.repeatability);
+  j["noise_ratio"] = r.repeatability && r.repeatability->rmspe > 0
+                         ? nlohmann::json(r.plain.rmspe / r.repeatability->rmspe)
+                         : nlohmann::json(nullptr);
+  j["residuals_by_kind"] = residuals_json(r.residuals);
   return j;
 }
 

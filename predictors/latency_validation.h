@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "predictors/latency_correction.h"
+#include "predictors/latency_residuals.h"
 #include "predictors/lut_latency_predictor.h"
 #include "profilers/backend.h"
 #include "spaces/search_space.h"
@@ -25,6 +26,7 @@ struct AccuracyMetrics {
   double within_5pct = 0;   ///< share with |pred - meas| <= 0.05 * meas
   double within_10pct = 0;  ///< share with |pred - meas| <= 0.10 * meas
   double kendall_tau = 0;   ///< Kendall's tau-b between pred and meas (ties counted as in tau-b)
+  double spearman_rho = 0;  ///< Spearman's rank correlation (average ranks for ties)
 };
 
 /// Metrics of `predicted` against `measured` (same length >= 2, measured > 0). Throws
@@ -39,6 +41,11 @@ AccuracyMetrics accuracy_metrics(const std::vector<double>& measured,
 /// A predictor is compared with the pooled windows, which are less noisy than one window, so
 /// this is a conservative ceiling. Throws hwnas::Error if fewer than 2 subnets or windows.
 AccuracyMetrics repeatability_metrics(const std::vector<std::vector<double>>& window_ms);
+
+/// Spearman's rho of two equally long sequences: Pearson correlation of their ranks, tied
+/// values taking their average rank. 0 when either is constant. Throws hwnas::Error on
+/// different lengths.
+double spearman_rho(const std::vector<double>& a, const std::vector<double>& b);
 
 /// Kendall's tau-b of two equally long sequences (O(n^2); n is a few hundred). 0 when either is
 /// constant.
@@ -86,7 +93,14 @@ struct ValidationReport {
   /// "stored" (the table's correction, held-out on these samples), "cross-validated" (fit) or "".
   std::string correction_kind;
   std::optional<LatencyCorrection> fitted;  ///< fitted on all samples (fit_correction only)
+  /// The plain prediction's relative residuals attributed to block kinds (latency_residuals.h).
+  std::vector<KindResidual> residuals;
 };
+
+/// The host's regime from its repeatability: "quiet" when two timing windows of the same subnet
+/// agree within +-5 % for at least 95 % of subnets (issue 15's definition), "noisy" otherwise,
+/// "unknown" without window medians (one window, or an agent that returns none).
+std::string host_regime(const std::optional<AccuracyMetrics>& repeatability);
 
 /// Draws options.samples archs of `space` at options.resolution (seeded), times each end to end
 /// on `backend`, and compares with `predictor`. Throws hwnas::Error on missing table rows
@@ -95,7 +109,10 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
                                   Backend& backend, const ValidationOptions& options);
 
 /// JSON summary: {"samples","rmse_ms","rmspe","within_5pct","within_10pct","kendall_tau",
-/// "corrected": {same fields} or null, "correction": "stored"|"cross-validated"|null, "repeatability": {same fields} or null}.
+/// "spearman_rho", "corrected": {same fields} or null, "correction": "stored"|"cross-validated"|
+/// null, "repeatability": {same fields} or null, "regime": host_regime, "noise_ratio": the plain
+/// RMSPE over the window-to-window RMSPE (<= 1: the predictor is within the host's noise) or
+/// null, "residuals_by_kind": residuals_json}.
 nlohmann::json validation_summary_json(const ValidationReport& report);
 
 /// Writes one CSV row per subnet (index, arch JSON, blocks, macs, measured/p10/p90, predicted,

@@ -52,7 +52,9 @@ std::int64_t last_level_cache_bytes() {
   int best_level = 0;
   std::int64_t best = 0;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator("/sys/devices/system/cpu/cpu0/cache", ec)) {
+  const char* faked = std::getenv("HWNAS_CPU_CACHE_DIR");
+  const fs::path dir = faked && *faked ? faked : "/sys/devices/system/cpu/cpu0/cache";
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (entry.path().filename().string().rfind("index", 0) != 0) continue;
     auto read = [&](const char* name) {
       std::ifstream in(entry.path() / name);
@@ -69,11 +71,6 @@ std::int64_t last_level_cache_bytes() {
   if (best > 0) return best;
   const long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
   return llc > 0 ? llc : 32LL << 20;
-}
-
-BlockTiming block_timing_for_weights(std::int64_t network_weight_bytes) {
-  return network_weight_bytes <= last_level_cache_bytes() / 2 ? BlockTiming::hot
-                                                              : BlockTiming::cold_weights;
 }
 
 TimingStats time_block(const BlockSpec& spec, BlockTiming mode, int threads, int batch,

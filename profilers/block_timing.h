@@ -19,17 +19,12 @@ namespace hwnas {
 ///         do not fit the cache, while its input is as fresh as a previous block's output.
 enum class BlockTiming { hot, cold_weights };
 
-/// The timing that matches a network whose weights take `network_weight_bytes`: hot when they
-/// fit in half the last-level cache (then, inside the network, every block finds its weights
-/// cached: a 64x64 Fashion-MNIST subnet of 0.5 MB summed 0.18 ms of cold-weight block times
-/// against 0.13 ms end to end), cold-weights otherwise (EfficientFormer at 224: 12-330 MB).
-/// The cache size is last_level_cache_bytes().
-BlockTiming block_timing_for_weights(std::int64_t network_weight_bytes);
-
-/// The last-level cache one core can use (bytes): the size of cpu0's highest-level data or
-/// unified cache in sysfs (/sys/devices/system/cpu/cpu0/cache/index*/), else
-/// sysconf(_SC_LEVEL3_CACHE_SIZE), else 32 MiB. sysfs first because glibc's sysconf reports the
-/// whole socket's L3 on AMD EPYC (320 MiB on this VM, where one core complex has 32 MiB).
+/// The last-level cache one core can use (bytes), as the platform reports it: the size of
+/// cpu0's highest-level data or unified cache in sysfs (/sys/devices/system/cpu/cpu0/cache/
+/// index*/, or the directory in the environment variable HWNAS_CPU_CACHE_DIR, which tests use to
+/// fake a VM's report), else sysconf(_SC_LEVEL3_CACHE_SIZE), else 32 MiB. Recorded for
+/// diagnosis only: a VM may report any size (480 MiB on a 2-vCPU Xeon guest), so the block
+/// timing is chosen by measurement (block_timing_choice.h).
 std::int64_t last_level_cache_bytes();
 
 /// A sysfs cache size ("32768K", "1024K", "32M", "512") in bytes; 0 if it does not parse.

@@ -255,14 +255,22 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
   return report;
 }
 
-Arch sample_at_resolution(const SearchSpace& space, Rng& rng, int resolution) {
-  Arch a = space.sample(rng);
+// `a` with its resolution gene set, repaired and validated.
+static Arch at_resolution(const SearchSpace& space, Arch a, int resolution) {
   const auto& dims = space.dims();
   for (std::size_t i = 0; i < dims.size(); ++i)
     if (dims[i].name == "resolution") a.genes.at(i) = resolution;
   space.repair(a);
   space.validate(a);
   return a;
+}
+
+Arch sample_at_resolution(const SearchSpace& space, Rng& rng, int resolution) {
+  return at_resolution(space, space.sample(rng), resolution);
+}
+
+Arch largest_at_resolution(const SearchSpace& space, int resolution) {
+  return at_resolution(space, space.largest(), resolution);
 }
 
 ProfileReport profile_space(const SearchSpace& space, int resolution, LatencyTable& table,

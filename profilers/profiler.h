@@ -78,6 +78,10 @@ ProfileReport profile_archs(const SearchSpace& space, const std::vector<Arch>& a
 /// `resolution`, repaired and validated. Throws hwnas::Error if the space rejects the resolution.
 Arch sample_at_resolution(const SearchSpace& space, Rng& rng, int resolution);
 
+/// SearchSpace::largest() with its "resolution" gene (if any) set to `resolution`, repaired and
+/// validated. Throws hwnas::Error if the space rejects the resolution.
+Arch largest_at_resolution(const SearchSpace& space, int resolution);
+
 /// Reads archs from a JSON-lines file (one arch JSON per non-empty line, or an object with an
 /// "arch" member). Throws hwnas::Error naming the file and the line.
 std::vector<Arch> read_archs_jsonl(const SearchSpace& space, const std::string& path);

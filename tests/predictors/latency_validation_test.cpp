@@ -31,6 +31,65 @@ TEST(ValidationMetrics, MatchHandComputation) {
   EXPECT_THROW(accuracy_metrics({1, 0}, {1, 1}), Error);
 }
 
+TEST(ValidationMetrics, SpearmanRhoByHand) {
+  // Ranks of pred {10.4, 21.5, 19.8, 41}: 1 3 2 4 against 1 2 3 4: d^2 = 0+1+1+0 = 2,
+  // rho = 1 - 6*2 / (4 * 15) = 0.8.
+  EXPECT_NEAR(spearman_rho({10.4, 21.5, 19.8, 41}, {10, 20, 30, 40}), 0.8, 1e-12);
+  EXPECT_NEAR(accuracy_metrics({10, 20, 30, 40}, {10.4, 21.5, 19.8, 41}).spearman_rho, 0.8, 1e-12);
+  // Ties share the average rank: {1, 2, 2, 3} -> ranks 1, 2.5, 2.5, 4; against 1 2 3 4 the
+  // Pearson correlation of the ranks is 4.5 / sqrt(4.5 * 5) = 0.9487.
+  EXPECT_NEAR(spearman_rho({1, 2, 2, 3}, {1, 2, 3, 4}), 4.5 / std::sqrt(4.5 * 5.0), 1e-12);
+  EXPECT_NEAR(spearman_rho({4, 3, 2, 1}, {1, 2, 3, 4}), -1.0, 1e-12);
+  EXPECT_EQ(spearman_rho({1, 1, 1}, {1, 2, 3}), 0.0);
+  EXPECT_THROW(spearman_rho({1, 2}, {1}), Error);
+}
+
+TEST(ValidationMetrics, RegimeFollowsTheWindowAgreement) {
+  AccuracyMetrics m;
+  m.within_5pct = 0.95;
+  EXPECT_EQ(host_regime(m), "quiet");
+  m.within_5pct = 0.94;
+  EXPECT_EQ(host_regime(m), "noisy");
+  EXPECT_EQ(host_regime(std::nullopt), "unknown");
+}
+
+TEST(ValidationMetrics, ResidualsFindTheKindWhoseRowsAreOff) {
+  // Networks of meta4d and meta3d blocks whose true in-network times are known; the table's
+  // meta3d rows are 10 % high and its meta4d rows exact, the overhead exact.
+  const auto m4 = static_cast<std::size_t>(BlockKind::meta4d);
+  const auto m3 = static_cast<std::size_t>(BlockKind::meta3d);
+  std::vector<LatencyFeatures> feats;
+  std::vector<double> meas;
+  for (int i = 0; i < 12; ++i) {
+    const double t4 = 2.0 + 0.5 * i, t3 = 1.0 + 0.3 * ((i * 7) % 5), overhead = 0.05;
+    LatencyFeatures f;
+    f.kind_ms[m4] = t4;
+    f.kind_ms[m3] = 1.10 * t3;
+    f.kind_count[m4] = 3 + i % 2;
+    f.kind_count[m3] = 2;
+    f.plain_ms = f.kind_ms[m4] + f.kind_ms[m3] + overhead;
+    feats.push_back(f);
+    meas.push_back(t4 + t3 + overhead);
+  }
+  const auto r = residuals_by_kind(feats, meas);
+  ASSERT_EQ(r.size(), 3u);         // meta4d, meta3d, overhead
+  EXPECT_EQ(r[0].kind, "meta3d");  // the largest contribution comes first
+  // Noise-free data: the fit recovers e = 0.10 up to the ridge's pull toward 0.
+  EXPECT_NEAR(r[0].relative_error, 0.10, 0.002);
+  for (const auto& k : r)
+    if (k.kind != "meta3d") {
+      EXPECT_NEAR(k.relative_error, 0.0, 0.002) << k.kind;
+    }
+  // Its contribution is the mean of 0.1 t3 / meas, the whole mean relative residual.
+  double mean_rel = 0;
+  for (std::size_t i = 0; i < feats.size(); ++i)
+    mean_rel += (feats[i].plain_ms - meas[i]) / meas[i];
+  EXPECT_NEAR(r[0].contribution, mean_rel / 12, 2e-4);
+  EXPECT_NEAR(r[0].mean_blocks, 2.0, 1e-12);
+  EXPECT_THROW(residuals_by_kind({feats[0]}, {meas[0]}), Error);
+  EXPECT_THROW(residuals_by_kind(feats, {1.0}), Error);
+}
+
 TEST(ValidationMetrics, KendallTauBWithTies) {
   // C = 4, D = 0, one tie only in a, one only in b: 4 / sqrt(5 * 5).
   EXPECT_NEAR(kendall_tau_b({1, 2, 2, 3}, {1, 2, 3, 3}), 0.8, 1e-12);

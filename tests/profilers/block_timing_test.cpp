@@ -1,7 +1,15 @@
-// Block timing mode selection: sysfs cache sizes parsed by hand, and the auto rule's threshold.
+// Block timing: sysfs cache sizes parsed by hand, and the choice of row variant by measurement.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "profilers/block_timing.h"
+#include "profilers/block_timing_choice.h"
+#include "profilers/fake_backend.h"
+#include "spaces/error.h"
+#include "spaces/registry.h"
+#include "tests/support/test_support.h"
 
 namespace hwnas {
 namespace {
@@ -17,11 +25,86 @@ TEST(BlockTiming, ParsesSysfsCacheSizes) {
   EXPECT_EQ(parse_cache_size("-4K"), 0);
 }
 
-TEST(BlockTiming, AutoIsHotOnlyWhenTheWeightsFitHalfTheCache) {
-  const std::int64_t llc = last_level_cache_bytes();
-  ASSERT_GT(llc, 0);
-  EXPECT_EQ(block_timing_for_weights(llc / 2), BlockTiming::hot);
-  EXPECT_EQ(block_timing_for_weights(llc / 2 + 1), BlockTiming::cold_weights);
+// A VM's cache report, faked as a sysfs directory: what last_level_cache_bytes reads.
+std::string fake_cache_dir(const std::string& llc_size) {
+  const std::string dir = test::make_temp_dir("llc");
+  auto write = [&](const std::string& index, const std::string& level, const std::string& type,
+                   const std::string& size) {
+    std::filesystem::create_directories(dir + "/" + index);
+    std::ofstream(dir + "/" + index + "/level") << level << "\n";
+    std::ofstream(dir + "/" + index + "/type") << type << "\n";
+    std::ofstream(dir + "/" + index + "/size") << size << "\n";
+  };
+  write("index0", "1", "Data", "48K");
+  write("index1", "1", "Instruction", "32K");
+  write("index2", "2", "Unified", "2048K");
+  write("index3", "3", "Unified", llc_size);
+  return dir;
+}
+
+TEST(BlockTiming, ReadsTheHighestCacheLevelFromTheFakedSysfs) {
+  test::ScopedEnv env("HWNAS_CPU_CACHE_DIR", fake_cache_dir("491520K"));
+  EXPECT_EQ(last_level_cache_bytes(), 480LL << 20);
+}
+
+// The same device with its block rows scaled by `factor`: a row variant whose sums are off by a
+// known ratio.
+class ScaledRows final : public Backend {
+ public:
+  ScaledRows(FakeBackend& device, double factor) : device_(device), factor_(factor) {}
+  std::string name() const override { return "scaled"; }
+  DeviceProfile device(const std::string& n) override { return device_.device(n); }
+  std::vector<TimingStats> measure_blocks(const std::vector<BlockSpec>& blocks,
+                                          const TimingConfig& timing) override {
+    auto out = device_.measure_blocks(blocks, timing);
+    for (auto& s : out) s.median_ms *= factor_, s.p10_ms *= factor_, s.p90_ms *= factor_;
+    return out;
+  }
+  TimingStats measure_network(const Network& net, const TimingConfig& timing) override {
+    return device_.measure_network(net, timing);
+  }
+
+ private:
+  FakeBackend& device_;
+  double factor_;
+};
+
+TEST(BlockTimingChoice, KeepsTheVariantWhoseSumsMatchWholeNetworks) {
+  const SearchSpace& space = get_space("elasticvit");
+  const auto nets = block_timing_probe_networks(space, 224, 2, 7);
+  ASSERT_EQ(nets.size(), 3u);
+  FakeBackend device;
+  ScaledRows low(device, 0.72), right(device, 1.0);  // issue 15: hot rows summed to 0.726
+  for (const bool hot_is_low : {true, false}) {
+    const BlockTimingChoice c = hot_is_low ? choose_block_timing(nets, low, right, {}, 2)
+                                           : choose_block_timing(nets, right, low, {}, 2);
+    EXPECT_EQ(c.chosen, hot_is_low ? BlockTiming::cold_weights : BlockTiming::hot);
+    ASSERT_EQ(c.hot_ratio.size(), 3u);
+    for (std::size_t n = 0; n < nets.size(); ++n) {
+      // By hand: the fake device's block formula summed, over its end-to-end formula.
+      double sum = 0;
+      for (const auto& b : nets[n].blocks) sum += device.block_ms(b);
+      const double e2e = device.network_ms(nets[n]);
+      EXPECT_NEAR(c.e2e_ms[n], e2e, 1e-9);
+      EXPECT_NEAR(hot_is_low ? c.hot_ratio[n] : c.cold_ratio[n], 0.72 * sum / e2e, 1e-9);
+      EXPECT_NEAR(hot_is_low ? c.cold_ratio[n] : c.hot_ratio[n], sum / e2e, 1e-9);
+    }
+  }
+  EXPECT_THROW(choose_block_timing({}, low, right, {}, 1), Error);
+}
+
+TEST(BlockTimingChoice, StoredOnceAndKeptForTheSpacesLaterRows) {
+  const std::string path = test::make_temp_dir("btc") + "/t.db";
+  LatencyTable table(path, LatencyTable::Mode::read_write);
+  const DeviceProfile host = host_device_profile("host", 1, 1);
+  table.ensure_device(host);
+  EXPECT_FALSE(stored_block_timing(table, "host", "elasticvit-fmnist").has_value());
+  table.set_calibration("host", "block_timing:elasticvit-fmnist", {{"mode", "hot"}});
+  // A stored choice is reused without timing anything (no probe network is needed).
+  EXPECT_EQ(resolve_local_block_timing(table, host, "elasticvit-fmnist", 28, {}, 0, false, nullptr),
+            BlockTiming::hot);
+  table.set_calibration("host", "block_timing:elasticvit-fmnist", {{"mode", 3}});
+  EXPECT_THROW(stored_block_timing(table, "host", "elasticvit-fmnist"), Error);
 }
 
 }  // namespace

@@ -23,4 +23,18 @@ CommandResult run_command(const std::string& command);
 /// A fresh empty directory under the system temp dir, unique per call.
 std::string make_temp_dir(const std::string& prefix);
 
+/// Sets an environment variable for the scope's lifetime and restores the old value (or its
+/// absence) on exit. Not thread-safe, as setenv is not.
+class ScopedEnv {
+ public:
+  ScopedEnv(const std::string& name, const std::string& value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_, old_;
+  bool had_ = false;
+};
+
 }  // namespace hwnas::test

@@ -1,0 +1,169 @@
+#include "profilers/block_timing_choice.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "profilers/local_backend.h"
+#include "profilers/profiler.h"
+#include "spaces/error.h"
+
+namespace hwnas {
+namespace {
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+nlohmann::json BlockTimingChoice::to_json() const {
+  return {{"mode", block_timing_name(chosen)},
+          {"hot_error", hot_error},
+          {"cold_error", cold_error},
+          {"hot_ratio", hot_ratio},
+          {"cold_ratio", cold_ratio},
+          {"e2e_ms", e2e_ms},
+          {"reported_llc_bytes", reported_llc_bytes},
+          {"seconds", seconds},
+          {"method",
+           "per probe network: (sum of block medians + per-inference overhead) / "
+           "end-to-end median, for hot and cold-weights rows; the variant with the "
+           "smaller median |ln ratio| is kept"}};
+}
+
+TimingConfig block_timing_probe_timing() {
+  TimingConfig t;
+  t.warmup = 2;
+  t.min_repeats = 9;
+  t.min_time_ms = 30.0;
+  t.max_repeats = 1000;
+  return t;
+}
+
+BlockTimingChoice choose_block_timing(const std::vector<Network>& nets, Backend& hot, Backend& cold,
+                                      const TimingConfig& timing, int windows) {
+  if (nets.empty()) throw Error("block timing probe: no network to compare with");
+  const auto t0 = std::chrono::steady_clock::now();
+  windows = std::max(1, windows);
+  std::vector<BlockSpec> blocks;
+  {
+    std::unordered_set<BlockSpec, BlockSpecHash> seen;
+    for (const auto& n : nets)
+      for (const auto& b : n.blocks)
+        if (seen.insert(b).second) blocks.push_back(b);
+  }
+  // Chunks as the profiler's batches (a cold-weights chunk keeps its rotated copies built across
+  // windows); within a chunk, the windows alternate hot and cold so drift hits both alike.
+  const TimingConfig per_window = window_config(timing, windows);
+  const std::size_t chunk = static_cast<std::size_t>(std::max(1, cold.preferred_batch()));
+  std::unordered_map<std::string, double> hot_ms, cold_ms;  // block key -> merged median
+  for (std::size_t i = 0; i < blocks.size(); i += chunk) {
+    const std::vector<BlockSpec> part(
+        blocks.begin() + static_cast<std::ptrdiff_t>(i),
+        blocks.begin() + static_cast<std::ptrdiff_t>(std::min(blocks.size(), i + chunk)));
+    std::vector<std::vector<TimingStats>> h(part.size()), c(part.size());
+    for (int w = 0; w < windows; ++w) {
+      const auto hs = hot.measure_blocks(part, per_window);
+      const auto cs = cold.measure_blocks(part, per_window);
+      if (hs.size() != part.size() || cs.size() != part.size())
+        throw Error("block timing probe: a backend returned the wrong number of results");
+      for (std::size_t k = 0; k < part.size(); ++k) h[k].push_back(hs[k]), c[k].push_back(cs[k]);
+    }
+    for (std::size_t k = 0; k < part.size(); ++k) {
+      hot_ms[part[k].key()] = merge_windows(h[k]).median_ms;
+      cold_ms[part[k].key()] = merge_windows(c[k]).median_ms;
+    }
+  }
+  const auto e2e = cold.measure_networks(nets, timing, windows);
+  const auto overheads = cold.inference_overheads(nets, timing, windows);
+
+  BlockTimingChoice out;
+  out.reported_llc_bytes = last_level_cache_bytes();
+  std::vector<double> hot_err, cold_err;
+  for (std::size_t n = 0; n < nets.size(); ++n) {
+    const double extra = overheads ? overheads->at(n) : 0.0;
+    double hs = extra, cs = extra;
+    for (const auto& b : nets[n].blocks) hs += hot_ms.at(b.key()), cs += cold_ms.at(b.key());
+    const double m = e2e.at(n).median_ms;
+    if (!(m > 0)) throw Error("block timing probe: a network measured 0 ms end to end");
+    out.e2e_ms.push_back(m);
+    out.hot_ratio.push_back(hs / m);
+    out.cold_ratio.push_back(cs / m);
+    hot_err.push_back(std::abs(std::log(hs / m)));
+    cold_err.push_back(std::abs(std::log(cs / m)));
+  }
+  out.hot_error = median_of(hot_err);
+  out.cold_error = median_of(cold_err);
+  out.chosen = out.hot_error < out.cold_error ? BlockTiming::hot : BlockTiming::cold_weights;
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+std::vector<Network> block_timing_probe_networks(const SearchSpace& space, int resolution,
+                                                 int sampled, std::uint64_t seed) {
+  std::vector<Network> nets{space.decode(largest_at_resolution(space, resolution))};
+  Rng rng(seed);
+  for (int i = 0; i < sampled; ++i)
+    nets.push_back(space.decode(sample_at_resolution(space, rng, resolution)));
+  return nets;
+}
+
+BlockTimingChoice choose_local_block_timing(const std::vector<Network>& nets, int threads,
+                                            int batch, std::uint64_t seed) {
+  LocalBackend hot(threads, batch, seed, BlockTiming::hot);
+  LocalBackend cold(threads, batch, seed, BlockTiming::cold_weights);
+  return choose_block_timing(nets, hot, cold, block_timing_probe_timing(), 3);
+}
+
+std::optional<BlockTiming> stored_block_timing(const LatencyTable& table, const std::string& device,
+                                               const std::string& space) {
+  const auto stored = table.calibration(device, "block_timing:" + space);
+  if (!stored) return std::nullopt;
+  const nlohmann::json& j = *stored;
+  if (j.is_object() && j.contains("mode") && j["mode"].is_string()) {
+    const std::string m = j["mode"].get<std::string>();
+    if (m == "hot" || m == "cold-weights") return block_timing_from_name(m);
+  }
+  throw Error("latency table " + table.path() + ": calibration 'block_timing:" + space +
+              "' of device '" + device + "' is damaged; re-profile with `hwnas profile --space " +
+              space + " --force`");
+}
+
+BlockTiming resolve_local_block_timing(LatencyTable& table, const DeviceProfile& profile,
+                                       const std::string& space, int resolution,
+                                       const std::vector<Network>& probe_nets, std::uint64_t seed,
+                                       bool force, std::ostream* log) {
+  table.ensure_device(profile);
+  if (!force) {
+    if (const auto mode = stored_block_timing(table, profile.name, space)) {
+      if (log)
+        *log << "profile: " << space << ": the table's rows are timed " << block_timing_name(*mode)
+             << " (chosen when they were first timed; --force chooses again)\n";
+      return *mode;
+    }
+  }
+  const BlockTimingChoice c =
+      choose_local_block_timing(probe_nets, profile.threads, profile.batch, seed);
+  nlohmann::json record = c.to_json();
+  record["resolution"] = resolution;
+  table.set_calibration(profile.name, "block_timing:" + space, record);
+  if (log) {
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "profile: %s at %d: block sums / end to end over %zu probe networks: hot %.3f, "
+                  "cold-weights %.3f (medians) -> %s rows (%.1f s)\n",
+                  space.c_str(), resolution, probe_nets.size(), median_of(c.hot_ratio),
+                  median_of(c.cold_ratio), block_timing_name(c.chosen).c_str(), c.seconds);
+    *log << line;
+  }
+  return c.chosen;
+}
+
+}  // namespace hwnas

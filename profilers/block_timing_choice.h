@@ -1,0 +1,82 @@
+// Which block timing (hot or cold-weights) makes a latency table's sums match whole networks on
+// this device: decided by timing, never by a cache size the platform reports. A VM can report any
+// last-level cache (a 2-vCPU Xeon guest says 480 MiB in sysfs and in glibc); trusting it made
+// ElasticViT's default table 27 % low (issue 15).
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "evaluators/timing.h"
+#include "profilers/backend.h"
+#include "profilers/block_timing.h"
+#include "profilers/latency_table.h"
+#include "spaces/search_space.h"
+
+namespace hwnas {
+
+/// The measurements behind a choice. A ratio is (sum of the network's block medians in that
+/// variant + its per-inference overhead) / its end-to-end median; 1 is a perfect table.
+struct BlockTimingChoice {
+  BlockTiming chosen = BlockTiming::cold_weights;
+  std::vector<double> e2e_ms;           ///< per probe network, end-to-end median (ms)
+  std::vector<double> hot_ratio;        ///< per probe network
+  std::vector<double> cold_ratio;       ///< per probe network
+  double hot_error = 0;                 ///< median over networks of |ln(hot_ratio)|
+  double cold_error = 0;                ///< median over networks of |ln(cold_ratio)|
+  std::int64_t reported_llc_bytes = 0;  ///< last_level_cache_bytes(), recorded, not used
+  double seconds = 0;                   ///< wall time of the probe
+
+  /// {"mode","hot_error","cold_error","hot_ratio":[..],"cold_ratio":[..],"e2e_ms":[..],
+  ///  "reported_llc_bytes","seconds","method"}: stored as the table's "block_timing" calibration.
+  nlohmann::json to_json() const;
+};
+
+/// Short timing for the probe: each block and network is timed in every window with a few
+/// repeats only, since the two variants differ by 10-40 % where the choice matters.
+TimingConfig block_timing_probe_timing();
+
+/// Times every block of `nets` on `hot` and on `cold` (the same device with the two block
+/// timings), in `windows` windows that alternate the two variants so that a slow stretch of a
+/// shared host hits both, and each network end to end on `cold` (its networks are the same
+/// engine). Keeps the variant whose median |ln(ratio)| is smaller; a tie keeps cold-weights, the
+/// variant that holds for networks larger than the cache. Throws hwnas::Error if `nets` is empty
+/// or whatever the backends throw.
+BlockTimingChoice choose_block_timing(const std::vector<Network>& nets, Backend& hot, Backend& cold,
+                                      const TimingConfig& timing, int windows);
+
+/// The probe networks of `space` at `resolution`: the largest arch (the most weight, where a
+/// wrong choice costs most) and `sampled` archs drawn with `seed` (sample_at_resolution).
+/// Throws hwnas::Error if the space rejects the resolution.
+std::vector<Network> block_timing_probe_networks(const SearchSpace& space, int resolution,
+                                                 int sampled, std::uint64_t seed);
+
+/// choose_block_timing on the local engine at `threads` threads and `batch` images (random
+/// weights from `seed`), with block_timing_probe_timing() in 3 windows. Typical cost: 5-20 s for
+/// three networks at 224 on 2 threads. Same errors as choose_block_timing.
+BlockTimingChoice choose_local_block_timing(const std::vector<Network>& nets, int threads,
+                                            int batch, std::uint64_t seed);
+
+/// The block timing stored for `space`'s rows of device `device` (calibration
+/// "block_timing:SPACE"), or nullopt when none was chosen. Throws hwnas::Error naming the table
+/// and the fix when the stored value cannot be read.
+std::optional<BlockTiming> stored_block_timing(const LatencyTable& table, const std::string& device,
+                                               const std::string& space);
+
+/// The block timing of `space`'s rows in `table` for the local device `profile` (threads and
+/// batch from it): the stored one (stored_block_timing) unless `force`, so that a resumed or
+/// filled table keeps one timing for all the space's rows; else choose_local_block_timing on
+/// `probe_nets` (drawn at `resolution`), stored before any row is timed. `log` (may be null)
+/// gets one line: the ratios and the choice, or that the stored one is kept. Same errors as
+/// stored_block_timing and choose_block_timing.
+BlockTiming resolve_local_block_timing(LatencyTable& table, const DeviceProfile& profile,
+                                       const std::string& space, int resolution,
+                                       const std::vector<Network>& probe_nets, std::uint64_t seed,
+                                       bool force, std::ostream* log);
+
+}  // namespace hwnas

@@ -1,0 +1,62 @@
+// `hwnas profile --block-timing auto` on the real engine, under faked cache reports: the choice of
+// row variant must come from timing, so a VM that reports a 480 MiB last-level cache (issue 15:
+// ElasticViT's default table came out 27 % low) and one that reports 1 MiB get the same rows.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "profilers/latency_table.h"
+#include "profilers/profiler.h"
+#include "spaces/registry.h"
+#include "tests/support/test_support.h"
+
+namespace hwnas {
+namespace {
+
+std::string fake_cache_dir(const std::string& llc_size) {
+  const std::string dir = test::make_temp_dir("llc");
+  std::filesystem::create_directories(dir + "/index3");
+  std::ofstream(dir + "/index3/level") << "3\n";
+  std::ofstream(dir + "/index3/type") << "Unified\n";
+  std::ofstream(dir + "/index3/size") << llc_size << "\n";
+  return dir;
+}
+
+// The stored choice after profiling the largest ElasticViT at 224 under a faked cache report.
+nlohmann::json profile_largest(const std::string& llc_size) {
+  const SearchSpace& space = get_space("elasticvit");
+  const std::string dir = test::make_temp_dir("cli-bt");
+  std::ofstream(dir + "/archs.jsonl")
+      << space.to_json(largest_at_resolution(space, 224)).dump() << "\n";
+  // Short timing: the test asks which variant matches, not for a good table.
+  const auto r = test::run_command(
+      "HWNAS_CPU_CACHE_DIR=" + fake_cache_dir(llc_size) + " " + HWNAS_BIN +
+      " profile --space elasticvit --archs " + dir + "/archs.jsonl --db " + dir +
+      "/t.db --threads 2 --overhead-networks 0 --windows 1 --warmup 1 --min-repeats 3 "
+      "--min-time-ms 5 --json");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("probe networks"), std::string::npos) << r.err;
+  LatencyTable table(dir + "/t.db", LatencyTable::Mode::read_only);
+  const auto c = table.calibration("host", "block_timing:elasticvit");
+  EXPECT_TRUE(c.has_value());
+  return c ? *c : nlohmann::json{};
+}
+
+TEST(BlockTimingCli, AutoChoiceIgnoresTheReportedCacheSize) {
+  const nlohmann::json huge = profile_largest("491520K");  // the Xeon VM of issue 15
+  const nlohmann::json tiny = profile_largest("1024K");
+  ASSERT_TRUE(huge.is_object() && tiny.is_object());
+  EXPECT_EQ(huge.at("reported_llc_bytes"), 480LL << 20);
+  EXPECT_EQ(tiny.at("reported_llc_bytes"), 1LL << 20);
+  EXPECT_EQ(huge.at("mode"), tiny.at("mode")) << huge.dump() << "\n" << tiny.dump();
+  // The old rule (hot when the weights fit half the reported cache) would have chosen hot under
+  // the huge report: ElasticViT's largest network holds far less than 240 MiB of weights.
+  const SearchSpace& space = get_space("elasticvit");
+  EXPECT_LT(4 * space.decode(largest_at_resolution(space, 224)).params(), 240LL << 20);
+}
+
+}  // namespace
+}  // namespace hwnas
