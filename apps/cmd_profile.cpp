@@ -122,6 +122,8 @@ class ProfileCommand final : public Command {
                           {"blocks_measured", rep.blocks_measured},
                           {"blocks_skipped", rep.blocks_skipped},
                           {"blocks_remeasured", rep.blocks_remeasured},
+                          {"windows_timed", rep.windows_timed},
+                          {"windows_retimed", rep.windows_retimed},
                           {"seconds", rep.seconds},
                           {"overhead_ms", rep.overhead_ms ? nlohmann::json(*rep.overhead_ms)
                                                           : nlohmann::json(nullptr)}};
@@ -131,6 +133,9 @@ class ProfileCommand final : public Command {
                   rep.device.c_str(), db_.c_str(), rep.blocks_total, rep.blocks_measured,
                   rep.blocks_skipped, rep.seconds);
       if (rep.overhead_ms) std::printf("; per-inference overhead %.4f ms", *rep.overhead_ms);
+      if (rep.windows_retimed > 0)
+        std::printf("; %d of %d block windows timed again (disturbed)", rep.windows_retimed,
+                    rep.windows_timed);
       std::printf("\n");
     }
     return 0;

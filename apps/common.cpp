@@ -26,6 +26,15 @@ void add_timing_options(CLI::App& app, const std::string& what, TimingConfig& ti
       ->capture_default_str();
   app.add_option("--min-time-ms", timing.min_time_ms, "timed work per " + what + " (at least, ms)")
       ->capture_default_str();
+  app.add_option("--min-cpu-share", timing.min_cpu_share,
+                 "time a window again when the timing thread ran less than this share of its "
+                 "wall time, or the host lost more than 1 - this to steal (0 = never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--max-retimes", timing.max_retimes,
+                 "times a disturbed window is timed again at most (the least disturbed is kept)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3));
 }
 
 const SearchSpace& resolve_space(const std::string& space) { return get_space(space); }

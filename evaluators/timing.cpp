@@ -6,6 +6,7 @@
 #include <numeric>
 #include <string>
 
+#include "evaluators/host_activity.h"
 #include "spaces/error.h"
 
 namespace hwnas {
@@ -34,6 +35,21 @@ TimingStats summarize_ms(std::vector<double> in_order) {
   return s;
 }
 
+namespace {
+TimingConditions sum_conditions(const std::vector<TimingStats>& windows) {
+  TimingConditions c;
+  for (const auto& w : windows) {
+    c.wall_ms += w.conditions.wall_ms;
+    c.thread_cpu_ms += w.conditions.thread_cpu_ms;
+    c.steal_ms += w.conditions.steal_ms;
+    c.max_running = std::max(c.max_running, w.conditions.max_running);
+    c.windows += w.conditions.windows;
+    c.retimed += w.conditions.retimed;
+  }
+  return c;
+}
+}  // namespace
+
 TimingStats merge_windows(const std::vector<TimingStats>& windows) {
   if (windows.empty()) throw Error("timing: no windows to merge");
   if (windows.size() == 1) return windows.front();
@@ -46,6 +62,7 @@ TimingStats merge_windows(const std::vector<TimingStats>& windows) {
     for (const auto& w : windows) pooled.insert(pooled.end(), w.samples_ms.begin(), w.samples_ms.end());
     TimingStats s = summarize_ms(std::move(pooled));
     s.window_medians_ms = std::move(medians);
+    s.conditions = sum_conditions(windows);
     return s;
   }
   auto median_of = [&](double TimingStats::*field) {
@@ -67,6 +84,7 @@ TimingStats merge_windows(const std::vector<TimingStats>& windows) {
     s.repeats += w.repeats;
   }
   s.window_medians_ms = std::move(medians);
+  s.conditions = sum_conditions(windows);
   return s;
 }
 
@@ -79,12 +97,16 @@ TimingConfig window_config(const TimingConfig& config, int windows) {
   return w;
 }
 
-TimingStats time_calls(const std::function<void()>& fn, const TimingConfig& config) {
-  if (config.warmup < 0 || config.min_repeats < 1 || config.max_repeats < config.min_repeats ||
-      config.min_time_ms < 0)
-    throw Error("timing: need warmup >= 0, 1 <= min_repeats <= max_repeats, min_time_ms >= 0");
+double window_disturbance(const TimingConditions& c) {
+  if (c.windows == 0 || c.wall_ms <= 0) return 0.0;
+  return std::clamp(std::max(1.0 - c.cpu_share(), c.steal_ms / c.wall_ms), 0.0, 1.0);
+}
+
+namespace {
+// One window of timed calls with the host's activity around it.
+TimingStats time_window(const std::function<void()>& fn, const TimingConfig& config) {
   using clock = std::chrono::steady_clock;
-  for (int i = 0; i < config.warmup; ++i) fn();
+  const HostActivity before = read_host_activity();
   std::vector<double> samples;
   samples.reserve(static_cast<std::size_t>(config.min_repeats));
   double total_ms = 0;
@@ -97,7 +119,36 @@ TimingStats time_calls(const std::function<void()>& fn, const TimingConfig& conf
     samples.push_back(ms);
     total_ms += ms;
   }
-  return summarize_ms(std::move(samples));
+  const HostActivity after = read_host_activity();
+  TimingStats s = summarize_ms(std::move(samples));
+  s.conditions.wall_ms = after.wall_ms - before.wall_ms;
+  s.conditions.thread_cpu_ms = after.thread_cpu_ms - before.thread_cpu_ms;
+  s.conditions.steal_ms = after.steal_ms - before.steal_ms;
+  s.conditions.max_running = std::max(before.procs_running, after.procs_running);
+  s.conditions.windows = 1;
+  return s;
+}
+}  // namespace
+
+TimingStats time_calls(const std::function<void()>& fn, const TimingConfig& config) {
+  if (config.warmup < 0 || config.min_repeats < 1 || config.max_repeats < config.min_repeats ||
+      config.min_time_ms < 0 || config.max_retimes < 0 || !(config.min_cpu_share >= 0) ||
+      config.min_cpu_share > 1)
+    throw Error(
+        "timing: need warmup >= 0, 1 <= min_repeats <= max_repeats, min_time_ms >= 0, "
+        "max_retimes >= 0 and min_cpu_share in [0, 1]");
+  for (int i = 0; i < config.warmup; ++i) fn();
+  TimingStats kept = time_window(fn, config);
+  const double limit = 1.0 - config.min_cpu_share;
+  int retimed = 0;
+  while (retimed < config.max_retimes && window_disturbance(kept.conditions) > limit) {
+    TimingStats again = time_window(fn, config);
+    ++retimed;
+    if (window_disturbance(again.conditions) < window_disturbance(kept.conditions))
+      kept = std::move(again);
+  }
+  kept.conditions.retimed = retimed;
+  return kept;
 }
 
 }  // namespace hwnas

@@ -55,7 +55,9 @@ nlohmann::json timing_config_to_json(const TimingConfig& t) {
   return {{"warmup", t.warmup},
           {"min_repeats", t.min_repeats},
           {"min_time_ms", t.min_time_ms},
-          {"max_repeats", t.max_repeats}};
+          {"max_repeats", t.max_repeats},
+          {"min_cpu_share", t.min_cpu_share},
+          {"max_retimes", t.max_retimes}};
 }
 
 TimingConfig timing_config_from_json(const nlohmann::json& j, const AgentLimits& limits) {
@@ -65,8 +67,14 @@ TimingConfig timing_config_from_json(const nlohmann::json& j, const AgentLimits&
   t.min_repeats = int_field(j, "min_repeats", what);
   t.min_time_ms = num_field(j, "min_time_ms", what);
   t.max_repeats = int_field(j, "max_repeats", what);
+  // Optional: clients built before issue 15 send neither; the agent's defaults then apply.
+  if (j.contains("min_cpu_share")) t.min_cpu_share = num_field(j, "min_cpu_share", what);
+  if (j.contains("max_retimes")) t.max_retimes = int_field(j, "max_retimes", what);
   if (t.min_repeats < 1 || t.max_repeats < t.min_repeats)
     throw Error("timing: need 1 <= min_repeats <= max_repeats");
+  // Each retime repeats a whole window: 3 bounds a request's cost at 4 windows.
+  if (!(t.min_cpu_share >= 0 && t.min_cpu_share <= 1) || t.max_retimes < 0 || t.max_retimes > 3)
+    throw Error("timing: need min_cpu_share in [0, 1] and 0 <= max_retimes <= 3");
   if (t.warmup > limits.max_warmup || t.max_repeats > limits.max_repeats ||
       !(t.min_time_ms >= 0 && t.min_time_ms <= limits.max_min_time_ms))
     throw Error("timing: over the agent's limits (warmup <= " + std::to_string(limits.max_warmup) +
@@ -76,9 +84,21 @@ TimingConfig timing_config_from_json(const nlohmann::json& j, const AgentLimits&
 }
 
 nlohmann::json timing_stats_to_json(const TimingStats& s) {
-  return {{"median_ms", s.median_ms}, {"p10_ms", s.p10_ms}, {"p90_ms", s.p90_ms},
-          {"mean_ms", s.mean_ms},     {"std_ms", s.std_ms}, {"min_ms", s.min_ms},
-          {"repeats", s.repeats}};
+  const TimingConditions& c = s.conditions;
+  return {{"median_ms", s.median_ms},
+          {"p10_ms", s.p10_ms},
+          {"p90_ms", s.p90_ms},
+          {"mean_ms", s.mean_ms},
+          {"std_ms", s.std_ms},
+          {"min_ms", s.min_ms},
+          {"repeats", s.repeats},
+          {"conditions",
+           {{"wall_ms", c.wall_ms},
+            {"thread_cpu_ms", c.thread_cpu_ms},
+            {"steal_ms", c.steal_ms},
+            {"max_running", c.max_running},
+            {"windows", c.windows},
+            {"retimed", c.retimed}}}};
 }
 
 TimingStats timing_stats_from_json(const nlohmann::json& j) {
@@ -91,6 +111,17 @@ TimingStats timing_stats_from_json(const nlohmann::json& j) {
   s.std_ms = num_field(j, "std_ms", what);
   s.min_ms = num_field(j, "min_ms", what);
   s.repeats = int_field(j, "repeats", what);
+  // Optional: agents built before issue 15 do not send the conditions.
+  if (j.contains("conditions")) {
+    const nlohmann::json& c = j["conditions"];
+    const char* cwhat = "agent result conditions";
+    s.conditions.wall_ms = num_field(c, "wall_ms", cwhat);
+    s.conditions.thread_cpu_ms = num_field(c, "thread_cpu_ms", cwhat);
+    s.conditions.steal_ms = num_field(c, "steal_ms", cwhat);
+    s.conditions.max_running = int_field(c, "max_running", cwhat);
+    s.conditions.windows = int_field(c, "windows", cwhat);
+    s.conditions.retimed = int_field(c, "retimed", cwhat);
+  }
   return s;
 }
 

@@ -102,11 +102,24 @@ CREATE TABLE latencies(
   build_id INTEGER NOT NULL REFERENCES builds(id), run_id INTEGER REFERENCES runs(id),
   median_ms REAL NOT NULL CHECK(median_ms >= 0), p10_ms REAL NOT NULL, p90_ms REAL NOT NULL,
   mean_ms REAL NOT NULL, std_ms REAL NOT NULL, repeats INTEGER NOT NULL, measured_at TEXT NOT NULL,
+  wall_ms REAL, thread_cpu_ms REAL, steal_ms REAL, max_running INTEGER, windows INTEGER,
+  retimed INTEGER,
   PRIMARY KEY(device_id, block_key));
 CREATE TABLE calibrations(
   device_id INTEGER NOT NULL REFERENCES devices(id), name TEXT NOT NULL,
   build_id INTEGER NOT NULL REFERENCES builds(id), value TEXT NOT NULL, measured_at TEXT NOT NULL,
   PRIMARY KEY(device_id, name));
+)sql";
+
+// Schema 1 -> 2: each row's timing conditions (issue 15). Old rows keep NULL (unknown).
+const char* kMigrateTo2 = R"sql(
+ALTER TABLE latencies ADD COLUMN wall_ms REAL;
+ALTER TABLE latencies ADD COLUMN thread_cpu_ms REAL;
+ALTER TABLE latencies ADD COLUMN steal_ms REAL;
+ALTER TABLE latencies ADD COLUMN max_running INTEGER;
+ALTER TABLE latencies ADD COLUMN windows INTEGER;
+ALTER TABLE latencies ADD COLUMN retimed INTEGER;
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
 )sql";
 
 }  // namespace
@@ -200,10 +213,19 @@ LatencyTable::LatencyTable(const std::string& path, Mode mode) : path_(path) {
                   ", newer than this hwnas understands (" + std::to_string(kSchemaVersion) +
                   "); upgrade hwnas");
     if (v < 1) throw Error(path_ + ": invalid schema_version " + version + " in meta");
+    schema_version_ = v;
     if (mode == Mode::read_write) {
       // WAL + synchronous=NORMAL: a crash may lose the last commits, never corrupt the file.
       exec(db_, "PRAGMA journal_mode=WAL", path_);
       exec(db_, "PRAGMA synchronous=NORMAL", path_);
+      if (schema_version_ < kSchemaVersion) {
+        transaction(db_, path_, [&] {
+          // Another writer may have migrated the file since the version was read.
+          Stmt q(db_, "SELECT value FROM meta WHERE key = 'schema_version'", path_);
+          if (q.step(path_) && q.text(0) == "1") exec(db_, kMigrateTo2, path_);
+        });
+        schema_version_ = kSchemaVersion;
+      }
     }
   } catch (...) {
     sqlite3_close(db_);
@@ -312,8 +334,10 @@ void LatencyTable::insert(const std::string& name, std::int64_t run_id,
   transaction(db_, path_, [&] {
     Stmt q(db_,
            "INSERT OR REPLACE INTO latencies(device_id, block_key, build_id, run_id, median_ms, "
-           "p10_ms, p90_ms, mean_ms, std_ms, repeats, measured_at) "
-           "SELECT id, ?, build_id, ?, ?, ?, ?, ?, ?, ?, ? FROM devices WHERE id = ?",
+           "p10_ms, p90_ms, mean_ms, std_ms, repeats, measured_at, wall_ms, thread_cpu_ms, "
+           "steal_ms, max_running, windows, retimed) "
+           "SELECT id, ?, build_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM devices "
+           "WHERE id = ?",
            path_);
     for (const auto& r : rows) {
       const TimingStats& s = r.stats;
@@ -325,7 +349,13 @@ void LatencyTable::insert(const std::string& name, std::int64_t run_id,
       q.reset();
       q.bind(1, r.key).bind(2, run_id).bind(3, s.median_ms).bind(4, s.p10_ms);
       q.bind(5, s.p90_ms).bind(6, s.mean_ms).bind(7, s.std_ms).bind(8, s.repeats);
-      q.bind(9, r.measured_at.empty() ? now : r.measured_at).bind(10, id);
+      q.bind(9, r.measured_at.empty() ? now : r.measured_at);
+      const TimingConditions& c = s.conditions;
+      if (c.windows > 0) {  // else NULL: unknown (the fake device, an older agent)
+        q.bind(10, c.wall_ms).bind(11, c.thread_cpu_ms).bind(12, c.steal_ms);
+        q.bind(13, c.max_running).bind(14, c.windows).bind(15, c.retimed);
+      }
+      q.bind(16, id);
       q.step(path_);
     }
   });
@@ -351,10 +381,18 @@ std::vector<LatencyRow> LatencyTable::rows(const std::string& name) const {
                 " --device " + name + "`");
   }
   std::vector<LatencyRow> out;
+  // A schema-1 file opened read-only has no condition columns: they read as unknown (0).
+  const std::string conditions = schema_version_ >= 2
+                                     ? "l.wall_ms, l.thread_cpu_ms, l.steal_ms, l.max_running, "
+                                       "l.windows, l.retimed"
+                                     : "0, 0, 0, 0, 0, 0";
   Stmt q(db_,
-         "SELECT l.block_key, l.median_ms, l.p10_ms, l.p90_ms, l.mean_ms, l.std_ms, l.repeats, "
-         "l.measured_at FROM latencies l JOIN devices d ON d.id = l.device_id "
-         "AND d.build_id = l.build_id WHERE d.name = ? ORDER BY l.block_key",
+         ("SELECT l.block_key, l.median_ms, l.p10_ms, l.p90_ms, l.mean_ms, l.std_ms, l.repeats, "
+          "l.measured_at, " +
+          conditions +
+          " FROM latencies l JOIN devices d ON "
+          "d.id = l.device_id AND d.build_id = l.build_id WHERE d.name = ? ORDER BY l.block_key")
+             .c_str(),
          path_);
   q.bind(1, name);
   while (q.step(path_)) {
@@ -367,6 +405,13 @@ std::vector<LatencyRow> LatencyTable::rows(const std::string& name) const {
     r.stats.std_ms = q.f64(5);
     r.stats.repeats = static_cast<int>(q.i64(6));
     r.measured_at = q.text(7);
+    TimingConditions& c = r.stats.conditions;
+    c.wall_ms = q.f64(8);
+    c.thread_cpu_ms = q.f64(9);
+    c.steal_ms = q.f64(10);
+    c.max_running = static_cast<int>(q.i64(11));
+    c.windows = static_cast<int>(q.i64(12));
+    c.retimed = static_cast<int>(q.i64(13));
     out.push_back(std::move(r));
   }
   return out;

@@ -23,13 +23,17 @@ struct LatencyRow {
   std::string measured_at;  ///< ISO 8601 UTC; filled by the table on insert when empty
 };
 
-/// A latency table file. Layout (schema version 1):
-///   meta(key, value)                       format = "hwnas-latency-table", schema_version = 1
+/// A latency table file. Layout (schema version 2):
+///   meta(key, value)                       format = "hwnas-latency-table", schema_version = 2
 ///   builds(id, runtime)                    the runtime part of a DeviceProfile (engine + git hash)
 ///   devices(id, name UNIQUE, cpu_model, logical_cores, threads, precision, batch, build_id)
 ///   runs(id, device_id, build_id, backend, timing, started_at)   one per profiling session
 ///   latencies(device_id, block_key) -> build_id, run_id, median/p10/p90/mean/std (ms), repeats,
-///                                      measured_at
+///                                      measured_at, and the timing conditions (TimingConditions:
+///                                      wall, thread CPU and steal ms, max_running, windows,
+///                                      retimed; NULL when unknown). Schema 2 added them; a
+///                                      schema-1 file is migrated when opened read-write and
+///                                      reads as "unknown" when opened read-only.
 ///   calibrations(device_id, name) -> build_id, value (JSON text), measured_at
 /// Device, build and measurement are separate tables; every read filters on the device *and* its
 /// build, so rows of two builds are never mixed. The file runs in WAL mode (one writer, many
@@ -47,7 +51,7 @@ class LatencyTable {
   LatencyTable(const LatencyTable&) = delete;
   LatencyTable& operator=(const LatencyTable&) = delete;
 
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   const std::string& path() const { return path_; }
 
   /// Registers `profile` under its name (idempotent). Throws hwnas::Error if a device of that
@@ -84,6 +88,7 @@ class LatencyTable {
  private:
   std::int64_t device_id(const std::string& name) const;  // -1 if absent
   std::string path_;
+  int schema_version_ = kSchemaVersion;  // of the file as opened (after any migration)
   sqlite3* db_ = nullptr;
 };
 

@@ -1,5 +1,7 @@
 #include "profilers/local_backend.h"
 
+#include <algorithm>
+
 #include "evaluators/measure.h"
 #include "evaluators/thread_scope.h"
 #include "spaces/error.h"
@@ -27,20 +29,22 @@ std::vector<TimingStats> LocalBackend::measure_blocks(const std::vector<BlockSpe
   }
   ThreadScope scope(threads_);
   pin_blas_single_thread();
-  std::map<std::string, std::unique_ptr<ColdWeightsBench>> kept;
+  ++calls_;
   for (const auto& b : blocks) {
-    const std::string key = b.key();
-    auto it = kept.find(key);
-    if (it == kept.end()) {
-      auto old = benches_.find(key);
-      it = kept.emplace(key, old != benches_.end()
-                                 ? std::move(old->second)
-                                 : std::make_unique<ColdWeightsBench>(b, batch_, seed_, 64LL << 20))
-               .first;
-    }
-    out.push_back(it->second->time(timing));
+    Bench& bench = benches_[b.key()];
+    if (!bench.setup)
+      bench.setup = std::make_unique<ColdWeightsBench>(b, batch_, seed_, 64LL << 20);
+    bench.last_call = calls_;
+    out.push_back(bench.setup->time(timing));
   }
-  benches_ = std::move(kept);  // only this call's blocks stay built
+  // Memory bound: keep at most one batch of setups, this call's first.
+  const std::size_t cap = std::max(blocks.size(), static_cast<std::size_t>(preferred_batch()));
+  while (benches_.size() > cap) {
+    auto oldest = benches_.begin();
+    for (auto it = benches_.begin(); it != benches_.end(); ++it)
+      if (it->second.last_call < oldest->second.last_call) oldest = it;
+    benches_.erase(oldest);
+  }
   return out;
 }
 

@@ -39,9 +39,15 @@ class LocalBackend final : public Backend {
   int threads_, batch_;
   BlockTiming mode_;
   std::uint64_t seed_;
-  // Cold-weights setups of the previous call's blocks: the profiler times one batch in several
-  // windows, and rebuilding every weight copy per window doubled the table's build time.
-  std::map<std::string, std::unique_ptr<ColdWeightsBench>> benches_;
+  // Cold-weights setups of the most recently timed blocks (at most one batch): the profiler
+  // times one batch in several windows and retimes disturbed ones, and rebuilding every weight
+  // copy per window doubled the table's build time.
+  struct Bench {
+    std::unique_ptr<ColdWeightsBench> setup;
+    std::uint64_t last_call = 0;
+  };
+  std::map<std::string, Bench> benches_;
+  std::uint64_t calls_ = 0;
 };
 
 }  // namespace hwnas

@@ -55,9 +55,12 @@ class Progress {
 
 }  // namespace
 
-// backend.measure_blocks over `part` in options.windows rounds, merged per block.
-static std::vector<TimingStats> measure_in_windows(Backend& backend, const std::vector<BlockSpec>& part,
-                                            const ProfileOptions& options) {
+// backend.measure_blocks over `part` in options.windows rounds, merged per block. Disturbed
+// windows were timed again where they ran (TimingConfig::max_retimes); the report counts them.
+static std::vector<TimingStats> measure_in_windows(Backend& backend,
+                                                   const std::vector<BlockSpec>& part,
+                                                   const ProfileOptions& options,
+                                                   ProfileReport& report) {
   const int windows = std::max(1, options.windows);
   const TimingConfig per_window = window_config(options.timing, windows);
   std::vector<std::vector<TimingStats>> parts(part.size());
@@ -69,7 +72,11 @@ static std::vector<TimingStats> measure_in_windows(Backend& backend, const std::
     for (std::size_t k = 0; k < part.size(); ++k) parts[k].push_back(stats[k]);
   }
   std::vector<TimingStats> out;
-  for (const auto& p : parts) out.push_back(merge_windows(p));
+  for (const auto& p : parts) {
+    out.push_back(merge_windows(p));
+    report.windows_timed += out.back().conditions.windows;
+    report.windows_retimed += out.back().conditions.retimed;
+  }
   return out;
 }
 
@@ -145,7 +152,7 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
       const std::vector<BlockSpec> part(todo.begin() + static_cast<std::ptrdiff_t>(i),
                                         todo.begin() + static_cast<std::ptrdiff_t>(
                                                            std::min(todo.size(), i + batch)));
-      const auto stats = measure_in_windows(backend, part, options);
+      const auto stats = measure_in_windows(backend, part, options, report);
       std::vector<LatencyRow> rows;
       for (std::size_t k = 0; k < part.size(); ++k) rows.push_back({part[k].key(), stats[k], ""});
       insert(run, rows);

@@ -37,6 +37,7 @@ struct ProfileOptions {
   /// keeping the measurement with the smaller spread (0 retries = off).
   int noisy_retries = 0;
   double max_spread = 0.5;
+
   /// Progress sink (nullptr = silent). A terminal gets one updating line with an ETA; anything
   /// else gets a line about every 10 % of the blocks.
   std::ostream* progress = nullptr;
@@ -50,6 +51,8 @@ struct ProfileReport {
   int blocks_skipped = 0;  ///< already present (not re-measured)
   int blocks_measured = 0;
   int blocks_remeasured = 0;  ///< noisy rows measured again (ProfileOptions::noisy_retries)
+  int windows_timed = 0;      ///< block windows timed, as the backend reports them
+  int windows_retimed = 0;    ///< timed again because they were disturbed (TimingConfig)
   double seconds = 0;      ///< wall time of the whole call
   std::optional<double> overhead_ms;  ///< stored per-inference overhead (new or existing)
 };

@@ -1,6 +1,8 @@
 // The timing method's statistics and the merging of measurement windows, by hand.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "evaluators/timing.h"
@@ -75,10 +77,63 @@ TEST(Timing, TimeCallsMeetsCountAndTime) {
   c.warmup = 2;
   c.min_repeats = 4;
   c.min_time_ms = 0;
+  c.max_retimes = 0;  // counted calls: no window may be timed again
   const TimingStats s = time_calls([&] { ++calls; }, c);
   EXPECT_EQ(s.repeats, 4);
   EXPECT_EQ(calls, 6);
   EXPECT_EQ(s.samples_ms.size(), 4u);
+  EXPECT_EQ(s.conditions.windows, 1);
+  EXPECT_EQ(s.conditions.retimed, 0);
+}
+
+TEST(Timing, DisturbanceByHand) {
+  TimingConditions c;
+  EXPECT_EQ(window_disturbance(c), 0.0);  // unknown
+  c = {100.0, 80.0, 0.0, 2, 1, 0};
+  EXPECT_NEAR(c.cpu_share(), 0.8, 1e-12);
+  EXPECT_NEAR(window_disturbance(c), 0.2, 1e-12);
+  c.steal_ms = 30.0;  // steal beyond the thread's lost share decides
+  EXPECT_NEAR(window_disturbance(c), 0.3, 1e-12);
+}
+
+TEST(Timing, AWindowTheThreadSleptThroughIsTimedAgain) {
+  // A sleeping call is a window in which the timing thread did not run: what a window looks
+  // like when another task holds the CPU. It is retimed max_retimes times, then kept.
+  TimingConfig c;
+  c.warmup = 0;
+  c.min_repeats = 3;
+  c.min_time_ms = 0;
+  c.max_retimes = 2;
+  int calls = 0;
+  const auto sleep_2ms = [&] {
+    ++calls;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  };
+  const TimingStats s = time_calls(sleep_2ms, c);
+  EXPECT_EQ(calls, 9);
+  EXPECT_EQ(s.conditions.retimed, 2);
+  EXPECT_EQ(s.conditions.windows, 1);
+  EXPECT_LT(s.conditions.cpu_share(), 0.5);
+  EXPECT_GE(s.conditions.wall_ms, 6.0);
+  c.min_cpu_share = 0;  // the guard off
+  calls = 0;
+  EXPECT_EQ(time_calls(sleep_2ms, c).conditions.retimed, 0);
+  EXPECT_EQ(calls, 3);
+  c.min_cpu_share = 1.5;
+  EXPECT_THROW(time_calls(sleep_2ms, c), Error);
+}
+
+TEST(Timing, MergedWindowsSumTheirConditions) {
+  TimingStats a = summarize_ms({1.0, 2.0}), b = summarize_ms({3.0});
+  a.conditions = {10, 9, 1, 3, 1, 1};
+  b.conditions = {20, 20, 0, 5, 1, 0};
+  const TimingConditions m = merge_windows({a, b}).conditions;
+  EXPECT_DOUBLE_EQ(m.wall_ms, 30);
+  EXPECT_DOUBLE_EQ(m.thread_cpu_ms, 29);
+  EXPECT_DOUBLE_EQ(m.steal_ms, 1);
+  EXPECT_EQ(m.max_running, 5);
+  EXPECT_EQ(m.windows, 2);
+  EXPECT_EQ(m.retimed, 1);
 }
 
 }  // namespace

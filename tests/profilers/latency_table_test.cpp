@@ -88,6 +88,69 @@ TEST(LatencyTable, RoundTrip) {
   EXPECT_FALSE(t.calibration("dev", "correction").has_value());
 }
 
+TEST(LatencyTable, RowsKeepTheirTimingConditions) {
+  const std::string path = test::make_temp_dir("lt") + "/t.db";
+  {
+    LatencyTable t(path, LatencyTable::Mode::read_write);
+    t.ensure_device(profile());
+    LatencyRow r = row("flatten:c=448,h=7,w=7", 0.001);
+    r.stats.conditions = {300.5, 290.25, 4.5, 3, 3, 1};
+    t.insert("dev", t.begin_run("dev", "local", TimingConfig{}),
+             {r, row("stem:cin=3,c=48,h=224,w=224", 0.5)});
+  }
+  const auto rows = LatencyTable(path, LatencyTable::Mode::read_only).rows("dev");
+  const TimingConditions& c = rows[0].stats.conditions;
+  EXPECT_DOUBLE_EQ(c.wall_ms, 300.5);
+  EXPECT_DOUBLE_EQ(c.thread_cpu_ms, 290.25);
+  EXPECT_DOUBLE_EQ(c.steal_ms, 4.5);
+  EXPECT_EQ(c.max_running, 3);
+  EXPECT_EQ(c.windows, 3);
+  EXPECT_EQ(c.retimed, 1);
+  EXPECT_EQ(rows[1].stats.conditions.windows, 0);  // not given: stored as unknown
+}
+
+TEST(LatencyTable, SchemaOneFileIsReadAndMigrated) {
+  // A schema-1 file as hwnas wrote it before issue 15: this build's file with the condition
+  // columns dropped and the version set back.
+  const std::string path = test::make_temp_dir("lt") + "/v1.db";
+  {
+    LatencyTable t(path, LatencyTable::Mode::read_write);
+    t.ensure_device(profile());
+    t.insert("dev", t.begin_run("dev", "fake", TimingConfig{}),
+             {row("flatten:c=448,h=7,w=7", 0.25)});
+  }
+  raw_sql(path,
+          "ALTER TABLE latencies DROP COLUMN wall_ms; ALTER TABLE latencies DROP COLUMN "
+          "thread_cpu_ms; ALTER TABLE latencies DROP COLUMN steal_ms; ALTER TABLE latencies DROP "
+          "COLUMN max_running; ALTER TABLE latencies DROP COLUMN windows; ALTER TABLE latencies "
+          "DROP COLUMN retimed; UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+  {
+    LatencyTable t(path, LatencyTable::Mode::read_only);  // read as it is, nothing written
+    const auto rows = t.rows("dev");
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_DOUBLE_EQ(rows[0].stats.median_ms, 0.25);
+    EXPECT_EQ(rows[0].stats.conditions.windows, 0);
+  }
+  {
+    LatencyTable t(path, LatencyTable::Mode::read_write);  // migrated to schema 2
+    LatencyRow r = row("stem:cin=3,c=48,h=224,w=224", 0.5);
+    r.stats.conditions = {100, 99, 0, 2, 3, 0};
+    t.insert("dev", t.begin_run("dev", "local", TimingConfig{}), {r});
+  }
+  const auto rows = LatencyTable(path, LatencyTable::Mode::read_only).rows("dev");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_DOUBLE_EQ(rows[0].stats.median_ms, 0.25);  // the old row survives the migration
+  EXPECT_EQ(rows[1].stats.conditions.windows, 3);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &q, nullptr);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)), "2");
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+}
+
 TEST(LatencyTable, UsesWalMode) {
   const std::string path = test::make_temp_dir("lt") + "/t.db";
   { LatencyTable t(path, LatencyTable::Mode::read_write); }
@@ -172,7 +235,7 @@ TEST(LatencyTable, ReadsNeverMixBuilds) {
           "INSERT INTO builds(runtime) VALUES ('hwnas-engine 9.9 (git other)');"
           "INSERT INTO latencies SELECT device_id, 'flatten:c=999,h=7,w=7', "
           "(SELECT id FROM builds WHERE runtime LIKE '%other%'), run_id, 2.0, 2.0, 2.0, 2.0, 0, 1, "
-          "measured_at FROM latencies");
+          "measured_at, NULL, NULL, NULL, NULL, NULL, NULL FROM latencies");
   LatencyTable t(path, LatencyTable::Mode::read_only);
   const auto rows = t.rows("dev");
   ASSERT_EQ(rows.size(), 1u);
