@@ -92,9 +92,9 @@ class ProfileCommand final : public Command {
         for (std::size_t i = 0; i < archs.size() && i < 3; ++i)
           probe.push_back(space.decode(archs[i]));
       }
-      mode =
-          resolve_local_block_timing(*table, host_device_profile(device, threads_, 1), space.name(),
-                                     probe.front().input.h, probe, seed_, force_, &std::cerr);
+      mode = resolve_local_block_timing(*table, host_device_profile(device, threads_, 1),
+                                        space.name(), probe.front().input.h, probe, seed_, timing_,
+                                        windows_, force_, &std::cerr);
     }
     const std::unique_ptr<Backend> backend = make_backend(
         {agent_, token_, agent_.empty() && backend_ == "fake", threads_, 1, seed_, mode});
@@ -124,6 +124,8 @@ class ProfileCommand final : public Command {
                           {"blocks_remeasured", rep.blocks_remeasured},
                           {"windows_timed", rep.windows_timed},
                           {"windows_retimed", rep.windows_retimed},
+                          {"reference_ms", rep.reference_ms ? nlohmann::json(*rep.reference_ms)
+                                                            : nlohmann::json(nullptr)},
                           {"seconds", rep.seconds},
                           {"overhead_ms", rep.overhead_ms ? nlohmann::json(*rep.overhead_ms)
                                                           : nlohmann::json(nullptr)}};

@@ -12,6 +12,7 @@
 #include "apps/common.h"
 #include "predictors/latency_validation.h"
 #include "profilers/agent_backend.h"
+#include "profilers/device_speed.h"
 #include "profilers/fake_backend.h"
 #include "profilers/local_backend.h"
 #include "profilers/profiler.h"
@@ -97,6 +98,8 @@ class ValidateCommand final : public Command {
     vo.fit_correction = fit_;
     vo.statistic = stat;
     vo.progress = &std::cerr;
+    vo.reference_build_ms = stored_reference_ms(LatencyTable(db_, LatencyTable::Mode::read_only),
+                                                device_, space.name());
     const ValidationReport rep = validate_latency(space, *pred, *backend, vo);
     if (rep.fitted) {
       LatencyTable table(db_, LatencyTable::Mode::read_write);
@@ -131,12 +134,18 @@ class ValidateCommand final : public Command {
       line(rep.correction_kind == "stored" ? "with stored correction:"
                                            : "with correction (5-fold):",
            *rep.corrected);
+    if (rep.speed_calibrated) line("speed-calibrated sum:", *rep.speed_calibrated);
     if (rep.repeatability)
       line("window vs window (noise):", *rep.repeatability);
     std::printf("host regime: %s", host_regime(rep.repeatability).c_str());
     if (!j["noise_ratio"].is_null())
       std::printf(" (predictor RMSPE / window-to-window RMSPE = %.2f)",
                   j["noise_ratio"].get<double>());
+    if (rep.drift)
+      std::printf(
+          "\ndevice speed: reference %.3f ms now, %.3f ms when the rows were timed "
+          "(drift %+.1f %%)",
+          *rep.reference_now_ms, *rep.reference_build_ms, 100 * *rep.drift);
     std::printf("\nresidual by block kind (the kind's rows off by, share of the prediction):");
     for (const auto& r : rep.residuals)
       std::printf("  %s %+.1f %% (%.0f %%)", r.kind.c_str(), 100 * r.relative_error,

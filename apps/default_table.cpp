@@ -20,14 +20,15 @@ void profile_host_table(const std::string& db, const std::string& device, const 
   // Only this machine can be profiled in-process; other devices need `hwnas profile --agent`.
   if (device != "host") return;
   LatencyTable table(db, LatencyTable::Mode::read_write);
-  const int first = space_resolutions(space).front();
-  const BlockTiming mode = resolve_local_block_timing(
-      table, host_device_profile(device, 2, 1), space.name(), first,
-      block_timing_probe_networks(space, first, 2, 0), 0, false, &std::cerr);
-  LocalBackend backend(2, 1, 0, mode);
   ProfileOptions options;
   options.progress = &std::cerr;
   options.progress_is_terminal = isatty(STDERR_FILENO) != 0;
+  const int first = space_resolutions(space).front();
+  const BlockTiming mode =
+      resolve_local_block_timing(table, host_device_profile(device, 2, 1), space.name(), first,
+                                 block_timing_probe_networks(space, first, 2, options.seed),
+                                 options.seed, options.timing, options.windows, false, &std::cerr);
+  LocalBackend backend(2, 1, options.seed, mode);
   for (int r : space_resolutions(space)) {
     std::cerr << "hwnas: the latency table of device 'host' in '" << db << "' lacks the "
               << space.name() << " space at " << r << ": profiling it first (2 threads; `hwnas "

@@ -49,8 +49,11 @@ std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
   std::vector<std::vector<TimingStats>> parts(nets.size());
   TimingConfig later = per_window;
   later.warmup = std::min(per_window.warmup, 1);  // buffers exist; one call refills the caches
+  // Randomised interleaving: every window takes the networks in its own order, so no network
+  // is always timed at the same point of a slow stretch or after the same neighbour.
+  Rng order_rng(opt.seed ^ 0x5851f42d4c957f2dull);
   for (int w = 0; w < windows; ++w)
-    for (std::size_t i = 0; i < nets.size(); ++i)
+    for (std::size_t i : random_permutation(nets.size(), order_rng))
       parts[i].push_back(time_calls([&] { models[i].forward(inputs[i], logits[i]); },
                                     w == 0 ? per_window : later));
   std::vector<TimingStats> out;

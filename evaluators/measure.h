@@ -22,7 +22,8 @@ struct MeasureOptions {
 /// Throws hwnas::Error for threads/batch < 1 or an inconsistent network.
 TimingStats measure_network(const Network& net, const MeasureOptions& opt);
 /// Latencies of several networks, each timed in `windows` windows taken round-robin over the
-/// networks (window_config splits opt.timing), merged with merge_windows: the windows of one
+/// networks, in a random order per window drawn from opt.seed (randomised interleaving;
+/// window_config splits opt.timing), merged with merge_windows: the windows of one
 /// network lie seconds apart, so a burst of interference on a shared host hits one of them.
 /// All models stay built meanwhile (memory: the sum of the networks' weights). Same errors as
 /// measure_network; windows >= 1.

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <ostream>
 
+#include "profilers/device_speed.h"
 #include "profilers/profiler.h"
 #include "spaces/error.h"
 
@@ -147,7 +148,9 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
   }
   int next_pct = 10;
   const std::size_t group = static_cast<std::size_t>(std::max(1, opt.group));
+  ReferenceTimer reference(backend);
   for (std::size_t g = 0; g < nets.size(); g += group) {
+    if (opt.time_reference) reference.time_window();
     const std::vector<Network> part(nets.begin() + static_cast<std::ptrdiff_t>(g),
                                     nets.begin() + static_cast<std::ptrdiff_t>(
                                                        std::min(nets.size(), g + group)));
@@ -177,6 +180,15 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
   }
   rep.plain = accuracy_metrics(meas, plain);
   rep.residuals = residuals_by_kind(feats, meas);
+  if (!reference.window_ms().empty()) rep.reference_now_ms = reference.median_ms();
+  rep.reference_build_ms = opt.reference_build_ms;
+  if (rep.reference_now_ms && rep.reference_build_ms) {
+    const double speed = *rep.reference_now_ms / *rep.reference_build_ms;
+    rep.drift = speed - 1.0;
+    std::vector<double> scaled;
+    for (double p : plain) scaled.push_back(p * speed);
+    rep.speed_calibrated = accuracy_metrics(meas, scaled);
+  }
   {
     std::vector<std::vector<double>> windows;
     for (const auto& s : rep.samples) windows.push_back(s.window_ms);
@@ -234,6 +246,14 @@ nlohmann::json validation_summary_json(const ValidationReport& r) {
                          ? nlohmann::json(r.plain.rmspe / r.repeatability->rmspe)
                          : nlohmann::json(nullptr);
   j["residuals_by_kind"] = residuals_json(r.residuals);
+  auto opt_num = [](const std::optional<double>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+  };
+  j["reference_now_ms"] = opt_num(r.reference_now_ms);
+  j["reference_build_ms"] = opt_num(r.reference_build_ms);
+  j["drift"] = opt_num(r.drift);
+  j["speed_calibrated"] =
+      r.speed_calibrated ? metrics_json(*r.speed_calibrated) : nlohmann::json(nullptr);
   return j;
 }
 

@@ -81,6 +81,12 @@ struct ValidationOptions {
   /// cross-validated (each sample predicted by a model fitted without it), never in-sample.
   bool fit_correction = false;
   std::ostream* progress = nullptr;  ///< a line per ~10 % (stderr)
+  /// Times the reference network (profilers/device_speed.h) once per group, as the profiler
+  /// does once per batch of rows.
+  bool time_reference = true;
+  /// The reference time stored with the table's rows (stored_reference_ms), if any: the drift
+  /// is then reported and the speed-calibrated metrics computed.
+  std::optional<double> reference_build_ms;
 };
 
 struct ValidationReport {
@@ -95,6 +101,13 @@ struct ValidationReport {
   std::optional<LatencyCorrection> fitted;  ///< fitted on all samples (fit_correction only)
   /// The plain prediction's relative residuals attributed to block kinds (latency_residuals.h).
   std::vector<KindResidual> residuals;
+  std::optional<double> reference_now_ms;    ///< median over this run's reference windows
+  std::optional<double> reference_build_ms;  ///< as given in the options
+  /// reference_now / reference_build - 1: how much slower (> 0) the device runs now than when
+  /// the rows were timed.
+  std::optional<double> drift;
+  /// The plain predictions scaled by (1 + drift): the table's device-speed calibration.
+  std::optional<AccuracyMetrics> speed_calibrated;
 };
 
 /// The host's regime from its repeatability: "quiet" when two timing windows of the same subnet
@@ -112,7 +125,8 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
 /// "spearman_rho", "corrected": {same fields} or null, "correction": "stored"|"cross-validated"|
 /// null, "repeatability": {same fields} or null, "regime": host_regime, "noise_ratio": the plain
 /// RMSPE over the window-to-window RMSPE (<= 1: the predictor is within the host's noise) or
-/// null, "residuals_by_kind": residuals_json}.
+/// null, "residuals_by_kind": residuals_json, "reference_now_ms", "reference_build_ms", "drift",
+/// "speed_calibrated": {metrics} (each null when unknown)}.
 nlohmann::json validation_summary_json(const ValidationReport& report);
 
 /// Writes one CSV row per subnet (index, arch JSON, blocks, macs, measured/p10/p90, predicted,

@@ -38,15 +38,6 @@ nlohmann::json BlockTimingChoice::to_json() const {
            "smaller median |ln ratio| is kept"}};
 }
 
-TimingConfig block_timing_probe_timing() {
-  TimingConfig t;
-  t.warmup = 2;
-  t.min_repeats = 9;
-  t.min_time_ms = 30.0;
-  t.max_repeats = 1000;
-  return t;
-}
-
 BlockTimingChoice choose_block_timing(const std::vector<Network>& nets, Backend& hot, Backend& cold,
                                       const TimingConfig& timing, int windows) {
   if (nets.empty()) throw Error("block timing probe: no network to compare with");
@@ -63,7 +54,11 @@ BlockTimingChoice choose_block_timing(const std::vector<Network>& nets, Backend&
   // windows); within a chunk, the windows alternate hot and cold so drift hits both alike.
   const TimingConfig per_window = window_config(timing, windows);
   const std::size_t chunk = static_cast<std::size_t>(std::max(1, cold.preferred_batch()));
+  BlockTimingChoice out;
   std::unordered_map<std::string, double> hot_ms, cold_ms;  // block key -> merged median
+  // The networks are timed once per chunk window too, so that their end-to-end windows span the
+  // same stretch of time as the blocks' (a host that slows down halfway moves both alike).
+  std::vector<std::vector<TimingStats>> e2e_windows(nets.size());
   for (std::size_t i = 0; i < blocks.size(); i += chunk) {
     const std::vector<BlockSpec> part(
         blocks.begin() + static_cast<std::ptrdiff_t>(i),
@@ -75,16 +70,21 @@ BlockTimingChoice choose_block_timing(const std::vector<Network>& nets, Backend&
       if (hs.size() != part.size() || cs.size() != part.size())
         throw Error("block timing probe: a backend returned the wrong number of results");
       for (std::size_t k = 0; k < part.size(); ++k) h[k].push_back(hs[k]), c[k].push_back(cs[k]);
+      const auto es = cold.measure_networks(nets, per_window, 1);
+      for (std::size_t n = 0; n < nets.size(); ++n) e2e_windows[n].push_back(es.at(n));
     }
     for (std::size_t k = 0; k < part.size(); ++k) {
-      hot_ms[part[k].key()] = merge_windows(h[k]).median_ms;
-      cold_ms[part[k].key()] = merge_windows(c[k]).median_ms;
+      out.blocks.push_back(part[k]);
+      out.hot_stats.push_back(merge_windows(h[k]));
+      out.cold_stats.push_back(merge_windows(c[k]));
+      hot_ms[part[k].key()] = out.hot_stats.back().median_ms;
+      cold_ms[part[k].key()] = out.cold_stats.back().median_ms;
     }
   }
-  const auto e2e = cold.measure_networks(nets, timing, windows);
+  std::vector<TimingStats> e2e;
+  for (const auto& w : e2e_windows) e2e.push_back(merge_windows(w));
   const auto overheads = cold.inference_overheads(nets, timing, windows);
 
-  BlockTimingChoice out;
   out.reported_llc_bytes = last_level_cache_bytes();
   std::vector<double> hot_err, cold_err;
   for (std::size_t n = 0; n < nets.size(); ++n) {
@@ -116,10 +116,11 @@ std::vector<Network> block_timing_probe_networks(const SearchSpace& space, int r
 }
 
 BlockTimingChoice choose_local_block_timing(const std::vector<Network>& nets, int threads,
-                                            int batch, std::uint64_t seed) {
+                                            int batch, std::uint64_t seed,
+                                            const TimingConfig& timing, int windows) {
   LocalBackend hot(threads, batch, seed, BlockTiming::hot);
   LocalBackend cold(threads, batch, seed, BlockTiming::cold_weights);
-  return choose_block_timing(nets, hot, cold, block_timing_probe_timing(), 3);
+  return choose_block_timing(nets, hot, cold, timing, windows);
 }
 
 std::optional<BlockTiming> stored_block_timing(const LatencyTable& table, const std::string& device,
@@ -139,7 +140,8 @@ std::optional<BlockTiming> stored_block_timing(const LatencyTable& table, const 
 BlockTiming resolve_local_block_timing(LatencyTable& table, const DeviceProfile& profile,
                                        const std::string& space, int resolution,
                                        const std::vector<Network>& probe_nets, std::uint64_t seed,
-                                       bool force, std::ostream* log) {
+                                       const TimingConfig& timing, int windows, bool force,
+                                       std::ostream* log) {
   table.ensure_device(profile);
   if (!force) {
     if (const auto mode = stored_block_timing(table, profile.name, space)) {
@@ -150,17 +152,26 @@ BlockTiming resolve_local_block_timing(LatencyTable& table, const DeviceProfile&
     }
   }
   const BlockTimingChoice c =
-      choose_local_block_timing(probe_nets, profile.threads, profile.batch, seed);
+      choose_local_block_timing(probe_nets, profile.threads, profile.batch, seed, timing, windows);
   nlohmann::json record = c.to_json();
   record["resolution"] = resolution;
+  // The choice first: rows without it would be taken for rows of an older table.
   table.set_calibration(profile.name, "block_timing:" + space, record);
+  const auto& stats = c.chosen == BlockTiming::hot ? c.hot_stats : c.cold_stats;
+  std::vector<LatencyRow> rows;
+  for (std::size_t k = 0; k < c.blocks.size(); ++k)
+    rows.push_back({c.blocks[k].key(), stats[k], ""});
+  table.insert(profile.name,
+               table.begin_run(profile.name, "local (" + block_timing_name(c.chosen) + ")", timing),
+               rows);
   if (log) {
     char line[256];
     std::snprintf(line, sizeof line,
                   "profile: %s at %d: block sums / end to end over %zu probe networks: hot %.3f, "
-                  "cold-weights %.3f (medians) -> %s rows (%.1f s)\n",
+                  "cold-weights %.3f (medians) -> %s rows, %zu of them kept (%.1f s)\n",
                   space.c_str(), resolution, probe_nets.size(), median_of(c.hot_ratio),
-                  median_of(c.cold_ratio), block_timing_name(c.chosen).c_str(), c.seconds);
+                  median_of(c.cold_ratio), block_timing_name(c.chosen).c_str(), rows.size(),
+                  c.seconds);
     *log << line;
   }
   return c.chosen;

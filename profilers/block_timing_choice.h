@@ -31,22 +31,22 @@ struct BlockTimingChoice {
   double cold_error = 0;                ///< median over networks of |ln(cold_ratio)|
   std::int64_t reported_llc_bytes = 0;  ///< last_level_cache_bytes(), recorded, not used
   double seconds = 0;                   ///< wall time of the probe
+  /// Every block of the probe networks, with its merged windows in each variant: the chosen
+  /// variant's are table rows like any other (not in to_json).
+  std::vector<BlockSpec> blocks;
+  std::vector<TimingStats> hot_stats, cold_stats;
 
   /// {"mode","hot_error","cold_error","hot_ratio":[..],"cold_ratio":[..],"e2e_ms":[..],
   ///  "reported_llc_bytes","seconds","method"}: stored as the table's "block_timing" calibration.
   nlohmann::json to_json() const;
 };
 
-/// Short timing for the probe: each block and network is timed in every window with a few
-/// repeats only, since the two variants differ by 10-40 % where the choice matters.
-TimingConfig block_timing_probe_timing();
-
 /// Times every block of `nets` on `hot` and on `cold` (the same device with the two block
-/// timings), in `windows` windows that alternate the two variants so that a slow stretch of a
-/// shared host hits both, and each network end to end on `cold` (its networks are the same
-/// engine). Keeps the variant whose median |ln(ratio)| is smaller; a tie keeps cold-weights, the
-/// variant that holds for networks larger than the cache. Throws hwnas::Error if `nets` is empty
-/// or whatever the backends throw.
+/// timings), in `windows` windows per chunk of blocks that alternate the two variants and then
+/// time each network end to end on `cold` (its networks are the same engine), so that a slow
+/// stretch of a shared host hits all three alike. Keeps the variant whose median |ln(ratio)| is
+/// smaller; a tie keeps cold-weights, the variant that holds for networks larger than the cache.
+/// Throws hwnas::Error if `nets` is empty or whatever the backends throw.
 BlockTimingChoice choose_block_timing(const std::vector<Network>& nets, Backend& hot, Backend& cold,
                                       const TimingConfig& timing, int windows);
 
@@ -57,10 +57,10 @@ std::vector<Network> block_timing_probe_networks(const SearchSpace& space, int r
                                                  int sampled, std::uint64_t seed);
 
 /// choose_block_timing on the local engine at `threads` threads and `batch` images (random
-/// weights from `seed`), with block_timing_probe_timing() in 3 windows. Typical cost: 5-20 s for
-/// three networks at 224 on 2 threads. Same errors as choose_block_timing.
+/// weights from `seed`). Same errors as choose_block_timing.
 BlockTimingChoice choose_local_block_timing(const std::vector<Network>& nets, int threads,
-                                            int batch, std::uint64_t seed);
+                                            int batch, std::uint64_t seed,
+                                            const TimingConfig& timing, int windows);
 
 /// The block timing stored for `space`'s rows of device `device` (calibration
 /// "block_timing:SPACE"), or nullopt when none was chosen. Throws hwnas::Error naming the table
@@ -71,12 +71,16 @@ std::optional<BlockTiming> stored_block_timing(const LatencyTable& table, const 
 /// The block timing of `space`'s rows in `table` for the local device `profile` (threads and
 /// batch from it): the stored one (stored_block_timing) unless `force`, so that a resumed or
 /// filled table keeps one timing for all the space's rows; else choose_local_block_timing on
-/// `probe_nets` (drawn at `resolution`), stored before any row is timed. `log` (may be null)
-/// gets one line: the ratios and the choice, or that the stored one is kept. Same errors as
-/// stored_block_timing and choose_block_timing.
+/// `probe_nets` (drawn at `resolution`) with the table's own `timing` and `windows` (a probe
+/// timed more briefly than the rows misjudged them by 25-40 %), and the choice is stored with
+/// the chosen variant's rows, which the profile then skips: the probe costs the other variant's
+/// rows and the networks' end-to-end runs. `log` (may be null) gets one line: the ratios and the
+/// choice, or that the stored one is kept. Same errors as stored_block_timing and
+/// choose_block_timing.
 BlockTiming resolve_local_block_timing(LatencyTable& table, const DeviceProfile& profile,
                                        const std::string& space, int resolution,
                                        const std::vector<Network>& probe_nets, std::uint64_t seed,
-                                       bool force, std::ostream* log);
+                                       const TimingConfig& timing, int windows, bool force,
+                                       std::ostream* log);
 
 }  // namespace hwnas

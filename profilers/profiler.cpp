@@ -4,9 +4,11 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <ostream>
 #include <unordered_set>
 
+#include "profilers/device_speed.h"
 #include "spaces/error.h"
 
 namespace hwnas {
@@ -59,17 +61,22 @@ class Progress {
 // windows were timed again where they ran (TimingConfig::max_retimes); the report counts them.
 static std::vector<TimingStats> measure_in_windows(Backend& backend,
                                                    const std::vector<BlockSpec>& part,
-                                                   const ProfileOptions& options,
+                                                   const ProfileOptions& options, Rng& order_rng,
                                                    ProfileReport& report) {
   const int windows = std::max(1, options.windows);
   const TimingConfig per_window = window_config(options.timing, windows);
   std::vector<std::vector<TimingStats>> parts(part.size());
+  // Randomised interleaving: each window times the batch in its own order, so a block is not
+  // always timed right after the same neighbour or at the same point of a slow stretch.
   for (int w = 0; w < windows; ++w) {
-    const auto stats = backend.measure_blocks(part, per_window);
+    const std::vector<std::size_t> order = random_permutation(part.size(), order_rng);
+    std::vector<BlockSpec> shuffled;
+    for (std::size_t k : order) shuffled.push_back(part[k]);
+    const auto stats = backend.measure_blocks(shuffled, per_window);
     if (stats.size() != part.size())
       throw Error("backend " + backend.name() + " returned " + std::to_string(stats.size()) +
                   " results for " + std::to_string(part.size()) + " blocks");
-    for (std::size_t k = 0; k < part.size(); ++k) parts[k].push_back(stats[k]);
+    for (std::size_t i = 0; i < part.size(); ++i) parts[order[i]].push_back(stats[i]);
   }
   std::vector<TimingStats> out;
   for (const auto& p : parts) {
@@ -144,6 +151,9 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
     table.insert(profile.name, run, rows);
   };
 
+  Rng order_rng(options.seed);  // the windows' block orders
+  std::optional<ReferenceTimer> reference;
+  if (!options.reference_space.empty()) reference.emplace(backend);
   if (!todo.empty()) {
     const std::int64_t run = table.begin_run(profile.name, backend.name(), options.timing);
     const std::size_t batch = static_cast<std::size_t>(std::max(1, backend.preferred_batch()));
@@ -152,12 +162,30 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
       const std::vector<BlockSpec> part(todo.begin() + static_cast<std::ptrdiff_t>(i),
                                         todo.begin() + static_cast<std::ptrdiff_t>(
                                                            std::min(todo.size(), i + batch)));
-      const auto stats = measure_in_windows(backend, part, options, report);
+      // The duet reference: once per batch, so it samples the same stretch as the rows.
+      if (reference) reference->time_window();
+      const auto stats = measure_in_windows(backend, part, options, order_rng, report);
       std::vector<LatencyRow> rows;
       for (std::size_t k = 0; k < part.size(); ++k) rows.push_back({part[k].key(), stats[k], ""});
       insert(run, rows);
       report.blocks_measured += static_cast<int>(part.size());
       progress.update(report.blocks_measured, part.back().key());
+    }
+    if (reference && !reference->window_ms().empty()) {
+      const std::string what = "reference:" + options.reference_space;
+      nlohmann::json value = reference->to_json();
+      // Rows of earlier sessions stay in the table: their windows stay in the reference.
+      if (const auto old = table.calibration(profile.name, what);
+          old && old->is_object() && old->contains("window_ms") && old->at("window_ms").is_array())
+        for (const auto& w : old->at("window_ms"))
+          if (w.is_number()) value["window_ms"].push_back(w);
+      std::vector<double> all;
+      for (const auto& w : value["window_ms"]) all.push_back(w.get<double>());
+      std::sort(all.begin(), all.end());
+      const std::size_t n = all.size();
+      value["ms"] = n % 2 ? all[n / 2] : 0.5 * (all[n / 2 - 1] + all[n / 2]);
+      table.set_calibration(profile.name, what, value);
+      report.reference_ms = value["ms"].get<double>();
     }
   }
 
@@ -287,7 +315,9 @@ ProfileReport profile_space(const SearchSpace& space, int resolution, LatencyTab
   Rng rng(options.seed);
   for (int i = 0; i < options.overhead_networks; ++i)
     nets.push_back(space.decode(sample_at_resolution(space, rng, resolution)));
-  return profile_blocks(blocks, nets, table, backend, options);
+  ProfileOptions with_reference = options;
+  with_reference.reference_space = space.name();
+  return profile_blocks(blocks, nets, table, backend, with_reference);
 }
 
 ProfileReport profile_archs(const SearchSpace& space, const std::vector<Arch>& archs,
@@ -299,7 +329,9 @@ ProfileReport profile_archs(const SearchSpace& space, const std::vector<Arch>& a
     blocks.insert(blocks.end(), net.blocks.begin(), net.blocks.end());
     if (static_cast<int>(nets.size()) < options.overhead_networks) nets.push_back(std::move(net));
   }
-  return profile_blocks(blocks, nets, table, backend, options);
+  ProfileOptions with_reference = options;
+  with_reference.reference_space = space.name();
+  return profile_blocks(blocks, nets, table, backend, with_reference);
 }
 
 std::vector<Arch> read_archs_jsonl(const SearchSpace& space, const std::string& path) {

@@ -31,7 +31,7 @@ struct ProfileOptions {
   /// overhead is median(end-to-end - sum of block medians) over these networks; it is measured
   /// once per device (again with force) and stored as calibration "overhead".
   int overhead_networks = 5;
-  std::uint64_t seed = 0;  ///< draws the overhead networks
+  std::uint64_t seed = 0;  ///< draws the overhead networks and each window's order of blocks
   /// Noise guard for shared machines: after the pass, rows (of these blocks) whose spread
   /// (p90 - p10) / median exceeds `max_spread` are measured again, up to `noisy_retries` times,
   /// keeping the measurement with the smaller spread (0 retries = off).
@@ -42,6 +42,11 @@ struct ProfileOptions {
   /// else gets a line about every 10 % of the blocks.
   std::ostream* progress = nullptr;
   bool progress_is_terminal = false;
+  /// Times the reference network (device_speed.h) once per batch of rows and stores it with
+  /// the rows as calibration "reference:SPACE" (pooled with the windows of earlier sessions
+  /// that measured rows of the space), for the drift validate reports. profile_space and
+  /// profile_archs set SPACE; empty = not timed.
+  std::string reference_space;
 };
 
 struct ProfileReport {
@@ -55,6 +60,7 @@ struct ProfileReport {
   int windows_retimed = 0;    ///< timed again because they were disturbed (TimingConfig)
   double seconds = 0;      ///< wall time of the whole call
   std::optional<double> overhead_ms;  ///< stored per-inference overhead (new or existing)
+  std::optional<double> reference_ms;  ///< stored reference time (ms) when this call timed it
 };
 
 /// Measures `blocks` (deduplicated) on `backend` and stores them under the backend's profile
@@ -68,12 +74,13 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks,
                              Backend& backend, const ProfileOptions& options);
 
 /// Every unique block `space` can produce at `resolution` (SearchSpace::enumerate_blocks), then
-/// profile_blocks with options.overhead_networks sampled archs at that resolution.
+/// profile_blocks with options.overhead_networks sampled archs at that resolution and the
+/// reference timed for `space`.
 ProfileReport profile_space(const SearchSpace& space, int resolution, LatencyTable& table,
                             Backend& backend, const ProfileOptions& options);
 
 /// Only the blocks of `archs` (each validated), then profile_blocks with the first
-/// options.overhead_networks of them as overhead networks.
+/// options.overhead_networks of them as overhead networks and the reference timed for `space`.
 ProfileReport profile_archs(const SearchSpace& space, const std::vector<Arch>& archs,
                             LatencyTable& table, Backend& backend, const ProfileOptions& options);
 

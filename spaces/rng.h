@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <random>
+#include <utility>
+#include <vector>
 
 namespace hwnas {
 
@@ -21,5 +23,16 @@ inline int uniform_int(Rng& rng, int lo, int hi) {
 
 /// Uniform double in [0, 1), 53 random bits.
 inline double uniform_real(Rng& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+/// A uniformly random order of 0..n-1 (Fisher-Yates over uniform_int, so a seed gives the same
+/// order on every standard library, unlike std::shuffle). n < 2^31.
+inline std::vector<std::size_t> random_permutation(std::size_t n, Rng& rng) {
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  for (std::size_t i = n; i > 1; --i)
+    std::swap(order[i - 1],
+              order[static_cast<std::size_t>(uniform_int(rng, 0, static_cast<int>(i - 1)))]);
+  return order;
+}
 
 }  // namespace hwnas

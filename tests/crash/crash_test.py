@@ -60,6 +60,17 @@ def run_profile_chain(cmds, kill_at=None):
     return False
 
 
+def comparable(cal):
+    """The calibrations without the reference network's list of windows: every session that
+    measured rows adds its windows, so the list depends on where the kills landed; its median
+    (the fake device's constant) must not."""
+    out = dict(cal)
+    for name, value in cal.items():
+        if name.startswith("reference:"):
+            out[name] = {k: v for k, v in value.items() if k != "window_ms"}
+    return out
+
+
 def test_profile(hwnas, rng, kills, tmp):
     ref = os.path.join(tmp, "ref.db")
     t0 = time.monotonic()
@@ -103,8 +114,8 @@ def test_profile(hwnas, rng, kills, tmp):
                                           sorted(set(ref_rows) - set(rows))[:3],
                                           sorted(set(rows) - set(ref_rows))[:3]))
         cal = calibrations(db, "fake")
-        check(cal == ref_cal, "profile chain %d: calibration differs: %r vs %r"
-              % (chain, cal, ref_cal))
+        check(comparable(cal) == comparable(ref_cal), "profile chain %d: calibration differs: "
+              "%r vs %r" % (chain, comparable(cal), comparable(ref_cal)))
         check(integrity(db) == "ok", "profile chain %d: final integrity_check" % chain)
         resumes += 1
     return {"kills": landed, "draws_after_finish": done - landed,

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "predictors/latency_validation.h"
+#include "profilers/device_speed.h"
 #include "profilers/fake_backend.h"
 #include "profilers/profiler.h"
 #include "spaces/error.h"
@@ -184,6 +185,37 @@ TEST_F(FakeValidation, CsvRowsAndSummaryAgreeWithHandRecomputation) {
   EXPECT_EQ(rep.samples.front().window_ms.size(), 3u);
   EXPECT_DOUBLE_EQ(j["repeatability"]["within_5pct"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(j["repeatability"]["rmspe"].get<double>(), 0.0);
+}
+
+TEST_F(FakeValidation, DriftFromTheReferenceStoredWithTheRows) {
+  // The profiler stored the reference network's time with the rows: on the fake device, its
+  // formula.
+  const double ref = fake_.network_ms(reference_network());
+  const auto stored = stored_reference_ms(LatencyTable(path_, LatencyTable::Mode::read_only),
+                                          "fake", "efficientformer");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_NEAR(*stored, ref, 1e-9);
+  const auto pred = LutLatencyPredictor::open(path_, "fake");
+  ValidationOptions vo;
+  vo.samples = 10;
+  vo.seed = 2;
+  vo.reference_build_ms = stored;
+  const auto same = validate_latency(space(), *pred, fake_, vo);
+  ASSERT_TRUE(same.drift.has_value());
+  EXPECT_NEAR(*same.drift, 0.0, 1e-12);  // the same deterministic device
+  // A table whose reference ran twice as long was built while the device ran at half speed:
+  // its rows are twice too slow, and the calibration halves the predictions.
+  vo.reference_build_ms = 2 * ref;
+  const auto slow = validate_latency(space(), *pred, fake_, vo);
+  EXPECT_NEAR(*slow.drift, -0.5, 1e-12);
+  ASSERT_TRUE(slow.speed_calibrated.has_value());
+  std::vector<double> meas, halved;
+  for (const auto& smp : slow.samples)
+    meas.push_back(smp.measured_ms), halved.push_back(0.5 * smp.predicted_ms);
+  EXPECT_NEAR(slow.speed_calibrated->rmspe, accuracy_metrics(meas, halved).rmspe, 1e-12);
+  const auto j = validation_summary_json(slow);
+  EXPECT_NEAR(j["drift"].get<double>(), -0.5, 1e-12);
+  EXPECT_NEAR(j["reference_now_ms"].get<double>(), ref, 1e-9);
 }
 
 TEST_F(FakeValidation, CrossValidatedCorrectionBeatsPlainSum) {

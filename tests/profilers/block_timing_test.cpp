@@ -101,7 +101,8 @@ TEST(BlockTimingChoice, StoredOnceAndKeptForTheSpacesLaterRows) {
   EXPECT_FALSE(stored_block_timing(table, "host", "elasticvit-fmnist").has_value());
   table.set_calibration("host", "block_timing:elasticvit-fmnist", {{"mode", "hot"}});
   // A stored choice is reused without timing anything (no probe network is needed).
-  EXPECT_EQ(resolve_local_block_timing(table, host, "elasticvit-fmnist", 28, {}, 0, false, nullptr),
+  EXPECT_EQ(resolve_local_block_timing(table, host, "elasticvit-fmnist", 28, {}, 0, {}, 3, false,
+                                       nullptr),
             BlockTiming::hot);
   table.set_calibration("host", "block_timing:elasticvit-fmnist", {{"mode", 3}});
   EXPECT_THROW(stored_block_timing(table, "host", "elasticvit-fmnist"), Error);

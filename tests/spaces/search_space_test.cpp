@@ -3,12 +3,33 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+
+#include "spaces/rng.h"
+
 #include "spaces/registry.h"
 
 namespace hwnas {
 namespace {
 
 const SearchSpace& space() { return get_space("efficientformer"); }
+
+TEST(Rng, RandomPermutationIsAPermutationFixedByTheSeed) {
+  Rng a(11), b(11), c(12);
+  const auto pa = random_permutation(50, a);
+  EXPECT_EQ(pa, random_permutation(50, b));
+  EXPECT_NE(pa, random_permutation(50, c));
+  std::vector<std::size_t> sorted = pa;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::size_t i = 0; i < sorted.size(); ++i) EXPECT_EQ(sorted[i], i);
+  EXPECT_TRUE(random_permutation(0, a).empty());
+  // Uniform: each of the 6 orders of 3 items comes up about 1/6 of 6000 draws.
+  std::map<std::vector<std::size_t>, int> counts;
+  for (int i = 0; i < 6000; ++i) ++counts[random_permutation(3, a)];
+  ASSERT_EQ(counts.size(), 6u);
+  for (const auto& [order, n] : counts) EXPECT_NEAR(n, 1000, 150);
+}
 
 TEST(SearchSpace, MutationWithZeroProbabilityIsIdentity) {
   Rng rng(11);
