@@ -48,8 +48,8 @@ class ProfileCommand final : public Command {
     app.add_option("--block-timing", block_timing_,
                    "local backend: cold-weights (weights rotated out of cache, as inside a "
                    "network too big for the cache), hot (one instance back to back), or auto: the "
-                   "one whose block sums match three whole networks timed end to end (the "
-                   "space's largest and two drawn with --seed), chosen once per space and table")
+                   "one whose block sums match five whole networks timed end to end (the "
+                   "space's largest and four drawn with --seed), chosen once per space and table")
         ->check(CLI::IsMember({"auto", "hot", "cold-weights"}))
         ->capture_default_str();
     app.add_option("--seed", seed_, "seed of the overhead networks (and the fake device)")
@@ -87,9 +87,9 @@ class ProfileCommand final : public Command {
       table.emplace(db_, LatencyTable::Mode::read_write);
       std::vector<Network> probe;
       if (archs.empty()) {
-        probe = block_timing_probe_networks(space, resolution, 2, seed_);
+        probe = block_timing_probe_networks(space, resolution, 4, seed_);
       } else {
-        for (std::size_t i = 0; i < archs.size() && i < 3; ++i)
+        for (std::size_t i = 0; i < archs.size() && i < 5; ++i)
           probe.push_back(space.decode(archs[i]));
       }
       mode = resolve_local_block_timing(*table, host_device_profile(device, threads_, 1),

@@ -16,6 +16,8 @@
 #include "profilers/fake_backend.h"
 #include "profilers/local_backend.h"
 #include "profilers/profiler.h"
+#include "results/atomic_file.h"
+#include "results/validation_report.h"
 #include "spaces/error.h"
 
 namespace hwnas::apps {
@@ -40,6 +42,9 @@ class ValidateCommand final : public Command {
                    "input resolution of the subnets (default: 224 if the space allows it, else "
                    "its first)");
     app.add_option("--csv", csv_, "write one row per subnet to this CSV file");
+    app.add_option("--html", html_,
+                   "write a report to this HTML file: predicted against measured with the +-5 % "
+                   "and +-10 % bands, the residual by block kind, the summary");
     app.add_flag(
         "--json", json_,
         "print {\"samples\", \"rmse_ms\", \"rmspe\", \"within_5pct\", \"within_10pct\", "
@@ -116,6 +121,17 @@ class ValidateCommand final : public Command {
     j["threads"] = stored.threads;
     j["statistic"] = statistic_;
     j["correction_stored"] = rep.fitted.has_value();
+    if (!html_.empty()) {
+      ValidationReportData d;
+      d.title = std::to_string(rep.plain.samples) + " subnets of " + space.name() + " at " +
+                std::to_string(vo.resolution) + " on device '" + device_ + "'";
+      d.summary = j;
+      for (const auto& smp : rep.samples)
+        d.measured_ms.push_back(smp.measured_ms), d.predicted_ms.push_back(smp.predicted_ms);
+      for (const auto& r : rep.residuals)
+        if (r.identified) d.residuals.push_back({r.kind, r.mean_share, r.relative_error});
+      write_file_atomic(html_, render_validation_html(d));
+    }
     if (json_) {
       std::cout << j.dump() << "\n";
       return 0;
@@ -137,6 +153,9 @@ class ValidateCommand final : public Command {
     if (rep.speed_calibrated) line("speed-calibrated sum:", *rep.speed_calibrated);
     if (rep.repeatability)
       line("window vs window (noise):", *rep.repeatability);
+    for (const auto& [name, m] : rep.estimator_repeatability)
+      std::printf("window vs window, %-6s    RMSPE %.2f %%  within 5 %%: %.1f %%\n", name.c_str(),
+                  100 * m.rmspe, 100 * m.within_5pct);
     std::printf("host regime: %s", host_regime(rep.repeatability).c_str());
     if (!j["noise_ratio"].is_null())
       std::printf(" (predictor RMSPE / window-to-window RMSPE = %.2f)",
@@ -147,9 +166,13 @@ class ValidateCommand final : public Command {
           "(drift %+.1f %%)",
           *rep.reference_now_ms, *rep.reference_build_ms, 100 * *rep.drift);
     std::printf("\nresidual by block kind (the kind's rows off by, share of the prediction):");
-    for (const auto& r : rep.residuals)
-      std::printf("  %s %+.1f %% (%.0f %%)", r.kind.c_str(), 100 * r.relative_error,
-                  100 * r.mean_share);
+    for (const auto& r : rep.residuals) {
+      if (r.identified)
+        std::printf("  %s %+.1f %% (%.0f %%)", r.kind.c_str(), 100 * r.relative_error,
+                    100 * r.mean_share);
+      else
+        std::printf("  %s not separable (%.0f %%)", r.kind.c_str(), 100 * r.mean_share);
+    }
     std::printf("\n");
     if (rep.fitted) std::printf("correction fitted on all %d subnets and stored in %s\n",
                                 rep.plain.samples, db_.c_str());
@@ -157,8 +180,8 @@ class ValidateCommand final : public Command {
   }
 
  private:
-  std::string space_, db_ = "hwnas.db", device_ = "host", csv_, backend_ = "auto", agent_, token_,
-      statistic_ = "median";
+  std::string space_, db_ = "hwnas.db", device_ = "host", csv_, html_, backend_ = "auto", agent_,
+                      token_, statistic_ = "median";
   int samples_ = 0, resolution_ = 0;
   std::uint64_t seed_ = 0;
   bool json_ = false, fit_ = false;

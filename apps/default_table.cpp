@@ -26,7 +26,7 @@ void profile_host_table(const std::string& db, const std::string& device, const 
   const int first = space_resolutions(space).front();
   const BlockTiming mode =
       resolve_local_block_timing(table, host_device_profile(device, 2, 1), space.name(), first,
-                                 block_timing_probe_networks(space, first, 2, options.seed),
+                                 block_timing_probe_networks(space, first, 4, options.seed),
                                  options.seed, options.timing, options.windows, false, &std::cerr);
   LocalBackend backend(2, 1, options.seed, mode);
   for (int r : space_resolutions(space)) {

@@ -62,6 +62,10 @@ TimingStats merge_windows(const std::vector<TimingStats>& windows) {
     for (const auto& w : windows) pooled.insert(pooled.end(), w.samples_ms.begin(), w.samples_ms.end());
     TimingStats s = summarize_ms(std::move(pooled));
     s.window_medians_ms = std::move(medians);
+    for (const auto& w : windows) {
+      s.window_p10_ms.push_back(w.p10_ms);
+      s.window_min_ms.push_back(w.min_ms);
+    }
     s.conditions = sum_conditions(windows);
     return s;
   }

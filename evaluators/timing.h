@@ -57,6 +57,9 @@ struct TimingStats {
   /// (merge_windows); empty for a single window. Two windows of the same network are two
   /// independent measurements of it, so their spread is the host's measurement noise.
   std::vector<double> window_medians_ms;
+  /// The 10th percentile and the minimum of each window, when every window carried samples
+  /// (merge_windows); empty otherwise. Used to compare estimators by their repeatability.
+  std::vector<double> window_p10_ms, window_min_ms;
   TimingConditions conditions;
 };
 

@@ -54,10 +54,11 @@ std::vector<KindResidual> residuals_by_kind(const std::vector<LatencyFeatures>& 
                         : std::string(block_kind_name(
                               static_cast<BlockKind>(kinds[static_cast<std::size_t>(c)])));
     r.mean_share = share.col(c).mean();
-    // a <= 0 would mean the kind's rows explain nothing of the time: report it as all excess.
-    const double ac = std::max(a(c), 1e-9);
-    r.relative_error = 1.0 / ac - 1.0;
-    r.contribution = (X.col(c) * (1.0 - ac)).mean();
+    // A tiny or negative a: the data cannot separate this kind (a small share that moves with
+    // another's); e = 1/a - 1 would be a meaningless huge number.
+    r.identified = a(c) > 0.05;
+    r.relative_error = r.identified ? 1.0 / a(c) - 1.0 : 0.0;
+    r.contribution = r.identified ? (X.col(c) * (1.0 - a(c))).mean() : 0.0;
     if (c + 1 < p) {
       double blocks = 0;
       for (const auto& f : features) blocks += f.kind_count[kinds[static_cast<std::size_t>(c)]];
@@ -77,8 +78,11 @@ nlohmann::json residuals_json(const std::vector<KindResidual>& residuals) {
     j.push_back({{"kind", r.kind},
                  {"mean_share", r.mean_share},
                  {"mean_blocks", r.mean_blocks},
-                 {"relative_error", r.relative_error},
-                 {"contribution", r.contribution}});
+                 {"identified", r.identified},
+                 {"relative_error",
+                  r.identified ? nlohmann::json(r.relative_error) : nlohmann::json(nullptr)},
+                 {"contribution",
+                  r.identified ? nlohmann::json(r.contribution) : nlohmann::json(nullptr)}});
   return j;
 }
 

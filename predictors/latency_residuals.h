@@ -20,6 +20,9 @@ struct KindResidual {
   double mean_share = 0;      ///< mean over networks of the kind's row sum / predicted (fraction)
   double mean_blocks = 0;     ///< mean number of blocks of the kind per network
   double relative_error = 0;  ///< fitted e (0.05 = the kind's rows predict 5 % high)
+  /// false when the fit cannot tell the kind's time from the others' (a fitted a <= 0.05, i.e.
+  /// e beyond +1900 %): relative_error and contribution are then meaningless (JSON null)
+  bool identified = true;
   /// mean over networks of the kind's excess (row sum * e / (1 + e)) / measured: its part of the
   /// mean relative residual (predicted - measured) / measured
   double contribution = 0;

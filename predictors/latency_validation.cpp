@@ -162,6 +162,8 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
       s.measured_p10_ms = t.p10_ms;
       s.measured_p90_ms = t.p90_ms;
       s.window_ms = t.window_medians_ms;
+      s.window_p10_ms = t.window_p10_ms;
+      s.window_min_ms = t.window_min_ms;
     }
     const std::size_t done = g + part.size();
     const int pct = static_cast<int>(100.0 * done / nets.size());
@@ -189,14 +191,23 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
     for (double p : plain) scaled.push_back(p * speed);
     rep.speed_calibrated = accuracy_metrics(meas, scaled);
   }
-  {
+  // Window-to-window agreement of a per-window statistic over the subnets, when every subnet
+  // has the same number (>= 2) of windows.
+  auto agreement =
+      [&](std::vector<double> ValidationSample::*field) -> std::optional<AccuracyMetrics> {
     std::vector<std::vector<double>> windows;
-    for (const auto& s : rep.samples) windows.push_back(s.window_ms);
+    for (const auto& s : rep.samples) windows.push_back(s.*field);
     if (windows.front().size() >= 2 &&
         std::all_of(windows.begin(), windows.end(),
                     [&](const auto& w) { return w.size() == windows.front().size(); }))
-      rep.repeatability = repeatability_metrics(windows);
-  }
+      return repeatability_metrics(windows);
+    return std::nullopt;
+  };
+  rep.repeatability = agreement(&ValidationSample::window_ms);
+  for (const auto& [name, field] : {std::pair{"median", &ValidationSample::window_ms},
+                                    std::pair{"p10", &ValidationSample::window_p10_ms},
+                                    std::pair{"min", &ValidationSample::window_min_ms}})
+    if (const auto m = agreement(field)) rep.estimator_repeatability.emplace_back(name, *m);
 
   if (opt.fit_correction) {
     // 5-fold cross-validation: each sample is predicted by a model that never saw it.
@@ -254,6 +265,14 @@ nlohmann::json validation_summary_json(const ValidationReport& r) {
   j["drift"] = opt_num(r.drift);
   j["speed_calibrated"] =
       r.speed_calibrated ? metrics_json(*r.speed_calibrated) : nlohmann::json(nullptr);
+  j["estimators"] = nlohmann::json::object();
+  j["most_repeatable_estimator"] = nullptr;
+  double best = 0;
+  for (const auto& [name, m] : r.estimator_repeatability) {
+    j["estimators"][name] = metrics_json(m);
+    if (j["most_repeatable_estimator"].is_null() || m.rmspe < best)
+      j["most_repeatable_estimator"] = name, best = m.rmspe;
+  }
   return j;
 }
 

@@ -6,6 +6,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -60,6 +61,7 @@ struct ValidationSample {
   double measured_p10_ms = 0;
   double measured_p90_ms = 0;
   std::vector<double> window_ms;  ///< median of each timing window (empty over an agent)
+  std::vector<double> window_p10_ms, window_min_ms;  ///< each window's p10 and minimum (idem)
   double predicted_ms = 0;  ///< plain sum + overhead
   std::optional<double> corrected_ms;
   LatencyFeatures features;
@@ -99,6 +101,10 @@ struct ValidationReport {
   /// "stored" (the table's correction, held-out on these samples), "cross-validated" (fit) or "".
   std::string correction_kind;
   std::optional<LatencyCorrection> fitted;  ///< fitted on all samples (fit_correction only)
+  /// Window-to-window repeatability of each per-window estimator of end-to-end latency
+  /// ("median", "p10", "min"; repeatability_metrics), so that the estimator is chosen by the
+  /// repeatability it gives (issue 15, step 2); empty without window samples.
+  std::vector<std::pair<std::string, AccuracyMetrics>> estimator_repeatability;
   /// The plain prediction's relative residuals attributed to block kinds (latency_residuals.h).
   std::vector<KindResidual> residuals;
   std::optional<double> reference_now_ms;    ///< median over this run's reference windows
@@ -126,7 +132,8 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
 /// null, "repeatability": {same fields} or null, "regime": host_regime, "noise_ratio": the plain
 /// RMSPE over the window-to-window RMSPE (<= 1: the predictor is within the host's noise) or
 /// null, "residuals_by_kind": residuals_json, "reference_now_ms", "reference_build_ms", "drift",
-/// "speed_calibrated": {metrics} (each null when unknown)}.
+/// "speed_calibrated": {metrics} (each null when unknown), "estimators": {"median"|"p10"|"min":
+/// {metrics}}, "most_repeatable_estimator": the one of lowest window-to-window RMSPE or null}.
 nlohmann::json validation_summary_json(const ValidationReport& report);
 
 /// Writes one CSV row per subnet (index, arch JSON, blocks, macs, measured/p10/p90, predicted,

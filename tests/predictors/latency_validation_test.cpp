@@ -218,6 +218,57 @@ TEST_F(FakeValidation, DriftFromTheReferenceStoredWithTheRows) {
   EXPECT_NEAR(j["reference_now_ms"].get<double>(), ref, 1e-9);
 }
 
+// The fake device whose end-to-end windows disagree in their medians and minimums but agree in
+// their 10th percentiles: a host whose slow bursts hit the upper half of each window.
+class BurstyWindows final : public Backend {
+ public:
+  explicit BurstyWindows(FakeBackend& device) : device_(device) {}
+  std::string name() const override { return "bursty"; }
+  DeviceProfile device(const std::string& n) override { return device_.device(n); }
+  std::vector<TimingStats> measure_blocks(const std::vector<BlockSpec>& b,
+                                          const TimingConfig& t) override {
+    return device_.measure_blocks(b, t);
+  }
+  TimingStats measure_network(const Network& n, const TimingConfig& t) override {
+    return device_.measure_network(n, t);
+  }
+  std::vector<TimingStats> measure_networks(const std::vector<Network>& nets, const TimingConfig&,
+                                            int) override {
+    std::vector<TimingStats> out;
+    for (const auto& n : nets) {
+      const double ms = device_.network_ms(n);
+      TimingStats s;
+      s.median_ms = ms;
+      s.p10_ms = 0.95 * ms;
+      s.window_medians_ms = {ms, 1.2 * ms, ms};
+      s.window_p10_ms = {0.95 * ms, 0.95 * ms, 0.95 * ms};
+      s.window_min_ms = {0.9 * ms, 0.8 * ms, 0.9 * ms};
+      out.push_back(s);
+    }
+    return out;
+  }
+
+ private:
+  FakeBackend& device_;
+};
+
+TEST_F(FakeValidation, EstimatorsComparedByTheirWindowToWindowRepeatability) {
+  const auto pred = LutLatencyPredictor::open(path_, "fake");
+  BurstyWindows bursty(fake_);
+  ValidationOptions vo;
+  vo.samples = 6;
+  vo.seed = 3;
+  const auto rep = validate_latency(space(), *pred, bursty, vo);
+  ASSERT_EQ(rep.estimator_repeatability.size(), 3u);
+  // Pairs (0,1), (0,2), (1,2): medians differ by 20 % (relative to the later window: 1/6 and
+  // 1/1.2 - 1) in two pairs of three; the p10s never; the minimums by 1/8 or 1/9 in two.
+  const auto j = validation_summary_json(rep);
+  EXPECT_DOUBLE_EQ(j["estimators"]["p10"]["rmspe"].get<double>(), 0.0);
+  EXPECT_NEAR(j["estimators"]["median"]["within_5pct"].get<double>(), 1.0 / 3.0, 1e-12);
+  EXPECT_NEAR(j["estimators"]["min"]["within_5pct"].get<double>(), 1.0 / 3.0, 1e-12);
+  EXPECT_EQ(j["most_repeatable_estimator"], "p10");
+}
+
 TEST_F(FakeValidation, CrossValidatedCorrectionBeatsPlainSum) {
   const auto pred = LutLatencyPredictor::open(path_, "fake");
   ValidationOptions vo;

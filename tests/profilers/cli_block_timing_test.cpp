@@ -26,9 +26,9 @@ std::string fake_cache_dir(const std::string& llc_size) {
   return dir;
 }
 
-// The stored choice after profiling three ElasticViT networks at 224 (the probe networks of
-// `hwnas profile --space elasticvit`: the largest and two drawn with seed 0) under a faked cache
-// report.
+// The stored choice after profiling three ElasticViT networks at 224 (the first three probe
+// networks of `hwnas profile --space elasticvit`: the largest and two drawn with seed 0) under a
+// faked cache report.
 nlohmann::json profile_probe_networks(const std::string& llc_size) {
   const SearchSpace& space = get_space("elasticvit");
   const std::string dir = test::make_temp_dir("cli-bt");
