@@ -1,7 +1,5 @@
 #include "profilers/device_speed.h"
 
-#include <algorithm>
-
 #include "spaces/error.h"
 #include "spaces/registry.h"
 
@@ -29,10 +27,7 @@ void ReferenceTimer::time_window() {
 
 double ReferenceTimer::median_ms() const {
   if (window_ms_.empty()) throw Error("reference network: no window timed");
-  std::vector<double> v = window_ms_;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  return summarize_ms(window_ms_).median_ms;
 }
 
 nlohmann::json ReferenceTimer::to_json() const {

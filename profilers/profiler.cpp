@@ -181,9 +181,7 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
           if (w.is_number()) value["window_ms"].push_back(w);
       std::vector<double> all;
       for (const auto& w : value["window_ms"]) all.push_back(w.get<double>());
-      std::sort(all.begin(), all.end());
-      const std::size_t n = all.size();
-      value["ms"] = n % 2 ? all[n / 2] : 0.5 * (all[n / 2 - 1] + all[n / 2]);
+      value["ms"] = summarize_ms(std::move(all)).median_ms;
       table.set_calibration(profile.name, what, value);
       report.reference_ms = value["ms"].get<double>();
     }
