@@ -11,6 +11,7 @@
 #include "profilers/profiler.h"
 #include "spaces/error.h"
 #include "spaces/registry.h"
+#include "tests/support/forwarding_backend.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
@@ -220,20 +221,11 @@ TEST_F(FakeValidation, DriftFromTheReferenceStoredWithTheRows) {
 
 // The fake device whose end-to-end windows disagree in their medians and minimums but agree in
 // their 10th percentiles: a host whose slow bursts hit the upper half of each window.
-class BurstyWindows final : public Backend {
+class BurstyWindows final : public test::ForwardingBackend {
  public:
-  explicit BurstyWindows(FakeBackend& device) : device_(device) {}
-  std::string name() const override { return "bursty"; }
-  DeviceProfile device(const std::string& n) override { return device_.device(n); }
-  std::vector<TimingStats> measure_blocks(const std::vector<BlockSpec>& b,
-                                          const TimingConfig& t) override {
-    return device_.measure_blocks(b, t);
-  }
-  TimingStats measure_network(const Network& n, const TimingConfig& t) override {
-    return device_.measure_network(n, t);
-  }
-  std::vector<TimingStats> measure_networks(const std::vector<Network>& nets, const TimingConfig&,
-                                            int) override {
+  explicit BurstyWindows(FakeBackend& device) : ForwardingBackend(device), device_(device) {}
+  std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
+                                            const TimingConfig&, int) override {
     std::vector<TimingStats> out;
     for (const auto& n : nets) {
       const double ms = device_.network_ms(n);

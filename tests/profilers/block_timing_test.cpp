@@ -9,6 +9,7 @@
 #include "profilers/fake_backend.h"
 #include "spaces/error.h"
 #include "spaces/registry.h"
+#include "tests/support/forwarding_backend.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
@@ -49,23 +50,17 @@ TEST(BlockTiming, ReadsTheHighestCacheLevelFromTheFakedSysfs) {
 
 // The same device with its block rows scaled by `factor`: a row variant whose sums are off by a
 // known ratio.
-class ScaledRows final : public Backend {
+class ScaledRows final : public test::ForwardingBackend {
  public:
-  ScaledRows(FakeBackend& device, double factor) : device_(device), factor_(factor) {}
-  std::string name() const override { return "scaled"; }
-  DeviceProfile device(const std::string& n) override { return device_.device(n); }
+  ScaledRows(FakeBackend& device, double factor) : ForwardingBackend(device), factor_(factor) {}
   std::vector<TimingStats> measure_blocks(const std::vector<BlockSpec>& blocks,
                                           const TimingConfig& timing) override {
-    auto out = device_.measure_blocks(blocks, timing);
+    auto out = target_.measure_blocks(blocks, timing);
     for (auto& s : out) s.median_ms *= factor_, s.p10_ms *= factor_, s.p90_ms *= factor_;
     return out;
   }
-  TimingStats measure_network(const Network& net, const TimingConfig& timing) override {
-    return device_.measure_network(net, timing);
-  }
 
  private:
-  FakeBackend& device_;
   double factor_;
 };
 

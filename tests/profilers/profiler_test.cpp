@@ -10,6 +10,7 @@
 #include "profilers/profiler.h"
 #include "spaces/error.h"
 #include "spaces/registry.h"
+#include "tests/support/forwarding_backend.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
@@ -67,18 +68,11 @@ TEST(Profiler, OverheadIsMedianResidualOfWholeNetworks) {
 
 // The fake device, but its end-to-end timing fails: the state a kill leaves between a run's
 // last committed rows and its overhead calibration.
-class DiesBeforeOverhead final : public Backend {
+// Killed after its rows: the reference network is timed with the rows, the overhead networks
+// after them.
+class DiesBeforeOverhead final : public test::ForwardingBackend {
  public:
-  std::string name() const override { return fake.name(); }
-  DeviceProfile device(const std::string& n) override { return fake.device(n); }
-  std::vector<TimingStats> measure_blocks(const std::vector<BlockSpec>& b,
-                                          const TimingConfig& t) override {
-    return fake.measure_blocks(b, t);
-  }
-  // The reference network is timed with the rows; the overhead networks after them.
-  TimingStats measure_network(const Network& n, const TimingConfig& t) override {
-    return fake.measure_network(n, t);
-  }
+  DiesBeforeOverhead() : ForwardingBackend(fake) {}
   std::vector<TimingStats> measure_networks(const std::vector<Network>&, const TimingConfig&,
                                             int) override {
     throw Error("killed before the overhead");
