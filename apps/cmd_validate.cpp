@@ -12,6 +12,7 @@
 #include "apps/common.h"
 #include "predictors/latency_validation.h"
 #include "profilers/agent_backend.h"
+#include "profilers/block_timing_choice.h"
 #include "profilers/device_speed.h"
 #include "profilers/fake_backend.h"
 #include "profilers/local_backend.h"
@@ -82,6 +83,10 @@ class ValidateCommand final : public Command {
     // A fake table records its formula's seed in the CPU model field.
     if (const auto pos = stored.cpu_model.find("seed="); choice.fake && pos != std::string::npos)
       choice.seed = std::stoull(stored.cpu_model.substr(pos + 5));
+    // Only whole networks are timed here; the block timing names the rows being validated.
+    if (const auto mode = stored_block_timing(LatencyTable(db_, LatencyTable::Mode::read_only),
+                                              device_, space.name()))
+      choice.block_timing = *mode;
     backend = make_backend(choice);
     // End-to-end times only mean something on the device the table describes.
     DeviceProfile here = backend->device(device_);
