@@ -3,7 +3,7 @@
 #include "profilers/agent_backend.h"
 #include "profilers/fake_backend.h"
 #include "profilers/local_backend.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas::apps {
 

@@ -6,7 +6,7 @@
 #include "profilers/agent_server.h"
 #include "profilers/fake_backend.h"
 #include "profilers/local_backend.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas::apps {
 namespace {

@@ -6,6 +6,7 @@
 
 #include "apps/command.h"
 #include "apps/common.h"
+#include "spaces/registry.h"
 
 namespace hwnas::apps {
 namespace {
@@ -19,7 +20,7 @@ class DescribeCommand final : public Command {
   }
 
   int run() override {
-    const SearchSpace& space = resolve_space(space_);
+    const SearchSpace& space = get_space(space_);
     const Arch arch = space.resolve(arch_);
     const Network net = space.decode(arch);
     nlohmann::json blocks = nlohmann::json::array();

@@ -6,9 +6,10 @@
 
 #include "apps/command.h"
 #include "apps/common.h"
+#include "spaces/registry.h"
 #include "evaluators/npy.h"
 #include "evaluators/subnet_evaluation.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas::apps {
 namespace {
@@ -45,7 +46,7 @@ class EvalCommand final : public Command {
   }
 
   int run() override {
-    const SearchSpace& space = resolve_space(space_);
+    const SearchSpace& space = get_space(space_);
     const Arch arch = space.resolve(arch_);
     SubnetEvalOptions o;
     o.dataset = dataset_;

@@ -9,10 +9,10 @@
 #include "evaluators/model.h"
 #include "evaluators/subnet_evaluation.h"
 #include "evaluators/supernet_slicing.h"
-#include "results/atomic_file.h"
+#include "core/atomic_file.h"
 #include "results/onnx_export.h"
 #include "results/run_exports.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
 
 namespace hwnas::apps {

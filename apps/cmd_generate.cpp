@@ -8,8 +8,9 @@
 
 #include "apps/command.h"
 #include "apps/common.h"
+#include "spaces/registry.h"
 #include "search/generative_search.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas::apps {
 namespace {
@@ -42,7 +43,7 @@ class GenerateCommand final : public Command {
     } catch (const nlohmann::json::exception&) {
       throw Error("'" + path + "' is not a generator saved by hwnas search");
     }
-    const SearchSpace& space = resolve_space(space_name);
+    const SearchSpace& space = get_space(space_name);
     const double budget = budget_ ? *budget_ : std::numeric_limits<double>::quiet_NaN();
     for (const auto& a : sample_from_saved_generator(space, saved, static_cast<std::size_t>(n_), seed_, budget))
       std::cout << space.to_json(a).dump() << "\n";

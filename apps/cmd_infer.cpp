@@ -3,11 +3,12 @@
 
 #include "apps/command.h"
 #include "apps/common.h"
+#include "spaces/registry.h"
 #include "evaluators/model.h"
 #include "evaluators/npy.h"
 #include "evaluators/safetensors.h"
 #include "evaluators/thread_scope.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas::apps {
 namespace {
@@ -28,7 +29,7 @@ class InferCommand final : public Command {
   }
 
   int run() override {
-    const SearchSpace& space = resolve_space(space_);
+    const SearchSpace& space = get_space(space_);
     const Network net = space.decode(space.resolve(arch_));
     const NpyArray in = read_npy(input_);
     const auto& s = in.shape;

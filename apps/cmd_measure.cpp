@@ -6,6 +6,7 @@
 
 #include "apps/command.h"
 #include "apps/common.h"
+#include "spaces/registry.h"
 #include "evaluators/measure.h"
 
 namespace hwnas::apps {
@@ -27,7 +28,7 @@ class MeasureCommand final : public Command {
   }
 
   int run() override {
-    const SearchSpace& space = resolve_space(space_);
+    const SearchSpace& space = get_space(space_);
     const Network net = space.decode(space.resolve(arch_));
     // --repeats is the count asked for: no minimum time stretches it.
     opt_.timing.min_time_ms = 0;

@@ -6,6 +6,7 @@
 
 #include "apps/command.h"
 #include "apps/common.h"
+#include "spaces/registry.h"
 #include "predictors/lut_latency_predictor.h"
 
 namespace hwnas::apps {
@@ -26,7 +27,7 @@ class PredictCommand final : public Command {
   }
 
   int run() override {
-    const SearchSpace& space = resolve_space(space_);
+    const SearchSpace& space = get_space(space_);
     const Network net = space.decode(space.resolve(arch_));
     const auto pred = LutLatencyPredictor::open(db_, device_);
     const double latency = pred->predict_ms(net);

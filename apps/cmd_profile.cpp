@@ -12,13 +12,14 @@
 #include "apps/backend_choice.h"
 #include "apps/command.h"
 #include "apps/common.h"
+#include "spaces/registry.h"
 #include "profilers/agent_backend.h"
 #include "profilers/block_timing_choice.h"
 #include "profilers/device_profile.h"
 #include "profilers/fake_backend.h"
 #include "profilers/local_backend.h"
 #include "profilers/profiler.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas::apps {
 namespace {
@@ -68,7 +69,7 @@ class ProfileCommand final : public Command {
   }
 
   int run() override {
-    const SearchSpace& space = resolve_space(space_);
+    const SearchSpace& space = get_space(space_);
     std::string device = device_;
     const bool named = device_opt_->count() > 0;
     if (!agent_.empty() && !named) device.clear();  // rows go under the agent's own name

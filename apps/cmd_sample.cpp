@@ -4,8 +4,9 @@
 
 #include "apps/command.h"
 #include "apps/common.h"
+#include "spaces/registry.h"
 #include "spaces/elasticvit_sampler.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas::apps {
 namespace {
@@ -39,7 +40,7 @@ class SampleCommand final : public Command {
   }
 
   int run() override {
-    const SearchSpace& space = resolve_space(space_);
+    const SearchSpace& space = get_space(space_);
     if (sampler_ == "uniform") {
       if (n_ < 0) throw Error("--n must be >= 0, got " + std::to_string(n_));
       Rng rng(seed_);

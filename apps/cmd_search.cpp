@@ -14,6 +14,7 @@
 #include "apps/backend_choice.h"
 #include "apps/command.h"
 #include "apps/common.h"
+#include "spaces/registry.h"
 #include "apps/run_outputs.h"
 #include "apps/search_hooks.h"
 #include "predictors/external_accuracy.h"
@@ -29,7 +30,7 @@
 #include "results/run_store.h"
 #include "search/measured_latency_objective.h"
 #include "search/search_runner.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas::apps {
 
@@ -135,7 +136,7 @@ std::shared_ptr<const FillingLutPredictor> make_filling_predictor(const SearchSe
     choice = backend_for_device(*stored, s.agent, token);
     // New rows must be timed as the space's rows already there were.
     if (const auto mode = stored_block_timing(LatencyTable(s.db, LatencyTable::Mode::read_only),
-                                              s.device, resolve_space(s.space).name()))
+                                              s.device, get_space(s.space).name()))
       choice.block_timing = *mode;
   } else {
     choice.agent = s.agent;
@@ -246,7 +247,7 @@ class SearchCommand final : public Command {
                   "another --out");
     }
     if (threads_ < 0) throw Error("--threads must be >= 0");
-    const SearchSpace& space = resolve_space(s_.space);
+    const SearchSpace& space = get_space(s_.space);
 
     // Objectives and constraints.
     const bool has_accuracy = !s_.accuracy.empty();

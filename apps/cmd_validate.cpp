@@ -10,6 +10,7 @@
 #include "apps/backend_choice.h"
 #include "apps/command.h"
 #include "apps/common.h"
+#include "spaces/registry.h"
 #include "predictors/latency_validation.h"
 #include "profilers/agent_backend.h"
 #include "profilers/block_timing_choice.h"
@@ -17,9 +18,9 @@
 #include "profilers/fake_backend.h"
 #include "profilers/local_backend.h"
 #include "profilers/profiler.h"
-#include "results/atomic_file.h"
+#include "core/atomic_file.h"
 #include "results/validation_report.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas::apps {
 namespace {
@@ -69,7 +70,7 @@ class ValidateCommand final : public Command {
   }
 
   int run() override {
-    const SearchSpace& space = resolve_space(space_);
+    const SearchSpace& space = get_space(space_);
     const LatencyStatistic stat =
         statistic_ == "p10" ? LatencyStatistic::p10 : LatencyStatistic::median;
     if (stat == LatencyStatistic::p10 && fit_)

@@ -37,6 +37,4 @@ void add_timing_options(CLI::App& app, const std::string& what, TimingConfig& ti
       ->check(CLI::Range(0, 3));
 }
 
-const SearchSpace& resolve_space(const std::string& space) { return get_space(space); }
-
 }  // namespace hwnas::apps

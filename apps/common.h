@@ -17,7 +17,5 @@ void add_arch_option(CLI::App& app, std::string& arch, bool required = true);
 /// Adds the timing method's options for `what` ("block", "subnet"): --windows (1-20),
 /// --warmup, --min-repeats, --min-time-ms (ms), writing into `windows` and `timing`.
 void add_timing_options(CLI::App& app, const std::string& what, TimingConfig& timing, int& windows);
-/// The space and arch named on the command line. Throws hwnas::Error on unknown ones.
-const SearchSpace& resolve_space(const std::string& space);
 
 }  // namespace hwnas::apps

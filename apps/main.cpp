@@ -4,8 +4,9 @@
 #include <exception>
 #include <iostream>
 
+#include "core/build_id.h"
 #include "apps/command.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas::apps {
 std::vector<CommandInfo>& command_table() {
@@ -23,7 +24,8 @@ int main(int argc, char** argv) {
       "hwnas: hardware-aware architecture search of efficient vision transformers "
       "(EfficientFormer, ElasticViT, TurboViT) with per-device latency tables"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "hwnas 0.1.0");
+  app.set_version_flag("--version", std::string("hwnas ") + build_version() + " (git " +
+                                         build_git_hash() + ")");
   auto& table = command_table();
   std::sort(table.begin(), table.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   std::vector<std::pair<CLI::App*, std::unique_ptr<Command>>> commands;

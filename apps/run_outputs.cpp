@@ -3,7 +3,7 @@
 #include "predictors/lut_latency_predictor.h"
 #include "profilers/device_profile.h"
 #include "profilers/latency_table.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas::apps {
 

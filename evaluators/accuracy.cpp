@@ -12,7 +12,7 @@
 #include "evaluators/model.h"
 #include "evaluators/parallel.h"
 #include "evaluators/thread_scope.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -5,7 +5,7 @@
 #include "evaluators/blocks/efficientformer_blocks.h"
 #include "evaluators/blocks/elasticvit_blocks.h"
 #include "evaluators/blocks/hiera_blocks.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "evaluators/model.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

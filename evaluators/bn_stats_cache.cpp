@@ -8,7 +8,7 @@
 #include <iterator>
 #include <vector>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

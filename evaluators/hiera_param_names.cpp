@@ -1,6 +1,6 @@
 #include "evaluators/hiera_param_names.h"
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -6,8 +6,8 @@
 #include "evaluators/block_runner.h"
 #include "evaluators/model.h"
 #include "evaluators/thread_scope.h"
-#include "spaces/error.h"
-#include "spaces/rng.h"
+#include "core/error.h"
+#include "core/rng.h"
 
 namespace hwnas {
 

@@ -3,7 +3,7 @@
 #include "evaluators/blocks/elasticvit_blocks.h"
 #include "evaluators/hiera_param_names.h"
 #include "evaluators/thread_scope.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

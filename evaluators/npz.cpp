@@ -6,7 +6,7 @@
 
 #include <zlib.h>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

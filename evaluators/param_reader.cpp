@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

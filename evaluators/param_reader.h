@@ -12,7 +12,7 @@
 #include "evaluators/safetensors.h"
 #include "evaluators/tensor.h"
 #include "evaluators/training_batch_norm.h"
-#include "spaces/rng.h"
+#include "core/rng.h"
 
 namespace hwnas {
 

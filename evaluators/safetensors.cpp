@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -11,7 +11,7 @@
 #define HWNAS_CPU_RELAX() std::atomic_signal_fence(std::memory_order_seq_cst)
 
 #include "evaluators/denormals.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {

@@ -7,7 +7,7 @@
 #include "evaluators/slicing/hiera_slicing.h"
 #include "evaluators/model.h"
 #include "evaluators/slicing/elasticvit_slicing.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -5,7 +5,7 @@
 #include <new>
 #include <string>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -8,7 +8,7 @@
 
 #include "evaluators/denormals.h"
 #include "evaluators/parallel.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

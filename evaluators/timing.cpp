@@ -7,7 +7,7 @@
 #include <string>
 
 #include "evaluators/host_activity.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

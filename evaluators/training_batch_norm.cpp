@@ -1,7 +1,7 @@
 #include "evaluators/training_batch_norm.h"
 
 #include "evaluators/ops/batch_norm.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

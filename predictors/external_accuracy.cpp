@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <string>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -9,7 +9,7 @@
 
 #include "profilers/device_speed.h"
 #include "profilers/profiler.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

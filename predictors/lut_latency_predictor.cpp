@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <unordered_set>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -6,7 +6,7 @@
 #include <numeric>
 
 #include "predictors/surrogate_accuracy.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "spaces/error.h"
-#include "spaces/rng.h"
+#include "core/error.h"
+#include "core/rng.h"
 
 namespace hwnas {
 namespace {

@@ -3,7 +3,7 @@
 #include <httplib.h>
 
 #include "profilers/agent_protocol.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

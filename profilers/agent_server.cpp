@@ -9,7 +9,7 @@
 #include <deque>
 #include <functional>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {

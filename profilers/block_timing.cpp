@@ -14,8 +14,8 @@
 #include "evaluators/block.h"
 #include "evaluators/measure.h"
 #include "evaluators/thread_scope.h"
-#include "spaces/error.h"
-#include "spaces/rng.h"
+#include "core/error.h"
+#include "core/rng.h"
 
 namespace hwnas {
 

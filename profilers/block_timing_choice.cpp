@@ -10,7 +10,7 @@
 
 #include "profilers/local_backend.h"
 #include "profilers/profiler.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {

@@ -3,14 +3,8 @@
 #include <fstream>
 #include <thread>
 
-#include "spaces/error.h"
-
-#ifndef HWNAS_VERSION
-#define HWNAS_VERSION "0.0.0"
-#endif
-#ifndef HWNAS_GIT_HASH
-#define HWNAS_GIT_HASH "unknown"
-#endif
+#include "core/build_id.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {
@@ -48,7 +42,7 @@ std::string DeviceProfile::diff(const DeviceProfile& o) const {
 }
 
 std::string engine_runtime_string() {
-  return std::string("hwnas-engine ") + HWNAS_VERSION + " (git " + HWNAS_GIT_HASH + ")";
+  return std::string("hwnas-engine ") + build_version() + " (git " + build_git_hash() + ")";
 }
 
 DeviceProfile host_device_profile(const std::string& name, int threads, int batch) {

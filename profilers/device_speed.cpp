@@ -1,6 +1,6 @@
 #include "profilers/device_speed.h"
 
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
 
 namespace hwnas {

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {

@@ -6,7 +6,7 @@
 #include <ctime>
 #include <filesystem>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {

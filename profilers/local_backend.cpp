@@ -4,7 +4,7 @@
 
 #include "evaluators/measure.h"
 #include "evaluators/thread_scope.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -9,7 +9,7 @@
 #include <unordered_set>
 
 #include "profilers/device_speed.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {

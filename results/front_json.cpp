@@ -1,11 +1,11 @@
 #include "results/front_json.h"
 
-#include "results/atomic_file.h"
+#include "core/atomic_file.h"
 
 #include <cstdio>
 #include <fstream>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -8,9 +8,9 @@
 #include <fstream>
 
 #include "evaluators/model.h"
-#include "results/atomic_file.h"
+#include "core/atomic_file.h"
 #include "results/onnx/lowerings.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace onnx_export {

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "results/atomic_file.h"
-#include "spaces/error.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {

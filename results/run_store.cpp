@@ -8,7 +8,7 @@
 #include <cmath>
 #include <limits>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "results/svg_chart.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -10,7 +10,7 @@
 #include "search/random_search.h"
 #include "search/regularized_evolution.h"
 #include "search/slimming.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

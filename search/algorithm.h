@@ -12,7 +12,7 @@
 
 #include "search/evaluation.h"
 #include "search/problem.h"
-#include "spaces/rng.h"
+#include "core/rng.h"
 #include "spaces/search_space.h"
 
 namespace hwnas {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "spaces/rng.h"
+#include "core/rng.h"
 #include "spaces/search_space.h"
 
 namespace hwnas {

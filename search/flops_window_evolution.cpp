@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <unordered_set>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

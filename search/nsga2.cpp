@@ -2,7 +2,7 @@
 
 #include <unordered_set>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

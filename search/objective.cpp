@@ -7,7 +7,7 @@
 #include <tbb/parallel_for.h>
 
 #include "predictors/surrogate_accuracy.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -6,7 +6,7 @@
 #include <numeric>
 #include <string>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -5,7 +5,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

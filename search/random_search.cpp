@@ -1,6 +1,6 @@
 #include "search/random_search.h"
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

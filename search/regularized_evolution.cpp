@@ -1,6 +1,6 @@
 #include "search/regularized_evolution.h"
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

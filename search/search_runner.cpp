@@ -7,7 +7,7 @@
 #include <tbb/info.h>
 #include <tbb/task_arena.h>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

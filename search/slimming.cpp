@@ -3,7 +3,7 @@
 #include <limits>
 #include <map>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {

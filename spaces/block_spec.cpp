@@ -5,7 +5,7 @@
 #include <functional>
 #include <string>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "spaces/rng.h"
+#include "core/rng.h"
 #include "spaces/search_space.h"
 #include "spaces/space_def.h"
 

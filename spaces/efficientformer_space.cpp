@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <set>
 
-#include "spaces/error.h"
-#include "spaces/json_util.h"
+#include "core/error.h"
+#include "core/json_util.h"
 
 namespace hwnas {
 namespace {

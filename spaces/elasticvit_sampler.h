@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "spaces/elasticvit_space.h"
-#include "spaces/rng.h"
+#include "core/rng.h"
 
 namespace hwnas {
 

@@ -1,6 +1,6 @@
 #include "spaces/network.h"
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

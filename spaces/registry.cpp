@@ -8,7 +8,7 @@
 #include "spaces/efficientformer_space.h"
 #include "spaces/elasticvit_space.h"
 #include "spaces/turbovit_space.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {

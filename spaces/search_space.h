@@ -11,7 +11,7 @@
 
 #include "spaces/arch.h"
 #include "spaces/network.h"
-#include "spaces/rng.h"
+#include "core/rng.h"
 
 namespace hwnas {
 

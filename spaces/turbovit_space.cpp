@@ -4,8 +4,8 @@
 #include <cmath>
 #include <set>
 
-#include "spaces/error.h"
-#include "spaces/json_util.h"
+#include "core/error.h"
+#include "core/json_util.h"
 
 namespace hwnas {
 

@@ -3,7 +3,7 @@
 
 #include "evaluators/blocks/efficientformer_blocks.h"
 #include "evaluators/ops/conv2d.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

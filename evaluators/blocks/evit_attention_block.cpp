@@ -5,7 +5,7 @@
 #include "evaluators/ops/depthwise_conv2d.h"
 #include "evaluators/ops/linear.h"
 #include "evaluators/ops/sample_norm.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

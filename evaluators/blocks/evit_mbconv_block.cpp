@@ -7,7 +7,7 @@
 #include "evaluators/ops/linear.h"
 #include "evaluators/ops/scale_add.h"
 #include "evaluators/ops/squeeze_excite.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

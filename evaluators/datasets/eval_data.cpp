@@ -5,7 +5,7 @@
 
 #include "evaluators/datasets/fashion_mnist.h"
 #include "evaluators/datasets/image_folder.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -5,7 +5,7 @@
 
 #include "evaluators/datasets/idx_reader.h"
 #include "evaluators/datasets/seeded_split.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -6,7 +6,7 @@
 #include <limits>
 #include <memory>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -1,6 +1,6 @@
 #include "evaluators/datasets/image_dataset.h"
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -21,7 +21,7 @@
 #include <memory>
 
 #include "evaluators/datasets/seeded_split.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

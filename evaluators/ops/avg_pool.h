@@ -7,9 +7,8 @@
 namespace hwnas {
 
 /// out(b,y,x,c) = mean of in over the p.pool x p.pool window around (y,x) that lies inside the
-/// image. in/out (B,H,W,c), distinct. Throws hwnas::Error via validate().
-void avg_pool(const PoolMixerParams& p, const Tensor& in, Tensor& out);
-/// Plain loops in double.
+/// image, in double. in/out (B,H,W,c), distinct. The reference for pool_mixer.h's fused kernel
+/// (the engine never pools without the mixer). Throws hwnas::Error via validate().
 void avg_pool_reference(const PoolMixerParams& p, const Tensor& in, Tensor& out);
 
 }  // namespace hwnas

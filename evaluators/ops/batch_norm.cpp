@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "evaluators/parallel.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -7,7 +7,7 @@
 #include "evaluators/ops/gemm.h"
 #include "evaluators/parallel.h"
 #include "evaluators/thread_scope.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -1,7 +1,7 @@
 #include "evaluators/ops/linear.h"
 
 #include "evaluators/ops/gemm.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

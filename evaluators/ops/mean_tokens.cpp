@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "evaluators/safetensors.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

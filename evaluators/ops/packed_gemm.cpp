@@ -16,7 +16,7 @@
 #include "evaluators/parallel.h"
 #include "evaluators/tensor.h"
 #include "evaluators/thread_scope.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

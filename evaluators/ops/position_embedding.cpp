@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

@@ -4,7 +4,7 @@
 
 #include "evaluators/supernet_slicing.h"
 #include "spaces/elasticvit_space.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

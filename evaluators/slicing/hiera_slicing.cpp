@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "evaluators/supernet_slicing.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/turbovit_space.h"
 
 namespace hwnas {

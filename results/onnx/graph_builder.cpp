@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas::onnx_export {
 

@@ -6,7 +6,7 @@
 #include "evaluators/accuracy.h"
 #include "evaluators/model.h"
 #include "evaluators/supernet_slicing.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/random_supernet.h"
 

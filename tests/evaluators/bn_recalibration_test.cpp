@@ -16,7 +16,7 @@
 #include "evaluators/ops/batch_norm.h"
 #include "evaluators/ops/conv2d.h"
 #include "evaluators/supernet_slicing.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/random_supernet.h"
 #include "tests/support/test_support.h"

@@ -15,7 +15,7 @@
 #include "evaluators/datasets/idx_reader.h"
 #include "evaluators/datasets/image_folder.h"
 #include "evaluators/datasets/seeded_split.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {

@@ -18,7 +18,7 @@
 #include "evaluators/npz.h"
 #include "evaluators/safetensors.h"
 #include "evaluators/thread_scope.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/golden_model.h"
 #include "tests/support/test_support.h"

@@ -16,8 +16,8 @@
 #include "evaluators/ops/sample_norm.h"
 #include "evaluators/ops/squeeze_excite.h"
 #include "evaluators/thread_scope.h"
-#include "spaces/error.h"
-#include "spaces/rng.h"
+#include "core/error.h"
+#include "core/rng.h"
 
 namespace hwnas {
 namespace {

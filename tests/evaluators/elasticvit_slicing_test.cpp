@@ -11,7 +11,7 @@
 
 #include "evaluators/model.h"
 #include "evaluators/supernet_slicing.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/random_supernet.h"
 #include "tests/support/test_support.h"

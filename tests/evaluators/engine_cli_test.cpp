@@ -9,7 +9,7 @@
 #include "evaluators/npy.h"
 #include "evaluators/safetensors.h"
 #include "spaces/registry.h"
-#include "spaces/rng.h"
+#include "core/rng.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {

@@ -15,7 +15,7 @@
 #include "evaluators/npy.h"
 #include "evaluators/supernet_slicing.h"
 #include "spaces/registry.h"
-#include "spaces/rng.h"
+#include "core/rng.h"
 #include "tests/evaluators/random_supernet.h"
 #include "tests/support/test_support.h"
 

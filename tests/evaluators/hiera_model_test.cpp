@@ -21,7 +21,7 @@
 #include "evaluators/thread_scope.h"
 #include "spaces/hiera_network.h"
 #include "spaces/registry.h"
-#include "spaces/rng.h"
+#include "core/rng.h"
 #include "spaces/turbovit_space.h"
 #include "tests/evaluators/golden_model.h"
 #include "tests/support/test_support.h"

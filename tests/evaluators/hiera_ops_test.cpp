@@ -11,8 +11,8 @@
 #include "evaluators/ops/window_attention.h"
 #include "evaluators/tensor.h"
 #include "evaluators/thread_scope.h"
-#include "spaces/error.h"
-#include "spaces/rng.h"
+#include "core/error.h"
+#include "core/rng.h"
 
 namespace hwnas {
 namespace {

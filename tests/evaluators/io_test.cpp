@@ -8,7 +8,7 @@
 #include "evaluators/npy.h"
 #include "evaluators/npz.h"
 #include "evaluators/safetensors.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {

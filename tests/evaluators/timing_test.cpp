@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "evaluators/timing.h"
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {

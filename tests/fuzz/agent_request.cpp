@@ -6,7 +6,7 @@
 #include <string>
 
 #include "profilers/agent_protocol.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/network.h"
 #include "tests/fuzz/fuzz_support.h"
 

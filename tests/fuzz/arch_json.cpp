@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "spaces/error.h"
-#include "spaces/json_util.h"
+#include "core/error.h"
+#include "core/json_util.h"
 #include "spaces/registry.h"
 #include "tests/fuzz/fuzz_support.h"
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "predictors/external_accuracy.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "evaluators/datasets/fashion_mnist.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

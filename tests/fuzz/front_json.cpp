@@ -6,7 +6,7 @@
 #include "results/run_data.h"
 #include "results/run_exports.h"
 #include "results/run_store.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "tests/fuzz/run_problem.h"
 

@@ -6,7 +6,7 @@
 
 #include "predictors/lut_latency_predictor.h"
 #include "profilers/latency_table.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/network.h"
 #include "tests/fuzz/fuzz_support.h"
 

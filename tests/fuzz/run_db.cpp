@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "results/run_store.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "tests/fuzz/run_problem.h"
 

@@ -1,8 +1,8 @@
 // Fuzz target: a space-definition JSON (spaces/defs/<name>.json), parsed strictly.
 #include <cstdint>
 
-#include "spaces/error.h"
-#include "spaces/json_util.h"
+#include "core/error.h"
+#include "core/json_util.h"
 #include "spaces/space_def.h"
 #include "tests/fuzz/fuzz_support.h"
 

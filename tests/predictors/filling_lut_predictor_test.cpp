@@ -8,7 +8,7 @@
 
 #include "predictors/filling_lut_predictor.h"
 #include "profilers/fake_backend.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/support/test_support.h"
 

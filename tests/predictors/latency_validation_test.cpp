@@ -9,7 +9,7 @@
 #include "profilers/device_speed.h"
 #include "profilers/fake_backend.h"
 #include "profilers/profiler.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/support/forwarding_backend.h"
 #include "tests/support/test_support.h"

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "predictors/screened_accuracy.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
-#include "spaces/rng.h"
+#include "core/rng.h"
 
 namespace hwnas {
 namespace {

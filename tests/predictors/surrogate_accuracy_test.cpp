@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "predictors/surrogate_accuracy.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "tests/search/toy_spaces.h"
 #include "tests/support/test_support.h"
 

@@ -7,7 +7,7 @@
 #include "profilers/agent_server.h"
 #include "profilers/fake_backend.h"
 #include "profilers/profiler.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/support/test_support.h"
 

@@ -11,7 +11,7 @@
 #include "profilers/latency_table.h"
 #include "profilers/profiler.h"
 #include "spaces/registry.h"
-#include "spaces/rng.h"
+#include "core/rng.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "profilers/latency_table.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {

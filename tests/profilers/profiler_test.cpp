@@ -8,7 +8,7 @@
 #include "profilers/fake_backend.h"
 #include "profilers/local_backend.h"
 #include "profilers/profiler.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/support/forwarding_backend.h"
 #include "tests/support/test_support.h"

@@ -19,7 +19,7 @@
 #include "evaluators/subnet_evaluation.h"
 #include "evaluators/supernet_slicing.h"
 #include "results/onnx_export.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/support/synthetic_table.h"
 #include "tests/support/test_support.h"

@@ -14,9 +14,9 @@
 
 #include "evaluators/model.h"
 #include "evaluators/npy.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
-#include "spaces/rng.h"
+#include "core/rng.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {

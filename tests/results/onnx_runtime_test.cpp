@@ -23,7 +23,7 @@
 #include "results/onnx_export.h"
 #include "spaces/hiera_network.h"
 #include "spaces/registry.h"
-#include "spaces/rng.h"
+#include "core/rng.h"
 #include "tests/evaluators/golden_model.h"
 #include "tests/support/test_support.h"
 

@@ -7,7 +7,7 @@
 #include "results/front_json.h"
 #include "results/run_store.h"
 #include "search/search_runner.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "tests/search/toy_spaces.h"
 #include "tests/support/test_support.h"
 

@@ -7,7 +7,7 @@
 #include <boost/property_tree/ptree.hpp>
 #include <boost/property_tree/xml_parser.hpp>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {

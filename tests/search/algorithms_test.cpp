@@ -8,7 +8,7 @@
 #include "search/generative_search.h"
 #include "search/nsga2.h"
 #include "search/regularized_evolution.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "tests/search/toy_spaces.h"
 
 namespace hwnas {

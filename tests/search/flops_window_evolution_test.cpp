@@ -9,7 +9,7 @@
 #include "search/flops_window_evolution.h"
 #include "search/search_runner.h"
 #include "spaces/elasticvit_space.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/search/toy_spaces.h"
 

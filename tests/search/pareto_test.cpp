@@ -6,8 +6,8 @@
 #include <limits>
 
 #include "search/pareto.h"
-#include "spaces/error.h"
-#include "spaces/rng.h"
+#include "core/error.h"
+#include "core/rng.h"
 
 namespace hwnas {
 namespace {

@@ -13,7 +13,7 @@
 #include "profilers/fake_backend.h"
 #include "profilers/latency_table.h"
 #include "results/run_data.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/support/synthetic_table.h"
 #include "tests/support/test_support.h"

@@ -3,7 +3,7 @@
 
 #include "search/search_runner.h"
 #include "search/slimming.h"
-#include "spaces/error.h"
+#include "core/error.h"
 #include "tests/search/toy_spaces.h"
 
 namespace hwnas {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 namespace {

@@ -7,7 +7,7 @@
 #include <set>
 #include <unordered_set>
 
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/support/test_support.h"
 

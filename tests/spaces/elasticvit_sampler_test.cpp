@@ -6,7 +6,7 @@
 #include <cmath>
 #include <map>
 
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/registry.h"
 
 namespace hwnas {

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <set>
 
-#include "spaces/error.h"
-#include "spaces/json_util.h"
+#include "core/error.h"
+#include "core/json_util.h"
 #include "spaces/registry.h"
 #include "tests/support/test_support.h"
 

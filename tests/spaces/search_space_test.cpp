@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <map>
 
-#include "spaces/rng.h"
+#include "core/rng.h"
 
 #include "spaces/registry.h"
 

@@ -4,9 +4,9 @@
 
 #include <set>
 
-#include "spaces/error.h"
+#include "core/error.h"
 #include "spaces/hiera_network.h"
-#include "spaces/json_util.h"
+#include "core/json_util.h"
 #include "spaces/registry.h"
 #include "tests/support/test_support.h"
 

@@ -1,4 +1,4 @@
-#include "results/atomic_file.h"
+#include "core/atomic_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 

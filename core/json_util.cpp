@@ -1,9 +1,9 @@
-#include "spaces/json_util.h"
+#include "core/json_util.h"
 
 #include <fstream>
 #include <sstream>
 
-#include "spaces/error.h"
+#include "core/error.h"
 
 namespace hwnas {
 
