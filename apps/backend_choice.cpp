@@ -1,9 +1,9 @@
 #include "apps/backend_choice.h"
 
+#include "core/error.h"
 #include "profilers/agent_backend.h"
 #include "profilers/fake_backend.h"
 #include "profilers/local_backend.h"
-#include "core/error.h"
 
 namespace hwnas::apps {
 
@@ -32,7 +32,8 @@ BackendChoice backend_for_device(const DeviceProfile& profile, const std::string
       c.seed = std::stoull(profile.cpu_model.substr(at + tag.size()));
     } catch (const std::exception&) {
       throw Error("device '" + profile.name + "' has a fake runtime but cpu_model '" +
-                  profile.cpu_model + "' holds no seed; re-create it with `hwnas profile --backend fake`");
+                  profile.cpu_model +
+                  "' holds no seed; re-create it with `hwnas profile --backend fake`");
     }
     c.fake = true;
     return c;

@@ -3,10 +3,10 @@
 #include <memory>
 
 #include "apps/command.h"
+#include "core/error.h"
 #include "profilers/agent_server.h"
 #include "profilers/fake_backend.h"
 #include "profilers/local_backend.h"
-#include "core/error.h"
 
 namespace hwnas::apps {
 namespace {
@@ -14,10 +14,11 @@ namespace {
 class AgentCommand final : public Command {
  public:
   void setup(CLI::App& app) override {
-    app.footer("Endpoints: GET /v1/device, POST /v1/measure, POST /v1/measure_network. Binds "
-               "127.0.0.1 by default; any other address requires --token, and every request "
-               "must then send `Authorization: Bearer <token>`. Oversized or malformed requests "
-               "get 400.");
+    app.footer(
+        "Endpoints: GET /v1/device, POST /v1/measure, POST /v1/measure_network. Binds "
+        "127.0.0.1 by default; any other address requires --token, and every request "
+        "must then send `Authorization: Bearer <token>`. Oversized or malformed requests "
+        "get 400.");
     app.add_option("--listen", listen_, "HOST:PORT to bind")->capture_default_str();
     app.add_option("--token", token_, "required bearer token (mandatory off loopback)");
     app.add_option("--device", device_, "device name the agent reports")->capture_default_str();
@@ -61,7 +62,8 @@ class AgentCommand final : public Command {
       fo.threads = threads_;
       backend = std::make_unique<FakeBackend>(fo);
     } else {
-      backend = std::make_unique<LocalBackend>(threads_, 1, 0, block_timing_from_name(block_timing_));
+      backend =
+          std::make_unique<LocalBackend>(threads_, 1, 0, block_timing_from_name(block_timing_));
     }
     AgentServer server(*backend, o);
     std::cerr << "hwnas agent: serving device '" << device_ << "' (" << backend->name() << ", "
@@ -77,7 +79,8 @@ class AgentCommand final : public Command {
   std::size_t max_body_ = 1 << 20;
 };
 
-HWNAS_REGISTER_COMMAND(AgentCommand, "agent", "Serve this machine's latency measurements over HTTP");
+HWNAS_REGISTER_COMMAND(AgentCommand, "agent",
+                       "Serve this machine's latency measurements over HTTP");
 
 }  // namespace
 }  // namespace hwnas::apps

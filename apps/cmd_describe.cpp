@@ -16,7 +16,8 @@ class DescribeCommand final : public Command {
   void setup(CLI::App& app) override {
     add_space_option(app, space_);
     add_arch_option(app, arch_);
-    app.add_flag("--json", json_, "print JSON: {space, arch, params, macs, blocks:[{key, params, macs}]}");
+    app.add_flag("--json", json_,
+                 "print JSON: {space, arch, params, macs, blocks:[{key, params, macs}]}");
   }
 
   int run() override {
@@ -30,8 +31,11 @@ class DescribeCommand final : public Command {
     }
     const std::string member = space.member_name(arch);
     if (json_) {
-      nlohmann::json out = {{"space", space.name()}, {"arch", space.to_json(arch)},
-                            {"params", net.params()}, {"macs", net.macs()}, {"blocks", blocks}};
+      nlohmann::json out = {{"space", space.name()},
+                            {"arch", space.to_json(arch)},
+                            {"params", net.params()},
+                            {"macs", net.macs()},
+                            {"blocks", blocks}};
       const nlohmann::json extra = space.extra_metrics(arch);  // e.g. reference_mflops
       for (const auto& [k, v] : extra.items()) out[k] = v;
       if (!member.empty()) out["member"] = member;
@@ -39,11 +43,13 @@ class DescribeCommand final : public Command {
       return 0;
     }
     std::cout << space.name() << (member.empty() ? "" : " " + member) << ": "
-              << space.to_json(arch).dump() << "\n" << space.summary() << "\n\n";
+              << space.to_json(arch).dump() << "\n"
+              << space.summary() << "\n\n";
     std::printf("%-4s %-56s %14s %16s\n", "#", "block key", "params", "MACs");
     for (std::size_t i = 0; i < net.blocks.size(); ++i)
       std::printf("%-4zu %-56s %14lld %16lld\n", i, blocks[i]["key"].get<std::string>().c_str(),
-                  static_cast<long long>(blocks[i]["params"]), static_cast<long long>(blocks[i]["macs"]));
+                  static_cast<long long>(blocks[i]["params"]),
+                  static_cast<long long>(blocks[i]["macs"]));
     std::printf("\ntotal: %lld params (%.2f M), %lld MACs (%.3f GMACs), %zu blocks\n",
                 static_cast<long long>(net.params()), static_cast<double>(net.params()) / 1e6,
                 static_cast<long long>(net.macs()), static_cast<double>(net.macs()) / 1e9,
@@ -60,7 +66,8 @@ class DescribeCommand final : public Command {
   bool json_ = false;
 };
 
-HWNAS_REGISTER_COMMAND(DescribeCommand, "describe", "Print an architecture's blocks, params and MACs");
+HWNAS_REGISTER_COMMAND(DescribeCommand, "describe",
+                       "Print an architecture's blocks, params and MACs");
 
 }  // namespace
 }  // namespace hwnas::apps

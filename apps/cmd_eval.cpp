@@ -6,10 +6,10 @@
 
 #include "apps/command.h"
 #include "apps/common.h"
-#include "spaces/registry.h"
+#include "core/error.h"
 #include "evaluators/npy.h"
 #include "evaluators/subnet_evaluation.h"
-#include "core/error.h"
+#include "spaces/registry.h"
 
 namespace hwnas::apps {
 namespace {
@@ -92,7 +92,7 @@ class EvalCommand final : public Command {
 
  private:
   std::string space_, arch_, weights_, dataset_ = "fashion-mnist", split_ = "test", cache_dir_,
-      predictions_;
+                                       predictions_;
   long samples_ = 0;
   std::uint64_t seed_ = 0;
   std::size_t recal_images_ = 512;

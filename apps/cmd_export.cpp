@@ -6,13 +6,13 @@
 
 #include "apps/command.h"
 #include "apps/run_outputs.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
 #include "evaluators/model.h"
 #include "evaluators/subnet_evaluation.h"
 #include "evaluators/supernet_slicing.h"
-#include "core/atomic_file.h"
 #include "results/onnx_export.h"
 #include "results/run_exports.h"
-#include "core/error.h"
 #include "spaces/registry.h"
 
 namespace hwnas::apps {
@@ -28,7 +28,8 @@ class ExportCommand final : public Command {
     app.add_option("--out", out_,
                    "output file (a directory for onnx); default in the run directory: "
                    "export.json, evaluations.csv, onnx/, front.svg, report.html");
-    app.add_option("--members", members_, "all | front | N (the first N front members)")->capture_default_str();
+    app.add_option("--members", members_, "all | front | N (the first N front members)")
+        ->capture_default_str();
     app.add_option("--weights", weights_,
                    "onnx: run (the run's supernet, sliced per member with BN recalibrated as the "
                    "search scored it; random init when the run had none) | random | FILE (a "
@@ -46,7 +47,9 @@ class ExportCommand final : public Command {
     const std::string device = run.config.value("device", "host");
     if (format_ == "json") {
       const std::string path = out_.empty() ? run_dir_ + "/export.json" : out_;
-      write_file_atomic(path, export_members_json(run, space, select_members(run, space, members_)).dump(2) + "\n");
+      write_file_atomic(
+          path,
+          export_members_json(run, space, select_members(run, space, members_)).dump(2) + "\n");
       std::cout << "wrote " << path << "\n";
     } else if (format_ == "csv") {
       const std::string path = out_.empty() ? run_dir_ + "/evaluations.csv" : out_;
@@ -61,7 +64,8 @@ class ExportCommand final : public Command {
       const std::string path = out_.empty() ? run_dir_ + "/report.html" : out_;
       const auto table = try_open_table(db, device);
       const std::string svg = render_svg(front_chart(run, space, table.get()));
-      write_file_atomic(path, render_html_report(run_report(run, space, device_json(db, device), svg)));
+      write_file_atomic(path,
+                        render_html_report(run_report(run, space, device_json(db, device), svg)));
       std::cout << "wrote " << path << "\n";
     } else {
       const std::string dir = out_.empty() ? run_dir_ + "/onnx" : out_;
@@ -105,9 +109,9 @@ class ExportCommand final : public Command {
       if (accuracy.rfind("supernet:", 0) != 0) return w;
       file = accuracy.substr(9);
       if (!fs::exists(file))
-        throw Error("the run's supernet '" + file + "' is not found from " +
-                    fs::current_path().string() +
-                    ": run the export where the search ran, or pass --weights FILE or --weights random");
+        throw Error(
+            "the run's supernet '" + file + "' is not found from " + fs::current_path().string() +
+            ": run the export where the search ran, or pass --weights FILE or --weights random");
     }
     w.source = file;
     WeightStore loaded = load_safetensors(file);
@@ -127,8 +131,9 @@ class ExportCommand final : public Command {
   std::string run_dir_, format_, out_, members_ = "front", weights_ = "run";
 };
 
-HWNAS_REGISTER_COMMAND(ExportCommand, "export",
-                       "Export a run's front: json, csv, onnx (opset 17), svg or a self-contained html report");
+HWNAS_REGISTER_COMMAND(
+    ExportCommand, "export",
+    "Export a run's front: json, csv, onnx (opset 17), svg or a self-contained html report");
 
 }  // namespace
 }  // namespace hwnas::apps

@@ -8,9 +8,9 @@
 
 #include "apps/command.h"
 #include "apps/common.h"
-#include "spaces/registry.h"
-#include "search/generative_search.h"
 #include "core/error.h"
+#include "search/generative_search.h"
+#include "spaces/registry.h"
 
 namespace hwnas::apps {
 namespace {
@@ -18,8 +18,9 @@ namespace {
 class GenerateCommand final : public Command {
  public:
   void setup(CLI::App& app) override {
-    app.description("Draw architectures (JSON lines) from the generator saved by "
-                    "`hwnas search --algorithm generative --out DIR`");
+    app.description(
+        "Draw architectures (JSON lines) from the generator saved by "
+        "`hwnas search --algorithm generative --out DIR`");
     app.add_option("--run", run_, "run directory holding generator.json")->required();
     app.add_option("--n", n_, "number of architectures")->capture_default_str();
     app.add_option("--seed", seed_, "random seed")->capture_default_str();
@@ -33,8 +34,10 @@ class GenerateCommand final : public Command {
     const std::string path = run_ + "/generator.json";
     std::ifstream in(path);
     if (!in)
-      throw Error("no generator in '" + run_ + "' (missing generator.json): run `hwnas search "
-                  "--algorithm generative --out " + run_ + "` first");
+      throw Error("no generator in '" + run_ +
+                  "' (missing generator.json): run `hwnas search "
+                  "--algorithm generative --out " +
+                  run_ + "` first");
     const auto saved = nlohmann::json::parse(in, nullptr, false);
     if (saved.is_discarded()) throw Error("'" + path + "' is not valid JSON");
     std::string space_name;
@@ -45,7 +48,8 @@ class GenerateCommand final : public Command {
     }
     const SearchSpace& space = get_space(space_name);
     const double budget = budget_ ? *budget_ : std::numeric_limits<double>::quiet_NaN();
-    for (const auto& a : sample_from_saved_generator(space, saved, static_cast<std::size_t>(n_), seed_, budget))
+    for (const auto& a :
+         sample_from_saved_generator(space, saved, static_cast<std::size_t>(n_), seed_, budget))
       std::cout << space.to_json(a).dump() << "\n";
     return 0;
   }

@@ -3,12 +3,12 @@
 
 #include "apps/command.h"
 #include "apps/common.h"
-#include "spaces/registry.h"
+#include "core/error.h"
 #include "evaluators/model.h"
 #include "evaluators/npy.h"
 #include "evaluators/safetensors.h"
 #include "evaluators/thread_scope.h"
-#include "core/error.h"
+#include "spaces/registry.h"
 
 namespace hwnas::apps {
 namespace {
@@ -33,9 +33,10 @@ class InferCommand final : public Command {
     const Network net = space.decode(space.resolve(arch_));
     const NpyArray in = read_npy(input_);
     const auto& s = in.shape;
-    if (s.size() != 4 || s[1] != net.input.c || s[2] != net.input.h || s[3] != net.input.w || s[0] < 1)
-      throw Error("input '" + input_ + "' must be float32 (B, " + std::to_string(net.input.c) + ", " +
-                  std::to_string(net.input.h) + ", " + std::to_string(net.input.w) +
+    if (s.size() != 4 || s[1] != net.input.c || s[2] != net.input.h || s[3] != net.input.w ||
+        s[0] < 1)
+      throw Error("input '" + input_ + "' must be float32 (B, " + std::to_string(net.input.c) +
+                  ", " + std::to_string(net.input.h) + ", " + std::to_string(net.input.w) +
                   ") NCHW for this arch");
     ThreadScope scope(threads_);
     Model model = Model::from_weights(net, load_safetensors(weights_));
@@ -58,7 +59,8 @@ class InferCommand final : public Command {
   int threads_ = 2;
 };
 
-HWNAS_REGISTER_COMMAND(InferCommand, "infer", "Run an architecture with trained weights on an input .npy");
+HWNAS_REGISTER_COMMAND(InferCommand, "infer",
+                       "Run an architecture with trained weights on an input .npy");
 
 }  // namespace
 }  // namespace hwnas::apps

@@ -6,8 +6,8 @@
 
 #include "apps/command.h"
 #include "apps/common.h"
-#include "spaces/registry.h"
 #include "evaluators/measure.h"
+#include "spaces/registry.h"
 
 namespace hwnas::apps {
 namespace {
@@ -43,10 +43,11 @@ class MeasureCommand final : public Command {
                           {"min_ms", st.min_ms},        {"macs", net.macs()}};
       std::cout << j.dump() << "\n";
     } else {
-      std::printf("latency %.3f ms (median of %d; p10 %.3f, p90 %.3f, min %.3f) at %d thread(s), "
-                  "batch %d; %.1f GFLOP/s\n",
-                  st.median_ms, st.repeats, st.p10_ms, st.p90_ms, st.min_ms, opt_.threads,
-                  opt_.batch, 2.0 * static_cast<double>(net.macs()) * opt_.batch / (st.median_ms * 1e6));
+      std::printf(
+          "latency %.3f ms (median of %d; p10 %.3f, p90 %.3f, min %.3f) at %d thread(s), "
+          "batch %d; %.1f GFLOP/s\n",
+          st.median_ms, st.repeats, st.p10_ms, st.p90_ms, st.min_ms, opt_.threads, opt_.batch,
+          2.0 * static_cast<double>(net.macs()) * opt_.batch / (st.median_ms * 1e6));
     }
     return 0;
   }
@@ -58,7 +59,8 @@ class MeasureCommand final : public Command {
   bool json_ = false;
 };
 
-HWNAS_REGISTER_COMMAND(MeasureCommand, "measure", "Measure end-to-end latency on the built-in engine");
+HWNAS_REGISTER_COMMAND(MeasureCommand, "measure",
+                       "Measure end-to-end latency on the built-in engine");
 
 }  // namespace
 }  // namespace hwnas::apps

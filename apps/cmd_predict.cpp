@@ -6,8 +6,8 @@
 
 #include "apps/command.h"
 #include "apps/common.h"
-#include "spaces/registry.h"
 #include "predictors/lut_latency_predictor.h"
+#include "spaces/registry.h"
 
 namespace hwnas::apps {
 namespace {
@@ -15,8 +15,9 @@ namespace {
 class PredictCommand final : public Command {
  public:
   void setup(CLI::App& app) override {
-    app.footer("latency = sum of the blocks' table medians + the device's per-inference overhead "
-               "(+ the learned correction when `hwnas validate --fit-correction` stored one).");
+    app.footer(
+        "latency = sum of the blocks' table medians + the device's per-inference overhead "
+        "(+ the learned correction when `hwnas validate --fit-correction` stored one).");
     add_space_option(app, space_);
     add_arch_option(app, arch_);
     app.add_option("--db", db_, "latency table file")->capture_default_str();
@@ -47,7 +48,8 @@ class PredictCommand final : public Command {
                 << "\n";
       return 0;
     }
-    for (const auto& b : net.blocks) std::printf("%10.4f ms  %s\n", *pred->block_ms(b), b.key().c_str());
+    for (const auto& b : net.blocks)
+      std::printf("%10.4f ms  %s\n", *pred->block_ms(b), b.key().c_str());
     std::printf("%10.4f ms  per-inference overhead\n", pred->overhead_ms());
     std::printf("latency %.4f ms (sum %.4f ms%s) on device '%s' from %s\n", latency, sum,
                 pred->has_correction() ? ", with learned correction" : "", device_.c_str(),

@@ -12,14 +12,14 @@
 #include "apps/backend_choice.h"
 #include "apps/command.h"
 #include "apps/common.h"
-#include "spaces/registry.h"
+#include "core/error.h"
 #include "profilers/agent_backend.h"
 #include "profilers/block_timing_choice.h"
 #include "profilers/device_profile.h"
 #include "profilers/fake_backend.h"
 #include "profilers/local_backend.h"
 #include "profilers/profiler.h"
-#include "core/error.h"
+#include "spaces/registry.h"
 
 namespace hwnas::apps {
 namespace {
@@ -34,8 +34,9 @@ class ProfileCommand final : public Command {
         "(default: host for the local engine, fake for --backend fake, the agent's own name "
         "with --agent).");
     add_space_option(app, space_);
-    app.add_option("--resolution", resolution_,
-                   "input resolution in pixels (default: 224 if the space allows it, else its first)");
+    app.add_option(
+        "--resolution", resolution_,
+        "input resolution in pixels (default: 224 if the space allows it, else its first)");
     device_opt_ = app.add_option("--device", device_, "device name the rows are stored under");
     app.add_option("--db", db_, "latency table file")->capture_default_str();
     app.add_option("--threads", threads_, "engine threads (local backend)")->capture_default_str();

@@ -4,9 +4,9 @@
 
 #include "apps/command.h"
 #include "apps/common.h"
-#include "spaces/registry.h"
-#include "spaces/elasticvit_sampler.h"
 #include "core/error.h"
+#include "spaces/elasticvit_sampler.h"
+#include "spaces/registry.h"
 
 namespace hwnas::apps {
 namespace {
@@ -21,15 +21,16 @@ class SampleCommand final : public Command {
     add_space_option(app, space_);
     app.add_option("--n", n_, "number of architectures (uniform sampling)")->capture_default_str();
     app.add_option("--seed", seed_, "random seed")->capture_default_str();
-    app.add_option("--sampler", sampler_,
-                   "uniform (default), or ElasticViT's supernet-training samplers (needs --space "
-                   "elasticvit): complexity-aware = FLOPs levels {100..500,700,900,1200} M, level "
-                   "index random walk by at most one per step, 3 subnets per step with reference "
-                   "MFLOPs in [T, T+20] by rejection sampling above the level's minimum arch, plus "
-                   "that minimum arch; performance-aware = the same walk with per-level memory "
-                   "banks and the width-over-depth preference. Without a trainer, "
-                   "performance-aware scores each subnet with a SYNTHETIC score (0.5*ln(MFLOPs/100) "
-                   "+ 0.2*u, u in [0,1) a hash of the arch and --seed), not a cross-entropy")
+    app.add_option(
+           "--sampler", sampler_,
+           "uniform (default), or ElasticViT's supernet-training samplers (needs --space "
+           "elasticvit): complexity-aware = FLOPs levels {100..500,700,900,1200} M, level "
+           "index random walk by at most one per step, 3 subnets per step with reference "
+           "MFLOPs in [T, T+20] by rejection sampling above the level's minimum arch, plus "
+           "that minimum arch; performance-aware = the same walk with per-level memory "
+           "banks and the width-over-depth preference. Without a trainer, "
+           "performance-aware scores each subnet with a SYNTHETIC score (0.5*ln(MFLOPs/100) "
+           "+ 0.2*u, u in [0,1) a hash of the arch and --seed), not a cross-entropy")
         ->check(CLI::IsMember({"uniform", "complexity-aware", "performance-aware"}))
         ->capture_default_str();
     app.add_option("--steps", steps_, "sampler steps (one JSON line each)")->capture_default_str();
@@ -49,10 +50,12 @@ class SampleCommand final : public Command {
     }
     const auto* evit = dynamic_cast<const ElasticVitSpace*>(&space);
     if (evit == nullptr)
-      throw Error("--sampler " + sampler_ + " is ElasticViT's supernet sampler: use --space elasticvit (got '" +
-                  space_ + "')");
+      throw Error("--sampler " + sampler_ +
+                  " is ElasticViT's supernet sampler: use --space elasticvit (got '" + space_ +
+                  "')");
     if (steps_ < 0) throw Error("--steps must be >= 0, got " + std::to_string(steps_));
-    if (steps_per_epoch_ < 1) throw Error("--steps-per-epoch must be >= 1, got " + std::to_string(steps_per_epoch_));
+    if (steps_per_epoch_ < 1)
+      throw Error("--steps-per-epoch must be >= 1, got " + std::to_string(steps_per_epoch_));
     if (sampler_ == "complexity-aware") {
       ComplexityAwareSampler s(*evit, seed_);
       for (long i = 0; i < steps_; ++i) {
@@ -63,7 +66,9 @@ class SampleCommand final : public Command {
                                     {"level", st.target_mflops},
                                     {"level_index", st.level_index},
                                     {"subnets", subnets},
-                                    {"min_subnet", {{"arch", space.to_json(st.min_arch)}, {"reference_mflops", st.min_mflops}}},
+                                    {"min_subnet",
+                                     {{"arch", space.to_json(st.min_arch)},
+                                      {"reference_mflops", st.min_mflops}}},
                                     {"rejected_total", s.rejected()}}
                          .dump()
                   << "\n";
@@ -93,7 +98,9 @@ class SampleCommand final : public Command {
                                   {"level_index", st.level_index},
                                   {"bank_size", s.bank(st.level_index).size()},
                                   {"subnets", subnets},
-                                  {"min_subnet", {{"arch", space.to_json(st.min_arch)}, {"reference_mflops", st.min_mflops}}},
+                                  {"min_subnet",
+                                   {{"arch", space.to_json(st.min_arch)},
+                                    {"reference_mflops", st.min_mflops}}},
                                   {"rejected_total", s.core().rejected()}}
                        .dump()
                 << "\n";
@@ -110,8 +117,9 @@ class SampleCommand final : public Command {
   std::uint64_t seed_ = 0;
 };
 
-HWNAS_REGISTER_COMMAND(SampleCommand, "sample",
-                       "Print N uniformly sampled architectures, or ElasticViT sampler steps, as JSON lines");
+HWNAS_REGISTER_COMMAND(
+    SampleCommand, "sample",
+    "Print N uniformly sampled architectures, or ElasticViT sampler steps, as JSON lines");
 
 }  // namespace
 }  // namespace hwnas::apps

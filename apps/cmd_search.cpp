@@ -14,9 +14,9 @@
 #include "apps/backend_choice.h"
 #include "apps/command.h"
 #include "apps/common.h"
-#include "spaces/registry.h"
 #include "apps/run_outputs.h"
 #include "apps/search_hooks.h"
+#include "core/error.h"
 #include "predictors/external_accuracy.h"
 #include "predictors/filling_lut_predictor.h"
 #include "predictors/lut_latency_predictor.h"
@@ -30,11 +30,12 @@
 #include "results/run_store.h"
 #include "search/measured_latency_objective.h"
 #include "search/search_runner.h"
-#include "core/error.h"
+#include "spaces/registry.h"
 
 namespace hwnas::apps {
 
-std::function<void(const std::string&, const std::string&, const SearchSpace&)>& missing_table_hook() {
+std::function<void(const std::string&, const std::string&, const SearchSpace&)>&
+missing_table_hook() {
   static std::function<void(const std::string&, const std::string&, const SearchSpace&)> hook;
   return hook;
 }
@@ -69,25 +70,41 @@ struct SearchSettings {
   double flops_window = 0, flops_window_width = 20;  // flops-window-evolution, MFLOPs
   std::size_t top_k = 0;
   double mutation_prob = 0;
-  bool fill = false;               // profile missing latency-table rows as they are needed
-  std::string backend = "local";   // --fill on a device not in the table yet: local | fake
-  std::string agent;               // --fill through `hwnas agent` (the token is not stored)
+  bool fill = false;              // profile missing latency-table rows as they are needed
+  std::string backend = "local";  // --fill on a device not in the table yet: local | fake
+  std::string agent;              // --fill through `hwnas agent` (the token is not stored)
   // supernet:FILE accuracy: data, images scored, pre-screening (keep fraction; 1 = off).
   std::string accuracy_dataset = "fashion-mnist";
   std::size_t accuracy_samples = 1000;
   double prescreen = 1.0;
 
   nlohmann::json to_json() const {
-    return {{"space", space},         {"algorithm", algorithm},   {"objectives", objectives},
-            {"accuracy", accuracy},   {"db", db},                 {"device", device},
-            {"latency_max", latency_max}, {"macs_max", macs_max}, {"params_max", params_max},
-            {"budget", budget},       {"time_budget", time_budget}, {"population", population},
-            {"seed", seed},           {"start", start},           {"autoregressive", autoregressive},
-            {"measure_threads", measure_threads}, {"flops_window", flops_window},
-            {"flops_window_width", flops_window_width}, {"top_k", top_k},
-            {"mutation_prob", mutation_prob}, {"fill", fill}, {"backend", backend},
-            {"agent", agent}, {"accuracy_dataset", accuracy_dataset},
-            {"accuracy_samples", accuracy_samples}, {"prescreen", prescreen}};
+    return {{"space", space},
+            {"algorithm", algorithm},
+            {"objectives", objectives},
+            {"accuracy", accuracy},
+            {"db", db},
+            {"device", device},
+            {"latency_max", latency_max},
+            {"macs_max", macs_max},
+            {"params_max", params_max},
+            {"budget", budget},
+            {"time_budget", time_budget},
+            {"population", population},
+            {"seed", seed},
+            {"start", start},
+            {"autoregressive", autoregressive},
+            {"measure_threads", measure_threads},
+            {"flops_window", flops_window},
+            {"flops_window_width", flops_window_width},
+            {"top_k", top_k},
+            {"mutation_prob", mutation_prob},
+            {"fill", fill},
+            {"backend", backend},
+            {"agent", agent},
+            {"accuracy_dataset", accuracy_dataset},
+            {"accuracy_samples", accuracy_samples},
+            {"prescreen", prescreen}};
   }
   void from_json(const nlohmann::json& j) {
     try {
@@ -127,7 +144,8 @@ struct SearchSettings {
 // The --fill predictor: the rows present now plus a filler measuring on the table's device.
 std::shared_ptr<const FillingLutPredictor> make_filling_predictor(const SearchSettings& s,
                                                                   const std::string& token) {
-  std::shared_ptr<const LutLatencyPredictor> present = LutLatencyPredictor::open_or_empty(s.db, s.device);
+  std::shared_ptr<const LutLatencyPredictor> present =
+      LutLatencyPredictor::open_or_empty(s.db, s.device);
   std::optional<DeviceProfile> stored;
   if (std::filesystem::exists(s.db))
     stored = LatencyTable(s.db, LatencyTable::Mode::read_only).find_device(s.device);
@@ -189,10 +207,13 @@ class SearchCommand final : public Command {
     app.add_option("--params-max", s_.params_max, "constraint: parameters <= N");
     budget_opt_ = app.add_option("--budget", s_.budget, "evaluation budget (unique architectures)")
                       ->capture_default_str();
-    time_opt_ = app.add_option("--time-budget", s_.time_budget, "wall-time budget in seconds (0 = none)");
-    app.add_option("--population", s_.population, "population / generation size")->capture_default_str();
+    time_opt_ =
+        app.add_option("--time-budget", s_.time_budget, "wall-time budget in seconds (0 = none)");
+    app.add_option("--population", s_.population, "population / generation size")
+        ->capture_default_str();
     app.add_option("--seed", s_.seed, "random seed")->capture_default_str();
-    app.add_option("--threads", threads_, "evaluation threads (0 = all cores)")->capture_default_str();
+    app.add_option("--threads", threads_, "evaluation threads (0 = all cores)")
+        ->capture_default_str();
     app.add_option("--start", s_.start, "slimming: the arch to start from (default: the largest)");
     app.add_flag("--autoregressive", s_.autoregressive,
                  "generative: condition each choice on the previous one");
@@ -210,8 +231,8 @@ class SearchCommand final : public Command {
                    "flops-window-evolution: per-dimension mutation probability (0 = the "
                    "reference code's 0.2)")
         ->capture_default_str();
-    app.add_option("--measure-threads", s_.measure_threads,
-                   "latency-measured: engine threads")->capture_default_str();
+    app.add_option("--measure-threads", s_.measure_threads, "latency-measured: engine threads")
+        ->capture_default_str();
     app.add_flag("--fill", s_.fill,
                  "profile the latency-table rows a candidate lacks on the table's device (its "
                  "stored profile picks the fake backend or the local engine with its threads; "
@@ -221,10 +242,12 @@ class SearchCommand final : public Command {
                    "--measure-threads threads) or fake (deterministic)")
         ->check(CLI::IsMember({"local", "fake"}))
         ->capture_default_str();
-    app.add_option("--agent", s_.agent, "--fill: measure through `hwnas agent` at http://HOST:PORT");
+    app.add_option("--agent", s_.agent,
+                   "--fill: measure through `hwnas agent` at http://HOST:PORT");
     app.add_option("--token", token_, "--fill: bearer token of the agent");
     app.add_option("--out", out_, "run directory (run.db, front.json)")->required();
-    app.add_flag("--resume", resume_, "continue the interrupted run in --out with its own settings");
+    app.add_flag("--resume", resume_,
+                 "continue the interrupted run in --out with its own settings");
   }
 
   int run() override {
@@ -243,7 +266,8 @@ class SearchCommand final : public Command {
       if (time_opt_->count()) stored.time_budget = s_.time_budget;
       s_ = stored;
     } else if (fs::exists(db_path)) {
-      throw Error("'" + out_ + "' already holds a run: pass --resume to continue it, or choose "
+      throw Error("'" + out_ +
+                  "' already holds a run: pass --resume to continue it, or choose "
                   "another --out");
     }
     if (threads_ < 0) throw Error("--threads must be >= 0");
@@ -299,25 +323,34 @@ class SearchCommand final : public Command {
           accuracy = screened;
         }
       } else if (s_.accuracy.rfind("external:", 0) == 0)
-        accuracy = std::make_shared<ExternalAccuracy>(space, ExternalAccuracyOptions{s_.accuracy.substr(9)});
+        accuracy = std::make_shared<ExternalAccuracy>(
+            space, ExternalAccuracyOptions{s_.accuracy.substr(9)});
       else if (s_.accuracy.rfind("surrogate:", 0) == 0)
         accuracy = SurrogateAccuracy::from_csv(space, s_.accuracy.substr(10));
       else if (s_.accuracy.empty())
-        throw Error("objective 'accuracy' needs --accuracy supernet:FILE, external:CMD or surrogate:FILE.csv");
+        throw Error(
+            "objective 'accuracy' needs --accuracy supernet:FILE, external:CMD or "
+            "surrogate:FILE.csv");
       else
-        throw Error("--accuracy '" + s_.accuracy + "' is not supernet:FILE, external:CMD or surrogate:FILE.csv");
+        throw Error("--accuracy '" + s_.accuracy +
+                    "' is not supernet:FILE, external:CMD or surrogate:FILE.csv");
       return accuracy;
     };
     std::map<std::string, std::shared_ptr<Objective>> made;
     auto metric = [&](const std::string& name, Sense macs_sense) -> std::shared_ptr<Objective> {
       if (made.count(name)) return made[name];
       std::shared_ptr<Objective> o;
-      if (name == "latency") o = std::make_shared<LatencyObjective>(space, latency_predictor());
+      if (name == "latency")
+        o = std::make_shared<LatencyObjective>(space, latency_predictor());
       else if (name == "latency-measured")
-        o = std::make_shared<MeasuredLatencyObjective>(space, MeasureOptions{s_.measure_threads, 1, {}, s_.seed});
-      else if (name == "macs") o = std::make_shared<MacsObjective>(space, macs_sense);
-      else if (name == "params") o = std::make_shared<ParamsObjective>(space);
-      else if (name == "accuracy") o = std::make_shared<AccuracyObjective>(accuracy_predictor());
+        o = std::make_shared<MeasuredLatencyObjective>(
+            space, MeasureOptions{s_.measure_threads, 1, {}, s_.seed});
+      else if (name == "macs")
+        o = std::make_shared<MacsObjective>(space, macs_sense);
+      else if (name == "params")
+        o = std::make_shared<ParamsObjective>(space);
+      else if (name == "accuracy")
+        o = std::make_shared<AccuracyObjective>(accuracy_predictor());
       else
         throw Error("unknown objective '" + name +
                     "'; known: latency, latency-measured, macs, params, accuracy");
@@ -338,14 +371,17 @@ class SearchCommand final : public Command {
     }
     std::vector<Constraint> constraints;
     if (s_.latency_max > 0) {
-      const bool measured = std::any_of(objectives.begin(), objectives.end(),
-                                        [](const auto& o) { return o->name() == "latency-measured"; }) &&
-                            std::none_of(objectives.begin(), objectives.end(),
-                                         [](const auto& o) { return o->name() == "latency"; });
-      constraints.push_back({metric(measured ? "latency-measured" : "latency", Sense::maximize), s_.latency_max});
+      const bool measured =
+          std::any_of(objectives.begin(), objectives.end(),
+                      [](const auto& o) { return o->name() == "latency-measured"; }) &&
+          std::none_of(objectives.begin(), objectives.end(),
+                       [](const auto& o) { return o->name() == "latency"; });
+      constraints.push_back(
+          {metric(measured ? "latency-measured" : "latency", Sense::maximize), s_.latency_max});
     }
     if (s_.macs_max > 0) constraints.push_back({metric("macs", Sense::minimize), s_.macs_max});
-    if (s_.params_max > 0) constraints.push_back({metric("params", Sense::minimize), s_.params_max});
+    if (s_.params_max > 0)
+      constraints.push_back({metric("params", Sense::minimize), s_.params_max});
     if (s_.latency_max < 0 || s_.macs_max < 0 || s_.params_max < 0)
       throw Error("--latency-max, --macs-max and --params-max must be > 0");
     Problem problem(space, objectives, constraints);
@@ -401,13 +437,15 @@ class SearchCommand final : public Command {
     });
     const auto t0 = std::chrono::steady_clock::now();
     const SearchResult result = runner.run();
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     nlohmann::json extra = nlohmann::json::object();
     const nlohmann::json alg_result = algorithm->result();
     if (alg_result.is_object())
       for (const auto& [k, v] : alg_result.items()) extra[k] = v;
-    extra["accuracy_source"] = has_accuracy && accuracy ? nlohmann::json(accuracy->source()) : nlohmann::json(nullptr);
+    extra["accuracy_source"] =
+        has_accuracy && accuracy ? nlohmann::json(accuracy->source()) : nlohmann::json(nullptr);
     const bool uses_accuracy = problem.objective_index("accuracy") >= 0;
     if (!uses_accuracy)
       extra["note"] = "no accuracy source was used: the objectives are " + objective_list +
@@ -420,12 +458,15 @@ class SearchCommand final : public Command {
       if (screened) {
         const ScreeningStats st = screened->stats();
         extra["accuracy_prescreen"] = {
-            {"asked", st.asked}, {"evaluated", st.evaluated}, {"saved", st.screened},
+            {"asked", st.asked},
+            {"evaluated", st.evaluated},
+            {"saved", st.screened},
             {"heldout_pairs", st.heldout_pairs},
             {"front_members_confirmed", result.confirmed},
             {"front_members_with_estimates",
-             std::count_if(result.front.begin(), result.front.end(),
-                           [&](std::size_t i) { return screened->estimated(result.archive[i].arch); })},
+             std::count_if(
+                 result.front.begin(), result.front.end(),
+                 [&](std::size_t i) { return screened->estimated(result.archive[i].arch); })},
             {"heldout_kendall_tau", std::isnan(st.heldout_kendall_tau)
                                         ? nlohmann::json(nullptr)
                                         : nlohmann::json(st.heldout_kendall_tau)}};
@@ -433,12 +474,17 @@ class SearchCommand final : public Command {
     }
     if (filling) {
       const FillReport fr = filling->report();
-      extra["table_fill"] = {{"db", s_.db}, {"device", s_.device}, {"rows", fr.rows},
-                             {"fills", fr.fills}, {"seconds", fr.seconds}};
+      extra["table_fill"] = {{"db", s_.db},
+                             {"device", s_.device},
+                             {"rows", fr.rows},
+                             {"fills", fr.fills},
+                             {"seconds", fr.seconds}};
     }
-    const auto front = front_to_json(problem, result, RunInfo{s_.algorithm, s_.seed, s_.device}, extra);
+    const auto front =
+        front_to_json(problem, result, RunInfo{s_.algorithm, s_.seed, s_.device}, extra);
     write_json_atomic(out_ + "/front.json", front);
-    if (extra.contains("generator")) write_json_atomic(out_ + "/generator.json", extra["generator"]);
+    if (extra.contains("generator"))
+      write_json_atomic(out_ + "/generator.json", extra["generator"]);
     // The report reads the table for its reference points (named members); with --fill it gets
     // the rows as they stand, so only evaluated archs cause measurements.
     const std::shared_ptr<const LatencyPredictor> report_table =
@@ -446,8 +492,9 @@ class SearchCommand final : public Command {
     write_default_report(load_run(out_), space, report_table.get(), device_json(s_.db, s_.device));
 
     std::printf("hwnas search: %s on %s, %zu evaluations (%d generations%s) in %.2f s; stop: %s\n",
-                s_.algorithm.c_str(), space.name().c_str(), result.archive.size(), result.generations,
-                result.resumed ? ", resumed" : "", seconds, result.stop_reason.c_str());
+                s_.algorithm.c_str(), space.name().c_str(), result.archive.size(),
+                result.generations, result.resumed ? ", resumed" : "", seconds,
+                result.stop_reason.c_str());
     std::printf("front: %zu architectures, hypervolume %.4f (normalised, reference point 1.1)\n",
                 result.front.size(), result.hypervolume);
     if (filling) {
@@ -458,26 +505,30 @@ class SearchCommand final : public Command {
     if (!uses_accuracy) std::printf("note: %s\n", extra["note"].get<std::string>().c_str());
     if (uses_accuracy) std::printf("accuracy: %s\n", accuracy->source().c_str());
     if (supernet)
-      std::printf("supernet: %d subnets evaluated in the engine in %.1f s\n", supernet->evaluations(),
-                  supernet->seconds());
+      std::printf("supernet: %d subnets evaluated in the engine in %.1f s\n",
+                  supernet->evaluations(), supernet->seconds());
     if (screened) {
       const ScreeningStats st = screened->stats();
-      std::printf("pre-screen: %d of %d scored archs evaluated, %d evaluations saved; surrogate "
-                  "Kendall tau %.3f on %d held-out evaluations; %zu front members re-evaluated "
-                  "for real (estimates confirmed), %d still hold an estimate\n",
-                  st.evaluated, st.asked, st.screened, st.heldout_kendall_tau, st.heldout_pairs,
-                  result.confirmed,
-                  extra["accuracy_prescreen"]["front_members_with_estimates"].get<int>());
+      std::printf(
+          "pre-screen: %d of %d scored archs evaluated, %d evaluations saved; surrogate "
+          "Kendall tau %.3f on %d held-out evaluations; %zu front members re-evaluated "
+          "for real (estimates confirmed), %d still hold an estimate\n",
+          st.evaluated, st.asked, st.screened, st.heldout_kendall_tau, st.heldout_pairs,
+          result.confirmed, extra["accuracy_prescreen"]["front_members_with_estimates"].get<int>());
     }
     const auto names = problem.objective_names();
     for (std::size_t i = 0; i < result.front.size() && i < 5; ++i) {
       const auto& e = result.archive[result.front[i]];
       std::printf(" ");
-      for (std::size_t k = 0; k < names.size(); ++k) std::printf(" %s %.6g", names[k].c_str(), e.objectives[k]);
-      std::printf("%s  %s\n", e.feasible() ? "" : " (infeasible)", space.to_json(e.arch).dump().c_str());
+      for (std::size_t k = 0; k < names.size(); ++k)
+        std::printf(" %s %.6g", names[k].c_str(), e.objectives[k]);
+      std::printf("%s  %s\n", e.feasible() ? "" : " (infeasible)",
+                  space.to_json(e.arch).dump().c_str());
     }
-    if (result.front.size() > 5) std::printf("  ... %zu more in front.json\n", result.front.size() - 5);
-    std::printf("wrote %s/front.json, %s/report.html and %s/run.db%s\n", out_.c_str(), out_.c_str(), out_.c_str(),
+    if (result.front.size() > 5)
+      std::printf("  ... %zu more in front.json\n", result.front.size() - 5);
+    std::printf("wrote %s/front.json, %s/report.html and %s/run.db%s\n", out_.c_str(), out_.c_str(),
+                out_.c_str(),
                 extra.contains("generator") ? (" and " + out_ + "/generator.json").c_str() : "");
     return 0;
   }

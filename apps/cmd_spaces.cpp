@@ -40,7 +40,8 @@ class SpacesCommand final : public Command {
   bool json_ = false;
 };
 
-HWNAS_REGISTER_COMMAND(SpacesCommand, "spaces", "List the search spaces, their choices and named members");
+HWNAS_REGISTER_COMMAND(SpacesCommand, "spaces",
+                       "List the search spaces, their choices and named members");
 
 }  // namespace
 }  // namespace hwnas::apps

@@ -10,7 +10,8 @@
 #include "apps/backend_choice.h"
 #include "apps/command.h"
 #include "apps/common.h"
-#include "spaces/registry.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
 #include "predictors/latency_validation.h"
 #include "profilers/agent_backend.h"
 #include "profilers/block_timing_choice.h"
@@ -18,9 +19,8 @@
 #include "profilers/fake_backend.h"
 #include "profilers/local_backend.h"
 #include "profilers/profiler.h"
-#include "core/atomic_file.h"
 #include "results/validation_report.h"
-#include "core/error.h"
+#include "spaces/registry.h"
 
 namespace hwnas::apps {
 namespace {
@@ -76,7 +76,8 @@ class ValidateCommand final : public Command {
     if (stat == LatencyStatistic::p10 && fit_)
       throw Error("--fit-correction fits the median predictor; drop --statistic p10");
     const auto pred = LutLatencyPredictor::open(db_, device_, stat);
-    const DeviceProfile stored = *LatencyTable(db_, LatencyTable::Mode::read_only).find_device(device_);
+    const DeviceProfile stored =
+        *LatencyTable(db_, LatencyTable::Mode::read_only).find_device(device_);
     std::unique_ptr<Backend> backend;
     const bool fake_table = stored.runtime.rfind("hwnas-fake", 0) == 0;
     BackendChoice choice{agent_, token_, backend_ == "fake" || (backend_ == "auto" && fake_table),
@@ -153,12 +154,11 @@ class ValidateCommand final : public Command {
                 space.name().c_str(), device_.c_str(), stored.threads);
     line("plain sum + overhead:", rep.plain);
     if (rep.corrected)
-      line(rep.correction_kind == "stored" ? "with stored correction:"
-                                           : "with correction (5-fold):",
-           *rep.corrected);
+      line(
+          rep.correction_kind == "stored" ? "with stored correction:" : "with correction (5-fold):",
+          *rep.corrected);
     if (rep.speed_calibrated) line("speed-calibrated sum:", *rep.speed_calibrated);
-    if (rep.repeatability)
-      line("window vs window (noise):", *rep.repeatability);
+    if (rep.repeatability) line("window vs window (noise):", *rep.repeatability);
     for (const auto& [name, m] : rep.estimator_repeatability)
       std::printf("window vs window, %-6s    RMSPE %.2f %%  within 5 %%: %.1f %%\n", name.c_str(),
                   100 * m.rmspe, 100 * m.within_5pct);
@@ -180,8 +180,9 @@ class ValidateCommand final : public Command {
         std::printf("  %s not separable (%.0f %%)", r.kind.c_str(), 100 * r.mean_share);
     }
     std::printf("\n");
-    if (rep.fitted) std::printf("correction fitted on all %d subnets and stored in %s\n",
-                                rep.plain.samples, db_.c_str());
+    if (rep.fitted)
+      std::printf("correction fitted on all %d subnets and stored in %s\n", rep.plain.samples,
+                  db_.c_str());
     return 0;
   }
 

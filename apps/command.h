@@ -39,6 +39,7 @@ struct CommandRegistrar {
 
 }  // namespace hwnas::apps
 
-#define HWNAS_REGISTER_COMMAND(Type, name, description)                   \
-  static const ::hwnas::apps::CommandRegistrar hwnas_registrar_##Type{     \
-      name, description, [] { return std::make_unique<Type>(); }}
+#define HWNAS_REGISTER_COMMAND(Type, name, description)                 \
+  static const ::hwnas::apps::CommandRegistrar hwnas_registrar_##Type { \
+    name, description, [] { return std::make_unique<Type>(); }          \
+  }

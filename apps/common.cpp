@@ -15,10 +15,12 @@ void add_arch_option(CLI::App& app, std::string& arch, bool required) {
   if (required) opt->required();
 }
 
-void add_timing_options(CLI::App& app, const std::string& what, TimingConfig& timing, int& windows) {
+void add_timing_options(CLI::App& app, const std::string& what, TimingConfig& timing,
+                        int& windows) {
   app.add_option("--windows", windows,
-                 "time each " + what + " in this many windows seconds apart and pool them (robust "
-                 "to bursts of interference on shared hosts)")
+                 "time each " + what +
+                     " in this many windows seconds apart and pool them (robust "
+                     "to bursts of interference on shared hosts)")
       ->capture_default_str()
       ->check(CLI::Range(1, 20));
   app.add_option("--warmup", timing.warmup, "untimed runs per " + what)->capture_default_str();

@@ -16,7 +16,8 @@
 namespace hwnas::apps {
 namespace {
 
-void profile_host_table(const std::string& db, const std::string& device, const SearchSpace& space) {
+void profile_host_table(const std::string& db, const std::string& device,
+                        const SearchSpace& space) {
   // Only this machine can be profiled in-process; other devices need `hwnas profile --agent`.
   if (device != "host") return;
   LatencyTable table(db, LatencyTable::Mode::read_write);
@@ -32,9 +33,11 @@ void profile_host_table(const std::string& db, const std::string& device, const 
   for (int r : space_resolutions(space)) {
     std::cerr << "hwnas: the latency table of device 'host' in '" << db << "' lacks the "
               << space.name() << " space at " << r << ": profiling it first (2 threads; `hwnas "
-              << "profile --space " << space.name() << " --resolution " << r << "` does the same)\n";
+              << "profile --space " << space.name() << " --resolution " << r
+              << "` does the same)\n";
     const ProfileReport rep = profile_space(space, r, table, backend, options);
-    std::cerr << "hwnas: profiled " << rep.blocks_measured << " blocks in " << rep.seconds << " s\n";
+    std::cerr << "hwnas: profiled " << rep.blocks_measured << " blocks in " << rep.seconds
+              << " s\n";
   }
 }
 

@@ -4,8 +4,8 @@
 #include <exception>
 #include <iostream>
 
-#include "core/build_id.h"
 #include "apps/command.h"
+#include "core/build_id.h"
 #include "core/error.h"
 
 namespace hwnas::apps {
@@ -24,10 +24,11 @@ int main(int argc, char** argv) {
       "hwnas: hardware-aware architecture search of efficient vision transformers "
       "(EfficientFormer, ElasticViT, TurboViT) with per-device latency tables"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("hwnas ") + build_version() + " (git " +
-                                         build_git_hash() + ")");
+  app.set_version_flag("--version",
+                       std::string("hwnas ") + build_version() + " (git " + build_git_hash() + ")");
   auto& table = command_table();
-  std::sort(table.begin(), table.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::sort(table.begin(), table.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   std::vector<std::pair<CLI::App*, std::unique_ptr<Command>>> commands;
   for (const auto& info : table) {
     CLI::App* sub = app.add_subcommand(info.name, info.description);
@@ -44,9 +45,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "error: " << e.what() << " (see `hwnas " 
-              << (app.get_subcommands().empty() ? std::string("--help")
-                                                : app.get_subcommands().front()->get_name() + " --help")
+    std::cerr << "error: " << e.what() << " (see `hwnas "
+              << (app.get_subcommands().empty()
+                      ? std::string("--help")
+                      : app.get_subcommands().front()->get_name() + " --help")
               << "`)\n";
     return 2;
   }

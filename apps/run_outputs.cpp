@@ -1,9 +1,9 @@
 #include "apps/run_outputs.h"
 
+#include "core/error.h"
 #include "predictors/lut_latency_predictor.h"
 #include "profilers/device_profile.h"
 #include "profilers/latency_table.h"
-#include "core/error.h"
 
 namespace hwnas::apps {
 

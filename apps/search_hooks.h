@@ -12,7 +12,8 @@ namespace hwnas::apps {
 /// rows of the searched space, before it retries once; e.g. to profile the host table for that
 /// space first. Empty by default (the error is reported as is). Set it from a static
 /// initialiser or from main.
-std::function<void(const std::string& db_path, const std::string& device, const SearchSpace& space)>&
+std::function<void(const std::string& db_path, const std::string& device,
+                   const SearchSpace& space)>&
 missing_table_hook();
 
 }  // namespace hwnas::apps

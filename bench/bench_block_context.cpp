@@ -1,7 +1,8 @@
 // Block latency in isolation (BlockRunner, as the latency table measures it) versus inside the
 // whole network (Model::forward_trace, timestamps between blocks), per block of one arch. Shows
 // where a LUT sum departs from end-to-end time (cache state, boundaries, per-inference overhead).
-// Usage: hwnas_bench_block_context [[space:]arch=efficientformer:l1] [threads=2] [forwards=40] [seed=0]
+// Usage: hwnas_bench_block_context [[space:]arch=efficientformer:l1] [threads=2] [forwards=40]
+// [seed=0]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -21,7 +22,8 @@ int main(int argc, char** argv) {
   using Clock = std::chrono::steady_clock;
   const std::string spec = argc > 1 ? argv[1] : "l1";
   const auto colon = spec.find(':');
-  const std::string space_name = colon == std::string::npos ? "efficientformer" : spec.substr(0, colon);
+  const std::string space_name =
+      colon == std::string::npos ? "efficientformer" : spec.substr(0, colon);
   const std::string arch = colon == std::string::npos ? spec : spec.substr(colon + 1);
   const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
   const int forwards = argc > 3 ? std::atoi(argv[3]) : 40;
@@ -70,7 +72,8 @@ int main(int argc, char** argv) {
   }
   std::printf("sum cold-weights %.4f ms\n", sum_cold);
   const double e2e = measure_network(net, mo).median_ms;
-  std::printf("sum alone %.4f ms, sum in-net %.4f ms, traced forward %.4f ms, measure_network "
-              "%.4f ms (e2e / sum alone = %.3f)\n",
-              sum_iso, sum_net, summarize_ms(whole).median_ms, e2e, e2e / sum_iso);
+  std::printf(
+      "sum alone %.4f ms, sum in-net %.4f ms, traced forward %.4f ms, measure_network "
+      "%.4f ms (e2e / sum alone = %.3f)\n",
+      sum_iso, sum_net, summarize_ms(whole).median_ms, e2e, e2e / sum_iso);
 }

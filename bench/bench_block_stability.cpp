@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
                 s.p90_ms);
   }
   const auto [lo, hi] = std::minmax_element(medians.begin(), medians.end());
-  std::printf("%s  threads %d  %s: medians %.4f .. %.4f ms (max/min %.3f), median of medians %.4f\n",
-              argv[1], threads, block_timing_name(mode).c_str(), *lo, *hi, *hi / *lo,
-              summarize_ms(medians).median_ms);
+  std::printf(
+      "%s  threads %d  %s: medians %.4f .. %.4f ms (max/min %.3f), median of medians %.4f\n",
+      argv[1], threads, block_timing_name(mode).c_str(), *lo, *hi, *hi / *lo,
+      summarize_ms(medians).median_ms);
 }

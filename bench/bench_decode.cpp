@@ -19,8 +19,9 @@ int main() {
           for (const Arch& a : archs) sink += space.decode(a).blocks.size();
         },
         TimingConfig{.warmup = 3, .min_repeats = 15, .min_time_ms = 300});
-    std::printf("%-16s decode: median %.3f ms per 10k archs -> %.0f archs/s (p10 %.3f, p90 %.3f, n=%d)%s\n",
-                name.c_str(), t.median_ms, 1e4 / (t.median_ms / 1e3), t.p10_ms, t.p90_ms,
-                t.repeats, sink ? "" : " ");
+    std::printf(
+        "%-16s decode: median %.3f ms per 10k archs -> %.0f archs/s (p10 %.3f, p90 %.3f, n=%d)%s\n",
+        name.c_str(), t.median_ms, 1e4 / (t.median_ms / 1e3), t.p10_ms, t.p90_ms, t.repeats,
+        sink ? "" : " ");
   }
 }

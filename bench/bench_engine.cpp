@@ -27,8 +27,10 @@ int main(int argc, char** argv) {
   bool blocks = false;
   std::vector<std::string> models = {"l1", "l3", "l7"};
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--blocks")) blocks = true;
+    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc)
+      threads = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--blocks"))
+      blocks = true;
     else if (!std::strcmp(argv[i], "--models") && i + 1 < argc) {
       models.clear();
       std::stringstream ss(argv[++i]);

@@ -40,18 +40,26 @@ using MapOut = Eigen::Map<RowMajor, 0, Eigen::OuterStride<>>;
 std::vector<GemmShape> l1_shapes() {
   // MB4D MLPs: (C -> 4C) and (4C -> C) at each stage's H*W.
   std::vector<GemmShape> s = {
-      {3136, 48, 192, "s1 mlp fc1"},   {3136, 192, 48, "s1 mlp fc2"},
-      {784, 96, 384, "s2 mlp fc1"},    {784, 384, 96, "s2 mlp fc2"},
-      {196, 224, 896, "s3 mlp fc1"},   {196, 896, 224, "s3 mlp fc2"},
+      {3136, 48, 192, "s1 mlp fc1"},
+      {3136, 192, 48, "s1 mlp fc2"},
+      {784, 96, 384, "s2 mlp fc1"},
+      {784, 384, 96, "s2 mlp fc2"},
+      {196, 224, 896, "s3 mlp fc1"},
+      {196, 896, 224, "s3 mlp fc2"},
       // Stage 4's MB4D MLP and MB3D MLP share these shapes.
-      {49, 448, 1792, "s4 mlp fc1, mb3d fc1"}, {49, 1792, 448, "s4 mlp fc2, mb3d fc2"},
+      {49, 448, 1792, "s4 mlp fc1, mb3d fc1"},
+      {49, 1792, 448, "s4 mlp fc2, mb3d fc2"},
       // MB3D on 49 tokens: qkv, attention output projection.
-      {49, 448, 1536, "mb3d qkv"},     {49, 1024, 448, "mb3d proj"},
+      {49, 448, 1536, "mb3d qkv"},
+      {49, 1024, 448, "mb3d proj"},
       // Per head (8 heads): q k^T and attn v.
-      {49, 32, 49, "mb3d q@k^T /head"}, {49, 49, 128, "mb3d attn@v /head"},
+      {49, 32, 49, "mb3d q@k^T /head"},
+      {49, 49, 128, "mb3d attn@v /head"},
       // 3x3 stride-2 convs as im2col GEMMs: m = output pixels, k = 9 * in, n = out.
-      {12544, 27, 24, "stem conv1 3x3"}, {3136, 216, 48, "stem conv2 3x3"},
-      {784, 432, 96, "down1 3x3"},       {196, 864, 224, "down2 3x3"},
+      {12544, 27, 24, "stem conv1 3x3"},
+      {3136, 216, 48, "stem conv2 3x3"},
+      {784, 432, 96, "down1 3x3"},
+      {196, 864, 224, "down2 3x3"},
       {49, 2016, 448, "down3 3x3"},
       // Classifier heads (class and distillation), one token.
       {1, 448, 1000, "head linear"},
@@ -79,8 +87,8 @@ using Tile = void (*)(const GemmShape&, const float*, const float*, float*, int,
 
 // The engine runs under TBB, so its 2-thread GEMM is a single-threaded kernel per tile. Rows are
 // split when there are enough of them (each thread reuses all of B), else columns.
-void gemm_tbb(tbb::task_arena& arena, Tile tile, const GemmShape& s, const float* a,
-              const float* b, float* c) {
+void gemm_tbb(tbb::task_arena& arena, Tile tile, const GemmShape& s, const float* a, const float* b,
+              float* c) {
   const int parts = arena.max_concurrency();
   const bool by_rows = s.m >= 64 * parts;
   const int extent = by_rows ? s.m : s.n;
@@ -106,8 +114,8 @@ void gemm_tbb(tbb::task_arena& arena, Tile tile, const GemmShape& s, const float
 
 struct Backend {
   std::string name;
-  int threads;      // threads the backend uses in total
-  int blas_threads; // OpenBLAS's own pool size while this backend runs
+  int threads;       // threads the backend uses in total
+  int blas_threads;  // OpenBLAS's own pool size while this backend runs
   std::function<void(const GemmShape&, const float*, const float*, float*)> run;
 };
 
@@ -227,8 +235,8 @@ int run(int argc, char** argv) {
       for (std::size_t bi = 0; bi < backends.size(); ++bi) {
         const auto& be = backends[bi];
         openblas_set_num_threads(be.blas_threads);
-        const auto st = time_calls(
-            [&] { be.run(shapes[i], buf.a.data(), buf.b.data(), buf.c.data()); }, cfg);
+        const auto st =
+            time_calls([&] { be.run(shapes[i], buf.a.data(), buf.b.data(), buf.c.data()); }, cfg);
         medians[bi][i].push_back(st.median_ms);
         // OpenBLAS's idle workers spin for a while (about 2^28 cycles) after a threaded call;
         // let them go to sleep before the next backend is timed.
@@ -260,7 +268,8 @@ int run(int argc, char** argv) {
     std::printf("]\n");
     return 0;
   }
-  std::printf("GFLOP/s (2*m*k*n / median time; median of %d rounds)\n\n| m | k | n | where |", rounds);
+  std::printf("GFLOP/s (2*m*k*n / median time; median of %d rounds)\n\n| m | k | n | where |",
+              rounds);
   for (const auto& be : backends) std::printf(" %s %dt |", be.name.c_str(), be.threads);
   std::printf(" best 1t | best 2t |\n|---|---|---|---|");
   for (std::size_t bi = 0; bi < backends.size(); ++bi) std::printf("---|");

@@ -43,9 +43,10 @@ int main() {
           for (auto& th : pool) th.join();
         },
         TimingConfig{.warmup = 2, .min_repeats = 10, .min_time_ms = 300});
-    std::printf("decode + predict_ms, %d thread(s): median %.2f ms per %d archs -> %.0f "
-                "predictions/s (p10 %.2f, p90 %.2f ms, n=%d)\n",
-                threads, t.median_ms, n, n / (t.median_ms / 1e3), t.p10_ms, t.p90_ms, t.repeats);
+    std::printf(
+        "decode + predict_ms, %d thread(s): median %.2f ms per %d archs -> %.0f "
+        "predictions/s (p10 %.2f, p90 %.2f ms, n=%d)\n",
+        threads, t.median_ms, n, n / (t.median_ms / 1e3), t.p10_ms, t.p90_ms, t.repeats);
   }
   std::filesystem::remove(db);
 }

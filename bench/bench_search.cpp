@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
     train.push_back(space.sample(rng));
     acc.push_back(known_accuracy(train.back()));
   }
-  auto surrogate = std::make_shared<SurrogateAccuracy>(space, train, acc, SurrogateParams{}, "bench");
+  auto surrogate =
+      std::make_shared<SurrogateAccuracy>(space, train, acc, SurrogateParams{}, "bench");
   std::printf("table: %zu blocks; surrogate: %s\n", rows.size(), surrogate->source().c_str());
 
   auto latency = std::make_shared<LatencyObjective>(space, lut);
@@ -65,10 +66,11 @@ int main(int argc, char** argv) {
     const TimingStats t = time_calls(
         [&] { arena.execute([&] { sink += p.evaluate(batch, 1).back().objectives[0]; }); },
         TimingConfig{.warmup = 2, .min_repeats = 10, .min_time_ms = 500});
-    std::printf("evaluate (decode + LUT + surrogate), %d threads: median %.2f ms per 20k archs -> "
-                "%.0f evaluations/s (p10 %.2f, p90 %.2f ms, n=%d)%s\n",
-                threads, t.median_ms, 2e4 / (t.median_ms / 1e3), t.p10_ms, t.p90_ms, t.repeats,
-                sink > 0 ? "" : " ");
+    std::printf(
+        "evaluate (decode + LUT + surrogate), %d threads: median %.2f ms per 20k archs -> "
+        "%.0f evaluations/s (p10 %.2f, p90 %.2f ms, n=%d)%s\n",
+        threads, t.median_ms, 2e4 / (t.median_ms / 1e3), t.p10_ms, t.p90_ms, t.repeats,
+        sink > 0 ? "" : " ");
   }
 
   // 2. A 20,000-evaluation NSGA-II search, without and with the SQLite run store.
@@ -91,16 +93,18 @@ int main(int argc, char** argv) {
       }
       const auto t0 = std::chrono::steady_clock::now();
       const auto r = SearchRunner(p, nsga2, opt, store.get()).run();
-      seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() * 1e3);
+      seconds.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() * 1e3);
       evaluated = r.archive.size();
       front = r.front.size();
       store.reset();
       std::filesystem::remove_all(dir);
     }
     const TimingStats t = summarize_ms(seconds);
-    std::printf("NSGA-II search, population 100, %zu evaluations, %d threads, %s: median %.0f ms "
-                "(min %.0f, p90 %.0f, n=%d), front %zu\n",
-                evaluated, threads, with_store ? "run.db checkpoint every generation" : "no store",
-                t.median_ms, t.min_ms, t.p90_ms, t.repeats, front);
+    std::printf(
+        "NSGA-II search, population 100, %zu evaluations, %d threads, %s: median %.0f ms "
+        "(min %.0f, p90 %.0f, n=%d), front %zu\n",
+        evaluated, threads, with_store ? "run.db checkpoint every generation" : "no store",
+        t.median_ms, t.min_ms, t.p90_ms, t.repeats, front);
   }
 }

@@ -33,7 +33,8 @@ int require_int(const nlohmann::json& j, std::string_view what) {
   if (!j.is_number_integer())
     throw Error(std::string(what) + " must be an integer, got " + j.dump());
   const auto v = j.get<long long>();
-  if (v < INT32_MIN || v > INT32_MAX) throw Error(std::string(what) + " is out of range: " + j.dump());
+  if (v < INT32_MIN || v > INT32_MAX)
+    throw Error(std::string(what) + " is out of range: " + j.dump());
   return static_cast<int>(v);
 }
 

@@ -17,7 +17,8 @@ inline int uniform_int(Rng& rng, int lo, int hi) {
   // Rejection keeps the draw unbiased.
   const std::uint64_t limit = UINT64_MAX - UINT64_MAX % span;
   std::uint64_t x;
-  do x = rng(); while (x >= limit);
+  do x = rng();
+  while (x >= limit);
   return lo + static_cast<int>(x % span);
 }
 

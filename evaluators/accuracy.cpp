@@ -9,10 +9,10 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include "core/error.h"
 #include "evaluators/model.h"
 #include "evaluators/parallel.h"
 #include "evaluators/thread_scope.h"
-#include "core/error.h"
 
 namespace hwnas {
 
@@ -56,8 +56,9 @@ AccuracyResult evaluate_accuracy(const Network& net, const WeightStore& weights,
   const auto t0 = std::chrono::steady_clock::now();
   tbb::parallel_for(std::size_t{0}, batches, [&](std::size_t b) {
     std::unique_ptr<Model>& m = models.local();
-    if (!m) m = std::make_unique<Model>(first_taken.exchange(true) ? Model::from_weights(net, weights)
-                                                                   : std::move(first));
+    if (!m)
+      m = std::make_unique<Model>(first_taken.exchange(true) ? Model::from_weights(net, weights)
+                                                             : std::move(first));
     const std::size_t begin = b * batch, end = std::min(indices.size(), begin + batch);
     const Tensor x = load_batch(set, indices, begin, end);
     Tensor logits;
@@ -67,8 +68,7 @@ AccuracyResult evaluate_accuracy(const Network& net, const WeightStore& weights,
       const int pred = static_cast<int>(std::max_element(l, l + classes) - l);
       const int label = set.label(indices[i]);
       int above = 0;  // classes ranked ahead of the label (ties rank by lower index)
-      for (int c = 0; c < classes; ++c)
-        above += l[c] > l[label] || (l[c] == l[label] && c < label);
+      for (int c = 0; c < classes; ++c) above += l[c] > l[label] || (l[c] == l[label] && c < label);
       r.predictions[i] = pred;
       in_top5[i] = above < 5;
     }

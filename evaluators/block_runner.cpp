@@ -1,13 +1,14 @@
 #include "evaluators/block_runner.h"
 
-#include "evaluators/thread_scope.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "evaluators/thread_scope.h"
 
 namespace hwnas {
 
 BlockRunner::BlockRunner(const BlockSpec& spec, int batch, std::uint64_t seed) {
-  if (batch < 1) throw Error("block runner: batch must be at least 1, got " + std::to_string(batch));
+  if (batch < 1)
+    throw Error("block runner: batch must be at least 1, got " + std::to_string(batch));
   pin_blas_single_thread();
   ParamReader reader = ParamReader::random(seed);
   block_ = make_block(spec, reader);

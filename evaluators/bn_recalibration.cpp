@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "evaluators/model.h"
 #include "core/error.h"
+#include "evaluators/model.h"
 
 namespace hwnas {
 

@@ -80,12 +80,14 @@ WeightStore BnStatsCache::get_or_compute(const std::string& key,
   if (!dir_.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
-    if (ec) throw Error("cannot create the BN statistics cache folder '" + dir_ + "': " + ec.message());
+    if (ec)
+      throw Error("cannot create the BN statistics cache folder '" + dir_ + "': " + ec.message());
     const std::string path = path_for(key);
     const std::string tmp = path + ".tmp" + std::to_string(::getpid());
     save_safetensors(tmp, stats);
     std::filesystem::rename(tmp, path, ec);
-    if (ec) throw Error("cannot write the BN statistics cache file '" + path + "': " + ec.message());
+    if (ec)
+      throw Error("cannot write the BN statistics cache file '" + path + "': " + ec.message());
   }
   return stats;
 }

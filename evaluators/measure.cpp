@@ -3,17 +3,18 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/error.h"
+#include "core/rng.h"
 #include "evaluators/block_runner.h"
 #include "evaluators/model.h"
 #include "evaluators/thread_scope.h"
-#include "core/error.h"
-#include "core/rng.h"
 
 namespace hwnas {
 
 namespace {
 void check(const MeasureOptions& opt) {
-  if (opt.batch < 1) throw Error("measure: batch must be at least 1, got " + std::to_string(opt.batch));
+  if (opt.batch < 1)
+    throw Error("measure: batch must be at least 1, got " + std::to_string(opt.batch));
   if (opt.threads < 1)
     throw Error("measure: threads must be at least 1, got " + std::to_string(opt.threads));
 }

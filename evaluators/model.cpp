@@ -1,9 +1,9 @@
 #include "evaluators/model.h"
 
+#include "core/error.h"
 #include "evaluators/blocks/elasticvit_blocks.h"
 #include "evaluators/hiera_param_names.h"
 #include "evaluators/thread_scope.h"
-#include "core/error.h"
 
 namespace hwnas {
 
@@ -19,7 +19,9 @@ std::vector<std::string> timm_prefixes(const Network& net) {
   for (std::size_t i = 0; i < net.blocks.size(); ++i) {
     const std::string st = "stages." + std::to_string(stage) + ".";
     switch (net.blocks[i].kind) {
-      case BlockKind::stem: out.push_back("stem."); break;
+      case BlockKind::stem:
+        out.push_back("stem.");
+        break;
       case BlockKind::downsample:
         ++stage;
         index = 0;
@@ -34,8 +36,12 @@ std::vector<std::string> timm_prefixes(const Network& net) {
         out.push_back(st + "blocks." + std::to_string(index) + ".");
         if (i + 1 < net.blocks.size() && net.blocks[i + 1].kind == BlockKind::meta3d) ++index;
         break;
-      case BlockKind::head: out.push_back(""); break;
-      default: out.push_back(""); break;  // other spaces' kinds: make_block reports them
+      case BlockKind::head:
+        out.push_back("");
+        break;
+      default:
+        out.push_back("");
+        break;  // other spaces' kinds: make_block reports them
     }
   }
   return out;
@@ -120,8 +126,10 @@ void Model::run(const Tensor& input, Tensor& logits,
   const Tensor* cur = &input;
   for (std::size_t i = 0; i < blocks_.size(); ++i) {
     Tensor& out = i + 1 < blocks_.size() ? acts_[i] : logits;
-    if (path_ == KernelPath::fast) blocks_[i]->forward(*cur, out);
-    else blocks_[i]->forward_reference(*cur, out);
+    if (path_ == KernelPath::fast)
+      blocks_[i]->forward(*cur, out);
+    else
+      blocks_[i]->forward_reference(*cur, out);
     if (visit) (*visit)(i, out);
     cur = &out;
   }

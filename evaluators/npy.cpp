@@ -13,7 +13,8 @@ static_assert(std::endian::native == std::endian::little, "hwnas assumes a littl
 
 namespace {
 
-std::string header_value(const std::string& header, const std::string& key, const std::string& what) {
+std::string header_value(const std::string& header, const std::string& key,
+                         const std::string& what) {
   const auto pos = header.find("'" + key + "'");
   if (pos == std::string::npos) throw Error(what + ": .npy header has no '" + key + "' field");
   auto colon = header.find(':', pos);
@@ -86,9 +87,12 @@ NpyArray parse_npy(const std::string& bytes, const std::string& what) {
   // Small integer dtypes (uint8 images, int16 class predictions) widen to float exactly.
   enum class Dtype { f4, u1, i2 };
   Dtype dtype;
-  if (descr == "<f4" || descr == "|f4" || descr == "=f4") dtype = Dtype::f4;
-  else if (descr == "|u1") dtype = Dtype::u1;
-  else if (descr == "<i2") dtype = Dtype::i2;
+  if (descr == "<f4" || descr == "|f4" || descr == "=f4")
+    dtype = Dtype::f4;
+  else if (descr == "|u1")
+    dtype = Dtype::u1;
+  else if (descr == "<i2")
+    dtype = Dtype::i2;
   else
     throw Error(what + ": dtype '" + descr +
                 "' is not supported; hwnas reads float32 little-endian ('<f4'), uint8 or int16: "

@@ -9,11 +9,11 @@ namespace hwnas {
 
 /// Calls body(lo, hi) for consecutive chunks [lo, hi) of [begin, end), each of at least `grain`
 /// indices (the last may be shorter; with grain 1 and few indices, one per chunk; on the pool at
-/// most 8 chunks per thread), and returns when all are done. On the thread that opened a ThreadScope the chunks
-/// run on that scope's SpinPool (workers that spin between the short regions of a forward
-/// pass); on any other thread (a TBB task evaluating images in parallel, a test without a
-/// scope) they run through tbb::parallel_for, so nesting inside TBB stays correct.
-/// The first exception thrown by body is rethrown here.
+/// most 8 chunks per thread), and returns when all are done. On the thread that opened a
+/// ThreadScope the chunks run on that scope's SpinPool (workers that spin between the short regions
+/// of a forward pass); on any other thread (a TBB task evaluating images in parallel, a test
+/// without a scope) they run through tbb::parallel_for, so nesting inside TBB stays correct. The
+/// first exception thrown by body is rethrown here.
 template <class Body>
 void parallel_for(int begin, int end, int grain, Body&& body);
 

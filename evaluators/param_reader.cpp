@@ -9,7 +9,8 @@ namespace hwnas {
 namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
@@ -43,20 +44,38 @@ std::vector<float> ParamReader::get(const std::string& name, const std::vector<s
     return it->second.data;
   }
   std::vector<float> v(count);
-  auto uni = [&](double lo, double hi) { return static_cast<float>(lo + (hi - lo) * uniform_real(rng_)); };
+  auto uni = [&](double lo, double hi) {
+    return static_cast<float>(lo + (hi - lo) * uniform_real(rng_));
+  };
   double fan_in = 1;
   for (std::size_t i = 1; i < shape.size(); ++i) fan_in *= static_cast<double>(shape[i]);
   const double a = std::sqrt(3.0 / std::max(1.0, fan_in));
   for (auto& x : v) {
     switch (kind) {
-      case InitKind::weight: x = uni(-a, a); break;
-      case InitKind::bias: x = uni(-0.1, 0.1); break;
-      case InitKind::norm_weight: x = uni(0.8, 1.2); break;
-      case InitKind::norm_bias: x = uni(-0.1, 0.1); break;
-      case InitKind::running_mean: x = uni(-0.1, 0.1); break;
-      case InitKind::running_var: x = uni(0.5, 1.5); break;
-      case InitKind::layer_scale: x = uni(0.05, 0.3); break;
-      case InitKind::attention_bias: x = uni(-1.0, 1.0); break;
+      case InitKind::weight:
+        x = uni(-a, a);
+        break;
+      case InitKind::bias:
+        x = uni(-0.1, 0.1);
+        break;
+      case InitKind::norm_weight:
+        x = uni(0.8, 1.2);
+        break;
+      case InitKind::norm_bias:
+        x = uni(-0.1, 0.1);
+        break;
+      case InitKind::running_mean:
+        x = uni(-0.1, 0.1);
+        break;
+      case InitKind::running_var:
+        x = uni(0.5, 1.5);
+        break;
+      case InitKind::layer_scale:
+        x = uni(0.05, 0.3);
+        break;
+      case InitKind::attention_bias:
+        x = uni(-1.0, 1.0);
+        break;
     }
   }
   recorded_.tensors[full] = StoredTensor{shape, v};
@@ -91,7 +110,9 @@ struct BnAffine {
   std::vector<double> mean, scale, beta;
   std::shared_ptr<TrainingBatchNorm> train;
   // The folded bias of a layer whose own bias is b, for output o (Jacob et al. 2018).
-  float bias(double b, int o) const { return static_cast<float>((b - mean[o]) * scale[o] + beta[o]); }
+  float bias(double b, int o) const {
+    return static_cast<float>((b - mean[o]) * scale[o] + beta[o]);
+  }
 };
 
 BnAffine read_bn(ParamReader& r, const std::string& norm, int c, float eps) {
@@ -131,8 +152,8 @@ FoldedConv read_conv_bn(ParamReader& r, const std::string& conv, const std::stri
     for (int i = 0; i < cin; ++i)
       for (int y = 0; y < k; ++y)
         for (int x = 0; x < k; ++x)
-          f.weight[((static_cast<std::size_t>(y) * k + x) * cin + i) * cout + o] = static_cast<float>(
-              w[((static_cast<std::size_t>(o) * cin + i) * k + y) * k + x] * s);
+          f.weight[((static_cast<std::size_t>(y) * k + x) * cin + i) * cout + o] =
+              static_cast<float>(w[((static_cast<std::size_t>(o) * cin + i) * k + y) * k + x] * s);
   }
   f.repack();
   return f;
@@ -162,7 +183,8 @@ void FoldedConv::repack() {
 AlignedBuffer transpose_linear(const std::vector<float>& w, int out, int in) {
   AlignedBuffer t(static_cast<std::size_t>(out) * in);
   for (int o = 0; o < out; ++o)
-    for (int i = 0; i < in; ++i) t[static_cast<std::size_t>(i) * out + o] = w[static_cast<std::size_t>(o) * in + i];
+    for (int i = 0; i < in; ++i)
+      t[static_cast<std::size_t>(i) * out + o] = w[static_cast<std::size_t>(o) * in + i];
   return t;
 }
 

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "core/rng.h"
 #include "evaluators/ops/packed_gemm.h"
 #include "evaluators/safetensors.h"
 #include "evaluators/tensor.h"
 #include "evaluators/training_batch_norm.h"
-#include "core/rng.h"
 
 namespace hwnas {
 

@@ -58,7 +58,8 @@ WeightStore load_safetensors(const std::string& path) {
   if (hlen > b.size() - 8) throw Error(what + ": corrupt safetensors header length");
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(b.begin() + 8, b.begin() + 8 + static_cast<std::ptrdiff_t>(hlen));
+    header =
+        nlohmann::json::parse(b.begin() + 8, b.begin() + 8 + static_cast<std::ptrdiff_t>(hlen));
   } catch (const nlohmann::json::exception& e) {
     throw Error(what + ": corrupt safetensors header (" + e.what() + ")");
   }
@@ -106,9 +107,12 @@ WeightStore load_safetensors(const std::string& path) {
       if (begin > end || end > data_size)
         throw Error(t + ": data offsets outside the file (truncated or corrupt)");
       std::size_t elem;
-      if (dtype == "F32" || dtype == "I32") elem = 4;
-      else if (dtype == "F16" || dtype == "BF16") elem = 2;
-      else if (dtype == "I64") elem = 8;
+      if (dtype == "F32" || dtype == "I32")
+        elem = 4;
+      else if (dtype == "F16" || dtype == "BF16")
+        elem = 2;
+      else if (dtype == "I64")
+        elem = 8;
       else
         throw Error(t + ": dtype " + dtype +
                     " is not supported (F32, F16, BF16; I64/I32 buffers); convert the tensor to "
@@ -159,8 +163,8 @@ void save_safetensors(const std::string& path, const WeightStore& store) {
     for (auto d : t.shape) count *= static_cast<std::size_t>(d);
     if (count != t.data.size())
       throw Error("save_safetensors: tensor '" + name + "' shape does not match its data");
-    header[name] = {{"dtype", "F32"}, {"shape", t.shape},
-                    {"data_offsets", {offset, offset + count * 4}}};
+    header[name] = {
+        {"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + count * 4}}};
     offset += count * 4;
   }
   if (!store.metadata.empty()) header["__metadata__"] = store.metadata;

@@ -10,8 +10,8 @@
 // in some runs (bench/README.md, "Scheduling").
 #define HWNAS_CPU_RELAX() std::atomic_signal_fence(std::memory_order_seq_cst)
 
-#include "evaluators/denormals.h"
 #include "core/error.h"
+#include "evaluators/denormals.h"
 
 namespace hwnas {
 namespace {

@@ -37,8 +37,8 @@ SubnetEvalResult SubnetEvaluator::evaluate(const Arch& arch) {
   const WeightStore weights = weights_locked(arch, net, out);
   const EvalData& data = data_for(net.input.h);
   out.dataset_id = data.eval_set->id();
-  out.accuracy = evaluate_accuracy(net, weights, *data.eval_set, data.eval, options_.batch,
-                                   options_.threads);
+  out.accuracy =
+      evaluate_accuracy(net, weights, *data.eval_set, data.eval, options_.batch, options_.threads);
   return out;
 }
 
@@ -67,18 +67,19 @@ WeightStore SubnetEvaluator::weights_locked(const Arch& arch, const Network& net
   if (!options_.recalibrate || !has_bn) return weights;
   out.bn_recalibrated = true;
   const auto t0 = std::chrono::steady_clock::now();
-  const std::string key = BnStatsCache::key(space_.to_json(arch).dump(), fingerprint_, data.recal_id);
+  const std::string key =
+      BnStatsCache::key(space_.to_json(arch).dump(), fingerprint_, data.recal_id);
   const WeightStore stats = cache_.get_or_compute(
       key,
       [&] {
         ThreadScope scope(options_.threads);
         constexpr std::size_t kRecalBatch = 64;  // FMNIST-SPEC's (and PyTorch's) batch size
         const std::size_t n = data.recal.size();
-        return recalibrate_batchnorm(net, weights, (n + kRecalBatch - 1) / kRecalBatch,
-                                     [&](std::size_t b) {
-                                       return load_batch(*data.recal_set, data.recal, b * kRecalBatch,
-                                                         std::min(n, (b + 1) * kRecalBatch));
-                                     });
+        return recalibrate_batchnorm(
+            net, weights, (n + kRecalBatch - 1) / kRecalBatch, [&](std::size_t b) {
+              return load_batch(*data.recal_set, data.recal, b * kRecalBatch,
+                                std::min(n, (b + 1) * kRecalBatch));
+            });
       },
       &out.recal_cached);
   out.recal_seconds =

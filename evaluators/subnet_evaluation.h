@@ -32,9 +32,9 @@ struct SubnetEvalResult {
   AccuracyResult accuracy;
   bool bn_recalibrated = false;  ///< BN statistics were re-estimated (or taken from the cache)
   std::string bn_note;           ///< why they were not, when recalibration was asked for
-  bool recal_cached = false;   ///< the BN statistics came from the cache
-  double recal_seconds = 0;    ///< time spent recalibrating (0 when cached or off)
-  std::string dataset_id;      ///< ImageDataset::id() of the scored images
+  bool recal_cached = false;     ///< the BN statistics came from the cache
+  double recal_seconds = 0;      ///< time spent recalibrating (0 when cached or off)
+  std::string dataset_id;        ///< ImageDataset::id() of the scored images
 };
 
 /// Once-for-All / ElasticViT subnet evaluation: the subnet's weights are sliced out of the

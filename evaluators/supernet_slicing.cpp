@@ -4,10 +4,10 @@
 #include <map>
 #include <utility>
 
-#include "evaluators/slicing/hiera_slicing.h"
+#include "core/error.h"
 #include "evaluators/model.h"
 #include "evaluators/slicing/elasticvit_slicing.h"
-#include "core/error.h"
+#include "evaluators/slicing/hiera_slicing.h"
 
 namespace hwnas {
 
@@ -35,17 +35,17 @@ WeightStore slice_efficientformer(const SearchSpace& space, const Arch& arch,
         return name;
       },
       [](const std::string&, const std::string& source_name, const StoredTensor& source,
-         const std::vector<std::int64_t>& shape) { return slice_leading(source_name, source, shape); });
+         const std::vector<std::int64_t>& shape) {
+        return slice_leading(source_name, source, shape);
+      });
 }
 
 using Slicer = std::function<WeightStore(const SearchSpace&, const Arch&, const WeightStore&)>;
 
 const std::map<std::string, Slicer>& slicers() {
   static const std::map<std::string, Slicer> table = {
-      {"efficientformer", slice_efficientformer},
-      {"efficientformer-fmnist", slice_efficientformer},
-      {"turbovit-fmnist", slice_hiera},
-      {"elasticvit", slice_elasticvit},
+      {"efficientformer", slice_efficientformer}, {"efficientformer-fmnist", slice_efficientformer},
+      {"turbovit-fmnist", slice_hiera},           {"elasticvit", slice_elasticvit},
       {"elasticvit-fmnist", slice_elasticvit},
   };
   return table;
@@ -57,7 +57,8 @@ StoredTensor slice_leading(const std::string& name, const StoredTensor& t,
                            const std::vector<std::int64_t>& shape) {
   if (t.shape.size() != shape.size())
     throw Error("supernet tensor '" + name + "' has shape " + shape_string(t.shape) +
-                ", the subnet needs rank " + std::to_string(shape.size()) + " " + shape_string(shape));
+                ", the subnet needs rank " + std::to_string(shape.size()) + " " +
+                shape_string(shape));
   const std::size_t rank = shape.size();
   std::vector<std::int64_t> offset(rank, 0);
   for (std::size_t d = 0; d < rank; ++d) {
@@ -91,7 +92,8 @@ StoredTensor slice_leading(const std::string& name, const StoredTensor& t,
   return out;
 }
 
-WeightStore slice_each_tensor(const SearchSpace& space, const Arch& arch, const WeightStore& supernet,
+WeightStore slice_each_tensor(const SearchSpace& space, const Arch& arch,
+                              const WeightStore& supernet,
                               const std::function<std::string(const std::string&)>& source_of,
                               const TensorSlicer& slice) {
   // The block factories are the one list of a subnet's tensor names and shapes: a random
@@ -111,7 +113,8 @@ WeightStore slice_each_tensor(const SearchSpace& space, const Arch& arch, const 
   return sub;
 }
 
-WeightStore slice_supernet(const SearchSpace& space, const Arch& arch, const WeightStore& supernet) {
+WeightStore slice_supernet(const SearchSpace& space, const Arch& arch,
+                           const WeightStore& supernet) {
   const auto it = slicers().find(space.name());
   if (it == slicers().end()) {
     std::string known;

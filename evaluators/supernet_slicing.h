@@ -35,16 +35,17 @@ StoredTensor slice_leading(const std::string& name, const StoredTensor& t,
 
 /// How one rule cuts a subnet tensor `name` of `shape` out of the supernet's tensor `source`
 /// (named `source_name`).
-using TensorSlicer = std::function<StoredTensor(const std::string& name, const std::string& source_name,
-                                                const StoredTensor& source,
-                                                const std::vector<std::int64_t>& shape)>;
+using TensorSlicer =
+    std::function<StoredTensor(const std::string& name, const std::string& source_name,
+                               const StoredTensor& source, const std::vector<std::int64_t>& shape)>;
 
 /// The walk every slicing rule shares: each tensor Model::from_weights reads for `arch` (names
 /// and shapes from the block factories) is `slice` of the supernet tensor `source_of(name)`;
 /// the result's metadata names the space and arch. Throws hwnas::Error naming a supernet
 /// tensor that is missing (the checkpoint is not the space's union network), and what `slice`
 /// throws.
-WeightStore slice_each_tensor(const SearchSpace& space, const Arch& arch, const WeightStore& supernet,
+WeightStore slice_each_tensor(const SearchSpace& space, const Arch& arch,
+                              const WeightStore& supernet,
                               const std::function<std::string(const std::string&)>& source_of,
                               const TensorSlicer& slice);
 

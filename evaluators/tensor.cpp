@@ -97,8 +97,7 @@ Tensor Tensor::reshaped(int n, int h, int w, int c) const {
   return view(data_, n, h, w, c);
 }
 
-AlignedBuffer::AlignedBuffer(std::size_t count)
-    : t_(1, 1, 1, static_cast<int>(count)) {}
+AlignedBuffer::AlignedBuffer(std::size_t count) : t_(1, 1, 1, static_cast<int>(count)) {}
 AlignedBuffer::AlignedBuffer(const AlignedBuffer& other) : t_(other.t_) {}
 AlignedBuffer& AlignedBuffer::operator=(const AlignedBuffer& other) {
   t_ = other.t_;

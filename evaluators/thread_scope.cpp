@@ -6,9 +6,9 @@
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 
+#include "core/error.h"
 #include "evaluators/denormals.h"
 #include "evaluators/parallel.h"
-#include "core/error.h"
 
 namespace hwnas {
 
@@ -25,8 +25,7 @@ struct ThreadScopeState {
 };
 
 ThreadScope::ThreadScope(int threads) : threads_(threads) {
-  if (threads < 1)
-    throw Error("thread count must be at least 1, got " + std::to_string(threads));
+  if (threads < 1) throw Error("thread count must be at least 1, got " + std::to_string(threads));
   pin_blas_single_thread();
   state_ = std::make_unique<ThreadScopeState>(threads);
 }

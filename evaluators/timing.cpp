@@ -6,8 +6,8 @@
 #include <numeric>
 #include <string>
 
-#include "evaluators/host_activity.h"
 #include "core/error.h"
+#include "evaluators/host_activity.h"
 
 namespace hwnas {
 
@@ -59,7 +59,8 @@ TimingStats merge_windows(const std::vector<TimingStats>& windows) {
   for (const auto& w : windows) medians.push_back(w.median_ms);
   if (all_samples) {
     std::vector<double> pooled;
-    for (const auto& w : windows) pooled.insert(pooled.end(), w.samples_ms.begin(), w.samples_ms.end());
+    for (const auto& w : windows)
+      pooled.insert(pooled.end(), w.samples_ms.begin(), w.samples_ms.end());
     TimingStats s = summarize_ms(std::move(pooled));
     s.window_medians_ms = std::move(medians);
     for (const auto& w : windows) {
@@ -95,7 +96,8 @@ TimingStats merge_windows(const std::vector<TimingStats>& windows) {
 TimingConfig window_config(const TimingConfig& config, int windows) {
   if (windows < 1) throw Error("timing: windows must be >= 1, got " + std::to_string(windows));
   TimingConfig w = config;
-  w.min_repeats = std::max(std::min(3, config.min_repeats), (config.min_repeats + windows - 1) / windows);
+  w.min_repeats =
+      std::max(std::min(3, config.min_repeats), (config.min_repeats + windows - 1) / windows);
   w.min_time_ms = config.min_time_ms / windows;
   w.max_repeats = std::max(w.min_repeats, config.max_repeats / windows);
   return w;

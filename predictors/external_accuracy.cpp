@@ -114,8 +114,10 @@ void ExternalAccuracy::fail(const std::string& what) {
     for (int i = 0; i < 20; ++i) {
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
-        if (WIFEXITED(status)) status_text = " (exit status " + std::to_string(WEXITSTATUS(status)) + ")";
-        if (WIFSIGNALED(status)) status_text = " (killed by signal " + std::to_string(WTERMSIG(status)) + ")";
+        if (WIFEXITED(status))
+          status_text = " (exit status " + std::to_string(WEXITSTATUS(status)) + ")";
+        if (WIFSIGNALED(status))
+          status_text = " (killed by signal " + std::to_string(WTERMSIG(status)) + ")";
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -128,8 +130,8 @@ void ExternalAccuracy::fail(const std::string& what) {
 }
 
 std::string ExternalAccuracy::read_line() {
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::duration<double>(options_.timeout_s);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(options_.timeout_s);
   while (true) {
     const auto nl = buffer_.find('\n');
     if (nl != std::string::npos) {
@@ -152,7 +154,8 @@ std::string ExternalAccuracy::read_line() {
     const ssize_t got = recv(fd_, chunk, sizeof chunk, 0);
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) {
-      if (!buffer_.empty()) fail("exited after printing an incomplete line '" + shorten(buffer_) + "'");
+      if (!buffer_.empty())
+        fail("exited after printing an incomplete line '" + shorten(buffer_) + "'");
       fail("exited before answering");
     }
     buffer_.append(chunk, static_cast<std::size_t>(got));

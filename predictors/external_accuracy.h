@@ -1,8 +1,8 @@
 // ExternalAccuracy: accuracy from a user's command (e.g. a PyTorch evaluator) over JSON lines.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+#include <string>
 
 #include "predictors/accuracy_predictor.h"
 #include "spaces/search_space.h"

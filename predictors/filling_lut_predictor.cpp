@@ -20,8 +20,10 @@ BlockFiller make_table_filler(std::string db_path, std::string device,
       try {
         table->ensure_device(backend->device(device));
       } catch (const Error& e) {
-        throw Error(std::string(e.what()) + " (missing rows are measured on the table's own "
-                    "device, and backend '" + backend->name() + "' is not it)");
+        throw Error(std::string(e.what()) +
+                    " (missing rows are measured on the table's own "
+                    "device, and backend '" +
+                    backend->name() + "' is not it)");
       }
       state->run_id = table->begin_run(device, backend->name() + " (search --fill)", timing);
       state->table = std::move(table);
@@ -74,6 +76,8 @@ double FillingLutPredictor::predict_ms(const Network& net) const {
   return snapshot->predict_ms(net);
 }
 
-std::string FillingLutPredictor::source() const { return table()->source() + " (filled as needed)"; }
+std::string FillingLutPredictor::source() const {
+  return table()->source() + " (filled as needed)";
+}
 
 }  // namespace hwnas

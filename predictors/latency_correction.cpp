@@ -66,14 +66,15 @@ nlohmann::json LatencyCorrection::to_json() const {
     per_block[name] = per_block_[k];
   }
   return {{"model", "ridge-per-kind-v1"}, {"intercept_ms", intercept_}, {"scale", scale},
-          {"per_block_ms", per_block},    {"lambda", lambda_},         {"samples", samples_}};
+          {"per_block_ms", per_block},    {"lambda", lambda_},          {"samples", samples_}};
 }
 
 LatencyCorrection LatencyCorrection::from_json(const nlohmann::json& j) {
   // Compared as JSON: value("model", "") would throw a type_error for a non-string model.
   if (!j.is_object() || !j.contains("model") || j.at("model") != "ridge-per-kind-v1")
-    throw Error("latency correction: unknown model (expected ridge-per-kind-v1); re-fit it with "
-                "`hwnas validate --fit-correction`");
+    throw Error(
+        "latency correction: unknown model (expected ridge-per-kind-v1); re-fit it with "
+        "`hwnas validate --fit-correction`");
   LatencyCorrection c;
   try {
     c.intercept_ = j.at("intercept_ms").get<double>();

@@ -7,9 +7,9 @@
 #include <fstream>
 #include <ostream>
 
+#include "core/error.h"
 #include "profilers/device_speed.h"
 #include "profilers/profiler.h"
-#include "core/error.h"
 
 namespace hwnas {
 
@@ -21,9 +21,18 @@ double kendall_tau_b(const std::vector<double>& a, const std::vector<double>& b)
     for (std::size_t j = i + 1; j < n; ++j) {
       const double da = a[i] - a[j], db = b[i] - b[j];
       if (da == 0 && db == 0) continue;  // tied in both: in neither denominator term
-      if (da == 0) { ++ties_a; continue; }
-      if (db == 0) { ++ties_b; continue; }
-      if ((da > 0) == (db > 0)) ++concordant; else ++discordant;
+      if (da == 0) {
+        ++ties_a;
+        continue;
+      }
+      if (db == 0) {
+        ++ties_b;
+        continue;
+      }
+      if ((da > 0) == (db > 0))
+        ++concordant;
+      else
+        ++discordant;
     }
   const double n0a = static_cast<double>(concordant + discordant + ties_a);
   const double n0b = static_cast<double>(concordant + discordant + ties_b);
@@ -151,9 +160,9 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
   ReferenceTimer reference(backend);
   for (std::size_t g = 0; g < nets.size(); g += group) {
     if (opt.time_reference) reference.time_window();
-    const std::vector<Network> part(nets.begin() + static_cast<std::ptrdiff_t>(g),
-                                    nets.begin() + static_cast<std::ptrdiff_t>(
-                                                       std::min(nets.size(), g + group)));
+    const std::vector<Network> part(
+        nets.begin() + static_cast<std::ptrdiff_t>(g),
+        nets.begin() + static_cast<std::ptrdiff_t>(std::min(nets.size(), g + group)));
     const auto stats = backend.measure_networks(part, opt.timing, std::max(1, opt.windows));
     for (std::size_t k = 0; k < part.size(); ++k) {
       const TimingStats& t = stats.at(k);
@@ -216,7 +225,10 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
       std::vector<LatencyFeatures> tf;
       std::vector<double> tm;
       for (std::size_t i = 0; i < n; ++i)
-        if (i % folds != f) { tf.push_back(feats[i]); tm.push_back(meas[i]); }
+        if (i % folds != f) {
+          tf.push_back(feats[i]);
+          tm.push_back(meas[i]);
+        }
       const LatencyCorrection c = LatencyCorrection::fit(tf, tm);
       for (std::size_t i = f; i < n; i += folds) rep.samples[i].corrected_ms = c.apply(feats[i]);
     }
@@ -250,7 +262,8 @@ nlohmann::json metrics_json(const AccuracyMetrics& m) {
 nlohmann::json validation_summary_json(const ValidationReport& r) {
   nlohmann::json j = metrics_json(r.plain);
   j["corrected"] = r.corrected ? metrics_json(*r.corrected) : nlohmann::json(nullptr);
-  j["correction"] = r.correction_kind.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.correction_kind);
+  j["correction"] =
+      r.correction_kind.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.correction_kind);
   j["repeatability"] = r.repeatability ? metrics_json(*r.repeatability) : nlohmann::json(nullptr);
   j["regime"] = host_regime(r.repeatability);
   j["noise_ratio"] = r.repeatability && r.repeatability->rmspe > 0
@@ -291,7 +304,8 @@ void write_validation_csv(const ValidationReport& r, const std::string& path) {
       for (char c : arch) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
       quoted += "\"";
       out << i << ',' << quoted << ',';
-      std::snprintf(buf, sizeof buf, "%d,%lld,%.6f,%.6f,%.6f,%.6f,%.4f,", s.blocks, static_cast<long long>(s.macs), s.measured_ms, s.measured_p10_ms,
+      std::snprintf(buf, sizeof buf, "%d,%lld,%.6f,%.6f,%.6f,%.6f,%.4f,", s.blocks,
+                    static_cast<long long>(s.macs), s.measured_ms, s.measured_p10_ms,
                     s.measured_p90_ms, s.predicted_ms,
                     100.0 * (s.predicted_ms - s.measured_ms) / s.measured_ms);
       out << buf;

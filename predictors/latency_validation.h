@@ -54,15 +54,15 @@ double kendall_tau_b(const std::vector<double>& a, const std::vector<double>& b)
 
 /// One validated subnet.
 struct ValidationSample {
-  nlohmann::json arch;      ///< SearchSpace::to_json
+  nlohmann::json arch;  ///< SearchSpace::to_json
   int blocks = 0;
   std::int64_t macs = 0;
-  double measured_ms = 0;   ///< end-to-end median (p10 with LatencyStatistic::p10)
+  double measured_ms = 0;  ///< end-to-end median (p10 with LatencyStatistic::p10)
   double measured_p10_ms = 0;
   double measured_p90_ms = 0;
   std::vector<double> window_ms;  ///< median of each timing window (empty over an agent)
   std::vector<double> window_p10_ms, window_min_ms;  ///< each window's p10 and minimum (idem)
-  double predicted_ms = 0;  ///< plain sum + overhead
+  double predicted_ms = 0;                           ///< plain sum + overhead
   std::optional<double> corrected_ms;
   LatencyFeatures features;
 };

@@ -71,8 +71,7 @@ std::unique_ptr<LutLatencyPredictor> LutLatencyPredictor::from_rows(
 void LutLatencyPredictor::throw_missing(const Network& net) const {
   const auto miss = missing(net);
   std::string keys;
-  for (std::size_t i = 0; i < miss.size() && i < 3; ++i)
-    keys += (i ? ", " : "") + miss[i].key();
+  for (std::size_t i = 0; i < miss.size() && i < 3; ++i) keys += (i ? ", " : "") + miss[i].key();
   const FeatureShape in = net.input;
   throw Error("latency table " + db_path_ + " (device '" + device_ + "') has no row for " +
               std::to_string(miss.size()) + " block(s) of this network: " + keys +

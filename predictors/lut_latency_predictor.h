@@ -38,9 +38,10 @@ class LutLatencyPredictor : public LatencyPredictor {
   /// and correction.
   std::unique_ptr<LutLatencyPredictor> with_rows(const std::vector<LatencyRow>& rows) const;
   /// A predictor over given rows (tests, tools): medians in ms per block, overhead in ms.
-  static std::unique_ptr<LutLatencyPredictor> from_rows(
-      const std::vector<LatencyRow>& rows, double overhead_ms,
-      std::optional<LatencyCorrection> correction, std::string source);
+  static std::unique_ptr<LutLatencyPredictor> from_rows(const std::vector<LatencyRow>& rows,
+                                                        double overhead_ms,
+                                                        std::optional<LatencyCorrection> correction,
+                                                        std::string source);
 
   /// With the stored correction when there is one, else predict_sum_ms. Thread-safe, no
   /// allocation on success. Throws hwnas::Error naming the missing keys (first few + count) and

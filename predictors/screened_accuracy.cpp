@@ -5,8 +5,8 @@
 #include <limits>
 #include <numeric>
 
-#include "predictors/surrogate_accuracy.h"
 #include "core/error.h"
+#include "predictors/surrogate_accuracy.h"
 
 namespace hwnas {
 
@@ -72,7 +72,8 @@ std::vector<double> ScreenedAccuracy::predict(const std::vector<Arch>& archs) {
   }
   stats_.evaluated += static_cast<int>(real.size());
   stats_.heldout_pairs = static_cast<int>(heldout_pred_.size());
-  if (heldout_pred_.size() >= 2) stats_.heldout_kendall_tau = kendall_tau(heldout_pred_, heldout_true_);
+  if (heldout_pred_.size() >= 2)
+    stats_.heldout_kendall_tau = kendall_tau(heldout_pred_, heldout_true_);
   return out;
 }
 

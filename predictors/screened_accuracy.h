@@ -14,15 +14,16 @@
 namespace hwnas {
 
 struct ScreeningOptions {
-  int warmup = 24;            ///< real evaluations before the surrogate screens anything
-  double keep_fraction = 0.5; ///< share of each asked batch evaluated for real (the best by the surrogate)
+  int warmup = 24;  ///< real evaluations before the surrogate screens anything
+  double keep_fraction =
+      0.5;  ///< share of each asked batch evaluated for real (the best by the surrogate)
   double ridge_lambda = 1.0;  ///< the surrogate's L2 penalty (SurrogateAccuracy)
 };
 
 struct ScreeningStats {
-  int asked = 0;       ///< archs scored
-  int evaluated = 0;   ///< archs sent to the expensive source
-  int screened = 0;    ///< archs given the surrogate's estimate instead (evaluations saved)
+  int asked = 0;      ///< archs scored
+  int evaluated = 0;  ///< archs sent to the expensive source
+  int screened = 0;   ///< archs given the surrogate's estimate instead (evaluations saved)
   /// Kendall tau-b between the surrogate's predictions and the real accuracies of archs it had
   /// not been fitted on (each predicted before its evaluation); NaN before any such pair.
   double heldout_kendall_tau = 0;
@@ -36,8 +37,8 @@ struct ScreeningStats {
 /// estimates are of candidates predicted to be worse than their batch-mates, so they rarely
 /// reach the Pareto front; the stats say how many evaluations were saved and how well the
 /// surrogate ranked archs it had not seen. An arch asked again after it received an estimate is
-/// always evaluated for real (SearchRunner's front confirmation relies on it). Calls are serialised. Throws what `inner` throws
-/// and hwnas::Error for keep_fraction outside (0, 1].
+/// always evaluated for real (SearchRunner's front confirmation relies on it). Calls are
+/// serialised. Throws what `inner` throws and hwnas::Error for keep_fraction outside (0, 1].
 class ScreenedAccuracy final : public AccuracyPredictor {
  public:
   ScreenedAccuracy(const SearchSpace& space, std::shared_ptr<AccuracyPredictor> inner,

@@ -31,7 +31,8 @@ Ridge fit_ridge(const std::vector<std::vector<int>>& index, const std::vector<do
     start[d] = p;
     p += option_count[d];
   }
-  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(p));
+  Eigen::MatrixXd a =
+      Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(p));
   Eigen::VectorXd b = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(p));
   std::vector<Eigen::Index> cols;
   for (std::size_t r : use) {
@@ -110,19 +111,24 @@ double kendall_tau(const std::vector<double>& a, const std::vector<double>& b) {
     for (std::size_t j = i + 1; j < a.size(); ++j) {
       const double da = a[i] - a[j], db = b[i] - b[j];
       if (da == 0 && db == 0) continue;
-      if (da == 0) ++ties_a;
-      else if (db == 0) ++ties_b;
-      else if ((da > 0) == (db > 0)) ++concordant;
-      else ++discordant;
+      if (da == 0)
+        ++ties_a;
+      else if (db == 0)
+        ++ties_b;
+      else if ((da > 0) == (db > 0))
+        ++concordant;
+      else
+        ++discordant;
     }
-  const double denom = std::sqrt((concordant + discordant + ties_a) * (concordant + discordant + ties_b));
+  const double denom =
+      std::sqrt((concordant + discordant + ties_a) * (concordant + discordant + ties_b));
   if (denom == 0) return std::numeric_limits<double>::quiet_NaN();
   return (concordant - discordant) / denom;
 }
 
 SurrogateAccuracy::SurrogateAccuracy(const SearchSpace& space, const std::vector<Arch>& archs,
-                                     const std::vector<double>& accuracies,
-                                     SurrogateParams params, std::string origin)
+                                     const std::vector<double>& accuracies, SurrogateParams params,
+                                     std::string origin)
     : space_(space), origin_(std::move(origin)), rows_(archs.size()) {
   if (archs.size() != accuracies.size())
     throw Error("surrogate " + origin_ + ": " + std::to_string(archs.size()) + " archs but " +
@@ -161,11 +167,13 @@ SurrogateAccuracy::SurrogateAccuracy(const SearchSpace& space, const std::vector
   std::vector<std::size_t> perm = all;
   Rng rng(params.seed);
   for (std::size_t i = perm.size(); i > 1; --i)
-    std::swap(perm[i - 1], perm[static_cast<std::size_t>(uniform_int(rng, 0, static_cast<int>(i - 1)))]);
+    std::swap(perm[i - 1],
+              perm[static_cast<std::size_t>(uniform_int(rng, 0, static_cast<int>(i - 1)))]);
   std::vector<double> oof(archs.size());
   for (std::size_t f = 0; f < folds; ++f) {
     std::vector<std::size_t> train, test;
-    for (std::size_t i = 0; i < perm.size(); ++i) (i % folds == f ? test : train).push_back(perm[i]);
+    for (std::size_t i = 0; i < perm.size(); ++i)
+      (i % folds == f ? test : train).push_back(perm[i]);
     const Ridge m = fit_ridge(index, accuracies, train, option_count, params.ridge_lambda);
     for (std::size_t r : test) oof[r] = ridge_predict(m, index[r]);
   }
@@ -179,7 +187,9 @@ double SurrogateAccuracy::predict_one(const Arch& arch) const {
   double s = bias_;
   for (std::size_t d = 0; d < weight_.size(); ++d) {
     const int v = arch.genes[d] - offset_[d];
-    const int k = (v >= 0 && v < static_cast<int>(lookup_[d].size())) ? lookup_[d][static_cast<std::size_t>(v)] : -1;
+    const int k = (v >= 0 && v < static_cast<int>(lookup_[d].size()))
+                      ? lookup_[d][static_cast<std::size_t>(v)]
+                      : -1;
     if (k < 0)
       throw Error("surrogate " + origin_ + ": gene " + space_.dims()[d].name + "=" +
                   std::to_string(arch.genes[d]) + " is not an option of the space");
@@ -206,7 +216,8 @@ std::unique_ptr<SurrogateAccuracy> SurrogateAccuracy::from_csv(const SearchSpace
                                                                const std::string& path,
                                                                SurrogateParams params) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("surrogate: cannot open '" + path + "' (give --accuracy surrogate:FILE.csv)");
+  if (!in)
+    throw Error("surrogate: cannot open '" + path + "' (give --accuracy surrogate:FILE.csv)");
   std::vector<std::string> fields;
   int line = 1;
   if (!read_record(in, fields, line) || fields.size() != 2 || fields[0] != "arch" ||
@@ -220,8 +231,8 @@ std::unique_ptr<SurrogateAccuracy> SurrogateAccuracy::from_csv(const SearchSpace
     if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
     const std::string where = "surrogate: " + path + " line " + std::to_string(record_line) + ": ";
     if (fields.size() != 2)
-      throw Error(where + "expected 2 fields (arch JSON, accuracy), got " + std::to_string(fields.size()) +
-                  " (quote the JSON: \"{\"\"space\"\": ...}\")");
+      throw Error(where + "expected 2 fields (arch JSON, accuracy), got " +
+                  std::to_string(fields.size()) + " (quote the JSON: \"{\"\"space\"\": ...}\")");
     const auto j = nlohmann::json::parse(fields[0], nullptr, false);
     if (j.is_discarded()) throw Error(where + "the arch is not valid JSON");
     try {

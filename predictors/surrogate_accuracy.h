@@ -52,8 +52,8 @@ class SurrogateAccuracy final : public AccuracyPredictor {
   std::size_t rows_ = 0;
   double cv_tau_ = 0.0;
   double bias_ = 0.0;
-  std::vector<int> offset_;              // per dim: smallest option value
-  std::vector<std::vector<int>> lookup_; // per dim: value - offset -> option index or -1
+  std::vector<int> offset_;               // per dim: smallest option value
+  std::vector<std::vector<int>> lookup_;  // per dim: value - offset -> option index or -1
   std::vector<std::vector<double>> weight_;
 };
 

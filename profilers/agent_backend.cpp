@@ -2,8 +2,8 @@
 
 #include <httplib.h>
 
-#include "profilers/agent_protocol.h"
 #include "core/error.h"
+#include "profilers/agent_protocol.h"
 
 namespace hwnas {
 

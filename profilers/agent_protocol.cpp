@@ -15,7 +15,8 @@ const nlohmann::json& field(const nlohmann::json& j, const char* name, const cha
 
 int int_field(const nlohmann::json& j, const char* name, const char* what) {
   const auto& v = field(j, name, what);
-  if (!v.is_number_integer()) throw Error(std::string(what) + ": '" + name + "' must be an integer");
+  if (!v.is_number_integer())
+    throw Error(std::string(what) + ": '" + name + "' must be an integer");
   const auto x = v.get<std::int64_t>();
   if (x < 0 || x > 1000000000) throw Error(std::string(what) + ": '" + name + "' out of range");
   return static_cast<int>(x);
@@ -78,8 +79,8 @@ TimingConfig timing_config_from_json(const nlohmann::json& j, const AgentLimits&
   if (t.warmup > limits.max_warmup || t.max_repeats > limits.max_repeats ||
       !(t.min_time_ms >= 0 && t.min_time_ms <= limits.max_min_time_ms))
     throw Error("timing: over the agent's limits (warmup <= " + std::to_string(limits.max_warmup) +
-                ", max_repeats <= " + std::to_string(limits.max_repeats) + ", min_time_ms <= " +
-                std::to_string(limits.max_min_time_ms) + ")");
+                ", max_repeats <= " + std::to_string(limits.max_repeats) +
+                ", min_time_ms <= " + std::to_string(limits.max_min_time_ms) + ")");
   return t;
 }
 

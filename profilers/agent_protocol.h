@@ -14,9 +14,9 @@ namespace hwnas {
 
 /// Limits an agent enforces on each request; a request over any of them gets 400 with a message.
 struct AgentLimits {
-  std::size_t max_body_bytes = 1 << 20;          ///< request body size
-  int max_blocks = 512;                          ///< keys per request
-  std::int64_t max_block_bytes = 1LL << 30;      ///< block_memory_bytes() of any one block
+  std::size_t max_body_bytes = 1 << 20;      ///< request body size
+  int max_blocks = 512;                      ///< keys per request
+  std::int64_t max_block_bytes = 1LL << 30;  ///< block_memory_bytes() of any one block
   /// Sum of block_memory_bytes() over a request's blocks: a backend may hold them all at once
   /// (cold-weights benches of one call, a network's weights).
   std::int64_t max_request_bytes = 4LL << 30;

@@ -82,7 +82,8 @@ bool is_loopback_host(const std::string& host) {
 AgentServer::AgentServer(Backend& backend, AgentOptions options)
     : backend_(backend), opt_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
   if (!is_loopback_host(opt_.host) && opt_.token.empty())
-    throw Error("agent: binding " + opt_.host + " (not loopback) requires --token T; clients "
+    throw Error("agent: binding " + opt_.host +
+                " (not loopback) requires --token T; clients "
                 "then send `Authorization: Bearer T`");
   if (opt_.max_clients < 1 || opt_.max_queued < 1 || opt_.read_timeout_ms < 1 ||
       opt_.write_timeout_ms < 1)
@@ -123,11 +124,13 @@ void AgentServer::install_routes() {
   s.set_payload_max_length(opt_.limits.max_body_bytes);
   s.set_error_handler([this](const httplib::Request&, httplib::Response& res) {
     if (res.status == 413)
-      send_error(res, 400, "request body over the agent's limit of " +
-                               std::to_string(opt_.limits.max_body_bytes) + " bytes");
+      send_error(res, 400,
+                 "request body over the agent's limit of " +
+                     std::to_string(opt_.limits.max_body_bytes) + " bytes");
     else if (res.status == 404)
-      send_error(res, 404, "unknown endpoint; the agent serves GET /v1/device, POST /v1/measure "
-                           "and POST /v1/measure_network");
+      send_error(res, 404,
+                 "unknown endpoint; the agent serves GET /v1/device, POST /v1/measure "
+                 "and POST /v1/measure_network");
     else if (res.body.empty())
       send_error(res, res.status, "request failed");
   });
@@ -138,15 +141,16 @@ void AgentServer::install_routes() {
     send_error(res, 401, "missing or wrong bearer token (send `Authorization: Bearer <token>`)");
     return httplib::Server::HandlerResponse::Handled;
   });
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      send_error(res, 500, std::string("agent failure: ") + e.what());
-    } catch (...) {
-      send_error(res, 500, "agent failure");
-    }
-  });
+  s.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          send_error(res, 500, std::string("agent failure: ") + e.what());
+        } catch (...) {
+          send_error(res, 500, "agent failure");
+        }
+      });
 
   s.Get("/v1/device", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(device_json(), "application/json");

@@ -7,15 +7,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <string>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "core/error.h"
+#include "core/rng.h"
 #include "evaluators/block.h"
 #include "evaluators/measure.h"
 #include "evaluators/thread_scope.h"
-#include "core/error.h"
-#include "core/rng.h"
 
 namespace hwnas {
 

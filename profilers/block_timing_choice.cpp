@@ -8,9 +8,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/error.h"
 #include "profilers/local_backend.h"
 #include "profilers/profiler.h"
-#include "core/error.h"
 
 namespace hwnas {
 namespace {

@@ -46,9 +46,9 @@ double FakeBackend::block_ms(const BlockSpec& b) const {
   const FeatureShape in = block_input_shape(b);
   const FeatureShape out = block_output_shape(b);
   const BlockCost cost = block_cost(b);
-  const double bytes = 4.0 * (static_cast<double>(in.h) * in.w * in.c +
-                              static_cast<double>(out.h) * out.w * out.c +
-                              static_cast<double>(cost.params));
+  const double bytes =
+      4.0 * (static_cast<double>(in.h) * in.w * in.c + static_cast<double>(out.h) * out.w * out.c +
+             static_cast<double>(cost.params));
   const double t =
       opt_.base_ms + static_cast<double>(cost.macs) / opt_.macs_per_ms + bytes / opt_.bytes_per_ms;
   const std::uint64_t h = mix(BlockSpecHash{}(b) ^ mix(opt_.seed));

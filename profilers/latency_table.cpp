@@ -34,9 +34,18 @@ class Stmt {
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
-  Stmt& bind(int i, std::int64_t v) { sqlite3_bind_int64(st_, i, v); return *this; }
-  Stmt& bind(int i, int v) { sqlite3_bind_int64(st_, i, v); return *this; }
-  Stmt& bind(int i, double v) { sqlite3_bind_double(st_, i, v); return *this; }
+  Stmt& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(st_, i, v);
+    return *this;
+  }
+  Stmt& bind(int i, int v) {
+    sqlite3_bind_int64(st_, i, v);
+    return *this;
+  }
+  Stmt& bind(int i, double v) {
+    sqlite3_bind_double(st_, i, v);
+    return *this;
+  }
   Stmt& bind(int i, const std::string& v) {
     sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
@@ -48,7 +57,10 @@ class Stmt {
     if (rc == SQLITE_DONE) return false;
     throw Error(failure(db_, path, sqlite3_errmsg(db_)));
   }
-  void reset() { sqlite3_reset(st_); sqlite3_clear_bindings(st_); }
+  void reset() {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+  }
   std::int64_t i64(int c) const { return sqlite3_column_int64(st_, c); }
   double f64(int c) const { return sqlite3_column_double(st_, c); }
   std::string text(int c) const {
@@ -67,8 +79,9 @@ void exec(sqlite3* db, const char* sql, const std::string& path) {
     std::string msg = err ? err : sqlite3_errmsg(db);
     sqlite3_free(err);
     if (msg.find("not a database") != std::string::npos)
-      throw Error(path + " is not an hwnas latency table (not an SQLite database); pass another "
-                         "--db or build one with `hwnas profile`");
+      throw Error(path +
+                  " is not an hwnas latency table (not an SQLite database); pass another "
+                  "--db or build one with `hwnas profile`");
     throw Error(failure(db, path, msg));
   }
 }
@@ -137,8 +150,8 @@ LatencyTable::LatencyTable(const std::string& path, Mode mode) : path_(path) {
   if (mode == Mode::read_only && !std::filesystem::exists(path))
     throw Error("latency table " + path + " does not exist; build it with `hwnas profile --db " +
                 path + "`");
-  const int flags = mode == Mode::read_only ? SQLITE_OPEN_READONLY
-                                            : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  const int flags =
+      mode == Mode::read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
@@ -162,13 +175,16 @@ LatencyTable::LatencyTable(const std::string& path, Mode mode) : path_(path) {
     try {
       read_tables();
     } catch (const Error&) {
-      throw Error(path_ + " is not an hwnas latency table (not an SQLite database); pass "
-                          "another --db or build one with `hwnas profile`");
+      throw Error(path_ +
+                  " is not an hwnas latency table (not an SQLite database); pass "
+                  "another --db or build one with `hwnas profile`");
     }
     if (tables == 0) {
       if (mode == Mode::read_only)
-        throw Error(path_ + " is an empty file, not an hwnas latency table; build it with "
-                            "`hwnas profile --db " + path_ + "`");
+        throw Error(path_ +
+                    " is an empty file, not an hwnas latency table; build it with "
+                    "`hwnas profile --db " +
+                    path_ + "`");
       exec(db_, "PRAGMA journal_mode=WAL", path_);
       exec(db_, "PRAGMA synchronous=NORMAL", path_);
       bool created = false;
@@ -189,8 +205,9 @@ LatencyTable::LatencyTable(const std::string& path, Mode mode) : path_(path) {
       if (created) return;
     }
     if (!has_meta)
-      throw Error(path_ + " is an SQLite database but not an hwnas latency table (no meta "
-                          "table); pass another --db");
+      throw Error(path_ +
+                  " is an SQLite database but not an hwnas latency table (no meta "
+                  "table); pass another --db");
     std::string format, version;
     {
       Stmt q(db_, "SELECT key, value FROM meta", path_);
@@ -343,8 +360,8 @@ void LatencyTable::insert(const std::string& name, std::int64_t run_id,
       const TimingStats& s = r.stats;
       for (double v : {s.median_ms, s.p10_ms, s.p90_ms, s.mean_ms, s.std_ms})
         if (!std::isfinite(v) || v < 0)
-          throw Error("latency row '" + r.key + "' has an invalid statistic (" +
-                      std::to_string(v) + " ms); batch not stored");
+          throw Error("latency row '" + r.key + "' has an invalid statistic (" + std::to_string(v) +
+                      " ms); batch not stored");
       if (r.key.empty()) throw Error("latency row with an empty block key; batch not stored");
       q.reset();
       q.bind(1, r.key).bind(2, run_id).bind(3, s.median_ms).bind(4, s.p10_ms);
@@ -376,9 +393,9 @@ std::vector<LatencyRow> LatencyTable::rows(const std::string& name) const {
   if (device_id(name) < 0) {
     std::string known;
     for (const auto& d : devices()) known += (known.empty() ? "" : ", ") + d.name;
-    throw Error("device '" + name + "' is not in latency table " + path_ + " (devices: " +
-                (known.empty() ? "none" : known) + "); build it with `hwnas profile --db " + path_ +
-                " --device " + name + "`");
+    throw Error("device '" + name + "' is not in latency table " + path_ +
+                " (devices: " + (known.empty() ? "none" : known) +
+                "); build it with `hwnas profile --db " + path_ + " --device " + name + "`");
   }
   std::vector<LatencyRow> out;
   // A schema-1 file opened read-only has no condition columns: they read as unknown (0).

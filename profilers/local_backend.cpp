@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
+#include "core/error.h"
 #include "evaluators/measure.h"
 #include "evaluators/thread_scope.h"
-#include "core/error.h"
 
 namespace hwnas {
 
@@ -24,7 +24,8 @@ std::vector<TimingStats> LocalBackend::measure_blocks(const std::vector<BlockSpe
   out.reserve(blocks.size());
   if (mode_ != BlockTiming::cold_weights) {
     benches_.clear();
-    for (const auto& b : blocks) out.push_back(time_block(b, mode_, threads_, batch_, seed_, timing));
+    for (const auto& b : blocks)
+      out.push_back(time_block(b, mode_, threads_, batch_, seed_, timing));
     return out;
   }
   ThreadScope scope(threads_);

@@ -8,8 +8,8 @@
 #include <ostream>
 #include <unordered_set>
 
-#include "profilers/device_speed.h"
 #include "core/error.h"
+#include "profilers/device_speed.h"
 
 namespace hwnas {
 namespace {
@@ -28,8 +28,8 @@ std::string format_seconds(double s) {
 
 class Progress {
  public:
-  Progress(const ProfileOptions& o, int total) : out_(o.progress), tty_(o.progress_is_terminal),
-      total_(total), start_(Clock::now()) {}
+  Progress(const ProfileOptions& o, int total)
+      : out_(o.progress), tty_(o.progress_is_terminal), total_(total), start_(Clock::now()) {}
   void update(int done, const std::string& key) {
     if (!out_ || total_ == 0) return;
     const double el = std::chrono::duration<double>(Clock::now() - start_).count();
@@ -159,9 +159,9 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
     const std::size_t batch = static_cast<std::size_t>(std::max(1, backend.preferred_batch()));
     Progress progress(options, static_cast<int>(todo.size()));
     for (std::size_t i = 0; i < todo.size(); i += batch) {
-      const std::vector<BlockSpec> part(todo.begin() + static_cast<std::ptrdiff_t>(i),
-                                        todo.begin() + static_cast<std::ptrdiff_t>(
-                                                           std::min(todo.size(), i + batch)));
+      const std::vector<BlockSpec> part(
+          todo.begin() + static_cast<std::ptrdiff_t>(i),
+          todo.begin() + static_cast<std::ptrdiff_t>(std::min(todo.size(), i + batch)));
       // The duet reference: once per batch, so it samples the same stretch as the rows.
       if (reference) reference->time_window();
       const auto stats = measure_in_windows(backend, part, options, order_rng, report);
@@ -203,9 +203,9 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
     const std::int64_t run = table.begin_run(profile.name, backend.name(), options.timing);
     const std::size_t batch = static_cast<std::size_t>(std::max(1, backend.preferred_batch()));
     for (std::size_t i = 0; i < noisy.size(); i += batch) {
-      const std::vector<BlockSpec> part(noisy.begin() + static_cast<std::ptrdiff_t>(i),
-                                        noisy.begin() + static_cast<std::ptrdiff_t>(
-                                                            std::min(noisy.size(), i + batch)));
+      const std::vector<BlockSpec> part(
+          noisy.begin() + static_cast<std::ptrdiff_t>(i),
+          noisy.begin() + static_cast<std::ptrdiff_t>(std::min(noisy.size(), i + batch)));
       const auto stats = backend.measure_blocks(part, options.timing);
       std::vector<LatencyRow> rows;
       for (std::size_t k = 0; k < part.size() && k < stats.size(); ++k)
@@ -225,17 +225,16 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
     // Residual of whole networks over their block sums: what one inference costs beyond its
     // blocks (dispatch, input/output handling, thread wake-up).
     std::unordered_map<std::string, std::pair<double, double>> med;  // median, p10
-    for (const auto& r : table.rows(profile.name))
-      med[r.key] = {r.stats.median_ms, r.stats.p10_ms};
+    for (const auto& r : table.rows(profile.name)) med[r.key] = {r.stats.median_ms, r.stats.p10_ms};
     std::vector<double> residuals, residuals_p10;
     nlohmann::json nets = nlohmann::json::array();
-    const auto e2e_all = backend.measure_networks(overhead_nets, options.timing,
-                                                  std::max(1, options.windows));
+    const auto e2e_all =
+        backend.measure_networks(overhead_nets, options.timing, std::max(1, options.windows));
     // Measured inside the runtime when it can see block boundaries: the residual below also
     // carries the noise of the table rows and the host's drift since they were timed (on a
     // shared VM, several ms either way).
-    const auto direct = backend.inference_overheads(overhead_nets, options.timing,
-                                                    std::max(1, options.windows));
+    const auto direct =
+        backend.inference_overheads(overhead_nets, options.timing, std::max(1, options.windows));
     for (std::size_t n = 0; n < overhead_nets.size(); ++n) {
       const Network& net = overhead_nets[n];
       double sum = 0, sum_p10 = 0;
@@ -249,7 +248,9 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
       const TimingStats& e2e = e2e_all[n];
       residuals.push_back(e2e.median_ms - sum);
       residuals_p10.push_back(e2e.p10_ms - sum_p10);
-      nets.push_back({{"e2e_ms", e2e.median_ms}, {"sum_ms", sum}, {"e2e_p10_ms", e2e.p10_ms},
+      nets.push_back({{"e2e_ms", e2e.median_ms},
+                      {"sum_ms", sum},
+                      {"e2e_p10_ms", e2e.p10_ms},
                       {"sum_p10_ms", sum_p10}});
     }
     auto median = [](std::vector<double> v) {
@@ -266,18 +267,20 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
       table.set_calibration(profile.name, "overhead",
                             {{"ms", ms},
                              {"ms_p10", ms},
-                             {"method", "median over networks of the time an inference spends "
-                                        "outside its blocks, measured in the runtime (block "
-                                        "trace); residual_ms = e2e - sum of table rows, kept "
-                                        "for diagnosis"},
+                             {"method",
+                              "median over networks of the time an inference spends "
+                              "outside its blocks, measured in the runtime (block "
+                              "trace); residual_ms = e2e - sum of table rows, kept "
+                              "for diagnosis"},
                              {"residual_ms", median(residuals)},
                              {"networks", nets}});
     } else {
       table.set_calibration(profile.name, "overhead",
                             {{"ms", median(residuals)},
                              {"ms_p10", median(residuals_p10)},
-                             {"method", "median over networks of (e2e - sum of blocks), for the "
-                                        "median (ms) and the p10 (ms_p10) statistic"},
+                             {"method",
+                              "median over networks of (e2e - sum of blocks), for the "
+                              "median (ms) and the p10 (ms_p10) statistic"},
                              {"networks", nets}});
     }
     overhead = table.calibration(profile.name, "overhead");

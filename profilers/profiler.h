@@ -55,10 +55,10 @@ struct ProfileReport {
   int blocks_total = 0;    ///< unique blocks asked for
   int blocks_skipped = 0;  ///< already present (not re-measured)
   int blocks_measured = 0;
-  int blocks_remeasured = 0;  ///< noisy rows measured again (ProfileOptions::noisy_retries)
-  int windows_timed = 0;      ///< block windows timed, as the backend reports them
-  int windows_retimed = 0;    ///< timed again because they were disturbed (TimingConfig)
-  double seconds = 0;      ///< wall time of the whole call
+  int blocks_remeasured = 0;          ///< noisy rows measured again (ProfileOptions::noisy_retries)
+  int windows_timed = 0;              ///< block windows timed, as the backend reports them
+  int windows_retimed = 0;            ///< timed again because they were disturbed (TimingConfig)
+  double seconds = 0;                 ///< wall time of the whole call
   std::optional<double> overhead_ms;  ///< stored per-inference overhead (new or existing)
   std::optional<double> reference_ms;  ///< stored reference time (ms) when this call timed it
 };

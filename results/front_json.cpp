@@ -20,7 +20,8 @@ nlohmann::json front_to_json(const Problem& problem, const SearchResult& result,
                           {"source", o->source()}});
   nlohmann::json constraints = nlohmann::json::array();
   for (const auto& c : problem.constraints())
-    constraints.push_back({{"name", c.metric->name()}, {"max", c.max_value}, {"unit", c.metric->unit()}});
+    constraints.push_back(
+        {{"name", c.metric->name()}, {"max", c.max_value}, {"unit", c.metric->unit()}});
   nlohmann::json members = nlohmann::json::array();
   const auto names = problem.objective_names();
   for (std::size_t i : result.front) {
@@ -30,7 +31,8 @@ nlohmann::json front_to_json(const Problem& problem, const SearchResult& result,
     for (std::size_t c = 0; c < problem.constraints().size(); ++c)
       if (!values.contains(problem.constraints()[c].metric->name()))
         values[problem.constraints()[c].metric->name()] = e.constraint_values[c];
-    members.push_back({{"arch", space.to_json(e.arch)}, {"objectives", values}, {"feasible", e.feasible()}});
+    members.push_back(
+        {{"arch", space.to_json(e.arch)}, {"objectives", values}, {"feasible", e.feasible()}});
   }
   nlohmann::json j = {
       {"space", space.name()},
@@ -46,8 +48,9 @@ nlohmann::json front_to_json(const Problem& problem, const SearchResult& result,
        {{"lo", result.bounds.lo},
         {"hi", result.bounds.hi},
         {"point", kHypervolumeReference},
-        {"note", "objectives as minimised (max ones negated), scaled to (f - lo) / (hi - lo); "
-                 "reference point 1.1 per objective"}}},
+        {"note",
+         "objectives as minimised (max ones negated), scaled to (f - lo) / (hi - lo); "
+         "reference point 1.1 per objective"}}},
       {"stop_reason", result.stop_reason},
       {"members", members}};
   if (extra.is_object())

@@ -11,8 +11,10 @@ namespace {
 
 std::string format_value(double v) {
   char buf[32];
-  if (std::fabs(v) >= 1e5) std::snprintf(buf, sizeof buf, "%.4g", v);
-  else std::snprintf(buf, sizeof buf, "%.4f", v);
+  if (std::fabs(v) >= 1e5)
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.4f", v);
   return buf;
 }
 
@@ -39,7 +41,8 @@ std::string render_html_report(const RunReport& r) {
   for (const auto& n : r.notes) o << "<p class=\"note\">" << xml_escape(n) << "</p>\n";
   o << "<h2>Pareto front</h2>\n<div id=\"front-plot\">\n" << r.front_svg << "</div>\n";
   if (!r.hypervolume_svg.empty())
-    o << "<h2>Hypervolume per generation</h2>\n<div id=\"hv-plot\">\n" << r.hypervolume_svg << "</div>\n";
+    o << "<h2>Hypervolume per generation</h2>\n<div id=\"hv-plot\">\n"
+      << r.hypervolume_svg << "</div>\n";
   o << "<h2>Front members</h2>\n<table id=\"front\">\n<tr><th>#</th><th>name</th>";
   for (std::size_t i = 0; i < r.objective_names.size(); ++i)
     o << "<th>" << xml_escape(r.objective_names[i])

@@ -10,23 +10,23 @@ namespace hwnas {
 
 /// One Pareto-front member as the report lists it.
 struct ReportMember {
-  std::string name;                 ///< e.g. "m03" or a named member ("l1")
-  nlohmann::json arch;              ///< the space's arch JSON
-  std::vector<double> objectives;   ///< in RunReport::objective_names order
+  std::string name;                ///< e.g. "m03" or a named member ("l1")
+  nlohmann::json arch;             ///< the space's arch JSON
+  std::vector<double> objectives;  ///< in RunReport::objective_names order
   bool feasible = true;
-  std::string json_href;            ///< relative link to the member's JSON ("" = none)
-  std::string onnx_href;            ///< relative link to the member's ONNX model ("" = none)
+  std::string json_href;  ///< relative link to the member's JSON ("" = none)
+  std::string onnx_href;  ///< relative link to the member's ONNX model ("" = none)
 };
 
 struct RunReport {
   std::string title;
-  nlohmann::json run_config;                  ///< space, algorithm, seed, budget, constraints, ...
-  nlohmann::json device;                      ///< the DeviceProfile the latencies come from
-  std::vector<std::string> notes;             ///< plain statements (e.g. the accuracy source)
-  std::string front_svg;                      ///< from render_svg
-  std::string hypervolume_svg;                ///< hypervolume per generation (may be empty)
-  std::vector<std::string> objective_names;   ///< e.g. {"latency", "accuracy"}
-  std::vector<std::string> objective_units;   ///< e.g. {"ms", "top-1"}
+  nlohmann::json run_config;                 ///< space, algorithm, seed, budget, constraints, ...
+  nlohmann::json device;                     ///< the DeviceProfile the latencies come from
+  std::vector<std::string> notes;            ///< plain statements (e.g. the accuracy source)
+  std::string front_svg;                     ///< from render_svg
+  std::string hypervolume_svg;               ///< hypervolume per generation (may be empty)
+  std::vector<std::string> objective_names;  ///< e.g. {"latency", "accuracy"}
+  std::vector<std::string> objective_units;  ///< e.g. {"ms", "top-1"}
   std::vector<ReportMember> members;
 };
 

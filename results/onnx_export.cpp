@@ -7,10 +7,10 @@
 #include <cstring>
 #include <fstream>
 
-#include "evaluators/model.h"
 #include "core/atomic_file.h"
-#include "results/onnx/lowerings.h"
 #include "core/error.h"
+#include "evaluators/model.h"
+#include "results/onnx/lowerings.h"
 
 namespace hwnas {
 namespace onnx_export {
@@ -44,7 +44,8 @@ Layout output_layout(BlockKind kind) {
 
 namespace {
 
-void set_tensor_type(onnx::ValueInfoProto* v, const std::string& name, const std::vector<std::int64_t>& dims) {
+void set_tensor_type(onnx::ValueInfoProto* v, const std::string& name,
+                     const std::vector<std::int64_t>& dims) {
   v->set_name(name);
   auto* t = v->mutable_type()->mutable_tensor_type();
   t->set_elem_type(onnx::TensorProto::FLOAT);
@@ -119,7 +120,8 @@ OnnxExportInfo export_onnx(const Network& net, const WeightStore& weights, const
   OnnxExportInfo info{path, model.graph().node_size(), model.graph().initializer_size(), 0};
   for (const auto& t : model.graph().initializer())
     if (t.data_type() == onnx::TensorProto::FLOAT && weights.contains(t.name()))
-      info.parameters += static_cast<std::int64_t>(t.has_raw_data() ? t.raw_data().size() / 4 : t.float_data_size());
+      info.parameters += static_cast<std::int64_t>(t.has_raw_data() ? t.raw_data().size() / 4
+                                                                    : t.float_data_size());
   return info;
 }
 

@@ -66,7 +66,8 @@ void check_run_json(const nlohmann::json& front, const nlohmann::json& config,
 RunData load_run(const std::string& dir) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(dir))
-    throw Error("run directory '" + dir + "' does not exist: give the --out of an `hwnas search` run");
+    throw Error("run directory '" + dir +
+                "' does not exist: give the --out of an `hwnas search` run");
   RunData run;
   run.dir = dir;
   const RunStore store(dir + "/run.db", /*create=*/false);
@@ -75,10 +76,12 @@ RunData load_run(const std::string& dir) {
   run.generations = store.generations();
   const std::string front_path = dir + "/front.json";
   if (!fs::is_regular_file(front_path))
-    throw Error("'" + front_path + "' is missing: the run did not finish; run `hwnas search --resume --out " +
-                dir + "` first");
+    throw Error("'" + front_path +
+                "' is missing: the run did not finish; run `hwnas search --resume --out " + dir +
+                "` first");
   run.front = read_json_file(front_path);
-  if (!run.front.contains("objectives") || !run.front.contains("members") || !run.front.contains("space"))
+  if (!run.front.contains("objectives") || !run.front.contains("members") ||
+      !run.front.contains("space"))
     throw Error("'" + front_path + "' is not an hwnas front (needs space, objectives, members)");
   check_run_json(run.front, run.config, front_path, dir + "/run.db");
   return run;

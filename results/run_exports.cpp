@@ -43,7 +43,8 @@ std::vector<ExportMember> select_members(const RunData& run, const SearchSpace& 
   const auto names = run.objective_names();
   std::vector<ExportMember> front;
   for (const auto& m : run.front.at("members"))
-    front.push_back({"", space.from_json(m.at("arch")), m.at("objectives"), m.value("feasible", true), true});
+    front.push_back(
+        {"", space.from_json(m.at("arch")), m.at("objectives"), m.value("feasible", true), true});
   const std::string first = names.empty() ? "" : names.front();
   std::stable_sort(front.begin(), front.end(), [&](const auto& a, const auto& b) {
     return value_of(a.objectives, first) < value_of(b.objectives, first);
@@ -53,28 +54,27 @@ std::vector<ExportMember> select_members(const RunData& run, const SearchSpace& 
   if (which == "all") {
     std::vector<ExportMember> all;
     for (const auto& e : run.evaluations)
-      all.push_back({"e" + std::to_string(e.id), space.from_json(e.arch), e.objectives, e.feasible, run.on_front(e)});
+      all.push_back({"e" + std::to_string(e.id), space.from_json(e.arch), e.objectives, e.feasible,
+                     run.on_front(e)});
     return all;
   }
   std::size_t n = 0;
   const auto [ptr, ec] = std::from_chars(which.data(), which.data() + which.size(), n);
   if (ec != std::errc() || ptr != which.data() + which.size() || n == 0)
-    throw Error("--members '" + which + "': use all, front, or a positive number N (the first N front members)");
+    throw Error("--members '" + which +
+                "': use all, front, or a positive number N (the first N front members)");
   front.resize(std::min(n, front.size()));
   return front;
 }
 
 nlohmann::json export_members_json(const RunData& run, const SearchSpace& space,
                                    const std::vector<ExportMember>& members) {
-  nlohmann::json out = {{"space", run.front.at("space")},
-                        {"algorithm", run.front.value("algorithm", "")},
-                        {"seed", run.front.value("seed", 0)},
-                        {"device", run.front.value("device", "")},
-                        {"table", run.config.value("db", "")},
-                        {"objectives", run.front.at("objectives")},
-                        {"evaluations", run.evaluations.size()},
-                        {"hypervolume", run.front.value("hypervolume", 0.0)},
-                        {"members", nlohmann::json::array()}};
+  nlohmann::json out = {
+      {"space", run.front.at("space")},        {"algorithm", run.front.value("algorithm", "")},
+      {"seed", run.front.value("seed", 0)},    {"device", run.front.value("device", "")},
+      {"table", run.config.value("db", "")},   {"objectives", run.front.at("objectives")},
+      {"evaluations", run.evaluations.size()}, {"hypervolume", run.front.value("hypervolume", 0.0)},
+      {"members", nlohmann::json::array()}};
   for (const auto& m : members) {
     const Network net = space.decode(m.arch);
     out["members"].push_back({{"name", m.name},
@@ -104,8 +104,8 @@ std::string evaluations_csv(const RunData& run, const SearchSpace& space) {
   o << ",params,macs,arch\n";
   for (const auto& e : run.evaluations) {
     const Network net = space.decode(space.from_json(e.arch));
-    o << e.id << "," << e.generation << "," << (run.on_front(e) ? 1 : 0) << "," << (e.feasible ? 1 : 0)
-      << "," << e.violation;
+    o << e.id << "," << e.generation << "," << (run.on_front(e) ? 1 : 0) << ","
+      << (e.feasible ? 1 : 0) << "," << e.violation;
     for (const auto& n : names) o << "," << value_of(e.objectives, n);
     for (const auto& n : constraint_names) o << "," << value_of(e.constraints, n);
     o << "," << net.params() << "," << net.macs() << "," << csv_field(e.arch.dump()) << "\n";
@@ -135,8 +135,12 @@ SvgChart front_chart(const RunData& run, const SearchSpace& space, const Latency
         .points.push_back({value_of(e.objectives, x), value_of(e.objectives, y)});
   // The staircase assumes x minimised and y maximised, the usual latency/accuracy reading.
   const bool staircase = sense_of(run, x) == "min" && sense_of(run, y) == "max";
-  ChartSeries front{"Pareto front", staircase ? ChartSeries::Kind::step_min_max : ChartSeries::Kind::scatter,
-                    "#ff7f0e", staircase ? 2.0 : 4.0, 1, {}};
+  ChartSeries front{"Pareto front",
+                    staircase ? ChartSeries::Kind::step_min_max : ChartSeries::Kind::scatter,
+                    "#ff7f0e",
+                    staircase ? 2.0 : 4.0,
+                    1,
+                    {}};
   for (const auto& m : run.front.at("members"))
     front.points.push_back({value_of(m.at("objectives"), x), value_of(m.at("objectives"), y)});
   c.series = {all};
@@ -180,10 +184,12 @@ RunReport run_report(const RunData& run, const SearchSpace& space, const nlohman
                      const std::string& front_svg) {
   namespace fs = std::filesystem;
   RunReport r;
-  r.title = "hwnas search: " + run.front.value("space", "") + ", " + run.front.value("algorithm", "");
+  r.title =
+      "hwnas search: " + run.front.value("space", "") + ", " + run.front.value("algorithm", "");
   r.run_config = run.config;
   r.device = device;
-  if (run.front.contains("note") && run.front["note"].is_string()) r.notes.push_back(run.front["note"]);
+  if (run.front.contains("note") && run.front["note"].is_string())
+    r.notes.push_back(run.front["note"]);
   if (run.front.contains("accuracy_source") && run.front["accuracy_source"].is_string())
     r.notes.push_back("Accuracy source: " + run.front["accuracy_source"].get<std::string>());
   r.front_svg = front_svg;
@@ -195,8 +201,10 @@ RunReport run_report(const RunData& run, const SearchSpace& space, const nlohman
   for (const auto& m : select_members(run, space, "front")) {
     ReportMember rm{m.name, space.to_json(m.arch), {}, m.feasible, "", ""};
     for (const auto& n : r.objective_names) rm.objectives.push_back(value_of(m.objectives, n));
-    if (fs::exists(run.dir + "/members/" + m.name + ".json")) rm.json_href = "members/" + m.name + ".json";
-    if (fs::exists(run.dir + "/onnx/" + m.name + ".onnx")) rm.onnx_href = "onnx/" + m.name + ".onnx";
+    if (fs::exists(run.dir + "/members/" + m.name + ".json"))
+      rm.json_href = "members/" + m.name + ".json";
+    if (fs::exists(run.dir + "/onnx/" + m.name + ".onnx"))
+      rm.onnx_href = "onnx/" + m.name + ".onnx";
     r.members.push_back(std::move(rm));
   }
   return r;
@@ -208,9 +216,11 @@ void write_default_report(const RunData& run, const SearchSpace& space,
   const auto members = select_members(run, space, "front");
   const nlohmann::json all = export_members_json(run, space, members);
   for (std::size_t i = 0; i < members.size(); ++i)
-    write_file_atomic(run.dir + "/members/" + members[i].name + ".json", all["members"][i].dump(2) + "\n");
+    write_file_atomic(run.dir + "/members/" + members[i].name + ".json",
+                      all["members"][i].dump(2) + "\n");
   const std::string svg = render_svg(front_chart(run, space, table));
-  write_file_atomic(run.dir + "/report.html", render_html_report(run_report(run, space, device, svg)));
+  write_file_atomic(run.dir + "/report.html",
+                    render_html_report(run_report(run, space, device, svg)));
 }
 
 }  // namespace hwnas

@@ -52,14 +52,17 @@ std::string genes_text(const std::vector<int>& genes) {
   return out + "]";
 }
 
-std::string values_text(const std::vector<std::string>& quoted_names, const std::vector<double>& v) {
+std::string values_text(const std::vector<std::string>& quoted_names,
+                        const std::vector<double>& v) {
   std::string out = "{";
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (i) out += ',';
     out += quoted_names[i];
     out += ':';
-    if (std::isfinite(v[i])) append_number(out, v[i]);
-    else out += "null";
+    if (std::isfinite(v[i]))
+      append_number(out, v[i]);
+    else
+      out += "null";
   }
   return out + "}";
 }
@@ -97,7 +100,8 @@ double stored_number(const nlohmann::json& j, const std::string& path, const std
 
 RunStore::RunStore(const std::string& path, bool create) : path_(path) {
   if (!create && !std::filesystem::is_regular_file(path))
-    throw Error("no run database '" + path + "': give the --out directory of an `hwnas search` run");
+    throw Error("no run database '" + path +
+                "': give the --out directory of an `hwnas search` run");
   const int flags = create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -146,19 +150,21 @@ RunStore::RunStore(const std::string& path, bool create) : path_(path) {
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
   exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  exec("CREATE TABLE IF NOT EXISTS evaluations(id INTEGER PRIMARY KEY, generation INTEGER NOT "
-       "NULL, genes TEXT NOT NULL, arch TEXT NOT NULL, objectives TEXT NOT NULL, constraints "
-       "TEXT NOT NULL, violation REAL NOT NULL, feasible INTEGER NOT NULL)");
-  exec("CREATE TABLE IF NOT EXISTS generations(generation INTEGER PRIMARY KEY, evaluations "
-       "INTEGER NOT NULL, front_size INTEGER NOT NULL, hypervolume REAL NOT NULL, elapsed_s REAL "
-       "NOT NULL)");
+  exec(
+      "CREATE TABLE IF NOT EXISTS evaluations(id INTEGER PRIMARY KEY, generation INTEGER NOT "
+      "NULL, genes TEXT NOT NULL, arch TEXT NOT NULL, objectives TEXT NOT NULL, constraints "
+      "TEXT NOT NULL, violation REAL NOT NULL, feasible INTEGER NOT NULL)");
+  exec(
+      "CREATE TABLE IF NOT EXISTS generations(generation INTEGER PRIMARY KEY, evaluations "
+      "INTEGER NOT NULL, front_size INTEGER NOT NULL, hypervolume REAL NOT NULL, elapsed_s REAL "
+      "NOT NULL)");
   const auto version = meta("schema_version");
   if (!version) {
-    exec("INSERT OR REPLACE INTO meta VALUES('schema_version', '" +
-         std::to_string(kSchemaVersion) + "')");
+    exec("INSERT OR REPLACE INTO meta VALUES('schema_version', '" + std::to_string(kSchemaVersion) +
+         "')");
   } else if (*version != std::to_string(kSchemaVersion)) {
-    throw Error("run database '" + path + "' has schema version " + *version + ", this hwnas reads " +
-                std::to_string(kSchemaVersion));
+    throw Error("run database '" + path + "' has schema version " + *version +
+                ", this hwnas reads " + std::to_string(kSchemaVersion));
   }
   guard.armed = false;
 }
@@ -211,8 +217,7 @@ std::optional<Checkpoint> RunStore::load_checkpoint() {
   cp.runner_state = parse_stored(meta("runner_state").value_or("null"), path_, "the runner state");
   const auto names = problem_->objective_names();
   const auto& constraints = problem_->constraints();
-  Statement s(db_,
-              "SELECT generation, genes, objectives, constraints FROM evaluations ORDER BY id",
+  Statement s(db_, "SELECT generation, genes, objectives, constraints FROM evaluations ORDER BY id",
               path_);
   while (sqlite3_step(s.get()) == SQLITE_ROW) {
     Evaluation e;

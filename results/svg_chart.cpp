@@ -29,8 +29,10 @@ std::string tick_text(double v, double step) {
   if (std::fabs(v) < 1e-9 * step) v = 0;  // no "-0" from accumulated rounding
   const int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step)));
   // Large values (MACs, params) read better in engineering notation.
-  if (std::fabs(v) >= 1e6 && step >= 1e5) std::snprintf(buf, sizeof buf, "%.3g", v);
-  else std::snprintf(buf, sizeof buf, "%.*f", std::min(decimals, 6), v);
+  if (std::fabs(v) >= 1e6 && step >= 1e5)
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.*f", std::min(decimals, 6), v);
   return buf;
 }
 
@@ -41,12 +43,23 @@ std::string xml_escape(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -101,8 +114,8 @@ std::string render_svg(const SvgChart& c) {
   o << "</g>\n";
   o << "<text x=\"" << num(left + w / 2) << "\" y=\"" << c.height_px - 12
     << "\" text-anchor=\"middle\">" << xml_escape(c.x_label) << "</text>\n";
-  o << "<text transform=\"translate(16," << num(top + h / 2) << ") rotate(-90)\" text-anchor=\"middle\">"
-    << xml_escape(c.y_label) << "</text>\n";
+  o << "<text transform=\"translate(16," << num(top + h / 2)
+    << ") rotate(-90)\" text-anchor=\"middle\">" << xml_escape(c.y_label) << "</text>\n";
   o << "<clipPath id=\"plot\"><rect x=\"" << num(left) << "\" y=\"" << num(top) << "\" width=\""
     << num(w) << "\" height=\"" << num(h) << "\"/></clipPath>\n";
   o << "<g clip-path=\"url(#plot)\">\n";
@@ -120,7 +133,8 @@ std::string render_svg(const SvgChart& c) {
       o << "<g class=\"series\" data-name=\"" << xml_escape(s.name) << "\" fill=\"" << s.color
         << "\" fill-opacity=\"" << s.opacity << "\">\n";
       for (const auto& p : pts)
-        o << "<circle cx=\"" << num(sx(p.x)) << "\" cy=\"" << num(sy(p.y)) << "\" r=\"" << s.radius << "\"/>\n";
+        o << "<circle cx=\"" << num(sx(p.x)) << "\" cy=\"" << num(sy(p.y)) << "\" r=\"" << s.radius
+          << "\"/>\n";
       o << "</g>\n";
       continue;
     }
@@ -159,8 +173,9 @@ std::string render_svg(const SvgChart& c) {
   for (const auto& s : c.series) {
     if (s.name.empty()) continue;
     o << "<g class=\"legend\"><rect x=\"" << num(left + w - 150) << "\" y=\"" << num(ly - 9)
-      << "\" width=\"10\" height=\"10\" fill=\"" << s.color << "\"/><text x=\"" << num(left + w - 135)
-      << "\" y=\"" << num(ly) << "\">" << xml_escape(s.name) << "</text></g>\n";
+      << "\" width=\"10\" height=\"10\" fill=\"" << s.color << "\"/><text x=\""
+      << num(left + w - 135) << "\" y=\"" << num(ly) << "\">" << xml_escape(s.name)
+      << "</text></g>\n";
     ly += 16;
   }
   for (const auto& r : c.rules)

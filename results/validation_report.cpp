@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <sstream>
 
-#include "results/svg_chart.h"
 #include "core/error.h"
+#include "results/svg_chart.h"
 
 namespace hwnas {
 

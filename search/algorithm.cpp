@@ -4,13 +4,13 @@
 #include <numeric>
 #include <sstream>
 
+#include "core/error.h"
 #include "search/flops_window_evolution.h"
 #include "search/generative_search.h"
 #include "search/nsga2.h"
 #include "search/random_search.h"
 #include "search/regularized_evolution.h"
 #include "search/slimming.h"
-#include "core/error.h"
 
 namespace hwnas {
 
@@ -24,8 +24,8 @@ nlohmann::json individuals_to_json(const std::vector<Individual>& people) {
 std::vector<Individual> individuals_from_json(const nlohmann::json& j, const std::string& space) {
   std::vector<Individual> out;
   for (const auto& p : j)
-    out.push_back({Arch{space, p.at("genes").get<std::vector<int>>()},
-                   p.at("fitness").get<Point>(), p.at("violation").get<double>()});
+    out.push_back({Arch{space, p.at("genes").get<std::vector<int>>()}, p.at("fitness").get<Point>(),
+                   p.at("violation").get<double>()});
   return out;
 }
 
@@ -67,8 +67,8 @@ Arch draw_new(const std::function<Arch()>& draw, const ArchQuery& evaluated,
   Arch a;
   for (int t = 0; t < std::max(1, max_tries); ++t) {
     a = draw();
-    const bool seen = (evaluated && evaluated(a)) ||
-                      std::find(taken.begin(), taken.end(), a) != taken.end();
+    const bool seen =
+        (evaluated && evaluated(a)) || std::find(taken.begin(), taken.end(), a) != taken.end();
     if (!seen) return a;
     ++*failures;
   }
@@ -76,13 +76,12 @@ Arch draw_new(const std::function<Arch()>& draw, const ArchQuery& evaluated,
 }
 
 const std::vector<std::string>& algorithm_names() {
-  static const std::vector<std::string> names = {"random", "nsga2", "evolution", "generative",
-                                                 "slimming", "flops-window-evolution"};
+  static const std::vector<std::string> names = {
+      "random", "nsga2", "evolution", "generative", "slimming", "flops-window-evolution"};
   return names;
 }
 
-std::unique_ptr<Algorithm> make_algorithm(const AlgorithmOptions& options,
-                                          const Problem& problem) {
+std::unique_ptr<Algorithm> make_algorithm(const AlgorithmOptions& options, const Problem& problem) {
   const SearchSpace& space = problem.space();
   const std::string& n = options.name;
   if (n == "random")

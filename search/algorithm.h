@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/rng.h"
 #include "search/evaluation.h"
 #include "search/problem.h"
-#include "core/rng.h"
 #include "spaces/search_space.h"
 
 namespace hwnas {

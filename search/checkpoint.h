@@ -18,12 +18,12 @@ struct GenerationRecord {
   /// Archs evaluated before whose stored objectives are replaced (front confirmation of
   /// provisional, surrogate-estimated values; see RunnerOptions::provisional).
   std::vector<Evaluation> replaced_evaluations;
-  nlohmann::json algorithm_state;           ///< Algorithm::save_state()
-  nlohmann::json runner_state;              ///< SearchRunner bookkeeping (bounds, counters)
-  std::size_t evaluations = 0;              ///< total so far
+  nlohmann::json algorithm_state;  ///< Algorithm::save_state()
+  nlohmann::json runner_state;     ///< SearchRunner bookkeeping (bounds, counters)
+  std::size_t evaluations = 0;     ///< total so far
   std::size_t front_size = 0;
-  double hypervolume = 0.0;                 ///< normalised (see pareto.h)
-  double elapsed_s = 0.0;                   ///< wall time of the run so far
+  double hypervolume = 0.0;  ///< normalised (see pareto.h)
+  double elapsed_s = 0.0;    ///< wall time of the run so far
 };
 
 /// What a resumed run restarts from: every stored evaluation and the last generation's states.

@@ -23,8 +23,9 @@ FlopsWindowEvolution::FlopsWindowEvolution(const SearchSpace& space, const Probl
                                            FlopsWindowParams params, std::uint64_t seed)
     : space_(space), params_(params), rng_(seed) {
   if (!(params_.window_mflops > 0))
-    throw Error("flops-window-evolution needs the window's lower bound: give --flops-window T "
-                "(MFLOPs, > 0)");
+    throw Error(
+        "flops-window-evolution needs the window's lower bound: give --flops-window T "
+        "(MFLOPs, > 0)");
   if (!(params_.window_width_mflops > 0))
     throw Error("flops-window-evolution: --flops-window-width must be > 0 (MFLOPs)");
   if (params_.population < 2) throw Error("flops-window-evolution: --population must be >= 2");
@@ -81,8 +82,8 @@ bool FlopsWindowEvolution::draw_in_window(const std::function<Arch()>& draw,
                                           const std::vector<Arch>& taken, long tries, Arch* out) {
   for (long t = 0; t < tries; ++t) {
     Arch a = draw();
-    const bool seen = (evaluated && evaluated(a)) ||
-                      std::find(taken.begin(), taken.end(), a) != taken.end();
+    const bool seen =
+        (evaluated && evaluated(a)) || std::find(taken.begin(), taken.end(), a) != taken.end();
     if (!seen && in_window(window_mflops(space_, a))) {
       *out = std::move(a);
       ++accepted_;
@@ -100,7 +101,8 @@ std::vector<Arch> FlopsWindowEvolution::ask(std::size_t max_n, const ArchQuery& 
   if (!initialised_) {
     const std::size_t n = std::min(max_n, params_.population);
     for (std::size_t i = 0; i < n; ++i) {
-      if (!draw_in_window([&] { return space_.sample(rng_); }, evaluated, out, params_.max_draws, &a)) {
+      if (!draw_in_window([&] { return space_.sample(rng_); }, evaluated, out, params_.max_draws,
+                          &a)) {
         char msg[400];
         std::snprintf(msg, sizeof msg,
                       "flops-window-evolution: no new arch of '%s' with %s in [%g, %g] M after %d "
@@ -154,8 +156,8 @@ std::vector<Arch> FlopsWindowEvolution::ask(std::size_t max_n, const ArchQuery& 
   }
   if (out.empty()) {
     finished_ = true;
-    stop_ = "no new child inside the window in " + std::to_string(kEmptyRounds) +
-            " rounds of " + std::to_string(params_.child_tries) + " draws per child";
+    stop_ = "no new child inside the window in " + std::to_string(kEmptyRounds) + " rounds of " +
+            std::to_string(params_.child_tries) + " draws per child";
   }
   return out;
 }
@@ -174,10 +176,14 @@ void FlopsWindowEvolution::tell(const std::vector<Evaluation>& evaluations) {
 }
 
 nlohmann::json FlopsWindowEvolution::save_state() const {
-  return {{"algorithm", name()},     {"rng", rng_to_string(rng_)},
-          {"initialised", initialised_}, {"finished", finished_},
-          {"stop", stop_},           {"accepted", accepted_},
-          {"rejected", rejected_},   {"target", params_.target},
+  return {{"algorithm", name()},
+          {"rng", rng_to_string(rng_)},
+          {"initialised", initialised_},
+          {"finished", finished_},
+          {"stop", stop_},
+          {"accepted", accepted_},
+          {"rejected", rejected_},
+          {"target", params_.target},
           {"survivors", individuals_to_json(survivors_)}};
 }
 

@@ -11,14 +11,14 @@ namespace hwnas {
 
 /// Hyper-parameters; the reference code's values are named after each field.
 struct FlopsWindowParams {
-  double window_mflops = 0;        ///< T, the window's lower bound in MFLOPs (--flops_limits); > 0
-  double window_width_mflops = 20; ///< window width (the code: 2 * bound, bound = 10)
-  std::size_t population = 50;     ///< initial window samples (the code: 512)
-  std::size_t top_k = 0;           ///< survivors kept (select_num 256); 0 = population / 2
-  std::size_t mutations = 0;       ///< mutated children per generation (128); 0 = top_k / 2
-  std::size_t crossovers = 0;      ///< crossed children per generation (128); 0 = top_k / 2
-  double mutation_prob = 0.2;      ///< per-dimension mutation probability (m_prob)
-  double depth_prob = 0.4;         ///< probability that all depths mutate together (s_prob)
+  double window_mflops = 0;         ///< T, the window's lower bound in MFLOPs (--flops_limits); > 0
+  double window_width_mflops = 20;  ///< window width (the code: 2 * bound, bound = 10)
+  std::size_t population = 50;      ///< initial window samples (the code: 512)
+  std::size_t top_k = 0;            ///< survivors kept (select_num 256); 0 = population / 2
+  std::size_t mutations = 0;        ///< mutated children per generation (128); 0 = top_k / 2
+  std::size_t crossovers = 0;       ///< crossed children per generation (128); 0 = top_k / 2
+  double mutation_prob = 0.2;       ///< per-dimension mutation probability (m_prob)
+  double depth_prob = 0.4;          ///< probability that all depths mutate together (s_prob)
   /// A mutated non-depth dimension takes a uniform option with this probability, else its
   /// smallest option (prob_mutation with dim_mutation_prob 0.45), which pulls children toward
   /// small subnets and so back into a low window.

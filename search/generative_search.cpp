@@ -35,8 +35,8 @@ std::vector<Arch> GenerativeSearch::ask(std::size_t max_n, const ArchQuery& eval
   const std::size_t n = std::min(max_n, params_.batch);
   for (std::size_t i = 0; i < n; ++i) {
     const ArchGenerator& g = generators_[i % generators_.size()];
-    out.push_back(draw_new([&] { return g.sample(rng_); }, evaluated, out, params_.max_tries,
-                           &failures_));
+    out.push_back(
+        draw_new([&] { return g.sample(rng_); }, evaluated, out, params_.max_tries, &failures_));
   }
   return out;
 }
@@ -51,7 +51,8 @@ void GenerativeSearch::tell(const std::vector<Evaluation>& evaluations) {
     }
     if (has_bound_) hi = std::max(lo, constraint_bound_);
     for (std::size_t k = 0; k < params_.bins; ++k)
-      budgets_.push_back(lo + (hi - lo) * static_cast<double>(k + 1) / static_cast<double>(params_.bins));
+      budgets_.push_back(lo + (hi - lo) * static_cast<double>(k + 1) /
+                                  static_cast<double>(params_.bins));
   }
   std::vector<Individual> fresh;
   for (const auto& e : evaluations) fresh.push_back(Individual::from(e));
@@ -102,7 +103,7 @@ nlohmann::json GenerativeSearch::save_state() const {
   for (const auto& g : generators_) gens.push_back(g.to_json());
   for (const auto& e : elites_) elites.push_back(individuals_to_json(e));
   return {{"algorithm", name()}, {"rng", rng_to_string(rng_)}, {"failures", failures_},
-          {"budgets", budgets_},  {"generators", gens},            {"elites", elites}};
+          {"budgets", budgets_}, {"generators", gens},         {"elites", elites}};
 }
 
 void GenerativeSearch::load_state(const nlohmann::json& state) {
@@ -114,11 +115,13 @@ void GenerativeSearch::load_state(const nlohmann::json& state) {
   budgets_ = state.at("budgets").get<std::vector<double>>();
   const auto& gens = state.at("generators");
   if (gens.size() != generators_.size())
-    throw Error("checkpoint: generative search has " + std::to_string(gens.size()) + " levels, expected " +
-                std::to_string(generators_.size()));
-  for (std::size_t k = 0; k < gens.size(); ++k) generators_[k] = ArchGenerator::from_json(space_, gens[k]);
+    throw Error("checkpoint: generative search has " + std::to_string(gens.size()) +
+                " levels, expected " + std::to_string(generators_.size()));
+  for (std::size_t k = 0; k < gens.size(); ++k)
+    generators_[k] = ArchGenerator::from_json(space_, gens[k]);
   elites_.clear();
-  for (const auto& e : state.at("elites")) elites_.push_back(individuals_from_json(e, space_.name()));
+  for (const auto& e : state.at("elites"))
+    elites_.push_back(individuals_from_json(e, space_.name()));
   elites_.resize(generators_.size());
 }
 

@@ -56,8 +56,8 @@ class GenerativeSearch final : public Algorithm {
   nlohmann::json constraints_;
   Rng rng_;
   std::vector<ArchGenerator> generators_;
-  std::vector<double> budgets_;                 // fitness units; empty until generation 1
-  std::vector<std::vector<Individual>> elites_; // per level
+  std::vector<double> budgets_;                  // fitness units; empty until generation 1
+  std::vector<std::vector<Individual>> elites_;  // per level
   std::size_t failures_ = 0;
 };
 

@@ -10,7 +10,8 @@ Nsga2::Nsga2(const SearchSpace& space, Nsga2Params params, std::uint64_t seed)
     : space_(space), params_(params), rng_(seed) {
   if (params_.population < 2) throw Error("nsga2: --population must be >= 2");
   if (params_.mutation_prob <= 0)
-    params_.mutation_prob = 1.0 / static_cast<double>(std::max<std::size_t>(1, space.dims().size()));
+    params_.mutation_prob =
+        1.0 / static_cast<double>(std::max<std::size_t>(1, space.dims().size()));
 }
 
 void Nsga2::rank_population() {
@@ -47,17 +48,16 @@ std::vector<Arch> Nsga2::ask(std::size_t max_n, const ArchQuery& evaluated) {
   const std::size_t n = std::min(max_n, params_.population);
   for (std::size_t i = 0; i < n; ++i) {
     if (population_.empty()) {
-      out.push_back(draw_new([&] { return space_.sample(rng_); }, evaluated, out,
-                             params_.max_tries, &failures_));
+      out.push_back(draw_new([&] { return space_.sample(rng_); }, evaluated, out, params_.max_tries,
+                             &failures_));
       continue;
     }
     out.push_back(draw_new(
         [&] {
           const Arch& p1 = population_[tournament()].arch;
           const Arch& p2 = population_[tournament()].arch;
-          Arch child = uniform_real(rng_) < params_.crossover_prob
-                           ? space_.crossover(p1, p2, rng_)
-                           : p1;
+          Arch child =
+              uniform_real(rng_) < params_.crossover_prob ? space_.crossover(p1, p2, rng_) : p1;
           return space_.mutate(child, rng_, params_.mutation_prob);
         },
         evaluated, out, params_.max_tries, &failures_));

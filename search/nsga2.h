@@ -37,8 +37,8 @@ class Nsga2 final : public Algorithm {
   Nsga2Params params_;
   Rng rng_;
   std::vector<Individual> population_;
-  std::vector<std::size_t> rank_;   // per population member
-  std::vector<double> crowding_;    // per population member
+  std::vector<std::size_t> rank_;  // per population member
+  std::vector<double> crowding_;   // per population member
   std::size_t failures_ = 0;
 };
 

@@ -6,8 +6,8 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
-#include "predictors/surrogate_accuracy.h"
 #include "core/error.h"
+#include "predictors/surrogate_accuracy.h"
 
 namespace hwnas {
 
@@ -68,7 +68,8 @@ std::vector<double> AccuracyObjective::evaluate(const std::vector<Arch>& archs) 
   if (const auto* s = dynamic_cast<const SurrogateAccuracy*>(predictor_.get())) {
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, archs.size(), 256),
                       [&](const tbb::blocked_range<std::size_t>& r) {
-                        for (std::size_t i = r.begin(); i != r.end(); ++i) out[i] = s->predict_one(archs[i]);
+                        for (std::size_t i = r.begin(); i != r.end(); ++i)
+                          out[i] = s->predict_one(archs[i]);
                       });
     return out;
   }

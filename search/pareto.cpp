@@ -19,8 +19,7 @@ bool dominates(const Point& a, const Point& b) {
   return strictly;
 }
 
-bool constrained_dominates(const Point& a, double violation_a, const Point& b,
-                           double violation_b) {
+bool constrained_dominates(const Point& a, double violation_a, const Point& b, double violation_b) {
   const bool fa = violation_a <= 0.0;
   const bool fb = violation_b <= 0.0;
   if (fa && !fb) return true;
@@ -38,8 +37,10 @@ int compare(const Point& a, double va, const Point& b, double vb) {
   if (!fa) return va < vb ? 1 : (vb < va ? -1 : 0);
   bool a_better = false, b_better = false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i] < b[i]) a_better = true;
-    else if (b[i] < a[i]) b_better = true;
+    if (a[i] < b[i])
+      a_better = true;
+    else if (b[i] < a[i])
+      b_better = true;
     if (a_better && b_better) return 0;
   }
   return a_better ? 1 : (b_better ? -1 : 0);
@@ -51,8 +52,8 @@ std::vector<std::vector<std::size_t>> non_dominated_sort(const std::vector<Point
                                                          const std::vector<double>& violations) {
   const std::size_t n = points.size();
   if (!violations.empty() && violations.size() != n)
-    throw Error("non_dominated_sort: " + std::to_string(violations.size()) +
-                " violations for " + std::to_string(n) + " points");
+    throw Error("non_dominated_sort: " + std::to_string(violations.size()) + " violations for " +
+                std::to_string(n) + " points");
   auto viol = [&](std::size_t i) { return violations.empty() ? 0.0 : violations[i]; };
   std::vector<std::vector<std::size_t>> dominated(n);
   std::vector<std::size_t> count(n, 0);
@@ -105,7 +106,8 @@ std::vector<double> crowding_distance(const std::vector<Point>& points,
     dist[order.back()] = inf;
     if (hi <= lo) continue;
     for (std::size_t i = 1; i + 1 < n; ++i)
-      dist[order[i]] += (points[front[order[i + 1]]][k] - points[front[order[i - 1]]][k]) / (hi - lo);
+      dist[order[i]] +=
+          (points[front[order[i + 1]]][k] - points[front[order[i - 1]]][k]) / (hi - lo);
   }
   return dist;
 }

@@ -16,14 +16,13 @@ bool dominates(const Point& a, const Point& b);
 /// Constrained domination (Deb et al. 2002, section VI): a feasible point (violation <= 0)
 /// beats an infeasible one; of two infeasible points the smaller total normalised violation
 /// wins; two feasible points compare by Pareto dominance.
-bool constrained_dominates(const Point& a, double violation_a, const Point& b,
-                           double violation_b);
+bool constrained_dominates(const Point& a, double violation_a, const Point& b, double violation_b);
 
 /// Fast non-dominated sort (Deb et al. 2002, NSGA-II, O(M N^2)) under constrained domination.
 /// `violations` is empty (all feasible) or one value per point. Returns the fronts in order;
 /// each front lists point indices in increasing order.
-std::vector<std::vector<std::size_t>> non_dominated_sort(const std::vector<Point>& points,
-                                                         const std::vector<double>& violations = {});
+std::vector<std::vector<std::size_t>> non_dominated_sort(
+    const std::vector<Point>& points, const std::vector<double>& violations = {});
 
 /// Crowding distance (Deb et al. 2002) of the members of one front: per objective, the
 /// normalised distance between each member's two neighbours; boundary members get +infinity.

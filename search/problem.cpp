@@ -97,7 +97,8 @@ std::vector<Evaluation> Problem::evaluate(const std::vector<Arch>& archs, int ge
                         for (std::size_t i = r.begin(); i != r.end(); ++i) {
                           const Network net = space_.decode(archs[i]);
                           for (std::size_t k = 0; k < m; ++k)
-                            if (per_network[k]) values[k][i] = per_network[k]->evaluate_network(net);
+                            if (per_network[k])
+                              values[k][i] = per_network[k]->evaluate_network(net);
                         }
                       });
   }

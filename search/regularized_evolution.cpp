@@ -13,7 +13,8 @@ RegularizedEvolution::RegularizedEvolution(const SearchSpace& space, const Probl
   if (params_.batch == 0) params_.batch = std::max<std::size_t>(1, params_.population / 2);
   params_.target = problem.target_objective(params_.target, "evolution");
   if (params_.mutation_prob <= 0)
-    params_.mutation_prob = 1.0 / static_cast<double>(std::max<std::size_t>(1, space.dims().size()));
+    params_.mutation_prob =
+        1.0 / static_cast<double>(std::max<std::size_t>(1, space.dims().size()));
 }
 
 bool RegularizedEvolution::better(const Individual& a, const Individual& b) const {
@@ -31,8 +32,8 @@ std::vector<Arch> RegularizedEvolution::ask(std::size_t max_n, const ArchQuery& 
   const std::size_t count = filling ? std::min(max_n, params_.population - population_.size()) : n;
   for (std::size_t i = 0; i < count; ++i) {
     if (filling) {
-      out.push_back(draw_new([&] { return space_.sample(rng_); }, evaluated, out,
-                             params_.max_tries, &failures_));
+      out.push_back(draw_new([&] { return space_.sample(rng_); }, evaluated, out, params_.max_tries,
+                             &failures_));
       continue;
     }
     out.push_back(draw_new(

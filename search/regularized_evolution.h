@@ -8,9 +8,9 @@
 namespace hwnas {
 
 struct EvolutionParams {
-  std::size_t population = 50;  ///< members alive; the OLDEST dies when a child is added
-  std::size_t sample_size = 10; ///< tournament size S (Real et al. used S = 25 of P = 100)
-  std::size_t batch = 0;        ///< children per generation; 0 = population / 2
+  std::size_t population = 50;   ///< members alive; the OLDEST dies when a child is added
+  std::size_t sample_size = 10;  ///< tournament size S (Real et al. used S = 25 of P = 100)
+  std::size_t batch = 0;         ///< children per generation; 0 = population / 2
   /// Objective optimised; -1 = the first maximised objective, else objective 0.
   int target = -1;
   /// Per-gene re-draw probability of SearchSpace::mutate; <= 0 means 1 / (number of genes).

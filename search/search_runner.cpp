@@ -14,9 +14,9 @@ namespace hwnas {
 SearchRunner::SearchRunner(Problem& problem, Algorithm& algorithm, RunnerOptions options,
                            CheckpointSink* sink)
     : problem_(problem), algorithm_(algorithm), options_(std::move(options)), sink_(sink) {
-  if (options_.max_evaluations == 0 && options_.max_seconds <= 0 &&
-      algorithm_.name() != "slimming")
-    throw Error("search: give an evaluation budget (--budget N) or a time budget (--time-budget S)");
+  if (options_.max_evaluations == 0 && options_.max_seconds <= 0 && algorithm_.name() != "slimming")
+    throw Error(
+        "search: give an evaluation budget (--budget N) or a time budget (--time-budget S)");
   if (options_.threads < 0) throw Error("search: --threads must be >= 0 (0 = all cores)");
   const std::size_t m = problem_.objectives().size();
   if (!options_.bounds.lo.empty() &&
@@ -37,7 +37,8 @@ void SearchRunner::update_front(std::size_t idx) {
     if (constrained_dominates(archive_[f].fitness, archive_[f].violation, e.fitness, e.violation))
       return;
   std::erase_if(front_, [&](std::size_t f) {
-    return constrained_dominates(e.fitness, e.violation, archive_[f].fitness, archive_[f].violation);
+    return constrained_dominates(e.fitness, e.violation, archive_[f].fitness,
+                                 archive_[f].violation);
   });
   front_.push_back(idx);
 }
@@ -77,8 +78,7 @@ SearchResult SearchRunner::run() {
   auto elapsed = [&] {
     return elapsed_before_ + std::chrono::duration<double>(Clock::now() - t0).count();
   };
-  const int threads =
-      options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
+  const int threads = options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
   tbb::task_arena arena(threads);
   auto evaluate = [&](const std::vector<Arch>& archs, int generation) {
     std::vector<Evaluation> out;
@@ -142,8 +142,8 @@ SearchResult SearchRunner::run() {
       break;
     }
     if (stalled_ >= options_.max_stalled_generations) {
-      result.stop_reason = "no new architecture in " + std::to_string(stalled_) +
-                           " generations (space exhausted?)";
+      result.stop_reason =
+          "no new architecture in " + std::to_string(stalled_) + " generations (space exhausted?)";
       break;
     }
     std::size_t n = algorithm_.batch_size();
@@ -186,8 +186,9 @@ SearchResult SearchRunner::run() {
       real[k].generation = archive_[todo[k]].generation;
       archive_[todo[k]] = real[k];
       if (options_.provisional(real[k].arch))
-        throw Error("search: the objectives still return an estimate for a front member on "
-                    "re-evaluation; cannot confirm the front");
+        throw Error(
+            "search: the objectives still return an estimate for a front member on "
+            "re-evaluation; cannot confirm the front");
     }
     front_.clear();
     for (std::size_t i = 0; i < archive_.size(); ++i) update_front(i);

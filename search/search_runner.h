@@ -71,7 +71,9 @@ class SearchRunner {
  public:
   SearchRunner(Problem& problem, Algorithm& algorithm, RunnerOptions options,
                CheckpointSink* sink = nullptr);
-  void on_progress(std::function<void(const Progress&)> callback) { progress_ = std::move(callback); }
+  void on_progress(std::function<void(const Progress&)> callback) {
+    progress_ = std::move(callback);
+  }
   SearchResult run();
 
  private:

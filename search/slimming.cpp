@@ -38,8 +38,9 @@ Slimming::Slimming(const SearchSpace& space, const Problem& problem, SlimmingPar
         break;
       }
   if (params_.quality_objective < 0)
-    throw Error("slimming needs a maximised objective that stands for accuracy: use "
-                "--objectives latency,accuracy --accuracy SOURCE");
+    throw Error(
+        "slimming needs a maximised objective that stands for accuracy: use "
+        "--objectives latency,accuracy --accuracy SOURCE");
   if (!(params_.latency_max_ms > 0))
     throw Error("slimming needs a latency target: give --latency-max MS");
   current_ = params_.start.genes.empty() ? space_.largest() : params_.start;
@@ -82,8 +83,10 @@ std::vector<Slimming::Candidate> Slimming::candidates(const Arch& arch) const {
     Arch a = arch;
     a.genes[d] = v;
     const std::string stage = n.substr(5);
-    if (depth) out.push_back({"depth", "depth" + stage + "-1", a});
-    else out.push_back({"width", "width" + stage + "-" + std::to_string(arch.genes[d] - v), a});
+    if (depth)
+      out.push_back({"depth", "depth" + stage + "-1", a});
+    else
+      out.push_back({"width", "width" + stage + "-" + std::to_string(arch.genes[d] - v), a});
   }
   const int v = shrunk(static_cast<std::size_t>(vit));
   if (v >= 0) {
@@ -172,11 +175,17 @@ void Slimming::tell(const std::vector<Evaluation>& evaluations) {
 nlohmann::json Slimming::save_state() const {
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : trajectory_)
-    steps.push_back({{"action", s.action}, {"genes", genes_json(s.arch)},
-                     {"latency_ms", s.latency_ms}, {"quality", s.quality}, {"drop", s.drop},
+    steps.push_back({{"action", s.action},
+                     {"genes", genes_json(s.arch)},
+                     {"latency_ms", s.latency_ms},
+                     {"quality", s.quality},
+                     {"drop", s.drop},
                      {"saved_ms", s.saved_ms}});
-  return {{"algorithm", name()}, {"current", genes_json(current_)}, {"trajectory", steps},
-          {"finished", finished_}, {"stop_reason", stop_reason_}};
+  return {{"algorithm", name()},
+          {"current", genes_json(current_)},
+          {"trajectory", steps},
+          {"finished", finished_},
+          {"stop_reason", stop_reason_}};
 }
 
 void Slimming::load_state(const nlohmann::json& state) {
@@ -197,10 +206,14 @@ void Slimming::load_state(const nlohmann::json& state) {
 nlohmann::json Slimming::result() const {
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : trajectory_)
-    steps.push_back({{"action", s.action}, {"arch", space_.to_json(s.arch)},
-                     {"latency_ms", s.latency_ms}, {"quality", s.quality},
-                     {"quality_drop", s.drop}, {"latency_saved_ms", s.saved_ms}});
-  return {{"trajectory", steps}, {"stop_reason", stop_reason_},
+    steps.push_back({{"action", s.action},
+                     {"arch", space_.to_json(s.arch)},
+                     {"latency_ms", s.latency_ms},
+                     {"quality", s.quality},
+                     {"quality_drop", s.drop},
+                     {"latency_saved_ms", s.saved_ms}});
+  return {{"trajectory", steps},
+          {"stop_reason", stop_reason_},
           {"latency_target_ms", params_.latency_max_ms}};
 }
 

@@ -6,10 +6,10 @@
 namespace hwnas {
 
 struct SlimmingParams {
-  Arch start;                 ///< first arch; empty genes = SearchSpace::largest()
-  double latency_max_ms = 0;  ///< target: stop once latency <= this (must be > 0)
-  int latency_objective = -1; ///< index of the "latency" objective (ms, minimised)
-  int quality_objective = -1; ///< index of the maximised objective that stands for accuracy
+  Arch start;                  ///< first arch; empty genes = SearchSpace::largest()
+  double latency_max_ms = 0;   ///< target: stop once latency <= this (must be > 0)
+  int latency_objective = -1;  ///< index of the "latency" objective (ms, minimised)
+  int quality_objective = -1;  ///< index of the maximised objective that stands for accuracy
 };
 
 /// Greedy slimming. Each step evaluates the current arch and every one-step action; within each

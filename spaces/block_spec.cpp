@@ -1,8 +1,8 @@
 #include "spaces/block_spec.h"
 
 #include <charconv>
-#include <initializer_list>
 #include <functional>
+#include <initializer_list>
 #include <string>
 
 #include "core/error.h"
@@ -63,8 +63,9 @@ void require_flag(const BlockSpec& s, std::string_view attr) {
     throw Error("block '" + s.key() + "': attribute " + std::string(attr) + " must be 0 or 1");
 }
 
-// ElasticViT blocks, counted as microsoft/Moonlit's subnet holds them (golden/elasticvit_blocks.md):
-// params are the sliced subnet tensors (BN affine counted, running stats not).
+// ElasticViT blocks, counted as microsoft/Moonlit's subnet holds them
+// (golden/elasticvit_blocks.md): params are the sliced subnet tensors (BN affine counted, running
+// stats not).
 BlockCost elasticvit_block_cost(const BlockSpec& s) {
   using i64 = std::int64_t;
   BlockCost cost;

@@ -43,7 +43,8 @@ struct BlockSpec {
   /// Throws hwnas::Error on an unknown kind, a missing/unknown/duplicate attribute or a bad value.
   static BlockSpec parse(std::string_view key);
 
-  /// Canonical key: "<kind>:<attr>=<value>,..." in canonical attribute order; parse(key()) == *this.
+  /// Canonical key: "<kind>:<attr>=<value>,..." in canonical attribute order; parse(key()) ==
+  /// *this.
   std::string key() const;
   /// Value of a named attribute. Throws hwnas::Error if the kind has no such attribute.
   int get(std::string_view attr) const;

@@ -47,7 +47,8 @@ Arch DefinedSpace::at_first_options() const {
 }
 
 int pick_option(Rng& rng, const std::vector<int>& options) {
-  return options[static_cast<std::size_t>(uniform_int(rng, 0, static_cast<int>(options.size()) - 1))];
+  return options[static_cast<std::size_t>(
+      uniform_int(rng, 0, static_cast<int>(options.size()) - 1))];
 }
 
 std::string describe_options(const std::vector<int>& options) {
@@ -55,8 +56,8 @@ std::string describe_options(const std::vector<int>& options) {
   for (std::size_t i = 2; even && i < options.size(); ++i)
     even = options[i] - options[i - 1] == options[1] - options[0];
   if (even)
-    return std::to_string(options.front()) + ".." + std::to_string(options.back()) + " in steps of " +
-           std::to_string(options[1] - options[0]);
+    return std::to_string(options.front()) + ".." + std::to_string(options.back()) +
+           " in steps of " + std::to_string(options[1] - options[0]);
   std::string s;
   for (int v : options) s += (s.empty() ? "" : ", ") + std::to_string(v);
   return "{" + s + "}";

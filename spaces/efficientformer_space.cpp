@@ -29,7 +29,8 @@ Arch EfficientFormerSpace::sample(Rng& rng) const {
   // num_vit == depth3. The options are increasing, so the legal ones are a prefix.
   const auto& vit = def_.dims[kNumVit].options;
   const auto legal = std::upper_bound(vit.begin(), vit.end(), a.genes[kDepth0 + 3]) - vit.begin();
-  a.genes[kNumVit] = vit[static_cast<std::size_t>(uniform_int(rng, 0, static_cast<int>(legal) - 1))];
+  a.genes[kNumVit] =
+      vit[static_cast<std::size_t>(uniform_int(rng, 0, static_cast<int>(legal) - 1))];
   return a;
 }
 
@@ -83,8 +84,8 @@ Network EfficientFormerSpace::decode(const Arch& a) const {
   net.blocks.push_back(BlockSpec{BlockKind::flatten, {c, h, w}});
   for (int b = 0; b < num_vit; ++b)
     net.blocks.push_back(BlockSpec{BlockKind::meta3d, {c, h, w, heads, kd, ar, mlp}});
-  net.blocks.push_back(
-      BlockSpec{BlockKind::head, {c, h * w, def_.fixed_int("num_classes"), def_.fixed_int("distillation")}});
+  net.blocks.push_back(BlockSpec{
+      BlockKind::head, {c, h * w, def_.fixed_int("num_classes"), def_.fixed_int("distillation")}});
   return net;
 }
 
@@ -115,8 +116,9 @@ std::vector<BlockSpec> EfficientFormerSpace::enumerate_blocks(int r) const {
   for (int c : def_.dims[kWidth0 + 3].options) {
     add(BlockSpec{BlockKind::flatten, {c, hs[3], hs[3]}});
     add(BlockSpec{BlockKind::meta3d, {c, hs[3], hs[3], heads, kd, ar, mlp}});
-    add(BlockSpec{BlockKind::head,
-                  {c, hs[3] * hs[3], def_.fixed_int("num_classes"), def_.fixed_int("distillation")}});
+    add(BlockSpec{
+        BlockKind::head,
+        {c, hs[3] * hs[3], def_.fixed_int("num_classes"), def_.fixed_int("distillation")}});
   }
   return out;
 }
@@ -160,7 +162,8 @@ nlohmann::json EfficientFormerSpace::export_config(const Arch& a) const {
   // evaluation resolution.
   nlohmann::json j = to_json(a);
   return {{"model", "timm.models.efficientformer.EfficientFormer"},
-          {"kwargs", {{"embed_dims", j["embed_dims"]}, {"depths", j["depths"]}, {"num_vit", j["num_vit"]}}},
+          {"kwargs",
+           {{"embed_dims", j["embed_dims"]}, {"depths", j["depths"]}, {"num_vit", j["num_vit"]}}},
           {"img_size", j["resolution"]}};
 }
 

@@ -12,9 +12,11 @@ namespace {
 // Uniform over the options >= floor (options increase); allocation-free: this runs per draw.
 int pick_at_least(Rng& rng, const std::vector<int>& options, int floor) {
   const auto first = std::lower_bound(options.begin(), options.end(), floor);
-  if (first == options.end()) throw Error("elasticvit sampler: no option >= " + std::to_string(floor));
+  if (first == options.end())
+    throw Error("elasticvit sampler: no option >= " + std::to_string(floor));
   const int lo = static_cast<int>(first - options.begin());
-  return options[static_cast<std::size_t>(uniform_int(rng, lo, static_cast<int>(options.size()) - 1))];
+  return options[static_cast<std::size_t>(
+      uniform_int(rng, lo, static_cast<int>(options.size()) - 1))];
 }
 
 ElasticVitConfig config_from_json(const ElasticVitSpace& space, const nlohmann::json& j) {
@@ -34,7 +36,8 @@ int min_arch_key(const std::map<int, ElasticVitConfig>& archs, int target, int b
     lower = upper;
   }
   throw Error("elasticvit sampler: level " + std::to_string(target) +
-              " MFLOPs is below every min arch's range; use a level above " + std::to_string(2 * bound));
+              " MFLOPs is below every min arch's range; use a level above " +
+              std::to_string(2 * bound));
 }
 
 }  // namespace
@@ -42,17 +45,20 @@ int min_arch_key(const std::map<int, ElasticVitConfig>& archs, int target, int b
 ElasticVitSamplerConfig ElasticVitSamplerConfig::from_definition(const ElasticVitSpace& space) {
   const auto& j = space.definition().extra;
   const std::string what = "spaces/defs/elasticvit.json extra";
-  require_only_keys(j, {"why", "levels_mflops", "flops_bound", "uniform_per_step", "min_archs",
-                        "bank_capacity_small", "bank_capacity_large", "bank_large_from_mflops",
-                        "bank_probability", "bank_probability_increment",
-                        "bank_probability_every_epochs", "max_candidates"},
-                    what);
+  require_only_keys(
+      j,
+      {"why", "levels_mflops", "flops_bound", "uniform_per_step", "min_archs",
+       "bank_capacity_small", "bank_capacity_large", "bank_large_from_mflops", "bank_probability",
+       "bank_probability_increment", "bank_probability_every_epochs", "max_candidates"},
+      what);
   ElasticVitSamplerConfig c;
-  c.levels_mflops = require_int_array(require_key(j, "levels_mflops", what), -1, what + ".levels_mflops");
+  c.levels_mflops =
+      require_int_array(require_key(j, "levels_mflops", what), -1, what + ".levels_mflops");
   if (c.levels_mflops.empty() || !std::is_sorted(c.levels_mflops.begin(), c.levels_mflops.end()))
     throw Error(what + ".levels_mflops must be a non-empty increasing list");
   c.flops_bound = require_int(require_key(j, "flops_bound", what), what + ".flops_bound");
-  c.uniform_per_step = require_int(require_key(j, "uniform_per_step", what), what + ".uniform_per_step");
+  c.uniform_per_step =
+      require_int(require_key(j, "uniform_per_step", what), what + ".uniform_per_step");
   const auto& mins = require_key(j, "min_archs", what);
   if (!mins.is_object()) throw Error(what + ".min_archs must be an object keyed by MFLOPs");
   for (const auto& [key, arch] : mins.items()) {
@@ -64,9 +70,12 @@ ElasticVitSamplerConfig ElasticVitSamplerConfig::from_definition(const ElasticVi
     }
     c.min_archs[k] = config_from_json(space, arch);
   }
-  c.bank_capacity_small = require_int(require_key(j, "bank_capacity_small", what), what + ".bank_capacity_small");
-  c.bank_capacity_large = require_int(require_key(j, "bank_capacity_large", what), what + ".bank_capacity_large");
-  c.bank_large_from_mflops = require_int(require_key(j, "bank_large_from_mflops", what), what + ".bank_large_from_mflops");
+  c.bank_capacity_small =
+      require_int(require_key(j, "bank_capacity_small", what), what + ".bank_capacity_small");
+  c.bank_capacity_large =
+      require_int(require_key(j, "bank_capacity_large", what), what + ".bank_capacity_large");
+  c.bank_large_from_mflops =
+      require_int(require_key(j, "bank_large_from_mflops", what), what + ".bank_large_from_mflops");
   const auto number = [&](const char* key) {
     const auto& v = require_key(j, key, what);
     if (!v.is_number()) throw Error(what + "." + key + " must be a number");
@@ -75,7 +84,8 @@ ElasticVitSamplerConfig ElasticVitSamplerConfig::from_definition(const ElasticVi
   c.bank_probability = number("bank_probability");
   c.bank_probability_increment = number("bank_probability_increment");
   c.bank_probability_every_epochs =
-      require_int(require_key(j, "bank_probability_every_epochs", what), what + ".bank_probability_every_epochs");
+      require_int(require_key(j, "bank_probability_every_epochs", what),
+                  what + ".bank_probability_every_epochs");
   c.max_candidates = require_int(require_key(j, "max_candidates", what), what + ".max_candidates");
   return c;
 }
@@ -122,7 +132,9 @@ int ComplexityAwareSampler::walk() {
   return level_;
 }
 
-Arch ComplexityAwareSampler::sample_above_minimum(int level_index) { return space_.arch(draw_config(level_index)); }
+Arch ComplexityAwareSampler::sample_above_minimum(int level_index) {
+  return space_.arch(draw_config(level_index));
+}
 
 ElasticVitConfig ComplexityAwareSampler::draw_config(int level_index) {
   const LevelMinimum& m = minimum(level_index);
@@ -133,11 +145,13 @@ ElasticVitConfig ComplexityAwareSampler::draw_config(int level_index) {
   c.widths[0] = pick_option(rng_, d[S::kWidth].options);  // the stem is not bounded
   c.depths[0] = pick_option(rng_, d[S::kDepth].options);
   for (std::size_t s = 1; s < 7; ++s) {
-    c.widths[s] = pick_at_least(rng_, d[S::kWidth + s].options, std::max(m.min_arch.widths[s], c.widths[s - 1]));
+    c.widths[s] = pick_at_least(rng_, d[S::kWidth + s].options,
+                                std::max(m.min_arch.widths[s], c.widths[s - 1]));
     c.depths[s] = pick_at_least(rng_, d[S::kDepth + s].options, m.min_arch.depths[s]);
   }
   for (std::size_t i = 0; i < 3; ++i) c.kernel[i] = pick_option(rng_, d[S::kKernel + i].options);
-  for (std::size_t i = 0; i < 2; ++i) c.expand[i] = pick_at_least(rng_, d[S::kExpand + i].options, m.expand_floor);
+  for (std::size_t i = 0; i < 2; ++i)
+    c.expand[i] = pick_at_least(rng_, d[S::kExpand + i].options, m.expand_floor);
   for (std::size_t t = 0; t < 4; ++t) {
     c.mlp_ratio[t] = pick_at_least(rng_, d[S::kMlp + t].options, m.mlp_floor);
     c.v_scale[t] = pick_at_least(rng_, d[S::kVScale + t].options, m.min_arch.v_scale[t]);
@@ -163,8 +177,8 @@ SampledSubnet ComplexityAwareSampler::sample_in_window(int level_index) {
     ++rejected_;
   }
   throw Error("elasticvit sampler: no subnet in [" + std::to_string(target) + ", " +
-              std::to_string(static_cast<int>(hi)) + "] MFLOPs after " + std::to_string(config_.max_draws) +
-              " draws; raise max_draws or widen flops_bound");
+              std::to_string(static_cast<int>(hi)) + "] MFLOPs after " +
+              std::to_string(config_.max_draws) + " draws; raise max_draws or widen flops_bound");
 }
 
 SamplerStep ComplexityAwareSampler::next() {
@@ -172,7 +186,8 @@ SamplerStep ComplexityAwareSampler::next() {
   s.step = step_++;
   s.level_index = walk();
   s.target_mflops = config_.levels_mflops[static_cast<std::size_t>(s.level_index)];
-  for (int i = 0; i < config_.uniform_per_step; ++i) s.subnets.push_back(sample_in_window(s.level_index));
+  for (int i = 0; i < config_.uniform_per_step; ++i)
+    s.subnets.push_back(sample_in_window(s.level_index));
   s.min_arch = space_.arch(minimum(s.level_index).min_arch);
   s.min_mflops = ElasticVitSpace::reference_mflops(minimum(s.level_index).min_arch);
   return s;
@@ -206,7 +221,8 @@ double PerformanceAwareSampler::bank_probability(int epoch) const {
 }
 
 double PerformanceAwareSampler::preference(const Arch& candidate, const Arch& anchor) {
-  const ElasticVitConfig c = ElasticVitSpace::config(candidate), a = ElasticVitSpace::config(anchor);
+  const ElasticVitConfig c = ElasticVitSpace::config(candidate),
+                         a = ElasticVitSpace::config(anchor);
   ElasticVitConfig with_anchor_widths = c, with_anchor_depths = c;
   for (std::size_t s = 3; s < 7; ++s) {
     with_anchor_widths.widths[s] = a.widths[s];
@@ -218,9 +234,11 @@ double PerformanceAwareSampler::preference(const Arch& candidate, const Arch& an
 
 Arch PerformanceAwareSampler::anchor(int level_index) const {
   const auto& levels = core_.config().levels_mflops;
-  if (levels.at(static_cast<std::size_t>(level_index)) > levels.front() && !banks_.front().empty()) {
-    const auto best = std::max_element(banks_.front().begin(), banks_.front().end(),
-                                       [](const BankEntry& x, const BankEntry& y) { return x.score < y.score; });
+  if (levels.at(static_cast<std::size_t>(level_index)) > levels.front() &&
+      !banks_.front().empty()) {
+    const auto best =
+        std::max_element(banks_.front().begin(), banks_.front().end(),
+                         [](const BankEntry& x, const BankEntry& y) { return x.score < y.score; });
     return best->arch;
   }
   return core_.space().smallest();
@@ -233,8 +251,8 @@ bool PerformanceAwareSampler::offer(int level_index, const Arch& arch, double sc
     b.push_back({arch, score});
     return true;
   }
-  const auto worst = std::min_element(b.begin(), b.end(),
-                                      [](const BankEntry& x, const BankEntry& y) { return x.score < y.score; });
+  const auto worst = std::min_element(
+      b.begin(), b.end(), [](const BankEntry& x, const BankEntry& y) { return x.score < y.score; });
   if (worst->score < score) {
     *worst = {arch, score};
     return true;
@@ -276,7 +294,8 @@ SampledSubnet PerformanceAwareSampler::draw(int level, double p) {
     }
     prefs.push_back(preference(candidates.back().arch, anchor(level)));
   }
-  const auto best = static_cast<std::size_t>(std::min_element(prefs.begin(), prefs.end()) - prefs.begin());
+  const auto best =
+      static_cast<std::size_t>(std::min_element(prefs.begin(), prefs.end()) - prefs.begin());
   chosen = candidates[best];
   chosen.draws = draws;
   chosen.preferences = prefs;
@@ -291,7 +310,8 @@ SamplerStep PerformanceAwareSampler::next(int epoch) {
   // The level walk and the minimum subnet are the complexity-aware sampler's.
   s.level_index = core_.walk();
   s.target_mflops = core_.config().levels_mflops[static_cast<std::size_t>(s.level_index)];
-  for (int i = 0; i < core_.config().uniform_per_step; ++i) s.subnets.push_back(draw(s.level_index, p));
+  for (int i = 0; i < core_.config().uniform_per_step; ++i)
+    s.subnets.push_back(draw(s.level_index, p));
   const auto& m = core_.minimum(s.level_index);
   s.min_arch = core_.space().arch(m.min_arch);
   s.min_mflops = ElasticVitSpace::reference_mflops(m.min_arch);
@@ -301,7 +321,8 @@ SamplerStep PerformanceAwareSampler::next(int epoch) {
 double synthetic_score(const Arch& arch, double mflops, std::uint64_t seed) {
   std::uint64_t h = seed ^ 0x9e3779b97f4a7c15ull;
   for (int g : arch.genes) {
-    h ^= static_cast<std::uint64_t>(static_cast<std::uint32_t>(g)) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h ^= static_cast<std::uint64_t>(static_cast<std::uint32_t>(g)) + 0x9e3779b97f4a7c15ull +
+         (h << 6) + (h >> 2);
   }
   // splitmix64 finaliser spreads the hash over all bits before taking 53 of them.
   h ^= h >> 30, h *= 0xbf58476d1ce4e5b9ull, h ^= h >> 27, h *= 0x94d049bb133111ebull, h ^= h >> 31;

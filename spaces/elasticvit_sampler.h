@@ -13,25 +13,26 @@
 #include <string>
 #include <vector>
 
-#include "spaces/elasticvit_space.h"
 #include "core/rng.h"
+#include "spaces/elasticvit_space.h"
 
 namespace hwnas {
 
 /// Sampler settings; from_definition() reads them from spaces/defs/elasticvit.json "extra".
 struct ElasticVitSamplerConfig {
-  std::vector<int> levels_mflops;  ///< FLOPs levels T (MFLOPs, increasing): 100..500, 700, 900, 1200
-  int flops_bound = 10;            ///< a level-T subnet has reference MFLOPs in [T, T + 2*flops_bound]
-  int uniform_per_step = 3;        ///< uniform subnets per step (plus the level's minimum subnet)
+  std::vector<int>
+      levels_mflops;         ///< FLOPs levels T (MFLOPs, increasing): 100..500, 700, 900, 1200
+  int flops_bound = 10;      ///< a level-T subnet has reference MFLOPs in [T, T + 2*flops_bound]
+  int uniform_per_step = 3;  ///< uniform subnets per step (plus the level's minimum subnet)
   std::map<int, ElasticVitConfig> min_archs;  ///< the code's min_archs, keyed 200 / 400 / 800
-  int bank_capacity_small = 150;   ///< bank capacity of levels below bank_large_from_mflops
+  int bank_capacity_small = 150;  ///< bank capacity of levels below bank_large_from_mflops
   int bank_capacity_large = 50;
   int bank_large_from_mflops = 500;
-  double bank_probability = 0.2;   ///< p at epoch 0
+  double bank_probability = 0.2;             ///< p at epoch 0
   double bank_probability_increment = 0.15;  ///< added every bank_probability_every_epochs
   int bank_probability_every_epochs = 100;
-  int max_candidates = 5;          ///< preference candidates per draw
-  int max_draws = 200000;          ///< retry cap of one window rejection loop
+  int max_candidates = 5;  ///< preference candidates per draw
+  int max_draws = 200000;  ///< retry cap of one window rejection loop
 
   /// Strict reader of the definition's "extra" object. Throws hwnas::Error naming the key.
   static ElasticVitSamplerConfig from_definition(const ElasticVitSpace& space);
@@ -44,8 +45,8 @@ struct ElasticVitSamplerConfig {
 /// stem (width, depth) and kernels are unconstrained, as in the code (its kernel floor is
 /// passed the expand floor, 3, which every kernel option meets).
 struct LevelMinimum {
-  int target_mflops = 0;   ///< the level T
-  int min_arch_key = 0;    ///< which min arch applies (200, 400 or 800)
+  int target_mflops = 0;      ///< the level T
+  int min_arch_key = 0;       ///< which min arch applies (200, 400 or 800)
   ElasticVitConfig min_arch;  ///< the code's min arch: the level's "minimum subnet"
   int expand_floor = 0;
   int mlp_floor = 0;
@@ -57,9 +58,9 @@ struct LevelMinimum {
 /// One drawn subnet.
 struct SampledSubnet {
   Arch arch;
-  double mflops = 0;              ///< reference MFLOPs (ElasticVitSpace::reference_mflops)
-  bool from_bank = false;         ///< performance-aware: drawn from the level's memory bank
-  std::int64_t draws = 0;         ///< window rejection draws spent (accepted + rejected)
+  double mflops = 0;                ///< reference MFLOPs (ElasticVitSpace::reference_mflops)
+  bool from_bank = false;           ///< performance-aware: drawn from the level's memory bank
+  std::int64_t draws = 0;           ///< window rejection draws spent (accepted + rejected)
   std::vector<double> preferences;  ///< performance-aware: pref of each candidate, in draw order
   std::vector<Arch> candidates;     ///< performance-aware: the candidates, in draw order
 };
@@ -94,7 +95,9 @@ class ComplexityAwareSampler {
   Arch sample_above_minimum(int level_index);
 
   const ElasticVitSamplerConfig& config() const { return config_; }
-  const LevelMinimum& minimum(int level_index) const { return minima_.at(static_cast<std::size_t>(level_index)); }
+  const LevelMinimum& minimum(int level_index) const {
+    return minima_.at(static_cast<std::size_t>(level_index));
+  }
   int level_index() const { return level_; }
   int num_levels() const { return static_cast<int>(config_.levels_mflops.size()); }
   /// Window rejection draws that failed / succeeded, over the sampler's life.

@@ -18,7 +18,6 @@ int smallest_at_least(const std::vector<int>& options, int floor) {
   return options.back();
 }
 
-
 // Options of `opts` that are >= floor (non-empty for every floor the space produces).
 std::vector<int> at_least(const std::vector<int>& opts, int floor) {
   std::vector<int> out;
@@ -78,7 +77,8 @@ Arch ElasticVitSpace::sample(Rng& rng) const {
 void ElasticVitSpace::repair(Arch& a) const {
   // Raise a width that fell below its predecessor's to the smallest legal width above it.
   for (std::size_t i = kWidth + 1; i < kWidth + 7; ++i)
-    if (a.genes[i] < a.genes[i - 1]) a.genes[i] = smallest_at_least(def_.dims[i].options, a.genes[i - 1]);
+    if (a.genes[i] < a.genes[i - 1])
+      a.genes[i] = smallest_at_least(def_.dims[i].options, a.genes[i - 1]);
 }
 
 void ElasticVitSpace::validate(const Arch& a) const {
@@ -87,8 +87,8 @@ void ElasticVitSpace::validate(const Arch& a) const {
     if (a.genes[kWidth + i] < a.genes[kWidth + i - 1])
       throw Error(def_.name + ": widths must not decrease from stage to stage, but " +
                   kStageNames[i] + " has " + std::to_string(a.genes[kWidth + i]) + " < " +
-                  kStageNames[i - 1] + "'s " + std::to_string(a.genes[kWidth + i - 1]) +
-                  "; give " + kStageNames[i] + " a width >= " + std::to_string(a.genes[kWidth + i - 1]));
+                  kStageNames[i - 1] + "'s " + std::to_string(a.genes[kWidth + i - 1]) + "; give " +
+                  kStageNames[i] + " a width >= " + std::to_string(a.genes[kWidth + i - 1]));
 }
 
 Network ElasticVitSpace::decode(const Arch& a) const {
@@ -99,33 +99,38 @@ Network ElasticVitSpace::decode(const Arch& a) const {
   Network net;
   net.space = def_.name;
   net.input = {c.resolution, c.resolution, def_.fixed_int("in_channels")};
-  net.blocks.push_back(BlockSpec{BlockKind::evit_first_conv, {net.input.c, c.widths[0], c.resolution, c.resolution}});
+  net.blocks.push_back(BlockSpec{BlockKind::evit_first_conv,
+                                 {net.input.c, c.widths[0], c.resolution, c.resolution}});
   int h = ceil_half(c.resolution);
   for (int b = 0; b < c.depths[0]; ++b)
-    net.blocks.push_back(BlockSpec{BlockKind::evit_mbconv, {c.widths[0], c.widths[0], h, h, 1, c.kernel[0], 1, 0}});
+    net.blocks.push_back(
+        BlockSpec{BlockKind::evit_mbconv, {c.widths[0], c.widths[0], h, h, 1, c.kernel[0], 1, 0}});
   int cin = c.widths[0];
   for (int s = 1; s <= 2; ++s) {  // C1 (no SE), C2 (SE); block 0 has stride 2
     const int w = c.widths[s], e = c.expand[s - 1], k = c.kernel[s], se = s == 2 ? 1 : 0;
     for (int b = 0; b < c.depths[s]; ++b) {
       const int stride = b == 0 ? 2 : 1;
-      net.blocks.push_back(BlockSpec{BlockKind::evit_mbconv, {b == 0 ? cin : w, w, h, h, e, k, stride, se}});
+      net.blocks.push_back(
+          BlockSpec{BlockKind::evit_mbconv, {b == 0 ? cin : w, w, h, h, e, k, stride, se}});
       if (b == 0) h = ceil_half(h);
     }
     cin = w;
   }
   for (int t = 0; t < 4; ++t) {
     const int w = c.widths[3 + t], stride = t == 1 ? 1 : 2;  // T2 keeps the grid
-    net.blocks.push_back(BlockSpec{BlockKind::evit_mbconv, {cin, w, h, h, entry_e, entry_k, stride, 1}});
+    net.blocks.push_back(
+        BlockSpec{BlockKind::evit_mbconv, {cin, w, h, h, entry_e, entry_k, stride, 1}});
     h = (h + stride - 1) / stride;
     for (int b = 0; b < c.depths[3 + t]; ++b) {
-      net.blocks.push_back(BlockSpec{BlockKind::evit_attention, {w, h, h, w / head_dim, c.v_scale[t]}});
+      net.blocks.push_back(
+          BlockSpec{BlockKind::evit_attention, {w, h, h, w / head_dim, c.v_scale[t]}});
       net.blocks.push_back(BlockSpec{BlockKind::evit_ffn, {w, h, h, c.mlp_ratio[t]}});
     }
     cin = w;
   }
   net.blocks.push_back(BlockSpec{BlockKind::evit_head,
-                                 {cin, h, h, def_.fixed_int("classifier_mul"), def_.fixed_int("head_feat"),
-                                  def_.fixed_int("num_classes")}});
+                                 {cin, h, h, def_.fixed_int("classifier_mul"),
+                                  def_.fixed_int("head_feat"), def_.fixed_int("num_classes")}});
   return net;
 }
 
@@ -141,7 +146,8 @@ double ElasticVitSpace::reference_mflops(const ElasticVitConfig& c, int in_chann
   using i64 = std::int64_t;
   const i64 r2 = c.resolution / 2;
   const i64 c0 = c.widths[0];
-  i64 f = 9 * i64{in_channels} * c0 * r2 * r2 + (c0 * r2 * r2 * c.kernel[0] * c.kernel[0] + c0 * c0 * r2 * r2) * c.depths[0];
+  i64 f = 9 * i64{in_channels} * c0 * r2 * r2 +
+          (c0 * r2 * r2 * c.kernel[0] * c.kernel[0] + c0 * c0 * r2 * r2) * c.depths[0];
   i64 g = r2, cin = c0;
   for (int s = 1; s <= 2; ++s) {
     g /= 2;
@@ -150,8 +156,8 @@ double ElasticVitSpace::reference_mflops(const ElasticVitConfig& c, int in_chann
       const i64 ci = b == 0 ? cin : w, e = ci * c.expand[s - 1];
       const i64 gin = b == 0 ? 2 * g : g;  // the expand conv runs at the input size
       f += ci * e * gin * gin + e * k * k * g * g + e * w * g * g;
-      if (s == 2) f += 2 * e * (e / 4);    // SE in C2
-      if (b == 0) f += ci * w * g * g;     // 1x1 shortcut, counted even when none runs
+      if (s == 2) f += 2 * e * (e / 4);  // SE in C2
+      if (b == 0) f += ci * w * g * g;   // 1x1 shortcut, counted even when none runs
     }
     cin = w;
   }
@@ -178,7 +184,8 @@ nlohmann::json ElasticVitSpace::extra_metrics(const Arch& a) const {
 
 std::vector<BlockSpec> ElasticVitSpace::enumerate_blocks(int r) const {
   if (option_index(kResolution, r) < 0)
-    throw Error(def_.name + ": resolution " + std::to_string(r) + " is not in the space; choose from " +
+    throw Error(def_.name + ": resolution " + std::to_string(r) +
+                " is not in the space; choose from " +
                 describe_options(def_.dims[kResolution].options));
   const int head_dim = def_.fixed_int("head_dim"), entry_e = def_.fixed_int("entry_expand");
   const int entry_k = def_.fixed_int("entry_kernel");
@@ -188,7 +195,9 @@ std::vector<BlockSpec> ElasticVitSpace::enumerate_blocks(int r) const {
   auto add = [&](BlockSpec b) {
     if (seen.insert(b.key()).second) out.push_back(std::move(b));
   };
-  const auto& kernels = [&](std::size_t s) -> const std::vector<int>& { return d[kKernel + s].options; };
+  const auto& kernels = [&](std::size_t s) -> const std::vector<int>& {
+    return d[kKernel + s].options;
+  };
   int h = ceil_half(r);
   for (int w : d[kWidth].options) {
     add(BlockSpec{BlockKind::evit_first_conv, {def_.fixed_int("in_channels"), w, r, r}});
@@ -210,15 +219,18 @@ std::vector<BlockSpec> ElasticVitSpace::enumerate_blocks(int r) const {
     const int ho = (h + stride - 1) / stride;
     for (int w : d[kWidth + 3 + t].options) {
       for (int cin : d[kWidth + 2 + t].options)
-        if (cin <= w) add(BlockSpec{BlockKind::evit_mbconv, {cin, w, h, h, entry_e, entry_k, stride, 1}});
-      for (int v : d[kVScale + t].options) add(BlockSpec{BlockKind::evit_attention, {w, ho, ho, w / head_dim, v}});
+        if (cin <= w)
+          add(BlockSpec{BlockKind::evit_mbconv, {cin, w, h, h, entry_e, entry_k, stride, 1}});
+      for (int v : d[kVScale + t].options)
+        add(BlockSpec{BlockKind::evit_attention, {w, ho, ho, w / head_dim, v}});
       for (int m : d[kMlp + t].options) add(BlockSpec{BlockKind::evit_ffn, {w, ho, ho, m}});
     }
     h = ho;
   }
   for (int w : d[kWidth + 6].options)
-    add(BlockSpec{BlockKind::evit_head, {w, h, h, def_.fixed_int("classifier_mul"), def_.fixed_int("head_feat"),
-                                         def_.fixed_int("num_classes")}});
+    add(BlockSpec{BlockKind::evit_head,
+                  {w, h, h, def_.fixed_int("classifier_mul"), def_.fixed_int("head_feat"),
+                   def_.fixed_int("num_classes")}});
   return out;
 }
 
@@ -238,15 +250,19 @@ nlohmann::json ElasticVitSpace::to_json(const Arch& a) const {
 
 Arch ElasticVitSpace::from_json(const nlohmann::json& j) const {
   const std::string what = def_.name + " arch JSON";
-  require_only_keys(j, {"space", "resolution", "widths", "depths", "kernel", "expand", "mlp_ratio", "v_scale", "heads"},
+  require_only_keys(j,
+                    {"space", "resolution", "widths", "depths", "kernel", "expand", "mlp_ratio",
+                     "v_scale", "heads"},
                     what);
   const std::string space = require_string(require_key(j, "space", what), what + ".space");
-  if (space != def_.name) throw Error(what + ": \"space\" is '" + space + "', expected '" + def_.name + "'");
+  if (space != def_.name)
+    throw Error(what + ": \"space\" is '" + space + "', expected '" + def_.name + "'");
   ElasticVitConfig c;
   c.resolution = require_int(require_key(j, "resolution", what), what + ".resolution");
   const auto copy = [&](const char* key, auto& dst) {
-    const auto v = require_int_array(require_key(j, key, what), static_cast<int>(dst.size()),
-                                     what + "." + key + " (" + std::to_string(dst.size()) + " integers)");
+    const auto v =
+        require_int_array(require_key(j, key, what), static_cast<int>(dst.size()),
+                          what + "." + key + " (" + std::to_string(dst.size()) + " integers)");
     std::copy(v.begin(), v.end(), dst.begin());
   };
   copy("widths", c.widths);
@@ -263,7 +279,8 @@ Arch ElasticVitSpace::from_json(const nlohmann::json& j) const {
       if (heads[t] * head_dim != c.widths[3 + t])
         throw Error(what + ".heads[" + std::to_string(t) + "] = " + std::to_string(heads[t]) +
                     " disagrees with the width " + std::to_string(c.widths[3 + t]) +
-                    " (heads = width / 16); drop \"heads\" or give " + std::to_string(c.widths[3 + t] / head_dim));
+                    " (heads = width / 16); drop \"heads\" or give " +
+                    std::to_string(c.widths[3 + t] / head_dim));
   }
   return a;
 }
@@ -287,10 +304,12 @@ nlohmann::json ElasticVitSpace::export_config(const Arch& a) const {
       v.push_back(c.v_scale[t]);
     }
   return {{"model", "microsoft/Moonlit ElasticViT FusedSuperNet (configs/final_3min_space.yaml)"},
-          {"arch_list_fields", {"res", "channels", "depths", "conv_ratio per conv layer (stem first)",
-                                "kernel per conv layer", "mlp_ratio per T block", "num_heads per T block",
-                                "window per T block", "qk_scale per T block", "v_scale per T block"}},
-          {"arch_list", {c.resolution, c.widths, c.depths, ratios, kernels, mlp, heads, window, qk, v}}};
+          {"arch_list_fields",
+           {"res", "channels", "depths", "conv_ratio per conv layer (stem first)",
+            "kernel per conv layer", "mlp_ratio per T block", "num_heads per T block",
+            "window per T block", "qk_scale per T block", "v_scale per T block"}},
+          {"arch_list",
+           {c.resolution, c.widths, c.depths, ratios, kernels, mlp, heads, window, qk, v}}};
 }
 
 }  // namespace hwnas

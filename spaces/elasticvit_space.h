@@ -69,10 +69,9 @@ class ElasticVitSpace final : public DefinedSpace {
   static ElasticVitConfig config(const Arch& arch);
   Arch arch(const ElasticVitConfig& config) const;
 
-  static constexpr std::size_t kResolution = 0, kWidth = 1, kDepth = 8, kKernel = 15,
-                               kExpand = 18, kMlp = 20, kVScale = 24, kGenes = 28;
+  static constexpr std::size_t kResolution = 0, kWidth = 1, kDepth = 8, kKernel = 15, kExpand = 18,
+                               kMlp = 20, kVScale = 24, kGenes = 28;
   static constexpr const char* kStageNames[7] = {"stem", "C1", "C2", "T1", "T2", "T3", "T4"};
-
 };
 
 }  // namespace hwnas

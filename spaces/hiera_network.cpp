@@ -11,8 +11,10 @@ Network hiera_network(const HieraConfig& c, const std::string& space) {
   const std::size_t stages = c.widths.size();
   if (stages == 0 || c.heads.size() != stages || c.depths.size() != stages ||
       c.mlp_ratios.size() != stages || c.mask_unit_attn.size() != stages)
-    throw Error("hiera config: widths, heads, depths, mlp_ratios and mask_unit_attn need one value "
-                "per stage (" + std::to_string(stages) + ")");
+    throw Error(
+        "hiera config: widths, heads, depths, mlp_ratios and mask_unit_attn need one value "
+        "per stage (" +
+        std::to_string(stages) + ")");
   for (std::size_t s = 0; s < stages; ++s)
     if (c.depths[s] < 1 || c.widths[s] < 1 || c.heads[s] < 1 || c.widths[s] % c.heads[s] != 0)
       throw Error("hiera config: stage " + std::to_string(s + 1) +
@@ -20,7 +22,8 @@ Network hiera_network(const HieraConfig& c, const std::string& space) {
   Network net;
   net.space = space;
   net.input = {c.resolution, c.resolution, c.in_channels};
-  const BlockSpec embed{BlockKind::hiera_patch_embed, {c.in_channels, c.widths[0], c.resolution, c.resolution}};
+  const BlockSpec embed{BlockKind::hiera_patch_embed,
+                        {c.in_channels, c.widths[0], c.resolution, c.resolution}};
   net.blocks.push_back(embed);
   FeatureShape cur = block_output_shape(embed);
   int mu = c.mask_unit;
@@ -35,8 +38,8 @@ Network hiera_network(const HieraConfig& c, const std::string& space) {
                     std::to_string(cur.h) + "x" + std::to_string(cur.w) + " token map of stage " +
                     std::to_string(s + 1) + "; use a mask unit that divides it");
       const BlockSpec blk{BlockKind::hiera_block,
-                          {cin, c.widths[s], cur.h, cur.w, c.heads[s], windowed ? mu : 0, qpool ? 1 : 0,
-                           c.mlp_ratios[s]}};
+                          {cin, c.widths[s], cur.h, cur.w, c.heads[s], windowed ? mu : 0,
+                           qpool ? 1 : 0, c.mlp_ratios[s]}};
       net.blocks.push_back(blk);
       cur = block_output_shape(blk);
       if (qpool) mu /= 2;
@@ -54,8 +57,8 @@ HieraConfig hiera_config_from_timm(const nlohmann::json& j) {
     if (!j.contains(key)) return;
     const auto v = require_int_array(j.at(key), 2, what + "." + key);
     if (v[0] != value || v[1] != value)
-      throw Error(what + "." + key + " must be [" + std::to_string(value) + ", " + std::to_string(value) +
-                  "] for hwnas's hiera blocks");
+      throw Error(what + "." + key + " must be [" + std::to_string(value) + ", " +
+                  std::to_string(value) + "] for hwnas's hiera blocks");
   };
   expect_pair("patch_kernel", 7);
   expect_pair("patch_stride", 4);
@@ -65,7 +68,8 @@ HieraConfig hiera_config_from_timm(const nlohmann::json& j) {
   const auto img = require_int_array(require_key(j, "img_size", what), 2, what + ".img_size");
   if (img[0] != img[1]) throw Error(what + ".img_size must be square");
   c.resolution = img[0];
-  const auto mu = require_int_array(require_key(j, "mask_unit_size", what), 2, what + ".mask_unit_size");
+  const auto mu =
+      require_int_array(require_key(j, "mask_unit_size", what), 2, what + ".mask_unit_size");
   if (mu[0] != mu[1]) throw Error(what + ".mask_unit_size must be square");
   c.mask_unit = mu[0];
   c.q_pool = require_int(require_key(j, "q_pool", what), what + ".q_pool");
@@ -82,8 +86,10 @@ HieraConfig hiera_config_from_timm(const nlohmann::json& j) {
     if (!v.is_number()) throw Error(what + "." + key + " must be a number");
     return v.get<double>();
   };
-  const double dim_mul = number("dim_mul"), head_mul = number("head_mul"), mlp = number("mlp_ratio");
-  if (mlp != std::floor(mlp)) throw Error(what + ".mlp_ratio must be an integer for hwnas's hiera blocks");
+  const double dim_mul = number("dim_mul"), head_mul = number("head_mul"),
+               mlp = number("mlp_ratio");
+  if (mlp != std::floor(mlp))
+    throw Error(what + ".mlp_ratio must be an integer for hwnas's hiera blocks");
   int dim = require_int(require_key(j, "embed_dim", what), what + ".embed_dim");
   int heads = require_int(require_key(j, "num_heads", what), what + ".num_heads");
   for (std::size_t s = 0; s < c.depths.size(); ++s) {

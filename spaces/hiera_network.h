@@ -14,13 +14,13 @@ namespace hwnas {
 /// A Hiera classifier (Ryali et al., ICML 2023; timm hiera.py; golden/hiera_blocks.md).
 /// Per-stage vectors all have the same length (4 in Hiera and TurboViT).
 struct HieraConfig {
-  int resolution = 224;   ///< square input side in pixels
+  int resolution = 224;  ///< square input side in pixels
   int in_channels = 3;
   int num_classes = 1000;
-  std::vector<int> widths;       ///< channels per stage (the patch embedding has widths[0])
-  std::vector<int> heads;        ///< attention heads per stage (widths[s] % heads[s] == 0)
-  std::vector<int> depths;       ///< blocks per stage (>= 1)
-  std::vector<int> mlp_ratios;   ///< MLP hidden = ratio * width, per stage
+  std::vector<int> widths;           ///< channels per stage (the patch embedding has widths[0])
+  std::vector<int> heads;            ///< attention heads per stage (widths[s] % heads[s] == 0)
+  std::vector<int> depths;           ///< blocks per stage (>= 1)
+  std::vector<int> mlp_ratios;       ///< MLP hidden = ratio * width, per stage
   std::vector<bool> mask_unit_attn;  ///< per stage: attention inside mask units (else global)
   int mask_unit = 8;  ///< mask-unit side in tokens at stage 1 (halves at each Q-pool)
   int q_pool = 3;     ///< number of stage transitions (from the first) that Q-pool 2x2

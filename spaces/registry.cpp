@@ -5,10 +5,10 @@
 #include <map>
 #include <mutex>
 
+#include "core/error.h"
 #include "spaces/efficientformer_space.h"
 #include "spaces/elasticvit_space.h"
 #include "spaces/turbovit_space.h"
-#include "core/error.h"
 
 namespace hwnas {
 namespace {

@@ -54,15 +54,14 @@ Arch SearchSpace::resolve(std::string_view spec) const {
   if (first != std::string::npos && text[first] == '{')
     return from_json(parse_json_text(text, "inline --arch JSON"));
   std::error_code ec;
-  const bool looks_like_path = text.find('/') != std::string::npos ||
-                               (text.size() > 5 && text.ends_with(".json"));
+  const bool looks_like_path =
+      text.find('/') != std::string::npos || (text.size() > 5 && text.ends_with(".json"));
   if (std::filesystem::is_regular_file(text, ec) || looks_like_path)
     return from_json(read_json_file(text));
   std::string members;
   for (const auto& [member, a] : named()) members += (members.empty() ? "" : ", ") + member;
-  throw Error("unknown arch '" + text + "' for space '" + name() +
-              "': give a named member (" + members +
-              "), inline JSON ('{...}') or the path of an arch JSON file");
+  throw Error("unknown arch '" + text + "' for space '" + name() + "': give a named member (" +
+              members + "), inline JSON ('{...}') or the path of an arch JSON file");
 }
 
 std::vector<int> space_resolutions(const SearchSpace& space) {

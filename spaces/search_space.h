@@ -9,9 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/rng.h"
 #include "spaces/arch.h"
 #include "spaces/network.h"
-#include "core/rng.h"
 
 namespace hwnas {
 

@@ -35,7 +35,8 @@ std::vector<int> parse_choices(const nlohmann::json& j, const std::string& what)
 
 int SpaceDef::fixed_int(const std::string& key) const {
   const auto it = fixed.find(key);
-  if (it == fixed.end()) throw Error("space definition '" + name + "' has no fixed value '" + key + "'");
+  if (it == fixed.end())
+    throw Error("space definition '" + name + "' has no fixed value '" + key + "'");
   return it->second;
 }
 
@@ -67,12 +68,15 @@ SpaceDef parse_space_def(const nlohmann::json& j, std::string_view origin) {
     def.dims.push_back(std::move(d));
   }
   if (j.contains("constraints"))
-    for (const auto& c : j.at("constraints")) def.constraints.push_back(require_string(c, where + ".constraints"));
+    for (const auto& c : j.at("constraints"))
+      def.constraints.push_back(require_string(c, where + ".constraints"));
   if (j.contains("resolution_allowed"))
-    def.resolution_allowed = parse_choices(j.at("resolution_allowed"), where + ".resolution_allowed");
+    def.resolution_allowed =
+        parse_choices(j.at("resolution_allowed"), where + ".resolution_allowed");
   if (j.contains("fixed")) {
     if (!j.at("fixed").is_object()) throw Error(where + ".fixed must be an object");
-    for (const auto& [k, v] : j.at("fixed").items()) def.fixed[k] = require_int(v, where + ".fixed." + k);
+    for (const auto& [k, v] : j.at("fixed").items())
+      def.fixed[k] = require_int(v, where + ".fixed." + k);
   }
   if (j.contains("named")) {
     if (!j.at("named").is_object()) throw Error(where + ".named must be an object");

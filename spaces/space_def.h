@@ -23,8 +23,8 @@ struct SpaceDef {
   std::vector<int> resolution_allowed;   ///< resolutions accepted in arch JSON (may exceed dims)
   std::map<std::string, int> fixed;      ///< fixed integer hyper-parameters (heads, mlp ratio, ...)
   std::vector<std::pair<std::string, nlohmann::json>> named;  ///< member name -> arch JSON
-  nlohmann::json published;              ///< published figures per member, for tests and reports
-  nlohmann::json extra;                  ///< space-specific data the decoder reads
+  nlohmann::json published;  ///< published figures per member, for tests and reports
+  nlohmann::json extra;      ///< space-specific data the decoder reads
 
   /// A fixed integer hyper-parameter; throws hwnas::Error naming the definition and key.
   int fixed_int(const std::string& key) const;

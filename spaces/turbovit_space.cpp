@@ -24,7 +24,8 @@ Arch TurboVitSpace::sample(Rng& rng) const {
   Arch a{def_.name, std::vector<int>(kGenes)};
   for (std::size_t i = 0; i < kGenes; ++i) a.genes[i] = pick_option(rng, def_.dims[i].options);
   // Head dims are drawn among those that divide the stage width (uniform over legal ones).
-  const auto w = stage_widths(a.genes[kEmbed], a.genes[kMult], a.genes[kMult + 1], a.genes[kMult + 2]);
+  const auto w =
+      stage_widths(a.genes[kEmbed], a.genes[kMult], a.genes[kMult + 1], a.genes[kMult + 2]);
   for (std::size_t s = 0; s < 4; ++s) {
     std::vector<int> legal;
     for (int d : def_.dims[kHeadDim + s].options)
@@ -35,7 +36,8 @@ Arch TurboVitSpace::sample(Rng& rng) const {
 }
 
 void TurboVitSpace::repair(Arch& a) const {
-  const auto w = stage_widths(a.genes[kEmbed], a.genes[kMult], a.genes[kMult + 1], a.genes[kMult + 2]);
+  const auto w =
+      stage_widths(a.genes[kEmbed], a.genes[kMult], a.genes[kMult + 1], a.genes[kMult + 2]);
   for (std::size_t s = 0; s < 4; ++s) {
     const auto& opts = def_.dims[kHeadDim + s].options;
     int best = opts.front();
@@ -47,7 +49,8 @@ void TurboVitSpace::repair(Arch& a) const {
 
 void TurboVitSpace::validate(const Arch& a) const {
   check_genes(a);
-  const auto w = stage_widths(a.genes[kEmbed], a.genes[kMult], a.genes[kMult + 1], a.genes[kMult + 2]);
+  const auto w =
+      stage_widths(a.genes[kEmbed], a.genes[kMult], a.genes[kMult + 1], a.genes[kMult + 2]);
   for (std::size_t s = 0; s < 4; ++s)
     if (w[s] % a.genes[kHeadDim + s] != 0) {
       std::vector<int> legal;
@@ -78,7 +81,9 @@ HieraConfig TurboVitSpace::hiera_config(const Arch& a) const {
   return c;
 }
 
-Network TurboVitSpace::decode(const Arch& a) const { return hiera_network(hiera_config(a), def_.name); }
+Network TurboVitSpace::decode(const Arch& a) const {
+  return hiera_network(hiera_config(a), def_.name);
+}
 
 std::vector<BlockSpec> TurboVitSpace::enumerate_blocks(int r) const {
   if (option_index(kResolution, r) < 0)
@@ -100,7 +105,8 @@ std::vector<BlockSpec> TurboVitSpace::enumerate_blocks(int r) const {
       for (int m3 : d[kMult + 1].options)
         for (int m4 : d[kMult + 2].options)
           for (int mu : d[kMaskUnit].options) {
-            a.genes[kEmbed] = e, a.genes[kMult] = m2, a.genes[kMult + 1] = m3, a.genes[kMult + 2] = m4;
+            a.genes[kEmbed] = e, a.genes[kMult] = m2, a.genes[kMult + 1] = m3,
+            a.genes[kMult + 2] = m4;
             a.genes[kMaskUnit] = mu;
             const auto w = stage_widths(e, m2, m3, m4);
             // Blocks of a stage depend on that stage's head dim and MLP ratio only: vary them
@@ -142,19 +148,21 @@ nlohmann::json TurboVitSpace::to_json(const Arch& a) const {
   for (std::size_t i = 0; i < 3; ++i) mult.push_back(a.genes[kMult + i] / 10.0);
   std::vector<int> head_dim;
   for (std::size_t s = 0; s < 4; ++s) head_dim.push_back(a.genes[kHeadDim + s]);
-  return {{"space", def_.name},         {"embed_dim", a.genes[kEmbed]}, {"width_mult", mult},
-          {"depths", c.depths},         {"head_dim", head_dim},          {"mlp_ratio", c.mlp_ratios},
-          {"mask_unit", c.mask_unit},   {"resolution", c.resolution},   {"widths", c.widths},
+  return {{"space", def_.name},       {"embed_dim", a.genes[kEmbed]}, {"width_mult", mult},
+          {"depths", c.depths},       {"head_dim", head_dim},         {"mlp_ratio", c.mlp_ratios},
+          {"mask_unit", c.mask_unit}, {"resolution", c.resolution},   {"widths", c.widths},
           {"heads", c.heads}};
 }
 
 Arch TurboVitSpace::from_json(const nlohmann::json& j) const {
   const std::string what = def_.name + " arch JSON";
-  require_only_keys(j, {"space", "embed_dim", "width_mult", "depths", "head_dim", "mlp_ratio", "mask_unit",
-                        "resolution", "widths", "heads"},
+  require_only_keys(j,
+                    {"space", "embed_dim", "width_mult", "depths", "head_dim", "mlp_ratio",
+                     "mask_unit", "resolution", "widths", "heads"},
                     what);
   const std::string space = require_string(require_key(j, "space", what), what + ".space");
-  if (space != def_.name) throw Error(what + ": \"space\" is '" + space + "', expected '" + def_.name + "'");
+  if (space != def_.name)
+    throw Error(what + ": \"space\" is '" + space + "', expected '" + def_.name + "'");
   Arch a{def_.name, {}};
   a.genes.push_back(require_int(require_key(j, "embed_dim", what), what + ".embed_dim"));
   const auto& mult = require_key(j, "width_mult", what);
@@ -167,7 +175,8 @@ Arch TurboVitSpace::from_json(const nlohmann::json& j) const {
     a.genes.push_back(static_cast<int>(std::lround(v * 10)));
   }
   for (const char* key : {"depths", "head_dim", "mlp_ratio"})
-    for (int v : require_int_array(require_key(j, key, what), 4, what + "." + key + " (4 integers)"))
+    for (int v :
+         require_int_array(require_key(j, key, what), 4, what + "." + key + " (4 integers)"))
       a.genes.push_back(v);
   a.genes.push_back(require_int(require_key(j, "mask_unit", what), what + ".mask_unit"));
   a.genes.push_back(require_int(require_key(j, "resolution", what), what + ".resolution"));
@@ -177,8 +186,8 @@ Arch TurboVitSpace::from_json(const nlohmann::json& j) const {
     throw Error(what + ".widths disagrees with embed_dim and width_mult (derived: " +
                 nlohmann::json(c.widths).dump() + "); drop \"widths\" or fix it");
   if (j.contains("heads") && require_int_array(j.at("heads"), 4, what + ".heads") != c.heads)
-    throw Error(what + ".heads disagrees with widths / head_dim (derived: " + nlohmann::json(c.heads).dump() +
-                "); drop \"heads\" or fix it");
+    throw Error(what + ".heads disagrees with widths / head_dim (derived: " +
+                nlohmann::json(c.heads).dump() + "); drop \"heads\" or fix it");
   return a;
 }
 

@@ -1,8 +1,8 @@
 // The TurboViT-style search space (SPACES.md section 3): a reconstruction, not the published one.
 #pragma once
 
-#include "spaces/hiera_network.h"
 #include "spaces/defined_space.h"
+#include "spaces/hiera_network.h"
 
 namespace hwnas {
 
@@ -43,7 +43,6 @@ class TurboVitSpace final : public DefinedSpace {
 
   static constexpr std::size_t kEmbed = 0, kMult = 1, kDepth = 4, kHeadDim = 8, kMlp = 12,
                                kMaskUnit = 16, kResolution = 17, kGenes = 18;
-
 };
 
 }  // namespace hwnas

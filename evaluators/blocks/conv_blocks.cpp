@@ -1,9 +1,9 @@
 // stem, downsample and flatten blocks.
 #include <cstring>
 
+#include "core/error.h"
 #include "evaluators/blocks/efficientformer_blocks.h"
 #include "evaluators/ops/conv2d.h"
-#include "core/error.h"
 
 namespace hwnas {
 
@@ -21,8 +21,8 @@ class StemBlock final : public Block {
     c2_ = read_conv_bn(r, "conv2", "norm2", c / 2, c, 3);
   }
   void reserve(int batch) override {
-    mid_.resize(batch, conv_out_size(spec_.get("h"), 3, 2, 1), conv_out_size(spec_.get("w"), 3, 2, 1),
-                p1_.cout);
+    mid_.resize(batch, conv_out_size(spec_.get("h"), 3, 2, 1),
+                conv_out_size(spec_.get("w"), 3, 2, 1), p1_.cout);
   }
   void forward(const Tensor& in, Tensor& out) override {
     reserve(in.n());

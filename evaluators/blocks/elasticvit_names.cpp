@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <string>
 
-#include "evaluators/blocks/elasticvit_blocks.h"
 #include "core/error.h"
+#include "evaluators/blocks/elasticvit_blocks.h"
 
 namespace hwnas {
 

@@ -1,11 +1,11 @@
 // ElasticViT attention layer: x + proj(hswish(MHSA(LN_sample(x)))) with a depthwise 3x3 conv on
 // V and a relative-position bias per head (golden/elasticvit_blocks.md, "Transformer attention").
+#include "core/error.h"
 #include "evaluators/blocks/elasticvit_blocks.h"
 #include "evaluators/ops/biased_attention.h"
 #include "evaluators/ops/depthwise_conv2d.h"
 #include "evaluators/ops/linear.h"
 #include "evaluators/ops/sample_norm.h"
-#include "core/error.h"
 
 namespace hwnas {
 

@@ -1,5 +1,6 @@
 // ElasticViT MobileBlock (MBConv): [1x1 expand + BN + hswish] -> depthwise kxk + BN + hswish ->
 // [SE] -> 1x1 project + BN -> + shortcut (identity, or avg-pool 2x2 and/or 1x1 conv).
+#include "core/error.h"
 #include "evaluators/blocks/elasticvit_blocks.h"
 #include "evaluators/ops/avg_pool2d.h"
 #include "evaluators/ops/conv2d.h"
@@ -7,7 +8,6 @@
 #include "evaluators/ops/linear.h"
 #include "evaluators/ops/scale_add.h"
 #include "evaluators/ops/squeeze_excite.h"
-#include "core/error.h"
 
 namespace hwnas {
 

@@ -1,11 +1,11 @@
 // Meta3D (MB3D): x + ls1*MHSA(LN(x)); x + ls2*MLP(LN(x)) on an h x w token grid.
 #include "evaluators/blocks/efficientformer_blocks.h"
-#include "evaluators/param_reader.h"
 #include "evaluators/ops/attention.h"
 #include "evaluators/ops/layer_norm.h"
 #include "evaluators/ops/linear.h"
 #include "evaluators/ops/mean_tokens.h"
 #include "evaluators/ops/scale_add.h"
+#include "evaluators/param_reader.h"
 
 namespace hwnas {
 
@@ -65,10 +65,8 @@ class Meta3dBlock final : public Block {
     linear({attn_.out_width(), c_, Activation::none}, attn_out_, proj_ls_.packed,
            proj_ls_.bias.data(), &in, out);
     layer_norm(ln_, out, norm2_w_.data(), norm2_b_.data(), normed_);
-    linear({c_, hid_, Activation::gelu}, normed_, fc1_.packed, fc1_.bias.data(), nullptr,
-           hidden_);
-    linear({hid_, c_, Activation::none}, hidden_, fc2_ls_.packed, fc2_ls_.bias.data(), &out,
-           out);
+    linear({c_, hid_, Activation::gelu}, normed_, fc1_.packed, fc1_.bias.data(), nullptr, hidden_);
+    linear({hid_, c_, Activation::none}, hidden_, fc2_ls_.packed, fc2_ls_.bias.data(), &out, out);
   }
 
   void forward_reference(const Tensor& in_any, Tensor& out_any) override {

@@ -3,10 +3,10 @@
 #include <vector>
 
 #include "evaluators/blocks/efficientformer_blocks.h"
-#include "evaluators/ops/packed_gemm.h"
 #include "evaluators/ops/linear.h"
-#include "evaluators/ops/pool_mixer.h"
 #include "evaluators/ops/mean_tokens.h"
+#include "evaluators/ops/packed_gemm.h"
+#include "evaluators/ops/pool_mixer.h"
 #include "evaluators/ops/scale_add.h"
 #include "evaluators/parallel.h"
 #include "evaluators/thread_scope.h"
@@ -114,11 +114,15 @@ class Meta4dBlock final : public Block {
       linear(p1, mixed_, fc1_.packed, fc1_.bias.data(), nullptr, hidden_);
     }
     fc1_.finish(hidden_, Activation::gelu, reference);
-    if (reference) linear_reference(p2, hidden_, fc2_.weight.data(), fc2_.bias.data(), nullptr, branch);
-    else linear(p2, hidden_, fc2_.packed, fc2_.bias.data(), nullptr, branch);
+    if (reference)
+      linear_reference(p2, hidden_, fc2_.weight.data(), fc2_.bias.data(), nullptr, branch);
+    else
+      linear(p2, hidden_, fc2_.packed, fc2_.bias.data(), nullptr, branch);
     fc2_.finish(branch, Activation::none, reference);
-    if (reference) scale_add_reference(mixed_, ls2_.data(), branch, out);
-    else scale_add(mixed_, ls2_.data(), branch, out);
+    if (reference)
+      scale_add_reference(mixed_, ls2_.data(), branch, out);
+    else
+      scale_add(mixed_, ls2_.data(), branch, out);
   }
 
   int c_ = 0, hid_ = 0;

@@ -3,9 +3,9 @@
 #include <filesystem>
 #include <numeric>
 
+#include "core/error.h"
 #include "evaluators/datasets/fashion_mnist.h"
 #include "evaluators/datasets/image_folder.h"
-#include "core/error.h"
 
 namespace hwnas {
 
@@ -14,9 +14,11 @@ EvalData open_eval_data(const std::string& dataset, const std::string& split, st
   if (split != "val" && split != "test")
     throw Error("unknown split '" + split + "' (use val or test)");
   EvalData d;
-  const std::string tag = ":seed=" + std::to_string(seed) + ":recal=" + std::to_string(recal_images);
-  const bool fmnist = dataset == "fashion-mnist" ||
-                      std::filesystem::exists(std::filesystem::path(dataset) / "train-images-idx3-ubyte.gz");
+  const std::string tag =
+      ":seed=" + std::to_string(seed) + ":recal=" + std::to_string(recal_images);
+  const bool fmnist =
+      dataset == "fashion-mnist" ||
+      std::filesystem::exists(std::filesystem::path(dataset) / "train-images-idx3-ubyte.gz");
   if (fmnist) {
     const std::string dir = locate_fashion_mnist(dataset == "fashion-mnist" ? "" : dataset);
     auto train = std::make_shared<const FashionMnist>(dir, true, resolution);

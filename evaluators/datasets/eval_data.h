@@ -15,8 +15,8 @@ struct EvalData {
   std::shared_ptr<const ImageDataset> recal_set;
   std::vector<std::size_t> recal;  ///< indices into recal_set, in recalibration order
   std::shared_ptr<const ImageDataset> eval_set;
-  std::vector<std::size_t> eval;   ///< indices into eval_set, in scoring order
-  std::string recal_id;            ///< identity of the recalibration images (cache keys)
+  std::vector<std::size_t> eval;  ///< indices into eval_set, in scoring order
+  std::string recal_id;           ///< identity of the recalibration images (cache keys)
 };
 
 /// `dataset` is "fashion-mnist" (located by locate_fashion_mnist), a folder holding the

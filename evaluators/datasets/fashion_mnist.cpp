@@ -3,9 +3,9 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "core/error.h"
 #include "evaluators/datasets/idx_reader.h"
 #include "evaluators/datasets/seeded_split.h"
-#include "core/error.h"
 
 namespace hwnas {
 
@@ -33,7 +33,8 @@ int fashion_mnist_upsample(int resolution) {
   if (resolution == 64) return 2;
   if (resolution == 128) return 4;
   throw Error("Fashion-MNIST is defined at 64x64 (2x upsample, efficientformer-fmnist) and " +
-              std::string("128x128 (4x, elasticvit-fmnist) only, not at ") + std::to_string(resolution) +
+              std::string("128x128 (4x, elasticvit-fmnist) only, not at ") +
+              std::to_string(resolution) +
               ": use a Fashion-MNIST space, or an ImageFolder --dataset DIR for other resolutions");
 }
 
@@ -52,8 +53,8 @@ void preprocess_fashion_mnist(const std::uint8_t* image28, float* dst, int upsam
     for (int x = 0; x < side; ++x) {
       const int sy = y / upsample - 2, sx = x / upsample - 2;  // side -> 32 (nearest) -> 28 (pad 2)
       const bool inside = sy >= 0 && sy < 28 && sx >= 0 && sx < 28;
-      dst[y * side + x] = inside ? (static_cast<float>(image28[sy * 28 + sx]) / 255.0f - kMean) / kStd
-                                 : zero;
+      dst[y * side + x] =
+          inside ? (static_cast<float>(image28[sy * 28 + sx]) / 255.0f - kMean) / kStd : zero;
     }
 }
 

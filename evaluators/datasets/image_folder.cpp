@@ -20,8 +20,8 @@
 #include <limits>
 #include <memory>
 
-#include "evaluators/datasets/seeded_split.h"
 #include "core/error.h"
+#include "evaluators/datasets/seeded_split.h"
 
 namespace hwnas {
 
@@ -59,7 +59,8 @@ void imagenet_eval_transform(const std::uint8_t* rgb, int w, int h, int resoluti
     for (int x = 0; x < resolution; ++x)
       for (int c = 0; c < 3; ++c)
         dst[(static_cast<std::size_t>(y) * resolution + x) * 3 + c] =
-            (resized[(static_cast<std::size_t>(y + top) * rw + x + left) * 3 + c] - kImageNetMean[c]) /
+            (resized[(static_cast<std::size_t>(y + top) * rw + x + left) * 3 + c] -
+             kImageNetMean[c]) /
             kImageNetStd[c];
 }
 
@@ -67,7 +68,8 @@ namespace {
 
 bool is_image(const fs::path& p) {
   std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char ch) { return std::tolower(ch); });
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
 }
 
@@ -77,12 +79,14 @@ ImageFolder::ImageFolder(const std::string& dir, int resolution)
     : id_("folder:" + dir), resolution_(resolution) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
-    throw Error("dataset folder '" + dir + "' does not exist (expected DIR/<class_name>/*.jpg|png)");
+    throw Error("dataset folder '" + dir +
+                "' does not exist (expected DIR/<class_name>/*.jpg|png)");
   for (const auto& e : fs::directory_iterator(dir))
     if (e.is_directory()) classes_.push_back(e.path().filename().string());
   std::sort(classes_.begin(), classes_.end());
   if (classes_.empty())
-    throw Error("dataset folder '" + dir + "' has no class subfolders (expected DIR/<class_name>/*.jpg|png)");
+    throw Error("dataset folder '" + dir +
+                "' has no class subfolders (expected DIR/<class_name>/*.jpg|png)");
   for (std::size_t c = 0; c < classes_.size(); ++c) {
     std::vector<std::string> files;
     for (const auto& e : fs::directory_iterator(fs::path(dir) / classes_[c]))
@@ -94,11 +98,13 @@ ImageFolder::ImageFolder(const std::string& dir, int resolution)
     }
   }
   if (files_.empty())
-    throw Error("dataset folder '" + dir + "' holds no .jpg, .jpeg or .png image in its class subfolders");
+    throw Error("dataset folder '" + dir +
+                "' holds no .jpg, .jpeg or .png image in its class subfolders");
 }
 
 int ImageFolder::label(std::size_t i) const {
-  if (i >= labels_.size()) throw Error(id_ + ": image index " + std::to_string(i) + " out of range");
+  if (i >= labels_.size())
+    throw Error(id_ + ": image index " + std::to_string(i) + " out of range");
   return labels_[i];
 }
 

@@ -17,7 +17,8 @@ std::vector<std::size_t> seeded_order(std::size_t n, std::uint64_t seed) {
   for (std::size_t i = 0; i < n; ++i) key[i] = splitmix64(seed * 0x9E3779B97F4A7C15ull + i);
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key[a] < key[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return key[a] < key[b]; });
   return order;
 }
 

@@ -9,10 +9,14 @@ namespace hwnas {
 
 std::string_view activation_name(Activation act) {
   switch (act) {
-    case Activation::none: return "none";
-    case Activation::relu: return "relu";
-    case Activation::gelu: return "gelu";
-    case Activation::hardswish: return "hardswish";
+    case Activation::none:
+      return "none";
+    case Activation::relu:
+      return "relu";
+    case Activation::gelu:
+      return "gelu";
+    case Activation::hardswish:
+      return "hardswish";
   }
   return "?";
 }
@@ -23,9 +27,14 @@ void apply_activation(Activation act, float* x, std::size_t n) {
 #else
   Eigen::Map<Eigen::ArrayXf> a(x, static_cast<Eigen::Index>(n));
   switch (act) {
-    case Activation::none: break;
-    case Activation::relu: a = a.max(0.0f); break;
-    case Activation::gelu: a = 0.5f * a * (1.0f + (a * 0.70710678118654752f).erf()); break;
+    case Activation::none:
+      break;
+    case Activation::relu:
+      a = a.max(0.0f);
+      break;
+    case Activation::gelu:
+      a = 0.5f * a * (1.0f + (a * 0.70710678118654752f).erf());
+      break;
     case Activation::hardswish:
       // A plain loop: GCC vectorises it into one fused pass.
       for (std::size_t i = 0; i < n; ++i)
@@ -39,8 +48,11 @@ void apply_activation_reference(Activation act, float* x, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     const double v = x[i];
     switch (act) {
-      case Activation::none: break;
-      case Activation::relu: x[i] = static_cast<float>(v > 0 ? v : 0.0); break;
+      case Activation::none:
+        break;
+      case Activation::relu:
+        x[i] = static_cast<float>(v > 0 ? v : 0.0);
+        break;
       case Activation::gelu:
         x[i] = static_cast<float>(0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))));
         break;

@@ -31,7 +31,8 @@ void attention(const AttentionParams& p, const Tensor& qkv, const float* bias, T
   const float scale = 1.0f / std::sqrt(static_cast<float>(p.kd));
   parallel_for(0, qkv.n() * p.heads, 1, [&](int lo, int hi) {
     thread_local std::vector<float> logits;
-    if (logits.size() < static_cast<std::size_t>(n) * n) logits.resize(static_cast<std::size_t>(n) * n);
+    if (logits.size() < static_cast<std::size_t>(n) * n)
+      logits.resize(static_cast<std::size_t>(n) * n);
     for (int t = lo; t < hi; ++t) {
       const int b = t / p.heads, head = t % p.heads;
       const float* base = qkv.data() + static_cast<long>(b) * n * wq + head * per;
@@ -69,8 +70,8 @@ void attention_reference(const AttentionParams& p, const Tensor& qkv, const floa
           for (int d = 0; d < p.kd; ++d)
             dot += static_cast<double>(base[static_cast<long>(i) * wq + d]) *
                    base[static_cast<long>(j) * wq + p.kd + d];
-          logits[static_cast<std::size_t>(i) * n + j] =
-              static_cast<float>(dot * scale + bias[static_cast<long>(head) * n + bias_index(p, i, j)]);
+          logits[static_cast<std::size_t>(i) * n + j] = static_cast<float>(
+              dot * scale + bias[static_cast<long>(head) * n + bias_index(p, i, j)]);
         }
       softmax_rows_reference(logits.data(), n, n, n);
       for (int i = 0; i < n; ++i)
@@ -79,7 +80,8 @@ void attention_reference(const AttentionParams& p, const Tensor& qkv, const floa
           for (int j = 0; j < n; ++j)
             acc += static_cast<double>(logits[static_cast<std::size_t>(i) * n + j]) *
                    base[static_cast<long>(j) * wq + 2 * p.kd + d];
-          out.data()[(static_cast<long>(b) * n + i) * wo + head * p.dv + d] = static_cast<float>(acc);
+          out.data()[(static_cast<long>(b) * n + i) * wo + head * p.dv + d] =
+              static_cast<float>(acc);
         }
     }
 }

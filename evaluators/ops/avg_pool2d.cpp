@@ -14,25 +14,25 @@ void avg_pool2d(const AvgPool2dParams& p, const Tensor& in, Tensor& out) {
   const int c = p.c, ho = out.h(), wo = out.w();
   const float inv = 1.0f / static_cast<float>(p.kernel * p.kernel);
   parallel_for(0, in.n() * ho, 4, [&](int lo, int hi) {
-                      for (int row = lo; row < hi; ++row) {
-                        const int b = row / ho, oy = row % ho;
-                        for (int ox = 0; ox < wo; ++ox) {
-                          float* o = out.data() + out.index(b, oy, ox, 0);
-                          std::fill(o, o + c, 0.0f);
-                          for (int ky = 0; ky < p.kernel; ++ky) {
-                            const int iy = oy * p.stride - p.pad + ky;
-                            if (iy < 0 || iy >= in.h()) continue;
-                            for (int kx = 0; kx < p.kernel; ++kx) {
-                              const int ix = ox * p.stride - p.pad + kx;
-                              if (ix < 0 || ix >= in.w()) continue;
-                              const float* src = in.data() + in.index(b, iy, ix, 0);
-                              for (int ch = 0; ch < c; ++ch) o[ch] += src[ch];
-                            }
-                          }
-                          for (int ch = 0; ch < c; ++ch) o[ch] *= inv;
-                        }
-                      }
-                    });
+    for (int row = lo; row < hi; ++row) {
+      const int b = row / ho, oy = row % ho;
+      for (int ox = 0; ox < wo; ++ox) {
+        float* o = out.data() + out.index(b, oy, ox, 0);
+        std::fill(o, o + c, 0.0f);
+        for (int ky = 0; ky < p.kernel; ++ky) {
+          const int iy = oy * p.stride - p.pad + ky;
+          if (iy < 0 || iy >= in.h()) continue;
+          for (int kx = 0; kx < p.kernel; ++kx) {
+            const int ix = ox * p.stride - p.pad + kx;
+            if (ix < 0 || ix >= in.w()) continue;
+            const float* src = in.data() + in.index(b, iy, ix, 0);
+            for (int ch = 0; ch < c; ++ch) o[ch] += src[ch];
+          }
+        }
+        for (int ch = 0; ch < c; ++ch) o[ch] *= inv;
+      }
+    }
+  });
 #endif
 }
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "evaluators/parallel.h"
 #include "core/error.h"
+#include "evaluators/parallel.h"
 
 namespace hwnas {
 

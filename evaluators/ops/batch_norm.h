@@ -21,8 +21,8 @@ struct BatchStats {
 /// of one shape, out may alias in; gamma, beta (C). Returns the batch statistics. Two passes
 /// in double precision, parallel over fixed chunks of rows summed in chunk order (the result
 /// does not depend on the thread count); it runs on a handful of recalibration batches only,
-/// so there is no separate fast kernel. Throws hwnas::Error on a shape mismatch or fewer than 2 values per
-/// channel (the unbiased variance needs 2).
+/// so there is no separate fast kernel. Throws hwnas::Error on a shape mismatch or fewer than 2
+/// values per channel (the unbiased variance needs 2).
 BatchStats batch_norm_train(const Tensor& in, const float* gamma, const float* beta, float eps,
                             Tensor& out);
 

@@ -25,26 +25,26 @@ void biased_attention(const BiasedAttentionParams& p, const Tensor& qk, const Te
   const int n = p.n, wqk = p.qk_width(), wv = p.v_width();
   const float scale = 1.0f / std::sqrt(static_cast<float>(p.kd));
   parallel_for(0, qk.n() * p.heads, 1, [&](int lo, int hi) {
-        thread_local std::vector<float> logits;
-        if (logits.size() < static_cast<std::size_t>(n) * n)
-          logits.resize(static_cast<std::size_t>(n) * n);
-        for (int t = lo; t < hi; ++t) {
-          const int b = t / p.heads, head = t % p.heads;
-          const float* qbase = qk.data() + static_cast<long>(b) * n * wqk + head * 2 * p.kd;
-          ConstMap q(qbase, n, p.kd, Eigen::OuterStride<>(wqk));
-          ConstMap k(qbase + p.kd, n, p.kd, Eigen::OuterStride<>(wqk));
-          ConstMap vh(v.data() + static_cast<long>(b) * n * wv + head * p.dv, n, p.dv,
-                      Eigen::OuterStride<>(wv));
-          MutMap s(logits.data(), n, n, Eigen::OuterStride<>(n));
-          s.noalias() = q * k.transpose();
-          const Eigen::Map<const RowMat> hb(bias + static_cast<long>(head) * n * n, n, n);
-          s = s * scale + hb;
-          softmax_rows(logits.data(), n, n, n);
-          MutMap o(out.data() + static_cast<long>(b) * n * wv + head * p.dv, n, p.dv,
-                   Eigen::OuterStride<>(wv));
-          o.noalias() = s * vh;
-        }
-      });
+    thread_local std::vector<float> logits;
+    if (logits.size() < static_cast<std::size_t>(n) * n)
+      logits.resize(static_cast<std::size_t>(n) * n);
+    for (int t = lo; t < hi; ++t) {
+      const int b = t / p.heads, head = t % p.heads;
+      const float* qbase = qk.data() + static_cast<long>(b) * n * wqk + head * 2 * p.kd;
+      ConstMap q(qbase, n, p.kd, Eigen::OuterStride<>(wqk));
+      ConstMap k(qbase + p.kd, n, p.kd, Eigen::OuterStride<>(wqk));
+      ConstMap vh(v.data() + static_cast<long>(b) * n * wv + head * p.dv, n, p.dv,
+                  Eigen::OuterStride<>(wv));
+      MutMap s(logits.data(), n, n, Eigen::OuterStride<>(n));
+      s.noalias() = q * k.transpose();
+      const Eigen::Map<const RowMat> hb(bias + static_cast<long>(head) * n * n, n, n);
+      s = s * scale + hb;
+      softmax_rows(logits.data(), n, n, n);
+      MutMap o(out.data() + static_cast<long>(b) * n * wv + head * p.dv, n, p.dv,
+               Eigen::OuterStride<>(wv));
+      o.noalias() = s * vh;
+    }
+  });
 #endif
 }
 

@@ -4,10 +4,10 @@
 #include <cstring>
 #include <vector>
 
+#include "core/error.h"
 #include "evaluators/ops/gemm.h"
 #include "evaluators/parallel.h"
 #include "evaluators/thread_scope.h"
-#include "core/error.h"
 
 namespace hwnas {
 
@@ -40,8 +40,8 @@ void im2col(const Conv2dParams& p, const Tensor& in, int b, int p0, int p1, int 
 
 }  // namespace
 
-void conv2d(const Conv2dParams& p, const Tensor& in, const PackedWeights& weight,
-            const float* bias, Tensor& out) {
+void conv2d(const Conv2dParams& p, const Tensor& in, const PackedWeights& weight, const float* bias,
+            Tensor& out) {
   validate(p, in, out);
   if (weight.k() != p.kernel * p.kernel * p.cin || weight.n() != p.cout)
     throw Error("conv2d: packed weights are " + std::to_string(weight.k()) + "x" +
@@ -60,7 +60,8 @@ void conv2d(const Conv2dParams& p, const Tensor& in, const PackedWeights& weight
     // Few output pixels, many channels (late downsamples): one im2col, then a GEMM split over
     // output channels so the threads share the weight reads.
     thread_local std::vector<float> cols;
-    if (cols.size() < static_cast<std::size_t>(pixels) * k) cols.resize(static_cast<std::size_t>(pixels) * k);
+    if (cols.size() < static_cast<std::size_t>(pixels) * k)
+      cols.resize(static_cast<std::size_t>(pixels) * k);
     for (int b = 0; b < in.n(); ++b)
       im2col(p, in, b, 0, per_image, wo, cols.data() + static_cast<std::size_t>(b) * per_image * k);
     gemm_packed(static_cast<int>(pixels), cols.data(), k, weight, out.data(), p.cout, ep);
@@ -78,7 +79,8 @@ void conv2d(const Conv2dParams& p, const Tensor& in, const PackedWeights& weight
       const int b = t / tiles, p0 = (t % tiles) * size, p1 = std::min(per_image, p0 + size);
       if (p0 >= p1) continue;
       const int m = p1 - p0;
-      if (cols.size() < static_cast<std::size_t>(m) * k) cols.resize(static_cast<std::size_t>(m) * k);
+      if (cols.size() < static_cast<std::size_t>(m) * k)
+        cols.resize(static_cast<std::size_t>(m) * k);
       im2col(p, in, b, p0, p1, wo, cols.data());
       gemm_packed_serial(m, cols.data(), k, weight,
                          out.data() + (static_cast<long>(b) * per_image + p0) * p.cout, p.cout, ep);
@@ -100,7 +102,8 @@ void conv2d_reference(const Conv2dParams& p, const Tensor& in, const float* weig
             if (iy < 0 || iy >= in.h() || ix < 0 || ix >= in.w()) continue;
             for (int ci = 0; ci < p.cin; ++ci) {
               const double v = in.at(b, iy, ix, ci);
-              const float* wrow = weight + ((static_cast<long>(ky) * p.kernel + kx) * p.cin + ci) * p.cout;
+              const float* wrow =
+                  weight + ((static_cast<long>(ky) * p.kernel + kx) * p.cin + ci) * p.cout;
               for (int co = 0; co < p.cout; ++co) acc[co] += v * wrow[co];
             }
           }

@@ -17,7 +17,7 @@ struct GemmEpilogue {
 };
 
 /// Plain triple loop accumulating in double; the epilogue uses the reference activation.
-void gemm_reference(int m, int n, int k, const float* a, int lda, const float* b, int ldb,
-                    float* c, int ldc, const GemmEpilogue& ep);
+void gemm_reference(int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
+                    int ldc, const GemmEpilogue& ep);
 
 }  // namespace hwnas

@@ -52,7 +52,8 @@ void layer_norm_reference(const LayerNormParams& p, const Tensor& in, const floa
     for (int i = 0; i < p.c; ++i) var += (x[i] - mean) * (x[i] - mean);
     var /= p.c;
     const double inv = 1.0 / std::sqrt(var + static_cast<double>(p.eps));
-    for (int i = 0; i < p.c; ++i) y[i] = static_cast<float>((x[i] - mean) * inv * gamma[i] + beta[i]);
+    for (int i = 0; i < p.c; ++i)
+      y[i] = static_cast<float>((x[i] - mean) * inv * gamma[i] + beta[i]);
   }
 }
 

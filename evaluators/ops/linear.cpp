@@ -1,7 +1,7 @@
 #include "evaluators/ops/linear.h"
 
-#include "evaluators/ops/gemm.h"
 #include "core/error.h"
+#include "evaluators/ops/gemm.h"
 
 namespace hwnas {
 
@@ -14,8 +14,8 @@ GemmEpilogue make_epilogue(const LinearParams& p, const float* bias, const Tenso
 }
 }  // namespace
 
-void linear(const LinearParams& p, const Tensor& in, const PackedWeights& weight,
-            const float* bias, const Tensor* residual, Tensor& out) {
+void linear(const LinearParams& p, const Tensor& in, const PackedWeights& weight, const float* bias,
+            const Tensor* residual, Tensor& out) {
   validate(p, in, out);
   if (weight.k() != p.in || weight.n() != p.out)
     throw Error("linear: packed weights are " + std::to_string(weight.k()) + "x" +

@@ -10,8 +10,8 @@ namespace hwnas {
 /// p.in channels; weight (in, out) (PyTorch's (out, in) transposed at load) packed; bias
 /// (out) or null; residual: a tensor shaped like out, or null (may be `out` itself).
 /// Throws hwnas::Error via validate() or if the packed shape does not match p.
-void linear(const LinearParams& p, const Tensor& in, const PackedWeights& weight,
-            const float* bias, const Tensor* residual, Tensor& out);
+void linear(const LinearParams& p, const Tensor& in, const PackedWeights& weight, const float* bias,
+            const Tensor* residual, Tensor& out);
 /// Plain loops, double accumulation; weight (in, out) row-major, unpacked.
 void linear_reference(const LinearParams& p, const Tensor& in, const float* weight,
                       const float* bias, const Tensor* residual, Tensor& out);

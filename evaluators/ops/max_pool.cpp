@@ -15,20 +15,20 @@ void max_pool(const MaxPoolParams& p, const Tensor& in, Tensor& out) {
   const int k = p.window, ho = out.h(), wo = out.w(), c = p.c;
   // One output row per task; the channel loop is contiguous in both tensors (vectorises).
   parallel_for(0, in.n() * ho, 4, [&](int lo, int hi) {
-                      for (int row = lo; row < hi; ++row) {
-                        const int b = row / ho, y = row % ho;
-                        for (int x = 0; x < wo; ++x) {
-                          float* o = out.data() + out.index(b, y, x, 0);
-                          const float* first = in.data() + in.index(b, y * k, x * k, 0);
-                          std::copy(first, first + c, o);
-                          for (int u = 0; u < k; ++u)
-                            for (int v = 0; v < k; ++v) {
-                              const float* src = in.data() + in.index(b, y * k + u, x * k + v, 0);
-                              for (int ch = 0; ch < c; ++ch) o[ch] = std::max(o[ch], src[ch]);
-                            }
-                        }
-                      }
-                    });
+    for (int row = lo; row < hi; ++row) {
+      const int b = row / ho, y = row % ho;
+      for (int x = 0; x < wo; ++x) {
+        float* o = out.data() + out.index(b, y, x, 0);
+        const float* first = in.data() + in.index(b, y * k, x * k, 0);
+        std::copy(first, first + c, o);
+        for (int u = 0; u < k; ++u)
+          for (int v = 0; v < k; ++v) {
+            const float* src = in.data() + in.index(b, y * k + u, x * k + v, 0);
+            for (int ch = 0; ch < c; ++ch) o[ch] = std::max(o[ch], src[ch]);
+          }
+      }
+    }
+  });
 #endif
 }
 

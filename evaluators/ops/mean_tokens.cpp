@@ -41,7 +41,8 @@ void mean_tokens_reference(const Tensor& in, Tensor& out) {
     std::fill(acc.begin(), acc.end(), 0.0);
     for (int t = 0; t < n; ++t)
       for (int ch = 0; ch < c; ++ch) acc[ch] += in.data()[(static_cast<long>(b) * n + t) * c + ch];
-    for (int ch = 0; ch < c; ++ch) out.data()[static_cast<long>(b) * c + ch] = static_cast<float>(acc[ch] / n);
+    for (int ch = 0; ch < c; ++ch)
+      out.data()[static_cast<long>(b) * c + ch] = static_cast<float>(acc[ch] / n);
   }
 }
 

@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "evaluators/safetensors.h"
 #include "core/error.h"
+#include "evaluators/safetensors.h"
 
 namespace hwnas {
 
@@ -24,35 +24,43 @@ int conv_out_size(int size, int kernel, int stride, int pad) {
 void validate(const Conv2dParams& p, const Tensor& in, const Tensor& out) {
   require(p.cin > 0 && p.cout > 0 && p.kernel > 0 && p.stride > 0 && p.pad >= 0, "conv2d",
           "cin, cout, kernel and stride must be positive and pad non-negative");
-  require(in.c() == p.cin, "conv2d", "input " + shape(in) + " must have cin=" + std::to_string(p.cin) + " channels");
+  require(in.c() == p.cin, "conv2d",
+          "input " + shape(in) + " must have cin=" + std::to_string(p.cin) + " channels");
   require(in.h() + 2 * p.pad >= p.kernel && in.w() + 2 * p.pad >= p.kernel, "conv2d",
           "input " + shape(in) + " is smaller than the kernel");
   const int ho = conv_out_size(in.h(), p.kernel, p.stride, p.pad);
   const int wo = conv_out_size(in.w(), p.kernel, p.stride, p.pad);
   require(out.n() == in.n() && out.h() == ho && out.w() == wo && out.c() == p.cout, "conv2d",
-          "output " + shape(out) + " must be (" + std::to_string(in.n()) + "," + std::to_string(ho) +
-              "," + std::to_string(wo) + "," + std::to_string(p.cout) + ")");
+          "output " + shape(out) + " must be (" + std::to_string(in.n()) + "," +
+              std::to_string(ho) + "," + std::to_string(wo) + "," + std::to_string(p.cout) + ")");
 }
 
 void validate(const LinearParams& p, const Tensor& in, const Tensor& out) {
   require(p.in > 0 && p.out > 0, "linear", "in and out must be positive");
-  require(in.c() == p.in, "linear", "input " + shape(in) + " must have " + std::to_string(p.in) + " channels");
-  require(out.size() / static_cast<std::size_t>(p.out) == in.size() / static_cast<std::size_t>(p.in) &&
-              out.c() == p.out,
-          "linear", "output " + shape(out) + " must hold the input's rows with " + std::to_string(p.out) + " channels");
+  require(in.c() == p.in, "linear",
+          "input " + shape(in) + " must have " + std::to_string(p.in) + " channels");
+  require(
+      out.size() / static_cast<std::size_t>(p.out) == in.size() / static_cast<std::size_t>(p.in) &&
+          out.c() == p.out,
+      "linear",
+      "output " + shape(out) + " must hold the input's rows with " + std::to_string(p.out) +
+          " channels");
 }
 
 void validate(const PoolMixerParams& p, const Tensor& in, const Tensor& out) {
-  require(p.c > 0 && p.pool > 0 && p.pool % 2 == 1, "pool_mixer", "c must be positive and pool odd");
-  require(in.c() == p.c, "pool_mixer", "input " + shape(in) + " must have c=" + std::to_string(p.c));
+  require(p.c > 0 && p.pool > 0 && p.pool % 2 == 1, "pool_mixer",
+          "c must be positive and pool odd");
+  require(in.c() == p.c, "pool_mixer",
+          "input " + shape(in) + " must have c=" + std::to_string(p.c));
   require(out.n() == in.n() && out.h() == in.h() && out.w() == in.w() && out.c() == in.c(),
           "pool_mixer", "output " + shape(out) + " must equal input " + shape(in));
 }
 
 void validate(const LayerNormParams& p, const Tensor& in, const Tensor& out) {
   require(p.c > 0 && p.eps > 0, "layer_norm", "c and eps must be positive");
-  require(in.c() == p.c && out.size() == in.size() && out.c() == p.c, "layer_norm",
-          "input " + shape(in) + " and output " + shape(out) + " must have c=" + std::to_string(p.c));
+  require(
+      in.c() == p.c && out.size() == in.size() && out.c() == p.c, "layer_norm",
+      "input " + shape(in) + " and output " + shape(out) + " must have c=" + std::to_string(p.c));
 }
 
 void validate(const AttentionParams& p, const Tensor& qkv, const Tensor& out) {
@@ -62,7 +70,9 @@ void validate(const AttentionParams& p, const Tensor& qkv, const Tensor& out) {
           "qkv " + shape(qkv) + " must hold h*w=" + std::to_string(p.h * p.w) + " tokens of " +
               std::to_string(p.qkv_width()) + " channels");
   require(out.n() == qkv.n() && out.h() * out.w() == p.h * p.w && out.c() == p.out_width(),
-          "attention", "output " + shape(out) + " must hold the tokens with " + std::to_string(p.out_width()) + " channels");
+          "attention",
+          "output " + shape(out) + " must hold the tokens with " + std::to_string(p.out_width()) +
+              " channels");
 }
 
 void validate(const DepthwiseConv2dParams& p, const Tensor& in, const Tensor& out) {
@@ -130,8 +140,9 @@ void validate(const MaxPoolParams& p, const Tensor& in, const Tensor& out) {
               std::to_string(p.window));
   require(out.n() == in.n() && out.h() == in.h() / p.window && out.w() == in.w() / p.window &&
               out.c() == p.c,
-          "max_pool", "output " + shape(out) + " must be the input " + shape(in) + " pooled by " +
-                          std::to_string(p.window));
+          "max_pool",
+          "output " + shape(out) + " must be the input " + shape(in) + " pooled by " +
+              std::to_string(p.window));
 }
 
 void validate(const WindowAttentionParams& p, const Tensor& qkv, const Tensor& out) {
@@ -146,10 +157,12 @@ void validate(const WindowAttentionParams& p, const Tensor& qkv, const Tensor& o
   require(qkv.c() == p.qkv_width() && qkv.h() == p.h && qkv.w() == p.w, op,
           "qkv " + shape(qkv) + " must be (B," + std::to_string(p.h) + "," + std::to_string(p.w) +
               "," + std::to_string(p.qkv_width()) + ")");
-  require(out.n() == qkv.n() && out.h() == p.out_h() && out.w() == p.out_w() && out.c() == p.width(),
-          op, "output " + shape(out) + " must be (" + std::to_string(qkv.n()) + "," +
-                  std::to_string(p.out_h()) + "," + std::to_string(p.out_w()) + "," +
-                  std::to_string(p.width()) + ")");
+  require(
+      out.n() == qkv.n() && out.h() == p.out_h() && out.w() == p.out_w() && out.c() == p.width(),
+      op,
+      "output " + shape(out) + " must be (" + std::to_string(qkv.n()) + "," +
+          std::to_string(p.out_h()) + "," + std::to_string(p.out_w()) + "," +
+          std::to_string(p.width()) + ")");
 }
 
 }  // namespace hwnas

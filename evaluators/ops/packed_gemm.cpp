@@ -13,10 +13,10 @@
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "core/error.h"
 #include "evaluators/parallel.h"
 #include "evaluators/tensor.h"
 #include "evaluators/thread_scope.h"
-#include "core/error.h"
 
 namespace hwnas {
 
@@ -306,30 +306,26 @@ void gemm_packed(int m, const float* a, int lda, const PackedWeights& b, float* 
   if (rows_split) {
     const int tiles = threads * std::max(1, m / (256 * threads));
     const int rows = (m + tiles - 1) / tiles;
-    parallel_for(
-        0, tiles, 1,
-        [&](int lo, int hi) {
-          for (int t = lo; t < hi; ++t) {
-            const int i0 = t * rows, i1 = std::min(m, i0 + rows);
-            if (i0 >= i1) continue;
-            GemmEpilogue e = ep;
-            if (e.residual) e.residual += static_cast<long>(i0) * e.ldr;
-            gemm_packed_serial(i1 - i0, a + static_cast<long>(i0) * lda, lda, b,
-                               c + static_cast<long>(i0) * ldc, ldc, e);
-          }
-        });
+    parallel_for(0, tiles, 1, [&](int lo, int hi) {
+      for (int t = lo; t < hi; ++t) {
+        const int i0 = t * rows, i1 = std::min(m, i0 + rows);
+        if (i0 >= i1) continue;
+        GemmEpilogue e = ep;
+        if (e.residual) e.residual += static_cast<long>(i0) * e.ldr;
+        gemm_packed_serial(i1 - i0, a + static_cast<long>(i0) * lda, lda, b,
+                           c + static_cast<long>(i0) * ldc, ldc, e);
+      }
+    });
   } else {
     // Few rows: each thread takes a contiguous run of panels (and so of the weight reads).
     const int tiles = std::min(panels, threads);
-    parallel_for(
-        0, tiles, 1,
-        [&](int lo, int hi) {
-          for (int t = lo; t < hi; ++t) {
-            const int q0 = static_cast<int>(static_cast<long>(panels) * t / tiles);
-            const int q1 = static_cast<int>(static_cast<long>(panels) * (t + 1) / tiles);
-            if (q0 < q1) gemm_packed_serial(m, a, lda, b, c, ldc, ep, q0, q1);
-          }
-        });
+    parallel_for(0, tiles, 1, [&](int lo, int hi) {
+      for (int t = lo; t < hi; ++t) {
+        const int q0 = static_cast<int>(static_cast<long>(panels) * t / tiles);
+        const int q1 = static_cast<int>(static_cast<long>(panels) * (t + 1) / tiles);
+        if (q0 < q1) gemm_packed_serial(m, a, lda, b, c, ldc, ep, q0, q1);
+      }
+    });
   }
 }
 

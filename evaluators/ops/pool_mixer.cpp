@@ -8,8 +8,8 @@
 
 namespace hwnas {
 
-void pool_mixer_pixels(const PoolMixerParams& p, const Tensor& in, const float* ls, int b,
-                       int p0, int p1, float* dst) {
+void pool_mixer_pixels(const PoolMixerParams& p, const Tensor& in, const float* ls, int b, int p0,
+                       int p1, float* dst) {
   const int c = p.c, r = p.pool / 2, h = in.h(), w = in.w();
   thread_local std::vector<float> sum;
   if (sum.size() < static_cast<std::size_t>(c)) sum.resize(static_cast<std::size_t>(c));
@@ -41,7 +41,8 @@ void pool_mixer(const PoolMixerParams& p, const Tensor& in, const float* ls, Ten
   parallel_for(0, in.n() * h, 2, [&](int lo, int hi) {
     for (int row = lo; row < hi;) {
       const int b = row / h, y0 = row % h, y1 = std::min(h, y0 + (hi - row));
-      pool_mixer_pixels(p, in, ls, b, y0 * in.w(), y1 * in.w(), out.data() + out.index(b, y0, 0, 0));
+      pool_mixer_pixels(p, in, ls, b, y0 * in.w(), y1 * in.w(),
+                        out.data() + out.index(b, y0, 0, 0));
       row += y1 - y0;
     }
   });
@@ -55,7 +56,8 @@ void pool_mixer_reference(const PoolMixerParams& p, const Tensor& in, const floa
   avg_pool_reference(p, in, pooled);
   for (std::size_t i = 0; i < in.size(); ++i) {
     const double v = in.data()[i];
-    out.data()[i] = static_cast<float>(v + static_cast<double>(ls[i % p.c]) * (pooled.data()[i] - v));
+    out.data()[i] =
+        static_cast<float>(v + static_cast<double>(ls[i % p.c]) * (pooled.data()[i] - v));
   }
 }
 

@@ -12,10 +12,9 @@ namespace hwnas {
 void pool_mixer(const PoolMixerParams& p, const Tensor& in, const float* ls, Tensor& out);
 /// Pixels [p0, p1) (row-major y*w+x) of image b only, on the calling thread (fused block
 /// tiles): writes (p1 - p0) rows of c floats to dst. No validation (the caller's block did it).
-void pool_mixer_pixels(const PoolMixerParams& p, const Tensor& in, const float* ls, int b,
-                       int p0, int p1, float* dst);
+void pool_mixer_pixels(const PoolMixerParams& p, const Tensor& in, const float* ls, int b, int p0,
+                       int p1, float* dst);
 /// Reference: avg_pool_reference, then the layer-scaled residual in double.
-void pool_mixer_reference(const PoolMixerParams& p, const Tensor& in, const float* ls,
-                          Tensor& out);
+void pool_mixer_reference(const PoolMixerParams& p, const Tensor& in, const float* ls, Tensor& out);
 
 }  // namespace hwnas

@@ -2,16 +2,17 @@
 
 #include <cmath>
 
+#include "core/error.h"
 #include "evaluators/supernet_slicing.h"
 #include "spaces/elasticvit_space.h"
-#include "core/error.h"
 
 namespace hwnas {
 
 namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 [[noreturn]] void too_small(const std::string& name, const StoredTensor& t,
@@ -39,7 +40,8 @@ StoredTensor slice_qkv(const std::string& name, const StoredTensor& t,
   out.data.reserve(static_cast<std::size_t>(want[0] * c));
   const auto rows = [&](std::int64_t from, std::int64_t count) {
     for (std::int64_t r = from; r < from + count; ++r)
-      for (std::int64_t col = 0; col < c; ++col) out.data.push_back(t.data[static_cast<std::size_t>(r * c_max + col)]);
+      for (std::int64_t col = 0; col < c; ++col)
+        out.data.push_back(t.data[static_cast<std::size_t>(r * c_max + col)]);
   };
   rows(0, qk);
   rows(c_max, qk);
@@ -64,15 +66,18 @@ StoredTensor slice_attention_bias(const std::string& name, const StoredTensor& t
   for (std::int64_t dy = 0; dy < 2 * g - 1; ++dy)
     for (std::int64_t dx = 0; dx < 2 * g - 1; ++dx)
       for (std::int64_t h = 0; h < heads; ++h)
-        out.data.push_back(t.data[static_cast<std::size_t>(((dy + off) * side + dx + off) * t.shape[1] + h)]);
+        out.data.push_back(
+            t.data[static_cast<std::size_t>(((dy + off) * side + dx + off) * t.shape[1] + h)]);
   return out;
 }
 
 }  // namespace
 
-WeightStore slice_elasticvit(const SearchSpace& space, const Arch& arch, const WeightStore& supernet) {
+WeightStore slice_elasticvit(const SearchSpace& space, const Arch& arch,
+                             const WeightStore& supernet) {
   const auto* evit = dynamic_cast<const ElasticVitSpace*>(&space);
-  if (!evit) throw Error("ElasticViT slicing needs an ElasticViT space, not '" + space.name() + "'");
+  if (!evit)
+    throw Error("ElasticViT slicing needs an ElasticViT space, not '" + space.name() + "'");
   const std::int64_t head_dim = evit->definition().fixed_int("head_dim");
   return slice_each_tensor(
       space, arch, supernet, [](const std::string& name) { return name; },

@@ -22,6 +22,7 @@ namespace hwnas {
 /// space's largest subnet (as the official checkpoint's) slices the same way. Throws
 /// hwnas::Error naming the supernet tensor that is missing or too small for the subnet, or if
 /// `space` is not an ElasticVitSpace.
-WeightStore slice_elasticvit(const SearchSpace& space, const Arch& arch, const WeightStore& supernet);
+WeightStore slice_elasticvit(const SearchSpace& space, const Arch& arch,
+                             const WeightStore& supernet);
 
 }  // namespace hwnas

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "evaluators/supernet_slicing.h"
 #include "core/error.h"
+#include "evaluators/supernet_slicing.h"
 #include "spaces/turbovit_space.h"
 
 namespace hwnas {

@@ -13,16 +13,19 @@ constexpr float kEps = 1e-5f;  // timm's BatchNorm2d and LayerNorm defaults
 std::string conv_bn(GraphBuilder& b, const std::string& x, const std::string& conv_name,
                     const std::string& bn, std::int64_t cin, std::int64_t cout, int k, int stride,
                     bool relu) {
-  const std::string y = batch_norm(b, conv(b, x, conv_name, cin, cout, k, stride, k / 2, 1, true), bn, cout, kEps);
+  const std::string y =
+      batch_norm(b, conv(b, x, conv_name, cin, cout, k, stride, k / 2, 1, true), bn, cout, kEps);
   return relu ? b.op("Relu", {y}) : y;
 }
 
 // Per-channel layer scale of an NCHW map: gamma (C) reshaped to (C, 1, 1).
-std::string layer_scale_nchw(GraphBuilder& b, const std::string& x, const std::string& gamma, std::int64_t c) {
+std::string layer_scale_nchw(GraphBuilder& b, const std::string& x, const std::string& gamma,
+                             std::int64_t c) {
   return b.op("Mul", {x, reshape(b, b.param(gamma, {c}), {c, 1, 1})});
 }
 
-std::string meta4d(GraphBuilder& b, const std::string& x, const std::string& p, const BlockSpec& s) {
+std::string meta4d(GraphBuilder& b, const std::string& x, const std::string& p,
+                   const BlockSpec& s) {
   const std::int64_t c = s.get("c"), hid = c * s.get("mlp"), k = s.get("pool");
   std::string pooled;
   auto* pool = b.node("AveragePool", {x}, pooled);
@@ -30,18 +33,21 @@ std::string meta4d(GraphBuilder& b, const std::string& x, const std::string& p, 
   GraphBuilder::ints(pool, "strides", {1, 1});
   GraphBuilder::ints(pool, "pads", {k / 2, k / 2, k / 2, k / 2});
   GraphBuilder::integer(pool, "count_include_pad", 0);
-  const std::string y = b.op("Add", {x, layer_scale_nchw(b, b.op("Sub", {pooled, x}), p + "ls1.gamma", c)});
+  const std::string y =
+      b.op("Add", {x, layer_scale_nchw(b, b.op("Sub", {pooled, x}), p + "ls1.gamma", c)});
   std::string h = conv_bn(b, y, p + "mlp.fc1", p + "mlp.norm1", c, hid, 1, 1, false);
   h = conv_bn(b, gelu(b, h), p + "mlp.fc2", p + "mlp.norm2", hid, c, 1, 1, false);
   return b.op("Add", {y, layer_scale_nchw(b, h, p + "ls2.gamma", c)});
 }
 
-std::string meta3d(GraphBuilder& b, const std::string& x, const std::string& p, const BlockSpec& s) {
+std::string meta3d(GraphBuilder& b, const std::string& x, const std::string& p,
+                   const BlockSpec& s) {
   const std::int64_t c = s.get("c"), gw = s.get("w"), n = s.get("h") * gw;
   const std::int64_t heads = s.get("heads"), kd = s.get("kd"), dv = kd * s.get("ar");
   const std::int64_t hid = c * s.get("mlp");
   // Attention: qkv is split per head first (timm's layout), then into q, k, v.
-  std::string qkv = linear(b, layer_norm(b, x, p + "norm1", c, kEps, 3), p + "token_mixer.qkv", c, heads * (2 * kd + dv));
+  std::string qkv = linear(b, layer_norm(b, x, p + "norm1", c, kEps, 3), p + "token_mixer.qkv", c,
+                           heads * (2 * kd + dv));
   qkv = transpose(b, reshape(b, qkv, {b.batch, n, heads, 2 * kd + dv}), {0, 2, 1, 3});
   const auto qkv_parts = split(b, qkv, 3, {kd, kd, dv});
   const std::string& q = qkv_parts[0];
@@ -52,7 +58,8 @@ std::string meta3d(GraphBuilder& b, const std::string& x, const std::string& p, 
   for (std::int64_t i = 0; i < n; ++i)
     for (std::int64_t j = 0; j < n; ++j)
       idx.push_back(std::abs(i / gw - j / gw) * gw + std::abs(i % gw - j % gw));
-  const std::string bias = gathered_bias(b, p + "token_mixer.attention_biases", n, heads, n, idx, true);
+  const std::string bias =
+      gathered_bias(b, p + "token_mixer.attention_biases", n, heads, n, idx, true);
   const std::string soft = softmax(b, b.op("Add", {attn, bias}));
   std::string o = transpose(b, b.op("MatMul", {soft, qkv_parts[2]}), {0, 2, 1, 3});
   o = linear(b, reshape(b, o, {b.batch, n, heads * dv}), p + "token_mixer.proj", heads * dv, c);
@@ -70,7 +77,9 @@ std::string head(GraphBuilder& b, const std::string& x, const BlockSpec& s) {
   const float scale = s.get("dist") ? 0.5f : 1.0f;
   auto classifier = [&](const std::string& name) {
     std::string y;
-    auto* g = b.node("Gemm", {pooled, b.param(name + ".weight", {classes, c}), b.param(name + ".bias", {classes})}, y);
+    auto* g = b.node(
+        "Gemm",
+        {pooled, b.param(name + ".weight", {classes, c}), b.param(name + ".bias", {classes})}, y);
     GraphBuilder::integer(g, "transB", 1);
     GraphBuilder::real(g, "alpha", scale);
     GraphBuilder::real(g, "beta", scale);
@@ -87,16 +96,22 @@ std::string lower_efficientformer(GraphBuilder& b, const BlockSpec& s, const std
   switch (s.kind) {
     case BlockKind::stem: {
       const std::int64_t c = s.get("c");
-      const std::string y = conv_bn(b, x, p + "conv1", p + "norm1", s.get("cin"), c / 2, 3, 2, true);
+      const std::string y =
+          conv_bn(b, x, p + "conv1", p + "norm1", s.get("cin"), c / 2, 3, 2, true);
       return conv_bn(b, y, p + "conv2", p + "norm2", c / 2, c, 3, 2, true);
     }
     case BlockKind::downsample:
       return conv_bn(b, x, p + "conv", p + "norm", s.get("cin"), s.get("c"), 3, 2, false);
-    case BlockKind::meta4d: return meta4d(b, x, p, s);
-    case BlockKind::flatten: return map_to_tokens(b, x, s.get("c"), s.get("h"), s.get("w"));
-    case BlockKind::meta3d: return meta3d(b, x, p, s);
-    case BlockKind::head: return head(b, x, s);
-    default: return "";
+    case BlockKind::meta4d:
+      return meta4d(b, x, p, s);
+    case BlockKind::flatten:
+      return map_to_tokens(b, x, s.get("c"), s.get("h"), s.get("w"));
+    case BlockKind::meta3d:
+      return meta3d(b, x, p, s);
+    case BlockKind::head:
+      return head(b, x, s);
+    default:
+      return "";
   }
 }
 

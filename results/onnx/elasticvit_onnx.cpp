@@ -17,12 +17,14 @@ std::string first_conv(GraphBuilder& b, const std::string& x, const BlockSpec& s
 
 // MobileBlock: [1x1 expand + BN + hswish] -> depthwise kxk + BN + hswish -> [SE] -> 1x1 + BN,
 // plus the shortcut (identity, or 2x2 average pool and/or 1x1 conv).
-std::string mbconv(GraphBuilder& b, const std::string& x, const std::string& p, const BlockSpec& s) {
+std::string mbconv(GraphBuilder& b, const std::string& x, const std::string& p,
+                   const BlockSpec& s) {
   const std::int64_t cin = s.get("cin"), c = s.get("c"), e = cin * s.get("expand");
   const int k = s.get("k"), stride = s.get("stride");
   std::string y = x;
   if (s.get("expand") > 1)
-    y = hardswish(b, batch_norm(b, conv(b, y, p + "pw_conv", cin, e, 1, 1, 0, 1, false), p + "pw_bn", e, kEps));
+    y = hardswish(b, batch_norm(b, conv(b, y, p + "pw_conv", cin, e, 1, 1, 0, 1, false),
+                                p + "pw_bn", e, kEps));
   y = conv(b, y, p + "dw_conv", e, e, k, stride, (k - 1) / 2, e, false);
   y = hardswish(b, batch_norm(b, y, p + "dw_bn", e, kEps));
   if (s.get("se")) {
@@ -49,7 +51,8 @@ std::string mbconv(GraphBuilder& b, const std::string& x, const std::string& p, 
 
 // x + proj(hswish(MHSA(LN_sample(x)))): qkv without bias split per head into (q, k, v), a 3x3
 // depthwise conv over V on the token grid, relative-position bias per head.
-std::string attention(GraphBuilder& b, const std::string& x, const std::string& p, const BlockSpec& s) {
+std::string attention(GraphBuilder& b, const std::string& x, const std::string& p,
+                      const BlockSpec& s) {
   const std::int64_t c = s.get("c"), gh = s.get("h"), gw = s.get("w"), n = gh * gw;
   const std::int64_t heads = s.get("heads"), kd = c / heads, dv = kd * s.get("v_scale");
   std::string qkv = linear(b, sample_norm(b, x, p + "norm1", c, kEps), p + "qkv", c,
@@ -58,7 +61,8 @@ std::string attention(GraphBuilder& b, const std::string& x, const std::string& 
   const auto qkv_parts = split(b, qkv, 3, {kd, kd, dv});
   const std::string& q = qkv_parts[0];
   // V (B, heads, N, dv) -> (B, heads*dv, H, W), channel i*dv + j -> depthwise 3x3 -> back.
-  std::string v = reshape(b, transpose(b, qkv_parts[2], {0, 1, 3, 2}), {b.batch, heads * dv, gh, gw});
+  std::string v =
+      reshape(b, transpose(b, qkv_parts[2], {0, 1, 3, 2}), {b.batch, heads * dv, gh, gw});
   v = conv(b, v, p + "dw_v_conv", heads * dv, heads * dv, 3, 1, 1, heads * dv, false);
   v = transpose(b, reshape(b, v, {b.batch, heads, dv, n}), {0, 1, 3, 2});
   std::string scores = b.op("Mul", {b.op("MatMul", {q, transpose(b, qkv_parts[1], {0, 1, 3, 2})}),
@@ -78,7 +82,8 @@ std::string attention(GraphBuilder& b, const std::string& x, const std::string& 
 
 std::string ffn(GraphBuilder& b, const std::string& x, const std::string& p, const BlockSpec& s) {
   const std::int64_t c = s.get("c"), hid = c * s.get("mlp");
-  const std::string h = hardswish(b, linear(b, sample_norm(b, x, p + "norm1", c, kEps), p + "fc1", c, hid));
+  const std::string h =
+      hardswish(b, linear(b, sample_norm(b, x, p + "norm1", c, kEps), p + "fc1", c, hid));
   return b.op("Add", {x, linear(b, h, p + "fc2", hid, c)});
 }
 
@@ -89,10 +94,13 @@ std::string head(GraphBuilder& b, const std::string& x, const BlockSpec& s) {
   std::string t = transpose(b, linear(b, x, "pre_head_0", c, mc), {0, 2, 1});  // (B, mC, N)
   t = hardswish(b, batch_norm(b, t, "pre_head_norm_0", mc, kEps));
   const std::string pooled = reduce_mean(b, t, {2}, false);
-  auto gemm = [&](const std::string& in, const std::string& name, std::int64_t from, std::int64_t to) {
+  auto gemm = [&](const std::string& in, const std::string& name, std::int64_t from,
+                  std::int64_t to) {
     std::string y;
-    GraphBuilder::integer(b.node("Gemm", {in, b.param(name + ".weight", {to, from}), b.param(name + ".bias", {to})}, y),
-                          "transB", 1);
+    GraphBuilder::integer(
+        b.node("Gemm", {in, b.param(name + ".weight", {to, from}), b.param(name + ".bias", {to})},
+               y),
+        "transB", 1);
     return y;
   };
   return gemm(hardswish(b, gemm(pooled, "pre_head_1", mc, feat)), "classifer", feat, classes);
@@ -103,12 +111,18 @@ std::string head(GraphBuilder& b, const std::string& x, const BlockSpec& s) {
 std::string lower_elasticvit(GraphBuilder& b, const BlockSpec& s, const std::string& p,
                              const std::string& x) {
   switch (s.kind) {
-    case BlockKind::evit_first_conv: return first_conv(b, x, s);
-    case BlockKind::evit_mbconv: return mbconv(b, x, p, s);
-    case BlockKind::evit_attention: return attention(b, x, p, s);
-    case BlockKind::evit_ffn: return ffn(b, x, p, s);
-    case BlockKind::evit_head: return head(b, x, s);
-    default: return "";
+    case BlockKind::evit_first_conv:
+      return first_conv(b, x, s);
+    case BlockKind::evit_mbconv:
+      return mbconv(b, x, p, s);
+    case BlockKind::evit_attention:
+      return attention(b, x, p, s);
+    case BlockKind::evit_ffn:
+      return ffn(b, x, p, s);
+    case BlockKind::evit_head:
+      return head(b, x, s);
+    default:
+      return "";
   }
 }
 

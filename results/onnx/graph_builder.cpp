@@ -8,7 +8,8 @@
 
 namespace hwnas::onnx_export {
 
-GraphBuilder::GraphBuilder(onnx::GraphProto& g, const WeightStore& w, int batch_size, bool portable_ops)
+GraphBuilder::GraphBuilder(onnx::GraphProto& g, const WeightStore& w, int batch_size,
+                           bool portable_ops)
     : portable(portable_ops), batch(batch_size), g_(g), w_(w) {}
 
 std::string GraphBuilder::param(const std::string& name, const std::vector<std::int64_t>& shape) {
@@ -34,7 +35,8 @@ const StoredTensor& GraphBuilder::stored(const std::string& name) const {
   return it->second;
 }
 
-std::string GraphBuilder::const_floats(const std::vector<std::int64_t>& dims, const std::vector<float>& v) {
+std::string GraphBuilder::const_floats(const std::vector<std::int64_t>& dims,
+                                       const std::vector<float>& v) {
   const std::string name = fresh("const");
   auto* t = g_.add_initializer();
   t->set_name(name);
@@ -72,7 +74,8 @@ std::string GraphBuilder::op(const std::string& op, const std::vector<std::strin
   return out;
 }
 
-void GraphBuilder::ints(onnx::NodeProto* n, const std::string& name, const std::vector<std::int64_t>& v) {
+void GraphBuilder::ints(onnx::NodeProto* n, const std::string& name,
+                        const std::vector<std::int64_t>& v) {
   auto* a = n->add_attribute();
   a->set_name(name);
   a->set_type(onnx::AttributeProto::INTS);
@@ -97,7 +100,8 @@ std::string reshape(GraphBuilder& b, const std::string& x, const std::vector<std
   return b.op("Reshape", {x, b.const_ints({static_cast<std::int64_t>(dims.size())}, dims)});
 }
 
-std::string transpose(GraphBuilder& b, const std::string& x, const std::vector<std::int64_t>& perm) {
+std::string transpose(GraphBuilder& b, const std::string& x,
+                      const std::vector<std::int64_t>& perm) {
   std::string y;
   GraphBuilder::ints(b.node("Transpose", {x}, y), "perm", perm);
   return y;
@@ -134,8 +138,8 @@ std::string linear(GraphBuilder& b, const std::string& x, const std::string& nam
   return bias ? b.op("Add", {y, b.param(name + ".bias", {out})}) : y;
 }
 
-std::string reduce_mean(GraphBuilder& b, const std::string& x, const std::vector<std::int64_t>& axes,
-                        bool keep) {
+std::string reduce_mean(GraphBuilder& b, const std::string& x,
+                        const std::vector<std::int64_t>& axes, bool keep) {
   std::string m;
   auto* n = b.node("ReduceMean", {x}, m);
   GraphBuilder::ints(n, "axes", axes);
@@ -158,10 +162,12 @@ std::string layer_norm(GraphBuilder& b, const std::string& x, const std::string&
                        std::int64_t c, float eps, int rank) {
   if (b.portable) {
     const std::string normed = normalise(b, x, {rank - 1}, eps);
-    return b.op("Add", {b.op("Mul", {normed, b.param(name + ".weight", {c})}), b.param(name + ".bias", {c})});
+    return b.op("Add", {b.op("Mul", {normed, b.param(name + ".weight", {c})}),
+                        b.param(name + ".bias", {c})});
   }
   std::string y;
-  auto* n = b.node("LayerNormalization", {x, b.param(name + ".weight", {c}), b.param(name + ".bias", {c})}, y);
+  auto* n = b.node("LayerNormalization",
+                   {x, b.param(name + ".weight", {c}), b.param(name + ".bias", {c})}, y);
   GraphBuilder::integer(n, "axis", -1);
   GraphBuilder::real(n, "epsilon", eps);
   return y;
@@ -170,7 +176,8 @@ std::string layer_norm(GraphBuilder& b, const std::string& x, const std::string&
 std::string sample_norm(GraphBuilder& b, const std::string& x, const std::string& name,
                         std::int64_t c, float eps) {
   const std::string normed = normalise(b, x, {1, 2}, eps);
-  return b.op("Add", {b.op("Mul", {normed, b.param(name + ".weight", {c})}), b.param(name + ".bias", {c})});
+  return b.op(
+      "Add", {b.op("Mul", {normed, b.param(name + ".weight", {c})}), b.param(name + ".bias", {c})});
 }
 
 std::string gelu(GraphBuilder& b, const std::string& x) {
@@ -202,7 +209,8 @@ std::string tokens_to_map(GraphBuilder& b, const std::string& x, std::int64_t c,
 std::vector<std::string> split(GraphBuilder& b, const std::string& x, std::int64_t axis,
                                const std::vector<std::int64_t>& sizes) {
   std::string first;
-  auto* n = b.node("Split", {x, b.const_ints({static_cast<std::int64_t>(sizes.size())}, sizes)}, first);
+  auto* n =
+      b.node("Split", {x, b.const_ints({static_cast<std::int64_t>(sizes.size())}, sizes)}, first);
   GraphBuilder::integer(n, "axis", axis);
   std::vector<std::string> parts = {first};
   for (std::size_t i = 1; i < sizes.size(); ++i) {

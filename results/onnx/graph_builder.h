@@ -37,7 +37,8 @@ class GraphBuilder {
   std::string const_ints(const std::vector<std::int64_t>& dims, const std::vector<std::int64_t>& v);
 
   /// A node of type `op` on `in`; `out` receives the name of its (first) output.
-  onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& in, std::string& out);
+  onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& in,
+                        std::string& out);
   /// A node with no attributes; returns its output.
   std::string op(const std::string& op, const std::vector<std::string>& in);
 
@@ -88,8 +89,8 @@ std::string map_to_tokens(GraphBuilder& b, const std::string& x, std::int64_t c,
 std::string tokens_to_map(GraphBuilder& b, const std::string& x, std::int64_t c, std::int64_t h,
                           std::int64_t w);
 /// Mean over `axes`, dropping them unless `keep`.
-std::string reduce_mean(GraphBuilder& b, const std::string& x, const std::vector<std::int64_t>& axes,
-                        bool keep);
+std::string reduce_mean(GraphBuilder& b, const std::string& x,
+                        const std::vector<std::int64_t>& axes, bool keep);
 /// Split along `axis` into parts of `sizes`; the parts' names in order.
 std::vector<std::string> split(GraphBuilder& b, const std::string& x, std::int64_t axis,
                                const std::vector<std::int64_t>& sizes);

@@ -13,12 +13,14 @@ constexpr float kEps = 1e-6f;  // Hiera's LayerNorm
 std::string patch_embed(GraphBuilder& b, const std::string& x, const BlockSpec& s) {
   const std::int64_t c = s.get("c");
   const FeatureShape out = block_output_shape(s);
-  const std::string y = map_to_tokens(b, conv(b, x, "patch_embed.proj", s.get("cin"), c, 7, 4, 3, 1, true), c, out.h, out.w);
+  const std::string y = map_to_tokens(
+      b, conv(b, x, "patch_embed.proj", s.get("cin"), c, 7, 4, 3, 1, true), c, out.h, out.w);
   return b.op("Add", {y, b.param("pos_embed", {1, std::int64_t{out.h} * out.w, c})});
 }
 
 // 2x2 stride-2 max over (B, H*W, C) tokens -> (B, H/2 * W/2, C).
-std::string max_pool_tokens(GraphBuilder& b, const std::string& x, std::int64_t c, std::int64_t h, std::int64_t w) {
+std::string max_pool_tokens(GraphBuilder& b, const std::string& x, std::int64_t c, std::int64_t h,
+                            std::int64_t w) {
   std::string m;
   auto* n = b.node("ReduceMax", {reshape(b, x, {b.batch, h / 2, 2, w / 2, 2, c})}, m);
   GraphBuilder::ints(n, "axes", {2, 4});
@@ -37,8 +39,10 @@ std::string block(GraphBuilder& b, const std::string& x, const std::string& p, c
   // Windows of sy x sx tokens (one global window when mu = 0), wy x wx of them.
   const std::int64_t sy = mu ? mu : h, sx = mu ? mu : w, wy = h / sy, wx = w / sx;
   const std::int64_t groups = b.batch * wy * wx;  // (batch, window) pairs
-  // qkv (B, H*W, 3C), channels [q | k | v] with head j at j*hd -> (3, B, wy, wx, heads, sy, sx, hd).
-  std::string qkv = reshape(b, linear(b, xn, p + "attn.qkv", cin, 3 * c), {b.batch, wy, sy, wx, sx, 3, heads, hd});
+  // qkv (B, H*W, 3C), channels [q | k | v] with head j at j*hd -> (3, B, wy, wx, heads, sy, sx,
+  // hd).
+  std::string qkv = reshape(b, linear(b, xn, p + "attn.qkv", cin, 3 * c),
+                            {b.batch, wy, sy, wx, sx, 3, heads, hd});
   qkv = transpose(b, qkv, {5, 0, 1, 3, 6, 2, 4, 7});
   const auto parts = split(b, qkv, 0, {1, 1, 1});
   const std::string& qs = parts[0];
@@ -55,14 +59,16 @@ std::string block(GraphBuilder& b, const std::string& x, const std::string& p, c
   const std::string key = reshape(b, parts[1], {groups, heads, sy * sx, hd});
   const std::string value = reshape(b, parts[2], {groups, heads, sy * sx, hd});
   // The code scales q before the product.
-  const std::string scaled = b.op("Mul", {query, b.const_floats({1}, {1.0f / std::sqrt(float(hd))})});
+  const std::string scaled =
+      b.op("Mul", {query, b.const_floats({1}, {1.0f / std::sqrt(float(hd))})});
   const std::string attn = softmax(b, b.op("MatMul", {scaled, transpose(b, key, {0, 1, 3, 2})}));
   // (groups, heads, qy*qx, hd) -> (B, wy, wx, heads, qy, qx, hd) -> (B, wy, qy, wx, qx, heads, hd).
   std::string o = reshape(b, b.op("MatMul", {attn, value}), {b.batch, wy, wx, heads, qy, qx, hd});
   o = reshape(b, transpose(b, o, {0, 1, 4, 2, 5, 3, 6}), {b.batch, (h / q) * (w / q), c});
   const std::string y = b.op("Add", {shortcut, linear(b, o, p + "attn.proj", c, c)});
   const std::int64_t hid = c * s.get("mlp");
-  const std::string m = gelu(b, linear(b, layer_norm(b, y, p + "norm2", c, kEps, 3), p + "mlp.fc1", c, hid));
+  const std::string m =
+      gelu(b, linear(b, layer_norm(b, y, p + "norm2", c, kEps, 3), p + "mlp.fc1", c, hid));
   return b.op("Add", {y, linear(b, m, p + "mlp.fc2", hid, c)});
 }
 
@@ -70,20 +76,27 @@ std::string head(GraphBuilder& b, const std::string& x, const BlockSpec& s) {
   const std::int64_t c = s.get("c"), classes = s.get("classes");
   const std::string pooled = layer_norm(b, reduce_mean(b, x, {1}, false), "norm", c, kEps, 2);
   std::string y;
-  GraphBuilder::integer(b.node("Gemm", {pooled, b.param("head.projection.weight", {classes, c}),
-                                        b.param("head.projection.bias", {classes})}, y),
+  GraphBuilder::integer(b.node("Gemm",
+                               {pooled, b.param("head.projection.weight", {classes, c}),
+                                b.param("head.projection.bias", {classes})},
+                               y),
                         "transB", 1);
   return y;
 }
 
 }  // namespace
 
-std::string lower_hiera(GraphBuilder& b, const BlockSpec& s, const std::string& p, const std::string& x) {
+std::string lower_hiera(GraphBuilder& b, const BlockSpec& s, const std::string& p,
+                        const std::string& x) {
   switch (s.kind) {
-    case BlockKind::hiera_patch_embed: return patch_embed(b, x, s);
-    case BlockKind::hiera_block: return block(b, x, p, s);
-    case BlockKind::hiera_head: return head(b, x, s);
-    default: return "";
+    case BlockKind::hiera_patch_embed:
+      return patch_embed(b, x, s);
+    case BlockKind::hiera_block:
+      return block(b, x, p, s);
+    case BlockKind::hiera_head:
+      return head(b, x, s);
+    default:
+      return "";
   }
 }
 

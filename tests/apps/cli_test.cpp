@@ -71,7 +71,9 @@ TEST(Cli, BadInputExitsTwoWithOneLineError) {
       "describe --space nope --arch l1",
       "describe --arch l9",
       "describe --arch '{\"space\": \"efficientformer\"'",
-      "describe --arch '{\"space\":\"efficientformer\",\"embed_dims\":[48,96,224,449],\"depths\":[3,2,6,4],\"num_vit\":1,\"resolution\":224}'",
+      "describe --arch "
+      "'{\"space\":\"efficientformer\",\"embed_dims\":[48,96,224,449],\"depths\":[3,2,6,4],\"num_"
+      "vit\":1,\"resolution\":224}'",
       "describe --arch /nonexistent/arch.json",
       "describe",
       "sample --n -1",

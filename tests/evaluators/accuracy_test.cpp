@@ -3,10 +3,10 @@
 
 #include <algorithm>
 
+#include "core/error.h"
 #include "evaluators/accuracy.h"
 #include "evaluators/model.h"
 #include "evaluators/supernet_slicing.h"
-#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/random_supernet.h"
 
@@ -52,7 +52,8 @@ TEST(Accuracy, MatchesSerialForward) {
     const Tensor l = model.forward(x);
     std::vector<int> order(10);
     for (int c = 0; c < 10; ++c) order[c] = c;
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return l.data()[a] > l.data()[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return l.data()[a] > l.data()[b]; });
     EXPECT_EQ(r.predictions[i], order[0]) << i;
     top1 += order[0] == set.label(idx[i]);
     top5 += std::find(order.begin(), order.begin() + 5, set.label(idx[i])) != order.begin() + 5;

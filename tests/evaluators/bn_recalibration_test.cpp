@@ -5,18 +5,18 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <set>
 #include <fstream>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
 #include "evaluators/bn_recalibration.h"
 #include "evaluators/bn_stats_cache.h"
 #include "evaluators/model.h"
 #include "evaluators/ops/batch_norm.h"
 #include "evaluators/ops/conv2d.h"
 #include "evaluators/supernet_slicing.h"
-#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/random_supernet.h"
 #include "tests/support/test_support.h"
@@ -53,7 +53,8 @@ void stats(const Tensor& t, std::vector<double>& mean, std::vector<double>& var)
   for (std::size_t r = 0; r < n; ++r)
     for (int ch = 0; ch < c; ++ch) mean[ch] += t.data()[r * c + ch] / static_cast<double>(n);
   for (std::size_t r = 0; r < n; ++r)
-    for (int ch = 0; ch < c; ++ch) var[ch] += std::pow(t.data()[r * c + ch] - mean[ch], 2) / (n - 1);
+    for (int ch = 0; ch < c; ++ch)
+      var[ch] += std::pow(t.data()[r * c + ch] - mean[ch], 2) / (n - 1);
 }
 
 // conv (PyTorch layout) by plain loops through conv2d_reference.
@@ -79,11 +80,14 @@ TEST(BnRecalibration, StemStatisticsByHand) {
   Rng rng(9);
   for (int b = 0; b < 2; ++b) {
     Tensor x(3, 64, 64, 1);
-    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
+    for (std::size_t i = 0; i < x.size(); ++i)
+      x.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
     batches.push_back(x);
   }
-  const WeightStore st = recalibrate_batchnorm(net, w, 2, [&](std::size_t b) { return batches[b]; });
-  // Every BN of s: stem (2), three downsamples, two per Meta4D block (4 blocks): 13, two tensors each.
+  const WeightStore st =
+      recalibrate_batchnorm(net, w, 2, [&](std::size_t b) { return batches[b]; });
+  // Every BN of s: stem (2), three downsamples, two per Meta4D block (4 blocks): 13, two tensors
+  // each.
   EXPECT_EQ(st.tensors.size(), 26u);
   EXPECT_TRUE(st.contains("stages.3.blocks.0.mlp.norm2.running_var"));
   // By hand: norm1 sees conv1(x); norm2 sees conv2(relu(bn1_train(conv1(x)))).
@@ -97,9 +101,9 @@ TEST(BnRecalibration, StemStatisticsByHand) {
       for (int c = 0; c < 8; ++c) {
         const double biased = v[c] * (n - 1) / n;
         float& e = a.data()[r * 8 + c];
-        e = static_cast<float>(std::max(0.0, (e - m[c]) / std::sqrt(biased + 1e-5) *
-                                                 w.at("stem.norm1.weight").data[c] +
-                                             w.at("stem.norm1.bias").data[c]));
+        e = static_cast<float>(std::max(
+            0.0, (e - m[c]) / std::sqrt(biased + 1e-5) * w.at("stem.norm1.weight").data[c] +
+                     w.at("stem.norm1.bias").data[c]));
       }
     stats(conv(w, "stem.conv2", a, 16), m, v);
     for (int c = 0; c < 16; ++c) m2[c] += m[c] / 2, v2[c] += v[c] / 2;
@@ -119,14 +123,16 @@ TEST(BnRecalibration, StemStatisticsByHand) {
   WeightStore other;
   other.tensors["stem.norm1.running_mean"] = {{4}, {0, 0, 0, 0}};
   EXPECT_THROW(with_bn_stats(w, other), Error);
-  EXPECT_THROW(recalibrate_batchnorm(net, w, 1, [](std::size_t) { return Tensor(2, 32, 32, 1); }), Error);
+  EXPECT_THROW(recalibrate_batchnorm(net, w, 1, [](std::size_t) { return Tensor(2, 32, 32, 1); }),
+               Error);
 }
 
 // Plain loops: a k x k convolution (padding k/2, no bias) with PyTorch weights (cout, cin, k, k),
 // or depthwise (c, 1, k, k).
 Tensor conv_plain(const Tensor& in, const StoredTensor& w, int stride, bool depthwise) {
   const int cout = static_cast<int>(w.shape[0]), k = static_cast<int>(w.shape[2]), pad = k / 2;
-  const int cin = in.c(), ho = (in.h() + 2 * pad - k) / stride + 1, wo = (in.w() + 2 * pad - k) / stride + 1;
+  const int cin = in.c(), ho = (in.h() + 2 * pad - k) / stride + 1,
+            wo = (in.w() + 2 * pad - k) / stride + 1;
   Tensor out(in.n(), ho, wo, cout);
   for (int n = 0; n < in.n(); ++n)
     for (int y = 0; y < ho; ++y)
@@ -138,10 +144,20 @@ Tensor conv_plain(const Tensor& in, const StoredTensor& w, int stride, bool dept
               for (int dx = 0; dx < k; ++dx) {
                 const int sy = y * stride + dy - pad, sx = x * stride + dx - pad;
                 if (sy < 0 || sy >= in.h() || sx < 0 || sx >= in.w()) continue;
-                const std::size_t wi = ((static_cast<std::size_t>(o) * (depthwise ? 1 : cin) + (depthwise ? 0 : i)) * k + dy) * k + dx;
-                acc += double(in.data()[((static_cast<std::size_t>(n) * in.h() + sy) * in.w() + sx) * cin + i]) * w.data[wi];
+                const std::size_t wi =
+                    ((static_cast<std::size_t>(o) * (depthwise ? 1 : cin) + (depthwise ? 0 : i)) *
+                         k +
+                     dy) *
+                        k +
+                    dx;
+                acc +=
+                    double(in.data()[((static_cast<std::size_t>(n) * in.h() + sy) * in.w() + sx) *
+                                         cin +
+                                     i]) *
+                    w.data[wi];
               }
-          out.data()[((static_cast<std::size_t>(n) * ho + y) * wo + x) * cout + o] = static_cast<float>(acc);
+          out.data()[((static_cast<std::size_t>(n) * ho + y) * wo + x) * cout + o] =
+              static_cast<float>(acc);
         }
   return out;
 }
@@ -160,7 +176,8 @@ void bn_hswish(Tensor& t, const WeightStore& w, const std::string& norm, std::ve
     for (int ch = 0; ch < c; ++ch) {
       float& e = t.data()[r * c + ch];
       const double y = (e - mean[ch]) / std::sqrt(var[ch] * (n - 1) / n + 1e-5) *
-                           w.at(norm + ".weight").data[ch] + w.at(norm + ".bias").data[ch];
+                           w.at(norm + ".weight").data[ch] +
+                       w.at(norm + ".bias").data[ch];
       e = static_cast<float>(y * std::clamp(y + 3, 0.0, 6.0) / 6);
     }
 }
@@ -180,12 +197,14 @@ TEST(BnRecalibration, ElasticVitByHand) {
   const SearchSpace& space = get_space("elasticvit-fmnist");
   const Arch s = space.resolve("s");
   const Network net = space.decode(s);
-  const WeightStore w = slice_supernet(space, s, test::random_union_supernet("elasticvit-fmnist", 6));
+  const WeightStore w =
+      slice_supernet(space, s, test::random_union_supernet("elasticvit-fmnist", 6));
   std::vector<Tensor> batches;
   Rng rng(10);
   for (int b = 0; b < 2; ++b) {
     Tensor x(2, 128, 128, 1);
-    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
+    for (std::size_t i = 0; i < x.size(); ++i)
+      x.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
     batches.push_back(x);
   }
   const auto batch = [&](std::size_t b) { return batches[b]; };
@@ -221,7 +240,8 @@ TEST(BnRecalibration, ElasticVitByHand) {
       for (std::size_t r = 0; r < t.size() / c; ++r)
         for (int o = 0; o < mc; ++o) {
           double acc = w.at("pre_head_0.bias").data[o];
-          for (int k = 0; k < c; ++k) acc += double(t.data()[r * c + k]) * pw[static_cast<std::size_t>(o) * c + k];
+          for (int k = 0; k < c; ++k)
+            acc += double(t.data()[r * c + k]) * pw[static_cast<std::size_t>(o) * c + k];
           pre.data()[r * mc + o] = static_cast<float>(acc);
         }
       stats(pre, mean, var);
@@ -257,11 +277,13 @@ TEST(BnStatsCache, MemoryAndDisk) {
   EXPECT_EQ(fresh.get_or_compute(key, compute, &hit).at("a.running_mean").data[1], -2.0f);
   EXPECT_TRUE(hit);
   EXPECT_EQ(computed, 1);
-  fresh.get_or_compute(BnStatsCache::key("{\"arch\":2}", "00ff", "fashion-mnist:seed=0"), compute, &hit);
+  fresh.get_or_compute(BnStatsCache::key("{\"arch\":2}", "00ff", "fashion-mnist:seed=0"), compute,
+                       &hit);
   EXPECT_FALSE(hit);
   EXPECT_EQ(computed, 2);
   std::size_t files = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) files += e.path().extension() == ".safetensors";
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    files += e.path().extension() == ".safetensors";
   EXPECT_EQ(files, 2u);
   // Fingerprints differ with the content.
   std::ofstream(dir + "/w1") << "abc";

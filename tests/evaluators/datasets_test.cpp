@@ -10,12 +10,12 @@
 #include <fstream>
 #include <set>
 
+#include "core/error.h"
 #include "evaluators/datasets/eval_data.h"
 #include "evaluators/datasets/fashion_mnist.h"
 #include "evaluators/datasets/idx_reader.h"
 #include "evaluators/datasets/image_folder.h"
 #include "evaluators/datasets/seeded_split.h"
-#include "core/error.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
@@ -68,8 +68,12 @@ TEST(Idx, CorruptFilesNameTheFile) {
   write_gz(dir + "/rank.gz", idx_header(0x08, {}));
   std::ofstream(dir + "/badgz.gz", std::ios::binary) << std::string("\x1f\x8b\x08\x00garbage", 11);
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"magic.gz", "wrong magic"}, {"trunc.gz", "truncated: 10 of 12"}, {"head.gz", "truncated"},
-      {"extra.gz", "size mismatch"}, {"rank.gz", "rank 0"}, {"missing.gz", "cannot open"},
+      {"magic.gz", "wrong magic"},
+      {"trunc.gz", "truncated: 10 of 12"},
+      {"head.gz", "truncated"},
+      {"extra.gz", "size mismatch"},
+      {"rank.gz", "rank 0"},
+      {"missing.gz", "cannot open"},
       {"badgz.gz", ""}};
   for (const auto& [file, what] : cases) {
     const std::string e = error_of([&] { read_idx(dir + "/" + file); });
@@ -92,12 +96,14 @@ TEST(FashionMnist, PreprocessingPadsUpsamplesAndNormalises) {
       for (int x = 0; x < side; ++x) {
         // pixel (y, x) is 32x32 pixel (y/f, x/f), which is 28x28 pixel (y/f-2, x/f-2) or pad.
         const int r = y / f - 2, c = x / f - 2;
-        const double want = (r < 0 || r >= 28 || c < 0 || c >= 28) ? norm(0) : norm(img[r * 28 + c]);
+        const double want =
+            (r < 0 || r >= 28 || c < 0 || c >= 28) ? norm(0) : norm(img[r * 28 + c]);
         ASSERT_NEAR(out[y * side + x], want, 1e-6) << side << ": " << y << "," << x;
       }
   }
   for (const int bad : {32, 96, 224})
-    EXPECT_NE(error_of([&] { fashion_mnist_upsample(bad); }).find("64x64"), std::string::npos) << bad;
+    EXPECT_NE(error_of([&] { fashion_mnist_upsample(bad); }).find("64x64"), std::string::npos)
+        << bad;
 }
 
 TEST(FashionMnist, SplitIsSeededDisjointAndKeyOrdered) {
@@ -135,7 +141,8 @@ TEST(FashionMnist, DebianPackageReads) {
   test.load(3, a.data());
   big.load(3, b.data());
   for (int y = 0; y < 128; ++y)
-    for (int x = 0; x < 128; ++x) ASSERT_EQ(b[y * 128 + x], a[(y / 2) * 64 + x / 2]) << y << "," << x;
+    for (int x = 0; x < 128; ++x)
+      ASSERT_EQ(b[y * 128 + x], a[(y / 2) * 64 + x / 2]) << y << "," << x;
   EXPECT_THROW(FashionMnist(dir, false, 96), Error);
   const std::string e = error_of([] { locate_fashion_mnist("/nonexistent-fmnist"); });
   EXPECT_NE(e.find("apt-get install dataset-fashion-mnist"), std::string::npos) << e;
@@ -143,11 +150,13 @@ TEST(FashionMnist, DebianPackageReads) {
 }
 
 // A w x h RGB PNG of one colour per half (left, right).
-void write_png(const std::string& path, int w, int h, std::array<int, 3> left, std::array<int, 3> right) {
+void write_png(const std::string& path, int w, int h, std::array<int, 3> left,
+               std::array<int, 3> right) {
   std::vector<std::uint8_t> px(static_cast<std::size_t>(w) * h * 3);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x)
-      for (int c = 0; c < 3; ++c) px[(y * w + x) * 3 + c] = static_cast<std::uint8_t>(x < w / 2 ? left[c] : right[c]);
+      for (int c = 0; c < 3; ++c)
+        px[(y * w + x) * 3 + c] = static_cast<std::uint8_t>(x < w / 2 ? left[c] : right[c]);
   ASSERT_TRUE(stbi_write_png(path.c_str(), w, h, 3, px.data(), w * 3));
 }
 
@@ -201,7 +210,8 @@ TEST(ImageFolder, RecalSplitIsSeededAndHeldOut) {
   std::set<std::size_t> all(s.recal.begin(), s.recal.end());
   all.insert(s.held_out.begin(), s.held_out.end());
   EXPECT_EQ(all.size(), 100u);
-  EXPECT_EQ(recal_split(100, 4, 10).recal, std::vector<std::size_t>(s.recal.begin(), s.recal.begin() + 10));
+  EXPECT_EQ(recal_split(100, 4, 10).recal,
+            std::vector<std::size_t>(s.recal.begin(), s.recal.begin() + 10));
   EXPECT_NE(recal_split(100, 5, 10).recal, recal_split(100, 4, 10).recal);
   EXPECT_NE(error_of([] { open_eval_data("fashion-mnist", "train", 0, 64); }).find("unknown split"),
             std::string::npos);

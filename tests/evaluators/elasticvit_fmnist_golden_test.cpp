@@ -50,11 +50,15 @@ TEST_P(ElasticVitFmnistGoldenSubnet, LogitsWithAndWithoutRecalibration) {
 INSTANTIATE_TEST_SUITE_P(Subnets, ElasticVitFmnistGoldenSubnet,
                          ::testing::Values("s", "m", "l", "random0", "random1"));
 
-TEST_F(ElasticVitFmnistGolden, RecalibratedBatchNormStatistics) { golden().check_bn_statistics("m"); }
+TEST_F(ElasticVitFmnistGolden, RecalibratedBatchNormStatistics) {
+  golden().check_bn_statistics("m");
+}
 
 // s on the first 500 test images (all 10,000, and l, through `hwnas eval --predictions`: longer
 // than a unit test should run). 500 images leave no disagreement room under 99.9 %.
-TEST_F(ElasticVitFmnistGolden, TestSetPredictionsAgree) { golden().check_test_predictions("s", 500); }
+TEST_F(ElasticVitFmnistGolden, TestSetPredictionsAgree) {
+  golden().check_test_predictions("s", 500);
+}
 
 }  // namespace
 }  // namespace hwnas

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
 #include "evaluators/block_runner.h"
 #include "evaluators/blocks/elasticvit_blocks.h"
 #include "evaluators/model.h"
@@ -18,7 +19,6 @@
 #include "evaluators/npz.h"
 #include "evaluators/safetensors.h"
 #include "evaluators/thread_scope.h"
-#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/golden_model.h"
 #include "tests/support/test_support.h"

@@ -10,14 +10,14 @@
 #include <tuple>
 #include <vector>
 
+#include "core/error.h"
+#include "core/rng.h"
 #include "evaluators/ops/avg_pool2d.h"
 #include "evaluators/ops/biased_attention.h"
 #include "evaluators/ops/depthwise_conv2d.h"
 #include "evaluators/ops/sample_norm.h"
 #include "evaluators/ops/squeeze_excite.h"
 #include "evaluators/thread_scope.h"
-#include "core/error.h"
-#include "core/rng.h"
 
 namespace hwnas {
 namespace {

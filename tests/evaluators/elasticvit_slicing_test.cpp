@@ -9,9 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
 #include "evaluators/model.h"
 #include "evaluators/supernet_slicing.h"
-#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/random_supernet.h"
 #include "tests/support/test_support.h"
@@ -38,7 +38,8 @@ std::int64_t flat(const Shape& shape, const Shape& idx) {
 std::vector<std::int64_t> box(const Shape& shape, const std::string& spec) {
   std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
   const std::regex part(R"((\d*):(\d+))");
-  for (auto it = std::sregex_iterator(spec.begin(), spec.end(), part); it != std::sregex_iterator(); ++it)
+  for (auto it = std::sregex_iterator(spec.begin(), spec.end(), part); it != std::sregex_iterator();
+       ++it)
     ranges.emplace_back((*it)[1].length() ? std::stoll((*it)[1]) : 0, std::stoll((*it)[2]));
   while (ranges.size() < shape.size()) ranges.emplace_back(0, shape[ranges.size()]);
   std::vector<std::int64_t> out;
@@ -59,14 +60,19 @@ std::vector<std::int64_t> box(const Shape& shape, const std::string& spec) {
 std::vector<std::int64_t> expected_indices(const Shape& shape, const std::string& slice) {
   std::smatch m;
   if (slice == "full") return box(shape, "");
-  if (std::regex_match(slice, m, std::regex(R"(cat\(rows \[(\d+):(\d+)\], rows \[(\d+):(\d+)\], rows \[(\d+):(\d+)\]\) x cols \[:(\d+)\])"))) {
+  if (std::regex_match(
+          slice, m,
+          std::regex(
+              R"(cat\(rows \[(\d+):(\d+)\], rows \[(\d+):(\d+)\], rows \[(\d+):(\d+)\]\) x cols \[:(\d+)\])"))) {
     std::vector<std::int64_t> out;
     for (int r = 0; r < 3; ++r)
       for (std::int64_t row = std::stoll(m[1 + 2 * r]); row < std::stoll(m[2 + 2 * r]); ++row)
-        for (std::int64_t col = 0; col < std::stoll(m[7]); ++col) out.push_back(row * shape[1] + col);
+        for (std::int64_t col = 0; col < std::stoll(m[7]); ++col)
+          out.push_back(row * shape[1] + col);
     return out;
   }
-  if (std::regex_match(slice, m, std::regex(R"(view\((\d+),(\d+),(\d+)\)(\[.*\]) -> reshape\(\d+,\d+\))")))
+  if (std::regex_match(slice, m,
+                       std::regex(R"(view\((\d+),(\d+),(\d+)\)(\[.*\]) -> reshape\(\d+,\d+\))")))
     return box({std::stoll(m[1]), std::stoll(m[2]), std::stoll(m[3])}, m[4]);
   if (!slice.empty() && slice.front() == '[') return box(shape, slice);
   ADD_FAILURE() << "unknown slice description " << slice;
@@ -90,11 +96,13 @@ TEST(ElasticVitSlicing, OfficialRuleOnT1) {
   EXPECT_EQ(sub.tensors.size(), slices.size());
   for (const auto& [name, e] : slices.items()) {
     ASSERT_TRUE(sub.contains(name)) << name;
-    const std::vector<std::int64_t> want = expected_indices(e["supernet_shape"].get<Shape>(), e["slice"]);
+    const std::vector<std::int64_t> want =
+        expected_indices(e["supernet_shape"].get<Shape>(), e["slice"]);
     const StoredTensor& got = sub.at(name);
     ASSERT_EQ(got.data.size(), want.size()) << name << " " << e["slice"];
     for (std::size_t i = 0; i < want.size(); ++i)
-      ASSERT_EQ(got.data[i], static_cast<float>(want[i])) << name << " " << e["slice"] << " element " << i;
+      ASSERT_EQ(got.data[i], static_cast<float>(want[i]))
+          << name << " " << e["slice"] << " element " << i;
   }
 }
 
@@ -115,7 +123,7 @@ TEST(ElasticVitSlicing, ProxySpaceFromItsUnionNetwork) {
   const StoredTensor& sq = super.at("feature_exactor.2.layers.0.qkv.weight");
   ASSERT_EQ(qkv.shape, (Shape{2 * (16 + 16 + 32), 32}));
   EXPECT_EQ(qkv.data[0], sq.data[0]);
-  EXPECT_EQ(qkv.data[32 * 32], sq.data[48 * 48]);        // first k row: supernet row C_max
+  EXPECT_EQ(qkv.data[32 * 32], sq.data[48 * 48]);          // first k row: supernet row C_max
   EXPECT_EQ(qkv.data[64 * 32 + 1], sq.data[96 * 48 + 1]);  // first v row: supernet row 2 C_max
   // Kernel 3 of a 5x5 stem kernel: the centre.
   const StoredTensor& dw = sub.at("conv_stem.layers.0.0.dw_conv.weight");
@@ -134,7 +142,9 @@ TEST(ElasticVitSlicing, ErrorsNameTheSupernetTensor) {
     slice_supernet(space, space.resolve("m"), super);
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("feature_exactor.3.layers.0.qkv.weight"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("feature_exactor.3.layers.0.qkv.weight"),
+              std::string::npos)
+        << e.what();
   }
   super.metadata["space"] = "elasticvit";
   EXPECT_THROW(slice_supernet(space, space.resolve("s"), super), Error);

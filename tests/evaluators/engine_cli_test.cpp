@@ -5,11 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/rng.h"
 #include "evaluators/model.h"
 #include "evaluators/npy.h"
 #include "evaluators/safetensors.h"
 #include "spaces/registry.h"
-#include "core/rng.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
@@ -122,7 +122,8 @@ TEST(EngineCli, InferAndMeasureTurboVit) {
   }
   EXPECT_GT(scale, 0.0);
   EXPECT_LE(d, 1e-5 * std::max(1.0, scale));
-  const auto m = hwnas_cli("measure --space turbovit --arch turbovit-ref --warmup 1 --repeats 2 --json");
+  const auto m =
+      hwnas_cli("measure --space turbovit --arch turbovit-ref --warmup 1 --repeats 2 --json");
   ASSERT_EQ(m.exit_code, 0) << m.err;
   EXPECT_GT(nlohmann::json::parse(m.out).at("latency_ms").get<double>(), 0.0);
 }

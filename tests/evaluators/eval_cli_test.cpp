@@ -9,13 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/rng.h"
 #include "evaluators/accuracy.h"
 #include "evaluators/bn_recalibration.h"
 #include "evaluators/datasets/eval_data.h"
 #include "evaluators/npy.h"
 #include "evaluators/supernet_slicing.h"
 #include "spaces/registry.h"
-#include "core/rng.h"
 #include "tests/evaluators/random_supernet.h"
 #include "tests/support/test_support.h"
 
@@ -57,12 +57,14 @@ TEST_F(EvalCli, JsonMatchesLibraryWithAndWithoutRecalibration) {
   const WeightStore stats = recalibrate_batchnorm(net, sub, 2, [&](std::size_t b) {
     return load_batch(*data.recal_set, data.recal, b * 64, b * 64 + 64);
   });
-  const AccuracyResult lib = evaluate_accuracy(net, with_bn_stats(sub, stats), *data.eval_set, data.eval);
+  const AccuracyResult lib =
+      evaluate_accuracy(net, with_bn_stats(sub, stats), *data.eval_set, data.eval);
   EXPECT_DOUBLE_EQ(j["top1"].get<double>(), lib.top1);
   EXPECT_DOUBLE_EQ(j["top5"].get<double>(), lib.top5);
   const NpyArray pred = read_npy(*dir_ + "/pred.npy");
   ASSERT_EQ(pred.data.size(), 48u);
-  for (std::size_t i = 0; i < 48; ++i) EXPECT_EQ(static_cast<int>(pred.data[i]), lib.predictions[i]) << i;
+  for (std::size_t i = 0; i < 48; ++i)
+    EXPECT_EQ(static_cast<int>(pred.data[i]), lib.predictions[i]) << i;
 
   const auto raw = hwnas_eval(common + " --no-recalibrate");
   ASSERT_EQ(raw.exit_code, 0) << raw.err;
@@ -127,10 +129,12 @@ TEST_F(EvalCli, ElasticVitFmnistMatchesLibrary) {
   data.eval.resize(16);
   const WeightStore stats = recalibrate_batchnorm(
       net, sub, 1, [&](std::size_t) { return load_batch(*data.recal_set, data.recal, 0, 64); });
-  const AccuracyResult lib = evaluate_accuracy(net, with_bn_stats(sub, stats), *data.eval_set, data.eval);
+  const AccuracyResult lib =
+      evaluate_accuracy(net, with_bn_stats(sub, stats), *data.eval_set, data.eval);
   EXPECT_DOUBLE_EQ(j["top1"].get<double>(), lib.top1);
   // The ElasticViT supernet does not fit the 64x64 space, and vice versa.
-  const auto bad = hwnas_eval("--space efficientformer-fmnist --arch s --samples 8 --weights " + ev);
+  const auto bad =
+      hwnas_eval("--space efficientformer-fmnist --arch s --samples 8 --weights " + ev);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("trained for space 'elasticvit-fmnist'"), std::string::npos) << bad.err;
 }
@@ -151,9 +155,9 @@ TEST_F(EvalCli, ImageFolderOfImageNetClassesMatchesLibrary) {
     stbi_write_png((folder + "/" + name + "/0.png").c_str(), 16, 12, 3, px.data(), 16 * 3);
   }
   const std::string weights = test::golden_dir() + "/efficientformer_l1.safetensors";
-  const auto r = hwnas_eval("--space efficientformer --arch l1 --weights " + weights + " --dataset " +
-                            folder + " --samples 24 --recal-images 64 --json --predictions " +
-                            *dir_ + "/in_pred.npy");
+  const auto r =
+      hwnas_eval("--space efficientformer --arch l1 --weights " + weights + " --dataset " + folder +
+                 " --samples 24 --recal-images 64 --json --predictions " + *dir_ + "/in_pred.npy");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["samples"], 24);
@@ -163,10 +167,10 @@ TEST_F(EvalCli, ImageFolderOfImageNetClassesMatchesLibrary) {
   const WeightStore w = load_safetensors(weights);
   EvalData data = open_eval_data(folder, "val", 0, 224, 64);
   data.eval.resize(24);
-  const WeightStore stats = recalibrate_batchnorm(net, w, 1, [&](std::size_t) {
-    return load_batch(*data.recal_set, data.recal, 0, 64);
-  });
-  const AccuracyResult lib = evaluate_accuracy(net, with_bn_stats(w, stats), *data.eval_set, data.eval);
+  const WeightStore stats = recalibrate_batchnorm(
+      net, w, 1, [&](std::size_t) { return load_batch(*data.recal_set, data.recal, 0, 64); });
+  const AccuracyResult lib =
+      evaluate_accuracy(net, with_bn_stats(w, stats), *data.eval_set, data.eval);
   EXPECT_DOUBLE_EQ(j["top1"].get<double>(), lib.top1);
   EXPECT_DOUBLE_EQ(j["top5"].get<double>(), lib.top5);
   const NpyArray pred = read_npy(*dir_ + "/in_pred.npy");

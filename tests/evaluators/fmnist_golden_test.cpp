@@ -18,7 +18,8 @@ class FmnistGolden : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!golden().present())
-      GTEST_FAIL() << "missing " << golden().path("subnets.json") << " (tools/supernet/make_goldens.py)";
+      GTEST_FAIL() << "missing " << golden().path("subnets.json")
+                   << " (tools/supernet/make_goldens.py)";
   }
 };
 
@@ -28,7 +29,8 @@ TEST_F(FmnistGolden, SlicedSubnetEqualsPyTorchSlice) { golden().check_sliced("s"
 
 // One subnet per test (each recalibrates on 512 images): the contract's s, m, l and two seeded
 // random archs, as subnets.json lists them.
-class FmnistGoldenSubnet : public FmnistGolden, public ::testing::WithParamInterface<const char*> {};
+class FmnistGoldenSubnet : public FmnistGolden,
+                           public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(FmnistGoldenSubnet, LogitsWithAndWithoutRecalibration) { golden().check_logits(GetParam()); }
 

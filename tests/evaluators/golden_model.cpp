@@ -39,10 +39,9 @@ const GoldenModel& golden_model(const std::string& stem) {
   auto& slot = cache[stem];
   if (!slot) {
     const std::string g = golden_dir() + "/" + stem;
-    slot = std::make_unique<GoldenModel>(GoldenModel{load_safetensors(g + ".safetensors"),
-                                                     nchw_to_nhwc(read_npy(g + ".input.npy")),
-                                                     read_npy(g + ".logits.npy"),
-                                                     read_npz(g + ".stages.npz")});
+    slot = std::make_unique<GoldenModel>(
+        GoldenModel{load_safetensors(g + ".safetensors"), nchw_to_nhwc(read_npy(g + ".input.npy")),
+                    read_npy(g + ".logits.npy"), read_npz(g + ".stages.npz")});
   }
   return *slot;
 }

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/rng.h"
 #include "evaluators/block_runner.h"
 #include "evaluators/model.h"
 #include "evaluators/npy.h"
@@ -21,7 +22,6 @@
 #include "evaluators/thread_scope.h"
 #include "spaces/hiera_network.h"
 #include "spaces/registry.h"
-#include "core/rng.h"
 #include "spaces/turbovit_space.h"
 #include "tests/evaluators/golden_model.h"
 #include "tests/support/test_support.h"

@@ -6,13 +6,13 @@
 #include <tuple>
 #include <vector>
 
+#include "core/error.h"
+#include "core/rng.h"
 #include "evaluators/ops/max_pool.h"
 #include "evaluators/ops/position_embedding.h"
 #include "evaluators/ops/window_attention.h"
 #include "evaluators/tensor.h"
 #include "evaluators/thread_scope.h"
-#include "core/error.h"
-#include "core/rng.h"
 
 namespace hwnas {
 namespace {

@@ -5,22 +5,24 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
 #include "evaluators/npy.h"
 #include "evaluators/npz.h"
 #include "evaluators/safetensors.h"
-#include "core/error.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
 namespace {
 
 void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-std::string npy_bytes(const std::string& descr, const std::string& shape, const std::string& payload,
-                      const std::string& order = "False") {
-  std::string header = "{'descr': '" + descr + "', 'fortran_order': " + order + ", 'shape': " + shape + ", }";
+std::string npy_bytes(const std::string& descr, const std::string& shape,
+                      const std::string& payload, const std::string& order = "False") {
+  std::string header =
+      "{'descr': '" + descr + "', 'fortran_order': " + order + ", 'shape': " + shape + ", }";
   header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
   header += '\n';
   std::string b = "\x93NUMPY\x01";
@@ -79,12 +81,14 @@ TEST(Npy, SmallIntegerDtypesWiden) {
   write_bytes(dir + "/i2.npy", npy_bytes("<i2", "(2,)", std::string("\x09\x00\xfe\xff", 4)));
   EXPECT_EQ(read_npy(dir + "/i2.npy").data, (std::vector<float>{9, -2}));
   write_bytes(dir + "/short.npy", npy_bytes("<i2", "(3,)", std::string(4, '\0')));
-  EXPECT_NE(expect_error([&] { read_npy(dir + "/short.npy"); }).find("truncated"), std::string::npos);
+  EXPECT_NE(expect_error([&] { read_npy(dir + "/short.npy"); }).find("truncated"),
+            std::string::npos);
 }
 
 TEST(Npy, ClearErrors) {
   const std::string dir = test::make_temp_dir("hwnas-npy");
-  EXPECT_NE(expect_error([&] { read_npy(dir + "/missing.npy"); }).find("missing.npy"), std::string::npos);
+  EXPECT_NE(expect_error([&] { read_npy(dir + "/missing.npy"); }).find("missing.npy"),
+            std::string::npos);
   write_bytes(dir + "/f8.npy", npy_bytes("<f8", "(2,)", std::string(16, '\0')));
   EXPECT_NE(expect_error([&] { read_npy(dir + "/f8.npy"); }).find("<f8"), std::string::npos);
   write_bytes(dir + "/be.npy", npy_bytes(">f4", "(2,)", std::string(8, '\0')));
@@ -93,7 +97,8 @@ TEST(Npy, ClearErrors) {
   EXPECT_NE(expect_error([&] { read_npy(dir + "/order.npy"); }).find("fortran_order"),
             std::string::npos);
   write_bytes(dir + "/short.npy", npy_bytes("<f4", "(4,)", std::string(8, '\0')));
-  EXPECT_NE(expect_error([&] { read_npy(dir + "/short.npy"); }).find("truncated"), std::string::npos);
+  EXPECT_NE(expect_error([&] { read_npy(dir + "/short.npy"); }).find("truncated"),
+            std::string::npos);
   write_bytes(dir + "/junk.npy", "hello world, not numpy");
   EXPECT_NE(expect_error([&] { read_npy(dir + "/junk.npy"); }).find("magic"), std::string::npos);
   EXPECT_THROW(write_npy(dir + "/bad.npy", NpyArray{{3}, {1, 2}}), Error);
@@ -144,8 +149,9 @@ TEST(Safetensors, GoldenFileLoads) {
 
 TEST(Safetensors, CorruptFilesNameTheProblem) {
   const std::string dir = test::make_temp_dir("hwnas-st");
-  EXPECT_NE(expect_error([&] { load_safetensors(dir + "/none.safetensors"); }).find("none.safetensors"),
-            std::string::npos);
+  EXPECT_NE(
+      expect_error([&] { load_safetensors(dir + "/none.safetensors"); }).find("none.safetensors"),
+      std::string::npos);
   write_bytes(dir + "/short.safetensors", "abc");
   EXPECT_THROW(load_safetensors(dir + "/short.safetensors"), Error);
   auto make = [&](const std::string& header, std::size_t payload) {
@@ -155,19 +161,27 @@ TEST(Safetensors, CorruptFilesNameTheProblem) {
     return b + header + std::string(payload, '\0');
   };
   write_bytes(dir + "/json.safetensors", make("{not json", 0));
-  EXPECT_NE(expect_error([&] { load_safetensors(dir + "/json.safetensors"); }).find("corrupt"), std::string::npos);
-  write_bytes(dir + "/trunc.safetensors", make(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8));
-  EXPECT_NE(expect_error([&] { load_safetensors(dir + "/trunc.safetensors"); }).find("'x'"), std::string::npos);
-  write_bytes(dir + "/f64.safetensors", make(R"({"n":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})", 8));
-  EXPECT_NE(expect_error([&] { load_safetensors(dir + "/f64.safetensors"); }).find("F64"), std::string::npos);
+  EXPECT_NE(expect_error([&] { load_safetensors(dir + "/json.safetensors"); }).find("corrupt"),
+            std::string::npos);
+  write_bytes(dir + "/trunc.safetensors",
+              make(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8));
+  EXPECT_NE(expect_error([&] { load_safetensors(dir + "/trunc.safetensors"); }).find("'x'"),
+            std::string::npos);
+  write_bytes(dir + "/f64.safetensors",
+              make(R"({"n":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})", 8));
+  EXPECT_NE(expect_error([&] { load_safetensors(dir + "/f64.safetensors"); }).find("F64"),
+            std::string::npos);
   // Integer buffers load as floats (a timm state dict saved as is keeps num_batches_tracked).
   std::string i64 = make(R"({"n":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}})", 0);
   const std::int64_t ints[2] = {7, -3};
   i64.append(reinterpret_cast<const char*>(ints), 16);
   write_bytes(dir + "/i64.safetensors", i64);
-  EXPECT_EQ(load_safetensors(dir + "/i64.safetensors").at("n").data, (std::vector<float>{7.0f, -3.0f}));
-  write_bytes(dir + "/size.safetensors", make(R"({"y":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8));
-  EXPECT_NE(expect_error([&] { load_safetensors(dir + "/size.safetensors"); }).find("'y'"), std::string::npos);
+  EXPECT_EQ(load_safetensors(dir + "/i64.safetensors").at("n").data,
+            (std::vector<float>{7.0f, -3.0f}));
+  write_bytes(dir + "/size.safetensors",
+              make(R"({"y":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8));
+  EXPECT_NE(expect_error([&] { load_safetensors(dir + "/size.safetensors"); }).find("'y'"),
+            std::string::npos);
   std::string huge(8, '\xff');
   write_bytes(dir + "/len.safetensors", huge + "{}");
   EXPECT_THROW(load_safetensors(dir + "/len.safetensors"), Error);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "core/error.h"
 #include "evaluators/block_runner.h"
 #include "evaluators/measure.h"
 #include "evaluators/model.h"
@@ -12,7 +13,6 @@
 #include "evaluators/npz.h"
 #include "evaluators/safetensors.h"
 #include "evaluators/thread_scope.h"
-#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/golden_model.h"
 #include "tests/support/test_support.h"
@@ -32,7 +32,8 @@ Network small_net(const std::string& json) {
 Tensor random_input(const Network& net, int batch, std::uint64_t seed) {
   Tensor t(batch, net.input.h, net.input.w, net.input.c);
   Rng rng(seed);
-  for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
+  for (std::size_t i = 0; i < t.size(); ++i)
+    t.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
   return t;
 }
 
@@ -83,7 +84,8 @@ TEST(Model, RandomArchsFastMatchReference) {
     model.set_kernel_path(KernelPath::reference);
     const Tensor ref = model.forward(in);
     double scale = 0;
-    for (std::size_t i = 0; i < ref.size(); ++i) scale = std::max(scale, std::abs(static_cast<double>(ref.data()[i])));
+    for (std::size_t i = 0; i < ref.size(); ++i)
+      scale = std::max(scale, std::abs(static_cast<double>(ref.data()[i])));
     EXPECT_GT(scale, 0.0);
     EXPECT_LE(max_abs_diff(fast.data(), ref.data(), ref.size()), 1e-4 * std::max(1.0, scale))
         << "arch " << j.dump();
@@ -91,7 +93,8 @@ TEST(Model, RandomArchsFastMatchReference) {
 }
 
 TEST(Model, RandomInitIsDeterministicAndSeeded) {
-  const Network net = small_net(R"({"space":"efficientformer","embed_dims":[32,64,128,256],"depths":[1,1,1,2],"num_vit":1,"resolution":64})");
+  const Network net = small_net(
+      R"({"space":"efficientformer","embed_dims":[32,64,128,256],"depths":[1,1,1,2],"num_vit":1,"resolution":64})");
   const Tensor in = random_input(net, 1, 3);
   const Tensor a = Model::random(net, 5).forward(in);
   const Tensor b = Model::random(net, 5).forward(in);
@@ -104,7 +107,8 @@ TEST(Model, RandomInitIsDeterministicAndSeeded) {
 }
 
 TEST(Model, ForwardDoesNotReallocateAndChecksInput) {
-  const Network net = small_net(R"({"space":"efficientformer","embed_dims":[32,64,128,256],"depths":[1,1,1,1],"num_vit":0,"resolution":64})");
+  const Network net = small_net(
+      R"({"space":"efficientformer","embed_dims":[32,64,128,256],"depths":[1,1,1,1],"num_vit":0,"resolution":64})");
   Model model = Model::random(net, 1);
   const Tensor in = random_input(net, 1, 1);
   Tensor logits;
@@ -128,20 +132,24 @@ std::string error_of(const Network& net, const WeightStore& w) {
 }
 
 TEST(Model, WeightErrorsNameTheTensor) {
-  const Network net = small_net(R"({"space":"efficientformer","embed_dims":[32,64,128,256],"depths":[1,1,2,2],"num_vit":1,"resolution":64})");
+  const Network net = small_net(
+      R"({"space":"efficientformer","embed_dims":[32,64,128,256],"depths":[1,1,2,2],"num_vit":1,"resolution":64})");
   const WeightStore good = Model::random_weights(net, 3);
-  EXPECT_TRUE(good.contains("stages.3.blocks.2.token_mixer.attention_biases"));  // Flat takes index 1
+  EXPECT_TRUE(
+      good.contains("stages.3.blocks.2.token_mixer.attention_biases"));  // Flat takes index 1
   EXPECT_EQ(good.at("stages.3.blocks.2.token_mixer.attention_biases").shape,
             (std::vector<std::int64_t>{8, 4}));
   EXPECT_EQ(error_of(net, good), "");
 
   WeightStore missing = good;
   missing.tensors.erase("stages.2.blocks.1.mlp.fc2.weight");
-  EXPECT_NE(error_of(net, missing).find("missing tensor 'stages.2.blocks.1.mlp.fc2.weight'"), std::string::npos);
+  EXPECT_NE(error_of(net, missing).find("missing tensor 'stages.2.blocks.1.mlp.fc2.weight'"),
+            std::string::npos);
 
   WeightStore unknown = good;
   unknown.tensors["stages.9.blocks.0.ls1.gamma"] = StoredTensor{{32}, std::vector<float>(32)};
-  EXPECT_NE(error_of(net, unknown).find("unexpected tensor 'stages.9.blocks.0.ls1.gamma'"), std::string::npos);
+  EXPECT_NE(error_of(net, unknown).find("unexpected tensor 'stages.9.blocks.0.ls1.gamma'"),
+            std::string::npos);
 
   WeightStore shaped = good;
   shaped.tensors["head.weight"] = StoredTensor{{1000, 255}, std::vector<float>(255000)};
@@ -158,7 +166,8 @@ TEST(Model, WeightErrorsNameTheTensor) {
 }
 
 TEST(BlockRunner, RunsEveryKindLikeTheModel) {
-  const Network net = small_net(R"({"space":"efficientformer","embed_dims":[32,64,128,256],"depths":[1,1,1,2],"num_vit":1,"resolution":64})");
+  const Network net = small_net(
+      R"({"space":"efficientformer","embed_dims":[32,64,128,256],"depths":[1,1,1,2],"num_vit":1,"resolution":64})");
   std::set<BlockKind> kinds;
   for (const auto& b : net.blocks) {
     BlockRunner r(b, 2, 1);
@@ -166,19 +175,23 @@ TEST(BlockRunner, RunsEveryKindLikeTheModel) {
     const FeatureShape o = block_output_shape(b);
     EXPECT_EQ(r.output().size(), static_cast<std::size_t>(2) * o.h * o.w * o.c) << b.key();
     bool finite = true;
-    for (std::size_t i = 0; i < r.output().size(); ++i) finite &= std::isfinite(r.output().data()[i]);
+    for (std::size_t i = 0; i < r.output().size(); ++i)
+      finite &= std::isfinite(r.output().data()[i]);
     EXPECT_TRUE(finite) << b.key();
     kinds.insert(b.kind);
   }
   EXPECT_EQ(kinds.size(), 6u);  // every EfficientFormer kind
   EXPECT_THROW(BlockRunner(net.blocks[0], 0, 1), Error);
   // A spec the engine cannot build (a 4x4 mask unit on a 6x6 map) is a clear error, not a crash.
-  EXPECT_THROW(BlockRunner(BlockSpec::parse("hiera_block:cin=8,c=16,h=6,w=6,heads=2,mu=4,qpool=1,mlp=2"), 1, 1),
-               Error);
+  EXPECT_THROW(
+      BlockRunner(BlockSpec::parse("hiera_block:cin=8,c=16,h=6,w=6,heads=2,mu=4,qpool=1,mlp=2"), 1,
+                  1),
+      Error);
 }
 
 TEST(Measure, ReportsTimingsAndRejectsBadOptions) {
-  const Network net = small_net(R"({"space":"efficientformer","embed_dims":[32,64,128,256],"depths":[1,1,1,1],"num_vit":1,"resolution":64})");
+  const Network net = small_net(
+      R"({"space":"efficientformer","embed_dims":[32,64,128,256],"depths":[1,1,1,1],"num_vit":1,"resolution":64})");
   MeasureOptions opt;
   opt.threads = 1;
   opt.timing.warmup = 1;

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <vector>
 
+#include "core/error.h"
+#include "core/rng.h"
 #include "evaluators/ops/activation.h"
 #include "evaluators/ops/attention.h"
 #include "evaluators/ops/avg_pool.h"
@@ -13,15 +15,13 @@
 #include "evaluators/ops/gemm.h"
 #include "evaluators/ops/layer_norm.h"
 #include "evaluators/ops/linear.h"
+#include "evaluators/ops/mean_tokens.h"
 #include "evaluators/ops/packed_gemm.h"
 #include "evaluators/ops/pool_mixer.h"
-#include "evaluators/ops/mean_tokens.h"
 #include "evaluators/ops/scale_add.h"
 #include "evaluators/ops/softmax.h"
 #include "evaluators/tensor.h"
 #include "evaluators/thread_scope.h"
-#include "core/error.h"
-#include "core/rng.h"
 
 namespace hwnas {
 namespace {
@@ -73,16 +73,23 @@ TEST(Tensor, OwningIsAlignedAndZeroed) {
   EXPECT_THROW(t.reshaped(1, 1, 1, 7), Error);
 }
 
-struct ConvCase { int n, h, w, cin, cout, k, s, p; Activation act; };
+struct ConvCase {
+  int n, h, w, cin, cout, k, s, p;
+  Activation act;
+};
 
 TEST(Ops, Conv2dMatchesReference) {
   // Tolerance: rel. 1e-4 + abs 1e-5 * sqrt(k*k*cin) (fp32 accumulation of k*k*cin products).
-  const ConvCase cases[] = {
-      {1, 17, 13, 3, 24, 3, 2, 1, Activation::relu}, {2, 9, 11, 5, 7, 3, 1, 1, Activation::none},
-      {1, 14, 14, 17, 33, 3, 2, 1, Activation::gelu}, {1, 8, 8, 48, 96, 3, 2, 1, Activation::none},
-      {3, 5, 6, 15, 17, 1, 1, 0, Activation::gelu},   {1, 7, 7, 9, 1, 3, 2, 1, Activation::relu},
-      {1, 1, 1, 4, 3, 1, 1, 0, Activation::none},      {1, 31, 29, 16, 15, 3, 2, 1, Activation::relu},
-      {2, 40, 37, 5, 9, 3, 2, 1, Activation::gelu},    {1, 65, 67, 3, 24, 3, 2, 1, Activation::relu}};
+  const ConvCase cases[] = {{1, 17, 13, 3, 24, 3, 2, 1, Activation::relu},
+                            {2, 9, 11, 5, 7, 3, 1, 1, Activation::none},
+                            {1, 14, 14, 17, 33, 3, 2, 1, Activation::gelu},
+                            {1, 8, 8, 48, 96, 3, 2, 1, Activation::none},
+                            {3, 5, 6, 15, 17, 1, 1, 0, Activation::gelu},
+                            {1, 7, 7, 9, 1, 3, 2, 1, Activation::relu},
+                            {1, 1, 1, 4, 3, 1, 1, 0, Activation::none},
+                            {1, 31, 29, 16, 15, 3, 2, 1, Activation::relu},
+                            {2, 40, 37, 5, 9, 3, 2, 1, Activation::gelu},
+                            {1, 65, 67, 3, 24, 3, 2, 1, Activation::relu}};
   Rng rng(1);
   for (const auto& c : cases) {
     const Conv2dParams p{c.cin, c.cout, c.k, c.s, c.p, c.act};
@@ -116,15 +123,17 @@ TEST(Ops, Conv2dRejectsBadShapes) {
   EXPECT_THROW(conv2d({3, 8, 3, 1, 1, Activation::none}, in, packed, b.data(), out), Error);
   EXPECT_THROW(conv2d({3, 8, 0, 1, 1, Activation::none}, in, packed, b.data(), out), Error);
   EXPECT_THROW(conv2d({3, 8, 3, 2, 1, Activation::none}, in, wrong, b.data(), out), Error);
-  EXPECT_THROW(conv2d_reference({3, 9, 3, 2, 1, Activation::none}, in, w.data(), b.data(), out), Error);
+  EXPECT_THROW(conv2d_reference({3, 9, 3, 2, 1, Activation::none}, in, w.data(), b.data(), out),
+               Error);
 }
 
 TEST(Ops, PackedGemmMatchesReferenceWithEpilogue) {
   // Awkward row counts (1, primes, the 49/196-token layers, tall maps) and widths around the
   // 16-lane vector and oneDNN's 64-column panels (1, 15, 17, 31, 33, 48, 1000).
-  const int shapes[][3] = {{1, 1, 1},    {13, 17, 5},  {15, 31, 33},   {29, 33, 7},  {49, 448, 1792},
-                           {257, 48, 192}, {600, 24, 27}, {49, 1000, 64}, {3, 15, 300}, {196, 96, 384},
-                           {17, 33, 1024}, {300, 40, 2048}};  // lda % 1024 == 0: packed-A path
+  const int shapes[][3] = {
+      {1, 1, 1},      {13, 17, 5},    {15, 31, 33},   {29, 33, 7},  {49, 448, 1792},
+      {257, 48, 192}, {600, 24, 27},  {49, 1000, 64}, {3, 15, 300}, {196, 96, 384},
+      {17, 33, 1024}, {300, 40, 2048}};  // lda % 1024 == 0: packed-A path
   Rng rng(12);
   for (const auto& s : shapes) {
     const int m = s[0], n = s[1], k = s[2];
@@ -149,7 +158,8 @@ TEST(Ops, PackedGemmMatchesReferenceWithEpilogue) {
           gemm_packed(m, a.data(), k, packed, f2.data(), n, ep);
         }
         const double atol = 8e-6 * std::sqrt(k);
-        EXPECT_LE(tol_ratio(f1, ref, atol, 1e-4), 1.0) << m << "x" << n << "x" << k << " " << activation_name(act);
+        EXPECT_LE(tol_ratio(f1, ref, atol, 1e-4), 1.0)
+            << m << "x" << n << "x" << k << " " << activation_name(act);
         EXPECT_LE(tol_ratio(f2, ref, atol, 1e-4), 1.0) << m << "x" << n << "x" << k << " 2 threads";
       }
     }
@@ -169,21 +179,27 @@ TEST(Ops, PackedGemmMatchesReferenceWithEpilogue) {
 
 TEST(Ops, LinearMatchesReference) {
   Rng rng(3);
-  for (auto [rows, in, out] : {std::tuple{49, 448, 1536}, std::tuple{13, 17, 15}, std::tuple{2, 3, 1000}}) {
+  for (auto [rows, in, out] :
+       {std::tuple{49, 448, 1536}, std::tuple{13, 17, 15}, std::tuple{2, 3, 1000}}) {
     Tensor x(1, 1, rows, in), r1(1, 1, rows, out), f(1, 1, rows, out), res(1, 1, rows, out);
     fill(x, rng);
     fill(res, rng);
     const auto w = random_vec(static_cast<std::size_t>(in) * out, rng, -0.1, 0.1);
     const auto b = random_vec(out, rng);
     linear_reference({in, out, Activation::gelu}, x, w.data(), b.data(), &res, r1);
-    linear({in, out, Activation::gelu}, x, PackedWeights(w.data(), in, out, out), b.data(), &res, f);
+    linear({in, out, Activation::gelu}, x, PackedWeights(w.data(), in, out, out), b.data(), &res,
+           f);
     EXPECT_LE(tol_ratio(f, r1, 1e-5, 1e-4), 1.0) << rows << "x" << in << "->" << out;
   }
   Tensor x(1, 1, 3, 4), y(1, 1, 3, 5);
   std::vector<float> w(25);
-  EXPECT_THROW(linear({5, 5, Activation::none}, x, PackedWeights(w.data(), 5, 5, 5), nullptr, nullptr, y), Error);
+  EXPECT_THROW(
+      linear({5, 5, Activation::none}, x, PackedWeights(w.data(), 5, 5, 5), nullptr, nullptr, y),
+      Error);
   Tensor x5(1, 1, 3, 5);
-  EXPECT_THROW(linear({5, 5, Activation::none}, x5, PackedWeights(w.data(), 4, 5, 5), nullptr, nullptr, y), Error);
+  EXPECT_THROW(
+      linear({5, 5, Activation::none}, x5, PackedWeights(w.data(), 4, 5, 5), nullptr, nullptr, y),
+      Error);
 }
 
 TEST(Ops, ActivationsMatchDoubleReference) {
@@ -197,7 +213,8 @@ TEST(Ops, ActivationsMatchDoubleReference) {
     apply_activation(act, fast.data(), fast.size());
     apply_activation_reference(act, ref.data(), ref.size());
     for (std::size_t i = 0; i < x.size(); ++i)
-      EXPECT_NEAR(fast[i], ref[i], 2e-6 + 1e-5 * std::abs(ref[i])) << activation_name(act) << "(" << x[i] << ")";
+      EXPECT_NEAR(fast[i], ref[i], 2e-6 + 1e-5 * std::abs(ref[i]))
+          << activation_name(act) << "(" << x[i] << ")";
   }
   // Hand values: GELU(1) = 0.5 * (1 + erf(1/sqrt 2)) = 0.8413447...
   float v[3] = {1.0f, -1.0f, 3.0f};
@@ -217,8 +234,9 @@ TEST(Ops, ActivationsMatchDoubleReference) {
 
 TEST(Ops, PoolMixerMatchesReferenceAndHandValues) {
   Rng rng(5);
-  for (auto [n, h, w, c] : {std::tuple{1, 56, 56, 48}, std::tuple{2, 7, 5, 17}, std::tuple{1, 1, 1, 3},
-                            std::tuple{1, 2, 9, 15}, std::tuple{3, 13, 11, 33}}) {
+  for (auto [n, h, w, c] :
+       {std::tuple{1, 56, 56, 48}, std::tuple{2, 7, 5, 17}, std::tuple{1, 1, 1, 3},
+        std::tuple{1, 2, 9, 15}, std::tuple{3, 13, 11, 33}}) {
     Tensor in(n, h, w, c), ref(n, h, w, c), f1(n, h, w, c), f2(n, h, w, c);
     fill(in, rng);
     const auto ls = random_vec(c, rng, 0, 1);
@@ -257,7 +275,8 @@ TEST(Ops, AvgPoolReferenceExcludesPadding) {
 
 TEST(Ops, LayerNormMatchesReference) {
   Rng rng(6);
-  for (auto [rows, c] : {std::tuple{49, 448}, std::tuple{7, 17}, std::tuple{3, 1}, std::tuple{50, 769}}) {
+  for (auto [rows, c] :
+       {std::tuple{49, 448}, std::tuple{7, 17}, std::tuple{3, 1}, std::tuple{50, 769}}) {
     Tensor in(1, 1, rows, c), ref(1, 1, rows, c), f(1, 1, rows, c);
     fill(in, rng, 50, 51);  // large offset: variance must not cancel
     const auto g = random_vec(c, rng), b = random_vec(c, rng);
@@ -279,7 +298,8 @@ TEST(Ops, SoftmaxAdversarialLogits) {
       for (int j = 0; j < cols; ++j) {
         const float v = x[static_cast<std::size_t>(r) * cols + j];
         ASSERT_TRUE(std::isfinite(v));
-        EXPECT_NEAR(v, ref[static_cast<std::size_t>(r) * cols + j], 1e-6 + 1e-5 * ref[static_cast<std::size_t>(r) * cols + j]);
+        EXPECT_NEAR(v, ref[static_cast<std::size_t>(r) * cols + j],
+                    1e-6 + 1e-5 * ref[static_cast<std::size_t>(r) * cols + j]);
         sum += v;
       }
       EXPECT_NEAR(sum, 1.0, 1e-5);
@@ -290,8 +310,9 @@ TEST(Ops, SoftmaxAdversarialLogits) {
 TEST(Ops, AttentionMatchesReference) {
   // Normalised error (max |diff| / max |ref|) <= 1e-5.
   Rng rng(8);
-  for (auto [n, heads, kd, dv, h, w] : {std::tuple{1, 8, 32, 128, 7, 7}, std::tuple{2, 3, 5, 11, 3, 5},
-                                        std::tuple{1, 1, 1, 1, 1, 1}, std::tuple{1, 2, 16, 64, 2, 2}}) {
+  for (auto [n, heads, kd, dv, h, w] :
+       {std::tuple{1, 8, 32, 128, 7, 7}, std::tuple{2, 3, 5, 11, 3, 5},
+        std::tuple{1, 1, 1, 1, 1, 1}, std::tuple{1, 2, 16, 64, 2, 2}}) {
     const AttentionParams p{heads, kd, dv, h, w};
     Tensor qkv(n, h, w, p.qkv_width()), ref(n, h, w, p.out_width()), f1(n, h, w, p.out_width()),
         f2(n, h, w, p.out_width());

@@ -56,7 +56,8 @@ TEST(Parallel, StaticSharesGiveEachThreadTheSameChunksEveryTime) {
   std::vector<std::thread::id> first(8), again(8);
   for (auto* out : {&first, &again})
     parallel_for(0, 8, 1, [&](int lo, int hi) {
-      for (int i = lo; i < hi; ++i) (*out)[static_cast<std::size_t>(i)] = std::this_thread::get_id();
+      for (int i = lo; i < hi; ++i)
+        (*out)[static_cast<std::size_t>(i)] = std::this_thread::get_id();
     });
   EXPECT_EQ(first, again);
   EXPECT_EQ(first[0], std::this_thread::get_id());  // the owner takes the first share

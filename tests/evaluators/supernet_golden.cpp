@@ -83,7 +83,8 @@ const WeightStore& SupernetGolden::supernet() const {
   Cache& c = cache(path());
   if (!c.supernet)
     c.supernet = std::make_unique<WeightStore>(load_safetensors(
-        (fs::path(test_data_dir()) / ".." / ".." / info()["checkpoint"].get<std::string>()).string()));
+        (fs::path(test_data_dir()) / ".." / ".." / info()["checkpoint"].get<std::string>())
+            .string()));
   return *c.supernet;
 }
 
@@ -93,7 +94,8 @@ Arch SupernetGolden::arch(const std::string& name) const {
 
 Tensor SupernetGolden::input() const {
   const NpyArray a = read_npy(path("input.npy"));  // (N, 1, r, r): NCHW with C = 1 is NHWC
-  Tensor x(static_cast<int>(a.shape[0]), static_cast<int>(a.shape[2]), static_cast<int>(a.shape[3]), 1);
+  Tensor x(static_cast<int>(a.shape[0]), static_cast<int>(a.shape[2]), static_cast<int>(a.shape[3]),
+           1);
   std::copy(a.data.begin(), a.data.end(), x.data());
   return x;
 }
@@ -101,8 +103,8 @@ Tensor SupernetGolden::input() const {
 const EvalData& SupernetGolden::test_data() const {
   Cache& c = cache(path());
   if (!c.test_data)
-    c.test_data = std::make_unique<EvalData>(
-        open_eval_data("fashion-mnist", "test", info()["split_seed"].get<std::uint64_t>(), resolution()));
+    c.test_data = std::make_unique<EvalData>(open_eval_data(
+        "fashion-mnist", "test", info()["split_seed"].get<std::uint64_t>(), resolution()));
   return *c.test_data;
 }
 
@@ -139,7 +141,8 @@ void SupernetGolden::check_preprocessing() const {
 }
 
 void SupernetGolden::check_sliced(const std::string& name) const {
-  const WeightStore want = load_safetensors(path(info()["subnets"][name]["sliced"].get<std::string>()));
+  const WeightStore want =
+      load_safetensors(path(info()["subnets"][name]["sliced"].get<std::string>()));
   const WeightStore got = slice_supernet(space(), arch(name), supernet());
   std::size_t compared = 0;
   for (const auto& [tensor, t] : want.tensors) {
@@ -173,8 +176,9 @@ void SupernetGolden::check_logits(const std::string& name) const {
   Model recal = Model::from_weights(net, with_bn_stats(sub, recalibrated(a, sub)));
   const double d1 = max_rel_logit_diff(recal.forward(x), read_npy(path(entry["recal_logits"])));
   EXPECT_LE(d1, 1e-4) << name << " after recalibration";
-  std::cout << "[ golden   ] " << space_ << " " << name << ": max |logit diff| / max(1, max |logit|) "
-            << d0 << " plain, " << d1 << " recalibrated\n";
+  std::cout << "[ golden   ] " << space_ << " " << name
+            << ": max |logit diff| / max(1, max |logit|) " << d0 << " plain, " << d1
+            << " recalibrated\n";
 }
 
 void SupernetGolden::check_bn_statistics(const std::string& name) const {
@@ -209,9 +213,10 @@ void SupernetGolden::check_test_predictions(const std::string& name, std::size_t
   const NpyArray want = read_npy(path(info()["subnets"][name]["test_pred"]));
   const EvalData& data = test_data();
   const std::size_t n = std::min(want.data.size(), images);
-  const std::vector<std::size_t> first(data.eval.begin(), data.eval.begin() + static_cast<std::ptrdiff_t>(n));
-  const AccuracyResult r = evaluate_accuracy(space().decode(a), with_bn_stats(sub, recalibrated(a, sub)),
-                                             *data.eval_set, first, 250, 2);
+  const std::vector<std::size_t> first(data.eval.begin(),
+                                       data.eval.begin() + static_cast<std::ptrdiff_t>(n));
+  const AccuracyResult r = evaluate_accuracy(
+      space().decode(a), with_bn_stats(sub, recalibrated(a, sub)), *data.eval_set, first, 250, 2);
   std::size_t same = 0;
   for (std::size_t i = 0; i < n; ++i) same += r.predictions[i] == static_cast<int>(want.data[i]);
   const double agree = static_cast<double>(same) / n;

@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
 #include "evaluators/model.h"
 #include "evaluators/supernet_slicing.h"
-#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/random_supernet.h"
 
@@ -61,18 +61,21 @@ TEST(SupernetSlicing, ContractRuleOnMember) {
   expect_leading(s.at("stem.conv1.weight"), super.at("stem.conv1.weight"), "stem.conv1");
   expect_leading(s.at("stem.conv2.weight"), super.at("stem.conv2.weight"), "stem.conv2");
   expect_leading(s.at("stem.norm2.running_var"), super.at("stem.norm2.running_var"), "stem.norm2");
-  EXPECT_EQ(s.at("stages.2.blocks.1.mlp.fc1.weight").shape, (std::vector<std::int64_t>{384, 96, 1, 1}));
-  expect_leading(s.at("stages.2.blocks.1.mlp.fc2.weight"), super.at("stages.2.blocks.1.mlp.fc2.weight"),
-                 "stages.2.blocks.1.mlp.fc2");
-  expect_leading(s.at("stages.3.downsample.conv.weight"), super.at("stages.3.downsample.conv.weight"),
-                 "downsample");
+  EXPECT_EQ(s.at("stages.2.blocks.1.mlp.fc1.weight").shape,
+            (std::vector<std::int64_t>{384, 96, 1, 1}));
+  expect_leading(s.at("stages.2.blocks.1.mlp.fc2.weight"),
+                 super.at("stages.2.blocks.1.mlp.fc2.weight"), "stages.2.blocks.1.mlp.fc2");
+  expect_leading(s.at("stages.3.downsample.conv.weight"),
+                 super.at("stages.3.downsample.conv.weight"), "downsample");
   // The Meta3D block sits at timm index 2 and reads stages.3.meta3d.0.
   const std::string m3 = "stages.3.blocks.2.", s3 = "stages.3.meta3d.0.";
   EXPECT_EQ(s.at(m3 + "token_mixer.qkv.weight").shape, (std::vector<std::int64_t>{384, 160}));
-  expect_leading(s.at(m3 + "token_mixer.qkv.weight"), super.at(s3 + "token_mixer.qkv.weight"), "qkv");
+  expect_leading(s.at(m3 + "token_mixer.qkv.weight"), super.at(s3 + "token_mixer.qkv.weight"),
+                 "qkv");
   EXPECT_EQ(s.at(m3 + "token_mixer.qkv.bias").data, super.at(s3 + "token_mixer.qkv.bias").data);
   EXPECT_EQ(s.at(m3 + "token_mixer.proj.weight").shape, (std::vector<std::int64_t>{160, 256}));
-  expect_leading(s.at(m3 + "token_mixer.proj.weight"), super.at(s3 + "token_mixer.proj.weight"), "proj");
+  expect_leading(s.at(m3 + "token_mixer.proj.weight"), super.at(s3 + "token_mixer.proj.weight"),
+                 "proj");
   EXPECT_EQ(s.at(m3 + "token_mixer.attention_biases").data,
             super.at(s3 + "token_mixer.attention_biases").data);
   expect_leading(s.at(m3 + "mlp.fc1.weight"), super.at(s3 + "mlp.fc1.weight"), "meta3d fc1");
@@ -88,7 +91,8 @@ TEST(SupernetSlicing, ContractRuleOnMember) {
 TEST(SupernetSlicing, EveryMemberAndRandomArchsLoad) {
   const WeightStore super = test::random_fmnist_supernet(5);
   for (const auto& [name, arch] : fmnist().named())
-    EXPECT_NO_THROW(Model::from_weights(fmnist().decode(arch), slice_supernet(fmnist(), arch, super)))
+    EXPECT_NO_THROW(
+        Model::from_weights(fmnist().decode(arch), slice_supernet(fmnist(), arch, super)))
         << name;
   Rng rng(11);
   for (int i = 0; i < 4; ++i) {
@@ -98,9 +102,11 @@ TEST(SupernetSlicing, EveryMemberAndRandomArchsLoad) {
   }
   // The largest arch is the supernet itself: slicing renames the Meta3D blocks only.
   const WeightStore l = slice_supernet(fmnist(), fmnist().resolve("l"), super);
-  EXPECT_EQ(l.at("stages.3.blocks.2.mlp.fc2.weight").data, super.at("stages.3.meta3d.0.mlp.fc2.weight").data);
+  EXPECT_EQ(l.at("stages.3.blocks.2.mlp.fc2.weight").data,
+            super.at("stages.3.meta3d.0.mlp.fc2.weight").data);
   EXPECT_EQ(l.at("stages.3.blocks.3.ls1.gamma").data, super.at("stages.3.meta3d.1.ls1.gamma").data);
-  EXPECT_EQ(l.at("stages.3.blocks.0.mlp.fc1.weight").data, super.at("stages.3.blocks.0.mlp.fc1.weight").data);
+  EXPECT_EQ(l.at("stages.3.blocks.0.mlp.fc1.weight").data,
+            super.at("stages.3.blocks.0.mlp.fc1.weight").data);
 }
 
 TEST(SupernetSlicing, CentreOfLargerKernel) {
@@ -109,7 +115,10 @@ TEST(SupernetSlicing, CentreOfLargerKernel) {
   const StoredTensor k3 = slice_leading("w", k5, {1, 1, 3, 3});
   // Output channel 0, rows 1..3, columns 1..3 of the 5x5 kernel: 5*y + x.
   EXPECT_EQ(k3.data, (std::vector<float>{6, 7, 8, 11, 12, 13, 16, 17, 18}));
-  EXPECT_NE(error_of([&] { slice_leading("w", k5, {1, 1, 4, 4}); }).find("no centre"), std::string::npos);
+  EXPECT_NE(error_of([&] {
+              slice_leading("w", k5, {1, 1, 4, 4});
+            }).find("no centre"),
+            std::string::npos);
 }
 
 TEST(SupernetSlicing, ErrorsNameTheSupernetTensor) {
@@ -117,13 +126,15 @@ TEST(SupernetSlicing, ErrorsNameTheSupernetTensor) {
   const Arch m = fmnist().resolve("m");
   WeightStore missing = super;
   missing.tensors.erase("stages.3.meta3d.0.token_mixer.proj.weight");
-  EXPECT_NE(error_of([&] { slice_supernet(fmnist(), m, missing); })
-                .find("'stages.3.meta3d.0.token_mixer.proj.weight'"),
+  EXPECT_NE(error_of([&] {
+              slice_supernet(fmnist(), m, missing);
+            }).find("'stages.3.meta3d.0.token_mixer.proj.weight'"),
             std::string::npos);
   WeightStore small = super;
   small.tensors["stages.1.downsample.conv.weight"].shape = {16, 16, 3, 3};
-  EXPECT_NE(error_of([&] { slice_supernet(fmnist(), m, small); }).find("stages.1.downsample.conv.weight"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { slice_supernet(fmnist(), m, small); }).find("stages.1.downsample.conv.weight"),
+      std::string::npos);
   EXPECT_NE(error_of([&] {
               slice_supernet(get_space("turbovit"), get_space("turbovit").largest(), super);
             }).find("no supernet slicing rule"),

@@ -5,8 +5,8 @@
 #include <thread>
 #include <vector>
 
-#include "evaluators/timing.h"
 #include "core/error.h"
+#include "evaluators/timing.h"
 
 namespace hwnas {
 namespace {

@@ -61,8 +61,7 @@ TEST_P(TurbovitFmnistGoldenAgreement, TestSetPredictionsAgree) {
   o.batch = 250;
   const std::string ckpt =
       test::test_data_dir() + "/../../" + files().info()["checkpoint"].get<std::string>();
-  const SubnetEvalResult e =
-      SubnetEvaluator(files().space(), ckpt, o).evaluate(files().arch(name));
+  const SubnetEvalResult e = SubnetEvaluator(files().space(), ckpt, o).evaluate(files().arch(name));
   EXPECT_FALSE(e.bn_recalibrated);
   EXPECT_NE(e.bn_note.find("no BatchNorm"), std::string::npos) << e.bn_note;
   ASSERT_EQ(e.accuracy.predictions.size(), static_cast<std::size_t>(n));

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "profilers/agent_protocol.h"
 #include "core/error.h"
+#include "profilers/agent_protocol.h"
 #include "spaces/network.h"
 #include "tests/fuzz/fuzz_support.h"
 

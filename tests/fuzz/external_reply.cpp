@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "predictors/external_accuracy.h"
 #include "core/error.h"
+#include "predictors/external_accuracy.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

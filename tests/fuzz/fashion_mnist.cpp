@@ -6,8 +6,8 @@
 #include <cstring>
 #include <vector>
 
-#include "evaluators/datasets/fashion_mnist.h"
 #include "core/error.h"
+#include "evaluators/datasets/fashion_mnist.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -3,10 +3,10 @@
 #include <cstdint>
 #include <filesystem>
 
+#include "core/error.h"
 #include "results/run_data.h"
 #include "results/run_exports.h"
 #include "results/run_store.h"
-#include "core/error.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "tests/fuzz/run_problem.h"
 

@@ -1,8 +1,8 @@
 // Fuzz target: an IDX file, plain or gzip-compressed (read_idx detects which).
 #include <cstdint>
 
-#include "evaluators/datasets/idx_reader.h"
 #include "core/error.h"
+#include "evaluators/datasets/idx_reader.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -6,8 +6,8 @@
 
 #include <stb_image.h>
 
-#include "evaluators/datasets/image_folder.h"
 #include "core/error.h"
+#include "evaluators/datasets/image_folder.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

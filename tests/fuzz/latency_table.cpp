@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <filesystem>
 
+#include "core/error.h"
 #include "predictors/lut_latency_predictor.h"
 #include "profilers/latency_table.h"
-#include "core/error.h"
 #include "spaces/network.h"
 #include "tests/fuzz/fuzz_support.h"
 

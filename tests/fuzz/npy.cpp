@@ -1,8 +1,8 @@
 // Fuzz target: a .npy file (reference inputs and logits, BN statistics).
 #include <cstdint>
 
-#include "evaluators/npy.h"
 #include "core/error.h"
+#include "evaluators/npy.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,8 +1,8 @@
 // Fuzz target: a .npz archive (zip of .npy members, stored or deflated).
 #include <cstdint>
 
-#include "evaluators/npz.h"
 #include "core/error.h"
+#include "evaluators/npz.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

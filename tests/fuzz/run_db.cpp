@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <filesystem>
 
-#include "results/run_store.h"
 #include "core/error.h"
+#include "results/run_store.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "tests/fuzz/run_problem.h"
 

@@ -1,8 +1,8 @@
 // Fuzz target: a .safetensors weights file (the header JSON and the data offsets).
 #include <cstdint>
 
-#include "evaluators/safetensors.h"
 #include "core/error.h"
+#include "evaluators/safetensors.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/error.h"
 #include "predictors/external_accuracy.h"
 #include "results/run_store.h"
 #include "search/search_runner.h"
-#include "core/error.h"
 #include "tests/search/toy_spaces.h"
 #include "tests/support/test_support.h"
 
@@ -63,7 +63,8 @@ TEST_F(ExternalAccuracyTest, ScoresArchsThroughJsonLines) {
 }
 
 TEST_F(ExternalAccuracyTest, CrashIsAClearErrorWithStderr) {
-  const std::string script = write_script(dir_, "crash.py",
+  const std::string script = write_script(
+      dir_, "crash.py",
       "import sys\nsys.stdin.readline()\nsys.stderr.write('CUDA out of memory\\n')\nsys.exit(3)\n");
   ExternalAccuracy ext(*space_, {"python3 " + script, 30});
   const std::string msg = error_of([&] { ext.predict(archs(1)); });
@@ -82,9 +83,12 @@ TEST_F(ExternalAccuracyTest, GarbageIsAClearErrorQuotingTheLine) {
 }
 
 TEST_F(ExternalAccuracyTest, WrongIdErrorKeyAndTimeout) {
-  ExternalAccuracy wrong(*space_, {"sh -c 'read x; echo \"{\\\"id\\\": 41, \\\"accuracy\\\": 0.5}\"; sleep 5'", 30});
+  ExternalAccuracy wrong(
+      *space_, {"sh -c 'read x; echo \"{\\\"id\\\": 41, \\\"accuracy\\\": 0.5}\"; sleep 5'", 30});
   EXPECT_NE(error_of([&] { wrong.predict(archs(1)); }).find("wrong or no id"), std::string::npos);
-  ExternalAccuracy err(*space_, {"sh -c 'read x; echo \"{\\\"id\\\": 0, \\\"error\\\": \\\"no weights\\\"}\"; sleep 5'", 30});
+  ExternalAccuracy err(
+      *space_,
+      {"sh -c 'read x; echo \"{\\\"id\\\": 0, \\\"error\\\": \\\"no weights\\\"}\"; sleep 5'", 30});
   EXPECT_NE(error_of([&] { err.predict(archs(1)); }).find("no weights"), std::string::npos);
   ExternalAccuracy slow(*space_, {"sleep 10", 0.3});
   const std::string msg = error_of([&] { slow.predict(archs(1)); });

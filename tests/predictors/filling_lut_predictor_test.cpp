@@ -6,9 +6,9 @@
 #include <set>
 #include <thread>
 
+#include "core/error.h"
 #include "predictors/filling_lut_predictor.h"
 #include "profilers/fake_backend.h"
-#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/support/test_support.h"
 
@@ -18,7 +18,8 @@ namespace {
 struct CountingFiller {
   std::shared_ptr<FakeBackend> fake = std::make_shared<FakeBackend>();
   std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
-  std::shared_ptr<std::multiset<std::string>> measured = std::make_shared<std::multiset<std::string>>();
+  std::shared_ptr<std::multiset<std::string>> measured =
+      std::make_shared<std::multiset<std::string>>();
 
   BlockFiller filler() const {
     return [*this](const std::vector<BlockSpec>& blocks) {
@@ -91,7 +92,9 @@ TEST(LutLatencyPredictor, OpenOrEmptyOnAMissingFile) {
   const auto p = LutLatencyPredictor::open_or_empty(dir + "/none.db", "fake");
   EXPECT_EQ(p->rows(), 0u);
   EXPECT_EQ(p->device(), "fake");
-  EXPECT_THROW(p->predict_ms(get_space("efficientformer").decode(get_space("efficientformer").resolve("l1"))), Error);
+  EXPECT_THROW(p->predict_ms(
+                   get_space("efficientformer").decode(get_space("efficientformer").resolve("l1"))),
+               Error);
   EXPECT_THROW(LutLatencyPredictor::open(dir + "/none.db", "fake"), Error);
 }
 

@@ -5,11 +5,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/error.h"
 #include "predictors/latency_validation.h"
 #include "profilers/device_speed.h"
 #include "profilers/fake_backend.h"
 #include "profilers/profiler.h"
-#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/support/forwarding_backend.h"
 #include "tests/support/test_support.h"
@@ -107,7 +107,8 @@ TEST(ValidationMetrics, RepeatabilityComparesWindowsPairwise) {
   EXPECT_DOUBLE_EQ(two.within_10pct, 0.75);
   EXPECT_NEAR(two.rmspe,
               std::sqrt((std::pow(0.4 / 10.4, 2) + std::pow(1.5 / 21.5, 2) +
-                         std::pow(10.2 / 19.8, 2) + std::pow(1.0 / 41, 2)) / 4),
+                         std::pow(10.2 / 19.8, 2) + std::pow(1.0 / 41, 2)) /
+                        4),
               1e-12);
   // Three windows: pairs (0,1), (0,2), (1,2). Subnet 0's third window is 10 % slower, so it is
   // within 5 % in pair (0,1) only; subnet 1 always agrees: mean share (1 + 0.5 + 0.5) / 3.
@@ -224,8 +225,8 @@ TEST_F(FakeValidation, DriftFromTheReferenceStoredWithTheRows) {
 class BurstyWindows final : public test::ForwardingBackend {
  public:
   explicit BurstyWindows(FakeBackend& device) : ForwardingBackend(device), device_(device) {}
-  std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
-                                            const TimingConfig&, int) override {
+  std::vector<TimingStats> measure_networks(const std::vector<Network>& nets, const TimingConfig&,
+                                            int) override {
     std::vector<TimingStats> out;
     for (const auto& n : nets) {
       const double ms = device_.network_ms(n);

@@ -5,10 +5,10 @@
 #include <set>
 #include <thread>
 
+#include "core/error.h"
 #include "predictors/lut_latency_predictor.h"
 #include "profilers/fake_backend.h"
 #include "profilers/profiler.h"
-#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/support/test_support.h"
 
@@ -77,7 +77,8 @@ TEST(LutLatencyPredictor, P10StatisticSumsP10sAndIgnoresCorrection) {
     DeviceProfile p;
     p.name = "d";
     t.ensure_device(p);
-    LatencyRow a = row("flatten:c=448,h=7,w=7", 1.0), b = row("head:c=448,n=49,classes=1000,dist=1", 3.0);
+    LatencyRow a = row("flatten:c=448,h=7,w=7", 1.0),
+               b = row("head:c=448,n=49,classes=1000,dist=1", 3.0);
     a.stats.p10_ms = 0.5;
     b.stats.p10_ms = 2.0;
     t.insert("d", t.begin_run("d", "hand", TimingConfig{}), {a, b});
@@ -147,8 +148,12 @@ TEST(LutLatencyPredictor, ConcurrentPredictionsAgree) {
   std::vector<double> serial;
   for (const auto& n : nets) serial.push_back(pred->predict_ms(n));
   std::vector<double> a(nets.size()), b(nets.size());
-  std::thread t1([&] { for (std::size_t i = 0; i < nets.size(); ++i) a[i] = pred->predict_ms(nets[i]); });
-  std::thread t2([&] { for (std::size_t i = nets.size(); i-- > 0;) b[i] = pred->predict_ms(nets[i]); });
+  std::thread t1([&] {
+    for (std::size_t i = 0; i < nets.size(); ++i) a[i] = pred->predict_ms(nets[i]);
+  });
+  std::thread t2([&] {
+    for (std::size_t i = nets.size(); i-- > 0;) b[i] = pred->predict_ms(nets[i]);
+  });
   t1.join();
   t2.join();
   EXPECT_EQ(a, serial);

@@ -8,10 +8,10 @@
 #include <memory>
 #include <vector>
 
-#include "predictors/screened_accuracy.h"
 #include "core/error.h"
-#include "spaces/registry.h"
 #include "core/rng.h"
+#include "predictors/screened_accuracy.h"
+#include "spaces/registry.h"
 
 namespace hwnas {
 namespace {
@@ -53,7 +53,8 @@ TEST(ScreenedAccuracy, EvaluatesTheBestHalfAfterWarmupAndEstimatesTheRest) {
   for (int i = 0; i < 3; ++i) {
     const auto archs = batch(space, rng, 20);
     const auto got = screened.predict(archs);
-    for (std::size_t k = 0; k < archs.size(); ++k) EXPECT_EQ(got[k], AdditiveAccuracy::value(archs[k]));
+    for (std::size_t k = 0; k < archs.size(); ++k)
+      EXPECT_EQ(got[k], AdditiveAccuracy::value(archs[k]));
   }
   EXPECT_EQ(inner->evaluated, 60);
   std::vector<Arch> last;

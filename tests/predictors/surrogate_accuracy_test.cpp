@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "predictors/surrogate_accuracy.h"
 #include "core/error.h"
+#include "predictors/surrogate_accuracy.h"
 #include "tests/search/toy_spaces.h"
 #include "tests/support/test_support.h"
 

@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "core/error.h"
 #include "profilers/agent_backend.h"
 #include "profilers/agent_server.h"
 #include "profilers/fake_backend.h"
 #include "profilers/profiler.h"
-#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/support/test_support.h"
 
@@ -103,8 +103,8 @@ TEST(Agent, TokenIsRequiredWhenSet) {
             std::string::npos);
   EXPECT_NO_THROW(AgentBackend(url(port), "s3cret").device(""));
   httplib::Client raw(url(port));
-  auto res = raw.Post("/v1/measure", measure_body({"flatten:c=448,h=7,w=7"}).dump(),
-                      "application/json");
+  auto res =
+      raw.Post("/v1/measure", measure_body({"flatten:c=448,h=7,w=7"}).dump(), "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 401);
 }
@@ -154,10 +154,10 @@ TEST(Agent, BadRequestsGet400WithMessage) {
     EXPECT_NE(reply.find(needle), std::string::npos) << reply;
   }
   // A chain whose shapes do not connect is refused before any timing.
-  auto res = raw.Post("/v1/measure_network",
-                      measure_body({"flatten:c=448,h=7,w=7", "meta4d:c=48,h=56,w=56,pool=3,mlp=4"})
-                          .dump(),
-                      "application/json");
+  auto res =
+      raw.Post("/v1/measure_network",
+               measure_body({"flatten:c=448,h=7,w=7", "meta4d:c=48,h=56,w=56,pool=3,mlp=4"}).dump(),
+               "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
   EXPECT_EQ(fake.blocks_measured(), 0);

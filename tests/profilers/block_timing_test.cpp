@@ -4,10 +4,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/error.h"
 #include "profilers/block_timing.h"
 #include "profilers/block_timing_choice.h"
 #include "profilers/fake_backend.h"
-#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/support/forwarding_backend.h"
 #include "tests/support/test_support.h"

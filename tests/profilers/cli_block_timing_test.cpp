@@ -8,10 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/rng.h"
 #include "profilers/latency_table.h"
 #include "profilers/profiler.h"
 #include "spaces/registry.h"
-#include "core/rng.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {

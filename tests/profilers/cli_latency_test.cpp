@@ -42,8 +42,10 @@ TEST(LatencyCli, ProfileResumePredictValidateOnFakeDevice) {
   EXPECT_NEAR(sum, j.at("latency_ms").get<double>(), 1e-9);
 
   const std::string csv = db + ".csv";
-  const auto v = hwnas_cli("validate --db " + db + " --device fake --samples 20 --seed 3 --json "
-                           "--fit-correction --csv " + csv);
+  const auto v = hwnas_cli("validate --db " + db +
+                           " --device fake --samples 20 --seed 3 --json "
+                           "--fit-correction --csv " +
+                           csv);
   ASSERT_EQ(v.exit_code, 0) << v.err;
   const auto m = nlohmann::json::parse(v.out);
   EXPECT_EQ(m.at("samples"), 20);
@@ -66,7 +68,8 @@ TEST(LatencyCli, ResolutionDefaultsToTheSpaces) {
   // efficientformer-fmnist takes 64x64 input only: without --resolution, profile and validate
   // use it instead of 224.
   const std::string db = test::make_temp_dir("cli-res") + "/t.db";
-  const auto p = hwnas_cli("profile --backend fake --space efficientformer-fmnist --db " + db + " --json");
+  const auto p =
+      hwnas_cli("profile --backend fake --space efficientformer-fmnist --db " + db + " --json");
   ASSERT_EQ(p.exit_code, 0) << p.err;
   EXPECT_EQ(nlohmann::json::parse(p.out).at("blocks_total"),
             static_cast<int>(get_space("efficientformer-fmnist").enumerate_blocks(64).size()));

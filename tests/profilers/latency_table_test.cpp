@@ -5,8 +5,8 @@
 #include <cmath>
 #include <fstream>
 
-#include "profilers/latency_table.h"
 #include "core/error.h"
+#include "profilers/latency_table.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
@@ -63,7 +63,8 @@ TEST(LatencyTable, RoundTrip) {
     LatencyTable t(path, LatencyTable::Mode::read_write);
     t.ensure_device(profile());
     const auto run = t.begin_run("dev", "fake", TimingConfig{});
-    t.insert("dev", run, {row("stem:cin=3,c=48,h=224,w=224", 0.5), row("flatten:c=448,h=7,w=7", 0.001)});
+    t.insert("dev", run,
+             {row("stem:cin=3,c=48,h=224,w=224", 0.5), row("flatten:c=448,h=7,w=7", 0.001)});
     t.set_calibration("dev", "overhead", {{"ms", 0.25}});
   }
   LatencyTable t(path, LatencyTable::Mode::read_only);
@@ -228,7 +229,8 @@ TEST(LatencyTable, ReadsNeverMixBuilds) {
   {
     LatencyTable t(path, LatencyTable::Mode::read_write);
     t.ensure_device(profile());
-    t.insert("dev", t.begin_run("dev", "fake", TimingConfig{}), {row("flatten:c=256,h=7,w=7", 1.0)});
+    t.insert("dev", t.begin_run("dev", "fake", TimingConfig{}),
+             {row("flatten:c=256,h=7,w=7", 1.0)});
   }
   // A row written by another build under the same device id must not be read.
   raw_sql(path,

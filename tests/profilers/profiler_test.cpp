@@ -5,10 +5,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/error.h"
 #include "profilers/fake_backend.h"
 #include "profilers/local_backend.h"
 #include "profilers/profiler.h"
-#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/support/forwarding_backend.h"
 #include "tests/support/test_support.h"
@@ -57,7 +57,8 @@ TEST(Profiler, OverheadIsMedianResidualOfWholeNetworks) {
     const Network net = ef().decode(sample_at_resolution(ef(), rng, 224));
     double r = fo.overhead_ms;
     for (const auto& b : net.blocks)
-      r += fake.block_ms(b) * (b.kind == BlockKind::meta3d ? fo.meta3d_bias : 0.0) + fo.per_block_ms;
+      r +=
+          fake.block_ms(b) * (b.kind == BlockKind::meta3d ? fo.meta3d_bias : 0.0) + fo.per_block_ms;
     res.push_back(r);
   }
   std::sort(res.begin(), res.end());
@@ -116,7 +117,8 @@ TEST(Profiler, LocalOverheadIsTheTimeOutsideTheBlocks) {
   o.overhead_networks = 2;
   o.windows = 2;
   o.timing = TimingConfig{1, 6, 0.0};
-  const ProfileReport rep = profile_archs(space, {space.resolve("s"), space.resolve("m")}, table, local, o);
+  const ProfileReport rep =
+      profile_archs(space, {space.resolve("s"), space.resolve("m")}, table, local, o);
   const auto cal = table.calibration("local0", "overhead");
   ASSERT_TRUE(cal.has_value());
   EXPECT_NE((*cal)["method"].get<std::string>().find("block trace"), std::string::npos);

@@ -15,11 +15,11 @@
 #include <boost/property_tree/xml_parser.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
 #include "evaluators/datasets/fashion_mnist.h"
 #include "evaluators/subnet_evaluation.h"
 #include "evaluators/supernet_slicing.h"
 #include "results/onnx_export.h"
-#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/support/synthetic_table.h"
 #include "tests/support/test_support.h"
@@ -34,8 +34,10 @@ class ExportCli : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new std::string(test::make_temp_dir("hwnas-export-cli"));
     test::write_synthetic_table(*dir_ + "/t.db", "testdev");
-    const auto r = hwnas("search --db " + *dir_ + "/t.db --device testdev --budget 200 --population 20 "
-                         "--latency-max 8 --seed 3 --out " + run());
+    const auto r = hwnas("search --db " + *dir_ +
+                         "/t.db --device testdev --budget 200 --population 20 "
+                         "--latency-max 8 --seed 3 --out " +
+                         run());
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   static void TearDownTestSuite() {
@@ -76,12 +78,15 @@ TEST_F(ExportCli, JsonConfigsRebuildTheSameArchs) {
   for (const auto& m : j["members"]) {
     // timm's keyword arguments plus the resolution give back the arch.
     const auto& kw = m["config"]["kwargs"];
-    const Arch rebuilt = space.from_json({{"space", "efficientformer"}, {"embed_dims", kw["embed_dims"]},
-                                          {"depths", kw["depths"]}, {"num_vit", kw["num_vit"]},
+    const Arch rebuilt = space.from_json({{"space", "efficientformer"},
+                                          {"embed_dims", kw["embed_dims"]},
+                                          {"depths", kw["depths"]},
+                                          {"num_vit", kw["num_vit"]},
                                           {"resolution", m["config"]["img_size"]}});
     EXPECT_EQ(space.to_json(rebuilt), m["arch"]);
     EXPECT_EQ(m["params"].get<std::int64_t>(), space.decode(rebuilt).params());
-    // The synthetic table's latency is hand-checkable: 0.01 ms + 2 ms/GMAC per block (+ overhead 0).
+    // The synthetic table's latency is hand-checkable: 0.01 ms + 2 ms/GMAC per block (+ overhead
+    // 0).
     double expected = 0;
     for (const auto& b : space.decode(rebuilt).blocks) expected += 0.01 + block_cost(b).macs * 2e-9;
     EXPECT_NEAR(m["objectives"]["latency"].get<double>(), expected, 1e-6 * expected);
@@ -90,7 +95,8 @@ TEST_F(ExportCli, JsonConfigsRebuildTheSameArchs) {
 }
 
 TEST_F(ExportCli, CsvHasOneRowPerEvaluation) {
-  ASSERT_EQ(hwnas("export --run " + run() + " --format csv --out " + *dir_ + "/e.csv").exit_code, 0);
+  ASSERT_EQ(hwnas("export --run " + run() + " --format csv --out " + *dir_ + "/e.csv").exit_code,
+            0);
   std::istringstream lines(slurp(*dir_ + "/e.csv"));
   std::string line;
   std::getline(lines, line);
@@ -112,7 +118,8 @@ TEST_F(ExportCli, CsvHasOneRowPerEvaluation) {
 TEST_F(ExportCli, SvgAndHtmlAreWellFormed) {
   for (const char* fmt : {"svg", "html"}) {
     const std::string out = *dir_ + "/x." + fmt;
-    ASSERT_EQ(hwnas("export --run " + run() + " --format " + fmt + " --out " + out).exit_code, 0) << fmt;
+    ASSERT_EQ(hwnas("export --run " + run() + " --format " + fmt + " --out " + out).exit_code, 0)
+        << fmt;
     std::istringstream in(slurp(out));
     boost::property_tree::ptree tree;
     EXPECT_NO_THROW(boost::property_tree::read_xml(in, tree)) << fmt;
@@ -163,13 +170,16 @@ TEST(ExportSupernetRun, OnnxCarriesTheSupernetsSlicedRecalibratedWeights) {
     GTEST_SKIP() << e.what();
   }
   const std::string dir = test::make_temp_dir("hwnas-export-supernet");
-  const std::string weights = test::test_data_dir() + "/../../data/supernets/efficientformer-fmnist.safetensors";
+  const std::string weights =
+      test::test_data_dir() + "/../../data/supernets/efficientformer-fmnist.safetensors";
   const std::string bin = HWNAS_BIN;
-  auto r = test::run_command(bin + " search --space efficientformer-fmnist --accuracy supernet:" + weights +
-                             " --accuracy-samples 100 --prescreen 1 --budget 6 --population 3 --seed 2 --db " +
-                             dir + "/fm.db --device fakefm --backend fake --fill --out " + dir + "/run");
+  auto r = test::run_command(
+      bin + " search --space efficientformer-fmnist --accuracy supernet:" + weights +
+      " --accuracy-samples 100 --prescreen 1 --budget 6 --population 3 --seed 2 --db " + dir +
+      "/fm.db --device fakefm --backend fake --fill --out " + dir + "/run");
   ASSERT_EQ(r.exit_code, 0) << r.out + r.err;
-  r = test::run_command(bin + " export --run " + dir + "/run --format onnx --members 1 --out " + dir + "/onnx");
+  r = test::run_command(bin + " export --run " + dir + "/run --format onnx --members 1 --out " +
+                        dir + "/onnx");
   ASSERT_EQ(r.exit_code, 0) << r.out + r.err;
   EXPECT_NE(r.out.find("from " + weights), std::string::npos) << r.out;
   const nlohmann::json front = nlohmann::json::parse(std::ifstream(dir + "/run/front.json"));

@@ -7,9 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <stb_image.h>
 #include <boost/property_tree/ptree.hpp>
 #include <boost/property_tree/xml_parser.hpp>
-#include <stb_image.h>
 
 #include "results/svg_chart.h"
 #include "tests/support/test_support.h"
@@ -25,7 +25,11 @@ RunReport sample_report(bool with_points) {
   if (with_points) {
     ChartSeries all{"evaluated", ChartSeries::Kind::scatter, "#1f77b4", 4, 0.6, {}};
     for (int i = 0; i < 60; ++i) all.points.push_back({5.0 + i * 0.5, 1e9 + 3e7 * (i % 11)});
-    ChartSeries front{"Pareto front", ChartSeries::Kind::step_min_max, "#ff7f0e", 3, 1,
+    ChartSeries front{"Pareto front",
+                      ChartSeries::Kind::step_min_max,
+                      "#ff7f0e",
+                      3,
+                      1,
                       {{5, 1.1e9}, {12, 1.25e9}, {30, 1.3e9}}};
     c.series = {all, front};
   }
@@ -50,7 +54,8 @@ TEST(HtmlReport, IsWellFormedAndSelfContained) {
   EXPECT_NE(html.find("href=\"m0.onnx\""), std::string::npos);
   EXPECT_NE(html.find("No accuracy source was used"), std::string::npos);
   // No network access needed: no external scripts, stylesheets or images.
-  for (const char* external : {"src=\"http", "href=\"http", "url(http", "<script", "<link", "@import"})
+  for (const char* external :
+       {"src=\"http", "href=\"http", "url(http", "<script", "<link", "@import"})
     EXPECT_EQ(html.find(external), std::string::npos) << external;
 }
 
@@ -64,9 +69,10 @@ PlotPixels screenshot_plot(const RunReport& report, const std::string& name) {
   const std::string dir = test::make_temp_dir("hwnas-report");
   const std::string html = dir + "/" + name + ".html", png = dir + "/" + name + ".png";
   std::ofstream(html) << render_html_report(report);
-  const std::string cmd = "chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
-                          "--window-size=1000,900 --screenshot=" + png + " file://" + html +
-                          " >/dev/null 2>&1";
+  const std::string cmd =
+      "chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
+      "--window-size=1000,900 --screenshot=" +
+      png + " file://" + html + " >/dev/null 2>&1";
   const int rc = std::system(cmd.c_str());
   PlotPixels p;
   int w = 0, h = 0, ch = 0;

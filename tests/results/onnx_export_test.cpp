@@ -12,11 +12,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/error.h"
+#include "core/rng.h"
 #include "evaluators/model.h"
 #include "evaluators/npy.h"
-#include "core/error.h"
 #include "spaces/registry.h"
-#include "core/rng.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
@@ -25,9 +25,11 @@ namespace {
 const SearchSpace& space() { return get_space("efficientformer"); }
 
 Network small_net(int num_vit) {
-  return space().decode(space().from_json(nlohmann::json{
-      {"space", "efficientformer"}, {"embed_dims", {32, 64, 128, 256}}, {"depths", {1, 1, 2, 2}},
-      {"num_vit", num_vit}, {"resolution", 64}}));
+  return space().decode(space().from_json(nlohmann::json{{"space", "efficientformer"},
+                                                         {"embed_dims", {32, 64, 128, 256}},
+                                                         {"depths", {1, 1, 2, 2}},
+                                                         {"num_vit", num_vit},
+                                                         {"resolution", 64}}));
 }
 
 onnx::ModelProto read_model(const std::string& path) {
@@ -50,18 +52,21 @@ TEST(OnnxExport, PassesCheckerAndInfersLogitShape) {
     ASSERT_EQ(dims.size(), 2);
     EXPECT_EQ(dims[0].dim_value(), 2);
     EXPECT_EQ(dims[1].dim_value(), 1000);
-    EXPECT_EQ(info.parameters, net.params() + [&] {
-      // BatchNorm running statistics are stored too (2 per BN channel); params() excludes them.
-      std::int64_t bn = 0;
-      for (const auto& [name, t] : Model::random_weights(net, 3).tensors)
-        if (name.find("running_") != std::string::npos) bn += static_cast<std::int64_t>(t.data.size());
-      return bn;
-    }());
+    EXPECT_EQ(
+        info.parameters, net.params() + [&] {
+          // BatchNorm running statistics are stored too (2 per BN channel); params() excludes them.
+          std::int64_t bn = 0;
+          for (const auto& [name, t] : Model::random_weights(net, 3).tensors)
+            if (name.find("running_") != std::string::npos)
+              bn += static_cast<std::int64_t>(t.data.size());
+          return bn;
+        }());
   }
 }
 
 TEST(OnnxExport, WeightsReadBackEqualTheEngines) {
-  const WeightStore golden = load_safetensors(test::golden_dir() + "/efficientformer_l1.safetensors");
+  const WeightStore golden =
+      load_safetensors(test::golden_dir() + "/efficientformer_l1.safetensors");
   const Network net = space().decode(space().resolve("l1"));
   const std::string path = test::make_temp_dir("hwnas-onnx") + "/l1.onnx";
   export_onnx(net, golden, path);
@@ -80,7 +85,8 @@ TEST(OnnxExport, WeightsReadBackEqualTheEngines) {
 Tensor random_input(const Network& net, std::uint64_t seed) {
   Tensor t(1, net.input.h, net.input.w, net.input.c);
   Rng rng(seed);
-  for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
+  for (std::size_t i = 0; i < t.size(); ++i)
+    t.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
   return t;
 }
 
@@ -121,7 +127,8 @@ TEST(OnnxExport, OpenCvRuntimeMatchesEngineBlockByBlock) {
       for (int y = 0; y < e.h(); ++y)
         for (int xx = 0; xx < e.w(); ++xx) {
           const double ref = e.at(0, y, xx, c);
-          max_diff = std::max(max_diff, std::fabs(out.ptr<float>()[(c * e.h() + y) * e.w() + xx] - ref));
+          max_diff =
+              std::max(max_diff, std::fabs(out.ptr<float>()[(c * e.h() + y) * e.w() + xx] - ref));
           max_ref = std::max(max_ref, std::fabs(ref));
         }
     EXPECT_LE(max_diff, 1e-4 * std::max(1.0, max_ref)) << net.blocks[i].key();

@@ -12,18 +12,18 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <iterator>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
 
+#include "core/rng.h"
 #include "evaluators/model.h"
 #include "evaluators/safetensors.h"
 #include "evaluators/supernet_slicing.h"
 #include "results/onnx_export.h"
 #include "spaces/hiera_network.h"
 #include "spaces/registry.h"
-#include "core/rng.h"
 #include "tests/evaluators/golden_model.h"
 #include "tests/support/test_support.h"
 
@@ -41,14 +41,15 @@ std::optional<std::string> ort_modules() {
   return dir;
 }
 
-#define REQUIRE_ORT(var)                                                                   \
-  const auto var = ort_modules();                                                          \
-  if (!var)                                                                                \
-  GTEST_SKIP() << "ONNX Runtime is not installed: run scripts/install-deps.sh (npm "       \
+#define REQUIRE_ORT(var)                                                             \
+  const auto var = ort_modules();                                                    \
+  if (!var)                                                                          \
+  GTEST_SKIP() << "ONNX Runtime is not installed: run scripts/install-deps.sh (npm " \
                   "ci --ignore-scripts --prefix tools/onnx) or set HWNAS_ORT_NODE_MODULES"
 
 // Logits of the model at `path` run by ONNX Runtime on `input` (NHWC, given to it as NCHW).
-std::vector<float> run_ort(const std::string& modules, const std::string& path, const Tensor& input) {
+std::vector<float> run_ort(const std::string& modules, const std::string& path,
+                           const Tensor& input) {
   const std::string dir = test::make_temp_dir("hwnas-ort");
   const int n = input.n(), h = input.h(), w = input.w(), c = input.c();
   std::vector<float> nchw(input.size());
@@ -58,7 +59,8 @@ std::vector<float> run_ort(const std::string& modules, const std::string& path, 
         for (int x = 0; x < w; ++x)
           nchw[((static_cast<std::size_t>(b) * c + ch) * h + y) * w + x] = input.at(b, y, x, ch);
   std::ofstream(dir + "/in.f32", std::ios::binary)
-      .write(reinterpret_cast<const char*>(nchw.data()), static_cast<std::streamsize>(nchw.size() * 4));
+      .write(reinterpret_cast<const char*>(nchw.data()),
+             static_cast<std::streamsize>(nchw.size() * 4));
   const std::string shape = std::to_string(n) + "," + std::to_string(c) + "," + std::to_string(h) +
                             "," + std::to_string(w);
   const auto r = test::run_command("node " HWNAS_ORT_SCRIPT " " + modules + " " + path + " " + dir +
@@ -74,7 +76,8 @@ std::vector<float> run_ort(const std::string& modules, const std::string& path, 
 Tensor random_input(const Network& net, int batch, std::uint64_t seed) {
   Tensor t(batch, net.input.h, net.input.w, net.input.c);
   Rng rng(seed);
-  for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
+  for (std::size_t i = 0; i < t.size(); ++i)
+    t.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
   return t;
 }
 
@@ -113,7 +116,8 @@ void expect_golden(const std::string& modules, const std::string& stem, const Ne
     const auto ort = expect_runtime_matches_engine(modules, net, g.weights, g.input,
                                                    {.batch = g.input.n(), .portable = portable});
     const double d = test::max_abs_diff(ort.data(), g.logits.data.data(), g.logits.data.size());
-    std::cout << "[ onnx     ] " << stem << ": ONNX Runtime vs reference logits max abs diff " << d << "\n";
+    std::cout << "[ onnx     ] " << stem << ": ONNX Runtime vs reference logits max abs diff " << d
+              << "\n";
     EXPECT_LE(d, 1e-4) << stem;
   }
 }
@@ -161,9 +165,11 @@ TEST(OnnxRuntime, SampledSubnetsOfEverySpaceMatchTheEngine) {
 // The bundled Fashion-MNIST supernets: subnet m sliced from each checkpoint (one input channel).
 TEST(OnnxRuntime, FashionMnistSubnetsSlicedFromTheSupernetsMatchTheEngine) {
   REQUIRE_ORT(modules);
-  for (const std::string name : {"efficientformer-fmnist", "elasticvit-fmnist", "turbovit-fmnist"}) {
+  for (const std::string name :
+       {"efficientformer-fmnist", "elasticvit-fmnist", "turbovit-fmnist"}) {
     const SearchSpace& s = get_space(name);
-    const WeightStore supernet = load_safetensors(test::test_data_dir() + "/../../data/supernets/" + name + ".safetensors");
+    const WeightStore supernet =
+        load_safetensors(test::test_data_dir() + "/../../data/supernets/" + name + ".safetensors");
     const Arch m = s.resolve("m");
     const Network net = s.decode(m);
     expect_runtime_matches_engine(*modules, net, slice_supernet(s, m, supernet),

@@ -4,10 +4,10 @@
 
 #include <filesystem>
 
+#include "core/error.h"
 #include "results/front_json.h"
 #include "results/run_store.h"
 #include "search/search_runner.h"
-#include "core/error.h"
 #include "tests/search/toy_spaces.h"
 #include "tests/support/test_support.h"
 
@@ -41,7 +41,8 @@ Outcome run_in(const std::string& db, const std::string& algorithm, int fail_at)
   static const auto space = test::make_synthetic_space();
   static const auto table = test::make_synthetic_table(*space);
   auto latency = std::make_shared<LatencyObjective>(*space, table);
-  auto accuracy = std::make_shared<AccuracyObjective>(std::make_shared<InterruptingAccuracy>(fail_at));
+  auto accuracy =
+      std::make_shared<AccuracyObjective>(std::make_shared<InterruptingAccuracy>(fail_at));
   Problem p(*space, {latency, accuracy}, {Constraint{latency, 3.0}});
   AlgorithmOptions ao;
   ao.name = algorithm;

@@ -34,7 +34,12 @@ SvgChart front_chart() {
   c.y_label = "top-1";
   ChartSeries all{"evaluated", ChartSeries::Kind::scatter, "#1f77b4", 3, 0.5, {}};
   for (int i = 0; i < 37; ++i) all.points.push_back({1.0 + i * 0.3, 0.5 + 0.01 * (i % 7)});
-  ChartSeries front{"Pareto front", ChartSeries::Kind::step_min_max, "#ff7f0e", 2, 1, {{3, 0.6}, {1, 0.5}, {7, 0.7}}};
+  ChartSeries front{"Pareto front",
+                    ChartSeries::Kind::step_min_max,
+                    "#ff7f0e",
+                    2,
+                    1,
+                    {{3, 0.6}, {1, 0.5}, {7, 0.7}}};
   c.series = {all, front};
   c.rules = {{true, 8.0, "latency <= 8 ms"}};
   c.labels = {{{5.0, 0.65}, "l1"}};

@@ -4,11 +4,11 @@
 
 #include <cmath>
 
+#include "core/error.h"
 #include "search/arch_generator.h"
 #include "search/generative_search.h"
 #include "search/nsga2.h"
 #include "search/regularized_evolution.h"
-#include "core/error.h"
 #include "tests/search/toy_spaces.h"
 
 namespace hwnas {
@@ -27,11 +27,13 @@ TEST(RegularizedEvolution, AgingRemovesTheOldestNotTheWorst) {
   auto space = test::make_slim_space();
   Problem p(*space, {std::make_shared<MacsObjective>(*space, Sense::minimize),
                      std::make_shared<ParamsObjective>(*space)});
-  RegularizedEvolution evo(*space, p, EvolutionParams{.population = 4, .sample_size = 2, .batch = 2}, 1);
+  RegularizedEvolution evo(*space, p,
+                           EvolutionParams{.population = 4, .sample_size = 2, .batch = 2}, 1);
   const auto all = space->enumerate();
   // Member 0 is by far the best on the target objective; it must still die first.
   std::vector<Evaluation> first;
-  for (int i = 0; i < 4; ++i) first.push_back(eval_of(all[static_cast<std::size_t>(i)], i == 0 ? -100 : i, 0));
+  for (int i = 0; i < 4; ++i)
+    first.push_back(eval_of(all[static_cast<std::size_t>(i)], i == 0 ? -100 : i, 0));
   evo.tell(first);
   evo.tell({eval_of(all[4], 50, 0)});
   ASSERT_EQ(evo.population().size(), 4u);

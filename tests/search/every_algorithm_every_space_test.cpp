@@ -90,7 +90,8 @@ TEST_P(EveryAlgorithmEverySpace, FinishesWithValidArchsAndANonDominatedFront) {
     for (const auto& e : r.archive) {
       if (e.feasible() == feasible_front && feasible_front) {
         EXPECT_FALSE(dominates(e.fitness, r.archive[i].fitness))
-            << space.to_json(e.arch).dump() << " dominates " << space.to_json(r.archive[i].arch).dump();
+            << space.to_json(e.arch).dump() << " dominates "
+            << space.to_json(r.archive[i].arch).dump();
       }
     }
   }
@@ -109,19 +110,18 @@ std::string combination_name(const ::testing::TestParamInfo<Combination>& info) 
   return n;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllCombinations, EveryAlgorithmEverySpace,
-    ::testing::Combine(::testing::ValuesIn(algorithm_names()),
-                       ::testing::ValuesIn(space_names())),
-    combination_name);
+INSTANTIATE_TEST_SUITE_P(AllCombinations, EveryAlgorithmEverySpace,
+                         ::testing::Combine(::testing::ValuesIn(algorithm_names()),
+                                            ::testing::ValuesIn(space_names())),
+                         combination_name);
 
 TEST(EveryAlgorithmEverySpaceList, CoversTheFourSpacesAndSixAlgorithms) {
   const auto spaces = space_names();
   for (const char* s : {"efficientformer", "efficientformer-fmnist", "elasticvit", "turbovit"})
     EXPECT_NE(std::find(spaces.begin(), spaces.end(), s), spaces.end()) << s;
   const auto& algs = algorithm_names();
-  for (const char* a : {"random", "nsga2", "evolution", "generative", "slimming",
-                        "flops-window-evolution"})
+  for (const char* a :
+       {"random", "nsga2", "evolution", "generative", "slimming", "flops-window-evolution"})
     EXPECT_NE(std::find(algs.begin(), algs.end(), a), algs.end()) << a;
 }
 

@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <optional>
 
+#include "core/error.h"
 #include "search/flops_window_evolution.h"
 #include "search/search_runner.h"
 #include "spaces/elasticvit_space.h"
-#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/search/toy_spaces.h"
 
@@ -50,8 +50,8 @@ const WindowProblem& window_problem() {
 
 Problem accuracy_problem(const SearchSpace& space) {
   return Problem(space, {std::make_shared<MacsObjective>(space, Sense::minimize),
-                         std::make_shared<AccuracyObjective>(std::make_shared<test::FunctionAccuracy>(
-                             test::synthetic_accuracy))});
+                         std::make_shared<AccuracyObjective>(
+                             std::make_shared<test::FunctionAccuracy>(test::synthetic_accuracy))});
 }
 
 FlopsWindowParams window_params(std::size_t population) {
@@ -151,9 +151,11 @@ TEST(FlopsWindowEvolution, BeatsRandomWindowSamplingAtTheSameBudget) {
   std::vector<double> evo, rnd;
   for (std::uint64_t seed = 1; seed <= 7; ++seed) {
     FlopsWindowEvolution e(*w.space, p, window_params(30), seed);
-    evo.push_back(w.best_in_window - best_accuracy(SearchRunner(p, e, runner_options(budget)).run()));
+    evo.push_back(w.best_in_window -
+                  best_accuracy(SearchRunner(p, e, runner_options(budget)).run()));
     FlopsWindowEvolution r(*w.space, p, window_params(budget), seed);
-    rnd.push_back(w.best_in_window - best_accuracy(SearchRunner(p, r, runner_options(budget)).run()));
+    rnd.push_back(w.best_in_window -
+                  best_accuracy(SearchRunner(p, r, runner_options(budget)).run()));
   }
   const double evo_regret = median(evo), rnd_regret = median(rnd);
   RecordProperty("median_regret_evolution", std::to_string(evo_regret));
@@ -196,7 +198,8 @@ TEST(FlopsWindowEvolution, ResumedRunEndsAsTheUninterruptedOne) {
   const SearchResult b = SearchRunner(p, second, runner_options(160), &sink).run();
   EXPECT_TRUE(b.resumed);
   ASSERT_EQ(a.archive.size(), b.archive.size());
-  for (std::size_t i = 0; i < a.archive.size(); ++i) EXPECT_EQ(a.archive[i].arch, b.archive[i].arch) << i;
+  for (std::size_t i = 0; i < a.archive.size(); ++i)
+    EXPECT_EQ(a.archive[i].arch, b.archive[i].arch) << i;
   EXPECT_EQ(whole.save_state(), second.save_state());
 }
 

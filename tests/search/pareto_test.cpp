@@ -5,9 +5,9 @@
 #include <cmath>
 #include <limits>
 
-#include "search/pareto.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "search/pareto.h"
 
 namespace hwnas {
 namespace {
@@ -16,7 +16,8 @@ std::vector<Point> random_points(Rng& rng, int n, int m, int levels) {
   std::vector<Point> pts;
   for (int i = 0; i < n; ++i) {
     Point p;
-    for (int k = 0; k < m; ++k) p.push_back(uniform_int(rng, 0, levels) / static_cast<double>(levels));
+    for (int k = 0; k < m; ++k)
+      p.push_back(uniform_int(rng, 0, levels) / static_cast<double>(levels));
     pts.push_back(p);
   }
   return pts;
@@ -111,7 +112,8 @@ TEST(Pareto, HypervolumeMatchesInclusionExclusion) {
     const int m = 2 + trial % 2;
     const auto pts = random_points(rng, 1 + trial % 10, m, 10);
     const Point ref(static_cast<std::size_t>(m), 1.05);
-    EXPECT_NEAR(hypervolume(pts, ref), hv_inclusion_exclusion(pts, ref), 1e-12) << "trial " << trial;
+    EXPECT_NEAR(hypervolume(pts, ref), hv_inclusion_exclusion(pts, ref), 1e-12)
+        << "trial " << trial;
   }
 }
 

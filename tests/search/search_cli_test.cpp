@@ -9,11 +9,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
 #include "evaluators/datasets/fashion_mnist.h"
 #include "profilers/fake_backend.h"
 #include "profilers/latency_table.h"
 #include "results/run_data.h"
-#include "core/error.h"
 #include "spaces/registry.h"
 #include "tests/support/synthetic_table.h"
 #include "tests/support/test_support.h"
@@ -147,8 +147,9 @@ TEST_F(SearchCli, BadInputIsAClearError) {
   r = hwnas("search --db " + *dir_ + "/none.db --device testdev --out " + *dir_ + "/bad2");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("error:"), std::string::npos) << r.err;
-  r = hwnas("search " + common() + "--accuracy 'external:sh -c \"read x; echo garbage\"' --budget 50 --out " +
-            *dir_ + "/bad3");
+  r = hwnas("search " + common() +
+            "--accuracy 'external:sh -c \"read x; echo garbage\"' --budget 50 --out " + *dir_ +
+            "/bad3");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("garbage"), std::string::npos) << r.err;
   r = hwnas("search " + common() + "--algorithm slimming --out " + *dir_ + "/bad4");
@@ -168,8 +169,10 @@ TEST_F(SearchCli, FillProfilesExactlyTheEvaluatedBlocks) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("hwnas profile"), std::string::npos) << r.err;
 
-  r = hwnas("search --db " + db + " --device fake --backend fake --fill --budget 40 --population 8 "
-            "--threads 2 --out " + out);
+  r = hwnas("search --db " + db +
+            " --device fake --backend fake --fill --budget 40 --population 8 "
+            "--threads 2 --out " +
+            out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const SearchSpace& space = get_space("efficientformer");
   std::set<std::string> expected;
@@ -191,7 +194,8 @@ TEST_F(SearchCli, FillProfilesExactlyTheEvaluatedBlocks) {
   EXPECT_EQ(fill.at("rows").get<std::size_t>(), expected.size());
   EXPECT_GT(fill.at("fills").get<std::size_t>(), 0u);
   EXPECT_GE(fill.at("seconds").get<double>(), 0.0);
-  EXPECT_NE(r.out.find("filled " + std::to_string(expected.size()) + " rows"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("filled " + std::to_string(expected.size()) + " rows"), std::string::npos)
+      << r.out;
 
   // Another seed without --fill meets blocks the table lacks: the clear error stays.
   r = hwnas("search --db " + db + " --device fake --budget 40 --population 8 --seed 7 --out " +
@@ -200,8 +204,10 @@ TEST_F(SearchCli, FillProfilesExactlyTheEvaluatedBlocks) {
   EXPECT_NE(r.err.find("`hwnas profile"), std::string::npos) << r.err;
   // With --fill it adds only that run's missing rows; the device's stored profile picks the
   // fake backend again (no --backend given).
-  r = hwnas("search --db " + db + " --device fake --fill --budget 40 --population 8 --seed 7 "
-            "--out " + out + "-seed7b");
+  r = hwnas("search --db " + db +
+            " --device fake --fill --budget 40 --population 8 --seed 7 "
+            "--out " +
+            out + "-seed7b");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::set<std::string> union_keys = expected;
   for (const auto& e : load_run(out + "-seed7b").evaluations)
@@ -210,9 +216,10 @@ TEST_F(SearchCli, FillProfilesExactlyTheEvaluatedBlocks) {
 }
 
 TEST_F(SearchCli, FlopsWindowEvolutionRunsAndResumes) {
-  const std::string base = "search --space elasticvit --algorithm flops-window-evolution "
-                           "--objectives macs,params --flops-window 200 --population 12 "
-                           "--threads 2 ";
+  const std::string base =
+      "search --space elasticvit --algorithm flops-window-evolution "
+      "--objectives macs,params --flops-window 200 --population 12 "
+      "--threads 2 ";
   auto r = hwnas(base + "--budget 60 --out " + *dir_ + "/fwe-whole");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Interrupt at the end of the whole run's generation 2 (generations may come out smaller than
@@ -235,8 +242,10 @@ TEST_F(SearchCli, FlopsWindowEvolutionRunsAndResumes) {
     EXPECT_LE(f, 220.0);
   }
   EXPECT_EQ(front(*dir_ + "/fwe-whole").at("members"), front(*dir_ + "/fwe-part").at("members"));
-  r = hwnas("search --space elasticvit --algorithm flops-window-evolution --objectives macs "
-            "--out " + *dir_ + "/fwe-nowindow");
+  r = hwnas(
+      "search --space elasticvit --algorithm flops-window-evolution --objectives macs "
+      "--out " +
+      *dir_ + "/fwe-nowindow");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--flops-window"), std::string::npos) << r.err;
 }
@@ -256,14 +265,14 @@ TEST_F(SearchCli, SupernetAccuracyObjectiveMatchesHwnasEval) {
   } catch (const Error& e) {
     GTEST_SKIP() << e.what();
   }
-  const std::string weights =
-      (std::filesystem::path(test::test_data_dir()) / ".." / ".." / "data" / "supernets" /
-       "efficientformer-fmnist.safetensors")
-          .string();
+  const std::string weights = (std::filesystem::path(test::test_data_dir()) / ".." / ".." / "data" /
+                               "supernets" / "efficientformer-fmnist.safetensors")
+                                  .string();
   const std::string out = *dir_ + "/supernet";
   const auto r = hwnas("search --space efficientformer-fmnist --accuracy supernet:" + weights +
                        " --accuracy-samples 200 --prescreen 1 --budget 12 --population 6 --seed 3 "
-                       "--db " + *dir_ + "/fm.db --device fakefm --backend fake --fill --out " + out);
+                       "--db " +
+                       *dir_ + "/fm.db --device fakefm --backend fake --fill --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.out + r.err;
   EXPECT_NE(r.out.find("supernet: "), std::string::npos) << r.out + r.err;
   const nlohmann::json f = front(out);

@@ -1,9 +1,9 @@
 // Latency-driven slimming against a trajectory computed by hand on a toy table.
 #include <gtest/gtest.h>
 
+#include "core/error.h"
 #include "search/search_runner.h"
 #include "search/slimming.h"
-#include "core/error.h"
 #include "tests/search/toy_spaces.h"
 
 namespace hwnas {
@@ -38,8 +38,8 @@ struct SlimFixture {
   std::unique_ptr<test::ToySpace> space = test::make_slim_space();
   std::shared_ptr<LatencyObjective> latency =
       std::make_shared<LatencyObjective>(*space, toy_table());
-  std::shared_ptr<AccuracyObjective> accuracy = std::make_shared<AccuracyObjective>(
-      std::make_shared<test::FunctionAccuracy>(toy_accuracy));
+  std::shared_ptr<AccuracyObjective> accuracy =
+      std::make_shared<AccuracyObjective>(std::make_shared<test::FunctionAccuracy>(toy_accuracy));
 };
 
 // Slimming toward `latency_max_ms`, every other setting at its default.

@@ -19,9 +19,9 @@ struct Exact {
   std::unique_ptr<test::ToySpace> space;
   std::shared_ptr<test::MapLatencyPredictor> table;
   double latency_max = 0;
-  std::vector<Point> front;       // minimisation (latency, -accuracy), feasible archs only
+  std::vector<Point> front;  // minimisation (latency, -accuracy), feasible archs only
   double best_feasible_accuracy = 0;
-  Normalisation norm;             // the runner's default: smallest() and largest()
+  Normalisation norm;  // the runner's default: smallest() and largest()
   std::size_t size = 0;
 };
 
@@ -66,8 +66,8 @@ struct SearchRun {
   nlohmann::json extra;
 };
 
-SearchRun run_search(const std::string& algorithm, std::uint64_t seed, std::size_t budget, int threads = 2,
-        bool autoregressive = false) {
+SearchRun run_search(const std::string& algorithm, std::uint64_t seed, std::size_t budget,
+                     int threads = 2, bool autoregressive = false) {
   const Exact& x = exact();
   auto latency = std::make_shared<LatencyObjective>(*x.space, x.table);
   auto accuracy = std::make_shared<AccuracyObjective>(
@@ -105,9 +105,9 @@ TEST(SyntheticSpace, EveryAlgorithmFrontAgainstExactFront) {
     bool autoregressive;
     double min_hv_ratio;
   };
-  for (const Case& c : {Case{"random", false, 0.5}, Case{"nsga2", false, 0.9},
-                        Case{"generative", false, 0.9}, Case{"generative", true, 0.9},
-                        Case{"evolution", false, 0.0}}) {
+  for (const Case& c :
+       {Case{"random", false, 0.5}, Case{"nsga2", false, 0.9}, Case{"generative", false, 0.9},
+        Case{"generative", true, 0.9}, Case{"evolution", false, 0.0}}) {
     const SearchRun r = run_search(c.name, 11, 1500, 2, c.autoregressive);
     const double hv = hypervolume_normalised(r.front, x.norm);
     std::printf("%-11s%s HV %.4f of exact %.4f (%.1f %%), IGD %.4f, front %zu (exact %zu)\n",
@@ -154,9 +154,10 @@ TEST(SyntheticSpace, SlimmingEndsFeasibleNearTheExactBest) {
   ASSERT_GT(traj.size(), 1u);
   const double final_latency = traj.back()["latency_ms"].get<double>();
   const double final_accuracy = traj.back()["quality"].get<double>();
-  std::printf("slimming: %zu steps, final latency %.4f ms (target %.4f), accuracy %.5f (exact best "
-              "feasible %.5f)\n", traj.size() - 1, final_latency, x.latency_max, final_accuracy,
-              x.best_feasible_accuracy);
+  std::printf(
+      "slimming: %zu steps, final latency %.4f ms (target %.4f), accuracy %.5f (exact best "
+      "feasible %.5f)\n",
+      traj.size() - 1, final_latency, x.latency_max, final_accuracy, x.best_feasible_accuracy);
   EXPECT_LE(final_latency, x.latency_max);
   EXPECT_LE(final_accuracy, x.best_feasible_accuracy + 1e-12);
   // Greedy is not optimal, but on this smooth accuracy it ends close to the exact optimum.
@@ -171,9 +172,12 @@ TEST(SyntheticSpace, Nsga2AndGenerativeBeatRandomOnTenOfTenSeeds) {
   constexpr std::size_t kBudget = 800;
   int nsga2_wins = 0, generative_wins = 0;
   for (std::uint64_t seed = 1; seed <= 10; ++seed) {
-    const double hv_random = hypervolume_normalised(run_search("random", seed, kBudget).front, x.norm);
-    const double hv_nsga2 = hypervolume_normalised(run_search("nsga2", seed, kBudget).front, x.norm);
-    const double hv_gen = hypervolume_normalised(run_search("generative", seed, kBudget).front, x.norm);
+    const double hv_random =
+        hypervolume_normalised(run_search("random", seed, kBudget).front, x.norm);
+    const double hv_nsga2 =
+        hypervolume_normalised(run_search("nsga2", seed, kBudget).front, x.norm);
+    const double hv_gen =
+        hypervolume_normalised(run_search("generative", seed, kBudget).front, x.norm);
     std::printf("seed %2llu: random %.4f nsga2 %.4f generative %.4f\n",
                 static_cast<unsigned long long>(seed), hv_random, hv_nsga2, hv_gen);
     nsga2_wins += hv_nsga2 > hv_random;

@@ -7,7 +7,9 @@
 namespace hwnas::test {
 
 ToySpace::ToySpace(std::string name, std::vector<Dim> dims, RepairFn repair, DecodeFn decode)
-    : name_(std::move(name)), dims_(std::move(dims)), repair_(std::move(repair)),
+    : name_(std::move(name)),
+      dims_(std::move(dims)),
+      repair_(std::move(repair)),
       decode_(std::move(decode)) {}
 
 Arch ToySpace::sample(Rng& rng) const {
@@ -130,9 +132,11 @@ std::unique_ptr<ToySpace> make_synthetic_space() {
     const int w0 = a.genes[0], w1 = a.genes[1], w2 = a.genes[2];
     Network n{"synthetic", {64, 64, 3}, {}};
     n.blocks.push_back(BlockSpec::make(BlockKind::stem, {3, w0, 64, 64}));
-    for (int i = 0; i < a.genes[3]; ++i) n.blocks.push_back(BlockSpec::make(BlockKind::meta4d, {w0, 16, 16, 3, 4}));
+    for (int i = 0; i < a.genes[3]; ++i)
+      n.blocks.push_back(BlockSpec::make(BlockKind::meta4d, {w0, 16, 16, 3, 4}));
     n.blocks.push_back(BlockSpec::make(BlockKind::downsample, {w0, w1, 16, 16}));
-    for (int i = 0; i < a.genes[4]; ++i) n.blocks.push_back(BlockSpec::make(BlockKind::meta4d, {w1, 8, 8, 3, 4}));
+    for (int i = 0; i < a.genes[4]; ++i)
+      n.blocks.push_back(BlockSpec::make(BlockKind::meta4d, {w1, 8, 8, 3, 4}));
     n.blocks.push_back(BlockSpec::make(BlockKind::downsample, {w1, w2, 8, 8}));
     for (int i = 0; i < a.genes[5] - a.genes[6]; ++i)
       n.blocks.push_back(BlockSpec::make(BlockKind::meta4d, {w2, 4, 4, 3, 4}));
@@ -148,8 +152,11 @@ std::unique_ptr<ToySpace> make_synthetic_space() {
 }
 
 std::unique_ptr<ToySpace> make_slim_space() {
-  std::vector<Dim> dims = {{"width0", {16, 32}}, {"width1", {32, 48, 64}}, {"depth0", {1, 2}},
-                           {"depth1", {1, 2, 3}}, {"num_vit", {0, 1}}};
+  std::vector<Dim> dims = {{"width0", {16, 32}},
+                           {"width1", {32, 48, 64}},
+                           {"depth0", {1, 2}},
+                           {"depth1", {1, 2, 3}},
+                           {"num_vit", {0, 1}}};
   auto repair = [](Arch& a) { a.genes[4] = std::min(a.genes[4], a.genes[3]); };
   auto decode = [](const Arch& a) {
     Network n{"slim", {32, 32, 3}, {}};

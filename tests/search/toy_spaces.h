@@ -3,9 +3,9 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
-#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -49,12 +49,14 @@ class ToySpace final : public SearchSpace {
   std::vector<std::pair<std::string, Arch>> named_;
 };
 
-/// Discrete ZDT (Zitzler, Deb & Thiele 2000): `vars` genes with levels 0..levels-1, x = g/(levels-1).
+/// Discrete ZDT (Zitzler, Deb & Thiele 2000): `vars` genes with levels 0..levels-1, x =
+/// g/(levels-1).
 std::unique_ptr<ToySpace> make_zdt_space(int vars, int levels);
 /// ZDT objective f1 (= x1) or f2 (ZDT1: g (1 - sqrt(f1/g)); ZDT2: g (1 - (f1/g)^2)), minimised.
 class ZdtObjective final : public Objective {
  public:
-  ZdtObjective(int problem, int which, int levels) : problem_(problem), which_(which), levels_(levels) {}
+  ZdtObjective(int problem, int which, int levels)
+      : problem_(problem), which_(which), levels_(levels) {}
   std::string name() const override { return "f" + std::to_string(which_); }
   std::string unit() const override { return "1"; }
   Sense sense() const override { return Sense::minimize; }

@@ -38,8 +38,8 @@ void check_zdt(int problem) {
     opt.threads = 1;
     const auto result = SearchRunner(p, nsga2, opt).run();
     EXPECT_LE(result.archive.size(), kBudget);
-    EXPECT_GE(result.hypervolume, 0.95 * best)
-        << "ZDT" << problem << " seed " << seed << ": " << result.hypervolume << " of optimal " << best;
+    EXPECT_GE(result.hypervolume, 0.95 * best) << "ZDT" << problem << " seed " << seed << ": "
+                                               << result.hypervolume << " of optimal " << best;
     EXPECT_LE(result.hypervolume, best + 1e-12);
   }
 }

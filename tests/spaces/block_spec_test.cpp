@@ -29,10 +29,11 @@ TEST(BlockSpec, KeyFormatIsCanonical) {
 }
 
 TEST(BlockSpec, BadKeysGiveErrors) {
-  for (const char* bad : {"meta4d", "nope:c=1", "meta4d:c=48,h=56,w=56,pool=3",
-                          "meta4d:c=48,h=56,w=56,pool=3,mlp=4,x=1", "meta4d:c=48,c=48,h=56,w=56,pool=3",
-                          "meta4d:c=4x,h=56,w=56,pool=3,mlp=4", "meta4d:c=-1,h=56,w=56,pool=3,mlp=4",
-                          "meta4d:c48,h=56,w=56,pool=3,mlp=4"})
+  for (const char* bad :
+       {"meta4d", "nope:c=1", "meta4d:c=48,h=56,w=56,pool=3",
+        "meta4d:c=48,h=56,w=56,pool=3,mlp=4,x=1", "meta4d:c=48,c=48,h=56,w=56,pool=3",
+        "meta4d:c=4x,h=56,w=56,pool=3,mlp=4", "meta4d:c=-1,h=56,w=56,pool=3,mlp=4",
+        "meta4d:c48,h=56,w=56,pool=3,mlp=4"})
     EXPECT_THROW(BlockSpec::parse(bad), Error) << bad;
   EXPECT_THROW(BlockSpec::make(BlockKind::stem, {1, 2}), Error);
   EXPECT_THROW((BlockSpec{BlockKind::stem, {3, 48, 224, 224}}).get("mlp"), Error);

@@ -54,7 +54,8 @@ TEST(EfficientFormer, L1DecodesToTimmStructure) {
 
 TEST(EfficientFormer, ArchJsonUsesTimmNames) {
   const auto j = space().to_json(space().resolve("l1"));
-  EXPECT_EQ(j, nlohmann::json::parse(R"({"space": "efficientformer", "embed_dims": [48, 96, 224, 448],
+  EXPECT_EQ(j,
+            nlohmann::json::parse(R"({"space": "efficientformer", "embed_dims": [48, 96, 224, 448],
       "depths": [3, 2, 6, 4], "num_vit": 1, "resolution": 224})"));
 }
 
@@ -159,11 +160,16 @@ TEST(EfficientFormer, BadArchsGiveClearErrors) {
   bad(R"({"space":"efficientformer","embed_dims":[50,96,224,448],)" + ok_tail, "width0");
   bad(R"({"space":"efficientformer","embed_dims":[48,96,224],)" + ok_tail, "embed_dims");
   bad(R"({"space":"elsewhere","embed_dims":[48,96,224,448],)" + ok_tail, "space");
-  bad(R"({"space":"efficientformer","embed_dims":[48,96,224,448],"extra":1,)" + ok_tail, "unknown key 'extra'");
-  bad(R"({"space":"efficientformer","embed_dims":[48,96,224,448],"depths":[3,2,6,4],"num_vit":5,"resolution":224})", "num_vit");
-  bad(R"({"space":"efficientformer","embed_dims":[48,96,224,448],"depths":[3,2,6,4],"resolution":224})", "num_vit");
-  bad(R"({"space":"efficientformer","embed_dims":[48,96,224,448],"depths":[3,2,6,4],"num_vit":1,"resolution":100})", "resolution");
-  bad(R"({"space":"efficientformer","embed_dims":[48,96,224,448],"depths":[3,2,6,4],"num_vit":1.5,"resolution":224})", "integer");
+  bad(R"({"space":"efficientformer","embed_dims":[48,96,224,448],"extra":1,)" + ok_tail,
+      "unknown key 'extra'");
+  bad(R"({"space":"efficientformer","embed_dims":[48,96,224,448],"depths":[3,2,6,4],"num_vit":5,"resolution":224})",
+      "num_vit");
+  bad(R"({"space":"efficientformer","embed_dims":[48,96,224,448],"depths":[3,2,6,4],"resolution":224})",
+      "num_vit");
+  bad(R"({"space":"efficientformer","embed_dims":[48,96,224,448],"depths":[3,2,6,4],"num_vit":1,"resolution":100})",
+      "resolution");
+  bad(R"({"space":"efficientformer","embed_dims":[48,96,224,448],"depths":[3,2,6,4],"num_vit":1.5,"resolution":224})",
+      "integer");
   bad("{oops", "malformed JSON");
   bad("l9", "named member");
   bad("/nonexistent/arch.json", "cannot read");

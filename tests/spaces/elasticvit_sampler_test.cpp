@@ -12,7 +12,9 @@
 namespace hwnas {
 namespace {
 
-const ElasticVitSpace& space() { return dynamic_cast<const ElasticVitSpace&>(get_space("elasticvit")); }
+const ElasticVitSpace& space() {
+  return dynamic_cast<const ElasticVitSpace&>(get_space("elasticvit"));
+}
 
 // SPACES.md section 2 and configs/final_3min_space.yaml.
 TEST(ElasticVitSampler, ConfigHasThePublishedLevelsAndBounds) {
@@ -167,7 +169,8 @@ TEST(ElasticVitSampler, PerformanceAwareDrawsFollowBankAndPreferenceRules) {
         ++bank_draws;
         const auto& b = s.bank(st.level_index);
         ASSERT_GT(static_cast<int>(b.size()), s.capacity(st.level_index) / 2);
-        ASSERT_TRUE(std::any_of(b.begin(), b.end(), [&](const BankEntry& e) { return e.arch == sub.arch; }));
+        ASSERT_TRUE(std::any_of(b.begin(), b.end(),
+                                [&](const BankEntry& e) { return e.arch == sub.arch; }));
         continue;
       }
       ++preference_draws;
@@ -178,8 +181,8 @@ TEST(ElasticVitSampler, PerformanceAwareDrawsFollowBankAndPreferenceRules) {
       std::size_t best = 0;
       for (std::size_t k = 0; k < sub.preferences.size(); ++k) {
         if (sub.preferences.size() > 1) {
-          ASSERT_DOUBLE_EQ(sub.preferences[k],
-                           PerformanceAwareSampler::preference(sub.candidates[k], s.anchor(st.level_index)));
+          ASSERT_DOUBLE_EQ(sub.preferences[k], PerformanceAwareSampler::preference(
+                                                   sub.candidates[k], s.anchor(st.level_index)));
         }
         if (sub.preferences[k] < sub.preferences[best]) best = k;
       }
@@ -187,7 +190,8 @@ TEST(ElasticVitSampler, PerformanceAwareDrawsFollowBankAndPreferenceRules) {
     }
     // Scores arrive after the step, as from a trainer; bank draws are not offered (the code).
     for (const auto& sub : st.subnets)
-      if (!sub.from_bank) s.offer(st.level_index, sub.arch, synthetic_score(sub.arch, sub.mflops, 31));
+      if (!sub.from_bank)
+        s.offer(st.level_index, sub.arch, synthetic_score(sub.arch, sub.mflops, 31));
   }
   EXPECT_GT(bank_draws, 0);
   EXPECT_GT(preference_draws, 0);

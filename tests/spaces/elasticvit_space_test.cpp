@@ -13,7 +13,9 @@
 namespace hwnas {
 namespace {
 
-const ElasticVitSpace& space() { return dynamic_cast<const ElasticVitSpace&>(get_space("elasticvit")); }
+const ElasticVitSpace& space() {
+  return dynamic_cast<const ElasticVitSpace&>(get_space("elasticvit"));
+}
 
 nlohmann::json golden_t1() { return read_json_file(test::golden_dir() + "/elasticvit_t1.json"); }
 
@@ -77,7 +79,8 @@ TEST(ElasticViT, T1AttentionAndMbconvParamsMatchGoldenTensorsPerBlock) {
   // feature_exactor.1.layers.0.0: pw 72x24, 2 BN(72), dw 72x9, SE 18x72+18+72x18+72, pwl 32x72,
   // BN(32), shortcut 32x24.
   EXPECT_EQ(block_cost(BlockSpec{BlockKind::evit_mbconv, {24, 32, 32, 32, 3, 3, 2, 1}}).params,
-            72 * 24 + 2 * 72 + 72 * 9 + 2 * 72 + (18 * 72 + 18 + 72 * 18 + 72) + 32 * 72 + 2 * 32 + 32 * 24);
+            72 * 24 + 2 * 72 + 72 * 9 + 2 * 72 + (18 * 72 + 18 + 72 * 18 + 72) + 32 * 72 + 2 * 32 +
+                32 * 24);
 }
 
 TEST(ElasticViT, BlockMacsAndShapesByHand) {
@@ -96,7 +99,8 @@ TEST(ElasticViT, BlockMacsAndShapesByHand) {
 }
 
 TEST(ElasticViT, ExportConfigEqualsGoldenArchList) {
-  EXPECT_EQ(space().export_config(space().resolve("t1")).at("arch_list"), golden_t1().at("arch_list"));
+  EXPECT_EQ(space().export_config(space().resolve("t1")).at("arch_list"),
+            golden_t1().at("arch_list"));
 }
 
 TEST(ElasticViT, NamedSubnetsAreAllPresentValidAndOrdered) {
@@ -135,7 +139,8 @@ TEST(ElasticViT, SamplesMutationsCrossoversValidNonDecreasingAndRoundTrip) {
     for (const Arch* arch : {&a, &m, &x}) {
       ASSERT_NO_THROW(space().validate(*arch));
       for (std::size_t s = 1; s < 7; ++s)
-        ASSERT_GE(arch->genes[ElasticVitSpace::kWidth + s], arch->genes[ElasticVitSpace::kWidth + s - 1]);
+        ASSERT_GE(arch->genes[ElasticVitSpace::kWidth + s],
+                  arch->genes[ElasticVitSpace::kWidth + s - 1]);
       ASSERT_EQ(space().from_json(nlohmann::json::parse(space().to_json(*arch).dump())), *arch);
     }
   }
@@ -160,18 +165,23 @@ TEST(ElasticViT, BadInputGivesClearErrors) {
     }
     return std::string("no error");
   };
-  const std::string ok = R"("space": "elasticvit", "resolution": 128, "depths": [1, 2, 3, 1, 1, 1, 1],
+  const std::string ok =
+      R"("space": "elasticvit", "resolution": 128, "depths": [1, 2, 3, 1, 1, 1, 1],
       "kernel": [3, 3, 3], "expand": [3, 3], "mlp_ratio": [2, 2, 3, 4], "v_scale": [2, 2, 2, 2])";
-  EXPECT_NE(err("{" + ok + R"(, "widths": [16, 24, 32, 64, 160, 144, 272]})").find("must not decrease"),
-            std::string::npos);
-  EXPECT_NE(err("{" + ok + R"(, "widths": [16, 24, 32, 64, 96, 176, 272], "heads": [4, 6, 11, 16]})")
-                .find("heads"),
-            std::string::npos);
+  EXPECT_NE(
+      err("{" + ok + R"(, "widths": [16, 24, 32, 64, 160, 144, 272]})").find("must not decrease"),
+      std::string::npos);
+  EXPECT_NE(
+      err("{" + ok + R"(, "widths": [16, 24, 32, 64, 96, 176, 272], "heads": [4, 6, 11, 16]})")
+          .find("heads"),
+      std::string::npos);
   EXPECT_NE(err("{" + ok + R"(, "widths": [16, 24, 32, 72, 96, 176, 272]})").find("width_t1"),
             std::string::npos);
-  EXPECT_NE(err("{" + ok + R"(, "widths": [16, 24, 32, 64, 96, 176]})").find("widths"), std::string::npos);
-  EXPECT_NE(err("{" + ok + R"(, "widths": [16, 24, 32, 64, 96, 176, 272], "extra": 1})").find("extra"),
+  EXPECT_NE(err("{" + ok + R"(, "widths": [16, 24, 32, 64, 96, 176]})").find("widths"),
             std::string::npos);
+  EXPECT_NE(
+      err("{" + ok + R"(, "widths": [16, 24, 32, 64, 96, 176, 272], "extra": 1})").find("extra"),
+      std::string::npos);
   EXPECT_THROW(space().enumerate_blocks(100), Error);
 }
 
@@ -179,7 +189,8 @@ TEST(ElasticViT, EnumerateBlocksCoversSampledNetworksAtEveryResolution) {
   Rng rng(5);
   for (int r : space().dims()[ElasticVitSpace::kResolution].options) {
     std::set<std::string> keys;
-    for (const auto& b : space().enumerate_blocks(r)) ASSERT_TRUE(keys.insert(b.key()).second) << b.key();
+    for (const auto& b : space().enumerate_blocks(r))
+      ASSERT_TRUE(keys.insert(b.key()).second) << b.key();
     for (int i = 0; i < 300; ++i) {
       Arch a = space().sample(rng);
       a.genes[ElasticVitSpace::kResolution] = r;
@@ -187,14 +198,16 @@ TEST(ElasticViT, EnumerateBlocksCoversSampledNetworksAtEveryResolution) {
     }
     for (const auto& [n, a] : space().named()) {
       if (a.genes[ElasticVitSpace::kResolution] != r) continue;
-      for (const auto& b : space().decode(a).blocks) ASSERT_TRUE(keys.count(b.key())) << n << " " << b.key();
+      for (const auto& b : space().decode(a).blocks)
+        ASSERT_TRUE(keys.count(b.key())) << n << " " << b.key();
     }
   }
 }
 
 TEST(ElasticViT, ExtraMetricsCarryReferenceMflops) {
   const SearchSpace& s = get_space("elasticvit");
-  EXPECT_NEAR(s.extra_metrics(s.resolve("l1")).at("reference_mflops").get<double>(), 517.107584, 1e-6);
+  EXPECT_NEAR(s.extra_metrics(s.resolve("l1")).at("reference_mflops").get<double>(), 517.107584,
+              1e-6);
 }
 
 // elasticvit-fmnist (EVIT-FMNIST-SPEC): the proxy space through the same decoder.
@@ -218,7 +231,8 @@ TEST(ElasticVitFmnist, NamedMembersAndFixedValues) {
   // The real space's grids at 128: first conv and stem 64, C1 32, C2 16, T1 8, T2 8, T3 4, T4 2.
   std::vector<int> attention_grids;
   for (const auto& b : net.blocks)
-    if (b.kind == BlockKind::evit_attention && (attention_grids.empty() || attention_grids.back() != b.get("h")))
+    if (b.kind == BlockKind::evit_attention &&
+        (attention_grids.empty() || attention_grids.back() != b.get("h")))
       attention_grids.push_back(b.get("h"));
   EXPECT_EQ(attention_grids, (std::vector<int>{8, 4, 2}));  // T1 and T2 share 8
   EXPECT_EQ(net.blocks[1].get("h"), 64);
@@ -238,13 +252,16 @@ TEST(ElasticVitFmnist, OnlyResolution128AndCoveringBlockTable) {
   for (const auto& b : fmnist().enumerate_blocks(128)) keys.insert(b.key());
   Rng rng(6);
   for (int i = 0; i < 200; ++i)
-    for (const auto& b : fmnist().decode(fmnist().sample(rng)).blocks) ASSERT_TRUE(keys.count(b.key())) << b.key();
+    for (const auto& b : fmnist().decode(fmnist().sample(rng)).blocks)
+      ASSERT_TRUE(keys.count(b.key())) << b.key();
   // The reference FLOPs count uses the proxy's one input channel and 256 -> 10 head.
   const ElasticVitConfig s = ElasticVitSpace::config(fmnist().smallest());
   EXPECT_DOUBLE_EQ(fmnist().reference_mflops(fmnist().smallest()),
                    ElasticVitSpace::reference_mflops(s, 1, 256, 10));
-  EXPECT_NEAR(ElasticVitSpace::reference_mflops(s, 3, 1984, 1000) - ElasticVitSpace::reference_mflops(s, 1, 256, 10),
-              (2.0 * 9 * 16 * 64 * 64 + 6.0 * 96 * (1984 - 256) + 1984.0 * 1000 - 256.0 * 10) / 1e6, 1e-9);
+  EXPECT_NEAR(ElasticVitSpace::reference_mflops(s, 3, 1984, 1000) -
+                  ElasticVitSpace::reference_mflops(s, 1, 256, 10),
+              (2.0 * 9 * 16 * 64 * 64 + 6.0 * 96 * (1984 - 256) + 1984.0 * 1000 - 256.0 * 10) / 1e6,
+              1e-9);
 }
 
 }  // namespace

@@ -25,8 +25,10 @@ std::vector<nlohmann::json> lines_of(const std::string& out) {
 }
 
 TEST(SpacesCli, ComplexityAwareSamplerPrintsOneSeededLinePerStep) {
-  const auto a = hwnas_cli("sample --space elasticvit --sampler complexity-aware --steps 12 --seed 3");
-  const auto b = hwnas_cli("sample --space elasticvit --sampler complexity-aware --steps 12 --seed 3");
+  const auto a =
+      hwnas_cli("sample --space elasticvit --sampler complexity-aware --steps 12 --seed 3");
+  const auto b =
+      hwnas_cli("sample --space elasticvit --sampler complexity-aware --steps 12 --seed 3");
   ASSERT_EQ(a.exit_code, 0) << a.err;
   EXPECT_EQ(a.out, b.out);
   const auto& s = dynamic_cast<const ElasticVitSpace&>(get_space("elasticvit"));
@@ -47,7 +49,8 @@ TEST(SpacesCli, ComplexityAwareSamplerPrintsOneSeededLinePerStep) {
 }
 
 TEST(SpacesCli, PerformanceAwareSamplerReportsSyntheticScores) {
-  const auto r = hwnas_cli("sample --space elasticvit --sampler performance-aware --steps 6 --seed 1");
+  const auto r =
+      hwnas_cli("sample --space elasticvit --sampler performance-aware --steps 6 --seed 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto steps = lines_of(r.out);
   ASSERT_EQ(steps.size(), 6u);

@@ -5,8 +5,8 @@
 #include <set>
 
 #include "core/error.h"
-#include "spaces/hiera_network.h"
 #include "core/json_util.h"
+#include "spaces/hiera_network.h"
 #include "spaces/registry.h"
 #include "tests/support/test_support.h"
 
@@ -60,8 +60,8 @@ TEST(Hiera, BlockMacsByHand) {
   // qkv 3136*48*288, shortcut 3136*48*96, QK^T and AV 2*784*64*96, proj 784*96*96,
   // MLP 2*784*96*384.
   const BlockSpec b{BlockKind::hiera_block, {48, 96, 56, 56, 2, 8, 1, 4}};
-  EXPECT_EQ(block_cost(b).macs, 3136LL * 48 * 288 + 3136LL * 48 * 96 + 2LL * 784 * 64 * 96 + 784LL * 96 * 96 +
-                                    2LL * 784 * 96 * 384);
+  EXPECT_EQ(block_cost(b).macs, 3136LL * 48 * 288 + 3136LL * 48 * 96 + 2LL * 784 * 64 * 96 +
+                                    784LL * 96 * 96 + 2LL * 784 * 96 * 384);
   EXPECT_EQ(block_output_shape(b), (FeatureShape{28, 28, 96}));
   EXPECT_THROW(block_cost(BlockSpec{BlockKind::hiera_block, {48, 96, 56, 56, 2, 5, 1, 4}}), Error);
 }
@@ -69,7 +69,8 @@ TEST(Hiera, BlockMacsByHand) {
 TEST(TurboViT, SummaryAndDefinitionSayReconstructed) {
   EXPECT_NE(space().summary().find("RECONSTRUCTED"), std::string::npos);
   EXPECT_NE(space().summary().find("not public"), std::string::npos);
-  EXPECT_TRUE(space().export_config(space().resolve("turbovit-ref")).at("reconstructed").get<bool>());
+  EXPECT_TRUE(
+      space().export_config(space().resolve("turbovit-ref")).at("reconstructed").get<bool>());
 }
 
 TEST(TurboViT, ReferenceMemberIsUnderThePublishedComplexityClaims) {
@@ -82,11 +83,13 @@ TEST(TurboViT, ReferenceMemberIsUnderThePublishedComplexityClaims) {
   // Hand count (independent script over the Hiera formulas): 11,263,576 params, 1,897,413,120 MACs.
   EXPECT_EQ(net.params(), 11'263'576);
   EXPECT_EQ(net.macs(), 1'897'413'120);
-  EXPECT_EQ(space().to_json(space().resolve("turbovit-ref")).at("widths"), nlohmann::json({48, 96, 192, 384}));
+  EXPECT_EQ(space().to_json(space().resolve("turbovit-ref")).at("widths"),
+            nlohmann::json({48, 96, 192, 384}));
 }
 
 TEST(TurboViT, WidthRuleRoundsToMultiplesOf16) {
-  EXPECT_EQ(TurboVitSpace::stage_widths(48, 15, 15, 20), (std::vector<int>{48, 80, 128, 256}));  // 72 -> 80
+  EXPECT_EQ(TurboVitSpace::stage_widths(48, 15, 15, 20),
+            (std::vector<int>{48, 80, 128, 256}));  // 72 -> 80
   EXPECT_EQ(TurboVitSpace::stage_widths(64, 20, 15, 15), (std::vector<int>{64, 128, 192, 288}));
 }
 
@@ -116,13 +119,17 @@ TEST(TurboViT, BadInputGivesClearErrors) {
   };
   const std::string base = R"("space": "turbovit", "embed_dim": 48, "depths": [1, 2, 12, 3],
       "mlp_ratio": [4, 4, 4, 4], "mask_unit": 8, "resolution": 224)";
-  EXPECT_NE(err("{" + base + R"(, "width_mult": [2, 2, 2], "head_dim": [32, 32, 64, 64]})").find("head_dim_s1"),
+  EXPECT_NE(err("{" + base + R"(, "width_mult": [2, 2, 2], "head_dim": [32, 32, 64, 64]})")
+                .find("head_dim_s1"),
             std::string::npos);
-  EXPECT_NE(err("{" + base + R"(, "width_mult": [2, 3, 2], "head_dim": [16, 32, 64, 64]})").find("width_mult"),
+  EXPECT_NE(err("{" + base + R"(, "width_mult": [2, 3, 2], "head_dim": [16, 32, 64, 64]})")
+                .find("width_mult"),
             std::string::npos);
-  EXPECT_NE(err("{" + base + R"(, "width_mult": [2, 2, 2], "head_dim": [16, 32, 64, 64], "widths": [48, 96, 192, 385]})")
-                .find("widths"),
-            std::string::npos);
+  EXPECT_NE(
+      err("{" + base +
+          R"(, "width_mult": [2, 2, 2], "head_dim": [16, 32, 64, 64], "widths": [48, 96, 192, 385]})")
+          .find("widths"),
+      std::string::npos);
   EXPECT_THROW(space().enumerate_blocks(256), Error);
 }
 
@@ -132,7 +139,8 @@ TEST(TurboViT, EnumerateBlocksCoversSampledNetworks) {
   for (const auto& b : blocks) ASSERT_TRUE(keys.insert(b.key()).second);
   Rng rng(12);
   for (int i = 0; i < 500; ++i)
-    for (const auto& b : space().decode(space().sample(rng)).blocks) ASSERT_TRUE(keys.count(b.key())) << b.key();
+    for (const auto& b : space().decode(space().sample(rng)).blocks)
+      ASSERT_TRUE(keys.count(b.key())) << b.key();
 }
 
 // turbovit-fmnist: the same decoder over the Fashion-MNIST proxy definition.
