@@ -5,8 +5,7 @@
 #include "apps/command.h"
 #include "core/error.h"
 #include "profilers/agent_server.h"
-#include "profilers/fake_backend.h"
-#include "profilers/local_backend.h"
+#include "profilers/backend_registry.h"
 
 namespace hwnas::apps {
 namespace {
@@ -56,15 +55,11 @@ class AgentCommand final : public Command {
     o.limits.max_body_bytes = max_body_;
     o.max_clients = max_clients_;
     o.read_timeout_ms = read_timeout_ms_;
-    std::unique_ptr<Backend> backend;
-    if (backend_ == "fake") {
-      FakeBackendOptions fo;
-      fo.threads = threads_;
-      backend = std::make_unique<FakeBackend>(fo);
-    } else {
-      backend =
-          std::make_unique<LocalBackend>(threads_, 1, 0, block_timing_from_name(block_timing_));
-    }
+    BackendSpec spec;
+    spec.name = backend_;
+    spec.threads = threads_;
+    spec.block_timing = block_timing_from_name(block_timing_);
+    const std::unique_ptr<Backend> backend = make_backend(spec);
     AgentServer server(*backend, o);
     std::cerr << "hwnas agent: serving device '" << device_ << "' (" << backend->name() << ", "
               << threads_ << " threads) on http://" << listen_ << "\n";

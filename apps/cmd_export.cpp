@@ -5,14 +5,15 @@
 #include <optional>
 
 #include "apps/command.h"
-#include "apps/run_outputs.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "evaluators/model.h"
 #include "evaluators/subnet_evaluation.h"
 #include "evaluators/supernet_slicing.h"
+#include "predictors/accuracy_source.h"
 #include "results/onnx_export.h"
 #include "results/run_exports.h"
+#include "results/run_outputs.h"
 #include "spaces/registry.h"
 
 namespace hwnas::apps {
@@ -43,8 +44,8 @@ class ExportCommand final : public Command {
       throw Error("unknown --format '" + format_ + "'; use json, csv, onnx, svg or html");
     const RunData run = load_run(run_dir_);
     const SearchSpace& space = get_space(run.front.at("space").get<std::string>());
-    const std::string db = run.config.value("db", "hwnas.db");
-    const std::string device = run.config.value("device", "host");
+    const std::string& db = run.config.db;
+    const std::string& device = run.config.device;
     if (format_ == "json") {
       const std::string path = out_.empty() ? run_dir_ + "/export.json" : out_;
       write_file_atomic(
@@ -105,9 +106,8 @@ class ExportCommand final : public Command {
     if (weights_ == "random") return w;
     std::string file = weights_;
     if (weights_ == "run") {
-      const std::string accuracy = run.config.value("accuracy", std::string());
-      if (accuracy.rfind("supernet:", 0) != 0) return w;
-      file = accuracy.substr(9);
+      file = supernet_file(run.config.accuracy);
+      if (file.empty()) return w;
       if (!fs::exists(file))
         throw Error(
             "the run's supernet '" + file + "' is not found from " + fs::current_path().string() +
@@ -120,10 +120,10 @@ class ExportCommand final : public Command {
       return w;
     }
     SubnetEvalOptions eo;
-    eo.dataset = run.config.value("accuracy_dataset", std::string("fashion-mnist"));
+    eo.dataset = run.config.accuracy_dataset;
     eo.split = "val";
-    eo.seed = 0;  // as `hwnas search` scores a supernet
-    eo.threads = run.config.value("measure_threads", 1);
+    eo.seed = 0;  // as `hwnas search` scores a supernet (predictors/accuracy_source.h)
+    eo.threads = run.config.measure_threads;
     w.supernet = std::make_unique<SubnetEvaluator>(space, file, eo);
     return w;
   }

@@ -9,11 +9,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/backend_choice.h"
 #include "apps/command.h"
 #include "apps/common.h"
 #include "core/error.h"
 #include "profilers/agent_backend.h"
+#include "profilers/backend_registry.h"
 #include "profilers/block_timing_choice.h"
 #include "profilers/device_profile.h"
 #include "profilers/fake_backend.h"
@@ -98,8 +98,14 @@ class ProfileCommand final : public Command {
                                         space.name(), probe.front().input.h, probe, seed_, timing_,
                                         windows_, force_, &std::cerr);
     }
-    const std::unique_ptr<Backend> backend = make_backend(
-        {agent_, token_, agent_.empty() && backend_ == "fake", threads_, 1, seed_, mode});
+    BackendSpec spec;
+    spec.name = agent_.empty() ? backend_ : "agent";
+    spec.url = agent_;
+    spec.token = token_;
+    spec.threads = threads_;
+    spec.seed = seed_;
+    spec.block_timing = mode;
+    const std::unique_ptr<Backend> backend = make_backend(spec);
     ProfileOptions opt;
     opt.device_name = device;
     opt.force = force_;

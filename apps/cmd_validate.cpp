@@ -7,13 +7,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/backend_choice.h"
 #include "apps/command.h"
 #include "apps/common.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "predictors/latency_validation.h"
 #include "profilers/agent_backend.h"
+#include "profilers/backend_registry.h"
 #include "profilers/block_timing_choice.h"
 #include "profilers/device_speed.h"
 #include "profilers/fake_backend.h"
@@ -79,17 +79,21 @@ class ValidateCommand final : public Command {
     const DeviceProfile stored =
         *LatencyTable(db_, LatencyTable::Mode::read_only).find_device(device_);
     std::unique_ptr<Backend> backend;
-    const bool fake_table = stored.runtime.rfind("hwnas-fake", 0) == 0;
-    BackendChoice choice{agent_, token_, backend_ == "fake" || (backend_ == "auto" && fake_table),
-                         stored.threads, stored.batch};
-    // A fake table records its formula's seed in the CPU model field.
-    if (const auto pos = stored.cpu_model.find("seed="); choice.fake && pos != std::string::npos)
-      choice.seed = std::stoull(stored.cpu_model.substr(pos + 5));
+    // auto: the backend the stored profile names (a fake table's formula and seed, else the
+    // engine); an agent URL wins over everything.
+    BackendSpec spec = backend_for_device(stored, agent_, token_);
+    if (!agent_.empty()) {
+      spec.name = "agent";
+      spec.url = agent_;
+      spec.token = token_;
+    } else if (backend_ != "auto") {
+      spec.name = backend_;
+    }
     // Only whole networks are timed here; the block timing names the rows being validated.
     if (const auto mode = stored_block_timing(LatencyTable(db_, LatencyTable::Mode::read_only),
                                               device_, space.name()))
-      choice.block_timing = *mode;
-    backend = make_backend(choice);
+      spec.block_timing = *mode;
+    backend = make_backend(spec);
     // End-to-end times only mean something on the device the table describes.
     DeviceProfile here = backend->device(device_);
     if (here.runtime != stored.runtime) {

@@ -24,8 +24,8 @@ int main(int argc, char** argv) {
       "hwnas: hardware-aware architecture search of efficient vision transformers "
       "(EfficientFormer, ElasticViT, TurboViT) with per-device latency tables"};
   app.require_subcommand(1);
-  app.set_version_flag("--version",
-                       std::string("hwnas ") + build_version() + " (git " + build_git_hash() + ")");
+  app.set_version_flag("--version", std::string("hwnas ") + hwnas::build_version() + " (git " +
+                                        hwnas::build_git_hash() + ")");
   auto& table = command_table();
   std::sort(table.begin(), table.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });

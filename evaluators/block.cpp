@@ -40,8 +40,6 @@ std::unique_ptr<Block> make_block(const BlockSpec& spec, ParamReader& params) {
       return make_hiera_block(spec, params);
     case BlockKind::hiera_head:
       return make_hiera_head_block(spec, params);
-    default:
-      break;
   }
   throw Error("engine: block kind '" + std::string(block_kind_name(spec.kind)) +
               "' has no engine implementation yet (block '" + spec.key() + "')");

@@ -9,7 +9,6 @@ namespace hwnas {
 BlockRunner::BlockRunner(const BlockSpec& spec, int batch, std::uint64_t seed) {
   if (batch < 1)
     throw Error("block runner: batch must be at least 1, got " + std::to_string(batch));
-  pin_blas_single_thread();
   ParamReader reader = ParamReader::random(seed);
   block_ = make_block(spec, reader);
   const FeatureShape in = block_input_shape(spec), out = block_output_shape(spec);

@@ -39,7 +39,14 @@ std::vector<std::string> timm_prefixes(const Network& net) {
       case BlockKind::head:
         out.push_back("");
         break;
-      default:
+      case BlockKind::evit_first_conv:
+      case BlockKind::evit_mbconv:
+      case BlockKind::evit_attention:
+      case BlockKind::evit_ffn:
+      case BlockKind::evit_head:
+      case BlockKind::hiera_patch_embed:
+      case BlockKind::hiera_block:
+      case BlockKind::hiera_head:
         out.push_back("");
         break;  // other spaces' kinds: make_block reports them
     }
@@ -57,7 +64,6 @@ std::vector<std::string> param_prefixes(const Network& net) {
 Model Model::build(const Network& net, ParamReader& reader) {
   net.check_shapes();
   if (net.blocks.empty()) throw Error("network of space '" + net.space + "' has no blocks");
-  pin_blas_single_thread();
   Model m;
   m.net_ = net;
   const auto prefixes = param_prefixes(net);

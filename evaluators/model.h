@@ -39,7 +39,8 @@ class Model {
   /// Throws hwnas::Error if no forward ran.
   WeightStore batchnorm_statistics() const;
 
-  /// input (B, H, W, 3) NHWC matching network().input; logits (B, 1, 1, classes), resized if
+  /// input (B, H, W, C) NHWC matching network().input (C = 3 for RGB spaces, 1 for the
+  /// Fashion-MNIST ones); logits (B, 1, 1, classes), resized if
   /// needed. Activation buffers are allocated on the first call of a batch size; later calls
   /// do not allocate (apart from a TBB worker's first use of its small per-thread im2col /
   /// pooling scratch, which warm-up calls absorb). Not thread-safe: one forward at a time per

@@ -2,7 +2,6 @@
 
 #include <string>
 
-#include <cblas.h>
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 
@@ -26,7 +25,6 @@ struct ThreadScopeState {
 
 ThreadScope::ThreadScope(int threads) : threads_(threads) {
   if (threads < 1) throw Error("thread count must be at least 1, got " + std::to_string(threads));
-  pin_blas_single_thread();
   state_ = std::make_unique<ThreadScopeState>(threads);
 }
 
@@ -38,14 +36,6 @@ int engine_threads() {
   const int allowed = static_cast<int>(
       tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
   return std::max(1, std::min(arena, allowed));
-}
-
-void pin_blas_single_thread() {
-  static const bool done = [] {
-    openblas_set_num_threads(1);
-    return true;
-  }();
-  (void)done;
 }
 
 }  // namespace hwnas

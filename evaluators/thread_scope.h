@@ -32,7 +32,4 @@ class ThreadScope {
 /// else tbb::this_task_arena::max_concurrency() (bounded by the active global_control).
 int engine_threads();
 
-/// Sets OpenBLAS to one thread; idempotent. Called by ThreadScope and by Model construction.
-void pin_blas_single_thread();
-
 }  // namespace hwnas

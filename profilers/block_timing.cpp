@@ -85,7 +85,6 @@ TimingStats time_block(const BlockSpec& spec, BlockTiming mode, int threads, int
   }
   if (threads < 1 || batch < 1) throw Error("block timing: threads and batch must be >= 1");
   ThreadScope scope(threads);
-  pin_blas_single_thread();
   return ColdWeightsBench(spec, batch, seed, cache_bytes).time(timing);
 }
 

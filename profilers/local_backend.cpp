@@ -29,7 +29,6 @@ std::vector<TimingStats> LocalBackend::measure_blocks(const std::vector<BlockSpe
     return out;
   }
   ThreadScope scope(threads_);
-  pin_blas_single_thread();
   ++calls_;
   for (const auto& b : blocks) {
     Bench& bench = benches_[b.key()];

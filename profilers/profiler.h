@@ -16,7 +16,8 @@
 namespace hwnas {
 
 /// Default timing of table rows: enough repeats for a stable median, short enough that the
-/// ~590-block EfficientFormer table at 224 builds in minutes on 2 threads.
+/// whole EfficientFormer table at 224 (every block the space can produce; `hwnas describe`
+/// counts them) builds in about 5 minutes on 2 threads (bench/README.md, issue 15).
 TimingConfig default_profile_timing();
 
 struct ProfileOptions {

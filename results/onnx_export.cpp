@@ -25,9 +25,16 @@ Layout input_layout(BlockKind kind) {
     case BlockKind::hiera_block:
     case BlockKind::hiera_head:
       return Layout::tokens;
-    default:
+    case BlockKind::stem:
+    case BlockKind::meta4d:
+    case BlockKind::downsample:
+    case BlockKind::flatten:
+    case BlockKind::evit_first_conv:
+    case BlockKind::evit_mbconv:
+    case BlockKind::hiera_patch_embed:
       return Layout::map;
   }
+  throw Error("onnx export: block kind out of range");
 }
 
 Layout output_layout(BlockKind kind) {
@@ -35,14 +42,55 @@ Layout output_layout(BlockKind kind) {
     case BlockKind::flatten:
     case BlockKind::hiera_patch_embed:
       return Layout::tokens;
-    default:
+    case BlockKind::stem:
+    case BlockKind::meta4d:
+    case BlockKind::downsample:
+    case BlockKind::meta3d:
+    case BlockKind::head:
+    case BlockKind::evit_first_conv:
+    case BlockKind::evit_mbconv:
+    case BlockKind::evit_attention:
+    case BlockKind::evit_ffn:
+    case BlockKind::evit_head:
+    case BlockKind::hiera_block:
+    case BlockKind::hiera_head:
       return input_layout(kind);
   }
+  throw Error("onnx export: block kind out of range");
 }
 
 }  // namespace onnx_export
 
 namespace {
+
+using Lowering = std::string (*)(onnx_export::GraphBuilder&, const BlockSpec&, const std::string&,
+                                 const std::string&);
+
+// Each kind's family lowering; every kind listed (no default), so a new kind fails to compile
+// here until it has one.
+Lowering lowering(BlockKind kind) {
+  using namespace onnx_export;
+  switch (kind) {
+    case BlockKind::stem:
+    case BlockKind::meta4d:
+    case BlockKind::downsample:
+    case BlockKind::flatten:
+    case BlockKind::meta3d:
+    case BlockKind::head:
+      return &lower_efficientformer;
+    case BlockKind::evit_first_conv:
+    case BlockKind::evit_mbconv:
+    case BlockKind::evit_attention:
+    case BlockKind::evit_ffn:
+    case BlockKind::evit_head:
+      return &lower_elasticvit;
+    case BlockKind::hiera_patch_embed:
+    case BlockKind::hiera_block:
+    case BlockKind::hiera_head:
+      return &lower_hiera;
+  }
+  throw Error("ONNX export: block kind out of range");
+}
 
 void set_tensor_type(onnx::ValueInfoProto* v, const std::string& name,
                      const std::vector<std::int64_t>& dims) {
@@ -83,9 +131,7 @@ onnx::ModelProto build_onnx_model(const Network& net, const WeightStore& weights
       x = want == Layout::tokens ? map_to_tokens(b, x, in.c, in.h, in.w)
                                  : tokens_to_map(b, x, in.c, in.h, in.w);
     }
-    std::string y = lower_efficientformer(b, s, prefixes[i], x);
-    if (y.empty()) y = lower_elasticvit(b, s, prefixes[i], x);
-    if (y.empty()) y = lower_hiera(b, s, prefixes[i], x);
+    const std::string y = lowering(s.kind)(b, s, prefixes[i], x);
     if (y.empty())
       throw Error("ONNX export: block kind '" + std::string(block_kind_name(s.kind)) +
                   "' has no ONNX lowering yet");

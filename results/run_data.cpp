@@ -24,8 +24,7 @@ namespace {
 // Exports and reports read these fields with nlohmann's at()/get()/value(), which throw
 // nlohmann exceptions (or cast floats unchecked) on a wrong type; a damaged or hand-edited run
 // must give a one-line hwnas::Error instead, so the types are checked once, here.
-void check_run_json(const nlohmann::json& front, const nlohmann::json& config,
-                    const std::string& front_path, const std::string& db_path) {
+void check_front_json(const nlohmann::json& front, const std::string& front_path) {
   const auto bad = [](const std::string& file, const std::string& what) {
     return Error("'" + file + "' is damaged: " + what +
                  "; re-run `hwnas search` or restore the file");
@@ -51,14 +50,6 @@ void check_run_json(const nlohmann::json& front, const nlohmann::json& config,
   if (!optional(front, "hypervolume", is_number) ||
       !optional(front, "seed", [](const nlohmann::json& v) { return v.is_number_unsigned(); }))
     throw bad(front_path, "\"hypervolume\" or \"seed\" has the wrong type");
-  if (!config.is_object()) throw bad(db_path, "the stored settings are not a JSON object");
-  for (const char* key : {"db", "device", "accuracy", "accuracy_dataset"})
-    if (!optional(config, key, is_string))
-      throw bad(db_path, "setting \"" + std::string(key) + "\" is not a string");
-  if (!optional(config, "latency_max", is_number) ||
-      !optional(config, "measure_threads",
-                [](const nlohmann::json& v) { return v.is_number_integer(); }))
-    throw bad(db_path, "setting \"latency_max\" or \"measure_threads\" has the wrong type");
 }
 
 }  // namespace
@@ -71,7 +62,8 @@ RunData load_run(const std::string& dir) {
   RunData run;
   run.dir = dir;
   const RunStore store(dir + "/run.db", /*create=*/false);
-  run.config = store.config().value_or(nlohmann::json::object());
+  run.config = RunConfig::from_json(store.config().value_or(nlohmann::json::object()),
+                                    "'" + dir + "/run.db'");
   run.evaluations = store.evaluations();
   run.generations = store.generations();
   const std::string front_path = dir + "/front.json";
@@ -83,7 +75,7 @@ RunData load_run(const std::string& dir) {
   if (!run.front.contains("objectives") || !run.front.contains("members") ||
       !run.front.contains("space"))
     throw Error("'" + front_path + "' is not an hwnas front (needs space, objectives, members)");
-  check_run_json(run.front, run.config, front_path, dir + "/run.db");
+  check_front_json(run.front, front_path);
   return run;
 }
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "results/run_store.h"
+#include "search/run_config.h"
 
 namespace hwnas {
 
@@ -14,8 +15,8 @@ namespace hwnas {
 /// DIR/front.json (the Pareto front with objective names, senses and units).
 struct RunData {
   std::string dir;
-  nlohmann::json config;  ///< the run's settings (space, algorithm, seed, db, device, limits, ...)
-  nlohmann::json front;   ///< front.json
+  RunConfig config;      ///< the run's configuration, as run.db stores it
+  nlohmann::json front;  ///< front.json
   std::vector<StoredEvaluation> evaluations;
   std::vector<GenerationSummary> generations;
 
@@ -29,7 +30,7 @@ struct RunData {
 /// run.db, run.db is not an hwnas run, or front.json is missing or malformed (naming the file
 /// and suggesting `hwnas search --resume --out DIR` to finish an interrupted run), or a field
 /// that exports read has the wrong type (front.json's space, objectives, members, hypervolume,
-/// seed; the stored settings' db, device, accuracy, latency_max, ...).
+/// seed), or the stored configuration does not read (RunConfig::from_json).
 RunData load_run(const std::string& dir);
 
 }  // namespace hwnas

@@ -69,12 +69,15 @@ std::vector<ExportMember> select_members(const RunData& run, const SearchSpace& 
 
 nlohmann::json export_members_json(const RunData& run, const SearchSpace& space,
                                    const std::vector<ExportMember>& members) {
-  nlohmann::json out = {
-      {"space", run.front.at("space")},        {"algorithm", run.front.value("algorithm", "")},
-      {"seed", run.front.value("seed", 0)},    {"device", run.front.value("device", "")},
-      {"table", run.config.value("db", "")},   {"objectives", run.front.at("objectives")},
-      {"evaluations", run.evaluations.size()}, {"hypervolume", run.front.value("hypervolume", 0.0)},
-      {"members", nlohmann::json::array()}};
+  nlohmann::json out = {{"space", run.front.at("space")},
+                        {"algorithm", run.front.value("algorithm", "")},
+                        {"seed", run.front.value("seed", 0)},
+                        {"device", run.front.value("device", "")},
+                        {"table", run.config.db},
+                        {"objectives", run.front.at("objectives")},
+                        {"evaluations", run.evaluations.size()},
+                        {"hypervolume", run.front.value("hypervolume", 0.0)},
+                        {"members", nlohmann::json::array()}};
   for (const auto& m : members) {
     const Network net = space.decode(m.arch);
     out["members"].push_back({{"name", m.name},
@@ -146,8 +149,8 @@ SvgChart front_chart(const RunData& run, const SearchSpace& space, const Latency
   c.series = {all};
   if (!infeasible.points.empty()) c.series.push_back(infeasible);
   c.series.push_back(front);
-  if (run.config.value("latency_max", 0.0) > 0 && (x == "latency" || x == "latency-measured"))
-    c.rules.push_back({true, run.config.value("latency_max", 0.0), "latency max"});
+  if (run.config.latency_max_ms > 0 && (x == "latency" || x == "latency-measured"))
+    c.rules.push_back({true, run.config.latency_max_ms, "latency max"});
   // Named members, where both coordinates are computable from the table and the specs.
   auto coordinate = [&](const std::string& n, const Network& net) -> double {
     if (n == "macs") return static_cast<double>(net.macs());
@@ -186,7 +189,7 @@ RunReport run_report(const RunData& run, const SearchSpace& space, const nlohman
   RunReport r;
   r.title =
       "hwnas search: " + run.front.value("space", "") + ", " + run.front.value("algorithm", "");
-  r.run_config = run.config;
+  r.run_config = run.config.to_json();
   r.device = device;
   if (run.front.contains("note") && run.front["note"].is_string())
     r.notes.push_back(run.front["note"]);

@@ -11,7 +11,8 @@
 # OpenCV's DNN module and ONNX Runtime (npm's onnxruntime-node, into tools/onnx/node_modules)
 # are the independent runtimes the ONNX export tests compare against; python3 runs the scripts
 # of the external-accuracy tests, and strace records what the tests use for CI's guard.
-# clang-14 and libclang-rt-14-dev (libFuzzer, ASan, UBSan) build the fuzz targets (tests/fuzz).
+# clang-14 and libclang-rt-14-dev (libFuzzer, ASan, UBSan) build the fuzz targets (tests/fuzz);
+# clang-format-14 checks the formatting (scripts/check_format.sh, CTest Lint.ClangFormat).
 set -euo pipefail
 
 SUDO=""
@@ -29,7 +30,7 @@ packages=(
   libonnx-dev libprotobuf-dev libopencv-dev
   chromium
   python3 strace
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev clang-format-14
 )
 case "${1:-}" in
   --with-tools) packages+=(python3-numpy python3-torch) ;;

@@ -5,12 +5,6 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "search/flops_window_evolution.h"
-#include "search/generative_search.h"
-#include "search/nsga2.h"
-#include "search/random_search.h"
-#include "search/regularized_evolution.h"
-#include "search/slimming.h"
 
 namespace hwnas {
 
@@ -73,61 +67,6 @@ Arch draw_new(const std::function<Arch()>& draw, const ArchQuery& evaluated,
     ++*failures;
   }
   return a;
-}
-
-const std::vector<std::string>& algorithm_names() {
-  static const std::vector<std::string> names = {
-      "random", "nsga2", "evolution", "generative", "slimming", "flops-window-evolution"};
-  return names;
-}
-
-std::unique_ptr<Algorithm> make_algorithm(const AlgorithmOptions& options, const Problem& problem) {
-  const SearchSpace& space = problem.space();
-  const std::string& n = options.name;
-  if (n == "random")
-    return std::make_unique<RandomSearch>(space, RandomSearchParams{options.population, 20},
-                                          options.seed);
-  if (n == "nsga2") {
-    Nsga2Params p;
-    p.population = options.population;
-    return std::make_unique<Nsga2>(space, p, options.seed);
-  }
-  if (n == "evolution") {
-    EvolutionParams p;
-    p.population = options.population;
-    return std::make_unique<RegularizedEvolution>(space, problem, p, options.seed);
-  }
-  if (n == "generative") {
-    GenerativeParams p;
-    p.batch = options.population;
-    p.autoregressive = options.autoregressive;
-    return std::make_unique<GenerativeSearch>(space, problem, p, options.seed);
-  }
-  if (n == "slimming") {
-    SlimmingParams p;
-    p.start = options.start;
-    for (std::size_t k = 0; k < problem.objectives().size(); ++k)
-      if (problem.objectives()[k]->unit() == "ms" &&
-          problem.objectives()[k]->sense() == Sense::minimize) {
-        p.latency_objective = static_cast<int>(k);
-        for (const auto& c : problem.constraints())
-          if (c.metric->name() == problem.objectives()[k]->name()) p.latency_max_ms = c.max_value;
-        break;
-      }
-    return std::make_unique<Slimming>(space, problem, p);
-  }
-  if (n == "flops-window-evolution") {
-    FlopsWindowParams p;
-    p.window_mflops = options.flops_window;
-    p.window_width_mflops = options.flops_window_width;
-    p.population = options.population;
-    p.top_k = options.top_k;
-    if (options.mutation_prob > 0) p.mutation_prob = options.mutation_prob;
-    return std::make_unique<FlopsWindowEvolution>(space, problem, p, options.seed);
-  }
-  std::string known;
-  for (const auto& k : algorithm_names()) known += (known.empty() ? "" : ", ") + k;
-  throw Error("unknown algorithm '" + n + "'; known: " + known);
 }
 
 }  // namespace hwnas

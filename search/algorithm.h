@@ -67,33 +67,6 @@ Rng rng_from_string(const std::string& text);
 /// decreasing crowding distance within a front (Deb et al. 2002); the first k are the k best.
 std::vector<std::size_t> nsga2_order(const std::vector<Individual>& people);
 
-/// Common hyper-parameters and the factory used by the CLI.
-struct AlgorithmOptions {
-  /// random | nsga2 | evolution | generative | slimming | flops-window-evolution
-  std::string name = "nsga2";
-  std::size_t population = 50;
-  std::uint64_t seed = 0;
-  /// Slimming: the arch to start from (empty genes: the space's largest).
-  Arch start;
-  /// Generative: factorised (false) or autoregressive (true) generator.
-  bool autoregressive = false;
-  /// FLOPs-window evolution: the window [flops_window, flops_window + flops_window_width] in
-  /// MFLOPs (window_mflops), the survivors kept (0: population / 2) and the per-dimension
-  /// mutation probability (<= 0: the reference code's 0.2).
-  double flops_window = 0;
-  double flops_window_width = 20;
-  std::size_t top_k = 0;
-  double mutation_prob = 0;
-};
-
-/// Names accepted by make_algorithm, in a fixed order.
-const std::vector<std::string>& algorithm_names();
-
-/// Builds an algorithm for `problem`. Throws hwnas::Error on an unknown name (listing the
-/// known ones) or when the problem does not suit the algorithm (e.g. slimming without a
-/// latency constraint).
-std::unique_ptr<Algorithm> make_algorithm(const AlgorithmOptions& options, const Problem& problem);
-
 /// Draws a valid arch not yet evaluated and not in `taken`, at most `max_tries` draws; returns
 /// the last draw if all tries collide and adds the number of collisions to `*failures`.
 Arch draw_new(const std::function<Arch()>& draw, const ArchQuery& evaluated,

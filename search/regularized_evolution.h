@@ -1,6 +1,7 @@
 // Constrained regularized (aging) evolution (Real, Aggarwal, Huang & Le, AAAI 2019), on one
-// scalar objective under the run's constraints, as Once-for-All's and HAT's evolution finders
-// use it (maximise accuracy subject to latency <= budget).
+// scalar objective under the run's constraints (maximise accuracy subject to latency <= budget).
+// Tournament selection with the oldest member dying; not Once-for-All's or HAT's evolution
+// finders, which keep the best of each generation (truncation selection).
 #pragma once
 
 #include "search/algorithm.h"

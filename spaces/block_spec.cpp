@@ -127,7 +127,15 @@ BlockCost elasticvit_block_cost(const BlockSpec& s) {
       cost.macs = n * c * mc + mc * feat + feat * classes;
       break;
     }
-    default:
+    case BlockKind::stem:
+    case BlockKind::meta4d:
+    case BlockKind::downsample:
+    case BlockKind::flatten:
+    case BlockKind::meta3d:
+    case BlockKind::head:
+    case BlockKind::hiera_patch_embed:
+    case BlockKind::hiera_block:
+    case BlockKind::hiera_head:
       throw Error("elasticvit_block_cost: not an ElasticViT block: " + s.key());
   }
   return cost;
@@ -171,7 +179,17 @@ BlockCost hiera_block_cost(const BlockSpec& s) {
       cost.macs = c * classes;
       break;
     }
-    default:
+    case BlockKind::stem:
+    case BlockKind::meta4d:
+    case BlockKind::downsample:
+    case BlockKind::flatten:
+    case BlockKind::meta3d:
+    case BlockKind::head:
+    case BlockKind::evit_first_conv:
+    case BlockKind::evit_mbconv:
+    case BlockKind::evit_attention:
+    case BlockKind::evit_ffn:
+    case BlockKind::evit_head:
       throw Error("hiera_block_cost: not a Hiera block: " + s.key());
   }
   return cost;

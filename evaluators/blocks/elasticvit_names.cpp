@@ -40,7 +40,15 @@ std::vector<std::string> elasticvit_param_prefixes(const Network& net) {
         out.push_back("feature_exactor." + std::to_string(stage) + ".layers." +
                       std::to_string(layer++) + ".");
         break;
-      default:
+      case BlockKind::stem:
+      case BlockKind::meta4d:
+      case BlockKind::downsample:
+      case BlockKind::flatten:
+      case BlockKind::meta3d:
+      case BlockKind::head:
+      case BlockKind::hiera_patch_embed:
+      case BlockKind::hiera_block:
+      case BlockKind::hiera_head:
         throw Error("elasticvit_param_prefixes: block '" + b.key() +
                     "' is not an ElasticViT block");
     }

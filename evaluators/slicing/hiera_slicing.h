@@ -1,5 +1,5 @@
 // Weight sharing in Hiera supernets (the TurboViT-style spaces): the slicing rule of
-// spaces/defs/turbovit-fmnist.json "notes", the C++ twin of tools/supernet/turbovit_fmnist.py.
+// spaces/defs/turbovit-fmnist.json "notes", the C++ twin of tools/hwnas_tools/turbovit_fmnist.py.
 #pragma once
 
 #include "evaluators/safetensors.h"

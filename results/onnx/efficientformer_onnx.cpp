@@ -110,9 +110,17 @@ std::string lower_efficientformer(GraphBuilder& b, const BlockSpec& s, const std
       return meta3d(b, x, p, s);
     case BlockKind::head:
       return head(b, x, s);
-    default:
-      return "";
+    case BlockKind::evit_first_conv:
+    case BlockKind::evit_mbconv:
+    case BlockKind::evit_attention:
+    case BlockKind::evit_ffn:
+    case BlockKind::evit_head:
+    case BlockKind::hiera_patch_embed:
+    case BlockKind::hiera_block:
+    case BlockKind::hiera_head:
+      return "";  // another family's kind
   }
+  return "";  // a value outside the enumeration
 }
 
 }  // namespace hwnas::onnx_export

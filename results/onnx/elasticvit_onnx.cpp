@@ -121,9 +121,18 @@ std::string lower_elasticvit(GraphBuilder& b, const BlockSpec& s, const std::str
       return ffn(b, x, p, s);
     case BlockKind::evit_head:
       return head(b, x, s);
-    default:
-      return "";
+    case BlockKind::stem:
+    case BlockKind::meta4d:
+    case BlockKind::downsample:
+    case BlockKind::flatten:
+    case BlockKind::meta3d:
+    case BlockKind::head:
+    case BlockKind::hiera_patch_embed:
+    case BlockKind::hiera_block:
+    case BlockKind::hiera_head:
+      return "";  // another family's kind
   }
+  return "";  // a value outside the enumeration
 }
 
 }  // namespace hwnas::onnx_export

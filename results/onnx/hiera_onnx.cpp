@@ -95,9 +95,20 @@ std::string lower_hiera(GraphBuilder& b, const BlockSpec& s, const std::string& 
       return block(b, x, p, s);
     case BlockKind::hiera_head:
       return head(b, x, s);
-    default:
-      return "";
+    case BlockKind::stem:
+    case BlockKind::meta4d:
+    case BlockKind::downsample:
+    case BlockKind::flatten:
+    case BlockKind::meta3d:
+    case BlockKind::head:
+    case BlockKind::evit_first_conv:
+    case BlockKind::evit_mbconv:
+    case BlockKind::evit_attention:
+    case BlockKind::evit_ffn:
+    case BlockKind::evit_head:
+      return "";  // another family's kind
   }
+  return "";  // a value outside the enumeration
 }
 
 }  // namespace hwnas::onnx_export

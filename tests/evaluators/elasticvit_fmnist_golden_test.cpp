@@ -1,5 +1,5 @@
-// Golden parity with the PyTorch elasticvit-fmnist supernet (tools/supernet/
-// make_elasticvit_goldens.py, files in tests/data/elasticvit-fmnist/): the 4x Fashion-MNIST
+// Golden parity with the PyTorch elasticvit-fmnist supernet (hwnas_tools.make_goldens --space
+// elasticvit-fmnist, files in tests/data/elasticvit-fmnist/): the 4x Fashion-MNIST
 // preprocessing, ElasticViT slicing, logits with and without BN recalibration, recalibrated BN
 // statistics (first conv, MBConvs with SE, entry MBConvs, head BN over tokens), test predictions.
 #include <gtest/gtest.h>
@@ -21,7 +21,7 @@ class ElasticVitFmnistGolden : public ::testing::Test {
   void SetUp() override {
     if (!golden().present())
       GTEST_FAIL() << "missing " << golden().path("subnets.json")
-                   << " (tools/supernet/make_elasticvit_goldens.py)";
+                   << " (hwnas_tools.make_goldens --space elasticvit-fmnist)";
   }
 };
 

@@ -79,7 +79,7 @@ std::vector<std::int64_t> expected_indices(const Shape& shape, const std::string
   return {};
 }
 
-TEST(ElasticVitSlicing, OfficialRuleOnT1) {
+TEST(ElasticVitSlicing, OfficialRuleOnGoldenT1) {
   std::ifstream f(test::golden_dir() + "/elasticvit_t1.json");
   ASSERT_TRUE(f) << "missing golden elasticvit_t1.json";
   const nlohmann::json slices = nlohmann::json::parse(f)["supernet_slices"];

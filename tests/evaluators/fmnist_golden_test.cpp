@@ -1,4 +1,4 @@
-// Golden parity with the PyTorch efficientformer-fmnist supernet (tools/supernet/make_goldens.py,
+// Golden parity with the PyTorch efficientformer-fmnist supernet (hwnas_tools.make_goldens,
 // files in tests/data/efficientformer-fmnist/): Fashion-MNIST preprocessing, subnet slicing,
 // logits with and without BN recalibration, recalibrated BN statistics, test-set predictions.
 #include <gtest/gtest.h>
@@ -18,8 +18,7 @@ class FmnistGolden : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!golden().present())
-      GTEST_FAIL() << "missing " << golden().path("subnets.json")
-                   << " (tools/supernet/make_goldens.py)";
+      GTEST_FAIL() << "missing " << golden().path("subnets.json") << " (hwnas_tools.make_goldens)";
   }
 };
 

@@ -1,4 +1,4 @@
-// Golden parity with a PyTorch Fashion-MNIST supernet (tools/supernet/): the checks shared by
+// Golden parity with a PyTorch Fashion-MNIST supernet (tools/hwnas_tools/): the checks shared by
 // every such space (efficientformer-fmnist, elasticvit-fmnist, turbovit-fmnist), on the files the
 // golden scripts write into tests/data/<space>/ (subnets.json, input.npy, raw_input.npy,
 // <name>.sliced.safetensors, <name>.logits.npy, <name>.recal_logits.npy, m.recal_bn.npz,

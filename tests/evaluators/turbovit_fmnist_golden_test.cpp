@@ -1,4 +1,4 @@
-// Golden parity with the PyTorch turbovit-fmnist (Hiera) supernet (tools/supernet/make_goldens.py
+// Golden parity with the PyTorch turbovit-fmnist (Hiera) supernet (hwnas_tools.make_goldens
 // --space turbovit-fmnist, files in tests/data/turbovit-fmnist/): the Hiera slicing rule, the
 // sliced subnets' logits, and subnet evaluation of a network without BatchNorm.
 #include <gtest/gtest.h>
@@ -28,7 +28,7 @@ class TurbovitFmnistGolden : public ::testing::Test {
   void SetUp() override {
     if (!files().present())
       GTEST_FAIL() << "missing " << files().path("subnets.json")
-                   << " (tools/supernet/make_goldens.py --space turbovit-fmnist)";
+                   << " (hwnas_tools.make_goldens --space turbovit-fmnist)";
   }
 };
 

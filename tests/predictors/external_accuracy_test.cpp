@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "predictors/external_accuracy.h"
 #include "results/run_store.h"
+#include "search/algorithm_registry.h"
 #include "search/search_runner.h"
 #include "tests/search/toy_spaces.h"
 #include "tests/support/test_support.h"
@@ -115,7 +116,7 @@ for line in sys.stdin:
     auto acc = std::make_shared<AccuracyObjective>(
         std::make_shared<ExternalAccuracy>(*space_, ExternalAccuracyOptions{cmd, 30}));
     Problem p(*space_, {latency, acc});
-    AlgorithmOptions ao;
+    AlgorithmSetup ao;
     ao.name = "nsga2";
     ao.population = 4;
     ao.seed = 2;

@@ -64,7 +64,7 @@ TEST(OnnxExport, PassesCheckerAndInfersLogitShape) {
   }
 }
 
-TEST(OnnxExport, WeightsReadBackEqualTheEngines) {
+TEST(OnnxExport, GoldenL1WeightsReadBackEqualTheEngines) {
   const WeightStore golden =
       load_safetensors(test::golden_dir() + "/efficientformer_l1.safetensors");
   const Network net = space().decode(space().resolve("l1"));

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "results/front_json.h"
 #include "results/run_store.h"
+#include "search/algorithm_registry.h"
 #include "search/search_runner.h"
 #include "tests/search/toy_spaces.h"
 #include "tests/support/test_support.h"
@@ -44,7 +45,7 @@ Outcome run_in(const std::string& db, const std::string& algorithm, int fail_at)
   auto accuracy =
       std::make_shared<AccuracyObjective>(std::make_shared<InterruptingAccuracy>(fail_at));
   Problem p(*space, {latency, accuracy}, {Constraint{latency, 3.0}});
-  AlgorithmOptions ao;
+  AlgorithmSetup ao;
   ao.name = algorithm;
   ao.population = 20;
   ao.seed = 9;
@@ -126,7 +127,7 @@ TEST(RunStore, ConfirmedFrontValuesReplaceTheStoredEstimates) {
   auto source = std::make_shared<test::OptimisticFirstLook>();
   Problem p(*space, {latency, std::make_shared<AccuracyObjective>(source)},
             {Constraint{latency, 3.0}});
-  AlgorithmOptions ao;
+  AlgorithmSetup ao;
   ao.name = "nsga2";
   ao.population = 20;
   ao.seed = 9;

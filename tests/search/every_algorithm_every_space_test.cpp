@@ -11,6 +11,7 @@
 #include "predictors/filling_lut_predictor.h"
 #include "profilers/fake_backend.h"
 #include "search/algorithm.h"
+#include "search/algorithm_registry.h"
 #include "search/flops_window_evolution.h"
 #include "search/search_runner.h"
 #include "spaces/registry.h"
@@ -56,15 +57,16 @@ TEST_P(EveryAlgorithmEverySpace, FinishesWithValidArchsAndANonDominatedFront) {
   const double hi = table->predict_ms(space.decode(space.largest()));
   Problem problem(space, {latency, macs}, {Constraint{latency, lo + 0.5 * (hi - lo)}});
 
-  AlgorithmOptions ao;
+  AlgorithmSetup ao;
   ao.name = algorithm;
   ao.population = 8;
   ao.seed = 11;
   // The window around a sampled arch's FLOPs (so it is never empty), 20 % wide.
   Rng rng(5);
   const double f = window_mflops(space, space.sample(rng));
-  ao.flops_window = 0.9 * f;
-  ao.flops_window_width = 0.2 * f;
+  const double window = 0.9 * f, width = 0.2 * f;
+  if (algorithm == "flops-window-evolution")
+    ao.params = {{"flops_window", window}, {"flops_window_width", width}};
   auto alg = make_algorithm(ao, problem);
   RunnerOptions ro;
   ro.max_evaluations = 40;
@@ -98,8 +100,8 @@ TEST_P(EveryAlgorithmEverySpace, FinishesWithValidArchsAndANonDominatedFront) {
   if (algorithm == "flops-window-evolution")
     for (const auto& e : r.archive) {
       const double m = window_mflops(space, e.arch);
-      EXPECT_GE(m, ao.flops_window);
-      EXPECT_LE(m, ao.flops_window + ao.flops_window_width);
+      EXPECT_GE(m, window);
+      EXPECT_LE(m, window + width);
     }
 }
 

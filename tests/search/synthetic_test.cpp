@@ -8,6 +8,7 @@
 #include <set>
 
 #include "search/algorithm.h"
+#include "search/algorithm_registry.h"
 #include "search/regularized_evolution.h"
 #include "search/search_runner.h"
 #include "tests/search/toy_spaces.h"
@@ -73,11 +74,11 @@ SearchRun run_search(const std::string& algorithm, std::uint64_t seed, std::size
   auto accuracy = std::make_shared<AccuracyObjective>(
       std::make_shared<test::FunctionAccuracy>(test::synthetic_accuracy));
   Problem p(*x.space, {latency, accuracy}, {Constraint{latency, x.latency_max}});
-  AlgorithmOptions ao;
+  AlgorithmSetup ao;
   ao.name = algorithm;
   ao.population = 30;
   ao.seed = seed;
-  ao.autoregressive = autoregressive;
+  if (algorithm == "generative") ao.params["autoregressive"] = autoregressive;
   auto alg = make_algorithm(ao, p);
   RunnerOptions opt;
   opt.max_evaluations = budget;
@@ -227,7 +228,7 @@ TEST(SyntheticSpace, NoArchEvaluatedTwiceAndBudgetHeld) {
   Problem p(*space, {counter, std::make_shared<MacsObjective>(*space, Sense::maximize)});
   for (const std::string alg : {"random", "nsga2", "evolution", "generative"}) {
     counter->seen.clear();
-    AlgorithmOptions ao;
+    AlgorithmSetup ao;
     ao.name = alg;
     ao.population = 8;
     ao.seed = 3;
@@ -243,7 +244,7 @@ TEST(SyntheticSpace, NoArchEvaluatedTwiceAndBudgetHeld) {
     EXPECT_LE(r.archive.size(), 25u) << alg;
   }
   // With an unreachable budget the run stops once the space is exhausted.
-  AlgorithmOptions ao;
+  AlgorithmSetup ao;
   ao.name = "random";
   ao.population = 8;
   auto a = make_algorithm(ao, p);
@@ -261,7 +262,7 @@ TEST(SyntheticSpace, ProvisionalFrontMembersAreConfirmedByReEvaluation) {
   auto source = std::make_shared<test::OptimisticFirstLook>();
   auto accuracy = std::make_shared<AccuracyObjective>(source);
   Problem p(*x.space, {latency, accuracy}, {Constraint{latency, x.latency_max}});
-  AlgorithmOptions ao;
+  AlgorithmSetup ao;
   ao.name = "nsga2";
   ao.population = 30;
   ao.seed = 5;

@@ -11,10 +11,25 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <gtest/gtest.h>
+
 namespace hwnas::test {
 
-std::string golden_dir() { return HWNAS_GOLDEN_DIR; }
-std::string test_data_dir() { return HWNAS_TEST_DATA_DIR; }
+std::string golden_dir() {
+  // A missing golden folder fails the test by name, under the golden label, rather than turning
+  // every comparison into an unrelated file error or a silent skip.
+  if (!std::filesystem::is_directory(HWNAS_GOLDEN_DIR))
+    ADD_FAILURE() << "golden data missing: " << HWNAS_GOLDEN_DIR
+                  << " does not exist; put the shared folder (shared/golden) beside the checkout";
+  return HWNAS_GOLDEN_DIR;
+}
+
+std::string test_data_dir() {
+  if (!std::filesystem::is_directory(HWNAS_TEST_DATA_DIR))
+    ADD_FAILURE() << "test data missing: " << HWNAS_TEST_DATA_DIR
+                  << " does not exist; check out the repository's tests/data";
+  return HWNAS_TEST_DATA_DIR;
+}
 
 std::string make_temp_dir(const std::string& prefix) {
   static std::atomic<int> counter{0};

@@ -5,9 +5,10 @@
 
 namespace hwnas::test {
 
-/// Directory of the golden reference data (../shared/golden next to the repository).
+/// Directory of the golden reference data (../shared/golden next to the repository). Records a
+/// test failure naming the folder (ADD_FAILURE) when it does not exist.
 std::string golden_dir();
-/// Directory of the repository's own small test data (tests/data).
+/// Directory of the repository's own small test data (tests/data); the same failure if missing.
 std::string test_data_dir();
 
 /// Result of running a command line through /bin/sh.

@@ -1,11 +1,11 @@
-#include "apps/run_outputs.h"
+#include "results/run_outputs.h"
 
 #include "core/error.h"
 #include "predictors/lut_latency_predictor.h"
 #include "profilers/device_profile.h"
 #include "profilers/latency_table.h"
 
-namespace hwnas::apps {
+namespace hwnas {
 
 nlohmann::json device_json(const std::string& db, const std::string& device) {
   try {
@@ -29,4 +29,4 @@ std::unique_ptr<LatencyPredictor> try_open_table(const std::string& db, const st
   }
 }
 
-}  // namespace hwnas::apps
+}  // namespace hwnas

@@ -1,4 +1,4 @@
-// Reading a run's device and latency table for reports (shared by search and export).
+// A run's device and latency table as its reports read them (search and export).
 #pragma once
 
 #include <memory>
@@ -8,7 +8,7 @@
 
 #include "predictors/latency_predictor.h"
 
-namespace hwnas::apps {
+namespace hwnas {
 
 /// The DeviceProfile stored under `device` in table `db` as JSON, or {"name": device, "note":
 /// why it is unavailable} when the table cannot be read (a report still gets written).
@@ -18,4 +18,4 @@ nlohmann::json device_json(const std::string& db, const std::string& device);
 /// are then left out of the plot).
 std::unique_ptr<LatencyPredictor> try_open_table(const std::string& db, const std::string& device);
 
-}  // namespace hwnas::apps
+}  // namespace hwnas

@@ -1,0 +1,208 @@
+#include "results/search_run.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "core/error.h"
+#include "predictors/accuracy_source.h"
+#include "predictors/filling_lut_predictor.h"
+#include "predictors/lut_latency_predictor.h"
+#include "profilers/backend_registry.h"
+#include "profilers/block_timing_choice.h"
+#include "profilers/host_table.h"
+#include "profilers/profiler.h"
+#include "results/front_json.h"
+#include "results/run_data.h"
+#include "results/run_exports.h"
+#include "results/run_outputs.h"
+#include "results/run_store.h"
+#include "search/algorithm_registry.h"
+#include "search/problem_spec.h"
+#include "spaces/registry.h"
+
+namespace hwnas {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The fill predictor: the rows present now plus a filler measuring on the table's device, with
+// the backend its stored profile names (or config.backend for a device not in the table yet).
+std::shared_ptr<const FillingLutPredictor> make_filling_predictor(const RunConfig& c,
+                                                                  const std::string& token) {
+  std::shared_ptr<const LutLatencyPredictor> present =
+      LutLatencyPredictor::open_or_empty(c.db, c.device);
+  std::optional<DeviceProfile> stored;
+  if (fs::exists(c.db))
+    stored = LatencyTable(c.db, LatencyTable::Mode::read_only).find_device(c.device);
+  BackendSpec spec;
+  if (stored) {
+    spec = backend_for_device(*stored, c.agent, token);
+    // New rows must be timed as the space's rows already there were.
+    if (const auto mode = stored_block_timing(LatencyTable(c.db, LatencyTable::Mode::read_only),
+                                              c.device, get_space(c.space).name()))
+      spec.block_timing = *mode;
+  } else {
+    spec.name = !c.agent.empty() ? "agent" : c.backend;
+    spec.url = c.agent;
+    spec.token = token;
+    spec.threads = c.measure_threads;
+  }
+  return std::make_shared<FillingLutPredictor>(
+      std::move(present),
+      make_table_filler(c.db, c.device, make_backend(spec), default_profile_timing()));
+}
+
+// run.db holds the configuration from the moment it exists: a run killed before its first
+// commit must not leave a run.db that --resume cannot continue and that a new run refuses.
+void create_run_db(const std::string& db_path, const RunConfig& config) {
+  const std::string tmp = db_path + ".tmp";
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(tmp + suffix, ec);
+  {
+    RunStore fresh(tmp);
+    fresh.set_config(config.to_json());
+  }
+  fs::rename(tmp, db_path, ec);
+  if (ec)
+    throw Error("cannot create the run database '" + db_path + "': " + ec.message() +
+                "; choose another --out");
+}
+
+}  // namespace
+
+RunConfig load_run_config(const std::string& dir) {
+  const std::string db_path = dir + "/run.db";
+  if (!fs::exists(db_path))
+    throw Error("--resume: no run in '" + dir + "' (no run.db); start one without --resume");
+  const RunStore store(db_path, /*create=*/false);
+  const auto stored = store.config();
+  if (!stored) throw Error("--resume: '" + db_path + "' holds no run settings");
+  return RunConfig::from_json(*stored, "'" + db_path + "'");
+}
+
+SearchRunReport run_search(RunConfig config, const std::string& out_dir,
+                           const SearchRunOptions& options) {
+  config.validate();
+  const std::string db_path = out_dir + "/run.db";
+  if (!options.resume && fs::exists(db_path))
+    throw Error("'" + out_dir +
+                "' already holds a run: pass --resume to continue it, or choose another --out");
+  if (options.resume && !fs::exists(db_path))
+    throw Error("--resume: no run in '" + out_dir + "' (no run.db); start one without --resume");
+  if (options.threads < 0) throw Error("--threads must be >= 0");
+  const SearchSpace& space = get_space(config.space);
+  const AlgorithmTraits& traits = find_algorithm(config.algorithm);
+
+  // The problem. Sources are built only when an objective or constraint asks for them, so a
+  // search on MACs and parameters needs no table.
+  std::shared_ptr<const LatencyPredictor> lut;
+  std::shared_ptr<const FillingLutPredictor> filling;
+  AccuracySource accuracy;
+  MetricSources sources;
+  sources.latency_table = [&]() -> std::shared_ptr<const LatencyPredictor> {
+    if (config.fill) return lut = filling = make_filling_predictor(config, options.agent_token);
+    // The embedded default: the host's table made on first use.
+    if (config.profile_missing && config.device == "host" &&
+        !table_covers_space(config.db, config.device, space))
+      profile_host_table(config.db, config.device, space, options.log);
+    return lut = LutLatencyPredictor::open(config.db, config.device);
+  };
+  sources.accuracy = [&]() -> std::shared_ptr<AccuracyPredictor> {
+    accuracy = make_accuracy_predictor(
+        config.accuracy, space,
+        AccuracySourceOptions{config.accuracy_dataset, config.accuracy_samples,
+                              config.measure_threads, config.prescreen});
+    return accuracy.predictor;
+  };
+  sources.measure = MeasureOptions{config.measure_threads, 1, {}, config.seed};
+  const std::string objective_list = config.objective_list();
+  Problem problem = make_problem(
+      space, objective_list,
+      ConstraintLimits{config.latency_max_ms, config.macs_max, config.params_max}, sources);
+
+  // The algorithm and the runner, checkpointing into run.db.
+  auto algorithm = make_algorithm(
+      AlgorithmSetup{config.algorithm, config.population, config.seed, config.algorithm_params},
+      problem);
+  fs::create_directories(out_dir);
+  if (!options.resume) create_run_db(db_path, config);
+  RunStore store(db_path);
+  store.bind(problem);
+  RunnerOptions ro;
+  ro.max_evaluations = config.effective_budget();
+  ro.max_seconds = config.time_budget_s;
+  ro.threads = options.threads;
+  ro.archive_bounds = traits.archive_bounds;
+  const auto screened = accuracy.screened;
+  if (screened) ro.provisional = [screened](const Arch& a) { return screened->estimated(a); };
+  SearchRunner runner(problem, *algorithm, ro, &store);
+  if (options.on_progress) runner.on_progress(options.on_progress);
+  const auto t0 = std::chrono::steady_clock::now();
+  SearchRunReport report;
+  report.result = runner.run();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const SearchResult& result = report.result;
+
+  // front.json and the report.
+  nlohmann::json& extra = report.summary;
+  const nlohmann::json alg_result = algorithm->result();
+  if (alg_result.is_object())
+    for (const auto& [k, v] : alg_result.items()) extra[k] = v;
+  extra["accuracy_source"] =
+      accuracy.predictor ? nlohmann::json(accuracy.predictor->source()) : nlohmann::json(nullptr);
+  if (problem.objective_index("accuracy") < 0)
+    extra["note"] = "no accuracy source was used: the objectives are " + objective_list +
+                    " (give --accuracy external:CMD or surrogate:FILE.csv and --objectives "
+                    "latency,accuracy)";
+  extra["resumed"] = result.resumed;
+  if (accuracy.supernet) {
+    extra["supernet_evaluation"] = {{"evaluations", accuracy.supernet->evaluations()},
+                                    {"seconds", accuracy.supernet->seconds()}};
+    if (screened) {
+      const ScreeningStats st = screened->stats();
+      extra["accuracy_prescreen"] = {
+          {"asked", st.asked},
+          {"evaluated", st.evaluated},
+          {"saved", st.screened},
+          {"heldout_pairs", st.heldout_pairs},
+          {"front_members_confirmed", result.confirmed},
+          {"front_members_with_estimates",
+           std::count_if(
+               result.front.begin(), result.front.end(),
+               [&](std::size_t i) { return screened->estimated(result.archive[i].arch); })},
+          {"heldout_kendall_tau", std::isnan(st.heldout_kendall_tau)
+                                      ? nlohmann::json(nullptr)
+                                      : nlohmann::json(st.heldout_kendall_tau)}};
+    }
+  }
+  if (filling) {
+    const FillReport fr = filling->report();
+    extra["table_fill"] = {{"db", config.db},
+                           {"device", config.device},
+                           {"rows", fr.rows},
+                           {"fills", fr.fills},
+                           {"seconds", fr.seconds}};
+  }
+  write_json_atomic(
+      out_dir + "/front.json",
+      front_to_json(problem, result, RunInfo{config.algorithm, config.seed, config.device}, extra));
+  report.files = {"run.db", "front.json", "report.html"};
+  if (extra.contains("generator")) {
+    write_json_atomic(out_dir + "/generator.json", extra["generator"]);
+    report.files.push_back("generator.json");
+  }
+  // The report reads the table for its reference points (named members); with fill it gets
+  // the rows as they stand, so only evaluated archs cause measurements.
+  const std::shared_ptr<const LatencyPredictor> report_table =
+      filling ? std::shared_ptr<const LatencyPredictor>(filling->table()) : lut;
+  write_default_report(load_run(out_dir), space, report_table.get(),
+                       device_json(config.db, config.device));
+  report.config = std::move(config);
+  report.objective_names = problem.objective_names();
+  report.space = space.name();
+  return report;
+}
+
+}  // namespace hwnas

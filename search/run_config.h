@@ -1,0 +1,74 @@
+// The run configuration: everything that defines a search run, in one typed record with one
+// strict JSON reader and writer. `hwnas search` fills it from its flags, stores it in run.db so
+// that `--resume` needs only the run directory, and `hwnas export` reads it back from there.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace hwnas {
+
+struct RunConfig {
+  /// Version of the JSON form. 1: this record. Stored configs without "version" (hwnas before
+  /// issue 16: the algorithms' parameters flat at the top level) are read as version 0.
+  static constexpr int kVersion = 1;
+
+  std::string space = "efficientformer";
+  /// A name of search/algorithm_registry.h (aliases are resolved on reading).
+  std::string algorithm = "nsga2";
+  /// The algorithm's own parameters, complete (its defaults filled in): AlgorithmTraits::params.
+  nlohmann::json algorithm_params = nlohmann::json::object();
+  std::size_t population = 50;  ///< population / generation size
+  std::uint64_t seed = 0;
+  /// Evaluation budget in unique architectures; unset: none for an algorithm that stops by
+  /// itself (slimming), else 2000 (effective_budget()).
+  std::optional<std::size_t> budget;
+  double time_budget_s = 0;  ///< wall-time budget in seconds; 0 = none
+
+  /// Comma-separated objectives, each NAME or NAME:min|max (search/problem_spec.h); empty:
+  /// "latency,accuracy" with an accuracy source, else "latency,macs".
+  std::string objectives;
+  double latency_max_ms = 0;  ///< constraint: latency <= this (ms); 0 = none
+  double macs_max = 0;        ///< constraint: MACs <= this (batch 1); 0 = none
+  double params_max = 0;      ///< constraint: parameters <= this; 0 = none
+
+  /// Accuracy source (predictors/accuracy_source.h): "", supernet:FILE.safetensors,
+  /// external:CMD or surrogate:FILE.csv.
+  std::string accuracy;
+  std::string accuracy_dataset = "fashion-mnist";  ///< supernet: fashion-mnist, IDX or image dir
+  std::size_t accuracy_samples = 1000;  ///< supernet: held-out images per subnet (0 = all)
+  double prescreen = 1.0;   ///< supernet: share of a batch evaluated for real (1 = no screening)
+  int measure_threads = 2;  ///< engine threads of supernet accuracy and latency-measured
+
+  std::string db = "hwnas.db";  ///< latency table file
+  std::string device = "host";  ///< device of the latency table
+  /// Profile the host table first when it lacks the space (profilers/host_table.h); only acts
+  /// for device "host".
+  bool profile_missing = true;
+  bool fill = false;              ///< measure rows a candidate lacks as the search asks for them
+  std::string backend = "local";  ///< fill on a device not in the table yet: local | fake
+  std::string agent;  ///< fill through `hwnas agent` at this URL (its token is never stored)
+
+  /// The objective list with the default applied.
+  std::string objective_list() const;
+  /// The budget with the default applied (0 = no limit).
+  std::size_t effective_budget() const;
+
+  /// Checks every field (the space and algorithm exist, the algorithm's parameters, ranges) and
+  /// completes algorithm_params with its defaults and algorithm with its canonical name. Throws
+  /// hwnas::Error naming the field and the fix.
+  void validate();
+
+  /// The JSON form, with "version": kVersion.
+  nlohmann::json to_json() const;
+  /// Reads the JSON form: unknown keys and wrong types are errors, missing keys keep their
+  /// defaults, and the result is validate()d. Throws hwnas::Error naming `origin` (e.g. "run.db
+  /// of RUN") and the key.
+  static RunConfig from_json(const nlohmann::json& j, const std::string& origin);
+};
+
+}  // namespace hwnas
