@@ -5,8 +5,8 @@ Runs, in interleaved rounds so that machine noise (other processes) hits every r
   * the hwnas engine: `HWNAS measure --space efficientformer --arch l1 --threads T --json`, which
     prints {"latency_ms": median, "p10_ms", "p90_ms", "repeats", "threads"};
   * PyTorch eager and PyTorch jit (trace + freeze + optimize_for_inference, oneDNN): two
-    long-lived tools/bench_pytorch.py --serve workers (built and warmed up once; each round asks
-    them for a block of timed calls).
+    long-lived `hwnas_tools.bench_pytorch --serve` workers (tools/hwnas_tools/bench_pytorch.py;
+    built and warmed up once; each round asks them for a block of timed calls).
 The order of the three rotates every round. Each runtime's figure is the median over rounds of its
 per-round medians; the speed-ups are the median over rounds of the per-round ratios
 PyTorch / hwnas (robust to a round hit by load), next to the ratio of the medians.
@@ -30,7 +30,7 @@ from typing import Dict, List, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-BENCH_PYTORCH = os.path.join(ROOT, "tools", "bench_pytorch.py")
+TOOLS = os.path.join(ROOT, "tools")  # the hwnas_tools package's parent: the workers' PYTHONPATH
 L1_MACS = 1_291_284_736
 PEAK_GFLOPS = 230.0
 TARGETS = {"eager": 2.0, "jit": 1.2}
@@ -61,14 +61,16 @@ def torch_python(requested: Optional[str]) -> str:
 
 
 class TorchWorker:
-    """A bench_pytorch.py --serve process holding one built, warmed-up model."""
+    """A `hwnas_tools.bench_pytorch --serve` process holding one built, warmed-up model."""
 
     def __init__(self, python: str, mode: str, threads: int, warmup: int):
         self.mode = mode
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (TOOLS, env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
-            [python, BENCH_PYTORCH, "--serve", "--modes", mode, "--threads", str(threads),
-             "--warmup", str(warmup)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            [python, "-m", "hwnas_tools.bench_pytorch", "--serve", "--modes", mode, "--threads",
+             str(threads), "--warmup", str(warmup)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
         self._read()
 
     def _read(self):

@@ -21,11 +21,11 @@ Details that matter for parity (all as in timm):
   * GELU is the exact (erf) one; LayerNorm and BatchNorm eps 1e-5; average pooling excludes the
     padding from the count; the head averages the class and distillation classifiers.
 
-Usage:
-  efficientformer_ref.py                       # check L1 against ../shared/golden (from repo root)
-  efficientformer_ref.py --golden-dir DIR      # same, another golden directory
-  efficientformer_ref.py --check-small DIR     # also re-check the small sets written to DIR
-  efficientformer_ref.py --write-golden DIR    # write small seeded golden sets for engine tests
+Usage (from the repository root, PYTHONPATH=tools; M = python3 -m hwnas_tools.efficientformer_ref):
+  M                       # check L1 against ../shared/golden
+  M --golden-dir DIR      # same, another golden directory
+  M --check-small DIR     # also re-check the small sets written to DIR
+  M --write-golden DIR    # write small seeded golden sets for engine tests
 Exit status: 0 when parity holds, 1 when it does not, 2 on bad input, 77 without numpy/torch.
 """
 from __future__ import annotations
@@ -34,24 +34,21 @@ import argparse
 import dataclasses
 import json
 import os
-import struct
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
-try:
-    import numpy as np
-    import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-except ImportError as missing:  # CTest counts exit code 77 as "skipped"
-    if __name__ == "__main__":
-        print(f"skipped: {missing} (needs numpy and PyTorch)", file=sys.stderr)
-        sys.exit(77)
-    raise
+from hwnas_tools import SHARED_GOLDEN, require_torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO_ROOT = os.path.dirname(HERE)
-DEFAULT_GOLDEN = os.path.join(REPO_ROOT, "..", "shared", "golden")
+if __name__ == "__main__":  # a script without torch is skipped (77); a library import raises
+    require_torch()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from hwnas_tools.tensor_io import (float_state, load_weights, read_safetensors,  # noqa: E402
+                                   write_safetensors)
 
 # MB3D hyper-parameters fixed by the space (SPACES.md section 1).
 HEADS = 8
@@ -292,73 +289,6 @@ class EfficientFormer(nn.Module):
 
 
 # ------------------------------------------------------------------------------------------------
-# safetensors, read and written by hand (8-byte little-endian header size, JSON header, raw data).
-
-_DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I64": np.int64,
-           "I32": np.int32, "BF16": None}
-
-
-def read_safetensors(path: str) -> Tuple[Dict[str, np.ndarray], Dict[str, str]]:
-    """Returns (tensors, metadata). F16 is widened to F32 (exact)."""
-    with open(path, "rb") as f:
-        (header_len,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(header_len))
-        data = f.read()
-    meta = header.pop("__metadata__", {}) or {}
-    tensors = {}
-    for name, info in header.items():
-        dtype = _DTYPES.get(info["dtype"])
-        if dtype is None:
-            raise ValueError(f"{path}: tensor {name} has unsupported dtype {info['dtype']}")
-        begin, end = info["data_offsets"]
-        arr = np.frombuffer(data[begin:end], dtype=np.dtype(dtype).newbyteorder("<"))
-        arr = arr.reshape(info["shape"])
-        tensors[name] = arr.astype(np.float32) if arr.dtype == np.float16 else arr.copy()
-    return tensors, meta
-
-
-def write_safetensors(path: str, tensors: Dict[str, np.ndarray], metadata: Dict[str, str]) -> None:
-    """Writes F32 tensors in name order (deterministic bytes for the same input)."""
-    header: Dict[str, object] = {"__metadata__": metadata}
-    offset = 0
-    blobs = []
-    for name in sorted(tensors):
-        blob = np.ascontiguousarray(tensors[name], dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape),
-                        "data_offsets": [offset, offset + len(blob)]}
-        offset += len(blob)
-        blobs.append(blob)
-    raw = json.dumps(header, separators=(",", ":")).encode()
-    raw += b" " * (-len(raw) % 8)  # the format pads the header to 8 bytes with spaces
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)))
-        f.write(raw)
-        for blob in blobs:
-            f.write(blob)
-
-
-def float_state(model: nn.Module) -> Dict[str, torch.Tensor]:
-    """The state dict without integer buffers (BN's num_batches_tracked), as the files store it."""
-    return {k: v for k, v in model.state_dict().items() if v.is_floating_point()}
-
-
-def load_weights(model: nn.Module, tensors: Dict[str, np.ndarray]) -> None:
-    """Strict load of every floating-point entry; integer buffers keep their defaults."""
-    want = float_state(model)
-    missing = sorted(set(want) - set(tensors))
-    extra = sorted(set(tensors) - set(want))
-    if missing or extra:
-        raise ValueError(f"weights do not match the architecture: missing {missing[:5]} "
-                         f"({len(missing)}), unexpected {extra[:5]} ({len(extra)})")
-    with torch.no_grad():
-        for name, value in want.items():
-            src = torch.from_numpy(np.asarray(tensors[name], dtype=np.float32))
-            if tuple(src.shape) != tuple(value.shape):
-                raise ValueError(f"{name}: file shape {tuple(src.shape)}, model {tuple(value.shape)}")
-            value.copy_(src)
-
-
-# ------------------------------------------------------------------------------------------------
 # Checks and golden-data generation.
 
 def run(model: EfficientFormer, x: np.ndarray) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
@@ -454,6 +384,11 @@ def block_sensitivity(model: EfficientFormer, x: np.ndarray) -> Dict[str, float]
     return changes
 
 
+# The writer's name stored in the sets' metadata: the one the committed sets were written under
+# (before tools/ became a package), so that rewriting them stays byte-identical.
+GOLDEN_PROVENANCE = "hwnas tools/efficientformer_ref.py"
+
+
 def write_golden(out_dir: str) -> None:
     os.makedirs(out_dir, exist_ok=True)
     torch.use_deterministic_algorithms(True)
@@ -469,7 +404,7 @@ def write_golden(out_dir: str) -> None:
         arch_json = dataclasses.asdict(arch)
         del arch_json["in_chans"]  # the sets keep their original sidecar fields
         arch_json.update(mlp_ratio=MLP_RATIO)
-        meta = {"source": f"hwnas tools/efficientformer_ref.py, torch {torch.__version__}",
+        meta = {"source": f"{GOLDEN_PROVENANCE}, torch {torch.__version__}",
                 "layout": "PyTorch NCHW / (out,in,kh,kw); linear (out,in)",
                 "arch": json.dumps(arch_json), "seed": str(seed)}
         tensors = {k: v.numpy() for k, v in float_state(model).items()}
@@ -506,7 +441,7 @@ def check_written(golden_dir: str, tol: float) -> bool:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--golden-dir", default=DEFAULT_GOLDEN,
+    parser.add_argument("--golden-dir", default=SHARED_GOLDEN,
                         help="directory holding efficientformer_l1.* (default: ../shared/golden)")
     parser.add_argument("--tolerance", type=float, default=1e-5,
                         help="max abs difference allowed on logits (default 1e-5)")

@@ -14,7 +14,8 @@ which hiera_blocks.md section 2 shows equal to timm's unrolled token order:
 The first block of stage s > 0 changes width and heads and, for s <= q_pool, Q-pools (the mask
 unit halves); block i uses the mask-unit flag of the stage of block i-1 (Hiera's one-block lag).
 
-Usage: hiera_ref.py [--golden-dir DIR] [--tolerance T]   # checks hiera_small's golden logits
+Usage: PYTHONPATH=tools python3 -m hwnas_tools.hiera_ref [--golden-dir DIR] [--tolerance T]
+       (checks hiera_small's golden logits; from the repository root)
 Exit status: 0 when parity holds, 1 when it does not, 2 on bad input, 77 without numpy/torch.
 """
 from __future__ import annotations
@@ -26,22 +27,18 @@ import os
 import sys
 from typing import List, Optional, Sequence, Tuple
 
-try:
-    import numpy as np
-    import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-except ImportError as missing:  # CTest counts exit code 77 as "skipped"
-    if __name__ == "__main__":
-        print(f"skipped: {missing} (needs numpy and PyTorch)", file=sys.stderr)
-        sys.exit(77)
-    raise
+from hwnas_tools import SHARED_GOLDEN, require_torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import efficientformer_ref as ef  # noqa: E402  (safetensors I/O and strict weight loading)
+if __name__ == "__main__":  # a script without torch is skipped (77); a library import raises
+    require_torch()
 
-DEFAULT_GOLDEN = os.path.join(os.path.dirname(HERE), "..", "shared", "golden")
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from hwnas_tools.tensor_io import load_weights, read_safetensors  # noqa: E402
+
 LN_EPS = 1e-6
 
 
@@ -211,9 +208,9 @@ def timm_arch(j: dict) -> HieraArch:
 
 
 def check_golden(golden_dir: str, tol: float) -> bool:
-    tensors, meta = ef.read_safetensors(os.path.join(golden_dir, "hiera_small.safetensors"))
+    tensors, meta = read_safetensors(os.path.join(golden_dir, "hiera_small.safetensors"))
     model = Hiera(timm_arch(json.loads(meta["arch"])))
-    ef.load_weights(model, tensors)
+    load_weights(model, tensors)
     model.eval()
     x = torch.from_numpy(np.load(os.path.join(golden_dir, "hiera_small.input.npy")))
     with torch.no_grad():
@@ -232,7 +229,7 @@ def check_golden(golden_dir: str, tol: float) -> bool:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--golden-dir", default=DEFAULT_GOLDEN)
+    parser.add_argument("--golden-dir", default=SHARED_GOLDEN)
     parser.add_argument("--tolerance", type=float, default=1e-4)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)

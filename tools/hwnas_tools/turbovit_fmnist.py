@@ -11,10 +11,10 @@ the two sides cannot drift); the rule (Once-for-All / ElasticViT weight sharing,
     supernet's first heads whatever the head dim;
   * mask unit, Q-pooling and head dim (the attention scale) are structural. No BatchNorm.
 
-The subnet is the plain Hiera of tools/hiera_ref.py. Training runs that module through
-``functional_call`` with views of the supernet's tensors (SubnetRunner), so gradients flow into
-the shared weights and the training forward is by construction the sliced subnet's forward
-(checked by tools/supernet/turbovit_supernet_test.py).
+The subnet is the plain Hiera of hwnas_tools.hiera_ref; hwnas_tools.supernet runs it on slices
+of the supernet's tensors for training. The family's hand-written checks (hiera_small parity,
+slicing, gradient slices) are at the end; the task scripts dispatch here through
+hwnas_tools.spaces.
 """
 from __future__ import annotations
 
@@ -22,26 +22,21 @@ import dataclasses
 import json
 import os
 import random
-import sys
 from typing import Dict, Tuple
 
-import numpy as np
 import torch
 import torch.nn as nn
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-
-import hiera_ref as ref  # noqa: E402  (tools/hiera_ref.py)
-import fmnist_data  # noqa: E402
+from hwnas_tools import REPO_ROOT, supernet
+from hwnas_tools import hiera_ref as ref
 
 SPACE = "turbovit-fmnist"
-REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
 with open(os.path.join(REPO_ROOT, "spaces", "defs", SPACE + ".json")) as _f:
     DEFINITION = json.load(_f)
 CHOICES = {d["name"]: tuple(d["values"]) for d in DEFINITION["dims"]}
 FIXED = DEFINITION["fixed"]
 RESOLUTION = CHOICES["resolution"][0]
+UPSAMPLE = 2  # 28 -> pad 32 -> 2x nearest -> 64
 STAGES = 4
 HAS_BATCHNORM = False  # LayerNorm only: subnets need no BN recalibration
 
@@ -161,6 +156,10 @@ def sample_arch(rng: random.Random) -> Arch:
 UNION = largest_arch()
 
 
+def plain_model(arch: Arch) -> nn.Module:
+    return ref.Hiera(arch.hiera())
+
+
 class Supernet(nn.Module):
     """The union network (a plain Hiera of the largest arch); its state dict is the checkpoint.
     Initialised as timm does (hiera_ref.init_weights) from torch's global RNG: seed it first."""
@@ -203,64 +202,107 @@ def slice_tensor(name: str, t: torch.Tensor, shape: Tuple[int, ...]) -> torch.Te
     return t[tuple(slice(0, s) for s in shape)]
 
 
-def subnet_state_dict(arch: Arch, supernet: Dict[str, torch.Tensor],
+def subnet_state_dict(arch: Arch, tensors: Dict[str, torch.Tensor],
                       model: nn.Module = None) -> Dict[str, torch.Tensor]:
-    """timm-named state dict of subnet ``arch`` sliced out of ``supernet`` (gradients flow back).
+    """timm-named state dict of subnet ``arch`` sliced out of the supernet's ``tensors``
+    (gradients flow back).
     ``model`` (a plain Hiera of ``arch``) gives the shapes; built when not passed."""
     model = model if model is not None else ref.Hiera(arch.hiera())
     out = {}
     for name, value in model.state_dict().items():
         src = supernet_name(arch, name)
-        if src not in supernet:
+        if src not in tensors:
             raise KeyError(f"supernet has no tensor {src} (for subnet tensor {name})")
-        out[name] = slice_tensor(src, supernet[src], tuple(value.shape))
+        out[name] = slice_tensor(src, tensors[src], tuple(value.shape))
     return out
 
 
-class SubnetRunner:
-    """Weight-sharing forward for training: the plain subnet module with the supernet's slices."""
+# ------------------------------------------------------------------------------------------------
+# Training and golden files (hwnas_tools.train, hwnas_tools.make_goldens).
 
-    def __init__(self, supernet: Supernet, cache_size: int = 64):
-        self.supernet = supernet
-        self.cache: Dict[Arch, nn.Module] = {}
-        self.cache_size = cache_size
-
-    def module(self, arch: Arch) -> nn.Module:
-        if arch not in self.cache:
-            if len(self.cache) >= self.cache_size:
-                self.cache.pop(next(iter(self.cache)))
-            self.cache[arch] = ref.Hiera(arch.hiera())
-        return self.cache[arch]
-
-    def __call__(self, arch: Arch, x: torch.Tensor) -> torch.Tensor:
-        model = self.module(arch)
-        views = subnet_state_dict(arch, self.supernet.tensors(), model)
-        return torch.nn.utils.stateless.functional_call(model, views, (x,))
+NO_DECAY_SUFFIXES = ("pos_embed",)
+CHANNELS_LAST = False
+EVAL_BATCH = 500
+NO_RECAL_SUBNETS = ()  # no BatchNorm: every top-1 is without recalibration
+DEFAULTS = {"budget_min": 25.0}
 
 
-def plain_subnet(arch: Arch, supernet_tensors: Dict[str, torch.Tensor]) -> nn.Module:
-    """A standalone plain Hiera holding copies of the sliced weights."""
-    model = ref.Hiera(arch.hiera())
-    sliced = subnet_state_dict(arch, supernet_tensors, model)
-    ref.ef.load_weights(model, {k: v.detach().cpu().numpy() for k, v in sliced.items()})
-    return model
+def subnet_sampler(seed: int) -> supernet.UniformSampler:
+    return supernet.UniformSampler(sample_arch, seed)
 
 
-def load_supernet(path: str) -> Tuple[Supernet, Dict[str, str]]:
-    tensors, meta = ref.ef.read_safetensors(path)
-    net = Supernet()
-    ref.ef.load_weights(net.union, tensors)
-    return net, meta
+def golden_notes(recalibration: None) -> Dict[str, object]:
+    """subnets.json's keys after "raw_input", in the committed files' order (a rewrite of the
+    goldens stays byte-identical)."""
+    return {"input_note": "first 16 test (t10k) images", "batchnorm": HAS_BATCHNORM,
+            "recalibration": recalibration}
 
 
-def save_supernet(net: Supernet, path: str, metadata: Dict[str, str]) -> None:
-    """Write-then-rename, so a reader never sees a half-written checkpoint."""
-    tmp = path + ".tmp"
-    arrays = {k: v.detach().cpu().numpy() for k, v in net.tensors().items()}
-    ref.ef.write_safetensors(tmp, arrays, dict(metadata))
-    os.replace(tmp, path)
+def golden_entry(arch: Arch) -> Dict[str, float]:
+    del arch
+    return {}
 
 
-def recalibrate_bn(model: nn.Module, images: np.ndarray) -> None:
-    """Hiera has no BatchNorm: nothing to recalibrate (kept for the shared scripts' interface)."""
-    del model, images
+# ------------------------------------------------------------------------------------------------
+# Hand-written checks (hwnas_tools.check).
+
+CHECK_RANDOM_SUBNETS = 3
+GRADIENT_ARCH = "s"
+GOLDEN_TOLERANCE = 1e-4
+EXTRA_CHECKS = ()
+
+
+def check_reference(golden_dir: str) -> bool:
+    """The plain Hiera reproduces timm's golden hiera_small logits (<= 1e-4)."""
+    if not os.path.exists(os.path.join(golden_dir, "hiera_small.safetensors")):
+        print(f"hiera_small golden not found in {golden_dir}: parity check skipped")
+        return True
+    return ref.check_golden(golden_dir, 1e-4)
+
+
+def randomise_supernet(net: Supernet, seed: int) -> None:
+    """Weights large enough that every block changes the output (LayerNorm affine included)."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in net.union.named_parameters():
+            scale = 0.5 if p.dim() == 1 else 0.1
+            p.copy_(torch.randn(p.shape, generator=gen) * scale + (1.0 if name.endswith(
+                "norm1.weight") or name.endswith("norm2.weight") else 0.0))
+
+
+def check_slicing(net: Supernet) -> bool:
+    sup = net.tensors()
+    m = named_arch("m")  # widths 24/48/96/144, depths 1/2/2/1; union 32/64/128/256, 2/2/3/2
+    sub = subnet_state_dict(m, sup)
+    qkv = sup["blocks.4.attn.qkv.weight"]  # m's block 3 (stage 3, first): 48 -> 96, union 64 -> 128
+    expect = {
+        "patch_embed.proj.weight": sup["patch_embed.proj.weight"][:24],
+        "pos_embed": sup["pos_embed"][:, :, :24],
+        "blocks.0.norm1.weight": sup["blocks.0.norm1.weight"][:24],
+        "blocks.1.proj.weight": sup["blocks.2.proj.weight"][:48, :24],  # stage 2 starts at 2
+        "blocks.2.mlp.fc1.weight": sup["blocks.3.mlp.fc1.weight"][:144, :48],
+        "blocks.3.attn.qkv.weight": torch.cat([qkv[0:96, :48], qkv[128:224, :48],
+                                               qkv[256:352, :48]]),
+        "blocks.3.attn.qkv.bias": torch.cat([sup["blocks.4.attn.qkv.bias"][o:o + 96]
+                                             for o in (0, 128, 256)]),
+        "blocks.3.attn.proj.weight": sup["blocks.4.attn.proj.weight"][:96, :96],
+        "blocks.4.mlp.fc2.weight": sup["blocks.5.mlp.fc2.weight"][:96, :288],
+        "blocks.5.proj.weight": sup["blocks.7.proj.weight"][:144, :96],  # stage 4 starts at 7
+        "norm.bias": sup["norm.bias"][:144],
+        "head.projection.weight": sup["head.projection.weight"][:, :144],
+        "head.projection.bias": sup["head.projection.bias"],
+    }
+    ok = len(sub) == len(ref.Hiera(m.hiera()).state_dict())
+    for k, v in expect.items():
+        ok &= k in sub and sub[k].shape == v.shape and bool(torch.equal(sub[k], v))
+    l_sub = subnet_state_dict(named_arch("l"), sup)  # the union network: identity
+    ok &= sorted(l_sub) == sorted(sup) and all(torch.equal(l_sub[k], sup[k]) for k in sup)
+    print(f"slicing rule (hand-written expectations for m, identity for l): "
+          f"{'ok' if ok else 'FAIL'}")
+    return bool(ok)
+
+
+def gradient_slices_ok(grads: Dict[str, torch.Tensor]) -> bool:
+    g = grads["blocks.2.attn.qkv.weight"].reshape(3, 64, 32)  # s's block 1: 16 -> 32 of 32 -> 64
+    return bool((g[:, :32, :16].abs().sum(dim=(1, 2)) > 0).all()) and bool(
+        g[:, 32:].abs().sum() == 0) and bool(g[:, :, 16:].abs().sum() == 0)

@@ -6,7 +6,7 @@ shared/golden/elasticvit_blocks.md (microsoft/Moonlit ElasticViT, models/{model,
     ``conv_stem.layers.{i}.0``, ``feature_exactor.{0..5}``, ``pre_head_0``, ``classifer``):
     whole-sample LayerNorm, per-head qkv chunking, 3x3 depthwise conv on V, relative-position bias,
     odd-size pooling shortcut, hswish. The same module runs the real space's golden subnet t1
-    (3 input channels, 1000 classes, head 1984), which checks it (elasticvit_test.py);
+    (3 input channels, 1000 classes, head 1984), which checks it (check_reference);
   * the supernet is the union network: arch ``l`` (5x5 kernels, expand 6, MLP ratio 4, V-scale 4,
     all max widths and depths) plus a ``shortcut_conv`` in the first block of C1, C2 and every
     transformer entry (a subnet needs it when its input width differs from its output width, which
@@ -17,8 +17,13 @@ shared/golden/elasticvit_blocks.md (microsoft/Moonlit ElasticViT, models/{model,
     [0,h*16) ++ [C_max, C_max+h*16) ++ [2C_max, 2C_max+h*dv), the centre of the bias table and its
     first h columns, the first d blocks of every stage;
   * training runs the plain subnet module through ``functional_call`` with those slices of the
-    supernet's tensors (every conv / linear then is F.conv2d / F.linear on a slice), so gradients
-    reach the shared weights and the training forward is the sliced subnet's forward.
+    supernet's tensors (hwnas_tools.supernet; every conv / linear then is F.conv2d / F.linear on a
+    slice), so gradients reach the shared weights and the training forward is the sliced subnet's
+    forward;
+  * training draws its subnets with ElasticViT's complexity-aware sampler (section "Complexity-aware
+    sampling" below);
+  * the family's hand-written checks (golden T1 parity, slicing, gradient slices, the sampler)
+    are at the end; the task scripts dispatch here through hwnas_tools.spaces.
 """
 from __future__ import annotations
 
@@ -27,27 +32,20 @@ import json
 import math
 import os
 import random
-import sys
-from typing import Dict, Iterable, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-sys.path.insert(0, HERE)
+from hwnas_tools.tensor_io import float_state, load_weights, read_safetensors
 
-import efficientformer_fmnist as ef  # noqa: E402  (safetensors I/O, BN recalibration)
-import fmnist_data  # noqa: E402
-
-ref = ef.ref
 SPACE = "elasticvit-fmnist"
 RESOLUTION = 128
 UPSAMPLE = 4  # 28 -> pad 32 -> 4x nearest -> 128
 HEAD_DIM = 16
-RECAL_IMAGES, RECAL_BATCH = ef.RECAL_IMAGES, ef.RECAL_BATCH
+HAS_BATCHNORM = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +121,14 @@ NAMED = {
 }
 
 
+def largest_arch() -> Arch:
+    return LARGEST
+
+
+def smallest_arch() -> Arch:
+    return SMALLEST
+
+
 def arch_json(arch: Arch, space: str = SPACE) -> Dict[str, object]:
     """hwnas's arch JSON (what `hwnas describe --json` prints as "arch")."""
     d = {"space": space, "resolution": arch.resolution}
@@ -152,6 +158,11 @@ def sample_uniform(rng: random.Random, floor: Optional[Arch] = None) -> Arch:
             out.append(rng.choice([c for c in choices if c >= low]))
         values[f] = out
     return make_arch(*(values[f] for f in FIELDS))
+
+
+def sample_arch(rng: random.Random) -> Arch:
+    """Uniform over the whole space (the golden writer's and the checks' random subnets)."""
+    return sample_uniform(rng)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -457,70 +468,345 @@ def slice_tensor(name: str, sup: torch.Tensor, shape: Tuple[int, ...]) -> torch.
     return sup[tuple(slice(0, s) for s in shape)]
 
 
-def subnet_state_dict(arch: Arch, supernet: Dict[str, torch.Tensor],
+def plain_model(arch: Arch) -> ElasticViT:
+    return ElasticViT(arch)
+
+
+def supernet_name(arch: Arch, subnet_name: str) -> str:
+    """Subnet tensors keep the supernet's names (the slicing rule only crops)."""
+    del arch
+    return subnet_name
+
+
+def subnet_state_dict(arch: Arch, tensors: Dict[str, torch.Tensor],
                       model: Optional[ElasticViT] = None) -> Dict[str, torch.Tensor]:
-    """Official-named state dict of subnet ``arch`` sliced from ``supernet`` (tensors by name);
+    """Official-named state dict of subnet ``arch`` sliced from the supernet's ``tensors``;
     gradients flow back into the supernet. ``model`` (an ElasticViT of ``arch``) gives the names
     and shapes; built when not passed."""
     model = model if model is not None else ElasticViT(arch)
     out = {}
-    for name, value in ref.float_state(model).items():
-        if name not in supernet:
+    for name, value in float_state(model).items():
+        if name not in tensors:
             raise KeyError(f"supernet has no tensor {name}")
-        out[name] = slice_tensor(name, supernet[name], tuple(value.shape))
+        out[name] = slice_tensor(name, tensors[name], tuple(value.shape))
     return out
 
 
-class SubnetRunner:
-    """Weight-sharing forward for training: the plain subnet module run by functional_call with
-    the supernet's slices. Keeps one plain module per arch in a small cache."""
+# ------------------------------------------------------------------------------------------------
+# Complexity-aware subnet sampling (ElasticViT, Tang et al., ICCV 2023) for the elasticvit-fmnist
+# proxy: the logic of hwnas's spaces/elasticvit_sampler.{h,cpp} (SPACES.md section 2; the code's
+# FusedSuperNet.arch_sampling, select_min_arch, process.get_bank_id) on the proxy's FLOPs range.
+#
+#   * FLOPs levels T with a window [T, T + w]; the level index random-walks by a delta uniform over
+#     {-1, 0, +1} per step ({0, 0, +1} at the first level, {-1, 0, 0} at the last), starting at the
+#     first level and moved before the first step, as the code does;
+#   * a level-T subnet is drawn uniformly over each dimension's options at or above the level's
+#     floor (widths also at or above the previous stage's) and rejected until its reference MFLOPs
+#     lie in the window.
+#
+# Mapping of the real space's levels onto the proxy (the proxy is the real space at resolution 128,
+# scaled down): the real space at resolution 128 spans [37.4, 705.6] reference MFLOPs (its smallest
+# and its largest arch at 128), the proxy [S, L] = [16.9, 96.6]. Every real level T and the window
+# width 20 map affinely: T' = S + (T - 37.4) * (L - S) / (705.6 - 37.4), w' = 20 * (L - S) / 668.2;
+# levels whose mapped window does not fit below L are dropped (700: its window holds only the
+# largest; 900 and 1200 exist only at higher resolutions). The per-level floors are the code's min
+# archs (keyed 200 / 400 / 800 MFLOPs, chosen per level as select_min_arch does) mapped dimension by
+# dimension to the option at the same relative position of the proxy's list (index
+# round_half_up(i * (n' - 1) / (n - 1))); as in the code (and hwnas's LevelMinimum) the stem and the
+# kernels are unconstrained, expand and MLP ratio take the min arch's smallest value as a floor.
 
-    def __init__(self, supernet: Supernet, cache_size: int = 64):
-        self.supernet = supernet
-        self.cache: Dict[Arch, ElasticViT] = {}
-        self.cache_size = cache_size
-
-    def module(self, arch: Arch) -> ElasticViT:
-        if arch not in self.cache:
-            if len(self.cache) >= self.cache_size:
-                self.cache.pop(next(iter(self.cache)))
-            self.cache[arch] = ElasticViT(arch)
-        return self.cache[arch]
-
-    def __call__(self, arch: Arch, x: torch.Tensor) -> torch.Tensor:
-        model = self.module(arch)
-        model.train(self.supernet.training)
-        views = subnet_state_dict(arch, self.supernet.tensors(), model)
-        # BN updates its running statistics in place through the views (a by-product: every
-        # subnet is BN-recalibrated before use).
-        return torch.nn.utils.stateless.functional_call(model, views, (x,))
-
-
-def plain_subnet(arch: Arch, supernet_tensors: Dict[str, torch.Tensor]) -> ElasticViT:
-    """A standalone plain subnet holding copies of the sliced weights."""
-    model = ElasticViT(arch)
-    sliced = subnet_state_dict(arch, supernet_tensors, model)
-    ref.load_weights(model, {k: v.detach().cpu().numpy() for k, v in sliced.items()})
-    return model
-
-
-def load_supernet(path: str) -> Tuple[Supernet, Dict[str, str]]:
-    tensors, meta = ref.read_safetensors(path)
-    net = Supernet()
-    ref.load_weights(net.net, tensors)
-    return net, meta
+# The real space (spaces/defs/elasticvit.json): levels, window half-width, min archs, choices.
+REAL_LEVELS = (100, 200, 300, 400, 500, 700, 900, 1200)
+REAL_FLOPS_BOUND = 10  # window [T, T + 2 * bound]
+REAL_RANGE_128 = (37.365024, 705.614464)  # smallest / largest reference MFLOPs at resolution 128
+REAL_WIDTHS = ((16, 24), tuple(range(16, 33, 8)), tuple(range(16, 49, 8)), tuple(range(48, 97, 16)),
+               tuple(range(80, 161, 16)), tuple(range(144, 289, 16)), tuple(range(160, 321, 16)))
+REAL_DEPTHS = ((1, 2), (2, 3, 4, 5), (2, 3, 4, 5, 6), (1, 2, 3, 4, 5)) + ((1, 2, 3, 4, 5, 6),) * 3
+REAL_MIN_ARCHS = {  # widths, depths, expand, mlp_ratio, v_scale (configs/final_3min_space.yaml)
+    200: ((16, 16, 16, 48, 80, 144, 160), (1, 2, 2, 1, 1, 1, 1), (3, 3), (2, 2, 2, 2), (2, 2, 2, 2)),
+    400: ((16, 24, 32, 48, 96, 176, 224), (1, 3, 3, 2, 2, 2, 2), (3, 3), (2, 3, 2, 2), (2, 2, 2, 2)),
+    800: ((16, 24, 32, 64, 96, 192, 256), (1, 3, 3, 2, 2, 2, 2), (3, 3), (2, 2, 2, 2), (2, 2, 2, 2)),
+}
 
 
-def save_supernet(net: Supernet, path: str, metadata: Dict[str, str]) -> None:
-    """Write-then-rename (efficientformer_fmnist.save_supernet)."""
-    ef.save_supernet(net, path, metadata)
+def map_option(value: int, real: Sequence[int], proxy: Sequence[int]) -> int:
+    """The proxy option at the relative position of ``value`` in the real option list."""
+    i = real.index(value)
+    j = math.floor(i * (len(proxy) - 1) / (len(real) - 1) + 0.5) if len(real) > 1 else 0
+    return proxy[j]
 
 
-def preprocess(images: np.ndarray) -> np.ndarray:
-    """(N,28,28) uint8 -> (N,1,128,128) float32, the contract's 4x pipeline."""
-    return fmnist_data.preprocess(images, upsample=UPSAMPLE)
+def map_min_arch(key: int) -> Arch:
+    """The real min arch ``key`` on the proxy's options (stem and kernels at their smallest: they
+    are not bounded)."""
+    widths, depths, expand, mlp, v_scale = REAL_MIN_ARCHS[key]
+    w = [map_option(v, r, p) for v, r, p in zip(widths, REAL_WIDTHS, WIDTH_CHOICES)]
+    d = [map_option(v, r, p) for v, r, p in zip(depths, REAL_DEPTHS, DEPTH_CHOICES)]
+    w[0], d[0] = WIDTH_CHOICES[0][0], DEPTH_CHOICES[0][0]
+    for i in range(1, 7):  # keep the floors themselves a legal (non-decreasing) arch
+        w[i] = max(w[i], w[i - 1])
+    e = min(EXPAND_CHOICES[0], key=lambda c: abs(c - min(expand)))
+    m = min(MLP_CHOICES[0], key=lambda c: abs(c - min(mlp)))
+    v = [min(VSCALE_CHOICES[0], key=lambda c: abs(c - s)) for s in v_scale]
+    return make_arch(w, d, [3, 3, 3], [e, e], [m] * 4, v)
 
 
-def recalibrate_bn(model: nn.Module, images: np.ndarray) -> None:
-    """BN recalibration of the contract on uint8 images (efficientformer_fmnist.recalibrate_bn)."""
-    ef.recalibrate_bn(model, images, upsample=UPSAMPLE)
+def min_arch_key(target: int) -> int:
+    """select_min_arch: the first key whose (previous key + 2b, key + 2b] holds T, else the largest."""
+    keys = sorted(REAL_MIN_ARCHS)
+    lower = 0
+    for upper in keys:
+        if lower + 2 * REAL_FLOPS_BOUND < target <= upper + 2 * REAL_FLOPS_BOUND:
+            return upper
+        lower = upper
+    return keys[-1]
+
+
+@dataclasses.dataclass(frozen=True)
+class Level:
+    real_mflops: int
+    target: float    # T' (proxy reference MFLOPs)
+    width: float     # w'
+    floor: Arch   # the mapped min arch
+
+
+def proxy_levels() -> List[Level]:
+    lo, hi = reference_mflops(SMALLEST), reference_mflops(LARGEST)
+    scale = (hi - lo) / (REAL_RANGE_128[1] - REAL_RANGE_128[0])
+    out = []
+    for t in REAL_LEVELS:
+        target, width = lo + (t - REAL_RANGE_128[0]) * scale, 2 * REAL_FLOPS_BOUND * scale
+        if target + width <= hi:
+            out.append(Level(t, target, width, map_min_arch(min_arch_key(t))))
+    return out
+
+
+class ComplexityAwareSampler:
+    """The level walk and window rejection sampling (comment above); seeded."""
+
+    kind = "complexity-aware"
+
+    def __init__(self, seed: int, levels: Sequence[Level] = None, max_draws: int = 200000):
+        self.levels = list(levels or proxy_levels())
+        self.rng = random.Random(seed)
+        self.level = 0
+        self.max_draws = max_draws
+        self.draws = 0
+
+    def walk(self) -> int:
+        delta = self.rng.randint(0, 2) - 1
+        last = len(self.levels) - 1
+        if (self.level == 0 and delta < 0) or (self.level == last and delta > 0):
+            delta = 0
+        self.level += delta
+        return self.level
+
+    def in_window(self, index: int) -> Tuple[Arch, float]:
+        level = self.levels[index]
+        floor = dataclasses.replace(level.floor, kernel=SMALLEST.kernel)
+        for _ in range(self.max_draws):
+            self.draws += 1
+            arch = sample_uniform(self.rng, floor)
+            f = reference_mflops(arch)
+            if level.target <= f <= level.target + level.width:
+                return arch, f
+        raise RuntimeError(f"no subnet in [{level.target:.2f}, {level.target + level.width:.2f}] "
+                           f"MFLOPs after {self.max_draws} draws")
+
+    def next(self, count: int) -> Tuple[int, List[Arch]]:
+        """One training step: moves the level, returns (level index, ``count`` subnets of it)."""
+        index = self.walk()
+        return index, [self.in_window(index)[0] for _ in range(count)]
+
+    def describe(self) -> str:
+        return f"{self.kind}, levels {describe_levels()}"
+
+
+def describe_levels() -> Dict[str, object]:
+    return {"levels": [{"real_mflops": l.real_mflops, "window": [round(l.target, 3),
+                                                                  round(l.target + l.width, 3)],
+                        "floor": arch_json(l.floor)} for l in proxy_levels()]}
+
+
+# ------------------------------------------------------------------------------------------------
+# Training and golden files (hwnas_tools.train, hwnas_tools.make_goldens).
+
+NO_DECAY_SUFFIXES = ("attention_bias",)
+# PyTorch's CPU depthwise convolutions (forward and backward) run about 2x faster in NHWC; the
+# result is the same computation.
+CHANNELS_LAST = True
+EVAL_BATCH = 250
+NO_RECAL_SUBNETS = ("s", "m", "l")  # sandwich-trained BN statistics fit no single subnet
+# Runs are fixed by their step count (--steps); without recalibration, top-1 of the first 1,000
+# val / test images (a full pass of l takes ~20 min on the shared 2-core machine); the golden
+# check leaves m's recalibration (needs Fashion-MNIST's files, ~10 s) to --recal.
+DEFAULTS = {"budget_min": 0.0, "no_recal_limit": 1000, "recal": False}
+
+
+def subnet_sampler(seed: int) -> ComplexityAwareSampler:
+    return ComplexityAwareSampler(seed)
+
+
+def golden_notes(recalibration: Dict[str, object]) -> Dict[str, object]:
+    """subnets.json's keys after "raw_input", in the committed files' order (a rewrite of the
+    goldens stays byte-identical)."""
+    return {"input_note": "first 16 test (t10k) images, pad 2, 4x nearest, normalise",
+            "recalibration": recalibration,
+            "mflops_note": "reference MFLOPs: FusedSuperNet.compute_flops() with 1 input channel "
+                           "(first conv 9*C0*(r/2)^2), head 6C^2*N + 6C*256 + 256*10"}
+
+
+def golden_entry(arch: Arch) -> Dict[str, float]:
+    return {"reference_mflops": round(reference_mflops(arch), 6)}
+
+
+# ------------------------------------------------------------------------------------------------
+# Hand-written checks (hwnas_tools.check).
+
+CHECK_RANDOM_SUBNETS = 2
+GRADIENT_ARCH = "m"
+GOLDEN_TOLERANCE = 1e-5
+# ElasticViT-T1 of the real space (golden/elasticvit_t1.json "arch_list").
+T1 = Arch(128, (16, 24, 32, 64, 96, 176, 272), (1, 2, 3, 1, 1, 1, 1), (3, 3, 3), (3, 3),
+          (2, 2, 3, 4), (2, 2, 2, 2))
+
+
+def check_reference(golden_dir: str, tol: float = 1e-4) -> bool:
+    """The plain subnet module reproduces the official code's golden ElasticViT-T1 logits and
+    stage outputs (3 channels, 1000 classes, head 1984), max |diff| <= tol, and reference_mflops
+    gives the code's FLOPs of T1 (the golden json's mflops_code)."""
+    if not os.path.exists(os.path.join(golden_dir, "elasticvit_t1.safetensors")):
+        print(f"note: {golden_dir} has no elasticvit_t1.*; skipping the official-golden check")
+        return True
+    info = json.load(open(os.path.join(golden_dir, "elasticvit_t1.json")))
+    model = ElasticViT(T1, REAL).eval()
+    load_weights(model, read_safetensors(os.path.join(golden_dir, "elasticvit_t1.safetensors"))[0])
+    x = torch.from_numpy(np.load(os.path.join(golden_dir, "elasticvit_t1.input.npy")))
+    with torch.no_grad():
+        logits, stages = model.forward_stages(x)
+    want = np.load(os.path.join(golden_dir, "elasticvit_t1.logits.npy"))
+    diff = float(np.abs(logits.numpy() - want).max())
+    ok = diff <= tol
+    golden_stages = np.load(os.path.join(golden_dir, "elasticvit_t1.stages.npz"))
+    worst = 0.0
+    for name in golden_stages.files:
+        g = golden_stages[name]
+        ok &= stages[name].shape == g.shape
+        if stages[name].shape == g.shape:
+            worst = max(worst, float(np.abs(stages[name].numpy() - g).max()) / max(1.0, float(np.abs(g).max())))
+    ok &= worst <= tol
+    mflops = reference_mflops(T1, REAL)
+    ok &= abs(mflops - info["mflops_code"]) <= 1e-6
+    print(f"golden elasticvit_t1: logits max |diff| = {diff:.3g} (|logits| max {np.abs(want).max():.3g}), "
+          f"stages max rel diff {worst:.3g}, reference MFLOPs {mflops:.4f} (code "
+          f"{info['mflops_code']:.4f}): {'ok' if ok else 'FAIL'}")
+    return bool(ok)
+
+
+def randomise_supernet(net: Supernet, seed: int) -> None:
+    """Seeded values of a useful size for the tensors default init leaves constant (BN and LN
+    affine, biases, bias tables), then BN statistics of the union network on N(0, 1) images (as
+    the golden T1 was made: with random statistics the signal dies out and the logits hardly
+    depend on the input), so that every tensor changes the output."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, t in sorted(net.tensors().items()):
+            if name.endswith("running_mean") or name.endswith("running_var"):
+                continue
+            if t.dim() == 1 and name.endswith("weight"):
+                t.copy_(torch.rand(t.shape, generator=gen) + 0.5)
+            elif t.dim() == 1 or name.endswith("attention_bias"):
+                t.copy_(0.2 * torch.randn(t.shape, generator=gen))
+    for module in net.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            module.reset_running_stats()
+            module.momentum = None
+    net.train()
+    with torch.no_grad():
+        net.net(torch.randn(8, 1, RESOLUTION, RESOLUTION, generator=gen))
+    net.eval()
+
+
+def check_slicing(net: Supernet) -> bool:
+    sup = net.tensors()
+    m = NAMED["m"]  # widths 16/16/24/32/48/80/112, kernels 3/3/5, expand 4, mlp 3, v_scale 3
+    sub = subnet_state_dict(m, sup)
+    t3 = "feature_exactor.4.layers."
+    qkv = sup[t3 + "0.qkv.weight"]  # (6 * 96, 96): q rows [0, 96), k [96, 192), v [192, 576)
+    expect = {
+        "first_conv.weight": sup["first_conv.weight"][:16],
+        "conv_stem.layers.0.0.dw_conv.weight": sup["conv_stem.layers.0.0.dw_conv.weight"][:16, :, 1:4, 1:4],
+        "feature_exactor.0.layers.1.0.pw_conv.weight": sup["feature_exactor.0.layers.1.0.pw_conv.weight"][:64, :16],
+        "feature_exactor.1.layers.0.0.dw_conv.weight": sup["feature_exactor.1.layers.0.0.dw_conv.weight"][:64],
+        "feature_exactor.1.layers.0.0.se_conv1.weight": sup["feature_exactor.1.layers.0.0.se_conv1.weight"][:16, :64],
+        "feature_exactor.1.layers.0.0.se_conv2.bias": sup["feature_exactor.1.layers.0.0.se_conv2.bias"][:64],
+        "feature_exactor.1.layers.0.0.shortcut_conv.weight":
+            sup["feature_exactor.1.layers.0.0.shortcut_conv.weight"][:24, :16],
+        t3 + "0.reduction.pw_conv.weight": sup[t3 + "0.reduction.pw_conv.weight"][:6 * 48, :48],
+        t3 + "0.qkv.weight": torch.cat([qkv[0:80], qkv[96:176], qkv[192:192 + 5 * 48]])[:, :80],
+        t3 + "0.dw_v_conv.weight": sup[t3 + "0.dw_v_conv.weight"][:5 * 48],
+        t3 + "0.attention_bias": sup[t3 + "0.attention_bias"][:, :5],
+        t3 + "0.proj.weight": sup[t3 + "0.proj.weight"][:80, :5 * 48],
+        t3 + "3.fc1.weight": sup[t3 + "3.fc1.weight"][:240, :80],
+        t3 + "3.norm1.bias": sup[t3 + "3.norm1.bias"][:80],
+        "pre_head_0.weight": sup["pre_head_0.weight"][:672, :112],
+        "pre_head_norm_0.running_var": sup["pre_head_norm_0.running_var"][:672],
+        "pre_head_1.weight": sup["pre_head_1.weight"][:, :672],
+        "classifer.bias": sup["classifer.bias"],
+    }
+    ok = not any(k.startswith(t3 + "4.") for k in sub)  # T3 depth 2: layers 0..3
+    ok &= "feature_exactor.0.layers.0.0.shortcut_conv.weight" not in sub  # 16 -> 16, pooling only
+    for k, v in expect.items():
+        ok &= k in sub and sub[k].shape == v.shape and bool(torch.equal(sub[k], v))
+    # The bias-table crop (a grid G inside a table built for R): bias[n, m] of the code's R x R
+    # construction, restricted to the top-left G x G tokens, equals the cropped table indexed on G.
+    r, g, h = 4, 2, 3
+    table = torch.randn((2 * r - 1) ** 2, 5, generator=torch.Generator().manual_seed(2))
+    cropped = slice_tensor("x.attention_bias", table, ((2 * g - 1) ** 2, h))
+    keep = torch.tensor([y * r + x for y in range(g) for x in range(g)])
+    want = table[relative_position_index(r)][keep][:, keep][..., :h]
+    ok &= bool(torch.equal(cropped[relative_position_index(g)], want))
+    print(f"slicing rule (hand-written expectations for m, bias-table crop): {'ok' if ok else 'FAIL'}")
+    return bool(ok)
+
+
+def gradient_slices_ok(grads: Dict[str, torch.Tensor]) -> bool:
+    g = grads["conv_stem.layers.0.0.dw_conv.weight"]  # kernel 3 of 5: the centre only
+    mask = torch.zeros_like(g, dtype=torch.bool)
+    mask[:16, :, 1:4, 1:4] = True
+    ok = bool(g[mask].abs().sum() > 0) and bool(g[~mask].abs().sum() == 0)
+    g = grads["feature_exactor.4.layers.0.qkv.weight"]  # rows of 5 heads in each block, 80 columns
+    rows = torch.zeros(g.shape[0], dtype=torch.bool)
+    rows[0:80] = rows[96:176] = rows[192:432] = True
+    return ok and bool(g[rows][:, :80].abs().sum() > 0) and bool(g[~rows].abs().sum() == 0) and bool(
+        g[:, 80:].abs().sum() == 0)
+
+
+def check_sampler(net: Supernet) -> bool:
+    """Levels inside the proxy's FLOPs range, walk steps of at most one level, every subnet in its
+    level's window and at or above its floor, seeded (the supernet plays no part)."""
+    del net
+    levels = proxy_levels()
+    lo, hi = reference_mflops(SMALLEST), reference_mflops(LARGEST)
+    ok = len(levels) >= 2 and all(lo <= l.target and l.target + l.width <= hi for l in levels)
+    ok &= all(a.target < b.target for a, b in zip(levels, levels[1:]))
+    sampler = ComplexityAwareSampler(seed=3)
+    again = ComplexityAwareSampler(seed=3)
+    previous = 0
+    for _ in range(40):
+        index, archs = sampler.next(2)
+        ok &= abs(index - previous) <= 1 and again.next(2) == (index, archs)
+        previous = index
+        level = levels[index]
+        for a in archs:
+            f = reference_mflops(a)
+            ok &= level.target <= f <= level.target + level.width
+            ok &= all(x >= y for x, y in zip(a.widths[1:] + a.depths[1:] + a.v_scale,
+                                             level.floor.widths[1:] + level.floor.depths[1:] + level.floor.v_scale))
+            ok &= min(a.expand) >= min(level.floor.expand) and min(a.mlp_ratio) >= min(level.floor.mlp_ratio)
+    print(f"complexity-aware sampler ({len(levels)} levels, {sampler.draws} draws for 80 subnets): "
+          f"{'ok' if ok else 'FAIL'}")
+    return bool(ok)
+
+
+EXTRA_CHECKS = (check_sampler,)

@@ -2,7 +2,7 @@
 """Times EfficientFormer-L1 (batch 1, 224x224, fp32, CPU) in PyTorch: the baseline hwnas's engine
 is compared against (bench/compare_pytorch.py).
 
-The model is tools/efficientformer_ref.py's, which reproduces timm's efficientformer_l1 (weights
+The model is hwnas_tools.efficientformer_ref's, which reproduces timm's efficientformer_l1 (weights
 from ../shared/golden/efficientformer_l1.safetensors when present, else seeded random ones). Modes:
   eager  plain module under torch.inference_mode();
   jit    torch.jit.trace + torch.jit.freeze + torch.jit.optimize_for_inference (oneDNN layouts
@@ -13,10 +13,10 @@ Method (the same as hwnas's, DESIGN.md "Measurement method"): warm-up calls, the
 OPENBLAS_NUM_THREADS=1 set before torch is imported (OpenBLAS keeps its own pool, and two pools
 of T threads on T cores make timings erratic).
 
-Usage:
-  bench_pytorch.py [--threads T] [--modes eager,jit]   # JSON on stdout, a summary on stderr
-  bench_pytorch.py --serve --modes jit --threads T   # worker for compare_pytorch.py: reads
-      "time N" lines on stdin, answers one JSON list of N per-call times (ms) per line.
+Usage (from the repository root, PYTHONPATH=tools; M = python3 -m hwnas_tools.bench_pytorch):
+  M [--threads T] [--modes eager,jit]   # JSON on stdout, a summary on stderr
+  M --serve --modes jit --threads T     # worker for compare_pytorch.py: reads "time N" lines on
+      stdin, answers one JSON list of N per-call times (ms) per line.
 """
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ import sys
 import time
 from typing import Callable, Dict, List
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_WEIGHTS = os.path.normpath(
-    os.path.join(HERE, "..", "..", "shared", "golden", "efficientformer_l1.safetensors"))
+from hwnas_tools import SHARED_GOLDEN  # torch-free: the thread variables are set before torch
+
+DEFAULT_WEIGHTS = os.path.join(SHARED_GOLDEN, "efficientformer_l1.safetensors")
 
 
 def percentile(sorted_ms: List[float], p: float) -> float:
@@ -72,11 +72,12 @@ def build_runner(mode: str, weights: str, seed: int) -> Callable[[], None]:
     import numpy as np
     import torch
 
-    import efficientformer_ref as ref
+    from hwnas_tools import efficientformer_ref as ref
+    from hwnas_tools.tensor_io import load_weights, read_safetensors
 
     model = ref.EfficientFormer(ref.NAMED["l1"]).eval()
     if weights and os.path.exists(weights):
-        ref.load_weights(model, ref.read_safetensors(weights)[0])
+        load_weights(model, read_safetensors(weights)[0])
     else:
         ref.randomise(model, seed)
     x = torch.from_numpy(np.random.default_rng(seed).standard_normal((1, 3, 224, 224),
@@ -150,7 +151,6 @@ def main() -> int:
     # Before torch is imported: OpenMP and OpenBLAS read these once, at load time.
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
-    sys.path.insert(0, HERE)
     import torch
 
     torch.set_num_threads(args.threads)

@@ -1,45 +1,41 @@
-#!/usr/bin/env python3
-"""Trains a Fashion-MNIST supernet (--space efficientformer-fmnist or turbovit-fmnist) on the
-`train` split (sandwich rule).
+"""Trains a Fashion-MNIST supernet of --space on the `train` split (sandwich rule).
 
-Each step samples the largest subnet, the smallest and two uniformly random ones (Yu et al.,
-BigNAS, ECCV 2020; the sandwich rule of slimmable networks): the largest learns from the labels,
-the other three from the largest's soft predictions (in-place distillation, as in BigNAS / OFA),
-their gradients add up in the shared weights and AdamW takes one step. The learning rate follows
-a cosine decay over the run's progress, max(step / --steps, elapsed / --budget-min), after a short
-linear warm-up, so a wall-clock budget still ends at a small learning rate.
+Each step trains the largest subnet, the smallest and --random-subnets more drawn by the family's
+sampler (uniform, or ElasticViT's complexity-aware sampler at its current FLOPs level) (Yu et
+al., BigNAS, ECCV 2020; the sandwich rule of slimmable networks): the largest learns from the
+labels, the others from the largest's soft predictions (in-place distillation, as in BigNAS /
+OFA / ElasticViT), their gradients add up in the shared weights and AdamW takes one step. The
+learning rate follows a cosine decay over the run's progress, max(step / --steps, budget time /
+--budget-min), after a linear warm-up, so a wall-clock budget still ends at a small learning
+rate; with --budget-min 0 the step count alone fixes the run (and the weights).
 
-Usage (from the repository root; see tools/README.md for the command that made the checkpoint):
-  OPENBLAS_NUM_THREADS=1 nice -n 5 /usr/bin/python3 tools/supernet/train_fmnist.py \
-      [--space efficientformer-fmnist] [--budget-min 25] [--steps N]
-      [--out data/supernets/<space>.safetensors]
-Exit status: 0 on success, 2 on bad input.
+Usage (from the repository root; tools/README.md has the commands that made the checkpoints):
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 PYTHONPATH=tools nice -n 5 /usr/bin/python3 \\
+      -m hwnas_tools.train --space S [--budget-min M] [--steps N] [--out PATH]
+Exit status: 0 on success, 2 on bad input, 77 without numpy/torch.
 """
 from __future__ import annotations
 
 import argparse
 import datetime
-import importlib
 import math
 import os
-import random
 import sys
 import time
 
+# Before torch loads: OpenMP and OpenBLAS size their pools once (see --threads).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from hwnas_tools import REPO_ROOT, require_torch  # noqa: E402
+
+require_torch()
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-import fmnist_data  # noqa: E402
-
-# Each space's supernet module (same interface: SPACE, Supernet, SubnetRunner, largest_arch,
-# smallest_arch, sample_arch, save_supernet).
-SPACE_MODULES = {"efficientformer-fmnist": "efficientformer_fmnist",
-                 "turbovit-fmnist": "turbovit_fmnist"}
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from hwnas_tools import fmnist_data, spaces, supernet  # noqa: E402
 
 
 def distill_loss(logits: torch.Tensor, teacher_probs: torch.Tensor) -> torch.Tensor:
@@ -47,8 +43,7 @@ def distill_loss(logits: torch.Tensor, teacher_probs: torch.Tensor) -> torch.Ten
     return -(teacher_probs * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
 
 
-def param_groups(net: torch.nn.Module, weight_decay: float,
-                 no_decay_suffixes: tuple = ("attention_biases", "pos_embed")):
+def param_groups(net: torch.nn.Module, weight_decay: float, no_decay_suffixes: tuple):
     """No weight decay on 1-D tensors (norms, biases, layer scales) and on the tensors whose name
     ends with one of ``no_decay_suffixes`` (attention biases, position embeddings)."""
     decay, no_decay = [], []
@@ -60,14 +55,15 @@ def param_groups(net: torch.nn.Module, weight_decay: float,
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--space", default="efficientformer-fmnist", choices=sorted(SPACE_MODULES))
+    parser = argparse.ArgumentParser(prog="python3 -m hwnas_tools.train",
+                                     description=__doc__.split("\n\n")[0])
+    spaces.add_space_argument(parser)
     parser.add_argument("--out", help="checkpoint path (safetensors; default "
                         "data/supernets/<space>.safetensors)")
-    parser.add_argument("--budget-min", type=float, default=25.0,
+    parser.add_argument("--budget-min", type=float,
                         help="wall-clock budget in minutes, data loading excluded; a step that "
                         "took longer than --max-step-s (the process was stopped) counts as "
-                        "that long (default 25)")
+                        "that long; 0: only --steps counts (default: the family's, 25 or 0)")
     parser.add_argument("--max-step-s", type=float, default=20.0,
                         help="longest wall time one step may add to the budget (default 20)")
     parser.add_argument("--steps", type=int, default=0,
@@ -77,11 +73,13 @@ def main(argv=None) -> int:
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--warmup-steps", type=int, default=30)
     parser.add_argument("--layer-scale-init", type=float, default=0.1,
-                        help="initial layer-scale gamma (timm: 1e-5, which leaves every block an "
-                        "identity for the first ~100 steps of a short run; default 0.1)")
+                        help="initial layer-scale gamma of families that have them (timm: 1e-5, "
+                        "which leaves every block an identity for the first ~100 steps of a "
+                        "short run; default 0.1)")
     parser.add_argument("--random-subnets", type=int, default=2,
-                        help="random subnets per step besides the largest and smallest")
-    parser.add_argument("--seed", type=int, default=0, help="training seed (init, order, subnets)")
+                        help="sampled subnets per step besides the largest and smallest")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="training seed (init, batch order, flips, subnets)")
     parser.add_argument("--split-seed", type=int, default=0, help="seed of the val/train split")
     # One thread: on the shared 2-core box two OpenMP threads stall each other at every barrier
     # (measured: largest subnet fwd+bwd 0.8-1.6 s with 1 thread, 1.7-13 s with 2 under load).
@@ -89,26 +87,30 @@ def main(argv=None) -> int:
     parser.add_argument("--save-every-min", type=float, default=5.0,
                         help="also write the checkpoint every this many minutes")
     args = parser.parse_args(argv)
+    fam = spaces.family(args.space)
+    spaces.apply_defaults(args, fam, budget_min=25.0)
     if args.budget_min <= 0 and args.steps <= 0:
         parser.error("give a positive --budget-min or --steps")
-    sn = importlib.import_module(SPACE_MODULES[args.space])
+    if args.batch <= 0:
+        parser.error("--batch must be positive")
     args.out = args.out or os.path.join(REPO_ROOT, "data", "supernets", args.space + ".safetensors")
 
     torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    rng = random.Random(args.seed)
+    torch.manual_seed(args.seed)  # the supernet's initial weights
     np_rng = np.random.default_rng(args.seed)
+    sampler = fam.subnet_sampler(args.seed)
 
     images, labels = fmnist_data.Splits(args.split_seed)["train"]
-    net = sn.Supernet()
+    net = fam.Supernet()
     with torch.no_grad():
         for name, p in net.named_parameters():
             if name.endswith(".gamma"):
                 p.fill_(args.layer_scale_init)
     net.train()
-    runner = sn.SubnetRunner(net)
-    opt = torch.optim.AdamW(param_groups(net, args.weight_decay), lr=args.lr)
-    largest, smallest = sn.largest_arch(), sn.smallest_arch()
+    runner = supernet.SubnetRunner(fam, net)
+    opt = torch.optim.AdamW(param_groups(net, args.weight_decay, fam.NO_DECAY_SUFFIXES),
+                            lr=args.lr)
+    largest, smallest = fam.largest_arch(), fam.smallest_arch()
 
     budget_s = args.budget_min * 60 if args.budget_min > 0 else math.inf
     total_steps = args.steps if args.steps > 0 else math.inf
@@ -121,18 +123,17 @@ def main(argv=None) -> int:
     epoch = 0
 
     def metadata(done_steps: int) -> dict:
-        return {"space": sn.SPACE, "format": "hwnas-supernet-v1",
-                "trained": (f"tools/supernet/train_fmnist.py --space {args.space}, "
-                            f"{done_steps} steps (batch "
-                            f"{args.batch}, sandwich 1+1+{args.random_subnets}, AdamW lr "
-                            f"{args.lr:g} cosine, seed {args.seed}, split seed "
+        return {"space": fam.SPACE, "format": supernet.CHECKPOINT_FORMAT,
+                "trained": (f"hwnas_tools.train --space {args.space}, {done_steps} steps (batch "
+                            f"{args.batch}, sandwich 1+1+{args.random_subnets} {sampler.kind}, "
+                            f"AdamW lr {args.lr:g} cosine, seed {args.seed}, split seed "
                             f"{args.split_seed}), {active:.0f} s ({time.time() - start:.0f} s "
-                            f"wall), torch "
-                            f"{torch.__version__}, {datetime.datetime.utcnow():%Y-%m-%d %H:%M} "
-                            "UTC")}
+                            f"wall), torch {torch.__version__}, "
+                            f"{datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC")}
 
     print(f"train: {images.shape[0]} images; budget {args.budget_min:g} min, steps "
-          f"{args.steps or 'unbounded'}, threads {args.threads}", flush=True)
+          f"{args.steps or 'unbounded'}, batch {args.batch}, threads {args.threads}; subnets "
+          f"{sampler.describe()}", flush=True)
     while True:
         progress = max(step / total_steps, active / budget_s)
         if progress >= 1.0:
@@ -141,10 +142,12 @@ def main(argv=None) -> int:
             order = np.concatenate([order, np_rng.permutation(images.shape[0])])
             epoch += 1
         batch, order = order[:args.batch], order[args.batch:]
-        x = fmnist_data.preprocess(images[batch])
+        x = fmnist_data.preprocess(images[batch], fam.UPSAMPLE)
         flip = np_rng.random(len(batch)) < 0.5  # horizontal flips: FMNIST classes are symmetric
         x[flip] = x[flip][..., ::-1]
         x = torch.from_numpy(np.ascontiguousarray(x))
+        if fam.CHANNELS_LAST:
+            x = x.contiguous(memory_format=torch.channels_last)
         y = torch.from_numpy(labels[batch].astype(np.int64))
 
         warm = min(1.0, (step + 1) / args.warmup_steps)
@@ -157,8 +160,9 @@ def main(argv=None) -> int:
         loss_l = F.cross_entropy(logits, y)
         loss_l.backward()
         teacher = logits.detach().softmax(dim=1)
+        level, sampled = sampler.next(args.random_subnets)
         losses = []
-        for arch in [smallest] + [sn.sample_arch(rng) for _ in range(args.random_subnets)]:
+        for arch in [smallest] + sampled:
             loss = distill_loss(runner(arch, x), teacher)
             loss.backward()
             losses.append(loss.item())
@@ -169,14 +173,14 @@ def main(argv=None) -> int:
         step_end = now
         acc = (logits.argmax(1) == y).float().mean().item()
         print(f"step {step} epoch {epoch} lr {lr:.2e} loss_l {loss_l.item():.4f} acc_l {acc:.3f} "
-              f"kd_s {losses[0]:.4f} kd_rand {np.mean(losses[1:]) if losses[1:] else 0:.4f} "
-              f"step_s {time.time() - t0:.2f} budget_s {active:.0f} elapsed_s {now - start:.0f}",
-              flush=True)
-        if time.time() - last_save > args.save_every_min * 60:
-            sn.save_supernet(net, args.out, metadata(step))
+              f"kd_s {losses[0]:.4f} kd_rand {np.mean(losses[1:]) if losses[1:] else 0:.4f}"
+              f"{'' if level is None else f' level {level}'} step_s {now - t0:.2f} "
+              f"budget_s {active:.0f} elapsed_s {now - start:.0f}", flush=True)
+        if now - last_save > args.save_every_min * 60:
+            supernet.save_supernet(net, args.out, metadata(step))
             last_save = time.time()
 
-    sn.save_supernet(net, args.out, metadata(step))
+    supernet.save_supernet(net, args.out, metadata(step))
     print(f"done: {step} steps in {active:.0f} s of budget ({time.time() - start:.0f} s wall); "
           f"wrote {args.out}", flush=True)
     return 0

@@ -1,7 +1,7 @@
 """Fashion-MNIST as the efficientformer-fmnist contract defines it (FMNIST-SPEC.md).
 
   * files: the gzip IDX files of Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)
-    or $HWNAS_FMNIST_DIR;
+    or $HWNAS_FASHION_MNIST (the variable hwnas's C++ side reads too);
   * preprocessing: uint8 28x28 -> zero-pad 2 on each side (32x32) -> 2x nearest upsample (64x64;
     4x, 128x128, for elasticvit-fmnist) -> x / 255 -> (x - 0.2860) / 0.3530, one channel (NCHW float32);
   * splits: key(i) = splitmix64(seed * 0x9E3779B97F4A7C15 + i) over the 60,000 training images,
@@ -24,8 +24,11 @@ GOLDEN_GAMMA = 0x9E3779B97F4A7C15
 MASK64 = (1 << 64) - 1
 
 
+ENV_VAR = "HWNAS_FASHION_MNIST"
+
+
 def data_dir() -> str:
-    return os.environ.get("HWNAS_FMNIST_DIR", DEFAULT_DIR)
+    return os.environ.get(ENV_VAR) or DEFAULT_DIR
 
 
 def read_idx(path: str) -> np.ndarray:
