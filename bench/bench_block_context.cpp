@@ -1,15 +1,30 @@
-// Block latency in isolation (BlockRunner, as the latency table measures it) versus inside the
-// whole network (Model::forward_trace, timestamps between blocks), per block of one arch. Shows
-// where a LUT sum departs from end-to-end time (cache state, boundaries, per-inference overhead).
-// Usage: hwnas_bench_block_context [[space:]arch=efficientformer:l1] [threads=2] [forwards=40]
-// [seed=0]
-#include <algorithm>
+// Block latency in isolation (as the latency table measures it) versus inside the whole network
+// (Model::forward_trace, timestamps between blocks), per block of one arch. Shows where a LUT sum
+// departs from end-to-end time (cache state, boundaries, per-inference overhead). Studies
+// (bench_common.h): they report statistics of hwnas measurements (evaluators/timing.h: 5 warm-up
+// calls, >= 15 calls and >= 100 ms) as counters.
+//  - block_context/<arch>/block:I/threads:T/forwards:F/seed:S, label = the block's key: block I
+//    timed alone hot (measure_block) and with cold weights (time_block cold_weights) one after
+//    the other, and its median time inside F traced forwards (after 5 warm-up forwards; weights
+//    and input from S); counters hot_ms, cold_ms, in_net_ms, in_net_over_hot,
+//    in_net_over_cold. The benchmark's time is hot_ms.
+//  - block_context/<arch>/network/...: the sums over the blocks (sum_hot_ms, sum_cold_ms,
+//    sum_in_net_ms), the traced forward's median (traced_ms), measure_network's median (e2e_ms,
+//    also the benchmark's time) and e2e_over_sum_hot, e2e_over_sum_cold. Blocks not yet timed by
+//    their own benchmark in this run are timed here.
+//
+// Parameters: --arch=[SPACE:]ARCH (repeated; default efficientformer:l1; ARCH as `hwnas
+// measure --arch`), --threads=LIST (default 2), --forwards=LIST (default 40), --seed=LIST
+// (default 0).
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
+#include <map>
+#include <memory>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "bench/bench_common.h"
 #include "evaluators/measure.h"
 #include "evaluators/model.h"
 #include "evaluators/thread_scope.h"
@@ -17,63 +32,164 @@
 #include "profilers/block_timing.h"
 #include "spaces/registry.h"
 
-int main(int argc, char** argv) {
-  using namespace hwnas;
-  using Clock = std::chrono::steady_clock;
-  const std::string spec = argc > 1 ? argv[1] : "l1";
+namespace hwnas::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const TimingConfig kTiming{.warmup = 5, .min_repeats = 15, .min_time_ms = 100};
+
+Network network_of(const std::string& spec) {
   const auto colon = spec.find(':');
-  const std::string space_name =
-      colon == std::string::npos ? "efficientformer" : spec.substr(0, colon);
+  const std::string space = colon == std::string::npos ? "efficientformer" : spec.substr(0, colon);
   const std::string arch = colon == std::string::npos ? spec : spec.substr(colon + 1);
-  const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
-  const int forwards = argc > 3 ? std::atoi(argv[3]) : 40;
-  const std::uint64_t seed = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 0;
-  const SearchSpace& space = get_space(space_name);
-  const Network net = space.decode(space.resolve(arch));
-  ThreadScope scope(threads);
-  Model model = Model::random(net, seed);
-  Tensor input(1, net.input.h, net.input.w, net.input.c);
-  Tensor logits;
-  model.forward(input, logits);
-  const std::size_t nb = net.blocks.size();
-  std::vector<std::vector<double>> in_net(nb);
-  std::vector<double> whole;
-  for (int f = 0; f < forwards + 5; ++f) {
-    std::vector<double> t(nb);
-    auto prev = Clock::now();
-    const auto start = prev;
-    model.forward_trace(input, [&](std::size_t i, const Tensor&) {
-      const auto now = Clock::now();
-      t[i] = std::chrono::duration<double, std::milli>(now - prev).count();
-      prev = now;
-    });
-    const double total = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    if (f < 5) continue;  // warm-up
-    for (std::size_t i = 0; i < nb; ++i) in_net[i].push_back(t[i]);
-    whole.push_back(total);
+  const SearchSpace& s = get_space(space);
+  return s.decode(s.resolve(arch));
+}
+
+struct BlockTimes {
+  double hot_ms = 0, cold_ms = 0, in_net_ms = 0;
+};
+
+// One (arch, threads, forwards, seed): the traced forwards, taken once, and each block's times as
+// its benchmark last measured them.
+struct Study {
+  Network net;
+  int threads = 2;
+  std::uint64_t seed = 0;
+  std::vector<double> in_net_ms;  // median per block
+  double traced_ms = 0;           // median traced forward
+  std::vector<std::optional<BlockTimes>> blocks;
+
+  Study(const std::string& arch, int threads_, int forwards, std::uint64_t seed_)
+      : net(network_of(arch)), threads(threads_), seed(seed_) {
+    const std::size_t nb = net.blocks.size();
+    ThreadScope scope(threads);
+    Model model = Model::random(net, seed);
+    Tensor input(1, net.input.h, net.input.w, net.input.c);
+    Tensor logits;
+    model.forward(input, logits);
+    std::vector<std::vector<double>> per_block(nb);
+    std::vector<double> whole;
+    for (int f = 0; f < forwards + 5; ++f) {
+      std::vector<double> t(nb);
+      auto prev = Clock::now();
+      const auto start = prev;
+      model.forward_trace(input, [&](std::size_t i, const Tensor&) {
+        const auto now = Clock::now();
+        t[i] = std::chrono::duration<double, std::milli>(now - prev).count();
+        prev = now;
+      });
+      const double total = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      if (f < 5) continue;  // warm-up
+      for (std::size_t i = 0; i < nb; ++i) per_block[i].push_back(t[i]);
+      whole.push_back(total);
+    }
+    for (auto& v : per_block) in_net_ms.push_back(summarize_ms(v).median_ms);
+    traced_ms = summarize_ms(whole).median_ms;
+    blocks.resize(nb);
   }
-  MeasureOptions mo;
-  mo.threads = threads;
-  mo.seed = seed;
-  mo.timing = TimingConfig{.warmup = 5, .min_repeats = 15, .min_time_ms = 100};
-  double sum_iso = 0, sum_cold = 0, sum_net = 0;
-  std::printf("%-58s %9s %9s %9s %6s %6s\n", "block", "hot ms", "cold ms", "in-net", "n/hot",
-              "n/cold");
-  for (std::size_t i = 0; i < nb; ++i) {
-    const double iso = measure_block(net.blocks[i], mo).median_ms;
-    const double cold =
-        time_block(net.blocks[i], BlockTiming::cold_weights, threads, 1, 0, mo.timing).median_ms;
-    const double inn = summarize_ms(in_net[i]).median_ms;
-    sum_iso += iso;
-    sum_cold += cold;
-    sum_net += inn;
-    std::printf("%-58s %9.4f %9.4f %9.4f %6.3f %6.3f\n", net.blocks[i].key().c_str(), iso, cold,
-                inn, inn / iso, inn / cold);
+
+  BlockTimes time_block_alone(std::size_t i) {
+    MeasureOptions mo;
+    mo.threads = threads;
+    mo.seed = seed;
+    mo.timing = kTiming;
+    BlockTimes t;
+    t.hot_ms = measure_block(net.blocks[i], mo).median_ms;
+    t.cold_ms =
+        time_block(net.blocks[i], BlockTiming::cold_weights, threads, 1, 0, kTiming).median_ms;
+    t.in_net_ms = in_net_ms[i];
+    blocks[i] = t;
+    return t;
   }
-  std::printf("sum cold-weights %.4f ms\n", sum_cold);
-  const double e2e = measure_network(net, mo).median_ms;
-  std::printf(
-      "sum alone %.4f ms, sum in-net %.4f ms, traced forward %.4f ms, measure_network "
-      "%.4f ms (e2e / sum alone = %.3f)\n",
-      sum_iso, sum_net, summarize_ms(whole).median_ms, e2e, e2e / sum_iso);
+};
+
+Study& study_of(const std::string& arch, const benchmark::State& state) {
+  static std::map<std::tuple<std::string, std::int64_t, std::int64_t, std::int64_t>,
+                  std::unique_ptr<Study>>
+      cache;
+  auto& s = cache[{arch, state.range(0), state.range(1), state.range(2)}];
+  if (!s)
+    s = std::make_unique<Study>(arch, static_cast<int>(state.range(0)),
+                                static_cast<int>(state.range(1)),
+                                static_cast<std::uint64_t>(state.range(2)));
+  return *s;
+}
+
+void block(benchmark::State& state, const std::string& arch, std::size_t i) {
+  Study& s = study_of(arch, state);
+  for (auto _ : state) {
+    const BlockTimes t = s.time_block_alone(i);
+    state.counters["hot_ms"] = t.hot_ms;
+    state.counters["cold_ms"] = t.cold_ms;
+    state.counters["in_net_ms"] = t.in_net_ms;
+    state.counters["in_net_over_hot"] = t.in_net_ms / t.hot_ms;
+    state.counters["in_net_over_cold"] = t.in_net_ms / t.cold_ms;
+    state.SetIterationTime(t.hot_ms / 1e3);
+  }
+  state.SetLabel(s.net.blocks[i].key());
+}
+
+void network(benchmark::State& state, const std::string& arch) {
+  Study& s = study_of(arch, state);
+  for (auto _ : state) {
+    double sum_hot = 0, sum_cold = 0, sum_in_net = 0;
+    for (std::size_t i = 0; i < s.blocks.size(); ++i) {
+      const BlockTimes t = s.blocks[i] ? *s.blocks[i] : s.time_block_alone(i);
+      sum_hot += t.hot_ms;
+      sum_cold += t.cold_ms;
+      sum_in_net += t.in_net_ms;
+    }
+    MeasureOptions mo;
+    mo.threads = s.threads;
+    mo.seed = s.seed;
+    mo.timing = kTiming;
+    const double e2e = measure_network(s.net, mo).median_ms;
+    state.counters["sum_hot_ms"] = sum_hot;
+    state.counters["sum_cold_ms"] = sum_cold;
+    state.counters["sum_in_net_ms"] = sum_in_net;
+    state.counters["traced_ms"] = s.traced_ms;
+    state.counters["e2e_ms"] = e2e;
+    state.counters["e2e_over_sum_hot"] = e2e / sum_hot;
+    state.counters["e2e_over_sum_cold"] = e2e / sum_cold;
+    state.SetIterationTime(e2e / 1e3);
+  }
+}
+
+void register_benchmarks(Params& params) {
+  const auto archs = params.strings("arch", {"efficientformer:l1"});
+  const std::vector<std::vector<std::int64_t>> args = {
+      params.ints("threads", {2}), params.ints("forwards", {40}), params.ints("seed", {0})};
+  for (const auto& arch : archs) {
+    const Network net = network_of(arch);
+    for (std::size_t i = 0; i < net.blocks.size(); ++i) {
+      const std::string name =
+          "block_context/" + arch + "/block:" + (i < 10 ? "0" : "") + std::to_string(i);
+      study(benchmark::RegisterBenchmark(name.c_str(), block, arch, i))
+          ->ArgsProduct(args)
+          ->ArgNames({"threads", "forwards", "seed"});
+    }
+    study(
+        benchmark::RegisterBenchmark(("block_context/" + arch + "/network").c_str(), network, arch))
+        ->ArgsProduct(args)
+        ->ArgNames({"threads", "forwards", "seed"});
+  }
+  benchmark::AddCustomContext("batch", "1");
+  benchmark::AddCustomContext("block_timing", "5 warm-up calls, >= 15 calls and >= 100 ms");
+}
+
+}  // namespace
+}  // namespace hwnas::bench
+
+int main(int argc, char** argv) {
+  return hwnas::bench::run(
+      argc, argv,
+      {"block_context",
+       "  --arch=[SPACE:]ARCH  a network (repeated; default efficientformer:l1)\n"
+       "  --threads=LIST       engine threads (default 2)\n"
+       "  --forwards=LIST      traced forwards (default 40)\n"
+       "  --seed=LIST          weights' seed (default 0)",
+       {},
+       hwnas::bench::register_benchmarks});
 }

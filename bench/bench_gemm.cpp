@@ -1,12 +1,20 @@
 // hwnas_bench_gemm: sgemm throughput on the GEMM shapes of EfficientFormer-L1 (batch 1, 224x224)
-// for the candidate GEMM backends of the engine, so that the engine can route each shape to the
-// fastest one. C (m x n) = A (m x k) * B (k x n), row-major: an NHWC 1x1 conv / Linear with the
-// weight stored (in, out); 3x3 convs appear as their im2col GEMM (k = 9 * in).
+// for the candidate GEMM backends of the engine: Eigen and OpenBLAS (alone, Eigen over OpenBLAS,
+// OpenBLAS's own threads, or single-threaded tiles run by TBB) and oneDNN on weights packed once
+// (evaluators/ops/packed_gemm.h, the engine's route). C (m x n) = A (m x k) * B (k x n),
+// row-major: an NHWC 1x1 conv / Linear with the weight stored (in, out); 3x3 convs appear as
+// their im2col GEMM (k = 9 * in).
 //
-// Usage: hwnas_bench_gemm [--rounds R] [--min-time-ms T] [--json]
-// Each (backend, shape) cell is timed with hwnas::time_calls in every round; rounds interleave the
-// backends so that machine noise spreads over all of them; the cell reports the median of the
-// per-round medians. Results are checked against a double-precision reference first.
+// gemm/<m>x<k>x<n>/<backend>: one product per iteration (after 3 warm-up products), label = where
+// L1 runs the shape, counter gflops (2 * m * k * n / time). After every run of a backend that
+// threads OpenBLAS, a 120 ms pause lets OpenBLAS's spinning workers go idle. All (shape, backend)
+// pairs are registered in one program, shape outer and backend inner, and their repetitions are
+// interleaved at random (rounds of the old program), so the backends compared on a shape share the
+// machine's conditions; bench/gemm_table.py turns the JSON into the side-by-side table (GFLOP/s per
+// backend, best 1t / 2t). Every backend is checked against a double-precision reference before
+// anything is timed.
+//
+// Parameters: --backend=NAME (repeated; default all), --shape=MxKxN (repeated; default all of L1).
 #include <cblas.h>
 
 #include "evaluators/ops/eigen.h"  // its own block: it must precede <immintrin.h>
@@ -14,10 +22,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,8 +36,10 @@
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
+#include "bench/bench_common.h"
 #include "bench/gemm_backends.h"
-#include "evaluators/timing.h"
+#include "evaluators/ops/packed_gemm.h"
+#include "evaluators/thread_scope.h"
 
 namespace hwnas::bench {
 namespace {
@@ -112,192 +123,208 @@ void gemm_tbb(tbb::task_arena& arena, Tile tile, const GemmShape& s, const float
   });
 }
 
+// One shape's operands, and B packed once for oneDNN (the engine packs static weights at load).
+struct Buffers {
+  std::vector<float> a, b, c;
+  std::unique_ptr<PackedWeights> packed;
+};
+
 struct Backend {
   std::string name;
   int threads;       // threads the backend uses in total
   int blas_threads;  // OpenBLAS's own pool size while this backend runs
-  std::function<void(const GemmShape&, const float*, const float*, float*)> run;
+  int engine_scope;  // > 0: runs inside a ThreadScope of that many threads (the engine's pool)
+  std::function<void(const GemmShape&, Buffers&)> run;
 };
 
-struct Buffers {
-  std::vector<float> a, b, c;
-};
+std::vector<GemmShape>& shapes() {
+  static std::vector<GemmShape> s = l1_shapes();
+  return s;
+}
 
-double max_normalised_error(const GemmShape& s, const Buffers& buf) {
+std::vector<Buffers>& buffers() {
+  static std::vector<Buffers> bufs;
+  return bufs;
+}
+
+const std::vector<Backend>& backends() {
+  static tbb::task_arena arena2(2);
+  static const std::vector<Backend> all = {
+      {"eigen_1t", 1, 1, 0,
+       [](const GemmShape& s, Buffers& m) {
+         gemm_eigen(s, m.a.data(), m.b.data(), m.c.data(), 0, s.m, 0, s.n);
+       }},
+      {"eigen_blas_1t", 1, 1, 0,
+       [](const GemmShape& s, Buffers& m) {
+         gemm_eigen_blas(s, m.a.data(), m.b.data(), m.c.data());
+       }},
+      {"openblas_1t", 1, 1, 0,
+       [](const GemmShape& s, Buffers& m) {
+         gemm_openblas(s, m.a.data(), m.b.data(), m.c.data(), 0, s.m, 0, s.n);
+       }},
+      {"eigen_tbb_2t", 2, 1, 0,
+       [](const GemmShape& s, Buffers& m) {
+         gemm_tbb(arena2, gemm_eigen, s, m.a.data(), m.b.data(), m.c.data());
+       }},
+      {"openblas1_tbb_2t", 2, 1, 0,
+       [](const GemmShape& s, Buffers& m) {
+         gemm_tbb(arena2, gemm_openblas, s, m.a.data(), m.b.data(), m.c.data());
+       }},
+      {"eigen_blas_2t", 2, 2, 0,
+       [](const GemmShape& s, Buffers& m) {
+         gemm_eigen_blas(s, m.a.data(), m.b.data(), m.c.data());
+       }},
+      {"openblas_2t", 2, 2, 0,
+       [](const GemmShape& s, Buffers& m) {
+         gemm_openblas(s, m.a.data(), m.b.data(), m.c.data(), 0, s.m, 0, s.n);
+       }},
+      // The engine's own route (evaluators/ops/packed_gemm.h): oneDNN matmul on B reordered once,
+      // serial on the calling thread, and tiled over the engine's pool (ThreadScope) at 2 threads.
+      {"onednn_packed_1t", 1, 1, 0,
+       [](const GemmShape& s, Buffers& m) {
+         gemm_packed_serial(s.m, m.a.data(), s.k, *m.packed, m.c.data(), s.n, GemmEpilogue{});
+       }},
+      {"onednn_packed_2t", 2, 1, 2,
+       [](const GemmShape& s, Buffers& m) {
+         gemm_packed(s.m, m.a.data(), s.k, *m.packed, m.c.data(), s.n, GemmEpilogue{});
+       }},
+  };
+  return all;
+}
+
+double max_normalised_error(const std::vector<double>& ref, const std::vector<float>& c) {
   double err = 0, scale = 0;
-  std::vector<double> row(static_cast<std::size_t>(s.n));
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    err = std::max(err, std::abs(ref[i] - c[i]));
+    scale = std::max(scale, std::abs(ref[i]));
+  }
+  return err / std::max(scale, 1e-30);
+}
+
+std::vector<double> reference(const GemmShape& s, const Buffers& buf) {
+  std::vector<double> out(static_cast<std::size_t>(s.m) * s.n, 0.0);
   for (int i = 0; i < s.m; ++i) {
-    std::fill(row.begin(), row.end(), 0.0);
+    double* row = &out[static_cast<std::size_t>(i) * s.n];
     for (int p = 0; p < s.k; ++p) {
       const double av = buf.a[static_cast<std::size_t>(i) * s.k + p];
       const float* brow = &buf.b[static_cast<std::size_t>(p) * s.n];
       for (int j = 0; j < s.n; ++j) row[j] += av * brow[j];
     }
-    for (int j = 0; j < s.n; ++j) {
-      err = std::max(err, std::abs(row[j] - buf.c[static_cast<std::size_t>(i) * s.n + j]));
-      scale = std::max(scale, std::abs(row[j]));
-    }
   }
-  return err / std::max(scale, 1e-30);
+  return out;
 }
 
-int run(int argc, char** argv) {
-  int rounds = 5;
-  double min_time_ms = 25;
-  bool json = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--rounds" && i + 1 < argc) {
-      rounds = std::atoi(argv[++i]);
-    } else if (arg == "--min-time-ms" && i + 1 < argc) {
-      min_time_ms = std::atof(argv[++i]);
-    } else if (arg == "--json") {
-      json = true;
-    } else {
-      std::fprintf(stderr,
-                   "usage: hwnas_bench_gemm [--rounds R] [--min-time-ms T] [--json]\n"
-                   "  sgemm GFLOP/s on EfficientFormer-L1's GEMM shapes per backend\n");
-      return arg == "--help" || arg == "-h" ? 0 : 2;
-    }
-  }
-  if (rounds < 1 || min_time_ms < 0) {
-    std::fprintf(stderr, "error: --rounds must be >= 1 and --min-time-ms >= 0\n");
-    return 2;
-  }
+std::string shape_name(const GemmShape& s) {
+  return std::to_string(s.m) + "x" + std::to_string(s.k) + "x" + std::to_string(s.n);
+}
 
-  tbb::task_arena arena2(2);
-  const std::vector<Backend> backends = {
-      {"eigen", 1, 1,
-       [](const GemmShape& s, const float* a, const float* b, float* c) {
-         gemm_eigen(s, a, b, c, 0, s.m, 0, s.n);
-       }},
-      {"eigen+blas", 1, 1, gemm_eigen_blas},
-      {"openblas", 1, 1,
-       [](const GemmShape& s, const float* a, const float* b, float* c) {
-         gemm_openblas(s, a, b, c, 0, s.m, 0, s.n);
-       }},
-      {"eigen tbb", 2, 1,
-       [&](const GemmShape& s, const float* a, const float* b, float* c) {
-         gemm_tbb(arena2, gemm_eigen, s, a, b, c);
-       }},
-      {"openblas(1) tbb", 2, 1,
-       [&](const GemmShape& s, const float* a, const float* b, float* c) {
-         gemm_tbb(arena2, gemm_openblas, s, a, b, c);
-       }},
-      {"eigen+blas", 2, 2, gemm_eigen_blas},
-      {"openblas", 2, 2,
-       [](const GemmShape& s, const float* a, const float* b, float* c) {
-         gemm_openblas(s, a, b, c, 0, s.m, 0, s.n);
-       }},
-  };
+void gemm(benchmark::State& state, std::size_t shape, std::size_t backend) {
+  const GemmShape& s = shapes()[shape];
+  Buffers& buf = buffers()[shape];
+  const Backend& be = backends()[backend];
+  openblas_set_num_threads(be.blas_threads);
+  std::optional<ThreadScope> scope;
+  if (be.engine_scope > 0) scope.emplace(be.engine_scope);
+  const auto once = [&] { be.run(s, buf); };
+  warm_up(3, once);
+  for (auto _ : state) {
+    once();
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(s.what);
+  state.counters["gflops"] =
+      benchmark::Counter(2e-9 * s.m * s.k * s.n, benchmark::Counter::kIsIterationInvariantRate);
+}
 
-  const std::vector<GemmShape> shapes = l1_shapes();
+// OpenBLAS's idle workers spin for a while (about 2^28 cycles) after a threaded call; let them go
+// to sleep before the next benchmark is timed.
+void settle(const benchmark::State&) {
+  if (openblas_get_num_threads() > 1) std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  openblas_set_num_threads(1);
+}
+
+void register_benchmarks(Params& params) {
+  std::vector<std::string> all_backends, all_shapes;
+  for (const auto& be : backends()) all_backends.push_back(be.name);
+  for (const auto& s : shapes()) all_shapes.push_back(shape_name(s));
+  const auto chosen_backends = params.strings("backend", all_backends);
+  const auto chosen_shapes = params.strings("shape", all_shapes);
+  for (const auto& name : chosen_backends)
+    if (std::find(all_backends.begin(), all_backends.end(), name) == all_backends.end())
+      throw std::invalid_argument("--backend: unknown '" + name +
+                                  "' (known: " + join(all_backends, ", ") + ")");
+  for (const auto& name : chosen_shapes)
+    if (std::find(all_shapes.begin(), all_shapes.end(), name) == all_shapes.end())
+      throw std::invalid_argument("--shape: unknown '" + name +
+                                  "' (known: " + join(all_shapes, ", ") + ")");
+
   std::mt19937_64 rng(20261123);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<Buffers> bufs(shapes.size());
-  for (std::size_t i = 0; i < shapes.size(); ++i) {
-    const auto& s = shapes[i];
+  auto& bufs = buffers();
+  bufs.resize(shapes().size());
+  for (std::size_t i = 0; i < shapes().size(); ++i) {
+    const auto& s = shapes()[i];
     bufs[i].a.resize(static_cast<std::size_t>(s.m) * s.k);
     bufs[i].b.resize(static_cast<std::size_t>(s.k) * s.n);
     bufs[i].c.resize(static_cast<std::size_t>(s.m) * s.n);
     for (float& x : bufs[i].a) x = dist(rng);
     for (float& x : bufs[i].b) x = dist(rng);
+    bufs[i].packed = std::make_unique<PackedWeights>(bufs[i].b.data(), s.k, s.n, s.n);
   }
 
   // Correctness first: a fast wrong kernel is worthless.
-  for (const auto& be : backends) {
-    openblas_set_num_threads(be.blas_threads);
-    for (std::size_t i = 0; i < shapes.size(); ++i) {
+  for (std::size_t i = 0; i < shapes().size(); ++i) {
+    if (std::find(chosen_shapes.begin(), chosen_shapes.end(), all_shapes[i]) == chosen_shapes.end())
+      continue;
+    const auto& s = shapes()[i];
+    const std::vector<double> ref = reference(s, bufs[i]);
+    for (const auto& be : backends()) {
+      openblas_set_num_threads(be.blas_threads);
+      std::optional<ThreadScope> scope;
+      if (be.engine_scope > 0) scope.emplace(be.engine_scope);
       std::fill(bufs[i].c.begin(), bufs[i].c.end(), std::nanf(""));
-      be.run(shapes[i], bufs[i].a.data(), bufs[i].b.data(), bufs[i].c.data());
-      const double e = max_normalised_error(shapes[i], bufs[i]);
-      if (!(e < 1e-5)) {
-        std::fprintf(stderr, "error: backend %s/%dt wrong on %dx%dx%d: normalised error %g\n",
-                     be.name.c_str(), be.threads, shapes[i].m, shapes[i].k, shapes[i].n, e);
-        return 1;
-      }
-    }
-  }
-
-  TimingConfig cfg;
-  cfg.warmup = 3;
-  cfg.min_repeats = 10;
-  cfg.min_time_ms = min_time_ms;
-  // medians[backend][shape][round]
-  std::vector<std::vector<std::vector<double>>> medians(
-      backends.size(), std::vector<std::vector<double>>(shapes.size()));
-  // Shape outer, backend inner: the backends compared on one shape are timed close together, so
-  // load from other processes hits them alike; rounds repeat the whole sweep.
-  for (int r = 0; r < rounds; ++r) {
-    std::fprintf(stderr, "round %d/%d\n", r + 1, rounds);
-    for (std::size_t i = 0; i < shapes.size(); ++i) {
-      auto& buf = bufs[i];
-      for (std::size_t bi = 0; bi < backends.size(); ++bi) {
-        const auto& be = backends[bi];
-        openblas_set_num_threads(be.blas_threads);
-        const auto st =
-            time_calls([&] { be.run(shapes[i], buf.a.data(), buf.b.data(), buf.c.data()); }, cfg);
-        medians[bi][i].push_back(st.median_ms);
-        // OpenBLAS's idle workers spin for a while (about 2^28 cycles) after a threaded call;
-        // let them go to sleep before the next backend is timed.
-        if (be.blas_threads > 1) std::this_thread::sleep_for(std::chrono::milliseconds(120));
-      }
+      be.run(s, bufs[i]);
+      const double e = max_normalised_error(ref, bufs[i].c);
+      if (!(e < 1e-5))
+        throw std::runtime_error("backend " + be.name + " wrong on " + shape_name(s) +
+                                 ": normalised error " + std::to_string(e));
     }
   }
   openblas_set_num_threads(1);
 
-  auto gflops = [&](std::size_t bi, std::size_t i) {
-    auto v = medians[bi][i];
-    std::sort(v.begin(), v.end());
-    const double ms = v[v.size() / 2];
-    const auto& s = shapes[i];
-    return 2.0 * s.m * s.k * s.n / (ms * 1e6);
-  };
-
-  if (json) {
-    std::printf("[\n");
-    for (std::size_t i = 0; i < shapes.size(); ++i) {
-      const auto& s = shapes[i];
-      std::printf("  {\"m\": %d, \"k\": %d, \"n\": %d, \"what\": \"%s\", \"gflops\": {", s.m, s.k,
-                  s.n, s.what.c_str());
-      for (std::size_t bi = 0; bi < backends.size(); ++bi)
-        std::printf("%s\"%s/%dt\": %.2f", bi ? ", " : "", backends[bi].name.c_str(),
-                    backends[bi].threads, gflops(bi, i));
-      std::printf("}}%s\n", i + 1 < shapes.size() ? "," : "");
+  // Shape outer, backend inner: with interleaving off, the backends compared on one shape run
+  // one after another.
+  for (std::size_t i = 0; i < shapes().size(); ++i) {
+    if (std::find(chosen_shapes.begin(), chosen_shapes.end(), all_shapes[i]) == chosen_shapes.end())
+      continue;
+    for (std::size_t bi = 0; bi < backends().size(); ++bi) {
+      if (std::find(chosen_backends.begin(), chosen_backends.end(), all_backends[bi]) ==
+          chosen_backends.end())
+        continue;
+      const std::string name = "gemm/" + all_shapes[i] + "/" + all_backends[bi];
+      timed(benchmark::RegisterBenchmark(name.c_str(), gemm, i, bi),
+            Timed{.repetitions = 5, .min_time_s = 0.05})
+          ->Teardown(settle);
     }
-    std::printf("]\n");
-    return 0;
   }
-  std::printf("GFLOP/s (2*m*k*n / median time; median of %d rounds)\n\n| m | k | n | where |",
-              rounds);
-  for (const auto& be : backends) std::printf(" %s %dt |", be.name.c_str(), be.threads);
-  std::printf(" best 1t | best 2t |\n|---|---|---|---|");
-  for (std::size_t bi = 0; bi < backends.size(); ++bi) std::printf("---|");
-  std::printf("---|---|\n");
-  for (std::size_t i = 0; i < shapes.size(); ++i) {
-    const auto& s = shapes[i];
-    std::printf("| %d | %d | %d | %s |", s.m, s.k, s.n, s.what.c_str());
-    std::size_t best[3] = {0, 0, 0};
-    double best_v[3] = {0, 0, 0};
-    for (std::size_t bi = 0; bi < backends.size(); ++bi) {
-      const double g = gflops(bi, i);
-      std::printf(" %.1f |", g);
-      const int t = backends[bi].threads;
-      if (g > best_v[t]) best_v[t] = g, best[t] = bi;
-    }
-    std::printf(" %s | %s |\n", backends[best[1]].name.c_str(), backends[best[2]].name.c_str());
-  }
-  return 0;
+  benchmark::AddCustomContext("model", "efficientformer l1, batch 1, 224x224");
+  benchmark::AddCustomContext("openblas_config", openblas_get_config());
+  benchmark::AddCustomContext("eigen_version", std::to_string(EIGEN_WORLD_VERSION) + "." +
+                                                   std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                                                   std::to_string(EIGEN_MINOR_VERSION));
 }
 
 }  // namespace
 }  // namespace hwnas::bench
 
 int main(int argc, char** argv) {
-  try {
-    return hwnas::bench::run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  }
+  return hwnas::bench::run(
+      argc, argv,
+      {"gemm",
+       "  --backend=NAME  a backend (repeated; default all: eigen_1t, eigen_blas_1t, openblas_1t,\n"
+       "                  eigen_tbb_2t, openblas1_tbb_2t, eigen_blas_2t, openblas_2t,\n"
+       "                  onednn_packed_1t, onednn_packed_2t)\n"
+       "  --shape=MxKxN   a GEMM shape of L1 (repeated; default all 18)",
+       {"--benchmark_enable_random_interleaving=true"},
+       hwnas::bench::register_benchmarks});
 }

@@ -1,52 +1,103 @@
-// LutLatencyPredictor throughput as search uses it: decode + predict_ms per arch, on 1 and 2
-// threads, over a complete (fake-device) EfficientFormer table at 224. Target: >= 200,000
-// predictions/s on 2 cores. Medians over rounds after warm-up (evaluators/timing.h).
-#include <cstdio>
+// LutLatencyPredictor throughput as search uses it: decode + predict_ms per arch, over a
+// complete (fake-device) EfficientFormer table at 224. lut_predict/threads:T: an iteration
+// predicts the same 20,000 sampled archs (Rng(0)) on T std::threads (arch i on thread i mod T,
+// threads started per iteration); counter predictions_per_s. Target: >= 200,000 predictions/s
+// on 2 cores (context "target_predictions_per_s").
+//
+// Parameters: --threads=LIST (default 1,2).
 #include <filesystem>
+#include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
-#include "evaluators/timing.h"
+#include "bench/bench_common.h"
 #include "predictors/lut_latency_predictor.h"
 #include "profilers/fake_backend.h"
 #include "profilers/profiler.h"
 #include "spaces/registry.h"
 
-int main() {
-  using namespace hwnas;
+namespace hwnas::bench {
+namespace {
+
+constexpr int kArchs = 20000;
+constexpr int kResolution = 224;
+
+// The fake-device table (a temporary file, removed at exit), its predictor and the archs.
+struct Setup {
   const SearchSpace& space = get_space("efficientformer");
-  const std::string db = (std::filesystem::temp_directory_path() / "hwnas_bench_lut.db").string();
-  std::filesystem::remove(db);
-  {
-    LatencyTable table(db, LatencyTable::Mode::read_write);
-    FakeBackend fake;
-    ProfileOptions o;
-    o.device_name = "fake";
-    profile_space(space, 224, table, fake, o);
-  }
-  const auto pred = LutLatencyPredictor::open(db, "fake");
-  Rng rng(0);
-  const int n = 20000;
+  std::string db = (std::filesystem::temp_directory_path() / "hwnas_bench_lut.db").string();
+  std::unique_ptr<LutLatencyPredictor> pred;
   std::vector<Arch> archs;
-  for (int i = 0; i < n; ++i) archs.push_back(space.sample(rng));
-  for (int threads : {1, 2}) {
-    std::vector<double> sink(threads);
-    const TimingStats t = time_calls(
-        [&] {
-          std::vector<std::thread> pool;
-          for (int k = 0; k < threads; ++k)
-            pool.emplace_back([&, k] {
-              double s = 0;
-              for (int i = k; i < n; i += threads) s += pred->predict_ms(space.decode(archs[i]));
-              sink[k] += s;
-            });
-          for (auto& th : pool) th.join();
-        },
-        TimingConfig{.warmup = 2, .min_repeats = 10, .min_time_ms = 300});
-    std::printf(
-        "decode + predict_ms, %d thread(s): median %.2f ms per %d archs -> %.0f "
-        "predictions/s (p10 %.2f, p90 %.2f ms, n=%d)\n",
-        threads, t.median_ms, n, n / (t.median_ms / 1e3), t.p10_ms, t.p90_ms, t.repeats);
+
+  Setup() {
+    std::filesystem::remove(db);
+    {
+      LatencyTable table(db, LatencyTable::Mode::read_write);
+      FakeBackend fake;
+      ProfileOptions o;
+      o.device_name = "fake";
+      profile_space(space, kResolution, table, fake, o);
+    }
+    pred = LutLatencyPredictor::open(db, "fake");
+    Rng rng(0);
+    for (int i = 0; i < kArchs; ++i) archs.push_back(space.sample(rng));
   }
-  std::filesystem::remove(db);
+  ~Setup() {
+    pred.reset();
+    std::error_code ec;
+    std::filesystem::remove(db, ec);
+  }
+};
+
+Setup& setup() {
+  static Setup s;
+  return s;
+}
+
+void predict(benchmark::State& state) {
+  Setup& s = setup();
+  const int threads = static_cast<int>(state.range(0));
+  std::vector<double> sink(static_cast<std::size_t>(threads));
+  const auto once = [&] {
+    std::vector<std::thread> pool;
+    for (int k = 0; k < threads; ++k)
+      pool.emplace_back([&, k] {
+        double sum = 0;
+        for (int i = k; i < kArchs; i += threads)
+          sum += s.pred->predict_ms(s.space.decode(s.archs[static_cast<std::size_t>(i)]));
+        sink[static_cast<std::size_t>(k)] += sum;
+      });
+    for (auto& th : pool) th.join();
+  };
+  warm_up(2, once);
+  for (auto _ : state) {
+    once();
+    benchmark::DoNotOptimize(sink.data());
+  }
+  state.counters["predictions_per_s"] =
+      benchmark::Counter(kArchs, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void register_benchmarks(Params& params) {
+  timed(benchmark::RegisterBenchmark("lut_predict", predict),
+        Timed{.repetitions = 5, .min_time_s = 0.3})
+      ->ArgsProduct({params.ints("threads", {1, 2})})
+      ->ArgNames({"threads"});
+  benchmark::AddCustomContext("space", "efficientformer");
+  benchmark::AddCustomContext("resolution", std::to_string(kResolution));
+  benchmark::AddCustomContext("table", "complete, fake device (profilers/fake_backend.h)");
+  benchmark::AddCustomContext("archs_per_iteration", std::to_string(kArchs));
+  benchmark::AddCustomContext("target_predictions_per_s", "200000 on 2 cores");
+}
+
+}  // namespace
+}  // namespace hwnas::bench
+
+int main(int argc, char** argv) {
+  return hwnas::bench::run(argc, argv,
+                           {"lut_predict",
+                            "  --threads=LIST  predicting threads (default 1,2)",
+                            {},
+                            hwnas::bench::register_benchmarks});
 }

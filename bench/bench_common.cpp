@@ -1,0 +1,216 @@
+#include "bench/bench_common.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <stdexcept>
+#include <string_view>
+
+#include "core/build_id.h"
+
+#ifndef HWNAS_BENCH_BUILD_TYPE
+#define HWNAS_BENCH_BUILD_TYPE "unknown"
+#endif
+#ifndef HWNAS_BENCH_NATIVE
+#define HWNAS_BENCH_NATIVE 0
+#endif
+
+namespace hwnas::bench {
+namespace {
+
+// google/benchmark flags (names without dashes) that the user gave on the command line.
+std::set<std::string>& user_flags() {
+  static std::set<std::string> flags;
+  return flags;
+}
+
+// "--benchmark_repetitions=5" -> "benchmark_repetitions"; "" if not a --benchmark_ flag.
+std::string benchmark_flag_name(std::string_view arg) {
+  if (arg.rfind("--benchmark_", 0) != 0) return "";
+  arg.remove_prefix(2);
+  return std::string(arg.substr(0, arg.find('=')));
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto colon = line.find(':');
+    if (line.rfind("model name", 0) != 0 || colon == std::string::npos) continue;
+    const auto start = line.find_first_not_of(" \t", colon + 1);
+    return start == std::string::npos ? "" : line.substr(start);
+  }
+  return "unknown";
+}
+
+double min_of(const std::vector<double>& v) {
+  return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end());
+}
+
+}  // namespace
+
+std::vector<std::int64_t> Params::ints(const std::string& name,
+                                       std::vector<std::int64_t> defaults) {
+  std::vector<std::int64_t> values;
+  const auto [lo, hi] = given_.equal_range(name);
+  for (auto it = lo; it != hi; ++it) {
+    std::string_view rest = it->second;
+    while (true) {
+      const auto comma = rest.find(',');
+      const std::string item(rest.substr(0, comma));
+      std::size_t used = 0;
+      std::int64_t v = 0;
+      try {
+        v = std::stoll(item, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (item.empty() || used != item.size())
+        throw std::invalid_argument("--" + name + ": '" + item + "' is not an integer");
+      values.push_back(v);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (values.empty()) values = std::move(defaults);
+  if (!asked_[name]) benchmark::AddCustomContext("param." + name, join(values));
+  asked_[name] = true;
+  return values;
+}
+
+std::vector<std::string> Params::strings(const std::string& name,
+                                         std::vector<std::string> defaults) {
+  std::vector<std::string> values;
+  const auto [lo, hi] = given_.equal_range(name);
+  for (auto it = lo; it != hi; ++it) values.push_back(it->second);
+  if (values.empty()) values = std::move(defaults);
+  if (!asked_[name]) benchmark::AddCustomContext("param." + name, join(values, " "));
+  asked_[name] = true;
+  return values;
+}
+
+std::vector<std::string> Params::unused() const {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : given_)
+    if (!asked_.count(name) && (out.empty() || out.back() != name)) out.push_back(name);
+  return out;
+}
+
+bool flag_given(const std::string& name) { return user_flags().count(name) > 0; }
+
+int run(int argc, char** argv, const Program& program) {
+  bool help = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") help = true;
+    const std::string flag = benchmark_flag_name(arg);
+    if (!flag.empty()) user_flags().insert(flag);
+  }
+  if (help)
+    std::printf(
+        "%s: a google/benchmark program of hwnas (bench/README.md).\n"
+        "Its own parameters (--NAME=VALUE; integers as comma-separated lists, strings repeated):\n"
+        "%s\n"
+        "google/benchmark's flags:\n",
+        program.name, program.usage);
+
+  // The program's default google/benchmark flags go first, so that the user's override them;
+  // one the user gave is left out altogether.
+  static std::vector<std::string> storage;
+  storage.assign(argv, argv + argc);
+  for (auto& arg : storage)
+    if (arg == "-h") arg = "--help";  // google/benchmark knows only the long form
+  std::vector<std::string> flags(storage.begin(), storage.begin() + std::min(argc, 1));
+  for (const auto& f : program.default_flags)
+    if (!flag_given(benchmark_flag_name(f))) flags.push_back(f);
+  flags.insert(flags.end(), storage.begin() + std::min(argc, 1), storage.end());
+  storage = std::move(flags);
+  std::vector<char*> args;
+  for (auto& s : storage) args.push_back(s.data());
+  int n = static_cast<int>(args.size());
+  args.push_back(nullptr);
+  benchmark::Initialize(&n, args.data());  // takes out its flags; --help prints and exits
+
+  std::multimap<std::string, std::string> given;
+  for (int i = 1; i < n; ++i) {
+    const std::string_view arg = args[static_cast<std::size_t>(i)];
+    const auto eq = arg.find('=');
+    if (arg.rfind("--", 0) != 0 || eq == std::string_view::npos || eq == 2 ||
+        arg.rfind("--benchmark_", 0) == 0) {
+      std::fprintf(stderr, "%s: unrecognized argument '%s' (try --help)\n", program.name,
+                   std::string(arg).c_str());
+      return 2;
+    }
+    given.emplace(std::string(arg.substr(2, eq - 2)), std::string(arg.substr(eq + 1)));
+  }
+  Params params(std::move(given));
+  try {
+    program.register_benchmarks(params);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "%s: %s\n", program.name, e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: error: %s\n", program.name, e.what());
+    return 1;
+  }
+  if (const auto unused = params.unused(); !unused.empty()) {
+    std::fprintf(stderr, "%s: unknown parameter --%s (try --help)\n", program.name,
+                 unused.front().c_str());
+    return 2;
+  }
+
+  benchmark::AddCustomContext("hwnas_benchmark", program.name);
+  benchmark::AddCustomContext("hwnas_version", build_version());
+  benchmark::AddCustomContext("hwnas_git_hash", build_git_hash());
+  benchmark::AddCustomContext("hwnas_build_type", HWNAS_BENCH_BUILD_TYPE);
+  benchmark::AddCustomContext("hwnas_march_native", HWNAS_BENCH_NATIVE ? "on" : "off");
+#ifdef HWNAS_REFERENCE_KERNELS
+  benchmark::AddCustomContext("hwnas_reference_kernels", "on");
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+  benchmark::AddCustomContext("compiler", "GCC " __VERSION__);
+#elif defined(__clang__)
+  benchmark::AddCustomContext("compiler", "Clang " __clang_version__);
+#endif
+  benchmark::AddCustomContext("cpu_model", cpu_model());
+
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+
+Bench* timed(Bench* b, const Timed& d) {
+  b->Unit(benchmark::kMillisecond)->UseRealTime()->ComputeStatistics("min", min_of);
+  if (!flag_given("benchmark_repetitions")) b->Repetitions(d.repetitions);
+  if (!flag_given("benchmark_report_aggregates_only") &&
+      !flag_given("benchmark_display_aggregates_only"))
+    b->ReportAggregatesOnly(true);
+  if (!flag_given("benchmark_min_time")) b->MinTime(d.min_time_s);
+  return b;
+}
+
+Bench* study(Bench* b) {
+  b->Unit(benchmark::kMillisecond)
+      ->UseManualTime()
+      ->Iterations(1)
+      ->ComputeStatistics("min", min_of);
+  if (!flag_given("benchmark_report_aggregates_only") &&
+      !flag_given("benchmark_display_aggregates_only"))
+    b->ReportAggregatesOnly(true);
+  return b;
+}
+
+std::string join(const std::vector<std::string>& values, const char* sep) {
+  std::string out;
+  for (const auto& v : values) out += (out.empty() ? "" : sep) + v;
+  return out;
+}
+
+std::string join(const std::vector<std::int64_t>& values, const char* sep) {
+  std::string out;
+  for (const auto v : values) out += (out.empty() ? "" : sep) + std::to_string(v);
+  return out;
+}
+
+}  // namespace hwnas::bench
