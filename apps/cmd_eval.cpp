@@ -7,8 +7,8 @@
 #include "apps/command.h"
 #include "apps/common.h"
 #include "core/error.h"
-#include "evaluators/npy.h"
-#include "evaluators/subnet_evaluation.h"
+#include "evaluators/accuracy/subnet_evaluation.h"
+#include "evaluators/io/npy.h"
 #include "spaces/registry.h"
 
 namespace hwnas::apps {

@@ -4,10 +4,10 @@
 #include "apps/command.h"
 #include "apps/common.h"
 #include "core/error.h"
-#include "evaluators/model.h"
-#include "evaluators/npy.h"
-#include "evaluators/safetensors.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/io/npy.h"
+#include "evaluators/io/safetensors.h"
+#include "evaluators/runtime/thread_scope.h"
 #include "spaces/registry.h"
 
 namespace hwnas::apps {

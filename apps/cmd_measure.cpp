@@ -6,7 +6,7 @@
 
 #include "apps/command.h"
 #include "apps/common.h"
-#include "evaluators/measure.h"
+#include "evaluators/engine/measure.h"
 #include "spaces/registry.h"
 
 namespace hwnas::apps {

@@ -8,7 +8,6 @@
 #include "core/error.h"
 #include "results/search_run.h"
 #include "search/algorithm_registry.h"
-#include "spaces/registry.h"
 
 namespace hwnas::apps {
 namespace {
@@ -110,8 +109,7 @@ class SearchCommand final : public Command {
       std::fprintf(stderr, "generation %d: %zu evaluations, front %zu, hypervolume %.4f, %.1f s\n",
                    p.generation, p.evaluations, p.front_size, p.hypervolume, p.elapsed_s);
     };
-    const SearchRunReport r = run_search(config, out_, options_);
-    print(r);
+    std::fputs(search_summary(run_search(config, out_, options_), out_).c_str(), stdout);
     return 0;
   }
 
@@ -121,54 +119,6 @@ class SearchCommand final : public Command {
              const std::string& help) {
     app.add_option_function<T>(
         flag, [this, key](const T& v) { config_.algorithm_params[key] = v; }, help);
-  }
-
-  void print(const SearchRunReport& r) const {
-    const nlohmann::json& s = r.summary;
-    const SearchResult& result = r.result;
-    std::printf("hwnas search: %s on %s, %zu evaluations (%d generations%s) in %.2f s; stop: %s\n",
-                r.config.algorithm.c_str(), r.space.c_str(), result.archive.size(),
-                result.generations, result.resumed ? ", resumed" : "", r.seconds,
-                result.stop_reason.c_str());
-    std::printf("front: %zu architectures, hypervolume %.4f (normalised, reference point 1.1)\n",
-                result.front.size(), result.hypervolume);
-    if (s.contains("table_fill"))
-      std::printf("latency table: filled %zu rows (%zu fills) of device '%s' in %s in %.2f s\n",
-                  s["table_fill"]["rows"].get<std::size_t>(),
-                  s["table_fill"]["fills"].get<std::size_t>(), r.config.device.c_str(),
-                  r.config.db.c_str(), s["table_fill"]["seconds"].get<double>());
-    if (s.contains("note")) std::printf("note: %s\n", s["note"].get<std::string>().c_str());
-    if (!s["accuracy_source"].is_null())
-      std::printf("accuracy: %s\n", s["accuracy_source"].get<std::string>().c_str());
-    if (s.contains("supernet_evaluation"))
-      std::printf("supernet: %d subnets evaluated in the engine in %.1f s\n",
-                  s["supernet_evaluation"]["evaluations"].get<int>(),
-                  s["supernet_evaluation"]["seconds"].get<double>());
-    if (s.contains("accuracy_prescreen")) {
-      const auto& p = s["accuracy_prescreen"];
-      std::printf(
-          "pre-screen: %d of %d scored archs evaluated, %d evaluations saved; surrogate "
-          "Kendall tau %.3f on %d held-out evaluations; %zu front members re-evaluated "
-          "for real (estimates confirmed), %d still hold an estimate\n",
-          p["evaluated"].get<int>(), p["asked"].get<int>(), p["saved"].get<int>(),
-          p["heldout_kendall_tau"].is_null() ? NAN : p["heldout_kendall_tau"].get<double>(),
-          p["heldout_pairs"].get<int>(), result.confirmed,
-          p["front_members_with_estimates"].get<int>());
-    }
-    const SearchSpace& space = get_space(r.space);
-    for (std::size_t i = 0; i < result.front.size() && i < 5; ++i) {
-      const auto& e = result.archive[result.front[i]];
-      std::printf(" ");
-      for (std::size_t k = 0; k < r.objective_names.size(); ++k)
-        std::printf(" %s %.6g", r.objective_names[k].c_str(), e.objectives[k]);
-      std::printf("%s  %s\n", e.feasible() ? "" : " (infeasible)",
-                  space.to_json(e.arch).dump().c_str());
-    }
-    if (result.front.size() > 5)
-      std::printf("  ... %zu more in front.json\n", result.front.size() - 5);
-    std::string files;
-    for (const auto& f : r.files) files += (files.empty() ? "" : ", ") + out_ + "/" + f;
-    std::printf("wrote %s\n", files.c_str());
   }
 
   RunConfig config_;

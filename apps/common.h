@@ -5,7 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "evaluators/timing.h"
+#include "evaluators/runtime/timing.h"
 #include "spaces/search_space.h"
 
 namespace hwnas::apps {

@@ -1,8 +1,8 @@
 // Block latency in isolation (as the latency table measures it) versus inside the whole network
 // (Model::forward_trace, timestamps between blocks), per block of one arch. Shows where a LUT sum
 // departs from end-to-end time (cache state, boundaries, per-inference overhead). Studies
-// (bench_common.h): they report statistics of hwnas measurements (evaluators/timing.h: 5 warm-up
-// calls, >= 15 calls and >= 100 ms) as counters.
+// (bench_common.h): they report statistics of hwnas measurements (evaluators/runtime/timing.h: 5
+// warm-up calls, >= 15 calls and >= 100 ms) as counters.
 //  - block_context/<arch>/block:I/threads:T/forwards:F/seed:S, label = the block's key: block I
 //    timed alone hot (measure_block) and with cold weights (time_block cold_weights) one after
 //    the other, and its median time inside F traced forwards (after 5 warm-up forwards; weights
@@ -25,10 +25,10 @@
 #include <vector>
 
 #include "bench/bench_common.h"
-#include "evaluators/measure.h"
-#include "evaluators/model.h"
-#include "evaluators/thread_scope.h"
-#include "evaluators/timing.h"
+#include "evaluators/engine/measure.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/runtime/thread_scope.h"
+#include "evaluators/runtime/timing.h"
 #include "profilers/block_timing.h"
 #include "spaces/registry.h"
 

@@ -1,7 +1,7 @@
 // Repeatability of one block's isolated latency: the same BlockSpec timed several times, each
 // trial with a fresh instance (fresh allocations and weights from seed = trial, as the profiler
-// does per row), by time_block (evaluators/timing.h: 5 warm-up calls, >= 15 calls and >= 100 ms).
-// A block whose medians fall into two clusters cannot be tabulated to a few per cent; this
+// does per row), by time_block (evaluators/runtime/timing.h: 5 warm-up calls, >= 15 calls and >=
+// 100 ms). A block whose medians fall into two clusters cannot be tabulated to a few per cent; this
 // separates such instability from the block-versus-network question of bench_block_context.
 // A study (bench_common.h):
 //  block_stability/<mode>/<key>/threads:T/trials:N: counters median_of_medians_ms,
@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "bench/bench_common.h"
-#include "evaluators/timing.h"
+#include "evaluators/runtime/timing.h"
 #include "profilers/block_timing.h"
 #include "spaces/registry.h"
 

@@ -79,8 +79,8 @@ struct Timed {
 Bench* timed(Bench* b, const Timed& d = {});
 
 /// A study: a benchmark that runs once per repetition (one iteration) and reports statistics it
-/// computes from many hwnas measurements (evaluators/timing.h, the latency table's method) as
-/// counters; its time is what the benchmark sets with State::SetIterationTime (UseManualTime).
+/// computes from many hwnas measurements (evaluators/runtime/timing.h, the latency table's method)
+/// as counters; its time is what the benchmark sets with State::SetIterationTime (UseManualTime).
 /// One repetition unless --benchmark_repetitions says otherwise.
 Bench* study(Bench* b);
 

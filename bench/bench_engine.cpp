@@ -20,10 +20,10 @@
 
 #include "bench/bench_common.h"
 #include "core/rng.h"
-#include "evaluators/measure.h"
-#include "evaluators/model.h"
-#include "evaluators/tensor.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/engine/measure.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/engine/tensor.h"
+#include "evaluators/runtime/thread_scope.h"
 #include "spaces/registry.h"
 
 namespace hwnas::bench {

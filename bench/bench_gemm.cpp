@@ -39,7 +39,7 @@
 #include "bench/bench_common.h"
 #include "bench/gemm_backends.h"
 #include "evaluators/ops/packed_gemm.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/runtime/thread_scope.h"
 
 namespace hwnas::bench {
 namespace {

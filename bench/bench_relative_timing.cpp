@@ -3,7 +3,7 @@
 // timing relative to a reference workload timed in the same window would cancel the noise.
 // A study (bench_common.h):
 //  relative_timing/<A>/vs/<B>/threads:T/rounds:R/window_ms:W: R rounds, each timing A then B
-//  with time_calls (evaluators/timing.h: 2 warm-up calls, >= 3 calls and >= W ms). For each
+//  with time_calls (evaluators/runtime/timing.h: 2 warm-up calls, >= 3 calls and >= W ms). For each
 //  series S of A, B, A/B (the per-round ratio) and their p10 counterparts (A_p10, B_p10,
 //  A/B_p10): counters S_median (ms, or the ratio), S_within2 and S_within5 (share of rounds
 //  within 2 % / 5 % of the series' median) and S_max_over_min, the series named a, b, ratio,
@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "bench/bench_common.h"
-#include "evaluators/model.h"
-#include "evaluators/thread_scope.h"
-#include "evaluators/timing.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/runtime/thread_scope.h"
+#include "evaluators/runtime/timing.h"
 #include "spaces/registry.h"
 
 namespace hwnas::bench {

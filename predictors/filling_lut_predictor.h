@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "evaluators/timing.h"
+#include "evaluators/runtime/timing.h"
 #include "predictors/lut_latency_predictor.h"
 #include "profilers/backend.h"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "evaluators/subnet_evaluation.h"
+#include "evaluators/accuracy/subnet_evaluation.h"
 #include "predictors/accuracy_predictor.h"
 
 namespace hwnas {

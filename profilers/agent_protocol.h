@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "evaluators/timing.h"
+#include "evaluators/runtime/timing.h"
 #include "spaces/block_spec.h"
 
 namespace hwnas {

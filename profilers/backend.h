@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "evaluators/timing.h"
+#include "evaluators/runtime/timing.h"
 #include "profilers/device_profile.h"
 #include "spaces/block_spec.h"
 #include "spaces/network.h"
@@ -14,8 +14,8 @@ namespace hwnas {
 
 /// A runtime that times blocks and whole networks. Adding a runtime (another engine, a phone
 /// reached over adb, ...) means implementing these four calls. Latencies are of one inference at
-/// the profile's batch size, in milliseconds, timed with evaluators/timing.h (warm-up, repeats
-/// until both a count and a time are met, median). Not thread-safe: one caller at a time.
+/// the profile's batch size, in milliseconds, timed with evaluators/runtime/timing.h (warm-up,
+/// repeats until both a count and a time are met, median). Not thread-safe: one caller at a time.
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -31,8 +31,8 @@ class Backend {
   /// End-to-end statistics of one whole network (input allocated outside the timed region).
   virtual TimingStats measure_network(const Network& net, const TimingConfig& timing) = 0;
   /// End-to-end statistics of several networks, each timed in `windows` windows taken
-  /// round-robin over the networks and merged (evaluators/timing.h merge_windows), so that a
-  /// burst of interference hits one window of a network, not all of it. The default calls
+  /// round-robin over the networks and merged (evaluators/runtime/timing.h merge_windows), so that
+  /// a burst of interference hits one window of a network, not all of it. The default calls
   /// measure_network once per window with window_config(timing, windows); a backend that can
   /// keep models loaded between windows overrides it.
   virtual std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,

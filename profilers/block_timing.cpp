@@ -13,9 +13,9 @@
 
 #include "core/error.h"
 #include "core/rng.h"
-#include "evaluators/block.h"
-#include "evaluators/measure.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/engine/block.h"
+#include "evaluators/engine/measure.h"
+#include "evaluators/runtime/thread_scope.h"
 
 namespace hwnas {
 

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "evaluators/timing.h"
+#include "evaluators/runtime/timing.h"
 #include "spaces/block_spec.h"
 
 namespace hwnas {

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "evaluators/timing.h"
+#include "evaluators/runtime/timing.h"
 #include "profilers/backend.h"
 #include "profilers/block_timing.h"
 #include "profilers/latency_table.h"

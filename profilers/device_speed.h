@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "evaluators/timing.h"
+#include "evaluators/runtime/timing.h"
 #include "profilers/backend.h"
 #include "profilers/latency_table.h"
 #include "spaces/network.h"

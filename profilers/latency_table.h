@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "evaluators/timing.h"
+#include "evaluators/runtime/timing.h"
 #include "profilers/device_profile.h"
 
 struct sqlite3;

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "core/error.h"
-#include "evaluators/measure.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/engine/measure.h"
+#include "evaluators/runtime/thread_scope.h"
 
 namespace hwnas {
 

@@ -1,4 +1,4 @@
-// LocalBackend: the built-in engine in this process (evaluators/measure.h).
+// LocalBackend: the built-in engine in this process (evaluators/engine/measure.h).
 #pragma once
 
 #include <cstdint>

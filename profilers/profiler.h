@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "evaluators/timing.h"
+#include "evaluators/runtime/timing.h"
 #include "profilers/backend.h"
 #include "profilers/latency_table.h"
 #include "spaces/search_space.h"

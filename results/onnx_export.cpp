@@ -9,7 +9,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "evaluators/model.h"
+#include "evaluators/engine/model.h"
 #include "results/onnx/lowerings.h"
 
 namespace hwnas {

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "evaluators/safetensors.h"
+#include "evaluators/io/safetensors.h"
 #include "spaces/network.h"
 
 namespace onnx {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "core/error.h"
@@ -203,6 +204,58 @@ SearchRunReport run_search(RunConfig config, const std::string& out_dir,
   report.objective_names = problem.objective_names();
   report.space = space.name();
   return report;
+}
+
+std::string search_summary(const SearchRunReport& r, const std::string& out_dir) {
+  std::string text;
+  const auto add = [&text](const char* fmt, auto... args) {
+    const int n = std::snprintf(nullptr, 0, fmt, args...);
+    std::string line(static_cast<std::size_t>(std::max(n, 0)) + 1, '\0');
+    std::snprintf(line.data(), line.size(), fmt, args...);
+    line.pop_back();
+    text += line;
+  };
+  const nlohmann::json& s = r.summary;
+  const SearchResult& result = r.result;
+  add("hwnas search: %s on %s, %zu evaluations (%d generations%s) in %.2f s; stop: %s\n",
+      r.config.algorithm.c_str(), r.space.c_str(), result.archive.size(), result.generations,
+      result.resumed ? ", resumed" : "", r.seconds, result.stop_reason.c_str());
+  add("front: %zu architectures, hypervolume %.4f (normalised, reference point 1.1)\n",
+      result.front.size(), result.hypervolume);
+  if (s.contains("table_fill"))
+    add("latency table: filled %zu rows (%zu fills) of device '%s' in %s in %.2f s\n",
+        s["table_fill"]["rows"].get<std::size_t>(), s["table_fill"]["fills"].get<std::size_t>(),
+        r.config.device.c_str(), r.config.db.c_str(), s["table_fill"]["seconds"].get<double>());
+  if (s.contains("note")) add("note: %s\n", s["note"].get<std::string>().c_str());
+  if (!s["accuracy_source"].is_null())
+    add("accuracy: %s\n", s["accuracy_source"].get<std::string>().c_str());
+  if (s.contains("supernet_evaluation"))
+    add("supernet: %d subnets evaluated in the engine in %.1f s\n",
+        s["supernet_evaluation"]["evaluations"].get<int>(),
+        s["supernet_evaluation"]["seconds"].get<double>());
+  if (s.contains("accuracy_prescreen")) {
+    const auto& p = s["accuracy_prescreen"];
+    add("pre-screen: %d of %d scored archs evaluated, %d evaluations saved; surrogate "
+        "Kendall tau %.3f on %d held-out evaluations; %zu front members re-evaluated "
+        "for real (estimates confirmed), %d still hold an estimate\n",
+        p["evaluated"].get<int>(), p["asked"].get<int>(), p["saved"].get<int>(),
+        p["heldout_kendall_tau"].is_null() ? NAN : p["heldout_kendall_tau"].get<double>(),
+        p["heldout_pairs"].get<int>(), result.confirmed,
+        p["front_members_with_estimates"].get<int>());
+  }
+  const SearchSpace& space = get_space(r.space);
+  for (std::size_t i = 0; i < result.front.size() && i < 5; ++i) {
+    const auto& e = result.archive[result.front[i]];
+    text += " ";
+    for (std::size_t k = 0; k < r.objective_names.size(); ++k)
+      add(" %s %.6g", r.objective_names[k].c_str(), e.objectives[k]);
+    add("%s  %s\n", e.feasible() ? "" : " (infeasible)", space.to_json(e.arch).dump().c_str());
+  }
+  if (result.front.size() > 5) add("  ... %zu more in front.json\n", result.front.size() - 5);
+  std::string files;
+  for (const auto& f : r.files) files += (files.empty() ? "" : ", ") + out_dir + "/" + f;
+  add("wrote %s\n", files.c_str());
+  return text;
 }
 
 }  // namespace hwnas

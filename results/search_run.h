@@ -55,4 +55,10 @@ RunConfig load_run_config(const std::string& dir);
 SearchRunReport run_search(RunConfig config, const std::string& out_dir,
                            const SearchRunOptions& options);
 
+/// The summary `hwnas search` prints: algorithm, space, evaluations, time and stop reason; the
+/// front's size and hypervolume; where each objective came from (table fill, accuracy source,
+/// supernet evaluations, pre-screening); the first five front members; the files written
+/// under `out_dir`. Lines end with a newline.
+std::string search_summary(const SearchRunReport& report, const std::string& out_dir);
+
 }  // namespace hwnas

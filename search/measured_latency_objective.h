@@ -1,12 +1,12 @@
 // MeasuredLatencyObjective: latency measured end to end on hwnas's engine (no lookup table).
 #pragma once
 
-#include "evaluators/measure.h"
+#include "evaluators/engine/measure.h"
 #include "search/objective.h"
 
 namespace hwnas {
 
-/// "latency-measured" (ms, minimise): measure_network (evaluators/measure.h) on each arch's
+/// "latency-measured" (ms, minimise): measure_network (evaluators/engine/measure.h) on each arch's
 /// network, median of the timed forwards. Archs are measured one after another (parallel
 /// measurements would disturb each other); the engine itself uses options.threads threads.
 /// Not deterministic: resume and thread-count equality are not promised with it.

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "evaluators/measure.h"
+#include "evaluators/engine/measure.h"
 #include "predictors/accuracy_predictor.h"
 #include "predictors/latency_predictor.h"
 #include "search/objective.h"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "evaluators/block.h"
+#include "evaluators/engine/block.h"
 #include "spaces/network.h"
 
 namespace hwnas {

@@ -2,7 +2,7 @@
 // [SE] -> 1x1 project + BN -> + shortcut (identity, or avg-pool 2x2 and/or 1x1 conv).
 #include "core/error.h"
 #include "evaluators/blocks/elasticvit_blocks.h"
-#include "evaluators/ops/avg_pool2d.h"
+#include "evaluators/ops/avg_pool_include_pad.h"
 #include "evaluators/ops/conv2d.h"
 #include "evaluators/ops/depthwise_conv2d.h"
 #include "evaluators/ops/linear.h"
@@ -49,7 +49,7 @@ class EvitMbconvBlock final : public Block {
           r.get("shortcut_conv.weight", {c_, cin_, 1, 1}, InitKind::weight), c_, cin_);
       shortcut_packed_ = PackedWeights(shortcut_.data(), cin_, c_, c_);
     }
-    // avg_pool2d(x, 2, 2, padding = 0 if W is even else 1), count_include_pad (cnn.py).
+    // avg_pool_include_pad(x, 2, 2, padding = 0 if W is even else 1), count_include_pad (cnn.py).
     pool_p_ = {cin_, 2, 2, spec.get("w") % 2 ? 1 : 0};
   }
 
@@ -78,7 +78,7 @@ class EvitMbconvBlock final : public Block {
     // The shortcut goes to `out` first; the projection then adds onto it in its epilogue.
     const Tensor* res = &in;
     if (stride_ > 1) {
-      avg_pool2d(pool_p_, in, pooled_);
+      avg_pool_include_pad(pool_p_, in, pooled_);
       res = &pooled_;
     }
     if (cin_ != c_) {
@@ -110,7 +110,7 @@ class EvitMbconvBlock final : public Block {
     Tensor shortcut = in;
     if (stride_ > 1) {
       shortcut = Tensor(in.n(), out.h(), out.w(), cin_);
-      avg_pool2d_reference(pool_p_, in, shortcut);
+      avg_pool_include_pad_reference(pool_p_, in, shortcut);
     }
     if (cin_ != c_) {
       Tensor conv(in.n(), out.h(), out.w(), c_);
@@ -135,7 +135,7 @@ class EvitMbconvBlock final : public Block {
   Conv2dParams pw_p_;
   DepthwiseConv2dParams dw_p_;
   SqueezeExciteParams se_p_;
-  AvgPool2dParams pool_p_;
+  AvgPoolIncludePadParams pool_p_;
   FoldedConv pw_, dw_, pwl_;
   AlignedBuffer se_w1_, se_b1_, se_w2_, se_b2_, shortcut_;
   AlignedBuffer ones_;  // BN recalibration: the residual add is scale_add with gain 1

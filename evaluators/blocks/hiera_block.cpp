@@ -6,11 +6,11 @@
 // change would fail there); hwnas pools whichever shortcut the block has, which is the same
 // wherever timm runs.
 #include "evaluators/blocks/hiera_blocks.h"
+#include "evaluators/engine/param_reader.h"
 #include "evaluators/ops/layer_norm.h"
 #include "evaluators/ops/linear.h"
 #include "evaluators/ops/max_pool.h"
 #include "evaluators/ops/window_attention.h"
-#include "evaluators/param_reader.h"
 
 namespace hwnas {
 

@@ -10,7 +10,7 @@
 
 #include <memory>
 
-#include "evaluators/block.h"
+#include "evaluators/engine/block.h"
 
 namespace hwnas {
 

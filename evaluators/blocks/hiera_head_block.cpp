@@ -1,10 +1,10 @@
 // Hiera head: mean over all tokens, LayerNorm (eps 1e-6), Linear to the classes (timm hiera.py
 // forward_features' mean + norm, Head.projection; no softmax, as in timm).
 #include "evaluators/blocks/hiera_blocks.h"
+#include "evaluators/engine/param_reader.h"
 #include "evaluators/ops/layer_norm.h"
 #include "evaluators/ops/linear.h"
 #include "evaluators/ops/mean_tokens.h"
-#include "evaluators/param_reader.h"
 
 namespace hwnas {
 

@@ -1,11 +1,10 @@
 // Meta3D (MB3D): x + ls1*MHSA(LN(x)); x + ls2*MLP(LN(x)) on an h x w token grid.
 #include "evaluators/blocks/efficientformer_blocks.h"
-#include "evaluators/ops/attention.h"
+#include "evaluators/engine/param_reader.h"
+#include "evaluators/ops/efficientformer_attention.h"
 #include "evaluators/ops/layer_norm.h"
 #include "evaluators/ops/linear.h"
-#include "evaluators/ops/mean_tokens.h"
 #include "evaluators/ops/scale_add.h"
-#include "evaluators/param_reader.h"
 
 namespace hwnas {
 
@@ -61,7 +60,7 @@ class Meta3dBlock final : public Block {
     layer_norm(ln_, in, norm1_w_.data(), norm1_b_.data(), normed_);
     linear({c_, attn_.qkv_width(), Activation::none}, normed_, qkv_.packed, qkv_.bias.data(),
            nullptr, qkv_out_);
-    attention(attn_, qkv_out_, bias_.data(), attn_out_);
+    efficientformer_attention(attn_, qkv_out_, bias_.data(), attn_out_);
     linear({attn_.out_width(), c_, Activation::none}, attn_out_, proj_ls_.packed,
            proj_ls_.bias.data(), &in, out);
     layer_norm(ln_, out, norm2_w_.data(), norm2_b_.data(), normed_);
@@ -77,7 +76,7 @@ class Meta3dBlock final : public Block {
     layer_norm_reference(ln_, in, norm1_w_.data(), norm1_b_.data(), normed_);
     linear_reference({c_, attn_.qkv_width(), Activation::none}, normed_, qkv_.weight.data(),
                      qkv_.bias.data(), nullptr, qkv_out_);
-    attention_reference(attn_, qkv_out_, bias_.data(), attn_out_);
+    efficientformer_attention_reference(attn_, qkv_out_, bias_.data(), attn_out_);
     linear_reference({attn_.out_width(), c_, Activation::none}, attn_out_, proj_.weight.data(),
                      proj_.bias.data(), nullptr, branch);
     scale_add_reference(in, ls1_.data(), branch, x1);
@@ -91,85 +90,17 @@ class Meta3dBlock final : public Block {
 
  private:
   int c_ = 0, hid_ = 0;
-  AttentionParams attn_;
+  EfficientFormerAttentionParams attn_;
   LayerNormParams ln_;
   AlignedBuffer norm1_w_, norm1_b_, norm2_w_, norm2_b_, bias_, ls1_, ls2_;
   LinearWeights qkv_, proj_, fc1_, fc2_, proj_ls_, fc2_ls_;
   Tensor normed_, qkv_out_, attn_out_, hidden_;
 };
 
-// Head: LN over c, mean over tokens, (head(x) + head_dist(x)) / 2 (timm forward_head).
-class HeadBlock final : public Block {
- public:
-  HeadBlock(const BlockSpec& spec, ParamReader& r) : Block(spec) {
-    c_ = spec.get("c");
-    classes_ = spec.get("classes");
-    ln_ = {c_, 1e-5f};
-    norm_w_ = to_buffer(r.get("norm.weight", {c_}, InitKind::norm_weight));
-    norm_b_ = to_buffer(r.get("norm.bias", {c_}, InitKind::norm_bias));
-    heads_.push_back(read_linear(r, "head", c_, classes_));
-    if (spec.get("dist") > 0) heads_.push_back(read_linear(r, "head_dist", c_, classes_));
-    // Fast path: the classifiers are averaged once at load (a linear map of the same input).
-    avg_ = heads_[0];
-    const float inv = 1.0f / static_cast<float>(heads_.size());
-    for (std::size_t i = 0; i < avg_.weight.size(); ++i) {
-      float s = 0;
-      for (const auto& h : heads_) s += h.weight[i];
-      avg_.weight[i] = s * inv;
-    }
-    for (std::size_t i = 0; i < avg_.bias.size(); ++i) {
-      float s = 0;
-      for (const auto& h : heads_) s += h.bias[i];
-      avg_.bias[i] = s * inv;
-    }
-    avg_.repack(c_, classes_);
-    avg_.weight = AlignedBuffer();
-  }
-
-  void reserve(int batch) override {
-    normed_.resize(batch, 1, spec_.get("n"), c_);
-    pooled_.resize(batch, 1, 1, c_);
-  }
-
-  void forward(const Tensor& in, Tensor& out) override {
-    reserve(in.n());
-    const Tensor tokens = in.reshaped(in.n(), 1, spec_.get("n"), c_);
-    layer_norm(ln_, tokens, norm_w_.data(), norm_b_.data(), normed_);
-    mean_tokens(normed_, pooled_);
-    linear({c_, classes_, Activation::none}, pooled_, avg_.packed, avg_.bias.data(), nullptr, out);
-  }
-
-  void forward_reference(const Tensor& in, Tensor& out) override {
-    reserve(in.n());
-    const Tensor tokens = in.reshaped(in.n(), 1, spec_.get("n"), c_);
-    layer_norm_reference(ln_, tokens, norm_w_.data(), norm_b_.data(), normed_);
-    mean_tokens_reference(normed_, pooled_);
-    Tensor one(in.n(), 1, 1, classes_);
-    for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = 0;
-    for (const auto& h : heads_) {
-      linear_reference({c_, classes_, Activation::none}, pooled_, h.weight.data(), h.bias.data(),
-                       nullptr, one);
-      for (std::size_t i = 0; i < out.size(); ++i)
-        out.data()[i] += one.data()[i] / static_cast<float>(heads_.size());
-    }
-  }
-
- private:
-  int c_ = 0, classes_ = 0;
-  LayerNormParams ln_;
-  AlignedBuffer norm_w_, norm_b_;
-  std::vector<LinearWeights> heads_;
-  LinearWeights avg_;
-  Tensor normed_, pooled_;
-};
-
 }  // namespace
 
 std::unique_ptr<Block> make_meta3d_block(const BlockSpec& spec, ParamReader& params) {
   return std::make_unique<Meta3dBlock>(spec, params);
-}
-std::unique_ptr<Block> make_head_block(const BlockSpec& spec, ParamReader& params) {
-  return std::make_unique<HeadBlock>(spec, params);
 }
 
 }  // namespace hwnas

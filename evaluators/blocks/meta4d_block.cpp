@@ -8,8 +8,8 @@
 #include "evaluators/ops/packed_gemm.h"
 #include "evaluators/ops/pool_mixer.h"
 #include "evaluators/ops/scale_add.h"
-#include "evaluators/parallel.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/runtime/parallel.h"
+#include "evaluators/runtime/thread_scope.h"
 
 namespace hwnas {
 

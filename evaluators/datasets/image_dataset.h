@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "evaluators/tensor.h"
+#include "evaluators/engine/tensor.h"
 #include "spaces/block_spec.h"
 
 namespace hwnas {

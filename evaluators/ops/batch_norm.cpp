@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "evaluators/parallel.h"
+#include "evaluators/runtime/parallel.h"
 
 namespace hwnas {
 

@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "evaluators/tensor.h"
+#include "evaluators/engine/tensor.h"
 
 namespace hwnas {
 

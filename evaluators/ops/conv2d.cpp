@@ -6,8 +6,8 @@
 
 #include "core/error.h"
 #include "evaluators/ops/gemm.h"
-#include "evaluators/parallel.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/runtime/parallel.h"
+#include "evaluators/runtime/thread_scope.h"
 
 namespace hwnas {
 

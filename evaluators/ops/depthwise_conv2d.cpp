@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "evaluators/parallel.h"
+#include "evaluators/runtime/parallel.h"
 
 namespace hwnas {
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "evaluators/parallel.h"
+#include "evaluators/runtime/parallel.h"
 
 namespace hwnas {
 

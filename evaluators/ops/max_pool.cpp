@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "evaluators/parallel.h"
+#include "evaluators/runtime/parallel.h"
 
 namespace hwnas {
 

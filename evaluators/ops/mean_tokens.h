@@ -1,7 +1,7 @@
 // Mean over tokens (the classifier head's global average pool; timm forward_head x.mean(dim=1)).
 #pragma once
 
-#include "evaluators/tensor.h"
+#include "evaluators/engine/tensor.h"
 
 namespace hwnas {
 

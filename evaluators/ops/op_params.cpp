@@ -3,7 +3,7 @@
 #include <string>
 
 #include "core/error.h"
-#include "evaluators/safetensors.h"
+#include "evaluators/io/safetensors.h"
 
 namespace hwnas {
 
@@ -63,7 +63,7 @@ void validate(const LayerNormParams& p, const Tensor& in, const Tensor& out) {
       "input " + shape(in) + " and output " + shape(out) + " must have c=" + std::to_string(p.c));
 }
 
-void validate(const AttentionParams& p, const Tensor& qkv, const Tensor& out) {
+void validate(const EfficientFormerAttentionParams& p, const Tensor& qkv, const Tensor& out) {
   require(p.heads > 0 && p.kd > 0 && p.dv > 0 && p.h > 0 && p.w > 0, "attention",
           "heads, kd, dv, h and w must be positive");
   require(qkv.c() == p.qkv_width() && qkv.h() * qkv.w() == p.h * p.w, "attention",
@@ -89,7 +89,7 @@ void validate(const DepthwiseConv2dParams& p, const Tensor& in, const Tensor& ou
               std::to_string(ho) + "," + std::to_string(wo) + "," + std::to_string(p.c) + ")");
 }
 
-void validate(const AvgPool2dParams& p, const Tensor& in, const Tensor& out) {
+void validate(const AvgPoolIncludePadParams& p, const Tensor& in, const Tensor& out) {
   require(p.c > 0 && p.kernel > 0 && p.stride > 0 && p.pad >= 0 && 2 * p.pad <= p.kernel,
           "avg_pool2d", "c, kernel and stride must be positive and pad in [0, kernel/2]");
   require(in.c() == p.c && in.h() + 2 * p.pad >= p.kernel && in.w() + 2 * p.pad >= p.kernel,

@@ -1,8 +1,8 @@
 // Typed parameters of every engine operator, validated in one place (XNNPACK-style).
 #pragma once
 
+#include "evaluators/engine/tensor.h"
 #include "evaluators/ops/activation.h"
-#include "evaluators/tensor.h"
 
 namespace hwnas {
 
@@ -29,7 +29,7 @@ struct LayerNormParams {
 /// EfficientFormer multi-head self-attention core on an h x w token grid (timm Attention):
 /// qkv rows hold per head [q (kd), k (kd), v (dv)]; logits = q k^T * kd^-0.5 +
 /// bias[head, |dr|*w + |dc|]; softmax over keys; out rows hold per head dv values.
-struct AttentionParams {
+struct EfficientFormerAttentionParams {
   int heads = 0, kd = 0, dv = 0, h = 0, w = 0;
   int qkv_width() const { return heads * (2 * kd + dv); }
   int out_width() const { return heads * dv; }
@@ -60,7 +60,7 @@ struct DepthwiseConv2dParams {
 };
 /// Average pooling k x k, stride s, zero padding counted in the mean (PyTorch AvgPool2d with
 /// count_include_pad=True, floor mode): every window sum is divided by k*k.
-struct AvgPool2dParams {
+struct AvgPoolIncludePadParams {
   int c = 0, kernel = 2, stride = 2, pad = 0;
 };
 /// Squeeze-and-excitation on c channels with a bottleneck of `reduced` (both 1x1 convs biased):
@@ -92,9 +92,9 @@ void validate(const Conv2dParams& p, const Tensor& in, const Tensor& out);
 void validate(const LinearParams& p, const Tensor& in, const Tensor& out);
 void validate(const PoolMixerParams& p, const Tensor& in, const Tensor& out);
 void validate(const LayerNormParams& p, const Tensor& in, const Tensor& out);
-void validate(const AttentionParams& p, const Tensor& qkv, const Tensor& out);
+void validate(const EfficientFormerAttentionParams& p, const Tensor& qkv, const Tensor& out);
 void validate(const DepthwiseConv2dParams& p, const Tensor& in, const Tensor& out);
-void validate(const AvgPool2dParams& p, const Tensor& in, const Tensor& out);
+void validate(const AvgPoolIncludePadParams& p, const Tensor& in, const Tensor& out);
 void validate(const SqueezeExciteParams& p, const Tensor& x);
 void validate(const SampleNormParams& p, const Tensor& in, const Tensor& out);
 void validate(const BiasedAttentionParams& p, const Tensor& qk, const Tensor& v, const Tensor& out);

@@ -14,9 +14,9 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/error.h"
-#include "evaluators/parallel.h"
-#include "evaluators/tensor.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/engine/tensor.h"
+#include "evaluators/runtime/parallel.h"
+#include "evaluators/runtime/thread_scope.h"
 
 namespace hwnas {
 

@@ -1,7 +1,7 @@
 #include "evaluators/ops/pool_mixer.h"
 
-#include "evaluators/ops/avg_pool.h"
-#include "evaluators/parallel.h"
+#include "evaluators/ops/avg_pool_exclude_pad.h"
+#include "evaluators/runtime/parallel.h"
 
 #include <algorithm>
 #include <vector>
@@ -53,7 +53,7 @@ void pool_mixer_reference(const PoolMixerParams& p, const Tensor& in, const floa
                           Tensor& out) {
   validate(p, in, out);
   Tensor pooled(in.n(), in.h(), in.w(), in.c());
-  avg_pool_reference(p, in, pooled);
+  avg_pool_exclude_pad_reference(p, in, pooled);
   for (std::size_t i = 0; i < in.size(); ++i) {
     const double v = in.data()[i];
     out.data()[i] =

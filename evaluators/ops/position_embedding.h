@@ -2,7 +2,7 @@
 // timm hiera.py: x + pos_embed with pos_embed (1, h*w, c) in row-major token order).
 #pragma once
 
-#include "evaluators/tensor.h"
+#include "evaluators/engine/tensor.h"
 
 namespace hwnas {
 

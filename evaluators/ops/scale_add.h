@@ -1,7 +1,7 @@
 // Layer scale + residual add (CaiT's LayerScale, Touvron et al. 2021): out = x + gamma * y.
 #pragma once
 
-#include "evaluators/tensor.h"
+#include "evaluators/engine/tensor.h"
 
 namespace hwnas {
 

@@ -7,7 +7,7 @@
 #include "evaluators/ops/eigen.h"
 
 #include "evaluators/ops/softmax.h"
-#include "evaluators/parallel.h"
+#include "evaluators/runtime/parallel.h"
 
 namespace hwnas {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "evaluators/supernet_slicing.h"
+#include "evaluators/slicing/supernet_slicing.h"
 #include "spaces/elasticvit_space.h"
 
 namespace hwnas {

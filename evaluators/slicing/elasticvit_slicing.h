@@ -2,7 +2,7 @@
 // FusedSuperNet.set_arch): how a subnet's tensors are cut out of the supernet's.
 #pragma once
 
-#include "evaluators/safetensors.h"
+#include "evaluators/io/safetensors.h"
 #include "spaces/search_space.h"
 
 namespace hwnas {

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "evaluators/supernet_slicing.h"
+#include "evaluators/slicing/supernet_slicing.h"
 #include "spaces/turbovit_space.h"
 
 namespace hwnas {

@@ -2,7 +2,7 @@
 // spaces/defs/turbovit-fmnist.json "notes", the C++ twin of tools/hwnas_tools/turbovit_fmnist.py.
 #pragma once
 
-#include "evaluators/safetensors.h"
+#include "evaluators/io/safetensors.h"
 #include "spaces/search_space.h"
 
 namespace hwnas {

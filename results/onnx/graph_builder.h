@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "evaluators/safetensors.h"
+#include "evaluators/io/safetensors.h"
 
 namespace onnx {
 class GraphProto;

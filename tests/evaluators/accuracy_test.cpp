@@ -4,9 +4,9 @@
 #include <algorithm>
 
 #include "core/error.h"
-#include "evaluators/accuracy.h"
-#include "evaluators/model.h"
-#include "evaluators/supernet_slicing.h"
+#include "evaluators/accuracy/accuracy.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/slicing/supernet_slicing.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/random_supernet.h"
 

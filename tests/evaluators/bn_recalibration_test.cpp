@@ -11,12 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "evaluators/bn_recalibration.h"
-#include "evaluators/bn_stats_cache.h"
-#include "evaluators/model.h"
+#include "evaluators/accuracy/bn_recalibration.h"
+#include "evaluators/accuracy/bn_stats_cache.h"
+#include "evaluators/engine/model.h"
 #include "evaluators/ops/batch_norm.h"
 #include "evaluators/ops/conv2d.h"
-#include "evaluators/supernet_slicing.h"
+#include "evaluators/slicing/supernet_slicing.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/random_supernet.h"
 #include "tests/support/test_support.h"

@@ -12,12 +12,12 @@
 
 #include "core/error.h"
 #include "core/rng.h"
-#include "evaluators/ops/avg_pool2d.h"
+#include "evaluators/ops/avg_pool_include_pad.h"
 #include "evaluators/ops/biased_attention.h"
 #include "evaluators/ops/depthwise_conv2d.h"
 #include "evaluators/ops/sample_norm.h"
 #include "evaluators/ops/squeeze_excite.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/runtime/thread_scope.h"
 
 namespace hwnas {
 namespace {
@@ -96,25 +96,27 @@ TEST(EvitOps, AvgPool2dCountsPaddingLikePyTorch) {
   for (auto [n, h, w, c] :
        {std::tuple{1, 64, 64, 16}, std::tuple{2, 7, 7, 17}, std::tuple{1, 1, 1, 3},
         std::tuple{1, 9, 9, 33}, std::tuple{1, 8, 8, 96}}) {
-    const AvgPool2dParams p{c, 2, 2, w % 2};  // ElasticViT: padding 1 for odd maps
+    const AvgPoolIncludePadParams p{c, 2, 2, w % 2};  // ElasticViT: padding 1 for odd maps
     const Tensor in = uniform_tensor(n, h, w, c, rng);
     const int ho = conv_out_size(h, 2, 2, p.pad), wo = conv_out_size(w, 2, 2, p.pad);
     EXPECT_EQ(ho, (h + 1) / 2);
     Tensor ref(n, ho, wo, c), out(n, ho, wo, c);
-    avg_pool2d_reference(p, in, ref);
-    EXPECT_LE(worst_over_threads(ref, out, [&](Tensor& o) { avg_pool2d(p, in, o); }), 1e-6)
+    avg_pool_include_pad_reference(p, in, ref);
+    EXPECT_LE(worst_over_threads(ref, out, [&](Tensor& o) { avg_pool_include_pad(p, in, o); }),
+              1e-6)
         << "(" << n << "," << h << "," << w << "," << c << ")";
   }
   // Hand values on a 3x3 map 1..9 with padding 1: windows start at -1, so the output corner
   // (0,0) sees only in(0,0) = 1 and still divides by 4; (1,1) averages 5, 6, 8, 9.
   Tensor in(1, 3, 3, 1), out(1, 2, 2, 1);
   for (int i = 0; i < 9; ++i) in.data()[i] = static_cast<float>(i + 1);
-  avg_pool2d({1, 2, 2, 1}, in, out);
+  avg_pool_include_pad({1, 2, 2, 1}, in, out);
   EXPECT_FLOAT_EQ(out.at(0, 0, 0, 0), 0.25f);
   EXPECT_FLOAT_EQ(out.at(0, 0, 1, 0), (2.0f + 3.0f) / 4);
   EXPECT_FLOAT_EQ(out.at(0, 1, 0, 0), (4.0f + 7.0f) / 4);
   EXPECT_FLOAT_EQ(out.at(0, 1, 1, 0), (5.0f + 6.0f + 8.0f + 9.0f) / 4);
-  EXPECT_THROW(avg_pool2d({1, 2, 2, 0}, in, out), Error);  // unpadded: 1x1 output expected
+  EXPECT_THROW(avg_pool_include_pad({1, 2, 2, 0}, in, out),
+               Error);  // unpadded: 1x1 output expected
 }
 
 TEST(EvitOps, SqueezeExciteMatchesReference) {

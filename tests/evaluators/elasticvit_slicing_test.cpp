@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "evaluators/model.h"
-#include "evaluators/supernet_slicing.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/slicing/supernet_slicing.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/random_supernet.h"
 #include "tests/support/test_support.h"

@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/rng.h"
-#include "evaluators/model.h"
-#include "evaluators/npy.h"
-#include "evaluators/safetensors.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/io/npy.h"
+#include "evaluators/io/safetensors.h"
 #include "spaces/registry.h"
 #include "tests/support/test_support.h"
 

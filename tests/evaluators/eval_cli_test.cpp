@@ -10,11 +10,11 @@
 #include <nlohmann/json.hpp>
 
 #include "core/rng.h"
-#include "evaluators/accuracy.h"
-#include "evaluators/bn_recalibration.h"
+#include "evaluators/accuracy/accuracy.h"
+#include "evaluators/accuracy/bn_recalibration.h"
 #include "evaluators/datasets/eval_data.h"
-#include "evaluators/npy.h"
-#include "evaluators/supernet_slicing.h"
+#include "evaluators/io/npy.h"
+#include "evaluators/slicing/supernet_slicing.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/random_supernet.h"
 #include "tests/support/test_support.h"

@@ -8,8 +8,9 @@
 #include <memory>
 #include <mutex>
 
-#include "evaluators/npz.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/io/npz.h"
+#include "evaluators/runtime/thread_scope.h"
+#include "tests/support/golden_tolerances.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas::test {
@@ -64,7 +65,7 @@ void check_golden_model(const GoldenModel& golden, const Network& net,
     double scale = 0;
     for (float v : g.data) scale = std::max(scale, std::abs(static_cast<double>(v)));
     std::printf("  %s: max |diff| %.3g (max |value| %.3g)\n", it->second.c_str(), d, scale);
-    EXPECT_LE(d, 1e-4 * std::max(1.0, scale)) << it->second;
+    EXPECT_LE(d, kGoldenStageRelTol * std::max(1.0, scale)) << it->second;
     ++compared;
   });
   EXPECT_EQ(compared, stage_ends.size());
@@ -72,7 +73,7 @@ void check_golden_model(const GoldenModel& golden, const Network& net,
   ASSERT_EQ(logits.size(), golden.logits.data.size());
   const double d = max_abs_diff(logits.data(), golden.logits.data.data(), logits.size());
   std::printf("  logits: max |diff| %.3g\n", d);
-  EXPECT_LE(d, 1e-4);
+  EXPECT_LE(d, kGoldenLogitAbsTol);
 }
 
 }  // namespace hwnas::test

@@ -6,10 +6,10 @@
 #include <map>
 #include <string>
 
-#include "evaluators/model.h"
-#include "evaluators/npy.h"
-#include "evaluators/safetensors.h"
-#include "evaluators/tensor.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/engine/tensor.h"
+#include "evaluators/io/npy.h"
+#include "evaluators/io/safetensors.h"
 #include "spaces/network.h"
 
 namespace hwnas::test {
@@ -35,7 +35,8 @@ const GoldenModel& golden_model(const std::string& stem);
 
 /// Runs `net` with the golden weights at `threads` threads on `path` and checks the output of
 /// every block named in `stage_ends` (block index -> stages.npz key) within
-/// 1e-4 * max(1, max |value|) and the logits within 1e-4 (absolute), printing each difference.
+/// kGoldenStageRelTol * max(1, max |value|) and the logits within kGoldenLogitAbsTol (absolute;
+/// tests/support/golden_tolerances.h), printing each difference.
 /// GoogleTest assertions inside.
 void check_golden_model(const GoldenModel& golden, const Network& net,
                         const std::map<std::size_t, std::string>& stage_ends, KernelPath path,

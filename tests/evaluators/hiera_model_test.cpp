@@ -14,12 +14,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/rng.h"
-#include "evaluators/block_runner.h"
-#include "evaluators/model.h"
-#include "evaluators/npy.h"
-#include "evaluators/npz.h"
-#include "evaluators/safetensors.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/engine/block_runner.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/io/npy.h"
+#include "evaluators/io/npz.h"
+#include "evaluators/io/safetensors.h"
+#include "evaluators/runtime/thread_scope.h"
 #include "spaces/hiera_network.h"
 #include "spaces/registry.h"
 #include "spaces/turbovit_space.h"

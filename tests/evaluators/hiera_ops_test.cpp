@@ -8,11 +8,11 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "evaluators/engine/tensor.h"
 #include "evaluators/ops/max_pool.h"
 #include "evaluators/ops/position_embedding.h"
 #include "evaluators/ops/window_attention.h"
-#include "evaluators/tensor.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/runtime/thread_scope.h"
 
 namespace hwnas {
 namespace {

@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "evaluators/npy.h"
-#include "evaluators/npz.h"
-#include "evaluators/safetensors.h"
+#include "evaluators/io/npy.h"
+#include "evaluators/io/npz.h"
+#include "evaluators/io/safetensors.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {

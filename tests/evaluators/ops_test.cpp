@@ -8,10 +8,11 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "evaluators/engine/tensor.h"
 #include "evaluators/ops/activation.h"
-#include "evaluators/ops/attention.h"
-#include "evaluators/ops/avg_pool.h"
+#include "evaluators/ops/avg_pool_exclude_pad.h"
 #include "evaluators/ops/conv2d.h"
+#include "evaluators/ops/efficientformer_attention.h"
 #include "evaluators/ops/gemm.h"
 #include "evaluators/ops/layer_norm.h"
 #include "evaluators/ops/linear.h"
@@ -20,8 +21,7 @@
 #include "evaluators/ops/pool_mixer.h"
 #include "evaluators/ops/scale_add.h"
 #include "evaluators/ops/softmax.h"
-#include "evaluators/tensor.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/runtime/thread_scope.h"
 
 namespace hwnas {
 namespace {
@@ -266,11 +266,11 @@ TEST(Ops, AvgPoolReferenceExcludesPadding) {
   // the centre all 9, an edge 6.
   Tensor in(1, 3, 3, 1), out(1, 3, 3, 1);
   for (int i = 0; i < 9; ++i) in.data()[i] = static_cast<float>(i + 1);
-  avg_pool_reference({1, 3}, in, out);
+  avg_pool_exclude_pad_reference({1, 3}, in, out);
   EXPECT_FLOAT_EQ(out.at(0, 0, 0, 0), (1 + 2 + 4 + 5) / 4.0f);
   EXPECT_FLOAT_EQ(out.at(0, 1, 1, 0), 5.0f);
   EXPECT_FLOAT_EQ(out.at(0, 0, 1, 0), (1 + 2 + 3 + 4 + 5 + 6) / 6.0f);
-  EXPECT_THROW(avg_pool_reference({1, 2}, in, out), Error);
+  EXPECT_THROW(avg_pool_exclude_pad_reference({1, 2}, in, out), Error);
 }
 
 TEST(Ops, LayerNormMatchesReference) {
@@ -313,19 +313,19 @@ TEST(Ops, AttentionMatchesReference) {
   for (auto [n, heads, kd, dv, h, w] :
        {std::tuple{1, 8, 32, 128, 7, 7}, std::tuple{2, 3, 5, 11, 3, 5},
         std::tuple{1, 1, 1, 1, 1, 1}, std::tuple{1, 2, 16, 64, 2, 2}}) {
-    const AttentionParams p{heads, kd, dv, h, w};
+    const EfficientFormerAttentionParams p{heads, kd, dv, h, w};
     Tensor qkv(n, h, w, p.qkv_width()), ref(n, h, w, p.out_width()), f1(n, h, w, p.out_width()),
         f2(n, h, w, p.out_width());
     fill(qkv, rng, -3, 3);
     const auto bias = random_vec(static_cast<std::size_t>(heads) * h * w, rng, -2, 2);
-    attention_reference(p, qkv, bias.data(), ref);
+    efficientformer_attention_reference(p, qkv, bias.data(), ref);
     {
       ThreadScope one(1);
-      attention(p, qkv, bias.data(), f1);
+      efficientformer_attention(p, qkv, bias.data(), f1);
     }
     {
       ThreadScope two(2);
-      attention(p, qkv, bias.data(), f2);
+      efficientformer_attention(p, qkv, bias.data(), f2);
     }
     double maxref = 0, d1 = 0, d2 = 0;
     for (std::size_t i = 0; i < ref.size(); ++i) {
@@ -340,11 +340,11 @@ TEST(Ops, AttentionMatchesReference) {
 
 TEST(Ops, AttentionBiasIndexedByAbsoluteOffsets) {
   // With q = k = 0, the softmax sees only the bias: row i's weights follow bias[|dr|*w+|dc|].
-  const AttentionParams p{1, 1, 1, 2, 3};
+  const EfficientFormerAttentionParams p{1, 1, 1, 2, 3};
   Tensor qkv(1, 2, 3, 3), out(1, 2, 3, 1);
   for (int t = 0; t < 6; ++t) qkv.data()[t * 3 + 2] = static_cast<float>(t);  // v = token index
   const float bias[6] = {0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f};
-  attention_reference(p, qkv, bias, out);
+  efficientformer_attention_reference(p, qkv, bias, out);
   for (int i = 0; i < 6; ++i) {
     double num = 0, den = 0;
     for (int j = 0; j < 6; ++j) {
@@ -355,7 +355,7 @@ TEST(Ops, AttentionBiasIndexedByAbsoluteOffsets) {
     EXPECT_NEAR(out.data()[i], num / den, 1e-6) << "token " << i;
   }
   Tensor f(1, 2, 3, 1);
-  attention(p, qkv, bias, f);
+  efficientformer_attention(p, qkv, bias, f);
   for (int i = 0; i < 6; ++i) EXPECT_NEAR(f.data()[i], out.data()[i], 1e-6);
 }
 

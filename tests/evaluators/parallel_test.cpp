@@ -7,8 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "evaluators/parallel.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/runtime/parallel.h"
+#include "evaluators/runtime/thread_scope.h"
 
 namespace hwnas {
 namespace {

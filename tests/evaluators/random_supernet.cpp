@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "evaluators/model.h"
+#include "evaluators/engine/model.h"
 #include "spaces/registry.h"
 
 namespace hwnas::test {

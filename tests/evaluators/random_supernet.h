@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "evaluators/safetensors.h"
+#include "evaluators/io/safetensors.h"
 
 namespace hwnas::test {
 

@@ -12,15 +12,16 @@
 #include <memory>
 #include <mutex>
 
-#include "evaluators/accuracy.h"
-#include "evaluators/bn_recalibration.h"
+#include "evaluators/accuracy/accuracy.h"
+#include "evaluators/accuracy/bn_recalibration.h"
 #include "evaluators/datasets/fashion_mnist.h"
-#include "evaluators/model.h"
-#include "evaluators/npy.h"
-#include "evaluators/npz.h"
-#include "evaluators/supernet_slicing.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/io/npy.h"
+#include "evaluators/io/npz.h"
+#include "evaluators/runtime/thread_scope.h"
+#include "evaluators/slicing/supernet_slicing.h"
 #include "spaces/registry.h"
+#include "tests/support/golden_tolerances.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas::test {
@@ -167,7 +168,7 @@ void SupernetGolden::check_logits(const std::string& name) const {
   const WeightStore sub = slice_supernet(space(), a, supernet());
   Model plain = Model::from_weights(net, sub);
   const double d0 = max_rel_logit_diff(plain.forward(x), read_npy(path(entry["logits"])));
-  EXPECT_LE(d0, 1e-4) << name << " without recalibration";
+  EXPECT_LE(d0, kSupernetLogitRelTol) << name << " without recalibration";
   if (!entry.contains("recal_logits")) {  // a space without BatchNorm (Hiera)
     std::cout << "[ golden   ] " << space_ << " " << name
               << ": max |logit diff| / max(1, max |logit|) " << d0 << " (no BatchNorm)\n";
@@ -175,7 +176,7 @@ void SupernetGolden::check_logits(const std::string& name) const {
   }
   Model recal = Model::from_weights(net, with_bn_stats(sub, recalibrated(a, sub)));
   const double d1 = max_rel_logit_diff(recal.forward(x), read_npy(path(entry["recal_logits"])));
-  EXPECT_LE(d1, 1e-4) << name << " after recalibration";
+  EXPECT_LE(d1, kSupernetLogitRelTol) << name << " after recalibration";
   std::cout << "[ golden   ] " << space_ << " " << name
             << ": max |logit diff| / max(1, max |logit|) " << d0 << " plain, " << d1
             << " recalibrated\n";
@@ -200,7 +201,8 @@ void SupernetGolden::check_bn_statistics(const std::string& name) const {
       const double rel = std::abs(double(got[i]) - w.data[i]) /
                          std::max(0.01 * largest, std::abs(double(w.data[i])));
       worst = std::max(worst, rel);
-      EXPECT_LE(rel, 1e-4) << tensor << "[" << i << "] " << got[i] << " vs " << w.data[i];
+      EXPECT_LE(rel, kBnStatisticRelTol)
+          << tensor << "[" << i << "] " << got[i] << " vs " << w.data[i];
     }
   }
   std::cout << "[ golden   ] " << space_ << " " << name << ": max relative BN statistic difference "

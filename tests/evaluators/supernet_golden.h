@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "evaluators/datasets/eval_data.h"
-#include "evaluators/safetensors.h"
-#include "evaluators/tensor.h"
+#include "evaluators/engine/tensor.h"
+#include "evaluators/io/safetensors.h"
 #include "spaces/search_space.h"
 
 namespace hwnas::test {
@@ -46,12 +46,12 @@ class SupernetGolden {
   void check_preprocessing() const;
   /// slice_supernet(s) equals <s>.sliced.safetensors exactly, tensor for tensor.
   void check_sliced(const std::string& name) const;
-  /// Engine logits of `name` with and without BN recalibration within 1e-4 of PyTorch's
-  /// (relative to max(1, max |logit|)); without only, when subnets.json has no recal_logits
-  /// (a space without BatchNorm).
+  /// Engine logits of `name` with and without BN recalibration within kSupernetLogitRelTol of
+  /// PyTorch's (relative to max(1, max |logit|)); without only, when subnets.json has no
+  /// recal_logits (a space without BatchNorm).
   void check_logits(const std::string& name) const;
-  /// m's recalibrated BN statistics within 1e-4 relative (floored at 1 % of the tensor's
-  /// largest magnitude).
+  /// m's recalibrated BN statistics within kBnStatisticRelTol relative (floored at 1 % of the
+  /// tensor's largest magnitude).
   void check_bn_statistics(const std::string& name) const;
   /// Arg-max agreement >= 99.9 % with <name>.test_pred.npy on the first `images` test images.
   void check_test_predictions(const std::string& name, std::size_t images) const;

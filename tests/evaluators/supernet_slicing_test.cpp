@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "evaluators/model.h"
-#include "evaluators/supernet_slicing.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/slicing/supernet_slicing.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/random_supernet.h"
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "evaluators/timing.h"
+#include "evaluators/runtime/timing.h"
 
 namespace hwnas {
 namespace {

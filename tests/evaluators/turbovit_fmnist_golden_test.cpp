@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <iostream>
 
-#include "evaluators/model.h"
-#include "evaluators/npy.h"
-#include "evaluators/subnet_evaluation.h"
-#include "evaluators/supernet_slicing.h"
-#include "evaluators/thread_scope.h"
+#include "evaluators/accuracy/subnet_evaluation.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/io/npy.h"
+#include "evaluators/runtime/thread_scope.h"
+#include "evaluators/slicing/supernet_slicing.h"
 #include "tests/evaluators/supernet_golden.h"
 #include "tests/support/test_support.h"
 

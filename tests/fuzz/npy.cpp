@@ -2,7 +2,7 @@
 #include <cstdint>
 
 #include "core/error.h"
-#include "evaluators/npy.h"
+#include "evaluators/io/npy.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

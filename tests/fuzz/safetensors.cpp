@@ -2,7 +2,7 @@
 #include <cstdint>
 
 #include "core/error.h"
-#include "evaluators/safetensors.h"
+#include "evaluators/io/safetensors.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -16,9 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "evaluators/accuracy/subnet_evaluation.h"
 #include "evaluators/datasets/fashion_mnist.h"
-#include "evaluators/subnet_evaluation.h"
-#include "evaluators/supernet_slicing.h"
+#include "evaluators/slicing/supernet_slicing.h"
 #include "results/onnx_export.h"
 #include "spaces/registry.h"
 #include "tests/support/synthetic_table.h"

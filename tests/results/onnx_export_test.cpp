@@ -14,8 +14,8 @@
 
 #include "core/error.h"
 #include "core/rng.h"
-#include "evaluators/model.h"
-#include "evaluators/npy.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/io/npy.h"
 #include "spaces/registry.h"
 #include "tests/support/test_support.h"
 

@@ -18,13 +18,14 @@
 #include <optional>
 
 #include "core/rng.h"
-#include "evaluators/model.h"
-#include "evaluators/safetensors.h"
-#include "evaluators/supernet_slicing.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/io/safetensors.h"
+#include "evaluators/slicing/supernet_slicing.h"
 #include "results/onnx_export.h"
 #include "spaces/hiera_network.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/golden_model.h"
+#include "tests/support/golden_tolerances.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
@@ -93,7 +94,7 @@ double relative_diff(const std::vector<float>& a, const float* b, std::size_t n)
 }
 
 // Exports `net` with `w`, runs it in ONNX Runtime and in the engine on `input`; returns the
-// runtime's logits after checking them against the engine's (1e-4 relative).
+// runtime's logits after checking them against the engine's (kOnnxRuntimeRelTol).
 std::vector<float> expect_runtime_matches_engine(const std::string& modules, const Network& net,
                                                  const WeightStore& w, const Tensor& input,
                                                  const OnnxExportOptions& options) {
@@ -106,7 +107,7 @@ std::vector<float> expect_runtime_matches_engine(const std::string& modules, con
   std::cout << "[ onnx     ] " << net.space << " " << net.blocks.size() << " blocks, batch "
             << input.n() << (options.portable ? ", portable" : "")
             << ": ONNX Runtime vs engine max relative logit difference " << d << "\n";
-  EXPECT_LE(d, 1e-4) << net.space;
+  EXPECT_LE(d, test::kOnnxRuntimeRelTol) << net.space;
   return ort;
 }
 
@@ -118,7 +119,7 @@ void expect_golden(const std::string& modules, const std::string& stem, const Ne
     const double d = test::max_abs_diff(ort.data(), g.logits.data.data(), g.logits.data.size());
     std::cout << "[ onnx     ] " << stem << ": ONNX Runtime vs reference logits max abs diff " << d
               << "\n";
-    EXPECT_LE(d, 1e-4) << stem;
+    EXPECT_LE(d, test::kOnnxGoldenLogitAbsTol) << stem;
   }
 }
 

@@ -2,7 +2,7 @@
 // EfficientFormer-L1's parameter count and the logit count of a small engine model.
 #include <iostream>
 
-#include "evaluators/model.h"
+#include "evaluators/engine/model.h"
 #include "results/svg_chart.h"
 #include "spaces/registry.h"
 

@@ -1,0 +1,92 @@
+#include "evaluators/accuracy/subnet_evaluation.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "evaluators/accuracy/bn_recalibration.h"
+#include "evaluators/runtime/thread_scope.h"
+#include "evaluators/slicing/supernet_slicing.h"
+
+namespace hwnas {
+
+SubnetEvaluator::SubnetEvaluator(const SearchSpace& space, const std::string& weights_path,
+                                 SubnetEvalOptions options)
+    : space_(space),
+      weights_path_(weights_path),
+      options_(std::move(options)),
+      file_(load_safetensors(weights_path)),
+      supernet_(is_supernet_checkpoint(file_)),
+      fingerprint_(file_fingerprint(weights_path)),
+      cache_(options_.cache_dir) {}
+
+const EvalData& SubnetEvaluator::data_for(int resolution) {
+  auto it = data_.find(resolution);
+  if (it == data_.end()) {
+    EvalData d = open_eval_data(options_.dataset, options_.split, options_.seed, resolution,
+                                options_.recal_images);
+    if (options_.samples > 0 && options_.samples < d.eval.size()) d.eval.resize(options_.samples);
+    it = data_.emplace(resolution, std::move(d)).first;
+  }
+  return it->second;
+}
+
+SubnetEvalResult SubnetEvaluator::evaluate(const Arch& arch) {
+  std::lock_guard lock(mutex_);
+  SubnetEvalResult out;
+  const Network net = space_.decode(arch);
+  const WeightStore weights = weights_locked(arch, net, out);
+  const EvalData& data = data_for(net.input.h);
+  out.dataset_id = data.eval_set->id();
+  out.accuracy =
+      evaluate_accuracy(net, weights, *data.eval_set, data.eval, options_.batch, options_.threads);
+  return out;
+}
+
+WeightStore SubnetEvaluator::subnet_weights(const Arch& arch, SubnetEvalResult* info) {
+  std::lock_guard lock(mutex_);
+  SubnetEvalResult out;
+  WeightStore weights = weights_locked(arch, space_.decode(arch), out);
+  if (info) *info = out;
+  return weights;
+}
+
+WeightStore SubnetEvaluator::weights_locked(const Arch& arch, const Network& net,
+                                            SubnetEvalResult& out) {
+  WeightStore weights = supernet_ ? slice_supernet(space_, arch, file_) : file_;
+  const EvalData& data = data_for(net.input.h);
+  check_dataset_fits(net, *data.eval_set);
+  // LayerNorm-only networks (Hiera / TurboViT) carry no running statistics to re-estimate.
+  const bool has_bn =
+      std::any_of(weights.tensors.begin(), weights.tensors.end(), [](const auto& t) {
+        const std::string suffix = ".running_mean";
+        return t.first.size() >= suffix.size() &&
+               t.first.compare(t.first.size() - suffix.size(), suffix.size(), suffix) == 0;
+      });
+  if (options_.recalibrate && !has_bn)
+    out.bn_note = "the network has no BatchNorm (LayerNorm only): nothing to recalibrate";
+  if (!options_.recalibrate || !has_bn) return weights;
+  out.bn_recalibrated = true;
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string key =
+      BnStatsCache::key(space_.to_json(arch).dump(), fingerprint_, data.recal_id);
+  const WeightStore stats = cache_.get_or_compute(
+      key,
+      [&] {
+        ThreadScope scope(options_.threads);
+        constexpr std::size_t kRecalBatch = 64;  // FMNIST-SPEC's (and PyTorch's) batch size
+        const std::size_t n = data.recal.size();
+        return recalibrate_batchnorm(
+            net, weights, (n + kRecalBatch - 1) / kRecalBatch, [&](std::size_t b) {
+              return load_batch(*data.recal_set, data.recal, b * kRecalBatch,
+                                std::min(n, (b + 1) * kRecalBatch));
+            });
+      },
+      &out.recal_cached);
+  out.recal_seconds =
+      out.recal_cached
+          ? 0.0
+          : std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return with_bn_stats(std::move(weights), stats);
+}
+
+}  // namespace hwnas

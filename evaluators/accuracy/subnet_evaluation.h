@@ -1,0 +1,78 @@
+// Accuracy of subnets with weights inherited from a supernet: slice, recalibrate BN, score.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "evaluators/accuracy/accuracy.h"
+#include "evaluators/accuracy/bn_stats_cache.h"
+#include "evaluators/datasets/eval_data.h"
+#include "evaluators/io/safetensors.h"
+#include "spaces/search_space.h"
+
+namespace hwnas {
+
+struct SubnetEvalOptions {
+  std::string dataset = "fashion-mnist";  ///< as open_eval_data takes it
+  std::string split = "val";              ///< "val" (searching) or "test" (reporting)
+  std::uint64_t seed = 0;                 ///< the split's seed
+  std::size_t samples = 0;                ///< images scored (0 = the whole split)
+  std::size_t recal_images = 512;         ///< BN recalibration images (batches of 64)
+  bool recalibrate = true;
+  int batch = 64;
+  int threads = 2;
+  std::string cache_dir;  ///< recalibrated BN statistics on disk ("" = memory only)
+};
+
+struct SubnetEvalResult {
+  AccuracyResult accuracy;
+  bool bn_recalibrated = false;  ///< BN statistics were re-estimated (or taken from the cache)
+  std::string bn_note;           ///< why they were not, when recalibration was asked for
+  bool recal_cached = false;     ///< the BN statistics came from the cache
+  double recal_seconds = 0;      ///< time spent recalibrating (0 when cached or off)
+  std::string dataset_id;        ///< ImageDataset::id() of the scored images
+};
+
+/// Once-for-All / ElasticViT subnet evaluation: the subnet's weights are sliced out of the
+/// supernet checkpoint (slice_supernet, or the file is used as is when it is not a supernet
+/// checkpoint), its BatchNorm statistics re-estimated on `recal_images` training images
+/// (recalibrate_batchnorm, cached per arch, weights file and data; skipped, with a note, for a
+/// network without BatchNorm such as Hiera), and top-1/top-5 scored on the
+/// held-out split (evaluate_accuracy). The checkpoint is read once; the dataset once per input
+/// resolution. Thread-safe (one evaluation at a time). Throws hwnas::Error for an unreadable
+/// checkpoint, a dataset that does not fit the space (classes, channels), or as the steps above.
+class SubnetEvaluator {
+ public:
+  SubnetEvaluator(const SearchSpace& space, const std::string& weights_path,
+                  SubnetEvalOptions options);
+
+  SubnetEvalResult evaluate(const Arch& arch);
+  /// The weights evaluate() scores `arch` with: sliced from the supernet (or the file as is),
+  /// with BN statistics recalibrated as the options say (cached). `info` (optional) receives
+  /// the recalibration fields of the result (bn_recalibrated, bn_note, recal_cached,
+  /// recal_seconds). Same errors as evaluate().
+  WeightStore subnet_weights(const Arch& arch, SubnetEvalResult* info = nullptr);
+
+  const SubnetEvalOptions& options() const { return options_; }
+  const std::string& weights_path() const { return weights_path_; }
+
+ private:
+  const EvalData& data_for(int resolution);
+  WeightStore weights_locked(const Arch& arch, const Network& net, SubnetEvalResult& out);
+
+  const SearchSpace& space_;
+  std::string weights_path_;
+  SubnetEvalOptions options_;
+  WeightStore file_;
+  bool supernet_ = false;
+  std::string fingerprint_;
+  BnStatsCache cache_;
+  std::map<int, EvalData> data_;
+  std::mutex mutex_;
+};
+
+}  // namespace hwnas

@@ -1,0 +1,28 @@
+// BlockRunner: one block in isolation, exactly as Model runs it (for latency tables).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "evaluators/engine/block.h"
+#include "evaluators/engine/tensor.h"
+#include "spaces/block_spec.h"
+
+namespace hwnas {
+
+class BlockRunner {
+ public:
+  /// Random weights (Model::random's init, drawn from Rng(seed)) and a random input of
+  /// (batch, block_input_shape(spec)); allocates every buffer here. Throws hwnas::Error for a
+  /// bad spec or batch < 1.
+  BlockRunner(const BlockSpec& spec, int batch, std::uint64_t seed);
+  /// One fast forward of the block (no allocation).
+  void run();
+  const Tensor& output() const { return output_; }
+
+ private:
+  std::unique_ptr<Block> block_;
+  Tensor input_, output_;
+};
+
+}  // namespace hwnas

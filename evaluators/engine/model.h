@@ -1,0 +1,88 @@
+// Model: a Network with weights, executable on the CPU (NHWC fp32).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "evaluators/accuracy/training_batch_norm.h"
+#include "evaluators/engine/block.h"
+#include "evaluators/engine/tensor.h"
+#include "evaluators/io/safetensors.h"
+#include "spaces/network.h"
+
+namespace hwnas {
+
+/// Which kernels Model::forward runs: the fused fast ones or the plain references
+/// (HWNAS_REFERENCE_KERNELS=1 also routes the fast ones to the references).
+enum class KernelPath { fast, reference };
+
+class Model {
+ public:
+  /// Deterministic random weights drawn from Rng(seed) (scales in param_reader.h), the same for
+  /// a seed on every platform. Throws hwnas::Error if the network is inconsistent.
+  static Model random(const Network& net, std::uint64_t seed);
+  /// Weights with the reference code's parameter names (param_prefixes: timm's for
+  /// EfficientFormer, microsoft/Moonlit's for ElasticViT) and PyTorch layouts (conv (out, in,
+  /// k, k), linear (out, in)); BatchNorm is folded into the preceding convolution here. Throws
+  /// hwnas::Error naming the first missing, mis-shaped or unexpected tensor.
+  static Model from_weights(const Network& net, const WeightStore& weights);
+  /// The timm-named tensors Model::random(net, seed) draws (for tests and exports).
+  static WeightStore random_weights(const Network& net, std::uint64_t seed);
+  /// The model BN recalibration runs (bn_recalibration.h): as from_weights, but every BatchNorm
+  /// stays explicit and in training mode (ParamReader::keep_batchnorm_training), normalising
+  /// with each forward's batch statistics and summing them. Same errors as from_weights.
+  static Model for_bn_recalibration(const Network& net, const WeightStore& weights);
+  /// The re-estimated `<bn>.running_mean` / `<bn>.running_var` of a for_bn_recalibration model
+  /// over the forwards run so far (PyTorch momentum=None); empty for a network without BN.
+  /// Throws hwnas::Error if no forward ran.
+  WeightStore batchnorm_statistics() const;
+
+  /// input (B, H, W, C) NHWC matching network().input (C = 3 for RGB spaces, 1 for the
+  /// Fashion-MNIST ones); logits (B, 1, 1, classes), resized if
+  /// needed. Activation buffers are allocated on the first call of a batch size; later calls
+  /// do not allocate (apart from a TBB worker's first use of its small per-thread im2col /
+  /// pooling scratch, which warm-up calls absorb). Not thread-safe: one forward at a time per
+  /// Model. Throws hwnas::Error on an input of the wrong shape.
+  void forward(const Tensor& input_nhwc, Tensor& logits);
+  /// Convenience: returns the logits (B, 1, 1, classes).
+  Tensor forward(const Tensor& input_nhwc);
+  /// Runs every block and hands its output (NHWC, valid during the call) to `visit` with the
+  /// block index; for locating mismatches against per-stage golden outputs.
+  void forward_trace(const Tensor& input_nhwc,
+                     const std::function<void(std::size_t, const Tensor&)>& visit);
+
+  const Network& network() const { return net_; }
+  void set_kernel_path(KernelPath path) { path_ = path; }
+  KernelPath kernel_path() const { return path_; }
+
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  ~Model();
+
+ private:
+  Model() = default;
+  static Model build(const Network& net, ParamReader& reader);
+  void prepare(int batch);
+  void run(const Tensor& input, Tensor& logits,
+           const std::function<void(std::size_t, const Tensor&)>* visit);
+
+  Network net_;
+  std::vector<std::unique_ptr<Block>> blocks_;
+  std::vector<std::shared_ptr<TrainingBatchNorm>> training_bns_;  // for_bn_recalibration only
+  std::vector<Tensor> acts_;  // output of each block but the last
+  int batch_ = 0;
+  KernelPath path_ = KernelPath::fast;
+};
+
+/// The timm parameter-name prefix of every block of `net` ("stem.", "stages.2.blocks.3.", "");
+/// Hiera networks (first block hiera_patch_embed) follow hiera_param_prefixes(); "" for block
+/// kinds of other spaces.
+std::vector<std::string> timm_prefixes(const Network& net);
+/// The parameter-name prefix of every block of `net` under its space's reference code:
+/// elasticvit_param_prefixes (blocks/elasticvit_blocks.h) for ElasticViT networks (first block
+/// evit_first_conv: "elasticvit", "elasticvit-fmnist"), timm_prefixes otherwise.
+std::vector<std::string> param_prefixes(const Network& net);
+
+}  // namespace hwnas

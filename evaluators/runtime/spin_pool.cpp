@@ -1,0 +1,110 @@
+#include "evaluators/runtime/spin_pool.h"
+
+#include <chrono>
+#include <exception>
+
+// The spin loops poll without PAUSE (under KVM a PAUSE loop can trigger pause-loop exits) and
+// only for a short time: on this project's 2-vCPU VMs an L1 forward took 16.4-18.0 ms with a
+// 50 us spin, 17.1-18.5 ms with 200 us and 19-21 ms with 2 ms (a spinning core costs its
+// sibling clock speed), against 15.6-18.7 ms for TBB alone, whose medians also jumped to 28 ms
+// in some runs (bench/README.md, "Scheduling").
+#define HWNAS_CPU_RELAX() std::atomic_signal_fence(std::memory_order_seq_cst)
+
+#include "core/error.h"
+#include "evaluators/runtime/denormals.h"
+
+namespace hwnas {
+namespace {
+
+thread_local bool t_in_region = false;
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+SpinPool::SpinPool(int threads, int spin_us) : spin_ns_(static_cast<std::int64_t>(spin_us) * 1000) {
+  if (threads < 1) throw Error("SpinPool: threads must be >= 1, got " + std::to_string(threads));
+  workers_.reserve(static_cast<std::size_t>(threads - 1));
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+}
+
+SpinPool::~SpinPool() {
+  stop_.store(true);
+  generation_.fetch_add(1);
+  generation_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+void SpinPool::work_share(int thread) {
+  const long n = threads();
+  const int c0 = static_cast<int>(chunks_ * thread / n);
+  const int c1 = static_cast<int>(chunks_ * (thread + 1) / n);
+  t_in_region = true;
+  for (int c = c0; c < c1; ++c) {
+    const int lo = begin_ + c * grain_;
+    const int hi = std::min(end_, lo + grain_);
+    try {
+      fn_(context_, lo, hi);
+    } catch (...) {
+      if (!failed_.exchange(true)) error_ = std::current_exception();
+    }
+  }
+  t_in_region = false;
+}
+
+void SpinPool::worker_loop(int thread) {
+  flush_denormals_on_this_thread();
+  std::uint32_t seen = 0;
+  while (true) {
+    // Spin for the next region, then block on the generation counter (futex).
+    const std::int64_t deadline = now_ns() + spin_ns_;
+    int polls = 0;
+    while (generation_.load(std::memory_order_acquire) == seen) {
+      HWNAS_CPU_RELAX();
+      if (++polls == 1024) {
+        polls = 0;
+        if (now_ns() > deadline) {
+          sleepers_.fetch_add(1);
+          generation_.wait(seen);  // returns at once if the generation moved meanwhile
+          sleepers_.fetch_sub(1);
+        }
+      }
+    }
+    // The owner publishes region g + 1 only after every worker finished g: no region is skipped.
+    ++seen;
+    if (stop_.load()) return;
+    work_share(thread);
+    done_.fetch_add(1, std::memory_order_release);
+  }
+}
+
+void SpinPool::run(int begin, int end, int grain, RangeFn fn, void* context) {
+  if (end <= begin) return;
+  if (grain < 1) grain = 1;
+  const int chunks = (end - begin + grain - 1) / grain;
+  if (workers_.empty() || chunks == 1 || t_in_region) {
+    fn(context, begin, end);
+    return;
+  }
+  fn_ = fn;
+  context_ = context;
+  begin_ = begin;
+  end_ = end;
+  grain_ = grain;
+  chunks_ = chunks;
+  failed_.store(false);
+  error_ = nullptr;
+  done_.store(0, std::memory_order_relaxed);
+  generation_.fetch_add(1);  // seq_cst: publishes the region, ordered before the sleepers check
+  if (sleepers_.load() > 0) generation_.notify_all();
+  work_share(0);
+  const int workers = static_cast<int>(workers_.size());
+  while (done_.load(std::memory_order_acquire) < workers) HWNAS_CPU_RELAX();
+  if (failed_.load()) std::rethrow_exception(error_);
+}
+
+}  // namespace hwnas
