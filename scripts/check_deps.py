@@ -166,9 +166,11 @@ def paths_from_strace(trace_file):
 
 
 def listed_packages(install_script):
-    out = subprocess.run(["bash", install_script, "--list"], capture_output=True, text=True)
+    # What CI installs (--ci), as .ci/run calls the script.
+    out = subprocess.run(["bash", install_script, "--list", "--ci"], capture_output=True,
+                         text=True)
     if out.returncode != 0:
-        fail_usage(f"'{install_script} --list' failed: {out.stderr.strip()}")
+        fail_usage(f"'{install_script} --list --ci' failed: {out.stderr.strip()}")
     return set(out.stdout.split())
 
 

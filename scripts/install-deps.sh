@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs hwnas's build and test dependencies from Debian 12's packages.
-# Usage: scripts/install-deps.sh [--with-tools | --ci | --list]
+# Usage: scripts/install-deps.sh [--with-tools] [--ci] [--list]
 #   --with-tools  also installs PyTorch (CPU) and numpy for the reference scripts under tools/.
-#   --ci          the same as no option (kept so CI states its intent).
-#   --list        prints the Debian packages it would install, one a line, and installs nothing
-#                 (scripts/check_deps.py compares them with what the build and tests really use).
+#   --ci          what CI installs: everything, --with-tools included, so that the PyTorch
+#                 reference checks (CTest label tools) run in CI instead of skipping.
+#   --list        prints the Debian packages it would install with the other options, one a
+#                 line, and installs nothing (scripts/check_deps.py compares them with what the
+#                 build and tests really use).
 # Only Depends count on a fresh machine: apt runs with --no-install-recommends, so a package that
 # is merely recommended (ocl-icd-opencl-dev by libdnnl-dev) must be named here.
 # chromium is installed for the report test (headless screenshot of the HTML report);
@@ -32,17 +34,20 @@ packages=(
   python3 strace
   clang-14 libclang-rt-14-dev clang-format-14
 )
-case "${1:-}" in
-  --with-tools) packages+=(python3-numpy python3-torch) ;;
-  --ci | --list | "") ;;
-  *) echo "error: unknown option '$1' (use --with-tools, --ci or --list)" >&2; exit 2 ;;
-esac
+list=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-tools | --ci) packages+=(python3-numpy python3-torch) ;;
+    --list) list=1 ;;
+    *) echo "error: unknown option '$arg' (use --with-tools, --ci or --list)" >&2; exit 2 ;;
+  esac
+done
 # Node.js runs ONNX Runtime for the export tests. A machine may already have a newer Node.js from
 # elsewhere (NodeSource's nodejs bundles npm and conflicts with Debian's npm), so npm comes from
 # Debian only where no npm is on the PATH.
 packages+=(nodejs)
 if ! command -v npm >/dev/null; then packages+=(npm); fi
-if [ "${1:-}" = --list ]; then
+if [ "$list" = 1 ]; then
   printf '%s\n' "${packages[@]}"
   exit 0
 fi
