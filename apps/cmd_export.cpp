@@ -1,16 +1,11 @@
 // `hwnas export`: a run's front and evaluations as JSON, CSV, ONNX, SVG or an HTML report.
 #include <filesystem>
 #include <iostream>
-#include <memory>
-#include <optional>
 
 #include "apps/command.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "evaluators/accuracy/subnet_evaluation.h"
-#include "evaluators/engine/model.h"
-#include "evaluators/slicing/supernet_slicing.h"
-#include "predictors/accuracy_source.h"
+#include "results/member_weights.h"
 #include "results/onnx_export.h"
 #include "results/run_exports.h"
 #include "results/run_outputs.h"
@@ -74,17 +69,15 @@ class ExportCommand final : public Command {
       fs::create_directories(dir, ec);
       if (!fs::is_directory(dir)) throw Error("cannot create ONNX output directory '" + dir + "'");
       const std::uint64_t seed = run.front.value("seed", std::uint64_t{0});
-      MemberWeights source = member_weights(run, space);
+      MemberWeights source(run, space, weights_);
       for (const auto& m : select_members(run, space, members_)) {
         const Network net = space.decode(m.arch);
-        const WeightStore weights = source.supernet ? source.supernet->subnet_weights(m.arch)
-                                    : source.file   ? *source.file
-                                                    : Model::random_weights(net, seed);
-        const auto info = export_onnx(net, weights, dir + "/" + m.name + ".onnx");
+        const auto info =
+            export_onnx(net, source.weights(m.arch, net, seed), dir + "/" + m.name + ".onnx");
         std::cout << "wrote " << info.path << " (" << info.nodes << " nodes, " << info.parameters
                   << " weights, "
-                  << (source.source.empty() ? "random init seed " + std::to_string(seed)
-                                            : "from " + source.source)
+                  << (source.source().empty() ? "random init seed " + std::to_string(seed)
+                                              : "from " + source.source())
                   << ")\n";
       }
     }
@@ -92,42 +85,6 @@ class ExportCommand final : public Command {
   }
 
  private:
-  // Where each member's ONNX weights come from: a supernet sliced per member with BN
-  // recalibrated as `hwnas search` scored it (SubnetEvaluator::subnet_weights), one subnet's
-  // weights file as is, or random init (`source` empty).
-  struct MemberWeights {
-    std::unique_ptr<SubnetEvaluator> supernet;
-    std::optional<WeightStore> file;
-    std::string source;
-  };
-
-  MemberWeights member_weights(const RunData& run, const SearchSpace& space) const {
-    MemberWeights w;
-    if (weights_ == "random") return w;
-    std::string file = weights_;
-    if (weights_ == "run") {
-      file = supernet_file(run.config.accuracy);
-      if (file.empty()) return w;
-      if (!fs::exists(file))
-        throw Error(
-            "the run's supernet '" + file + "' is not found from " + fs::current_path().string() +
-            ": run the export where the search ran, or pass --weights FILE or --weights random");
-    }
-    w.source = file;
-    WeightStore loaded = load_safetensors(file);
-    if (!is_supernet_checkpoint(loaded)) {
-      w.file = std::move(loaded);
-      return w;
-    }
-    SubnetEvalOptions eo;
-    eo.dataset = run.config.accuracy_dataset;
-    eo.split = "val";
-    eo.seed = 0;  // as `hwnas search` scores a supernet (predictors/accuracy_source.h)
-    eo.threads = run.config.measure_threads;
-    w.supernet = std::make_unique<SubnetEvaluator>(space, file, eo);
-    return w;
-  }
-
   std::string run_dir_, format_, out_, members_ = "front", weights_ = "run";
 };
 
