@@ -1,26 +1,14 @@
 // `hwnas validate`: compare a latency table's predictions with end-to-end measurements.
-#include <unistd.h>
-
 #include <cstdio>
 #include <iostream>
-#include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "apps/command.h"
 #include "apps/common.h"
-#include "core/atomic_file.h"
-#include "core/error.h"
 #include "predictors/latency_validation.h"
-#include "profilers/agent_backend.h"
-#include "profilers/backend_registry.h"
-#include "profilers/block_timing_choice.h"
-#include "profilers/device_speed.h"
-#include "profilers/fake_backend.h"
-#include "profilers/local_backend.h"
 #include "profilers/profiler.h"
-#include "results/validation_report.h"
-#include "spaces/registry.h"
+#include "results/table_validation.h"
 
 namespace hwnas::apps {
 namespace {
@@ -70,79 +58,26 @@ class ValidateCommand final : public Command {
   }
 
   int run() override {
-    const SearchSpace& space = get_space(space_);
-    const LatencyStatistic stat =
-        statistic_ == "p10" ? LatencyStatistic::p10 : LatencyStatistic::median;
-    if (stat == LatencyStatistic::p10 && fit_)
-      throw Error("--fit-correction fits the median predictor; drop --statistic p10");
-    const auto pred = LutLatencyPredictor::open(db_, device_, stat);
-    const DeviceProfile stored =
-        *LatencyTable(db_, LatencyTable::Mode::read_only).find_device(device_);
-    std::unique_ptr<Backend> backend;
-    // auto: the backend the stored profile names (a fake table's formula and seed, else the
-    // engine); an agent URL wins over everything.
-    BackendSpec spec = backend_for_device(stored, agent_, token_);
-    if (!agent_.empty()) {
-      spec.name = "agent";
-      spec.url = agent_;
-      spec.token = token_;
-    } else if (backend_ != "auto") {
-      spec.name = backend_;
-    }
-    // Only whole networks are timed here; the block timing names the rows being validated.
-    if (const auto mode = stored_block_timing(LatencyTable(db_, LatencyTable::Mode::read_only),
-                                              device_, space.name()))
-      spec.block_timing = *mode;
-    backend = make_backend(spec);
-    // End-to-end times only mean something on the device the table describes.
-    DeviceProfile here = backend->device(device_);
-    if (here.runtime != stored.runtime) {
-      std::cerr << "warning: the table was built by " << stored.runtime << ", measuring with "
-                << here.runtime << "\n";
-      here.runtime = stored.runtime;
-    }
-    if (const std::string d = stored.diff(here); !d.empty())
-      throw Error("device '" + device_ + "' in " + db_ + " differs from the measuring backend " +
-                  backend->name() + " (" + d + "); validate where the table was built (--agent)");
-
-    ValidationOptions vo;
-    vo.samples = samples_;
-    vo.seed = seed_;
-    vo.resolution = resolution_ ? resolution_ : default_resolution(space);
-    vo.timing = timing_;
-    vo.windows = windows_;
-    vo.fit_correction = fit_;
-    vo.statistic = stat;
-    vo.progress = &std::cerr;
-    vo.reference_build_ms = stored_reference_ms(LatencyTable(db_, LatencyTable::Mode::read_only),
-                                                device_, space.name());
-    const ValidationReport rep = validate_latency(space, *pred, *backend, vo);
-    if (rep.fitted) {
-      LatencyTable table(db_, LatencyTable::Mode::read_write);
-      nlohmann::json c = rep.fitted->to_json();
-      c["cv_rmspe"] = rep.corrected->rmspe;
-      c["plain_rmspe"] = rep.plain.rmspe;
-      table.set_calibration(device_, "correction", c);
-    }
-    if (!csv_.empty()) write_validation_csv(rep, csv_);
-    nlohmann::json j = validation_summary_json(rep);
-    j["device"] = device_;
-    j["db"] = db_;
-    j["backend"] = backend->name();
-    j["threads"] = stored.threads;
-    j["statistic"] = statistic_;
-    j["correction_stored"] = rep.fitted.has_value();
-    if (!html_.empty()) {
-      ValidationReportData d;
-      d.title = std::to_string(rep.plain.samples) + " subnets of " + space.name() + " at " +
-                std::to_string(vo.resolution) + " on device '" + device_ + "'";
-      d.summary = j;
-      for (const auto& smp : rep.samples)
-        d.measured_ms.push_back(smp.measured_ms), d.predicted_ms.push_back(smp.predicted_ms);
-      for (const auto& r : rep.residuals)
-        if (r.identified) d.residuals.push_back({r.kind, r.mean_share, r.relative_error});
-      write_file_atomic(html_, render_validation_html(d));
-    }
+    TableValidationConfig c;
+    c.space = space_;
+    c.db = db_;
+    c.device = device_;
+    c.samples = samples_;
+    c.seed = seed_;
+    c.resolution = resolution_;
+    c.backend = backend_;
+    c.agent = agent_;
+    c.token = token_;
+    c.statistic = statistic_ == "p10" ? LatencyStatistic::p10 : LatencyStatistic::median;
+    c.fit_correction = fit_;
+    c.timing = timing_;
+    c.windows = windows_;
+    c.csv = csv_;
+    c.html = html_;
+    c.log = &std::cerr;
+    const TableValidationResult result = validate_table(c);
+    const ValidationReport& rep = result.report;
+    const nlohmann::json& j = result.summary;
     if (json_) {
       std::cout << j.dump() << "\n";
       return 0;
@@ -155,7 +90,7 @@ class ValidateCommand final : public Command {
           m.spearman_rho);
     };
     std::printf("%d subnets of %s on device '%s' (%d threads)\n", rep.plain.samples,
-                space.name().c_str(), device_.c_str(), stored.threads);
+                result.space.c_str(), device_.c_str(), result.threads);
     line("plain sum + overhead:", rep.plain);
     if (rep.corrected)
       line(

@@ -1,0 +1,94 @@
+#include "results/table_validation.h"
+
+#include <ostream>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "profilers/backend_registry.h"
+#include "profilers/block_timing_choice.h"
+#include "profilers/device_speed.h"
+#include "results/validation_report.h"
+#include "spaces/registry.h"
+
+namespace hwnas {
+
+TableValidationResult validate_table(const TableValidationConfig& c) {
+  const SearchSpace& space = get_space(c.space);
+  if (c.statistic == LatencyStatistic::p10 && c.fit_correction)
+    throw Error("--fit-correction fits the median predictor; drop --statistic p10");
+  const auto pred = LutLatencyPredictor::open(c.db, c.device, c.statistic);
+  const DeviceProfile stored =
+      *LatencyTable(c.db, LatencyTable::Mode::read_only).find_device(c.device);
+  BackendSpec spec = backend_for_device(stored, c.agent, c.token);
+  if (!c.agent.empty()) {
+    spec.name = "agent";
+    spec.url = c.agent;
+    spec.token = c.token;
+  } else if (c.backend != "auto") {
+    spec.name = c.backend;
+  }
+  // Only whole networks are timed here; the block timing names the rows being validated.
+  if (const auto mode = stored_block_timing(LatencyTable(c.db, LatencyTable::Mode::read_only),
+                                            c.device, space.name()))
+    spec.block_timing = *mode;
+  const auto backend = make_backend(spec);
+  // End-to-end times only mean something on the device the table describes.
+  DeviceProfile here = backend->device(c.device);
+  if (here.runtime != stored.runtime) {
+    if (c.log)
+      *c.log << "warning: the table was built by " << stored.runtime << ", measuring with "
+             << here.runtime << "\n";
+    here.runtime = stored.runtime;
+  }
+  if (const std::string d = stored.diff(here); !d.empty())
+    throw Error("device '" + c.device + "' in " + c.db + " differs from the measuring backend " +
+                backend->name() + " (" + d + "); validate where the table was built (--agent)");
+
+  ValidationOptions vo;
+  vo.samples = c.samples;
+  vo.seed = c.seed;
+  vo.resolution = c.resolution ? c.resolution : default_resolution(space);
+  vo.timing = c.timing;
+  vo.windows = c.windows;
+  vo.fit_correction = c.fit_correction;
+  vo.statistic = c.statistic;
+  vo.progress = c.log;
+  vo.reference_build_ms = stored_reference_ms(LatencyTable(c.db, LatencyTable::Mode::read_only),
+                                              c.device, space.name());
+  TableValidationResult out;
+  out.report = validate_latency(space, *pred, *backend, vo);
+  const ValidationReport& rep = out.report;
+  if (rep.fitted) {
+    LatencyTable table(c.db, LatencyTable::Mode::read_write);
+    nlohmann::json cal = rep.fitted->to_json();
+    cal["cv_rmspe"] = rep.corrected->rmspe;
+    cal["plain_rmspe"] = rep.plain.rmspe;
+    table.set_calibration(c.device, "correction", cal);
+  }
+  if (!c.csv.empty()) write_validation_csv(rep, c.csv);
+  nlohmann::json& j = out.summary;
+  j = validation_summary_json(rep);
+  j["device"] = c.device;
+  j["db"] = c.db;
+  j["backend"] = backend->name();
+  j["threads"] = stored.threads;
+  j["statistic"] = c.statistic == LatencyStatistic::p10 ? "p10" : "median";
+  j["correction_stored"] = rep.fitted.has_value();
+  if (!c.html.empty()) {
+    ValidationReportData d;
+    d.title = std::to_string(rep.plain.samples) + " subnets of " + space.name() + " at " +
+              std::to_string(vo.resolution) + " on device '" + c.device + "'";
+    d.summary = j;
+    for (const auto& smp : rep.samples)
+      d.measured_ms.push_back(smp.measured_ms), d.predicted_ms.push_back(smp.predicted_ms);
+    for (const auto& r : rep.residuals)
+      if (r.identified) d.residuals.push_back({r.kind, r.mean_share, r.relative_error});
+    write_file_atomic(c.html, render_validation_html(d));
+  }
+  out.space = space.name();
+  out.resolution = vo.resolution;
+  out.threads = stored.threads;
+  return out;
+}
+
+}  // namespace hwnas
