@@ -3,22 +3,12 @@
 
 #include <cstdio>
 #include <iostream>
-#include <memory>
-#include <optional>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "apps/command.h"
 #include "apps/common.h"
-#include "core/error.h"
-#include "profilers/agent_backend.h"
-#include "profilers/backend_registry.h"
-#include "profilers/block_timing_choice.h"
-#include "profilers/device_profile.h"
-#include "profilers/fake_backend.h"
-#include "profilers/local_backend.h"
-#include "profilers/profiler.h"
+#include "profilers/profile_run.h"
 #include "spaces/registry.h"
 
 namespace hwnas::apps {
@@ -70,44 +60,18 @@ class ProfileCommand final : public Command {
   }
 
   int run() override {
-    const SearchSpace& space = get_space(space_);
-    std::string device = device_;
-    const bool named = device_opt_->count() > 0;
-    if (!agent_.empty() && !named) device.clear();  // rows go under the agent's own name
-    if (agent_.empty() && backend_ == "fake" && !named) device = "fake";
-    if (overhead_nets_ < 0) throw Error("--overhead-networks must be >= 0");
-    const bool local = agent_.empty() && backend_ == "local";
-    const int resolution = resolution_ ? resolution_ : default_resolution(space);
-    const std::vector<Arch> archs =
-        archs_.empty() ? std::vector<Arch>{} : read_archs_jsonl(space, archs_);
-    std::optional<LatencyTable> table;
-    BlockTiming mode = BlockTiming::cold_weights;
-    if (block_timing_ != "auto") {
-      mode = block_timing_from_name(block_timing_);
-    } else if (local) {
-      // Chosen by timing whole networks against both row variants (block_timing_choice.h).
-      table.emplace(db_, LatencyTable::Mode::read_write);
-      std::vector<Network> probe;
-      if (archs.empty()) {
-        probe = block_timing_probe_networks(space, resolution, 4, seed_);
-      } else {
-        for (std::size_t i = 0; i < archs.size() && i < 5; ++i)
-          probe.push_back(space.decode(archs[i]));
-      }
-      mode = resolve_local_block_timing(*table, host_device_profile(device, threads_, 1),
-                                        space.name(), probe.front().input.h, probe, seed_, timing_,
-                                        windows_, force_, &std::cerr);
-    }
-    BackendSpec spec;
-    spec.name = agent_.empty() ? backend_ : "agent";
-    spec.url = agent_;
-    spec.token = token_;
-    spec.threads = threads_;
-    spec.seed = seed_;
-    spec.block_timing = mode;
-    const std::unique_ptr<Backend> backend = make_backend(spec);
-    ProfileOptions opt;
-    opt.device_name = device;
+    ProfileRunConfig c;
+    c.space = space_;
+    c.resolution = resolution_;
+    if (!archs_.empty()) c.archs = read_archs_jsonl(get_space(space_), archs_);
+    c.db = db_;
+    if (device_opt_->count() > 0) c.device = device_;
+    c.backend = backend_;
+    c.agent = agent_;
+    c.token = token_;
+    c.threads = threads_;
+    c.block_timing = block_timing_;
+    ProfileOptions& opt = c.options;
     opt.force = force_;
     opt.timing = timing_;
     opt.windows = windows_;
@@ -117,11 +81,7 @@ class ProfileCommand final : public Command {
     opt.max_spread = max_spread_;
     opt.progress = &std::cerr;
     opt.progress_is_terminal = isatty(STDERR_FILENO) != 0;
-    backend->device(device);  // an unreachable agent fails here, before the table file is created
-    if (!table) table.emplace(db_, LatencyTable::Mode::read_write);
-    const ProfileReport rep = archs.empty()
-                                  ? profile_space(space, resolution, *table, *backend, opt)
-                                  : profile_archs(space, archs, *table, *backend, opt);
+    const ProfileReport rep = run_profile(c);
     if (json_) {
       nlohmann::json j = {{"db", db_},
                           {"device", rep.device},
