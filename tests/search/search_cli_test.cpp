@@ -294,3 +294,48 @@ TEST_F(SearchCli, SupernetAccuracyObjectiveMatchesHwnasEval) {
 
 }  // namespace
 }  // namespace hwnas
+
+namespace hwnas {
+namespace {
+
+// The embedded default (profilers/host_table.h, a step of run_search): a search on device "host"
+// whose table lacks the space profiles it first, once; a table of another device is never
+// profiled in-process, and a search that needs no latency opens no table.
+TEST_F(SearchCli, HostTableIsProfiledOnFirstUseOnly) {
+  const std::string db = *dir_ + "/host.db";
+  const std::string base =
+      "search --space efficientformer-fmnist --objectives latency,macs "
+      "--budget 10 --population 5 --threads 2 --db " +
+      db + " ";
+  auto r = hwnas(base + "--out " + *dir_ + "/first");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("lacks the efficientformer-fmnist space at 64: profiling it first"),
+            std::string::npos)
+      << r.err;
+  {
+    const LatencyTable table(db, LatencyTable::Mode::read_only);
+    ASSERT_TRUE(table.find_device("host").has_value());
+    const auto& space = get_space("efficientformer-fmnist");
+    const auto keys = table.keys("host");
+    for (const Arch& a : {space.smallest(), space.largest()})
+      for (const auto& b : space.decode(a).blocks) EXPECT_TRUE(keys.count(b.key())) << b.key();
+  }
+  r = hwnas(base + "--out " + *dir_ + "/second");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("profiling it first"), std::string::npos) << r.err;
+  // Another device is never profiled here: the missing table is a one-line error.
+  r = hwnas(base + "--device phone --out " + *dir_ + "/phone");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("phone"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("profiling it first"), std::string::npos) << r.err;
+  // No latency objective or constraint: no table is opened or made.
+  r = hwnas(
+      "search --space efficientformer-fmnist --objectives macs,params --budget 10 "
+      "--population 5 --db " +
+      *dir_ + "/never.db --out " + *dir_ + "/nolatency");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(*dir_ + "/never.db"));
+}
+
+}  // namespace
+}  // namespace hwnas
