@@ -1,6 +1,8 @@
 #include "spaces/space_def.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <string>
 
 #include "core/error.h"
 #include "core/json_util.h"
@@ -12,6 +14,9 @@ const std::vector<std::pair<std::string_view, std::string_view>>& embedded_space
 
 namespace {
 
+// More options than any published space has per dimension by two orders of magnitude.
+constexpr std::int64_t kMaxDimensionOptions = 4096;
+
 std::vector<int> parse_choices(const nlohmann::json& j, const std::string& what) {
   require_only_keys(j, {"name", "range", "values", "why"}, what);
   const bool has_range = j.contains("range"), has_values = j.contains("values");
@@ -20,7 +25,15 @@ std::vector<int> parse_choices(const nlohmann::json& j, const std::string& what)
   if (has_range) {
     const auto r = require_int_array(j.at("range"), 3, what + ".range [min, max, step]");
     if (r[2] <= 0 || r[1] < r[0]) throw Error(what + ".range needs min <= max and step > 0");
-    for (int v = r[0]; v <= r[1]; v += r[2]) options.push_back(v);
+    // Counted in 64 bits before anything is built: a range of millions of options (found by
+    // fuzzing: [1666, 666666632, 8] took 3.6 s) or one that steps past INT_MAX is a mistake.
+    const std::int64_t count = (std::int64_t{r[1]} - r[0]) / r[2] + 1;
+    if (count > kMaxDimensionOptions)
+      throw Error(what + ".range gives " + std::to_string(count) +
+                  " options; a dimension may have " + "at most " +
+                  std::to_string(kMaxDimensionOptions));
+    for (std::int64_t i = 0; i < count; ++i)
+      options.push_back(static_cast<int>(r[0] + i * std::int64_t{r[2]}));
   } else {
     options = require_int_array(j.at("values"), -1, what + ".values");
   }
