@@ -10,7 +10,8 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "evaluators/engine/model.h"
-#include "results/onnx/lowerings.h"
+#include "evaluators/families/model_family.h"
+#include "results/onnx/onnx_lowering.h"
 
 namespace hwnas {
 namespace onnx_export {
@@ -63,35 +64,6 @@ Layout output_layout(BlockKind kind) {
 
 namespace {
 
-using Lowering = std::string (*)(onnx_export::GraphBuilder&, const BlockSpec&, const std::string&,
-                                 const std::string&);
-
-// Each kind's family lowering; every kind listed (no default), so a new kind fails to compile
-// here until it has one.
-Lowering lowering(BlockKind kind) {
-  using namespace onnx_export;
-  switch (kind) {
-    case BlockKind::stem:
-    case BlockKind::meta4d:
-    case BlockKind::downsample:
-    case BlockKind::flatten:
-    case BlockKind::meta3d:
-    case BlockKind::head:
-      return &lower_efficientformer;
-    case BlockKind::evit_first_conv:
-    case BlockKind::evit_mbconv:
-    case BlockKind::evit_attention:
-    case BlockKind::evit_ffn:
-    case BlockKind::evit_head:
-      return &lower_elasticvit;
-    case BlockKind::hiera_patch_embed:
-    case BlockKind::hiera_block:
-    case BlockKind::hiera_head:
-      return &lower_hiera;
-  }
-  throw Error("ONNX export: block kind out of range");
-}
-
 void set_tensor_type(onnx::ValueInfoProto* v, const std::string& name,
                      const std::vector<std::int64_t>& dims) {
   v->set_name(name);
@@ -121,22 +93,23 @@ onnx::ModelProto build_onnx_model(const Network& net, const WeightStore& weights
   using namespace onnx_export;
   GraphBuilder b(*g, weights, batch, options.portable);
   const auto prefixes = param_prefixes(net);
+  const OnnxLowering& lowering = onnx_lowering(family_of(net).name);
   std::string x = "input";
   Layout layout = Layout::map;
   for (std::size_t i = 0; i < net.blocks.size(); ++i) {
     const BlockSpec& s = net.blocks[i];
-    const Layout want = input_layout(s.kind);
+    const Layout want = lowering.input_layout(s);
     if (want != layout) {
       const FeatureShape in = block_input_shape(s);
       x = want == Layout::tokens ? map_to_tokens(b, x, in.c, in.h, in.w)
                                  : tokens_to_map(b, x, in.c, in.h, in.w);
     }
-    const std::string y = lowering(s.kind)(b, s, prefixes[i], x);
+    const std::string y = lowering.lower(b, s, prefixes[i], x);
     if (y.empty())
       throw Error("ONNX export: block kind '" + std::string(block_kind_name(s.kind)) +
                   "' has no ONNX lowering yet");
     x = y;
-    layout = output_layout(s.kind);
+    layout = lowering.output_layout(s);
     // Every block's output gets a stable name ("block3"), so that a runtime can be asked for
     // it when a mismatch must be located.
     if (i + 1 < net.blocks.size()) {

@@ -6,11 +6,13 @@
 #include <string>
 
 #include "core/error.h"
+#include "spaces/block_kind_registry.h"
 
 namespace hwnas {
 namespace {
 
 struct KindInfo {
+  std::string_view family;
   std::string_view name;
   std::vector<std::string_view> attrs;
 };
@@ -28,7 +30,7 @@ std::vector<std::string_view> split_attrs(std::string_view list) {
 
 const std::vector<KindInfo>& kinds() {
   static const std::vector<KindInfo> table = {
-#define HWNAS_BLOCK_KIND(name, attrs) {#name, split_attrs(attrs)},
+#define HWNAS_BLOCK_KIND(family, name, attrs) {#family, #name, split_attrs(attrs)},
 #include "spaces/block_kind.def"
 #undef HWNAS_BLOCK_KIND
   };
@@ -197,18 +199,32 @@ BlockCost hiera_block_cost(const BlockSpec& s) {
 
 }  // namespace
 
-std::string_view block_kind_name(BlockKind kind) { return info(kind).name; }
+std::string_view block_kind_name(BlockKind kind) {
+  if (is_registered_block_kind(kind)) return registered_block_kind(kind).name;
+  return info(kind).name;
+}
 
 BlockKind block_kind_from_name(std::string_view name) {
   const auto& table = kinds();
   for (std::size_t i = 0; i < table.size(); ++i)
     if (table[i].name == name) return static_cast<BlockKind>(i);
+  BlockKind registered{};
+  if (find_registered_block_kind(name, &registered)) return registered;
   std::string known;
   for (const auto& k : table) known += (known.empty() ? "" : ", ") + std::string(k.name);
+  for (const auto& k : registered_block_kind_names()) known += ", " + k;
   throw Error("unknown block kind '" + std::string(name) + "'; known kinds: " + known);
 }
 
-const std::vector<std::string_view>& block_attr_names(BlockKind kind) { return info(kind).attrs; }
+std::string_view block_kind_family(BlockKind kind) {
+  if (is_registered_block_kind(kind)) return registered_block_kind(kind).family;
+  return info(kind).family;
+}
+
+const std::vector<std::string_view>& block_attr_names(BlockKind kind) {
+  if (is_registered_block_kind(kind)) return registered_block_attr_names(kind);
+  return info(kind).attrs;
+}
 
 BlockSpec BlockSpec::make(BlockKind kind, std::vector<int> attrs) {
   const auto& names = block_attr_names(kind);
@@ -292,6 +308,7 @@ std::size_t BlockSpecHash::operator()(const BlockSpec& spec) const noexcept {
 }
 
 FeatureShape block_input_shape(const BlockSpec& s) {
+  if (is_registered_block_kind(s.kind)) return registered_block_kind(s.kind).input_shape(s);
   switch (s.kind) {
     case BlockKind::stem:
       return {s.get("h"), s.get("w"), s.get("cin")};
@@ -320,6 +337,7 @@ FeatureShape block_input_shape(const BlockSpec& s) {
 }
 
 FeatureShape block_output_shape(const BlockSpec& s) {
+  if (is_registered_block_kind(s.kind)) return registered_block_kind(s.kind).output_shape(s);
   switch (s.kind) {
     case BlockKind::stem:
       return {conv3x3_s2(conv3x3_s2(s.get("h"))), conv3x3_s2(conv3x3_s2(s.get("w"))), s.get("c")};
@@ -357,6 +375,7 @@ FeatureShape block_output_shape(const BlockSpec& s) {
 }
 
 BlockCost block_cost(const BlockSpec& s) {
+  if (is_registered_block_kind(s.kind)) return registered_block_kind(s.kind).cost(s);
   using i64 = std::int64_t;
   BlockCost cost;
   for (int v : s.attrs)

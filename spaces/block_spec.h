@@ -10,16 +10,18 @@
 
 namespace hwnas {
 
-/// Every block kind hwnas knows, generated from block_kind.def (append-only list).
+/// Every block kind compiled into hwnas, generated from block_kind.def (append-only list).
+/// Values from kBlockKindCount up are kinds registered at run time
+/// (spaces/block_kind_registry.h); every function here accepts both.
 enum class BlockKind : std::uint8_t {
-#define HWNAS_BLOCK_KIND(name, attrs) name,
+#define HWNAS_BLOCK_KIND(family, name, attrs) name,
 #include "spaces/block_kind.def"
 #undef HWNAS_BLOCK_KIND
 };
 
 /// Number of block kinds in block_kind.def.
 inline constexpr std::size_t kBlockKindCount = 0
-#define HWNAS_BLOCK_KIND(name, attrs) +1
+#define HWNAS_BLOCK_KIND(family, name, attrs) +1
 #include "spaces/block_kind.def"
 #undef HWNAS_BLOCK_KIND
     ;
@@ -28,6 +30,9 @@ inline constexpr std::size_t kBlockKindCount = 0
 std::string_view block_kind_name(BlockKind kind);
 /// Kind from its name. Throws hwnas::Error naming the unknown kind and listing the known ones.
 BlockKind block_kind_from_name(std::string_view name);
+/// The model family a kind belongs to ("efficientformer", "elasticvit", "hiera", or a
+/// registered kind's family): the key of its record in evaluators/families/model_family.h.
+std::string_view block_kind_family(BlockKind kind);
 /// Attribute names of a kind, in canonical key order (e.g. {"c","h","w","pool","mlp"}).
 const std::vector<std::string_view>& block_attr_names(BlockKind kind);
 

@@ -13,7 +13,7 @@ namespace hwnas {
 /// each consuming the previous one's output. Counters are computed from the specs alone.
 struct Network {
   std::string space;
-  FeatureShape input;  ///< h, w, c of the image (c = 3)
+  FeatureShape input;  ///< h, w, c of the image (c: its channels, 3 for RGB, 1 for grey)
   std::vector<BlockSpec> blocks;
 
   /// Learnable parameters, summed over blocks (see BlockCost).

@@ -13,11 +13,10 @@
 namespace hwnas {
 namespace {
 
-using Factory = std::function<std::unique_ptr<SearchSpace>()>;
-
-// One entry per space; a new space adds one line here and its definition under defs/.
-const std::map<std::string, Factory, std::less<>>& factories() {
-  static const std::map<std::string, Factory, std::less<>> table = {
+// One entry per built-in space; a new built-in space adds one line here and its definition
+// under defs/. register_space adds to the same table.
+std::map<std::string, SpaceFactory, std::less<>>& factories() {
+  static std::map<std::string, SpaceFactory, std::less<>> table = {
       {"efficientformer", [] { return std::make_unique<EfficientFormerSpace>(); }},
       {"efficientformer-fmnist",
        [] { return std::make_unique<EfficientFormerSpace>("efficientformer-fmnist"); }},
@@ -29,27 +28,50 @@ const std::map<std::string, Factory, std::less<>>& factories() {
   return table;
 }
 
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+
 }  // namespace
 
+void register_space(std::string name, SpaceFactory factory) {
+  if (name.empty() || !factory) throw Error("register_space: a space needs a name and a factory");
+  std::lock_guard lock(registry_mutex());
+  if (!factories().emplace(name, std::move(factory)).second)
+    throw Error("register_space: search space '" + name + "' is already registered");
+}
+
 std::vector<std::string> space_names() {
+  std::lock_guard lock(registry_mutex());
   std::vector<std::string> names;
   for (const auto& [name, factory] : factories()) names.push_back(name);
   return names;
 }
 
 const SearchSpace& get_space(std::string_view name) {
-  static std::mutex mutex;
   static std::map<std::string, std::unique_ptr<SearchSpace>, std::less<>> instances;
-  std::lock_guard lock(mutex);
-  if (auto it = instances.find(name); it != instances.end()) return *it->second;
-  const auto f = factories().find(name);
-  if (f == factories().end()) {
-    std::string known;
-    for (const auto& n : space_names()) known += (known.empty() ? "" : ", ") + n;
-    throw Error("unknown search space '" + std::string(name) + "'; known spaces: " + known +
-                " (see `hwnas spaces`)");
+  SpaceFactory factory;
+  {
+    std::lock_guard lock(registry_mutex());
+    if (auto it = instances.find(name); it != instances.end()) return *it->second;
+    const auto f = factories().find(name);
+    if (f == factories().end()) {
+      std::string known;
+      for (const auto& [n, fn] : factories()) known += (known.empty() ? "" : ", ") + n;
+      throw Error("unknown search space '" + std::string(name) + "'; known spaces: " + known +
+                  " (see `hwnas spaces`)");
+    }
+    factory = f->second;
   }
-  return *instances.emplace(std::string(name), f->second()).first->second;
+  // Built outside the lock: a space's constructor may itself look up spaces or kinds.
+  auto space = factory();
+  if (!space || space->name() != name)
+    throw Error("register_space: the factory of space '" + std::string(name) +
+                "' built a space named '" + (space ? space->name() : std::string("(none)")) + "'");
+  std::lock_guard lock(registry_mutex());
+  // Two threads may both have built it; the first one stored wins.
+  return *instances.emplace(std::string(name), std::move(space)).first->second;
 }
 
 }  // namespace hwnas

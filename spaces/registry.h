@@ -1,6 +1,8 @@
-// Maps a search-space name to its implementation.
+// Maps a search-space name to its implementation: the spaces compiled in, and those a model
+// family registers at run time (register_space; see EXTENDING.md, "Adding a model family").
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -9,6 +11,14 @@
 #include "spaces/search_space.h"
 
 namespace hwnas {
+
+/// Builds a space; called once, on the first get_space of its name.
+using SpaceFactory = std::function<std::unique_ptr<SearchSpace>()>;
+
+/// Adds a space under `name` (what --space and Arch::space use). Thread-safe. Throws
+/// hwnas::Error if `name` is empty or taken, or `factory` is empty. The factory's space must
+/// report name() == `name` (get_space checks it).
+void register_space(std::string name, SpaceFactory factory);
 
 /// Names of every registered space, sorted.
 std::vector<std::string> space_names();

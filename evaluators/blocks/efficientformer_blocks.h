@@ -2,8 +2,11 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "evaluators/engine/block.h"
+#include "spaces/network.h"
 
 namespace hwnas {
 
@@ -13,5 +16,10 @@ std::unique_ptr<Block> make_downsample_block(const BlockSpec& spec, ParamReader&
 std::unique_ptr<Block> make_flatten_block(const BlockSpec& spec, ParamReader& params);
 std::unique_ptr<Block> make_meta3d_block(const BlockSpec& spec, ParamReader& params);
 std::unique_ptr<Block> make_head_block(const BlockSpec& spec, ParamReader& params);
+
+/// timm's parameter-name prefix of every block of an EfficientFormer network ("stem.",
+/// "stages.2.blocks.3.", "stages.3.downsample.", "" for the head). Throws hwnas::Error naming
+/// a block of another family.
+std::vector<std::string> efficientformer_param_prefixes(const Network& net);
 
 }  // namespace hwnas

@@ -35,8 +35,9 @@ class Block {
 
 /// Builds the block of `spec`, reading its parameters through `params` under the local names
 /// of the space's reference code (timm's "mlp.fc1.weight", ElasticViT's "dw_conv.weight"; the
-/// caller sets the prefix, see param_prefixes in model.h). Throws hwnas::Error for a bad
-/// spec or missing / mis-shaped weights.
+/// caller sets the prefix, see param_prefixes in families/model_family.h), through the record
+/// of the kind's model family (families/model_family.h). Throws hwnas::Error for a bad spec,
+/// a kind whose family is not registered, or missing / mis-shaped weights.
 std::unique_ptr<Block> make_block(const BlockSpec& spec, ParamReader& params);
 
 }  // namespace hwnas

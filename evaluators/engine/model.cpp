@@ -1,8 +1,7 @@
 #include "evaluators/engine/model.h"
 
 #include "core/error.h"
-#include "evaluators/blocks/elasticvit_blocks.h"
-#include "evaluators/blocks/hiera_names.h"
+#include "evaluators/families/model_family.h"
 #include "evaluators/runtime/thread_scope.h"
 
 namespace hwnas {
@@ -10,56 +9,6 @@ namespace hwnas {
 Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
 Model::~Model() = default;
-
-std::vector<std::string> timm_prefixes(const Network& net) {
-  if (!net.blocks.empty() && net.blocks.front().kind == BlockKind::hiera_patch_embed)
-    return hiera_param_prefixes(net);  // TurboViT-style space and timm Hiera networks
-  std::vector<std::string> out;
-  int stage = 0, index = 0;
-  for (std::size_t i = 0; i < net.blocks.size(); ++i) {
-    const std::string st = "stages." + std::to_string(stage) + ".";
-    switch (net.blocks[i].kind) {
-      case BlockKind::stem:
-        out.push_back("stem.");
-        break;
-      case BlockKind::downsample:
-        ++stage;
-        index = 0;
-        out.push_back("stages." + std::to_string(stage) + ".downsample.");
-        break;
-      case BlockKind::meta4d:
-      case BlockKind::meta3d:
-        out.push_back(st + "blocks." + std::to_string(index++) + ".");
-        break;
-      case BlockKind::flatten:
-        // timm's Flat module takes a `blocks` index only when attention blocks follow it.
-        out.push_back(st + "blocks." + std::to_string(index) + ".");
-        if (i + 1 < net.blocks.size() && net.blocks[i + 1].kind == BlockKind::meta3d) ++index;
-        break;
-      case BlockKind::head:
-        out.push_back("");
-        break;
-      case BlockKind::evit_first_conv:
-      case BlockKind::evit_mbconv:
-      case BlockKind::evit_attention:
-      case BlockKind::evit_ffn:
-      case BlockKind::evit_head:
-      case BlockKind::hiera_patch_embed:
-      case BlockKind::hiera_block:
-      case BlockKind::hiera_head:
-        out.push_back("");
-        break;  // other spaces' kinds: make_block reports them
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> param_prefixes(const Network& net) {
-  // ElasticViT and its proxies (elasticvit-fmnist) start with the first conv.
-  if (!net.blocks.empty() && net.blocks.front().kind == BlockKind::evit_first_conv)
-    return elasticvit_param_prefixes(net);
-  return timm_prefixes(net);
-}
 
 Model Model::build(const Network& net, ParamReader& reader) {
   net.check_shapes();

@@ -23,10 +23,11 @@ class Model {
   /// Deterministic random weights drawn from Rng(seed) (scales in param_reader.h), the same for
   /// a seed on every platform. Throws hwnas::Error if the network is inconsistent.
   static Model random(const Network& net, std::uint64_t seed);
-  /// Weights with the reference code's parameter names (param_prefixes: timm's for
-  /// EfficientFormer, microsoft/Moonlit's for ElasticViT) and PyTorch layouts (conv (out, in,
-  /// k, k), linear (out, in)); BatchNorm is folded into the preceding convolution here. Throws
-  /// hwnas::Error naming the first missing, mis-shaped or unexpected tensor.
+  /// Weights with the reference code's parameter names (param_prefixes of the network's model
+  /// family: timm's for EfficientFormer and Hiera, microsoft/Moonlit's for ElasticViT) and PyTorch
+  /// layouts (conv (out, in, k, k), linear (out, in)); BatchNorm is folded into the preceding
+  /// convolution here. Throws hwnas::Error naming the first missing, mis-shaped or unexpected
+  /// tensor.
   static Model from_weights(const Network& net, const WeightStore& weights);
   /// The timm-named tensors Model::random(net, seed) draws (for tests and exports).
   static WeightStore random_weights(const Network& net, std::uint64_t seed);
@@ -75,14 +76,5 @@ class Model {
   int batch_ = 0;
   KernelPath path_ = KernelPath::fast;
 };
-
-/// The timm parameter-name prefix of every block of `net` ("stem.", "stages.2.blocks.3.", "");
-/// Hiera networks (first block hiera_patch_embed) follow hiera_param_prefixes(); "" for block
-/// kinds of other spaces.
-std::vector<std::string> timm_prefixes(const Network& net);
-/// The parameter-name prefix of every block of `net` under its space's reference code:
-/// elasticvit_param_prefixes (blocks/elasticvit_blocks.h) for ElasticViT networks (first block
-/// evit_first_conv: "elasticvit", "elasticvit-fmnist"), timm_prefixes otherwise.
-std::vector<std::string> param_prefixes(const Network& net);
 
 }  // namespace hwnas

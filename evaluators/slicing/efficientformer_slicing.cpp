@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "evaluators/blocks/efficientformer_blocks.h"
 #include "evaluators/slicing/supernet_slicing.h"
 
 namespace hwnas {
@@ -13,7 +14,7 @@ namespace hwnas {
 WeightStore slice_efficientformer(const SearchSpace& space, const Arch& arch,
                                   const WeightStore& supernet) {
   const Network net = space.decode(arch);
-  const std::vector<std::string> prefixes = timm_prefixes(net);
+  const std::vector<std::string> prefixes = efficientformer_param_prefixes(net);
   std::vector<std::pair<std::string, std::string>> renames;  // subnet prefix -> supernet prefix
   int meta3d = 0;
   for (std::size_t i = 0; i < net.blocks.size(); ++i)

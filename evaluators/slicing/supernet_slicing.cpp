@@ -1,31 +1,13 @@
 #include "evaluators/slicing/supernet_slicing.h"
 
 #include <functional>
-#include <map>
 #include <utility>
 
 #include "core/error.h"
 #include "evaluators/engine/model.h"
-#include "evaluators/slicing/efficientformer_slicing.h"
-#include "evaluators/slicing/elasticvit_slicing.h"
-#include "evaluators/slicing/hiera_slicing.h"
+#include "evaluators/families/model_family.h"
 
 namespace hwnas {
-
-namespace {
-
-using Slicer = std::function<WeightStore(const SearchSpace&, const Arch&, const WeightStore&)>;
-
-const std::map<std::string, Slicer>& slicers() {
-  static const std::map<std::string, Slicer> table = {
-      {"efficientformer", slice_efficientformer}, {"efficientformer-fmnist", slice_efficientformer},
-      {"turbovit-fmnist", slice_hiera},           {"elasticvit", slice_elasticvit},
-      {"elasticvit-fmnist", slice_elasticvit},
-  };
-  return table;
-}
-
-}  // namespace
 
 StoredTensor slice_leading(const std::string& name, const StoredTensor& t,
                            const std::vector<std::int64_t>& shape) {
@@ -89,19 +71,16 @@ WeightStore slice_each_tensor(const SearchSpace& space, const Arch& arch,
 
 WeightStore slice_supernet(const SearchSpace& space, const Arch& arch,
                            const WeightStore& supernet) {
-  const auto it = slicers().find(space.name());
-  if (it == slicers().end()) {
-    std::string known;
-    for (const auto& [n, s] : slicers()) known += (known.empty() ? "" : ", ") + n;
-    throw Error("space '" + space.name() + "' has no supernet slicing rule (supported: " + known +
-                ")");
-  }
+  space.validate(arch);
+  const ModelFamily& family = family_of(space.decode(arch));
+  if (!family.slice_supernet)
+    throw Error("space '" + space.name() + "' (model family " + family.name +
+                ") has no supernet slicing rule: its family record sets no slice_supernet");
   const auto of = supernet.metadata.find("space");
   if (of != supernet.metadata.end() && of->second != space.name())
     throw Error("the supernet checkpoint was trained for space '" + of->second + "', not '" +
                 space.name() + "': pass --space " + of->second);
-  space.validate(arch);
-  return it->second(space, arch, supernet);
+  return family.slice_supernet(space, arch, supernet);
 }
 
 bool is_supernet_checkpoint(const WeightStore& weights) {

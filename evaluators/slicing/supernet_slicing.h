@@ -15,15 +15,14 @@
 namespace hwnas {
 
 /// The subnet of `arch` as a timm-named state dict (what Model::from_weights reads), sliced
-/// from `supernet` by the space's weight-sharing rule. EfficientFormer spaces (`efficientformer`,
-/// `efficientformer-fmnist`): stage s keeps the supernet's first depth_s Meta4D blocks (stage 4:
-/// depth3 - num_vit), stage 4's trailing Meta3D blocks come from `stages.3.meta3d.0..` in order
-/// under the subnet's timm index; every tensor then takes slice_leading(). Hiera spaces
-/// (`turbovit-fmnist`): slice_hiera (slicing/hiera_slicing.h). ElasticViT spaces (`elasticvit`,
-/// `elasticvit-fmnist`): slice_elasticvit (slicing/elasticvit_slicing.h). Throws hwnas::Error
-/// naming the space if it has no slicing rule or the checkpoint's __metadata__ names another
-/// space, and naming the supernet tensor that is missing or
-/// too small for the subnet.
+/// from `supernet` by the weight-sharing rule of the network's model family (its record's
+/// slice_supernet, families/model_family.h). EfficientFormer: stage s keeps the supernet's first
+/// depth_s Meta4D blocks (stage 4: depth3 - num_vit), stage 4's trailing Meta3D blocks come from
+/// `stages.3.meta3d.0..` in order under the subnet's timm index; every tensor then takes
+/// slice_leading(). Hiera (TurboViT-style spaces): slice_hiera (slicing/hiera_slicing.h).
+/// ElasticViT: slice_elasticvit (slicing/elasticvit_slicing.h). Throws hwnas::Error naming the
+/// space if its family has no slicing rule or the checkpoint's __metadata__ names another space,
+/// and naming the supernet tensor that is missing or too small for the subnet.
 WeightStore slice_supernet(const SearchSpace& space, const Arch& arch, const WeightStore& supernet);
 
 /// The sub-tensor of shape `shape` of `t`: the first shape[d] entries of each dimension, except

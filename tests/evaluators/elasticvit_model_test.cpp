@@ -15,6 +15,7 @@
 #include "evaluators/blocks/elasticvit_blocks.h"
 #include "evaluators/engine/block_runner.h"
 #include "evaluators/engine/model.h"
+#include "evaluators/families/model_family.h"
 #include "evaluators/io/npy.h"
 #include "evaluators/io/npz.h"
 #include "evaluators/io/safetensors.h"

@@ -26,53 +26,13 @@
 #include "spaces/registry.h"
 #include "tests/evaluators/golden_model.h"
 #include "tests/support/golden_tolerances.h"
+#include "tests/support/onnx_runtime.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The node_modules directory holding onnxruntime-node, if it and `node` are installed.
-std::optional<std::string> ort_modules() {
-  const char* env = std::getenv("HWNAS_ORT_NODE_MODULES");
-  const std::string dir = env ? env : HWNAS_ORT_NODE_MODULES;
-  if (!fs::exists(dir + "/onnxruntime-node/package.json")) return std::nullopt;
-  if (test::run_command("node --version").exit_code != 0) return std::nullopt;
-  return dir;
-}
-
-#define REQUIRE_ORT(var)                                                             \
-  const auto var = ort_modules();                                                    \
-  if (!var)                                                                          \
-  GTEST_SKIP() << "ONNX Runtime is not installed: run scripts/install-deps.sh (npm " \
-                  "ci --ignore-scripts --prefix tools/onnx) or set HWNAS_ORT_NODE_MODULES"
-
-// Logits of the model at `path` run by ONNX Runtime on `input` (NHWC, given to it as NCHW).
-std::vector<float> run_ort(const std::string& modules, const std::string& path,
-                           const Tensor& input) {
-  const std::string dir = test::make_temp_dir("hwnas-ort");
-  const int n = input.n(), h = input.h(), w = input.w(), c = input.c();
-  std::vector<float> nchw(input.size());
-  for (int b = 0; b < n; ++b)
-    for (int ch = 0; ch < c; ++ch)
-      for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-          nchw[((static_cast<std::size_t>(b) * c + ch) * h + y) * w + x] = input.at(b, y, x, ch);
-  std::ofstream(dir + "/in.f32", std::ios::binary)
-      .write(reinterpret_cast<const char*>(nchw.data()),
-             static_cast<std::streamsize>(nchw.size() * 4));
-  const std::string shape = std::to_string(n) + "," + std::to_string(c) + "," + std::to_string(h) +
-                            "," + std::to_string(w);
-  const auto r = test::run_command("node " HWNAS_ORT_SCRIPT " " + modules + " " + path + " " + dir +
-                                   "/in.f32 " + shape + " " + dir + "/out.f32");
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  std::ifstream in(dir + "/out.f32", std::ios::binary);
-  const std::vector<char> out(std::istreambuf_iterator<char>(in), {});
-  std::vector<float> logits(out.size() / 4);
-  std::memcpy(logits.data(), out.data(), logits.size() * 4);
-  return logits;
-}
 
 Tensor random_input(const Network& net, int batch, std::uint64_t seed) {
   Tensor t(batch, net.input.h, net.input.w, net.input.c);
@@ -100,7 +60,7 @@ std::vector<float> expect_runtime_matches_engine(const std::string& modules, con
                                                  const OnnxExportOptions& options) {
   const std::string path = test::make_temp_dir("hwnas-ort") + "/m.onnx";
   export_onnx(net, w, path, options);
-  const std::vector<float> ort = run_ort(modules, path, input);
+  const std::vector<float> ort = test::run_ort(modules, path, input);
   Model model = Model::from_weights(net, w);
   const Tensor engine = model.forward(input);
   const double d = relative_diff(ort, engine.data(), engine.size());
@@ -124,19 +84,19 @@ void expect_golden(const std::string& modules, const std::string& stem, const Ne
 }
 
 TEST(OnnxRuntime, EfficientFormerL1MatchesTimm) {
-  REQUIRE_ORT(modules);
+  HWNAS_REQUIRE_ORT(modules);
   const SearchSpace& s = get_space("efficientformer");
   expect_golden(*modules, "efficientformer_l1", s.decode(s.resolve("l1")));
 }
 
 TEST(OnnxRuntime, ElasticVitT1MatchesTheOfficialCode) {
-  REQUIRE_ORT(modules);
+  HWNAS_REQUIRE_ORT(modules);
   const SearchSpace& s = get_space("elasticvit");
   expect_golden(*modules, "elasticvit_t1", s.decode(s.resolve("t1")));
 }
 
 TEST(OnnxRuntime, HieraSmallMatchesTimm) {
-  REQUIRE_ORT(modules);
+  HWNAS_REQUIRE_ORT(modules);
   std::ifstream f(test::golden_dir() + "/hiera_small.json");
   const auto arch = nlohmann::json::parse(f).at("arch");
   expect_golden(*modules, "hiera_small", hiera_network(hiera_config_from_timm(arch), "turbovit"));
@@ -145,7 +105,7 @@ TEST(OnnxRuntime, HieraSmallMatchesTimm) {
 // Sampled subnets with random weights at batch 2: every resolution's grids (ElasticViT's odd
 // 7x7 -> 4x4 entry at 224, T2's stride-1 entry; Hiera's mask units, Q-pooling, global stages).
 TEST(OnnxRuntime, SampledSubnetsOfEverySpaceMatchTheEngine) {
-  REQUIRE_ORT(modules);
+  HWNAS_REQUIRE_ORT(modules);
   for (const std::string name : {"efficientformer", "elasticvit", "turbovit"}) {
     const SearchSpace& s = get_space(name);
     Rng rng(11);
@@ -165,7 +125,7 @@ TEST(OnnxRuntime, SampledSubnetsOfEverySpaceMatchTheEngine) {
 
 // The bundled Fashion-MNIST supernets: subnet m sliced from each checkpoint (one input channel).
 TEST(OnnxRuntime, FashionMnistSubnetsSlicedFromTheSupernetsMatchTheEngine) {
-  REQUIRE_ORT(modules);
+  HWNAS_REQUIRE_ORT(modules);
   for (const std::string name :
        {"efficientformer-fmnist", "elasticvit-fmnist", "turbovit-fmnist"}) {
     const SearchSpace& s = get_space(name);
