@@ -9,21 +9,14 @@
 #include "evaluators/slicing/supernet_slicing.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/random_supernet.h"
+#include "tests/support/test_support.h"
 
 namespace hwnas {
 namespace {
 
-const SearchSpace& fmnist() { return get_space("efficientformer-fmnist"); }
+using test::error_of;
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no hwnas::Error thrown";
-  return "";
-}
+const SearchSpace& fmnist() { return get_space("efficientformer-fmnist"); }
 
 // Element (o, i) of a (out, in, ...) tensor, flattened trailing dims index r.
 float at(const StoredTensor& t, std::int64_t o, std::int64_t i, std::int64_t r = 0) {

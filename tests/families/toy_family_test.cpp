@@ -32,20 +32,13 @@
 namespace hwnas {
 namespace {
 
+using test::error_of;
+
 namespace fs = std::filesystem;
 
 const SearchSpace& toy() {
   test::register_toy_family();
   return get_space(test::kToySpace);
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 std::vector<float> random_images(const Network& net, int batch, std::uint64_t seed) {

@@ -16,6 +16,8 @@
 namespace hwnas {
 namespace {
 
+using test::error_of;
+
 // Accuracy = (width0 + width1) / 1000, computed by the script from the arch JSON.
 const char* kGoodScript = R"(import json, sys
 for line in sys.stdin:
@@ -28,15 +30,6 @@ std::string write_script(const std::string& dir, const std::string& name, const 
   const std::string path = dir + "/" + name;
   std::ofstream(path) << text;
   return path;
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 class ExternalAccuracyTest : public ::testing::Test {

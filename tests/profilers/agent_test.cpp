@@ -14,16 +14,9 @@
 namespace hwnas {
 namespace {
 
-std::string url(int port) { return "http://127.0.0.1:" + std::to_string(port); }
+using test::error_of;
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no hwnas::Error>";
-}
+std::string url(int port) { return "http://127.0.0.1:" + std::to_string(port); }
 
 nlohmann::json measure_body(const std::vector<std::string>& keys) {
   TimingConfig t;

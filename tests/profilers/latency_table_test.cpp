@@ -12,6 +12,8 @@
 namespace hwnas {
 namespace {
 
+using test::error_of;
+
 DeviceProfile profile(const std::string& name = "dev", int threads = 2) {
   DeviceProfile p;
   p.name = name;
@@ -45,16 +47,6 @@ void raw_sql(const std::string& path, const std::string& sql) {
   sqlite3_free(err);
   sqlite3_close(db);
   ASSERT_EQ(rc, SQLITE_OK) << msg;
-}
-
-template <class Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no hwnas::Error>";
 }
 
 TEST(LatencyTable, RoundTrip) {

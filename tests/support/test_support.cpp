@@ -13,7 +13,19 @@
 
 #include <gtest/gtest.h>
 
+#include "core/error.h"
+
 namespace hwnas::test {
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no hwnas::Error thrown";
+  return "<no hwnas::Error>";
+}
 
 std::string golden_dir() {
   // A missing golden folder fails the test by name, under the golden label, rather than turning

@@ -1,6 +1,7 @@
 // Helpers shared by hwnas's tests.
 #pragma once
 
+#include <functional>
 #include <string>
 
 namespace hwnas::test {
@@ -20,6 +21,10 @@ struct CommandResult {
 
 /// Runs `command` (a shell command line) and captures stdout and stderr separately.
 CommandResult run_command(const std::string& command);
+
+/// The message of the hwnas::Error `fn` throws; records a test failure (ADD_FAILURE) and returns
+/// "<no hwnas::Error>" when it throws none, so a `find` of the expected words fails too.
+std::string error_of(const std::function<void()>& fn);
 
 /// A fresh empty directory under the system temp dir, unique per call.
 std::string make_temp_dir(const std::string& prefix);
