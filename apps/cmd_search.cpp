@@ -6,6 +6,7 @@
 #include "apps/command.h"
 #include "apps/common.h"
 #include "core/error.h"
+#include "distributed/distributed_search.h"
 #include "results/search_run.h"
 #include "search/algorithm_registry.h"
 
@@ -109,6 +110,25 @@ class SearchCommand final : public Command {
       std::fprintf(stderr, "generation %d: %zu evaluations, front %zu, hypervolume %.4f, %.1f s\n",
                    p.generation, p.evaluations, p.front_size, p.hypervolume, p.elapsed_s);
     };
+    if (mpi::launched_by_mpirun()) {
+      // One rank of `mpirun -n N hwnas search ...`: rank 0 searches, the others evaluate.
+      mpi::Session session;
+      auto last_shares = last;
+      const auto report = mpi::run_search_distributed(
+          session, config, out_, options_, [&last_shares](const std::vector<mpi::RankShare>& s) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now - last_shares < std::chrono::milliseconds(500)) return;
+            last_shares = now;
+            std::string line = "  evaluations per rank:";
+            for (std::size_t r = 1; r < s.size(); ++r)
+              line += " " + std::to_string(r) + ":" + std::to_string(s[r].evaluations);
+            std::fprintf(stderr, "%s\n", line.c_str());
+          });
+      if (report)
+        std::fputs((search_summary(report->report, out_) + mpi::rank_summary(*report)).c_str(),
+                   stdout);
+      return 0;
+    }
     std::fputs(search_summary(run_search(config, out_, options_), out_).c_str(), stdout);
     return 0;
   }

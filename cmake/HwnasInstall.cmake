@@ -2,7 +2,7 @@
 # hwnas::spaces, hwnas::evaluators, ... (tests/install_consumer proves it).
 include(CMakePackageConfigHelpers)
 set(HWNAS_LAYERS hwnas_options)
-foreach(layer core spaces evaluators profilers predictors search results)
+foreach(layer core spaces evaluators profilers predictors search results distributed)
   if(TARGET hwnas_${layer})
     list(APPEND HWNAS_LAYERS hwnas_${layer})
   endif()
@@ -13,7 +13,7 @@ install(TARGETS ${HWNAS_LAYERS} EXPORT hwnasTargets
 if(TARGET hwnas)
   install(TARGETS hwnas RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
-foreach(dir core spaces evaluators profilers predictors search results)
+foreach(dir core spaces evaluators profilers predictors search results distributed)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/hwnas/${dir}
     FILES_MATCHING PATTERN "*.h" PATTERN "*.def")
 endforeach()

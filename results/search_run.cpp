@@ -7,53 +7,20 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "predictors/accuracy_source.h"
-#include "predictors/filling_lut_predictor.h"
 #include "predictors/lut_latency_predictor.h"
-#include "profilers/backend_registry.h"
-#include "profilers/block_timing_choice.h"
-#include "profilers/host_table.h"
-#include "profilers/profiler.h"
 #include "results/front_json.h"
 #include "results/run_data.h"
 #include "results/run_exports.h"
 #include "results/run_outputs.h"
 #include "results/run_store.h"
+#include "results/search_problem.h"
 #include "search/algorithm_registry.h"
-#include "search/problem_spec.h"
 #include "spaces/registry.h"
 
 namespace hwnas {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The fill predictor: the rows present now plus a filler measuring on the table's device, with
-// the backend its stored profile names (or config.backend for a device not in the table yet).
-std::shared_ptr<const FillingLutPredictor> make_filling_predictor(const RunConfig& c,
-                                                                  const std::string& token) {
-  std::shared_ptr<const LutLatencyPredictor> present =
-      LutLatencyPredictor::open_or_empty(c.db, c.device);
-  std::optional<DeviceProfile> stored;
-  if (fs::exists(c.db))
-    stored = LatencyTable(c.db, LatencyTable::Mode::read_only).find_device(c.device);
-  BackendSpec spec;
-  if (stored) {
-    spec = backend_for_device(*stored, c.agent, token);
-    // New rows must be timed as the space's rows already there were.
-    if (const auto mode = stored_block_timing(LatencyTable(c.db, LatencyTable::Mode::read_only),
-                                              c.device, get_space(c.space).name()))
-      spec.block_timing = *mode;
-  } else {
-    spec.name = !c.agent.empty() ? "agent" : c.backend;
-    spec.url = c.agent;
-    spec.token = token;
-    spec.threads = c.measure_threads;
-  }
-  return std::make_shared<FillingLutPredictor>(
-      std::move(present),
-      make_table_filler(c.db, c.device, make_backend(spec), default_profile_timing()));
-}
 
 // run.db holds the configuration from the moment it exists: a run killed before its first
 // commit must not leave a run.db that --resume cannot continue and that a new run refuses.
@@ -96,32 +63,13 @@ SearchRunReport run_search(RunConfig config, const std::string& out_dir,
   const SearchSpace& space = get_space(config.space);
   const AlgorithmTraits& traits = find_algorithm(config.algorithm);
 
-  // The problem. Sources are built only when an objective or constraint asks for them, so a
-  // search on MACs and parameters needs no table.
-  std::shared_ptr<const LatencyPredictor> lut;
-  std::shared_ptr<const FillingLutPredictor> filling;
-  AccuracySource accuracy;
-  MetricSources sources;
-  sources.latency_table = [&]() -> std::shared_ptr<const LatencyPredictor> {
-    if (config.fill) return lut = filling = make_filling_predictor(config, options.agent_token);
-    // The embedded default: the host's table made on first use.
-    if (config.profile_missing && config.device == "host" &&
-        !table_covers_space(config.db, config.device, space))
-      profile_host_table(config.db, config.device, space, options.log);
-    return lut = LutLatencyPredictor::open(config.db, config.device);
-  };
-  sources.accuracy = [&]() -> std::shared_ptr<AccuracyPredictor> {
-    accuracy = make_accuracy_predictor(
-        config.accuracy, space,
-        AccuracySourceOptions{config.accuracy_dataset, config.accuracy_samples,
-                              config.measure_threads, config.prescreen});
-    return accuracy.predictor;
-  };
-  sources.measure = MeasureOptions{config.measure_threads, 1, {}, config.seed};
-  const std::string objective_list = config.objective_list();
-  Problem problem = make_problem(
-      space, objective_list,
-      ConstraintLimits{config.latency_max_ms, config.macs_max, config.params_max}, sources);
+  SearchProblem built(config, options.agent_token, /*profile=*/true, options.log);
+  Problem& problem = *built.problem;
+  const AccuracySource& accuracy = built.accuracy;
+  const auto& filling = built.filling;
+  const auto& lut = built.lut;
+  const std::string& objective_list = built.objective_list;
+  if (options.on_problem) options.on_problem(problem);
 
   // The algorithm and the runner, checkpointing into run.db.
   auto algorithm = make_algorithm(
@@ -158,6 +106,7 @@ SearchRunReport run_search(RunConfig config, const std::string& out_dir,
                     " (give --accuracy external:CMD or surrogate:FILE.csv and --objectives "
                     "latency,accuracy)";
   extra["resumed"] = result.resumed;
+  extra["ranks"] = options.ranks;
   if (accuracy.supernet) {
     extra["supernet_evaluation"] = {{"evaluations", accuracy.supernet->evaluations()},
                                     {"seconds", accuracy.supernet->seconds()}};
@@ -186,6 +135,7 @@ SearchRunReport run_search(RunConfig config, const std::string& out_dir,
                            {"fills", fr.fills},
                            {"seconds", fr.seconds}};
   }
+  if (options.on_finish) options.on_finish(extra);
   write_json_atomic(
       out_dir + "/front.json",
       front_to_json(problem, result, RunInfo{config.algorithm, config.seed, config.device}, extra));

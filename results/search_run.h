@@ -22,6 +22,14 @@ struct SearchRunOptions {
   std::string agent_token;  ///< bearer token of RunConfig::agent (never stored)
   std::function<void(const Progress&)> on_progress;  ///< after each generation
   std::ostream* log = nullptr;  ///< notices, e.g. the host table being profiled first
+  /// Called once the problem is built, before the first evaluation: an MPI job hands the
+  /// evaluations to its worker ranks here (Problem::set_metric_evaluator).
+  std::function<void(Problem&)> on_problem;
+  /// The rank count of an MPI job, recorded in front.json as "ranks" (1 without MPI).
+  int ranks = 1;
+  /// Called with front.json's extra keys just before it is written, once the search is done:
+  /// an MPI job stops its workers here and adds their supernet evaluations and seconds.
+  std::function<void(nlohmann::json& summary)> on_finish;
 };
 
 struct SearchRunReport {

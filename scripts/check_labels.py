@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-KINDS = {"unit", "golden", "cli", "tools", "slow", "fuzz", "lint"}
+KINDS = {"unit", "golden", "cli", "tools", "slow", "fuzz", "lint", "mpi"}
 
 
 def main() -> int:

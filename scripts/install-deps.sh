@@ -30,6 +30,7 @@ packages=(
   libstb-dev zlib1g-dev
   dataset-fashion-mnist
   libonnx-dev libprotobuf-dev libopencv-dev
+  libopenmpi-dev openmpi-bin
   chromium
   python3 strace
   clang-14 libclang-rt-14-dev clang-format-14

@@ -81,7 +81,7 @@ Evaluation Problem::make_evaluation(Arch arch, std::vector<double> objectives,
   return e;
 }
 
-std::vector<Evaluation> Problem::evaluate(const std::vector<Arch>& archs, int generation) {
+std::vector<std::vector<double>> Problem::evaluate_metrics(const std::vector<Arch>& archs) {
   const std::size_t n = archs.size(), m = metrics_.size();
   std::vector<std::vector<double>> values(m);
   std::vector<const NetworkObjective*> per_network(m, nullptr);
@@ -110,6 +110,20 @@ std::vector<Evaluation> Problem::evaluate(const std::vector<Arch>& archs, int ge
                   std::to_string(values[k].size()) + " values for " + std::to_string(n) +
                   " architectures");
   }
+  return values;
+}
+
+std::vector<Evaluation> Problem::evaluate(const std::vector<Arch>& archs, int generation) {
+  const std::size_t n = archs.size();
+  const std::vector<std::vector<double>> values =
+      remote_ ? remote_(archs, generation) : evaluate_metrics(archs);
+  if (values.size() != metrics_.size())
+    throw Error("the metric evaluator returned " + std::to_string(values.size()) +
+                " metrics, the problem has " + std::to_string(metrics_.size()));
+  for (const auto& v : values)
+    if (v.size() != n)
+      throw Error("the metric evaluator returned " + std::to_string(v.size()) + " values for " +
+                  std::to_string(n) + " architectures");
   std::vector<Evaluation> out;
   out.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {

@@ -1,6 +1,7 @@
 // Problem: the objectives and constraints of a search, evaluated in parallel.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,10 +41,24 @@ class Problem {
   /// True when every metric is deterministic.
   bool deterministic() const;
 
-  /// Evaluates `archs` (all valid) in the calling TBB arena: each arch is decoded once and
-  /// every NetworkObjective runs on it in parallel; other metrics get the whole batch.
-  /// Values do not depend on the thread count. Throws what the metrics throw.
+  /// Evaluates `archs` (all valid): the metric values from the metric evaluator when one is
+  /// set (e.g. MPI ranks, distributed/mpi_evaluation.h), else from evaluate_metrics here.
+  /// Throws what the metrics throw.
   std::vector<Evaluation> evaluate(const std::vector<Arch>& archs, int generation);
+
+  /// Number of distinct metrics (objectives and constraints, each name once).
+  std::size_t metric_count() const { return metrics_.size(); }
+  /// values[k][i]: metric k for archs[i], computed in this process in the calling TBB arena:
+  /// each arch is decoded once and every NetworkObjective runs on it in parallel; other metrics
+  /// get the whole batch. Values do not depend on the thread count, nor, for deterministic
+  /// metrics, on which other archs share the batch. Throws what the metrics throw.
+  std::vector<std::vector<double>> evaluate_metrics(const std::vector<Arch>& archs);
+
+  /// Computes evaluate_metrics' values elsewhere: (archs, generation) -> values[k][i].
+  using MetricEvaluator =
+      std::function<std::vector<std::vector<double>>(const std::vector<Arch>&, int generation)>;
+  /// Routes evaluate() through `evaluator`; an empty one restores local evaluation.
+  void set_metric_evaluator(MetricEvaluator evaluator) { remote_ = std::move(evaluator); }
 
   /// Builds an Evaluation from stored values (fitness and violation recomputed).
   Evaluation make_evaluation(Arch arch, std::vector<double> objectives,
@@ -56,6 +71,7 @@ class Problem {
   std::vector<std::shared_ptr<Objective>> metrics_;  // unique by name
   std::vector<std::size_t> objective_metric_;        // objective -> metric
   std::vector<std::size_t> constraint_metric_;       // constraint -> metric
+  MetricEvaluator remote_;
 };
 
 }  // namespace hwnas

@@ -8,12 +8,13 @@
 
 namespace hwnas::test {
 
-void write_synthetic_table(const std::string& path, const std::string& device) {
+void write_synthetic_table(const std::string& path, const std::string& device,
+                           const std::string& space, int resolution) {
   LatencyTable table(path, LatencyTable::Mode::read_write);
   table.ensure_device(host_device_profile(device, 1));
   const auto run = table.begin_run(device, "test", TimingConfig{});
   std::vector<LatencyRow> rows;
-  for (const auto& b : get_space("efficientformer").enumerate_blocks(224)) {
+  for (const auto& b : get_space(space).enumerate_blocks(resolution)) {
     LatencyRow r;
     r.key = b.key();
     r.stats.median_ms = r.stats.p10_ms = r.stats.p90_ms = r.stats.mean_ms = r.stats.min_ms =

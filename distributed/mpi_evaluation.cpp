@@ -1,0 +1,165 @@
+#include "distributed/mpi_evaluation.h"
+
+#include <mpi.h>
+#include <tbb/task_arena.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "core/error.h"
+
+namespace hwnas::mpi {
+namespace {
+
+enum Tag : int { kTask = 1, kResult = 2, kError = 3, kStop = 4, kReport = 5 };
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Waits for a message by polling, sleeping between polls: Open MPI's blocking receive spins a
+// core at 100 %, which on an oversubscribed host takes it from the ranks doing the work.
+MPI_Status wait_for(int source, int tag) {
+  MPI_Status status;
+  int flag = 0;
+  for (int polls = 0;; ++polls) {
+    MPI_Iprobe(source, tag, MPI_COMM_WORLD, &flag, &status);
+    if (flag) return status;
+    if (polls > 100)
+      std::this_thread::sleep_for(std::chrono::microseconds(polls > 1000 ? 500 : 50));
+  }
+}
+
+}  // namespace
+
+EvaluationPool::EvaluationPool(int ranks, std::size_t metrics)
+    : ranks_(ranks), metrics_(metrics), shares_(static_cast<std::size_t>(ranks)) {
+  if (ranks < 2) throw Error("EvaluationPool needs at least 2 ranks (rank 0 only dispatches)");
+}
+
+EvaluationPool::~EvaluationPool() {
+  try {
+    stop();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw; stop() is best
+                   // effort here
+  }
+}
+
+std::vector<std::vector<double>> EvaluationPool::evaluate(
+    const std::vector<Arch>& archs, int generation,
+    const std::function<void(std::size_t, const std::vector<double>&)>& on_result) {
+  const std::size_t n = archs.size();
+  std::vector<std::vector<double>> values(metrics_, std::vector<double>(n));
+  if (n == 0) return values;
+  std::vector<Clock::time_point> sent_at(n);
+  std::vector<Clock::time_point> rank_start(static_cast<std::size_t>(ranks_));
+  std::vector<int> in_flight(static_cast<std::size_t>(ranks_), 0);
+  std::size_t next = 0, done = 0;
+  auto send = [&](int rank) {
+    std::vector<std::int64_t> msg{static_cast<std::int64_t>(next), generation};
+    for (int g : archs[next].genes) msg.push_back(g);
+    sent_at[next] = Clock::now();
+    if (in_flight[static_cast<std::size_t>(rank)]++ == 0)
+      rank_start[static_cast<std::size_t>(rank)] = sent_at[next];
+    MPI_Send(msg.data(), static_cast<int>(msg.size()), MPI_INT64_T, rank, kTask, MPI_COMM_WORLD);
+    ++traffic_.messages;
+    traffic_.bytes += msg.size() * sizeof(std::int64_t);
+    ++next;
+  };
+  for (int rank = 1; rank < ranks_ && next < n; ++rank) send(rank);
+  std::vector<double> answer(2 + metrics_);
+  std::string first_error;
+  while (done < n) {
+    const MPI_Status status = wait_for(MPI_ANY_SOURCE, kResult);
+    const int rank = status.MPI_SOURCE;
+    int count = 0;
+    MPI_Get_count(&status, MPI_DOUBLE, &count);
+    if (static_cast<std::size_t>(count) != answer.size())
+      throw Error("rank " + std::to_string(rank) + " answered with " + std::to_string(count - 2) +
+                  " metric values, rank 0 has " + std::to_string(metrics_) +
+                  ": every rank must run the same hwnas build and command line");
+    MPI_Recv(answer.data(), count, MPI_DOUBLE, rank, kResult, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    const auto index = static_cast<std::size_t>(answer[0]);
+    if (answer[1] != 1.0) {
+      const MPI_Status err = wait_for(rank, kError);
+      int len = 0;
+      MPI_Get_count(&err, MPI_CHAR, &len);
+      std::string text(static_cast<std::size_t>(len), '\0');
+      MPI_Recv(text.data(), len, MPI_CHAR, rank, kError, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      if (first_error.empty())
+        first_error = "rank " + std::to_string(rank) + ", arch " + std::to_string(index) +
+                      " of generation " + std::to_string(generation) + ": " + text;
+    } else {
+      for (std::size_t k = 0; k < metrics_; ++k) values[k][index] = answer[2 + k];
+      if (on_result) on_result(index, std::vector<double>(answer.begin() + 2, answer.end()));
+    }
+    ++done;
+    ++traffic_.messages;
+    traffic_.bytes += answer.size() * sizeof(double);
+    traffic_.round_trip_us += 1e6 * seconds_since(sent_at[index]);
+    RankShare& share = shares_[static_cast<std::size_t>(rank)];
+    ++share.evaluations;
+    if (--in_flight[static_cast<std::size_t>(rank)] == 0)
+      share.busy_s += seconds_since(rank_start[static_cast<std::size_t>(rank)]);
+    if (next < n) send(rank);
+  }
+  if (!first_error.empty()) throw Error(first_error);
+  return values;
+}
+
+void EvaluationPool::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (int rank = 1; rank < ranks_; ++rank)
+    MPI_Send(nullptr, 0, MPI_BYTE, rank, kStop, MPI_COMM_WORLD);
+  reports_.assign(static_cast<std::size_t>(ranks_), {});
+  for (int rank = 1; rank < ranks_; ++rank) {
+    const MPI_Status status = wait_for(rank, kReport);
+    int count = 0;
+    MPI_Get_count(&status, MPI_DOUBLE, &count);
+    auto& r = reports_[static_cast<std::size_t>(rank)];
+    r.resize(static_cast<std::size_t>(count));
+    MPI_Recv(r.data(), count, MPI_DOUBLE, rank, kReport, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  }
+}
+
+void serve_evaluations(Problem& problem, int threads,
+                       const std::function<std::vector<double>()>& report) {
+  tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
+  const std::size_t metrics = problem.metric_count();
+  while (true) {
+    const MPI_Status status = wait_for(0, MPI_ANY_TAG);
+    if (status.MPI_TAG == kStop) {
+      MPI_Recv(nullptr, 0, MPI_BYTE, 0, kStop, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      const std::vector<double> r = report ? report() : std::vector<double>{};
+      MPI_Send(r.data(), static_cast<int>(r.size()), MPI_DOUBLE, 0, kReport, MPI_COMM_WORLD);
+      return;
+    }
+    int count = 0;
+    MPI_Get_count(&status, MPI_INT64_T, &count);
+    std::vector<std::int64_t> task(static_cast<std::size_t>(count));
+    MPI_Recv(task.data(), count, MPI_INT64_T, 0, kTask, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    Arch arch{problem.space().name(), {}};
+    for (std::size_t i = 2; i < task.size(); ++i) arch.genes.push_back(static_cast<int>(task[i]));
+    std::vector<double> answer(2 + metrics);
+    answer[0] = static_cast<double>(task[0]);
+    std::string error;
+    try {
+      std::vector<std::vector<double>> v;
+      arena.execute([&] { v = problem.evaluate_metrics({arch}); });
+      for (std::size_t k = 0; k < metrics; ++k) answer[2 + k] = v[k][0];
+      answer[1] = 1.0;
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    MPI_Send(answer.data(), static_cast<int>(answer.size()), MPI_DOUBLE, 0, kResult,
+             MPI_COMM_WORLD);
+    if (!error.empty())
+      MPI_Send(error.data(), static_cast<int>(error.size()), MPI_CHAR, 0, kError, MPI_COMM_WORLD);
+  }
+}
+
+}  // namespace hwnas::mpi

@@ -1,0 +1,44 @@
+// The build without MPI (HWNAS_MPI=OFF, or no MPI found): Session's constructor says how to get
+// it, so nothing else here is ever reached.
+#include <cstdlib>
+
+#include "core/error.h"
+#include "distributed/mpi_evaluation.h"
+#include "distributed/mpi_session.h"
+
+namespace hwnas::mpi {
+
+bool available() { return false; }
+
+Session::Session() {
+  throw Error(
+      "this hwnas was built without MPI, so every rank would run the whole job alone: install "
+      "libopenmpi-dev openmpi-bin (scripts/install-deps.sh does) and rebuild with -DHWNAS_MPI=ON, "
+      "or run hwnas without mpirun");
+}
+
+Session::~Session() = default;
+
+int broadcast_from_root(int value) { return value; }
+
+void abort_job(int code) { std::exit(code); }
+
+EvaluationPool::EvaluationPool(int ranks, std::size_t metrics) : ranks_(ranks), metrics_(metrics) {
+  throw Error("EvaluationPool: this hwnas was built without MPI");
+}
+
+EvaluationPool::~EvaluationPool() = default;
+
+std::vector<std::vector<double>> EvaluationPool::evaluate(
+    const std::vector<Arch>&, int,
+    const std::function<void(std::size_t, const std::vector<double>&)>&) {
+  throw Error("EvaluationPool: this hwnas was built without MPI");
+}
+
+void EvaluationPool::stop() {}
+
+void serve_evaluations(Problem&, int, const std::function<std::vector<double>()>&) {
+  throw Error("serve_evaluations: this hwnas was built without MPI");
+}
+
+}  // namespace hwnas::mpi

@@ -1,0 +1,41 @@
+// The MPI runtime of one hwnas process (Open MPI through the MPI C API). It is initialised only
+// when mpirun started the process, so a plain `hwnas ...` never starts MPI; in a build without
+// MPI (HWNAS_MPI=OFF) the same calls say how to get it.
+#pragma once
+
+namespace hwnas::mpi {
+
+/// True when a launcher started this process as a rank of a job (Open MPI's mpirun sets
+/// OMPI_COMM_WORLD_SIZE, PMIx launchers PMIX_RANK).
+bool launched_by_mpirun();
+
+/// True when this build has MPI (HWNAS_MPI=ON).
+bool available();
+
+/// MPI_Init_thread (MPI_THREAD_SERIALIZED: one thread at a time calls MPI, the search's
+/// evaluation thread on rank 0) on construction, MPI_Finalize on destruction. One per process.
+/// Throws hwnas::Error if the build has no MPI (naming the CMake option and the Debian packages)
+/// or the runtime does not give the thread level.
+class Session {
+ public:
+  Session();
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+
+ private:
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+/// Rank 0's `value` on every rank (MPI_Bcast): called by all ranks of the session together.
+int broadcast_from_root(int value);
+
+/// Stops every rank of the job with exit code `code` (MPI_Abort): what a rank does when it
+/// cannot go on and the others would wait for it forever.
+[[noreturn]] void abort_job(int code);
+
+}  // namespace hwnas::mpi

@@ -1,0 +1,221 @@
+// `mpirun -n N hwnas search` against the one-process run of the same command: the same
+// front.json (but for "ranks" and timings) and run.db on 1, 2 and 3 ranks, with external and
+// supernet accuracy; refusals and a worker's error; and runs SIGKILLed mid-generation (a worker
+// rank of a 3-rank job, a plain process) that resume on another rank count to the
+// uninterrupted front without running a finished evaluation twice.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "results/run_data.h"
+#include "tests/support/synthetic_table.h"
+#include "tests/support/test_support.h"
+
+namespace hwnas {
+namespace {
+
+namespace fs = std::filesystem;
+
+// `ranks` 0: plain hwnas; else mpirun -n ranks (shared memory on this host only).
+test::CommandResult run(int ranks, const std::string& args) {
+  const std::string hwnas = std::string(HWNAS_BIN) + " " + args;
+  if (ranks == 0) return test::run_command(hwnas);
+  return test::run_command(
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " HWNAS_MPIEXEC
+      " --oversubscribe --mca btl self,vader -n " +
+      std::to_string(ranks) + " " + hwnas);
+}
+
+// front.json without what may differ by design: the rank count, a resumed run's flag, and
+// timings.
+nlohmann::json front(const std::string& out) {
+  std::ifstream in(out + "/front.json");
+  nlohmann::json j = nlohmann::json::parse(in);
+  j.erase("ranks");
+  j.erase("resumed");
+  if (j.contains("supernet_evaluation")) j["supernet_evaluation"].erase("seconds");
+  return j;
+}
+
+// The pid of the hwnas process writing to `out` that is rank `rank` of an MPI job, or with
+// rank -1 the one that is no rank (a plain run); -1 if none.
+int hwnas_pid(int rank, const std::string& out) {
+  for (const auto& p : fs::directory_iterator("/proc")) {
+    const std::string name = p.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream env(p.path() / "environ"), cmd(p.path() / "cmdline");
+    const std::string e((std::istreambuf_iterator<char>(env)), {});
+    std::string c((std::istreambuf_iterator<char>(cmd)), {});
+    std::replace(c.begin(), c.end(), '\0', ' ');
+    if (c.find(HWNAS_BIN) != 0 || c.find(" " + out + " ") == std::string::npos) continue;
+    const bool is_rank = e.find("OMPI_COMM_WORLD_RANK=") != std::string::npos;
+    const std::string mine = "OMPI_COMM_WORLD_RANK=" + std::to_string(rank) + '\0';
+    if (rank < 0 ? !is_rank : e.find(mine) != std::string::npos) return std::stoi(name);
+  }
+  return -1;
+}
+
+std::size_t lines(const std::string& path) {
+  std::ifstream in(path);
+  std::size_t n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
+class MpiSearch : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(test::make_temp_dir("hwnas-mpi-search"));
+    test::write_synthetic_table(*dir_ + "/t.db", "testdev", "efficientformer-fmnist", 64);
+    // A deterministic external trainer: accuracy from the arch's numbers; an error for archs
+    // whose first width is 32 with the argument `fail`. From the environment (so that the
+    // command, which front.json records, stays the same): $ACC_SLEEP seconds per answer, and
+    // each answer's arch appended to the file $ACC_CALLS, so a test counts the evaluations
+    // that really ran.
+    std::ofstream(*dir_ + "/acc.py") << R"(import json, math, os, sys, time
+fail = sys.argv[1] == "fail"
+sleep, calls = float(os.environ.get("ACC_SLEEP", "0")), os.environ.get("ACC_CALLS", "/dev/null")
+for line in sys.stdin:
+    r = json.loads(line)
+    a = r["arch"]
+    time.sleep(sleep)
+    with open(calls, "a") as f:
+        f.write(json.dumps(a) + "\n")
+    if fail and a["embed_dims"][0] == 32:
+        print(json.dumps({"id": r["id"], "error": "no GPU for width 32"}), flush=True)
+        continue
+    s = sum(math.sqrt(v) for v in a["embed_dims"] + a["depths"]) + a["num_vit"]
+    print(json.dumps({"id": r["id"], "accuracy": 0.5 + (s % 7) / 20}), flush=True)
+)";
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+
+  static std::string external(bool fail = false) {
+    return "--accuracy 'external:python3 -u " + *dir_ + "/acc.py" + (fail ? " fail" : " ok") + "' ";
+  }
+  static std::string common() {
+    return "search --space efficientformer-fmnist --db " + *dir_ +
+           "/t.db --device testdev --population 8 --seed 5 --threads 1 ";
+  }
+
+  // Runs `args` (ending in --out `out`) on `ranks` (0: plain), SIGKILLs the hwnas process of
+  // rank `victim` (-1: the plain one) once `after` evaluations have run, and checks that
+  // `--resume` on `resume_ranks` ends with the front of `full`. With `logged` (a killed MPI
+  // job: rank 0 logs each answer as it arrives) no finished evaluation runs again: only those
+  // the kill interrupted, at most one per worker rank.
+  static void kill_and_resume(int ranks, int victim, int resume_ranks, const std::string& name,
+                              std::size_t after, const std::string& full, bool logged) {
+    const std::string out = *dir_ + "/" + name, calls = out + ".calls";
+    const std::string args = common() + external() + "--budget 48 --out " + out;
+    // Open MPI passes the launching environment on to every rank.
+    const test::ScopedEnv slow("ACC_SLEEP", "0.1"), log("ACC_CALLS", calls);
+    std::thread job([&] { run(ranks, args); });
+    std::size_t at_kill = 0;
+    for (int i = 0; i < 1200 && at_kill == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (lines(calls) < after) continue;
+      const int pid = hwnas_pid(victim, out);
+      if (pid > 0 && ::kill(pid, SIGKILL) == 0) at_kill = lines(calls);
+    }
+    job.join();
+    ASSERT_GT(at_kill, 0u) << "the victim was never found running";
+    const std::size_t ran = lines(calls);
+    ASSERT_LT(ran, 48u) << "the job finished before the kill: nothing was tested";
+    const auto r = run(resume_ranks, "search --resume --threads 1 --out " + out);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(front(out), front(full));
+    // Every unique arch ran once, plus those the kill cut short (one per working rank).
+    const std::size_t total = lines(calls);
+    std::cout << "[ kill     ] " << name << ": killed after " << at_kill
+              << " evaluations, resumed on " << resume_ranks << " ranks, " << total
+              << " evaluations in all for 48 unique archs\n";
+    if (logged) {
+      EXPECT_LE(total, 48u + static_cast<std::size_t>(ranks - 1)) << r.out;
+    }
+  }
+
+  static std::string* dir_;
+};
+
+std::string* MpiSearch::dir_ = nullptr;
+
+TEST_F(MpiSearch, ExternalAccuracyGivesTheOneProcessFrontOnOneTwoAndThreeRanks) {
+  const std::string args = common() + external() + "--budget 40 --out " + *dir_ + "/ext";
+  const auto one = run(0, args + "0");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const nlohmann::json want = front(*dir_ + "/ext0");
+  ASSERT_GE(want["members"].size(), 2u);
+  for (int ranks : {1, 2, 3}) {
+    const std::string out = *dir_ + "/ext" + std::to_string(ranks) + "r";
+    const auto r = run(ranks, args + std::to_string(ranks) + "r");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(front(out), want) << ranks << " ranks";
+    std::ifstream in(out + "/front.json");
+    EXPECT_EQ(nlohmann::json::parse(in)["ranks"], ranks);
+    if (ranks > 1) {  // the summary names each working rank's share
+      EXPECT_NE(r.out.find("rank 1: "), std::string::npos) << r.out;
+    }
+    // run.db holds the same evaluations in the same order.
+    const RunData a = load_run(*dir_ + "/ext0"), b = load_run(out);
+    ASSERT_EQ(a.evaluations.size(), b.evaluations.size());
+    for (std::size_t i = 0; i < a.evaluations.size(); ++i) {
+      EXPECT_EQ(a.evaluations[i].arch, b.evaluations[i].arch) << i;
+      EXPECT_EQ(a.evaluations[i].objectives, b.evaluations[i].objectives) << i;
+    }
+  }
+}
+
+TEST_F(MpiSearch, SupernetAccuracyGivesTheOneProcessFrontOnTwoAndThreeRanks) {
+  const std::string args = common() +
+                           "--accuracy supernet:" HWNAS_SOURCE_DIR
+                           "/data/supernets/efficientformer-fmnist.safetensors "
+                           "--accuracy-samples 200 --measure-threads 1 --budget 16 --out " +
+                           *dir_ + "/sup";
+  const auto one = run(0, args + "0");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const nlohmann::json want = front(*dir_ + "/sup0");
+  EXPECT_EQ(want["supernet_evaluation"]["evaluations"], 16);
+  for (int ranks : {2, 3}) {
+    const auto r = run(ranks, args + std::to_string(ranks));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(front(*dir_ + "/sup" + std::to_string(ranks)), want) << ranks << " ranks";
+  }
+}
+
+TEST_F(MpiSearch, StatefulSettingsAreRefusedAndAWorkersErrorNamesItsRank) {
+  const auto pre = run(
+      2, common() + "--accuracy supernet:x.safetensors --prescreen 0.5 --out " + *dir_ + "/pre");
+  EXPECT_NE(pre.exit_code, 0);
+  EXPECT_NE(pre.err.find("--prescreen 0.5"), std::string::npos) << pre.err;
+  const auto fill = run(2, common() + "--fill --out " + *dir_ + "/fill");
+  EXPECT_NE(fill.exit_code, 0);
+  EXPECT_NE(fill.err.find("--fill cannot run under mpirun"), std::string::npos) << fill.err;
+  const auto bad = run(3, common() + external(true) + "--budget 40 --out " + *dir_ + "/bad");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("no GPU for width 32"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("rank "), std::string::npos) << bad.err;
+}
+
+TEST_F(MpiSearch, KilledRunsResumeOnAnotherRankCountToTheUninterruptedFront) {
+  const std::string full = *dir_ + "/full";
+  ASSERT_EQ(run(0, common() + external() + "--budget 48 --out " + full).exit_code, 0);
+  // A worker of a 3-rank job dies mid-generation (after the corners and 12 of the first 8 + 8):
+  // mpirun ends the job; 2 ranks finish it.
+  kill_and_resume(3, 2, 2, "worker", 13, full, true);
+  // A plain run dies (its unsaved generation's evaluations are lost: one process evaluates a
+  // generation as one batch); 3 ranks finish it.
+  kill_and_resume(0, -1, 3, "plain", 13, full, false);
+}
+
+}  // namespace
+}  // namespace hwnas
