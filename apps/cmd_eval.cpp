@@ -1,12 +1,14 @@
 // `hwnas eval`: top-1 / top-5 of a subnet with weights sliced from a supernet, after BN
 // recalibration, on Fashion-MNIST or a user's ImageFolder.
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "apps/command.h"
 #include "apps/common.h"
 #include "core/error.h"
+#include "distributed/distributed_eval.h"
 #include "evaluators/accuracy/subnet_evaluation.h"
 #include "evaluators/io/npy.h"
 #include "spaces/registry.h"
@@ -58,7 +60,13 @@ class EvalCommand final : public Command {
     o.batch = batch_;
     o.threads = threads_;
     o.cache_dir = cache_dir_;
-    const SubnetEvalResult e = SubnetEvaluator(space, weights_, o).evaluate(arch);
+    SubnetEvaluator evaluator(space, weights_, o);
+    std::optional<mpi::Session> session;
+    if (mpi::launched_by_mpirun()) session.emplace();  // one part of the split per rank
+    const std::optional<SubnetEvalResult> result =
+        session ? mpi::evaluate_distributed(*session, evaluator, arch) : evaluator.evaluate(arch);
+    if (!result) return 0;  // a rank other than 0: rank 0 reports
+    const SubnetEvalResult& e = *result;
     const AccuracyResult& r = e.accuracy;
     if (!predictions_.empty()) {
       NpyArray p{{static_cast<std::int64_t>(r.predictions.size())}, {}};
@@ -76,7 +84,8 @@ class EvalCommand final : public Command {
                           {"eval_seconds", r.seconds},
                           {"recal_seconds", e.recal_seconds},
                           {"recal_cached", e.recal_cached},
-                          {"threads", threads_}};
+                          {"threads", threads_},
+                          {"ranks", session ? session->size() : 1}};
       if (!e.bn_note.empty()) j["bn_note"] = e.bn_note;
       std::cout << j.dump() << "\n";
     } else {

@@ -3,11 +3,13 @@
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "apps/command.h"
 #include "apps/common.h"
+#include "distributed/distributed_profile.h"
 #include "profilers/profile_run.h"
 #include "spaces/registry.h"
 
@@ -81,7 +83,12 @@ class ProfileCommand final : public Command {
     opt.max_spread = max_spread_;
     opt.progress = &std::cerr;
     opt.progress_is_terminal = isatty(STDERR_FILENO) != 0;
-    const ProfileReport rep = run_profile(c);
+    std::optional<mpi::Session> session;
+    if (mpi::launched_by_mpirun()) session.emplace();  // rows measured on the worker ranks
+    const std::optional<ProfileReport> report =
+        session ? mpi::run_profile_distributed(*session, c) : run_profile(c);
+    if (!report) return 0;  // a worker rank: rank 0 reports
+    const ProfileReport& rep = *report;
     if (json_) {
       nlohmann::json j = {{"db", db_},
                           {"device", rep.device},
@@ -95,6 +102,7 @@ class ProfileCommand final : public Command {
                           {"reference_ms", rep.reference_ms ? nlohmann::json(*rep.reference_ms)
                                                             : nlohmann::json(nullptr)},
                           {"seconds", rep.seconds},
+                          {"ranks", session ? session->size() : 1},
                           {"overhead_ms", rep.overhead_ms ? nlohmann::json(*rep.overhead_ms)
                                                           : nlohmann::json(nullptr)}};
       std::cout << j.dump() << "\n";

@@ -5,9 +5,9 @@
 
 #include <chrono>
 #include <string>
-#include <thread>
 
 #include "core/error.h"
+#include "distributed/mpi_wait.h"
 
 namespace hwnas::mpi {
 namespace {
@@ -18,19 +18,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// Waits for a message by polling, sleeping between polls: Open MPI's blocking receive spins a
-// core at 100 %, which on an oversubscribed host takes it from the ranks doing the work.
-MPI_Status wait_for(int source, int tag) {
-  MPI_Status status;
-  int flag = 0;
-  for (int polls = 0;; ++polls) {
-    MPI_Iprobe(source, tag, MPI_COMM_WORLD, &flag, &status);
-    if (flag) return status;
-    if (polls > 100)
-      std::this_thread::sleep_for(std::chrono::microseconds(polls > 1000 ? 500 : 50));
-  }
 }
 
 }  // namespace

@@ -21,6 +21,17 @@ Session::~Session() = default;
 
 int broadcast_from_root(int value) { return value; }
 
+void send_json(int, int, const nlohmann::json&) {
+  throw Error("send_json: this hwnas was built without MPI");
+}
+std::pair<int, nlohmann::json> receive_json(int, int) {
+  throw Error("receive_json: this hwnas was built without MPI");
+}
+
+std::vector<int> gather_to_root(const std::vector<int>& part) { return part; }
+std::vector<double> sum_to_root(const std::vector<double>& values) { return values; }
+std::vector<double> max_to_root(const std::vector<double>& values) { return values; }
+
 void abort_job(int code) { std::exit(code); }
 
 EvaluationPool::EvaluationPool(int ranks, std::size_t metrics) : ranks_(ranks), metrics_(metrics) {

@@ -3,6 +3,11 @@
 // MPI (HWNAS_MPI=OFF) the same calls say how to get it.
 #pragma once
 
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
 namespace hwnas::mpi {
 
 /// True when a launcher started this process as a rank of a job (Open MPI's mpirun sets
@@ -33,6 +38,21 @@ class Session {
 
 /// Rank 0's `value` on every rank (MPI_Bcast): called by all ranks of the session together.
 int broadcast_from_root(int value);
+
+/// Sends `message` (its JSON text) to `rank` with `tag` (MPI_Send: returns once buffered).
+void send_json(int rank, int tag, const nlohmann::json& message);
+/// The next message with `tag` from `source` (-1: any rank), waiting without spinning, and its
+/// sender. Throws hwnas::Error if it is not JSON.
+std::pair<int, nlohmann::json> receive_json(int source, int tag);
+
+/// Every rank's `part` concatenated in rank order, on rank 0 (empty on the others): called by
+/// all ranks together (MPI_Gatherv).
+std::vector<int> gather_to_root(const std::vector<int>& part);
+
+/// The element-wise sum over ranks of `values` (same length on every rank), on rank 0 (empty
+/// on the others); and the maximum (MPI_Reduce).
+std::vector<double> sum_to_root(const std::vector<double>& values);
+std::vector<double> max_to_root(const std::vector<double>& values);
 
 /// Stops every rank of the job with exit code `code` (MPI_Abort): what a rank does when it
 /// cannot go on and the others would wait for it forever.

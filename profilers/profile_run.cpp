@@ -10,6 +10,17 @@
 
 namespace hwnas {
 
+BackendSpec profile_backend_spec(const ProfileRunConfig& c, BlockTiming block_timing) {
+  BackendSpec spec;
+  spec.name = c.agent.empty() ? c.backend : "agent";
+  spec.url = c.agent;
+  spec.token = c.token;
+  spec.threads = c.threads;
+  spec.seed = c.options.seed;
+  spec.block_timing = block_timing;
+  return spec;
+}
+
 ProfileReport run_profile(const ProfileRunConfig& c) {
   const SearchSpace& space = get_space(c.space);
   if (c.options.overhead_networks < 0) throw Error("--overhead-networks must be >= 0");
@@ -39,14 +50,9 @@ ProfileReport run_profile(const ProfileRunConfig& c) {
                                       space.name(), probe.front().input.h, probe, opt.seed,
                                       opt.timing, opt.windows, opt.force, opt.progress);
   }
-  BackendSpec spec;
-  spec.name = c.agent.empty() ? c.backend : "agent";
-  spec.url = c.agent;
-  spec.token = c.token;
-  spec.threads = c.threads;
-  spec.seed = opt.seed;
-  spec.block_timing = mode;
-  const std::unique_ptr<Backend> backend = make_backend(spec);
+  const BackendSpec spec = profile_backend_spec(c, mode);
+  std::unique_ptr<Backend> backend = make_backend(spec);
+  if (c.wrap_backend) backend = c.wrap_backend(std::move(backend), spec);
   backend->device(opt.device_name);  // an unreachable agent fails here, before the table exists
   if (!table) table.emplace(c.db, LatencyTable::Mode::read_write);
   return c.archs.empty() ? profile_space(space, resolution, *table, *backend, opt)

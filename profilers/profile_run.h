@@ -3,10 +3,13 @@
 // some archs) profiled into a table.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "profilers/backend_registry.h"
 #include "profilers/profiler.h"
 
 namespace hwnas {
@@ -29,7 +32,15 @@ struct ProfileRunConfig {
   /// Force, timing, windows, overhead networks, seed, noise guard, progress. Its device_name is
   /// set from `device` above.
   ProfileOptions options;
+  /// When set, the backend the rows are measured with is wrap_backend(the backend above, the
+  /// spec it was made from, block timing resolved): an MPI job hands rank 0's measurements to
+  /// its worker ranks here (distributed/).
+  std::function<std::unique_ptr<Backend>(std::unique_ptr<Backend>, const BackendSpec&)>
+      wrap_backend;
 };
+
+/// The backend `config` names (local, fake or agent, its threads and seed) with `block_timing`.
+BackendSpec profile_backend_spec(const ProfileRunConfig& config, BlockTiming block_timing);
 
 /// Profiles what `config` names and returns the report. An unreachable agent fails before the
 /// table file is created. Throws hwnas::Error on an unknown space, backend or block timing, bad

@@ -79,6 +79,8 @@ AccuracyResult evaluate_accuracy(const Network& net, const WeightStore& weights,
     top1 += r.predictions[i] == set.label(indices[i]);
     top5 += in_top5[i];
   }
+  r.top1_correct = top1;
+  r.top5_correct = top5;
   if (!indices.empty()) {
     r.top1 = static_cast<double>(top1) / indices.size();
     r.top5 = static_cast<double>(top5) / indices.size();

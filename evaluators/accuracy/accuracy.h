@@ -12,9 +12,11 @@ namespace hwnas {
 
 struct AccuracyResult {
   std::size_t samples = 0;
-  double top1 = 0;     ///< fraction in [0, 1]: the label is the arg-max logit
-  double top5 = 0;     ///< fraction: the label is among the 5 largest logits (all, below 5 classes)
-  double seconds = 0;  ///< wall time of loading, preprocessing and inference
+  double top1 = 0;  ///< fraction in [0, 1]: the label is the arg-max logit
+  double top5 = 0;  ///< fraction: the label is among the 5 largest logits (all, below 5 classes)
+  std::size_t top1_correct = 0;  ///< samples counted in top1 (so that parts can be summed)
+  std::size_t top5_correct = 0;  ///< samples counted in top5
+  double seconds = 0;            ///< wall time of loading, preprocessing and inference
   double images_per_second = 0;  ///< samples / seconds
   std::vector<int> predictions;  ///< arg-max class per sample, in `indices` order
 };

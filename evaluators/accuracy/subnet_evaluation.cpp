@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/error.h"
 #include "evaluators/accuracy/bn_recalibration.h"
 #include "evaluators/runtime/thread_scope.h"
 #include "evaluators/slicing/supernet_slicing.h"
@@ -30,15 +31,25 @@ const EvalData& SubnetEvaluator::data_for(int resolution) {
   return it->second;
 }
 
-SubnetEvalResult SubnetEvaluator::evaluate(const Arch& arch) {
+SubnetEvalResult SubnetEvaluator::evaluate(const Arch& arch, EvalPart part) {
+  if (part.count == 0 || part.index >= part.count)
+    throw Error("subnet evaluation: part " + std::to_string(part.index) + " of " +
+                std::to_string(part.count) + " does not exist");
   std::lock_guard lock(mutex_);
   SubnetEvalResult out;
   const Network net = space_.decode(arch);
   const WeightStore weights = weights_locked(arch, net, out);
   const EvalData& data = data_for(net.input.h);
   out.dataset_id = data.eval_set->id();
+  const std::size_t batch = static_cast<std::size_t>(std::max(1, options_.batch));
+  const std::size_t batches = (data.eval.size() + batch - 1) / batch;
+  const std::size_t first = std::min(data.eval.size(), part.index * batches / part.count * batch);
+  const std::size_t last =
+      std::min(data.eval.size(), (part.index + 1) * batches / part.count * batch);
+  const std::vector<std::size_t> indices(data.eval.begin() + static_cast<std::ptrdiff_t>(first),
+                                         data.eval.begin() + static_cast<std::ptrdiff_t>(last));
   out.accuracy =
-      evaluate_accuracy(net, weights, *data.eval_set, data.eval, options_.batch, options_.threads);
+      evaluate_accuracy(net, weights, *data.eval_set, indices, options_.batch, options_.threads);
   return out;
 }
 

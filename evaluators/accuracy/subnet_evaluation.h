@@ -28,6 +28,15 @@ struct SubnetEvalOptions {
   std::string cache_dir;  ///< recalibrated BN statistics on disk ("" = memory only)
 };
 
+/// One of `count` parts of the scored split: part `index` holds the batches [index * B / count,
+/// (index + 1) * B / count) of its B batches of SubnetEvalOptions::batch images, so every image
+/// is scored in the same batch, beside the same images, as when the split is scored whole (the
+/// engine's results then match bit for bit), and the parts in order are the whole split.
+struct EvalPart {
+  std::size_t index = 0;
+  std::size_t count = 1;
+};
+
 struct SubnetEvalResult {
   AccuracyResult accuracy;
   bool bn_recalibrated = false;  ///< BN statistics were re-estimated (or taken from the cache)
@@ -50,7 +59,9 @@ class SubnetEvaluator {
   SubnetEvaluator(const SearchSpace& space, const std::string& weights_path,
                   SubnetEvalOptions options);
 
-  SubnetEvalResult evaluate(const Arch& arch);
+  /// Scores `part` of the split (the whole split by default): AccuracyResult over its images,
+  /// predictions in split order. Throws hwnas::Error also for a part index >= count.
+  SubnetEvalResult evaluate(const Arch& arch, EvalPart part = {});
   /// The weights evaluate() scores `arch` with: sliced from the supernet (or the file as is),
   /// with BN statistics recalibrated as the options say (cached). `info` (optional) receives
   /// the recalibration fields of the result (bn_recalibrated, bn_note, recal_cached,

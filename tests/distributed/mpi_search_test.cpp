@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "results/run_data.h"
+#include "tests/distributed/mpi_support.h"
 #include "tests/support/synthetic_table.h"
 #include "tests/support/test_support.h"
 
@@ -23,15 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// `ranks` 0: plain hwnas; else mpirun -n ranks (shared memory on this host only).
-test::CommandResult run(int ranks, const std::string& args) {
-  const std::string hwnas = std::string(HWNAS_BIN) + " " + args;
-  if (ranks == 0) return test::run_command(hwnas);
-  return test::run_command(
-      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " HWNAS_MPIEXEC
-      " --oversubscribe --mca btl self,vader -n " +
-      std::to_string(ranks) + " " + hwnas);
-}
+test::CommandResult run(int ranks, const std::string& args) { return test::run_hwnas(ranks, args); }
 
 // front.json without what may differ by design: the rank count, a resumed run's flag, and
 // timings.

@@ -1,0 +1,13 @@
+// Waiting for an MPI message without spinning a core (for the MPI build's own files only).
+#pragma once
+
+#include <mpi.h>
+
+namespace hwnas::mpi {
+
+/// Polls (MPI_Iprobe) for a message from `source` (MPI_ANY_SOURCE allowed) with `tag`
+/// (MPI_ANY_TAG allowed), sleeping between polls: Open MPI's blocking receive spins at 100 %,
+/// which on an oversubscribed host takes the core from the ranks doing the work.
+MPI_Status wait_for(int source, int tag);
+
+}  // namespace hwnas::mpi
