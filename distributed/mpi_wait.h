@@ -6,8 +6,9 @@
 namespace hwnas::mpi {
 
 /// Polls (MPI_Iprobe) for a message from `source` (MPI_ANY_SOURCE allowed) with `tag`
-/// (MPI_ANY_TAG allowed), sleeping between polls: Open MPI's blocking receive spins at 100 %,
-/// which on an oversubscribed host takes the core from the ranks doing the work.
+/// (MPI_ANY_TAG allowed): without pause for 200 us, then sleeping between polls. Open MPI's
+/// blocking receive spins at 100 % for as long as it waits, which on an oversubscribed host
+/// takes the core from the ranks doing the work.
 MPI_Status wait_for(int source, int tag);
 
 }  // namespace hwnas::mpi
