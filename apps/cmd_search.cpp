@@ -77,6 +77,11 @@ class SearchCommand final : public Command {
     app.add_flag_callback(
         "--autoregressive", [this] { config_.algorithm_params["autoregressive"] = true; },
         "generative: condition each choice on the previous one");
+    app.add_option("--eval-timeout", c.eval_timeout_s,
+                   "longest wait for one evaluation in seconds: an external: command's answer "
+                   "(0: 120 s) and, under mpirun, a worker rank's (0: none); past it the run stops "
+                   "naming the architecture, its finished evaluations kept for --resume")
+        ->capture_default_str();
     app.add_option("--measure-threads", c.measure_threads,
                    "supernet accuracy and latency-measured: engine threads")
         ->capture_default_str();

@@ -55,6 +55,7 @@ std::optional<DistributedSearchReport> run_search_distributed(
   EvaluationLog log(out_dir + "/run.db");
   std::unique_ptr<EvaluationPool> pool;
   bool released = false;
+  const double timeout_s = config.eval_timeout_s;
   try {
     check_distributable(config);
     options.ranks = session.size();
@@ -69,7 +70,7 @@ std::optional<DistributedSearchReport> run_search_distributed(
       released = true;
       broadcast_from_root(kBuild);
       if (session.size() < 2) return;
-      pool = std::make_unique<EvaluationPool>(session.size(), problem.metric_count());
+      pool = std::make_unique<EvaluationPool>(session.size(), problem.metric_count(), timeout_s);
       problem.set_metric_evaluator(
           [&pool, &log, &out](const std::vector<Arch>& archs, int generation) {
             // Finished evaluations of a generation that was not saved (a killed job) come from
@@ -112,6 +113,10 @@ std::optional<DistributedSearchReport> run_search_distributed(
                                         {"seconds", seconds}};
     };
     out.report = run_search(std::move(config), out_dir, options);
+  } catch (const EvaluationTimeout& e) {
+    // The late rank cannot be told to stop: end the job. The log holds what finished.
+    std::cerr << "error: " << e.what() << "\n";
+    abort_job(2);
   } catch (...) {
     if (!released) broadcast_from_root(kLeave);
     if (pool) pool->stop();

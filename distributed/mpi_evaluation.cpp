@@ -22,8 +22,11 @@ double seconds_since(Clock::time_point t0) {
 
 }  // namespace
 
-EvaluationPool::EvaluationPool(int ranks, std::size_t metrics)
-    : ranks_(ranks), metrics_(metrics), shares_(static_cast<std::size_t>(ranks)) {
+EvaluationPool::EvaluationPool(int ranks, std::size_t metrics, double timeout_s)
+    : ranks_(ranks),
+      metrics_(metrics),
+      timeout_s_(timeout_s),
+      shares_(static_cast<std::size_t>(ranks)) {
   if (ranks < 2) throw Error("EvaluationPool needs at least 2 ranks (rank 0 only dispatches)");
 }
 
@@ -44,6 +47,7 @@ std::vector<std::vector<double>> EvaluationPool::evaluate(
   std::vector<Clock::time_point> sent_at(n);
   std::vector<Clock::time_point> rank_start(static_cast<std::size_t>(ranks_));
   std::vector<int> in_flight(static_cast<std::size_t>(ranks_), 0);
+  std::vector<std::size_t> holds(static_cast<std::size_t>(ranks_), n);  // arch index per rank
   std::size_t next = 0, done = 0;
   auto send = [&](int rank) {
     std::vector<std::int64_t> msg{static_cast<std::int64_t>(next), generation};
@@ -51,6 +55,7 @@ std::vector<std::vector<double>> EvaluationPool::evaluate(
     sent_at[next] = Clock::now();
     if (in_flight[static_cast<std::size_t>(rank)]++ == 0)
       rank_start[static_cast<std::size_t>(rank)] = sent_at[next];
+    holds[static_cast<std::size_t>(rank)] = next;
     MPI_Send(msg.data(), static_cast<int>(msg.size()), MPI_INT64_T, rank, kTask, MPI_COMM_WORLD);
     ++traffic_.messages;
     traffic_.bytes += msg.size() * sizeof(std::int64_t);
@@ -60,7 +65,33 @@ std::vector<std::vector<double>> EvaluationPool::evaluate(
   std::vector<double> answer(2 + metrics_);
   std::string first_error;
   while (done < n) {
-    const MPI_Status status = wait_for(MPI_ANY_SOURCE, kResult);
+    // The oldest outstanding evaluation sets the deadline.
+    auto deadline = Clock::time_point::max();
+    int late_rank = 0;
+    if (timeout_s_ > 0)
+      for (int r = 1; r < ranks_; ++r)
+        if (in_flight[static_cast<std::size_t>(r)] > 0) {
+          const auto d = sent_at[holds[static_cast<std::size_t>(r)]] +
+                         std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(timeout_s_));
+          if (d < deadline) {
+            deadline = d;
+            late_rank = r;
+          }
+        }
+    const std::optional<MPI_Status> arrived = wait_for_until(MPI_ANY_SOURCE, kResult, deadline);
+    if (!arrived) {
+      const Arch& late = archs[holds[static_cast<std::size_t>(late_rank)]];
+      std::string genes;
+      for (int g : late.genes) genes += (genes.empty() ? "" : ",") + std::to_string(g);
+      throw EvaluationTimeout("rank " + std::to_string(late_rank) + " did not answer within " +
+                              std::to_string(timeout_s_) + " s (--eval-timeout) for the arch " +
+                              "with genes [" + genes + "] of generation " +
+                              std::to_string(generation) +
+                              "; the evaluations finished before are in run.db: fix or remove "
+                              "what hangs, then --resume (or raise --eval-timeout)");
+    }
+    const MPI_Status status = *arrived;
     const int rank = status.MPI_SOURCE;
     int count = 0;
     MPI_Get_count(&status, MPI_DOUBLE, &count);

@@ -11,6 +11,7 @@
 #include <functional>
 #include <vector>
 
+#include "core/error.h"
 #include "search/problem.h"
 
 namespace hwnas::mpi {
@@ -28,12 +29,20 @@ struct TrafficStats {
   double round_trip_us = 0;  ///< summed send-to-answer time, evaluation included
 };
 
+/// A worker did not answer within the pool's timeout. The worker cannot be stopped (MPI has no
+/// cancel for a busy rank), so the job must end (abort_job).
+class EvaluationTimeout : public Error {
+ public:
+  using Error::Error;
+};
+
 /// Rank 0's end. Needs a running Session of at least 2 ranks whose ranks 1..N-1 are in
 /// serve_evaluations with a problem of the same metrics.
 class EvaluationPool {
  public:
   /// `metrics`: Problem::metric_count() of rank 0's problem (the workers' must be equal).
-  EvaluationPool(int ranks, std::size_t metrics);
+  /// `timeout_s` > 0: the longest wait for one answer (evaluate throws EvaluationTimeout).
+  EvaluationPool(int ranks, std::size_t metrics, double timeout_s = 0);
   /// Sends stop to the workers if stop() was not called.
   ~EvaluationPool();
   EvaluationPool(const EvaluationPool&) = delete;
@@ -63,6 +72,7 @@ class EvaluationPool {
  private:
   int ranks_;
   std::size_t metrics_;
+  double timeout_s_ = 0;
   bool stopped_ = false;
   std::vector<RankShare> shares_;
   TrafficStats traffic_;

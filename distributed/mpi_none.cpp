@@ -34,7 +34,8 @@ std::vector<double> max_to_root(const std::vector<double>& values) { return valu
 
 void abort_job(int code) { std::exit(code); }
 
-EvaluationPool::EvaluationPool(int ranks, std::size_t metrics) : ranks_(ranks), metrics_(metrics) {
+EvaluationPool::EvaluationPool(int ranks, std::size_t metrics, double timeout_s)
+    : ranks_(ranks), metrics_(metrics), timeout_s_(timeout_s) {
   throw Error("EvaluationPool: this hwnas was built without MPI");
 }
 

@@ -14,7 +14,8 @@ namespace hwnas::mpi {
 
 bool available() { return true; }
 
-MPI_Status wait_for(int source, int tag) {
+std::optional<MPI_Status> wait_for_until(int source, int tag,
+                                         std::chrono::steady_clock::time_point deadline) {
   // Poll without pause for 200 us (an answer to a cheap evaluation comes back within that), then
   // sleep 50 us between polls, 500 us once idle for 50 ms: a waiting rank then costs the busy
   // ones next to nothing.
@@ -25,11 +26,17 @@ MPI_Status wait_for(int source, int tag) {
   while (true) {
     MPI_Iprobe(source, tag, MPI_COMM_WORLD, &flag, &status);
     if (flag) return status;
-    const auto idle = Clock::now() - start;
+    const auto now = Clock::now();
+    if (now >= deadline) return std::nullopt;
+    const auto idle = now - start;
     if (idle < std::chrono::microseconds(200)) continue;
     std::this_thread::sleep_for(
         std::chrono::microseconds(idle < std::chrono::milliseconds(50) ? 50 : 500));
   }
+}
+
+MPI_Status wait_for(int source, int tag) {
+  return *wait_for_until(source, tag, std::chrono::steady_clock::time_point::max());
 }
 
 void send_json(int rank, int tag, const nlohmann::json& message) {

@@ -3,6 +3,9 @@
 
 #include <mpi.h>
 
+#include <chrono>
+#include <optional>
+
 namespace hwnas::mpi {
 
 /// Polls (MPI_Iprobe) for a message from `source` (MPI_ANY_SOURCE allowed) with `tag`
@@ -10,5 +13,9 @@ namespace hwnas::mpi {
 /// blocking receive spins at 100 % for as long as it waits, which on an oversubscribed host
 /// takes the core from the ranks doing the work.
 MPI_Status wait_for(int source, int tag);
+
+/// The same, giving up at `deadline` (nullopt).
+std::optional<MPI_Status> wait_for_until(int source, int tag,
+                                         std::chrono::steady_clock::time_point deadline);
 
 }  // namespace hwnas::mpi

@@ -48,7 +48,9 @@ AccuracySource make_accuracy_predictor(const std::string& spec, const SearchSpac
       out.predictor = out.screened;
     }
   } else if (take(spec, "external", &rest)) {
-    out.predictor = std::make_shared<ExternalAccuracy>(space, ExternalAccuracyOptions{rest});
+    ExternalAccuracyOptions eo{rest};
+    if (options.timeout_s > 0) eo.timeout_s = options.timeout_s;
+    out.predictor = std::make_shared<ExternalAccuracy>(space, eo);
   } else if (take(spec, "surrogate", &rest)) {
     out.predictor = SurrogateAccuracy::from_csv(space, rest);
   } else {

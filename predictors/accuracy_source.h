@@ -24,6 +24,8 @@ struct AccuracySourceOptions {
   /// Share of each batch evaluated for real once the online surrogate is trained (<1 wraps
   /// the supernet in a ScreenedAccuracy); 1 = every arch evaluated.
   double prescreen = 1.0;
+  /// external: the longest wait for one answer, seconds (0: ExternalAccuracyOptions' default).
+  double timeout_s = 0;
 };
 
 /// The predictor a spec names, and the typed parts a run reports on.

@@ -62,7 +62,7 @@ SearchProblem::SearchProblem(const RunConfig& config, const std::string& agent_t
     accuracy = make_accuracy_predictor(
         config.accuracy, space,
         AccuracySourceOptions{config.accuracy_dataset, config.accuracy_samples,
-                              config.measure_threads, config.prescreen});
+                              config.measure_threads, config.prescreen, config.eval_timeout_s});
     return accuracy.predictor;
   };
   sources.measure = MeasureOptions{config.measure_threads, 1, {}, config.seed};

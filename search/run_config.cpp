@@ -56,6 +56,7 @@ void RunConfig::validate() {
   if (!(prescreen >= 0.01 && prescreen <= 1.0))
     throw Error("--prescreen must be in [0.01, 1], got " + std::to_string(prescreen));
   if (measure_threads < 1) throw Error("--measure-threads must be >= 1");
+  if (!(eval_timeout_s >= 0)) throw Error("--eval-timeout must be >= 0 seconds");
   if (db.empty()) throw Error("--db must not be empty");
   if (device.empty()) throw Error("--device must not be empty");
   if (backend != "local" && backend != "fake")
@@ -81,6 +82,7 @@ nlohmann::json RunConfig::to_json() const {
           {"accuracy_samples", accuracy_samples},
           {"prescreen", prescreen},
           {"measure_threads", measure_threads},
+          {"eval_timeout_s", eval_timeout_s},
           {"db", db},
           {"device", device},
           {"profile_missing", profile_missing},
@@ -98,9 +100,12 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& origi
     throw Error(origin + ": run configuration version " + std::to_string(version) +
                 " is newer than this hwnas reads (" + std::to_string(kVersion) +
                 "): use the hwnas that made the run");
-  if (version == kVersion) {
+  if (version >= 1) {
+    if (version < 2 && j.contains("eval_timeout_s"))
+      throw Error(origin + ": run configuration version 1 has no 'eval_timeout_s' (version 2 has)");
     require_only_keys(j,
                       {"version",
+                       "eval_timeout_s",
                        "space",
                        "algorithm",
                        "algorithm_params",
@@ -124,6 +129,7 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& origi
                        "backend",
                        "agent"},
                       origin + " (run configuration)");
+    read(j, "eval_timeout_s", c.eval_timeout_s, origin);
     read(j, "time_budget_s", c.time_budget_s, origin);
     read(j, "latency_max_ms", c.latency_max_ms, origin);
     read(j, "algorithm_params", c.algorithm_params, origin);

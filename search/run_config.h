@@ -13,9 +13,10 @@
 namespace hwnas {
 
 struct RunConfig {
-  /// Version of the JSON form. 1: this record. Stored configs without "version" (hwnas before
+  /// Version of the JSON form. 2: this record; 1: without eval_timeout_s. Stored configs
+  /// without "version" (hwnas before
   /// issue 16: the algorithms' parameters flat at the top level) are read as version 0.
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;
 
   std::string space = "efficientformer";
   /// A name of search/algorithm_registry.h (aliases are resolved on reading).
@@ -43,6 +44,10 @@ struct RunConfig {
   std::size_t accuracy_samples = 1000;  ///< supernet: held-out images per subnet (0 = all)
   double prescreen = 1.0;   ///< supernet: share of a batch evaluated for real (1 = no screening)
   int measure_threads = 2;  ///< engine threads of supernet accuracy and latency-measured
+  /// Longest wait for one evaluation, seconds: an external: command's answer (0 = its 120 s),
+  /// and under MPI a worker rank's answer (0 = no limit); past it the run stops with an error
+  /// naming the architecture, the finished evaluations kept for --resume.
+  double eval_timeout_s = 0;
 
   std::string db = "hwnas.db";  ///< latency table file
   std::string device = "host";  ///< device of the latency table

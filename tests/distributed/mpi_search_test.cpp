@@ -68,12 +68,12 @@ class MpiSearch : public ::testing::Test {
     dir_ = new std::string(test::make_temp_dir("hwnas-mpi-search"));
     test::write_synthetic_table(*dir_ + "/t.db", "testdev", "efficientformer-fmnist", 64);
     // A deterministic external trainer: accuracy from the arch's numbers; an error for archs
-    // whose first width is 32 with the argument `fail`. From the environment (so that the
-    // command, which front.json records, stays the same): $ACC_SLEEP seconds per answer, and
-    // each answer's arch appended to the file $ACC_CALLS, so a test counts the evaluations
-    // that really ran.
+    // whose first width is 32 with the argument `fail`, a 30 s hang on them with `hang`. From the
+    // environment (so that the command, which front.json records, stays the same): $ACC_SLEEP
+    // seconds per answer, and each answer's arch appended to the file $ACC_CALLS, so a test counts
+    // the evaluations that really ran.
     std::ofstream(*dir_ + "/acc.py") << R"(import json, math, os, sys, time
-fail = sys.argv[1] == "fail"
+fail, hang = sys.argv[1] == "fail", sys.argv[1] == "hang"
 sleep, calls = float(os.environ.get("ACC_SLEEP", "0")), os.environ.get("ACC_CALLS", "/dev/null")
 for line in sys.stdin:
     r = json.loads(line)
@@ -81,6 +81,8 @@ for line in sys.stdin:
     time.sleep(sleep)
     with open(calls, "a") as f:
         f.write(json.dumps(a) + "\n")
+    if hang and a["embed_dims"][0] == 32:
+        time.sleep(30)
     if fail and a["embed_dims"][0] == 32:
         print(json.dumps({"id": r["id"], "error": "no GPU for width 32"}), flush=True)
         continue
@@ -93,8 +95,9 @@ for line in sys.stdin:
     delete dir_;
   }
 
-  static std::string external(bool fail = false) {
-    return "--accuracy 'external:python3 -u " + *dir_ + "/acc.py" + (fail ? " fail" : " ok") + "' ";
+  // `mode`: ok, fail or hang (acc.py above).
+  static std::string external(const std::string& mode = "ok") {
+    return "--accuracy 'external:python3 -u " + *dir_ + "/acc.py " + mode + "' ";
   }
   static std::string common() {
     return "search --space efficientformer-fmnist --db " + *dir_ +
@@ -193,10 +196,27 @@ TEST_F(MpiSearch, StatefulSettingsAreRefusedAndAWorkersErrorNamesItsRank) {
   const auto fill = run(2, common() + "--fill --out " + *dir_ + "/fill");
   EXPECT_NE(fill.exit_code, 0);
   EXPECT_NE(fill.err.find("--fill cannot run under mpirun"), std::string::npos) << fill.err;
-  const auto bad = run(3, common() + external(true) + "--budget 40 --out " + *dir_ + "/bad");
+  const auto bad = run(3, common() + external("fail") + "--budget 40 --out " + *dir_ + "/bad");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("no GPU for width 32"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("rank "), std::string::npos) << bad.err;
+}
+
+TEST_F(MpiSearch, AHungEvaluationStopsTheRunAtTheTimeoutNamingRankAndArch) {
+  const std::string args = common() + external("hang") + "--budget 40 --eval-timeout 2 --out ";
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto job = run(3, args + *dir_ + "/hang3");
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_NE(job.exit_code, 0);
+  EXPECT_NE(job.err.find("did not answer within 2.000000 s (--eval-timeout)"), std::string::npos)
+      << job.err;
+  EXPECT_NE(job.err.find("rank "), std::string::npos) << job.err;
+  EXPECT_LT(waited, 25.0) << "the job waited for the hung evaluation";
+  // Without MPI the external command's own timeout takes the same value.
+  const auto plain = run(0, args + *dir_ + "/hang0");
+  EXPECT_NE(plain.exit_code, 0);
+  EXPECT_NE(plain.err.find("did not answer within 2"), std::string::npos) << plain.err;
 }
 
 TEST_F(MpiSearch, KilledRunsResumeOnAnotherRankCountToTheUninterruptedFront) {

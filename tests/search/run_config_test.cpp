@@ -29,6 +29,7 @@ TEST(RunConfig, RoundTripKeepsEveryFieldAndCompletesAlgorithmParams) {
   c.latency_max_ms = 3.5;
   c.accuracy = "surrogate:acc.csv";
   c.measure_threads = 1;
+  c.eval_timeout_s = 30;
   c.fill = true;
   c.backend = "fake";
   c.validate();
@@ -37,6 +38,19 @@ TEST(RunConfig, RoundTripKeepsEveryFieldAndCompletesAlgorithmParams) {
   EXPECT_EQ(back.to_json(), c.to_json());
   EXPECT_EQ(back.effective_budget(), 60u);
   EXPECT_EQ(back.objective_list(), "latency,accuracy");
+}
+
+TEST(RunConfig, VersionOneRunsReadWithoutTheEvalTimeoutThatVersionTwoAdded) {
+  const RunConfig v1 = RunConfig::from_json({{"version", 1}, {"seed", 4}}, "t");
+  EXPECT_EQ(v1.eval_timeout_s, 0.0);
+  EXPECT_EQ(v1.seed, 4u);
+  EXPECT_EQ(v1.to_json()["version"], 2);
+  EXPECT_NE(error_of({{"version", 1}, {"eval_timeout_s", 5}}).find("version 1 has no"),
+            std::string::npos);
+  EXPECT_EQ(RunConfig::from_json({{"version", 2}, {"eval_timeout_s", 5}}, "t").eval_timeout_s, 5);
+  EXPECT_NE(error_of({{"version", 3}}).find("newer than this hwnas reads"), std::string::npos);
+  EXPECT_NE(error_of({{"version", 2}, {"eval_timeout_s", -1}}).find("--eval-timeout"),
+            std::string::npos);
 }
 
 TEST(RunConfig, DefaultsAndAliases) {
@@ -52,7 +66,7 @@ TEST(RunConfig, StrictReaderNamesTheKeyAndTheFile) {
   EXPECT_NE(error_of({{"version", 1}, {"budjet", 5}}).find("budjet"), std::string::npos);
   EXPECT_NE(error_of({{"version", 1}, {"seed", "seven"}}).find("'seed' has the wrong type"),
             std::string::npos);
-  EXPECT_NE(error_of({{"version", 2}}).find("newer"), std::string::npos);
+  EXPECT_NE(error_of({{"version", 3}}).find("newer"), std::string::npos);
   EXPECT_NE(error_of({{"version", 1}, {"space", "mobilenet"}}).find("mobilenet"),
             std::string::npos);
   EXPECT_NE(error_of({{"version", 1}, {"algorithm", "nsga2"}, {"algorithm_params", {{"top_k", 3}}}})
