@@ -1,9 +1,9 @@
 // ExternalAccuracy: accuracy from a user's command (e.g. a PyTorch evaluator) over JSON lines.
 #pragma once
 
-#include <sys/types.h>
 #include <string>
 
+#include "core/line_process.h"
 #include "predictors/accuracy_predictor.h"
 #include "spaces/search_space.h"
 
@@ -34,19 +34,10 @@ class ExternalAccuracy final : public AccuracyPredictor {
   std::string source() const override { return "external:" + options_.command; }
 
  private:
-  [[noreturn]] void fail(const std::string& what);
-  std::string stderr_tail() const;
-  std::string read_line();
-  void stop(int grace_ms);  // EOF on stdin, wait up to grace_ms, then SIGKILL
-
   const SearchSpace& space_;
   ExternalAccuracyOptions options_;
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  int stderr_fd_ = -1;  // CMD's stderr, an unlinked temporary file
-  std::string buffer_;
+  LineProcess process_;
   long next_id_ = 0;
-  bool broken_ = false;
 };
 
 /// Parses CMD's reply `line` (without its newline) to request `id` and returns the accuracy.
