@@ -36,8 +36,11 @@ class ProfileCommand final : public Command {
     app.add_option("--token", token_, "bearer token of the agent");
     app.add_flag("--force", force_, "re-measure rows already in the table");
     app.add_option("--archs", archs_, "only the blocks of these archs (JSON lines file)");
-    app.add_option("--backend", backend_, "local (this process's engine) or fake (deterministic)")
-        ->check(CLI::IsMember({"local", "fake"}))
+    app.add_option("--backend", backend_,
+                   "local (this process's engine), onnxruntime (ONNX Runtime's CPU provider, "
+                   "--threads intra-op threads; each block exported alone) or fake "
+                   "(deterministic)")
+        ->check(CLI::IsMember({"local", "onnxruntime", "fake"}))
         ->capture_default_str();
     app.add_option("--block-timing", block_timing_,
                    "local backend: cold-weights (weights rotated out of cache, as inside a "

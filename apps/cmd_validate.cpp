@@ -44,8 +44,9 @@ class ValidateCommand final : public Command {
         "with each other (host noise); quiet means windows agree within 5 % for >= 95 % "
         "of subnets");
     app.add_flag("--fit-correction", fit_, "fit and store the learned correction");
-    app.add_option("--backend", backend_, "auto (the table's device kind), local or fake")
-        ->check(CLI::IsMember({"auto", "local", "fake"}))
+    app.add_option("--backend", backend_,
+                   "auto (the table's device kind), local, onnxruntime or fake")
+        ->check(CLI::IsMember({"auto", "local", "onnxruntime", "fake"}))
         ->capture_default_str();
     app.add_option("--agent", agent_, "measure through `hwnas agent` at http://HOST:PORT");
     app.add_option("--token", token_, "bearer token of the agent");

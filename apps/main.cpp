@@ -7,6 +7,7 @@
 #include "apps/command.h"
 #include "core/build_id.h"
 #include "core/error.h"
+#include "results/onnxruntime_backend.h"
 
 namespace hwnas::apps {
 std::vector<CommandInfo>& command_table() {
@@ -20,6 +21,9 @@ int main(int argc, char** argv) {
   // A write past `ulimit -f` raises SIGXFSZ, whose default action kills the process without a
   // word; ignored, the write fails with EFBIG and the error names the file and the fix.
   std::signal(SIGXFSZ, SIG_IGN);
+  // Backends that live above profilers/ enter the registry here (their layer may not be seen by
+  // the registry's own list).
+  hwnas::register_onnxruntime_backend();
   CLI::App app{
       "hwnas: hardware-aware architecture search of efficient vision transformers "
       "(EfficientFormer, ElasticViT, TurboViT) with per-device latency tables"};

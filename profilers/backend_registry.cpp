@@ -93,6 +93,11 @@ BackendSpec backend_for_device(const DeviceProfile& profile, const std::string& 
     s.name = "fake";
     return s;
   }
+  // results/onnxruntime_backend.h writes "onnxruntime <version> ..."; it registers itself.
+  if (profile.runtime.rfind("onnxruntime ", 0) == 0) {
+    s.name = "onnxruntime";
+    return s;
+  }
   s.name = agent_url.empty() ? "local" : "agent";
   s.url = agent_url;
   s.token = token;

@@ -30,7 +30,7 @@ ProfileReport run_profile(const ProfileRunConfig& c) {
   else if (!c.agent.empty())
     opt.device_name.clear();  // rows go under the agent's own name
   else
-    opt.device_name = c.backend == "fake" ? "fake" : "host";
+    opt.device_name = c.backend == "local" ? "host" : c.backend;  // "fake", "onnxruntime"
   const bool local = c.agent.empty() && c.backend == "local";
   const int resolution = c.resolution ? c.resolution : default_resolution(space);
   std::optional<LatencyTable> table;

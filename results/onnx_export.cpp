@@ -75,6 +75,18 @@ void set_tensor_type(onnx::ValueInfoProto* v, const std::string& name,
 
 }  // namespace
 
+std::vector<std::int64_t> onnx_input_dims(const Network& net, const OnnxExportOptions& options) {
+  if (net.blocks.empty()) throw Error("ONNX export: the network has no blocks");
+  const std::int64_t b = options.batch;
+  if (options.native_layouts &&
+      onnx_export::onnx_lowering(family_of(net).name).input_layout(net.blocks.front()) ==
+          onnx_export::Layout::tokens) {
+    const FeatureShape in = block_input_shape(net.blocks.front());
+    return {b, std::int64_t{in.h} * in.w, in.c};
+  }
+  return {b, net.input.c, net.input.h, net.input.w};
+}
+
 onnx::ModelProto build_onnx_model(const Network& net, const WeightStore& weights,
                                   const OnnxExportOptions& options) {
   const int batch = options.batch;
@@ -89,13 +101,13 @@ onnx::ModelProto build_onnx_model(const Network& net, const WeightStore& weights
   opset->set_version(17);
   auto* g = model.mutable_graph();
   g->set_name(net.space);
-  set_tensor_type(g->add_input(), "input", {batch, net.input.c, net.input.h, net.input.w});
+  set_tensor_type(g->add_input(), "input", onnx_input_dims(net, options));
   using namespace onnx_export;
   GraphBuilder b(*g, weights, batch, options.portable);
   const auto prefixes = param_prefixes(net);
   const OnnxLowering& lowering = onnx_lowering(family_of(net).name);
   std::string x = "input";
-  Layout layout = Layout::map;
+  Layout layout = options.native_layouts ? lowering.input_layout(net.blocks.front()) : Layout::map;
   for (std::size_t i = 0; i < net.blocks.size(); ++i) {
     const BlockSpec& s = net.blocks[i];
     const Layout want = lowering.input_layout(s);
@@ -119,6 +131,20 @@ onnx::ModelProto build_onnx_model(const Network& net, const WeightStore& weights
     }
   }
   // The head's last node produces the graph output directly (an Identity trips OpenCV 4.6).
+  if (options.native_layouts) {
+    // The output's shape is what ONNX's own shape inference finds for the last node (a head
+    // gives (B, classes), a map (B, C, H, W), tokens (B, N, C)).
+    g->mutable_node(g->node_size() - 1)->set_output(0, "output");
+    onnx::shape_inference::InferShapes(model);
+    for (int i = 0; i < g->value_info_size(); ++i)
+      if (g->value_info(i).name() == "output") {
+        *g->add_output() = g->value_info(i);
+        g->mutable_value_info()->DeleteSubrange(i, 1);
+        return model;
+      }
+    throw Error("ONNX export: shape inference found no shape for the output of block '" +
+                net.blocks.back().key() + "'");
+  }
   g->mutable_node(g->node_size() - 1)->set_output(0, "logits");
   set_tensor_type(g->add_output(), "logits", {batch, net.num_classes()});
   return model;

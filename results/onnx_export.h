@@ -29,7 +29,16 @@ struct OnnxExportOptions {
   /// ReduceMean/Sub/Mul/Add/Sqrt/Div, and the attention bias gathered at export into a
   /// (heads, N, N) constant.
   bool portable = false;
+  /// false: input "input" (batch, C, H, W) and output "logits" (batch, classes), a whole
+  /// network. true: the graph of any run of blocks as a runtime times it alone (a latency-table
+  /// row): input "input" in the first block's own layout (NCHW map, or (batch, N, C) tokens)
+  /// and output "output" in the last block's, its shape left to ONNX shape inference.
+  bool native_layouts = false;
 };
+
+/// The input dimensions of build_onnx_model's graph for `net` (batch first): what a runtime must
+/// be fed.
+std::vector<std::int64_t> onnx_input_dims(const Network& net, const OnnxExportOptions& options);
 
 /// Builds the ONNX graph (opset 17, IR version 8) of `net` with `weights`, for every space's
 /// blocks: EfficientFormer (timm names), ElasticViT (the official code's names) and Hiera /
