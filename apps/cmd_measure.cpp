@@ -1,4 +1,5 @@
-// `hwnas measure`: end-to-end latency of an architecture on the built-in engine.
+// `hwnas measure`: end-to-end latency of an architecture on the built-in engine, or on another
+// registered backend (onnxruntime: the network as `hwnas export --format onnx` writes it).
 #include <cstdio>
 #include <iostream>
 
@@ -6,7 +7,9 @@
 
 #include "apps/command.h"
 #include "apps/common.h"
+#include "core/error.h"
 #include "evaluators/engine/measure.h"
+#include "profilers/backend_registry.h"
 #include "spaces/registry.h"
 
 namespace hwnas::apps {
@@ -23,6 +26,11 @@ class MeasureCommand final : public Command {
     app.add_option("--repeats", opt_.timing.min_repeats, "timed forwards (at least)")
         ->capture_default_str();
     app.add_option("--seed", seed_, "seed of the random weights and input")->capture_default_str();
+    app.add_option("--backend", backend_,
+                   "local (hwnas's engine) or onnxruntime (ONNX Runtime's CPU provider, --threads "
+                   "intra-op threads, batch 1)")
+        ->check(CLI::IsMember({"local", "onnxruntime"}))
+        ->capture_default_str();
     app.add_flag("--json", json_,
                  "print {\"latency_ms\", \"p10_ms\", \"p90_ms\", \"repeats\", \"threads\", ...}");
   }
@@ -34,13 +42,23 @@ class MeasureCommand final : public Command {
     opt_.timing.min_time_ms = 0;
     opt_.timing.max_repeats = std::max(opt_.timing.min_repeats, 1);
     opt_.seed = seed_;
-    const TimingStats st = measure_network(net, opt_);
+    TimingStats st;
+    if (backend_ == "local") {
+      st = measure_network(net, opt_);
+    } else {
+      if (opt_.batch != 1) throw Error("--backend " + backend_ + " measures batch 1 only");
+      BackendSpec spec;
+      spec.name = backend_;
+      spec.threads = opt_.threads;
+      spec.seed = seed_;
+      st = make_backend(spec)->measure_network(net, opt_.timing);
+    }
     if (json_) {
-      nlohmann::json j = {{"latency_ms", st.median_ms}, {"p10_ms", st.p10_ms},
-                          {"p90_ms", st.p90_ms},        {"repeats", st.repeats},
-                          {"threads", opt_.threads},    {"batch", opt_.batch},
-                          {"mean_ms", st.mean_ms},      {"std_ms", st.std_ms},
-                          {"min_ms", st.min_ms},        {"macs", net.macs()}};
+      nlohmann::json j = {
+          {"latency_ms", st.median_ms}, {"p10_ms", st.p10_ms},     {"p90_ms", st.p90_ms},
+          {"repeats", st.repeats},      {"threads", opt_.threads}, {"batch", opt_.batch},
+          {"mean_ms", st.mean_ms},      {"std_ms", st.std_ms},     {"min_ms", st.min_ms},
+          {"macs", net.macs()},         {"backend", backend_}};
       std::cout << j.dump() << "\n";
     } else {
       std::printf(
@@ -53,14 +71,14 @@ class MeasureCommand final : public Command {
   }
 
  private:
-  std::string space_, arch_;
+  std::string space_, arch_, backend_ = "local";
   MeasureOptions opt_;
   std::uint64_t seed_ = 0;
   bool json_ = false;
 };
 
 HWNAS_REGISTER_COMMAND(MeasureCommand, "measure",
-                       "Measure end-to-end latency on the built-in engine");
+                       "Measure end-to-end latency on the built-in engine or ONNX Runtime");
 
 }  // namespace
 }  // namespace hwnas::apps
