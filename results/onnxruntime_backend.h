@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/line_process.h"
@@ -36,14 +37,17 @@ class OnnxRuntimeBackend final : public Backend {
   /// This CPU (model, cores) with runtime "onnxruntime <version> cpu, graph optimization <level>
   /// (hwnas export <git>)": the export is part of what is timed.
   DeviceProfile device(const std::string& device_name) override;
-  /// Each block exported alone and timed in its own session. Throws hwnas::Error naming the
-  /// block when the runtime rejects it or the worker dies.
+  /// Each block exported alone and timed in its own session, less the runtime's run cost (the
+  /// median run of a one-Identity model, measured once): a network pays that cost once, which
+  /// the table's per-inference overhead holds. Throws hwnas::Error naming the block when the
+  /// runtime rejects it or the worker dies.
   std::vector<TimingStats> measure_blocks(const std::vector<BlockSpec>& blocks,
                                           const TimingConfig& timing) override;
   /// The whole network as `hwnas export --format onnx` writes it (logits output).
   TimingStats measure_network(const Network& net, const TimingConfig& timing) override;
 
  private:
+  double run_cost_ms(const TimingConfig& timing);
   TimingStats time_model(const std::string& path, const std::vector<std::int64_t>& input_dims,
                          const TimingConfig& timing, const std::string& what);
 
@@ -52,6 +56,7 @@ class OnnxRuntimeBackend final : public Backend {
   std::unique_ptr<LineProcess> worker_;
   std::string version_;
   int counter_ = 0;
+  std::optional<double> run_cost_ms_;
 };
 
 /// Adds "onnxruntime" to the backend registry (profilers/backend_registry.h); BackendSpec's
