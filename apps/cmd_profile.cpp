@@ -88,10 +88,16 @@ class ProfileCommand final : public Command {
     opt.progress_is_terminal = isatty(STDERR_FILENO) != 0;
     std::optional<mpi::Session> session;
     if (mpi::launched_by_mpirun()) session.emplace();  // rows measured on the worker ranks
-    const std::optional<ProfileReport> report =
-        session ? mpi::run_profile_distributed(*session, c) : run_profile(c);
+    std::optional<mpi::DistributedProfileReport> report;
+    if (session)
+      report = mpi::run_profile_distributed(*session, c);
+    else
+      report = mpi::DistributedProfileReport{run_profile(c), {}};
     if (!report) return 0;  // a worker rank: rank 0 reports
-    const ProfileReport& rep = *report;
+    const ProfileReport& rep = report->report;
+    std::vector<std::size_t> shares(
+        report->blocks_per_rank.begin() + (report->blocks_per_rank.size() > 1 ? 1 : 0),
+        report->blocks_per_rank.end());
     if (json_) {
       nlohmann::json j = {{"db", db_},
                           {"device", rep.device},
@@ -106,6 +112,7 @@ class ProfileCommand final : public Command {
                                                             : nlohmann::json(nullptr)},
                           {"seconds", rep.seconds},
                           {"ranks", session ? session->size() : 1},
+                          {"block_timings_per_worker_rank", shares},
                           {"overhead_ms", rep.overhead_ms ? nlohmann::json(*rep.overhead_ms)
                                                           : nlohmann::json(nullptr)}};
       std::cout << j.dump() << "\n";
@@ -114,6 +121,10 @@ class ProfileCommand final : public Command {
                   rep.device.c_str(), db_.c_str(), rep.blocks_total, rep.blocks_measured,
                   rep.blocks_skipped, rep.seconds);
       if (rep.overhead_ms) std::printf("; per-inference overhead %.4f ms", *rep.overhead_ms);
+      if (!shares.empty()) {
+        std::printf("; block timings (a block per window) per worker rank:");
+        for (std::size_t r = 0; r < shares.size(); ++r) std::printf(" %zu:%zu", r + 1, shares[r]);
+      }
       if (rep.windows_retimed > 0)
         std::printf("; %d of %d block windows timed again (disturbed)", rep.windows_retimed,
                     rep.windows_timed);

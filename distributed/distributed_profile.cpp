@@ -5,7 +5,8 @@
 
 namespace hwnas::mpi {
 
-std::optional<ProfileReport> run_profile_distributed(Session& session, ProfileRunConfig config) {
+std::optional<DistributedProfileReport> run_profile_distributed(Session& session,
+                                                                ProfileRunConfig config) {
   if (session.rank() != 0) {
     // The block timing is rank 0's choice (it may time whole networks to pick it): setup
     // carries it.
@@ -18,15 +19,22 @@ std::optional<ProfileReport> run_profile_distributed(Session& session, ProfileRu
         "--agent cannot run under mpirun: the ranks are the devices; reach a board that cannot "
         "run MPI with `hwnas profile --agent` alone");
   }
-  if (session.size() < 2) return run_profile(config);
+  DistributedProfileReport out;
+  out.blocks_per_rank.assign(static_cast<std::size_t>(session.size()), 0);
+  if (session.size() < 2) {
+    out.report = run_profile(config);
+    return out;
+  }
   bool handed_over = false;
   config.wrap_backend = [&](std::unique_ptr<Backend> local,
                             const BackendSpec& spec) -> std::unique_ptr<Backend> {
     handed_over = true;
-    return std::make_unique<RankFarmBackend>(session, std::move(local), spec.block_timing);
+    return std::make_unique<RankFarmBackend>(session, std::move(local), spec.block_timing,
+                                             &out.blocks_per_rank);
   };
   try {
-    return run_profile(config);
+    out.report = run_profile(config);
+    return out;
   } catch (...) {
     if (!handed_over) release_backend_workers(session);
     throw;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <vector>
 
 #include "distributed/mpi_session.h"
 #include "profilers/profile_run.h"
@@ -15,6 +16,13 @@ namespace hwnas::mpi {
 /// their own config names, and return nullopt. Throws hwnas::Error on rank 0 for --agent (under
 /// MPI the ranks are the devices), a rank of another device (naming it and the fields), and what
 /// run_profile throws; the workers are released in every case.
-std::optional<ProfileReport> run_profile_distributed(Session& session, ProfileRunConfig config);
+struct DistributedProfileReport {
+  ProfileReport report;
+  /// Block timings per rank (a row timed in W windows counts W); rank 0 measures none.
+  std::vector<std::size_t> blocks_per_rank;
+};
+
+std::optional<DistributedProfileReport> run_profile_distributed(Session& session,
+                                                                ProfileRunConfig config);
 
 }  // namespace hwnas::mpi

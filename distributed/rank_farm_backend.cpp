@@ -33,12 +33,14 @@ void throw_if_error(int rank, const nlohmann::json& answer, const std::string& w
 }  // namespace
 
 RankFarmBackend::RankFarmBackend(Session& session, std::unique_ptr<Backend> local,
-                                 BlockTiming block_timing)
+                                 BlockTiming block_timing,
+                                 std::vector<std::size_t>* blocks_per_rank)
     : session_(session),
       local_(std::move(local)),
       block_timing_(block_timing),
-      per_rank_(static_cast<std::size_t>(session.size()), 0) {
+      per_rank_(blocks_per_rank ? blocks_per_rank : &own_counts_) {
   if (session.size() < 2) throw Error("RankFarmBackend needs at least 2 ranks");
+  per_rank_->assign(static_cast<std::size_t>(session.size()), 0);
 }
 
 RankFarmBackend::~RankFarmBackend() { release_backend_workers(session_); }
@@ -104,7 +106,7 @@ std::vector<TimingStats> RankFarmBackend::measure_blocks(const std::vector<Block
                       answer["error"].get<std::string>();
     } else {
       out[index] = timing_stats_from_json(answer.at("stats").at(0));
-      ++per_rank_[static_cast<std::size_t>(rank)];
+      ++(*per_rank_)[static_cast<std::size_t>(rank)];
     }
     ++done;
     if (next < blocks.size()) send(rank);

@@ -22,7 +22,11 @@ class RankFarmBackend final : public Backend {
  public:
   /// `local`: rank 0's own backend of the same kind, whose profile the workers' must equal
   /// (rank 0 measures nothing). `block_timing`: how the workers' local engines time blocks.
-  RankFarmBackend(Session& session, std::unique_ptr<Backend> local, BlockTiming block_timing);
+  /// `blocks_per_rank`, when given, receives the block timings each rank did (index = rank; a
+  /// row timed in W windows counts W times) as they come in, and outlives the backend (the profiler
+  /// owns the backend).
+  RankFarmBackend(Session& session, std::unique_ptr<Backend> local, BlockTiming block_timing,
+                  std::vector<std::size_t>* blocks_per_rank = nullptr);
   /// Tells the workers to leave serve_backend.
   ~RankFarmBackend() override;
 
@@ -40,9 +44,6 @@ class RankFarmBackend final : public Backend {
   /// One block per worker: each round of rows is committed as soon as it is in.
   int preferred_batch() const override;
 
-  /// Blocks each rank measured (index = rank).
-  const std::vector<std::size_t>& blocks_per_rank() const { return per_rank_; }
-
  private:
   void setup(const std::string& device_name);
 
@@ -51,7 +52,8 @@ class RankFarmBackend final : public Backend {
   BlockTiming block_timing_;
   bool ready_ = false;
   int next_network_rank_ = 1;
-  std::vector<std::size_t> per_rank_;
+  std::vector<std::size_t> own_counts_;
+  std::vector<std::size_t>* per_rank_;
 };
 
 /// A worker rank's loop: waits for rank 0's setup (device name, block timing), builds its own

@@ -71,8 +71,17 @@ TEST(MpiProfile, FakeDeviceRowsAreTheOneProcessRowsAndAnotherDeviceIsRefused) {
     const std::string db = dir + "/r" + std::to_string(ranks) + ".db";
     const auto r = test::run_hwnas(ranks, args + "/r" + std::to_string(ranks) + ".db");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(nlohmann::json::parse(r.out)["ranks"], ranks);
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["ranks"], ranks);
     EXPECT_EQ(rows_of(db, "fake"), want) << ranks << " ranks";
+    // Every block timed once per window (3 by default), by the workers, each taking a share.
+    std::size_t total = 0;
+    ASSERT_EQ(j["block_timings_per_worker_rank"].size(), static_cast<std::size_t>(ranks - 1));
+    for (const auto& n : j["block_timings_per_worker_rank"]) {
+      EXPECT_GT(n.get<std::size_t>(), 0u);
+      total += n.get<std::size_t>();
+    }
+    EXPECT_EQ(total, 51u * 3);
   }
   // Rank 0 with 2 threads, the workers with 1: another device, named, and no table written.
   const auto mixed =
