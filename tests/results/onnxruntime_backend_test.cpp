@@ -4,12 +4,18 @@
 // Runtime is not installed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "core/error.h"
+#include "core/rng.h"
+#include "evaluators/engine/model.h"
 #include "profilers/backend_registry.h"
+#include "results/onnx_export.h"
 #include "results/onnxruntime_backend.h"
 #include "spaces/registry.h"
+#include "tests/support/golden_tolerances.h"
 #include "tests/support/onnx_runtime.h"
 #include "tests/support/test_support.h"
 
@@ -54,6 +60,66 @@ TEST(OnnxRuntimeBackend, TimesOneBlockOfEveryKindOfEveryFamilyAndWholeNetworks) 
     }
     const auto whole = backend->measure_network(space.decode(space.largest()), quick());
     EXPECT_GT(whole.median_ms, 0) << name;
+  }
+}
+
+// What the backend times is the block: each kind's graph exported alone (native layouts, batch
+// 2) computes in ONNX Runtime what the engine's block computes, to kOnnxRuntimeRelTol.
+TEST(OnnxRuntimeBackend, EachBlockExportedAloneComputesWhatTheEngineBlockComputes) {
+  HWNAS_REQUIRE_ORT(modules);
+  const std::string dir = test::make_temp_dir("hwnas-ort-block");
+  OnnxExportOptions eo;
+  eo.native_layouts = true;
+  eo.batch = 2;
+  for (const char* name : {"efficientformer-fmnist", "elasticvit-fmnist", "turbovit-fmnist"}) {
+    const SearchSpace& space = get_space(name);
+    std::set<BlockKind> seen;
+    for (const auto& b : space.enumerate_blocks(space_resolutions(space).front())) {
+      if (!seen.insert(b.kind).second) continue;
+      Network net;
+      net.space = "block";
+      net.input = block_input_shape(b);
+      net.blocks = {b};
+      const WeightStore w = Model::random_weights(net, 3);
+      const std::string path = dir + "/" + std::string(block_kind_name(b.kind)) + ".onnx";
+      export_onnx(net, w, path, eo);
+      Tensor x(2, net.input.h, net.input.w, net.input.c);
+      Rng rng(11);
+      for (std::size_t i = 0; i < x.size(); ++i)
+        x.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
+      const Tensor want = Model::from_weights(net, w).forward(x);  // NHWC
+      const auto dims = onnx_input_dims(net, eo);
+      std::vector<float> in(x.data(), x.data() + x.size());  // tokens (B, N, C) are NHWC order
+      if (dims.size() == 4) {                                // a map: NCHW
+        for (int n = 0; n < x.n(); ++n)
+          for (int y = 0; y < x.h(); ++y)
+            for (int xx = 0; xx < x.w(); ++xx)
+              for (int c = 0; c < x.c(); ++c)
+                in[((static_cast<std::size_t>(n) * x.c() + c) * x.h() + y) * x.w() + xx] =
+                    x.at(n, y, xx, c);
+      }
+      std::vector<std::int64_t> out_dims;
+      std::vector<float> got = test::run_ort_raw(*modules, path, in, dims, &out_dims);
+      ASSERT_EQ(got.size(), want.size()) << b.key();
+      if (out_dims.size() == 4) {  // a map: back to NHWC
+        std::vector<float> nhwc(got.size());
+        for (int n = 0; n < want.n(); ++n)
+          for (int y = 0; y < want.h(); ++y)
+            for (int xx = 0; xx < want.w(); ++xx)
+              for (int c = 0; c < want.c(); ++c)
+                nhwc[((static_cast<std::size_t>(n) * want.h() + y) * want.w() + xx) * want.c() +
+                     c] =
+                    got[((static_cast<std::size_t>(n) * want.c() + c) * want.h() + y) * want.w() +
+                        xx];
+        got = nhwc;
+      }
+      double diff = 0, scale = 1;
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        diff = std::max(diff, std::fabs(double(got[i]) - want.data()[i]));
+        scale = std::max(scale, std::fabs(double(want.data()[i])));
+      }
+      EXPECT_LE(diff / scale, test::kOnnxRuntimeRelTol) << b.key();
+    }
   }
 }
 

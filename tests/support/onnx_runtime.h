@@ -3,6 +3,7 @@
 // export writes.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,13 @@ std::optional<std::string> ort_modules();
 /// the model as NCHW), flattened. Fails the calling test (EXPECT) when the runtime fails.
 std::vector<float> run_ort(const std::string& modules, const std::string& path,
                            const Tensor& input);
+
+/// The output of the model at `path` run by ONNX Runtime on `input` given as is with dimensions
+/// `dims` (e.g. (B, N, C) tokens), flattened; its dimensions in `out_dims` when given.
+std::vector<float> run_ort_raw(const std::string& modules, const std::string& path,
+                               const std::vector<float>& input,
+                               const std::vector<std::int64_t>& dims,
+                               std::vector<std::int64_t>* out_dims = nullptr);
 
 }  // namespace hwnas::test
 

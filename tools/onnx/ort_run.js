@@ -2,8 +2,9 @@
 // Runs an ONNX model once with ONNX Runtime (the onnxruntime-node package, CPU execution
 // provider): the independent runtime hwnas's ONNX export tests compare the engine against.
 //
-// Usage: node ort_run.js NODE_MODULES_DIR MODEL.onnx INPUT.f32 B,C,H,W OUTPUT.f32
-//   INPUT.f32 / OUTPUT.f32: raw little-endian float32, NCHW input and the model's first output.
+// Usage: node ort_run.js NODE_MODULES_DIR MODEL.onnx INPUT.f32 D0,D1,... OUTPUT.f32
+//   INPUT.f32 / OUTPUT.f32: raw little-endian float32, the input of dimensions D0,D1,... (NCHW
+//   for a network, (B, N, C) tokens for a block that reads tokens) and the model's first output.
 // Exit status: 0 on success, 1 when the runtime rejects the model or the run fails (message on
 // stderr), 2 on bad arguments.
 'use strict';
@@ -12,13 +13,13 @@ const path = require('path');
 
 async function main(argv) {
   if (argv.length !== 5) {
-    console.error('usage: node ort_run.js NODE_MODULES_DIR MODEL.onnx INPUT.f32 B,C,H,W OUTPUT.f32');
+    console.error('usage: node ort_run.js NODE_MODULES_DIR MODEL.onnx INPUT.f32 D0,D1,... OUTPUT.f32');
     return 2;
   }
   const [modulesDir, modelPath, inputPath, shapeText, outputPath] = argv;
   const dims = shapeText.split(',').map(Number);
-  if (dims.length !== 4 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
-    console.error(`bad input shape '${shapeText}': give B,C,H,W`);
+  if (dims.length < 1 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
+    console.error(`bad input shape '${shapeText}': give positive dimensions, e.g. B,C,H,W`);
     return 2;
   }
   const ort = require(path.join(modulesDir, 'onnxruntime-node'));
