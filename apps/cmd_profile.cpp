@@ -9,7 +9,9 @@
 
 #include "apps/command.h"
 #include "apps/common.h"
+#include "core/error.h"
 #include "distributed/distributed_profile.h"
+#include "predictors/few_shot_table.h"
 #include "profilers/profile_run.h"
 #include "spaces/registry.h"
 
@@ -32,6 +34,10 @@ class ProfileCommand final : public Command {
     device_opt_ = app.add_option("--device", device_, "device name the rows are stored under");
     app.add_option("--db", db_, "latency table file")->capture_default_str();
     app.add_option("--threads", threads_, "engine threads (local backend)")->capture_default_str();
+    app.add_option("--batch", batch_,
+                   "images per inference (local backend); a device of its own in the table")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
     app.add_option("--agent", agent_, "profile through `hwnas agent` at http://HOST:PORT");
     app.add_option("--token", token_, "bearer token of the agent");
     app.add_flag("--force", force_, "re-measure rows already in the table");
@@ -61,6 +67,19 @@ class ProfileCommand final : public Command {
         ->capture_default_str();
     app.add_option("--max-spread", max_spread_, "spread above which a row counts as noisy")
         ->capture_default_str();
+    app.add_option("--few-shot", few_shot_,
+                   "few-shot table: measure only --budget of the blocks (chosen by k-center on "
+                   "block features) and predict the rest from this table of another device, "
+                   "SOURCE.db or SOURCE.db#DEVICE; each row is stored as measured or predicted");
+    app.add_option("--budget", budget_,
+                   "with --few-shot: blocks measured on the target, N or P% of the space's "
+                   "blocks (rows measured before count; a larger budget later measures the "
+                   "difference and refits)")
+        ->capture_default_str();
+    app.add_option("--error-networks", error_networks_,
+                   "with --few-shot: sampled networks the expected end-to-end error is "
+                   "computed over")
+        ->capture_default_str();
     app.add_flag("--json", json_, "print the report as JSON");
   }
 
@@ -75,6 +94,7 @@ class ProfileCommand final : public Command {
     c.agent = agent_;
     c.token = token_;
     c.threads = threads_;
+    c.batch = batch_;
     c.block_timing = block_timing_;
     ProfileOptions& opt = c.options;
     opt.force = force_;
@@ -86,6 +106,7 @@ class ProfileCommand final : public Command {
     opt.max_spread = max_spread_;
     opt.progress = &std::cerr;
     opt.progress_is_terminal = isatty(STDERR_FILENO) != 0;
+    if (!few_shot_.empty()) return run_few_shot(c);
     std::optional<mpi::Session> session;
     if (mpi::launched_by_mpirun()) session.emplace();  // rows measured on the worker ranks
     std::optional<mpi::DistributedProfileReport> report;
@@ -134,10 +155,59 @@ class ProfileCommand final : public Command {
   }
 
  private:
+  int run_few_shot(const ProfileRunConfig& c) {
+    if (mpi::launched_by_mpirun())
+      throw Error("--few-shot measures a few blocks in one process; run it without mpirun");
+    FewShotConfig fs;
+    fs.source = parse_few_shot_source(few_shot_);
+    fs.budget = parse_few_shot_budget(budget_);
+    if (error_networks_ < 1) throw Error("--error-networks must be >= 1");
+    fs.error_networks = error_networks_;
+    const FewShotReport r = run_few_shot_profile(c, fs);
+    const nlohmann::json expected = {{"networks", r.expected.networks},
+                                     {"median_sd", r.expected.median_sd},
+                                     {"p95_sd", r.expected.p95_sd},
+                                     {"within_10", r.expected.within_10}};
+    if (json_) {
+      const nlohmann::json j = {
+          {"db", db_},
+          {"device", r.profile.device},
+          {"backend", r.profile.backend},
+          {"source", r.source},
+          {"space", r.space},
+          {"blocks_total", r.blocks_total},
+          {"budget_blocks", r.budget_blocks},
+          {"measured_before", r.measured_before},
+          {"blocks_measured", r.profile.blocks_measured},
+          {"measured", r.measured},
+          {"predicted", r.predicted},
+          {"cv_error", r.cv_error},
+          {"model", r.model},
+          {"expected_error", expected},
+          {"overhead_ms", r.overhead_ms ? nlohmann::json(*r.overhead_ms) : nlohmann::json(nullptr)},
+          {"measure_seconds", r.profile.seconds},
+          {"seconds", r.seconds}};
+      std::cout << j.dump() << "\n";
+    } else {
+      std::printf(
+          "device '%s' in %s: few-shot from %s, %d of %d blocks measured (%d now, in %.1f s), %d "
+          "predicted; transfer model leave-one-out error %.1f %%; expected end-to-end error "
+          "sd %.1f %% (median over %d networks; p95 %.1f %%), %.0f %% of networks expected "
+          "within +-10 %%; %.1f s in all\n",
+          r.profile.device.c_str(), db_.c_str(), r.source.c_str(), r.measured, r.blocks_total,
+          r.profile.blocks_measured, r.profile.seconds, r.predicted, 100 * r.cv_error,
+          100 * r.expected.median_sd, r.expected.networks, 100 * r.expected.p95_sd,
+          100 * r.expected.within_10, r.seconds);
+    }
+    return 0;
+  }
+
+  std::string few_shot_, budget_ = "5%";
+  int error_networks_ = 200;
   std::string space_, device_ = "host", db_ = "hwnas.db", agent_, token_, archs_,
                       backend_ = "local", block_timing_ = "auto";
   CLI::Option* device_opt_ = nullptr;
-  int resolution_ = 0, threads_ = 2, overhead_nets_ = 5, noisy_retries_ = 0;
+  int resolution_ = 0, threads_ = 2, batch_ = 1, overhead_nets_ = 5, noisy_retries_ = 0;
   double max_spread_ = 0.5;
   bool force_ = false, json_ = false;
   std::uint64_t seed_ = 0;

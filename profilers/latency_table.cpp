@@ -138,6 +138,8 @@ CREATE TABLE latencies(
   mean_ms REAL NOT NULL, std_ms REAL NOT NULL, repeats INTEGER NOT NULL, measured_at TEXT NOT NULL,
   wall_ms REAL, thread_cpu_ms REAL, steal_ms REAL, max_running INTEGER, windows INTEGER,
   retimed INTEGER,
+  origin TEXT NOT NULL DEFAULT 'measured' CHECK(origin IN ('measured', 'predicted')),
+  predicted_by TEXT, predicted_error REAL,
   PRIMARY KEY(device_id, block_key));
 CREATE TABLE calibrations(
   device_id INTEGER NOT NULL REFERENCES devices(id), name TEXT NOT NULL,
@@ -155,6 +157,25 @@ ALTER TABLE latencies ADD COLUMN windows INTEGER;
 ALTER TABLE latencies ADD COLUMN retimed INTEGER;
 UPDATE meta SET value = '2' WHERE key = 'schema_version';
 )sql";
+
+// Schema 2 -> 3: rows predicted by a few-shot transfer model (issue 18). Old rows are measured.
+const char* kMigrateTo3 = R"sql(
+ALTER TABLE latencies ADD COLUMN origin TEXT NOT NULL DEFAULT 'measured'
+  CHECK(origin IN ('measured', 'predicted'));
+ALTER TABLE latencies ADD COLUMN predicted_by TEXT;
+ALTER TABLE latencies ADD COLUMN predicted_error REAL;
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
+)sql";
+
+// A finite, non-negative statistic, or an error naming the row.
+void check_row(const LatencyRow& r) {
+  const TimingStats& s = r.stats;
+  for (double v : {s.median_ms, s.p10_ms, s.p90_ms, s.mean_ms, s.std_ms})
+    if (!std::isfinite(v) || v < 0)
+      throw Error("latency row '" + r.key + "' has an invalid statistic (" + std::to_string(v) +
+                  " ms); batch not stored");
+  if (r.key.empty()) throw Error("latency row with an empty block key; batch not stored");
+}
 
 }  // namespace
 
@@ -259,8 +280,13 @@ LatencyTable::LatencyTable(const std::string& path, Mode mode) : path_(path) {
       if (schema_version_ < kSchemaVersion) {
         transaction(db_, path_, [&] {
           // Another writer may have migrated the file since the version was read.
-          Stmt q(db_, "SELECT value FROM meta WHERE key = 'schema_version'", path_);
-          if (q.step(path_) && q.text(0) == "1") exec(db_, kMigrateTo2, path_);
+          std::string now;
+          {
+            Stmt q(db_, "SELECT value FROM meta WHERE key = 'schema_version'", path_);
+            if (q.step(path_)) now = q.text(0);
+          }
+          if (now == "1") exec(db_, kMigrateTo2, path_);
+          if (now == "1" || now == "2") exec(db_, kMigrateTo3, path_);
         });
         schema_version_ = kSchemaVersion;
       }
@@ -378,12 +404,11 @@ void LatencyTable::insert(const std::string& name, std::int64_t run_id,
            "WHERE id = ?",
            path_);
     for (const auto& r : rows) {
+      check_row(r);
+      if (r.origin != RowOrigin::measured)
+        throw Error("latency row '" + r.key +
+                    "' is predicted; predicted rows are stored with insert_predicted");
       const TimingStats& s = r.stats;
-      for (double v : {s.median_ms, s.p10_ms, s.p90_ms, s.mean_ms, s.std_ms})
-        if (!std::isfinite(v) || v < 0)
-          throw Error("latency row '" + r.key + "' has an invalid statistic (" + std::to_string(v) +
-                      " ms); batch not stored");
-      if (r.key.empty()) throw Error("latency row with an empty block key; batch not stored");
       q.reset();
       q.bind(1, r.key).bind(2, run_id).bind(3, s.median_ms).bind(4, s.p10_ms);
       q.bind(5, s.p90_ms).bind(6, s.mean_ms).bind(7, s.std_ms).bind(8, s.repeats);
@@ -399,11 +424,63 @@ void LatencyTable::insert(const std::string& name, std::int64_t run_id,
   });
 }
 
+void LatencyTable::insert_predicted(const std::string& name, const std::vector<LatencyRow>& rows,
+                                    const std::string& what, const nlohmann::json& value) {
+  const std::int64_t id = device_id(name);
+  if (id < 0) throw Error("device '" + name + "' is not in " + path_);
+  const std::string now = utc_now_iso8601();
+  transaction(db_, path_, [&] {
+    // The upsert's WHERE keeps measured rows: a prediction never replaces a measurement.
+    Stmt q(db_,
+           "INSERT INTO latencies(device_id, block_key, build_id, run_id, median_ms, p10_ms, "
+           "p90_ms, mean_ms, std_ms, repeats, measured_at, origin, predicted_by, "
+           "predicted_error) SELECT id, ?, build_id, NULL, ?, ?, ?, ?, ?, 0, ?, 'predicted', ?, ? "
+           "FROM devices WHERE id = ? ON CONFLICT(device_id, block_key) DO UPDATE SET "
+           "build_id = excluded.build_id, run_id = NULL, median_ms = excluded.median_ms, "
+           "p10_ms = excluded.p10_ms, p90_ms = excluded.p90_ms, mean_ms = excluded.mean_ms, "
+           "std_ms = excluded.std_ms, repeats = 0, measured_at = excluded.measured_at, "
+           "wall_ms = NULL, thread_cpu_ms = NULL, steal_ms = NULL, max_running = NULL, "
+           "windows = NULL, retimed = NULL, origin = 'predicted', "
+           "predicted_by = excluded.predicted_by, predicted_error = excluded.predicted_error "
+           "WHERE latencies.origin = 'predicted'",
+           path_);
+    for (const auto& r : rows) {
+      check_row(r);
+      if (r.origin != RowOrigin::predicted)
+        throw Error("latency row '" + r.key + "' is not marked predicted; batch not stored");
+      const TimingStats& s = r.stats;
+      q.reset();
+      q.bind(1, r.key).bind(2, s.median_ms).bind(3, s.p10_ms).bind(4, s.p90_ms);
+      q.bind(5, s.mean_ms).bind(6, s.std_ms).bind(7, r.measured_at.empty() ? now : r.measured_at);
+      q.bind(8, r.predicted_by).bind(9, r.predicted_error).bind(10, id);
+      q.step(path_);
+    }
+    Stmt c(db_,
+           "INSERT OR REPLACE INTO calibrations(device_id, name, build_id, value, measured_at) "
+           "SELECT id, ?, build_id, ?, ? FROM devices WHERE id = ?",
+           path_);
+    c.bind(1, what).bind(2, value.dump()).bind(3, now).bind(4, id);
+    c.step(path_);
+  });
+}
+
 std::unordered_set<std::string> LatencyTable::keys(const std::string& name) const {
   std::unordered_set<std::string> out;
   Stmt q(db_,
          "SELECT l.block_key FROM latencies l JOIN devices d ON d.id = l.device_id "
          "AND d.build_id = l.build_id WHERE d.name = ?",
+         path_);
+  q.bind(1, name);
+  while (q.step(path_)) out.insert(q.text(0));
+  return out;
+}
+
+std::unordered_set<std::string> LatencyTable::measured_keys(const std::string& name) const {
+  if (schema_version_ < 3) return keys(name);  // a read-only older file: every row was measured
+  std::unordered_set<std::string> out;
+  Stmt q(db_,
+         "SELECT l.block_key FROM latencies l JOIN devices d ON d.id = l.device_id "
+         "AND d.build_id = l.build_id WHERE d.name = ? AND l.origin = 'measured'",
          path_);
   q.bind(1, name);
   while (q.step(path_)) out.insert(q.text(0));
@@ -424,10 +501,12 @@ std::vector<LatencyRow> LatencyTable::rows(const std::string& name) const {
                                      ? "l.wall_ms, l.thread_cpu_ms, l.steal_ms, l.max_running, "
                                        "l.windows, l.retimed"
                                      : "0, 0, 0, 0, 0, 0";
+  const std::string origin = schema_version_ >= 3 ? ", l.origin, l.predicted_by, l.predicted_error"
+                                                  : ", 'measured', NULL, NULL";
   Stmt q(db_,
          ("SELECT l.block_key, l.median_ms, l.p10_ms, l.p90_ms, l.mean_ms, l.std_ms, l.repeats, "
           "l.measured_at, " +
-          conditions +
+          conditions + origin +
           " FROM latencies l JOIN devices d ON "
           "d.id = l.device_id AND d.build_id = l.build_id WHERE d.name = ? ORDER BY l.block_key")
              .c_str(),
@@ -450,6 +529,9 @@ std::vector<LatencyRow> LatencyTable::rows(const std::string& name) const {
     c.max_running = static_cast<int>(q.i64(11));
     c.windows = static_cast<int>(q.i64(12));
     c.retimed = static_cast<int>(q.i64(13));
+    r.origin = q.text(14) == "predicted" ? RowOrigin::predicted : RowOrigin::measured;
+    r.predicted_by = q.text(15);
+    r.predicted_error = q.f64(16);
     out.push_back(std::move(r));
   }
   return out;

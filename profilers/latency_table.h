@@ -16,14 +16,24 @@ struct sqlite3;
 
 namespace hwnas {
 
-/// One measured block: its canonical BlockSpec key and the timing statistics (ms).
+/// Where a row's latency comes from: timed on the device, or predicted by a transfer model
+/// from another device's table (predictors/few_shot_table.h). Predictions, validation and search
+/// read both alike; a plain `hwnas profile` measures predicted rows (they count as missing).
+enum class RowOrigin { measured, predicted };
+
+/// One block's latency: its canonical BlockSpec key and the timing statistics (ms).
 struct LatencyRow {
   std::string key;
   TimingStats stats;
   std::string measured_at;  ///< ISO 8601 UTC; filled by the table on insert when empty
+  RowOrigin origin = RowOrigin::measured;
+  /// Predicted rows: the model that predicted the row ("few-shot ridge, source DB#DEVICE, ...")
+  /// and its cross-validated relative error for the row's block kind (0.05 = 5 %).
+  std::string predicted_by{};
+  double predicted_error = 0;
 };
 
-/// A latency table file. Layout (schema version 2):
+/// A latency table file. Layout (schema version 3):
 ///   meta(key, value)                       format = "hwnas-latency-table", schema_version = 2
 ///   builds(id, runtime)                    the runtime part of a DeviceProfile (engine + git hash)
 ///   devices(id, name UNIQUE, cpu_model, logical_cores, threads, precision, batch, build_id)
@@ -33,7 +43,9 @@ struct LatencyRow {
 ///                                      wall, thread CPU and steal ms, max_running, windows,
 ///                                      retimed; NULL when unknown). Schema 2 added them; a
 ///                                      schema-1 file is migrated when opened read-write and
-///                                      reads as "unknown" when opened read-only.
+///                                      reads as "unknown" when opened read-only. Schema 3 added
+///                                      origin ('measured' | 'predicted'), predicted_by and
+///                                      predicted_error; older rows read as measured.
 ///   calibrations(device_id, name) -> build_id, value (JSON text), measured_at
 /// Device, build and measurement are separate tables; every read filters on the device *and* its
 /// build, so rows of two builds are never mixed. The file runs in WAL mode (one writer, many
@@ -51,7 +63,7 @@ class LatencyTable {
   LatencyTable(const LatencyTable&) = delete;
   LatencyTable& operator=(const LatencyTable&) = delete;
 
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   const std::string& path() const { return path_; }
 
   /// Registers `profile` under its name (idempotent). Throws hwnas::Error if a device of that
@@ -74,8 +86,18 @@ class LatencyTable {
   /// the whole batch).
   void insert(const std::string& name, std::int64_t run_id, const std::vector<LatencyRow>& rows);
 
-  /// Keys stored for device `name` (empty if the device is unknown).
+  /// Stores predicted rows (origin predicted) of device `name` and its calibration `what` =
+  /// `value` (the model that predicted them) in ONE transaction. A predicted row never replaces
+  /// a measured one: keys already measured keep their measurement. Throws hwnas::Error on an
+  /// unknown device, a row that is not marked predicted or has an invalid statistic (nothing
+  /// stored).
+  void insert_predicted(const std::string& name, const std::vector<LatencyRow>& rows,
+                        const std::string& what, const nlohmann::json& value);
+
+  /// Keys stored for device `name`, measured and predicted (empty if the device is unknown).
   std::unordered_set<std::string> keys(const std::string& name) const;
+  /// Keys of the rows measured on device `name` (what a resumed `hwnas profile` skips).
+  std::unordered_set<std::string> measured_keys(const std::string& name) const;
   /// Every row of device `name`, ordered by key. Throws hwnas::Error if the device is unknown.
   std::vector<LatencyRow> rows(const std::string& name) const;
 

@@ -16,47 +16,61 @@ BackendSpec profile_backend_spec(const ProfileRunConfig& c, BlockTiming block_ti
   spec.url = c.agent;
   spec.token = c.token;
   spec.threads = c.threads;
+  spec.batch = c.batch;
   spec.seed = c.options.seed;
   spec.block_timing = block_timing;
   return spec;
 }
 
-ProfileReport run_profile(const ProfileRunConfig& c) {
+ProfileJob prepare_profile(const ProfileRunConfig& c) {
   const SearchSpace& space = get_space(c.space);
   if (c.options.overhead_networks < 0) throw Error("--overhead-networks must be >= 0");
-  ProfileOptions opt = c.options;
+  ProfileJob job;
+  ProfileOptions& opt = job.options;
+  opt = c.options;
   if (c.device)
     opt.device_name = *c.device;
   else if (!c.agent.empty())
     opt.device_name.clear();  // rows go under the agent's own name
   else
     opt.device_name = c.backend == "local" ? "host" : c.backend;  // "fake", "onnxruntime"
+  opt.reference_space = space.name();
   const bool local = c.agent.empty() && c.backend == "local";
-  const int resolution = c.resolution ? c.resolution : default_resolution(space);
-  std::optional<LatencyTable> table;
+  if (c.batch != 1 && !local)
+    throw Error("--batch " + std::to_string(c.batch) +
+                " applies to the local engine only; drop it for --backend " +
+                (c.agent.empty() ? c.backend : "agent"));
+  job.resolution = c.resolution ? c.resolution : default_resolution(space);
   BlockTiming mode = BlockTiming::cold_weights;
   if (c.block_timing != "auto") {
     mode = block_timing_from_name(c.block_timing);
   } else if (local) {
-    table.emplace(c.db, LatencyTable::Mode::read_write);
+    job.table = std::make_unique<LatencyTable>(c.db, LatencyTable::Mode::read_write);
     std::vector<Network> probe;
     if (c.archs.empty()) {
-      probe = block_timing_probe_networks(space, resolution, 4, opt.seed);
+      probe = block_timing_probe_networks(space, job.resolution, 4, opt.seed);
     } else {
       for (std::size_t i = 0; i < c.archs.size() && i < 5; ++i)
         probe.push_back(space.decode(c.archs[i]));
     }
-    mode = resolve_local_block_timing(*table, host_device_profile(opt.device_name, c.threads, 1),
-                                      space.name(), probe.front().input.h, probe, opt.seed,
-                                      opt.timing, opt.windows, opt.force, opt.progress);
+    mode = resolve_local_block_timing(
+        *job.table, host_device_profile(opt.device_name, c.threads, c.batch), space.name(),
+        probe.front().input.h, probe, opt.seed, opt.timing, opt.windows, opt.force, opt.progress);
   }
   const BackendSpec spec = profile_backend_spec(c, mode);
-  std::unique_ptr<Backend> backend = make_backend(spec);
-  if (c.wrap_backend) backend = c.wrap_backend(std::move(backend), spec);
-  backend->device(opt.device_name);  // an unreachable agent fails here, before the table exists
-  if (!table) table.emplace(c.db, LatencyTable::Mode::read_write);
-  return c.archs.empty() ? profile_space(space, resolution, *table, *backend, opt)
-                         : profile_archs(space, c.archs, *table, *backend, opt);
+  job.backend = make_backend(spec);
+  if (c.wrap_backend) job.backend = c.wrap_backend(std::move(job.backend), spec);
+  job.backend->device(opt.device_name);  // an unreachable agent fails here, before the table
+  if (!job.table) job.table = std::make_unique<LatencyTable>(c.db, LatencyTable::Mode::read_write);
+  job.work = c.archs.empty() ? space_profile_work(space, job.resolution, opt)
+                             : archs_profile_work(space, c.archs, opt);
+  return job;
+}
+
+ProfileReport run_profile(const ProfileRunConfig& c) {
+  ProfileJob job = prepare_profile(c);
+  return profile_blocks(job.work.blocks, job.work.overhead_networks, *job.table, *job.backend,
+                        job.options);
 }
 
 }  // namespace hwnas

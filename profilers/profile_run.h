@@ -26,6 +26,7 @@ struct ProfileRunConfig {
   std::string agent;              ///< http://HOST:PORT of `hwnas agent`
   std::string token;              ///< its bearer token
   int threads = 2;                ///< engine threads (local, fake)
+  int batch = 1;                  ///< images per inference (local); part of the device profile
   /// auto (local engine: decided by timing whole networks, stored per space; other backends:
   /// cold-weights), hot or cold-weights.
   std::string block_timing = "auto";
@@ -41,6 +42,21 @@ struct ProfileRunConfig {
 
 /// The backend `config` names (local, fake or agent, its threads and seed) with `block_timing`.
 BackendSpec profile_backend_spec(const ProfileRunConfig& config, BlockTiming block_timing);
+
+/// What run_profile measures, ready to measure: the table (open read-write), the backend (block
+/// timing resolved, wrapped when the config says so), the options with the device name and the
+/// reference space set, and the work (blocks and overhead networks).
+struct ProfileJob {
+  std::unique_ptr<LatencyTable> table;
+  std::unique_ptr<Backend> backend;
+  ProfileOptions options;
+  ProfileWork work;
+  int resolution = 0;  ///< of the space's blocks (the archs' own with `archs`)
+};
+
+/// Prepares what `config` names, without measuring a row (the local engine's block-timing
+/// choice may time its probe networks). Same errors as run_profile before measuring.
+ProfileJob prepare_profile(const ProfileRunConfig& config);
 
 /// Profiles what `config` names and returns the report. An unreachable agent fails before the
 /// table file is created. Throws hwnas::Error on an unknown space, backend or block timing, bad

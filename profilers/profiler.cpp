@@ -112,6 +112,73 @@ TimingConfig default_profile_timing() {
   return t;
 }
 
+double measure_overhead(const std::vector<Network>& overhead_nets, LatencyTable& table,
+                        Backend& backend, const std::string& device,
+                        const ProfileOptions& options) {
+  // Residual of whole networks over their block sums: what one inference costs beyond its
+  // blocks (dispatch, input/output handling, thread wake-up).
+  std::unordered_map<std::string, std::pair<double, double>> med;  // median, p10
+  for (const auto& r : table.rows(device)) med[r.key] = {r.stats.median_ms, r.stats.p10_ms};
+  std::vector<double> residuals, residuals_p10;
+  nlohmann::json nets = nlohmann::json::array();
+  const auto e2e_all =
+      backend.measure_networks(overhead_nets, options.timing, std::max(1, options.windows));
+  // Measured inside the runtime when it can see block boundaries: the residual below also
+  // carries the noise of the table rows and the host's drift since they were timed (on a
+  // shared VM, several ms either way).
+  const auto direct =
+      backend.inference_overheads(overhead_nets, options.timing, std::max(1, options.windows));
+  for (std::size_t n = 0; n < overhead_nets.size(); ++n) {
+    const Network& net = overhead_nets[n];
+    double sum = 0, sum_p10 = 0;
+    for (const auto& b : net.blocks) {
+      const auto it = med.find(b.key());
+      if (it == med.end())
+        throw Error("overhead network needs block " + b.key() + " which is not in the table");
+      sum += it->second.first;
+      sum_p10 += it->second.second;
+    }
+    const TimingStats& e2e = e2e_all[n];
+    residuals.push_back(e2e.median_ms - sum);
+    residuals_p10.push_back(e2e.p10_ms - sum_p10);
+    nets.push_back({{"e2e_ms", e2e.median_ms},
+                    {"sum_ms", sum},
+                    {"e2e_p10_ms", e2e.p10_ms},
+                    {"sum_p10_ms", sum_p10}});
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  };
+  if (direct) {
+    for (std::size_t n = 0; n < overhead_nets.size(); ++n) {
+      nets[n]["outside_blocks_ms"] = direct->at(n);
+      nets[n]["residual_ms"] = residuals[n];
+    }
+    const double ms = median(*direct);
+    table.set_calibration(device, "overhead",
+                          {{"ms", ms},
+                           {"ms_p10", ms},
+                           {"method",
+                            "median over networks of the time an inference spends "
+                            "outside its blocks, measured in the runtime (block "
+                            "trace); residual_ms = e2e - sum of table rows, kept "
+                            "for diagnosis"},
+                           {"residual_ms", median(residuals)},
+                           {"networks", nets}});
+  } else {
+    table.set_calibration(device, "overhead",
+                          {{"ms", median(residuals)},
+                           {"ms_p10", median(residuals_p10)},
+                           {"method",
+                            "median over networks of (e2e - sum of blocks), for the "
+                            "median (ms) and the p10 (ms_p10) statistic"},
+                           {"networks", nets}});
+  }
+  return table.calibration(device, "overhead")->at("ms").get<double>();
+}
+
 ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
                              const std::vector<Network>& overhead_nets, LatencyTable& table,
                              Backend& backend, const ProfileOptions& options) {
@@ -133,7 +200,7 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
   if (options.force) {
     todo = blocks;
   } else {
-    const auto done = table.keys(profile.name);
+    const auto done = table.measured_keys(profile.name);  // predicted rows get measured
     for (const auto& b : blocks)
       if (!done.count(b.key())) todo.push_back(b);
   }
@@ -222,67 +289,7 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
   if ((!overhead || options.force || report.blocks_measured > 0 || report.blocks_remeasured > 0 ||
        was_pending) &&
       !overhead_nets.empty()) {
-    // Residual of whole networks over their block sums: what one inference costs beyond its
-    // blocks (dispatch, input/output handling, thread wake-up).
-    std::unordered_map<std::string, std::pair<double, double>> med;  // median, p10
-    for (const auto& r : table.rows(profile.name)) med[r.key] = {r.stats.median_ms, r.stats.p10_ms};
-    std::vector<double> residuals, residuals_p10;
-    nlohmann::json nets = nlohmann::json::array();
-    const auto e2e_all =
-        backend.measure_networks(overhead_nets, options.timing, std::max(1, options.windows));
-    // Measured inside the runtime when it can see block boundaries: the residual below also
-    // carries the noise of the table rows and the host's drift since they were timed (on a
-    // shared VM, several ms either way).
-    const auto direct =
-        backend.inference_overheads(overhead_nets, options.timing, std::max(1, options.windows));
-    for (std::size_t n = 0; n < overhead_nets.size(); ++n) {
-      const Network& net = overhead_nets[n];
-      double sum = 0, sum_p10 = 0;
-      for (const auto& b : net.blocks) {
-        const auto it = med.find(b.key());
-        if (it == med.end())
-          throw Error("overhead network needs block " + b.key() + " which is not in the table");
-        sum += it->second.first;
-        sum_p10 += it->second.second;
-      }
-      const TimingStats& e2e = e2e_all[n];
-      residuals.push_back(e2e.median_ms - sum);
-      residuals_p10.push_back(e2e.p10_ms - sum_p10);
-      nets.push_back({{"e2e_ms", e2e.median_ms},
-                      {"sum_ms", sum},
-                      {"e2e_p10_ms", e2e.p10_ms},
-                      {"sum_p10_ms", sum_p10}});
-    }
-    auto median = [](std::vector<double> v) {
-      std::sort(v.begin(), v.end());
-      const std::size_t n = v.size();
-      return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-    };
-    if (direct) {
-      for (std::size_t n = 0; n < overhead_nets.size(); ++n) {
-        nets[n]["outside_blocks_ms"] = direct->at(n);
-        nets[n]["residual_ms"] = residuals[n];
-      }
-      const double ms = median(*direct);
-      table.set_calibration(profile.name, "overhead",
-                            {{"ms", ms},
-                             {"ms_p10", ms},
-                             {"method",
-                              "median over networks of the time an inference spends "
-                              "outside its blocks, measured in the runtime (block "
-                              "trace); residual_ms = e2e - sum of table rows, kept "
-                              "for diagnosis"},
-                             {"residual_ms", median(residuals)},
-                             {"networks", nets}});
-    } else {
-      table.set_calibration(profile.name, "overhead",
-                            {{"ms", median(residuals)},
-                             {"ms_p10", median(residuals_p10)},
-                             {"method",
-                              "median over networks of (e2e - sum of blocks), for the "
-                              "median (ms) and the p10 (ms_p10) statistic"},
-                             {"networks", nets}});
-    }
+    measure_overhead(overhead_nets, table, backend, profile.name, options);
     overhead = table.calibration(profile.name, "overhead");
     if (marked || was_pending) table.set_calibration(profile.name, pending, false);
   }
@@ -309,30 +316,42 @@ Arch largest_at_resolution(const SearchSpace& space, int resolution) {
   return at_resolution(space, space.largest(), resolution);
 }
 
-ProfileReport profile_space(const SearchSpace& space, int resolution, LatencyTable& table,
-                            Backend& backend, const ProfileOptions& options) {
-  const std::vector<BlockSpec> blocks = space.enumerate_blocks(resolution);
-  std::vector<Network> nets;
+ProfileWork space_profile_work(const SearchSpace& space, int resolution,
+                               const ProfileOptions& options) {
+  ProfileWork work;
+  work.blocks = space.enumerate_blocks(resolution);
   Rng rng(options.seed);
   for (int i = 0; i < options.overhead_networks; ++i)
-    nets.push_back(space.decode(sample_at_resolution(space, rng, resolution)));
+    work.overhead_networks.push_back(space.decode(sample_at_resolution(space, rng, resolution)));
+  return work;
+}
+
+ProfileWork archs_profile_work(const SearchSpace& space, const std::vector<Arch>& archs,
+                               const ProfileOptions& options) {
+  ProfileWork work;
+  for (const auto& a : archs) {
+    Network net = space.decode(a);
+    work.blocks.insert(work.blocks.end(), net.blocks.begin(), net.blocks.end());
+    if (static_cast<int>(work.overhead_networks.size()) < options.overhead_networks)
+      work.overhead_networks.push_back(std::move(net));
+  }
+  return work;
+}
+
+ProfileReport profile_space(const SearchSpace& space, int resolution, LatencyTable& table,
+                            Backend& backend, const ProfileOptions& options) {
+  const ProfileWork work = space_profile_work(space, resolution, options);
   ProfileOptions with_reference = options;
   with_reference.reference_space = space.name();
-  return profile_blocks(blocks, nets, table, backend, with_reference);
+  return profile_blocks(work.blocks, work.overhead_networks, table, backend, with_reference);
 }
 
 ProfileReport profile_archs(const SearchSpace& space, const std::vector<Arch>& archs,
                             LatencyTable& table, Backend& backend, const ProfileOptions& options) {
-  std::vector<BlockSpec> blocks;
-  std::vector<Network> nets;
-  for (const auto& a : archs) {
-    Network net = space.decode(a);
-    blocks.insert(blocks.end(), net.blocks.begin(), net.blocks.end());
-    if (static_cast<int>(nets.size()) < options.overhead_networks) nets.push_back(std::move(net));
-  }
+  const ProfileWork work = archs_profile_work(space, archs, options);
   ProfileOptions with_reference = options;
   with_reference.reference_space = space.name();
-  return profile_blocks(blocks, nets, table, backend, with_reference);
+  return profile_blocks(work.blocks, work.overhead_networks, table, backend, with_reference);
 }
 
 std::vector<Arch> read_archs_jsonl(const SearchSpace& space, const std::string& path) {

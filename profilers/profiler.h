@@ -74,6 +74,29 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks,
                              const std::vector<Network>& overhead_nets, LatencyTable& table,
                              Backend& backend, const ProfileOptions& options);
 
+/// Times `overhead_nets` end to end on `backend` (and the time they spend outside their blocks,
+/// where the backend reports it: Backend::inference_overheads) and stores device `device`'s
+/// per-inference overhead as calibration "overhead" (ms, with the networks and the method);
+/// returns it in ms. Every block of the networks needs a row, measured or predicted. Throws
+/// hwnas::Error naming a block without a row, and what the backend throws.
+double measure_overhead(const std::vector<Network>& overhead_nets, LatencyTable& table,
+                        Backend& backend, const std::string& device, const ProfileOptions& options);
+
+/// What profiling a space (or some archs) measures: its unique blocks and the networks timed
+/// for the overhead.
+struct ProfileWork {
+  std::vector<BlockSpec> blocks;
+  std::vector<Network> overhead_networks;
+};
+
+/// Every block `space` can produce at `resolution` (SearchSpace::enumerate_blocks) and
+/// options.overhead_networks archs sampled at that resolution with options.seed.
+ProfileWork space_profile_work(const SearchSpace& space, int resolution,
+                               const ProfileOptions& options);
+/// The blocks of `archs` (each decoded) and the first options.overhead_networks of them.
+ProfileWork archs_profile_work(const SearchSpace& space, const std::vector<Arch>& archs,
+                               const ProfileOptions& options);
+
 /// Every unique block `space` can produce at `resolution` (SearchSpace::enumerate_blocks), then
 /// profile_blocks with options.overhead_networks sampled archs at that resolution and the
 /// reference timed for `space`.

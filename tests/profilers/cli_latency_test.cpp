@@ -110,5 +110,38 @@ TEST(LatencyCli, EverySubcommandHasHelp) {
   }
 }
 
+TEST(LatencyCli, FewShotProfileMeasuresTheBudgetAndPredictsTheRest) {
+  const std::string dir = test::make_temp_dir("cli");
+  const std::string src = dir + "/src.db", db = dir + "/t.db";
+  ASSERT_EQ(hwnas_cli("profile --backend fake --device src --db " + src).exit_code, 0);
+  // Another fake device (seed 3: its own jitter) from the source's rows.
+  const auto r = hwnas_cli("profile --backend fake --seed 3 --device new --db " + db +
+                           " --few-shot " + src + " --budget 4% --error-networks 30 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const int total = static_cast<int>(get_space("efficientformer").enumerate_blocks(224).size());
+  const int budget = (4 * total + 99) / 100;  // rounded up
+  EXPECT_EQ(j.at("blocks_total"), total);
+  EXPECT_EQ(j.at("blocks_measured"), budget);
+  EXPECT_EQ(j.at("measured"), budget);
+  EXPECT_EQ(j.at("predicted"), total - budget);
+  EXPECT_EQ(j.at("source"), src + "#src");
+  EXPECT_EQ(j.at("expected_error").at("networks"), 30);
+  // The table predicts l3 from its measured and predicted rows alike.
+  const auto pr = hwnas_cli("predict --arch l3 --db " + db + " --device new --json");
+  ASSERT_EQ(pr.exit_code, 0) << pr.err;
+
+  for (const auto& [args, expect] : std::vector<std::pair<std::string, std::string>>{
+           {"--few-shot " + dir + "/none.db --budget 5%", "does not exist"},
+           {"--few-shot " + src + "#gpu --budget 5%", "'gpu' is not in"},
+           {"--few-shot " + src + " --budget 0", "--budget 0"},
+           {"--few-shot " + src + " --budget 5% --batch 4", "--batch 4 applies to the local"}}) {
+    const auto e =
+        hwnas_cli("profile --backend fake --seed 3 --device other --db " + db + " " + args);
+    EXPECT_NE(e.exit_code, 0) << args;
+    EXPECT_NE(e.err.find(expect), std::string::npos) << args << ": " << e.err;
+  }
+}
+
 }  // namespace
 }  // namespace hwnas

@@ -116,7 +116,9 @@ TEST(LatencyTable, SchemaOneFileIsReadAndMigrated) {
           "ALTER TABLE latencies DROP COLUMN wall_ms; ALTER TABLE latencies DROP COLUMN "
           "thread_cpu_ms; ALTER TABLE latencies DROP COLUMN steal_ms; ALTER TABLE latencies DROP "
           "COLUMN max_running; ALTER TABLE latencies DROP COLUMN windows; ALTER TABLE latencies "
-          "DROP COLUMN retimed; UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+          "DROP COLUMN retimed; ALTER TABLE latencies DROP COLUMN origin; ALTER TABLE latencies "
+          "DROP COLUMN predicted_by; ALTER TABLE latencies DROP COLUMN predicted_error; UPDATE "
+          "meta SET value = '1' WHERE key = 'schema_version'");
   {
     LatencyTable t(path, LatencyTable::Mode::read_only);  // read as it is, nothing written
     const auto rows = t.rows("dev");
@@ -125,7 +127,7 @@ TEST(LatencyTable, SchemaOneFileIsReadAndMigrated) {
     EXPECT_EQ(rows[0].stats.conditions.windows, 0);
   }
   {
-    LatencyTable t(path, LatencyTable::Mode::read_write);  // migrated to schema 2
+    LatencyTable t(path, LatencyTable::Mode::read_write);  // migrated to schema 3
     LatencyRow r = row("stem:cin=3,c=48,h=224,w=224", 0.5);
     r.stats.conditions = {100, 99, 0, 2, 3, 0};
     t.insert("dev", t.begin_run("dev", "local", TimingConfig{}), {r});
@@ -139,9 +141,93 @@ TEST(LatencyTable, SchemaOneFileIsReadAndMigrated) {
   sqlite3_stmt* q = nullptr;
   sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &q, nullptr);
   ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)), "2");
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)), "3");
   sqlite3_finalize(q);
   sqlite3_close(db);
+}
+
+// A predicted row (few-shot table) as stored by insert_predicted, value `ms`.
+LatencyRow predicted_row(const std::string& key, double ms) {
+  LatencyRow r = row(key, ms);
+  r.origin = RowOrigin::predicted;
+  r.predicted_by = "few-shot test model";
+  r.predicted_error = 0.07;
+  return r;
+}
+
+TEST(LatencyTable, SchemaTwoFileReadsEveryRowAsMeasuredAndMigratesToThree) {
+  const std::string path = test::make_temp_dir("lt") + "/v2.db";
+  {
+    LatencyTable t(path, LatencyTable::Mode::read_write);
+    t.ensure_device(profile());
+    t.insert("dev", t.begin_run("dev", "fake", TimingConfig{}),
+             {row("flatten:c=448,h=7,w=7", 0.25)});
+  }
+  raw_sql(path,
+          "ALTER TABLE latencies DROP COLUMN origin; ALTER TABLE latencies DROP COLUMN "
+          "predicted_by; ALTER TABLE latencies DROP COLUMN predicted_error; UPDATE meta SET "
+          "value = '2' WHERE key = 'schema_version'");
+  {
+    LatencyTable t(path, LatencyTable::Mode::read_only);
+    const auto rows = t.rows("dev");
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].origin, RowOrigin::measured);
+    EXPECT_EQ(t.measured_keys("dev"), t.keys("dev"));
+  }
+  LatencyTable t(path, LatencyTable::Mode::read_write);
+  t.insert_predicted("dev", {predicted_row("stem:cin=3,c=48,h=224,w=224", 0.5)}, "few_shot:x",
+                     {{"model", "m"}});
+  const auto rows = t.rows("dev");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].origin, RowOrigin::measured);  // the old row, migrated
+  EXPECT_EQ(rows[1].origin, RowOrigin::predicted);
+  EXPECT_EQ(t.measured_keys("dev"), (std::unordered_set<std::string>{"flatten:c=448,h=7,w=7"}));
+}
+
+TEST(LatencyTable, PredictedRowsNeverReplaceMeasuredOnesAndMeasurementsReplacePredictions) {
+  const std::string path = test::make_temp_dir("lt") + "/p.db";
+  LatencyTable t(path, LatencyTable::Mode::read_write);
+  t.ensure_device(profile());
+  const std::string a = "flatten:c=448,h=7,w=7", b = "stem:cin=3,c=48,h=224,w=224";
+  t.insert("dev", t.begin_run("dev", "fake", TimingConfig{}), {row(a, 0.25)});
+  t.insert_predicted("dev", {predicted_row(a, 9.0), predicted_row(b, 0.5)}, "few_shot:x",
+                     {{"model", "m1"}});
+  auto rows = t.rows("dev");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].key, a);
+  EXPECT_EQ(rows[0].origin, RowOrigin::measured);
+  EXPECT_DOUBLE_EQ(rows[0].stats.median_ms, 0.25);  // the measurement stays
+  EXPECT_EQ(rows[1].origin, RowOrigin::predicted);
+  EXPECT_DOUBLE_EQ(rows[1].stats.median_ms, 0.5);
+  EXPECT_EQ(rows[1].predicted_by, "few-shot test model");
+  EXPECT_DOUBLE_EQ(rows[1].predicted_error, 0.07);
+  EXPECT_EQ(rows[1].stats.repeats, 0);
+  EXPECT_EQ(t.calibration("dev", "few_shot:x")->at("model"), "m1");
+  EXPECT_EQ(t.keys("dev").size(), 2u);
+  EXPECT_EQ(t.measured_keys("dev"), (std::unordered_set<std::string>{a}));
+
+  // A refit replaces the prediction; a measurement replaces it for good.
+  t.insert_predicted("dev", {predicted_row(b, 0.6)}, "few_shot:x", {{"model", "m2"}});
+  EXPECT_DOUBLE_EQ(t.rows("dev")[1].stats.median_ms, 0.6);
+  t.insert("dev", t.begin_run("dev", "fake", TimingConfig{}), {row(b, 0.55)});
+  rows = t.rows("dev");
+  EXPECT_EQ(rows[1].origin, RowOrigin::measured);
+  EXPECT_DOUBLE_EQ(rows[1].stats.median_ms, 0.55);
+  EXPECT_TRUE(rows[1].predicted_by.empty());
+  EXPECT_EQ(t.measured_keys("dev").size(), 2u);
+
+  // Rows marked the other way are refused, and nothing of the batch is stored.
+  const std::string c = "flatten:c=224,h=7,w=7";
+  const std::string e1 = test::error_of([&] {
+    t.insert_predicted("dev", {predicted_row(c, 1.0), row("flatten:c=96,h=7,w=7", 1.0)},
+                       "few_shot:x", {{"model", "m3"}});
+  });
+  EXPECT_NE(e1.find("not marked predicted"), std::string::npos) << e1;
+  EXPECT_EQ(t.keys("dev").count(c), 0u);
+  EXPECT_EQ(t.calibration("dev", "few_shot:x")->at("model"), "m2");
+  const std::string e2 = test::error_of(
+      [&] { t.insert("dev", t.begin_run("dev", "fake", TimingConfig{}), {predicted_row(c, 1)}); });
+  EXPECT_NE(e2.find("insert_predicted"), std::string::npos) << e2;
 }
 
 TEST(LatencyTable, UsesWalMode) {
@@ -229,7 +315,7 @@ TEST(LatencyTable, ReadsNeverMixBuilds) {
           "INSERT INTO builds(runtime) VALUES ('hwnas-engine 9.9 (git other)');"
           "INSERT INTO latencies SELECT device_id, 'flatten:c=999,h=7,w=7', "
           "(SELECT id FROM builds WHERE runtime LIKE '%other%'), run_id, 2.0, 2.0, 2.0, 2.0, 0, 1, "
-          "measured_at, NULL, NULL, NULL, NULL, NULL, NULL FROM latencies");
+          "measured_at, NULL, NULL, NULL, NULL, NULL, NULL, 'measured', NULL, NULL FROM latencies");
   LatencyTable t(path, LatencyTable::Mode::read_only);
   const auto rows = t.rows("dev");
   ASSERT_EQ(rows.size(), 1u);

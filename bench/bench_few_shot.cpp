@@ -1,0 +1,230 @@
+// Few-shot latency tables replayed from two full tables (issue 18): for each budget, the blocks
+// `hwnas profile --few-shot` would choose (k-center), their rows taken from the target's full
+// table instead of measured, the transfer model fitted and the rest predicted, exactly as the
+// command does. Timed: choosing, fitting and predicting. Counters, each against an independent
+// reference:
+//   measured, time_share      blocks measured; the share of the full table's measuring time
+//                             (sum of the chosen rows' stored wall time over all rows')
+//   block_rmspe, block_w10    predicted rows against the target's measured rows
+//   full_w10, full_tau        network block sums against the full table's sums
+//   e2e_w10, e2e_tau, e2e_rmspe   sum + the target's overhead against end-to-end measurements
+//                             (the CSV of `hwnas validate --csv` on the full target table)
+//   ref_e2e_w10, ref_e2e_tau  the full table's own figures on those networks (the ceiling)
+//   expected_sd, expected_w10 the command's expected error, before any validation
+// Networks: the CSV's archs, else 200 sampled with seed 1.
+//
+// Parameters: --source=DB#DEVICE --target=DB#DEVICE (full tables of one space) --space=NAME
+// --resolution=N --validation=CSV (optional) --budget=LIST in percent (default 1,2,5,10,20)
+// --weighted=LIST (0: plain k-center, 1: weighted by latency share as the command does;
+// default both, side by side).
+#include <cmath>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bench/bench_common.h"
+#include "core/error.h"
+#include "predictors/block_selection.h"
+#include "predictors/few_shot_table.h"
+#include "predictors/latency_validation.h"
+#include "predictors/lut_latency_predictor.h"
+#include "profilers/profiler.h"
+#include "spaces/registry.h"
+
+namespace hwnas::bench {
+namespace {
+
+struct Measured {
+  std::vector<Network> nets;
+  std::vector<double> e2e_ms;  // empty without a CSV
+};
+
+// The archs and measured medians of a `hwnas validate --csv` file: index,"arch",blocks,macs,
+// measured_ms,... with the arch's JSON quoted CSV-style.
+Measured read_validation_csv(const SearchSpace& space, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("cannot read validation CSV " + path);
+  Measured m;
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    const auto q0 = line.find('"');
+    if (q0 == std::string::npos) continue;
+    std::string arch;
+    std::size_t i = q0 + 1;
+    for (; i < line.size(); ++i) {
+      if (line[i] == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        arch += '"';
+        ++i;
+      } else if (line[i] == '"') {
+        break;
+      } else {
+        arch += line[i];
+      }
+    }
+    std::vector<std::string> rest;
+    std::string field;
+    for (std::size_t k = i + 2; k <= line.size(); ++k) {
+      if (k == line.size() || line[k] == ',') {
+        rest.push_back(field);
+        field.clear();
+      } else {
+        field += line[k];
+      }
+    }
+    if (rest.size() < 3) throw Error(path + ": a row without measured_ms");
+    m.nets.push_back(space.decode(space.from_json(nlohmann::json::parse(arch))));
+    m.e2e_ms.push_back(std::stod(rest[2]));
+  }
+  return m;
+}
+
+struct Setup {
+  std::vector<BlockSpec> blocks;
+  std::vector<BlockPoint> points;
+  std::unordered_map<std::string, double> target_ms, target_wall_ms;
+  double total_wall_ms = 0, overhead_ms = 0;
+  std::vector<Network> usage;  // as the command's: 500 archs, seed 2 (its default seed + 2)
+  Measured measured;
+  std::vector<double> full_sums;
+};
+
+std::unordered_map<std::string, LatencyRow> rows_of(const std::string& spec) {
+  const FewShotSource s = parse_few_shot_source(spec);
+  if (s.device.empty()) throw Error("name the device: " + spec + "#DEVICE");
+  std::unordered_map<std::string, LatencyRow> out;
+  for (auto& r : LatencyTable(s.db, LatencyTable::Mode::read_only).rows(s.device)) out[r.key] = r;
+  return out;
+}
+
+double sum_of(const Network& net, const std::unordered_map<std::string, double>& ms) {
+  double s = 0;
+  for (const auto& b : net.blocks) s += ms.at(b.key());
+  return s;
+}
+
+void replay(benchmark::State& state, const Setup& s) {
+  const double pct = static_cast<double>(state.range(0));
+  const bool weighted = state.range(1) != 0;
+  FewShotBudget budget;
+  budget.percent = pct;
+  const int count = budget_block_count(budget, s.blocks.size());
+  std::unique_ptr<TransferredTable> t;
+  std::vector<std::size_t> picks;
+  for (auto _ : state) {
+    const std::vector<bool> none(s.blocks.size(), false);
+    picks = weighted ? choose_few_shot_blocks(s.blocks, s.points, none, count, s.usage)
+                     : choose_blocks_k_center(s.points, none, count);
+    std::unordered_map<std::string, double> measured;
+    for (std::size_t i : picks) measured[s.blocks[i].key()] = s.target_ms.at(s.blocks[i].key());
+    t = std::make_unique<TransferredTable>(transfer_table(s.blocks, s.points, measured));
+    benchmark::DoNotOptimize(t->ms.size());
+  }
+  double wall = 0;
+  for (std::size_t i : picks) wall += s.target_wall_ms.at(s.blocks[i].key());
+  double sq = 0;
+  int w10 = 0;
+  for (const auto& key : t->predicted) {
+    const double e = t->ms.at(key) / s.target_ms.at(key) - 1;
+    sq += e * e;
+    w10 += std::abs(e) <= 0.10;
+  }
+  const double n_pred = std::max<double>(1, static_cast<double>(t->predicted.size()));
+  state.counters["measured"] = static_cast<double>(picks.size());
+  state.counters["time_share"] = s.total_wall_ms > 0 ? wall / s.total_wall_ms : 0;
+  state.counters["block_rmspe"] = std::sqrt(sq / n_pred);
+  state.counters["block_w10"] = w10 / n_pred;
+  std::vector<double> sums;
+  int full_w10 = 0;
+  for (std::size_t n = 0; n < s.measured.nets.size(); ++n) {
+    sums.push_back(sum_of(s.measured.nets[n], t->ms));
+    full_w10 += std::abs(sums.back() / s.full_sums[n] - 1) <= 0.10;
+  }
+  const double nets = static_cast<double>(sums.size());
+  state.counters["full_w10"] = full_w10 / nets;
+  state.counters["full_tau"] = kendall_tau_b(sums, s.full_sums);
+  if (!s.measured.e2e_ms.empty()) {
+    std::vector<double> pred, ref;
+    int e_w10 = 0, r_w10 = 0;
+    double e_sq = 0;
+    for (std::size_t n = 0; n < sums.size(); ++n) {
+      pred.push_back(sums[n] + s.overhead_ms);
+      ref.push_back(s.full_sums[n] + s.overhead_ms);
+      const double e = pred.back() / s.measured.e2e_ms[n] - 1;
+      e_sq += e * e;
+      e_w10 += std::abs(e) <= 0.10;
+      r_w10 += std::abs(ref.back() / s.measured.e2e_ms[n] - 1) <= 0.10;
+    }
+    state.counters["e2e_w10"] = e_w10 / nets;
+    state.counters["e2e_tau"] = kendall_tau_b(pred, s.measured.e2e_ms);
+    state.counters["e2e_rmspe"] = std::sqrt(e_sq / nets);
+    state.counters["ref_e2e_w10"] = r_w10 / nets;
+    state.counters["ref_e2e_tau"] = kendall_tau_b(ref, s.measured.e2e_ms);
+  }
+  const ExpectedNetworkError ex = expected_network_error(s.measured.nets, *t, s.overhead_ms);
+  state.counters["expected_sd"] = ex.median_sd;
+  state.counters["expected_w10"] = ex.within_10;
+}
+
+void register_benchmarks(Params& p) {
+  const auto source = p.strings("source", {});
+  const auto target = p.strings("target", {});
+  const auto space_name = p.strings("space", {"efficientformer"});
+  const auto validation = p.strings("validation", {});
+  const auto budgets = p.ints("budget", {1, 2, 5, 10, 20});
+  if (source.size() != 1 || target.size() != 1)
+    throw std::invalid_argument("give --source=DB#DEVICE and --target=DB#DEVICE (full tables)");
+  const SearchSpace& space = get_space(space_name.front());
+  const auto resolution = p.ints("resolution", {default_resolution(space)}).front();
+  auto s = std::make_shared<Setup>();
+  s->blocks = space.enumerate_blocks(static_cast<int>(resolution));
+  const auto src = rows_of(source.front());
+  const auto tgt = rows_of(target.front());
+  for (const auto& b : s->blocks) {
+    const auto is = src.find(b.key());
+    const auto it = tgt.find(b.key());
+    if (is == src.end() || it == tgt.end())
+      throw std::invalid_argument("block " + b.key() + " missing from a table");
+    s->points.push_back(block_point(b, is->second.stats.median_ms));
+    s->target_ms[b.key()] = it->second.stats.median_ms;
+    // A backend that records no timing conditions (ONNX Runtime): the timed work alone.
+    const TimingStats& ts = it->second.stats;
+    const double wall = ts.conditions.wall_ms > 0 ? ts.conditions.wall_ms : ts.mean_ms * ts.repeats;
+    s->target_wall_ms[b.key()] = wall;
+    s->total_wall_ms += wall;
+  }
+  const FewShotSource t = parse_few_shot_source(target.front());
+  s->overhead_ms = LutLatencyPredictor::open(t.db, t.device)->overhead_ms();
+  if (!validation.empty()) {
+    s->measured = read_validation_csv(space, validation.front());
+  } else {
+    Rng rng(1);
+    for (int i = 0; i < 200; ++i)
+      s->measured.nets.push_back(
+          space.decode(sample_at_resolution(space, rng, static_cast<int>(resolution))));
+  }
+  for (const auto& net : s->measured.nets) s->full_sums.push_back(sum_of(net, s->target_ms));
+  s->usage = usage_networks(space, static_cast<int>(resolution), 500, 2);
+  const auto weighted = p.ints("weighted", {0, 1});
+  benchmark::RegisterBenchmark("few_shot", [s](benchmark::State& st) { replay(st, *s); })
+      ->ArgsProduct({budgets, weighted})
+      ->ArgNames({"budget_pct", "weighted"})
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(3);
+}
+
+}  // namespace
+}  // namespace hwnas::bench
+
+int main(int argc, char** argv) {
+  return hwnas::bench::run(
+      argc, argv,
+      {"few_shot",
+       "--source=DB#DEVICE --target=DB#DEVICE --space=NAME --resolution=N --validation=CSV "
+       "--budget=PERCENTS --weighted=0,1",
+       {},
+       hwnas::bench::register_benchmarks});
+}

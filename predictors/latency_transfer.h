@@ -1,0 +1,71 @@
+// LatencyTransfer: predicts a block's latency on a target device from its latency on a source
+// device and its features, fitted on the few blocks measured on both (few-shot tables, issue 18;
+// LitePred (NSDI 2024) adapts a predictor to a new device from few samples the same way, for
+// CNN kernels).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "predictors/block_selection.h"
+
+namespace hwnas {
+
+/// One block measured on both devices (ms, > 0).
+struct TransferSample {
+  BlockPoint point;
+  double target_ms = 0;
+};
+
+/// log(target_ms) = a + b * log(source_ms) + a_k + b_k * (log(source_ms) - mean) + c . x, with
+/// k the block's kind and x the standardised log MACs, log bytes and log input elements
+/// (BlockPoint). a and b are shared by every kind and not penalised; the per-kind offsets a_k,
+/// b_k and the size terms c are ridge-penalised, so a kind with one or two measured blocks
+/// keeps close to the shared scaling and a kind with none uses it alone. The penalty is chosen
+/// from a grid by leave-one-out error (closed form: residual / (1 - leverage)), which is also
+/// the model's reported cross-validated error.
+class LatencyTransfer {
+ public:
+  /// Fits on `samples` (>= 3). Throws hwnas::Error with fewer samples or a non-positive or
+  /// non-finite latency.
+  static LatencyTransfer fit(const std::vector<TransferSample>& samples);
+
+  /// Predicted target latency (ms) of a block with features `p`. The ratio target / source is
+  /// kept within the range the samples of the block's kind show (of all samples for a kind
+  /// with fewer than 2): the size terms, fitted mostly on the blocks networks use, must not
+  /// extrapolate to a ratio no measured block has.
+  double predict_ms(const BlockPoint& p) const;
+
+  /// Leave-one-out relative error, root mean square over the samples (0.05 = 5 %).
+  double cv_error() const { return cv_error_; }
+  /// The same over the samples of `kind` when it has at least 2, else cv_error().
+  double cv_error(BlockKind kind) const;
+  /// Root mean square of the leave-one-out residuals of log latency over the samples of `kind`
+  /// (at least 2), else over all: the spread of a predicted row's error, for expected errors.
+  double log_sigma(BlockKind kind) const;
+  /// Samples of `kind` the model was fitted on.
+  int samples(BlockKind kind) const;
+  int samples() const { return samples_; }
+  double lambda() const { return lambda_; }
+
+  /// {"model":"ridge-log-transfer-v1","samples":..,"lambda":..,"cv_error":..,
+  ///  "shared":{"a":..,"b":..},"per_kind":{kind:{"samples":..,"cv_error":..,"a":..,"b":..}}}.
+  nlohmann::json to_json() const;
+
+ private:
+  static constexpr int kSizeTerms = 3;
+  double a_ = 0, b_ = 0, mean_log_source_ = 0;
+  double size_mean_[kSizeTerms] = {}, size_sd_[kSizeTerms] = {}, size_coef_[kSizeTerms] = {};
+  std::map<BlockKind, double> kind_a_, kind_b_;
+  std::map<BlockKind, std::vector<double>> kind_loo_log_;          // leave-one-out log residuals
+  std::map<BlockKind, std::pair<double, double>> kind_log_ratio_;  // min, max of log(t / s)
+  std::pair<double, double> log_ratio_{0, 0};
+  std::vector<double> loo_log_;
+  double cv_error_ = 0, lambda_ = 0;
+  int samples_ = 0;
+};
+
+}  // namespace hwnas
