@@ -11,6 +11,7 @@
 #include "distributed/distributed_eval.h"
 #include "evaluators/accuracy/subnet_evaluation.h"
 #include "evaluators/io/npy.h"
+#include "evaluators/ops/dnnl_context.h"
 #include "spaces/registry.h"
 
 namespace hwnas::apps {
@@ -43,6 +44,25 @@ class EvalCommand final : public Command {
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     app.add_option("--threads", threads_, "engine threads")->capture_default_str();
+    app.add_option("--precision", precision_,
+                   "fp32, or int8: GEMM layers quantized after calibration (needs VNNI or AMX)")
+        ->check(CLI::IsMember({"fp32", "int8"}))
+        ->capture_default_str();
+    app.add_option("--calibration", calibration_,
+                   "int8: calibration images (the first of the BN recalibration images)")
+        ->capture_default_str();
+    app.add_option("--calibration-rule", rule_,
+                   "int8: activation ranges by minmax, percentile or mse")
+        ->check(CLI::IsMember({"minmax", "percentile", "mse"}))
+        ->capture_default_str();
+    app.add_option("--granularity", granularity_,
+                   "int8 activations: auto (per layer, Q-HyViT), per-tensor or per-channel")
+        ->check(CLI::IsMember({"auto", "per-tensor", "per-channel"}))
+        ->capture_default_str();
+    app.add_option("--weight-granularity", weight_granularity_,
+                   "int8 weights: per-channel (output channels) or per-tensor")
+        ->check(CLI::IsMember({"per-tensor", "per-channel"}))
+        ->capture_default_str();
     app.add_option("--predictions", predictions_, "write the arg-max classes as .npy (float32)");
     app.add_flag("--json", json_, "print one JSON object");
   }
@@ -60,6 +80,12 @@ class EvalCommand final : public Command {
     o.batch = batch_;
     o.threads = threads_;
     o.cache_dir = cache_dir_;
+    o.precision = precision_;
+    o.calibration_images = calibration_;
+    o.calibration.rule = parse_calibration_rule(rule_);
+    o.calibration.auto_granularity = granularity_ == "auto";
+    if (granularity_ != "auto") o.calibration.activations = parse_granularity(granularity_);
+    o.calibration.weights = parse_granularity(weight_granularity_);
     SubnetEvaluator evaluator(space, weights_, o);
     std::optional<mpi::Session> session;
     if (mpi::launched_by_mpirun()) session.emplace();  // one part of the split per rank
@@ -85,7 +111,17 @@ class EvalCommand final : public Command {
                           {"recal_seconds", e.recal_seconds},
                           {"recal_cached", e.recal_cached},
                           {"threads", threads_},
-                          {"ranks", session ? session->size() : 1}};
+                          {"ranks", session ? session->size() : 1},
+                          {"precision", e.precision}};
+      if (e.precision == "int8")
+        j["int8"] = {{"layers", e.int8_layers},
+                     {"per_channel_layers", e.per_channel_layers},
+                     {"calibration_images", calibration_},
+                     {"calibration_rule", rule_},
+                     {"granularity", granularity_},
+                     {"weight_granularity", weight_granularity_},
+                     {"calibration_seconds", e.calibration_seconds},
+                     {"isa", dnnl_isa_name()}};
       if (!e.bn_note.empty()) j["bn_note"] = e.bn_note;
       std::cout << j.dump() << "\n";
     } else {
@@ -94,7 +130,12 @@ class EvalCommand final : public Command {
                 << (e.bn_recalibrated   ? "recalibrated"
                     : e.bn_note.empty() ? "from the checkpoint"
                                         : "not recalibrated (" + e.bn_note + ")")
-                << "; " << r.images_per_second << " images/s at " << threads_ << " threads\n";
+                << "; " << r.images_per_second << " images/s at " << threads_ << " threads";
+      if (e.precision == "int8")
+        std::cout << "; int8: " << e.int8_layers << " GEMM layers (" << e.per_channel_layers
+                  << " per-channel), " << calibration_ << " calibration images (" << rule_
+                  << "), oneDNN on " << dnnl_isa_name();
+      std::cout << "\n";
     }
     return 0;
   }
@@ -102,6 +143,9 @@ class EvalCommand final : public Command {
  private:
   std::string space_, arch_, weights_, dataset_ = "fashion-mnist", split_ = "test", cache_dir_,
                                        predictions_;
+  std::string precision_ = "fp32", rule_ = "mse", granularity_ = "auto",
+              weight_granularity_ = "per-channel";
+  std::size_t calibration_ = 256;
   long samples_ = 0;
   std::uint64_t seed_ = 0;
   std::size_t recal_images_ = 512;

@@ -38,6 +38,11 @@ class ProfileCommand final : public Command {
                    "images per inference (local backend); a device of its own in the table")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    app.add_option("--precision", precision_,
+                   "fp32, or int8: every GEMM layer quantized (local backend, VNNI or AMX); a "
+                   "device of its own (default name host-int8)")
+        ->check(CLI::IsMember({"fp32", "int8"}))
+        ->capture_default_str();
     app.add_option("--agent", agent_, "profile through `hwnas agent` at http://HOST:PORT");
     app.add_option("--token", token_, "bearer token of the agent");
     app.add_flag("--force", force_, "re-measure rows already in the table");
@@ -95,6 +100,7 @@ class ProfileCommand final : public Command {
     c.token = token_;
     c.threads = threads_;
     c.batch = batch_;
+    c.precision = precision_;
     c.block_timing = block_timing_;
     ProfileOptions& opt = c.options;
     opt.force = force_;
@@ -207,6 +213,7 @@ class ProfileCommand final : public Command {
   std::string space_, device_ = "host", db_ = "hwnas.db", agent_, token_, archs_,
                       backend_ = "local", block_timing_ = "auto";
   CLI::Option* device_opt_ = nullptr;
+  std::string precision_ = "fp32";
   int resolution_ = 0, threads_ = 2, batch_ = 1, overhead_nets_ = 5, noisy_retries_ = 0;
   double max_spread_ = 0.5;
   bool force_ = false, json_ = false;

@@ -7,6 +7,7 @@
 #include "apps/common.h"
 #include "core/error.h"
 #include "distributed/distributed_search.h"
+#include "profilers/host_table.h"
 #include "results/search_run.h"
 #include "search/algorithm_registry.h"
 
@@ -49,7 +50,15 @@ class SearchCommand final : public Command {
                    "front.json counts front members that hold one); 1 = off")
         ->capture_default_str();
     app.add_option("--db", c.db, "latency table database")->capture_default_str();
-    app.add_option("--device", c.device, "device of the latency table")->capture_default_str();
+    device_opt_ = app.add_option("--device", c.device,
+                                 "device of the latency table (default host, or host-int8 with "
+                                 "--precision int8)")
+                      ->capture_default_str();
+    app.add_option("--precision", c.precision,
+                   "fp32, or int8: accuracy of the quantized subnets (supernet:) and latency "
+                   "from an int8 table (profiled on first use for host-int8; VNNI or AMX)")
+        ->check(CLI::IsMember({"fp32", "int8"}))
+        ->capture_default_str();
     app.add_option("--latency-max", c.latency_max_ms, "constraint: latency <= MS milliseconds");
     app.add_option("--macs-max", c.macs_max, "constraint: MACs <= N (batch 1)");
     app.add_option("--params-max", c.params_max, "constraint: parameters <= N");
@@ -102,6 +111,7 @@ class SearchCommand final : public Command {
 
   int run() override {
     RunConfig config = config_;
+    if (device_opt_->count() == 0) config.device = host_device_name(config.precision);
     // A resumed run keeps its own configuration; only its budgets may be extended.
     if (options_.resume) config = load_run_config(out_);
     if (budget_) config.budget = *budget_;
@@ -147,6 +157,7 @@ class SearchCommand final : public Command {
   }
 
   RunConfig config_;
+  CLI::Option* device_opt_ = nullptr;
   SearchRunOptions options_;
   std::optional<std::size_t> budget_;
   std::optional<double> time_budget_;

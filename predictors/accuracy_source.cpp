@@ -39,6 +39,7 @@ AccuracySource make_accuracy_predictor(const std::string& spec, const SearchSpac
     eo.seed = 0;
     eo.samples = options.samples;
     eo.threads = options.threads;
+    eo.precision = options.precision;
     out.supernet = std::make_shared<SupernetAccuracy>(space, rest, eo);
     out.predictor = out.supernet;
     if (options.prescreen < 1.0) {

@@ -26,6 +26,9 @@ struct AccuracySourceOptions {
   double prescreen = 1.0;
   /// external: the longest wait for one answer, seconds (0: ExternalAccuracyOptions' default).
   double timeout_s = 0;
+  /// supernet: "fp32", or "int8" (each subnet calibrated and scored quantized,
+  /// SubnetEvalOptions::precision).
+  std::string precision = "fp32";
 };
 
 /// The predictor a spec names, and the typed parts a run reports on.

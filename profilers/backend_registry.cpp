@@ -21,7 +21,7 @@ struct Registry {
 // static library drops an object file nothing references, and its registration with it.
 Registry::Registry() {
   factories["local"] = [](const BackendSpec& s) -> std::unique_ptr<Backend> {
-    return std::make_unique<LocalBackend>(s.threads, s.batch, s.seed, s.block_timing);
+    return std::make_unique<LocalBackend>(s.threads, s.batch, s.seed, s.block_timing, s.precision);
   };
   factories["fake"] = [](const BackendSpec& s) -> std::unique_ptr<Backend> {
     FakeBackendOptions fo;
@@ -78,6 +78,7 @@ BackendSpec backend_for_device(const DeviceProfile& profile, const std::string& 
   BackendSpec s;
   s.threads = profile.threads;
   s.batch = profile.batch;
+  s.precision = profile.precision;
   if (profile.runtime.rfind("hwnas-fake", 0) == 0) {
     // FakeBackend::device() writes "fake-cpu seed=<seed>"; the seed is the fake device's identity.
     const std::string tag = "seed=";

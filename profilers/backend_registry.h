@@ -25,6 +25,7 @@ struct BackendSpec {
   int batch = 1;               ///< local: batch size
   std::uint64_t seed = 0;      ///< local: input seed; fake: the formula's seed (its identity)
   BlockTiming block_timing = BlockTiming::cold_weights;  ///< local: how rows are timed
+  std::string precision = "fp32";                        ///< local: fp32 or int8
 };
 
 using BackendFactory = std::function<std::unique_ptr<Backend>(const BackendSpec&)>;
@@ -42,8 +43,8 @@ std::unique_ptr<Backend> make_backend(const BackendSpec& spec);
 
 /// The backend that measures more rows for a device already in a table, from its stored
 /// profile: "fake" with the profile's seed and threads for a fake device ("hwnas-fake" runtime),
-/// "agent" at `agent_url` when it is not empty, else "local" with the profile's threads and
-/// batch. Throws hwnas::Error if a fake profile's cpu_model does not hold its seed.
+/// "agent" at `agent_url` when it is not empty, else "local" with the profile's threads, batch
+/// and precision. Throws hwnas::Error if a fake profile's cpu_model does not hold its seed.
 BackendSpec backend_for_device(const DeviceProfile& profile, const std::string& agent_url,
                                const std::string& token);
 

@@ -74,18 +74,15 @@ std::int64_t last_level_cache_bytes() {
 }
 
 TimingStats time_block(const BlockSpec& spec, BlockTiming mode, int threads, int batch,
-                       std::uint64_t seed, const TimingConfig& timing, std::int64_t cache_bytes) {
-  if (mode == BlockTiming::hot) {
-    MeasureOptions opt;
-    opt.threads = threads;
-    opt.batch = batch;
-    opt.timing = timing;
-    opt.seed = seed;
-    return measure_block(spec, opt);
-  }
+                       std::uint64_t seed, const TimingConfig& timing, std::int64_t cache_bytes,
+                       const TimingPreparer& prepare) {
+  if (mode == BlockTiming::hot)
+    return measure_block(
+        spec,
+        {.threads = threads, .batch = batch, .timing = timing, .seed = seed, .prepare = prepare});
   if (threads < 1 || batch < 1) throw Error("block timing: threads and batch must be >= 1");
   ThreadScope scope(threads);
-  return ColdWeightsBench(spec, batch, seed, cache_bytes).time(timing);
+  return ColdWeightsBench(spec, batch, seed, cache_bytes, prepare).time(timing);
 }
 
 struct ColdWeightsBench::State {
@@ -95,23 +92,26 @@ struct ColdWeightsBench::State {
 };
 
 ColdWeightsBench::ColdWeightsBench(const BlockSpec& spec, int batch, std::uint64_t seed,
-                                   std::int64_t cache_bytes)
+                                   std::int64_t cache_bytes, const TimingPreparer& prepare)
     : state_(std::make_unique<State>()) {
   if (batch < 1) throw Error("block timing: batch must be >= 1");
   const std::int64_t weight_bytes = std::max<std::int64_t>(1, block_cost(spec).params * 4);
   const int copies =
       static_cast<int>(std::clamp<std::int64_t>(cache_bytes / weight_bytes + 1, 1, 32));
-  for (int i = 0; i < copies; ++i) {
-    ParamReader reader = ParamReader::random(seed + static_cast<std::uint64_t>(i));
-    state_->blocks.push_back(make_block(spec, reader));
-    state_->blocks.back()->reserve(batch);
-  }
   const FeatureShape in = block_input_shape(spec), out = block_output_shape(spec);
   state_->input = Tensor(batch, in.h, in.w, in.c);
   state_->output = Tensor(batch, out.h, out.w, out.c);
   Rng rng(seed ^ 0x9e3779b97f4a7c15ull);
   for (std::size_t i = 0; i < state_->input.size(); ++i)
     state_->input.data()[i] = static_cast<float>(2.0 * uniform_real(rng) - 1.0);
+  for (int i = 0; i < copies; ++i) {
+    ParamReader reader = ParamReader::random(seed + static_cast<std::uint64_t>(i));
+    PackedWeightsLog log;
+    state_->blocks.push_back(make_block(spec, reader));
+    Block& block = *state_->blocks.back();
+    block.reserve(batch);
+    if (prepare) prepare(log.made(), [&] { block.forward(state_->input, state_->output); });
+  }
 }
 
 ColdWeightsBench::~ColdWeightsBench() = default;

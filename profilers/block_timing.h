@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "evaluators/engine/measure.h"
 #include "evaluators/runtime/timing.h"
 #include "spaces/block_spec.h"
 
@@ -39,8 +40,10 @@ BlockTiming block_timing_from_name(const std::string& name);
 /// own random weights (R so the rotated weights exceed `cache_bytes`), one input and one output.
 class ColdWeightsBench {
  public:
+  /// `prepare` (optional) turns each instance into the variant timed (int8: MeasureOptions).
   /// Throws hwnas::Error for a bad spec or batch < 1.
-  ColdWeightsBench(const BlockSpec& spec, int batch, std::uint64_t seed, std::int64_t cache_bytes);
+  ColdWeightsBench(const BlockSpec& spec, int batch, std::uint64_t seed, std::int64_t cache_bytes,
+                   const TimingPreparer& prepare = {});
   ~ColdWeightsBench();
   ColdWeightsBench(const ColdWeightsBench&) = delete;
   ColdWeightsBench& operator=(const ColdWeightsBench&) = delete;
@@ -54,9 +57,10 @@ class ColdWeightsBench {
 
 /// Median etc. of one block (ms) at `threads` engine threads and `batch` images, random
 /// weights/input from `seed`. `cache_bytes` is the last-level cache size to defeat
-/// (cold_weights only). Throws hwnas::Error for a bad spec, threads or batch < 1.
+/// (cold_weights only); `prepare` as MeasureOptions::prepare. Throws hwnas::Error for a bad
+/// spec, threads or batch < 1.
 TimingStats time_block(const BlockSpec& spec, BlockTiming mode, int threads, int batch,
                        std::uint64_t seed, const TimingConfig& timing,
-                       std::int64_t cache_bytes = 64LL << 20);
+                       std::int64_t cache_bytes = 64LL << 20, const TimingPreparer& prepare = {});
 
 }  // namespace hwnas

@@ -45,7 +45,8 @@ std::string engine_runtime_string() {
   return std::string("hwnas-engine ") + build_version() + " (git " + build_git_hash() + ")";
 }
 
-DeviceProfile host_device_profile(const std::string& name, int threads, int batch) {
+DeviceProfile host_device_profile(const std::string& name, int threads, int batch,
+                                  const std::string& precision) {
   if (name.empty()) throw Error("device name must not be empty (use --device NAME)");
   if (threads < 1) throw Error("--threads must be >= 1, got " + std::to_string(threads));
   if (batch < 1) throw Error("batch size must be >= 1, got " + std::to_string(batch));
@@ -55,7 +56,7 @@ DeviceProfile host_device_profile(const std::string& name, int threads, int batc
   p.logical_cores = static_cast<int>(std::thread::hardware_concurrency());
   p.threads = threads;
   p.runtime = engine_runtime_string();
-  p.precision = "fp32";
+  p.precision = precision;
   p.batch = batch;
   return p;
 }

@@ -27,7 +27,8 @@ struct DeviceProfile {
 /// Profile of this process's machine: CPU model from /proc/cpuinfo ("unknown" when absent),
 /// std::thread::hardware_concurrency() cores, the given threads and batch, runtime
 /// `engine_runtime_string()`. Throws hwnas::Error if threads < 1 or batch < 1.
-DeviceProfile host_device_profile(const std::string& name, int threads, int batch = 1);
+DeviceProfile host_device_profile(const std::string& name, int threads, int batch = 1,
+                                  const std::string& precision = "fp32");
 
 /// "hwnas-engine <version> (git <hash>)" of this build: the runtime part of a DeviceProfile.
 std::string engine_runtime_string();

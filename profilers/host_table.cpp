@@ -26,26 +26,33 @@ bool table_covers_space(const std::string& db, const std::string& device,
   return true;
 }
 
+std::string host_device_name(const std::string& precision) {
+  return precision == "int8" ? "host-int8" : "host";
+}
+
 void profile_host_table(const std::string& db, const std::string& device, const SearchSpace& space,
-                        std::ostream* log) {
-  if (device != "host")
+                        std::ostream* log, const std::string& precision) {
+  if (device != host_device_name(precision))
     throw Error("the latency table '" + db + "' lacks device '" + device + "' rows for the " +
-                space.name() +
-                " space, and only 'host' can be profiled in this process: run `hwnas " +
-                "profile --agent URL --device " + device + " --space " + space.name() + "` first");
+                space.name() + " space, and only '" + host_device_name(precision) +
+                "' can be profiled in this process: run `hwnas " + "profile --agent URL --device " +
+                device + " --space " + space.name() + "` first");
   LatencyTable table(db, LatencyTable::Mode::read_write);
   ProfileOptions options;
   options.progress = log;
   options.progress_is_terminal = log != nullptr && isatty(STDERR_FILENO) != 0;
   const int first = space_resolutions(space).front();
-  const BlockTiming mode =
-      resolve_local_block_timing(table, host_device_profile(device, 2, 1), space.name(), first,
-                                 block_timing_probe_networks(space, first, 4, options.seed),
-                                 options.seed, options.timing, options.windows, false, log);
-  LocalBackend backend(2, 1, options.seed, mode);
+  // The auto block timing times fp32 networks; int8 tables are timed cold-weights.
+  const BlockTiming mode = precision != "fp32"
+                               ? BlockTiming::cold_weights
+                               : resolve_local_block_timing(
+                                     table, host_device_profile(device, 2, 1), space.name(), first,
+                                     block_timing_probe_networks(space, first, 4, options.seed),
+                                     options.seed, options.timing, options.windows, false, log);
+  LocalBackend backend(2, 1, options.seed, mode, precision);
   for (int r : space_resolutions(space)) {
     if (log)
-      *log << "hwnas: the latency table of device 'host' in '" << db << "' lacks the "
+      *log << "hwnas: the latency table of device '" << device << "' in '" << db << "' lacks the "
            << space.name() << " space at " << r << ": profiling it first (2 threads; `hwnas "
            << "profile --space " << space.name() << " --resolution " << r << "` does the same)\n";
     const ProfileReport rep = profile_space(space, r, table, backend, options);

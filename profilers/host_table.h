@@ -16,13 +16,17 @@ namespace hwnas {
 /// not a latency table.
 bool table_covers_space(const std::string& db, const std::string& device, const SearchSpace& space);
 
-/// Profiles `space` into table `db` under device "host": every resolution the space searches,
-/// 2 engine threads, batch 1, the block timing chosen by timing whole networks
-/// (block_timing_choice.h); rows already present are kept. Progress and a one-line notice per
-/// resolution go to `log` (may be null). Throws hwnas::Error for any device other than "host"
-/// (only this machine can be profiled in-process: `hwnas profile --agent` profiles another),
-/// and whatever profiling throws (disk full, interrupted).
+/// "host" (fp32) or "host-int8": the device name of this machine's own table at a precision.
+std::string host_device_name(const std::string& precision);
+
+/// Profiles `space` into table `db` under device host_device_name(precision): every resolution
+/// the space searches, 2 engine threads, batch 1, in fp32 with the block timing chosen by timing
+/// whole networks (block_timing_choice.h), in int8 cold-weights; rows already present are kept.
+/// Progress and a one-line notice per resolution go to `log` (may be null). Throws
+/// hwnas::Error for any other device (only this machine can be profiled in-process: `hwnas
+/// profile --agent` profiles another), and whatever profiling throws (disk full, interrupted,
+/// int8 on a CPU without VNNI / AMX).
 void profile_host_table(const std::string& db, const std::string& device, const SearchSpace& space,
-                        std::ostream* log);
+                        std::ostream* log, const std::string& precision = "fp32");
 
 }  // namespace hwnas

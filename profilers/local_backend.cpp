@@ -4,18 +4,33 @@
 
 #include "core/error.h"
 #include "evaluators/engine/measure.h"
+#include "evaluators/quant/int8_gemm.h"
+#include "evaluators/quant/quantization.h"
 #include "evaluators/runtime/thread_scope.h"
 
 namespace hwnas {
 
-LocalBackend::LocalBackend(int threads, int batch, std::uint64_t seed, BlockTiming mode)
-    : threads_(threads), batch_(batch), mode_(mode), seed_(seed) {
+LocalBackend::LocalBackend(int threads, int batch, std::uint64_t seed, BlockTiming mode,
+                           const std::string& precision)
+    : threads_(threads), batch_(batch), mode_(mode), seed_(seed), precision_(precision) {
   if (threads < 1) throw Error("--threads must be >= 1, got " + std::to_string(threads));
   if (batch < 1) throw Error("batch must be >= 1, got " + std::to_string(batch));
+  if (precision != "fp32" && precision != "int8")
+    throw Error("unknown precision '" + precision + "': use fp32 or int8");
+  if (precision == "int8") {
+    require_int8_cpu();
+    prepare_ = int8_timing_preparer();
+  }
 }
 
 DeviceProfile LocalBackend::device(const std::string& device_name) {
-  return host_device_profile(device_name.empty() ? "host" : device_name, threads_, batch_);
+  return host_device_profile(device_name.empty() ? "host" : device_name, threads_, batch_,
+                             precision_);
+}
+
+MeasureOptions LocalBackend::options(const TimingConfig& timing) const {
+  return {
+      .threads = threads_, .batch = batch_, .timing = timing, .seed = seed_, .prepare = prepare_};
 }
 
 std::vector<TimingStats> LocalBackend::measure_blocks(const std::vector<BlockSpec>& blocks,
@@ -25,7 +40,7 @@ std::vector<TimingStats> LocalBackend::measure_blocks(const std::vector<BlockSpe
   if (mode_ != BlockTiming::cold_weights) {
     benches_.clear();
     for (const auto& b : blocks)
-      out.push_back(time_block(b, mode_, threads_, batch_, seed_, timing));
+      out.push_back(time_block(b, mode_, threads_, batch_, seed_, timing, 64LL << 20, prepare_));
     return out;
   }
   ThreadScope scope(threads_);
@@ -33,7 +48,7 @@ std::vector<TimingStats> LocalBackend::measure_blocks(const std::vector<BlockSpe
   for (const auto& b : blocks) {
     Bench& bench = benches_[b.key()];
     if (!bench.setup)
-      bench.setup = std::make_unique<ColdWeightsBench>(b, batch_, seed_, 64LL << 20);
+      bench.setup = std::make_unique<ColdWeightsBench>(b, batch_, seed_, 64LL << 20, prepare_);
     bench.last_call = calls_;
     out.push_back(bench.setup->time(timing));
   }
@@ -49,31 +64,19 @@ std::vector<TimingStats> LocalBackend::measure_blocks(const std::vector<BlockSpe
 }
 
 TimingStats LocalBackend::measure_network(const Network& net, const TimingConfig& timing) {
-  MeasureOptions opt;
-  opt.threads = threads_;
-  opt.batch = batch_;
-  opt.timing = timing;
-  opt.seed = seed_;
+  const MeasureOptions opt = options(timing);
   return hwnas::measure_network(net, opt);
 }
 
 std::vector<TimingStats> LocalBackend::measure_networks(const std::vector<Network>& nets,
                                                         const TimingConfig& timing, int windows) {
-  MeasureOptions opt;
-  opt.threads = threads_;
-  opt.batch = batch_;
-  opt.timing = timing;
-  opt.seed = seed_;
+  const MeasureOptions opt = options(timing);
   return hwnas::measure_networks(nets, opt, windows);
 }
 
 std::optional<std::vector<double>> LocalBackend::inference_overheads(
     const std::vector<Network>& nets, const TimingConfig& timing, int windows) {
-  MeasureOptions opt;
-  opt.threads = threads_;
-  opt.batch = batch_;
-  opt.timing = timing;
-  opt.seed = seed_;
+  const MeasureOptions opt = options(timing);
   return hwnas::measure_inference_overheads(nets, opt, windows);
 }
 

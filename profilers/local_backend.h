@@ -6,21 +6,26 @@
 #include <memory>
 #include <string>
 
+#include "evaluators/engine/measure.h"
 #include "profilers/backend.h"
 #include "profilers/block_timing.h"
 
 namespace hwnas {
 
 /// Times blocks per `timing_mode` (profilers/block_timing.h) and networks with Model, at
-/// `threads` engine threads (ThreadScope), batch `batch`, random weights and input from `seed`.
+/// `threads` engine threads (ThreadScope), batch `batch`, random weights and input from `seed`,
+/// in `precision` fp32 or int8 (every GEMM layer quantized after one calibration forward on its
+/// timing input, evaluators/quant/int8_timing_preparer).
 class LocalBackend final : public Backend {
  public:
-  /// Throws hwnas::Error if threads < 1 or batch < 1.
+  /// Throws hwnas::Error if threads < 1 or batch < 1, for a precision other than fp32 and
+  /// int8, and for int8 on a CPU without VNNI / AMX.
   explicit LocalBackend(int threads, int batch = 1, std::uint64_t seed = 0,
-                        BlockTiming timing_mode = BlockTiming::cold_weights);
+                        BlockTiming timing_mode = BlockTiming::cold_weights,
+                        const std::string& precision = "fp32");
   /// "local (<block timing>)", recorded with every profiling run.
   std::string name() const override { return "local (" + block_timing_name(mode_) + ")"; }
-  /// host_device_profile(device_name or "host", threads, batch).
+  /// host_device_profile(device_name or "host", threads, batch, precision).
   DeviceProfile device(const std::string& device_name) override;
   std::vector<TimingStats> measure_blocks(const std::vector<BlockSpec>& blocks,
                                           const TimingConfig& timing) override;
@@ -36,9 +41,13 @@ class LocalBackend final : public Backend {
   int preferred_batch() const override { return 24; }
 
  private:
+  MeasureOptions options(const TimingConfig& timing) const;
+
   int threads_, batch_;
   BlockTiming mode_;
   std::uint64_t seed_;
+  std::string precision_;
+  TimingPreparer prepare_;  // empty for fp32
   // Cold-weights setups of the most recently timed blocks (at most one batch): the profiler
   // times one batch in several windows and retimes disturbed ones, and rebuilding every weight
   // copy per window doubled the table's build time.

@@ -19,6 +19,7 @@ BackendSpec profile_backend_spec(const ProfileRunConfig& c, BlockTiming block_ti
   spec.batch = c.batch;
   spec.seed = c.options.seed;
   spec.block_timing = block_timing;
+  spec.precision = c.precision;
   return spec;
 }
 
@@ -33,18 +34,23 @@ ProfileJob prepare_profile(const ProfileRunConfig& c) {
   else if (!c.agent.empty())
     opt.device_name.clear();  // rows go under the agent's own name
   else
-    opt.device_name = c.backend == "local" ? "host" : c.backend;  // "fake", "onnxruntime"
+    opt.device_name = c.backend == "local" ? (c.precision == "int8" ? "host-int8" : "host")
+                                           : c.backend;  // "fake", "onnxruntime"
   opt.reference_space = space.name();
   const bool local = c.agent.empty() && c.backend == "local";
   if (c.batch != 1 && !local)
     throw Error("--batch " + std::to_string(c.batch) +
                 " applies to the local engine only; drop it for --backend " +
                 (c.agent.empty() ? c.backend : "agent"));
+  if (c.precision != "fp32" && !local)
+    throw Error("--precision " + c.precision + " applies to the local engine only; drop it for " +
+                "--backend " + (c.agent.empty() ? c.backend : "agent"));
   job.resolution = c.resolution ? c.resolution : default_resolution(space);
   BlockTiming mode = BlockTiming::cold_weights;
   if (c.block_timing != "auto") {
     mode = block_timing_from_name(c.block_timing);
-  } else if (local) {
+  } else if (local && c.precision == "fp32") {
+    // (int8 tables are timed cold-weights unless told otherwise: the auto probe times fp32.)
     job.table = std::make_unique<LatencyTable>(c.db, LatencyTable::Mode::read_write);
     std::vector<Network> probe;
     if (c.archs.empty()) {

@@ -27,6 +27,8 @@ struct ProfileRunConfig {
   std::string token;              ///< its bearer token
   int threads = 2;                ///< engine threads (local, fake)
   int batch = 1;                  ///< images per inference (local); part of the device profile
+  /// fp32, or int8 (local engine only; part of the device profile; default device "host-int8")
+  std::string precision = "fp32";
   /// auto (local engine: decided by timing whole networks, stored per space; other backends:
   /// cold-weights), hot or cold-weights.
   std::string block_timing = "auto";

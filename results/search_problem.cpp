@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "evaluators/quant/quantization.h"
 #include "predictors/lut_latency_predictor.h"
 #include "profilers/backend_registry.h"
 #include "profilers/block_timing_choice.h"
@@ -53,19 +54,25 @@ SearchProblem::SearchProblem(const RunConfig& config, const std::string& agent_t
   sources.latency_table = [&]() -> std::shared_ptr<const LatencyPredictor> {
     if (config.fill) return lut = filling = make_filling_predictor(config, agent_token);
     // The embedded default: the host's table made on first use.
-    if (profile && config.profile_missing && config.device == "host" &&
+    if (profile && config.profile_missing && config.device == host_device_name(config.precision) &&
         !table_covers_space(config.db, config.device, space))
-      profile_host_table(config.db, config.device, space, log);
+      profile_host_table(config.db, config.device, space, log, config.precision);
     return lut = LutLatencyPredictor::open(config.db, config.device);
   };
   sources.accuracy = [&]() -> std::shared_ptr<AccuracyPredictor> {
     accuracy = make_accuracy_predictor(
         config.accuracy, space,
         AccuracySourceOptions{config.accuracy_dataset, config.accuracy_samples,
-                              config.measure_threads, config.prescreen, config.eval_timeout_s});
+                              config.measure_threads, config.prescreen, config.eval_timeout_s,
+                              config.precision});
     return accuracy.predictor;
   };
-  sources.measure = MeasureOptions{config.measure_threads, 1, {}, config.seed};
+  sources.measure =
+      MeasureOptions{config.measure_threads,
+                     1,
+                     {},
+                     config.seed,
+                     config.precision == "int8" ? int8_timing_preparer() : TimingPreparer{}};
   objective_list = config.objective_list();
   problem.emplace(make_problem(
       space, objective_list,

@@ -59,6 +59,8 @@ void RunConfig::validate() {
   if (!(eval_timeout_s >= 0)) throw Error("--eval-timeout must be >= 0 seconds");
   if (db.empty()) throw Error("--db must not be empty");
   if (device.empty()) throw Error("--device must not be empty");
+  if (precision != "fp32" && precision != "int8")
+    throw Error("unknown precision '" + precision + "': use --precision fp32 or int8");
   if (backend != "local" && backend != "fake")
     throw Error("--backend must be local or fake (a device not in the table yet), got '" + backend +
                 "'");
@@ -85,6 +87,7 @@ nlohmann::json RunConfig::to_json() const {
           {"eval_timeout_s", eval_timeout_s},
           {"db", db},
           {"device", device},
+          {"precision", precision},
           {"profile_missing", profile_missing},
           {"fill", fill},
           {"backend", backend},
@@ -103,6 +106,9 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& origi
   if (version >= 1) {
     if (version < 2 && j.contains("eval_timeout_s"))
       throw Error(origin + ": run configuration version 1 has no 'eval_timeout_s' (version 2 has)");
+    if (version < 3 && j.contains("precision"))
+      throw Error(origin + ": run configuration version " + std::to_string(version) +
+                  " has no 'precision' (version 3 has)");
     require_only_keys(j,
                       {"version",
                        "eval_timeout_s",
@@ -124,12 +130,14 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& origi
                        "measure_threads",
                        "db",
                        "device",
+                       "precision",
                        "profile_missing",
                        "fill",
                        "backend",
                        "agent"},
                       origin + " (run configuration)");
     read(j, "eval_timeout_s", c.eval_timeout_s, origin);
+    read(j, "precision", c.precision, origin);
     read(j, "time_budget_s", c.time_budget_s, origin);
     read(j, "latency_max_ms", c.latency_max_ms, origin);
     read(j, "algorithm_params", c.algorithm_params, origin);

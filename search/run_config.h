@@ -13,10 +13,11 @@
 namespace hwnas {
 
 struct RunConfig {
-  /// Version of the JSON form. 2: this record; 1: without eval_timeout_s. Stored configs
+  /// Version of the JSON form. 3: this record; 2: without precision; 1: also without
+  /// eval_timeout_s. Stored configs
   /// without "version" (hwnas before
   /// issue 16: the algorithms' parameters flat at the top level) are read as version 0.
-  static constexpr int kVersion = 2;
+  static constexpr int kVersion = 3;
 
   std::string space = "efficientformer";
   /// A name of search/algorithm_registry.h (aliases are resolved on reading).
@@ -51,6 +52,9 @@ struct RunConfig {
 
   std::string db = "hwnas.db";  ///< latency table file
   std::string device = "host";  ///< device of the latency table
+  /// "fp32", or "int8": accuracy from the quantized subnets (supernet:), latency from an int8
+  /// table (device "host-int8" by default, profiled on first use) and int8 measurements.
+  std::string precision = "fp32";
   /// Profile the host table first when it lacks the space (profilers/host_table.h); only acts
   /// for device "host".
   bool profile_missing = true;

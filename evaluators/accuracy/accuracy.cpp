@@ -32,7 +32,7 @@ void check_dataset_fits(const Network& net, const ImageDataset& set) {
 
 AccuracyResult evaluate_accuracy(const Network& net, const WeightStore& weights,
                                  const ImageDataset& set, const std::vector<std::size_t>& indices,
-                                 int batch, int threads) {
+                                 int batch, int threads, const QuantPlan* int8) {
   if (batch < 1 || threads < 1) throw Error("evaluate_accuracy: batch and threads must be >= 1");
   check_dataset_fits(net, set);
   const int classes = block_output_shape(net.blocks.back()).c;
@@ -45,6 +45,7 @@ AccuracyResult evaluate_accuracy(const Network& net, const WeightStore& weights,
   } pool_off;
   // One model built up front: its errors (bad weights) surface here, not inside a worker.
   Model first = Model::from_weights(net, weights);
+  if (int8) quantize_int8(first, *int8);
   tbb::enumerable_thread_specific<std::unique_ptr<Model>> models;
   std::atomic<bool> first_taken{false};
 
@@ -56,9 +57,14 @@ AccuracyResult evaluate_accuracy(const Network& net, const WeightStore& weights,
   const auto t0 = std::chrono::steady_clock::now();
   tbb::parallel_for(std::size_t{0}, batches, [&](std::size_t b) {
     std::unique_ptr<Model>& m = models.local();
-    if (!m)
-      m = std::make_unique<Model>(first_taken.exchange(true) ? Model::from_weights(net, weights)
-                                                             : std::move(first));
+    if (!m) {
+      if (first_taken.exchange(true)) {
+        m = std::make_unique<Model>(Model::from_weights(net, weights));
+        if (int8) quantize_int8(*m, *int8);
+      } else {
+        m = std::make_unique<Model>(std::move(first));
+      }
+    }
     const std::size_t begin = b * batch, end = std::min(indices.size(), begin + batch);
     const Tensor x = load_batch(set, indices, begin, end);
     Tensor logits;

@@ -6,6 +6,7 @@
 
 #include "evaluators/datasets/image_dataset.h"
 #include "evaluators/io/safetensors.h"
+#include "evaluators/quant/quantization.h"
 #include "spaces/network.h"
 
 namespace hwnas {
@@ -31,9 +32,10 @@ void check_dataset_fits(const Network& net, const ImageDataset& set);
 /// Model's parallel loops never picks up another batch on the same Model). Ties in the arg-max
 /// go to the lower class index (as torch.argmax). Throws hwnas::Error as check_dataset_fits(),
 /// if batch or threads < 1, or as
-/// Model::from_weights and ImageDataset::load.
+/// Model::from_weights and ImageDataset::load. With `int8`, every worker's Model is quantized
+/// by that plan (quantize_int8, which also throws) before it scores.
 AccuracyResult evaluate_accuracy(const Network& net, const WeightStore& weights,
                                  const ImageDataset& set, const std::vector<std::size_t>& indices,
-                                 int batch = 64, int threads = 2);
+                                 int batch = 64, int threads = 2, const QuantPlan* int8 = nullptr);
 
 }  // namespace hwnas

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "core/error.h"
 #include "evaluators/accuracy/bn_recalibration.h"
+#include "evaluators/quant/int8_gemm.h"
 #include "evaluators/runtime/thread_scope.h"
 #include "evaluators/slicing/supernet_slicing.h"
 
@@ -18,7 +20,11 @@ SubnetEvaluator::SubnetEvaluator(const SearchSpace& space, const std::string& we
       file_(load_safetensors(weights_path)),
       supernet_(is_supernet_checkpoint(file_)),
       fingerprint_(file_fingerprint(weights_path)),
-      cache_(options_.cache_dir) {}
+      cache_(options_.cache_dir) {
+  if (options_.precision != "fp32" && options_.precision != "int8")
+    throw Error("unknown precision '" + options_.precision + "': use fp32 or int8");
+  if (options_.precision == "int8") require_int8_cpu();
+}
 
 const EvalData& SubnetEvaluator::data_for(int resolution) {
   auto it = data_.find(resolution);
@@ -48,8 +54,25 @@ SubnetEvalResult SubnetEvaluator::evaluate(const Arch& arch, EvalPart part) {
       std::min(data.eval.size(), (part.index + 1) * batches / part.count * batch);
   const std::vector<std::size_t> indices(data.eval.begin() + static_cast<std::ptrdiff_t>(first),
                                          data.eval.begin() + static_cast<std::ptrdiff_t>(last));
-  out.accuracy =
-      evaluate_accuracy(net, weights, *data.eval_set, indices, options_.batch, options_.threads);
+  out.precision = options_.precision;
+  std::optional<QuantPlan> plan;
+  if (options_.precision == "int8") {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::size_t n = options_.calibration_images;
+    if (n > data.recal.size())
+      throw Error("int8 calibration: " + std::to_string(n) + " calibration images asked, but " +
+                  "only " + std::to_string(data.recal.size()) +
+                  " recalibration images are drawn; raise --recal-images or lower --calibration");
+    Model model = Model::from_weights(net, weights);
+    plan =
+        calibrate_int8(model, load_batch(*data.recal_set, data.recal, 0, n), options_.calibration);
+    out.int8_layers = static_cast<int>(plan->layers.size());
+    out.per_channel_layers = plan->per_channel_layers();
+    out.calibration_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  out.accuracy = evaluate_accuracy(net, weights, *data.eval_set, indices, options_.batch,
+                                   options_.threads, plan ? &*plan : nullptr);
   return out;
 }
 

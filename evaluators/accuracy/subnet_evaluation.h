@@ -26,6 +26,12 @@ struct SubnetEvalOptions {
   int batch = 64;
   int threads = 2;
   std::string cache_dir;  ///< recalibrated BN statistics on disk ("" = memory only)
+  /// "fp32", or "int8": each subnet is calibrated (calibrate_int8) on the first
+  /// `calibration_images` BN-recalibration images, after BN recalibration, and scored with
+  /// its GEMM layers in int8.
+  std::string precision = "fp32";
+  std::size_t calibration_images = 256;
+  CalibrationOptions calibration;
 };
 
 /// One of `count` parts of the scored split: part `index` holds the batches [index * B / count,
@@ -44,6 +50,10 @@ struct SubnetEvalResult {
   bool recal_cached = false;     ///< the BN statistics came from the cache
   double recal_seconds = 0;      ///< time spent recalibrating (0 when cached or off)
   std::string dataset_id;        ///< ImageDataset::id() of the scored images
+  std::string precision = "fp32";
+  int int8_layers = 0;             ///< GEMM layers run in int8 (int8 only)
+  int per_channel_layers = 0;      ///< of which with per-channel activation scales
+  double calibration_seconds = 0;  ///< int8 calibration time
 };
 
 /// Once-for-All / ElasticViT subnet evaluation: the subnet's weights are sliced out of the
@@ -53,7 +63,9 @@ struct SubnetEvalResult {
 /// network without BatchNorm such as Hiera), and top-1/top-5 scored on the
 /// held-out split (evaluate_accuracy). The checkpoint is read once; the dataset once per input
 /// resolution. Thread-safe (one evaluation at a time). Throws hwnas::Error for an unreadable
-/// checkpoint, a dataset that does not fit the space (classes, channels), or as the steps above.
+/// checkpoint, a dataset that does not fit the space (classes, channels), an unknown precision,
+/// int8 on a CPU without VNNI / AMX or with more calibration than recalibration images, or as
+/// the steps above.
 class SubnetEvaluator {
  public:
   SubnetEvaluator(const SearchSpace& space, const std::string& weights_path,

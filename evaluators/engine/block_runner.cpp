@@ -10,7 +10,9 @@ BlockRunner::BlockRunner(const BlockSpec& spec, int batch, std::uint64_t seed) {
   if (batch < 1)
     throw Error("block runner: batch must be at least 1, got " + std::to_string(batch));
   ParamReader reader = ParamReader::random(seed);
+  PackedWeightsLog log;
   block_ = make_block(spec, reader);
+  gemm_layers_ = std::move(log.made());
   const FeatureShape in = block_input_shape(spec), out = block_output_shape(spec);
   input_ = Tensor(batch, in.h, in.w, in.c);
   output_ = Tensor(batch, out.h, out.w, out.c);

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "evaluators/engine/block.h"
 #include "evaluators/engine/tensor.h"
@@ -19,9 +20,12 @@ class BlockRunner {
   /// One fast forward of the block (no allocation).
   void run();
   const Tensor& output() const { return output_; }
+  /// The block's GEMM layers (as Model::gemm_layers()).
+  const std::vector<PackedWeights>& gemm_layers() const { return gemm_layers_; }
 
  private:
   std::unique_ptr<Block> block_;
+  std::vector<PackedWeights> gemm_layers_;
   Tensor input_, output_;
 };
 

@@ -2,19 +2,28 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
+#include "evaluators/ops/packed_gemm.h"
 #include "evaluators/runtime/timing.h"
 #include "spaces/block_spec.h"
 #include "spaces/network.h"
 
 namespace hwnas {
 
+/// Turns a freshly built model or block into the variant that is timed (int8:
+/// evaluators/quant/'s int8_timing_preparer): receives its GEMM layers and a callable running
+/// one forward on the timing input, before any timed call.
+using TimingPreparer = std::function<void(const std::vector<PackedWeights>& gemm_layers,
+                                          const std::function<void()>& forward)>;
+
 struct MeasureOptions {
   int threads = 2;
   int batch = 1;
   TimingConfig timing;
   std::uint64_t seed = 0;
+  TimingPreparer prepare;  ///< empty: time the fp32 engine as built
 };
 
 /// Latency of one forward of `net` (ms; random weights from seed, random input), at

@@ -16,11 +16,13 @@ Model Model::build(const Network& net, ParamReader& reader) {
   Model m;
   m.net_ = net;
   const auto prefixes = param_prefixes(net);
+  PackedWeightsLog log;
   for (std::size_t i = 0; i < net.blocks.size(); ++i) {
     reader.set_prefix(prefixes[i]);
     m.blocks_.push_back(make_block(net.blocks[i], reader));
   }
   reader.check_all_used();
+  m.gemm_layers_ = std::move(log.made());
   m.training_bns_ = reader.training_batchnorms();
 #if HWNAS_REFERENCE_KERNELS
   m.path_ = KernelPath::reference;

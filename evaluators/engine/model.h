@@ -55,6 +55,10 @@ class Model {
                      const std::function<void(std::size_t, const Tensor&)>& visit);
 
   const Network& network() const { return net_; }
+  /// The weights of every GEMM layer (linear, 1x1 and im2col convolutions) in the order the
+  /// blocks packed them, including packings a fast path leaves unused; int8 quantization
+  /// (evaluators/quant/) attaches itself to them.
+  const std::vector<PackedWeights>& gemm_layers() const { return gemm_layers_; }
   void set_kernel_path(KernelPath path) { path_ = path; }
   KernelPath kernel_path() const { return path_; }
 
@@ -73,6 +77,7 @@ class Model {
   std::vector<std::unique_ptr<Block>> blocks_;
   std::vector<std::shared_ptr<TrainingBatchNorm>> training_bns_;  // for_bn_recalibration only
   std::vector<Tensor> acts_;  // output of each block but the last
+  std::vector<PackedWeights> gemm_layers_;
   int batch_ = 0;
   KernelPath path_ = KernelPath::fast;
 };

@@ -143,6 +143,7 @@ FoldedConv read_conv_bn(ParamReader& r, const std::string& conv, const std::stri
                            : std::vector<float>(static_cast<std::size_t>(cout), 0.0f);
   const BnAffine bn = read_bn(r, norm, cout, eps);
   FoldedConv f;
+  f.cin = cin;
   f.train = bn.train;
   f.weight = AlignedBuffer(static_cast<std::size_t>(k) * k * cin * cout);
   f.bias = AlignedBuffer(static_cast<std::size_t>(cout));
@@ -162,6 +163,7 @@ FoldedConv read_conv_bn(ParamReader& r, const std::string& conv, const std::stri
 FoldedConv read_conv(ParamReader& r, const std::string& conv, int cin, int cout, int k) {
   const auto w = r.get(conv + ".weight", {cout, cin, k, k}, InitKind::weight);
   FoldedConv f;
+  f.cin = cin;
   f.bias = to_buffer(r.get(conv + ".bias", {cout}, InitKind::bias));
   f.weight = AlignedBuffer(static_cast<std::size_t>(k) * k * cin * cout);
   for (int o = 0; o < cout; ++o)
@@ -177,7 +179,7 @@ FoldedConv read_conv(ParamReader& r, const std::string& conv, int cin, int cout,
 void FoldedConv::repack() {
   const int cout = static_cast<int>(bias.size());
   const int rows = static_cast<int>(weight.size() / bias.size());
-  packed = PackedWeights(weight.data(), rows, cout, cout);
+  packed = PackedWeights(weight.data(), rows, cout, cout, cin > 0 && rows % cin == 0 ? cin : 0);
 }
 
 AlignedBuffer transpose_linear(const std::vector<float>& w, int out, int in) {

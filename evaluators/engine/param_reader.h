@@ -98,6 +98,7 @@ struct FoldedConv : BnEpilogue {
   AlignedBuffer weight;  ///< (k, k, cin, cout), for the reference kernels
   AlignedBuffer bias;    ///< (cout)
   PackedWeights packed;  ///< weight as a (k*k*cin) x cout packed GEMM operand, for the fast ones
+  int cin = 0;           ///< input channels (the row period of `packed`, see PackedWeights)
   /// Re-packs after `weight` changed (e.g. a layer scale folded in).
   void repack();
 };

@@ -11,10 +11,10 @@
 #include <utility>
 
 #include <omp.h>
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/error.h"
 #include "evaluators/engine/tensor.h"
+#include "evaluators/ops/dnnl_context.h"
 #include "evaluators/runtime/parallel.h"
 #include "evaluators/runtime/thread_scope.h"
 
@@ -24,21 +24,6 @@ namespace {
 
 using dnnl::memory;
 using Dims = memory::dims;
-
-dnnl::engine& cpu_engine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
-
-// Streams are not meant to be shared between threads; one per thread that runs a GEMM.
-dnnl::stream& thread_stream() {
-  thread_local dnnl::stream stream(cpu_engine());
-  return stream;
-}
-
-[[noreturn]] void rethrow(const dnnl::error& e, const char* what) {
-  throw Error(std::string("oneDNN ") + what + ": " + e.what());
-}
 
 }  // namespace
 
@@ -51,11 +36,45 @@ struct PackedWeights::Impl {
   // concurrently, on weights that threads share).
   mutable std::mutex mutex;
   mutable std::map<std::pair<int, int>, std::pair<memory::desc, memory>> ranges;
+  mutable std::shared_ptr<GemmSite> site;  // set while no product runs (attach_site)
 };
 
-PackedWeights::PackedWeights(const float* b, int k, int n, int ldb) : k_(k), n_(n) {
+namespace {
+thread_local std::vector<PackedWeights>* creation_log = nullptr;
+}  // namespace
+
+PackedWeightsLog::PackedWeightsLog() : previous_(creation_log) { creation_log = &made_; }
+PackedWeightsLog::~PackedWeightsLog() { creation_log = previous_; }
+
+void PackedWeights::attach_site(std::shared_ptr<GemmSite> site) const {
+  if (!impl_) throw Error("packed weights: cannot attach a product site to empty weights");
+  impl_->site = std::move(site);
+}
+
+GemmSite* PackedWeights::site() const { return impl_ ? impl_->site.get() : nullptr; }
+
+std::vector<float> PackedWeights::unpack() const {
+  if (!impl_) return {};
+  std::vector<float> plain(static_cast<std::size_t>(k_) * n_);
+  try {
+    memory packed(impl_->full, dnnl_cpu_engine(), const_cast<float*>(impl_->data.data()));
+    memory user({{k_, n_}, memory::data_type::f32, memory::format_tag::ab}, dnnl_cpu_engine(),
+                plain.data());
+    dnnl::reorder(packed, user).execute(dnnl_thread_stream(), packed, user);
+    dnnl_thread_stream().wait();
+  } catch (const dnnl::error& e) {
+    rethrow_dnnl(e, "weight unpack");
+  }
+  return plain;
+}
+
+PackedWeights::PackedWeights(const float* b, int k, int n, int ldb, int row_period)
+    : k_(k), n_(n), row_period_(row_period) {
   if (k < 1 || n < 1) throw Error("packed weights: k and n must be positive");
   if (ldb < n) throw Error("packed weights: ldb must be at least n");
+  if (row_period < 0 || (row_period > 0 && k % row_period != 0))
+    throw Error("packed weights: row period " + std::to_string(row_period) +
+                " does not divide k = " + std::to_string(k));
   auto impl = std::make_shared<Impl>();
   try {
     omp_set_num_threads(1);  // see gemm_packed_serial
@@ -64,16 +83,16 @@ PackedWeights::PackedWeights(const float* b, int k, int n, int ldb) : k_(k), n_(
     const memory::desc src({64, k}, memory::data_type::f32, memory::format_tag::ab);
     const memory::desc any({k, n}, memory::data_type::f32, memory::format_tag::any);
     const memory::desc dst({64, n}, memory::data_type::f32, memory::format_tag::ab);
-    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, any, dst), cpu_engine());
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, any, dst), dnnl_cpu_engine());
     impl->full = pd.weights_desc();
     impl->data = AlignedBuffer((impl->full.get_size() + sizeof(float) - 1) / sizeof(float));
-    memory user({{k, n}, memory::data_type::f32, Dims{ldb, 1}}, cpu_engine(),
+    memory user({{k, n}, memory::data_type::f32, Dims{ldb, 1}}, dnnl_cpu_engine(),
                 const_cast<float*>(b));
-    memory packed(impl->full, cpu_engine(), impl->data.data());
-    dnnl::reorder(user, packed).execute(thread_stream(), user, packed);
-    thread_stream().wait();
+    memory packed(impl->full, dnnl_cpu_engine(), impl->data.data());
+    dnnl::reorder(user, packed).execute(dnnl_thread_stream(), user, packed);
+    dnnl_thread_stream().wait();
   } catch (const dnnl::error& e) {
-    rethrow(e, "weight reorder");
+    rethrow_dnnl(e, "weight reorder");
   }
   // Column ranges need whole column blocks stored one after another (BA16a64b and the like):
   // a run of panels is then itself a matrix in the same layout, at an offset.
@@ -99,6 +118,7 @@ PackedWeights::PackedWeights(const float* b, int k, int n, int ldb) : k_(k), n_(
     panel_ = n;
   }
   impl_ = std::move(impl);
+  if (creation_log) creation_log->push_back(*this);
 }
 
 namespace {
@@ -177,7 +197,7 @@ class PrimitiveCache {
     attr.set_post_ops(ops);
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(e->src, key.weights, e->bias, e->dst),
-                                          attr, cpu_engine());
+                                          attr, dnnl_cpu_engine());
     e->scratch = pd.scratchpad_desc();
     e->primitive = dnnl::matmul(pd);
     return e;
@@ -208,7 +228,8 @@ std::pair<memory::desc, memory> weight_range(const PackedWeights& b, int p0, int
       base += static_cast<long>(p0) * impl.panel_stride;
     }
     it = impl.ranges
-             .emplace(std::make_pair(p0, p1), std::make_pair(md, memory(md, cpu_engine(), base)))
+             .emplace(std::make_pair(p0, p1),
+                      std::make_pair(md, memory(md, dnnl_cpu_engine(), base)))
              .first;
   }
   return it->second;
@@ -237,6 +258,7 @@ void gemm_packed_serial(int m, const float* a, int lda, const PackedWeights& b, 
     throw Error("gemm_packed: panel range [" + std::to_string(p0) + ", " + std::to_string(p1) +
                 ") outside [0, " + std::to_string(b.panels()) + ")");
   if (m <= 0) return;
+  if (GemmSite* site = b.site(); site && site->run(m, a, lda, b, c, ldc, ep, p0, p1)) return;
   // oneDNN's CPU runtime here is OpenMP, whose thread count is a per-thread setting read when a
   // primitive is planned and run. The engine threads with TBB tiles, so a tile's GEMM runs on
   // exactly its calling thread. Letting oneDNN's OpenMP pool thread whole GEMMs instead, beside
@@ -268,7 +290,7 @@ void gemm_packed_serial(int m, const float* a, int lda, const PackedWeights& b, 
     const auto [weights_md, weights] = weight_range(b, p0, p1);
     const auto entry =
         primitive_cache().get(Key{m, k, n, ep.bias != nullptr, ep.act, mode, weights_md});
-    const dnnl::engine& eng = cpu_engine();
+    const dnnl::engine& eng = dnnl_cpu_engine();
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, memory(entry->src, eng, const_cast<float*>(a))},
         {DNNL_ARG_WEIGHTS, weights},
@@ -283,9 +305,9 @@ void gemm_packed_serial(int m, const float* a, int lda, const PackedWeights& b, 
       args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1,
                    memory(entry->residual, eng, const_cast<float*>(residual)));
     }
-    entry->primitive.execute(thread_stream(), args);
+    entry->primitive.execute(dnnl_thread_stream(), args);
   } catch (const dnnl::error& e) {
-    rethrow(e, "matmul");
+    rethrow_dnnl(e, "matmul");
   }
   if (out != c_out) copy_tile(m, n, out, n, c_out, ldc);
 }

@@ -14,6 +14,7 @@
 #include "evaluators/accuracy/bn_recalibration.h"
 #include "evaluators/datasets/eval_data.h"
 #include "evaluators/io/npy.h"
+#include "evaluators/quant/int8_gemm.h"
 #include "evaluators/slicing/supernet_slicing.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/random_supernet.h"
@@ -209,6 +210,38 @@ TEST_F(EvalCli, ClearErrors) {
   r = hwnas_eval("--space efficientformer --arch l1 --samples 8 --weights " + weights());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("trained for space 'efficientformer-fmnist'"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace hwnas
+
+namespace hwnas {
+namespace {
+
+// int8: the bundled supernet's s subnet scored in int8 on 500 test images stays within a point
+// of fp32 on the same images (the full table, 10,000 images: bench/int8_accuracy.py), reports
+// its quantized layers, and refuses too small a calibration set or more calibration images
+// than recalibration images, by name.
+TEST(EvalCliInt8, ScoresNearFp32AndRefusesBadCalibration) {
+  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  const std::string common = "--space efficientformer-fmnist --arch s --weights " +
+                             test::test_data_dir() +
+                             "/../../data/supernets/efficientformer-fmnist.safetensors "
+                             "--samples 500 --json";
+  const auto fp32 = hwnas_eval(common);
+  const auto int8 = hwnas_eval(common + " --precision int8 --calibration 64");
+  ASSERT_EQ(fp32.exit_code, 0) << fp32.err;
+  ASSERT_EQ(int8.exit_code, 0) << int8.err;
+  const auto a = nlohmann::json::parse(fp32.out), b = nlohmann::json::parse(int8.out);
+  EXPECT_EQ(b["precision"], "int8");
+  EXPECT_EQ(b["int8"]["layers"], 14);  // every GEMM layer the s subnet runs
+  EXPECT_NEAR(b["top1"].get<double>(), a["top1"].get<double>(), 0.01);
+  const auto few = hwnas_eval(common + " --precision int8 --calibration 4");
+  EXPECT_NE(few.exit_code, 0);
+  EXPECT_NE(few.err.find("at least 16 images"), std::string::npos) << few.err;
+  const auto many = hwnas_eval(common + " --precision int8 --calibration 600 --recal-images 512");
+  EXPECT_NE(many.exit_code, 0);
+  EXPECT_NE(many.err.find("raise --recal-images"), std::string::npos) << many.err;
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "evaluators/quant/int8_gemm.h"
 #include "predictors/lut_latency_predictor.h"
+#include "profilers/latency_table.h"
 #include "spaces/registry.h"
 #include "tests/support/test_support.h"
 
@@ -141,6 +143,42 @@ TEST(LatencyCli, FewShotProfileMeasuresTheBudgetAndPredictsTheRest) {
     EXPECT_NE(e.exit_code, 0) << args;
     EXPECT_NE(e.err.find(expect), std::string::npos) << args << ": " << e.err;
   }
+}
+
+}  // namespace
+}  // namespace hwnas
+
+namespace hwnas {
+namespace {
+
+// int8 tables: the local engine profiles a device of its own ("host-int8", precision int8 in the
+// table), predict reads it, and int8 is refused by name for a backend that cannot run it.
+TEST(LatencyCli, Int8TableIsADeviceOfItsOwn) {
+  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  const std::string dir = test::make_temp_dir("cli-int8");
+  const std::string db = dir + "/t.db", archs = dir + "/s.jsonl";
+  std::ofstream(archs) << R"({"space":"efficientformer-fmnist","embed_dims":[16,32,64,128],)"
+                       << R"("depths":[1,1,1,1],"num_vit":0,"resolution":64})"
+                       << "\n";
+  const std::string common = " --space efficientformer-fmnist --db " + db + " --archs " + archs +
+                             " --windows 1 --overhead-networks 0 --json";
+  const auto p = hwnas_cli("profile --precision int8" + common);
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(nlohmann::json::parse(p.out).at("device"), "host-int8");
+  const auto f = hwnas_cli("profile" + common);
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  const LatencyTable table(db, LatencyTable::Mode::read_only);
+  ASSERT_TRUE(table.find_device("host-int8"));
+  EXPECT_EQ(table.find_device("host-int8")->precision, "int8");
+  EXPECT_EQ(table.find_device("host")->precision, "fp32");
+  EXPECT_EQ(table.keys("host-int8"), table.keys("host"));
+  const auto pred = hwnas_cli("predict --space efficientformer-fmnist --arch s --db " + db +
+                              " --device host-int8 --json");
+  EXPECT_EQ(pred.exit_code, 0) << pred.err;
+  const auto bad = hwnas_cli("profile --precision int8 --backend fake --db " + dir + "/f.db");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--precision int8 applies to the local engine only"), std::string::npos)
+      << bad.err;
 }
 
 }  // namespace

@@ -32,6 +32,7 @@ TEST(RunConfig, RoundTripKeepsEveryFieldAndCompletesAlgorithmParams) {
   c.eval_timeout_s = 30;
   c.fill = true;
   c.backend = "fake";
+  c.precision = "int8";
   c.validate();
   EXPECT_EQ(c.algorithm_params["flops_window_width"], 20.0);  // the default, filled in
   const RunConfig back = RunConfig::from_json(c.to_json(), "test");
@@ -40,15 +41,23 @@ TEST(RunConfig, RoundTripKeepsEveryFieldAndCompletesAlgorithmParams) {
   EXPECT_EQ(back.objective_list(), "latency,accuracy");
 }
 
-TEST(RunConfig, VersionOneRunsReadWithoutTheEvalTimeoutThatVersionTwoAdded) {
+TEST(RunConfig, OlderVersionsReadWithoutTheFieldsLaterOnesAdded) {
   const RunConfig v1 = RunConfig::from_json({{"version", 1}, {"seed", 4}}, "t");
   EXPECT_EQ(v1.eval_timeout_s, 0.0);
   EXPECT_EQ(v1.seed, 4u);
-  EXPECT_EQ(v1.to_json()["version"], 2);
+  EXPECT_EQ(v1.to_json()["version"], 3);
+  EXPECT_EQ(v1.precision, "fp32");
   EXPECT_NE(error_of({{"version", 1}, {"eval_timeout_s", 5}}).find("version 1 has no"),
             std::string::npos);
   EXPECT_EQ(RunConfig::from_json({{"version", 2}, {"eval_timeout_s", 5}}, "t").eval_timeout_s, 5);
-  EXPECT_NE(error_of({{"version", 3}}).find("newer than this hwnas reads"), std::string::npos);
+  EXPECT_NE(error_of({{"version", 4}}).find("newer than this hwnas reads"), std::string::npos);
+  // Version 3 added the precision.
+  EXPECT_EQ(RunConfig::from_json({{"version", 3}, {"precision", "int8"}}, "t").precision, "int8");
+  EXPECT_NE(error_of({{"version", 2}, {"precision", "int8"}}).find("version 2 has no 'precision'"),
+            std::string::npos);
+  RunConfig bad;
+  bad.precision = "int4";
+  EXPECT_THROW(bad.validate(), Error);
   EXPECT_NE(error_of({{"version", 2}, {"eval_timeout_s", -1}}).find("--eval-timeout"),
             std::string::npos);
 }
@@ -66,7 +75,7 @@ TEST(RunConfig, StrictReaderNamesTheKeyAndTheFile) {
   EXPECT_NE(error_of({{"version", 1}, {"budjet", 5}}).find("budjet"), std::string::npos);
   EXPECT_NE(error_of({{"version", 1}, {"seed", "seven"}}).find("'seed' has the wrong type"),
             std::string::npos);
-  EXPECT_NE(error_of({{"version", 3}}).find("newer"), std::string::npos);
+  EXPECT_NE(error_of({{"version", 4}}).find("newer"), std::string::npos);
   EXPECT_NE(error_of({{"version", 1}, {"space", "mobilenet"}}).find("mobilenet"),
             std::string::npos);
   EXPECT_NE(error_of({{"version", 1}, {"algorithm", "nsga2"}, {"algorithm_params", {{"top_k", 3}}}})

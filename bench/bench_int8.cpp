@@ -1,0 +1,144 @@
+// int8 against fp32 in the engine, side by side in one run: a whole EfficientFormer model
+// (random weights and input from seed 0, as bench_engine) forward at each batch size and thread
+// count, once as built (fp32) and once with every GEMM layer quantized (evaluators/quant/,
+// calibrated on 16 seeded noise images; LayerNorm, softmax, GELU, the attention matmuls and
+// depthwise convolutions stay fp32). Counters: gflops (2 * MACs / time) and, in the context, the
+// instruction set oneDNN dispatched its int8 kernels to. The ratio to quote is
+// median(fp32) / median(int8) of the same model, batch and thread count.
+// PyTorch's own int8 (FX quantization, fbgemm) on the same model: bench/int8_pytorch.py.
+//
+// Parameters: --model=NAME (repeated; default l1), --batch=LIST (default 1,8),
+// --threads=LIST (default 2).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "bench/bench_common.h"
+#include "core/rng.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/engine/tensor.h"
+#include "evaluators/ops/dnnl_context.h"
+#include "evaluators/ops/packed_gemm.h"
+#include "evaluators/quant/int8_gemm.h"
+#include "evaluators/quant/quantization.h"
+#include "evaluators/runtime/thread_scope.h"
+#include "spaces/registry.h"
+
+namespace hwnas::bench {
+namespace {
+
+constexpr std::uint64_t kSeed = 0;
+
+Network network_of(const std::string& model) {
+  const SearchSpace& space = get_space("efficientformer");
+  return space.decode(space.resolve(model));
+}
+
+Tensor noise(const Network& net, int batch, std::uint64_t seed) {
+  Tensor t(batch, net.input.h, net.input.w, net.input.c);
+  Rng rng(seed);
+  for (std::size_t i = 0; i < t.size(); ++i)
+    t.data()[i] = static_cast<float>(2.0 * uniform_real(rng) - 1.0);
+  return t;
+}
+
+struct Forward {
+  Network net;
+  Model model;
+  Tensor input, logits;
+  bool warm = false;
+  Forward(Network n, int batch, bool int8)
+      : net(std::move(n)), model(Model::random(net, kSeed)), input(noise(net, batch, kSeed)) {
+    if (int8) quantize_int8(model, calibrate_int8(model, noise(net, 16, kSeed + 1), {}, 8));
+  }
+};
+
+void forward(benchmark::State& state, const std::string& model, bool int8) {
+  const int batch = static_cast<int>(state.range(0)), threads = static_cast<int>(state.range(1));
+  ThreadScope scope(threads);
+  static std::map<std::tuple<std::string, bool, int, int>, std::unique_ptr<Forward>> cache;
+  auto& f = cache[{model, int8, batch, threads}];
+  if (!f) f = std::make_unique<Forward>(network_of(model), batch, int8);
+  warm_up(f->warm ? 2 : 10, [&] { f->model.forward(f->input, f->logits); });
+  f->warm = true;
+  for (auto _ : state) {
+    f->model.forward(f->input, f->logits);
+    benchmark::ClobberMemory();
+  }
+  state.counters["gflops"] = benchmark::Counter(2e-9 * static_cast<double>(f->net.macs()) * batch,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// One GEMM layer alone at one thread: m x k activations times k x n weights with bias and GELU,
+// fp32 (gemm_packed_serial) or int8 (the layer's Int8Gemm site, quantization of the
+// activations included).
+void gemm(benchmark::State& state, bool int8) {
+  const int m = static_cast<int>(state.range(0)), k = static_cast<int>(state.range(1)),
+            n = static_cast<int>(state.range(2));
+  Rng rng(kSeed);
+  std::vector<float> a(static_cast<std::size_t>(m) * k), w(static_cast<std::size_t>(k) * n),
+      bias(n), c(static_cast<std::size_t>(m) * n);
+  for (float& v : a) v = static_cast<float>(2 * uniform_real(rng) - 1);
+  for (float& v : w) v = static_cast<float>(0.2 * uniform_real(rng) - 0.1);
+  const PackedWeights packed(w.data(), k, n, n);
+  if (int8) {
+    ActivationQuant q;
+    q.scale = {2.0f / 255};
+    q.zero_point = {128};
+    packed.attach_site(std::make_shared<Int8Gemm>(packed, q, Granularity::per_channel));
+  }
+  const GemmEpilogue ep{bias.data(), Activation::gelu, nullptr, 0};
+  warm_up(10, [&] { gemm_packed_serial(m, a.data(), k, packed, c.data(), n, ep); });
+  for (auto _ : state) {
+    gemm_packed_serial(m, a.data(), k, packed, c.data(), n, ep);
+    benchmark::ClobberMemory();
+  }
+  state.counters["gops"] =
+      benchmark::Counter(2e-9 * m * k * n, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void register_benchmarks(Params& params) {
+  require_int8_cpu();
+  const auto models = params.strings("model", {"l1"});
+  const auto batches = params.ints("batch", {1, 8});
+  const auto threads = params.ints("threads", {2});
+  for (const auto& m : models) {
+    network_of(m);  // a bad --model fails here
+    for (const bool int8 : {false, true})
+      timed(
+          benchmark::RegisterBenchmark(((int8 ? "int8/" : "fp32/") + m).c_str(), forward, m, int8),
+          Timed{.repetitions = 5, .min_time_s = 1.0})
+          ->ArgsProduct({batches, threads})
+          ->ArgNames({"batch", "threads"});
+  }
+  // EfficientFormer-L1's layer shapes at batch 1 (rows as the engine's tiles see them): stem
+  // conv 2 (im2col), Meta4D fc1 / fc2 at 56x56 and 14x14, Meta3D qkv and fc2 at 7x7.
+  const std::vector<std::vector<std::int64_t>> shapes{
+      {3136, 216, 48}, {224, 48, 192},  {224, 192, 48}, {196, 224, 896},
+      {196, 896, 224}, {49, 448, 1536}, {49, 1792, 448}};
+  for (const bool int8 : {false, true}) {
+    auto* b = timed(benchmark::RegisterBenchmark(int8 ? "gemm_int8" : "gemm_fp32", gemm, int8),
+                    Timed{.repetitions = 5, .min_time_s = 0.2});
+    for (const auto& s : shapes) b->Args(s);
+    b->ArgNames({"m", "k", "n"});
+  }
+  benchmark::AddCustomContext("int8_isa", dnnl_isa_name());
+}
+
+}  // namespace
+}  // namespace hwnas::bench
+
+int main(int argc, char** argv) {
+  return hwnas::bench::run(
+      argc, argv,
+      {"int8",
+       "  --model=NAME    an EfficientFormer member or arch (repeated; default l1)\n"
+       "  --batch=LIST    batch sizes (default 1,8)\n"
+       "  --threads=LIST  engine thread counts (default 2)",
+       {"--benchmark_enable_random_interleaving=true"},
+       hwnas::bench::register_benchmarks});
+}

@@ -1,0 +1,87 @@
+// Post-training int8 quantization of a whole Model: calibrate every GEMM layer's input on N
+// images, choose each layer's quantization, and run the layers in int8 (Q-HyViT's hybrid
+// scheme: LayerNorm, softmax, GELU / Hardswish, the attention matmuls and depthwise
+// convolutions stay fp32 between the int8 GEMMs).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "evaluators/engine/model.h"
+#include "evaluators/quant/calibration.h"
+
+namespace hwnas {
+
+/// The quantization of one GEMM layer: the index of its weights in Model::gemm_layers() and its
+/// operand shape (k inputs -> n outputs), its activations' u8 quantization, and the simulated
+/// output error (mean squared, on kept calibration rows) of both granularities it was chosen
+/// between (equal when the granularity was fixed).
+struct LayerQuant {
+  int index = 0;  ///< -1: unknown (a plan written elsewhere); the layer is found by `order`
+  int order = 0;  ///< rank of the layer's first product in a forward (execution order)
+  int k = 0, n = 0;
+  ActivationQuant activations;
+  double error_per_tensor = 0, error_per_channel = 0;
+};
+
+/// What calibration decided for a model, enough to quantize another copy of it (each worker
+/// of evaluate_accuracy builds its own Model) or to check it against the PyTorch fake-quant
+/// reference (tools/hwnas_tools/fake_quant.py). Layers that no calibration forward ran (weights
+/// a block packs but its fast path does not use) are absent and stay fp32.
+struct QuantPlan {
+  CalibrationOptions options;
+  std::size_t images = 0;
+  std::vector<LayerQuant> layers;
+
+  int per_channel_layers() const;
+  /// {"version":1,"rule":..,"percentile":..,"weights":..,"auto_granularity":..,"images":..,
+  ///  "layers":[{"index","order","k","n","granularity","scale":[..],"zero_point":[..],
+  ///  "error_per_tensor","error_per_channel"}]}
+  nlohmann::json to_json() const;
+  /// Throws hwnas::Error naming the first missing or mistyped field.
+  static QuantPlan from_json(const nlohmann::json& j);
+};
+
+/// The fewest calibration images accepted: fewer give ranges that are one batch's accidents.
+constexpr std::size_t kMinCalibrationImages = 16;
+
+/// Runs `images` (N, H, W, C; N >= kMinCalibrationImages) through the model in batches of
+/// `batch` at one thread (so the seeded row samples do not depend on scheduling), observing
+/// every GEMM layer's input, and chooses each layer's quantization. The model is left fp32.
+/// Throws hwnas::Error for too few images, a wrong input shape, or as require_int8_cpu().
+QuantPlan calibrate_int8(Model& model, const Tensor& images, const CalibrationOptions& options,
+                         int batch = 32);
+/// For each rank in execution order, the index (in Model::gemm_layers()) of the GEMM layer whose
+/// first product runs at that rank, traced with one all-zero image at one thread.
+std::vector<int> gemm_execution_order(Model& model);
+/// Quantizes the model's layers as the plan says (weights per options.weights); later
+/// forwards run them in int8. Layers without an index are found by their execution order (a
+/// plan from the PyTorch reference, which knows its modules' order only). Throws hwnas::Error
+/// if the plan does not fit the model (a layer that does not exist or differs in shape) or as
+/// require_int8_cpu().
+void quantize_int8(Model& model, const QuantPlan& plan);
+/// Back to fp32 for every layer.
+void dequantize(Model& model);
+
+/// The calibration core of calibrate_int8 on any set of GEMM layers: observes them while
+/// `forward` runs `runs` times (at the calling thread's engine threads; one for reproducible
+/// row samples) and chooses each layer's quantization; `images` is recorded in the plan. The
+/// plan's indices are positions in `layers`. Throws as calibrate_int8.
+QuantPlan calibrate_layers(const std::vector<PackedWeights>& layers,
+                           const std::function<void()>& forward, int runs, std::size_t images,
+                           const CalibrationOptions& options);
+/// The same as quantize_int8 on a set of GEMM layers.
+void quantize_layers(const std::vector<PackedWeights>& layers, const QuantPlan& plan);
+
+/// A MeasureOptions::prepare (engine/measure.h) that times the int8 engine: calibrates the
+/// layers on one forward of the timing input (random values; only their ranges matter to the
+/// kernels' speed), quantizes them and runs one more forward, which makes the int8 primitives.
+/// Throws as require_int8_cpu() when called.
+std::function<void(const std::vector<PackedWeights>&, const std::function<void()>&)>
+int8_timing_preparer();
+
+}  // namespace hwnas
