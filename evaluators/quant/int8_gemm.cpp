@@ -68,9 +68,10 @@ dnnl::primitive_attr int8_attr(const float* scales, int n, Activation act, memor
   return attr;
 }
 
-template <typename T>
-T* grow(std::vector<T>& buffer, std::size_t size) {
-  if (buffer.size() < size) buffer.resize(size);
+// Per-thread operand, staging and scratchpad buffers, 64-byte aligned (oneDNN's preference for
+// user memory), grown on demand.
+float* grow(AlignedBuffer& buffer, std::size_t floats) {
+  if (buffer.size() < floats) buffer = AlignedBuffer(floats);
   return buffer.data();
 }
 
@@ -163,9 +164,10 @@ bool Int8Gemm::run(int m, const float* a, int lda, const PackedWeights& b, float
                    const GemmEpilogue& ep, int p0, int p1) {
   const int k = weights_.k;
   const int j0 = p0 * panel_, n = std::min(b.n(), p1 * panel_) - j0;
-  thread_local std::vector<std::uint8_t> q;
-  thread_local std::vector<float> stage, bias, scratch;
-  quantize_activations(columns_, m, a, lda, grow(q, static_cast<std::size_t>(m) * k));
+  thread_local AlignedBuffer q_buffer, stage, bias, scratch;
+  auto* const q = reinterpret_cast<std::uint8_t*>(
+      grow(q_buffer, (static_cast<std::size_t>(m) * k + sizeof(float) - 1) / sizeof(float)));
+  quantize_activations(columns_, m, a, lda, q);
   folded_bias(weights_, ep.bias, j0, n, grow(bias, static_cast<std::size_t>(n)));
   float* const c_out = c + j0;
   const bool direct = ldc == n && !ep.residual;
@@ -176,7 +178,7 @@ bool Int8Gemm::run(int m, const float* a, int lda, const PackedWeights& b, float
     const auto entry = w.primitive(m, ep.act);
     const dnnl::engine& eng = dnnl_cpu_engine();
     std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, memory(entry->src, eng, q.data())},
+        {DNNL_ARG_SRC, memory(entry->src, eng, q)},
         {DNNL_ARG_WEIGHTS, w.mem},
         {DNNL_ARG_DST, memory(entry->dst, eng, out)},
         {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, memory(entry->bias, eng, bias.data())},
