@@ -23,7 +23,9 @@ the median channel's, and on every third layer so that both granularities are co
 tensor) and writes the plan the engine then loads.
 
 EfficientFormer's two classifiers are one averaged Linear in the engine (a linear map of one
-input); the reference averages them likewise before quantizing.
+input); the reference averages them likewise before quantizing. ElasticViT's engine blocks run
+the MBConv shortcut before the projection, squeeze-excite in fp32, and the attention's qkv as
+two products (q and k columns, then v); `engine_layers` lists the reference's layers that way.
 
 Usage (from the repository root, PYTHONPATH=tools; M = python3 -m hwnas_tools.fake_quant):
   M --write-golden tests/data/int8   # plans and int8 logits of the golden nets and subnets
@@ -47,13 +49,14 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
-from hwnas_tools import efficientformer_ref, hiera_ref, spaces, supernet  # noqa: E402
+from hwnas_tools import (efficientformer_ref, elasticvit_fmnist, hiera_ref, spaces,  # noqa: E402
+                         supernet)
 from hwnas_tools.tensor_io import load_weights, read_safetensors  # noqa: E402
 
 CALIBRATION_IMAGES = 16
 # Fashion-MNIST spaces whose golden subnets (tests/data/<space>/subnets.json: s, m, l and two
 # random ones, weights sliced from the bundled supernets) are checked too.
-FMNIST_SPACES = ("efficientformer-fmnist", "turbovit-fmnist")
+FMNIST_SPACES = ("efficientformer-fmnist", "turbovit-fmnist", "elasticvit-fmnist")
 PER_CHANNEL_SPREAD = 8.0  # max channel range / median channel range above which per-channel
 
 
@@ -67,8 +70,33 @@ def affine_u8(lo: np.ndarray, hi: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
 
 
 def gemm_modules(model: nn.Module) -> List[nn.Module]:
-    return [m for m in model.modules()
-            if isinstance(m, nn.Linear) or (isinstance(m, nn.Conv2d) and m.groups == 1)]
+    """Linear and non-depthwise Conv2d modules, but ElasticViT's squeeze-excite convolutions,
+    which the engine runs in fp32 (ops/squeeze_excite)."""
+    return [m for name, m in model.named_modules()
+            if (isinstance(m, nn.Linear) or (isinstance(m, nn.Conv2d) and m.groups == 1))
+            and ".se_conv" not in "." + name]
+
+
+def engine_layers(model: nn.Module, order: List[nn.Module]) -> List[Tuple[nn.Module, int, int]]:
+    """The engine's GEMM layers in its execution order, as (module, first output column, output
+    columns): ElasticViT's MBConv runs its 1x1 shortcut before the projection, and its attention
+    runs qkv as two products, the q and k columns of every head, then the v columns."""
+    order = list(order)
+    for mb in model.modules():
+        if hasattr(mb, "shortcut_conv") and hasattr(mb, "pwl_conv") and mb.shortcut_conv in order:
+            i, j = order.index(mb.pwl_conv), order.index(mb.shortcut_conv)
+            if j > i:
+                order.insert(i, order.pop(j))
+    split = {}
+    for att in model.modules():
+        if hasattr(att, "qkv") and hasattr(att, "dv") and hasattr(att, "heads"):
+            qk = att.heads * (att.qkv.out_features // att.heads - att.dv)
+            split[att.qkv] = [(0, qk), (qk, att.qkv.out_features - qk)]
+    out = []
+    for mod in order:
+        n = mod.out_features if isinstance(mod, nn.Linear) else mod.out_channels
+        out += [(mod, j0, cols) for j0, cols in split.get(mod, [(0, n)])]
+    return out
 
 
 def channel_dim(module: nn.Module) -> int:
@@ -115,17 +143,18 @@ def calibrate(model: nn.Module, x: torch.Tensor) -> dict:
     for h in handles:
         h.remove()
     layers = []
-    for i, mod in enumerate(order):
-        k, n, channels = in_out(mod)
-        ranges = np.maximum(hi[i], 0) - np.minimum(lo[i], 0)
+    for i, (mod, _, n) in enumerate(engine_layers(model, order)):
+        k, _, channels = in_out(mod)
+        ranges = np.maximum(hi[order.index(mod)], 0) - np.minimum(lo[order.index(mod)], 0)
+        lo_i, hi_i = lo[order.index(mod)], hi[order.index(mod)]
         # Every third layer per channel regardless, so that both granularities are covered on
         # every net.
         per_channel = (ranges.max() > PER_CHANNEL_SPREAD * max(np.median(ranges), 1e-12)
-                       or i % 3 == 0)
+                       or order.index(mod) % 3 == 0)
         if per_channel:
-            scale, zero = affine_u8(lo[i], hi[i])
+            scale, zero = affine_u8(lo_i, hi_i)
         else:
-            scale, zero = affine_u8(np.array([lo[i].min()]), np.array([hi[i].max()]))
+            scale, zero = affine_u8(np.array([lo_i.min()]), np.array([hi_i.max()]))
         layers.append({"order": i, "k": k, "n": n,
                        "granularity": "per-channel" if per_channel else "per-tensor",
                        "scale": [float(v) for v in scale],
@@ -136,16 +165,24 @@ def calibrate(model: nn.Module, x: torch.Tensor) -> dict:
 
 
 def fake_quant_forward(model: nn.Module, plan: dict, x: torch.Tensor) -> np.ndarray:
-    order = trace_order(model, x[:1])
-    if len(order) != len(plan["layers"]):
-        raise SystemExit(f"plan has {len(plan['layers'])} layers, the model {len(order)}")
-    saved = {}
-    handles = []
-    for mod, layer in zip(order, plan["layers"]):
-        k, n, channels = in_out(mod)
+    entries = engine_layers(model, trace_order(model, x[:1]))
+    if len(entries) != len(plan["layers"]):
+        raise SystemExit(f"plan has {len(plan['layers'])} layers, the model {len(entries)}")
+    per_module: Dict[nn.Module, dict] = {}
+    for (mod, _, n), layer in zip(entries, plan["layers"]):
+        k, _, channels = in_out(mod)
         if (k, n) != (layer["k"], layer["n"]):
             raise SystemExit(f"layer {layer['order']}: plan {layer['k']}x{layer['n']}, "
                              f"model {k}x{n}")
+        if mod in per_module and (per_module[mod]["scale"] != layer["scale"] or
+                                  per_module[mod]["zero_point"] != layer["zero_point"]):
+            raise SystemExit(f"layer {layer['order']}: the parts of one module are quantized "
+                             "differently")
+        per_module[mod] = layer
+    saved = {}
+    handles = []
+    for mod, layer in per_module.items():
+        _, _, channels = in_out(mod)
         s = np.asarray(layer["scale"], dtype=np.float32)
         z = np.asarray(layer["zero_point"], dtype=np.float32)
         s = np.broadcast_to(s, (channels,)).copy()
@@ -204,6 +241,9 @@ def golden_nets() -> Dict[str, Tuple[nn.Module, np.ndarray]]:
     hiera = hiera_ref.Hiera(hiera_ref.timm_arch(json.loads(meta["arch"])))
     load_weights(hiera, tensors)
     nets["hiera_small"] = (hiera, np.load(os.path.join(SHARED_GOLDEN, "hiera_small.input.npy")))
+    t1 = elasticvit_fmnist.ElasticViT(elasticvit_fmnist.T1, elasticvit_fmnist.REAL)
+    load_weights(t1, read_safetensors(os.path.join(SHARED_GOLDEN, "elasticvit_t1.safetensors"))[0])
+    nets["elasticvit_t1"] = (t1, np.load(os.path.join(SHARED_GOLDEN, "elasticvit_t1.input.npy")))
     for space in FMNIST_SPACES:
         fam = spaces.family(space)
         folder = os.path.join(REPO_ROOT, "tests", "data", space)
