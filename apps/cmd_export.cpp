@@ -1,10 +1,12 @@
 // `hwnas export`: a run's front and evaluations as JSON, CSV, ONNX, SVG or an HTML report.
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 
 #include "apps/command.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "results/heldout_rescore.h"
 #include "results/member_weights.h"
 #include "results/onnx_export.h"
 #include "results/run_exports.h"
@@ -31,6 +33,15 @@ class ExportCommand final : public Command {
                    "search scored it; random init when the run had none) | random | FILE (a "
                    "supernet checkpoint or a subnet's safetensors)")
         ->capture_default_str();
+    app.add_option("--rescore", rescore_,
+                   "json: re-score the members' accuracy on this split of the run's dataset "
+                   "(test: the held-out test images the search never saw) with the run's "
+                   "supernet, and mark the members that evaluation shows dominated")
+        ->check(CLI::IsMember({"test", "val"}));
+    app.add_option("--rescore-samples", rescore_samples_,
+                   "--rescore: images scored per member (0 = the whole split)")
+        ->capture_default_str();
+    app.add_option("--threads", threads_, "--rescore: engine threads")->capture_default_str();
   }
 
   int run() override {
@@ -41,11 +52,14 @@ class ExportCommand final : public Command {
     const SearchSpace& space = get_space(run.front.at("space").get<std::string>());
     const std::string& db = run.config.db;
     const std::string& device = run.config.device;
+    if (!rescore_.empty() && format_ != "json")
+      throw Error("--rescore writes its result into the JSON export: use --format json");
     if (format_ == "json") {
       const std::string path = out_.empty() ? run_dir_ + "/export.json" : out_;
-      write_file_atomic(
-          path,
-          export_members_json(run, space, select_members(run, space, members_)).dump(2) + "\n");
+      const auto members = select_members(run, space, members_);
+      nlohmann::json j = export_members_json(run, space, members);
+      if (!rescore_.empty()) add_heldout(j, run, space, members);
+      write_file_atomic(path, j.dump(2) + "\n");
       std::cout << "wrote " << path << "\n";
     } else if (format_ == "csv") {
       const std::string path = out_.empty() ? run_dir_ + "/evaluations.csv" : out_;
@@ -85,7 +99,51 @@ class ExportCommand final : public Command {
   }
 
  private:
-  std::string run_dir_, format_, out_, members_ = "front", weights_ = "run";
+  // Held-out accuracies into the export's members and a summary line on stdout.
+  void add_heldout(nlohmann::json& j, const RunData& run, const SearchSpace& space,
+                   const std::vector<ExportMember>& members) const {
+    const HeldoutRescore h =
+        rescore_heldout(run, space, members, rescore_, rescore_samples_, threads_);
+    for (std::size_t i = 0; i < h.members.size(); ++i) {
+      const HeldoutScore& m = h.members[i];
+      j["members"][i]["heldout"] = {
+          {"split", h.split},
+          {"accuracy", m.accuracy},
+          {"samples", m.samples},
+          {"interval", {m.interval.lo, m.interval.hi}},
+          {"dominated_by",
+           m.dominated_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.dominated_by)},
+          {"dominated_beyond_interval", m.beyond_interval}};
+    }
+    j["heldout"] = {{"split", h.split},
+                    {"source", h.source},
+                    {"members", h.members.size()},
+                    {"dominated", h.dominated()},
+                    {"dominated_beyond_interval", h.dominated_beyond_interval()},
+                    {"seconds", h.seconds},
+                    {"note",
+                     "a member is dominated when another is no worse in every objective and "
+                     "better in one with the held-out accuracy; beyond its interval when that "
+                     "member's held-out accuracy exceeds the upper end of its 95 % interval"}};
+    std::printf(
+        "held-out re-score on %s (%zu images each): %zu of %zu members dominated, %zu "
+        "by more than their 95 %% interval (%.1f s)\n",
+        h.split.c_str(), h.members.empty() ? std::size_t{0} : h.members.front().samples,
+        h.dominated(), h.members.size(), h.dominated_beyond_interval(), h.seconds);
+    for (const auto& m : h.members)
+      std::printf("  %s top-1 %.4f [%.4f, %.4f]%s%s\n", m.name.c_str(), m.accuracy, m.interval.lo,
+                  m.interval.hi, m.dominated_by.empty() ? "" : " dominated by ",
+                  m.dominated_by.empty()
+                      ? ""
+                      : (m.dominated_by +
+                         (m.beyond_interval ? " (beyond its interval)" : " (within its interval)"))
+                            .c_str());
+    std::fflush(stdout);
+  }
+
+  std::string run_dir_, format_, out_, members_ = "front", weights_ = "run", rescore_;
+  std::size_t rescore_samples_ = 0;
+  int threads_ = 2;
 };
 
 HWNAS_REGISTER_COMMAND(

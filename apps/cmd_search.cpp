@@ -44,6 +44,12 @@ class SearchCommand final : public Command {
     app.add_option("--accuracy-samples", c.accuracy_samples,
                    "supernet: held-out images scored per subnet (0 = the whole split)")
         ->capture_default_str();
+    c.final_samples = 0;  // the CLI re-scores the front on the whole val split by default
+    app.add_option("--final-samples", c.final_samples,
+                   "supernet: once the search ends, re-score the first two non-dominated ranks "
+                   "on this many val images (0 = the whole split, 5,000 for Fashion-MNIST) and "
+                   "draw the front from them; -1 = off")
+        ->capture_default_str();
     app.add_option("--prescreen", c.prescreen,
                    "supernet: share of each batch evaluated for real once an online ridge "
                    "surrogate has 24 evaluations (the rest keep its estimate in the archive, and "

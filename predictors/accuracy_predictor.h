@@ -1,6 +1,7 @@
 // AccuracyPredictor: the interface search uses to score the accuracy of architectures.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,14 @@ class AccuracyPredictor {
   virtual std::string source() const = 0;
   /// Unit of the returned values (e.g. "top-1").
   virtual std::string unit() const { return "top-1"; }
+  /// Held-out images the value predict() gave `arch` is a hit rate over, which its confidence
+  /// interval needs (predictors/accuracy_interval.h); 0 when the value is not a counted
+  /// proportion (a surrogate's estimate, an external command's score). Asked after predict()
+  /// for the same arch, from the thread that called it.
+  virtual std::size_t samples(const Arch& arch) {
+    static_cast<void>(arch);
+    return 0;
+  }
   virtual bool thread_safe() const { return false; }
 };
 

@@ -35,13 +35,21 @@ AccuracySource make_accuracy_predictor(const std::string& spec, const SearchSpac
   if (take(spec, "supernet", &rest)) {
     SubnetEvalOptions eo;
     eo.dataset = options.dataset;
-    eo.split = "val";
+    eo.split = options.split;
     eo.seed = 0;
     eo.samples = options.samples;
     eo.threads = options.threads;
     eo.precision = options.precision;
     out.supernet = std::make_shared<SupernetAccuracy>(space, rest, eo);
     out.predictor = out.supernet;
+    const bool finer = options.final_samples == 0
+                           ? options.samples != 0
+                           : options.final_samples > 0 && options.samples != 0 &&
+                                 static_cast<std::size_t>(options.final_samples) > options.samples;
+    if (finer) {
+      eo.samples = static_cast<std::size_t>(options.final_samples);
+      out.final_scorer = std::make_shared<SupernetAccuracy>(space, rest, eo);
+    }
     if (options.prescreen < 1.0) {
       ScreeningOptions so;
       so.keep_fraction = options.prescreen;

@@ -29,6 +29,11 @@ struct AccuracySourceOptions {
   /// supernet: "fp32", or "int8" (each subnet calibrated and scored quantized,
   /// SubnetEvalOptions::precision).
   std::string precision = "fp32";
+  /// supernet: the split scored, "val" (searching) or "test" (a held-out re-scoring).
+  std::string split = "val";
+  /// supernet: images of the final re-scoring (RunConfig::final_samples: -1 none, 0 the whole
+  /// split); AccuracySource::final_scorer exists only when this scores more than `samples`.
+  int final_samples = -1;
 };
 
 /// The predictor a spec names, and the typed parts a run reports on.
@@ -36,6 +41,9 @@ struct AccuracySource {
   std::shared_ptr<AccuracyPredictor> predictor;  ///< what the search asks
   std::shared_ptr<SupernetAccuracy> supernet;    ///< supernet: the engine evaluator, else null
   std::shared_ptr<ScreenedAccuracy> screened;    ///< supernet with prescreen < 1, else null
+  /// supernet whose final_samples exceed its samples: the same evaluation on final_samples
+  /// images, which re-scores the front's candidates at the end; else null.
+  std::shared_ptr<SupernetAccuracy> final_scorer;
 };
 
 /// Builds the accuracy predictor `spec` names for `space`. The supernet's val split uses seed 0,

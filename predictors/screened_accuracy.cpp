@@ -83,6 +83,10 @@ std::string ScreenedAccuracy::source() const {
          " % of each batch after " + std::to_string(options_.warmup) + " evaluations)";
 }
 
+std::size_t ScreenedAccuracy::samples(const Arch& arch) {
+  return estimated(arch) ? 0 : inner_->samples(arch);
+}
+
 bool ScreenedAccuracy::estimated(const Arch& arch) const {
   std::lock_guard lock(mutex_);
   return estimated_.count(space_.to_json(arch).dump()) > 0;

@@ -49,6 +49,8 @@ class ScreenedAccuracy final : public AccuracyPredictor {
   std::string unit() const override { return inner_->unit(); }
   /// false: screening needs the whole batch in one call.
   bool thread_safe() const override { return false; }
+  /// 0 for an arch holding the surrogate's estimate, else what `inner` says.
+  std::size_t samples(const Arch& arch) override;
 
   ScreeningStats stats() const;
   /// True if `arch` was given the surrogate's estimate and never evaluated for real.

@@ -33,6 +33,8 @@ std::vector<double> SupernetAccuracy::predict(const std::vector<Arch>& archs) {
   return out;
 }
 
+std::size_t SupernetAccuracy::samples(const Arch& arch) { return evaluator_.scored_images(arch); }
+
 std::string SupernetAccuracy::source() const {
   const SubnetEvalOptions& o = evaluator_.options();
   std::lock_guard lock(mutex_);

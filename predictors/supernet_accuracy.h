@@ -29,6 +29,9 @@ class SupernetAccuracy final : public AccuracyPredictor {
   /// false: the search then hands over whole batches from one thread, and each evaluation runs
   /// parallel over images instead (one subnet at a time keeps the cores on one model).
   bool thread_safe() const override { return false; }
+  /// The images of the split every subnet is scored on (SubnetEvaluator::scored_images): the
+  /// same for every arch of one input resolution.
+  std::size_t samples(const Arch& arch) override;
 
   /// Subnets evaluated in the engine so far (cache misses), and the seconds they took.
   int evaluations() const;

@@ -17,10 +17,17 @@ struct RunInfo {
   std::string device;
 };
 
+/// One evaluation as front.json lists it: {"arch", "objectives": {name: value} (constrained
+/// metrics that are not objectives included), "feasible", and for each objective whose value is
+/// a proportion over held-out images (Evaluation::samples > 0, i.e. accuracy): "samples":
+/// {name: n} and "intervals": {name: [lo, hi]}, the 95 % Wilson interval (wilson_interval)}.
+nlohmann::json evaluation_json(const Problem& problem, const Evaluation& e);
+
 /// {"space", "algorithm", "seed", "device", "objectives": [{"name", "sense": "min"|"max",
 ///  "unit", "source"}], "constraints": [{"name", "max", "unit"}], "evaluations", "hypervolume",
-///  "hypervolume_reference": {"lo", "hi", "point"}, "stop_reason", "members": [{"arch",
-///  "objectives": {name: value}, "feasible"}], plus `extra`'s keys (e.g. a slimming trajectory)}.
+///  "hypervolume_reference": {"lo", "hi", "point"}, "stop_reason", "interval": {"level", "method"},
+///  "final_rescore" (when the front was re-scored), "members": [evaluation_json], plus `extra`'s
+///  keys (e.g. a slimming trajectory, "references": the space's named members)}.
 nlohmann::json front_to_json(const Problem& problem, const SearchResult& result,
                              const RunInfo& info, const nlohmann::json& extra);
 

@@ -43,25 +43,40 @@ std::string render_html_report(const RunReport& r) {
   if (!r.hypervolume_svg.empty())
     o << "<h2>Hypervolume per generation</h2>\n<div id=\"hv-plot\">\n"
       << r.hypervolume_svg << "</div>\n";
-  o << "<h2>Front members</h2>\n<table id=\"front\">\n<tr><th>#</th><th>name</th>";
-  for (std::size_t i = 0; i < r.objective_names.size(); ++i)
-    o << "<th>" << xml_escape(r.objective_names[i])
-      << (i < r.objective_units.size() && !r.objective_units[i].empty()
-              ? " (" + xml_escape(r.objective_units[i]) + ")"
-              : std::string())
-      << "</th>";
-  o << "<th>feasible</th><th>arch</th><th>files</th></tr>\n";
-  for (std::size_t m = 0; m < r.members.size(); ++m) {
-    const auto& mem = r.members[m];
-    o << "<tr><td>" << m << "</td><td>" << xml_escape(mem.name) << "</td>";
-    for (double v : mem.objectives) o << "<td>" << format_value(v) << "</td>";
-    o << "<td>" << (mem.feasible ? "yes" : "no") << "</td><td><code>" << xml_escape(mem.arch.dump())
-      << "</code></td><td>";
-    if (!mem.json_href.empty()) o << "<a href=\"" << xml_escape(mem.json_href) << "\">json</a> ";
-    if (!mem.onnx_href.empty()) o << "<a href=\"" << xml_escape(mem.onnx_href) << "\">onnx</a>";
-    o << "</td></tr>\n";
+  const auto members_table = [&](const char* id, const std::vector<ReportMember>& members) {
+    o << "<table id=\"" << id << "\">\n<tr><th>#</th><th>name</th>";
+    for (std::size_t i = 0; i < r.objective_names.size(); ++i)
+      o << "<th>" << xml_escape(r.objective_names[i])
+        << (i < r.objective_units.size() && !r.objective_units[i].empty()
+                ? " (" + xml_escape(r.objective_units[i]) + ")"
+                : std::string())
+        << "</th>";
+    o << "<th>feasible</th><th>arch</th><th>files</th></tr>\n";
+    for (std::size_t m = 0; m < members.size(); ++m) {
+      const auto& mem = members[m];
+      o << "<tr><td>" << m << "</td><td>" << xml_escape(mem.name) << "</td>";
+      for (std::size_t k = 0; k < mem.objectives.size(); ++k) {
+        o << "<td>" << format_value(mem.objectives[k]);
+        if (k < mem.intervals.size() && !mem.intervals[k].empty())
+          o << "<br/><small>" << xml_escape(mem.intervals[k]) << "</small>";
+        o << "</td>";
+      }
+      o << "<td>" << (mem.feasible ? "yes" : "no") << "</td><td><code>"
+        << xml_escape(mem.arch.dump()) << "</code></td><td>";
+      if (!mem.json_href.empty()) o << "<a href=\"" << xml_escape(mem.json_href) << "\">json</a> ";
+      if (!mem.onnx_href.empty()) o << "<a href=\"" << xml_escape(mem.onnx_href) << "\">onnx</a>";
+      o << "</td></tr>\n";
+    }
+    o << "</table>\n";
+  };
+  o << "<h2>Front members</h2>\n";
+  members_table("front", r.members);
+  if (!r.references.empty()) {
+    o << "<h2>Named reference members</h2>\n<p>The space's hand-designed subnets, scored "
+         "as the front was (labelled squares in the plot).</p>\n";
+    members_table("references", r.references);
   }
-  o << "</table>\n<h2>Run configuration</h2>\n";
+  o << "<h2>Run configuration</h2>\n";
   key_value_table(o, r.run_config);
   o << "<h2>Device profile</h2>\n";
   key_value_table(o, r.device);

@@ -16,6 +16,8 @@ struct ReportMember {
   bool feasible = true;
   std::string json_href;  ///< relative link to the member's JSON ("" = none)
   std::string onnx_href;  ///< relative link to the member's ONNX model ("" = none)
+  /// Per objective, its 95 % interval as text ("[0.8421, 0.8622] n=5000"), "" where none.
+  std::vector<std::string> intervals;
 };
 
 struct RunReport {
@@ -28,6 +30,9 @@ struct RunReport {
   std::vector<std::string> objective_names;  ///< e.g. {"latency", "accuracy"}
   std::vector<std::string> objective_units;  ///< e.g. {"ms", "top-1"}
   std::vector<ReportMember> members;
+  /// The space's named members scored as the front was (front.json "references"), for
+  /// comparison; listed in their own table.
+  std::vector<ReportMember> references;
 };
 
 /// Renders the report as one HTML5 document that is also well-formed XML (XHTML syntax), so it

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 #include "core/atomic_file.h"
@@ -36,15 +38,50 @@ std::string sense_of(const RunData& run, const std::string& name) {
   return "min";
 }
 
+// "[0.8421, 0.8622] n=5000", or "" without an interval.
+std::string interval_text(const nlohmann::json& objectives, const nlohmann::json& samples,
+                          const std::string& name) {
+  const auto ci = objective_interval(objectives, samples, name);
+  if (!ci) return "";
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "[%.4f, %.4f] n=%zu", ci->lo, ci->hi,
+                samples.at(name).get<std::size_t>());
+  return buf;
+}
+
+// A named reference member of front.json as the plot and the report can use it: an object with
+// a string name and objectives (a member the run could not score has a note instead).
+bool usable_reference(const nlohmann::json& r) {
+  return r.is_object() && r.contains("name") && r["name"].is_string() && r.contains("objectives") &&
+         r["objectives"].is_object();
+}
+
+nlohmann::json member_samples(const nlohmann::json& m) {
+  const auto it = m.find("samples");
+  return it != m.end() && it->is_object() ? *it : nlohmann::json::object();
+}
+
 }  // namespace
+
+std::optional<AccuracyInterval> objective_interval(const nlohmann::json& objectives,
+                                                   const nlohmann::json& samples,
+                                                   const std::string& name) {
+  if (!samples.is_object() || !objectives.is_object()) return std::nullopt;
+  const auto n = samples.find(name);
+  if (n == samples.end() || !n->is_number_unsigned() || n->get<std::size_t>() == 0)
+    return std::nullopt;
+  const double v = value_of(objectives, name);
+  if (!(v >= 0.0 && v <= 1.0)) return std::nullopt;
+  return wilson_interval(v, n->get<std::size_t>());
+}
 
 std::vector<ExportMember> select_members(const RunData& run, const SearchSpace& space,
                                          const std::string& which) {
   const auto names = run.objective_names();
   std::vector<ExportMember> front;
   for (const auto& m : run.front.at("members"))
-    front.push_back(
-        {"", space.from_json(m.at("arch")), m.at("objectives"), m.value("feasible", true), true});
+    front.push_back({"", space.from_json(m.at("arch")), m.at("objectives"),
+                     m.value("feasible", true), true, member_samples(m)});
   const std::string first = names.empty() ? "" : names.front();
   std::stable_sort(front.begin(), front.end(), [&](const auto& a, const auto& b) {
     return value_of(a.objectives, first) < value_of(b.objectives, first);
@@ -55,7 +92,7 @@ std::vector<ExportMember> select_members(const RunData& run, const SearchSpace& 
     std::vector<ExportMember> all;
     for (const auto& e : run.evaluations)
       all.push_back({"e" + std::to_string(e.id), space.from_json(e.arch), e.objectives, e.feasible,
-                     run.on_front(e)});
+                     run.on_front(e), e.samples});
     return all;
   }
   std::size_t n = 0;
@@ -80,15 +117,22 @@ nlohmann::json export_members_json(const RunData& run, const SearchSpace& space,
                         {"members", nlohmann::json::array()}};
   for (const auto& m : members) {
     const Network net = space.decode(m.arch);
-    out["members"].push_back({{"name", m.name},
-                              {"arch", space.to_json(m.arch)},
-                              {"config", space.export_config(m.arch)},
-                              {"params", net.params()},
-                              {"macs", net.macs()},
-                              {"objectives", m.objectives},
-                              {"feasible", m.feasible},
-                              {"on_front", m.on_front}});
+    nlohmann::json j = {{"name", m.name},
+                        {"arch", space.to_json(m.arch)},
+                        {"config", space.export_config(m.arch)},
+                        {"params", net.params()},
+                        {"macs", net.macs()},
+                        {"objectives", m.objectives},
+                        {"feasible", m.feasible},
+                        {"on_front", m.on_front}};
+    for (const auto& [name, n] : m.samples.items())
+      if (const auto ci = objective_interval(m.objectives, m.samples, name)) {
+        j["samples"][name] = n;
+        j["intervals"][name] = {ci->lo, ci->hi};
+      }
+    out["members"].push_back(std::move(j));
   }
+  if (run.front.contains("references")) out["references"] = run.front["references"];
   return out;
 }
 
@@ -99,19 +143,37 @@ std::string evaluations_csv(const RunData& run, const SearchSpace& space) {
     for (const auto& [k, v] : e.constraints.items())
       if (std::find(constraint_names.begin(), constraint_names.end(), k) == constraint_names.end())
         constraint_names.push_back(k);
+  std::vector<std::string> counted;  // objectives with an image count somewhere
+  for (const auto& n : names)
+    for (const auto& e : run.evaluations)
+      if (e.samples.contains(n)) {
+        counted.push_back(n);
+        break;
+      }
   std::ostringstream o;
   o.precision(10);
   o << "id,generation,on_front,feasible,violation";
   for (const auto& n : names) o << "," << csv_field(n);
   for (const auto& n : constraint_names) o << "," << csv_field("constraint:" + n);
-  o << ",params,macs,arch\n";
+  o << ",params,macs,arch";
+  for (const auto& n : counted)
+    o << "," << csv_field(n + ":samples") << "," << csv_field(n + ":ci_lo") << ","
+      << csv_field(n + ":ci_hi");
+  o << "\n";
   for (const auto& e : run.evaluations) {
     const Network net = space.decode(space.from_json(e.arch));
     o << e.id << "," << e.generation << "," << (run.on_front(e) ? 1 : 0) << ","
       << (e.feasible ? 1 : 0) << "," << e.violation;
     for (const auto& n : names) o << "," << value_of(e.objectives, n);
     for (const auto& n : constraint_names) o << "," << value_of(e.constraints, n);
-    o << "," << net.params() << "," << net.macs() << "," << csv_field(e.arch.dump()) << "\n";
+    o << "," << net.params() << "," << net.macs() << "," << csv_field(e.arch.dump());
+    for (const auto& n : counted) {
+      if (const auto ci = objective_interval(e.objectives, e.samples, n))
+        o << "," << e.samples[n].get<std::size_t>() << "," << ci->lo << "," << ci->hi;
+      else
+        o << ",,,";
+    }
+    o << "\n";
   }
   return o.str();
 }
@@ -144,8 +206,16 @@ SvgChart front_chart(const RunData& run, const SearchSpace& space, const Latency
                     staircase ? 2.0 : 4.0,
                     1,
                     {}};
-  for (const auto& m : run.front.at("members"))
+  // An accuracy's 95 % interval as an error bar at the point it belongs to.
+  const auto add_bar = [&](const nlohmann::json& objectives, const nlohmann::json& samples,
+                           const char* color) {
+    if (const auto ci = objective_interval(objectives, samples, y))
+      c.error_bars.push_back({value_of(objectives, x), ci->lo, ci->hi, color});
+  };
+  for (const auto& m : run.front.at("members")) {
     front.points.push_back({value_of(m.at("objectives"), x), value_of(m.at("objectives"), y)});
+    add_bar(m.at("objectives"), member_samples(m), "#ff7f0e");
+  }
   c.series = {all};
   if (!infeasible.points.empty()) c.series.push_back(infeasible);
   c.series.push_back(front);
@@ -158,7 +228,18 @@ SvgChart front_chart(const RunData& run, const SearchSpace& space, const Latency
     if (n == "latency" && table) return table->predict_ms(net);
     return NAN;
   };
+  std::set<std::string> drawn;
+  if (const auto refs = run.front.find("references"); refs != run.front.end() && refs->is_array())
+    for (const auto& r : *refs) {
+      if (!usable_reference(r)) continue;
+      const ChartPoint p{value_of(r["objectives"], x), value_of(r["objectives"], y)};
+      if (!std::isfinite(p.x) || !std::isfinite(p.y)) continue;
+      c.labels.push_back({p, r["name"].get<std::string>()});
+      add_bar(r["objectives"], member_samples(r), "#2ca02c");
+      drawn.insert(r["name"].get<std::string>());
+    }
   for (const auto& [member, arch] : space.named()) {
+    if (drawn.count(member)) continue;
     try {
       const Network net = space.decode(arch);
       const ChartPoint p{coordinate(x, net), coordinate(y, net)};
@@ -202,14 +283,34 @@ RunReport run_report(const RunData& run, const SearchSpace& space, const nlohman
     r.objective_units.push_back(o.value("unit", ""));
   }
   for (const auto& m : select_members(run, space, "front")) {
-    ReportMember rm{m.name, space.to_json(m.arch), {}, m.feasible, "", ""};
-    for (const auto& n : r.objective_names) rm.objectives.push_back(value_of(m.objectives, n));
+    ReportMember rm{m.name, space.to_json(m.arch), {}, m.feasible, "", "", {}};
+    for (const auto& n : r.objective_names) {
+      rm.objectives.push_back(value_of(m.objectives, n));
+      rm.intervals.push_back(interval_text(m.objectives, m.samples, n));
+    }
     if (fs::exists(run.dir + "/members/" + m.name + ".json"))
       rm.json_href = "members/" + m.name + ".json";
     if (fs::exists(run.dir + "/onnx/" + m.name + ".onnx"))
       rm.onnx_href = "onnx/" + m.name + ".onnx";
     r.members.push_back(std::move(rm));
   }
+  if (const auto refs = run.front.find("references"); refs != run.front.end() && refs->is_array())
+    for (const auto& ref : *refs) {
+      if (!usable_reference(ref)) continue;  // e.g. a member the run could not score
+      const auto feasible = ref.find("feasible");
+      ReportMember rm{ref["name"].get<std::string>(),
+                      ref.contains("arch") ? ref["arch"] : nlohmann::json(),
+                      {},
+                      feasible == ref.end() || !feasible->is_boolean() || feasible->get<bool>(),
+                      "",
+                      "",
+                      {}};
+      for (const auto& n : r.objective_names) {
+        rm.objectives.push_back(value_of(ref["objectives"], n));
+        rm.intervals.push_back(interval_text(ref["objectives"], member_samples(ref), n));
+      }
+      r.references.push_back(std::move(rm));
+    }
   return r;
 }
 

@@ -9,11 +9,14 @@
 #include <limits>
 
 #include "core/error.h"
+#include "predictors/accuracy_interval.h"
 
 namespace hwnas {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 2 added evaluations.samples; version 1 files are read as they are (no samples) and upgraded
+// in place when opened for writing (a resumed run).
+constexpr int kSchemaVersion = 2;
 
 // Finalises a prepared statement on every path out of a scope.
 class Statement {
@@ -65,6 +68,27 @@ std::string values_text(const std::vector<std::string>& quoted_names,
       out += "null";
   }
   return out + "}";
+}
+
+// {"accuracy": 1000}: the objectives whose values are proportions over held-out images.
+std::string samples_text(const std::vector<std::string>& names,
+                         const std::vector<std::size_t>& samples) {
+  nlohmann::json out = nlohmann::json::object();
+  for (std::size_t i = 0; i < samples.size() && i < names.size(); ++i)
+    if (samples[i] > 0) out[names[i]] = samples[i];
+  return out.dump();
+}
+
+// {"accuracy": [lo, hi]}: the 95 % Wilson interval of each counted proportion, stored beside the
+// count so that SQL readers need not compute it.
+std::string intervals_text(const std::vector<std::string>& names, const Evaluation& e) {
+  nlohmann::json out = nlohmann::json::object();
+  for (std::size_t i = 0; i < e.samples.size() && i < names.size() && i < e.objectives.size(); ++i)
+    if (e.samples[i] > 0 && e.objectives[i] >= 0.0 && e.objectives[i] <= 1.0) {
+      const AccuracyInterval ci = wilson_interval(e.objectives[i], e.samples[i]);
+      out[names[i]] = {ci.lo, ci.hi};
+    }
+  return out.dump();
 }
 
 // A full disk is SQLITE_FULL and a file over `ulimit -f` (EFBIG) an I/O error: both need the
@@ -141,9 +165,10 @@ RunStore::RunStore(const std::string& path, bool create) : path_(path) {
       throw Error("'" + path + "' is not an hwnas run database (no schema version)");
     }
     const auto version = meta("schema_version");
-    if (*version != std::to_string(kSchemaVersion))
+    if (*version != "1" && *version != std::to_string(kSchemaVersion))
       throw Error("run database '" + path + "' has schema version " + *version +
-                  ", this hwnas reads " + std::to_string(kSchemaVersion));
+                  ", this hwnas reads 1 to " + std::to_string(kSchemaVersion));
+    has_samples_ = *version != "1";
     guard.armed = false;
     return;
   }
@@ -153,7 +178,8 @@ RunStore::RunStore(const std::string& path, bool create) : path_(path) {
   exec(
       "CREATE TABLE IF NOT EXISTS evaluations(id INTEGER PRIMARY KEY, generation INTEGER NOT "
       "NULL, genes TEXT NOT NULL, arch TEXT NOT NULL, objectives TEXT NOT NULL, constraints "
-      "TEXT NOT NULL, violation REAL NOT NULL, feasible INTEGER NOT NULL)");
+      "TEXT NOT NULL, violation REAL NOT NULL, feasible INTEGER NOT NULL, samples TEXT NOT NULL "
+      "DEFAULT '{}', intervals TEXT NOT NULL DEFAULT '{}')");
   exec(
       "CREATE TABLE IF NOT EXISTS generations(generation INTEGER PRIMARY KEY, evaluations "
       "INTEGER NOT NULL, front_size INTEGER NOT NULL, hypervolume REAL NOT NULL, elapsed_s REAL "
@@ -162,9 +188,16 @@ RunStore::RunStore(const std::string& path, bool create) : path_(path) {
   if (!version) {
     exec("INSERT OR REPLACE INTO meta VALUES('schema_version', '" + std::to_string(kSchemaVersion) +
          "')");
+  } else if (*version == "1") {
+    exec("BEGIN IMMEDIATE");
+    exec("ALTER TABLE evaluations ADD COLUMN samples TEXT NOT NULL DEFAULT '{}'");
+    exec("ALTER TABLE evaluations ADD COLUMN intervals TEXT NOT NULL DEFAULT '{}'");
+    exec("UPDATE meta SET value = '" + std::to_string(kSchemaVersion) +
+         "' WHERE key = 'schema_version'");
+    exec("COMMIT");
   } else if (*version != std::to_string(kSchemaVersion)) {
     throw Error("run database '" + path + "' has schema version " + *version +
-                ", this hwnas reads " + std::to_string(kSchemaVersion));
+                ", this hwnas reads 1 to " + std::to_string(kSchemaVersion));
   }
   guard.armed = false;
 }
@@ -217,7 +250,12 @@ std::optional<Checkpoint> RunStore::load_checkpoint() {
   cp.runner_state = parse_stored(meta("runner_state").value_or("null"), path_, "the runner state");
   const auto names = problem_->objective_names();
   const auto& constraints = problem_->constraints();
-  Statement s(db_, "SELECT generation, genes, objectives, constraints FROM evaluations ORDER BY id",
+  Statement s(db_,
+              has_samples_
+                  ? "SELECT generation, genes, objectives, constraints, samples FROM evaluations "
+                    "ORDER BY id"
+                  : "SELECT generation, genes, objectives, constraints, '{}' FROM evaluations "
+                    "ORDER BY id",
               path_);
   while (sqlite3_step(s.get()) == SQLITE_ROW) {
     Evaluation e;
@@ -250,6 +288,12 @@ std::optional<Checkpoint> RunStore::load_checkpoint() {
                     "': resume with the run's own objectives");
       e.objectives.push_back(stored_number(obj[n], path_, "objective '" + n + "'"));
     }
+    const auto samples = parse_stored(column_text(s.get(), 4), path_, "an evaluation's samples");
+    for (const auto& n : names) {
+      const auto it = samples.is_object() ? samples.find(n) : samples.end();
+      e.samples.push_back(it != samples.end() && it->is_number_unsigned() ? it->get<std::size_t>()
+                                                                          : std::size_t{0});
+    }
     for (const auto& c : constraints) {
       const std::string n = c.metric->name();
       if (!con.contains(n))
@@ -270,7 +314,7 @@ void RunStore::save_generation(const GenerationRecord& r) {
   try {
     Statement ins(db_,
                   "INSERT INTO evaluations(generation, genes, arch, objectives, constraints, "
-                  "violation, feasible) VALUES(?, ?, ?, ?, ?, ?, ?)",
+                  "violation, feasible, samples, intervals) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   path_);
     std::vector<std::string> obj_names, con_names;
     for (const auto& n : names) obj_names.push_back(nlohmann::json(n).dump());
@@ -285,11 +329,13 @@ void RunStore::save_generation(const GenerationRecord& r) {
       bind_text(s, 5, values_text(con_names, e.constraint_values));
       sqlite3_bind_double(s, 6, e.violation);
       sqlite3_bind_int(s, 7, e.feasible() ? 1 : 0);
+      bind_text(s, 8, samples_text(names, e.samples));
+      bind_text(s, 9, intervals_text(names, e));
       if (sqlite3_step(s) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_) + disk_hint(db_));
     }
     Statement upd(db_,
                   "UPDATE evaluations SET objectives = ?, constraints = ?, violation = ?, "
-                  "feasible = ? WHERE genes = ?",
+                  "feasible = ?, samples = ?, intervals = ? WHERE genes = ?",
                   path_);
     for (const auto& e : r.replaced_evaluations) {
       sqlite3_stmt* s = upd.get();
@@ -298,7 +344,9 @@ void RunStore::save_generation(const GenerationRecord& r) {
       bind_text(s, 2, values_text(con_names, e.constraint_values));
       sqlite3_bind_double(s, 3, e.violation);
       sqlite3_bind_int(s, 4, e.feasible() ? 1 : 0);
-      bind_text(s, 5, genes_text(e.arch.genes));
+      bind_text(s, 5, samples_text(names, e.samples));
+      bind_text(s, 6, intervals_text(names, e));
+      bind_text(s, 7, genes_text(e.arch.genes));
       if (sqlite3_step(s) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_) + disk_hint(db_));
       if (sqlite3_changes(db_) != 1)
         throw Error("no stored evaluation of arch " + space.to_json(e.arch).dump() + " to replace");
@@ -346,8 +394,10 @@ std::vector<GenerationSummary> RunStore::generations() const {
 std::vector<StoredEvaluation> RunStore::evaluations() const {
   std::vector<StoredEvaluation> out;
   Statement s(db_,
-              "SELECT id, generation, arch, objectives, constraints, violation, feasible FROM "
-              "evaluations ORDER BY id",
+              has_samples_ ? "SELECT id, generation, arch, objectives, constraints, violation, "
+                             "feasible, samples FROM evaluations ORDER BY id"
+                           : "SELECT id, generation, arch, objectives, constraints, violation, "
+                             "feasible, '{}' FROM evaluations ORDER BY id",
               path_);
   while (sqlite3_step(s.get()) == SQLITE_ROW) {
     StoredEvaluation e;
@@ -358,6 +408,9 @@ std::vector<StoredEvaluation> RunStore::evaluations() const {
     e.constraints = parse_stored(column_text(s.get(), 4), path_, "an evaluation's constraints");
     e.violation = sqlite3_column_double(s.get(), 5);
     e.feasible = sqlite3_column_int(s.get(), 6) != 0;
+    e.samples = parse_stored(column_text(s.get(), 7), path_, "an evaluation's samples");
+    if (!e.samples.is_object())
+      throw Error("run database '" + path_ + "': an evaluation's samples are not a JSON object");
     out.push_back(std::move(e));
   }
   return out;

@@ -34,14 +34,22 @@ struct StoredEvaluation {
   nlohmann::json constraints;
   double violation = 0;
   bool feasible = true;
+  /// {objective: held-out images} for the objectives whose values are proportions (accuracy);
+  /// empty in a version-1 database.
+  nlohmann::json samples = nlohmann::json::object();
 };
 
-/// Schema (version 1), WAL mode, one transaction per generation:
+/// Schema (version 2), WAL mode, one transaction per generation:
 ///   meta(key, value)           schema_version, config (the run's settings as JSON, written by
 ///                              the CLI), algorithm_state, runner_state, last_generation
-///   evaluations(id, generation, genes, arch, objectives, constraints, violation, feasible)
+///   evaluations(id, generation, genes, arch, objectives, constraints, violation, feasible,
+///               samples, intervals)
 ///                              genes: JSON array; arch: SearchSpace::to_json; objectives and
-///                              constraints: JSON objects keyed by metric name (natural units)
+///                              constraints: JSON objects keyed by metric name (natural units);
+///                              samples: {objective: held-out images} of the accuracies
+///                              (Objective::samples), '{}' when none; intervals: {objective:
+///                              [lo, hi]}, their 95 % Wilson intervals (version 2; a version-1
+///                              file is read without either and upgraded when opened to write)
 ///   generations(generation, evaluations, front_size, hypervolume, elapsed_s)
 /// It implements search's CheckpointSink (search/ cannot include results/).
 class RunStore final : public CheckpointSink {
@@ -82,6 +90,7 @@ class RunStore final : public CheckpointSink {
   std::string path_;
   sqlite3* db_ = nullptr;
   const Problem* problem_ = nullptr;
+  bool has_samples_ = true;  // false: a version-1 file opened read-only
 };
 
 }  // namespace hwnas

@@ -64,7 +64,7 @@ SearchProblem::SearchProblem(const RunConfig& config, const std::string& agent_t
         config.accuracy, space,
         AccuracySourceOptions{config.accuracy_dataset, config.accuracy_samples,
                               config.measure_threads, config.prescreen, config.eval_timeout_s,
-                              config.precision});
+                              config.precision, "val", config.final_samples});
     return accuracy.predictor;
   };
   sources.measure =

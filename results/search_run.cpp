@@ -7,7 +7,9 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "predictors/accuracy_interval.h"
 #include "predictors/lut_latency_predictor.h"
+#include "predictors/supernet_accuracy.h"
 #include "results/front_json.h"
 #include "results/run_data.h"
 #include "results/run_exports.h"
@@ -36,6 +38,49 @@ void create_run_db(const std::string& db_path, const RunConfig& config) {
   if (ec)
     throw Error("cannot create the run database '" + db_path + "': " + ec.message() +
                 "; choose another --out");
+}
+
+// Evaluations with the accuracy objective re-scored by `scorer` (the other values kept): the
+// final re-scoring of the front's candidates and of the named reference members.
+std::vector<Evaluation> rescored(const Problem& problem, SupernetAccuracy& scorer,
+                                 const std::vector<Evaluation>& old) {
+  const int acc = problem.objective_index("accuracy");
+  if (acc < 0) return old;
+  std::vector<Arch> archs;
+  for (const auto& e : old) archs.push_back(e.arch);
+  const std::vector<double> values = scorer.predict(archs);
+  std::vector<Evaluation> out;
+  for (std::size_t k = 0; k < old.size(); ++k) {
+    std::vector<double> objectives = old[k].objectives;
+    objectives[static_cast<std::size_t>(acc)] = values[k];
+    Evaluation e = problem.make_evaluation(old[k].arch, std::move(objectives),
+                                           old[k].constraint_values, old[k].generation);
+    e.samples = old[k].samples;
+    e.samples.resize(e.objectives.size());
+    e.samples[static_cast<std::size_t>(acc)] = scorer.samples(old[k].arch);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// The space's named members (e.g. s, m, l) scored as the front was, so the report can show
+// where the search beats the hand-designed subnets. A member the run cannot score (another
+// resolution than its table holds) is left out with a note.
+nlohmann::json reference_members(Problem& problem, const SearchSpace& space,
+                                 SupernetAccuracy* final_scorer) {
+  nlohmann::json refs = nlohmann::json::array();
+  for (const auto& [name, arch] : space.named()) {
+    try {
+      std::vector<Evaluation> e = problem.evaluate({arch}, 0);
+      if (final_scorer) e = rescored(problem, *final_scorer, e);
+      nlohmann::json j = evaluation_json(problem, e.front());
+      j["name"] = name;
+      refs.push_back(std::move(j));
+    } catch (const Error& err) {
+      refs.push_back({{"name", name}, {"note", std::string("not scored: ") + err.what()}});
+    }
+  }
+  return refs;
 }
 
 }  // namespace
@@ -86,6 +131,10 @@ SearchRunReport run_search(RunConfig config, const std::string& out_dir,
   ro.archive_bounds = traits.archive_bounds;
   const auto screened = accuracy.screened;
   if (screened) ro.provisional = [screened](const Arch& a) { return screened->estimated(a); };
+  if (const auto scorer = accuracy.final_scorer)
+    ro.rescore = [&problem, scorer](const std::vector<Evaluation>& old) {
+      return rescored(problem, *scorer, old);
+    };
   SearchRunner runner(problem, *algorithm, ro, &store);
   if (options.on_progress) runner.on_progress(options.on_progress);
   const auto t0 = std::chrono::steady_clock::now();
@@ -93,6 +142,12 @@ SearchRunReport run_search(RunConfig config, const std::string& out_dir,
   report.result = runner.run();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const SearchResult& result = report.result;
+  // Before the counts below, so that one process and an MPI job (whose workers score the
+  // references and report their counts in on_finish) count the same evaluations.
+  const nlohmann::json references =
+      problem.objective_index("accuracy") >= 0 && accuracy.supernet
+          ? reference_members(problem, space, accuracy.final_scorer.get())
+          : nlohmann::json();
 
   // front.json and the report.
   nlohmann::json& extra = report.summary;
@@ -127,6 +182,16 @@ SearchRunReport run_search(RunConfig config, const std::string& out_dir,
                                       : nlohmann::json(st.heldout_kendall_tau)}};
     }
   }
+  if (accuracy.final_scorer)
+    extra["final_rescore"] = {
+        {"split", "val"},
+        {"samples",
+         config.final_samples == 0 ? nlohmann::json("all") : nlohmann::json(config.final_samples)},
+        {"candidates", result.rescored},
+        {"note",
+         "the archs of the first two non-dominated ranks were re-scored on these images "
+         "after the search; the front is drawn from them only"}};
+  if (!references.is_null()) extra["references"] = references;
   if (filling) {
     const FillReport fr = filling->report();
     extra["table_fill"] = {{"db", config.db},
@@ -193,12 +258,24 @@ std::string search_summary(const SearchRunReport& r, const std::string& out_dir)
         p["heldout_pairs"].get<int>(), result.confirmed,
         p["front_members_with_estimates"].get<int>());
   }
+  if (s.contains("final_rescore")) {
+    const auto& n = s["final_rescore"]["samples"];
+    add("final re-score: %zu candidates (first two non-dominated ranks) re-scored on %s val "
+        "images; the front is drawn from them\n",
+        result.rescored, n.is_string() ? n.get<std::string>().c_str() : n.dump().c_str());
+  }
   const SearchSpace& space = get_space(r.space);
   for (std::size_t i = 0; i < result.front.size() && i < 5; ++i) {
     const auto& e = result.archive[result.front[i]];
     text += " ";
-    for (std::size_t k = 0; k < r.objective_names.size(); ++k)
+    for (std::size_t k = 0; k < r.objective_names.size(); ++k) {
       add(" %s %.6g", r.objective_names[k].c_str(), e.objectives[k]);
+      if (k < e.samples.size() && e.samples[k] > 0 && e.objectives[k] >= 0 &&
+          e.objectives[k] <= 1) {
+        const AccuracyInterval ci = wilson_interval(e.objectives[k], e.samples[k]);
+        add(" [%.4f, %.4f] (n=%zu)", ci.lo, ci.hi, e.samples[k]);
+      }
+    }
     add("%s  %s\n", e.feasible() ? "" : " (infeasible)", space.to_json(e.arch).dump().c_str());
   }
   if (result.front.size() > 5) add("  ... %zu more in front.json\n", result.front.size() - 5);

@@ -75,6 +75,8 @@ std::string render_svg(const SvgChart& c) {
   for (const auto& s : c.series)
     for (const auto& p : s.points) extend(p.x, p.y);
   for (const auto& l : c.labels) extend(l.at.x, l.at.y);
+  for (const auto& b : c.error_bars)
+    if (std::isfinite(b.x)) extend(b.x, b.lo), extend(b.x, b.hi);
   for (const auto& r : c.rules) r.vertical ? extend(r.value, NAN) : extend(NAN, r.value);
   if (!std::isfinite(x0)) x0 = 0, x1 = 1;
   if (!std::isfinite(y0)) y0 = 0, y1 = 1;
@@ -124,6 +126,14 @@ std::string render_svg(const SvgChart& c) {
     o << "<line class=\"rule\" x1=\"" << num(v ? sx(r.value) : left) << "\" y1=\""
       << num(v ? top : sy(r.value)) << "\" x2=\"" << num(v ? sx(r.value) : left + w) << "\" y2=\""
       << num(v ? top + h : sy(r.value)) << "\" stroke=\"#d62728\" stroke-dasharray=\"6 4\"/>\n";
+  }
+  for (const auto& b : c.error_bars) {
+    if (!std::isfinite(b.x) || !std::isfinite(b.lo) || !std::isfinite(b.hi)) continue;
+    const std::string x = num(sx(b.x)), lo = num(sy(b.lo)), hi = num(sy(b.hi));
+    const std::string l = num(sx(b.x) - 3), r = num(sx(b.x) + 3);
+    o << "<path class=\"error-bar\" d=\"M" << x << " " << lo << " V" << hi << " M" << l << " " << lo
+      << " H" << r << " M" << l << " " << hi << " H" << r << "\" stroke=\"" << b.color
+      << "\" stroke-width=\"1\" fill=\"none\"/>\n";
   }
   for (const auto& s : c.series) {
     std::vector<ChartPoint> pts;

@@ -33,6 +33,14 @@ struct ChartLabel {
   std::string text;
 };
 
+/// A vertical error bar at x from y = lo to y = hi (e.g. an accuracy's 95 % interval).
+struct ChartErrorBar {
+  double x = 0;
+  double lo = 0;
+  double hi = 0;
+  std::string color = "#444444";  ///< CSS colour
+};
+
 /// A constraint or reference line across the whole plot.
 struct ChartRule {
   bool vertical = true;  ///< vertical: x = value; otherwise y = value
@@ -49,6 +57,7 @@ struct SvgChart {
   std::vector<ChartSeries> series;
   std::vector<ChartLabel> labels;
   std::vector<ChartRule> rules;
+  std::vector<ChartErrorBar> error_bars;             ///< drawn under the markers, with 3 px caps
   std::optional<double> x_min, x_max, y_min, y_max;  ///< axis bounds; default: data extent + 5 %
 };
 

@@ -1,6 +1,7 @@
 // Evaluation: one architecture with its objective and constraint values.
 #pragma once
 
+#include <cstddef>
 #include <vector>
 
 #include "search/pareto.h"
@@ -19,6 +20,9 @@ struct Evaluation {
   std::vector<double> constraint_values;
   /// Total normalised violation: sum over constraints of max(0, (value - max) / max).
   double violation = 0.0;
+  /// Per objective, the held-out images its value is a proportion over (Objective::samples; 0:
+  /// not a proportion); empty when not recorded (a run stored before samples were kept).
+  std::vector<std::size_t> samples;
   /// Generation of the run in which this arch was first evaluated (0: the bounds pair).
   int generation = 0;
 

@@ -36,6 +36,13 @@ class Objective {
   virtual bool deterministic() const { return true; }
   /// Where the values come from, for reports (e.g. "LUT host@hwnas.db").
   virtual std::string source() const { return name(); }
+  /// Held-out images the value evaluate() gave `arch` is a proportion over (its confidence
+  /// interval's n), or 0 when it is not one (latency, MACs, a surrogate's estimate). Asked after
+  /// evaluate() for the same arch, from the thread that called it.
+  virtual std::size_t samples(const Arch& arch) {
+    static_cast<void>(arch);
+    return 0;
+  }
 };
 
 /// An objective computed from the decoded Network alone. evaluate_network must be thread-safe:
@@ -100,6 +107,7 @@ class AccuracyObjective final : public Objective {
   Sense sense() const override { return Sense::maximize; }
   std::vector<double> evaluate(const std::vector<Arch>& archs) override;
   std::string source() const override { return predictor_->source(); }
+  std::size_t samples(const Arch& arch) override { return predictor_->samples(arch); }
 
  private:
   std::shared_ptr<AccuracyPredictor> predictor_;

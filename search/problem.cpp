@@ -131,6 +131,9 @@ std::vector<Evaluation> Problem::evaluate(const std::vector<Arch>& archs, int ge
     for (std::size_t k = 0; k < obj.size(); ++k) obj[k] = values[objective_metric_[k]][i];
     for (std::size_t c = 0; c < con.size(); ++c) con[c] = values[constraint_metric_[c]][i];
     out.push_back(make_evaluation(archs[i], std::move(obj), std::move(con), generation));
+    out.back().samples.resize(objectives_.size());
+    for (std::size_t k = 0; k < objectives_.size(); ++k)
+      out.back().samples[k] = objectives_[k]->samples(archs[i]);
   }
   return out;
 }

@@ -59,6 +59,9 @@ void RunConfig::validate() {
   if (!(eval_timeout_s >= 0)) throw Error("--eval-timeout must be >= 0 seconds");
   if (db.empty()) throw Error("--db must not be empty");
   if (device.empty()) throw Error("--device must not be empty");
+  if (final_samples < -1)
+    throw Error("--final-samples must be -1 (none), 0 (the whole split) or a count, got " +
+                std::to_string(final_samples));
   if (precision != "fp32" && precision != "int8")
     throw Error("unknown precision '" + precision + "': use --precision fp32 or int8");
   if (backend != "local" && backend != "fake")
@@ -83,6 +86,7 @@ nlohmann::json RunConfig::to_json() const {
           {"accuracy_dataset", accuracy_dataset},
           {"accuracy_samples", accuracy_samples},
           {"prescreen", prescreen},
+          {"final_samples", final_samples},
           {"measure_threads", measure_threads},
           {"eval_timeout_s", eval_timeout_s},
           {"db", db},
@@ -109,6 +113,9 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& origi
     if (version < 3 && j.contains("precision"))
       throw Error(origin + ": run configuration version " + std::to_string(version) +
                   " has no 'precision' (version 3 has)");
+    if (version < 4 && j.contains("final_samples"))
+      throw Error(origin + ": run configuration version " + std::to_string(version) +
+                  " has no 'final_samples' (version 4 has)");
     require_only_keys(j,
                       {"version",
                        "eval_timeout_s",
@@ -127,6 +134,7 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& origi
                        "accuracy_dataset",
                        "accuracy_samples",
                        "prescreen",
+                       "final_samples",
                        "measure_threads",
                        "db",
                        "device",
@@ -138,6 +146,7 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& origi
                       origin + " (run configuration)");
     read(j, "eval_timeout_s", c.eval_timeout_s, origin);
     read(j, "precision", c.precision, origin);
+    read(j, "final_samples", c.final_samples, origin);
     read(j, "time_budget_s", c.time_budget_s, origin);
     read(j, "latency_max_ms", c.latency_max_ms, origin);
     read(j, "algorithm_params", c.algorithm_params, origin);

@@ -17,7 +17,7 @@ struct RunConfig {
   /// eval_timeout_s. Stored configs
   /// without "version" (hwnas before
   /// issue 16: the algorithms' parameters flat at the top level) are read as version 0.
-  static constexpr int kVersion = 3;
+  static constexpr int kVersion = 4;
 
   std::string space = "efficientformer";
   /// A name of search/algorithm_registry.h (aliases are resolved on reading).
@@ -43,7 +43,12 @@ struct RunConfig {
   std::string accuracy;
   std::string accuracy_dataset = "fashion-mnist";  ///< supernet: fashion-mnist, IDX or image dir
   std::size_t accuracy_samples = 1000;  ///< supernet: held-out images per subnet (0 = all)
-  double prescreen = 1.0;   ///< supernet: share of a batch evaluated for real (1 = no screening)
+  double prescreen = 1.0;  ///< supernet: share of a batch evaluated for real (1 = no screening)
+  /// supernet: once the search ends, re-score the archs of the first two non-dominated ranks on
+  /// this many held-out images (0 = the whole split) and draw the front from them
+  /// (RunnerOptions::rescore); -1 = no re-scoring, as is any count not above accuracy_samples.
+  /// `hwnas search` defaults to 0; version-3 runs and older read as -1.
+  int final_samples = -1;
   int measure_threads = 2;  ///< engine threads of supernet accuracy and latency-measured
   /// Longest wait for one evaluation, seconds: an external: command's answer (0 = its 120 s),
   /// and under MPI a worker rank's answer (0 = no limit); past it the run stops with an error

@@ -72,6 +72,38 @@ void SearchRunner::save(int generation, const std::vector<Evaluation>& fresh, do
   sink_->save_generation(r);
 }
 
+std::size_t SearchRunner::rescore_front(int generation, const std::function<double()>& elapsed) {
+  std::vector<Point> points;
+  std::vector<double> violations;
+  for (const auto& e : archive_) {
+    points.push_back(e.fitness);
+    violations.push_back(e.violation);
+  }
+  const auto ranks = non_dominated_sort(points, violations);
+  std::vector<std::size_t> todo;
+  for (std::size_t r = 0; r < ranks.size() && r < std::size_t(std::max(1, options_.rescore_ranks));
+       ++r)
+    todo.insert(todo.end(), ranks[r].begin(), ranks[r].end());
+  if (todo.empty()) return 0;
+  std::vector<Evaluation> old;
+  for (std::size_t i : todo) old.push_back(archive_[i]);
+  std::vector<Evaluation> fresh = options_.rescore(old);
+  if (fresh.size() != todo.size())
+    throw Error("search: the final re-scoring returned " + std::to_string(fresh.size()) +
+                " evaluations for " + std::to_string(todo.size()) + " archs");
+  for (std::size_t k = 0; k < todo.size(); ++k) {
+    if (!(fresh[k].arch == old[k].arch))
+      throw Error("search: the final re-scoring returned another arch than it was given");
+    fresh[k].generation = old[k].generation;
+    archive_[todo[k]] = fresh[k];
+  }
+  front_.clear();
+  std::sort(todo.begin(), todo.end());
+  for (std::size_t i : todo) update_front(i);
+  save(generation, {}, elapsed(), std::move(fresh));
+  return todo.size();
+}
+
 SearchResult SearchRunner::run() {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
@@ -195,6 +227,7 @@ SearchResult SearchRunner::run() {
     result.confirmed += todo.size();
     save(generation, {}, elapsed(), std::move(real));
   }
+  if (options_.rescore) result.rescored = rescore_front(generation, elapsed);
   std::vector<std::size_t> front = front_;
   std::sort(front.begin(), front.end(), [&](std::size_t a, std::size_t b) {
     const auto& ea = archive_[a];

@@ -35,6 +35,15 @@ struct RunnerOptions {
   /// replace their archive entries, and the front is recomputed, until no member is
   /// provisional. Confirmations are not counted in the evaluation budget.
   std::function<bool(const Arch&)> provisional;
+  /// Re-scores the front's candidates with a more precise source once the search (and the
+  /// confirmation above) ends, e.g. accuracy on the whole validation split instead of the
+  /// search's subset: called once with the archive entries of the first `rescore_ranks`
+  /// non-dominated ranks (constrained domination), it returns their replacements in order (same
+  /// archs). The final front is the Pareto front among the re-scored archs only, so an arch
+  /// scored on the smaller subset cannot displace them on a lucky estimate. Not counted in the
+  /// budget; saved to the sink as replaced evaluations. Empty: no re-scoring.
+  std::function<std::vector<Evaluation>(const std::vector<Evaluation>&)> rescore;
+  int rescore_ranks = 2;
 };
 
 struct Progress {
@@ -58,6 +67,8 @@ struct SearchResult {
   std::vector<double> hypervolume_history;  ///< per generation, this process's generations only
   /// Front members whose provisional objectives were replaced by real ones at the end.
   std::size_t confirmed = 0;
+  /// Archs re-scored by RunnerOptions::rescore (0 without it); the front is drawn from them.
+  std::size_t rescored = 0;
 };
 
 /// Runs `algorithm` on `problem` until the evaluation or time budget is spent, the algorithm
@@ -81,6 +92,9 @@ class SearchRunner {
   /// Puts archive_[idx] into front_ if nothing in front_ dominates it, dropping what it dominates.
   void update_front(std::size_t idx);
   double front_hypervolume() const;
+  /// RunnerOptions::rescore: replaces the first ranks' entries and rebuilds front_ from them;
+  /// returns how many were re-scored. `elapsed` reads the run's wall time for the save.
+  std::size_t rescore_front(int generation, const std::function<double()>& elapsed);
   void save(int generation, const std::vector<Evaluation>& fresh, double elapsed,
             std::vector<Evaluation> replaced = {});
 

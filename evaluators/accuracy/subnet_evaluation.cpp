@@ -37,6 +37,11 @@ const EvalData& SubnetEvaluator::data_for(int resolution) {
   return it->second;
 }
 
+std::size_t SubnetEvaluator::scored_images(const Arch& arch) {
+  std::lock_guard lock(mutex_);
+  return data_for(space_.decode(arch).input.h).eval.size();
+}
+
 SubnetEvalResult SubnetEvaluator::evaluate(const Arch& arch, EvalPart part) {
   if (part.count == 0 || part.index >= part.count)
     throw Error("subnet evaluation: part " + std::to_string(part.index) + " of " +

@@ -80,6 +80,11 @@ class SubnetEvaluator {
   /// recal_seconds). Same errors as evaluate().
   WeightStore subnet_weights(const Arch& arch, SubnetEvalResult* info = nullptr);
 
+  /// Images evaluate() scores for `arch`: the split's held-out part at the arch's input
+  /// resolution, cut to SubnetEvalOptions::samples. Loads the dataset if not loaded yet (same
+  /// errors as evaluate()).
+  std::size_t scored_images(const Arch& arch);
+
   const SubnetEvalOptions& options() const { return options_; }
   const std::string& weights_path() const { return weights_path_; }
 

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -108,6 +109,30 @@ int ImageFolder::label(std::size_t i) const {
   return labels_[i];
 }
 
+namespace {
+
+// stb_image (2.27) allocates a PNG's IDAT buffer from the chunk's declared length before it
+// reads the data, so a 60-byte file declaring a 2 GB chunk makes it allocate 2 GB (found by
+// the image_folder fuzz target). Every chunk must fit in the file; the check reads only the
+// 8-byte chunk headers.
+void check_png_chunks(const unsigned char* b, std::size_t size, const std::string& file) {
+  std::size_t at = 8;  // after the signature
+  while (at + 8 <= size) {
+    const std::uint32_t length = std::uint32_t{b[at]} << 24 | std::uint32_t{b[at + 1]} << 16 |
+                                 std::uint32_t{b[at + 2]} << 8 | std::uint32_t{b[at + 3]};
+    const std::string type(reinterpret_cast<const char*>(b + at + 4), 4);
+    const std::size_t left = size - at - 8;
+    if (std::size_t{length} + 4 > left)  // data and its CRC
+      throw Error("image '" + file + "' is a damaged PNG: chunk '" + type + "' declares " +
+                  std::to_string(length) + " bytes where " + std::to_string(left) +
+                  " remain: remove or replace the file");
+    at += 12 + length;
+    if (type == "IEND") return;
+  }
+}
+
+}  // namespace
+
 void ImageFolder::load(std::size_t i, float* dst) const {
   if (i >= files_.size()) throw Error(id_ + ": image index " + std::to_string(i) + " out of range");
   std::ifstream in(files_[i], std::ios::binary);
@@ -125,6 +150,7 @@ void ImageFolder::load(std::size_t i, float* dst) const {
                 "remove or convert the file");
   if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     throw Error("image '" + files_[i] + "' is over 2 GB: remove or downscale the file");
+  if (png) check_png_chunks(b, bytes.size(), files_[i]);
   const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, channels = 0;
   if (stbi_info_from_memory(b, len, &w, &h, &channels) &&

@@ -196,6 +196,27 @@ TEST(ImageFolder, ErrorsNameTheFileOrFolder) {
   EXPECT_NE(error_of([&] { ImageFolder(dir + "/none", 16); }).find("/none"), std::string::npos);
 }
 
+// A valid 2x2 PNG whose IDAT chunk claims 2^31 - 1 bytes: stb_image would allocate them before
+// finding the file short (the image_folder fuzz target's out-of-memory input); hwnas refuses
+// the file from its chunk headers.
+TEST(ImageFolder, APngChunkLongerThanTheFileIsRefusedBeforeDecoding) {
+  const std::string dir = test::make_temp_dir("hwnas-folder");
+  std::filesystem::create_directories(dir + "/cat");
+  write_png(dir + "/cat/a.png", 2, 2, {1, 2, 3}, {4, 5, 6});
+  std::ifstream in(dir + "/cat/a.png", std::ios::binary);
+  std::string png((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::size_t idat = png.find("IDAT");
+  ASSERT_NE(idat, std::string::npos);
+  const ImageFolder f(dir, 16);
+  std::vector<float> out(16 * 16 * 3);
+  EXPECT_NO_THROW(f.load(0, out.data()));  // the untouched file decodes
+  png[idat - 4] = '\x7f', png[idat - 3] = '\xff', png[idat - 2] = '\xff', png[idat - 1] = '\xff';
+  std::ofstream(dir + "/cat/a.png", std::ios::binary) << png;
+  const std::string e = error_of([&] { f.load(0, out.data()); });
+  EXPECT_NE(e.find("damaged PNG: chunk 'IDAT' declares 2147483647 bytes"), std::string::npos) << e;
+  EXPECT_NE(e.find("cat/a.png"), std::string::npos) << e;
+}
+
 TEST(ImageFolder, RecalSplitIsSeededAndHeldOut) {
   const RecalSplit s = recal_split(100, 4, 512);  // capped at half
   EXPECT_EQ(s.recal.size(), 50u);

@@ -221,6 +221,20 @@ def main():
                          {"arch": large, "objectives": {"macs": 9e7, "params": 3e6}, "feasible": False}]}
     put("front_json", "front.json", json.dumps(front, indent=1))
     put("front_json", "empty_front.json", json.dumps(dict(front, members=[])))
+    put("front_json", "front_intervals.json", json.dumps(front_with_intervals(front, small), indent=1))
+
+
+def front_with_intervals(front, small):
+    """A front whose members and named references carry image counts and Wilson intervals
+    (front_json.h), one reference unscored, for the exporters' interval and reference paths."""
+    members = [dict(m, samples={"params": 1000}, intervals={"params": [0.1, 0.2]})
+               for m in front["members"]]
+    members[0]["objectives"] = {"macs": 1.5e6, "params": 0.15}
+    refs = [{"name": "s", "arch": small, "objectives": {"macs": 1e6, "params": 0.12},
+             "feasible": True, "samples": {"params": 500}, "intervals": {"params": [0.1, 0.15]}},
+            {"name": "l", "note": "not scored: missing row"}]
+    return dict(front, members=members, references=refs,
+                final_rescore={"split": "val", "samples": "all", "candidates": 2})
 
 
 main()

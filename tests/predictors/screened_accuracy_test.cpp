@@ -31,6 +31,7 @@ class AdditiveAccuracy final : public AccuracyPredictor {
     return v;
   }
   std::string source() const override { return "additive"; }
+  std::size_t samples(const Arch&) override { return 500; }  // as if scored on 500 images
   int evaluated = 0;
 };
 
@@ -73,6 +74,8 @@ TEST(ScreenedAccuracy, EvaluatesTheBestHalfAfterWarmupAndEstimatesTheRest) {
     for (std::size_t k = 0; k < archs.size(); ++k) {
       EXPECT_NEAR(got[k], truth[k], 5e-3);
       EXPECT_EQ(screened.estimated(archs[k]), got[k] != truth[k]);
+      // An estimate is no proportion over images: it has no count, hence no interval.
+      EXPECT_EQ(screened.samples(archs[k]), got[k] != truth[k] ? 0u : 500u);
       if (got[k] == truth[k]) {
         ++exact;
         EXPECT_GE(truth[k], sorted[10] - 1e-3);  // among the top half (ties within the error)

@@ -151,6 +151,9 @@ TEST_F(ExportCli, BadInputExitsTwoAndWritesNothing) {
       "export --run " + run() + " --format json --members zero",
       "export --run " + run() + " --format html --out /nonexistent-dir/report.html",
       "export --run " + run() + " --format onnx --weights /nonexistent/supernet.safetensors",
+      // No accuracy objective, let alone a supernet, to re-score.
+      "export --run " + run() + " --format json --rescore test",
+      "export --run " + run() + " --format json --rescore train",
   };
   for (const auto& args : cases) {
     const auto r = hwnas(args);
@@ -175,8 +178,9 @@ TEST(ExportSupernetRun, OnnxCarriesTheSupernetsSlicedRecalibratedWeights) {
   const std::string bin = HWNAS_BIN;
   auto r = test::run_command(
       bin + " search --space efficientformer-fmnist --accuracy supernet:" + weights +
-      " --accuracy-samples 100 --prescreen 1 --budget 6 --population 3 --seed 2 --db " + dir +
-      "/fm.db --device fakefm --backend fake --fill --out " + dir + "/run");
+      " --accuracy-samples 100 --final-samples 300 --prescreen 1 --budget 6 --population 3 --seed "
+      "2 --db " +
+      dir + "/fm.db --device fakefm --backend fake --fill --out " + dir + "/run");
   ASSERT_EQ(r.exit_code, 0) << r.out + r.err;
   r = test::run_command(bin + " export --run " + dir + "/run --format onnx --members 1 --out " +
                         dir + "/onnx");
@@ -206,6 +210,47 @@ TEST(ExportSupernetRun, OnnxCarriesTheSupernetsSlicedRecalibratedWeights) {
   EXPECT_GT(convs, 10);
   EXPECT_GT(stats, 4);
   EXPECT_EQ(moved, stats);  // every BN's statistics were re-estimated
+
+  // The held-out re-scoring: each member's top-1 on the test split is `hwnas eval`'s, with its
+  // interval, and the dominated marks agree with a brute-force check of the held-out values.
+  r = test::run_command(bin + " export --run " + dir +
+                        "/run --format json --rescore test --rescore-samples 200 --out " + dir +
+                        "/x.json");
+  ASSERT_EQ(r.exit_code, 0) << r.out + r.err;
+  EXPECT_NE(r.out.find("held-out re-score on test (200 images each)"), std::string::npos) << r.out;
+  const nlohmann::json x = nlohmann::json::parse(std::ifstream(dir + "/x.json"));
+  ASSERT_FALSE(x["members"].empty());
+  const auto e = test::run_command(bin + " eval --space efficientformer-fmnist --arch '" +
+                                   x["members"][0]["arch"].dump() + "' --weights " + weights +
+                                   " --split test --samples 200 --json");
+  ASSERT_EQ(e.exit_code, 0) << e.out + e.err;
+  EXPECT_DOUBLE_EQ(x["members"][0]["heldout"]["accuracy"].get<double>(),
+                   nlohmann::json::parse(e.out.substr(e.out.find('{')))["top1"].get<double>());
+  std::size_t dominated = 0;
+  for (const auto& m : x["members"]) {
+    const double lat = m["objectives"]["latency"], acc = m["heldout"]["accuracy"];
+    EXPECT_EQ(m["heldout"]["samples"], 200);
+    bool by_any = false;
+    for (const auto& o : x["members"]) {
+      const double olat = o["objectives"]["latency"], oacc = o["heldout"]["accuracy"];
+      by_any = by_any || (olat <= lat && oacc >= acc && (olat < lat || oacc > acc));
+    }
+    EXPECT_EQ(by_any, !m["heldout"]["dominated_by"].is_null()) << m.dump();
+    dominated += by_any;
+  }
+  EXPECT_EQ(x["heldout"]["dominated"].get<std::size_t>(), dominated);
+  // Held-out scores go into the JSON export only; a run without a supernet cannot be re-scored.
+  r = test::run_command(bin + " export --run " + dir + "/run --format csv --rescore test");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--format json"), std::string::npos) << r.err;
+  // The CSV carries each accuracy's count and interval.
+  r = test::run_command(bin + " export --run " + dir + "/run --format csv --out " + dir + "/e.csv");
+  ASSERT_EQ(r.exit_code, 0) << r.out + r.err;
+  std::ifstream csv(dir + "/e.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_NE(header.find("accuracy:samples,accuracy:ci_lo,accuracy:ci_hi"), std::string::npos)
+      << header;
   fs::remove_all(dir);
 }
 

@@ -41,7 +41,9 @@ RunReport sample_report(bool with_points) {
   r.front_svg = render_svg(c);
   r.objective_names = {"latency", "macs"};
   r.objective_units = {"ms", "MACs"};
-  r.members = {{"m0", {{"space", "efficientformer"}}, {5.0, 1.1e9}, true, "m0.json", "m0.onnx"}};
+  r.members = {
+      {"m0", {{"space", "efficientformer"}}, {5.0, 1.1e9}, true, "m0.json", "m0.onnx", {"", ""}}};
+  r.references = {{"l1", {{"space", "efficientformer"}}, {7.0, 1.3e9}, true, "", "", {"", "n=4"}}};
   return r;
 }
 
@@ -53,6 +55,8 @@ TEST(HtmlReport, IsWellFormedAndSelfContained) {
   EXPECT_NE(html.find("hwnas run &lt;test&gt;"), std::string::npos);
   EXPECT_NE(html.find("href=\"m0.onnx\""), std::string::npos);
   EXPECT_NE(html.find("No accuracy source was used"), std::string::npos);
+  EXPECT_NE(html.find("<table id=\"references\">"), std::string::npos);
+  EXPECT_NE(html.find("<small>n=4</small>"), std::string::npos);
   // No network access needed: no external scripts, stylesheets or images.
   for (const char* external :
        {"src=\"http", "href=\"http", "url(http", "<script", "<link", "@import"})

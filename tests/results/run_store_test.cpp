@@ -2,9 +2,13 @@
 // same archive and front as an uninterrupted run with the same seed.
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
+#include <cmath>
 #include <filesystem>
 
 #include "core/error.h"
+#include "predictors/accuracy_interval.h"
 #include "results/front_json.h"
 #include "results/run_store.h"
 #include "search/algorithm_registry.h"
@@ -154,6 +158,103 @@ TEST(RunStore, ConfirmedFrontValuesReplaceTheStoredEstimates) {
   ghost.arch.genes.assign(ghost.arch.genes.size(), 99);
   bad.replaced_evaluations = {ghost};
   EXPECT_THROW(store.save_generation(bad), Error);
+  std::filesystem::remove_all(dir);
+}
+
+// The synthetic accuracy as if measured on 1,000 held-out images.
+class CountedAccuracy final : public AccuracyPredictor {
+ public:
+  std::vector<double> predict(const std::vector<Arch>& archs) override {
+    std::vector<double> out;
+    for (const auto& a : archs) out.push_back(test::synthetic_accuracy(a));
+    return out;
+  }
+  std::size_t samples(const Arch&) override { return 1000; }
+  std::string source() const override { return "counted"; }
+};
+
+TEST(RunStore, SampleCountsAndIntervalsSurviveTheDatabase) {
+  const std::string dir = test::make_temp_dir("hwnas-samples");
+  static const auto space = test::make_synthetic_space();
+  static const auto table = test::make_synthetic_table(*space);
+  auto latency = std::make_shared<LatencyObjective>(*space, table);
+  Problem p(*space,
+            {latency, std::make_shared<AccuracyObjective>(std::make_shared<CountedAccuracy>())});
+  AlgorithmSetup ao;
+  ao.name = "nsga2";
+  ao.population = 20;
+  ao.seed = 4;
+  auto alg = make_algorithm(ao, p);
+  const std::string db = dir + "/run.db";
+  SearchResult r;
+  {
+    RunStore store(db);
+    store.bind(p);
+    RunnerOptions opt;
+    opt.max_evaluations = 60;
+    r = SearchRunner(p, *alg, opt, &store).run();
+    const auto cp = store.load_checkpoint();
+    ASSERT_TRUE(cp.has_value());
+    for (const auto& e : cp->evaluations) EXPECT_EQ(e.samples, (std::vector<std::size_t>{0, 1000}));
+    for (const auto& e : store.evaluations())
+      EXPECT_EQ(e.samples, nlohmann::json({{"accuracy", 1000}}));
+  }
+  // front.json: each accuracy with its count and a 95 % Wilson interval around it (latency has
+  // none); at n = 1000 and p near 0.8 the half-width is about 2.5 points.
+  const auto j = front_to_json(p, r, RunInfo{"nsga2", 4, "toy"}, {});
+  ASSERT_FALSE(j["members"].empty());
+  for (const auto& m : j["members"]) {
+    const double a = m["objectives"]["accuracy"];
+    ASSERT_TRUE(m.contains("intervals")) << m.dump();
+    EXPECT_EQ(m["samples"]["accuracy"], 1000);
+    EXPECT_FALSE(m["intervals"].contains("latency"));
+    const double lo = m["intervals"]["accuracy"][0], hi = m["intervals"]["accuracy"][1];
+    EXPECT_LT(lo, a);
+    EXPECT_GT(hi, a);
+    EXPECT_NEAR((hi - lo) / 2, kZ95 * std::sqrt(a * (1 - a) / 1000), 1e-3);
+  }
+  // A version-1 file (before samples were stored) reads without counts, and opening it to
+  // resume upgrades it in place.
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+    // SQL readers find each accuracy's interval beside its count.
+    sqlite3_stmt* q = nullptr;
+    ASSERT_EQ(
+        sqlite3_prepare_v2(raw, "SELECT objectives, intervals FROM evaluations", -1, &q, nullptr),
+        SQLITE_OK);
+    int rows = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      const auto obj =
+          nlohmann::json::parse(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)));
+      const auto ci =
+          nlohmann::json::parse(reinterpret_cast<const char*>(sqlite3_column_text(q, 1)));
+      const AccuracyInterval want = wilson_interval(obj["accuracy"].get<double>(), 1000);
+      EXPECT_DOUBLE_EQ(ci["accuracy"][0].get<double>(), want.lo);
+      EXPECT_DOUBLE_EQ(ci["accuracy"][1].get<double>(), want.hi);
+      ++rows;
+    }
+    sqlite3_finalize(q);
+    EXPECT_EQ(rows, static_cast<int>(r.archive.size()));
+    ASSERT_EQ(sqlite3_exec(raw,
+                           "ALTER TABLE evaluations DROP COLUMN samples; ALTER TABLE evaluations "
+                           "DROP COLUMN intervals; UPDATE meta SET value = '1' WHERE key = "
+                           "'schema_version'",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  {
+    const RunStore old(db, /*create=*/false);
+    const auto evals = old.evaluations();
+    ASSERT_EQ(evals.size(), r.archive.size());
+    EXPECT_TRUE(evals.front().samples.empty());
+  }
+  RunStore upgraded(db);
+  upgraded.bind(p);
+  const auto cp = upgraded.load_checkpoint();
+  ASSERT_TRUE(cp.has_value());
+  EXPECT_EQ(cp->evaluations.front().samples, (std::vector<std::size_t>{0, 0}));
   std::filesystem::remove_all(dir);
 }
 

@@ -66,6 +66,25 @@ TEST(SvgChart, StepLineRunsRightThenUpInXOrder) {
   EXPECT_NE(svg.find("d=\"M88.00 120.00 H120.00 V90.00\""), std::string::npos) << svg;
 }
 
+TEST(SvgChart, ErrorBarsSpanTheirIntervalWithCaps) {
+  SvgChart c;
+  c.x_min = 0, c.x_max = 10, c.y_min = 0, c.y_max = 10;
+  c.width_px = 180, c.height_px = 196;  // as above: x 80 + 8x, y 140 - 10y
+  c.error_bars = {{5, 2, 7, "#123456"}, {NAN, 1, 2, "#000"}};
+  const std::string svg = render_svg(c);
+  EXPECT_NE(svg.find("d=\"M120.00 120.00 V70.00 M117.00 120.00 H123.00 M117.00 70.00 H123.00\""),
+            std::string::npos)
+      << svg;
+  EXPECT_EQ(count_elements(parse_xml(svg), "path"), 1);  // the NaN bar is skipped
+  // Without fixed bounds the axes take in the bars' ends.
+  SvgChart d;
+  d.series = {{"p", ChartSeries::Kind::scatter, "#000", 1, 1, {{1, 0.5}, {2, 0.6}}}};
+  d.error_bars = {{1, 0.1, 0.9, "#000"}};
+  const std::string wide = render_svg(d);
+  EXPECT_NE(wide.find(">0.2<"), std::string::npos) << wide;  // points alone span 0.5..0.6
+  EXPECT_NE(wide.find(">0.8<"), std::string::npos) << wide;
+}
+
 TEST(SvgChart, SkipsNonFinitePointsAndHandlesEmptyCharts) {
   SvgChart c;
   c.series = {{"s", ChartSeries::Kind::scatter, "#000", 2, 1, {{1, 1}, {NAN, 2}, {3, INFINITY}}}};

@@ -45,12 +45,20 @@ TEST(RunConfig, OlderVersionsReadWithoutTheFieldsLaterOnesAdded) {
   const RunConfig v1 = RunConfig::from_json({{"version", 1}, {"seed", 4}}, "t");
   EXPECT_EQ(v1.eval_timeout_s, 0.0);
   EXPECT_EQ(v1.seed, 4u);
-  EXPECT_EQ(v1.to_json()["version"], 3);
+  EXPECT_EQ(v1.to_json()["version"], 4);
   EXPECT_EQ(v1.precision, "fp32");
   EXPECT_NE(error_of({{"version", 1}, {"eval_timeout_s", 5}}).find("version 1 has no"),
             std::string::npos);
   EXPECT_EQ(RunConfig::from_json({{"version", 2}, {"eval_timeout_s", 5}}, "t").eval_timeout_s, 5);
-  EXPECT_NE(error_of({{"version", 4}}).find("newer than this hwnas reads"), std::string::npos);
+  EXPECT_NE(error_of({{"version", 5}}).find("newer than this hwnas reads"), std::string::npos);
+  // Version 4 added the final re-scoring; older runs resume without one.
+  EXPECT_EQ(v1.final_samples, -1);
+  EXPECT_EQ(RunConfig::from_json({{"version", 4}, {"final_samples", 0}}, "t").final_samples, 0);
+  EXPECT_NE(
+      error_of({{"version", 3}, {"final_samples", 0}}).find("version 3 has no 'final_samples'"),
+      std::string::npos);
+  EXPECT_NE(error_of({{"version", 4}, {"final_samples", -2}}).find("--final-samples"),
+            std::string::npos);
   // Version 3 added the precision.
   EXPECT_EQ(RunConfig::from_json({{"version", 3}, {"precision", "int8"}}, "t").precision, "int8");
   EXPECT_NE(error_of({{"version", 2}, {"precision", "int8"}}).find("version 2 has no 'precision'"),
@@ -75,7 +83,7 @@ TEST(RunConfig, StrictReaderNamesTheKeyAndTheFile) {
   EXPECT_NE(error_of({{"version", 1}, {"budjet", 5}}).find("budjet"), std::string::npos);
   EXPECT_NE(error_of({{"version", 1}, {"seed", "seven"}}).find("'seed' has the wrong type"),
             std::string::npos);
-  EXPECT_NE(error_of({{"version", 4}}).find("newer"), std::string::npos);
+  EXPECT_NE(error_of({{"version", 5}}).find("newer"), std::string::npos);
   EXPECT_NE(error_of({{"version", 1}, {"space", "mobilenet"}}).find("mobilenet"),
             std::string::npos);
   EXPECT_NE(error_of({{"version", 1}, {"algorithm", "nsga2"}, {"algorithm_params", {{"top_k", 3}}}})

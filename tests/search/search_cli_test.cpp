@@ -270,7 +270,8 @@ TEST_F(SearchCli, SupernetAccuracyObjectiveMatchesHwnasEval) {
                                   .string();
   const std::string out = *dir_ + "/supernet";
   const auto r = hwnas("search --space efficientformer-fmnist --accuracy supernet:" + weights +
-                       " --accuracy-samples 200 --prescreen 1 --budget 12 --population 6 --seed 3 "
+                       " --accuracy-samples 200 --final-samples 400 --prescreen 1 --budget 12 "
+                       "--population 6 --seed 3 "
                        "--db " +
                        *dir_ + "/fm.db --device fakefm --backend fake --fill --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.out + r.err;
@@ -281,11 +282,35 @@ TEST_F(SearchCli, SupernetAccuracyObjectiveMatchesHwnasEval) {
   ASSERT_FALSE(f["members"].empty());
   const nlohmann::json& member = f["members"][0];
   const double acc = member["objectives"]["accuracy"].get<double>();
+  // The front was re-scored on 400 images after the search (--final-samples), so its values
+  // are `hwnas eval`'s on the first 400 val images, each with its count and Wilson interval.
   const auto e = hwnas("eval --space efficientformer-fmnist --arch '" + member["arch"].dump() +
-                       "' --weights " + weights + " --split val --samples 200 --json");
+                       "' --weights " + weights + " --split val --samples 400 --json");
   ASSERT_EQ(e.exit_code, 0) << e.out + e.err;
   const nlohmann::json ej = nlohmann::json::parse(e.out.substr(e.out.find('{')));
   EXPECT_DOUBLE_EQ(acc, ej["top1"].get<double>());
+  ASSERT_TRUE(f.contains("final_rescore")) << f.dump();
+  EXPECT_GE(f["final_rescore"]["candidates"].get<std::size_t>(), f["members"].size());
+  for (const auto& m : f["members"]) {
+    EXPECT_EQ(m["samples"]["accuracy"], 400) << m.dump();
+    const double a = m["objectives"]["accuracy"], lo = m["intervals"]["accuracy"][0],
+                 hi = m["intervals"]["accuracy"][1];
+    EXPECT_LT(lo, a);
+    EXPECT_GT(hi, a);
+  }
+  // The space's named members, scored the same way, as labelled reference points.
+  ASSERT_TRUE(f.contains("references")) << f.dump();
+  std::set<std::string> names;
+  for (const auto& ref : f["references"]) {
+    names.insert(ref["name"].get<std::string>());
+    EXPECT_EQ(ref["samples"]["accuracy"], 400) << ref.dump();
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"s", "m", "l"}));
+  std::ifstream report(out + "/report.html");
+  const std::string html((std::istreambuf_iterator<char>(report)),
+                         std::istreambuf_iterator<char>());
+  EXPECT_NE(html.find("class=\"error-bar\""), std::string::npos);
+  EXPECT_NE(html.find("<table id=\"references\">"), std::string::npos);
   // Accuracies differ across the front (the supernet tells subnets apart).
   std::set<double> seen;
   for (const auto& m : f["members"]) seen.insert(m["objectives"]["accuracy"].get<double>());

@@ -291,5 +291,83 @@ TEST(SyntheticSpace, ProvisionalFrontMembersAreConfirmedByReEvaluation) {
   EXPECT_EQ(got, brute);
 }
 
+// A screening-size accuracy: the true value plus a fixed per-arch error of up to +-0.04 (the
+// spread of 1,000-image estimates), "measured" on 100 images.
+class NoisyAccuracy final : public AccuracyPredictor {
+ public:
+  std::vector<double> predict(const std::vector<Arch>& archs) override {
+    std::vector<double> out;
+    for (const auto& a : archs) out.push_back(test::synthetic_accuracy(a) + error(a));
+    return out;
+  }
+  std::size_t samples(const Arch&) override { return 100; }
+  std::string source() const override { return "noisy"; }
+  static double error(const Arch& a) {
+    std::size_t h = 0;
+    for (int g : a.genes) h = h * 31 + static_cast<std::size_t>(g);
+    return (static_cast<double>(h % 81) - 40.0) / 1000.0;
+  }
+};
+
+TEST(SyntheticSpace, FinalRescoreDrawsTheFrontFromTheRescoredCandidatesOnly) {
+  const Exact& x = exact();
+  auto latency = std::make_shared<LatencyObjective>(*x.space, x.table);
+  auto accuracy = std::make_shared<AccuracyObjective>(std::make_shared<NoisyAccuracy>());
+  Problem p(*x.space, {latency, accuracy});
+  AlgorithmSetup ao;
+  ao.name = "nsga2";
+  ao.population = 30;
+  ao.seed = 9;
+  auto alg = make_algorithm(ao, p);
+  RunnerOptions opt;
+  opt.max_evaluations = 300;
+  opt.threads = 2;
+  std::vector<Evaluation> asked;
+  opt.rescore = [&](const std::vector<Evaluation>& old) {
+    asked = old;
+    std::vector<Evaluation> out;
+    for (const auto& e : old) {
+      Evaluation r = p.make_evaluation(e.arch, {e.objectives[0], test::synthetic_accuracy(e.arch)},
+                                       {}, e.generation);
+      r.samples = {0, 10000};
+      out.push_back(r);
+    }
+    return out;
+  };
+  const SearchResult r = SearchRunner(p, *alg, opt).run();
+  // The candidates were the first two non-dominated ranks of the noisy archive (brute force).
+  std::set<std::vector<int>> rank1, rank12, got;
+  std::vector<Point> noisy;
+  for (const auto& e : r.archive)
+    noisy.push_back(
+        {e.objectives[0], -(test::synthetic_accuracy(e.arch) + NoisyAccuracy::error(e.arch))});
+  std::vector<bool> in1(noisy.size(), false);
+  for (auto i : pareto_front_indices(noisy)) in1[i] = true, rank1.insert(r.archive[i].arch.genes);
+  std::vector<Point> rest;
+  std::vector<std::size_t> rest_index;
+  for (std::size_t i = 0; i < noisy.size(); ++i)
+    if (!in1[i]) rest.push_back(noisy[i]), rest_index.push_back(i);
+  rank12 = rank1;
+  for (auto i : pareto_front_indices(rest)) rank12.insert(r.archive[rest_index[i]].arch.genes);
+  for (const auto& e : asked) got.insert(e.arch.genes);
+  EXPECT_EQ(got, rank12);
+  EXPECT_EQ(r.rescored, rank12.size());
+  // Every front member holds its re-scored value, and the front is the Pareto front of the
+  // re-scored archs alone.
+  std::vector<Point> rescored;
+  std::vector<std::vector<int>> genes;
+  for (const auto& e : r.archive)
+    if (e.samples.size() == 2 && e.samples[1] == 10000)
+      rescored.push_back(e.fitness), genes.push_back(e.arch.genes);
+  EXPECT_EQ(rescored.size(), rank12.size());
+  std::set<std::vector<int>> brute, front;
+  for (auto i : pareto_front_indices(rescored)) brute.insert(genes[i]);
+  for (auto i : r.front) {
+    EXPECT_NEAR(r.archive[i].objectives[1], test::synthetic_accuracy(r.archive[i].arch), 1e-12);
+    front.insert(r.archive[i].arch.genes);
+  }
+  EXPECT_EQ(front, brute);
+}
+
 }  // namespace
 }  // namespace hwnas
