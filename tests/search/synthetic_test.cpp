@@ -256,20 +256,30 @@ TEST(SyntheticSpace, NoArchEvaluatedTwiceAndBudgetHeld) {
   EXPECT_NE(r.stop_reason.find("no new architecture"), std::string::npos) << r.stop_reason;
 }
 
+// NSGA-II with population 30 on `p`, and runner options for `evaluations` archs on 2 threads.
+std::unique_ptr<Algorithm> nsga2_30(const Problem& p, std::uint64_t seed) {
+  AlgorithmSetup ao;
+  ao.name = "nsga2";
+  ao.population = 30;
+  ao.seed = seed;
+  return make_algorithm(ao, p);
+}
+
+RunnerOptions two_threads(std::size_t evaluations) {
+  RunnerOptions opt;
+  opt.max_evaluations = evaluations;
+  opt.threads = 2;
+  return opt;
+}
+
 TEST(SyntheticSpace, ProvisionalFrontMembersAreConfirmedByReEvaluation) {
   const Exact& x = exact();
   auto latency = std::make_shared<LatencyObjective>(*x.space, x.table);
   auto source = std::make_shared<test::OptimisticFirstLook>();
   auto accuracy = std::make_shared<AccuracyObjective>(source);
   Problem p(*x.space, {latency, accuracy}, {Constraint{latency, x.latency_max}});
-  AlgorithmSetup ao;
-  ao.name = "nsga2";
-  ao.population = 30;
-  ao.seed = 5;
-  auto alg = make_algorithm(ao, p);
-  RunnerOptions opt;
-  opt.max_evaluations = 600;
-  opt.threads = 2;
+  auto alg = nsga2_30(p, 5);
+  RunnerOptions opt = two_threads(600);
   opt.provisional = [&](const Arch& a) { return source->estimated(a); };
   const SearchResult r = SearchRunner(p, *alg, opt).run();
   // The inflated estimates win front places, so the run must have confirmed some.
@@ -314,14 +324,8 @@ TEST(SyntheticSpace, FinalRescoreDrawsTheFrontFromTheRescoredCandidatesOnly) {
   auto latency = std::make_shared<LatencyObjective>(*x.space, x.table);
   auto accuracy = std::make_shared<AccuracyObjective>(std::make_shared<NoisyAccuracy>());
   Problem p(*x.space, {latency, accuracy});
-  AlgorithmSetup ao;
-  ao.name = "nsga2";
-  ao.population = 30;
-  ao.seed = 9;
-  auto alg = make_algorithm(ao, p);
-  RunnerOptions opt;
-  opt.max_evaluations = 300;
-  opt.threads = 2;
+  auto alg = nsga2_30(p, 9);
+  RunnerOptions opt = two_threads(300);
   std::vector<Evaluation> asked;
   opt.rescore = [&](const std::vector<Evaluation>& old) {
     asked = old;
