@@ -54,6 +54,51 @@ def param_groups(net: torch.nn.Module, weight_decay: float, no_decay_suffixes: t
             {"params": no_decay, "weight_decay": 0.0}]
 
 
+class BatchStream:
+    """Batch indices into ``n`` training images: seeded permutations (epochs) cut into batches
+    of ``batch``; a permutation is drawn from ``np_rng`` whenever fewer than ``batch`` are left."""
+
+    def __init__(self, n: int, batch: int, np_rng: np.random.Generator):
+        self.n, self.batch, self.np_rng = n, batch, np_rng
+        self.order = np.empty(0, dtype=np.int64)
+        self.epoch = 0
+
+    def next(self) -> np.ndarray:
+        if self.order.size < self.batch:
+            self.order = np.concatenate([self.order, self.np_rng.permutation(self.n)])
+            self.epoch += 1
+        batch, self.order = self.order[:self.batch], self.order[self.batch:]
+        return batch
+
+
+def training_batch(fam, images: np.ndarray, labels: np.ndarray, batch: np.ndarray,
+                   np_rng: np.random.Generator):
+    """(x, y) of the images ``batch``: the contract's preprocessing, then random horizontal flips
+    (``np_rng``; Fashion-MNIST classes are symmetric); NHWC where the family asks."""
+    x = fmnist_data.preprocess(images[batch], fam.UPSAMPLE)
+    flip = np_rng.random(len(batch)) < 0.5
+    x[flip] = x[flip][..., ::-1]
+    x = torch.from_numpy(np.ascontiguousarray(x))
+    if fam.CHANNELS_LAST:
+        x = x.contiguous(memory_format=torch.channels_last)
+    return x, torch.from_numpy(labels[batch].astype(np.int64))
+
+
+def learning_rate(peak: float, step: int, warmup_steps: int, progress: float) -> float:
+    """Linear warm-up over ``warmup_steps`` (``step`` = steps done), then cosine decay over the
+    run's ``progress`` in [0, 1]."""
+    warm = min(1.0, (step + 1) / warmup_steps)
+    return peak * warm * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def init_layer_scales(model: torch.nn.Module, value: float) -> None:
+    """Sets every layer-scale gamma (parameters named ``*.gamma``) to ``value``."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith(".gamma"):
+                p.fill_(value)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m hwnas_tools.train",
                                      description=__doc__.split("\n\n")[0])
@@ -102,10 +147,7 @@ def main(argv=None) -> int:
 
     images, labels = fmnist_data.Splits(args.split_seed)["train"]
     net = fam.Supernet()
-    with torch.no_grad():
-        for name, p in net.named_parameters():
-            if name.endswith(".gamma"):
-                p.fill_(args.layer_scale_init)
+    init_layer_scales(net, args.layer_scale_init)
     net.train()
     runner = supernet.SubnetRunner(fam, net)
     opt = torch.optim.AdamW(param_groups(net, args.weight_decay, fam.NO_DECAY_SUFFIXES),
@@ -119,8 +161,7 @@ def main(argv=None) -> int:
     active = 0.0  # wall time counted against the budget (pauses clipped)
     step_end = start
     step = 0
-    order = np.empty(0, dtype=np.int64)
-    epoch = 0
+    stream = BatchStream(images.shape[0], args.batch, np_rng)
 
     def metadata(done_steps: int) -> dict:
         return {"space": fam.SPACE, "format": supernet.CHECKPOINT_FORMAT,
@@ -138,20 +179,8 @@ def main(argv=None) -> int:
         progress = max(step / total_steps, active / budget_s)
         if progress >= 1.0:
             break
-        if order.size < args.batch:
-            order = np.concatenate([order, np_rng.permutation(images.shape[0])])
-            epoch += 1
-        batch, order = order[:args.batch], order[args.batch:]
-        x = fmnist_data.preprocess(images[batch], fam.UPSAMPLE)
-        flip = np_rng.random(len(batch)) < 0.5  # horizontal flips: FMNIST classes are symmetric
-        x[flip] = x[flip][..., ::-1]
-        x = torch.from_numpy(np.ascontiguousarray(x))
-        if fam.CHANNELS_LAST:
-            x = x.contiguous(memory_format=torch.channels_last)
-        y = torch.from_numpy(labels[batch].astype(np.int64))
-
-        warm = min(1.0, (step + 1) / args.warmup_steps)
-        lr = args.lr * warm * 0.5 * (1.0 + math.cos(math.pi * progress))
+        x, y = training_batch(fam, images, labels, stream.next(), np_rng)
+        lr = learning_rate(args.lr, step, args.warmup_steps, progress)
         for group in opt.param_groups:
             group["lr"] = lr
         opt.zero_grad(set_to_none=True)
@@ -172,7 +201,8 @@ def main(argv=None) -> int:
         active += min(now - step_end, args.max_step_s)
         step_end = now
         acc = (logits.argmax(1) == y).float().mean().item()
-        print(f"step {step} epoch {epoch} lr {lr:.2e} loss_l {loss_l.item():.4f} acc_l {acc:.3f} "
+        print(f"step {step} epoch {stream.epoch} lr {lr:.2e} loss_l {loss_l.item():.4f} "
+              f"acc_l {acc:.3f} "
               f"kd_s {losses[0]:.4f} kd_rand {np.mean(losses[1:]) if losses[1:] else 0:.4f}"
               f"{'' if level is None else f' level {level}'} step_s {now - t0:.2f} "
               f"budget_s {active:.0f} elapsed_s {now - start:.0f}", flush=True)
