@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "apps/command.h"
 #include "core/atomic_file.h"
@@ -86,12 +87,18 @@ class ExportCommand final : public Command {
       MemberWeights source(run, space, weights_);
       for (const auto& m : select_members(run, space, members_)) {
         const Network net = space.decode(m.arch);
+        const std::optional<QuantPlan> plan = source.int8_plan(m.arch);
+        OnnxExportOptions o;
+        o.int8 = plan ? &*plan : nullptr;
         const auto info =
-            export_onnx(net, source.weights(m.arch, net, seed), dir + "/" + m.name + ".onnx");
+            export_onnx(net, source.weights(m.arch, net, seed), dir + "/" + m.name + ".onnx", o);
         std::cout << "wrote " << info.path << " (" << info.nodes << " nodes, " << info.parameters
                   << " weights, "
                   << (source.source().empty() ? "random init seed " + std::to_string(seed)
                                               : "from " + source.source())
+                  << (plan ? ", int8 QDQ: " + std::to_string(plan->layers.size()) +
+                                 " quantized GEMM layers"
+                           : "")
                   << ")\n";
       }
     }

@@ -12,6 +12,7 @@ namespace hwnas {
 MemberWeights::MemberWeights(const RunData& run, const SearchSpace& space,
                              const std::string& choice) {
   namespace fs = std::filesystem;
+  int8_ = run.config.precision == "int8";
   if (choice == "random") return;
   std::string file = choice;
   if (choice == "run") {
@@ -33,6 +34,7 @@ MemberWeights::MemberWeights(const RunData& run, const SearchSpace& space,
   eo.split = "val";
   eo.seed = 0;  // as `hwnas search` scores a supernet (predictors/accuracy_source.h)
   eo.threads = run.config.measure_threads;
+  eo.precision = run.config.precision;
   supernet_ = std::make_unique<SubnetEvaluator>(space, file, eo);
 }
 
@@ -42,6 +44,15 @@ WeightStore MemberWeights::weights(const Arch& arch, const Network& net, std::ui
   if (supernet_) return supernet_->subnet_weights(arch);
   if (file_) return *file_;
   return Model::random_weights(net, seed);
+}
+
+std::optional<QuantPlan> MemberWeights::int8_plan(const Arch& arch) {
+  if (!int8_) return std::nullopt;
+  if (!supernet_)
+    throw Error(
+        "the run searched int8 subnets, whose export calibrates each member on the run's "
+        "data with its supernet; run the export where the search ran (--weights run)");
+  return supernet_->int8_plan(arch);
 }
 
 }  // namespace hwnas

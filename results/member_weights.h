@@ -28,6 +28,12 @@ class MemberWeights {
   /// seed). Throws what slicing and recalibration throw (hwnas::Error).
   WeightStore weights(const Arch& arch, const Network& net, std::uint64_t seed);
 
+  /// For a run that searched int8 subnets, the plan its search quantized `arch` with
+  /// (SubnetEvaluator::int8_plan on the run's data); nullopt for an fp32 run. Throws
+  /// hwnas::Error for an int8 run whose weights are not the run's supernet (nothing to
+  /// calibrate on), and as SubnetEvaluator::int8_plan.
+  std::optional<QuantPlan> int8_plan(const Arch& arch);
+
   /// The supernet or file the weights come from; "" for random init.
   const std::string& source() const { return source_; }
 
@@ -35,6 +41,7 @@ class MemberWeights {
   std::unique_ptr<SubnetEvaluator> supernet_;
   std::optional<WeightStore> file_;
   std::string source_;
+  bool int8_ = false;
 };
 
 }  // namespace hwnas

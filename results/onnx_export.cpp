@@ -6,12 +6,14 @@
 
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "evaluators/engine/model.h"
 #include "evaluators/families/model_family.h"
 #include "results/onnx/onnx_lowering.h"
+#include "results/onnx/qdq.h"
 
 namespace hwnas {
 namespace onnx_export {
@@ -104,6 +106,8 @@ onnx::ModelProto build_onnx_model(const Network& net, const WeightStore& weights
   set_tensor_type(g->add_input(), "input", onnx_input_dims(net, options));
   using namespace onnx_export;
   GraphBuilder b(*g, weights, batch, options.portable);
+  std::optional<QdqLayers> qdq;
+  if (options.int8) b.int8 = &qdq.emplace(*options.int8);
   const auto prefixes = param_prefixes(net);
   const OnnxLowering& lowering = onnx_lowering(family_of(net).name);
   std::string x = "input";
@@ -130,6 +134,7 @@ onnx::ModelProto build_onnx_model(const Network& net, const WeightStore& weights
       g->mutable_node(g->node_size() - 1)->set_name(x);
     }
   }
+  if (qdq) qdq->finish();
   // The head's last node produces the graph output directly (an Identity trips OpenCV 4.6).
   if (options.native_layouts) {
     // The output's shape is what ONNX's own shape inference finds for the last node (a head

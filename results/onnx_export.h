@@ -4,6 +4,7 @@
 #include <string>
 
 #include "evaluators/io/safetensors.h"
+#include "evaluators/quant/quantization.h"
 #include "spaces/network.h"
 
 namespace onnx {
@@ -34,6 +35,10 @@ struct OnnxExportOptions {
   /// row): input "input" in the first block's own layout (NCHW map, or (batch, N, C) tokens)
   /// and output "output" in the last block's, its shape left to ONNX shape inference.
   bool native_layouts = false;
+  /// An int8 member: the plan calibrate_int8 made for this network and these weights (not
+  /// owned). Its GEMM layers are written in QDQ form (results/onnx/qdq.h), so that the graph
+  /// computes the engine's int8 logits; null: fp32.
+  const QuantPlan* int8 = nullptr;
 };
 
 /// The input dimensions of build_onnx_model's graph for `net` (batch first): what a runtime must
@@ -50,8 +55,10 @@ std::vector<std::int64_t> onnx_input_dims(const Network& net, const OnnxExportOp
 /// Split, Gather, Softmax, Gemm. Input "input": float (batch, C, H, W), NCHW as ONNX users
 /// expect; output "logits": float (batch, classes); the output of block i (in Network order) is
 /// the tensor "block<i>" (NCHW maps, (B, N, C) tokens with token n = y*W + x; lowerings.h).
+/// With options.int8, the GEMM layers take the QDQ form and the graph also holds
+/// QuantizeLinear and DequantizeLinear.
 /// Throws hwnas::Error naming a missing or mis-shaped tensor, or a block kind without an ONNX
-/// lowering.
+/// lowering, or (int8) a plan that does not fit the network's GEMM layers (qdq.h).
 onnx::ModelProto build_onnx_model(const Network& net, const WeightStore& weights,
                                   const OnnxExportOptions& options = {});
 

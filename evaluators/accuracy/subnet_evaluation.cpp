@@ -63,14 +63,7 @@ SubnetEvalResult SubnetEvaluator::evaluate(const Arch& arch, EvalPart part) {
   std::optional<QuantPlan> plan;
   if (options_.precision == "int8") {
     const auto t0 = std::chrono::steady_clock::now();
-    const std::size_t n = options_.calibration_images;
-    if (n > data.recal.size())
-      throw Error("int8 calibration: " + std::to_string(n) + " calibration images asked, but " +
-                  "only " + std::to_string(data.recal.size()) +
-                  " recalibration images are drawn; raise --recal-images or lower --calibration");
-    Model model = Model::from_weights(net, weights);
-    plan =
-        calibrate_int8(model, load_batch(*data.recal_set, data.recal, 0, n), options_.calibration);
+    plan = plan_locked(net, weights, data);
     out.int8_layers = static_cast<int>(plan->layers.size());
     out.per_channel_layers = plan->per_channel_layers();
     out.calibration_seconds =
@@ -79,6 +72,28 @@ SubnetEvalResult SubnetEvaluator::evaluate(const Arch& arch, EvalPart part) {
   out.accuracy = evaluate_accuracy(net, weights, *data.eval_set, indices, options_.batch,
                                    options_.threads, plan ? &*plan : nullptr);
   return out;
+}
+
+QuantPlan SubnetEvaluator::plan_locked(const Network& net, const WeightStore& weights,
+                                       const EvalData& data) {
+  const std::size_t n = options_.calibration_images;
+  if (n > data.recal.size())
+    throw Error("int8 calibration: " + std::to_string(n) + " calibration images asked, but " +
+                "only " + std::to_string(data.recal.size()) +
+                " recalibration images are drawn; raise --recal-images or lower --calibration");
+  Model model = Model::from_weights(net, weights);
+  return calibrate_int8(model, load_batch(*data.recal_set, data.recal, 0, n), options_.calibration);
+}
+
+QuantPlan SubnetEvaluator::int8_plan(const Arch& arch) {
+  if (options_.precision != "int8")
+    throw Error("subnet evaluation: an int8 plan was asked of a " + options_.precision +
+                " evaluation");
+  std::lock_guard lock(mutex_);
+  SubnetEvalResult out;
+  const Network net = space_.decode(arch);
+  const WeightStore weights = weights_locked(arch, net, out);
+  return plan_locked(net, weights, data_for(net.input.h));
 }
 
 WeightStore SubnetEvaluator::subnet_weights(const Arch& arch, SubnetEvalResult* info) {

@@ -12,6 +12,7 @@
 #include "evaluators/accuracy/bn_stats_cache.h"
 #include "evaluators/datasets/eval_data.h"
 #include "evaluators/io/safetensors.h"
+#include "evaluators/quant/quantization.h"
 #include "spaces/search_space.h"
 
 namespace hwnas {
@@ -80,6 +81,11 @@ class SubnetEvaluator {
   /// recal_seconds). Same errors as evaluate().
   WeightStore subnet_weights(const Arch& arch, SubnetEvalResult* info = nullptr);
 
+  /// The int8 plan evaluate() quantizes `arch` with: calibrate_int8 on the first
+  /// calibration_images BN-recalibration images, after BN recalibration. Throws hwnas::Error
+  /// unless the precision is int8, and as evaluate().
+  QuantPlan int8_plan(const Arch& arch);
+
   /// Images evaluate() scores for `arch`: the split's held-out part at the arch's input
   /// resolution, cut to SubnetEvalOptions::samples. Loads the dataset if not loaded yet (same
   /// errors as evaluate()).
@@ -91,6 +97,7 @@ class SubnetEvaluator {
  private:
   const EvalData& data_for(int resolution);
   WeightStore weights_locked(const Arch& arch, const Network& net, SubnetEvalResult& out);
+  QuantPlan plan_locked(const Network& net, const WeightStore& weights, const EvalData& data);
 
   const SearchSpace& space_;
   std::string weights_path_;

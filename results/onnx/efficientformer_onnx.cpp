@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "results/onnx/lowerings.h"
+#include "results/onnx/qdq.h"
 
 namespace hwnas::onnx_export {
 namespace {
@@ -72,21 +73,27 @@ std::string meta3d(GraphBuilder& b, const std::string& x, const std::string& p,
 std::string head(GraphBuilder& b, const std::string& x, const BlockSpec& s) {
   const std::int64_t c = s.get("c"), classes = s.get("classes");
   const std::string pooled = reduce_mean(b, layer_norm(b, x, "norm", c, kEps, 3), {1}, false);
+  if (s.get("dist") == 0) return classifier(b, pooled, "head", c, classes);
+  if (b.int8) {
+    // The engine runs the two classifiers as one averaged layer (efficientformer_head_block),
+    // and an int8 plan quantizes that layer.
+    const auto& w = b.stored("head.weight", {classes, c}).data;
+    const auto& wd = b.stored("head_dist.weight", {classes, c}).data;
+    const auto& bias = b.stored("head.bias", {classes}).data;
+    const auto& bias_d = b.stored("head_dist.bias", {classes}).data;
+    std::vector<float> wm(w.size()), bm(bias.size());
+    for (std::size_t i = 0; i < w.size(); ++i) wm[i] = (w[i] + wd[i]) * 0.5f;
+    for (std::size_t i = 0; i < bias.size(); ++i) bm[i] = (bias[i] + bias_d[i]) * 0.5f;
+    const GemmInputs ops = gemm_inputs(b, pooled, "head_averaged", wm, {classes, c}, 1);
+    std::string y;
+    GraphBuilder::integer(b.node("Gemm", {ops.x, ops.weight, b.const_floats({classes}, bm)}, y),
+                          "transB", 1);
+    return y;
+  }
   // With a distillation head, the two classifiers are averaged as timm does at inference; the
   // 1/2 goes into each Gemm's alpha and beta (exact in binary floating point).
-  const float scale = s.get("dist") ? 0.5f : 1.0f;
-  auto classifier = [&](const std::string& name) {
-    std::string y;
-    auto* g = b.node(
-        "Gemm",
-        {pooled, b.param(name + ".weight", {classes, c}), b.param(name + ".bias", {classes})}, y);
-    GraphBuilder::integer(g, "transB", 1);
-    GraphBuilder::real(g, "alpha", scale);
-    GraphBuilder::real(g, "beta", scale);
-    return y;
-  };
-  if (s.get("dist") == 0) return classifier("head");
-  return b.op("Add", {classifier("head"), classifier("head_dist")});
+  return b.op("Add", {classifier(b, pooled, "head", c, classes, 0.5f),
+                      classifier(b, pooled, "head_dist", c, classes, 0.5f)});
 }
 
 }  // namespace

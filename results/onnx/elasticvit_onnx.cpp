@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "results/onnx/lowerings.h"
+#include "results/onnx/qdq.h"
 
 namespace hwnas::onnx_export {
 namespace {
@@ -28,13 +29,15 @@ std::string mbconv(GraphBuilder& b, const std::string& x, const std::string& p,
   y = conv(b, y, p + "dw_conv", e, e, k, stride, (k - 1) / 2, e, false);
   y = hardswish(b, batch_norm(b, y, p + "dw_bn", e, kEps));
   if (s.get("se")) {
+    const KeepFp32 fp32(b);
     const std::int64_t r = e / 4;
     std::string a = reduce_mean(b, y, {2, 3}, true);
     a = b.op("Relu", {conv(b, a, p + "se_conv1", e, r, 1, 1, 0, 1, true)});
     a = hardsigmoid(b, conv(b, a, p + "se_conv2", r, e, 1, 1, 0, 1, true));
     y = b.op("Mul", {y, a});
   }
-  y = batch_norm(b, conv(b, y, p + "pwl_conv", e, c, 1, 1, 0, 1, false), p + "pwl_bn", c, kEps);
+  // The shortcut is emitted first: the engine runs its 1x1 conv before the projection, and an
+  // int8 plan lists GEMM layers in the engine's order.
   std::string shortcut = x;
   if (stride > 1) {
     // avg_pool2d(2, 2, padding 1 if W is odd) with count_include_pad: every window / 4.
@@ -46,7 +49,42 @@ std::string mbconv(GraphBuilder& b, const std::string& x, const std::string& p,
     GraphBuilder::integer(pool, "count_include_pad", 1);
   }
   if (cin != c) shortcut = conv(b, shortcut, p + "shortcut_conv", cin, c, 1, 1, 0, 1, false);
+  y = batch_norm(b, conv(b, y, p + "pwl_conv", e, c, 1, 1, 0, 1, false), p + "pwl_bn", c, kEps);
   return b.op("Add", {y, shortcut});
+}
+
+// q, k and v (B, heads, N, d) of the qkv Linear without bias, whose output holds per head
+// (q, k, v) chunks.
+std::vector<std::string> qkv(GraphBuilder& b, const std::string& x, const std::string& p,
+                             std::int64_t c, std::int64_t n, std::int64_t heads, std::int64_t kd,
+                             std::int64_t dv) {
+  const std::string y = linear(b, x, p + "qkv", c, heads * (2 * kd + dv), false);
+  return split(b, transpose(b, reshape(b, y, {b.batch, n, heads, 2 * kd + dv}), {0, 2, 1, 3}), 3,
+               {kd, kd, dv});
+}
+
+// The same as two GEMM layers, as the engine runs it (evit_attention_block) and an int8 plan
+// quantizes it: the q and k chunks of every head, then the v chunks.
+std::vector<std::string> split_qkv(GraphBuilder& b, const std::string& x, const std::string& p,
+                                   std::int64_t c, std::int64_t n, std::int64_t heads,
+                                   std::int64_t kd, std::int64_t dv) {
+  const std::int64_t per = 2 * kd + dv;
+  const std::vector<float>& w = b.stored(p + "qkv.weight", {heads * per, c}).data;
+  std::vector<float> qk, v;
+  for (std::int64_t hd = 0; hd < heads; ++hd)
+    for (std::int64_t r = 0; r < per; ++r) {
+      std::vector<float>& to = r < 2 * kd ? qk : v;
+      const auto row = w.begin() + (hd * per + r) * c;
+      to.insert(to.end(), row, row + c);
+    }
+  auto product = [&](const std::vector<float>& rows, std::int64_t d) {
+    const GemmInputs ops = gemm_inputs(b, x, p + "qkv", rows, {heads * d, c}, -1);
+    const std::string y = b.op("MatMul", {ops.x, transpose(b, ops.weight, {1, 0})});
+    return transpose(b, reshape(b, y, {b.batch, n, heads, d}), {0, 2, 1, 3});
+  };
+  std::vector<std::string> parts = split(b, product(qk, 2 * kd), 3, {kd, kd});
+  parts.push_back(product(v, dv));
+  return parts;
 }
 
 // x + proj(hswish(MHSA(LN_sample(x)))): qkv without bias split per head into (q, k, v), a 3x3
@@ -55,10 +93,9 @@ std::string attention(GraphBuilder& b, const std::string& x, const std::string& 
                       const BlockSpec& s) {
   const std::int64_t c = s.get("c"), gh = s.get("h"), gw = s.get("w"), n = gh * gw;
   const std::int64_t heads = s.get("heads"), kd = c / heads, dv = kd * s.get("v_scale");
-  std::string qkv = linear(b, sample_norm(b, x, p + "norm1", c, kEps), p + "qkv", c,
-                           heads * (2 * kd + dv), false);
-  qkv = transpose(b, reshape(b, qkv, {b.batch, n, heads, 2 * kd + dv}), {0, 2, 1, 3});
-  const auto qkv_parts = split(b, qkv, 3, {kd, kd, dv});
+  const std::vector<std::string> qkv_parts =
+      b.int8 ? split_qkv(b, sample_norm(b, x, p + "norm1", c, kEps), p, c, n, heads, kd, dv)
+             : qkv(b, sample_norm(b, x, p + "norm1", c, kEps), p, c, n, heads, kd, dv);
   const std::string& q = qkv_parts[0];
   // V (B, heads, N, dv) -> (B, heads*dv, H, W), channel i*dv + j -> depthwise 3x3 -> back.
   std::string v =
@@ -94,16 +131,8 @@ std::string head(GraphBuilder& b, const std::string& x, const BlockSpec& s) {
   std::string t = transpose(b, linear(b, x, "pre_head_0", c, mc), {0, 2, 1});  // (B, mC, N)
   t = hardswish(b, batch_norm(b, t, "pre_head_norm_0", mc, kEps));
   const std::string pooled = reduce_mean(b, t, {2}, false);
-  auto gemm = [&](const std::string& in, const std::string& name, std::int64_t from,
-                  std::int64_t to) {
-    std::string y;
-    GraphBuilder::integer(
-        b.node("Gemm", {in, b.param(name + ".weight", {to, from}), b.param(name + ".bias", {to})},
-               y),
-        "transB", 1);
-    return y;
-  };
-  return gemm(hardswish(b, gemm(pooled, "pre_head_1", mc, feat)), "classifer", feat, classes);
+  return classifier(b, hardswish(b, classifier(b, pooled, "pre_head_1", mc, feat)), "classifer",
+                    feat, classes);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "results/onnx/qdq.h"
 
 namespace hwnas::onnx_export {
 
@@ -13,18 +14,14 @@ GraphBuilder::GraphBuilder(onnx::GraphProto& g, const WeightStore& w, int batch_
     : portable(portable_ops), batch(batch_size), g_(g), w_(w) {}
 
 std::string GraphBuilder::param(const std::string& name, const std::vector<std::int64_t>& shape) {
-  const auto it = w_.tensors.find(name);
-  if (it == w_.tensors.end()) throw Error("ONNX export: weight '" + name + "' is missing");
-  if (it->second.shape != shape)
-    throw Error("ONNX export: weight '" + name + "' has the wrong shape (expected " +
-                shape_string(shape) + ", stored " + shape_string(it->second.shape) + ")");
+  const StoredTensor& value = stored(name, shape);
   if (added_.insert(name).second) {
     auto* t = g_.add_initializer();
     t->set_name(name);
     t->set_data_type(onnx::TensorProto::FLOAT);
     for (auto d : shape) t->add_dims(d);
-    t->set_raw_data(std::string(reinterpret_cast<const char*>(it->second.data.data()),
-                                it->second.data.size() * sizeof(float)));
+    t->set_raw_data(std::string(reinterpret_cast<const char*>(value.data.data()),
+                                value.data.size() * sizeof(float)));
   }
   return name;
 }
@@ -33,6 +30,15 @@ const StoredTensor& GraphBuilder::stored(const std::string& name) const {
   const auto it = w_.tensors.find(name);
   if (it == w_.tensors.end()) throw Error("ONNX export: weight '" + name + "' is missing");
   return it->second;
+}
+
+const StoredTensor& GraphBuilder::stored(const std::string& name,
+                                         const std::vector<std::int64_t>& shape) const {
+  const StoredTensor& t = stored(name);
+  if (t.shape != shape)
+    throw Error("ONNX export: weight '" + name + "' has the wrong shape (expected " +
+                shape_string(shape) + ", stored " + shape_string(t.shape) + ")");
+  return t;
 }
 
 std::string GraphBuilder::const_floats(const std::vector<std::int64_t>& dims,
@@ -55,6 +61,29 @@ std::string GraphBuilder::const_ints(const std::vector<std::int64_t>& dims,
   for (auto d : dims) t->add_dims(d);
   for (auto x : v) t->add_int64_data(x);
   return name;
+}
+
+namespace {
+template <typename T>
+std::string add_bytes(onnx::GraphProto& g, const std::string& name, int type,
+                      const std::vector<std::int64_t>& dims, const std::vector<T>& v) {
+  auto* t = g.add_initializer();
+  t->set_name(name);
+  t->set_data_type(type);
+  for (auto d : dims) t->add_dims(d);
+  t->set_raw_data(std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T)));
+  return name;
+}
+}  // namespace
+
+std::string GraphBuilder::const_int8(const std::string& stem, const std::vector<std::int64_t>& dims,
+                                     const std::vector<std::int8_t>& v) {
+  return add_bytes(g_, fresh(stem), onnx::TensorProto::INT8, dims, v);
+}
+
+std::string GraphBuilder::const_uint8(const std::vector<std::int64_t>& dims,
+                                      const std::vector<std::uint8_t>& v) {
+  return add_bytes(g_, fresh("zero_point"), onnx::TensorProto::UINT8, dims, v);
 }
 
 onnx::NodeProto* GraphBuilder::node(const std::string& op, const std::vector<std::string>& in,
@@ -109,7 +138,14 @@ std::string transpose(GraphBuilder& b, const std::string& x,
 
 std::string conv(GraphBuilder& b, const std::string& x, const std::string& name, std::int64_t cin,
                  std::int64_t cout, int k, int stride, int pad, std::int64_t groups, bool bias) {
-  std::vector<std::string> in = {x, b.param(name + ".weight", {cout, cin / groups, k, k})};
+  // Only a one-group convolution is a GEMM layer; depthwise ones stay fp32 in int8 members.
+  std::vector<std::string> in;
+  if (groups == 1) {
+    const GemmInputs ops = gemm_inputs(b, x, name + ".weight", {cout, cin, k, k}, 1);
+    in = {ops.x, ops.weight};
+  } else {
+    in = {x, b.param(name + ".weight", {cout, cin / groups, k, k})};
+  }
   if (bias) in.push_back(b.param(name + ".bias", {cout}));
   std::string y;
   auto* n = b.node("Conv", in, y);
@@ -133,9 +169,22 @@ std::string batch_norm(GraphBuilder& b, const std::string& x, const std::string&
 
 std::string linear(GraphBuilder& b, const std::string& x, const std::string& name, std::int64_t in,
                    std::int64_t out, bool bias) {
-  const std::string wt = transpose(b, b.param(name + ".weight", {out, in}), {1, 0});
-  const std::string y = b.op("MatMul", {x, wt});
+  const GemmInputs ops = gemm_inputs(b, x, name + ".weight", {out, in}, -1);
+  const std::string y = b.op("MatMul", {ops.x, transpose(b, ops.weight, {1, 0})});
   return bias ? b.op("Add", {y, b.param(name + ".bias", {out})}) : y;
+}
+
+std::string classifier(GraphBuilder& b, const std::string& x, const std::string& name,
+                       std::int64_t in, std::int64_t out, float scale) {
+  const GemmInputs ops = gemm_inputs(b, x, name + ".weight", {out, in}, 1);
+  std::string y;
+  auto* g = b.node("Gemm", {ops.x, ops.weight, b.param(name + ".bias", {out})}, y);
+  GraphBuilder::integer(g, "transB", 1);
+  if (scale != 1) {
+    GraphBuilder::real(g, "alpha", scale);
+    GraphBuilder::real(g, "beta", scale);
+  }
+  return y;
 }
 
 std::string reduce_mean(GraphBuilder& b, const std::string& x,

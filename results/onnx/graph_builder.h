@@ -18,6 +18,8 @@ class NodeProto;
 
 namespace hwnas::onnx_export {
 
+class QdqLayers;
+
 /// Adds nodes and initializers to a graph, with unique names for intermediate values.
 class GraphBuilder {
  public:
@@ -26,15 +28,24 @@ class GraphBuilder {
 
   const bool portable;
   const int batch;
+  /// Set while an int8 member is exported: its GEMM layers take the QDQ form (qdq.h).
+  QdqLayers* int8 = nullptr;
 
   /// Stored tensor `name` as an initializer (added once), checked against `shape`. Throws
   /// hwnas::Error naming the tensor if it is missing or has another shape.
   std::string param(const std::string& name, const std::vector<std::int64_t>& shape);
   /// The stored tensor `name` (already checked by param()). Throws hwnas::Error if missing.
   const StoredTensor& stored(const std::string& name) const;
+  /// The stored tensor `name`, checked against `shape` as param() checks it (not added).
+  const StoredTensor& stored(const std::string& name, const std::vector<std::int64_t>& shape) const;
   /// A new float / int64 constant initializer of shape `dims`.
   std::string const_floats(const std::vector<std::int64_t>& dims, const std::vector<float>& v);
   std::string const_ints(const std::vector<std::int64_t>& dims, const std::vector<std::int64_t>& v);
+  /// New int8 / uint8 constant initializers (quantized weights, zero points), named from `stem`.
+  std::string const_int8(const std::string& stem, const std::vector<std::int64_t>& dims,
+                         const std::vector<std::int8_t>& v);
+  std::string const_uint8(const std::vector<std::int64_t>& dims,
+                          const std::vector<std::uint8_t>& v);
 
   /// A node of type `op` on `in`; `out` receives the name of its (first) output.
   onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& in,
@@ -70,6 +81,10 @@ std::string batch_norm(GraphBuilder& b, const std::string& x, const std::string&
 /// x (..., in) @ W^T (+ bias) with a PyTorch Linear weight `name`.weight (out, in).
 std::string linear(GraphBuilder& b, const std::string& x, const std::string& name, std::int64_t in,
                    std::int64_t out, bool bias = true);
+/// x (B, in) @ W^T + bias as one Gemm (transB) with `name`.weight (out, in) and `name`.bias
+/// (out), both scaled by `scale` (the Gemm's alpha and beta).
+std::string classifier(GraphBuilder& b, const std::string& x, const std::string& name,
+                       std::int64_t in, std::int64_t out, float scale = 1);
 /// LayerNorm over the last axis of a rank-`rank` tensor with `name`.{weight,bias} (c):
 /// LayerNormalization, or its ReduceMean/Sub/Mul/Add/Sqrt/Div form when portable.
 std::string layer_norm(GraphBuilder& b, const std::string& x, const std::string& name,

@@ -75,13 +75,7 @@ std::string block(GraphBuilder& b, const std::string& x, const std::string& p, c
 std::string head(GraphBuilder& b, const std::string& x, const BlockSpec& s) {
   const std::int64_t c = s.get("c"), classes = s.get("classes");
   const std::string pooled = layer_norm(b, reduce_mean(b, x, {1}, false), "norm", c, kEps, 2);
-  std::string y;
-  GraphBuilder::integer(b.node("Gemm",
-                               {pooled, b.param("head.projection.weight", {classes, c}),
-                                b.param("head.projection.bias", {classes})},
-                               y),
-                        "transB", 1);
-  return y;
+  return classifier(b, pooled, "head.projection", c, classes);
 }
 
 }  // namespace

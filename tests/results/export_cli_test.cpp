@@ -1,12 +1,15 @@
 // `hwnas export` end to end on a short search over a synthetic table: every format parses, the
 // JSON's decoded configs rebuild the same archs, the CSV has one row per evaluation, ONNX files
 // pass the checker, bad input exits 2 and leaves nothing behind; the ONNX files of a run scored
-// with a supernet carry that supernet's sliced, BN-recalibrated weights.
+// with a supernet carry that supernet's sliced, BN-recalibrated weights, and those of an int8
+// run are QDQ graphs that ONNX Runtime runs to the engine's int8 logits.
 #include <gtest/gtest.h>
 
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -16,11 +19,16 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/rng.h"
 #include "evaluators/accuracy/subnet_evaluation.h"
 #include "evaluators/datasets/fashion_mnist.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/quant/int8_gemm.h"
+#include "evaluators/runtime/thread_scope.h"
 #include "evaluators/slicing/supernet_slicing.h"
 #include "results/onnx_export.h"
 #include "spaces/registry.h"
+#include "tests/support/onnx_runtime.h"
 #include "tests/support/synthetic_table.h"
 #include "tests/support/test_support.h"
 
@@ -164,6 +172,26 @@ TEST_F(ExportCli, BadInputExitsTwoAndWritesNothing) {
   fs::remove_all(not_a_run);
 }
 
+std::string bundled_supernet() {
+  return test::test_data_dir() + "/../../data/supernets/efficientformer-fmnist.safetensors";
+}
+
+// A six-evaluation search scored with the bundled supernet (plus `flags`) into DIR/run, then
+// its first member exported to DIR/onnx/m0.onnx: the export's result, or the search's if it
+// failed.
+test::CommandResult search_and_export_onnx(const std::string& dir, const std::string& flags) {
+  const std::string bin = HWNAS_BIN;
+  const auto r = test::run_command(
+      bin + " search --space efficientformer-fmnist --accuracy supernet:" + bundled_supernet() +
+      flags +
+      " --accuracy-samples 100 --final-samples 300 --prescreen 1 --budget 6 --population 3 --seed "
+      "2 --db " +
+      dir + "/fm.db --device fakefm --backend fake --fill --out " + dir + "/run");
+  if (r.exit_code != 0) return r;
+  return test::run_command(bin + " export --run " + dir + "/run --format onnx --members 1 --out " +
+                           dir + "/onnx");
+}
+
 // A run whose accuracy came from the bundled supernet: each ONNX member holds the subnet sliced
 // from it, with the BN statistics the search's evaluation recalibrated (not the checkpoint's).
 TEST(ExportSupernetRun, OnnxCarriesTheSupernetsSlicedRecalibratedWeights) {
@@ -173,17 +201,9 @@ TEST(ExportSupernetRun, OnnxCarriesTheSupernetsSlicedRecalibratedWeights) {
     GTEST_SKIP() << e.what();
   }
   const std::string dir = test::make_temp_dir("hwnas-export-supernet");
-  const std::string weights =
-      test::test_data_dir() + "/../../data/supernets/efficientformer-fmnist.safetensors";
+  const std::string weights = bundled_supernet();
   const std::string bin = HWNAS_BIN;
-  auto r = test::run_command(
-      bin + " search --space efficientformer-fmnist --accuracy supernet:" + weights +
-      " --accuracy-samples 100 --final-samples 300 --prescreen 1 --budget 6 --population 3 --seed "
-      "2 --db " +
-      dir + "/fm.db --device fakefm --backend fake --fill --out " + dir + "/run");
-  ASSERT_EQ(r.exit_code, 0) << r.out + r.err;
-  r = test::run_command(bin + " export --run " + dir + "/run --format onnx --members 1 --out " +
-                        dir + "/onnx");
+  auto r = search_and_export_onnx(dir, "");
   ASSERT_EQ(r.exit_code, 0) << r.out + r.err;
   EXPECT_NE(r.out.find("from " + weights), std::string::npos) << r.out;
   const nlohmann::json front = nlohmann::json::parse(std::ifstream(dir + "/run/front.json"));
@@ -251,6 +271,62 @@ TEST(ExportSupernetRun, OnnxCarriesTheSupernetsSlicedRecalibratedWeights) {
   std::getline(csv, header);
   EXPECT_NE(header.find("accuracy:samples,accuracy:ci_lo,accuracy:ci_hi"), std::string::npos)
       << header;
+  fs::remove_all(dir);
+}
+
+// An int8 run: each ONNX member is the QDQ graph of the plan its search calibrated (the run's
+// supernet, data and defaults), and ONNX Runtime runs it to the engine's int8 logits.
+TEST(ExportSupernetRun, Int8MembersAreQdqGraphsOfTheSearchsPlan) {
+  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  HWNAS_REQUIRE_ORT(modules);
+  try {
+    (void)locate_fashion_mnist();
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  const std::string dir = test::make_temp_dir("hwnas-export-int8");
+  const std::string weights = bundled_supernet();
+  const auto r = search_and_export_onnx(dir, " --precision int8");
+  ASSERT_EQ(r.exit_code, 0) << r.out + r.err;
+
+  const nlohmann::json front = nlohmann::json::parse(std::ifstream(dir + "/run/front.json"));
+  const SearchSpace& space = get_space("efficientformer-fmnist");
+  const Arch arch = space.from_json(front["members"][0]["arch"]);
+  SubnetEvalOptions eo;
+  eo.split = "val";
+  eo.precision = "int8";
+  SubnetEvaluator evaluator(space, weights, eo);
+  const QuantPlan plan = evaluator.int8_plan(arch);
+  EXPECT_NE(r.out.find("int8 QDQ: " + std::to_string(plan.layers.size()) + " quantized GEMM"),
+            std::string::npos)
+      << r.out;
+  onnx::ModelProto model;
+  std::ifstream in(dir + "/onnx/m0.onnx", std::ios::binary);
+  ASSERT_TRUE(model.ParseFromIstream(&in));
+  EXPECT_EQ(std::count_if(model.graph().node().begin(), model.graph().node().end(),
+                          [](const auto& n) { return n.op_type() == "QuantizeLinear"; }),
+            static_cast<long>(plan.layers.size()));
+
+  const Network net = space.decode(arch);
+  Tensor input(1, net.input.h, net.input.w, net.input.c);  // the export's batch
+  Rng rng(9);
+  for (std::size_t i = 0; i < input.size(); ++i)
+    input.data()[i] = static_cast<float>(2 * uniform_real(rng) - 1);
+  ThreadScope scope(2);
+  Model engine = Model::from_weights(net, evaluator.subnet_weights(arch));
+  const Tensor fp32 = engine.forward(input);
+  quantize_int8(engine, plan);
+  const Tensor want = engine.forward(input);
+  const std::vector<float> got = test::run_ort(*modules, dir + "/onnx/m0.onnx", input);
+  ASSERT_EQ(got.size(), want.size());
+  const auto [lo, hi] = std::minmax_element(want.data(), want.data() + want.size());
+  double diff = 0, from_fp32 = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    diff = std::max(diff, std::fabs(double(got[i]) - want.data()[i]));
+    from_fp32 = std::max(from_fp32, std::fabs(double(got[i]) - fp32.data()[i]));
+  }
+  EXPECT_LE(diff, (*hi - *lo) / 255.0) << "ONNX Runtime vs engine int8 logits";
+  EXPECT_GT(from_fp32, diff) << "the runtime ran the graph in fp32";
   fs::remove_all(dir);
 }
 
