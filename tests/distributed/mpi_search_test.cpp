@@ -176,7 +176,9 @@ TEST_F(MpiSearch, SupernetAccuracyGivesTheOneProcessFrontOnTwoAndThreeRanks) {
       common() +
       "--accuracy supernet:" HWNAS_SOURCE_DIR
       "/data/supernets/efficientformer-fmnist.safetensors "
-      "--accuracy-samples 200 --final-samples 300 --measure-threads 1 --budget 16 --out " +
+      "--accuracy-samples 200 --final-samples 300 --measure-threads 1 --budget 16 "
+      // One process screens a supernet search by default; mpirun cannot (--prescreen).
+      "--prescreen 1 --out " +
       *dir_ + "/sup";
   const auto one = run(0, args + "0");
   ASSERT_EQ(one.exit_code, 0) << one.err;

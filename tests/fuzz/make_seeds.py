@@ -161,13 +161,18 @@ def main():
         put("external_reply", f"reply{i}.txt", line)
 
     # latency_table: hwnas's schema, one device with rows and both calibrations; WAL and not.
+    # Schema 3 (profilers/latency_table.cpp): timing conditions, and one row predicted by a
+    # few-shot transfer model. table_v1.db is kept as this script wrote it for schema 1 (commit
+    # 9b15fa2), so that the migration path is fuzzed too.
     rows = "".join(
         f"INSERT INTO latencies VALUES(1, '{k}', 1, 1, {m}, {m * 0.9}, {m * 1.2}, {m}, 0.01, 20, "
-        f"'2026-01-01T00:00:00Z');"
-        for k, m in (("flatten:c=448,h=7,w=7", 0.002), ("head:c=448,n=49,classes=1000,dist=1", 0.05),
-                     ("downsample:cin=48,c=96,h=56,w=56", 0.31)))
+        f"'2026-01-01T00:00:00Z', {m * 20}, {m * 19}, 0, 1, 3, 0, '{origin}', {by}, {err});"
+        for k, m, origin, by, err in (
+            ("flatten:c=448,h=7,w=7", 0.002, "measured", "NULL", "NULL"),
+            ("head:c=448,n=49,classes=1000,dist=1", 0.05, "measured", "NULL", "NULL"),
+            ("downsample:cin=48,c=96,h=56,w=56", 0.31, "predicted", "'few-shot ridge'", 0.08)))
     table = (LATENCY_SCHEMA
-             + "INSERT INTO meta VALUES('format','hwnas-latency-table'),('schema_version','1');"
+             + "INSERT INTO meta VALUES('format','hwnas-latency-table'),('schema_version','3');"
              + "INSERT INTO builds VALUES(1, 'hwnas-engine 0.1.0 (git fuzz)');"
              + "INSERT INTO devices VALUES(1,'host','cpu',2,1,'fp32',1,1,'2026-01-01T00:00:00Z');"
              + "INSERT INTO runs VALUES(1,1,1,'local','{\"warmup\":1}','2026-01-01T00:00:00Z');" + rows
@@ -180,7 +185,7 @@ def main():
     put("latency_table", "table_wal.db", make_sqlite("/tmp/hwnas-seed.db", "PRAGMA journal_mode=WAL;" + table))
     put("latency_table", "no_rows.db", make_sqlite(
         "/tmp/hwnas-seed.db", LATENCY_SCHEMA + "INSERT INTO meta VALUES('format','hwnas-latency-table'),"
-        "('schema_version','1');"))
+        "('schema_version','3');"))
 
     # run_db: RunStore's schema with a checkpoint of the fuzz targets' problem (macs, params).
     run_schema = (
@@ -206,6 +211,14 @@ def main():
     put("run_db", "run.db", make_sqlite("/tmp/hwnas-seed.db", run))
     put("run_db", "run_wal.db", make_sqlite("/tmp/hwnas-seed.db", "PRAGMA journal_mode=WAL;" + run))
     put("run_db", "fresh.db", make_sqlite("/tmp/hwnas-seed.db", run_schema))
+    # Schema 2: each evaluation's image counts and 95 % intervals (results/run_store.cpp).
+    run_v2 = (run.replace("feasible INTEGER NOT NULL);",
+                          "feasible INTEGER NOT NULL, samples TEXT NOT NULL DEFAULT '{}', "
+                          "intervals TEXT NOT NULL DEFAULT '{}');")
+              .replace("('schema_version','1')", "('schema_version','2')")
+              .replace(",0,1);", ",0,1,'{\"params\":1000}','{\"params\":[0.1,0.2]}');")
+              .replace(",0.5,0);", ",0.5,0,'{}','{}');"))
+    put("run_db", "run_v2.db", make_sqlite("/tmp/hwnas-seed.db", run_v2))
 
     # front_json: fronts of the run front_json.cpp stores (efficientformer-fmnist, macs, params).
     small = dict(arch)

@@ -315,6 +315,27 @@ TEST_F(SearchCli, SupernetAccuracyObjectiveMatchesHwnasEval) {
   std::set<double> seen;
   for (const auto& m : f["members"]) seen.insert(m["objectives"]["accuracy"].get<double>());
   EXPECT_GE(seen.size(), std::min<std::size_t>(2, f["members"].size()));
+  EXPECT_FALSE(f.contains("accuracy_prescreen")) << "--prescreen 1 turns screening off";
+}
+
+// In one process a supernet search screens by default (--prescreen 0.5: the README's main job).
+TEST_F(SearchCli, SupernetSearchScreensByDefault) {
+  try {
+    (void)locate_fashion_mnist();
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  const std::string weights = (std::filesystem::path(test::test_data_dir()) / ".." / ".." / "data" /
+                               "supernets" / "efficientformer-fmnist.safetensors")
+                                  .string();
+  const std::string out = *dir_ + "/screened";
+  const auto r = hwnas("search --space efficientformer-fmnist --accuracy supernet:" + weights +
+                       " --accuracy-samples 50 --final-samples -1 --budget 4 --population 2 "
+                       "--seed 3 --db " +
+                       *dir_ + "/fm.db --device fakefm --backend fake --fill --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.out + r.err;
+  EXPECT_NE(r.out.find("keep 50 % of each batch"), std::string::npos) << r.out;
+  EXPECT_TRUE(front(out).contains("accuracy_prescreen"));
 }
 
 }  // namespace
