@@ -1,14 +1,20 @@
 // `mpirun -n N hwnas eval` and `hwnas profile` against one process: the same top-1, top-5 and
 // predictions file, bit for bit (the split is cut in whole batches); the same table rows on the
-// deterministic fake device; and a rank of another device stops the job before any row.
+// deterministic fake device; a rank of another device stops the job before any row; and a job
+// that loses a rank keeps the rows it stored, which a profile on another rank count completes.
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
 #include "profilers/latency_table.h"
 #include "tests/distributed/mpi_support.h"
 
@@ -90,6 +96,53 @@ TEST(MpiProfile, FakeDeviceRowsAreTheOneProcessRowsAndAnotherDeviceIsRefused) {
   EXPECT_NE(mixed.err.find("is another device than rank 0 (threads: 1 vs 2)"), std::string::npos)
       << mixed.err;
   EXPECT_FALSE(fs::exists(dir + "/mixed.db"));
+  fs::remove_all(dir);
+}
+
+// The rows of the one device a table holds (none while the table does not exist yet).
+std::vector<std::string> device_rows(const std::string& db) {
+  try {
+    const auto devices = LatencyTable(db, LatencyTable::Mode::read_only).devices();
+    return devices.size() == 1 ? rows_of(db, devices[0].name) : std::vector<std::string>{};
+  } catch (const Error&) {
+    return {};
+  }
+}
+
+// A worker SIGKILLed while the engine times the table's blocks (Open MPI then ends the job): the
+// rows stored before the kill stay as they were, and the same command on another rank count
+// measures only the rest.
+TEST(MpiProfile, AJobThatLosesARankKeepsItsRowsAndAnotherRankCountFinishesTheTable) {
+  const std::string dir = test::make_temp_dir("hwnas-mpi-profile-kill");
+  const std::string db = dir + "/t.db";
+  const std::string args =
+      "profile --space efficientformer-fmnist --resolution 64 --threads 1 "
+      "--windows 1 --block-timing hot --json --db " +
+      db;
+  std::thread job([&] { test::run_hwnas(3, args); });
+  std::size_t at_kill = 0;
+  for (int i = 0; i < 3000 && at_kill == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const std::size_t n = device_rows(db).size();
+    if (n < 4) continue;
+    const int pid = test::hwnas_pid(2, db);
+    if (pid > 0 && ::kill(pid, SIGKILL) == 0) at_kill = n;
+  }
+  job.join();
+  ASSERT_GT(at_kill, 0u) << "the victim was never found running";
+  const auto kept = device_rows(db);
+  ASSERT_LT(kept.size(), 51u) << "the job finished before the kill: nothing was tested";
+  const auto r = test::run_hwnas(2, args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto all = device_rows(db);
+  EXPECT_EQ(all.size(), 51u);
+  for (const auto& row : kept)
+    EXPECT_NE(std::find(all.begin(), all.end(), row), all.end()) << "changed or lost: " << row;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["blocks_skipped"].get<std::size_t>(), kept.size()) << r.out;
+  EXPECT_EQ(j["blocks_measured"].get<std::size_t>(), 51u - kept.size()) << r.out;
+  std::cout << "[ kill     ] profile: " << kept.size() << " of 51 rows stored when rank 2 was "
+            << "killed; the 2-rank rerun measured the other " << 51 - kept.size() << "\n";
   fs::remove_all(dir);
 }
 

@@ -37,24 +37,6 @@ nlohmann::json front(const std::string& out) {
   return j;
 }
 
-// The pid of the hwnas process writing to `out` that is rank `rank` of an MPI job, or with
-// rank -1 the one that is no rank (a plain run); -1 if none.
-int hwnas_pid(int rank, const std::string& out) {
-  for (const auto& p : fs::directory_iterator("/proc")) {
-    const std::string name = p.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream env(p.path() / "environ"), cmd(p.path() / "cmdline");
-    const std::string e((std::istreambuf_iterator<char>(env)), {});
-    std::string c((std::istreambuf_iterator<char>(cmd)), {});
-    std::replace(c.begin(), c.end(), '\0', ' ');
-    if (c.find(HWNAS_BIN) != 0 || c.find(" " + out + " ") == std::string::npos) continue;
-    const bool is_rank = e.find("OMPI_COMM_WORLD_RANK=") != std::string::npos;
-    const std::string mine = "OMPI_COMM_WORLD_RANK=" + std::to_string(rank) + '\0';
-    if (rank < 0 ? !is_rank : e.find(mine) != std::string::npos) return std::stoi(name);
-  }
-  return -1;
-}
-
 std::size_t lines(const std::string& path) {
   std::ifstream in(path);
   std::size_t n = 0;
@@ -120,7 +102,7 @@ for line in sys.stdin:
     for (int i = 0; i < 1200 && at_kill == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       if (lines(calls) < after) continue;
-      const int pid = hwnas_pid(victim, out);
+      const int pid = test::hwnas_pid(victim, out);
       if (pid > 0 && ::kill(pid, SIGKILL) == 0) at_kill = lines(calls);
     }
     job.join();
