@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <ostream>
+#include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "profilers/device_speed.h"
 #include "profilers/profiler.h"
@@ -290,10 +290,8 @@ nlohmann::json validation_summary_json(const ValidationReport& r) {
 }
 
 void write_validation_csv(const ValidationReport& r, const std::string& path) {
-  const std::string tmp = path + ".tmp";
+  std::ostringstream out;
   {
-    std::ofstream out(tmp);
-    if (!out) throw Error("cannot write CSV " + path + " (check the directory exists)");
     out << "index,arch,blocks,macs,measured_ms,measured_p10_ms,measured_p90_ms,predicted_ms,"
            "error_pct,corrected_ms,corrected_error_pct\n";
     char buf[256];
@@ -318,11 +316,8 @@ void write_validation_csv(const ValidationReport& r, const std::string& path) {
       }
       out << "\n";
     }
-    if (!out.flush()) throw Error("cannot write CSV " + path + " (disk full?)");
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw Error("cannot write CSV " + path + ": " + ec.message());
+  write_file_atomic(path, out.str());
 }
 
 }  // namespace hwnas

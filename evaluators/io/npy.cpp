@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace hwnas {
@@ -184,16 +185,13 @@ void write_npy(const std::string& path, const NpyArray& array) {
   const std::size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw Error("cannot write .npy file '" + path + "': check the directory exists");
-  out.write("\x93NUMPY\x01\x00", 8);
   const std::uint16_t len = static_cast<std::uint16_t>(header.size());
-  const char len_bytes[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
-  out.write(len_bytes, 2);
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(reinterpret_cast<const char*>(array.data.data()),
-            static_cast<std::streamsize>(array.data.size() * sizeof(float)));
-  if (!out) throw Error("failed writing .npy file '" + path + "'");
+  std::string bytes("\x93NUMPY\x01\x00", 8);
+  bytes += static_cast<char>(len & 0xff);
+  bytes += static_cast<char>(len >> 8);
+  bytes += header;
+  bytes.append(reinterpret_cast<const char*>(array.data.data()), array.data.size() * sizeof(float));
+  write_file_atomic(path, bytes);
 }
 
 }  // namespace hwnas

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace hwnas {
@@ -170,15 +171,12 @@ void save_safetensors(const std::string& path, const WeightStore& store) {
   if (!store.metadata.empty()) header["__metadata__"] = store.metadata;
   std::string h = header.dump();
   h.append((8 - h.size() % 8) % 8, ' ');
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw Error("cannot write weights file '" + path + "'");
   const std::uint64_t len = h.size();
-  out.write(reinterpret_cast<const char*>(&len), 8);
-  out.write(h.data(), static_cast<std::streamsize>(h.size()));
+  std::string bytes(reinterpret_cast<const char*>(&len), 8);
+  bytes += h;
   for (const auto& [name, t] : store.tensors)
-    out.write(reinterpret_cast<const char*>(t.data.data()),
-              static_cast<std::streamsize>(t.data.size() * 4));
-  if (!out) throw Error("failed writing weights file '" + path + "'");
+    bytes.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * 4);
+  write_file_atomic(path, bytes);
 }
 
 }  // namespace hwnas

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -102,6 +103,16 @@ TEST(Npy, ClearErrors) {
   write_bytes(dir + "/junk.npy", "hello world, not numpy");
   EXPECT_NE(expect_error([&] { read_npy(dir + "/junk.npy"); }).find("magic"), std::string::npos);
   EXPECT_THROW(write_npy(dir + "/bad.npy", NpyArray{{3}, {1, 2}}), Error);
+  // Written through a temporary and a rename (core/atomic_file.h): a failed write names the
+  // path, and a rewrite replaces the file whole, leaving no temporary behind.
+  EXPECT_NE(expect_error([&] {
+              write_npy(dir + "/no/dir/p.npy", NpyArray{{1}, {1}});
+            }).find("no/dir/p.npy"),
+            std::string::npos);
+  write_npy(dir + "/p.npy", NpyArray{{3}, {1, 2, 3}});
+  write_npy(dir + "/p.npy", NpyArray{{1}, {7}});
+  EXPECT_EQ(read_npy(dir + "/p.npy").data, std::vector<float>{7});
+  EXPECT_FALSE(std::filesystem::exists(dir + "/p.npy.tmp"));
 }
 
 TEST(Npz, ReadsGoldenStages) {
