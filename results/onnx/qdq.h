@@ -1,8 +1,10 @@
 // int8 members in ONNX as a QDQ graph: each GEMM layer an int8 plan quantizes
 // (evaluators/quant/quantization.h) reads its input through QuantizeLinear -> DequantizeLinear
 // and its weights through a DequantizeLinear of int8 values, the format ONNX Runtime's static
-// quantization writes ("QDQ", onnxruntime/python/tools/quantization) and fuses into integer
-// kernels. The rest of the graph stays fp32, as Q-HyViT's hybrid scheme and the engine keep it.
+// quantization writes ("QDQ", onnxruntime/python/tools/quantization). No QuantizeLinear follows a
+// GEMM (its output stays fp32, as in the engine), so whether a runtime fuses the pattern into
+// integer kernels is the runtime's choice. The rest of the graph stays fp32, as Q-HyViT's hybrid
+// scheme and the engine keep it.
 // The values are the engine's, so the graph computes the engine's int8 logits:
 //   per-tensor activations: x -> Q(s, z) -> DQ(s, z); weights DQ(q_w, scale_j / s), axis 0;
 //   per-channel activations: x -> Q(s_c, z_c) -> DQ(1, z_c) = q - z_c (integer-valued, as the
