@@ -57,7 +57,8 @@ void check_qdq(const std::string& modules, const std::string& stem, const Networ
   ThreadScope scope(2);
   const auto [fp32, engine] = test::engine_logits(net, weights, plan, input);
 
-  const std::string path = test::make_temp_dir("hwnas-qdq") + "/" + stem + ".onnx";
+  const std::string dir = test::make_temp_dir("hwnas-qdq");
+  const std::string path = dir + "/" + stem + ".onnx";
   export_onnx(net, weights, path, {.batch = input.n(), .int8 = &plan});
   EXPECT_EQ(count_nodes(path, "QuantizeLinear"), static_cast<int>(plan.layers.size())) << stem;
   const std::vector<float> ort = test::run_ort(modules, path, input);
@@ -79,6 +80,7 @@ void check_qdq(const std::string& modules, const std::string& stem, const Networ
     EXPECT_LE(to_reference, step) << stem;
   }
   EXPECT_GT(to_fp32, to_engine) << stem;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(OnnxQdq, EfficientFormerL1GivesTheInt8Logits) {
@@ -159,6 +161,7 @@ TEST(OnnxQdq, APlanOfAnotherNetworkOrWithPerTensorWeightsIsRefused) {
   QuantPlan per_tensor = plan;
   per_tensor.options.weights = Granularity::per_tensor;
   refused(per_tensor, "per-channel weights");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -8,8 +8,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -43,12 +46,38 @@ std::string test_data_dir() {
   return HWNAS_TEST_DATA_DIR;
 }
 
+namespace {
+// The directories make_temp_dir made, removed when the test process exits (a suite of hundreds
+// of tests otherwise leaves hundreds of directories, some of them models, in /tmp). Only the
+// process that made them removes them; HWNAS_KEEP_TEST_DIRS=1 keeps them for a post-mortem.
+class TempDirs {
+ public:
+  void add(const std::filesystem::path& dir) {
+    std::lock_guard lock(mutex_);
+    dirs_.push_back(dir);
+  }
+  ~TempDirs() {
+    const char* keep = std::getenv("HWNAS_KEEP_TEST_DIRS");
+    if (::getpid() != owner_ || (keep && std::string(keep) == "1")) return;
+    std::error_code ec;  // best effort: a test may have removed its directory already
+    for (const auto& d : dirs_) std::filesystem::remove_all(d, ec);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::filesystem::path> dirs_;
+  pid_t owner_ = ::getpid();
+};
+}  // namespace
+
 std::string make_temp_dir(const std::string& prefix) {
   static std::atomic<int> counter{0};
+  static TempDirs made;
   const auto dir = std::filesystem::temp_directory_path() /
                    (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  made.add(dir);
   return dir.string();
 }
 

@@ -26,7 +26,8 @@ CommandResult run_command(const std::string& command);
 /// "<no hwnas::Error>" when it throws none, so a `find` of the expected words fails too.
 std::string error_of(const std::function<void()>& fn);
 
-/// A fresh empty directory under the system temp dir, unique per call.
+/// A fresh empty directory under the system temp dir, unique per call, removed with everything
+/// in it when the test process exits (kept with HWNAS_KEEP_TEST_DIRS=1).
 std::string make_temp_dir(const std::string& prefix);
 
 /// Sets an environment variable for the scope's lifetime and restores the old value (or its
