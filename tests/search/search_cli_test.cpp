@@ -256,6 +256,12 @@ TEST_F(SearchCli, FlopsWindowEvolutionRunsAndResumes) {
 namespace hwnas {
 namespace {
 
+std::string bundled_supernet() {
+  return (std::filesystem::path(test::test_data_dir()) / ".." / ".." / "data" / "supernets" /
+          "efficientformer-fmnist.safetensors")
+      .string();
+}
+
 // The supernet accuracy objective in a short search: every archived accuracy is the engine's
 // top-1 of the subnet sliced from the bundled supernet, as `hwnas eval` computes it on the same
 // val images; latency rows come from the fake device as the search asks for them.
@@ -265,9 +271,7 @@ TEST_F(SearchCli, SupernetAccuracyObjectiveMatchesHwnasEval) {
   } catch (const Error& e) {
     GTEST_SKIP() << e.what();
   }
-  const std::string weights = (std::filesystem::path(test::test_data_dir()) / ".." / ".." / "data" /
-                               "supernets" / "efficientformer-fmnist.safetensors")
-                                  .string();
+  const std::string weights = bundled_supernet();
   const std::string out = *dir_ + "/supernet";
   const auto r = hwnas("search --space efficientformer-fmnist --accuracy supernet:" + weights +
                        " --accuracy-samples 200 --final-samples 400 --prescreen 1 --budget 12 "
@@ -325,9 +329,7 @@ TEST_F(SearchCli, SupernetSearchScreensByDefault) {
   } catch (const Error& e) {
     GTEST_SKIP() << e.what();
   }
-  const std::string weights = (std::filesystem::path(test::test_data_dir()) / ".." / ".." / "data" /
-                               "supernets" / "efficientformer-fmnist.safetensors")
-                                  .string();
+  const std::string weights = bundled_supernet();
   const std::string out = *dir_ + "/screened";
   const auto r = hwnas("search --space efficientformer-fmnist --accuracy supernet:" + weights +
                        " --accuracy-samples 50 --final-samples -1 --budget 4 --population 2 "
