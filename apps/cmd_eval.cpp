@@ -45,8 +45,10 @@ class EvalCommand final : public Command {
         ->capture_default_str();
     app.add_option("--threads", threads_, "engine threads")->capture_default_str();
     app.add_option("--precision", precision_,
-                   "fp32, or int8: GEMM layers quantized after calibration (needs VNNI or AMX)")
-        ->check(CLI::IsMember({"fp32", "int8"}))
+                   "fp32, or int8: GEMM layers quantized after calibration (needs VNNI or AMX); "
+                   "or mixed: those of the stages the arch's precision genes put in int8 "
+                   "(--space SPACE+precision)")
+        ->check(CLI::IsMember({"fp32", "int8", "mixed"}))
         ->capture_default_str();
     app.add_option("--calibration", calibration_,
                    "int8: calibration images (the first of the BN recalibration images)")
@@ -113,7 +115,7 @@ class EvalCommand final : public Command {
                           {"threads", threads_},
                           {"ranks", session ? session->size() : 1},
                           {"precision", e.precision}};
-      if (e.precision == "int8")
+      if (e.precision != "fp32")
         j["int8"] = {{"layers", e.int8_layers},
                      {"per_channel_layers", e.per_channel_layers},
                      {"calibration_images", calibration_},
@@ -131,7 +133,7 @@ class EvalCommand final : public Command {
                     : e.bn_note.empty() ? "from the checkpoint"
                                         : "not recalibrated (" + e.bn_note + ")")
                 << "; " << r.images_per_second << " images/s at " << threads_ << " threads";
-      if (e.precision == "int8")
+      if (e.precision != "fp32")
         std::cout << "; int8: " << e.int8_layers << " GEMM layers (" << e.per_channel_layers
                   << " per-channel), " << calibration_ << " calibration images (" << rule_
                   << "), oneDNN on " << dnnl_isa_name();

@@ -63,12 +63,14 @@ class SearchCommand final : public Command {
     app.add_option("--db", c.db, "latency table database")->capture_default_str();
     device_opt_ = app.add_option("--device", c.device,
                                  "device of the latency table (default host, or host-int8 with "
-                                 "--precision int8)")
+                                 "--precision int8; with mixed, DEVICE and DEVICE-int8)")
                       ->capture_default_str();
     app.add_option("--precision", c.precision,
                    "fp32, or int8: accuracy of the quantized subnets (supernet:) and latency "
-                   "from an int8 table (profiled on first use for host-int8; VNNI or AMX)")
-        ->check(CLI::IsMember({"fp32", "int8"}))
+                   "from an int8 table (profiled on first use for host-int8; VNNI or AMX); "
+                   "or mixed: a precision gene per stage (space SPACE+precision), each subnet "
+                   "quantized where its genes say, latency from the fp32 and int8 tables")
+        ->check(CLI::IsMember({"fp32", "int8", "mixed"}))
         ->capture_default_str();
     app.add_option("--latency-max", c.latency_max_ms, "constraint: latency <= MS milliseconds");
     app.add_option("--macs-max", c.macs_max, "constraint: MACs <= N (batch 1)");

@@ -1,5 +1,6 @@
 #include "predictors/lut_latency_predictor.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <unordered_set>
 
@@ -80,7 +81,21 @@ void LutLatencyPredictor::throw_missing(const Network& net) const {
               " --device " + device_ + "`");
 }
 
+namespace {
+
+// One table holds one precision's rows; a network whose precision genes put some blocks in
+// int8 needs two.
+void check_one_precision(const Network& net) {
+  if (std::any_of(net.block_int8.begin(), net.block_int8.end(), [](auto b) { return b != 0; }))
+    throw Error("a network of space '" + net.space +
+                "' has int8 stages (precision genes): one latency table cannot predict it; use "
+                "its fp32 and int8 tables together (--precision mixed)");
+}
+
+}  // namespace
+
 double LutLatencyPredictor::predict_sum_ms(const Network& net) const {
+  check_one_precision(net);
   double sum = overhead_ms_;
   for (const auto& b : net.blocks) {
     const auto it = median_ms_.find(b);
@@ -91,6 +106,7 @@ double LutLatencyPredictor::predict_sum_ms(const Network& net) const {
 }
 
 LatencyFeatures LutLatencyPredictor::features(const Network& net) const {
+  check_one_precision(net);
   LatencyFeatures f;
   f.plain_ms = overhead_ms_;
   for (const auto& b : net.blocks) {

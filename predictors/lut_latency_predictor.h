@@ -45,7 +45,8 @@ class LutLatencyPredictor : public LatencyPredictor {
 
   /// With the stored correction when there is one, else predict_sum_ms. Thread-safe, no
   /// allocation on success. Throws hwnas::Error naming the missing keys (first few + count) and
-  /// the `hwnas profile` command that fills them.
+  /// the `hwnas profile` command that fills them, or for a network with int8 blocks
+  /// (Network::block_int8; predictors/mixed_precision_latency.h predicts those).
   double predict_ms(const Network& net) const override;
   /// Plain sum of block medians + overhead, in ms. Same errors as predict_ms.
   double predict_sum_ms(const Network& net) const;

@@ -26,8 +26,10 @@ bool table_covers_space(const std::string& db, const std::string& device,
   return true;
 }
 
+std::string int8_device_name(const std::string& device) { return device + "-int8"; }
+
 std::string host_device_name(const std::string& precision) {
-  return precision == "int8" ? "host-int8" : "host";
+  return precision == "int8" ? int8_device_name("host") : "host";
 }
 
 void profile_host_table(const std::string& db, const std::string& device, const SearchSpace& space,

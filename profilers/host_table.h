@@ -16,7 +16,10 @@ namespace hwnas {
 /// not a latency table.
 bool table_covers_space(const std::string& db, const std::string& device, const SearchSpace& space);
 
-/// "host" (fp32) or "host-int8": the device name of this machine's own table at a precision.
+/// The device name of the int8 table paired with fp32 device `device`: `device` + "-int8".
+std::string int8_device_name(const std::string& device);
+/// "host" (fp32 and mixed) or "host-int8" (int8): the device name of this machine's own table
+/// at a precision.
 std::string host_device_name(const std::string& precision);
 
 /// Profiles `space` into table `db` under device host_device_name(precision): every resolution

@@ -6,6 +6,7 @@
 #include "profilers/backend_registry.h"
 #include "profilers/block_timing_choice.h"
 #include "profilers/device_profile.h"
+#include "profilers/host_table.h"
 #include "spaces/registry.h"
 
 namespace hwnas {
@@ -34,8 +35,8 @@ ProfileJob prepare_profile(const ProfileRunConfig& c) {
   else if (!c.agent.empty())
     opt.device_name.clear();  // rows go under the agent's own name
   else
-    opt.device_name = c.backend == "local" ? (c.precision == "int8" ? "host-int8" : "host")
-                                           : c.backend;  // "fake", "onnxruntime"
+    opt.device_name =
+        c.backend == "local" ? host_device_name(c.precision) : c.backend;  // "fake", "onnxruntime"
   opt.reference_space = space.name();
   const bool local = c.agent.empty() && c.backend == "local";
   if (c.batch != 1 && !local)

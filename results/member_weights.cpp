@@ -12,7 +12,7 @@ namespace hwnas {
 MemberWeights::MemberWeights(const RunData& run, const SearchSpace& space,
                              const std::string& choice) {
   namespace fs = std::filesystem;
-  int8_ = run.config.precision == "int8";
+  int8_ = run.config.precision != "fp32";  // int8 or mixed
   if (choice == "random") return;
   std::string file = choice;
   if (choice == "run") {

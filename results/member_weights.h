@@ -28,7 +28,7 @@ class MemberWeights {
   /// seed). Throws what slicing and recalibration throw (hwnas::Error).
   WeightStore weights(const Arch& arch, const Network& net, std::uint64_t seed);
 
-  /// For a run that searched int8 subnets, the plan its search quantized `arch` with
+  /// For a run that searched int8 (or mixed) subnets, the plan its search quantized `arch` with
   /// (SubnetEvaluator::int8_plan on the run's data); nullopt for an fp32 run. Throws
   /// hwnas::Error for an int8 run whose weights are not the run's supernet (nothing to
   /// calibrate on), and as SubnetEvaluator::int8_plan.

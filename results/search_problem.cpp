@@ -5,12 +5,14 @@
 #include "core/error.h"
 #include "evaluators/quant/quantization.h"
 #include "predictors/lut_latency_predictor.h"
+#include "predictors/mixed_precision_latency.h"
 #include "profilers/backend_registry.h"
 #include "profilers/block_timing_choice.h"
 #include "profilers/host_table.h"
 #include "profilers/latency_table.h"
 #include "profilers/profiler.h"
 #include "search/problem_spec.h"
+#include "spaces/precision_genes.h"
 #include "spaces/registry.h"
 
 namespace hwnas {
@@ -49,15 +51,21 @@ std::shared_ptr<const FillingLutPredictor> make_filling_predictor(const RunConfi
 
 SearchProblem::SearchProblem(const RunConfig& config, const std::string& agent_token, bool profile,
                              std::ostream* log) {
-  const SearchSpace& space = get_space(config.space);
+  const SearchSpace& space = get_space(config.search_space());
   MetricSources sources;
   sources.latency_table = [&]() -> std::shared_ptr<const LatencyPredictor> {
     if (config.fill) return lut = filling = make_filling_predictor(config, agent_token);
     // The embedded default: the host's table made on first use.
-    if (profile && config.profile_missing && config.device == host_device_name(config.precision) &&
-        !table_covers_space(config.db, config.device, space))
-      profile_host_table(config.db, config.device, space, log, config.precision);
-    return lut = LutLatencyPredictor::open(config.db, config.device);
+    const auto table = [&](const std::string& device, const std::string& precision) {
+      if (profile && config.profile_missing && device == host_device_name(precision) &&
+          !table_covers_space(config.db, device, space))
+        profile_host_table(config.db, device, base_space(space), log, precision);
+      return std::shared_ptr<const LutLatencyPredictor>(
+          LutLatencyPredictor::open(config.db, device));
+    };
+    if (config.precision != "mixed") return lut = table(config.device, config.precision);
+    return lut = std::make_shared<MixedPrecisionLatency>(
+               table(config.device, "fp32"), table(int8_device_name(config.device), "int8"));
   };
   sources.accuracy = [&]() -> std::shared_ptr<AccuracyPredictor> {
     accuracy = make_accuracy_predictor(
@@ -72,7 +80,7 @@ SearchProblem::SearchProblem(const RunConfig& config, const std::string& agent_t
                      1,
                      {},
                      config.seed,
-                     config.precision == "int8" ? int8_timing_preparer() : TimingPreparer{}};
+                     config.precision == "fp32" ? TimingPreparer{} : int8_timing_preparer()};
   objective_list = config.objective_list();
   problem.emplace(make_problem(
       space, objective_list,

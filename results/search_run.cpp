@@ -105,7 +105,7 @@ SearchRunReport run_search(RunConfig config, const std::string& out_dir,
   if (options.resume && !fs::exists(db_path))
     throw Error("--resume: no run in '" + out_dir + "' (no run.db); start one without --resume");
   if (options.threads < 0) throw Error("--threads must be >= 0");
-  const SearchSpace& space = get_space(config.space);
+  const SearchSpace& space = get_space(config.search_space());
   const AlgorithmTraits& traits = find_algorithm(config.algorithm);
 
   SearchProblem built(config, options.agent_token, /*profile=*/true, options.log);

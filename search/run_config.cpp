@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/json_util.h"
 #include "search/algorithm_registry.h"
+#include "spaces/precision_genes.h"
 #include "spaces/registry.h"
 
 namespace hwnas {
@@ -62,8 +63,19 @@ void RunConfig::validate() {
   if (final_samples < -1)
     throw Error("--final-samples must be -1 (none), 0 (the whole split) or a count, got " +
                 std::to_string(final_samples));
-  if (precision != "fp32" && precision != "int8")
-    throw Error("unknown precision '" + precision + "': use --precision fp32 or int8");
+  if (precision != "fp32" && precision != "int8" && precision != "mixed")
+    throw Error("unknown precision '" + precision + "': use --precision fp32, int8 or mixed");
+  // Mixed genes change nothing a surrogate or an external command would see.
+  if (precision == "mixed" && accuracy.rfind("supernet:", 0) != 0 &&
+      objective_list().find("accuracy") != std::string::npos)
+    throw Error(
+        "--precision mixed takes its accuracy from the quantized subnets of a supernet: "
+        "pass --accuracy supernet:FILE, not '" +
+        accuracy + "'");
+  if (precision == "mixed" && fill)
+    throw Error(
+        "--precision mixed reads two existing tables (fp32 and int8); profile them "
+        "with `hwnas profile` (and --precision int8) instead of --fill");
   if (backend != "local" && backend != "fake")
     throw Error("--backend must be local or fake (a device not in the table yet), got '" + backend +
                 "'");
@@ -215,6 +227,10 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& origi
     throw Error(origin + ": " + e.what());
   }
   return c;
+}
+
+std::string RunConfig::search_space() const {
+  return precision == "mixed" ? space + std::string(kPrecisionGeneSuffix) : space;
 }
 
 }  // namespace hwnas

@@ -58,7 +58,10 @@ struct RunConfig {
   std::string db = "hwnas.db";  ///< latency table file
   std::string device = "host";  ///< device of the latency table
   /// "fp32", or "int8": accuracy from the quantized subnets (supernet:), latency from an int8
-  /// table (device "host-int8" by default, profiled on first use) and int8 measurements.
+  /// table (device "host-int8" by default, profiled on first use) and int8 measurements; or
+  /// "mixed": the space with per-stage precision genes (search_space()), accuracy from subnets
+  /// quantized where their genes say (supernet: only), latency from the fp32 table of `device`
+  /// and the int8 table of its int8 twin (predictors/mixed_precision_latency.h).
   std::string precision = "fp32";
   /// Profile the host table first when it lacks the space (profilers/host_table.h); only acts
   /// for device "host".
@@ -69,6 +72,9 @@ struct RunConfig {
 
   /// The objective list with the default applied.
   std::string objective_list() const;
+  /// The name of the space searched: `space`, or `space` + "+precision" for precision mixed
+  /// (spaces/precision_genes.h).
+  std::string search_space() const;
   /// The budget with the default applied (0 = no limit).
   std::size_t effective_budget() const;
 

@@ -15,6 +15,10 @@ struct Network {
   std::string space;
   FeatureShape input;  ///< h, w, c of the image (c: its channels, 3 for RGB, 1 for grey)
   std::vector<BlockSpec> blocks;
+  /// Per block, 1 where a precision gene (spaces/precision_genes.h) puts it in int8, 0 in
+  /// fp32; empty when the arch has no precision genes, and then the run's precision applies to
+  /// every block. Latency tables and the engine read it; block specs and counters ignore it.
+  std::vector<std::uint8_t> block_int8;
 
   /// Learnable parameters, summed over blocks (see BlockCost).
   std::int64_t params() const;

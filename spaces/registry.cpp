@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "spaces/efficientformer_space.h"
 #include "spaces/elasticvit_space.h"
+#include "spaces/precision_genes.h"
 #include "spaces/turbovit_space.h"
 
 namespace hwnas {
@@ -56,13 +57,17 @@ const SearchSpace& get_space(std::string_view name) {
     std::lock_guard lock(registry_mutex());
     if (auto it = instances.find(name); it != instances.end()) return *it->second;
     const auto f = factories().find(name);
-    if (f == factories().end()) {
+    if (f == factories().end() && name.ends_with(kPrecisionGeneSuffix)) {
+      // "<space>+precision": the registered space with per-stage precision genes.
+      const std::string base(name.substr(0, name.size() - kPrecisionGeneSuffix.size()));
+      factory = [base] { return make_precision_gene_space(get_space(base)); };
+    } else if (f == factories().end()) {
       std::string known;
       for (const auto& [n, fn] : factories()) known += (known.empty() ? "" : ", ") + n;
       throw Error("unknown search space '" + std::string(name) + "'; known spaces: " + known +
                   " (see `hwnas spaces`)");
     }
-    factory = f->second;
+    if (!factory) factory = f->second;
   }
   // Built outside the lock: a space's constructor may itself look up spaces or kinds.
   auto space = factory();

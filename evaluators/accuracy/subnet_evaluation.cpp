@@ -9,6 +9,7 @@
 #include "evaluators/quant/int8_gemm.h"
 #include "evaluators/runtime/thread_scope.h"
 #include "evaluators/slicing/supernet_slicing.h"
+#include "spaces/precision_genes.h"
 
 namespace hwnas {
 
@@ -21,9 +22,16 @@ SubnetEvaluator::SubnetEvaluator(const SearchSpace& space, const std::string& we
       supernet_(is_supernet_checkpoint(file_)),
       fingerprint_(file_fingerprint(weights_path)),
       cache_(options_.cache_dir) {
-  if (options_.precision != "fp32" && options_.precision != "int8")
-    throw Error("unknown precision '" + options_.precision + "': use fp32 or int8");
-  if (options_.precision == "int8") require_int8_cpu();
+  if (options_.precision != "fp32" && options_.precision != "int8" && options_.precision != "mixed")
+    throw Error("unknown precision '" + options_.precision + "': use fp32, int8 or mixed");
+  // The genes and the precision must agree, or an int8 gene would be scored in fp32.
+  if ((options_.precision == "mixed") != (precision_stages(space_) > 0))
+    throw Error(options_.precision == "mixed"
+                    ? "precision mixed needs a space with precision genes: '" + space_.name() +
+                          std::string(kPrecisionGeneSuffix) + "', not '" + space_.name() + "'"
+                    : "space '" + space_.name() + "' has precision genes: evaluate it with " +
+                          "precision mixed, or use space '" + base_space(space_).name() + "'");
+  if (options_.precision != "fp32") require_int8_cpu();
 }
 
 const EvalData& SubnetEvaluator::data_for(int resolution) {
@@ -61,7 +69,7 @@ SubnetEvalResult SubnetEvaluator::evaluate(const Arch& arch, EvalPart part) {
                                          data.eval.begin() + static_cast<std::ptrdiff_t>(last));
   out.precision = options_.precision;
   std::optional<QuantPlan> plan;
-  if (options_.precision == "int8") {
+  if (options_.precision != "fp32") {
     const auto t0 = std::chrono::steady_clock::now();
     plan = plan_locked(net, weights, data);
     out.int8_layers = static_cast<int>(plan->layers.size());
@@ -86,7 +94,7 @@ QuantPlan SubnetEvaluator::plan_locked(const Network& net, const WeightStore& we
 }
 
 QuantPlan SubnetEvaluator::int8_plan(const Arch& arch) {
-  if (options_.precision != "int8")
+  if (options_.precision == "fp32")
     throw Error("subnet evaluation: an int8 plan was asked of a " + options_.precision +
                 " evaluation");
   std::lock_guard lock(mutex_);
@@ -106,7 +114,8 @@ WeightStore SubnetEvaluator::subnet_weights(const Arch& arch, SubnetEvalResult* 
 
 WeightStore SubnetEvaluator::weights_locked(const Arch& arch, const Network& net,
                                             SubnetEvalResult& out) {
-  WeightStore weights = supernet_ ? slice_supernet(space_, arch, file_) : file_;
+  WeightStore weights =
+      supernet_ ? slice_supernet(base_space(space_), base_arch(space_, arch), file_) : file_;
   const EvalData& data = data_for(net.input.h);
   check_dataset_fits(net, *data.eval_set);
   // LayerNorm-only networks (Hiera / TurboViT) carry no running statistics to re-estimate.
@@ -121,8 +130,9 @@ WeightStore SubnetEvaluator::weights_locked(const Arch& arch, const Network& net
   if (!options_.recalibrate || !has_bn) return weights;
   out.bn_recalibrated = true;
   const auto t0 = std::chrono::steady_clock::now();
-  const std::string key =
-      BnStatsCache::key(space_.to_json(arch).dump(), fingerprint_, data.recal_id);
+  // Recalibration runs in fp32: archs differing in precision genes only share statistics.
+  const std::string key = BnStatsCache::key(
+      base_space(space_).to_json(base_arch(space_, arch)).dump(), fingerprint_, data.recal_id);
   const WeightStore stats = cache_.get_or_compute(
       key,
       [&] {

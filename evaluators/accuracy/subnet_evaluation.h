@@ -29,7 +29,9 @@ struct SubnetEvalOptions {
   std::string cache_dir;  ///< recalibrated BN statistics on disk ("" = memory only)
   /// "fp32", or "int8": each subnet is calibrated (calibrate_int8) on the first
   /// `calibration_images` BN-recalibration images, after BN recalibration, and scored with
-  /// its GEMM layers in int8.
+  /// its GEMM layers in int8; or "mixed": as int8 for the GEMM layers of the stages the arch's
+  /// precision genes put in int8 (a `<space>+precision` space, spaces/precision_genes.h), the
+  /// other stages fp32.
   std::string precision = "fp32";
   std::size_t calibration_images = 256;
   CalibrationOptions calibration;
@@ -82,8 +84,8 @@ class SubnetEvaluator {
   WeightStore subnet_weights(const Arch& arch, SubnetEvalResult* info = nullptr);
 
   /// The int8 plan evaluate() quantizes `arch` with: calibrate_int8 on the first
-  /// calibration_images BN-recalibration images, after BN recalibration. Throws hwnas::Error
-  /// unless the precision is int8, and as evaluate().
+  /// calibration_images BN-recalibration images, after BN recalibration (mixed: the int8
+  /// stages' layers only). Throws hwnas::Error for an fp32 evaluation, and as evaluate().
   QuantPlan int8_plan(const Arch& arch);
 
   /// Images evaluate() scores for `arch`: the split's held-out part at the arch's input

@@ -20,6 +20,7 @@ Model Model::build(const Network& net, ParamReader& reader) {
   for (std::size_t i = 0; i < net.blocks.size(); ++i) {
     reader.set_prefix(prefixes[i]);
     m.blocks_.push_back(make_block(net.blocks[i], reader));
+    m.gemm_layer_blocks_.resize(log.made().size(), static_cast<int>(i));
   }
   reader.check_all_used();
   m.gemm_layers_ = std::move(log.made());
@@ -28,6 +29,18 @@ Model Model::build(const Network& net, ParamReader& reader) {
   m.path_ = KernelPath::reference;
 #endif
   return m;
+}
+
+bool Model::int8_gemm_layer(std::size_t index) const {
+  return net_.block_int8.empty() ||
+         net_.block_int8.at(static_cast<std::size_t>(gemm_layer_blocks_.at(index))) != 0;
+}
+
+std::vector<PackedWeights> Model::int8_gemm_layers() const {
+  std::vector<PackedWeights> out;
+  for (std::size_t i = 0; i < gemm_layers_.size(); ++i)
+    if (int8_gemm_layer(i)) out.push_back(gemm_layers_[i]);
+  return out;
 }
 
 Model Model::random(const Network& net, std::uint64_t seed) {

@@ -59,6 +59,13 @@ class Model {
   /// blocks packed them, including packings a fast path leaves unused; int8 quantization
   /// (evaluators/quant/) attaches itself to them.
   const std::vector<PackedWeights>& gemm_layers() const { return gemm_layers_; }
+  /// The block (index into network().blocks) that packed each of gemm_layers().
+  const std::vector<int>& gemm_layer_blocks() const { return gemm_layer_blocks_; }
+  /// The GEMM layers int8 applies to: those of the blocks network().block_int8 marks, or all of
+  /// them when it is empty (a network without precision genes).
+  std::vector<PackedWeights> int8_gemm_layers() const;
+  /// Whether gemm_layers()[index] is one of int8_gemm_layers().
+  bool int8_gemm_layer(std::size_t index) const;
   void set_kernel_path(KernelPath path) { path_ = path; }
   KernelPath kernel_path() const { return path_; }
 
@@ -78,6 +85,7 @@ class Model {
   std::vector<std::shared_ptr<TrainingBatchNorm>> training_bns_;  // for_bn_recalibration only
   std::vector<Tensor> acts_;  // output of each block but the last
   std::vector<PackedWeights> gemm_layers_;
+  std::vector<int> gemm_layer_blocks_;
   int batch_ = 0;
   KernelPath path_ = KernelPath::fast;
 };

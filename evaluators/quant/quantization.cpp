@@ -138,7 +138,13 @@ QuantPlan calibrate_int8(Model& model, const Tensor& images, const CalibrationOp
   };
   ThreadScope one(1);
   const int runs = static_cast<int>((n + batch - 1) / batch);
-  return calibrate_layers(model.gemm_layers(), next_batch, runs, n, options);
+  QuantPlan plan = calibrate_layers(model.gemm_layers(), next_batch, runs, n, options);
+  // Mixed precision: the fp32 blocks' layers were observed as context but stay fp32. The
+  // ranges of the int8 ones come from the fp32 forward, as for a whole-int8 plan.
+  std::erase_if(plan.layers, [&](const LayerQuant& l) {
+    return !model.int8_gemm_layer(static_cast<std::size_t>(l.index));
+  });
+  return plan;
 }
 
 std::vector<int> gemm_execution_order(Model& model) {

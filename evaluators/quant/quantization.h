@@ -51,7 +51,9 @@ constexpr std::size_t kMinCalibrationImages = 16;
 
 /// Runs `images` (N, H, W, C; N >= kMinCalibrationImages) through the model in batches of
 /// `batch` at one thread (so the seeded row samples do not depend on scheduling), observing
-/// every GEMM layer's input, and chooses each layer's quantization. The model is left fp32.
+/// every GEMM layer's input, and chooses the quantization of each layer int8 applies to
+/// (Model::int8_gemm_layers: all, or the int8 blocks' of a mixed-precision network). The model
+/// is left fp32.
 /// Throws hwnas::Error for too few images, a wrong input shape, or as require_int8_cpu().
 QuantPlan calibrate_int8(Model& model, const Tensor& images, const CalibrationOptions& options,
                          int batch = 32);

@@ -244,5 +244,50 @@ TEST(EvalCliInt8, ScoresNearFp32AndRefusesBadCalibration) {
   EXPECT_NE(many.err.find("raise --recal-images"), std::string::npos) << many.err;
 }
 
+// Mixed precision (spaces/precision_genes.h): with every stage's gene at int8 the subnet is
+// scored exactly as the int8 evaluation scores it, with every gene at fp32 exactly as fp32;
+// genes int8 for the last two stages quantize only those stages' GEMM layers (7 of s's 14: two
+// downsample convolutions, two Meta4D blocks' fc1 and fc2, the head), and the top-1 lies
+// within a point of fp32. Precision and space must agree.
+TEST(EvalCliMixed, GenesChooseTheQuantizedStages) {
+  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  const std::string weights = " --weights " + test::test_data_dir() +
+                              "/../../data/supernets/efficientformer-fmnist.safetensors "
+                              "--samples 300 --calibration 32 --json";
+  const std::string s = R"({"depths":[1,1,1,1],"embed_dims":[16,32,64,128],"num_vit":0,)"
+                        R"("resolution":64,"space":"efficientformer-fmnist+precision",)";
+  const auto arch = [&](const std::string& p) {
+    return " --arch '" + s + R"("precision":[)" + p + "]}'";
+  };
+  const auto run = [](const std::string& args) {
+    const auto r = hwnas_eval(args);
+    EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.err;
+    return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
+  };
+  const auto fp32 = run("--space efficientformer-fmnist --arch s" + weights);
+  const auto int8 = run("--space efficientformer-fmnist --arch s --precision int8" + weights);
+  const std::string mixed = "--space efficientformer-fmnist+precision --precision mixed";
+  const auto all8 = run(mixed + arch(R"("int8","int8","int8","int8")") + weights);
+  const auto none = run(mixed + arch(R"("fp32","fp32","fp32","fp32")") + weights);
+  const auto late = run(mixed + arch(R"("fp32","fp32","int8","int8")") + weights);
+  ASSERT_TRUE(fp32.contains("top1") && int8.contains("top1") && late.contains("top1"));
+  EXPECT_EQ(all8["top1"], int8["top1"]);
+  EXPECT_EQ(all8["int8"]["layers"], 14);
+  EXPECT_EQ(none["top1"], fp32["top1"]);
+  EXPECT_EQ(none["int8"]["layers"], 0);
+  EXPECT_EQ(late["int8"]["layers"], 7);
+  EXPECT_NEAR(late["top1"].get<double>(), fp32["top1"].get<double>(), 0.01);
+  const auto wrong = hwnas_eval("--space efficientformer-fmnist+precision --precision int8" +
+                                arch(R"("int8","int8","int8","int8")") + weights);
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.err.find("has precision genes: evaluate it with precision mixed"),
+            std::string::npos)
+      << wrong.err;
+  const auto plain =
+      hwnas_eval("--space efficientformer-fmnist --arch s --precision mixed" + weights);
+  EXPECT_NE(plain.exit_code, 0);
+  EXPECT_NE(plain.err.find("'efficientformer-fmnist+precision'"), std::string::npos) << plain.err;
+}
+
 }  // namespace
 }  // namespace hwnas

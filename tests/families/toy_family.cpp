@@ -98,7 +98,7 @@ class ToySpace final : public SearchSpace {
   Network decode(const Arch& a) const override {
     validate(a);
     const int depth = a.genes[0], width = a.genes[1], res = a.genes[2];
-    Network net{name_, {res, res, 1}, {}};
+    Network net{name_, {res, res, 1}, {}, {}};
     for (int i = 0; i < depth; ++i)
       net.blocks.push_back(conv_block(i == 0 ? 1 : width, width, res));
     net.blocks.push_back(head_block(width, res));

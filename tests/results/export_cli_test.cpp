@@ -26,7 +26,9 @@
 #include "evaluators/quant/int8_gemm.h"
 #include "evaluators/runtime/thread_scope.h"
 #include "evaluators/slicing/supernet_slicing.h"
+#include "predictors/mixed_precision_latency.h"
 #include "results/onnx_export.h"
+#include "spaces/precision_genes.h"
 #include "spaces/registry.h"
 #include "tests/support/onnx_runtime.h"
 #include "tests/support/synthetic_table.h"
@@ -327,6 +329,79 @@ TEST(ExportSupernetRun, Int8MembersAreQdqGraphsOfTheSearchsPlan) {
   }
   EXPECT_LE(diff, (*hi - *lo) / 255.0) << "ONNX Runtime vs engine int8 logits";
   EXPECT_GT(from_fp32, diff) << "the runtime ran the graph in fp32";
+  fs::remove_all(dir);
+}
+
+// A mixed-precision run (--precision mixed): its space carries a precision gene per stage, each
+// member's latency is the sum of its fp32 blocks' rows in one table and its int8 blocks' rows
+// in the int8 twin, and each exported member quantizes exactly the GEMM layers of its int8
+// stages (the QuantizeLinear count equals the mixed evaluation's plan and the layers those
+// blocks pack).
+TEST(ExportSupernetRun, MixedMembersQuantizeTheirInt8StagesOnly) {
+  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  try {
+    (void)locate_fashion_mnist();
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  const std::string dir = test::make_temp_dir("hwnas-export-mixed");
+  const std::string bin = HWNAS_BIN;
+  const std::string db = dir + "/fm.db";
+  for (const char* device : {"fakefm --seed 1", "fakefm-int8 --seed 2"}) {
+    const auto p = test::run_command(bin +
+                                     " profile --space efficientformer-fmnist --backend fake "
+                                     "--db " +
+                                     db + " --device " + device);
+    ASSERT_EQ(p.exit_code, 0) << p.err;
+  }
+  const std::string search =
+      bin + " search --space efficientformer-fmnist --accuracy supernet:" + bundled_supernet() +
+      " --precision mixed --accuracy-samples 100 --final-samples 300 "
+      "--prescreen 1 --budget 8 --population 4 --seed 3 --db " +
+      db + " --device fakefm --out " + dir + "/run";
+  const auto fill = test::run_command(search + "x --fill");
+  EXPECT_NE(fill.exit_code, 0);
+  EXPECT_NE(fill.err.find("instead of --fill"), std::string::npos) << fill.err;
+  const auto r = test::run_command(search);
+  ASSERT_EQ(r.exit_code, 0) << r.out + r.err;
+  const nlohmann::json front = nlohmann::json::parse(std::ifstream(dir + "/run/front.json"));
+  ASSERT_EQ(front["space"], "efficientformer-fmnist+precision");
+  const SearchSpace& space = get_space("efficientformer-fmnist+precision");
+  const MixedPrecisionLatency tables(LutLatencyPredictor::open(db, "fakefm"),
+                                     LutLatencyPredictor::open(db, "fakefm-int8"));
+  ASSERT_FALSE(front["members"].empty());
+  for (const auto& m : front["members"]) {
+    ASSERT_EQ(m["arch"]["precision"].size(), 4u) << m.dump();
+    const Network net = space.decode(space.from_json(m["arch"]));
+    EXPECT_NEAR(m["objectives"]["latency"].get<double>(), tables.predict_ms(net), 1e-9);
+  }
+  const auto e = test::run_command(bin + " export --run " + dir +
+                                   "/run --format onnx --members 1 --out " + dir + "/onnx");
+  ASSERT_EQ(e.exit_code, 0) << e.out + e.err;
+  const Arch arch = space.from_json(front["members"][0]["arch"]);
+  SubnetEvalOptions eo;
+  eo.split = "val";
+  eo.precision = "mixed";
+  const QuantPlan plan = SubnetEvaluator(space, bundled_supernet(), eo).int8_plan(arch);
+  // By hand: the whole-int8 plan of the same subnet, cut to the layers of its int8 blocks.
+  eo.precision = "int8";
+  const SearchSpace& base = get_space("efficientformer-fmnist");
+  const QuantPlan full =
+      SubnetEvaluator(base, bundled_supernet(), eo).int8_plan(base_arch(space, arch));
+  const Network net = space.decode(arch);
+  const Model blocks_of = Model::random(net, 1);
+  std::vector<int> want, got;
+  for (const LayerQuant& l : full.layers)
+    if (net.block_int8.at(blocks_of.gemm_layer_blocks().at(l.index))) want.push_back(l.index);
+  for (const LayerQuant& l : plan.layers) got.push_back(l.index);
+  EXPECT_EQ(got, want);
+  const std::size_t int8_layers = want.size();
+  onnx::ModelProto model;
+  std::ifstream in(dir + "/onnx/m0.onnx", std::ios::binary);
+  ASSERT_TRUE(model.ParseFromIstream(&in));
+  EXPECT_EQ(std::count_if(model.graph().node().begin(), model.graph().node().end(),
+                          [](const auto& n) { return n.op_type() == "QuantizeLinear"; }),
+            static_cast<long>(int8_layers));
   fs::remove_all(dir);
 }
 

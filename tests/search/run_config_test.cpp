@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "search/run_config.h"
+#include "tests/support/test_support.h"
 
 namespace hwnas {
 namespace {
@@ -66,6 +67,16 @@ TEST(RunConfig, OlderVersionsReadWithoutTheFieldsLaterOnesAdded) {
   RunConfig bad;
   bad.precision = "int4";
   EXPECT_THROW(bad.validate(), Error);
+  // Mixed precision searches the space with precision genes, scored by a supernet only.
+  RunConfig mixed;
+  mixed.space = "efficientformer-fmnist";
+  mixed.precision = "mixed";
+  mixed.accuracy = "supernet:x.safetensors";
+  EXPECT_NO_THROW(mixed.validate());
+  EXPECT_EQ(mixed.search_space(), "efficientformer-fmnist+precision");
+  mixed.accuracy = "surrogate:acc.csv";
+  EXPECT_NE(test::error_of([&] { mixed.validate(); }).find("pass --accuracy supernet:FILE"),
+            std::string::npos);
   EXPECT_NE(error_of({{"version", 2}, {"eval_timeout_s", -1}}).find("--eval-timeout"),
             std::string::npos);
 }

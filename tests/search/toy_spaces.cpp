@@ -27,7 +27,7 @@ void ToySpace::repair(Arch& arch) const {
 
 Network ToySpace::decode(const Arch& arch) const {
   validate(arch);
-  return decode_ ? decode_(arch) : Network{name_, {1, 1, 3}, {}};
+  return decode_ ? decode_(arch) : Network{name_, {1, 1, 3}, {}, {}};
 }
 
 void ToySpace::validate(const Arch& arch) const {
@@ -130,7 +130,7 @@ std::unique_ptr<ToySpace> make_synthetic_space() {
   auto repair = [](Arch& a) { a.genes[6] = std::min(a.genes[6], a.genes[5]); };
   auto decode = [](const Arch& a) {
     const int w0 = a.genes[0], w1 = a.genes[1], w2 = a.genes[2];
-    Network n{"synthetic", {64, 64, 3}, {}};
+    Network n{"synthetic", {64, 64, 3}, {}, {}};
     n.blocks.push_back(BlockSpec::make(BlockKind::stem, {3, w0, 64, 64}));
     for (int i = 0; i < a.genes[3]; ++i)
       n.blocks.push_back(BlockSpec::make(BlockKind::meta4d, {w0, 16, 16, 3, 4}));
@@ -159,7 +159,7 @@ std::unique_ptr<ToySpace> make_slim_space() {
                            {"num_vit", {0, 1}}};
   auto repair = [](Arch& a) { a.genes[4] = std::min(a.genes[4], a.genes[3]); };
   auto decode = [](const Arch& a) {
-    Network n{"slim", {32, 32, 3}, {}};
+    Network n{"slim", {32, 32, 3}, {}, {}};
     for (int i = 0; i < a.genes[2]; ++i)
       n.blocks.push_back(BlockSpec::make(BlockKind::meta4d, {a.genes[0], 8, 8, 3, 4}));
     for (int i = 0; i < a.genes[3] - a.genes[4]; ++i)
