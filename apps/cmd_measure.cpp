@@ -1,5 +1,6 @@
 // `hwnas measure`: end-to-end latency of an architecture on the built-in engine, or on another
 // registered backend (onnxruntime: the network as `hwnas export --format onnx` writes it).
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -9,6 +10,7 @@
 #include "apps/common.h"
 #include "core/error.h"
 #include "evaluators/engine/measure.h"
+#include "evaluators/quant/quantization.h"
 #include "profilers/backend_registry.h"
 #include "spaces/registry.h"
 
@@ -42,7 +44,15 @@ class MeasureCommand final : public Command {
     opt_.timing.min_time_ms = 0;
     opt_.timing.max_repeats = std::max(opt_.timing.min_repeats, 1);
     opt_.seed = seed_;
+    // Precision genes: the int8 stages run quantized, as the search and the tables time them.
+    const bool int8_stages =
+        std::find(net.block_int8.begin(), net.block_int8.end(), 1) != net.block_int8.end();
+    if (int8_stages) opt_.prepare = int8_timing_preparer();
     TimingStats st;
+    if (int8_stages && backend_ != "local")
+      throw Error("--backend " + backend_ +
+                  " runs fp32 only; measure an arch with int8 stages "
+                  "with --backend local");
     if (backend_ == "local") {
       st = measure_network(net, opt_);
     } else {

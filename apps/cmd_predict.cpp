@@ -1,4 +1,5 @@
 // `hwnas predict`: latency of an architecture from a device's latency table.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -7,6 +8,8 @@
 #include "apps/command.h"
 #include "apps/common.h"
 #include "predictors/lut_latency_predictor.h"
+#include "predictors/mixed_precision_latency.h"
+#include "profilers/host_table.h"
 #include "spaces/registry.h"
 
 namespace hwnas::apps {
@@ -30,13 +33,24 @@ class PredictCommand final : public Command {
   int run() override {
     const SearchSpace& space = get_space(space_);
     const Network net = space.decode(space.resolve(arch_));
-    const auto pred = LutLatencyPredictor::open(db_, device_);
-    const double latency = pred->predict_ms(net);
-    const double sum = pred->predict_sum_ms(net);
+    std::shared_ptr<const LutLatencyPredictor> pred = LutLatencyPredictor::open(db_, device_);
+    // Precision genes: int8 blocks read the device's int8 twin (mixed_precision_latency.h).
+    const bool mixed =
+        std::find(net.block_int8.begin(), net.block_int8.end(), 1) != net.block_int8.end();
+    std::shared_ptr<const LutLatencyPredictor> int8;
+    if (mixed) int8 = LutLatencyPredictor::open(db_, int8_device_name(device_));
+    const double latency =
+        mixed ? MixedPrecisionLatency(pred, int8).predict_ms(net) : pred->predict_ms(net);
+    const double sum = mixed ? latency : pred->predict_sum_ms(net);
+    const auto block_ms = [&](std::size_t i) {
+      return *(mixed && net.block_int8[i] ? int8 : pred)->block_ms(net.blocks[i]);
+    };
     if (json_) {
       nlohmann::json blocks = nlohmann::json::array();
-      for (const auto& b : net.blocks)
-        blocks.push_back({{"key", b.key()}, {"latency_ms", *pred->block_ms(b)}});
+      for (std::size_t i = 0; i < net.blocks.size(); ++i)
+        blocks.push_back({{"key", net.blocks[i].key()},
+                          {"latency_ms", block_ms(i)},
+                          {"int8", mixed && net.block_int8[i]}});
       std::cout << nlohmann::json{{"latency_ms", latency},
                                   {"sum_ms", sum},
                                   {"overhead_ms", pred->overhead_ms()},
@@ -48,8 +62,9 @@ class PredictCommand final : public Command {
                 << "\n";
       return 0;
     }
-    for (const auto& b : net.blocks)
-      std::printf("%10.4f ms  %s\n", *pred->block_ms(b), b.key().c_str());
+    for (std::size_t i = 0; i < net.blocks.size(); ++i)
+      std::printf("%10.4f ms  %s%s\n", block_ms(i), net.blocks[i].key().c_str(),
+                  mixed && net.block_int8[i] ? "  (int8)" : "");
     std::printf("%10.4f ms  per-inference overhead\n", pred->overhead_ms());
     std::printf("latency %.4f ms (sum %.4f ms%s) on device '%s' from %s\n", latency, sum,
                 pred->has_correction() ? ", with learned correction" : "", device_.c_str(),

@@ -137,6 +137,15 @@ AccuracyMetrics repeatability_metrics(const std::vector<std::vector<double>>& wi
 
 ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPredictor& predictor,
                                   Backend& backend, const ValidationOptions& opt) {
+  return validate_latency(
+      space, [&](const Network& net) { return predictor.features(net); },
+      predictor.has_correction() ? &predictor : nullptr, backend, opt);
+}
+
+ValidationReport validate_latency(const SearchSpace& space,
+                                  const std::function<LatencyFeatures(const Network&)>& features,
+                                  const LatencyPredictor* corrected, Backend& backend,
+                                  const ValidationOptions& opt) {
   if (opt.samples < 2) throw Error("--samples must be >= 2");
   if (opt.fit_correction && opt.samples < 10)
     throw Error("--fit-correction needs --samples >= 10 (5-fold cross-validation)");
@@ -150,7 +159,7 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
     s.arch = space.to_json(a);
     s.blocks = static_cast<int>(net.blocks.size());
     s.macs = net.macs();
-    s.features = predictor.features(net);  // throws on missing rows before any timing
+    s.features = features(net);  // throws on missing rows before any timing
     s.predicted_ms = s.features.plain_ms;
     rep.samples.push_back(std::move(s));
     nets.push_back(std::move(net));
@@ -234,9 +243,9 @@ ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPred
     }
     rep.fitted = LatencyCorrection::fit(feats, meas);
     rep.correction_kind = "cross-validated";
-  } else if (predictor.has_correction()) {
+  } else if (corrected) {
     for (std::size_t i = 0; i < rep.samples.size(); ++i)
-      rep.samples[i].corrected_ms = predictor.predict_ms(nets[i]);
+      rep.samples[i].corrected_ms = corrected->predict_ms(nets[i]);
     rep.correction_kind = "stored";
   }
   if (!rep.correction_kind.empty()) {

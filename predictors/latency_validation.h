@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -126,6 +127,13 @@ std::string host_regime(const std::optional<AccuracyMetrics>& repeatability);
 /// (before any timing) or on backend failures.
 ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPredictor& predictor,
                                   Backend& backend, const ValidationOptions& options);
+/// The same for any predictor that sums table rows: `features` gives a network's per-kind sums,
+/// whose plain_ms is the plain prediction (e.g. MixedPrecisionLatency::features); `corrected`
+/// (null: none) predicts the corrected times reported when options.fit_correction is off.
+ValidationReport validate_latency(const SearchSpace& space,
+                                  const std::function<LatencyFeatures(const Network&)>& features,
+                                  const LatencyPredictor* corrected, Backend& backend,
+                                  const ValidationOptions& options);
 
 /// JSON summary: {"samples","rmse_ms","rmspe","within_5pct","within_10pct","kendall_tau",
 /// "spearman_rho", "corrected": {same fields} or null, "correction": "stored"|"cross-validated"|

@@ -10,19 +10,42 @@ MixedPrecisionLatency::MixedPrecisionLatency(std::shared_ptr<const LutLatencyPre
   if (!fp32_ || !int8_) throw Error("mixed-precision latency needs an fp32 and an int8 table");
 }
 
-double MixedPrecisionLatency::predict_ms(const Network& net) const {
+namespace {
+
+// The fp32 blocks and the int8 blocks of `net`, as two networks.
+std::pair<Network, Network> split_by_precision(const Network& net) {
   if (!net.block_int8.empty() && net.block_int8.size() != net.blocks.size())
     throw Error("mixed-precision latency: " + std::to_string(net.block_int8.size()) +
                 " block precisions for " + std::to_string(net.blocks.size()) + " blocks");
-  Network fp32 = net, int8 = net;
-  fp32.blocks.clear();
-  int8.blocks.clear();
-  fp32.block_int8.clear();
-  int8.block_int8.clear();
+  std::pair<Network, Network> out{net, net};
+  for (Network* part : {&out.first, &out.second}) {
+    part->blocks.clear();
+    part->block_int8.clear();
+  }
   for (std::size_t i = 0; i < net.blocks.size(); ++i)
-    (!net.block_int8.empty() && net.block_int8[i] ? int8 : fp32).blocks.push_back(net.blocks[i]);
+    (!net.block_int8.empty() && net.block_int8[i] ? out.second : out.first)
+        .blocks.push_back(net.blocks[i]);
+  return out;
+}
+
+}  // namespace
+
+double MixedPrecisionLatency::predict_ms(const Network& net) const {
+  const auto [fp32, int8] = split_by_precision(net);
   // Each sum carries its table's overhead; the inference has one, the fp32 table's.
   return fp32_->predict_sum_ms(fp32) + int8_->predict_sum_ms(int8) - int8_->overhead_ms();
+}
+
+LatencyFeatures MixedPrecisionLatency::features(const Network& net) const {
+  const auto [fp32, int8] = split_by_precision(net);
+  LatencyFeatures f = fp32_->features(fp32);
+  const LatencyFeatures g = int8_->features(int8);
+  for (std::size_t k = 0; k < f.kind_ms.size(); ++k) {
+    f.kind_ms[k] += g.kind_ms[k];
+    f.kind_count[k] += g.kind_count[k];
+  }
+  f.plain_ms += g.plain_ms - int8_->overhead_ms();
+  return f;
 }
 
 std::string MixedPrecisionLatency::source() const {

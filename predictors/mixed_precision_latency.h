@@ -25,6 +25,9 @@ class MixedPrecisionLatency final : public LatencyPredictor {
   /// table's learned correction applies, since each was fitted on one-precision networks.
   /// Throws hwnas::Error naming the table and the missing rows, as LutLatencyPredictor.
   double predict_ms(const Network& net) const override;
+  /// The per-kind sums behind predict_ms (LatencyFeatures; plain_ms == predict_ms), for
+  /// validate_latency. Same errors.
+  LatencyFeatures features(const Network& net) const;
   /// "mixed:<fp32 source>+<int8 source>".
   std::string source() const override;
 

@@ -41,6 +41,7 @@ void profile_host_table(const std::string& db, const std::string& device, const 
                 device + " --space " + space.name() + "` first");
   LatencyTable table(db, LatencyTable::Mode::read_write);
   ProfileOptions options;
+  options.device_name = device;  // not ProfileOptions' default "host": int8 rows have their own
   options.progress = log;
   options.progress_is_terminal = log != nullptr && isatty(STDERR_FILENO) != 0;
   const int first = space_resolutions(space).front();

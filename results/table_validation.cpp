@@ -4,10 +4,13 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "predictors/mixed_precision_latency.h"
 #include "profilers/backend_registry.h"
 #include "profilers/block_timing_choice.h"
 #include "profilers/device_speed.h"
+#include "profilers/host_table.h"
 #include "results/validation_report.h"
+#include "spaces/precision_genes.h"
 #include "spaces/registry.h"
 
 namespace hwnas {
@@ -16,7 +19,17 @@ TableValidationResult validate_table(const TableValidationConfig& c) {
   const SearchSpace& space = get_space(c.space);
   if (c.statistic == LatencyStatistic::p10 && c.fit_correction)
     throw Error("--fit-correction fits the median predictor; drop --statistic p10");
-  const auto pred = LutLatencyPredictor::open(c.db, c.device, c.statistic);
+  // A space with precision genes: its subnets mix the fp32 table of the device with its int8
+  // twin, and are timed by the local engine with their int8 stages quantized.
+  const bool mixed = precision_stages(space) > 0;
+  if (mixed && (c.fit_correction || c.statistic != LatencyStatistic::median || !c.agent.empty()))
+    throw Error("validating mixed-precision subnets (space '" + space.name() +
+                "') compares plain median sums measured by the local engine: drop "
+                "--fit-correction, --statistic p10 and --agent");
+  const std::shared_ptr<const LutLatencyPredictor> pred =
+      LutLatencyPredictor::open(c.db, c.device, c.statistic);
+  std::optional<MixedPrecisionLatency> mixed_pred;
+  if (mixed) mixed_pred.emplace(pred, LutLatencyPredictor::open(c.db, int8_device_name(c.device)));
   const DeviceProfile stored =
       *LatencyTable(c.db, LatencyTable::Mode::read_only).find_device(c.device);
   BackendSpec spec = backend_for_device(stored, c.agent, c.token);
@@ -27,13 +40,15 @@ TableValidationResult validate_table(const TableValidationConfig& c) {
   } else if (c.backend != "auto") {
     spec.name = c.backend;
   }
+  if (mixed) spec.precision = "int8";  // quantizes the int8 blocks' layers only
   // Only whole networks are timed here; the block timing names the rows being validated.
   if (const auto mode = stored_block_timing(LatencyTable(c.db, LatencyTable::Mode::read_only),
-                                            c.device, space.name()))
+                                            c.device, base_space(space).name()))
     spec.block_timing = *mode;
   const auto backend = make_backend(spec);
   // End-to-end times only mean something on the device the table describes.
   DeviceProfile here = backend->device(c.device);
+  if (mixed) here.precision = stored.precision;  // the int8 timing is the mixed subnets' own
   if (here.runtime != stored.runtime) {
     if (c.log)
       *c.log << "warning: the table was built by " << stored.runtime << ", measuring with "
@@ -54,9 +69,12 @@ TableValidationResult validate_table(const TableValidationConfig& c) {
   vo.statistic = c.statistic;
   vo.progress = c.log;
   vo.reference_build_ms = stored_reference_ms(LatencyTable(c.db, LatencyTable::Mode::read_only),
-                                              c.device, space.name());
+                                              c.device, base_space(space).name());
   TableValidationResult out;
-  out.report = validate_latency(space, *pred, *backend, vo);
+  out.report = mixed ? validate_latency(
+                           space, [&](const Network& n) { return mixed_pred->features(n); },
+                           nullptr, *backend, vo)
+                     : validate_latency(space, *pred, *backend, vo);
   const ValidationReport& rep = out.report;
   if (rep.fitted) {
     LatencyTable table(c.db, LatencyTable::Mode::read_write);

@@ -37,6 +37,12 @@ TEST(MixedPrecisionLatency, SumsEachBlockFromTheTableOfItsPrecision) {
   // Blocks 0-1 fp32 (1 + 2), 2-3 int8 (0.5 + 0.625), 4-5 fp32 (5 + 6), 6-9 int8
   // (1 + 1.125 + 1.25 + 1.375), and the fp32 table's overhead once: 0.5.
   EXPECT_DOUBLE_EQ(mixed.predict_ms(net), 3 + 1.125 + 11 + 4.75 + 0.5);
+  // Validation's features: the same sum, every block counted once under its kind.
+  const LatencyFeatures f = mixed.features(net);
+  EXPECT_DOUBLE_EQ(f.plain_ms, mixed.predict_ms(net));
+  const auto meta4d = static_cast<std::size_t>(BlockKind::meta4d);
+  EXPECT_EQ(f.kind_count[meta4d], 4);
+  EXPECT_DOUBLE_EQ(f.kind_ms[meta4d], 2 + 0.625 + 6 + 1.125);  // blocks 1, 3, 5, 7
   // All fp32: the fp32 table's own prediction.
   j["precision"] = {"fp32", "fp32", "fp32", "fp32"};
   const Network plain = space.decode(space.from_json(j));

@@ -7,6 +7,7 @@
 
 #include "evaluators/quant/int8_gemm.h"
 #include "predictors/lut_latency_predictor.h"
+#include "profilers/host_table.h"
 #include "profilers/latency_table.h"
 #include "spaces/registry.h"
 #include "tests/support/test_support.h"
@@ -179,6 +180,21 @@ TEST(LatencyCli, Int8TableIsADeviceOfItsOwn) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--precision int8 applies to the local engine only"), std::string::npos)
       << bad.err;
+}
+
+// The search's first-use profiling of an int8 table (profile_host_table) writes its rows under
+// host-int8, not under the fp32 device "host" (which a later fp32 search then refused as
+// "profiled on a different device").
+TEST(LatencyCli, FirstUseInt8TableGoesUnderItsOwnDevice) {
+  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  const std::string db = test::make_temp_dir("host-int8") + "/t.db";
+  const SearchSpace& space = get_space("efficientformer-fmnist");
+  profile_host_table(db, host_device_name("int8"), space, nullptr, "int8");
+  const LatencyTable table(db, LatencyTable::Mode::read_only);
+  ASSERT_TRUE(table.find_device("host-int8"));
+  EXPECT_EQ(table.find_device("host-int8")->precision, "int8");
+  EXPECT_FALSE(table.find_device("host"));
+  EXPECT_TRUE(table_covers_space(db, "host-int8", space));
 }
 
 }  // namespace

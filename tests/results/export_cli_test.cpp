@@ -375,6 +375,12 @@ TEST(ExportSupernetRun, MixedMembersQuantizeTheirInt8StagesOnly) {
     const Network net = space.decode(space.from_json(m["arch"]));
     EXPECT_NEAR(m["objectives"]["latency"].get<double>(), tables.predict_ms(net), 1e-9);
   }
+  const auto predicted = test::run_command(
+      bin + " predict --space efficientformer-fmnist+precision --db " + db +
+      " --device fakefm --json --arch '" + front["members"][0]["arch"].dump() + "'");
+  ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
+  EXPECT_NEAR(nlohmann::json::parse(predicted.out)["latency_ms"].get<double>(),
+              front["members"][0]["objectives"]["latency"].get<double>(), 1e-9);
   const auto e = test::run_command(bin + " export --run " + dir +
                                    "/run --format onnx --members 1 --out " + dir + "/onnx");
   ASSERT_EQ(e.exit_code, 0) << e.out + e.err;
