@@ -31,9 +31,7 @@ std::pair<Network, Network> split_by_precision(const Network& net) {
 }  // namespace
 
 double MixedPrecisionLatency::predict_ms(const Network& net) const {
-  const auto [fp32, int8] = split_by_precision(net);
-  // Each sum carries its table's overhead; the inference has one, the fp32 table's.
-  return fp32_->predict_sum_ms(fp32) + int8_->predict_sum_ms(int8) - int8_->overhead_ms();
+  return features(net).plain_ms;
 }
 
 LatencyFeatures MixedPrecisionLatency::features(const Network& net) const {
@@ -44,6 +42,7 @@ LatencyFeatures MixedPrecisionLatency::features(const Network& net) const {
     f.kind_ms[k] += g.kind_ms[k];
     f.kind_count[k] += g.kind_count[k];
   }
+  // Each plain sum carries its table's overhead; the inference has one, the fp32 table's.
   f.plain_ms += g.plain_ms - int8_->overhead_ms();
   return f;
 }
