@@ -101,9 +101,13 @@ class SearchCommand final : public Command {
         "generative: condition each choice on the previous one");
     app.add_option("--eval-timeout", c.eval_timeout_s,
                    "longest wait for one evaluation in seconds: an external: command's answer "
-                   "(0: 120 s) and, under mpirun, a worker rank's (0: none); past it the run stops "
-                   "naming the architecture, its finished evaluations kept for --resume")
+                   "(0: 120 s) and, under mpirun, a worker rank's (0: none; it gets 5 s more). "
+                   "Past it the evaluation fails: it is recorded and the search goes on")
         ->capture_default_str();
+    app.add_option("--max-failures", max_failures_,
+                   "failed evaluations (a crashing, hanging or erring external: command, a rank "
+                   "past --eval-timeout) a run records and goes on from; one more stops it "
+                   "(default 10; may be raised on --resume)");
     app.add_option("--measure-threads", c.measure_threads,
                    "supernet accuracy and latency-measured: engine threads")
         ->capture_default_str();
@@ -134,6 +138,7 @@ class SearchCommand final : public Command {
     if (options_.resume) config = load_run_config(out_);
     if (budget_) config.budget = *budget_;
     if (time_budget_) config.time_budget_s = *time_budget_;
+    if (max_failures_) config.max_failures = *max_failures_;
     options_.log = &std::cerr;
     auto last = std::chrono::steady_clock::now() - std::chrono::seconds(10);
     options_.on_progress = [&last](const Progress& p) {
@@ -157,9 +162,21 @@ class SearchCommand final : public Command {
               line += " " + std::to_string(r) + ":" + std::to_string(s[r].evaluations);
             std::fprintf(stderr, "%s\n", line.c_str());
           });
-      if (report)
+      if (report) {
         std::fputs((search_summary(report->report, out_) + mpi::rank_summary(*report)).c_str(),
                    stdout);
+        if (!report->retired.empty()) {
+          // The run is complete and saved; only the hung rank is left, and MPI_Finalize would
+          // wait for it forever.
+          std::fprintf(stderr,
+                       "hwnas search: the run is complete; ending the job with MPI_Abort (exit "
+                       "0) to stop %zu retired rank(s)\n",
+                       report->retired.size());
+          std::fflush(stdout);
+          std::fflush(stderr);
+          mpi::abort_job(0);
+        }
+      }
       return 0;
     }
     std::fputs(search_summary(run_search(config, out_, options_), out_).c_str(), stdout);
@@ -179,6 +196,7 @@ class SearchCommand final : public Command {
   SearchRunOptions options_;
   std::optional<std::size_t> budget_;
   std::optional<double> time_budget_;
+  std::optional<std::size_t> max_failures_;
   std::optional<double> prescreen_;
   std::string out_;
 };

@@ -15,4 +15,14 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+/// One candidate's evaluation failed while the run itself is sound: an external: command
+/// crashed, hung past its timeout or answered an error for that architecture, or an MPI worker
+/// rank did not answer within --eval-timeout. A search records it as a failed evaluation
+/// (search/evaluation.h) and goes on, up to --max-failures; elsewhere it is an Error like any.
+/// Follows Dakota's failure capture: the evaluation is marked failed, not retried in place.
+class EvaluationFailure : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace hwnas

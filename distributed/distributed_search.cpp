@@ -1,5 +1,6 @@
 #include "distributed/distributed_search.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -55,7 +56,7 @@ std::optional<DistributedSearchReport> run_search_distributed(
   EvaluationLog log(out_dir + "/run.db");
   std::unique_ptr<EvaluationPool> pool;
   bool released = false;
-  const double timeout_s = config.eval_timeout_s;
+  const double timeout_s = config.eval_timeout_s > 0 ? config.eval_timeout_s + kRankGraceS : 0.0;
   try {
     check_distributable(config);
     options.ranks = session.size();
@@ -75,8 +76,9 @@ std::optional<DistributedSearchReport> run_search_distributed(
           [&pool, &log, &out](const std::vector<Arch>& archs, int generation) {
             // Finished evaluations of a generation that was not saved (a killed job) come from
             // the log; the rest go to the workers and into the log as they arrive.
-            std::vector<std::vector<double>> values(pool->metric_count(),
-                                                    std::vector<double>(archs.size()));
+            MetricValues out_values;
+            auto& values = out_values.values;
+            values.assign(pool->metric_count(), std::vector<double>(archs.size()));
             std::vector<Arch> todo;
             std::vector<std::size_t> where;
             for (std::size_t i = 0; i < archs.size(); ++i) {
@@ -92,9 +94,15 @@ std::optional<DistributedSearchReport> run_search_distributed(
             const auto got = pool->evaluate(
                 todo, generation,
                 [&](std::size_t j, const std::vector<double>& v) { log.append(todo[j], v); });
-            for (std::size_t j = 0; j < todo.size(); ++j)
-              for (std::size_t k = 0; k < values.size(); ++k) values[k][where[j]] = got[k][j];
-            return values;
+            for (std::size_t j = 0; j < todo.size(); ++j) {
+              for (std::size_t k = 0; k < values.size(); ++k)
+                values[k][where[j]] = got.values[k][j];
+              if (!got.failures.empty() && !got.failures[j].empty()) {
+                if (out_values.failures.empty()) out_values.failures.resize(archs.size());
+                out_values.failures[where[j]] = got.failures[j];
+              }
+            }
+            return out_values;
           });
     };
     // The workers' supernet evaluations replace rank 0's (it evaluated none), so front.json
@@ -126,6 +134,7 @@ std::optional<DistributedSearchReport> run_search_distributed(
     pool->stop();
     out.shares = pool->shares();
     out.traffic = pool->traffic();
+    out.retired = pool->retired_ranks();
   } else {
     out.shares.assign(static_cast<std::size_t>(session.size()), RankShare{});
   }
@@ -137,8 +146,11 @@ std::string rank_summary(const DistributedSearchReport& r) {
   char line[200];
   std::size_t evaluations = 0;
   for (std::size_t rank = 1; rank < r.shares.size(); ++rank) {
-    std::snprintf(line, sizeof line, "  rank %zu: %zu evaluations, busy %.2f s\n", rank,
-                  r.shares[rank].evaluations, r.shares[rank].busy_s);
+    const bool retired =
+        std::find(r.retired.begin(), r.retired.end(), static_cast<int>(rank)) != r.retired.end();
+    std::snprintf(line, sizeof line, "  rank %zu: %zu evaluations, busy %.2f s%s\n", rank,
+                  r.shares[rank].evaluations, r.shares[rank].busy_s,
+                  retired ? " (retired: no answer within --eval-timeout)" : "");
     s += line;
     evaluations += r.shares[rank].evaluations;
   }

@@ -3,7 +3,9 @@
 #include <mpi.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 #include <string>
 
 #include "core/error.h"
@@ -13,6 +15,9 @@ namespace hwnas::mpi {
 namespace {
 
 enum Tag : int { kTask = 1, kResult = 2, kError = 3, kStop = 4, kReport = 5 };
+
+// answer[1] of a kResult message; the two others are followed by a kError text.
+constexpr double kThrew = 0.0, kAnswered = 1.0, kFailed = 2.0;
 
 using Clock = std::chrono::steady_clock;
 
@@ -26,7 +31,8 @@ EvaluationPool::EvaluationPool(int ranks, std::size_t metrics, double timeout_s)
     : ranks_(ranks),
       metrics_(metrics),
       timeout_s_(timeout_s),
-      shares_(static_cast<std::size_t>(ranks)) {
+      shares_(static_cast<std::size_t>(ranks)),
+      retired_(static_cast<std::size_t>(ranks), false) {
   if (ranks < 2) throw Error("EvaluationPool needs at least 2 ranks (rank 0 only dispatches)");
 }
 
@@ -38,12 +44,18 @@ EvaluationPool::~EvaluationPool() {
   }
 }
 
-std::vector<std::vector<double>> EvaluationPool::evaluate(
+MetricValues EvaluationPool::evaluate(
     const std::vector<Arch>& archs, int generation,
     const std::function<void(std::size_t, const std::vector<double>&)>& on_result) {
   const std::size_t n = archs.size();
-  std::vector<std::vector<double>> values(metrics_, std::vector<double>(n));
-  if (n == 0) return values;
+  MetricValues out;
+  out.values.assign(metrics_, std::vector<double>(n));
+  if (n == 0) return out;
+  auto fail = [&](std::size_t i, const std::string& why) {
+    if (out.failures.empty()) out.failures.resize(n);
+    out.failures[i] = why;
+    for (auto& v : out.values) v[i] = std::numeric_limits<double>::quiet_NaN();
+  };
   std::vector<Clock::time_point> sent_at(n);
   std::vector<Clock::time_point> rank_start(static_cast<std::size_t>(ranks_));
   std::vector<int> in_flight(static_cast<std::size_t>(ranks_), 0);
@@ -61,7 +73,8 @@ std::vector<std::vector<double>> EvaluationPool::evaluate(
     traffic_.bytes += msg.size() * sizeof(std::int64_t);
     ++next;
   };
-  for (int rank = 1; rank < ranks_ && next < n; ++rank) send(rank);
+  for (int rank = 1; rank < ranks_ && next < n; ++rank)
+    if (!retired_[static_cast<std::size_t>(rank)]) send(rank);
   std::vector<double> answer(2 + metrics_);
   std::string first_error;
   while (done < n) {
@@ -81,15 +94,29 @@ std::vector<std::vector<double>> EvaluationPool::evaluate(
         }
     const std::optional<MPI_Status> arrived = wait_for_until(MPI_ANY_SOURCE, kResult, deadline);
     if (!arrived) {
-      const Arch& late = archs[holds[static_cast<std::size_t>(late_rank)]];
-      std::string genes;
-      for (int g : late.genes) genes += (genes.empty() ? "" : ",") + std::to_string(g);
-      throw EvaluationTimeout("rank " + std::to_string(late_rank) + " did not answer within " +
-                              std::to_string(timeout_s_) + " s (--eval-timeout) for the arch " +
-                              "with genes [" + genes + "] of generation " +
-                              std::to_string(generation) +
-                              "; the evaluations finished before are in run.db: fix or remove "
-                              "what hangs, then --resume (or raise --eval-timeout)");
+      // MPI cannot cancel a busy rank: its evaluation fails and the rank gets no more work.
+      const auto late = static_cast<std::size_t>(late_rank);
+      const std::size_t index = holds[late];
+      retired_[late] = true;
+      in_flight[late] = 0;
+      shares_[late].busy_s += seconds_since(rank_start[late]);
+      fail(index, "rank " + std::to_string(late_rank) + " did not answer within " +
+                      std::to_string(timeout_s_) +
+                      " s (--eval-timeout plus its grace); the rank is retired for the rest of "
+                      "the run");
+      ++done;
+      if (next < n && std::find(retired_.begin() + 1, retired_.end(), false) == retired_.end()) {
+        std::string genes;
+        for (int g : archs[index].genes) genes += (genes.empty() ? "" : ",") + std::to_string(g);
+        throw EvaluationTimeout(
+            "every worker rank is retired: the last, rank " + std::to_string(late_rank) +
+            ", did not answer within " + std::to_string(timeout_s_) +
+            " s for the arch with genes [" + genes + "] of generation " +
+            std::to_string(generation) +
+            "; the evaluations finished before are in run.db: fix or remove what hangs, then "
+            "--resume (or raise --eval-timeout)");
+      }
+      continue;
     }
     const MPI_Status status = *arrived;
     const int rank = status.MPI_SOURCE;
@@ -100,18 +127,26 @@ std::vector<std::vector<double>> EvaluationPool::evaluate(
                   " metric values, rank 0 has " + std::to_string(metrics_) +
                   ": every rank must run the same hwnas build and command line");
     MPI_Recv(answer.data(), count, MPI_DOUBLE, rank, kResult, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    const auto index = static_cast<std::size_t>(answer[0]);
-    if (answer[1] != 1.0) {
+    std::string text;
+    if (answer[1] != kAnswered) {
       const MPI_Status err = wait_for(rank, kError);
       int len = 0;
       MPI_Get_count(&err, MPI_CHAR, &len);
-      std::string text(static_cast<std::size_t>(len), '\0');
+      text.assign(static_cast<std::size_t>(len), '\0');
       MPI_Recv(text.data(), len, MPI_CHAR, rank, kError, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    }
+    // A retired rank that wakes up answers an evaluation already counted as failed.
+    if (retired_[static_cast<std::size_t>(rank)]) continue;
+    const auto index = static_cast<std::size_t>(answer[0]);
+    if (answer[1] == kFailed) {
+      // Not logged: a resumed run asks a failed arch of an unsaved generation again.
+      fail(index, "rank " + std::to_string(rank) + ": " + text);
+    } else if (answer[1] != kAnswered) {
       if (first_error.empty())
         first_error = "rank " + std::to_string(rank) + ", arch " + std::to_string(index) +
                       " of generation " + std::to_string(generation) + ": " + text;
     } else {
-      for (std::size_t k = 0; k < metrics_; ++k) values[k][index] = answer[2 + k];
+      for (std::size_t k = 0; k < metrics_; ++k) out.values[k][index] = answer[2 + k];
       if (on_result) on_result(index, std::vector<double>(answer.begin() + 2, answer.end()));
     }
     ++done;
@@ -125,16 +160,25 @@ std::vector<std::vector<double>> EvaluationPool::evaluate(
     if (next < n) send(rank);
   }
   if (!first_error.empty()) throw Error(first_error);
-  return values;
+  return out;
+}
+
+std::vector<int> EvaluationPool::retired_ranks() const {
+  std::vector<int> out;
+  for (int r = 1; r < ranks_; ++r)
+    if (retired_[static_cast<std::size_t>(r)]) out.push_back(r);
+  return out;
 }
 
 void EvaluationPool::stop() {
   if (stopped_) return;
   stopped_ = true;
   for (int rank = 1; rank < ranks_; ++rank)
-    MPI_Send(nullptr, 0, MPI_BYTE, rank, kStop, MPI_COMM_WORLD);
+    if (!retired_[static_cast<std::size_t>(rank)])
+      MPI_Send(nullptr, 0, MPI_BYTE, rank, kStop, MPI_COMM_WORLD);
   reports_.assign(static_cast<std::size_t>(ranks_), {});
   for (int rank = 1; rank < ranks_; ++rank) {
+    if (retired_[static_cast<std::size_t>(rank)]) continue;
     const MPI_Status status = wait_for(rank, kReport);
     int count = 0;
     MPI_Get_count(&status, MPI_DOUBLE, &count);
@@ -166,12 +210,16 @@ void serve_evaluations(Problem& problem, int threads,
     answer[0] = static_cast<double>(task[0]);
     std::string error;
     try {
-      std::vector<std::vector<double>> v;
+      MetricValues v;
       arena.execute([&] { v = problem.evaluate_metrics({arch}); });
-      for (std::size_t k = 0; k < metrics; ++k) answer[2 + k] = v[k][0];
-      answer[1] = 1.0;
+      for (std::size_t k = 0; k < metrics; ++k) answer[2 + k] = v.values[k][0];
+      const bool failed = !v.failures.empty() && !v.failures[0].empty();
+      answer[1] = failed ? kFailed : kAnswered;
+      if (failed) error = v.failures[0];
     } catch (const std::exception& e) {
+      answer[1] = kThrew;
       error = e.what();
+      if (error.empty()) error = "an evaluation failed without a message";  // rank 0 waits for it
     }
     MPI_Send(answer.data(), static_cast<int>(answer.size()), MPI_DOUBLE, 0, kResult,
              MPI_COMM_WORLD);

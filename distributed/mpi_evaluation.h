@@ -29,8 +29,8 @@ struct TrafficStats {
   double round_trip_us = 0;  ///< summed send-to-answer time, evaluation included
 };
 
-/// A worker did not answer within the pool's timeout. The worker cannot be stopped (MPI has no
-/// cancel for a busy rank), so the job must end (abort_job).
+/// Every worker rank has been retired (none answered within the pool's timeout) while work
+/// remains. A busy rank cannot be stopped (MPI has no cancel), so the job must end (abort_job).
 class EvaluationTimeout : public Error {
  public:
   using Error::Error;
@@ -41,7 +41,8 @@ class EvaluationTimeout : public Error {
 class EvaluationPool {
  public:
   /// `metrics`: Problem::metric_count() of rank 0's problem (the workers' must be equal).
-  /// `timeout_s` > 0: the longest wait for one answer (evaluate throws EvaluationTimeout).
+  /// `timeout_s` > 0: the longest wait for one answer; a rank past it is retired (its arch
+  /// fails, it gets no more work, stop() does not wait for it).
   EvaluationPool(int ranks, std::size_t metrics, double timeout_s = 0);
   /// Sends stop to the workers if stop() was not called.
   ~EvaluationPool();
@@ -49,16 +50,19 @@ class EvaluationPool {
   EvaluationPool& operator=(const EvaluationPool&) = delete;
 
   /// Problem::MetricEvaluator: values[k][i] of metric k for archs[i], computed on the workers.
-  /// Throws hwnas::Error naming the rank and the arch when a worker's evaluation threw (after
-  /// every outstanding answer has come back, so the pool stays usable).
+  /// An arch whose evaluation failed on its rank (EvaluationFailure) or whose rank was retired
+  /// for the timeout comes back in MetricValues::failures, naming the rank. Throws
+  /// hwnas::Error naming the rank and the arch when a worker's evaluation threw anything else
+  /// (after every outstanding answer has come back, so the pool stays usable), and
+  /// EvaluationTimeout when the last rank is retired with work left.
   /// `on_result(i, values)`, when set, is called with archs[i]'s metric values as each answer
-  /// arrives (the evaluation log commits it there).
-  std::vector<std::vector<double>> evaluate(
+  /// arrives (the evaluation log commits it there); not for failures.
+  MetricValues evaluate(
       const std::vector<Arch>& archs, int generation,
       const std::function<void(std::size_t, const std::vector<double>&)>& on_result = {});
 
-  /// Tells every worker to leave serve_evaluations and collects what each one's `report`
-  /// returned (worker_reports()). Idempotent.
+  /// Tells every worker but the retired ones to leave serve_evaluations and collects what each
+  /// one's `report` returned (worker_reports()). Idempotent.
   void stop();
 
   /// Per rank (index = rank; rank 0's is empty), after stop().
@@ -68,6 +72,10 @@ class EvaluationPool {
   /// Per rank (index = rank; rank 0 evaluates nothing).
   const std::vector<RankShare>& shares() const { return shares_; }
   const TrafficStats& traffic() const { return traffic_; }
+  /// Ranks retired for not answering within the timeout. While any is, the job cannot end
+  /// with MPI_Finalize (Open MPI waits for every rank): end it with abort_job once the outputs
+  /// are written.
+  std::vector<int> retired_ranks() const;
 
  private:
   int ranks_;
@@ -77,6 +85,7 @@ class EvaluationPool {
   std::vector<RankShare> shares_;
   TrafficStats traffic_;
   std::vector<std::vector<double>> reports_;
+  std::vector<bool> retired_;  // per rank
 };
 
 /// A worker rank's loop: evaluates the architectures rank 0 sends with `problem`

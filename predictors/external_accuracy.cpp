@@ -22,7 +22,8 @@ const std::string& checked(const ExternalAccuracyOptions& o) {
 ExternalAccuracy::ExternalAccuracy(const SearchSpace& space, ExternalAccuracyOptions options)
     : space_(space),
       options_(std::move(options)),
-      process_(checked(options_), "external accuracy command", options_.timeout_s) {}
+      process_(std::make_unique<LineProcess>(checked(options_), "external accuracy command",
+                                             options_.timeout_s)) {}
 
 ExternalAccuracy::~ExternalAccuracy() = default;
 
@@ -30,15 +31,33 @@ std::vector<double> ExternalAccuracy::predict(const std::vector<Arch>& archs) {
   std::vector<double> out;
   out.reserve(archs.size());
   for (const auto& arch : archs) {
+    if (const auto it = answered_.find(arch.genes); it != answered_.end()) {
+      out.push_back(it->second);
+      continue;
+    }
+    if (const auto it = failed_.find(arch.genes); it != failed_.end())
+      throw EvaluationFailure(it->second);
     const long id = next_id_++;
-    const std::string line =
-        process_.request(nlohmann::json{{"id", id}, {"arch", space_.to_json(arch)}}.dump());
+    const nlohmann::json arch_json = space_.to_json(arch);
     double accuracy = 0;
     try {
-      accuracy = parse_external_reply(line, id);
+      // A crash stops one evaluation, not the search: the next one gets a fresh process.
+      if (process_->broken())
+        process_ = std::make_unique<LineProcess>(options_.command, "external accuracy command",
+                                                 options_.timeout_s);
+      const std::string line =
+          process_->request(nlohmann::json{{"id", id}, {"arch", arch_json}}.dump());
+      try {
+        accuracy = parse_external_reply(line, id);
+      } catch (const Error& e) {
+        process_->fail(e.what());
+      }
     } catch (const Error& e) {
-      process_.fail(e.what());
+      const std::string why = std::string(e.what()) + " (arch " + arch_json.dump() + ")";
+      failed_.emplace(arch.genes, why);
+      throw EvaluationFailure(why);
     }
+    answered_.emplace(arch.genes, accuracy);
     out.push_back(accuracy);
   }
   return out;

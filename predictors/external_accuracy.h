@@ -1,7 +1,10 @@
 // ExternalAccuracy: accuracy from a user's command (e.g. a PyTorch evaluator) over JSON lines.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "core/line_process.h"
 #include "predictors/accuracy_predictor.h"
@@ -19,9 +22,13 @@ struct ExternalAccuracyOptions {
 ///   hwnas -> CMD: {"id": n, "arch": <SearchSpace::to_json(arch)>}
 ///   CMD -> hwnas: {"id": n, "accuracy": x}      (or {"id": n, "error": "message"})
 /// one request at a time. CMD must flush after each line (python3 -u, or flush=True).
-/// Errors (CMD exited, printed a line that is not such an answer, answered an error, or did not
-/// answer within timeout_s) throw hwnas::Error naming CMD and quoting what it printed (the line,
-/// or the end of its stderr); the process is then stopped and later calls throw too.
+/// When CMD exits, prints a line that is not such an answer, answers an error, or does not
+/// answer within timeout_s, predict() throws hwnas::EvaluationFailure naming CMD and the arch
+/// and quoting what it printed (the line, or the end of its stderr): the search records that
+/// arch as failed (search/problem.h). The process is stopped and the next call starts CMD
+/// anew. Answers and failures are remembered per arch, so asking again (Problem retries a
+/// failed batch one arch at a time) neither runs CMD twice for one arch nor gives a failed arch
+/// a second chance that its batch neighbours did not get.
 class ExternalAccuracy final : public AccuracyPredictor {
  public:
   /// Starts CMD. Throws hwnas::Error if it cannot be started.
@@ -36,7 +43,9 @@ class ExternalAccuracy final : public AccuracyPredictor {
  private:
   const SearchSpace& space_;
   ExternalAccuracyOptions options_;
-  LineProcess process_;
+  std::unique_ptr<LineProcess> process_;
+  std::map<std::vector<int>, double> answered_;     // genes -> accuracy
+  std::map<std::vector<int>, std::string> failed_;  // genes -> EvaluationFailure message
   long next_id_ = 0;
 };
 

@@ -24,10 +24,11 @@ struct RunInfo {
 nlohmann::json evaluation_json(const Problem& problem, const Evaluation& e);
 
 /// {"space", "algorithm", "seed", "device", "objectives": [{"name", "sense": "min"|"max",
-///  "unit", "source"}], "constraints": [{"name", "max", "unit"}], "evaluations", "hypervolume",
-///  "hypervolume_reference": {"lo", "hi", "point"}, "stop_reason", "interval": {"level", "method"},
-///  "final_rescore" (when the front was re-scored), "members": [evaluation_json], plus `extra`'s
-///  keys (e.g. a slimming trajectory, "references": the space's named members)}.
+///  "unit", "source"}], "constraints": [{"name", "max", "unit"}], "evaluations",
+///  "failed_evaluations" (run.db holds why each failed), "hypervolume", "hypervolume_reference":
+///  {"lo", "hi", "point"}, "stop_reason", "interval": {"level", "method"}, "final_rescore" (when
+///  the front was re-scored), "members": [evaluation_json], plus `extra`'s keys (e.g. a slimming
+///  trajectory, "references": the space's named members)}.
 nlohmann::json front_to_json(const Problem& problem, const SearchResult& result,
                              const RunInfo& info, const nlohmann::json& extra);
 

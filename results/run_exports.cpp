@@ -150,6 +150,9 @@ std::string evaluations_csv(const RunData& run, const SearchSpace& space) {
         counted.push_back(n);
         break;
       }
+  // The column appears only in runs with a failure, so older exports keep their layout.
+  const bool any_failed = std::any_of(run.evaluations.begin(), run.evaluations.end(),
+                                      [](const StoredEvaluation& e) { return !e.failure.empty(); });
   std::ostringstream o;
   o.precision(10);
   o << "id,generation,on_front,feasible,violation";
@@ -159,6 +162,7 @@ std::string evaluations_csv(const RunData& run, const SearchSpace& space) {
   for (const auto& n : counted)
     o << "," << csv_field(n + ":samples") << "," << csv_field(n + ":ci_lo") << ","
       << csv_field(n + ":ci_hi");
+  if (any_failed) o << ",failure";
   o << "\n";
   for (const auto& e : run.evaluations) {
     const Network net = space.decode(space.from_json(e.arch));
@@ -173,6 +177,7 @@ std::string evaluations_csv(const RunData& run, const SearchSpace& space) {
       else
         o << ",,,";
     }
+    if (any_failed) o << "," << csv_field(e.failure);
     o << "\n";
   }
   return o.str();
@@ -196,8 +201,9 @@ SvgChart front_chart(const RunData& run, const SearchSpace& space, const Latency
   ChartSeries all{"evaluated", ChartSeries::Kind::scatter, "#1f77b4", 2.5, 0.45, {}};
   ChartSeries infeasible{"infeasible", ChartSeries::Kind::scatter, "#aaaaaa", 2.5, 0.6, {}};
   for (const auto& e : run.evaluations)
-    (e.feasible ? all : infeasible)
-        .points.push_back({value_of(e.objectives, x), value_of(e.objectives, y)});
+    if (e.failure.empty())  // a failed evaluation has no values to place
+      (e.feasible ? all : infeasible)
+          .points.push_back({value_of(e.objectives, x), value_of(e.objectives, y)});
   // The staircase assumes x minimised and y maximised, the usual latency/accuracy reading.
   const bool staircase = sense_of(run, x) == "min" && sense_of(run, y) == "max";
   ChartSeries front{"Pareto front",

@@ -16,7 +16,7 @@ namespace {
 
 // 2 added evaluations.samples; version 1 files are read as they are (no samples) and upgraded
 // in place when opened for writing (a resumed run).
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Finalises a prepared statement on every path out of a scope.
 class Statement {
@@ -165,10 +165,10 @@ RunStore::RunStore(const std::string& path, bool create) : path_(path) {
       throw Error("'" + path + "' is not an hwnas run database (no schema version)");
     }
     const auto version = meta("schema_version");
-    if (*version != "1" && *version != std::to_string(kSchemaVersion))
+    if (*version != "1" && *version != "2" && *version != std::to_string(kSchemaVersion))
       throw Error("run database '" + path + "' has schema version " + *version +
                   ", this hwnas reads 1 to " + std::to_string(kSchemaVersion));
-    has_samples_ = *version != "1";
+    version_ = std::stoi(*version);
     guard.armed = false;
     return;
   }
@@ -179,7 +179,7 @@ RunStore::RunStore(const std::string& path, bool create) : path_(path) {
       "CREATE TABLE IF NOT EXISTS evaluations(id INTEGER PRIMARY KEY, generation INTEGER NOT "
       "NULL, genes TEXT NOT NULL, arch TEXT NOT NULL, objectives TEXT NOT NULL, constraints "
       "TEXT NOT NULL, violation REAL NOT NULL, feasible INTEGER NOT NULL, samples TEXT NOT NULL "
-      "DEFAULT '{}', intervals TEXT NOT NULL DEFAULT '{}')");
+      "DEFAULT '{}', intervals TEXT NOT NULL DEFAULT '{}', failure TEXT NOT NULL DEFAULT '')");
   exec(
       "CREATE TABLE IF NOT EXISTS generations(generation INTEGER PRIMARY KEY, evaluations "
       "INTEGER NOT NULL, front_size INTEGER NOT NULL, hypervolume REAL NOT NULL, elapsed_s REAL "
@@ -188,10 +188,13 @@ RunStore::RunStore(const std::string& path, bool create) : path_(path) {
   if (!version) {
     exec("INSERT OR REPLACE INTO meta VALUES('schema_version', '" + std::to_string(kSchemaVersion) +
          "')");
-  } else if (*version == "1") {
+  } else if (*version == "1" || *version == "2") {
     exec("BEGIN IMMEDIATE");
-    exec("ALTER TABLE evaluations ADD COLUMN samples TEXT NOT NULL DEFAULT '{}'");
-    exec("ALTER TABLE evaluations ADD COLUMN intervals TEXT NOT NULL DEFAULT '{}'");
+    if (*version == "1") {
+      exec("ALTER TABLE evaluations ADD COLUMN samples TEXT NOT NULL DEFAULT '{}'");
+      exec("ALTER TABLE evaluations ADD COLUMN intervals TEXT NOT NULL DEFAULT '{}'");
+    }
+    exec("ALTER TABLE evaluations ADD COLUMN failure TEXT NOT NULL DEFAULT ''");
     exec("UPDATE meta SET value = '" + std::to_string(kSchemaVersion) +
          "' WHERE key = 'schema_version'");
     exec("COMMIT");
@@ -250,13 +253,10 @@ std::optional<Checkpoint> RunStore::load_checkpoint() {
   cp.runner_state = parse_stored(meta("runner_state").value_or("null"), path_, "the runner state");
   const auto names = problem_->objective_names();
   const auto& constraints = problem_->constraints();
-  Statement s(db_,
-              has_samples_
-                  ? "SELECT generation, genes, objectives, constraints, samples FROM evaluations "
-                    "ORDER BY id"
-                  : "SELECT generation, genes, objectives, constraints, '{}' FROM evaluations "
-                    "ORDER BY id",
-              path_);
+  const std::string select = std::string("SELECT generation, genes, objectives, constraints, ") +
+                             (version_ >= 2 ? "samples, " : "'{}', ") +
+                             (version_ >= 3 ? "failure" : "''") + " FROM evaluations ORDER BY id";
+  Statement s(db_, select.c_str(), path_);
   while (sqlite3_step(s.get()) == SQLITE_ROW) {
     Evaluation e;
     e.generation = sqlite3_column_int(s.get(), 0);
@@ -282,11 +282,13 @@ std::optional<Checkpoint> RunStore::load_checkpoint() {
       throw Error("run database '" + path_ +
                   "': an evaluation's objectives or constraints are "
                   "not JSON objects");
+    e.failure = column_text(s.get(), 5);
     for (const auto& n : names) {
       if (!obj.contains(n))
         throw Error("run database '" + path_ + "' has no values of objective '" + n +
                     "': resume with the run's own objectives");
-      e.objectives.push_back(stored_number(obj[n], path_, "objective '" + n + "'"));
+      if (!e.failed())
+        e.objectives.push_back(stored_number(obj[n], path_, "objective '" + n + "'"));
     }
     const auto samples = parse_stored(column_text(s.get(), 4), path_, "an evaluation's samples");
     for (const auto& n : names) {
@@ -298,7 +300,9 @@ std::optional<Checkpoint> RunStore::load_checkpoint() {
       const std::string n = c.metric->name();
       if (!con.contains(n))
         throw Error("run database '" + path_ + "' has no values of constrained metric '" + n + "'");
-      e.constraint_values.push_back(stored_number(con[n], path_, "constrained metric '" + n + "'"));
+      if (!e.failed())
+        e.constraint_values.push_back(
+            stored_number(con[n], path_, "constrained metric '" + n + "'"));
     }
     cp.evaluations.push_back(std::move(e));
   }
@@ -312,10 +316,12 @@ void RunStore::save_generation(const GenerationRecord& r) {
   const SearchSpace& space = problem_->space();
   exec("BEGIN IMMEDIATE");
   try {
-    Statement ins(db_,
-                  "INSERT INTO evaluations(generation, genes, arch, objectives, constraints, "
-                  "violation, feasible, samples, intervals) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  path_);
+    Statement ins(
+        db_,
+        "INSERT INTO evaluations(generation, genes, arch, objectives, constraints, "
+        "violation, feasible, samples, intervals, failure) VALUES(?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?)",
+        path_);
     std::vector<std::string> obj_names, con_names;
     for (const auto& n : names) obj_names.push_back(nlohmann::json(n).dump());
     for (const auto& c : constraints) con_names.push_back(nlohmann::json(c.metric->name()).dump());
@@ -331,11 +337,12 @@ void RunStore::save_generation(const GenerationRecord& r) {
       sqlite3_bind_int(s, 7, e.feasible() ? 1 : 0);
       bind_text(s, 8, samples_text(names, e.samples));
       bind_text(s, 9, intervals_text(names, e));
+      bind_text(s, 10, e.failure);
       if (sqlite3_step(s) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_) + disk_hint(db_));
     }
     Statement upd(db_,
                   "UPDATE evaluations SET objectives = ?, constraints = ?, violation = ?, "
-                  "feasible = ?, samples = ?, intervals = ? WHERE genes = ?",
+                  "feasible = ?, samples = ?, intervals = ?, failure = ? WHERE genes = ?",
                   path_);
     for (const auto& e : r.replaced_evaluations) {
       sqlite3_stmt* s = upd.get();
@@ -346,7 +353,8 @@ void RunStore::save_generation(const GenerationRecord& r) {
       sqlite3_bind_int(s, 4, e.feasible() ? 1 : 0);
       bind_text(s, 5, samples_text(names, e.samples));
       bind_text(s, 6, intervals_text(names, e));
-      bind_text(s, 7, genes_text(e.arch.genes));
+      bind_text(s, 7, e.failure);
+      bind_text(s, 8, genes_text(e.arch.genes));
       if (sqlite3_step(s) != SQLITE_DONE) throw Error(sqlite3_errmsg(db_) + disk_hint(db_));
       if (sqlite3_changes(db_) != 1)
         throw Error("no stored evaluation of arch " + space.to_json(e.arch).dump() + " to replace");
@@ -393,12 +401,11 @@ std::vector<GenerationSummary> RunStore::generations() const {
 
 std::vector<StoredEvaluation> RunStore::evaluations() const {
   std::vector<StoredEvaluation> out;
-  Statement s(db_,
-              has_samples_ ? "SELECT id, generation, arch, objectives, constraints, violation, "
-                             "feasible, samples FROM evaluations ORDER BY id"
-                           : "SELECT id, generation, arch, objectives, constraints, violation, "
-                             "feasible, '{}' FROM evaluations ORDER BY id",
-              path_);
+  const std::string select =
+      std::string("SELECT id, generation, arch, objectives, constraints, violation, feasible, ") +
+      (version_ >= 2 ? "samples, " : "'{}', ") + (version_ >= 3 ? "failure" : "''") +
+      " FROM evaluations ORDER BY id";
+  Statement s(db_, select.c_str(), path_);
   while (sqlite3_step(s.get()) == SQLITE_ROW) {
     StoredEvaluation e;
     e.id = sqlite3_column_int64(s.get(), 0);
@@ -411,6 +418,7 @@ std::vector<StoredEvaluation> RunStore::evaluations() const {
     e.samples = parse_stored(column_text(s.get(), 7), path_, "an evaluation's samples");
     if (!e.samples.is_object())
       throw Error("run database '" + path_ + "': an evaluation's samples are not a JSON object");
+    e.failure = column_text(s.get(), 8);
     out.push_back(std::move(e));
   }
   return out;

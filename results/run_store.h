@@ -37,19 +37,23 @@ struct StoredEvaluation {
   /// {objective: held-out images} for the objectives whose values are proportions (accuracy);
   /// empty in a version-1 database.
   nlohmann::json samples = nlohmann::json::object();
+  /// Evaluation::failure: why it failed (its objectives are then null); empty when it did not.
+  std::string failure;
 };
 
-/// Schema (version 2), WAL mode, one transaction per generation:
+/// Schema (version 3), WAL mode, one transaction per generation:
 ///   meta(key, value)           schema_version, config (the run's settings as JSON, written by
 ///                              the CLI), algorithm_state, runner_state, last_generation
 ///   evaluations(id, generation, genes, arch, objectives, constraints, violation, feasible,
-///               samples, intervals)
+///               samples, intervals, failure)
 ///                              genes: JSON array; arch: SearchSpace::to_json; objectives and
 ///                              constraints: JSON objects keyed by metric name (natural units);
 ///                              samples: {objective: held-out images} of the accuracies
 ///                              (Objective::samples), '{}' when none; intervals: {objective:
-///                              [lo, hi]}, their 95 % Wilson intervals (version 2; a version-1
-///                              file is read without either and upgraded when opened to write)
+///                              [lo, hi]}, their 95 % Wilson intervals (version 2); failure:
+///                              why the evaluation failed, '' when it did not, its objectives
+///                              and constraints then null (version 3). An older file is read
+///                              without the newer columns and upgraded when opened to write.
 ///   generations(generation, evaluations, front_size, hypervolume, elapsed_s)
 /// It implements search's CheckpointSink (search/ cannot include results/).
 class RunStore final : public CheckpointSink {
@@ -90,7 +94,7 @@ class RunStore final : public CheckpointSink {
   std::string path_;
   sqlite3* db_ = nullptr;
   const Problem* problem_ = nullptr;
-  bool has_samples_ = true;  // false: a version-1 file opened read-only
+  int version_ = 3;  // below 3 only for an older file opened read-only
 };
 
 }  // namespace hwnas

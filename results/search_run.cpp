@@ -123,12 +123,15 @@ SearchRunReport run_search(RunConfig config, const std::string& out_dir,
   fs::create_directories(out_dir);
   if (!options.resume) create_run_db(db_path, config);
   RunStore store(db_path);
+  // A resume may extend the budgets or the failure limit: a later resume must see them too.
+  if (options.resume) store.set_config(config.to_json());
   store.bind(problem);
   RunnerOptions ro;
   ro.max_evaluations = config.effective_budget();
   ro.max_seconds = config.time_budget_s;
   ro.threads = options.threads;
   ro.archive_bounds = traits.archive_bounds;
+  ro.max_failures = config.max_failures;
   const auto screened = accuracy.screened;
   if (screened) ro.provisional = [screened](const Arch& a) { return screened->estimated(a); };
   if (const auto scorer = accuracy.final_scorer)
@@ -237,6 +240,10 @@ std::string search_summary(const SearchRunReport& r, const std::string& out_dir)
       result.resumed ? ", resumed" : "", r.seconds, result.stop_reason.c_str());
   add("front: %zu architectures, hypervolume %.4f (normalised, reference point 1.1)\n",
       result.front.size(), result.hypervolume);
+  if (result.failed > 0)
+    add("failed evaluations: %zu (recorded in run.db with their reasons, ranked last; "
+        "--max-failures %zu)\n",
+        result.failed, r.config.max_failures);
   if (s.contains("table_fill"))
     add("latency table: filled %zu rows (%zu fills) of device '%s' in %s in %.2f s\n",
         s["table_fill"]["rows"].get<std::size_t>(), s["table_fill"]["fills"].get<std::size_t>(),

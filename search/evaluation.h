@@ -2,12 +2,18 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include "search/pareto.h"
 #include "spaces/arch.h"
 
 namespace hwnas {
+
+/// The fitness and violation of a failed evaluation, per objective: the largest finite double,
+/// not infinity, so that crowding distances stay defined and JSON states round-trip.
+inline constexpr double failed_fitness = std::numeric_limits<double>::max();
 
 struct Evaluation {
   Arch arch;
@@ -25,8 +31,14 @@ struct Evaluation {
   std::vector<std::size_t> samples;
   /// Generation of the run in which this arch was first evaluated (0: the bounds pair).
   int generation = 0;
+  /// Why the evaluation failed (hwnas::EvaluationFailure's message); empty when it succeeded.
+  /// A failed evaluation has NaN objectives and constraint values, the worst fitness
+  /// (failed_fitness) and violation, so it ranks below every evaluated arch, never enters the
+  /// Pareto front or the hypervolume, and is never asked again.
+  std::string failure;
 
-  bool feasible() const { return violation <= 0.0; }
+  bool failed() const { return !failure.empty(); }
+  bool feasible() const { return violation <= 0.0 && failure.empty(); }
 };
 
 }  // namespace hwnas

@@ -1,6 +1,7 @@
 #include "search/problem.h"
 
 #include <algorithm>
+#include <limits>
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -81,9 +82,26 @@ Evaluation Problem::make_evaluation(Arch arch, std::vector<double> objectives,
   return e;
 }
 
-std::vector<std::vector<double>> Problem::evaluate_metrics(const std::vector<Arch>& archs) {
+Evaluation Problem::make_failed_evaluation(Arch arch, std::string failure, int generation) const {
+  if (failure.empty()) throw Error("a failed evaluation needs its reason");
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Evaluation e;
+  e.arch = std::move(arch);
+  e.objectives.assign(objectives_.size(), nan);
+  e.fitness.assign(objectives_.size(), failed_fitness);
+  e.constraint_values.assign(constraints_.size(), nan);
+  e.violation = failed_fitness;
+  e.samples.assign(objectives_.size(), 0);
+  e.generation = generation;
+  e.failure = std::move(failure);
+  return e;
+}
+
+MetricValues Problem::evaluate_metrics(const std::vector<Arch>& archs) {
   const std::size_t n = archs.size(), m = metrics_.size();
-  std::vector<std::vector<double>> values(m);
+  MetricValues out;
+  auto& values = out.values;
+  values.resize(m);
   std::vector<const NetworkObjective*> per_network(m, nullptr);
   bool any_network = false;
   for (std::size_t k = 0; k < m; ++k) {
@@ -102,21 +120,47 @@ std::vector<std::vector<double>> Problem::evaluate_metrics(const std::vector<Arc
                         }
                       });
   }
+  auto fail = [&](std::size_t i, const std::string& why) {
+    if (out.failures.empty()) out.failures.resize(n);
+    if (out.failures[i].empty()) out.failures[i] = why;
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
   for (std::size_t k = 0; k < m; ++k) {
     if (per_network[k]) continue;
-    values[k] = metrics_[k]->evaluate(archs);
+    try {
+      values[k] = metrics_[k]->evaluate(archs);
+    } catch (const EvaluationFailure& batch_failure) {
+      // One arch's failure must not fail its batch: ask again one at a time (sources that are
+      // slow to ask twice, like an external: command, answer repeats from their own memory).
+      values[k].assign(n, nan);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (n == 1) {
+          fail(i, batch_failure.what());
+          break;
+        }
+        try {
+          const std::vector<double> one = metrics_[k]->evaluate({archs[i]});
+          if (one.size() == 1) values[k][i] = one[0];
+        } catch (const EvaluationFailure& e) {
+          fail(i, e.what());
+        }
+      }
+    }
     if (values[k].size() != n)
       throw Error("objective '" + metrics_[k]->name() + "' returned " +
                   std::to_string(values[k].size()) + " values for " + std::to_string(n) +
                   " architectures");
   }
-  return values;
+  for (std::size_t i = 0; i < out.failures.size(); ++i)
+    if (!out.failures[i].empty())
+      for (auto& v : values) v[i] = nan;
+  return out;
 }
 
 std::vector<Evaluation> Problem::evaluate(const std::vector<Arch>& archs, int generation) {
   const std::size_t n = archs.size();
-  const std::vector<std::vector<double>> values =
-      remote_ ? remote_(archs, generation) : evaluate_metrics(archs);
+  const MetricValues got = remote_ ? remote_(archs, generation) : evaluate_metrics(archs);
+  const auto& values = got.values;
   if (values.size() != metrics_.size())
     throw Error("the metric evaluator returned " + std::to_string(values.size()) +
                 " metrics, the problem has " + std::to_string(metrics_.size()));
@@ -124,9 +168,16 @@ std::vector<Evaluation> Problem::evaluate(const std::vector<Arch>& archs, int ge
     if (v.size() != n)
       throw Error("the metric evaluator returned " + std::to_string(v.size()) + " values for " +
                   std::to_string(n) + " architectures");
+  if (!got.failures.empty() && got.failures.size() != n)
+    throw Error("the metric evaluator returned " + std::to_string(got.failures.size()) +
+                " failure entries for " + std::to_string(n) + " architectures");
   std::vector<Evaluation> out;
   out.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
+    if (!got.failures.empty() && !got.failures[i].empty()) {
+      out.push_back(make_failed_evaluation(archs[i], got.failures[i], generation));
+      continue;
+    }
     std::vector<double> obj(objectives_.size()), con(constraints_.size());
     for (std::size_t k = 0; k < obj.size(); ++k) obj[k] = values[objective_metric_[k]][i];
     for (std::size_t c = 0; c < con.size(); ++c) con[c] = values[constraint_metric_[c]][i];

@@ -101,6 +101,7 @@ nlohmann::json RunConfig::to_json() const {
           {"final_samples", final_samples},
           {"measure_threads", measure_threads},
           {"eval_timeout_s", eval_timeout_s},
+          {"max_failures", max_failures},
           {"db", db},
           {"device", device},
           {"precision", precision},
@@ -119,6 +120,7 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& origi
     throw Error(origin + ": run configuration version " + std::to_string(version) +
                 " is newer than this hwnas reads (" + std::to_string(kVersion) +
                 "): use the hwnas that made the run");
+  if (version < 5) c.max_failures = 0;  // then the first failure stopped the run
   if (version >= 1) {
     if (version < 2 && j.contains("eval_timeout_s"))
       throw Error(origin + ": run configuration version 1 has no 'eval_timeout_s' (version 2 has)");
@@ -128,9 +130,13 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& origi
     if (version < 4 && j.contains("final_samples"))
       throw Error(origin + ": run configuration version " + std::to_string(version) +
                   " has no 'final_samples' (version 4 has)");
+    if (version < 5 && j.contains("max_failures"))
+      throw Error(origin + ": run configuration version " + std::to_string(version) +
+                  " has no 'max_failures' (version 5 has)");
     require_only_keys(j,
                       {"version",
                        "eval_timeout_s",
+                       "max_failures",
                        "space",
                        "algorithm",
                        "algorithm_params",
@@ -157,6 +163,7 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& origi
                        "agent"},
                       origin + " (run configuration)");
     read(j, "eval_timeout_s", c.eval_timeout_s, origin);
+    read(j, "max_failures", c.max_failures, origin);
     read(j, "precision", c.precision, origin);
     read(j, "final_samples", c.final_samples, origin);
     read(j, "time_budget_s", c.time_budget_s, origin);

@@ -13,11 +13,11 @@
 namespace hwnas {
 
 struct RunConfig {
-  /// Version of the JSON form. 3: this record; 2: without precision; 1: also without
-  /// eval_timeout_s. Stored configs
+  /// Version of the JSON form. 5: this record; 4: without max_failures; 3: also without
+  /// final_samples; 2: also without precision; 1: also without eval_timeout_s. Stored configs
   /// without "version" (hwnas before
   /// issue 16: the algorithms' parameters flat at the top level) are read as version 0.
-  static constexpr int kVersion = 4;
+  static constexpr int kVersion = 5;
 
   std::string space = "efficientformer";
   /// A name of search/algorithm_registry.h (aliases are resolved on reading).
@@ -51,9 +51,13 @@ struct RunConfig {
   int final_samples = -1;
   int measure_threads = 2;  ///< engine threads of supernet accuracy and latency-measured
   /// Longest wait for one evaluation, seconds: an external: command's answer (0 = its 120 s),
-  /// and under MPI a worker rank's answer (0 = no limit); past it the run stops with an error
-  /// naming the architecture, the finished evaluations kept for --resume.
+  /// and under MPI a worker rank's answer (0 = no limit; the rank gets 5 s more, so that it
+  /// can report its own command's timeout first). Past it the evaluation fails: it is recorded
+  /// and the run goes on (a rank that does not answer is retired), up to max_failures.
   double eval_timeout_s = 0;
+  /// Failed evaluations a run tolerates (RunnerOptions::max_failures); version-4 runs and older
+  /// read as 0, their rule then: the first failure stops the run.
+  std::size_t max_failures = 10;
 
   std::string db = "hwnas.db";  ///< latency table file
   std::string device = "host";  ///< device of the latency table

@@ -31,8 +31,25 @@ void SearchRunner::add(Evaluation e) {
   update_front(idx);
 }
 
+void SearchRunner::check_failures() const {
+  std::size_t failed = 0;
+  const Evaluation* last = nullptr;
+  for (const auto& e : archive_)
+    if (e.failed()) {
+      ++failed;
+      last = &e;
+    }
+  if (failed <= options_.max_failures) return;
+  throw Error("search: " + std::to_string(failed) +
+              " evaluations failed, more than --max-failures " +
+              std::to_string(options_.max_failures) + " allows; the last: " + last->failure +
+              ". Every evaluation so far is in run.db: fix the evaluator (or raise "
+              "--max-failures), then --resume");
+}
+
 void SearchRunner::update_front(std::size_t idx) {
   const Evaluation& e = archive_[idx];
+  if (e.failed()) return;  // nothing to offer: it must not even stand in for an empty front
   for (std::size_t f : front_)
     if (constrained_dominates(archive_[f].fitness, archive_[f].violation, e.fitness, e.violation))
       return;
@@ -123,8 +140,10 @@ SearchResult SearchRunner::run() {
   std::optional<Checkpoint> cp = sink_ ? sink_->load_checkpoint() : std::nullopt;
   if (cp) {
     for (auto& e : cp->evaluations)
-      add(problem_.make_evaluation(std::move(e.arch), std::move(e.objectives),
-                                   std::move(e.constraint_values), e.generation));
+      add(e.failed() ? problem_.make_failed_evaluation(std::move(e.arch), std::move(e.failure),
+                                                       e.generation)
+                     : problem_.make_evaluation(std::move(e.arch), std::move(e.objectives),
+                                                std::move(e.constraint_values), e.generation));
     algorithm_.load_state(cp->algorithm_state);
     const auto& rs = cp->runner_state;
     options_.bounds.lo = rs.at("bounds_lo").get<Point>();
@@ -140,6 +159,13 @@ SearchResult SearchRunner::run() {
       std::vector<Arch> corners{space.smallest()};
       if (space.largest() != corners[0]) corners.push_back(space.largest());
       fresh = evaluate(corners, 0);
+      for (const auto& e : fresh)
+        if (e.failed())
+          throw Error(
+              "search: the hypervolume bounds come from the space's smallest and largest "
+              "archs, and evaluating the " +
+              std::string(e.arch == corners[0] ? "smallest" : "largest") + " failed: " + e.failure +
+              ". Fix the evaluator and run again");
       const std::size_t m = problem_.objectives().size();
       options_.bounds.lo.assign(m, 0.0);
       options_.bounds.hi.assign(m, 0.0);
@@ -203,6 +229,8 @@ SearchResult SearchRunner::run() {
     const double t = elapsed();
     save(generation, fresh, t);
     if (progress_) progress_({generation, archive_.size(), front_.size(), hv, t});
+    if (std::any_of(fresh.begin(), fresh.end(), [](const Evaluation& e) { return e.failed(); }))
+      check_failures();
   }
   // Confirm the front: a provisional member may sit there only because its estimate was too
   // good, so members are re-evaluated until the front holds real values only.
@@ -235,6 +263,12 @@ SearchResult SearchRunner::run() {
     if (ea.objectives[0] != eb.objectives[0]) return ea.objectives[0] < eb.objectives[0];
     return ea.arch.genes < eb.arch.genes;
   });
+  result.failed = static_cast<std::size_t>(std::count_if(
+      archive_.begin(), archive_.end(), [](const Evaluation& e) { return e.failed(); }));
+  if (front.empty() && !archive_.empty())
+    throw Error("search: every one of the " + std::to_string(archive_.size()) +
+                " evaluations failed (the last: " + archive_.back().failure +
+                "); fix the evaluator and run again");
   result.front = std::move(front);
   result.hypervolume = front_hypervolume();
   result.bounds = options_.bounds;

@@ -44,6 +44,11 @@ struct RunnerOptions {
   /// budget; saved to the sink as replaced evaluations. Empty: no re-scoring.
   std::function<std::vector<Evaluation>(const std::vector<Evaluation>&)> rescore;
   int rescore_ranks = 2;
+  /// Failed evaluations (Evaluation::failure) the run tolerates. Each is stored and the search
+  /// goes on; the generation that brings the count past this is saved, then run() throws
+  /// hwnas::Error quoting the last failure (a resumed run counts the stored ones again, so
+  /// raise the limit or fix the evaluator before --resume). 0: the first failure stops the run.
+  std::size_t max_failures = 10;
 };
 
 struct Progress {
@@ -69,6 +74,8 @@ struct SearchResult {
   std::size_t confirmed = 0;
   /// Archs re-scored by RunnerOptions::rescore (0 without it); the front is drawn from them.
   std::size_t rescored = 0;
+  /// Failed evaluations in the archive (never in the front).
+  std::size_t failed = 0;
 };
 
 /// Runs `algorithm` on `problem` until the evaluation or time budget is spent, the algorithm
@@ -76,8 +83,10 @@ struct SearchResult {
 /// (in a TBB arena of `threads` threads; values do not depend on the count), tell, update the
 /// front, save the generation to `sink` (if any) and report progress. With a sink holding a
 /// checkpoint, the run resumes from it and ends as the uninterrupted run would (deterministic
-/// objectives). Throws what evaluation throws (hwnas::Error); generations saved before stay
-/// resumable.
+/// objectives). A failed evaluation is archived, saved and ranks last (RunnerOptions::
+/// max_failures bounds how many). Throws what evaluation throws (hwnas::Error), or when the
+/// bounds pair fails, failures pass max_failures, or no evaluation succeeded; generations saved
+/// before stay resumable.
 class SearchRunner {
  public:
   SearchRunner(Problem& problem, Algorithm& algorithm, RunnerOptions options,
@@ -89,6 +98,8 @@ class SearchRunner {
 
  private:
   void add(Evaluation e);
+  /// Throws once the archive holds more failed evaluations than options_.max_failures.
+  void check_failures() const;
   /// Puts archive_[idx] into front_ if nothing in front_ dominates it, dropping what it dominates.
   void update_front(std::size_t idx);
   double front_hypervolume() const;

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "results/run_data.h"
+#include "results/run_store.h"
 #include "tests/distributed/mpi_support.h"
 #include "tests/support/synthetic_table.h"
 #include "tests/support/test_support.h"
@@ -50,12 +51,14 @@ class MpiSearch : public ::testing::Test {
     dir_ = new std::string(test::make_temp_dir("hwnas-mpi-search"));
     test::write_synthetic_table(*dir_ + "/t.db", "testdev", "efficientformer-fmnist", 64);
     // A deterministic external trainer: accuracy from the arch's numbers; an error for archs
-    // whose first width is 32 with the argument `fail`, a 30 s hang on them with `hang`. From the
-    // environment (so that the command, which front.json records, stays the same): $ACC_SLEEP
+    // whose first width is 24 with the argument `fail` (about one in three), and for the rarer
+    // ones of first width 32 and third depth 3 an error with `rare` and a 30 s hang with `hang`
+    // (the space's smallest and largest archs, the hypervolume bounds, are not among them). From
+    // the environment (so that the command, which front.json records, stays the same): $ACC_SLEEP
     // seconds per answer, and each answer's arch appended to the file $ACC_CALLS, so a test counts
     // the evaluations that really ran.
     std::ofstream(*dir_ + "/acc.py") << R"(import json, math, os, sys, time
-fail, hang = sys.argv[1] == "fail", sys.argv[1] == "hang"
+mode = sys.argv[1]
 sleep, calls = float(os.environ.get("ACC_SLEEP", "0")), os.environ.get("ACC_CALLS", "/dev/null")
 for line in sys.stdin:
     r = json.loads(line)
@@ -63,10 +66,11 @@ for line in sys.stdin:
     time.sleep(sleep)
     with open(calls, "a") as f:
         f.write(json.dumps(a) + "\n")
-    if hang and a["embed_dims"][0] == 32:
+    rare = a["embed_dims"][0] == 32 and a["depths"][2] == 3
+    if mode == "hang" and rare:
         time.sleep(30)
-    if fail and a["embed_dims"][0] == 32:
-        print(json.dumps({"id": r["id"], "error": "no GPU for width 32"}), flush=True)
+    if (mode == "fail" and a["embed_dims"][0] == 24) or (mode == "rare" and rare):
+        print(json.dumps({"id": r["id"], "error": "no GPU for this width"}), flush=True)
         continue
     s = sum(math.sqrt(v) for v in a["embed_dims"] + a["depths"]) + a["num_vit"]
     print(json.dumps({"id": r["id"], "accuracy": 0.5 + (s % 7) / 20}), flush=True)
@@ -77,7 +81,7 @@ for line in sys.stdin:
     delete dir_;
   }
 
-  // `mode`: ok, fail or hang (acc.py above).
+  // `mode`: ok, fail, rare or hang (acc.py above).
   static std::string external(const std::string& mode = "ok") {
     return "--accuracy 'external:python3 -u " + *dir_ + "/acc.py " + mode + "' ";
   }
@@ -183,27 +187,120 @@ TEST_F(MpiSearch, StatefulSettingsAreRefusedAndAWorkersErrorNamesItsRank) {
   const auto fill = run(2, common() + "--fill --out " + *dir_ + "/fill");
   EXPECT_NE(fill.exit_code, 0);
   EXPECT_NE(fill.err.find("--fill cannot run under mpirun"), std::string::npos) << fill.err;
-  const auto bad = run(3, common() + external("fail") + "--budget 40 --out " + *dir_ + "/bad");
+  // One arch in three fails: past --max-failures 3 the run stops, naming the last failure's
+  // rank and reason, with every evaluation so far in run.db.
+  const auto bad =
+      run(3, common() + external("fail") + "--budget 40 --max-failures 3 --out " + *dir_ + "/bad");
   EXPECT_NE(bad.exit_code, 0);
-  EXPECT_NE(bad.err.find("no GPU for width 32"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("no GPU for this width"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("rank "), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("more than --max-failures 3"), std::string::npos) << bad.err;
+  std::size_t failed = 0;
+  for (const auto& e : RunStore(*dir_ + "/bad/run.db", /*create=*/false).evaluations())
+    failed += !e.failure.empty();
+  EXPECT_GE(failed, 4u);
 }
 
-TEST_F(MpiSearch, AHungEvaluationStopsTheRunAtTheTimeoutNamingRankAndArch) {
+// The archs acc.py fails on (`rare`, `hang`), by its rule.
+bool rare_arch(const nlohmann::json& arch) {
+  return arch["embed_dims"][0] == 32 && arch["depths"][2] == 3;
+}
+
+// Checks the run in `out`: `budget` evaluations, exactly the rare archs failed (with a reason
+// holding `why`), none on the front, and front.json counting them.
+void expect_rare_failures(const std::string& out, std::size_t budget, const std::string& why) {
+  const RunData run_data = load_run(out);
+  ASSERT_EQ(run_data.evaluations.size(), budget);
+  std::size_t failed = 0;
+  for (const auto& e : run_data.evaluations) {
+    EXPECT_EQ(!e.failure.empty(), rare_arch(e.arch)) << e.arch.dump() << ": " << e.failure;
+    if (e.failure.empty()) continue;
+    ++failed;
+    EXPECT_NE(e.failure.find(why), std::string::npos) << e.failure;
+    EXPECT_FALSE(run_data.on_front(e));
+  }
+  EXPECT_GE(failed, 1u) << "no arch of the rule was asked: nothing was tested";
+  EXPECT_EQ(run_data.front["failed_evaluations"], failed);
+}
+
+TEST_F(MpiSearch, FailedEvaluationsAreRecordedAndTheFrontIsTheSameOnEveryRankCount) {
+  const std::string args = common() + external("rare") + "--budget 40 --out " + *dir_ + "/rare";
+  const auto one = run(0, args + "0");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  expect_rare_failures(*dir_ + "/rare0", 40, "no GPU for this width");
+  EXPECT_NE(one.out.find("failed evaluations: "), std::string::npos) << one.out;
+  // The exports carry the reasons and leave the failed archs out of the chart and the report.
+  const std::string csv = *dir_ + "/rare0.csv";
+  ASSERT_EQ(run(0, "export --run " + *dir_ + "/rare0 --format csv --out " + csv).exit_code, 0);
+  std::ifstream in(csv);
+  std::string header, row;
+  std::getline(in, header);
+  EXPECT_EQ(header.substr(header.rfind(',')), ",failure") << header;
+  std::size_t reasons = 0;
+  while (std::getline(in, row)) reasons += row.find("no GPU for this width") != std::string::npos;
+  EXPECT_EQ(reasons, load_run(*dir_ + "/rare0").front["failed_evaluations"].get<std::size_t>());
+  for (const char* fmt : {"svg", "html"}) {
+    const auto r = run(0, std::string("export --run ") + *dir_ + "/rare0 --format " + fmt +
+                              " --out " + *dir_ + "/rare0." + fmt);
+    EXPECT_EQ(r.exit_code, 0) << fmt << ": " << r.err;
+  }
+  for (int ranks : {2, 3}) {
+    const std::string out = *dir_ + "/rare" + std::to_string(ranks);
+    const auto r = run(ranks, args + std::to_string(ranks));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(front(out), front(*dir_ + "/rare0")) << ranks << " ranks";
+    expect_rare_failures(out, 40, "no GPU for this width");
+  }
+}
+
+TEST_F(MpiSearch, AHungEvaluationFailsAtTheTimeoutAndTheRunGoesOn) {
+  // Each rank's external: command is stopped at --eval-timeout, so the rank reports a failed
+  // evaluation and keeps working; one process does the same.
   const std::string args = common() + external("hang") + "--budget 40 --eval-timeout 2 --out ";
   const auto t0 = std::chrono::steady_clock::now();
   const auto job = run(3, args + *dir_ + "/hang3");
   const double waited =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_NE(job.exit_code, 0);
-  EXPECT_NE(job.err.find("did not answer within 2.000000 s (--eval-timeout)"), std::string::npos)
-      << job.err;
-  EXPECT_NE(job.err.find("rank "), std::string::npos) << job.err;
-  EXPECT_LT(waited, 25.0) << "the job waited for the hung evaluation";
-  // Without MPI the external command's own timeout takes the same value.
+  ASSERT_EQ(job.exit_code, 0) << job.err;
+  expect_rare_failures(*dir_ + "/hang3", 40, "did not answer within 2");
+  EXPECT_LT(waited, 60.0) << "the job waited for a hung evaluation";
   const auto plain = run(0, args + *dir_ + "/hang0");
-  EXPECT_NE(plain.exit_code, 0);
-  EXPECT_NE(plain.err.find("did not answer within 2"), std::string::npos) << plain.err;
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  expect_rare_failures(*dir_ + "/hang0", 40, "did not answer within 2");
+  EXPECT_EQ(front(*dir_ + "/hang3"), front(*dir_ + "/hang0"));
+}
+
+TEST_F(MpiSearch, AWorkerRankThatStopsAnsweringIsRetiredAndTheRunFinishes) {
+  // SIGSTOP freezes rank 2 mid-run, as a hung node would: past --eval-timeout (+5 s grace) its
+  // evaluation fails, rank 1 does the rest, and the job ends once the outputs are written.
+  const std::string out = *dir_ + "/frozen", calls = out + ".calls";
+  const test::ScopedEnv slow("ACC_SLEEP", "0.05"), log("ACC_CALLS", calls);
+  test::CommandResult job;
+  std::thread runner(
+      [&] { job = run(3, common() + external() + "--budget 40 --eval-timeout 1 --out " + out); });
+  int frozen = -1;
+  for (int i = 0; i < 1500 && frozen < 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (lines(calls) < 10) continue;
+    const int pid = test::hwnas_pid(2, out);
+    if (pid > 0 && ::kill(pid, SIGSTOP) == 0) frozen = pid;
+  }
+  runner.join();
+  if (frozen > 0) ::kill(frozen, SIGKILL);  // in case the job did not end it
+  ASSERT_GT(frozen, 0) << "rank 2 was never found running";
+  ASSERT_EQ(job.exit_code, 0) << job.err;
+  EXPECT_NE(job.out.find("rank 2: "), std::string::npos) << job.out;
+  EXPECT_NE(job.out.find("retired"), std::string::npos) << job.out;
+  const RunData run_data = load_run(out);
+  ASSERT_EQ(run_data.evaluations.size(), 40u);
+  std::size_t failed = 0;
+  for (const auto& e : run_data.evaluations)
+    if (!e.failure.empty()) {
+      ++failed;
+      EXPECT_NE(e.failure.find("rank 2 did not answer within 6"), std::string::npos) << e.failure;
+    }
+  EXPECT_EQ(failed, 1u);
+  EXPECT_EQ(run_data.front["failed_evaluations"], 1);
 }
 
 TEST_F(MpiSearch, KilledRunsResumeOnAnotherRankCountToTheUninterruptedFront) {

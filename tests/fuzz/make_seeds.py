@@ -219,6 +219,16 @@ def main():
               .replace(",0,1);", ",0,1,'{\"params\":1000}','{\"params\":[0.1,0.2]}');")
               .replace(",0.5,0);", ",0.5,0,'{}','{}');"))
     put("run_db", "run_v2.db", make_sqlite("/tmp/hwnas-seed.db", run_v2))
+    # Schema 3: a failed evaluation (its reason, null objectives; results/run_store.cpp).
+    run_v3 = (run_v2.replace("intervals TEXT NOT NULL DEFAULT '{}');",
+                             "intervals TEXT NOT NULL DEFAULT '{}', failure TEXT NOT NULL DEFAULT '');")
+              .replace("('schema_version','2')", "('schema_version','3')")
+              .replace(",'{\"params\":[0.1,0.2]}');", ",'{\"params\":[0.1,0.2]}','');")
+              .replace("'{\"macs\":2.5e6,\"params\":3e6}','{\"params\":3e6}',0.5,0,'{}','{}');",
+                       "'{\"macs\":null,\"params\":null}','{\"params\":null}',1.7976931348623157e308,0,"
+                       "'{}','{}','external accuracy command exited (exit status 139)');"))
+    assert run_v3.count("exit status 139") == 1 and run_v3.count(",'');") == 1, "seed v3 edit"
+    put("run_db", "run_v3.db", make_sqlite("/tmp/hwnas-seed.db", run_v3))
 
     # front_json: fronts of the run front_json.cpp stores (efficientformer-fmnist, macs, params).
     small = dict(arch)

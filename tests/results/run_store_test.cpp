@@ -19,20 +19,37 @@
 namespace hwnas {
 namespace {
 
-// The synthetic accuracy, failing on its `fail_at`-th batch (an interruption mid-generation).
+// Whether `a` is one of the archs FailingAccuracy cannot evaluate (about one in five, by a rule
+// of the genes alone, so that every run fails on the same archs).
+bool fails_to_evaluate(const Arch& a) {
+  int h = 0;
+  for (std::size_t i = 0; i < a.genes.size(); ++i) h += a.genes[i] * static_cast<int>(i + 1);
+  return h % 5 == 0;
+}
+
+// The synthetic accuracy, failing on its `fail_at`-th batch (an interruption mid-generation),
+// and, with `failures`, an EvaluationFailure for the archs of fails_to_evaluate (but the
+// bounds pair, which the run needs).
 class InterruptingAccuracy final : public AccuracyPredictor {
  public:
-  explicit InterruptingAccuracy(int fail_at) : fail_at_(fail_at) {}
+  InterruptingAccuracy(int fail_at, const SearchSpace* failures)
+      : fail_at_(fail_at), failures_(failures) {}
   std::vector<double> predict(const std::vector<Arch>& archs) override {
     if (++calls_ == fail_at_) throw Error("evaluator interrupted");
     std::vector<double> out;
-    for (const auto& a : archs) out.push_back(test::synthetic_accuracy(a));
+    for (const auto& a : archs) {
+      if (failures_ && a != failures_->smallest() && a != failures_->largest() &&
+          fails_to_evaluate(a))
+        throw EvaluationFailure("trainer diverged (NaN loss)");
+      out.push_back(test::synthetic_accuracy(a));
+    }
     return out;
   }
   std::string source() const override { return "interrupting"; }
 
  private:
   int fail_at_;
+  const SearchSpace* failures_;
   int calls_ = 0;
 };
 
@@ -42,12 +59,13 @@ struct Outcome {
   std::vector<GenerationSummary> generations;
 };
 
-Outcome run_in(const std::string& db, const std::string& algorithm, int fail_at) {
+Outcome run_in(const std::string& db, const std::string& algorithm, int fail_at,
+               bool failures = false) {
   static const auto space = test::make_synthetic_space();
   static const auto table = test::make_synthetic_table(*space);
   auto latency = std::make_shared<LatencyObjective>(*space, table);
-  auto accuracy =
-      std::make_shared<AccuracyObjective>(std::make_shared<InterruptingAccuracy>(fail_at));
+  auto accuracy = std::make_shared<AccuracyObjective>(
+      std::make_shared<InterruptingAccuracy>(fail_at, failures ? space.get() : nullptr));
   Problem p(*space, {latency, accuracy}, {Constraint{latency, 3.0}});
   AlgorithmSetup ao;
   ao.name = algorithm;
@@ -58,6 +76,7 @@ Outcome run_in(const std::string& db, const std::string& algorithm, int fail_at)
   store.bind(p);
   RunnerOptions opt;
   opt.max_evaluations = 300;
+  opt.max_failures = 1000;
   Outcome o;
   o.result = SearchRunner(p, *alg, opt, &store).run();
   o.stored = store.evaluation_count();
@@ -92,6 +111,73 @@ TEST(RunStore, ResumedRunEqualsUninterruptedRun) {
   }
 }
 
+TEST(RunStore, FailedEvaluationsAreStoredRankLastAndResumeTheSame) {
+  for (const std::string alg : {"nsga2", "generative", "evolution", "random"}) {
+    const std::string dir = test::make_temp_dir("hwnas-failures");
+    const Outcome straight = run_in(dir + "/a.db", alg, -1, /*failures=*/true);
+    const auto& archive = straight.result.archive;
+    std::size_t failed = 0;
+    for (const auto& e : archive) {
+      const bool should_fail = fails_to_evaluate(e.arch) && e.generation > 0;
+      EXPECT_EQ(e.failed(), should_fail) << alg;
+      failed += e.failed();
+      if (e.failed()) {
+        EXPECT_EQ(e.failure, "trainer diverged (NaN loss)");
+        EXPECT_FALSE(e.feasible());
+        EXPECT_TRUE(std::isnan(e.objectives[0]) && std::isnan(e.objectives[1]));
+      } else {
+        EXPECT_DOUBLE_EQ(e.objectives[1], test::synthetic_accuracy(e.arch)) << alg;
+      }
+    }
+    EXPECT_GT(failed, 10u) << alg;  // the rule hits about one arch in five
+    EXPECT_EQ(straight.result.failed, failed) << alg;
+    ASSERT_FALSE(straight.result.front.empty()) << alg;
+    for (std::size_t f : straight.result.front) EXPECT_FALSE(archive[f].failed()) << alg;
+    // What run.db holds: the reason, null objectives, not feasible.
+    const auto stored = RunStore(dir + "/a.db", /*create=*/false).evaluations();
+    ASSERT_EQ(stored.size(), archive.size()) << alg;
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+      EXPECT_EQ(stored[i].failure, archive[i].failure) << alg << " " << i;
+      if (archive[i].failed()) {
+        EXPECT_TRUE(stored[i].objectives["accuracy"].is_null());
+        EXPECT_FALSE(stored[i].feasible);
+      }
+    }
+    // Interrupted mid-run and resumed: the same archive, failures included, and the same front.
+    EXPECT_THROW(run_in(dir + "/b.db", alg, 7, true), Error) << alg;
+    const Outcome resumed = run_in(dir + "/b.db", alg, -1, true);
+    EXPECT_TRUE(resumed.result.resumed) << alg;
+    ASSERT_EQ(resumed.result.archive.size(), archive.size()) << alg;
+    for (std::size_t i = 0; i < archive.size(); ++i) {
+      EXPECT_EQ(resumed.result.archive[i].arch, archive[i].arch) << alg << " " << i;
+      EXPECT_EQ(resumed.result.archive[i].failure, archive[i].failure) << alg << " " << i;
+    }
+    EXPECT_EQ(resumed.result.front, straight.result.front) << alg;
+    EXPECT_DOUBLE_EQ(resumed.result.hypervolume, straight.result.hypervolume) << alg;
+    std::filesystem::remove_all(dir);
+  }
+}
+
+TEST(RunStore, AFailingBoundsPairIsAnErrorNotAFailedEvaluation) {
+  // The hypervolume's bounds need both corner archs' values: without them the run cannot start.
+  class Broken final : public AccuracyPredictor {
+   public:
+    std::vector<double> predict(const std::vector<Arch>&) override {
+      throw EvaluationFailure("CUDA out of memory");
+    }
+    std::string source() const override { return "broken"; }
+  };
+  const auto space = test::make_synthetic_space();
+  auto latency = std::make_shared<LatencyObjective>(*space, test::make_synthetic_table(*space));
+  Problem p(*space, {latency, std::make_shared<AccuracyObjective>(std::make_shared<Broken>())});
+  auto alg = make_algorithm(AlgorithmSetup{"nsga2", 8, 1, {}}, p);
+  RunnerOptions opt;
+  opt.max_evaluations = 20;
+  const std::string msg = test::error_of([&] { SearchRunner(p, *alg, opt).run(); });
+  EXPECT_NE(msg.find("evaluating the smallest failed: CUDA out of memory"), std::string::npos)
+      << msg;
+}
+
 TEST(RunStore, ConfigRoundTripAndFrontJson) {
   const std::string dir = test::make_temp_dir("hwnas-store");
   {
@@ -107,7 +193,8 @@ TEST(RunStore, ConfigRoundTripAndFrontJson) {
   auto space = test::make_synthetic_space();
   auto table = test::make_synthetic_table(*space);
   auto latency = std::make_shared<LatencyObjective>(*space, table);
-  auto accuracy = std::make_shared<AccuracyObjective>(std::make_shared<InterruptingAccuracy>(-1));
+  auto accuracy =
+      std::make_shared<AccuracyObjective>(std::make_shared<InterruptingAccuracy>(-1, nullptr));
   Problem p(*space, {latency, accuracy}, {Constraint{latency, 3.0}});
   const auto j = front_to_json(p, o.result, RunInfo{"nsga2", 9, "toy"}, {{"note", "x"}});
   write_json_atomic(dir + "/front.json", j);
@@ -238,8 +325,8 @@ TEST(RunStore, SampleCountsAndIntervalsSurviveTheDatabase) {
     EXPECT_EQ(rows, static_cast<int>(r.archive.size()));
     ASSERT_EQ(sqlite3_exec(raw,
                            "ALTER TABLE evaluations DROP COLUMN samples; ALTER TABLE evaluations "
-                           "DROP COLUMN intervals; UPDATE meta SET value = '1' WHERE key = "
-                           "'schema_version'",
+                           "DROP COLUMN intervals; ALTER TABLE evaluations DROP COLUMN failure; "
+                           "UPDATE meta SET value = '1' WHERE key = 'schema_version'",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(raw);

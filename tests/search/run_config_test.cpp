@@ -46,12 +46,19 @@ TEST(RunConfig, OlderVersionsReadWithoutTheFieldsLaterOnesAdded) {
   const RunConfig v1 = RunConfig::from_json({{"version", 1}, {"seed", 4}}, "t");
   EXPECT_EQ(v1.eval_timeout_s, 0.0);
   EXPECT_EQ(v1.seed, 4u);
-  EXPECT_EQ(v1.to_json()["version"], 4);
+  EXPECT_EQ(v1.to_json()["version"], 5);
   EXPECT_EQ(v1.precision, "fp32");
   EXPECT_NE(error_of({{"version", 1}, {"eval_timeout_s", 5}}).find("version 1 has no"),
             std::string::npos);
   EXPECT_EQ(RunConfig::from_json({{"version", 2}, {"eval_timeout_s", 5}}, "t").eval_timeout_s, 5);
-  EXPECT_NE(error_of({{"version", 5}}).find("newer than this hwnas reads"), std::string::npos);
+  EXPECT_NE(error_of({{"version", 6}}).find("newer than this hwnas reads"), std::string::npos);
+  // Version 5 added the failure limit; older runs keep their rule: the first failure stops.
+  EXPECT_EQ(v1.max_failures, 0u);
+  EXPECT_EQ(RunConfig().max_failures, 10u);
+  EXPECT_EQ(RunConfig::from_json({{"version", 5}, {"max_failures", 3}}, "t").max_failures, 3u);
+  EXPECT_EQ(RunConfig::from_json({{"version", 5}}, "t").max_failures, 10u);
+  EXPECT_NE(error_of({{"version", 4}, {"max_failures", 3}}).find("version 4 has no 'max_failures'"),
+            std::string::npos);
   // Version 4 added the final re-scoring; older runs resume without one.
   EXPECT_EQ(v1.final_samples, -1);
   EXPECT_EQ(RunConfig::from_json({{"version", 4}, {"final_samples", 0}}, "t").final_samples, 0);
@@ -94,7 +101,7 @@ TEST(RunConfig, StrictReaderNamesTheKeyAndTheFile) {
   EXPECT_NE(error_of({{"version", 1}, {"budjet", 5}}).find("budjet"), std::string::npos);
   EXPECT_NE(error_of({{"version", 1}, {"seed", "seven"}}).find("'seed' has the wrong type"),
             std::string::npos);
-  EXPECT_NE(error_of({{"version", 5}}).find("newer"), std::string::npos);
+  EXPECT_NE(error_of({{"version", 6}}).find("newer"), std::string::npos);
   EXPECT_NE(error_of({{"version", 1}, {"space", "mobilenet"}}).find("mobilenet"),
             std::string::npos);
   EXPECT_NE(error_of({{"version", 1}, {"algorithm", "nsga2"}, {"algorithm_params", {{"top_k", 3}}}})
