@@ -75,6 +75,26 @@ MetricValues EvaluationPool::evaluate(
   };
   for (int rank = 1; rank < ranks_ && next < n; ++rank)
     if (!retired_[static_cast<std::size_t>(rank)]) send(rank);
+  // MPI cannot cancel a busy rank: its evaluation fails and the rank gets no more work.
+  auto retire = [&](int rank, const std::string& what) {
+    const auto r = static_cast<std::size_t>(rank);
+    const std::size_t index = holds[r];
+    retired_[r] = true;
+    in_flight[r] = 0;
+    shares_[r].busy_s += seconds_since(rank_start[r]);
+    fail(index, "rank " + std::to_string(rank) + " " + what +
+                    "; the rank is retired for the rest of the run");
+    ++done;
+    if (next < n && std::find(retired_.begin() + 1, retired_.end(), false) == retired_.end()) {
+      std::string genes;
+      for (int g : archs[index].genes) genes += (genes.empty() ? "" : ",") + std::to_string(g);
+      throw EvaluationTimeout("every worker rank is retired: the last, rank " +
+                              std::to_string(rank) + ", " + what + " for the arch with genes [" +
+                              genes + "] of generation " + std::to_string(generation) +
+                              "; the evaluations finished before are in run.db: fix or remove "
+                              "what hangs, then --resume (or raise --eval-timeout)");
+    }
+  };
   std::vector<double> answer(2 + metrics_);
   std::string first_error;
   while (done < n) {
@@ -94,28 +114,8 @@ MetricValues EvaluationPool::evaluate(
         }
     const std::optional<MPI_Status> arrived = wait_for_until(MPI_ANY_SOURCE, kResult, deadline);
     if (!arrived) {
-      // MPI cannot cancel a busy rank: its evaluation fails and the rank gets no more work.
-      const auto late = static_cast<std::size_t>(late_rank);
-      const std::size_t index = holds[late];
-      retired_[late] = true;
-      in_flight[late] = 0;
-      shares_[late].busy_s += seconds_since(rank_start[late]);
-      fail(index, "rank " + std::to_string(late_rank) + " did not answer within " +
-                      std::to_string(timeout_s_) +
-                      " s (--eval-timeout plus its grace); the rank is retired for the rest of "
-                      "the run");
-      ++done;
-      if (next < n && std::find(retired_.begin() + 1, retired_.end(), false) == retired_.end()) {
-        std::string genes;
-        for (int g : archs[index].genes) genes += (genes.empty() ? "" : ",") + std::to_string(g);
-        throw EvaluationTimeout(
-            "every worker rank is retired: the last, rank " + std::to_string(late_rank) +
-            ", did not answer within " + std::to_string(timeout_s_) +
-            " s for the arch with genes [" + genes + "] of generation " +
-            std::to_string(generation) +
-            "; the evaluations finished before are in run.db: fix or remove what hangs, then "
-            "--resume (or raise --eval-timeout)");
-      }
+      retire(late_rank, "did not answer within " + std::to_string(timeout_s_) +
+                            " s (--eval-timeout plus its grace)");
       continue;
     }
     const MPI_Status status = *arrived;
@@ -129,9 +129,14 @@ MetricValues EvaluationPool::evaluate(
     MPI_Recv(answer.data(), count, MPI_DOUBLE, rank, kResult, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     std::string text;
     if (answer[1] != kAnswered) {
-      const MPI_Status err = wait_for(rank, kError);
+      const std::optional<MPI_Status> err = wait_for_until(rank, kError, deadline_from_now());
+      if (!err) {
+        if (!retired_[static_cast<std::size_t>(rank)])
+          retire(rank, "stopped answering while it reported a failure");
+        continue;
+      }
       int len = 0;
-      MPI_Get_count(&err, MPI_CHAR, &len);
+      MPI_Get_count(&*err, MPI_CHAR, &len);
       text.assign(static_cast<std::size_t>(len), '\0');
       MPI_Recv(text.data(), len, MPI_CHAR, rank, kError, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     }
@@ -163,6 +168,12 @@ MetricValues EvaluationPool::evaluate(
   return out;
 }
 
+Clock::time_point EvaluationPool::deadline_from_now() const {
+  if (timeout_s_ <= 0) return Clock::time_point::max();
+  return Clock::now() +
+         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s_));
+}
+
 std::vector<int> EvaluationPool::retired_ranks() const {
   std::vector<int> out;
   for (int r = 1; r < ranks_; ++r)
@@ -179,9 +190,14 @@ void EvaluationPool::stop() {
   reports_.assign(static_cast<std::size_t>(ranks_), {});
   for (int rank = 1; rank < ranks_; ++rank) {
     if (retired_[static_cast<std::size_t>(rank)]) continue;
-    const MPI_Status status = wait_for(rank, kReport);
+    // A rank frozen after its last evaluation is retired here, so the outputs still get written.
+    const std::optional<MPI_Status> status = wait_for_until(rank, kReport, deadline_from_now());
+    if (!status) {
+      retired_[static_cast<std::size_t>(rank)] = true;
+      continue;
+    }
     int count = 0;
-    MPI_Get_count(&status, MPI_DOUBLE, &count);
+    MPI_Get_count(&*status, MPI_DOUBLE, &count);
     auto& r = reports_[static_cast<std::size_t>(rank)];
     r.resize(static_cast<std::size_t>(count));
     MPI_Recv(r.data(), count, MPI_DOUBLE, rank, kReport, MPI_COMM_WORLD, MPI_STATUS_IGNORE);

@@ -6,6 +6,7 @@
 // the order answers arrive in.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -62,7 +63,8 @@ class EvaluationPool {
       const std::function<void(std::size_t, const std::vector<double>&)>& on_result = {});
 
   /// Tells every worker but the retired ones to leave serve_evaluations and collects what each
-  /// one's `report` returned (worker_reports()). Idempotent.
+  /// one's `report` returned (worker_reports()); a rank that does not report within the timeout
+  /// is retired too. Idempotent.
   void stop();
 
   /// Per rank (index = rank; rank 0's is empty), after stop().
@@ -86,6 +88,8 @@ class EvaluationPool {
   TrafficStats traffic_;
   std::vector<std::vector<double>> reports_;
   std::vector<bool> retired_;  // per rank
+  /// Now + the timeout (never without one).
+  std::chrono::steady_clock::time_point deadline_from_now() const;
 };
 
 /// A worker rank's loop: evaluates the architectures rank 0 sends with `problem`

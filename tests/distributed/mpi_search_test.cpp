@@ -274,20 +274,26 @@ TEST_F(MpiSearch, AWorkerRankThatStopsAnsweringIsRetiredAndTheRunFinishes) {
   // SIGSTOP freezes rank 2 mid-run, as a hung node would: past --eval-timeout (+5 s grace) its
   // evaluation fails, rank 1 does the rest, and the job ends once the outputs are written.
   const std::string out = *dir_ + "/frozen", calls = out + ".calls";
-  const test::ScopedEnv slow("ACC_SLEEP", "0.05"), log("ACC_CALLS", calls);
+  // 0.3 s per answer: 40 evaluations on 2 workers take about 6 s, so the stop lands mid-run.
+  const test::ScopedEnv slow("ACC_SLEEP", "0.3"), log("ACC_CALLS", calls);
   test::CommandResult job;
   std::thread runner(
       [&] { job = run(3, common() + external() + "--budget 40 --eval-timeout 1 --out " + out); });
   int frozen = -1;
+  std::size_t at_stop = 0;
   for (int i = 0; i < 1500 && frozen < 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (lines(calls) < 10) continue;
     const int pid = test::hwnas_pid(2, out);
-    if (pid > 0 && ::kill(pid, SIGSTOP) == 0) frozen = pid;
+    if (pid > 0 && ::kill(pid, SIGSTOP) == 0) {
+      frozen = pid;
+      at_stop = lines(calls);
+    }
   }
   runner.join();
   if (frozen > 0) ::kill(frozen, SIGKILL);  // in case the job did not end it
   ASSERT_GT(frozen, 0) << "rank 2 was never found running";
+  ASSERT_LT(at_stop, 38u) << "the job had (almost) finished before the stop: nothing was tested";
   ASSERT_EQ(job.exit_code, 0) << job.err;
   EXPECT_NE(job.out.find("rank 2: "), std::string::npos) << job.out;
   EXPECT_NE(job.out.find("retired"), std::string::npos) << job.out;
