@@ -165,13 +165,15 @@ class SearchCommand final : public Command {
       if (report) {
         std::fputs((search_summary(report->report, out_) + mpi::rank_summary(*report)).c_str(),
                    stdout);
-        if (!report->retired.empty()) {
-          // The run is complete and saved; only the hung rank is left, and MPI_Finalize would
+        if (!report->retired.empty() || !report->all_ranks_finished) {
+          // The run is complete and saved; only a hung rank is left, and MPI_Finalize would
           // wait for it forever.
           std::fprintf(stderr,
                        "hwnas search: the run is complete; ending the job with MPI_Abort (exit "
-                       "0) to stop %zu retired rank(s)\n",
-                       report->retired.size());
+                       "0) to stop %s\n",
+                       report->retired.empty()
+                           ? "a rank that did not reach the end within --eval-timeout"
+                           : "the retired rank(s)");
           std::fflush(stdout);
           std::fflush(stderr);
           mpi::abort_job(0);

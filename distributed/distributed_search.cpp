@@ -45,10 +45,13 @@ std::optional<DistributedSearchReport> run_search_distributed(
     }
     // Reported when rank 0 stops the workers: this rank's share of the supernet's work.
     const auto supernet = built->accuracy.supernet;
-    serve_evaluations(*built->problem, options.threads, [supernet]() -> std::vector<double> {
-      if (!supernet) return {};
-      return {static_cast<double>(supernet->evaluations()), supernet->seconds()};
-    });
+    const bool completed =
+        serve_evaluations(*built->problem, options.threads, [supernet]() -> std::vector<double> {
+          if (!supernet) return {};
+          return {static_cast<double>(supernet->evaluations()), supernet->seconds()};
+        });
+    // Rank 0 writes the outputs, then checks that every rank reached the end (cmd_search).
+    if (completed) all_ranks_reach_within(0);
     return std::nullopt;
   }
 
@@ -109,7 +112,7 @@ std::optional<DistributedSearchReport> run_search_distributed(
     // counts them as one process would.
     options.on_finish = [&pool](nlohmann::json& summary) {
       if (!pool) return;
-      pool->stop();
+      pool->stop(/*completed=*/true);
       if (!summary.contains("supernet_evaluation")) return;
       double evaluations = 0, seconds = 0;
       for (const auto& r : pool->worker_reports())
@@ -128,6 +131,7 @@ std::optional<DistributedSearchReport> run_search_distributed(
   } catch (...) {
     if (!released) broadcast_from_root(kLeave);
     if (pool) pool->stop();
+    if (pool && pool->told_completed()) all_ranks_reach_within(timeout_s);  // they wait there
     throw;
   }
   if (pool) {
@@ -135,6 +139,9 @@ std::optional<DistributedSearchReport> run_search_distributed(
     out.shares = pool->shares();
     out.traffic = pool->traffic();
     out.retired = pool->retired_ranks();
+    // A retired rank never arrives; the others wait there until the job ends.
+    if (out.retired.empty() && pool->told_completed())
+      out.all_ranks_finished = all_ranks_reach_within(timeout_s);
   } else {
     out.shares.assign(static_cast<std::size_t>(session.size()), RankShare{});
   }

@@ -28,6 +28,9 @@ struct DistributedSearchReport {
   /// caller ends the job with abort_job(0) after printing the summary: MPI_Finalize would wait
   /// for the hung rank forever.
   std::vector<int> retired;
+  /// False when a worker rank did not reach the end of the job within --eval-timeout + grace
+  /// (frozen after its last evaluation): the caller ends the job as for a retired rank.
+  bool all_ranks_finished = true;
 };
 
 /// Runs `config` on every rank of `session` (all ranks call it with the same arguments).

@@ -181,12 +181,14 @@ std::vector<int> EvaluationPool::retired_ranks() const {
   return out;
 }
 
-void EvaluationPool::stop() {
+void EvaluationPool::stop(bool completed) {
   if (stopped_) return;
   stopped_ = true;
+  told_completed_ = completed;
+  int flag = completed ? 1 : 0;
   for (int rank = 1; rank < ranks_; ++rank)
     if (!retired_[static_cast<std::size_t>(rank)])
-      MPI_Send(nullptr, 0, MPI_BYTE, rank, kStop, MPI_COMM_WORLD);
+      MPI_Send(&flag, 1, MPI_INT, rank, kStop, MPI_COMM_WORLD);
   reports_.assign(static_cast<std::size_t>(ranks_), {});
   for (int rank = 1; rank < ranks_; ++rank) {
     if (retired_[static_cast<std::size_t>(rank)]) continue;
@@ -204,17 +206,18 @@ void EvaluationPool::stop() {
   }
 }
 
-void serve_evaluations(Problem& problem, int threads,
+bool serve_evaluations(Problem& problem, int threads,
                        const std::function<std::vector<double>()>& report) {
   tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
   const std::size_t metrics = problem.metric_count();
   while (true) {
     const MPI_Status status = wait_for(0, MPI_ANY_TAG);
     if (status.MPI_TAG == kStop) {
-      MPI_Recv(nullptr, 0, MPI_BYTE, 0, kStop, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      int completed = 0;
+      MPI_Recv(&completed, 1, MPI_INT, 0, kStop, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
       const std::vector<double> r = report ? report() : std::vector<double>{};
       MPI_Send(r.data(), static_cast<int>(r.size()), MPI_DOUBLE, 0, kReport, MPI_COMM_WORLD);
-      return;
+      return completed != 0;
     }
     int count = 0;
     MPI_Get_count(&status, MPI_INT64_T, &count);

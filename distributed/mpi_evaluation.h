@@ -64,8 +64,12 @@ class EvaluationPool {
 
   /// Tells every worker but the retired ones to leave serve_evaluations and collects what each
   /// one's `report` returned (worker_reports()); a rank that does not report within the timeout
-  /// is retired too. Idempotent.
-  void stop();
+  /// is retired too. `completed`: the run succeeded, so the workers go on to meet rank 0 in
+  /// all_ranks_reach_within (serve_evaluations' result). Idempotent: the first call decides.
+  void stop(bool completed = false);
+  /// Whether stop() told the workers the run completed (they then wait in
+  /// all_ranks_reach_within, which rank 0 must join on every path).
+  bool told_completed() const { return told_completed_; }
 
   /// Per rank (index = rank; rank 0's is empty), after stop().
   const std::vector<std::vector<double>>& worker_reports() const { return reports_; }
@@ -84,6 +88,7 @@ class EvaluationPool {
   std::size_t metrics_;
   double timeout_s_ = 0;
   bool stopped_ = false;
+  bool told_completed_ = false;
   std::vector<RankShare> shares_;
   TrafficStats traffic_;
   std::vector<std::vector<double>> reports_;
@@ -96,7 +101,8 @@ class EvaluationPool {
 /// (Problem::evaluate_metrics in a TBB arena of `threads` threads) and answers, until rank 0
 /// says stop, then sends rank 0 what `report` returns (e.g. its supernet evaluations and
 /// seconds). An evaluation that throws is answered with its message; the loop goes on.
-void serve_evaluations(Problem& problem, int threads,
+/// Returns stop()'s `completed`.
+bool serve_evaluations(Problem& problem, int threads,
                        const std::function<std::vector<double>()>& report);
 
 }  // namespace hwnas::mpi

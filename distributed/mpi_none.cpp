@@ -34,6 +34,8 @@ std::vector<double> max_to_root(const std::vector<double>& values) { return valu
 
 void abort_job(int code) { std::exit(code); }
 
+bool all_ranks_reach_within(double) { return true; }
+
 EvaluationPool::EvaluationPool(int ranks, std::size_t metrics, double timeout_s)
     : ranks_(ranks), metrics_(metrics), timeout_s_(timeout_s) {
   throw Error("EvaluationPool: this hwnas was built without MPI");
@@ -49,7 +51,7 @@ std::vector<std::vector<double>> EvaluationPool::evaluate(
 
 void EvaluationPool::stop() {}
 
-void serve_evaluations(Problem&, int, const std::function<std::vector<double>()>&) {
+bool serve_evaluations(Problem&, int, const std::function<std::vector<double>()>&) {
   throw Error("serve_evaluations: this hwnas was built without MPI");
 }
 

@@ -71,6 +71,22 @@ Session::Session() {
 
 Session::~Session() { MPI_Finalize(); }
 
+bool all_ranks_reach_within(double timeout_s) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = timeout_s > 0 ? Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                           std::chrono::duration<double>(timeout_s))
+                                      : Clock::time_point::max();
+  MPI_Request request;
+  MPI_Ibarrier(MPI_COMM_WORLD, &request);
+  int done = 0;
+  while (true) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) return true;
+    if (Clock::now() >= deadline) return false;  // the request stays pending: the job ends
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 int broadcast_from_root(int value) {
   MPI_Bcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD);
   return value;

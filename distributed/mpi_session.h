@@ -58,4 +58,10 @@ std::vector<double> max_to_root(const std::vector<double>& values);
 /// cannot go on and the others would wait for it forever.
 [[noreturn]] void abort_job(int code);
 
+/// A barrier (MPI_Ibarrier, polled without spinning) that gives up after `timeout_s` seconds
+/// (0: waits as long as it takes): called by all ranks together. False when a rank did not
+/// arrive in time, e.g. one frozen after its last evaluation; since MPI_Finalize would wait for
+/// it as well, the caller then ends the job with abort_job.
+bool all_ranks_reach_within(double timeout_s);
+
 }  // namespace hwnas::mpi
