@@ -1,5 +1,6 @@
 // Profiler with the fake backend: complete tables, resume after a failure, --force, overhead.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <fstream>
@@ -104,6 +105,39 @@ TEST(Profiler, RerunAfterAKillBeforeTheOverheadComputesIt) {
   // Done: a further rerun measures nothing and keeps it.
   profile_space(ef(), 224, t, fake, quiet());
   EXPECT_EQ(t.calibration("fake0", "overhead"), want);
+}
+
+TEST(Profiler, RerunAfterAKillBeforeTheReferenceTimesIt) {
+  // The reference network's calibration is written after the last rows; a SIGKILL between the
+  // two (found by tests/crash) left a table that no rerun completed.
+  const std::string dir = test::make_temp_dir("prof");
+  const std::string path = dir + "/t.db";
+  FakeBackend fake;
+  std::optional<nlohmann::json> want;
+  {
+    LatencyTable t(path, LatencyTable::Mode::read_write);
+    profile_space(ef(), 224, t, fake, quiet());
+    want = t.calibration("fake0", "reference:efficientformer");
+    ASSERT_TRUE(want);
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "DELETE FROM calibrations WHERE name = 'reference:efficientformer'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(sqlite3_changes(raw), 1);
+  sqlite3_close(raw);
+  LatencyTable t(path, LatencyTable::Mode::read_write);
+  ASSERT_FALSE(t.calibration("fake0", "reference:efficientformer"));
+  const auto rep = profile_space(ef(), 224, t, fake, quiet());
+  EXPECT_EQ(rep.blocks_measured, 0);
+  const auto got = t.calibration("fake0", "reference:efficientformer");
+  ASSERT_TRUE(got);
+  EXPECT_EQ((*got)["ms"], (*want)["ms"]);  // the fake device's constant reference
+  EXPECT_EQ((*got)["network"], (*want)["network"]);
+  // Complete again: a further rerun times nothing more.
+  profile_space(ef(), 224, t, fake, quiet());
+  EXPECT_EQ(t.calibration("fake0", "reference:efficientformer"), got);
 }
 
 TEST(Profiler, LocalOverheadIsTheTimeOutsideTheBlocks) {
