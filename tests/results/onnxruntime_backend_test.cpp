@@ -55,7 +55,14 @@ TEST(OnnxRuntimeBackend, TimesOneBlockOfEveryKindOfEveryFamilyAndWholeNetworks) 
     const auto stats = backend->measure_blocks(one_per_kind, quick());
     ASSERT_EQ(stats.size(), one_per_kind.size());
     for (std::size_t i = 0; i < stats.size(); ++i) {
-      EXPECT_GT(stats[i].median_ms, 0) << one_per_kind[i].key();
+      // A row is the block's time beyond the runtime's run cost (the Identity model's),
+      // clamped at 0. A flatten is a no-op in NHWC memory (a Reshape), so its row sits within
+      // the noise of that cost and may be 0; every other kind computes something.
+      if (one_per_kind[i].kind == BlockKind::flatten) {
+        EXPECT_GE(stats[i].median_ms, 0) << one_per_kind[i].key();
+      } else {
+        EXPECT_GT(stats[i].median_ms, 0) << one_per_kind[i].key();
+      }
       EXPECT_GE(stats[i].repeats, 3) << one_per_kind[i].key();
     }
     const auto whole = backend->measure_network(space.decode(space.largest()), quick());
