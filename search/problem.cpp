@@ -140,7 +140,10 @@ MetricValues Problem::evaluate_metrics(const std::vector<Arch>& archs) {
         }
         try {
           const std::vector<double> one = metrics_[k]->evaluate({archs[i]});
-          if (one.size() == 1) values[k][i] = one[0];
+          if (one.size() != 1)
+            throw Error("objective '" + metrics_[k]->name() + "' returned " +
+                        std::to_string(one.size()) + " values for 1 architecture");
+          values[k][i] = one[0];
         } catch (const EvaluationFailure& e) {
           fail(i, e.what());
         }

@@ -178,6 +178,30 @@ TEST(RunStore, AFailingBoundsPairIsAnErrorNotAFailedEvaluation) {
       << msg;
 }
 
+TEST(RunStore, AWrongCountOnTheOneAtATimeRetryIsAnError) {
+  // A batch failure is retried one arch at a time; an answer of the wrong length there is a broken
+  // objective (as on a batch), not an arch left without values and without a failure. A plain
+  // Objective, since AccuracyObjective checks its predictor's count itself.
+  class TwoForOne final : public Objective {
+   public:
+    std::string name() const override { return "two-for-one"; }
+    std::string unit() const override { return "%"; }
+    Sense sense() const override { return Sense::maximize; }
+    std::vector<double> evaluate(const std::vector<Arch>& archs) override {
+      if (archs.size() > 1) throw EvaluationFailure("one arch of the batch diverged");
+      return {0.5, 0.5};
+    }
+  };
+  const auto space = test::make_synthetic_space();
+  auto latency = std::make_shared<LatencyObjective>(*space, test::make_synthetic_table(*space));
+  Problem p(*space, {latency, std::make_shared<TwoForOne>()});
+  const std::string msg = test::error_of([&] {
+    p.evaluate({space->smallest(), space->largest()}, 0);
+  });
+  EXPECT_NE(msg.find("'two-for-one' returned 2 values for 1 architecture"), std::string::npos)
+      << msg;
+}
+
 TEST(RunStore, ConfigRoundTripAndFrontJson) {
   const std::string dir = test::make_temp_dir("hwnas-store");
   {
