@@ -305,8 +305,13 @@ def main(argv=None) -> int:
             logits = fake_quant_forward(model, plan, torch.from_numpy(x))
             want = np.load(os.path.join(args.check, name + ".int8_logits.npy"))
             d = float(np.abs(logits - want).max())
-            print(f"{name}: max |diff| {d:.3g}")
-            ok &= d <= 1e-5 * max(1.0, float(np.abs(want).max()))
+            # Bit-equal on the host that wrote the goldens, but another CPU's fp32 kernels (seen:
+            # Zen 4 against the Xeon that wrote them) move a few pre-rounding values across a .5
+            # boundary, and one flipped u8 step early in L1's 40 layers reaches its logits: the
+            # same one-logit-step bound as the engine's parity test then applies.
+            step = logit_step(want)
+            print(f"{name}: max |diff| {d:.3g} ({d / step:.2f} logit step)")
+            ok &= d <= max(1e-5 * max(1.0, float(np.abs(want).max())), step)
     return 0 if ok else 1
 
 

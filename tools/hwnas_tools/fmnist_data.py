@@ -83,17 +83,30 @@ def preprocess(images: np.ndarray, upsample: int = 2) -> np.ndarray:
     return ((up / np.float32(255.0) - np.float32(MEAN)) / np.float32(STD))[:, None]
 
 
+def preprocess_torch(images, upsample: int = 2):
+    """``preprocess`` on a (N,28,28) uint8 torch tensor, on its device (a GPU trainer keeps the
+    uint8 split there and builds each batch in place); the same float32 operations in the same
+    order, so equal to ``preprocess`` up to the device's rounding of the division."""
+    import torch  # only the trainers need torch; the data tools run without it
+
+    padded = torch.nn.functional.pad(images, (2, 2, 2, 2))
+    up = padded.repeat_interleave(upsample, dim=1).repeat_interleave(upsample, dim=2)
+    return ((up.float() / 255.0 - MEAN) / STD)[:, None]
+
+
 class Splits:
     """All three splits as uint8 images + labels (preprocess per batch: 64x64 floats of 60,000
-    images would take 1 GB)."""
+    images would take 1 GB). The t10k files are read on the first use of `test` (a training
+    machine may hold only the train files)."""
 
     def __init__(self, seed: int = 0, directory: str = None):
+        self.directory = directory
         train_x, train_y = load("train", directory)
-        test_x, test_y = load("t10k", directory)
         idx = split_indices(seed, train_x.shape[0])
         self.data = {"train": (train_x[idx["train"]], train_y[idx["train"]]),
-                     "val": (train_x[idx["val"]], train_y[idx["val"]]),
-                     "test": (test_x, test_y)}
+                     "val": (train_x[idx["val"]], train_y[idx["val"]])}
 
     def __getitem__(self, name: str) -> Tuple[np.ndarray, np.ndarray]:
+        if name == "test" and name not in self.data:
+            self.data["test"] = load("t10k", self.directory)
         return self.data[name]

@@ -67,6 +67,7 @@ DEFAULT_HWNAS = os.path.join(REPO_ROOT, "build", "apps", "hwnas")
 NAMED_ORDER = ("s", "m", "l")
 # Per-space default budget (steps at batch), sized for ~2-3 min per subnet on one core of the
 # shared 2-core machine (tools/README.md, "Rank check", says how they were timed).
+TIMING_STEPS, SAFETY = 40, 0.8
 DEFAULT_BUDGET = {"efficientformer-fmnist": (400, 64), "turbovit-fmnist": (300, 64),
                   "elasticvit-fmnist": (150, 32)}
 
@@ -191,21 +192,26 @@ def select_subnets(fam, count: int, seed: int, pool: int,
 # ------------------------------------------------------------------------------------------------
 # Stand-alone training.
 
-def train_standalone(fam, arch, images: np.ndarray, labels: np.ndarray, steps: int, batch: int,
+def train_standalone(fam, arch, images, labels, steps: int, batch: int,
                      seed: int, lr: float, weight_decay: float, warmup_steps: int,
-                     layer_scale_init: float, log_every: int = 50) -> Dict[str, object]:
-    """Trains ``fam.plain_model(arch)`` from scratch (module docstring); returns {"model",
-    "final_loss" (mean of the last 10 steps), "train_s"}."""
+                     layer_scale_init: float, log_every: int = 50,
+                     device: str = "cpu") -> Dict[str, object]:
+    """Trains ``fam.plain_model(arch)`` from scratch (module docstring) on ``device``, the split
+    as ``train.to_device`` gives it; returns {"model" (on ``device``), "final_loss" (mean of the
+    last 10 steps), "train_s", "step_s" (median seconds per step)}."""
     torch.manual_seed(seed)
     np_rng = np.random.default_rng(seed)
     model = fam.plain_model(arch)
     train.init_layer_scales(model, layer_scale_init)
+    model.to(device)
     model.train()
     opt = torch.optim.AdamW(train.param_groups(model, weight_decay, fam.NO_DECAY_SUFFIXES), lr=lr)
     stream = train.BatchStream(images.shape[0], batch, np_rng)
     start = time.time()
     losses: List[float] = []
+    step_s: List[float] = []
     for step in range(steps):
+        t0 = time.time()
         x, y = train.training_batch(fam, images, labels, stream.next(), np_rng)
         for group in opt.param_groups:
             group["lr"] = train.learning_rate(lr, step, warmup_steps, step / steps)
@@ -214,12 +220,34 @@ def train_standalone(fam, arch, images: np.ndarray, labels: np.ndarray, steps: i
         loss.backward()
         opt.step()
         losses.append(loss.item())
+        step_s.append(time.time() - t0)
         if (step + 1) % log_every == 0 or step + 1 == steps:
             print(f"    step {step + 1}/{steps} loss {np.mean(losses[-log_every:]):.4f} "
                   f"{time.time() - start:.0f} s", flush=True)
     model.eval()
     return {"model": model, "final_loss": float(np.mean(losses[-10:])),
-            "train_s": time.time() - start}
+            "train_s": time.time() - start, "step_s": float(np.median(step_s))}
+
+
+def steps_for_budget(fam, selection, images, labels, args) -> int:
+    """--time-budget-min: the step count that trains every selected subnet within the budget on
+    this device, as now loaded: the median step time of the costliest subnet over
+    TIMING_STEPS steps (weights discarded), times the subnet count, with SAFETY headroom for
+    load changes; rounded down to 50 and capped at --steps. Every subnet then trains that same
+    fixed count (the check's budget is steps x batch, not time)."""
+    largest = max(selection, key=lambda e: e["cost"])
+    probe = train_standalone(fam, largest["arch"], images, labels, TIMING_STEPS, args.batch,
+                             args.seed, args.lr, args.weight_decay, args.warmup_steps,
+                             args.layer_scale_init, log_every=TIMING_STEPS, device=args.device)
+    budget_s = args.time_budget_min * 60 * SAFETY - probe["train_s"]
+    steps = int(budget_s / (len(selection) * probe["step_s"]) // 50 * 50)
+    steps = min(steps, args.steps) if args.steps_given else steps
+    print(f"time budget {args.time_budget_min:g} min: costliest subnet {largest['tag']} "
+          f"{probe['step_s'] * 1e3:.1f} ms/step -> {steps} steps per subnet", flush=True)
+    if steps < 50:
+        raise InputError(f"--time-budget-min {args.time_budget_min:g} leaves {steps} steps per "
+                         f"subnet on {args.device} (give more minutes or fewer --subnets)")
+    return steps
 
 
 def budget_metadata(args, entry) -> Dict[str, str]:
@@ -274,19 +302,32 @@ def rank_check(args) -> int:
     wall0 = time.time()
     costs: Dict[str, Dict[str, int]] = {}
 
+    if args.costs:
+        with open(args.costs) as f:
+            costs.update(json.load(f))
+
     def cost(arch) -> float:
         key = arch_key(fam, arch)
         if key not in costs:
+            if not args.hwnas_ok:
+                raise InputError(f"no MACs for {key} in --costs {args.costs} and no hwnas binary "
+                                 f"(make the file with --select-only where hwnas is built)")
             costs[key] = macs_of(args.hwnas, args.space, fam.arch_json(arch))
         return float(costs[key]["macs"])
 
     selection = select_subnets(fam, args.subnets, args.seed, args.pool, cost)
+    if args.select_only:
+        write_json_atomic(os.path.join(args.out, "costs.json"), costs)
+        for e in selection:
+            print(f"{e['tag']:4s} MMACs {e['cost'] / 1e6:8.1f} {json.dumps(fam.arch_json(e['arch']))}")
+        print(f"wrote {os.path.join(args.out, 'costs.json')} (MACs of {len(costs)} archs)")
+        return 0
     eval_samples = args.eval_samples
     budget = {"steps": args.steps, "batch": args.batch, "images": args.steps * args.batch,
               "epochs_of_train": None, "optimizer": f"AdamW lr {args.lr:g} wd "
               f"{args.weight_decay:g}, {args.warmup_steps} warm-up steps, cosine over the steps",
               "layer_scale_init": args.layer_scale_init, "augmentation": "random horizontal flips",
-              "threads": args.threads}
+              "threads": args.threads, "device": args.device_name}
     result: Dict[str, object] = {
         "space": args.space, "seed": args.seed, "pool": args.pool, "budget": budget,
         "cost_proxy": "MACs (hwnas describe)",
@@ -309,7 +350,12 @@ def rank_check(args) -> int:
           f"{args.seed}; eval: test, {eval_samples} images, hwnas {args.hwnas}", flush=True)
 
     images, labels = fmnist_data.Splits(0)["train"]
-    budget["epochs_of_train"] = round(args.steps * args.batch / images.shape[0], 3)
+    num_images = images.shape[0]
+    images, labels = train.to_device(images, labels, args.device)
+    if args.time_budget_min:
+        args.steps = budget["steps"] = steps_for_budget(fam, selection, images, labels, args)
+        budget["images"] = args.steps * args.batch
+    budget["epochs_of_train"] = round(args.steps * args.batch / num_images, 3)
     json_path = os.path.join(args.out, "rank_check.json")
     for e, entry in zip(selection, result["subnets"]):
         tag = entry["tag"]
@@ -328,23 +374,29 @@ def rank_check(args) -> int:
         if reuse:
             old = read_header(weights)["__metadata__"]
             entry["train_s"] = float(old.get("train_s", "nan"))
+            entry["train_device"] = old.get("device", "cpu")
             entry["final_train_loss"] = float(old.get("final_loss", "nan"))
             entry["reused_weights"] = True
             print(f"    reusing {weights} (same arch and budget)", flush=True)
         else:
             out = train_standalone(fam, e["arch"], images, labels, args.steps, args.batch,
                                    args.seed, args.lr, args.weight_decay, args.warmup_steps,
-                                   args.layer_scale_init)
+                                   args.layer_scale_init, device=args.device)
             entry["train_s"], entry["final_train_loss"] = out["train_s"], out["final_loss"]
+            entry["train_device"] = args.device_name
             tmp = weights + ".tmp"
-            write_safetensors(tmp, {k: v.detach().numpy() for k, v in
+            write_safetensors(tmp, {k: v.detach().cpu().numpy() for k, v in
                                     float_state(out["model"]).items()},
                               {**meta, "trained": "hwnas_tools.rank_check",
-                               "torch": torch.__version__,
+                               "torch": torch.__version__, "device": args.device_name,
                                "train_s": f"{out['train_s']:.1f}",
                                "final_loss": f"{out['final_loss']:.6f}"})
             os.replace(tmp, weights)
         entry["weights"] = os.path.relpath(weights, REPO_ROOT)
+        if args.train_only:
+            result["wall_s"] = time.time() - wall0
+            write_json_atomic(json_path, result)
+            continue
         common = ["eval", "--space", args.space, "--arch", arch_path, "--split", "test",
                   "--samples", str(eval_samples), "--threads", "1"]
         t0 = time.time()
@@ -367,6 +419,11 @@ def rank_check(args) -> int:
         correlations(result)
         result["wall_s"] = time.time() - wall0
         write_json_atomic(json_path, result)
+    if args.train_only:
+        print(f"trained {len(selection)} subnets, {args.steps} steps x {args.batch} each, in "
+              f"{time.time() - wall0:.0f} s; evaluate with the same --steps {args.steps} --batch "
+              f"{args.batch} where hwnas is built (the weights are reused)")
+        return 0
     correlations(result)
     result["wall_s"] = time.time() - wall0
     result["finished"] = f"{datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC"
@@ -495,12 +552,32 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--retrain", action="store_true",
                         help="train again even where <out>/<tag>.safetensors matches")
+    parser.add_argument("--device", default="cpu",
+                        help="torch device of the stand-alone training: cpu (default) or cuda")
+    parser.add_argument("--select-only", action="store_true",
+                        help="choose the subnets, write <out>/costs.json (the MACs of every pool "
+                        "arch, for --costs on a machine without hwnas) and exit")
+    parser.add_argument("--costs", help="MACs of the pool archs from --select-only (then no "
+                        "hwnas binary is needed to choose the subnets)")
+    parser.add_argument("--train-only", action="store_true",
+                        help="train and write the stand-alone weights, evaluate nothing (a GPU "
+                        "machine without hwnas; evaluate later with the same budget)")
+    parser.add_argument("--time-budget-min", type=float, default=0.0,
+                        help="with --train-only: choose the steps per subnet so that all train "
+                        "in about this many minutes on --device (capped at --steps if given)")
     parser.add_argument("--self-test", action="store_true",
                         help="check tau / rho against hand-computed values and the selection "
                         "of every space (needs --hwnas for the MACs), then exit")
     args = parser.parse_args(argv)
     try:
-        if not (os.path.isfile(args.hwnas) and os.access(args.hwnas, os.X_OK)):
+        args.hwnas_ok = os.path.isfile(args.hwnas) and os.access(args.hwnas, os.X_OK)
+        args.steps_given = args.steps is not None
+        args.device_name = (torch.cuda.get_device_name(args.device)
+                            if args.device.startswith("cuda") else "cpu")
+        if args.time_budget_min and not args.train_only:
+            raise InputError("--time-budget-min needs --train-only (the evaluation run passes "
+                             "the chosen --steps)")
+        if not args.hwnas_ok and not (args.train_only and args.costs):
             raise InputError(f"hwnas binary not found or not executable: {args.hwnas} "
                              f"(build it, or pass --hwnas PATH)")
         if args.self_test:
@@ -517,10 +594,12 @@ def main(argv=None) -> int:
                              "at least 3")
         args.checkpoint = args.checkpoint or os.path.join(REPO_ROOT, "data", "supernets",
                                                           args.space + ".safetensors")
-        if not os.path.isfile(args.checkpoint):
+        if not os.path.isfile(args.checkpoint) and not (args.train_only or args.select_only):
             raise InputError(f"supernet checkpoint not found: {args.checkpoint}")
         args.out = args.out or os.path.join(REPO_ROOT, "runs", "rank_check", args.space)
-        fmnist_data.load("t10k")  # a missing data set is bad input too (before any training)
+        os.makedirs(args.out, exist_ok=True)
+        if not args.train_only:  # a missing data set is bad input too (before any training)
+            fmnist_data.load("t10k")
         return rank_check(args)
     except (InputError, FileNotFoundError) as err:
         print(f"rank_check: error: {err}", file=sys.stderr)

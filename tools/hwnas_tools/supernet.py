@@ -27,6 +27,9 @@ from hwnas_tools import fmnist_data
 from hwnas_tools.tensor_io import copy_into, load_weights, read_safetensors, write_safetensors
 
 RECAL_IMAGES, RECAL_BATCH = 512, 64
+# torch.func (2.x) replaced torch.nn.utils.stateless (1.13, Debian's), which newer releases drop.
+functional_call = getattr(getattr(torch, "func", None), "functional_call", None) or \
+    torch.nn.utils.stateless.functional_call
 CHECKPOINT_FORMAT = "hwnas-supernet-v1"
 
 
@@ -43,7 +46,10 @@ class SubnetRunner:
         if arch not in self.cache:
             if len(self.cache) >= self.cache_size:
                 self.cache.pop(next(iter(self.cache)))
-            self.cache[arch] = self.family.plain_model(arch)
+            # On the supernet's device: functional_call swaps in the sliced weights, but the
+            # module's own non-persistent buffers (attention-bias indices) must be there too.
+            device = next(self.supernet.parameters()).device
+            self.cache[arch] = self.family.plain_model(arch).to(device)
         return self.cache[arch]
 
     def __call__(self, arch, x: torch.Tensor) -> torch.Tensor:
@@ -52,7 +58,7 @@ class SubnetRunner:
         views = self.family.subnet_state_dict(arch, self.supernet.tensors(), model)
         # BN updates its running statistics in place, i.e. in the supernet's buffers through the
         # views; they are only a by-product (every subnet is BN-recalibrated before use).
-        return torch.nn.utils.stateless.functional_call(model, views, (x,))
+        return functional_call(model, views, (x,))
 
 
 def plain_subnet(family: ModuleType, arch, supernet_tensors: Dict[str, torch.Tensor]) -> nn.Module:

@@ -39,14 +39,17 @@ def read_header(path: str) -> Dict[str, object]:
         return json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
 
 
-def write_safetensors(path: str, tensors: Dict[str, np.ndarray], metadata: Dict[str, str]) -> None:
-    """Writes F32 tensors in name order (deterministic bytes for the same input)."""
+def write_safetensors(path: str, tensors: Dict[str, np.ndarray], metadata: Dict[str, str],
+                      dtype: str = "F32") -> None:
+    """Writes the tensors as ``dtype`` ("F32", or "F16" for transport only: hwnas reads F32) in
+    name order (deterministic bytes for the same input)."""
+    numpy_dtype = {"F32": "<f4", "F16": "<f2"}[dtype]
     header: Dict[str, object] = {"__metadata__": metadata}
     offset = 0
     blobs = []
     for name in sorted(tensors):
-        blob = np.ascontiguousarray(tensors[name], dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape),
+        blob = np.ascontiguousarray(tensors[name], dtype=numpy_dtype).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(tensors[name].shape),
                         "data_offsets": [offset, offset + len(blob)]}
         offset += len(blob)
         blobs.append(blob)

@@ -71,17 +71,35 @@ class BatchStream:
         return batch
 
 
-def training_batch(fam, images: np.ndarray, labels: np.ndarray, batch: np.ndarray,
-                   np_rng: np.random.Generator):
+def training_batch(fam, images, labels, batch: np.ndarray, np_rng: np.random.Generator):
     """(x, y) of the images ``batch``: the contract's preprocessing, then random horizontal flips
-    (``np_rng``; Fashion-MNIST classes are symmetric); NHWC where the family asks."""
-    x = fmnist_data.preprocess(images[batch], fam.UPSAMPLE)
+    (``np_rng``; Fashion-MNIST classes are symmetric); NHWC where the family asks. ``images`` and
+    ``labels`` are numpy arrays (the batch is built on the CPU) or torch tensors on a device (see
+    ``to_device``: it is built there, with the same flips)."""
     flip = np_rng.random(len(batch)) < 0.5
-    x[flip] = x[flip][..., ::-1]
-    x = torch.from_numpy(np.ascontiguousarray(x))
+    if isinstance(images, torch.Tensor):
+        index = torch.from_numpy(batch).to(images.device)
+        x = fmnist_data.preprocess_torch(images[index], fam.UPSAMPLE)
+        mask = torch.from_numpy(flip).to(images.device)
+        x = torch.where(mask[:, None, None, None], x.flip(-1), x)
+        y = labels[index]
+    else:
+        x = fmnist_data.preprocess(images[batch], fam.UPSAMPLE)
+        x[flip] = x[flip][..., ::-1]
+        x = torch.from_numpy(np.ascontiguousarray(x))
+        y = torch.from_numpy(labels[batch].astype(np.int64))
     if fam.CHANNELS_LAST:
         x = x.contiguous(memory_format=torch.channels_last)
-    return x, torch.from_numpy(labels[batch].astype(np.int64))
+    return x, y
+
+
+def to_device(images: np.ndarray, labels: np.ndarray, device: str):
+    """The uint8 split as ``training_batch`` takes it: numpy for the CPU, else tensors on
+    ``device`` (55,000 images are 43 MB as uint8, so a GPU holds them and preprocesses there)."""
+    if device == "cpu":
+        return images, labels
+    return (torch.from_numpy(np.ascontiguousarray(images)).to(device),
+            torch.from_numpy(labels.astype(np.int64)).to(device))
 
 
 def learning_rate(peak: float, step: int, warmup_steps: int, progress: float) -> float:
@@ -129,6 +147,9 @@ def main(argv=None) -> int:
     # One thread: on the shared 2-core box two OpenMP threads stall each other at every barrier
     # (measured: largest subnet fwd+bwd 0.8-1.6 s with 1 thread, 1.7-13 s with 2 under load).
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu",
+                        help="torch device to train on: cpu (default) or cuda (tools/README.md, "
+                        "\"Training on a GPU machine\")")
     parser.add_argument("--save-every-min", type=float, default=5.0,
                         help="also write the checkpoint every this many minutes")
     args = parser.parse_args(argv)
@@ -146,8 +167,11 @@ def main(argv=None) -> int:
     sampler = fam.subnet_sampler(args.seed)
 
     images, labels = fmnist_data.Splits(args.split_seed)["train"]
+    num_images = images.shape[0]
+    images, labels = to_device(images, labels, args.device)
     net = fam.Supernet()
     init_layer_scales(net, args.layer_scale_init)
+    net.to(args.device)
     net.train()
     runner = supernet.SubnetRunner(fam, net)
     opt = torch.optim.AdamW(param_groups(net, args.weight_decay, fam.NO_DECAY_SUFFIXES),
@@ -161,7 +185,7 @@ def main(argv=None) -> int:
     active = 0.0  # wall time counted against the budget (pauses clipped)
     step_end = start
     step = 0
-    stream = BatchStream(images.shape[0], args.batch, np_rng)
+    stream = BatchStream(num_images, args.batch, np_rng)
 
     def metadata(done_steps: int) -> dict:
         return {"space": fam.SPACE, "format": supernet.CHECKPOINT_FORMAT,
@@ -169,10 +193,12 @@ def main(argv=None) -> int:
                             f"{args.batch}, sandwich 1+1+{args.random_subnets} {sampler.kind}, "
                             f"AdamW lr {args.lr:g} cosine, seed {args.seed}, split seed "
                             f"{args.split_seed}), {active:.0f} s ({time.time() - start:.0f} s "
-                            f"wall), torch {torch.__version__}, "
+                            f"wall) on {device_name}, torch {torch.__version__}, "
                             f"{datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC")}
 
-    print(f"train: {images.shape[0]} images; budget {args.budget_min:g} min, steps "
+    device_name = (torch.cuda.get_device_name(args.device) if args.device.startswith("cuda")
+                   else f"cpu x{args.threads}")
+    print(f"train: {num_images} images on {device_name}; budget {args.budget_min:g} min, steps "
           f"{args.steps or 'unbounded'}, batch {args.batch}, threads {args.threads}; subnets "
           f"{sampler.describe()}", flush=True)
     while True:
