@@ -29,6 +29,10 @@ integer buffers), reused when the file's metadata matches the arch and budget (-
 again). Result: <out>/rank_check.json (written after every subnet, write-then-rename) and a
 markdown table on stdout.
 
+On a GPU machine without hwnas (tools/README.md, "Training on a GPU machine"): --select-only
+here writes the pool's MACs, --train-only --costs FILE --device cuda [--time-budget-min M] there
+trains, and the plain command here with the same --steps / --batch reuses the weights.
+
 Usage (from the repository root; tools/README.md, "Rank check", has the budgets used):
   OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 PYTHONPATH=tools nice -n 5 /usr/bin/python3 \\
       -m hwnas_tools.rank_check --space S [--subnets 10] [--steps N] [--batch B] [--out DIR]
@@ -424,6 +428,9 @@ def rank_check(args) -> int:
               f"{time.time() - wall0:.0f} s; evaluate with the same --steps {args.steps} --batch "
               f"{args.batch} where hwnas is built (the weights are reused)")
         return 0
+    # Where the weights were trained (their metadata), not where this run evaluates them.
+    budget["device"] = ", ".join(sorted({str(e.get("train_device", "cpu"))
+                                         for e in result["subnets"]}))
     correlations(result)
     result["wall_s"] = time.time() - wall0
     result["finished"] = f"{datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC"
