@@ -71,9 +71,11 @@ DEFAULT_HWNAS = os.path.join(REPO_ROOT, "build", "apps", "hwnas")
 NAMED_ORDER = ("s", "m", "l")
 # Per-space default budget (steps at batch), sized for ~2-3 min per subnet on one core of the
 # shared 2-core machine (tools/README.md, "Rank check", says how they were timed).
-TIMING_STEPS, SAFETY = 40, 0.8
 DEFAULT_BUDGET = {"efficientformer-fmnist": (400, 64), "turbovit-fmnist": (300, 64),
                   "elasticvit-fmnist": (150, 32)}
+# --time-budget-min: steps timed on the costliest subnet, and the share of the budget planned
+# (other processes sharing a GPU finish at other times, so a step's cost drifts).
+TIMING_STEPS, SAFETY = 40, 0.8
 
 
 class InputError(Exception):
