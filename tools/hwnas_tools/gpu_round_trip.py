@@ -97,6 +97,13 @@ def main(argv=None) -> int:
               and all(got[k].shape == v.shape for k, v in weights.items()) and got_meta == meta
               and packed["__metadata__"] == {**meta, "transport": "f16"})
         check("each weight within 2^-11 of its magnitude", worst <= 2.0 ** -11, f"{worst:.3g}")
+        bad = os.path.join(tmp, "bad")
+        os.makedirs(bad)
+        with open(os.path.join(bad, "cut.safetensors"), "wb") as f:
+            f.write(b"\x40\x00\x00\x00\x00\x00\x00\x00{\"a\":")  # header cut short
+        rc = run_quiet(half_transport.main, ["pack", bad, bad + "-out"])
+        check("a cut file is one error line, exit 2, nothing written", rc == 2 and not any(
+            n.endswith(".safetensors") for n in os.listdir(bad + "-out")))
 
         sel, trained, evald = (os.path.join(tmp, d) for d in ("sel", "trained", "eval"))
         budget = ["--space", SPACE, "--subnets", "3", "--steps", "3", "--batch", "8"]

@@ -41,8 +41,13 @@ def main(argv=None) -> int:
     os.makedirs(dst_dir, exist_ok=True)
     files = sorted(glob.glob(os.path.join(src_dir, "*.safetensors")))
     for src in files:
-        convert(src, os.path.join(dst_dir, os.path.basename(src)),
-                "F16" if mode == "pack" else "F32")
+        try:
+            convert(src, os.path.join(dst_dir, os.path.basename(src)),
+                    "F16" if mode == "pack" else "F32")
+        except (OSError, ValueError, KeyError) as err:  # truncated file, bad header, full disk
+            print(f"half_transport: error: {src}: {err} (re-copy the file from the machine that "
+                  f"wrote it)", file=sys.stderr)
+            return 2
     print(f"half_transport {mode}: {len(files)} files {src_dir} -> {dst_dir}")
     return 0
 
