@@ -61,12 +61,13 @@ PY
   done
   echo "smoke ok $(date -u +%T)"
   # A trainer still running a minute past its budget is stopped: what it saved (every minute,
-  # every finished subnet) is packed, so the call ends inside its limit.
+  # every finished subnet) is packed, so the call ends inside its limit. The supernets are saved
+  # straight into OUT (write-then-rename), so even a call stopped at its own limit returns them.
   limit=$(awk "BEGIN { print int($minutes * 60 + 60) }")
   pids=()
   for s in "${spaces[@]}"; do
     timeout "$limit" "$py" -m hwnas_tools.train --space "$s" --device "$device" --budget-min "$minutes" \
-      --steps 1000000 --batch 128 --save-every-min 1 --out "$work/$s.safetensors" \
+      --steps 1000000 --batch 128 --save-every-min 1 --out "$out/$s.safetensors" \
       ${TRAIN_ARGS:-} > "$work/train-$s.log" 2>&1 &
     pids+=($!)
     [ "${RANK_CHECK:-1}" = 1 ] || continue
@@ -79,8 +80,7 @@ PY
   for p in "${pids[@]}"; do wait "$p" || rc=1; done
   echo "trainers done $(date -u +%T) rc=$rc"
   for s in "${spaces[@]}"; do
-    tail -1 "$work/train-$s.log"; tail -1 "$work/rank-$s.log"
-    cp "$work/$s.safetensors" "$out/" 2>/dev/null
+    tail -1 "$work/train-$s.log"; tail -1 "$work/rank-$s.log" 2>/dev/null
   done
   if [ "${RANK_CHECK:-1}" = 1 ]; then
     pack_space efficientformer-fmnist

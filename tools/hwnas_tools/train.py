@@ -9,19 +9,32 @@ learning rate follows a cosine decay over the run's progress, max(step / --steps
 --budget-min), after a linear warm-up, so a wall-clock budget still ends at a small learning
 rate; with --budget-min 0 the step count alone fixes the run (and the weights).
 
+--largest-first F splits the run in two phases, in the order of Once-for-All (Cai et al., ICLR
+2020: train the full network first, then shrink): the first F of the progress trains the largest
+subnet alone on the labels, as stand-alone training would; the rest is the sandwich rule above,
+distilling from an already accurate teacher. Each phase has its own warm-up and cosine decay;
+the sandwich phase peaks at --sandwich-lr. Why: a sandwich step costs four subnets' forward and
+backward, a largest-only step one, so a short budget reaches a trained largest subnet (and a
+useful teacher) sooner this way.
+
 Usage (from the repository root; tools/README.md has the commands that made the checkpoints):
   OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 PYTHONPATH=tools nice -n 5 /usr/bin/python3 \\
       -m hwnas_tools.train --space S [--budget-min M] [--steps N] [--out PATH]
-Exit status: 0 on success, 2 on bad input, 77 without numpy/torch.
+  ... -m hwnas_tools.train --space S --self-test      (CTest Tools.TrainPhases)
+Exit status: 0 on success, 1 on a failed self-test, 2 on bad input, 77 without numpy/torch.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import io
 import math
 import os
 import sys
+import tempfile
 import time
+from typing import Tuple
 
 # Before torch loads: OpenMP and OpenBLAS size their pools once (see --threads).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -36,6 +49,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from hwnas_tools import fmnist_data, spaces, supernet  # noqa: E402
+from hwnas_tools.tensor_io import read_safetensors  # noqa: E402
 
 
 def distill_loss(logits: torch.Tensor, teacher_probs: torch.Tensor) -> torch.Tensor:
@@ -102,6 +116,19 @@ def to_device(images: np.ndarray, labels: np.ndarray, device: str):
             torch.from_numpy(labels.astype(np.int64)).to(device))
 
 
+class Phases:
+    """The run's two phases (module docstring, --largest-first): ``phase(progress)`` is
+    ("largest", progress within it) for progress < ``largest_first``, else ("sandwich", ...)."""
+
+    def __init__(self, largest_first: float):
+        self.largest_first = largest_first
+
+    def phase(self, progress: float) -> Tuple[str, float]:
+        if progress < self.largest_first:
+            return "largest", progress / self.largest_first
+        return "sandwich", (progress - self.largest_first) / (1.0 - self.largest_first)
+
+
 def learning_rate(peak: float, step: int, warmup_steps: int, progress: float) -> float:
     """Linear warm-up over ``warmup_steps`` (``step`` = steps done), then cosine decay over the
     run's ``progress`` in [0, 1]."""
@@ -115,6 +142,51 @@ def init_layer_scales(model: torch.nn.Module, value: float) -> None:
         for name, p in model.named_parameters():
             if name.endswith(".gamma"):
                 p.fill_(value)
+
+
+def self_test(space: str) -> int:
+    """Phases and learning rates of a 4-step run of batch 4 in ``space`` against hand values
+    (returns 0 or 1)."""
+    failures = []
+
+    def expect(name: str, got, want) -> None:
+        ok = got == want if isinstance(want, str) else abs(got - want) <= 1e-9 * max(1, abs(want))
+        print(f"{'ok  ' if ok else 'FAIL'} {name}: {got!r} (hand: {want!r})")
+        if not ok:
+            failures.append(name)
+
+    phases = Phases(0.4)
+    for progress, want in ((0.0, ("largest", 0.0)), (0.2, ("largest", 0.5)),
+                           (0.4, ("sandwich", 0.0)), (0.7, ("sandwich", 0.5))):
+        got = phases.phase(progress)
+        expect(f"phase at {progress}", got[0], want[0])
+        expect(f"progress in phase at {progress}", got[1], want[1])
+    # --steps 4 --largest-first 0.5 --warmup-steps 2 --lr 1e-3: steps 1-2 in the largest phase
+    # (run progress 0, 1/4 -> phase progress 0, 1/2), steps 3-4 in the sandwich phase (0, 1/2),
+    # which warms up again from its own first step and peaks at lr / 2:
+    #   lr = peak * min(1, (k + 1) / 2) * (1 + cos(pi * p)) / 2, k = steps done in the phase.
+    want = [("largest", 1e-3 * 0.5 * 1.0), ("largest", 1e-3 * 1.0 * 0.5),
+            ("sandwich", 5e-4 * 0.5 * 1.0), ("sandwich", 5e-4 * 1.0 * 0.5)]
+    log = io.StringIO()
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(log):
+        rc = main(["--space", space, "--steps", "4", "--budget-min", "0",
+                   "--batch", "4", "--largest-first", "0.5", "--warmup-steps", "2",
+                   "--out", os.path.join(tmp, "s.safetensors")])
+        meta = read_safetensors(os.path.join(tmp, "s.safetensors"))[1]
+    expect("exit status", rc, 0)
+    steps = [line.split() for line in log.getvalue().splitlines() if line.startswith("step ")]
+    expect("steps logged", len(steps), len(want))
+    for k, (fields, (phase, lr)) in enumerate(zip(steps, want), start=1):
+        expect(f"step {k} phase", fields[2], phase)
+        expect(f"step {k} lr", float(fields[fields.index("lr") + 1]), float(f"{lr:.2e}"))
+        # The smaller subnets (distillation losses) run in the sandwich phase only.
+        kd_s = float(fields[fields.index("kd_s") + 1])
+        expect(f"step {k} smallest subnet trained", "yes" if kd_s > 0 else "no",
+               "yes" if phase == "sandwich" else "no")
+    expect("checkpoint names the recipe",
+           "yes" if "largest alone for 0.5 of the run" in meta.get("trained", "") else "no", "yes")
+    print(f"{'FAILED: ' + ', '.join(failures) if failures else 'all passed'}")
+    return 1 if failures else 0
 
 
 def main(argv=None) -> int:
@@ -133,6 +205,12 @@ def main(argv=None) -> int:
                         help="stop after this many steps (0: only the time budget counts)")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3, help="AdamW peak learning rate")
+    parser.add_argument("--largest-first", type=float, default=0.4,
+                        help="fraction of the run (0 <= F < 1) that trains the largest subnet "
+                        "alone before the sandwich phase (module docstring; default 0.4, the "
+                        "committed checkpoints'; 0: sandwich throughout)")
+    parser.add_argument("--sandwich-lr", type=float,
+                        help="peak learning rate of the sandwich phase (default --lr / 2)")
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--warmup-steps", type=int, default=30)
     parser.add_argument("--layer-scale-init", type=float, default=0.1,
@@ -152,13 +230,21 @@ def main(argv=None) -> int:
                         "\"Training on a GPU machine\")")
     parser.add_argument("--save-every-min", type=float, default=5.0,
                         help="also write the checkpoint every this many minutes")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check the phases and learning rates against hand values on a 4-step "
+                        "run (CTest Tools.TrainPhases) and exit")
     args = parser.parse_args(argv)
+    if args.self_test:
+        return self_test(args.space)
     fam = spaces.family(args.space)
     spaces.apply_defaults(args, fam, budget_min=25.0)
     if args.budget_min <= 0 and args.steps <= 0:
         parser.error("give a positive --budget-min or --steps")
     if args.batch <= 0:
         parser.error("--batch must be positive")
+    if not 0.0 <= args.largest_first < 1.0:
+        parser.error(f"--largest-first must be in [0, 1), got {args.largest_first:g}")
+    args.sandwich_lr = args.lr / 2 if args.sandwich_lr is None else args.sandwich_lr
     args.out = args.out or os.path.join(REPO_ROOT, "data", "supernets", args.space + ".safetensors")
 
     torch.set_num_threads(args.threads)
@@ -186,16 +272,22 @@ def main(argv=None) -> int:
     step_end = start
     step = 0
     stream = BatchStream(num_images, args.batch, np_rng)
+    phases = Phases(args.largest_first)
+    phase_start = {}  # phase name -> its first step (each phase warms up again)
 
     def metadata(done_steps: int) -> dict:
         return {"space": fam.SPACE, "format": supernet.CHECKPOINT_FORMAT,
                 "trained": (f"hwnas_tools.train --space {args.space}, {done_steps} steps (batch "
-                            f"{args.batch}, sandwich 1+1+{args.random_subnets} {sampler.kind}, "
-                            f"AdamW lr {args.lr:g} cosine, seed {args.seed}, split seed "
+                            f"{args.batch}, {recipe}, seed {args.seed}, split seed "
                             f"{args.split_seed}), {active:.0f} s ({time.time() - start:.0f} s "
                             f"wall) on {device_name}, torch {torch.__version__}, "
                             f"{datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC")}
 
+    recipe = (f"sandwich 1+1+{args.random_subnets} {sampler.kind}, AdamW lr {args.lr:g} "
+              f"cosine" if args.largest_first == 0 else
+              f"largest alone for {args.largest_first:g} of the run (AdamW lr {args.lr:g} "
+              f"cosine), then sandwich 1+1+{args.random_subnets} {sampler.kind} (AdamW lr "
+              f"{args.sandwich_lr:g} cosine)")
     device_name = (torch.cuda.get_device_name(args.device) if args.device.startswith("cuda")
                    else f"cpu x{args.threads}")
     print(f"train: {num_images} images on {device_name}; budget {args.budget_min:g} min, steps "
@@ -206,7 +298,10 @@ def main(argv=None) -> int:
         if progress >= 1.0:
             break
         x, y = training_batch(fam, images, labels, stream.next(), np_rng)
-        lr = learning_rate(args.lr, step, args.warmup_steps, progress)
+        name, phase_progress = phases.phase(progress)
+        phase_step = step - phase_start.setdefault(name, step)
+        peak = args.lr if name == "largest" else args.sandwich_lr
+        lr = learning_rate(peak, phase_step, args.warmup_steps, phase_progress)
         for group in opt.param_groups:
             group["lr"] = lr
         opt.zero_grad(set_to_none=True)
@@ -215,9 +310,9 @@ def main(argv=None) -> int:
         loss_l = F.cross_entropy(logits, y)
         loss_l.backward()
         teacher = logits.detach().softmax(dim=1)
-        level, sampled = sampler.next(args.random_subnets)
+        level, sampled = sampler.next(args.random_subnets) if name == "sandwich" else (None, [])
         losses = []
-        for arch in [smallest] + sampled:
+        for arch in ([smallest] + sampled if name == "sandwich" else []):
             loss = distill_loss(runner(arch, x), teacher)
             loss.backward()
             losses.append(loss.item())
@@ -227,9 +322,9 @@ def main(argv=None) -> int:
         active += min(now - step_end, args.max_step_s)
         step_end = now
         acc = (logits.argmax(1) == y).float().mean().item()
-        print(f"step {step} epoch {stream.epoch} lr {lr:.2e} loss_l {loss_l.item():.4f} "
+        print(f"step {step} {name} epoch {stream.epoch} lr {lr:.2e} loss_l {loss_l.item():.4f} "
               f"acc_l {acc:.3f} "
-              f"kd_s {losses[0]:.4f} kd_rand {np.mean(losses[1:]) if losses[1:] else 0:.4f}"
+              f"kd_s {losses[0] if losses else 0:.4f} kd_rand {np.mean(losses[1:]) if losses[1:] else 0:.4f}"
               f"{'' if level is None else f' level {level}'} step_s {now - t0:.2f} "
               f"budget_s {active:.0f} elapsed_s {now - start:.0f}", flush=True)
         if now - last_save > args.save_every_min * 60:
