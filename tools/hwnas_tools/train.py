@@ -324,7 +324,8 @@ def main(argv=None) -> int:
         acc = (logits.argmax(1) == y).float().mean().item()
         print(f"step {step} {name} epoch {stream.epoch} lr {lr:.2e} loss_l {loss_l.item():.4f} "
               f"acc_l {acc:.3f} "
-              f"kd_s {losses[0] if losses else 0:.4f} kd_rand {np.mean(losses[1:]) if losses[1:] else 0:.4f}"
+              f"kd_s {losses[0] if losses else 0:.4f} "
+              f"kd_rand {np.mean(losses[1:]) if losses[1:] else 0:.4f}"
               f"{'' if level is None else f' level {level}'} step_s {now - t0:.2f} "
               f"budget_s {active:.0f} elapsed_s {now - start:.0f}", flush=True)
         if now - last_save > args.save_every_min * 60:
