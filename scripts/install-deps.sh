@@ -27,7 +27,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev
   libcpp-httplib-dev libopenblas-dev libopenblas0-pthread libdnnl-dev ocl-icd-opencl-dev
-  libstb-dev zlib1g-dev
+  libstb-dev zlib1g-dev libpng-dev libturbojpeg0-dev
   dataset-fashion-mnist
   libonnx-dev libprotobuf-dev libopencv-dev
   libopenmpi-dev openmpi-bin

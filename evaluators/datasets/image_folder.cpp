@@ -1,6 +1,5 @@
 #include "evaluators/datasets/image_folder.h"
 
-#include <stb_image.h>
 // stb_image_resize checks that each output pixel's filter weights sum to 0.9..1.1 and then
 // normalises them; float rounding breaks that check for ordinary size pairs (54x244 to 37x167),
 // and Debian's libstb is built with assert() enabled, so such an image aborted hwnas. The
@@ -14,12 +13,9 @@
 #include <cctype>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <limits>
-#include <memory>
 
 #include "core/error.h"
 #include "evaluators/datasets/seeded_split.h"
@@ -109,61 +105,14 @@ int ImageFolder::label(std::size_t i) const {
   return labels_[i];
 }
 
-namespace {
-
-// stb_image (2.27) allocates a PNG's IDAT buffer from the chunk's declared length before it
-// reads the data, so a 60-byte file declaring a 2 GB chunk makes it allocate 2 GB (found by
-// the image_folder fuzz target). Every chunk must fit in the file; the check reads only the
-// 8-byte chunk headers.
-void check_png_chunks(const unsigned char* b, std::size_t size, const std::string& file) {
-  std::size_t at = 8;  // after the signature
-  while (at + 8 <= size) {
-    const std::uint32_t length = std::uint32_t{b[at]} << 24 | std::uint32_t{b[at + 1]} << 16 |
-                                 std::uint32_t{b[at + 2]} << 8 | std::uint32_t{b[at + 3]};
-    const std::string type(reinterpret_cast<const char*>(b + at + 4), 4);
-    const std::size_t left = size - at - 8;
-    if (std::size_t{length} + 4 > left)  // data and its CRC
-      throw Error("image '" + file + "' is a damaged PNG: chunk '" + type + "' declares " +
-                  std::to_string(length) + " bytes where " + std::to_string(left) +
-                  " remain: remove or replace the file");
-    at += 12 + length;
-    if (type == "IEND") return;
-  }
-}
-
-}  // namespace
-
 void ImageFolder::load(std::size_t i, float* dst) const {
   if (i >= files_.size()) throw Error(id_ + ": image index " + std::to_string(i) + " out of range");
   std::ifstream in(files_[i], std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!in.good() && !in.eof()) throw Error("cannot read image '" + files_[i] + "'");
-  // stb_image picks its decoder from the content, not the name: a file named .png may reach
-  // its PNM, PSD, PIC, TGA, GIF or HDR decoders, which are less hardened (a 16-bit PGM read
-  // out of bounds). ImageFolder takes PNG and JPEG only, so anything else is refused here.
-  static constexpr unsigned char kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
-  const bool png = bytes.size() >= 8 && std::memcmp(b, kPng, 8) == 0;
-  const bool jpeg = bytes.size() >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff;
-  if (!png && !jpeg)
-    throw Error("image '" + files_[i] + "' is neither a PNG nor a JPEG file (by its content): " +
-                "remove or convert the file");
-  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-    throw Error("image '" + files_[i] + "' is over 2 GB: remove or downscale the file");
-  if (png) check_png_chunks(b, bytes.size(), files_[i]);
-  const int len = static_cast<int>(bytes.size());
-  int w = 0, h = 0, channels = 0;
-  if (stbi_info_from_memory(b, len, &w, &h, &channels) &&
-      static_cast<std::int64_t>(w) * h > kMaxImagePixels)
-    throw Error("image '" + files_[i] + "' is " + std::to_string(w) + "x" + std::to_string(h) +
-                " pixels, over hwnas's limit of " + std::to_string(kMaxImagePixels) +
-                " (a damaged header?): remove or downscale the file");
-  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
-      stbi_load_from_memory(b, len, &w, &h, &channels, 3), stbi_image_free);
-  if (!pixels)
-    throw Error("cannot decode image '" + files_[i] + "' (" + stbi_failure_reason() +
-                "): remove or replace the file");
-  imagenet_eval_transform(pixels.get(), w, h, resolution_, dst);
+  const RgbImage image =
+      decode_rgb8(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), files_[i]);
+  imagenet_eval_transform(image.pixels.data(), image.width, image.height, resolution_, dst);
 }
 
 RecalSplit recal_split(std::size_t n, std::uint64_t seed, std::size_t recal_count) {

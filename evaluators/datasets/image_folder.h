@@ -1,5 +1,5 @@
 // ImageFolder: a user's own labelled images in torchvision's layout DIR/<class_name>/*.{jpg,png},
-// decoded with stb_image (Debian's libstb-dev) and given the standard ImageNet evaluation
+// decoded with libpng / libjpeg-turbo (image_decode.h) and given the standard ImageNet evaluation
 // transform.
 #pragma once
 
@@ -8,17 +8,13 @@
 #include <vector>
 
 #include "evaluators/datasets/image_dataset.h"
+#include "evaluators/datasets/image_decode.h"
 
 namespace hwnas {
 
 /// ImageNet channel statistics (torchvision's transforms.Normalize values), RGB order.
 inline constexpr float kImageNetMean[3] = {0.485f, 0.456f, 0.406f};
 inline constexpr float kImageNetStd[3] = {0.229f, 0.224f, 0.225f};
-
-/// The largest image hwnas decodes or resizes, in pixels (2^25, e.g. 8192 x 4096): stb_image
-/// allocates an image from its header's dimensions, so a damaged or hostile header could
-/// otherwise claim gigabytes before a byte of pixel data is read.
-inline constexpr std::int64_t kMaxImagePixels = std::int64_t{1} << 25;
 
 /// The standard evaluation transform on an 8-bit RGB image (h, w, 3), row-major: resize the
 /// shorter side to round(R * 256 / 224) (the other to int(long * S / short), as torchvision's
@@ -41,9 +37,9 @@ class ImageFolder final : public ImageDataset {
   int num_classes() const override { return static_cast<int>(classes_.size()); }
   FeatureShape image_shape() const override { return {resolution_, resolution_, 3}; }
   int label(std::size_t i) const override;
-  /// Decodes (stb_image, forced to 3 channels) and transforms image i. Throws hwnas::Error
-  /// naming the file if it is not a PNG or JPEG by its content, cannot be decoded or has more
-  /// than kMaxImagePixels pixels.
+  /// Decodes image i to RGB (decode_rgb8) and transforms it. Throws hwnas::Error naming the
+  /// file if it is not a PNG or JPEG by its content, cannot be decoded or has more than
+  /// kMaxImagePixels pixels.
   void load(std::size_t i, float* dst) const override;
 
   const std::vector<std::string>& classes() const { return classes_; }

@@ -14,6 +14,7 @@
 #include "evaluators/datasets/eval_data.h"
 #include "evaluators/datasets/fashion_mnist.h"
 #include "evaluators/datasets/idx_reader.h"
+#include "evaluators/datasets/image_decode.h"
 #include "evaluators/datasets/image_folder.h"
 #include "evaluators/datasets/seeded_split.h"
 #include "tests/support/test_support.h"
@@ -215,6 +216,70 @@ TEST(ImageFolder, APngChunkLongerThanTheFileIsRefusedBeforeDecoding) {
   const std::string e = error_of([&] { f.load(0, out.data()); });
   EXPECT_NE(e.find("damaged PNG: chunk 'IDAT' declares 2147483647 bytes"), std::string::npos) << e;
   EXPECT_NE(e.find("cat/a.png"), std::string::npos) << e;
+}
+
+std::vector<std::uint8_t> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The decoders against an independent encoder (stb_image_write) and hand values.
+TEST(ImageDecode, PngAndJpegDecodeToTheWrittenPixels) {
+  const std::string dir = test::make_temp_dir("hwnas-decode");
+  // RGBA PNG, lossless: the RGB values come back exactly and alpha is dropped, not composited
+  // (PIL's convert("RGB")): a pixel with alpha 0 keeps its colour.
+  const int w = 5, h = 3;
+  std::vector<std::uint8_t> rgba(w * h * 4);
+  for (int i = 0; i < w * h; ++i) {
+    rgba[i * 4 + 0] = static_cast<std::uint8_t>(17 * i);
+    rgba[i * 4 + 1] = static_cast<std::uint8_t>(255 - 13 * i);
+    rgba[i * 4 + 2] = static_cast<std::uint8_t>(7 + 3 * i);
+    rgba[i * 4 + 3] = static_cast<std::uint8_t>(i % 2 ? 0 : 255);
+  }
+  ASSERT_TRUE(stbi_write_png((dir + "/a.png").c_str(), w, h, 4, rgba.data(), w * 4));
+  std::vector<std::uint8_t> bytes = read_bytes(dir + "/a.png");
+  EXPECT_EQ(image_size(bytes.data(), bytes.size()), std::make_pair(w, h));
+  RgbImage png = decode_rgb8(bytes.data(), bytes.size(), "a.png");
+  ASSERT_EQ(png.width, w);
+  ASSERT_EQ(png.height, h);
+  ASSERT_EQ(png.pixels.size(), std::size_t(w * h * 3));
+  for (int i = 0; i < w * h; ++i)
+    for (int c = 0; c < 3; ++c) ASSERT_EQ(png.pixels[i * 3 + c], rgba[i * 4 + c]) << i << " " << c;
+  // Grey PNG: replicated to the three channels.
+  const std::uint8_t grey[4] = {0, 85, 170, 255};
+  ASSERT_TRUE(stbi_write_png((dir + "/g.png").c_str(), 2, 2, 1, grey, 2));
+  bytes = read_bytes(dir + "/g.png");
+  png = decode_rgb8(bytes.data(), bytes.size(), "g.png");
+  for (int i = 0; i < 4; ++i)
+    for (int c = 0; c < 3; ++c) ASSERT_EQ(png.pixels[i * 3 + c], grey[i]);
+  // JPEG at quality 100 of a flat colour: lossy, so within a few levels of it everywhere.
+  const int jw = 24, jh = 16;
+  std::vector<std::uint8_t> flat(jw * jh * 3);
+  for (int i = 0; i < jw * jh; ++i) flat[i * 3] = 200, flat[i * 3 + 1] = 100, flat[i * 3 + 2] = 50;
+  ASSERT_TRUE(stbi_write_jpg((dir + "/f.jpg").c_str(), jw, jh, 3, flat.data(), 100));
+  bytes = read_bytes(dir + "/f.jpg");
+  EXPECT_EQ(image_size(bytes.data(), bytes.size()), std::make_pair(jw, jh));
+  const RgbImage jpg = decode_rgb8(bytes.data(), bytes.size(), "f.jpg");
+  ASSERT_EQ(jpg.width, jw);
+  ASSERT_EQ(jpg.height, jh);
+  for (int i = 0; i < jw * jh; ++i)
+    for (int c = 0; c < 3; ++c) ASSERT_NEAR(jpg.pixels[i * 3 + c], flat[c], 3) << i << " " << c;
+  // Cut short, the JPEG is an error (a warning in libjpeg, which would otherwise decode grey).
+  bytes.resize(bytes.size() / 2);
+  const std::string e = error_of([&] { decode_rgb8(bytes.data(), bytes.size(), "cut.jpg"); });
+  EXPECT_NE(e.find("cannot decode image 'cut.jpg' (libjpeg-turbo"), std::string::npos) << e;
+}
+
+// The 148-byte JPEG on which stb_image's decoder read out of bounds (the image_folder fuzz
+// target, 2026-12-04; kept as a regression input): an error naming the file, no crash.
+TEST(ImageDecode, TheJpegThatCrashedStbImageIsAClearError) {
+  const std::vector<std::uint8_t> bytes =
+      read_bytes(test::test_data_dir() + "/../fuzz/regressions/image_folder/jpeg_stb_segv");
+  ASSERT_EQ(bytes.size(), 148u);
+  const std::string e = error_of([&] { decode_rgb8(bytes.data(), bytes.size(), "x.jpg"); });
+  EXPECT_NE(e.find("cannot decode image 'x.jpg'"), std::string::npos) << e;
+  // Its SOF0 says 20 x 398, but libjpeg-turbo refuses the header's tables already.
+  EXPECT_FALSE(image_size(bytes.data(), bytes.size()).has_value());
 }
 
 TEST(ImageFolder, RecalSplitIsSeededAndHeldOut) {
