@@ -27,8 +27,9 @@ struct RgbImage {
 /// name), or nullopt if `data` is neither or its header does not parse. Reads no pixel data.
 std::optional<std::pair<int, int>> image_size(const std::uint8_t* data, std::size_t size);
 
-/// Decodes PNG (libpng: any bit depth and colour type; 16-bit samples reduced to 8, alpha
-/// composited onto black, grey replicated to RGB) or JPEG (libjpeg-turbo: accurate integer IDCT,
+/// Decodes PNG (libpng's simplified API: any bit depth and colour type; 16-bit samples converted
+/// to 8-bit sRGB by libpng; alpha dropped, not composited, as PIL's convert("RGB"); grey
+/// replicated to RGB) or JPEG (libjpeg-turbo: accurate integer IDCT,
 /// smooth upsampling, the libjpeg defaults PIL uses; progressive files with at most 500 scans)
 /// into RGB. The format is told by the content. Throws hwnas::Error naming `name` (the file)
 /// and the fix if the bytes are neither format, a PNG chunk claims more bytes than the file
