@@ -5,6 +5,8 @@
 // depthwise convolutions stay fp32). Counters: gflops (2 * MACs / time) and, in the context, the
 // instruction set oneDNN dispatched its int8 kernels to. The ratio to quote is
 // median(fp32) / median(int8) of the same model, batch and thread count.
+// dw_fp32 / dw_int8: one depthwise layer alone (ElasticViT MBConv shapes), fp32 against
+// Int8Depthwise, which the engine does not use yet: does an int8 depthwise pay?
 // PyTorch's own int8 (FX quantization, fbgemm) on the same model: bench/int8_pytorch.py.
 //
 // Parameters: --model=NAME (repeated; default l1), --batch=LIST (default 1,8),
@@ -21,8 +23,10 @@
 #include "core/rng.h"
 #include "evaluators/engine/model.h"
 #include "evaluators/engine/tensor.h"
+#include "evaluators/ops/depthwise_conv2d.h"
 #include "evaluators/ops/dnnl_context.h"
 #include "evaluators/ops/packed_gemm.h"
+#include "evaluators/quant/int8_depthwise.h"
 #include "evaluators/quant/int8_gemm.h"
 #include "evaluators/quant/quantization.h"
 #include "evaluators/runtime/thread_scope.h"
@@ -101,6 +105,46 @@ void gemm(benchmark::State& state, bool int8) {
       benchmark::Counter(2e-9 * m * k * n, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// One depthwise layer alone at one thread, batch 1: an h x h x c input, k x k filter, stride s,
+// padding k / 2, bias and Hardswish (MBConv's middle op), fp32 (ops/depthwise_conv2d) or int8
+// (Int8Depthwise, quantization of the input included, f32 out as the engine's next op needs).
+void depthwise(benchmark::State& state, bool int8) {
+  const int h = static_cast<int>(state.range(0)), c = static_cast<int>(state.range(1)),
+            k = static_cast<int>(state.range(2)), s = static_cast<int>(state.range(3));
+  ThreadScope scope(1);
+  const DepthwiseConv2dParams p{c, k, s, k / 2, Activation::hardswish};
+  Rng rng(kSeed);
+  Tensor in(1, h, h, c);
+  for (std::size_t i = 0; i < in.size(); ++i)
+    in.data()[i] = static_cast<float>(3.4 * uniform_real(rng) - 0.4);
+  std::vector<float> w(static_cast<std::size_t>(k) * k * c), bias(c);
+  for (float& v : w) v = static_cast<float>(uniform_real(rng) - 0.5);
+  for (float& v : bias) v = static_cast<float>(uniform_real(rng) - 0.5);
+  const int ho = (h + 2 * (k / 2) - k) / s + 1;
+  Tensor out(1, ho, ho, c);
+  std::unique_ptr<Int8Depthwise> op;
+  if (int8) {
+    const AffineU8 a = affine_u8(-0.4f, 3.0f);
+    ActivationQuant q;
+    q.scale = {a.scale};
+    q.zero_point = {a.zero_point};
+    op = std::make_unique<Int8Depthwise>(p, w.data(), bias.data(), q);
+  }
+  const auto once = [&] {
+    if (op)
+      op->run(in, out);
+    else
+      depthwise_conv2d(p, in, w.data(), bias.data(), out);
+  };
+  warm_up(10, once);
+  for (auto _ : state) {
+    once();
+    benchmark::ClobberMemory();
+  }
+  state.counters["gops"] =
+      benchmark::Counter(2e-9 * ho * ho * c * k * k, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 void register_benchmarks(Params& params) {
   require_int8_cpu();
   const auto models = params.strings("model", {"l1"});
@@ -125,6 +169,18 @@ void register_benchmarks(Params& params) {
                     Timed{.repetitions = 5, .min_time_s = 0.2});
     for (const auto& s : shapes) b->Args(s);
     b->ArgNames({"m", "k", "n"});
+  }
+  // ElasticViT's largest depthwise layers at 224 x 224 (shared/SPACES.md): the stem (width 24),
+  // C1 (width 32, expand 6) and C2 (48 x 6) entry and inner layers, T1's entry MBConv and its
+  // attention's 3 x 3 depthwise over V (6 heads x 16 x V-scale 4).
+  const std::vector<std::vector<std::int64_t>> dw_shapes{
+      {112, 24, 3, 1}, {112, 144, 5, 2}, {56, 192, 5, 1}, {56, 192, 3, 2},
+      {28, 288, 5, 1}, {28, 288, 3, 2},  {14, 384, 3, 1}};
+  for (const bool int8 : {false, true}) {
+    auto* b = timed(benchmark::RegisterBenchmark(int8 ? "dw_int8" : "dw_fp32", depthwise, int8),
+                    Timed{.repetitions = 5, .min_time_s = 0.2});
+    for (const auto& s : dw_shapes) b->Args(s);
+    b->ArgNames({"h", "c", "k", "s"});
   }
   benchmark::AddCustomContext("int8_isa", dnnl_isa_name());
 }

@@ -20,6 +20,24 @@ void rethrow_dnnl(const dnnl::error& e, const char* what) {
   throw Error(std::string("oneDNN ") + what + ": " + e.what());
 }
 
+void append_activation(dnnl::post_ops& ops, Activation act) {
+  switch (act) {
+    case Activation::none:
+      return;
+    case Activation::relu:
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      return;
+    case Activation::gelu:
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+      return;
+    case Activation::hardswish:
+      // oneDNN 2.x computes x * relu6(x + 3) / 6 and ignores alpha and beta; 3.x reads them as
+      // the 1/6 and 1/2 of x * min(max(x / 6 + 1/2, 0), 1), so both versions get the same op.
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_hardswish, 1.0f / 6.0f, 0.5f);
+      return;
+  }
+}
+
 const char* dnnl_isa_name() {
   using isa = dnnl::cpu_isa;
   switch (dnnl::get_effective_cpu_isa()) {

@@ -181,13 +181,7 @@ class PrimitiveCache {
     e->dst = memory::desc({key.m, key.n}, f32, memory::format_tag::ab);
     if (key.bias) e->bias = memory::desc({1, key.n}, f32, memory::format_tag::ab);
     dnnl::post_ops ops;
-    if (key.act == Activation::relu)
-      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-    if (key.act == Activation::gelu)
-      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
-    // oneDNN 2.x: x * relu6(x + 3) / 6, alpha and beta ignored (3.x reads them as 1/6 and 1/2).
-    if (key.act == Activation::hardswish)
-      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_hardswish, 1.0f / 6.0f, 0.5f);
+    append_activation(ops, key.act);
     if (key.residual == ResidualMode::sum_into_c) ops.append_sum(1.0f);
     if (key.residual == ResidualMode::binary_add) {
       e->residual = e->dst;

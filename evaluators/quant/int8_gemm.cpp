@@ -58,11 +58,7 @@ dnnl::primitive_attr int8_attr(const float* scales, int n, Activation act, memor
   dnnl::post_ops ops;
   bias = memory::desc({1, n}, memory::data_type::f32, memory::format_tag::ab);
   ops.append_binary(dnnl::algorithm::binary_add, bias);
-  if (act == Activation::relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-  if (act == Activation::gelu)
-    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
-  if (act == Activation::hardswish)  // oneDNN 2.x ignores alpha and beta (see packed_gemm.cpp)
-    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_hardswish, 1.0f / 6.0f, 0.5f);
+  append_activation(ops, act);
   attr.set_post_ops(ops);
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   return attr;
