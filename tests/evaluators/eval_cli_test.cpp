@@ -18,6 +18,7 @@
 #include "evaluators/slicing/supernet_slicing.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/random_supernet.h"
+#include "tests/support/skip_without_int8.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
@@ -223,7 +224,7 @@ namespace {
 // its quantized layers, and refuses too small a calibration set or more calibration images
 // than recalibration images, by name.
 TEST(EvalCliInt8, ScoresNearFp32AndRefusesBadCalibration) {
-  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  HWNAS_SKIP_WITHOUT_INT8();
   const std::string common = "--space efficientformer-fmnist --arch s --weights " +
                              test::test_data_dir() +
                              "/../../data/supernets/efficientformer-fmnist.safetensors "
@@ -250,7 +251,7 @@ TEST(EvalCliInt8, ScoresNearFp32AndRefusesBadCalibration) {
 // downsample convolutions, two Meta4D blocks' fc1 and fc2, the head), and the top-1 lies
 // within a point of fp32. Precision and space must agree.
 TEST(EvalCliMixed, GenesChooseTheQuantizedStages) {
-  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  HWNAS_SKIP_WITHOUT_INT8();
   const std::string weights = " --weights " + test::test_data_dir() +
                               "/../../data/supernets/efficientformer-fmnist.safetensors "
                               "--samples 300 --calibration 32 --json";

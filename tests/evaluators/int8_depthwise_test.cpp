@@ -15,19 +15,13 @@
 #include "evaluators/quant/int8_depthwise.h"
 #include "evaluators/quant/int8_gemm.h"
 #include "evaluators/runtime/thread_scope.h"
+#include "tests/support/skip_without_int8.h"
+#include "tests/support/test_support.h"
 
 namespace hwnas {
 namespace {
 
-#define SKIP_WITHOUT_INT8() \
-  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused"
-
-std::vector<float> uniform(std::size_t n, double lo, double hi, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (float& x : v) x = static_cast<float>(lo + (hi - lo) * uniform_real(rng));
-  return v;
-}
+using test::uniform_floats;
 
 Tensor tensor_of(const std::vector<float>& v, int n, int h, int w, int c) {
   Tensor t(n, h, w, c);
@@ -53,7 +47,7 @@ int out_size(int in, const Case& s) { return (in + 2 * s.pad - s.kernel) / s.str
 // zero point, the zero point's share folded into the bias); only the fp32 epilogue's rounding
 // differs, bounded relative to the largest magnitude a channel's sum can reach.
 TEST(Int8Depthwise, MatchesTheIntegerReferenceOnManyShapes) {
-  SKIP_WITHOUT_INT8();
+  HWNAS_SKIP_WITHOUT_INT8();
   const Case cases[] = {{1, 1, 1, 1, 3, 1, 1},    {1, 5, 7, 7, 3, 1, 1},
                         {3, 14, 14, 16, 3, 2, 1}, {1, 17, 9, 72, 5, 1, 2},
                         {2, 32, 32, 48, 3, 2, 1}, {1, 8, 8, 100, 5, 2, 2},
@@ -68,10 +62,10 @@ TEST(Int8Depthwise, MatchesTheIntegerReferenceOnManyShapes) {
         const std::uint64_t seed = 500 + static_cast<std::uint64_t>(checked);
         const DepthwiseConv2dParams p{s.c, s.kernel, s.stride, s.pad, act};
         const auto in_v =
-            uniform(static_cast<std::size_t>(s.batch) * s.h * s.w * s.c, -0.4, 3.0, seed);
-        const auto w =
-            uniform(static_cast<std::size_t>(s.kernel) * s.kernel * s.c, -0.5, 0.5, seed + 1);
-        const auto bias = uniform(s.c, -1, 1, seed + 2);
+            uniform_floats(static_cast<std::size_t>(s.batch) * s.h * s.w * s.c, -0.4, 3.0, seed);
+        const auto w = uniform_floats(static_cast<std::size_t>(s.kernel) * s.kernel * s.c, -0.5,
+                                      0.5, seed + 1);
+        const auto bias = uniform_floats(s.c, -1, 1, seed + 2);
         const Tensor in = tensor_of(in_v, s.batch, s.h, s.w, s.c);
         const ActivationQuant q = per_tensor(-0.4f, 3.0f);
         Int8Depthwise op(p, w.data(), bias.data(), q);
@@ -104,12 +98,13 @@ TEST(Int8Depthwise, MatchesTheIntegerReferenceOnManyShapes) {
 // rounding and e_w = s_w[c] / (2 s_a) the weight's (its scale has s_a folded in); the sum over
 // the window bounds each output. Every input lies inside the calibrated range, so nothing clamps.
 TEST(Int8Depthwise, StaysWithinTheQuantizationErrorOfFp32) {
-  SKIP_WITHOUT_INT8();
+  HWNAS_SKIP_WITHOUT_INT8();
   const Case s{2, 13, 11, 24, 3, 2, 1};
   const DepthwiseConv2dParams p{s.c, s.kernel, s.stride, s.pad, Activation::none};
-  const auto in_v = uniform(static_cast<std::size_t>(s.batch) * s.h * s.w * s.c, -1.0, 2.0, 71);
-  const auto w = uniform(static_cast<std::size_t>(s.kernel) * s.kernel * s.c, -0.6, 0.6, 72);
-  const auto bias = uniform(s.c, -1, 1, 73);
+  const auto in_v =
+      uniform_floats(static_cast<std::size_t>(s.batch) * s.h * s.w * s.c, -1.0, 2.0, 71);
+  const auto w = uniform_floats(static_cast<std::size_t>(s.kernel) * s.kernel * s.c, -0.6, 0.6, 72);
+  const auto bias = uniform_floats(s.c, -1, 1, 73);
   const Tensor in = tensor_of(in_v, s.batch, s.h, s.w, s.c);
   const ActivationQuant q = per_tensor(-1.0f, 2.0f);
   Int8Depthwise op(p, w.data(), bias.data(), q);
@@ -146,7 +141,7 @@ TEST(Int8Depthwise, StaysWithinTheQuantizationErrorOfFp32) {
 }
 
 TEST(Int8Depthwise, RefusesPerChannelActivationsAndMismatchedWeights) {
-  SKIP_WITHOUT_INT8();
+  HWNAS_SKIP_WITHOUT_INT8();
   const DepthwiseConv2dParams p{4, 3, 1, 1, Activation::none};
   const std::vector<float> w(36, 0.1f);
   ActivationQuant q;

@@ -20,6 +20,7 @@
 #include "tests/evaluators/golden_model.h"
 #include "tests/evaluators/int8_reference.h"
 #include "tests/evaluators/supernet_golden.h"
+#include "tests/support/skip_without_int8.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
@@ -30,7 +31,7 @@ namespace {
 // than a step (ElasticViT); the bound is printed with the result.
 void check_parity(const std::string& stem, const Network& net, const WeightStore& weights,
                   const Tensor& input, bool tie_bound = false) {
-  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  HWNAS_SKIP_WITHOUT_INT8();
   const QuantPlan plan = test::reference_int8_plan(stem);
   const NpyArray want = test::reference_int8_logits(stem);
   ThreadScope scope(2);

@@ -23,20 +23,13 @@
 #include "spaces/hiera_network.h"
 #include "spaces/registry.h"
 #include "tests/evaluators/golden_model.h"
+#include "tests/support/skip_without_int8.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
 namespace {
 
-#define SKIP_WITHOUT_INT8() \
-  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused"
-
-std::vector<float> uniform(std::size_t n, double lo, double hi, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (float& x : v) x = static_cast<float>(lo + (hi - lo) * uniform_real(rng));
-  return v;
-}
+using test::uniform_floats;
 
 // Observes `a` (m x k) and returns the layer's quantization at `g` under `rule`.
 ActivationQuant calibrate_rows(const std::vector<float>& a, int m, int k, int channels,
@@ -58,7 +51,7 @@ struct Shape {
 // tiles and column panels both occur) computes what the integer reference computes: the sums
 // are exact, only the fp32 epilogue's rounding differs.
 TEST(Int8Gemm, MatchesIntegerReferenceOnManyShapes) {
-  SKIP_WITHOUT_INT8();
+  HWNAS_SKIP_WITHOUT_INT8();
   ThreadScope scope(2);
   const Shape shapes[] = {{1, 3, 5},     {7, 16, 64},   {64, 48, 130},  {197, 75, 24},
                           {4, 192, 448}, {300, 64, 96}, {1, 448, 1000}, {49, 27, 16}};
@@ -70,10 +63,10 @@ TEST(Int8Gemm, MatchesIntegerReferenceOnManyShapes) {
       for (Granularity ag : {Granularity::per_tensor, Granularity::per_channel})
         for (int residual = 0; residual < 3; ++residual) {
           const std::uint64_t seed = 1000 + cases;
-          const auto a = uniform(static_cast<std::size_t>(s.m) * s.k, -1.5, 3.0, seed);
-          const auto w = uniform(static_cast<std::size_t>(s.k) * s.n, -0.5, 0.5, seed + 1);
-          const auto bias = uniform(s.n, -1, 1, seed + 2);
-          const auto res = uniform(static_cast<std::size_t>(s.m) * s.n, -1, 1, seed + 3);
+          const auto a = uniform_floats(static_cast<std::size_t>(s.m) * s.k, -1.5, 3.0, seed);
+          const auto w = uniform_floats(static_cast<std::size_t>(s.k) * s.n, -0.5, 0.5, seed + 1);
+          const auto bias = uniform_floats(s.n, -1, 1, seed + 2);
+          const auto res = uniform_floats(static_cast<std::size_t>(s.m) * s.n, -1, 1, seed + 3);
           const ActivationQuant q = calibrate_rows(a, s.m, s.k, s.k, ag);
           const PackedWeights packed(w.data(), s.k, s.n, s.n);
           packed.attach_site(std::make_shared<Int8Gemm>(packed, q, Granularity::per_channel));
@@ -104,8 +97,8 @@ TEST(Int8Gemm, MatchesIntegerReferenceOnManyShapes) {
 // of the fp32 product.
 TEST(Int8Gemm, EqualsFakeQuantAndIsCloseToFp32) {
   const int m = 33, k = 96, n = 40;
-  const auto a = uniform(static_cast<std::size_t>(m) * k, -2, 2, 11);
-  const auto w = uniform(static_cast<std::size_t>(k) * n, -0.3, 0.3, 12);
+  const auto a = uniform_floats(static_cast<std::size_t>(m) * k, -2, 2, 11);
+  const auto w = uniform_floats(static_cast<std::size_t>(k) * n, -0.3, 0.3, 12);
   for (Granularity g : {Granularity::per_tensor, Granularity::per_channel}) {
     const ActivationQuant q = calibrate_rows(a, m, k, k, g);
     const QuantizedWeights qw = quantize_weights(w, k, n, q, Granularity::per_channel);
@@ -179,7 +172,7 @@ TEST(Int8Calibration, ZeroPointNeverLeavesTheU8Range) {
   ActivationQuant q;
   q.scale = {p.scale};
   q.zero_point = {p.zero_point};
-  const auto a = uniform(1000, lo, hi, 5);
+  const auto a = uniform_floats(1000, lo, hi, 5);
   std::vector<float> fq(a.size());
   fake_quantize_activations(q, 1, 1000, a.data(), 1000, fq.data());
   for (std::size_t i = 0; i < a.size(); ++i) ASSERT_LE(std::fabs(fq[i] - a[i]), p.scale / 2 + 1e-6);
@@ -202,7 +195,7 @@ TEST(Int8Calibration, GranularityFollowsTheNormalisation) {
     }
   // The next layer's weights make up for the gains (as trained ones do), so that every channel
   // carries a like share of the output.
-  const auto w = uniform(static_cast<std::size_t>(k) * n, -0.5, 0.5, 10);
+  const auto w = uniform_floats(static_cast<std::size_t>(k) * n, -0.5, 0.5, 10);
   std::vector<float> w_ln = w;
   for (int c = 0; c < k; ++c)
     for (int j = 0; j < n; ++j) w_ln[static_cast<std::size_t>(c) * n + j] *= c % 2 ? 1.0f : 100.0f;
@@ -231,7 +224,7 @@ TEST(Int8Calibration, GranularityFollowsTheNormalisation) {
 // per-output-channel weight scales keep every channel at 127 levels.
 TEST(Int8Calibration, PerChannelWeightsKeepSmallChannels) {
   const int k = 8, n = 4;
-  std::vector<float> w = uniform(static_cast<std::size_t>(k) * n, -1, 1, 21);
+  std::vector<float> w = uniform_floats(static_cast<std::size_t>(k) * n, -1, 1, 21);
   for (int r = 0; r < k; ++r) w[static_cast<std::size_t>(r) * n + 3] *= 0.01f;
   ActivationQuant unit;
   unit.scale = {1};
@@ -314,15 +307,15 @@ void check_model_int8(const std::string& stem, const Network& net, double min_sq
 }
 
 TEST(Int8Model, EfficientFormerL1) {
-  SKIP_WITHOUT_INT8();
+  HWNAS_SKIP_WITHOUT_INT8();
   check_model_int8("efficientformer_l1", member("efficientformer", "l1"), 20);
 }
 TEST(Int8Model, ElasticVitT1) {
-  SKIP_WITHOUT_INT8();
+  HWNAS_SKIP_WITHOUT_INT8();
   check_model_int8("elasticvit_t1", member("elasticvit", "t1"), 10);
 }
 TEST(Int8Model, HieraSmall) {
-  SKIP_WITHOUT_INT8();
+  HWNAS_SKIP_WITHOUT_INT8();
   std::ifstream f(test::golden_dir() + "/hiera_small.json");
   const auto arch = nlohmann::json::parse(f).at("arch");
   check_model_int8("hiera_small", hiera_network(hiera_config_from_timm(arch), "turbovit"), 20);
@@ -344,7 +337,7 @@ namespace {
 // The latency tables' int8 variant of a block (MeasureOptions::prepare): every GEMM layer the
 // block runs gets an Int8Gemm, the others none, and the block's output stays near fp32's.
 TEST(Int8Timing, PreparerQuantizesEveryLayerTheBlockRuns) {
-  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  HWNAS_SKIP_WITHOUT_INT8();
   const SearchSpace& space = get_space("efficientformer");
   const Network net = space.decode(space.resolve("l1"));
   ThreadScope scope(2);

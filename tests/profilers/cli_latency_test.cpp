@@ -10,6 +10,7 @@
 #include "profilers/host_table.h"
 #include "profilers/latency_table.h"
 #include "spaces/registry.h"
+#include "tests/support/skip_without_int8.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
@@ -155,7 +156,7 @@ namespace {
 // int8 tables: the local engine profiles a device of its own ("host-int8", precision int8 in the
 // table), predict reads it, and int8 is refused by name for a backend that cannot run it.
 TEST(LatencyCli, Int8TableIsADeviceOfItsOwn) {
-  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  HWNAS_SKIP_WITHOUT_INT8();
   const std::string dir = test::make_temp_dir("cli-int8");
   const std::string db = dir + "/t.db", archs = dir + "/s.jsonl";
   std::ofstream(archs) << R"({"space":"efficientformer-fmnist","embed_dims":[16,32,64,128],)"
@@ -186,7 +187,7 @@ TEST(LatencyCli, Int8TableIsADeviceOfItsOwn) {
 // host-int8, not under the fp32 device "host" (which a later fp32 search then refused as
 // "profiled on a different device").
 TEST(LatencyCli, FirstUseInt8TableGoesUnderItsOwnDevice) {
-  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  HWNAS_SKIP_WITHOUT_INT8();
   const std::string db = test::make_temp_dir("host-int8") + "/t.db";
   const SearchSpace& space = get_space("efficientformer-fmnist");
   profile_host_table(db, host_device_name("int8"), space, nullptr, "int8");

@@ -31,6 +31,7 @@
 #include "spaces/precision_genes.h"
 #include "spaces/registry.h"
 #include "tests/support/onnx_runtime.h"
+#include "tests/support/skip_without_int8.h"
 #include "tests/support/synthetic_table.h"
 #include "tests/support/test_support.h"
 
@@ -279,7 +280,7 @@ TEST(ExportSupernetRun, OnnxCarriesTheSupernetsSlicedRecalibratedWeights) {
 // An int8 run: each ONNX member is the QDQ graph of the plan its search calibrated (the run's
 // supernet, data and defaults), and ONNX Runtime runs it to the engine's int8 logits.
 TEST(ExportSupernetRun, Int8MembersAreQdqGraphsOfTheSearchsPlan) {
-  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  HWNAS_SKIP_WITHOUT_INT8();
   HWNAS_REQUIRE_ORT(modules);
   try {
     (void)locate_fashion_mnist();
@@ -338,7 +339,7 @@ TEST(ExportSupernetRun, Int8MembersAreQdqGraphsOfTheSearchsPlan) {
 // stages (the QuantizeLinear count equals the mixed evaluation's plan and the layers those
 // blocks pack).
 TEST(ExportSupernetRun, MixedMembersQuantizeTheirInt8StagesOnly) {
-  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  HWNAS_SKIP_WITHOUT_INT8();
   try {
     (void)locate_fashion_mnist();
   } catch (const Error& e) {

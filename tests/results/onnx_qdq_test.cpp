@@ -27,6 +27,7 @@
 #include "tests/evaluators/int8_reference.h"
 #include "tests/evaluators/supernet_golden.h"
 #include "tests/support/onnx_runtime.h"
+#include "tests/support/skip_without_int8.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
@@ -84,7 +85,7 @@ void check_qdq(const std::string& modules, const std::string& stem, const Networ
 }
 
 TEST(OnnxQdq, EfficientFormerL1GivesTheInt8Logits) {
-  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  HWNAS_SKIP_WITHOUT_INT8();
   HWNAS_REQUIRE_ORT(modules);
   const SearchSpace& space = get_space("efficientformer");
   const auto& g = test::golden_model("efficientformer_l1");
@@ -92,7 +93,7 @@ TEST(OnnxQdq, EfficientFormerL1GivesTheInt8Logits) {
 }
 
 TEST(OnnxQdq, HieraSmallGivesTheInt8Logits) {
-  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  HWNAS_SKIP_WITHOUT_INT8();
   HWNAS_REQUIRE_ORT(modules);
   const auto& g = test::golden_model("hiera_small");
   std::ifstream f(test::golden_dir() + "/hiera_small.json");
@@ -116,7 +117,7 @@ void check_fmnist_subnets(const std::string& modules, const std::string& space_n
 }
 
 TEST(OnnxQdq, FashionMnistSubnetsGiveTheInt8Logits) {
-  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  HWNAS_SKIP_WITHOUT_INT8();
   HWNAS_REQUIRE_ORT(modules);
   for (const std::string space : {"efficientformer-fmnist", "turbovit-fmnist"})
     check_fmnist_subnets(*modules, space);
@@ -124,7 +125,7 @@ TEST(OnnxQdq, FashionMnistSubnetsGiveTheInt8Logits) {
 
 // ElasticViT's qkv runs as two GEMM layers and its squeeze-excite in fp32: the graph follows.
 TEST(OnnxQdq, ElasticVitGivesTheEngineInt8Logits) {
-  if (!int8_supported()) GTEST_SKIP() << "no VNNI / AMX on this CPU: int8 is refused";
+  HWNAS_SKIP_WITHOUT_INT8();
   HWNAS_REQUIRE_ORT(modules);
   const SearchSpace& space = get_space("elasticvit");
   const auto& g = test::golden_model("elasticvit_t1");

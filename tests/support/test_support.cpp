@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/rng.h"
 
 namespace hwnas::test {
 
@@ -109,6 +110,13 @@ CommandResult run_command(const std::string& command) {
   r.err = slurp(err_path);
   std::filesystem::remove_all(dir);
   return r;
+}
+
+std::vector<float> uniform_floats(std::size_t n, double lo, double hi, std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> v(n);
+  for (float& x : v) x = static_cast<float>(lo + (hi - lo) * uniform_real(rng));
+  return v;
 }
 
 }  // namespace hwnas::test

@@ -1,8 +1,11 @@
 // Helpers shared by hwnas's tests.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace hwnas::test {
 
@@ -11,6 +14,9 @@ namespace hwnas::test {
 std::string golden_dir();
 /// Directory of the repository's own small test data (tests/data); the same failure if missing.
 std::string test_data_dir();
+
+/// n floats drawn uniformly from [lo, hi) by core/rng.h's generator seeded with `seed`.
+std::vector<float> uniform_floats(std::size_t n, double lo, double hi, std::uint64_t seed);
 
 /// Result of running a command line through /bin/sh.
 struct CommandResult {
