@@ -43,13 +43,15 @@ EvaluationPool::EvaluationPool(int ranks, std::size_t metrics, double timeout_s)
 
 EvaluationPool::~EvaluationPool() = default;
 
-std::vector<std::vector<double>> EvaluationPool::evaluate(
+MetricValues EvaluationPool::evaluate(
     const std::vector<Arch>&, int,
     const std::function<void(std::size_t, const std::vector<double>&)>&) {
   throw Error("EvaluationPool: this hwnas was built without MPI");
 }
 
-void EvaluationPool::stop() {}
+void EvaluationPool::stop(bool) {}
+
+std::vector<int> EvaluationPool::retired_ranks() const { return {}; }
 
 bool serve_evaluations(Problem&, int, const std::function<std::vector<double>()>&) {
   throw Error("serve_evaluations: this hwnas was built without MPI");
