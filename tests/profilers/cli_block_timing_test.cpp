@@ -1,6 +1,7 @@
 // `hwnas profile --block-timing auto` on the real engine, under faked cache reports: the choice of
 // row variant must come from timing, so a VM that reports a 480 MiB last-level cache (issue 15:
-// ElasticViT's default table came out 27 % low) and one that reports 1 MiB get the same rows.
+// ElasticViT's default table came out 27 % low) and one that reports 1 MiB both take the variant
+// their own timing favours.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -60,7 +61,14 @@ TEST(BlockTimingCli, AutoChoiceIgnoresTheReportedCacheSize) {
   ASSERT_TRUE(huge.is_object() && tiny.is_object());
   EXPECT_EQ(huge.at("reported_llc_bytes"), 480LL << 20);
   EXPECT_EQ(tiny.at("reported_llc_bytes"), 1LL << 20);
-  EXPECT_EQ(huge.at("mode"), tiny.at("mode")) << huge.dump() << "\n" << tiny.dump();
+  // Each run's choice is the one its own measurements make (the variant with the smaller median
+  // error against the end-to-end times), whatever the cache report said. Comparing the two
+  // runs' modes instead would test the host's repeatability: on a loaded 2-core host the two
+  // runs measured hot / cold errors of 0.73 / 0.41 and 0.52 / 0.62 (CI, 2026-12-04).
+  for (const nlohmann::json* c : {&huge, &tiny}) {
+    const bool hot = c->at("hot_error").get<double>() < c->at("cold_error").get<double>();
+    EXPECT_EQ(c->at("mode"), hot ? "hot" : "cold-weights") << c->dump();
+  }
   // The old rule (hot when the weights fit half the reported cache) would have chosen hot under
   // the huge report: ElasticViT's largest network holds far less than 240 MiB of weights.
   const SearchSpace& space = get_space("elasticvit");
