@@ -44,10 +44,12 @@ class EvalCommand final : public Command {
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     app.add_option("--threads", threads_, "engine threads")->capture_default_str();
-    app.add_option("--precision", precision_,
-                   "fp32, or int8: GEMM layers quantized after calibration (needs VNNI or AMX); "
-                   "or mixed: those of the stages the arch's precision genes put in int8 "
-                   "(--space SPACE+precision)")
+    app.add_option(
+           "--precision", precision_,
+           "fp32, or int8: GEMM and depthwise layers quantized after calibration (needs VNNI "
+           "or AMX); "
+           "or mixed: those of the stages the arch's precision genes put in int8 "
+           "(--space SPACE+precision)")
         ->check(CLI::IsMember({"fp32", "int8", "mixed"}))
         ->capture_default_str();
     app.add_option("--calibration", calibration_,
@@ -64,6 +66,10 @@ class EvalCommand final : public Command {
     app.add_option("--weight-granularity", weight_granularity_,
                    "int8 weights: per-channel (output channels) or per-tensor")
         ->check(CLI::IsMember({"per-tensor", "per-channel"}))
+        ->capture_default_str();
+    app.add_option("--depthwise", depthwise_,
+                   "int8: depthwise convolutions in int8 (per-tensor activations) or kept fp32")
+        ->check(CLI::IsMember({"int8", "fp32"}))
         ->capture_default_str();
     app.add_option("--predictions", predictions_, "write the arg-max classes as .npy (float32)");
     app.add_flag("--json", json_, "print one JSON object");
@@ -88,6 +94,7 @@ class EvalCommand final : public Command {
     o.calibration.auto_granularity = granularity_ == "auto";
     if (granularity_ != "auto") o.calibration.activations = parse_granularity(granularity_);
     o.calibration.weights = parse_granularity(weight_granularity_);
+    o.calibration.depthwise = depthwise_ == "int8";
     SubnetEvaluator evaluator(space, weights_, o);
     std::optional<mpi::Session> session;
     if (mpi::launched_by_mpirun()) session.emplace();  // one part of the split per rank
@@ -122,6 +129,7 @@ class EvalCommand final : public Command {
                      {"calibration_rule", rule_},
                      {"granularity", granularity_},
                      {"weight_granularity", weight_granularity_},
+                     {"depthwise_layers", e.int8_depthwise_layers},
                      {"calibration_seconds", e.calibration_seconds},
                      {"isa", dnnl_isa_name()}};
       if (!e.bn_note.empty()) j["bn_note"] = e.bn_note;
@@ -135,8 +143,9 @@ class EvalCommand final : public Command {
                 << "; " << r.images_per_second << " images/s at " << threads_ << " threads";
       if (e.precision != "fp32")
         std::cout << "; int8: " << e.int8_layers << " GEMM layers (" << e.per_channel_layers
-                  << " per-channel), " << calibration_ << " calibration images (" << rule_
-                  << "), oneDNN on " << dnnl_isa_name();
+                  << " per-channel) and " << e.int8_depthwise_layers << " depthwise layers, "
+                  << calibration_ << " calibration images (" << rule_ << "), oneDNN on "
+                  << dnnl_isa_name();
       std::cout << "\n";
     }
     return 0;
@@ -146,7 +155,7 @@ class EvalCommand final : public Command {
   std::string space_, arch_, weights_, dataset_ = "fashion-mnist", split_ = "test", cache_dir_,
                                        predictions_;
   std::string precision_ = "fp32", rule_ = "mse", granularity_ = "auto",
-              weight_granularity_ = "per-channel";
+              weight_granularity_ = "per-channel", depthwise_ = "int8";
   std::size_t calibration_ = 256;
   long samples_ = 0;
   std::uint64_t seed_ = 0;

@@ -1,16 +1,19 @@
-// int8 against fp32 in the engine, side by side in one run: a whole EfficientFormer model
-// (random weights and input from seed 0, as bench_engine) forward at each batch size and thread
-// count, once as built (fp32) and once with every GEMM layer quantized (evaluators/quant/,
-// calibrated on 16 seeded noise images; LayerNorm, softmax, GELU, the attention matmuls and
-// depthwise convolutions stay fp32). Counters: gflops (2 * MACs / time) and, in the context, the
-// instruction set oneDNN dispatched its int8 kernels to. The ratio to quote is
-// median(fp32) / median(int8) of the same model, batch and thread count.
+// int8 against fp32 in the engine, side by side in one run: a whole model (random weights and
+// input from seed 0, as bench_engine) forward at each batch size and thread count, once as built
+// (fp32) and once with every GEMM and depthwise layer quantized (evaluators/quant/, calibrated
+// on 16 seeded noise images; LayerNorm, softmax, GELU and the attention matmuls stay fp32). A
+// model with depthwise layers (ElasticViT) also runs int8_gemm: its depthwise layers left fp32
+// (CalibrationOptions::depthwise = false), which shows what Int8Depthwise adds. Counters: gflops
+// (2 * MACs / time) and, in the context, the instruction set oneDNN dispatched its int8 kernels
+// to. The ratio to quote is median(fp32) / median(int8) of the same model, batch and thread count.
 // dw_fp32 / dw_int8: one depthwise layer alone (ElasticViT MBConv shapes), fp32 against
-// Int8Depthwise, which the engine does not use yet: does an int8 depthwise pay?
+// Int8Depthwise.
 // PyTorch's own int8 (FX quantization, fbgemm) on the same model: bench/int8_pytorch.py.
 //
-// Parameters: --model=NAME (repeated; default l1), --batch=LIST (default 1,8),
+// Parameters: --model=[SPACE:]NAME (repeated; SPACE defaults to efficientformer; default l1),
+// --batch=LIST (default 1,8),
 // --threads=LIST (default 2).
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -37,10 +40,15 @@ namespace {
 
 constexpr std::uint64_t kSeed = 0;
 
+// "l1" (an EfficientFormer member) or "SPACE:NAME" (e.g. elasticvit:t1).
 Network network_of(const std::string& model) {
-  const SearchSpace& space = get_space("efficientformer");
-  return space.decode(space.resolve(model));
+  const auto colon = model.find(':');
+  const SearchSpace& space =
+      get_space(colon == std::string::npos ? "efficientformer" : model.substr(0, colon));
+  return space.decode(space.resolve(colon == std::string::npos ? model : model.substr(colon + 1)));
 }
+
+enum class Variant { fp32, int8, int8_gemm };
 
 Tensor noise(const Network& net, int batch, std::uint64_t seed) {
   Tensor t(batch, net.input.h, net.input.w, net.input.c);
@@ -55,18 +63,21 @@ struct Forward {
   Model model;
   Tensor input, logits;
   bool warm = false;
-  Forward(Network n, int batch, bool int8)
+  Forward(Network n, int batch, Variant variant)
       : net(std::move(n)), model(Model::random(net, kSeed)), input(noise(net, batch, kSeed)) {
-    if (int8) quantize_int8(model, calibrate_int8(model, noise(net, 16, kSeed + 1), {}, 8));
+    CalibrationOptions options;
+    options.depthwise = variant != Variant::int8_gemm;
+    if (variant != Variant::fp32)
+      quantize_int8(model, calibrate_int8(model, noise(net, 16, kSeed + 1), options, 8));
   }
 };
 
-void forward(benchmark::State& state, const std::string& model, bool int8) {
+void forward(benchmark::State& state, const std::string& model, Variant variant) {
   const int batch = static_cast<int>(state.range(0)), threads = static_cast<int>(state.range(1));
   ThreadScope scope(threads);
-  static std::map<std::tuple<std::string, bool, int, int>, std::unique_ptr<Forward>> cache;
-  auto& f = cache[{model, int8, batch, threads}];
-  if (!f) f = std::make_unique<Forward>(network_of(model), batch, int8);
+  static std::map<std::tuple<std::string, Variant, int, int>, std::unique_ptr<Forward>> cache;
+  auto& f = cache[{model, variant, batch, threads}];
+  if (!f) f = std::make_unique<Forward>(network_of(model), batch, variant);
   warm_up(f->warm ? 2 : 10, [&] { f->model.forward(f->input, f->logits); });
   f->warm = true;
   for (auto _ : state) {
@@ -151,11 +162,17 @@ void register_benchmarks(Params& params) {
   const auto batches = params.ints("batch", {1, 8});
   const auto threads = params.ints("threads", {2});
   for (const auto& m : models) {
-    network_of(m);  // a bad --model fails here
-    for (const bool int8 : {false, true})
-      timed(
-          benchmark::RegisterBenchmark(((int8 ? "int8/" : "fp32/") + m).c_str(), forward, m, int8),
-          Timed{.repetitions = 5, .min_time_s = 1.0})
+    const Network net = network_of(m);  // a bad --model fails here
+    const bool depthwise =
+        std::any_of(net.blocks.begin(), net.blocks.end(), [](const BlockSpec& b) {
+          return b.kind == BlockKind::evit_mbconv || b.kind == BlockKind::evit_attention;
+        });
+    std::vector<std::pair<std::string, Variant>> variants{{"fp32/", Variant::fp32},
+                                                          {"int8/", Variant::int8}};
+    if (depthwise) variants.emplace_back("int8_gemm/", Variant::int8_gemm);
+    for (const auto& [prefix, variant] : variants)
+      timed(benchmark::RegisterBenchmark((prefix + m).c_str(), forward, m, variant),
+            Timed{.repetitions = 5, .min_time_s = 1.0})
           ->ArgsProduct({batches, threads})
           ->ArgNames({"batch", "threads"});
   }
@@ -192,7 +209,8 @@ int main(int argc, char** argv) {
   return hwnas::bench::run(
       argc, argv,
       {"int8",
-       "  --model=NAME    an EfficientFormer member or arch (repeated; default l1)\n"
+       "  --model=NAME    an EfficientFormer member or arch, or SPACE:NAME (e.g. elasticvit:t1;\n"
+       "                  repeated; default l1)\n"
        "  --batch=LIST    batch sizes (default 1,8)\n"
        "  --threads=LIST  engine thread counts (default 2)",
        {"--benchmark_enable_random_interleaving=true"},

@@ -2,7 +2,8 @@
 """Top-1 of the named s, m and l subnets of the three Fashion-MNIST spaces in fp32 and int8.
 
 For each subnet: fp32, the default int8 scheme (per-layer granularity, --calibration-rule mse,
-per-channel weights) and the naive one (per-tensor min-max activations, per-tensor weights),
+per-channel weights, depthwise layers in int8), the same with percentile ranges, the same with
+the depthwise layers kept fp32 (--depthwise fp32), and the naive one (per-tensor min-max activations, per-tensor weights),
 all scored by `hwnas eval` on the same images (the 10,000 test images by default), after the
 same BN recalibration. Prints a Markdown table (drops in points against fp32) and, with --json,
 the raw results.
@@ -19,6 +20,7 @@ SCHEMES = {
     "fp32": ["--precision", "fp32"],
     "int8": ["--precision", "int8"],
     "int8 percentile": ["--precision", "int8", "--calibration-rule", "percentile"],
+    "int8 fp32 depthwise": ["--precision", "int8", "--depthwise", "fp32"],
     "int8 naive": ["--precision", "int8", "--calibration-rule", "minmax", "--granularity",
                    "per-tensor", "--weight-granularity", "per-tensor"],
 }
@@ -39,9 +41,10 @@ def main():
     p.add_argument("--calibration", type=int, default=256)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--spaces", default=",".join(SPACES), help="comma-separated (default: all three)")
     args = p.parse_args()
     rows = []
-    for space in SPACES:
+    for space in args.spaces.split(","):
         for arch in ["s", "m", "l"]:
             r = {"space": space, "arch": arch}
             for name, extra in SCHEMES.items():
@@ -52,7 +55,8 @@ def main():
         print(json.dumps(rows, indent=1))
         return
     names = list(SCHEMES)
-    print("| space | subnet | " + " | ".join(names) + " | int8 layers (per-channel) |")
+    print("| space | subnet | " + " | ".join(names) +
+          " | int8 GEMM layers (per-channel) | int8 depthwise layers |")
     print("|---|---|" + "---|" * (len(names) + 1))
     worst = {n: 0.0 for n in names[1:]}
     for r in rows:
@@ -64,7 +68,7 @@ def main():
             cells.append(f"{100 * r[n]['top1']:.2f} ({d:+.2f})")
         q = r["int8"]["int8"]
         print(f"| {r['space']} | {r['arch']} | " + " | ".join(cells) +
-              f" | {q['layers']} ({q['per_channel_layers']}) |")
+              f" | {q['layers']} ({q['per_channel_layers']}) | {q.get('depthwise_layers', 0)} |")
     print("\nlargest drop (points): " + ", ".join(f"{n} {v:+.2f}" for n, v in worst.items()))
     print(f"samples {rows[0]['fp32']['samples']}, isa {rows[0]['int8']['int8']['isa']}")
 

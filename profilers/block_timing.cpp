@@ -15,6 +15,7 @@
 #include "core/rng.h"
 #include "evaluators/engine/block.h"
 #include "evaluators/engine/measure.h"
+#include "evaluators/ops/layer_log.h"
 #include "evaluators/runtime/thread_scope.h"
 
 namespace hwnas {
@@ -106,7 +107,7 @@ ColdWeightsBench::ColdWeightsBench(const BlockSpec& spec, int batch, std::uint64
     state_->input.data()[i] = static_cast<float>(2.0 * uniform_real(rng) - 1.0);
   for (int i = 0; i < copies; ++i) {
     ParamReader reader = ParamReader::random(seed + static_cast<std::uint64_t>(i));
-    PackedWeightsLog log;
+    LayerLog log;
     state_->blocks.push_back(make_block(spec, reader));
     Block& block = *state_->blocks.back();
     block.reserve(batch);

@@ -56,6 +56,7 @@ struct SubnetEvalResult {
   std::string precision = "fp32";
   int int8_layers = 0;             ///< GEMM layers run in int8 (int8 only)
   int per_channel_layers = 0;      ///< of which with per-channel activation scales
+  int int8_depthwise_layers = 0;   ///< depthwise layers run in int8 (int8 only)
   double calibration_seconds = 0;  ///< int8 calibration time
 };
 

@@ -4,6 +4,7 @@
 #include "evaluators/blocks/elasticvit_blocks.h"
 #include "evaluators/ops/biased_attention.h"
 #include "evaluators/ops/depthwise_conv2d.h"
+#include "evaluators/ops/depthwise_layer.h"
 #include "evaluators/ops/linear.h"
 #include "evaluators/ops/sample_norm.h"
 
@@ -50,6 +51,7 @@ class EvitAttentionBlock final : public Block {
       for (int t = 0; t < 9; ++t)
         dw_v_[static_cast<std::size_t>(t) * attn_.v_width() + ch] =
             dw[static_cast<std::size_t>(ch) * 9 + t];
+    dw_layer_ = DepthwiseLayer(dw_p_, dw_v_.data(), nullptr);
     const auto table =
         r.get("attention_bias", {(2 * h_ - 1) * (2 * w_ - 1), heads}, InitKind::attention_bias);
     bias_ = dense_relative_bias(table, heads, h_, w_);
@@ -85,7 +87,7 @@ class EvitAttentionBlock final : public Block {
     linear({c_, attn_.qk_width(), Activation::none}, normed_, qk_packed_, nullptr, nullptr,
            qk_out_);
     linear({c_, attn_.v_width(), Activation::none}, normed_, v_packed_, nullptr, nullptr, v_out_);
-    depthwise_conv2d(dw_p_, v_out_, dw_v_.data(), nullptr, v_conv_);
+    dw_layer_.forward(v_out_, v_conv_);
     biased_attention(attn_, qk_out_, v_conv_, bias_.data(), attn_out_);
     apply_activation(Activation::hardswish, attn_out_.data(), attn_out_.size());
     linear({attn_.v_width(), c_, Activation::none}, attn_out_, proj_.packed, proj_.bias.data(), &in,
@@ -121,6 +123,7 @@ class EvitAttentionBlock final : public Block {
   BiasedAttentionParams attn_;
   SampleNormParams ln_;
   DepthwiseConv2dParams dw_p_;
+  DepthwiseLayer dw_layer_;  // over dw_v_; where int8 takes the depthwise conv over
   AlignedBuffer norm_w_, norm_b_, dw_v_, bias_;
   LinearWeights qkv_, proj_;
   PackedWeights qk_packed_, v_packed_;

@@ -5,6 +5,7 @@
 #include "evaluators/ops/avg_pool_include_pad.h"
 #include "evaluators/ops/conv2d.h"
 #include "evaluators/ops/depthwise_conv2d.h"
+#include "evaluators/ops/depthwise_layer.h"
 #include "evaluators/ops/linear.h"
 #include "evaluators/ops/scale_add.h"
 #include "evaluators/ops/squeeze_excite.h"
@@ -31,6 +32,7 @@ class EvitMbconvBlock final : public Block {
     }
     dw_p_ = {e_, k, stride_, (k - 1) / 2, Activation::hardswish};
     dw_ = read_conv_bn(r, "dw_conv", "dw_bn", 1, e_, k, 1e-5f, false);
+    dw_layer_ = DepthwiseLayer(dw_.fused(dw_p_), dw_.weight.data(), dw_.bias.data());
     if (spec.get("se")) {
       se_p_ = {e_, e_ / 4};  // reduction 4 on the expanded width
       if (se_p_.reduced < 1)
@@ -71,7 +73,7 @@ class EvitMbconvBlock final : public Block {
       pw_.finish(expanded_, pw_p_.act);
       x = &expanded_;
     }
-    depthwise_conv2d(dw_.fused(dw_p_), *x, dw_.weight.data(), dw_.bias.data(), dw_out_);
+    dw_layer_.forward(*x, dw_out_);
     dw_.finish(dw_out_, dw_p_.act);
     if (spec_.get("se"))
       squeeze_excite(se_p_, dw_out_, se_w1_.data(), se_b1_.data(), se_w2_.data(), se_b2_.data());
@@ -137,6 +139,7 @@ class EvitMbconvBlock final : public Block {
   SqueezeExciteParams se_p_;
   AvgPoolIncludePadParams pool_p_;
   FoldedConv pw_, dw_, pwl_;
+  DepthwiseLayer dw_layer_;  // over dw_'s weights; where int8 takes the depthwise conv over
   AlignedBuffer se_w1_, se_b1_, se_w2_, se_b2_, shortcut_;
   AlignedBuffer ones_;  // BN recalibration: the residual add is scale_add with gain 1
   PackedWeights shortcut_packed_;

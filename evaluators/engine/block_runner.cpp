@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "evaluators/ops/layer_log.h"
 #include "evaluators/runtime/thread_scope.h"
 
 namespace hwnas {
@@ -10,9 +11,9 @@ BlockRunner::BlockRunner(const BlockSpec& spec, int batch, std::uint64_t seed) {
   if (batch < 1)
     throw Error("block runner: batch must be at least 1, got " + std::to_string(batch));
   ParamReader reader = ParamReader::random(seed);
-  PackedWeightsLog log;
+  LayerLog log;
   block_ = make_block(spec, reader);
-  gemm_layers_ = std::move(log.made());
+  layers_ = std::move(log.made());
   const FeatureShape in = block_input_shape(spec), out = block_output_shape(spec);
   input_ = Tensor(batch, in.h, in.w, in.c);
   output_ = Tensor(batch, out.h, out.w, out.c);

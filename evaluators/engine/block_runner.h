@@ -7,6 +7,7 @@
 
 #include "evaluators/engine/block.h"
 #include "evaluators/engine/tensor.h"
+#include "evaluators/ops/layer_log.h"
 #include "spaces/block_spec.h"
 
 namespace hwnas {
@@ -20,12 +21,12 @@ class BlockRunner {
   /// One fast forward of the block (no allocation).
   void run();
   const Tensor& output() const { return output_; }
-  /// The block's GEMM layers (as Model::gemm_layers()).
-  const std::vector<PackedWeights>& gemm_layers() const { return gemm_layers_; }
+  /// The block's GEMM and depthwise layers (as Model::gemm_layers(), depthwise_layers()).
+  const QuantizableLayers& layers() const { return layers_; }
 
  private:
   std::unique_ptr<Block> block_;
-  std::vector<PackedWeights> gemm_layers_;
+  QuantizableLayers layers_;
   Tensor input_, output_;
 };
 

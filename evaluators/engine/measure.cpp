@@ -30,7 +30,7 @@ TimingStats measure_network(const Network& net, const MeasureOptions& opt) {
     input.data()[i] = static_cast<float>(2.0 * uniform_real(rng) - 1.0);
   Tensor logits;
   model.forward(input, logits);  // allocates every buffer before timing
-  if (opt.prepare) opt.prepare(model.int8_gemm_layers(), [&] { model.forward(input, logits); });
+  if (opt.prepare) opt.prepare(model.int8_layers(), [&] { model.forward(input, logits); });
   return time_calls([&] { model.forward(input, logits); }, opt.timing);
 }
 
@@ -50,7 +50,7 @@ std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
   }
   if (opt.prepare)
     for (std::size_t i = 0; i < nets.size(); ++i)
-      opt.prepare(models[i].int8_gemm_layers(), [&] { models[i].forward(inputs[i], logits[i]); });
+      opt.prepare(models[i].int8_layers(), [&] { models[i].forward(inputs[i], logits[i]); });
   std::vector<std::vector<TimingStats>> parts(nets.size());
   TimingConfig later = per_window;
   later.warmup = std::min(per_window.warmup, 1);  // buffers exist; one call refills the caches
@@ -81,7 +81,7 @@ std::vector<double> measure_inference_overheads(const std::vector<Network>& nets
   }
   if (opt.prepare)
     for (std::size_t i = 0; i < nets.size(); ++i)
-      opt.prepare(models[i].int8_gemm_layers(), [&] { models[i].forward(inputs[i]); });
+      opt.prepare(models[i].int8_layers(), [&] { models[i].forward(inputs[i]); });
   std::vector<std::vector<double>> outside(nets.size());
   for (int w = 0; w < windows; ++w)
     for (std::size_t i = 0; i < nets.size(); ++i) {
@@ -110,7 +110,7 @@ TimingStats measure_block(const BlockSpec& spec, const MeasureOptions& opt) {
   check(opt);
   ThreadScope scope(opt.threads);
   BlockRunner runner(spec, opt.batch, opt.seed);
-  if (opt.prepare) opt.prepare(runner.gemm_layers(), [&] { runner.run(); });
+  if (opt.prepare) opt.prepare(runner.layers(), [&] { runner.run(); });
   return time_calls([&] { runner.run(); }, opt.timing);
 }
 

@@ -5,7 +5,7 @@
 #include <functional>
 #include <vector>
 
-#include "evaluators/ops/packed_gemm.h"
+#include "evaluators/ops/layer_log.h"
 #include "evaluators/runtime/timing.h"
 #include "spaces/block_spec.h"
 #include "spaces/network.h"
@@ -13,10 +13,10 @@
 namespace hwnas {
 
 /// Turns a freshly built model or block into the variant that is timed (int8:
-/// evaluators/quant/'s int8_timing_preparer): receives its GEMM layers and a callable running
-/// one forward on the timing input, before any timed call.
-using TimingPreparer = std::function<void(const std::vector<PackedWeights>& gemm_layers,
-                                          const std::function<void()>& forward)>;
+/// evaluators/quant/'s int8_timing_preparer): receives the layers int8 applies to (GEMM and
+/// depthwise) and a callable running one forward on the timing input, before any timed call.
+using TimingPreparer =
+    std::function<void(const QuantizableLayers& layers, const std::function<void()>& forward)>;
 
 struct MeasureOptions {
   int threads = 2;

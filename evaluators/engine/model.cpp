@@ -16,14 +16,15 @@ Model Model::build(const Network& net, ParamReader& reader) {
   Model m;
   m.net_ = net;
   const auto prefixes = param_prefixes(net);
-  PackedWeightsLog log;
+  LayerLog log;
   for (std::size_t i = 0; i < net.blocks.size(); ++i) {
     reader.set_prefix(prefixes[i]);
     m.blocks_.push_back(make_block(net.blocks[i], reader));
-    m.gemm_layer_blocks_.resize(log.made().size(), static_cast<int>(i));
+    m.gemm_layer_blocks_.resize(log.made().gemm.size(), static_cast<int>(i));
+    m.depthwise_layer_blocks_.resize(log.made().depthwise.size(), static_cast<int>(i));
   }
   reader.check_all_used();
-  m.gemm_layers_ = std::move(log.made());
+  m.layers_ = std::move(log.made());
   m.training_bns_ = reader.training_batchnorms();
 #if HWNAS_REFERENCE_KERNELS
   m.path_ = KernelPath::reference;
@@ -36,10 +37,17 @@ bool Model::int8_gemm_layer(std::size_t index) const {
          net_.block_int8.at(static_cast<std::size_t>(gemm_layer_blocks_.at(index))) != 0;
 }
 
-std::vector<PackedWeights> Model::int8_gemm_layers() const {
-  std::vector<PackedWeights> out;
-  for (std::size_t i = 0; i < gemm_layers_.size(); ++i)
-    if (int8_gemm_layer(i)) out.push_back(gemm_layers_[i]);
+bool Model::int8_depthwise_layer(std::size_t index) const {
+  return net_.block_int8.empty() ||
+         net_.block_int8.at(static_cast<std::size_t>(depthwise_layer_blocks_.at(index))) != 0;
+}
+
+QuantizableLayers Model::int8_layers() const {
+  QuantizableLayers out;
+  for (std::size_t i = 0; i < layers_.gemm.size(); ++i)
+    if (int8_gemm_layer(i)) out.gemm.push_back(layers_.gemm[i]);
+  for (std::size_t i = 0; i < layers_.depthwise.size(); ++i)
+    if (int8_depthwise_layer(i)) out.depthwise.push_back(layers_.depthwise[i]);
   return out;
 }
 

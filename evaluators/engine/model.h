@@ -10,6 +10,7 @@
 #include "evaluators/engine/block.h"
 #include "evaluators/engine/tensor.h"
 #include "evaluators/io/safetensors.h"
+#include "evaluators/ops/layer_log.h"
 #include "spaces/network.h"
 
 namespace hwnas {
@@ -58,14 +59,19 @@ class Model {
   /// The weights of every GEMM layer (linear, 1x1 and im2col convolutions) in the order the
   /// blocks packed them, including packings a fast path leaves unused; int8 quantization
   /// (evaluators/quant/) attaches itself to them.
-  const std::vector<PackedWeights>& gemm_layers() const { return gemm_layers_; }
+  const std::vector<PackedWeights>& gemm_layers() const { return layers_.gemm; }
+  /// Every depthwise convolution layer, in the order the blocks made them (their execution
+  /// order: a block runs at most one, ElasticViT's MBConv or its attention's depthwise over V).
+  const std::vector<DepthwiseLayer>& depthwise_layers() const { return layers_.depthwise; }
   /// The block (index into network().blocks) that packed each of gemm_layers().
   const std::vector<int>& gemm_layer_blocks() const { return gemm_layer_blocks_; }
-  /// The GEMM layers int8 applies to: those of the blocks network().block_int8 marks, or all of
+  /// The layers int8 applies to: those of the blocks network().block_int8 marks, or all of
   /// them when it is empty (a network without precision genes).
-  std::vector<PackedWeights> int8_gemm_layers() const;
-  /// Whether gemm_layers()[index] is one of int8_gemm_layers().
+  QuantizableLayers int8_layers() const;
+  /// Whether gemm_layers()[index] is one of int8_layers().gemm.
   bool int8_gemm_layer(std::size_t index) const;
+  /// Whether depthwise_layers()[index] is one of int8_layers().depthwise.
+  bool int8_depthwise_layer(std::size_t index) const;
   void set_kernel_path(KernelPath path) { path_ = path; }
   KernelPath kernel_path() const { return path_; }
 
@@ -84,8 +90,8 @@ class Model {
   std::vector<std::unique_ptr<Block>> blocks_;
   std::vector<std::shared_ptr<TrainingBatchNorm>> training_bns_;  // for_bn_recalibration only
   std::vector<Tensor> acts_;  // output of each block but the last
-  std::vector<PackedWeights> gemm_layers_;
-  std::vector<int> gemm_layer_blocks_;
+  QuantizableLayers layers_;
+  std::vector<int> gemm_layer_blocks_, depthwise_layer_blocks_;
   int batch_ = 0;
   KernelPath path_ = KernelPath::fast;
 };

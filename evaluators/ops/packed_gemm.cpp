@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "evaluators/engine/tensor.h"
 #include "evaluators/ops/dnnl_context.h"
+#include "evaluators/ops/layer_log.h"
 #include "evaluators/runtime/parallel.h"
 #include "evaluators/runtime/thread_scope.h"
 
@@ -38,13 +39,6 @@ struct PackedWeights::Impl {
   mutable std::map<std::pair<int, int>, std::pair<memory::desc, memory>> ranges;
   mutable std::shared_ptr<GemmSite> site;  // set while no product runs (attach_site)
 };
-
-namespace {
-thread_local std::vector<PackedWeights>* creation_log = nullptr;
-}  // namespace
-
-PackedWeightsLog::PackedWeightsLog() : previous_(creation_log) { creation_log = &made_; }
-PackedWeightsLog::~PackedWeightsLog() { creation_log = previous_; }
 
 void PackedWeights::attach_site(std::shared_ptr<GemmSite> site) const {
   if (!impl_) throw Error("packed weights: cannot attach a product site to empty weights");
@@ -118,7 +112,7 @@ PackedWeights::PackedWeights(const float* b, int k, int n, int ldb, int row_peri
     panel_ = n;
   }
   impl_ = std::move(impl);
-  if (creation_log) creation_log->push_back(*this);
+  LayerLog::record(*this);
 }
 
 namespace {

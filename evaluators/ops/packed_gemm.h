@@ -35,7 +35,7 @@ class PackedWeights {
   /// row_period input channels each (an im2col operand, row r reads channel r % row_period),
   /// so that per-channel activation quantization shares one scale per channel across taps.
   /// Throws hwnas::Error if k or n < 1, if ldb < n, if row_period does not divide k, or if
-  /// oneDNN fails. Inside a PackedWeightsLog's scope the new weights are also logged there.
+  /// oneDNN fails. Inside a LayerLog's scope (layer_log.h) the new weights are also logged there.
   PackedWeights(const float* b, int k, int n, int ldb, int row_period = 0);
   int k() const { return k_; }
   int n() const { return n_; }
@@ -58,22 +58,6 @@ class PackedWeights {
  private:
   int k_ = 0, n_ = 0, panel_ = 0, row_period_ = 0;
   std::shared_ptr<const Impl> impl_;
-};
-
-/// Logs, in order, every PackedWeights the calling thread constructs while it lives (nested
-/// logs: the innermost), so that a Model knows the weights of each of its GEMM layers without
-/// every block listing them.
-class PackedWeightsLog {
- public:
-  PackedWeightsLog();
-  ~PackedWeightsLog();
-  PackedWeightsLog(const PackedWeightsLog&) = delete;
-  PackedWeightsLog& operator=(const PackedWeightsLog&) = delete;
-  std::vector<PackedWeights>& made() { return made_; }
-
- private:
-  std::vector<PackedWeights> made_;
-  std::vector<PackedWeights>* previous_;
 };
 
 /// C[m x n] = epilogue(A[m x k] * B) on the calling thread (oneDNN limited to one thread), for

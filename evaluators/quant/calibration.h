@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "evaluators/engine/tensor.h"
+#include "evaluators/ops/depthwise_layer.h"
 #include "evaluators/ops/packed_gemm.h"
 #include "evaluators/quant/quant_params.h"
 
@@ -36,6 +38,9 @@ struct CalibrationOptions {
   bool auto_granularity = true;
   Granularity activations = Granularity::per_tensor;  ///< when !auto_granularity
   Granularity weights = Granularity::per_channel;
+  /// Also run the depthwise convolutions in int8 (Int8Depthwise; activations per tensor, the one
+  /// granularity its padding allows). false keeps them fp32 between the int8 GEMMs.
+  bool depthwise = true;
   int kept_rows = 256;  ///< rows of each layer's input kept (reservoir) for percentile / mse
   std::uint64_t seed = 0;
 };
@@ -74,6 +79,24 @@ class ActivationObserver final : public GemmSite {
   std::vector<float> min_, max_, kept_;
   std::uint64_t state_;
   std::mutex mutex_;
+};
+
+/// Watches the input of one depthwise layer during calibration: every pixel's c channels are one
+/// row of an ActivationObserver (k = channels = c). As a DepthwiseSite it lets the fp32 kernel
+/// run. Same thread-safety as ActivationObserver.
+class DepthwiseObserver final : public DepthwiseSite {
+ public:
+  DepthwiseObserver(int channels, std::uint64_t seed, int kept_rows, std::atomic<int>* clock)
+      : seen_(channels, channels, seed, kept_rows, clock) {}
+  bool run(const DepthwiseLayer&, const Tensor& in, Tensor&) override {
+    seen_.observe(in.data(), static_cast<int>(in.size() / static_cast<std::size_t>(in.c())),
+                  in.c());
+    return false;
+  }
+  const ActivationObserver& seen() const { return seen_; }
+
+ private:
+  ActivationObserver seen_;
 };
 
 /// The range the rule keeps of `values` (observed extremes lo <= hi). Throws hwnas::Error for a

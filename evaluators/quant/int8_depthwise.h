@@ -1,8 +1,7 @@
 // The int8 depthwise convolution (MobileNet's depthwise layer, MBConv's middle op) on oneDNN's
 // int8 convolution (u8 activations x s8 weights, s32 accumulation, per-channel dequantization,
 // bias and activation as post-ops), and the plain integer reference it is tested against.
-// The engine does not yet route its depthwise layers here: this is the op and its measured speed
-// (bench/bench_int8.cpp, dw_fp32 / dw_int8), the first step of issue 19's int8 depthwise.
+// quantize_int8 attaches one to each depthwise layer its plan quantizes (DepthwiseLayer's site).
 #pragma once
 
 #include <map>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "evaluators/engine/tensor.h"
+#include "evaluators/ops/depthwise_layer.h"
 #include "evaluators/ops/op_params.h"
 #include "evaluators/quant/quant_params.h"
 
@@ -28,20 +28,28 @@ namespace hwnas {
 /// the input is quantized into a buffer already padded with z, and the zero point's share of
 /// every window, z * sum q_w[., ., c], is folded into bias' (Jacob et al., CVPR 2018).
 /// Thread-safe; each call runs on the engine's threads (rows of the output in slabs).
-class Int8Depthwise {
+class Int8Depthwise final : public DepthwiseSite {
  public:
   /// p: channels, kernel, stride, pad, activation (as depthwise_conv2d). weight (k,k,c)
   /// row-major fp32, bias (c) or null, act: per-tensor u8 quantization of the input. Throws
   /// hwnas::Error for a per-channel `act`, bad params, or as require_int8_cpu().
   Int8Depthwise(const DepthwiseConv2dParams& p, const float* weight, const float* bias,
                 ActivationQuant act);
-  ~Int8Depthwise();
+  /// The same on a layer's parameters and weights, to be attached as its site.
+  Int8Depthwise(const DepthwiseLayer& layer, ActivationQuant act)
+      : Int8Depthwise(layer.params(), layer.weight(), layer.bias(), std::move(act)) {}
+  ~Int8Depthwise() override;
   Int8Depthwise(const Int8Depthwise&) = delete;
   Int8Depthwise& operator=(const Int8Depthwise&) = delete;
 
   /// in (B,H,W,c) fp32 NHWC; out (B,Ho,Wo,c) preallocated, distinct from in. Throws
   /// hwnas::Error via validate() or for a oneDNN failure.
   void run(const Tensor& in, Tensor& out);
+  /// As a DepthwiseSite: run(in, out), always taken.
+  bool run(const DepthwiseLayer&, const Tensor& in, Tensor& out) override {
+    run(in, out);
+    return true;
+  }
 
   const DepthwiseConv2dParams& params() const { return p_; }
   const ActivationQuant& activation_quant() const { return act_; }

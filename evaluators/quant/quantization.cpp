@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "core/error.h"
+#include "evaluators/quant/int8_depthwise.h"
 #include "evaluators/quant/int8_gemm.h"
 #include "evaluators/runtime/thread_scope.h"
 
@@ -27,6 +28,15 @@ nlohmann::json QuantPlan::to_json() const {
                            {"zero_point", l.activations.zero_point},
                            {"error_per_tensor", l.error_per_tensor},
                            {"error_per_channel", l.error_per_channel}});
+  nlohmann::json depthwise_json = nlohmann::json::array();
+  for (const DepthwiseLayerQuant& l : depthwise)
+    depthwise_json.push_back({{"index", l.index},
+                              {"order", l.order},
+                              {"channels", l.channels},
+                              {"kernel", l.kernel},
+                              {"stride", l.stride},
+                              {"scale", l.activations.scale},
+                              {"zero_point", l.activations.zero_point}});
   return {{"version", 1},
           {"rule", calibration_rule_name(options.rule)},
           {"percentile", options.percentile},
@@ -34,7 +44,9 @@ nlohmann::json QuantPlan::to_json() const {
           {"weights", granularity_name(options.weights)},
           {"seed", options.seed},
           {"images", images},
-          {"layers", layers_json}};
+          {"depthwise_int8", options.depthwise},
+          {"layers", layers_json},
+          {"depthwise", depthwise_json}};
 }
 
 QuantPlan QuantPlan::from_json(const nlohmann::json& j) {
@@ -48,6 +60,14 @@ QuantPlan QuantPlan::from_json(const nlohmann::json& j) {
     p.options.weights = parse_granularity(j.at("weights").get<std::string>());
     p.options.seed = j.at("seed").get<std::uint64_t>();
     p.images = j.at("images").get<std::size_t>();
+    p.options.depthwise = j.value("depthwise_int8", false);
+    const auto check_range = [](const ActivationQuant& a, const std::string& what) {
+      for (std::size_t c = 0; c < a.scale.size(); ++c)
+        if (!(a.scale[c] > 0) || c >= a.zero_point.size() || a.zero_point[c] < 0 ||
+            a.zero_point[c] > 255)
+          throw Error("int8 plan: " + what +
+                      " has a non-positive scale or a zero point outside [0, 255]");
+    };
     for (const auto& l : j.at("layers")) {
       LayerQuant q;
       q.index = l.contains("index") ? l.at("index").get<int>() : -1;
@@ -59,12 +79,24 @@ QuantPlan QuantPlan::from_json(const nlohmann::json& j) {
       q.activations.zero_point = l.at("zero_point").get<std::vector<std::int32_t>>();
       q.error_per_tensor = l.value("error_per_tensor", 0.0);
       q.error_per_channel = l.value("error_per_channel", 0.0);
-      for (std::size_t c = 0; c < q.activations.scale.size(); ++c)
-        if (!(q.activations.scale[c] > 0) || c >= q.activations.zero_point.size() ||
-            q.activations.zero_point[c] < 0 || q.activations.zero_point[c] > 255)
-          throw Error("int8 plan: layer " + std::to_string(q.index) +
-                      " has a non-positive scale or a zero point outside [0, 255]");
+      check_range(q.activations, "layer " + std::to_string(q.index));
       p.layers.push_back(std::move(q));
+    }
+    for (const auto& l : j.value("depthwise", nlohmann::json::array())) {
+      DepthwiseLayerQuant q;
+      q.order = l.at("order").get<int>();
+      q.index = l.contains("index") ? l.at("index").get<int>() : -1;
+      q.channels = l.at("channels").get<int>();
+      q.kernel = l.at("kernel").get<int>();
+      q.stride = l.at("stride").get<int>();
+      q.activations.granularity = Granularity::per_tensor;
+      q.activations.scale = l.at("scale").get<std::vector<float>>();
+      q.activations.zero_point = l.at("zero_point").get<std::vector<std::int32_t>>();
+      if (q.activations.scale.size() != 1 || q.activations.zero_point.size() != 1)
+        throw Error("int8 plan: depthwise layer " + std::to_string(q.order) +
+                    " needs one scale and one zero point (per tensor)");
+      check_range(q.activations, "depthwise layer " + std::to_string(q.order));
+      p.depthwise.push_back(std::move(q));
     }
     return p;
   } catch (const nlohmann::json::exception& e) {
@@ -72,28 +104,69 @@ QuantPlan QuantPlan::from_json(const nlohmann::json& j) {
   }
 }
 
-QuantPlan calibrate_layers(const std::vector<PackedWeights>& layers,
-                           const std::function<void()>& forward, int runs, std::size_t images,
-                           const CalibrationOptions& options) {
+namespace {
+
+// Detaches every site of the layers when it goes out of scope (calibration observers).
+struct DetachSites {
+  const QuantizableLayers& layers;
+  ~DetachSites() {
+    for (const PackedWeights& w : layers.gemm) w.attach_site(nullptr);
+    for (const DepthwiseLayer& d : layers.depthwise) d.attach_site(nullptr);
+  }
+};
+
+void check_depthwise_fits(const DepthwiseLayerQuant& l, const std::vector<DepthwiseLayer>& layers,
+                          int index) {
+  if (index < 0 || static_cast<std::size_t>(index) >= layers.size() ||
+      layers[index].params().c != l.channels || layers[index].params().kernel != l.kernel ||
+      layers[index].params().stride != l.stride)
+    throw Error("int8 plan: depthwise layer " + std::to_string(l.order) + " (" +
+                std::to_string(l.channels) + " channels, " + std::to_string(l.kernel) + "x" +
+                std::to_string(l.kernel) + ", stride " + std::to_string(l.stride) +
+                ") does not exist in this model; calibrate the plan on the same architecture");
+}
+
+}  // namespace
+
+QuantPlan calibrate_layers(const QuantizableLayers& all, const std::function<void()>& forward,
+                           int runs, std::size_t images, const CalibrationOptions& options) {
   require_int8_cpu();
+  const std::vector<PackedWeights>& layers = all.gemm;
   std::vector<std::shared_ptr<ActivationObserver>> seen(layers.size());
-  std::atomic<int> clock{0};
+  std::atomic<int> clock{0}, depthwise_clock{0};
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const int period = layers[i].row_period() > 0 ? layers[i].row_period() : layers[i].k();
     seen[i] = std::make_shared<ActivationObserver>(layers[i].k(), period, options.seed + i,
                                                    options.kept_rows, &clock);
     layers[i].attach_site(seen[i]);
   }
-  struct Detach {
-    const std::vector<PackedWeights>& layers;
-    ~Detach() {
-      for (const PackedWeights& w : layers) w.attach_site(nullptr);
+  std::vector<std::shared_ptr<DepthwiseObserver>> seen_depthwise;
+  if (options.depthwise)
+    for (std::size_t i = 0; i < all.depthwise.size(); ++i) {
+      // Seeds past the GEMM layers' so that no two observers sample alike.
+      seen_depthwise.push_back(std::make_shared<DepthwiseObserver>(
+          all.depthwise[i].params().c, options.seed + layers.size() + i, options.kept_rows,
+          &depthwise_clock));
+      all.depthwise[i].attach_site(seen_depthwise.back());
     }
-  } detach{layers};
+  const DetachSites detach{all};
   for (int r = 0; r < runs; ++r) forward();
   QuantPlan plan;
   plan.options = options;
   plan.images = images;
+  for (std::size_t i = 0; i < seen_depthwise.size(); ++i) {
+    const ActivationObserver& s = seen_depthwise[i]->seen();
+    if (s.rows_seen() == 0) continue;
+    const DepthwiseConv2dParams& p = all.depthwise[i].params();
+    DepthwiseLayerQuant l;
+    l.index = static_cast<int>(i);
+    l.order = s.first_seen();
+    l.channels = p.c;
+    l.kernel = p.kernel;
+    l.stride = p.stride;
+    l.activations = choose_activation_quant(s, Granularity::per_tensor, options);
+    plan.depthwise.push_back(std::move(l));
+  }
   for (std::size_t i = 0; i < layers.size(); ++i) {
     if (seen[i]->rows_seen() == 0) continue;
     LayerQuant l;
@@ -138,11 +211,15 @@ QuantPlan calibrate_int8(Model& model, const Tensor& images, const CalibrationOp
   };
   ThreadScope one(1);
   const int runs = static_cast<int>((n + batch - 1) / batch);
-  QuantPlan plan = calibrate_layers(model.gemm_layers(), next_batch, runs, n, options);
+  const QuantizableLayers all{model.gemm_layers(), model.depthwise_layers()};
+  QuantPlan plan = calibrate_layers(all, next_batch, runs, n, options);
   // Mixed precision: the fp32 blocks' layers were observed as context but stay fp32. The
   // ranges of the int8 ones come from the fp32 forward, as for a whole-int8 plan.
   std::erase_if(plan.layers, [&](const LayerQuant& l) {
     return !model.int8_gemm_layer(static_cast<std::size_t>(l.index));
+  });
+  std::erase_if(plan.depthwise, [&](const DepthwiseLayerQuant& l) {
+    return !model.int8_depthwise_layer(static_cast<std::size_t>(l.index));
   });
   return plan;
 }
@@ -176,7 +253,13 @@ void quantize_int8(Model& model, const QuantPlan& plan) {
   std::vector<int> by_order;
   const bool ordered = std::any_of(plan.layers.begin(), plan.layers.end(),
                                    [](const LayerQuant& l) { return l.index < 0; });
-  if (!ordered) return quantize_layers(layers, plan);
+  const auto& depthwise = model.depthwise_layers();
+  std::vector<int> depthwise_index;
+  for (const DepthwiseLayerQuant& l : plan.depthwise) {
+    depthwise_index.push_back(l.index >= 0 ? l.index : l.order);
+    check_depthwise_fits(l, depthwise, depthwise_index.back());
+  }
+  if (!ordered) return quantize_layers({layers, depthwise}, plan);
   by_order = gemm_execution_order(model);
   std::vector<int> index(plan.layers.size());
   for (std::size_t i = 0; i < plan.layers.size(); ++i) {
@@ -195,10 +278,16 @@ void quantize_int8(Model& model, const QuantPlan& plan) {
   for (std::size_t i = 0; i < plan.layers.size(); ++i)
     layers[index[i]].attach_site(std::make_shared<Int8Gemm>(
         layers[index[i]], plan.layers[i].activations, plan.options.weights));
+  for (std::size_t i = 0; i < plan.depthwise.size(); ++i)
+    depthwise[depthwise_index[i]].attach_site(std::make_shared<Int8Depthwise>(
+        depthwise[depthwise_index[i]], plan.depthwise[i].activations));
 }
 
-void quantize_layers(const std::vector<PackedWeights>& layers, const QuantPlan& plan) {
+void quantize_layers(const QuantizableLayers& all, const QuantPlan& plan) {
   require_int8_cpu();
+  const std::vector<PackedWeights>& layers = all.gemm;
+  for (const DepthwiseLayerQuant& l : plan.depthwise)
+    check_depthwise_fits(l, all.depthwise, l.index);
   for (const LayerQuant& l : plan.layers)
     if (l.index < 0 || static_cast<std::size_t>(l.index) >= layers.size() ||
         layers[l.index].k() != l.k || layers[l.index].n() != l.n)
@@ -208,11 +297,13 @@ void quantize_layers(const std::vector<PackedWeights>& layers, const QuantPlan& 
   for (const LayerQuant& l : plan.layers)
     layers[l.index].attach_site(
         std::make_shared<Int8Gemm>(layers[l.index], l.activations, plan.options.weights));
+  for (const DepthwiseLayerQuant& l : plan.depthwise)
+    all.depthwise[l.index].attach_site(
+        std::make_shared<Int8Depthwise>(all.depthwise[l.index], l.activations));
 }
 
-std::function<void(const std::vector<PackedWeights>&, const std::function<void()>&)>
-int8_timing_preparer() {
-  return [](const std::vector<PackedWeights>& layers, const std::function<void()>& forward) {
+std::function<void(const QuantizableLayers&, const std::function<void()>&)> int8_timing_preparer() {
+  return [](const QuantizableLayers& layers, const std::function<void()>& forward) {
     quantize_layers(layers, calibrate_layers(layers, forward, 1, 1, CalibrationOptions{}));
     // Once in int8: its primitives are made (JIT-compiled) on first use, not in a timed call
     // (a cold-weights bench rotates through up to 32 instances of a block).
@@ -221,7 +312,8 @@ int8_timing_preparer() {
 }
 
 void dequantize(Model& model) {
-  for (const PackedWeights& w : model.gemm_layers()) w.attach_site(nullptr);
+  const QuantizableLayers all{model.gemm_layers(), model.depthwise_layers()};
+  const DetachSites detach{all};
 }
 
 }  // namespace hwnas

@@ -138,10 +138,16 @@ std::string transpose(GraphBuilder& b, const std::string& x,
 
 std::string conv(GraphBuilder& b, const std::string& x, const std::string& name, std::int64_t cin,
                  std::int64_t cout, int k, int stride, int pad, std::int64_t groups, bool bias) {
-  // Only a one-group convolution is a GEMM layer; depthwise ones stay fp32 in int8 members.
+  // A one-group convolution is a GEMM layer, one with a group per channel a depthwise layer:
+  // both are int8 in int8 members (qdq.h). Other grouped convolutions do not occur.
   std::vector<std::string> in;
   if (groups == 1) {
     const GemmInputs ops = gemm_inputs(b, x, name + ".weight", {cout, cin, k, k}, 1);
+    in = {ops.x, ops.weight};
+  } else if (b.int8 && groups == cin && groups == cout) {
+    const std::vector<std::int64_t> dims{cout, 1, k, k};
+    const GemmInputs ops =
+        b.int8->next_depthwise(b, x, name, b.stored(name + ".weight", dims).data, dims);
     in = {ops.x, ops.weight};
   } else {
     in = {x, b.param(name + ".weight", {cout, cin / groups, k, k})};

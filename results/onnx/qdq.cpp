@@ -26,7 +26,7 @@ std::string qdq_node(GraphBuilder& b, const std::string& op, const std::string& 
 
 }  // namespace
 
-QdqLayers::QdqLayers(const QuantPlan& plan) : layers_(plan.layers) {
+QdqLayers::QdqLayers(const QuantPlan& plan) : layers_(plan.layers), depthwise_(plan.depthwise) {
   if (plan.options.weights != Granularity::per_channel)
     throw Error(
         "ONNX export of an int8 member: its plan quantizes weights per tensor, which the QDQ "
@@ -34,6 +34,9 @@ QdqLayers::QdqLayers(const QuantPlan& plan) : layers_(plan.layers) {
         "weights (the default)");
   std::stable_sort(layers_.begin(), layers_.end(),
                    [](const LayerQuant& a, const LayerQuant& b) { return a.order < b.order; });
+  std::stable_sort(
+      depthwise_.begin(), depthwise_.end(),
+      [](const DepthwiseLayerQuant& a, const DepthwiseLayerQuant& b) { return a.order < b.order; });
 }
 
 GemmInputs QdqLayers::next(GraphBuilder& b, const std::string& x, int channel_axis,
@@ -73,14 +76,53 @@ GemmInputs QdqLayers::next(GraphBuilder& b, const std::string& x, int channel_ax
       for (std::int64_t t = 0; t < taps; ++t)
         q[at(o, c, t)] = qw.q[static_cast<std::size_t>((t * cin + c) * cout + o)];
 
-  const ActivationQuant& a = layer.activations;
-  const bool per_tensor = channels == 1;
+  return emit(b, x, channel_axis, what, layer.activations, q, qw.scale, dims);
+}
+
+GemmInputs QdqLayers::next_depthwise(GraphBuilder& b, const std::string& x, const std::string& what,
+                                     const std::vector<float>& w,
+                                     const std::vector<std::int64_t>& dims) {
+  const std::int64_t c = dims.at(0), k = dims.at(2);
+  if (depthwise_.empty()) return {x, b.param(what + ".weight", dims)};
+  if (next_depthwise_ >= depthwise_.size())
+    throw Error("ONNX export of an int8 member: depthwise layer '" + what + "' is the graph's " +
+                std::to_string(next_depthwise_ + 1) + "th, but the int8 plan has " +
+                std::to_string(depthwise_.size()) +
+                " depthwise layers; the plan belongs to another network");
+  const DepthwiseLayerQuant& layer = depthwise_[next_depthwise_++];
+  if (layer.channels != c || layer.kernel != k)
+    throw Error("ONNX export of an int8 member: plan depthwise layer " +
+                std::to_string(layer.order) + " has " + std::to_string(layer.channels) +
+                " channels and a " + std::to_string(layer.kernel) + "x" +
+                std::to_string(layer.kernel) + " kernel, but the graph's layer '" + what +
+                "' at that place has " + std::to_string(c) + " and " + std::to_string(k) + "x" +
+                std::to_string(k) + "; the plan belongs to another network");
+  // As Int8Depthwise: the (taps x c) filter matrix quantized per column (output channel).
+  const std::int64_t taps = k * k;
+  std::vector<float> kn(w.size());
+  for (std::int64_t ch = 0; ch < c; ++ch)
+    for (std::int64_t t = 0; t < taps; ++t)
+      kn[static_cast<std::size_t>(t * c + ch)] = w[static_cast<std::size_t>(ch * taps + t)];
+  const QuantizedWeights qw = quantize_weights(kn, static_cast<int>(taps), static_cast<int>(c),
+                                               layer.activations, Granularity::per_channel);
+  std::vector<std::int8_t> q(w.size());
+  for (std::int64_t ch = 0; ch < c; ++ch)
+    for (std::int64_t t = 0; t < taps; ++t)
+      q[static_cast<std::size_t>(ch * taps + t)] = qw.q[static_cast<std::size_t>(t * c + ch)];
+  return emit(b, x, 1, what, layer.activations, q, qw.scale, dims);
+}
+
+GemmInputs QdqLayers::emit(GraphBuilder& b, const std::string& x, int channel_axis,
+                           const std::string& what, const ActivationQuant& a,
+                           const std::vector<std::int8_t>& q, std::vector<float> wscale,
+                           const std::vector<std::int64_t>& dims) {
+  const std::int64_t cout = dims.at(0), cin = a.channels() == 1 ? 1 : dims.at(1);
+  const bool per_tensor = a.channels() == 1;
   std::vector<std::uint8_t> zero(a.zero_point.begin(), a.zero_point.end());
   const std::vector<std::int64_t> adims =
       per_tensor ? std::vector<std::int64_t>{} : std::vector<std::int64_t>{cin};
   const std::string s = b.const_floats(adims, a.scale), z = b.const_uint8(adims, zero);
   const std::string quantized = qdq_node(b, "QuantizeLinear", x, s, z, !per_tensor, channel_axis);
-  std::vector<float> wscale = qw.scale;
   std::string dq_scale = s;
   if (per_tensor) {
     for (float& v : wscale) v /= a.scale[0];
@@ -101,6 +143,10 @@ void QdqLayers::finish() const {
     throw Error("ONNX export of an int8 member: the int8 plan has " +
                 std::to_string(layers_.size()) + " layers, the graph " + std::to_string(next_) +
                 " GEMM layers; the plan belongs to another network");
+  if (next_depthwise_ != depthwise_.size())
+    throw Error("ONNX export of an int8 member: the int8 plan has " +
+                std::to_string(depthwise_.size()) + " depthwise layers, the graph " +
+                std::to_string(next_depthwise_) + "; the plan belongs to another network");
 }
 
 GemmInputs gemm_inputs(GraphBuilder& b, const std::string& x, const std::string& name,

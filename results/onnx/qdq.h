@@ -1,4 +1,4 @@
-// int8 members in ONNX as a QDQ graph: each GEMM layer an int8 plan quantizes
+// int8 members in ONNX as a QDQ graph: each GEMM layer (and depthwise layer) an int8 plan quantizes
 // (evaluators/quant/quantization.h) reads its input through QuantizeLinear -> DequantizeLinear
 // and its weights through a DequantizeLinear of int8 values, the format ONNX Runtime's static
 // quantization writes ("QDQ", onnxruntime/python/tools/quantization). No QuantizeLinear follows a
@@ -44,12 +44,27 @@ class QdqLayers {
   /// channel count that is neither 1 nor cin.
   GemmInputs next(GraphBuilder& b, const std::string& x, int channel_axis, const std::string& what,
                   const std::vector<float>& w, const std::vector<std::int64_t>& dims);
-  /// Throws hwnas::Error if some of the plan's layers found no GEMM layer in the graph.
+  /// The QDQ operands of the plan's next depthwise layer (DepthwiseLayerQuant, in execution
+  /// order), whose weights `w` have dims (c, 1, k, k) and whose NCHW input is `x`: per-tensor
+  /// Q/DQ of x and DQ(q_w, scale_c / s) as Int8Depthwise quantizes them. A plan without
+  /// depthwise layers leaves them fp32 ({x, w as an initializer}). Throws hwnas::Error naming
+  /// the layer when the plan has no depthwise layer left or its next one has another shape.
+  GemmInputs next_depthwise(GraphBuilder& b, const std::string& x, const std::string& what,
+                            const std::vector<float>& w, const std::vector<std::int64_t>& dims);
+  /// Throws hwnas::Error if some of the plan's layers found no layer in the graph.
   void finish() const;
 
  private:
+  // Q/DQ of x (activations a) and DQ of the s8 weights q (dims, output channel on axis 0,
+  // scales wscale as quantize_weights made them).
+  static GemmInputs emit(GraphBuilder& b, const std::string& x, int channel_axis,
+                         const std::string& what, const ActivationQuant& a,
+                         const std::vector<std::int8_t>& q, std::vector<float> wscale,
+                         const std::vector<std::int64_t>& dims);
+
   std::vector<LayerQuant> layers_;
-  std::size_t next_ = 0;
+  std::vector<DepthwiseLayerQuant> depthwise_;
+  std::size_t next_ = 0, next_depthwise_ = 0;
 };
 
 /// While it lives, the builder's GEMM layers stay fp32: layers the engine runs in fp32 in an

@@ -245,6 +245,32 @@ TEST(EvalCliInt8, ScoresNearFp32AndRefusesBadCalibration) {
   EXPECT_NE(many.err.find("raise --recal-images"), std::string::npos) << many.err;
 }
 
+// ElasticViT's depthwise convolutions run in int8 too: the s subnet's 11 (the PyTorch reference
+// counts 11 depthwise Conv2d modules in it, tests/data/int8/elasticvit-fmnist.s.plan.json), none
+// with --depthwise fp32; either way the top-1 stays within two points (6 images) of fp32 on 300
+// images (seen: int8 +1.0 point, 2026-12-05; the 10,000-image table is in evaluators/README.md).
+TEST(EvalCliInt8, ElasticVitQuantizesItsDepthwiseLayers) {
+  HWNAS_SKIP_WITHOUT_INT8();
+  const std::string common = "--space elasticvit-fmnist --arch s --weights " +
+                             test::test_data_dir() +
+                             "/../../data/supernets/elasticvit-fmnist.safetensors "
+                             "--samples 300 --calibration 32 --json";
+  const auto run = [](const std::string& args) {
+    const auto r = hwnas_eval(args);
+    EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.err;
+    return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
+  };
+  const auto fp32 = run(common);
+  const auto int8 = run(common + " --precision int8");
+  const auto gemm_only = run(common + " --precision int8 --depthwise fp32");
+  ASSERT_TRUE(fp32.contains("top1") && int8.contains("top1") && gemm_only.contains("top1"));
+  EXPECT_EQ(int8["int8"]["depthwise_layers"], 11);
+  EXPECT_EQ(gemm_only["int8"]["depthwise_layers"], 0);
+  EXPECT_EQ(int8["int8"]["layers"], gemm_only["int8"]["layers"]);
+  EXPECT_NEAR(int8["top1"].get<double>(), fp32["top1"].get<double>(), 0.02);
+  EXPECT_NEAR(gemm_only["top1"].get<double>(), fp32["top1"].get<double>(), 0.02);
+}
+
 // Mixed precision (spaces/precision_genes.h): with every stage's gene at int8 the subnet is
 // scored exactly as the int8 evaluation scores it, with every gene at fp32 exactly as fp32;
 // genes int8 for the last two stages quantize only those stages' GEMM layers (7 of s's 14: two

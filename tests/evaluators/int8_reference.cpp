@@ -45,6 +45,8 @@ double int8_rounding_sensitivity(const Network& net, const WeightStore& weights,
   QuantPlan nudged = plan;
   for (LayerQuant& layer : nudged.layers)
     for (float& s : layer.activations.scale) s *= 1.000001f;
+  for (DepthwiseLayerQuant& layer : nudged.depthwise)
+    for (float& s : layer.activations.scale) s *= 1.000001f;
   Model a = Model::from_weights(net, weights), b = Model::from_weights(net, weights);
   quantize_int8(a, plan);
   quantize_int8(b, nudged);

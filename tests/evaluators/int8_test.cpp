@@ -17,6 +17,7 @@
 #include "evaluators/ops/gemm.h"
 #include "evaluators/ops/packed_gemm.h"
 #include "evaluators/quant/calibration.h"
+#include "evaluators/quant/int8_depthwise.h"
 #include "evaluators/quant/int8_gemm.h"
 #include "evaluators/quant/quantization.h"
 #include "evaluators/runtime/thread_scope.h"
@@ -273,9 +274,18 @@ void check_model_int8(const std::string& stem, const Network& net, double min_sq
   std::copy(golden.input.data(), golden.input.data() + golden.input.size(), calib.data());
   const QuantPlan plan = calibrate_int8(model, calib, o, 8);
   EXPECT_GT(plan.layers.size(), 10u);
+  // Every depthwise layer is quantized, and the model lists them in execution order (which
+  // plans written by the PyTorch reference rely on).
+  ASSERT_EQ(plan.depthwise.size(), model.depthwise_layers().size());
+  for (const DepthwiseLayerQuant& l : plan.depthwise) EXPECT_EQ(l.index, l.order);
   const QuantPlan back = QuantPlan::from_json(nlohmann::json::parse(plan.to_json().dump()));
   ASSERT_EQ(back.layers.size(), plan.layers.size());
+  ASSERT_EQ(back.depthwise.size(), plan.depthwise.size());
   quantize_int8(model, back);
+  int int8_depthwise = 0;
+  for (const DepthwiseLayer& d : model.depthwise_layers())
+    int8_depthwise += dynamic_cast<Int8Depthwise*>(d.site()) != nullptr;
+  EXPECT_EQ(int8_depthwise, static_cast<int>(plan.depthwise.size()));
   const Tensor int8 = model.forward(golden.input);
   // Signal-to-quantization-noise ratio of the logits (dB), after removing their mean (a
   // constant shift changes no prediction).
@@ -288,8 +298,9 @@ void check_model_int8(const std::string& stem, const Network& net, double min_sq
     noise += std::pow(int8.data()[i] - fp32.data()[i], 2);
   }
   const double sqnr = 10 * std::log10(signal / noise);
-  std::cout << stem << ": " << plan.layers.size() << " int8 layers (" << plan.per_channel_layers()
-            << " per-channel), logit SQNR " << sqnr << " dB\n";
+  std::cout << stem << ": " << plan.layers.size() << " int8 GEMM layers ("
+            << plan.per_channel_layers() << " per-channel), " << plan.depthwise.size()
+            << " int8 depthwise layers, logit SQNR " << sqnr << " dB\n";
   EXPECT_GT(noise, 0.0);
   EXPECT_GT(sqnr, min_sqnr_db);
   dequantize(model);
@@ -300,6 +311,13 @@ void check_model_int8(const std::string& stem, const Network& net, double min_sq
   wrong.layers[0].k += 1;
   EXPECT_NE(test::error_of([&] { quantize_int8(model, wrong); }).find("does not exist"),
             std::string::npos);
+  if (!plan.depthwise.empty()) {
+    QuantPlan wrong_depthwise = plan;
+    wrong_depthwise.depthwise.back().kernel += 2;
+    EXPECT_NE(
+        test::error_of([&] { quantize_int8(model, wrong_depthwise); }).find("depthwise layer"),
+        std::string::npos);
+  }
   EXPECT_NE(test::error_of([&] {
               calibrate_int8(model, noise_images(net, 4, 2), o);
             }).find("at least 16 images"),
@@ -324,6 +342,25 @@ TEST(Int8Model, HieraSmall) {
 TEST(Int8Plan, RejectsMalformedJson) {
   EXPECT_THROW(QuantPlan::from_json(nlohmann::json::parse(R"({"version":1})")), Error);
   EXPECT_THROW(QuantPlan::from_json(nlohmann::json::parse(R"({"version":2})")), Error);
+  // A depthwise layer takes one scale and zero point (per tensor), within u8.
+  const std::string base =
+      R"({"version":1,"rule":"mse","percentile":99.99,"auto_granularity":true,)"
+      R"("weights":"per-channel","seed":0,"images":16,"layers":[],"depthwise":[)";
+  const std::string layer = R"({"order":0,"channels":8,"kernel":3,"stride":1,)";
+  EXPECT_EQ(QuantPlan::from_json(
+                nlohmann::json::parse(base + layer + R"("scale":[0.1],"zero_point":[3]}]})"))
+                .depthwise.size(),
+            1u);
+  EXPECT_NE(test::error_of([&] {
+              QuantPlan::from_json(nlohmann::json::parse(
+                  base + layer + R"("scale":[0.1,0.2],"zero_point":[3,4]}]})"));
+            }).find("per tensor"),
+            std::string::npos);
+  EXPECT_NE(test::error_of([&] {
+              QuantPlan::from_json(
+                  nlohmann::json::parse(base + layer + R"("scale":[0.1],"zero_point":[300]}]})"));
+            }).find("zero point outside"),
+            std::string::npos);
   EXPECT_THROW(parse_calibration_rule("entropy"), Error);
   EXPECT_THROW(parse_granularity("per-row"), Error);
 }
@@ -333,6 +370,17 @@ TEST(Int8Plan, RejectsMalformedJson) {
 
 namespace hwnas {
 namespace {
+
+// A block's int8 output differs from its fp32 one, by less than 5 % of the fp32 output's range.
+void expect_int8_near_fp32(const Tensor& int8, const Tensor& fp32, const std::string& key) {
+  double diff = 0, range = 0;
+  for (std::size_t i = 0; i < fp32.size(); ++i) {
+    diff = std::max(diff, std::fabs(static_cast<double>(int8.data()[i]) - fp32.data()[i]));
+    range = std::max(range, std::fabs(static_cast<double>(fp32.data()[i])));
+  }
+  EXPECT_GT(diff, 0.0) << key;
+  EXPECT_LT(diff, 0.05 * range) << key;
+}
 
 // The latency tables' int8 variant of a block (MeasureOptions::prepare): every GEMM layer the
 // block runs gets an Int8Gemm, the others none, and the block's output stays near fp32's.
@@ -350,23 +398,49 @@ TEST(Int8Timing, PreparerQuantizesEveryLayerTheBlockRuns) {
     BlockRunner runner(spec, 1, 3);
     runner.run();
     const Tensor fp32 = runner.output();
-    int8_timing_preparer()(runner.gemm_layers(), [&] { runner.run(); });
+    int8_timing_preparer()(runner.layers(), [&] { runner.run(); });
     int int8_layers = 0;
-    for (const PackedWeights& w : runner.gemm_layers())
+    for (const PackedWeights& w : runner.layers().gemm)
       int8_layers += dynamic_cast<Int8Gemm*>(w.site()) != nullptr;
     EXPECT_EQ(int8_layers, spec.kind == BlockKind::meta4d ? 2 : 4) << spec.key();
     runner.run();
-    double diff = 0, range = 0;
-    for (std::size_t i = 0; i < fp32.size(); ++i) {
-      diff = std::max(diff,
-                      std::fabs(static_cast<double>(runner.output().data()[i]) - fp32.data()[i]));
-      range = std::max(range, std::fabs(static_cast<double>(fp32.data()[i])));
-    }
-    EXPECT_GT(diff, 0.0) << spec.key();
-    EXPECT_LT(diff, 0.05 * range) << spec.key();
+    expect_int8_near_fp32(runner.output(), fp32, spec.key());
   }
   EXPECT_GE(seen.size(), 5u);
   EXPECT_EQ(meta3d, 1);
+}
+
+}  // namespace
+}  // namespace hwnas
+
+namespace hwnas {
+namespace {
+
+// The same for ElasticViT T1's blocks: every depthwise layer (MBConv's, and the attention's over
+// V) gets an Int8Depthwise, and each block's output stays near fp32's.
+TEST(Int8Timing, PreparerQuantizesTheDepthwiseLayers) {
+  HWNAS_SKIP_WITHOUT_INT8();
+  const Network net = member("elasticvit", "t1");
+  ThreadScope scope(2);
+  std::set<std::string> seen;
+  int depthwise = 0, attention = 0;
+  for (const BlockSpec& spec : net.blocks) {
+    if (spec.kind != BlockKind::evit_mbconv && spec.kind != BlockKind::evit_attention) continue;
+    if (!seen.insert(spec.key()).second) continue;
+    attention += spec.kind == BlockKind::evit_attention;
+    BlockRunner runner(spec, 1, 5);
+    runner.run();
+    const Tensor fp32 = runner.output();
+    ASSERT_EQ(runner.layers().depthwise.size(), 1u) << spec.key();
+    int8_timing_preparer()(runner.layers(), [&] { runner.run(); });
+    const DepthwiseLayer& d = runner.layers().depthwise[0];
+    ASSERT_NE(dynamic_cast<Int8Depthwise*>(d.site()), nullptr) << spec.key();
+    ++depthwise;
+    runner.run();
+    expect_int8_near_fp32(runner.output(), fp32, spec.key());
+  }
+  EXPECT_GE(depthwise, 5);
+  EXPECT_GE(attention, 1);
 }
 
 }  // namespace

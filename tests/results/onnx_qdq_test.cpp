@@ -61,7 +61,10 @@ void check_qdq(const std::string& modules, const std::string& stem, const Networ
   const std::string dir = test::make_temp_dir("hwnas-qdq");
   const std::string path = dir + "/" + stem + ".onnx";
   export_onnx(net, weights, path, {.batch = input.n(), .int8 = &plan});
-  EXPECT_EQ(count_nodes(path, "QuantizeLinear"), static_cast<int>(plan.layers.size())) << stem;
+  // One QuantizeLinear per int8 layer: the GEMM layers and the depthwise ones (ElasticViT).
+  EXPECT_EQ(count_nodes(path, "QuantizeLinear"),
+            static_cast<int>(plan.layers.size() + plan.depthwise.size()))
+      << stem;
   const std::vector<float> ort = test::run_ort(modules, path, input);
   ASSERT_EQ(ort.size(), engine.size()) << stem;
   const double step = test::logit_step(reference);
@@ -72,10 +75,10 @@ void check_qdq(const std::string& modules, const std::string& stem, const Networ
   const double to_reference = max_abs_diff(ort, reference.data.data());
   const double to_fp32 = max_abs_diff(ort, fp32.data());
   std::cout << "[ qdq      ] " << stem << ": " << plan.layers.size() << " layers ("
-            << plan.per_channel_layers() << " per-channel); ONNX Runtime vs engine int8 "
-            << to_engine / step << " logit steps (bound " << bound / step
-            << "), vs PyTorch fake-quant " << to_reference / step << ", vs engine fp32 "
-            << to_fp32 / step << "\n";
+            << plan.per_channel_layers() << " per-channel) and " << plan.depthwise.size()
+            << " depthwise; ONNX Runtime vs engine int8 " << to_engine / step
+            << " logit steps (bound " << bound / step << "), vs PyTorch fake-quant "
+            << to_reference / step << ", vs engine fp32 " << to_fp32 / step << "\n";
   EXPECT_LE(to_engine, bound) << stem;
   if (!tie_bound) {
     EXPECT_LE(to_reference, step) << stem;

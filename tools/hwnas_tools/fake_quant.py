@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch fake-quant reference of hwnas's int8 engine (evaluators/quant/).
 
-The engine runs every GEMM layer (Linear, 1x1 and kxk Conv2d; not depthwise) in int8 and keeps
-LayerNorm, softmax, GELU / Hardswish, the attention matmuls and depthwise convolutions in fp32,
-as in Q-HyViT's hybrid scheme. This module computes the same thing with PyTorch modules and
+The engine runs every GEMM layer (Linear, 1x1 and kxk Conv2d) and every depthwise Conv2d in
+int8 and keeps LayerNorm, softmax, GELU / Hardswish and the attention matmuls in fp32, as in
+Q-HyViT's hybrid scheme. This module computes the same thing with PyTorch modules and
 float arithmetic only (quantize-dequantize, "fake quant"), written from the scheme's definition
 (evaluators/quant/quant_params.h), not from the engine's code:
 
@@ -14,9 +14,12 @@ float arithmetic only (quantize-dequantize, "fake quant"), written from the sche
     output channel: sw[o] = max |W'[o, :]| / 127, q = clamp(round(W' * (1 / sw)), -127, 127),
     used as q * sw / s[r];
   * ranges: [min(lo, 0), max(hi, 0)] -> s = (hi - lo) / 255 (1 for an empty range),
-    z = clamp(round(-lo / s), 0, 255).
+    z = clamp(round(-lo / s), 0, 255);
+  * depthwise convolutions (groups = channels): the same rules with the activations always per
+    tensor (the engine pads the quantized input with z, so padding is exactly 0 after
+    dequantization, as here), in the plan's "depthwise" list.
 
-Layers are matched to the engine's by execution order (the first call of each module), which a
+GEMM layers, and depthwise layers among themselves, are matched to the engine's by execution order (the first call of each module), which a
 plan records as "order"; the engine checks each layer's shape. The reference calibrates on its
 own (min-max over the calibration images; per channel where one channel's range is more than 8x
 the median channel's, and on every third layer so that both granularities are covered; else per
@@ -29,6 +32,7 @@ two products (q and k columns, then v); `engine_layers` lists the reference's la
 
 Usage (from the repository root, PYTHONPATH=tools; M = python3 -m hwnas_tools.fake_quant):
   M --write-golden tests/data/int8   # plans and int8 logits of the golden nets and subnets
+  M --write-golden tests/data/int8 --only elasticvit   # only the nets whose name has "elasticvit"
   M --check tests/data/int8          # recompute the logits from the committed plans and compare
 Exit status: 0 on success, 1 on a mismatch, 77 without numpy/torch.
 """
@@ -77,6 +81,16 @@ def gemm_modules(model: nn.Module) -> List[nn.Module]:
             and ".se_conv" not in "." + name]
 
 
+def depthwise_modules(model: nn.Module) -> List[nn.Module]:
+    """Depthwise Conv2d modules (one filter per channel), which the engine runs in int8 too."""
+    return [m for m in model.modules() if is_depthwise(m)]
+
+
+def is_depthwise(module: nn.Module) -> bool:
+    return (isinstance(module, nn.Conv2d) and module.groups > 1
+            and module.groups == module.in_channels == module.out_channels)
+
+
 def engine_layers(model: nn.Module, order: List[nn.Module]) -> List[Tuple[nn.Module, int, int]]:
     """The engine's GEMM layers in its execution order, as (module, first output column, output
     columns): ElasticViT's MBConv runs its 1x1 shortcut before the projection, and its attention
@@ -104,19 +118,23 @@ def channel_dim(module: nn.Module) -> int:
 
 
 def in_out(module: nn.Module) -> Tuple[int, int, int]:
-    """(k, n, channels) of the layer as the engine's GEMM operand sees it."""
+    """(k, n, channels) of the layer as the engine's GEMM operand sees it; for a depthwise layer
+    (k*k taps, c, 1): its input and the weights' input dim are quantized with one scale."""
+    if is_depthwise(module):
+        kh, kw = module.kernel_size
+        return kh * kw, module.out_channels, 1
     if isinstance(module, nn.Conv2d):
         kh, kw = module.kernel_size
         return module.in_channels * kh * kw, module.out_channels, module.in_channels
     return module.in_features, module.out_features, module.in_features
 
 
-def trace_order(model: nn.Module, x: torch.Tensor) -> List[nn.Module]:
-    """The GEMM modules in the order of their first call."""
+def trace_order(model: nn.Module, x: torch.Tensor, depthwise: bool = False) -> List[nn.Module]:
+    """The GEMM (or depthwise) modules in the order of their first call."""
     order: List[nn.Module] = []
     handles = [m.register_forward_pre_hook(
         lambda mod, args: order.append(mod) if mod not in order else None)
-        for m in gemm_modules(model)]
+        for m in (depthwise_modules(model) if depthwise else gemm_modules(model))]
     with torch.no_grad():
         model(x)
     for h in handles:
@@ -126,22 +144,36 @@ def trace_order(model: nn.Module, x: torch.Tensor) -> List[nn.Module]:
 
 def calibrate(model: nn.Module, x: torch.Tensor) -> dict:
     order = trace_order(model, x[:1])
+    dw_order = trace_order(model, x[:1], depthwise=True)
     lo: Dict[int, np.ndarray] = {}
     hi: Dict[int, np.ndarray] = {}
+    dw_lo: Dict[int, float] = {}
+    dw_hi: Dict[int, float] = {}
 
     def observe(mod, args):
         a = args[0].detach()
+        if is_depthwise(mod):
+            i = dw_order.index(mod)
+            dw_lo[i] = min(dw_lo.get(i, np.inf), float(a.min()))
+            dw_hi[i] = max(dw_hi.get(i, -np.inf), float(a.max()))
+            return
         dim = channel_dim(mod) % a.dim()
         a = a.transpose(dim, -1).reshape(-1, a.shape[dim]).numpy()
         i = order.index(mod)
         lo[i] = np.minimum(lo.get(i, a.min(0)), a.min(0))
         hi[i] = np.maximum(hi.get(i, a.max(0)), a.max(0))
 
-    handles = [m.register_forward_pre_hook(observe) for m in order]
+    handles = [m.register_forward_pre_hook(observe) for m in order + dw_order]
     with torch.no_grad():
         model(x)
     for h in handles:
         h.remove()
+    depthwise = []
+    for i, mod in enumerate(dw_order):
+        scale, zero = affine_u8(np.array([dw_lo[i]]), np.array([dw_hi[i]]))
+        depthwise.append({"order": i, "channels": mod.out_channels,
+                          "kernel": mod.kernel_size[0], "stride": mod.stride[0],
+                          "scale": [float(scale[0])], "zero_point": [int(zero[0])]})
     layers = []
     for i, (mod, _, n) in enumerate(engine_layers(model, order)):
         k, _, channels = in_out(mod)
@@ -161,7 +193,7 @@ def calibrate(model: nn.Module, x: torch.Tensor) -> dict:
                        "zero_point": [int(v) for v in zero]})
     return {"version": 1, "rule": "minmax", "percentile": 99.99, "auto_granularity": False,
             "weights": "per-channel", "seed": 0, "images": int(x.shape[0]), "layers": layers,
-            "writer": "hwnas_tools.fake_quant"}
+            "depthwise_int8": True, "depthwise": depthwise, "writer": "hwnas_tools.fake_quant"}
 
 
 def fake_quant_forward(model: nn.Module, plan: dict, x: torch.Tensor) -> np.ndarray:
@@ -178,6 +210,16 @@ def fake_quant_forward(model: nn.Module, plan: dict, x: torch.Tensor) -> np.ndar
                                   per_module[mod]["zero_point"] != layer["zero_point"]):
             raise SystemExit(f"layer {layer['order']}: the parts of one module are quantized "
                              "differently")
+        per_module[mod] = layer
+    dw_order = trace_order(model, x[:1], depthwise=True)
+    dw_plan = plan.get("depthwise", [])
+    if dw_plan and len(dw_plan) != len(dw_order):
+        raise SystemExit(f"plan has {len(dw_plan)} depthwise layers, the model {len(dw_order)}")
+    for mod, layer in zip(dw_order, dw_plan):
+        if (mod.out_channels, mod.kernel_size[0], mod.stride[0]) != (
+                layer["channels"], layer["kernel"], layer["stride"]):
+            raise SystemExit(f"depthwise layer {layer['order']}: the plan's shape is not the "
+                             "model's")
         per_module[mod] = layer
     saved = {}
     handles = []
@@ -280,11 +322,15 @@ def main(argv=None) -> int:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--write-golden", metavar="DIR")
     g.add_argument("--check", metavar="DIR")
+    p.add_argument("--only", metavar="TEXT", default="",
+                   help="only the nets whose name contains TEXT")
     args = p.parse_args(argv)
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
     ok = True
     for i, (name, (model, x)) in enumerate(golden_nets().items()):
+        if args.only not in name:
+            continue
         if args.write_golden:
             os.makedirs(args.write_golden, exist_ok=True)
             plan = calibrate(model, calibration_batch(x, seed=i))
@@ -297,6 +343,7 @@ def main(argv=None) -> int:
                 fp32 = model(torch.from_numpy(x)).numpy()
             per_channel = sum(layer["granularity"] == "per-channel" for layer in plan["layers"])
             print(f"{name}: {len(plan['layers'])} layers ({per_channel} per-channel), "
+                  f"{len(plan['depthwise'])} depthwise, "
                   f"max |int8 - fp32| {np.abs(logits - fp32).max():.4g}, "
                   f"logit step {logit_step(fp32):.4g}")
         else:
