@@ -12,6 +12,7 @@
 #include "evaluators/ops/dnnl_context.h"
 #include "evaluators/quant/int8_gemm.h"
 #include "evaluators/runtime/parallel.h"
+#include "evaluators/runtime/thread_scope.h"
 
 namespace hwnas {
 
@@ -123,7 +124,9 @@ void Int8Depthwise::run(const Tensor& in, Tensor& out) {
   // The input quantized into a buffer whose border holds the zero point (the real zero).
   const ColumnQuant cols = expand_columns(act_, c);
   const auto z = static_cast<std::uint8_t>(act_.zero_point[0]);
-  parallel_for(0, in.n() * hp, 1, [&](int lo, int hi) {
+  // A few chunks per thread: one row per chunk costs a dispatch per row on small maps.
+  const int threads = engine_threads();
+  parallel_for(0, in.n() * hp, std::max(1, in.n() * hp / (4 * threads)), [&](int lo, int hi) {
     for (int row = lo; row < hi; ++row) {
       const int b = row / hp, y = row % hp - pad;
       std::uint8_t* dst = padded + static_cast<std::size_t>(row) * wp * c;
@@ -138,8 +141,10 @@ void Int8Depthwise::run(const Tensor& in, Tensor& out) {
                   static_cast<std::size_t>(pad) * c);
     }
   });
-  // Output rows of each image in slabs, one per thread's share: at most two slab heights.
-  const int slabs_per_image = std::max(1, std::min(ho, 8));
+  // Output rows of each image in slabs: about two per thread over the batch (each slab is one
+  // primitive call with its own memory objects, which cost more than a small slab's work), at
+  // most 8 per image; at most two slab heights.
+  const int slabs_per_image = std::clamp((2 * threads + in.n() - 1) / in.n(), 1, std::min(ho, 8));
   const int rows = (ho + slabs_per_image - 1) / slabs_per_image;
   const int per_image = (ho + rows - 1) / rows;
   parallel_for(0, in.n() * per_image, 1, [&](int lo, int hi) {
