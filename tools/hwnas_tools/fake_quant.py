@@ -19,8 +19,9 @@ float arithmetic only (quantize-dequantize, "fake quant"), written from the sche
     tensor (the engine pads the quantized input with z, so padding is exactly 0 after
     dequantization, as here), in the plan's "depthwise" list.
 
-GEMM layers, and depthwise layers among themselves, are matched to the engine's by execution order (the first call of each module), which a
-plan records as "order"; the engine checks each layer's shape. The reference calibrates on its
+GEMM layers, and depthwise layers among themselves, are matched to the engine's by execution
+order (the first call of each module), which a plan records as "order"; the engine checks each
+layer's shape. The reference calibrates on its
 own (min-max over the calibration images; per channel where one channel's range is more than 8x
 the median channel's, and on every third layer so that both granularities are covered; else per
 tensor) and writes the plan the engine then loads.
