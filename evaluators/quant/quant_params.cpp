@@ -56,29 +56,41 @@ void quantize_activations(const ColumnQuant& cols, int m, const float* a, int ld
   const int k = cols.k();
   const float* __restrict inv = cols.inv.data();
   const std::int32_t* __restrict zero = cols.zero.data();
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+  // cvtps rounds half to even (the default MXCSR mode), as std::nearbyint; t is clamped to
+  // +-300 steps first so that no conversion overflows (anything beyond saturates anyway).
+  const __m512 lo = _mm512_set1_ps(-300.0f), hi = _mm512_set1_ps(300.0f);
+  const __m512i q_min = _mm512_setzero_si512(), q_max = _mm512_set1_epi32(255);
+  // The k % 16 last columns go through the same instructions under a mask: channel counts such
+  // as 24, 40 or 27 (a 3x3 im2col of 3 channels) left a third of a row to scalar nearbyint,
+  // which cost more than the vector part.
+  const __mmask16 tail = static_cast<__mmask16>((1u << (k % 16)) - 1);
+  const int body = k - k % 16;
   for (int i = 0; i < m; ++i) {
     const float* __restrict row = a + static_cast<long>(i) * lda;
     std::uint8_t* __restrict out = q + static_cast<long>(i) * k;
-    int j = 0;
-#if defined(__AVX512F__)
-    // cvtps rounds half to even (the default MXCSR mode), as std::nearbyint; t is clamped to
-    // +-300 steps first so that no conversion overflows (anything beyond saturates anyway).
-    const __m512 lo = _mm512_set1_ps(-300.0f), hi = _mm512_set1_ps(300.0f);
-    const __m512i q_min = _mm512_setzero_si512(), q_max = _mm512_set1_epi32(255);
-    for (; j + 16 <= k; j += 16) {
-      __m512 t = _mm512_mul_ps(_mm512_loadu_ps(row + j), _mm512_loadu_ps(inv + j));
+    const auto step = [&](int j, __mmask16 mask) {
+      __m512 t =
+          _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, row + j), _mm512_maskz_loadu_ps(mask, inv + j));
       t = _mm512_min_ps(_mm512_max_ps(t, lo), hi);
-      __m512i r = _mm512_add_epi32(_mm512_cvtps_epi32(t), _mm512_loadu_si512(zero + j));
+      __m512i r = _mm512_add_epi32(_mm512_cvtps_epi32(t), _mm512_maskz_loadu_epi32(mask, zero + j));
       r = _mm512_min_epi32(_mm512_max_epi32(r, q_min), q_max);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + j), _mm512_cvtepi32_epi8(r));
-    }
-#endif
-    for (; j < k; ++j) {
+      _mm_mask_storeu_epi8(out + j, mask, _mm512_cvtepi32_epi8(r));
+    };
+    for (int j = 0; j < body; j += 16) step(j, static_cast<__mmask16>(0xffff));
+    if (tail) step(body, tail);
+  }
+#else
+  for (int i = 0; i < m; ++i) {
+    const float* __restrict row = a + static_cast<long>(i) * lda;
+    std::uint8_t* __restrict out = q + static_cast<long>(i) * k;
+    for (int j = 0; j < k; ++j) {
       const float t = std::min(std::max(row[j] * inv[j], -300.0f), 300.0f);
       const int v = static_cast<int>(std::nearbyint(t)) + zero[j];
       out[j] = static_cast<std::uint8_t>(std::min(std::max(v, 0), 255));
     }
   }
+#endif
 }
 
 void fake_quantize_activations(const ActivationQuant& quant, int m, int k, const float* a, int lda,

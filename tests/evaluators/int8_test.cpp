@@ -93,6 +93,44 @@ TEST(Int8Gemm, MatchesIntegerReferenceOnManyShapes) {
   std::cout << "oneDNN int8 implementation: " << Int8Gemm::last_implementation() << "\n";
 }
 
+// The vector quantizer against the plain formula, q = clamp(nearbyint(a / s) + z, 0, 255), on
+// every width from 1 to 48 (whole 16-lane packets, a masked remainder, or both), per-channel
+// scales and zero points, values on exact half steps (ties to even) and far outside the range.
+TEST(Int8Quantize, ActivationsMatchThePlainFormula) {
+  Rng rng(21);
+  for (int k = 1; k <= 48; ++k) {
+    const int m = 3, lda = k + 2;
+    ActivationQuant act;
+    act.granularity = Granularity::per_channel;
+    for (int c = 0; c < k; ++c) {
+      act.scale.push_back(static_cast<float>(0.01 + 0.1 * uniform_real(rng)));
+      act.zero_point.push_back(static_cast<std::int32_t>(256 * uniform_real(rng)));
+    }
+    const ColumnQuant cols = expand_columns(act, k);
+    std::vector<float> a(static_cast<std::size_t>(m) * lda);
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < k; ++j) {
+        const double u = uniform_real(rng);
+        // A third on exact half steps, a third far out of range, a third ordinary.
+        const double steps = u < 1.0 / 3   ? std::floor(200 * uniform_real(rng)) - 100 + 0.5
+                             : u < 2.0 / 3 ? 4000 * uniform_real(rng) - 2000
+                                           : 300 * uniform_real(rng) - 150;
+        a[static_cast<std::size_t>(i) * lda + j] = static_cast<float>(steps) * cols.scale[j];
+      }
+    std::vector<std::uint8_t> q(static_cast<std::size_t>(m) * k + 16, 7);
+    quantize_activations(cols, m, a.data(), lda, q.data());
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < k; ++j) {
+        const float t = a[static_cast<std::size_t>(i) * lda + j] * cols.inv[j];
+        const long want = std::clamp(std::lround(std::nearbyint(t)) + cols.zero[j], 0L, 255L);
+        ASSERT_EQ(q[static_cast<std::size_t>(i) * k + j], want)
+            << "k " << k << " (" << i << ", " << j << ") t " << t;
+      }
+    for (std::size_t i = static_cast<std::size_t>(m) * k; i < q.size(); ++i)
+      ASSERT_EQ(q[i], 7) << "k " << k << ": wrote past the output";
+  }
+}
+
 // The integer product is the fake-quant product (quantize-dequantize both operands, fp32
 // GEMM), which is what the PyTorch reference computes, and stays within the quantization error
 // of the fp32 product.

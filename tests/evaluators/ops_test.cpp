@@ -89,7 +89,9 @@ TEST(Ops, Conv2dMatchesReference) {
                             {1, 1, 1, 4, 3, 1, 1, 0, Activation::none},
                             {1, 31, 29, 16, 15, 3, 2, 1, Activation::relu},
                             {2, 40, 37, 5, 9, 3, 2, 1, Activation::gelu},
-                            {1, 65, 67, 3, 24, 3, 2, 1, Activation::relu}};
+                            {1, 65, 67, 3, 24, 3, 2, 1, Activation::relu},
+                            {1, 12, 10, 6, 8, 5, 2, 2, Activation::relu},
+                            {2, 9, 9, 12, 10, 3, 1, 0, Activation::none}};
   Rng rng(1);
   for (const auto& c : cases) {
     const Conv2dParams p{c.cin, c.cout, c.k, c.s, c.p, c.act};
@@ -304,6 +306,42 @@ TEST(Ops, SoftmaxAdversarialLogits) {
       }
       EXPECT_NEAR(sum, 1.0, 1e-5);
     }
+  }
+}
+
+// Rows with a leading dimension beyond their width (the attention ops' strided logits), logits
+// spread over 150 units so that most exponentials underflow, and a row of equal logits: the
+// padding between rows stays untouched, each row matches the double-precision reference, and
+// the result does not depend on the rows' address.
+TEST(Ops, SoftmaxStridedRowsAndUnderflow) {
+  Rng rng(8);
+  for (int cols : {1, 15, 16, 17, 64, 197}) {
+    const int rows = 4, ld = cols + 5;
+    std::vector<float> x = random_vec(static_cast<std::size_t>(rows) * ld, rng, -120, 30);
+    for (int j = 0; j < cols; ++j) x[static_cast<std::size_t>(2) * ld + j] = 3.5f;
+    auto ref = x;
+    const auto before = x;
+    softmax_rows(x.data(), rows, cols, ld);
+    softmax_rows_reference(ref.data(), rows, cols, ld);
+    for (int r = 0; r < rows; ++r) {
+      for (int j = 0; j < ld; ++j) {
+        const std::size_t i = static_cast<std::size_t>(r) * ld + j;
+        if (j >= cols) {
+          EXPECT_EQ(x[i], before[i]) << "padding " << r << "," << j;
+          continue;
+        }
+        ASSERT_TRUE(std::isfinite(x[i]));
+        EXPECT_NEAR(x[i], ref[i], 1e-7 + 1e-5 * ref[i]) << cols << ": " << r << "," << j;
+      }
+      if (r == 2) {
+        EXPECT_NEAR(x[static_cast<std::size_t>(r) * ld], 1.0 / cols, 1e-6);
+      }
+    }
+    // Bit-identical wherever the rows lie: the same logits one float further on.
+    std::vector<float> shifted(before.size() + 1);
+    std::copy(before.begin(), before.end(), shifted.begin() + 1);
+    softmax_rows(shifted.data() + 1, rows, cols, ld);
+    for (std::size_t i = 0; i < x.size(); ++i) ASSERT_EQ(shifted[i + 1], x[i]) << cols << ": " << i;
   }
 }
 

@@ -41,11 +41,13 @@ nlohmann::json profile_probe_networks(const std::string& llc_size) {
       archs << space.to_json(sample_at_resolution(space, rng, 224)).dump() << "\n";
   }
   // The probe times rows as the table does: 3 windows of 20 ms per block (a third of the
-  // default), enough for the 10-25 % between the variants.
+  // default), enough for the 10-25 % between the variants. One engine thread: with two, any
+  // process on the other core of a 2-core host stalls the spinning pool (over 300 s beside a
+  // fuzzer, 53 s idle); with one, 89 s beside a fuzzer and a TSan test.
   const auto r = test::run_command(
       "HWNAS_CPU_CACHE_DIR=" + fake_cache_dir(llc_size) + " " + HWNAS_BIN +
       " profile --space elasticvit --archs " + dir + "/archs.jsonl --db " + dir +
-      "/t.db --threads 2 --overhead-networks 0 --windows 3 --warmup 3 --min-repeats 9 "
+      "/t.db --threads 1 --overhead-networks 0 --windows 3 --warmup 3 --min-repeats 9 "
       "--min-time-ms 60 --json");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("probe networks"), std::string::npos) << r.err;
