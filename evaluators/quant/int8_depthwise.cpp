@@ -50,6 +50,7 @@ Int8Depthwise::Int8Depthwise(const DepthwiseConv2dParams& p, const float* weight
     throw Error(
         "int8 depthwise: activations must be quantized per tensor (one zero point pads the "
         "input); use per-tensor calibration for depthwise layers");
+  columns_ = expand_columns(act_, p.c);
   const int taps = p.kernel * p.kernel;
   // The (k,k,c) filter is a (k*k) x c matrix whose column c is channel c's filter: quantizing it
   // per column is per output channel, and the activation scale folds in as for a GEMM.
@@ -122,7 +123,6 @@ void Int8Depthwise::run(const Tensor& in, Tensor& out) {
   thread_local AlignedBuffer padded_buffer;
   std::uint8_t* const padded = grow_bytes(padded_buffer, image * in.n());
   // The input quantized into a buffer whose border holds the zero point (the real zero).
-  const ColumnQuant cols = expand_columns(act_, c);
   const auto z = static_cast<std::uint8_t>(act_.zero_point[0]);
   // A few chunks per thread: one row per chunk costs a dispatch per row on small maps.
   const int threads = engine_threads();
@@ -135,7 +135,7 @@ void Int8Depthwise::run(const Tensor& in, Tensor& out) {
         continue;
       }
       std::memset(dst, z, static_cast<std::size_t>(pad) * c);
-      quantize_activations(cols, in.w(), in.data() + in.index(b, y, 0, 0), c,
+      quantize_activations(columns_, in.w(), in.data() + in.index(b, y, 0, 0), c,
                            dst + static_cast<std::size_t>(pad) * c);
       std::memset(dst + static_cast<std::size_t>(pad + in.w()) * c, z,
                   static_cast<std::size_t>(pad) * c);

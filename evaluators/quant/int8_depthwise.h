@@ -65,6 +65,7 @@ class Int8Depthwise final : public DepthwiseSite {
 
   DepthwiseConv2dParams p_;
   ActivationQuant act_;
+  ColumnQuant columns_;  // act_ over the c channels, made once: run() is called per layer
   QuantizedWeights weights_;
   std::vector<float> bias_;
   std::mutex mutex_;
