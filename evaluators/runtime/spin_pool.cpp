@@ -78,7 +78,40 @@ void SpinPool::worker_loop(int thread) {
     ++seen;
     if (stop_.load()) return;
     work_share(thread);
-    done_.fetch_add(1, std::memory_order_release);
+    // seq_cst, like the owner's side in wait_for_workers(): either this thread sees the owner's
+    // flag and wakes it, or the owner's re-read of done_ sees this increment.
+    done_.fetch_add(1);
+    if (owner_sleeping_.load()) done_.notify_one();
+  }
+}
+
+void SpinPool::wait_for_workers(int workers) {
+  // A worker still holding its static share may be descheduled when the pool has more threads
+  // than free cores (a neighbour process, a busy VM); an owner spinning without end kept it off
+  // the core for a time slice per region (an L1 forward at 2 threads on one shared core took
+  // 258 ms instead of 37 ms; bench/README.md, "Scheduling"). So: spin as the workers do; then
+  // yield the core, which returns at once when nothing else wants it (no wake-up latency, as a
+  // sleeping owner would pay at the end of every uneven region); then, past kYieldSpins spins,
+  // block until the last worker wakes it, so that the scheduler can move the worker here.
+  constexpr std::int64_t kYieldSpins = 40;
+  const std::int64_t start = now_ns();
+  int polls = 0;
+  int done = 0;
+  while ((done = done_.load(std::memory_order_acquire)) < workers) {
+    HWNAS_CPU_RELAX();
+    if (++polls < 1024) continue;
+    polls = 0;
+    const std::int64_t waited = now_ns() - start;
+    if (waited <= spin_ns_) continue;
+    if (waited <= kYieldSpins * spin_ns_) {
+      std::this_thread::yield();
+      polls = 1023;  // check the clock after every yield: each takes a system call
+      continue;
+    }
+    owner_sleeping_.store(true);
+    done = done_.load();
+    if (done < workers) done_.wait(done);  // returns at once if done_ moved meanwhile
+    owner_sleeping_.store(false);
   }
 }
 
@@ -102,8 +135,7 @@ void SpinPool::run(int begin, int end, int grain, RangeFn fn, void* context) {
   generation_.fetch_add(1);  // seq_cst: publishes the region, ordered before the sleepers check
   if (sleepers_.load() > 0) generation_.notify_all();
   work_share(0);
-  const int workers = static_cast<int>(workers_.size());
-  while (done_.load(std::memory_order_acquire) < workers) HWNAS_CPU_RELAX();
+  wait_for_workers(static_cast<int>(workers_.size()));
   if (failed_.load()) std::rethrow_exception(error_);
 }
 

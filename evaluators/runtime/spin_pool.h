@@ -11,7 +11,10 @@ namespace hwnas {
 /// A fixed set of `threads - 1` workers plus the calling (owner) thread that run chunked index
 /// ranges. Between parallel regions the workers spin for `spin_us` microseconds before they
 /// block, so the back-to-back regions of a forward pass (a GEMM, a pooling, a layer norm:
-/// 10-500 us each) do not pay a sleeping thread's wake-up.
+/// 10-500 us each) do not pay a sleeping thread's wake-up. The owner, done with its own share,
+/// spins for `spin_us`, then yields its core for 40 x `spin_us`, then blocks until the last
+/// worker wakes it: a pool with more threads than free cores then runs at about one thread's
+/// speed instead of losing a scheduler time slice per region.
 ///
 /// Why not TBB alone: with one TBB worker and two tiles per region, a worker that has gone to
 /// sleep arrives after the owner has taken both tiles, and the region runs serially; which of
@@ -46,6 +49,8 @@ class SpinPool {
  private:
   void worker_loop(int thread);
   void work_share(int thread);
+  /// The owner's wait until `workers` workers have finished the current region.
+  void wait_for_workers(int workers);
 
   std::vector<std::thread> workers_;
   const std::int64_t spin_ns_;
@@ -54,7 +59,8 @@ class SpinPool {
   void* context_ = nullptr;
   int begin_ = 0, end_ = 0, grain_ = 1, chunks_ = 0;
   alignas(64) std::atomic<std::uint32_t> generation_{0};
-  alignas(64) std::atomic<int> done_{0};  // workers finished with the current region
+  alignas(64) std::atomic<int> done_{0};     // workers finished with the current region
+  std::atomic<bool> owner_sleeping_{false};  // the owner blocks on done_ (wait_for_workers)
   alignas(64) std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
   std::atomic<bool> failed_{false};

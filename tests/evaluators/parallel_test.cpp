@@ -1,8 +1,11 @@
 // The engine's scheduler (SpinPool behind parallel_for): every index exactly once, static
-// shares, nesting, exceptions, and the TBB fallback off the scope's thread.
+// shares, nesting, exceptions, the TBB fallback off the scope's thread, and a pool with more
+// threads than cores.
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -95,6 +98,38 @@ TEST(Parallel, OtherThreadsFallBackToTbb) {
   });
   other.join();
   for (int x : v) EXPECT_EQ(x, 1);
+}
+
+// Both pool threads on one CPU: the owner, done with its share, outlasts its spin and yields
+// or blocks until the worker (which cannot run meanwhile) finishes. Some regions make the
+// worker's share sleep past the yield phase (3 ms), so the owner blocks on the futex and both
+// orders of "worker done" and "owner asleep" occur. A lost wake-up hangs this test (CTest's
+// timeout fails it).
+TEST(Parallel, OversubscribedPoolWakesItsOwner) {
+  cpu_set_t saved;
+  ASSERT_EQ(sched_getaffinity(0, sizeof saved, &saved), 0);
+  int cpu = 0;
+  while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &saved)) ++cpu;
+  ASSERT_LT(cpu, CPU_SETSIZE);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);  // the pool's worker inherits it
+  {
+    ThreadScope scope(2);
+    const std::thread::id owner = std::this_thread::get_id();
+    for (int region = 0; region < 400; ++region) {
+      std::vector<std::atomic<int>> seen(8);
+      parallel_for(0, 8, 1, [&](int lo, int hi) {
+        if (region % 2 == 1 && std::this_thread::get_id() != owner)
+          std::this_thread::sleep_for(std::chrono::microseconds(region % 4 == 1 ? 200 : 3000));
+        for (int i = lo; i < hi; ++i) seen[static_cast<std::size_t>(i)].fetch_add(1);
+      });
+      for (int i = 0; i < 8; ++i)
+        ASSERT_EQ(seen[static_cast<std::size_t>(i)].load(), 1) << "region " << region << " i " << i;
+    }
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof saved, &saved), 0);
 }
 
 TEST(Parallel, ScopesNestAndRestoreThePool) {
