@@ -47,6 +47,9 @@ void check_front_json(const nlohmann::json& front, const std::string& front_path
         !optional(m, "feasible", [](const nlohmann::json& v) { return v.is_boolean(); }))
       throw bad(front_path,
                 "a member is not {\"arch\", \"objectives\": object, \"feasible\": bool}");
+  // value(key, "") throws nlohmann's type_error when the stored value is not a string.
+  if (!optional(front, "algorithm", is_string) || !optional(front, "device", is_string))
+    throw bad(front_path, "\"algorithm\" or \"device\" is not a string");
   if (!optional(front, "hypervolume", is_number) ||
       !optional(front, "seed", [](const nlohmann::json& v) { return v.is_number_unsigned(); }))
     throw bad(front_path, "\"hypervolume\" or \"seed\" has the wrong type");
