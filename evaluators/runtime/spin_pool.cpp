@@ -1,5 +1,7 @@
 #include "evaluators/runtime/spin_pool.h"
 
+#include <sched.h>
+
 #include <chrono>
 #include <exception>
 
@@ -26,7 +28,9 @@ std::int64_t now_ns() {
 
 }  // namespace
 
-SpinPool::SpinPool(int threads, int spin_us) : spin_ns_(static_cast<std::int64_t>(spin_us) * 1000) {
+SpinPool::SpinPool(int threads, int spin_us)
+    : spin_ns_(static_cast<std::int64_t>(spin_us) * 1000),
+      worker_cpu_(static_cast<std::size_t>(threads > 1 ? threads - 1 : 0)) {
   if (threads < 1) throw Error("SpinPool: threads must be >= 1, got " + std::to_string(threads));
   workers_.reserve(static_cast<std::size_t>(threads - 1));
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
@@ -60,8 +64,10 @@ void SpinPool::worker_loop(int thread) {
   flush_denormals_on_this_thread();
   std::uint32_t seen = 0;
   while (true) {
-    // Spin for the next region, then block on the generation counter (futex).
-    const std::int64_t deadline = now_ns() + spin_ns_;
+    // Spin for the next region, then block on the generation counter (futex). Not on the
+    // owner's CPU: there, spinning only keeps the owner from publishing the region.
+    const bool beside_owner = sched_getcpu() == owner_cpu_.load(std::memory_order_relaxed);
+    const std::int64_t deadline = now_ns() + (beside_owner ? 0 : spin_ns_);
     int polls = 0;
     while (generation_.load(std::memory_order_acquire) == seen) {
       HWNAS_CPU_RELAX();
@@ -77,6 +83,9 @@ void SpinPool::worker_loop(int thread) {
     // The owner publishes region g + 1 only after every worker finished g: no region is skipped.
     ++seen;
     if (stop_.load()) return;
+    // A hint for wait_for_workers only.
+    worker_cpu_[static_cast<std::size_t>(thread - 1)].store(sched_getcpu(),
+                                                            std::memory_order_relaxed);
     work_share(thread);
     // seq_cst, like the owner's side in wait_for_workers(): either this thread sees the owner's
     // flag and wakes it, or the owner's re-read of done_ sees this increment.
@@ -86,28 +95,25 @@ void SpinPool::worker_loop(int thread) {
 }
 
 void SpinPool::wait_for_workers(int workers) {
-  // A worker still holding its static share may be descheduled when the pool has more threads
-  // than free cores (a neighbour process, a busy VM); an owner spinning without end kept it off
-  // the core for a time slice per region (an L1 forward at 2 threads on one shared core took
-  // 258 ms instead of 37 ms; bench/README.md, "Scheduling"). So: spin as the workers do; then
-  // yield the core, which returns at once when nothing else wants it (no wake-up latency, as a
-  // sleeping owner would pay at the end of every uneven region); then, past kYieldSpins spins,
-  // block until the last worker wakes it, so that the scheduler can move the worker here.
-  constexpr std::int64_t kYieldSpins = 40;
-  const std::int64_t start = now_ns();
+  // A worker that shares this CPU (more engine threads than free cores: a neighbour process, a
+  // busy VM) cannot finish its share while the owner spins, and an owner spinning without end
+  // kept it off the core for a time slice per region (bench/README.md, "Scheduling"). So the
+  // owner then spins only briefly before it blocks until the last worker wakes it. Otherwise it
+  // spins for up to ten worker spins, as long as an uneven region needs, and blocks after that
+  // (a worker's recorded CPU can be stale). Yielding does not hand the core over under Linux's
+  // CFS when the worker has run longer: an fmnist forward at 2 threads on one core took 5.2 ms
+  // with a 2 ms yield phase, against 0.76 ms on one thread.
+  const int cpu = owner_cpu_.load(std::memory_order_relaxed);
+  bool crowded = false;
+  for (const auto& w : worker_cpu_) crowded = crowded || w.load(std::memory_order_relaxed) == cpu;
+  const std::int64_t deadline = now_ns() + (crowded ? spin_ns_ / 10 : 10 * spin_ns_);
   int polls = 0;
   int done = 0;
   while ((done = done_.load(std::memory_order_acquire)) < workers) {
     HWNAS_CPU_RELAX();
-    if (++polls < 1024) continue;
+    if (++polls < 256) continue;
     polls = 0;
-    const std::int64_t waited = now_ns() - start;
-    if (waited <= spin_ns_) continue;
-    if (waited <= kYieldSpins * spin_ns_) {
-      std::this_thread::yield();
-      polls = 1023;  // check the clock after every yield: each takes a system call
-      continue;
-    }
+    if (now_ns() <= deadline) continue;
     owner_sleeping_.store(true);
     done = done_.load();
     if (done < workers) done_.wait(done);  // returns at once if done_ moved meanwhile
@@ -132,6 +138,7 @@ void SpinPool::run(int begin, int end, int grain, RangeFn fn, void* context) {
   failed_.store(false);
   error_ = nullptr;
   done_.store(0, std::memory_order_relaxed);
+  owner_cpu_.store(sched_getcpu(), std::memory_order_relaxed);
   generation_.fetch_add(1);  // seq_cst: publishes the region, ordered before the sleepers check
   if (sleepers_.load() > 0) generation_.notify_all();
   work_share(0);

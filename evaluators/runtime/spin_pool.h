@@ -12,9 +12,10 @@ namespace hwnas {
 /// ranges. Between parallel regions the workers spin for `spin_us` microseconds before they
 /// block, so the back-to-back regions of a forward pass (a GEMM, a pooling, a layer norm:
 /// 10-500 us each) do not pay a sleeping thread's wake-up. The owner, done with its own share,
-/// spins for `spin_us`, then yields its core for 40 x `spin_us`, then blocks until the last
-/// worker wakes it: a pool with more threads than free cores then runs at about one thread's
-/// speed instead of losing a scheduler time slice per region.
+/// spins for the workers' shares (up to 10 x `spin_us`), then blocks until the last worker wakes
+/// it. Where a thread shares a CPU with another of the pool (more threads than free cores),
+/// neither spins for long: such a pool loses microseconds per region instead of a scheduler time
+/// slice.
 ///
 /// Why not TBB alone: with one TBB worker and two tiles per region, a worker that has gone to
 /// sleep arrives after the owner has taken both tiles, and the region runs serially; which of
@@ -61,6 +62,11 @@ class SpinPool {
   alignas(64) std::atomic<std::uint32_t> generation_{0};
   alignas(64) std::atomic<int> done_{0};     // workers finished with the current region
   std::atomic<bool> owner_sleeping_{false};  // the owner blocks on done_ (wait_for_workers)
+  // Scheduling hints for wait_for_workers() and the workers' spin (relaxed, never needed for
+  // correctness): the CPU the owner and each worker ran on when it last began a region
+  // (sched_getcpu, 3 ns here).
+  std::atomic<int> owner_cpu_{-1};
+  std::vector<std::atomic<int>> worker_cpu_;
   alignas(64) std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
   std::atomic<bool> failed_{false};

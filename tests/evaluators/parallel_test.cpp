@@ -100,10 +100,10 @@ TEST(Parallel, OtherThreadsFallBackToTbb) {
   for (int x : v) EXPECT_EQ(x, 1);
 }
 
-// Both pool threads on one CPU: the owner, done with its share, outlasts its spin and yields
-// or blocks until the worker (which cannot run meanwhile) finishes. Some regions make the
-// worker's share sleep past the yield phase (3 ms), so the owner blocks on the futex and both
-// orders of "worker done" and "owner asleep" occur. A lost wake-up hangs this test (CTest's
+// Both pool threads on one CPU: the owner, done with its share, sees the worker on its CPU,
+// spins only briefly and blocks until the worker (which cannot run meanwhile) finishes and wakes
+// it. Some regions make the worker's share sleep (0.2 or 3 ms), past any spin of the owner's, so
+// both orders of "worker done" and "owner asleep" occur. A lost wake-up hangs this test (CTest's
 // timeout fails it).
 TEST(Parallel, OversubscribedPoolWakesItsOwner) {
   cpu_set_t saved;
