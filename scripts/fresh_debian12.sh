@@ -2,7 +2,7 @@
 # Runs the README's two commands, as a new user pastes them, on a bare Debian 12 made here with
 # debootstrap (tests/README.md, "The README's two commands on a real fresh Debian 12").
 # Usage: scripts/fresh_debian12.sh ROOT_DIR [CA_FILE...]
-#   ROOT_DIR  an empty or absent folder for the new root (about 6 GB once built); as root.
+#   ROOT_DIR  an empty or absent folder for the new root (4.2 GB once built); as root.
 #   CA_FILE   extra CA certificates the new root should trust (a TLS-intercepting proxy's: npm
 #             fetches onnxruntime-node over HTTPS); ca-certificates is then installed first. A
 #             machine with direct internet access needs none.
