@@ -29,8 +29,9 @@ struct RunData {
 /// Reads the run in `dir`. Throws hwnas::Error if the directory does not exist, holds no
 /// run.db, run.db is not an hwnas run, or front.json is missing or malformed (naming the file
 /// and suggesting `hwnas search --resume --out DIR` to finish an interrupted run), or a field
-/// that exports read has the wrong type (front.json's space, objectives, members, hypervolume,
-/// seed), or the stored configuration does not read (RunConfig::from_json).
+/// that exports read has the wrong type (front.json's space, algorithm, device, objectives,
+/// members, hypervolume, seed), or the stored configuration does not read
+/// (RunConfig::from_json).
 RunData load_run(const std::string& dir);
 
 }  // namespace hwnas
