@@ -88,7 +88,10 @@ TimingStats time_block(const BlockSpec& spec, BlockTiming mode, int threads, int
 
 struct ColdWeightsBench::State {
   std::vector<std::unique_ptr<Block>> blocks;
-  Tensor input, output;
+  Tensor input;
+  // One output per instance: inside a network every block writes a buffer of its own, which the
+  // rest of the forward has evicted since the last forward; one shared output would stay hot.
+  std::vector<Tensor> outputs;
   std::size_t next = 0;
 };
 
@@ -101,7 +104,6 @@ ColdWeightsBench::ColdWeightsBench(const BlockSpec& spec, int batch, std::uint64
       static_cast<int>(std::clamp<std::int64_t>(cache_bytes / weight_bytes + 1, 1, 32));
   const FeatureShape in = block_input_shape(spec), out = block_output_shape(spec);
   state_->input = Tensor(batch, in.h, in.w, in.c);
-  state_->output = Tensor(batch, out.h, out.w, out.c);
   Rng rng(seed ^ 0x9e3779b97f4a7c15ull);
   for (std::size_t i = 0; i < state_->input.size(); ++i)
     state_->input.data()[i] = static_cast<float>(2.0 * uniform_real(rng) - 1.0);
@@ -111,7 +113,8 @@ ColdWeightsBench::ColdWeightsBench(const BlockSpec& spec, int batch, std::uint64
     state_->blocks.push_back(make_block(spec, reader));
     Block& block = *state_->blocks.back();
     block.reserve(batch);
-    if (prepare) prepare(log.made(), [&] { block.forward(state_->input, state_->output); });
+    Tensor& output = state_->outputs.emplace_back(batch, out.h, out.w, out.c);
+    if (prepare) prepare(log.made(), [&] { block.forward(state_->input, output); });
   }
 }
 
@@ -121,7 +124,7 @@ TimingStats ColdWeightsBench::time(const TimingConfig& timing) {
   State& s = *state_;
   return time_calls(
       [&] {
-        s.blocks[s.next]->forward(s.input, s.output);
+        s.blocks[s.next]->forward(s.input, s.outputs[s.next]);
         s.next = (s.next + 1) % s.blocks.size();
       },
       timing);

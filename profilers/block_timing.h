@@ -14,10 +14,12 @@ namespace hwnas {
 
 /// - hot:  the engine's measure_block: one instance run back to back; its weights and buffers
 ///         stay in cache between runs.
-/// - cold_weights: R instances of the block with their own weights run in rotation over one
-///         input and output buffer, R chosen so the rotated weights exceed `cache_bytes`. Each
-///         run then reads its weights from memory, as a block does inside a network whose weights
-///         do not fit the cache, while its input is as fresh as a previous block's output.
+/// - cold_weights: R instances of the block, each with its own weights and its own output
+///         buffer, run in rotation over one input buffer, R chosen so the rotated weights exceed
+///         `cache_bytes`. Each run then reads its weights from memory and writes an output that
+///         left the cache, as a block does inside a network whose weights do not fit the cache
+///         (each block writes a buffer of its own, Model), while its input is as fresh as a
+///         previous block's output.
 enum class BlockTiming { hot, cold_weights };
 
 /// The last-level cache one core can use (bytes), as the platform reports it: the size of
@@ -37,7 +39,7 @@ BlockTiming block_timing_from_name(const std::string& name);
 
 /// The cold-weights setup of one block, kept so that it can be timed again (the profiler's
 /// later windows) without rebuilding and re-drawing its weight copies: R instances with their
-/// own random weights (R so the rotated weights exceed `cache_bytes`), one input and one output.
+/// own random weights and output (R so the rotated weights exceed `cache_bytes`), one input.
 class ColdWeightsBench {
  public:
   /// `prepare` (optional) turns each instance into the variant timed (int8: MeasureOptions).
