@@ -53,11 +53,13 @@ class ProfileCommand final : public Command {
                    "(deterministic)")
         ->check(CLI::IsMember({"local", "onnxruntime", "fake"}))
         ->capture_default_str();
-    app.add_option("--block-timing", block_timing_,
-                   "local backend: cold-weights (weights rotated out of cache, as inside a "
-                   "network too big for the cache), hot (one instance back to back), or auto: the "
-                   "one whose block sums match five whole networks timed end to end (the "
-                   "space's largest and four drawn with --seed), chosen once per space and table")
+    app.add_option(
+           "--block-timing", block_timing_,
+           "local backend: cold-weights (weights rotated out of cache, as inside a "
+           "network too big for the cache), hot (one instance back to back), or auto: the "
+           "one whose block sums match five whole networks timed end to end (the "
+           "space's largest and four drawn with --seed) in --precision, chosen once per space "
+           "and device")
         ->check(CLI::IsMember({"auto", "hot", "cold-weights"}))
         ->capture_default_str();
     app.add_option("--seed", seed_, "seed of the overhead networks (and the fake device)")

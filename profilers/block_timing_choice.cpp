@@ -28,6 +28,8 @@ nlohmann::json BlockTimingChoice::to_json() const {
           {"e2e_ms", e2e_ms},
           {"reported_llc_bytes", reported_llc_bytes},
           {"seconds", seconds},
+          {"hot_backend", hot_backend},
+          {"cold_backend", cold_backend},
           {"method",
            "per probe network: (sum of block medians + per-inference overhead) / "
            "end-to-end median, for hot and cold-weights rows; the variant with the "
@@ -51,6 +53,8 @@ BlockTimingChoice choose_block_timing(const std::vector<Network>& nets, Backend&
   const TimingConfig per_window = window_config(timing, windows);
   const std::size_t chunk = static_cast<std::size_t>(std::max(1, cold.preferred_batch()));
   BlockTimingChoice out;
+  out.hot_backend = hot.name();
+  out.cold_backend = cold.name();
   std::unordered_map<std::string, double> hot_ms, cold_ms;  // block key -> merged median
   // The networks are timed once per chunk window too, so that their end-to-end windows span the
   // same stretch of time as the blocks' (a host that slows down halfway moves both alike).
@@ -113,9 +117,10 @@ std::vector<Network> block_timing_probe_networks(const SearchSpace& space, int r
 
 BlockTimingChoice choose_local_block_timing(const std::vector<Network>& nets, int threads,
                                             int batch, std::uint64_t seed,
-                                            const TimingConfig& timing, int windows) {
-  LocalBackend hot(threads, batch, seed, BlockTiming::hot);
-  LocalBackend cold(threads, batch, seed, BlockTiming::cold_weights);
+                                            const TimingConfig& timing, int windows,
+                                            const std::string& precision) {
+  LocalBackend hot(threads, batch, seed, BlockTiming::hot, precision);
+  LocalBackend cold(threads, batch, seed, BlockTiming::cold_weights, precision);
   return choose_block_timing(nets, hot, cold, timing, windows);
 }
 
@@ -138,6 +143,9 @@ BlockTiming resolve_local_block_timing(LatencyTable& table, const DeviceProfile&
                                        const std::vector<Network>& probe_nets, std::uint64_t seed,
                                        const TimingConfig& timing, int windows, bool force,
                                        std::ostream* log) {
+  // A device this host cannot time (int8 without VNNI / AMX) is refused before the table
+  // records it.
+  LocalBackend(profile.threads, profile.batch, seed, BlockTiming::hot, profile.precision);
   table.ensure_device(profile);
   if (!force) {
     if (const auto mode = stored_block_timing(table, profile.name, space)) {
@@ -147,8 +155,8 @@ BlockTiming resolve_local_block_timing(LatencyTable& table, const DeviceProfile&
       return *mode;
     }
   }
-  const BlockTimingChoice c =
-      choose_local_block_timing(probe_nets, profile.threads, profile.batch, seed, timing, windows);
+  const BlockTimingChoice c = choose_local_block_timing(probe_nets, profile.threads, profile.batch,
+                                                        seed, timing, windows, profile.precision);
   nlohmann::json record = c.to_json();
   record["resolution"] = resolution;
   // The choice first: rows without it would be taken for rows of an older table.
@@ -157,9 +165,11 @@ BlockTiming resolve_local_block_timing(LatencyTable& table, const DeviceProfile&
   std::vector<LatencyRow> rows;
   for (std::size_t k = 0; k < c.blocks.size(); ++k)
     rows.push_back({c.blocks[k].key(), stats[k], ""});
-  table.insert(profile.name,
-               table.begin_run(profile.name, "local (" + block_timing_name(c.chosen) + ")", timing),
-               rows);
+  table.insert(
+      profile.name,
+      table.begin_run(profile.name, c.chosen == BlockTiming::hot ? c.hot_backend : c.cold_backend,
+                      timing),
+      rows);
   if (log) {
     char line[256];
     std::snprintf(line, sizeof line,

@@ -24,20 +24,22 @@ namespace hwnas {
 /// variant + its per-inference overhead) / its end-to-end median; 1 is a perfect table.
 struct BlockTimingChoice {
   BlockTiming chosen = BlockTiming::cold_weights;
-  std::vector<double> e2e_ms;           ///< per probe network, end-to-end median (ms)
-  std::vector<double> hot_ratio;        ///< per probe network
-  std::vector<double> cold_ratio;       ///< per probe network
-  double hot_error = 0;                 ///< median over networks of |ln(hot_ratio)|
-  double cold_error = 0;                ///< median over networks of |ln(cold_ratio)|
-  std::int64_t reported_llc_bytes = 0;  ///< last_level_cache_bytes(), recorded, not used
-  double seconds = 0;                   ///< wall time of the probe
+  std::vector<double> e2e_ms;             ///< per probe network, end-to-end median (ms)
+  std::vector<double> hot_ratio;          ///< per probe network
+  std::vector<double> cold_ratio;         ///< per probe network
+  double hot_error = 0;                   ///< median over networks of |ln(hot_ratio)|
+  double cold_error = 0;                  ///< median over networks of |ln(cold_ratio)|
+  std::int64_t reported_llc_bytes = 0;    ///< last_level_cache_bytes(), recorded, not used
+  double seconds = 0;                     ///< wall time of the probe
+  std::string hot_backend, cold_backend;  ///< Backend::name() of the two variants
   /// Every block of the probe networks, with its merged windows in each variant: the chosen
   /// variant's are table rows like any other (not in to_json).
   std::vector<BlockSpec> blocks;
   std::vector<TimingStats> hot_stats, cold_stats;
 
   /// {"mode","hot_error","cold_error","hot_ratio":[..],"cold_ratio":[..],"e2e_ms":[..],
-  ///  "reported_llc_bytes","seconds","method"}: stored as the table's "block_timing" calibration.
+  ///  "reported_llc_bytes","seconds","hot_backend","cold_backend","method"}: stored as the table's
+  ///  "block_timing" calibration.
   nlohmann::json to_json() const;
 };
 
@@ -57,10 +59,13 @@ std::vector<Network> block_timing_probe_networks(const SearchSpace& space, int r
                                                  int sampled, std::uint64_t seed);
 
 /// choose_block_timing on the local engine at `threads` threads and `batch` images (random
-/// weights from `seed`). Same errors as choose_block_timing.
+/// weights from `seed`) in `precision` ("fp32" or "int8": an int8 table's choice is made on int8
+/// blocks and networks, whose cache behaviour differs from fp32's). Same errors as
+/// choose_block_timing and the LocalBackend constructor (int8 on a CPU without VNNI / AMX).
 BlockTimingChoice choose_local_block_timing(const std::vector<Network>& nets, int threads,
                                             int batch, std::uint64_t seed,
-                                            const TimingConfig& timing, int windows);
+                                            const TimingConfig& timing, int windows,
+                                            const std::string& precision = "fp32");
 
 /// The block timing stored for `space`'s rows of device `device` (calibration
 /// "block_timing:SPACE"), or nullopt when none was chosen. Throws hwnas::Error naming the table
@@ -68,9 +73,9 @@ BlockTimingChoice choose_local_block_timing(const std::vector<Network>& nets, in
 std::optional<BlockTiming> stored_block_timing(const LatencyTable& table, const std::string& device,
                                                const std::string& space);
 
-/// The block timing of `space`'s rows in `table` for the local device `profile` (threads and
-/// batch from it): the stored one (stored_block_timing) unless `force`, so that a resumed or
-/// filled table keeps one timing for all the space's rows; else choose_local_block_timing on
+/// The block timing of `space`'s rows in `table` for the local device `profile` (threads, batch
+/// and precision from it): the stored one (stored_block_timing) unless `force`, so that a resumed
+/// or filled table keeps one timing for all the space's rows; else choose_local_block_timing on
 /// `probe_nets` (drawn at `resolution`) with the table's own `timing` and `windows` (a probe
 /// timed more briefly than the rows misjudged them by 25-40 %), and the choice is stored with
 /// the chosen variant's rows, which the profile then skips: the probe costs the other variant's

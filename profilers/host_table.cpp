@@ -45,13 +45,10 @@ void profile_host_table(const std::string& db, const std::string& device, const 
   options.progress = log;
   options.progress_is_terminal = log != nullptr && isatty(STDERR_FILENO) != 0;
   const int first = space_resolutions(space).front();
-  // The auto block timing times fp32 networks; int8 tables are timed cold-weights.
-  const BlockTiming mode = precision != "fp32"
-                               ? BlockTiming::cold_weights
-                               : resolve_local_block_timing(
-                                     table, host_device_profile(device, 2, 1), space.name(), first,
-                                     block_timing_probe_networks(space, first, 4, options.seed),
-                                     options.seed, options.timing, options.windows, false, log);
+  const BlockTiming mode =
+      resolve_local_block_timing(table, host_device_profile(device, 2, 1, precision), space.name(),
+                                 first, block_timing_probe_networks(space, first, 4, options.seed),
+                                 options.seed, options.timing, options.windows, false, log);
   LocalBackend backend(2, 1, options.seed, mode, precision);
   for (int r : space_resolutions(space)) {
     if (log)

@@ -23,8 +23,12 @@ class LocalBackend final : public Backend {
   explicit LocalBackend(int threads, int batch = 1, std::uint64_t seed = 0,
                         BlockTiming timing_mode = BlockTiming::cold_weights,
                         const std::string& precision = "fp32");
-  /// "local (<block timing>)", recorded with every profiling run.
-  std::string name() const override { return "local (" + block_timing_name(mode_) + ")"; }
+  /// "local (<block timing>)", or "local int8 (<block timing>)" for int8: recorded with every
+  /// profiling run and with the block timing choice, so a table says what timed its rows.
+  std::string name() const override {
+    return std::string(precision_ == "fp32" ? "local" : "local " + precision_) + " (" +
+           block_timing_name(mode_) + ")";
+  }
   /// host_device_profile(device_name or "host", threads, batch, precision).
   DeviceProfile device(const std::string& device_name) override;
   std::vector<TimingStats> measure_blocks(const std::vector<BlockSpec>& blocks,

@@ -50,8 +50,7 @@ ProfileJob prepare_profile(const ProfileRunConfig& c) {
   BlockTiming mode = BlockTiming::cold_weights;
   if (c.block_timing != "auto") {
     mode = block_timing_from_name(c.block_timing);
-  } else if (local && c.precision == "fp32") {
-    // (int8 tables are timed cold-weights unless told otherwise: the auto probe times fp32.)
+  } else if (local) {
     job.table = std::make_unique<LatencyTable>(c.db, LatencyTable::Mode::read_write);
     std::vector<Network> probe;
     if (c.archs.empty()) {
@@ -61,8 +60,9 @@ ProfileJob prepare_profile(const ProfileRunConfig& c) {
         probe.push_back(space.decode(c.archs[i]));
     }
     mode = resolve_local_block_timing(
-        *job.table, host_device_profile(opt.device_name, c.threads, c.batch), space.name(),
-        probe.front().input.h, probe, opt.seed, opt.timing, opt.windows, opt.force, opt.progress);
+        *job.table, host_device_profile(opt.device_name, c.threads, c.batch, c.precision),
+        space.name(), probe.front().input.h, probe, opt.seed, opt.timing, opt.windows, opt.force,
+        opt.progress);
   }
   const BackendSpec spec = profile_backend_spec(c, mode);
   job.backend = make_backend(spec);
