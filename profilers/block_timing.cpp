@@ -88,11 +88,14 @@ TimingStats time_block(const BlockSpec& spec, BlockTiming mode, int threads, int
 
 struct ColdWeightsBench::State {
   std::vector<std::unique_ptr<Block>> blocks;
-  Tensor input;
+  // One input, or one per instance for a network's first block (its image is cold in a network).
+  std::vector<Tensor> inputs;
   // One output per instance: inside a network every block writes a buffer of its own, which the
   // rest of the forward has evicted since the last forward; one shared output would stay hot.
   std::vector<Tensor> outputs;
   std::size_t next = 0;
+
+  const Tensor& input(std::size_t i) const { return inputs[i % inputs.size()]; }
 };
 
 ColdWeightsBench::ColdWeightsBench(const BlockSpec& spec, int batch, std::uint64_t seed,
@@ -103,10 +106,13 @@ ColdWeightsBench::ColdWeightsBench(const BlockSpec& spec, int batch, std::uint64
   const int copies =
       static_cast<int>(std::clamp<std::int64_t>(cache_bytes / weight_bytes + 1, 1, 32));
   const FeatureShape in = block_input_shape(spec), out = block_output_shape(spec);
-  state_->input = Tensor(batch, in.h, in.w, in.c);
+  const int inputs = block_reads_network_input(spec.kind) ? copies : 1;
   Rng rng(seed ^ 0x9e3779b97f4a7c15ull);
-  for (std::size_t i = 0; i < state_->input.size(); ++i)
-    state_->input.data()[i] = static_cast<float>(2.0 * uniform_real(rng) - 1.0);
+  for (int i = 0; i < inputs; ++i) {
+    Tensor& input = state_->inputs.emplace_back(batch, in.h, in.w, in.c);
+    for (std::size_t k = 0; k < input.size(); ++k)
+      input.data()[k] = static_cast<float>(2.0 * uniform_real(rng) - 1.0);
+  }
   for (int i = 0; i < copies; ++i) {
     ParamReader reader = ParamReader::random(seed + static_cast<std::uint64_t>(i));
     LayerLog log;
@@ -114,7 +120,8 @@ ColdWeightsBench::ColdWeightsBench(const BlockSpec& spec, int batch, std::uint64
     Block& block = *state_->blocks.back();
     block.reserve(batch);
     Tensor& output = state_->outputs.emplace_back(batch, out.h, out.w, out.c);
-    if (prepare) prepare(log.made(), [&] { block.forward(state_->input, output); });
+    const Tensor& input = state_->input(static_cast<std::size_t>(i));
+    if (prepare) prepare(log.made(), [&] { block.forward(input, output); });
   }
 }
 
@@ -124,7 +131,7 @@ TimingStats ColdWeightsBench::time(const TimingConfig& timing) {
   State& s = *state_;
   return time_calls(
       [&] {
-        s.blocks[s.next]->forward(s.input, s.outputs[s.next]);
+        s.blocks[s.next]->forward(s.input(s.next), s.outputs[s.next]);
         s.next = (s.next + 1) % s.blocks.size();
       },
       timing);

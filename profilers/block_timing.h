@@ -19,7 +19,9 @@ namespace hwnas {
 ///         `cache_bytes`. Each run then reads its weights from memory and writes an output that
 ///         left the cache, as a block does inside a network whose weights do not fit the cache
 ///         (each block writes a buffer of its own, Model), while its input is as fresh as a
-///         previous block's output.
+///         previous block's output. A block that opens its networks (block_reads_network_input:
+///         the stem, the patch embedding) reads the image, which the previous forward has
+///         evicted, so its instances each read an input of their own too.
 enum class BlockTiming { hot, cold_weights };
 
 /// The last-level cache one core can use (bytes), as the platform reports it: the size of
@@ -39,7 +41,8 @@ BlockTiming block_timing_from_name(const std::string& name);
 
 /// The cold-weights setup of one block, kept so that it can be timed again (the profiler's
 /// later windows) without rebuilding and re-drawing its weight copies: R instances with their
-/// own random weights and output (R so the rotated weights exceed `cache_bytes`), one input.
+/// own random weights and output (R so the rotated weights exceed `cache_bytes`), one input
+/// (one per instance for a block that reads the network's input).
 class ColdWeightsBench {
  public:
   /// `prepare` (optional) turns each instance into the variant timed (int8: MeasureOptions).

@@ -25,6 +25,7 @@ struct BlockKindDef {
   std::function<FeatureShape(const BlockSpec&)> input_shape;   ///< NHWC without the batch
   std::function<FeatureShape(const BlockSpec&)> output_shape;  ///< NHWC without the batch
   std::function<BlockCost(const BlockSpec&)> cost;             ///< params and MACs (batch 1)
+  bool reads_network_input = false;  ///< opens its networks (block_reads_network_input)
 };
 
 /// Adds a block kind and returns its BlockKind value (kBlockKindCount and up, in order of

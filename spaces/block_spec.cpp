@@ -336,6 +336,29 @@ FeatureShape block_input_shape(const BlockSpec& s) {
   throw Error("block_input_shape: unhandled kind");
 }
 
+bool block_reads_network_input(BlockKind kind) {
+  if (is_registered_block_kind(kind)) return registered_block_kind(kind).reads_network_input;
+  switch (kind) {
+    case BlockKind::stem:
+    case BlockKind::evit_first_conv:
+    case BlockKind::hiera_patch_embed:
+      return true;
+    case BlockKind::meta4d:
+    case BlockKind::downsample:
+    case BlockKind::flatten:
+    case BlockKind::meta3d:
+    case BlockKind::head:
+    case BlockKind::evit_mbconv:
+    case BlockKind::evit_attention:
+    case BlockKind::evit_ffn:
+    case BlockKind::evit_head:
+    case BlockKind::hiera_block:
+    case BlockKind::hiera_head:
+      return false;
+  }
+  throw Error("block_reads_network_input: unhandled kind");
+}
+
 FeatureShape block_output_shape(const BlockSpec& s) {
   if (is_registered_block_kind(s.kind)) return registered_block_kind(s.kind).output_shape(s);
   switch (s.kind) {

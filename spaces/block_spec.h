@@ -86,4 +86,12 @@ FeatureShape block_input_shape(const BlockSpec& spec);
 FeatureShape block_output_shape(const BlockSpec& spec);
 BlockCost block_cost(const BlockSpec& spec);
 
+/// True for a kind that opens its networks and reads the image passed to the forward (stem,
+/// evit_first_conv, hiera_patch_embed; a registered kind says so in its BlockKindDef). Every
+/// other block reads what the block before it has just written, so its input is in cache; a
+/// network's image was written before the forward, and in a network larger than the cache the
+/// previous forward has evicted it. The cold-weights table rows time such a block on a cold input
+/// (profilers/block_timing.h).
+bool block_reads_network_input(BlockKind kind);
+
 }  // namespace hwnas

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <string>
 
 #include "core/rng.h"
 
@@ -73,6 +74,24 @@ TEST(SearchSpace, OptionIndexFindsValues) {
   EXPECT_EQ(space().option_index(0, 32), 0);
   EXPECT_EQ(space().option_index(0, 96), 4);
   EXPECT_EQ(space().option_index(0, 40), -1);
+}
+
+// The cold-weights rows time a block that reads the network's image on a cold input
+// (profilers/block_timing.h): in every space only the first block of a network is of such a kind.
+TEST(SearchSpace, OnlyTheFirstBlockOfEveryNetworkReadsTheNetworksInput) {
+  Rng rng(14);
+  for (const std::string& name : space_names()) {
+    const SearchSpace& s = get_space(name);
+    for (int i = 0; i < 20; ++i) {
+      const Network net = s.decode(s.sample(rng));
+      ASSERT_FALSE(net.blocks.empty()) << name;
+      EXPECT_TRUE(block_reads_network_input(net.blocks.front().kind))
+          << name << ": " << net.blocks.front().key();
+      for (std::size_t b = 1; b < net.blocks.size(); ++b)
+        EXPECT_FALSE(block_reads_network_input(net.blocks[b].kind))
+            << name << ": block " << b << " " << net.blocks[b].key();
+    }
+  }
 }
 
 }  // namespace
