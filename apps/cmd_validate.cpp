@@ -56,6 +56,11 @@ class ValidateCommand final : public Command {
         ->check(CLI::IsMember({"median", "p10"}))
         ->capture_default_str();
     add_timing_options(app, "subnet", timing_, windows_);
+    app.add_option("--group", group_,
+                   "subnets timed together, their windows in turn: a larger group spreads a "
+                   "subnet's windows over more time, so a slow stretch of the host hits fewer")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
   }
 
   int run() override {
@@ -73,6 +78,7 @@ class ValidateCommand final : public Command {
     c.fit_correction = fit_;
     c.timing = timing_;
     c.windows = windows_;
+    c.group = group_;
     c.csv = csv_;
     c.html = html_;
     c.log = &std::cerr;
@@ -134,6 +140,7 @@ class ValidateCommand final : public Command {
   bool json_ = false, fit_ = false;
   TimingConfig timing_ = default_profile_timing();
   int windows_ = 3;
+  int group_ = 8;
 };
 
 HWNAS_REGISTER_COMMAND(ValidateCommand, "validate",

@@ -65,6 +65,7 @@ TableValidationResult validate_table(const TableValidationConfig& c) {
   vo.resolution = c.resolution ? c.resolution : default_resolution(space);
   vo.timing = c.timing;
   vo.windows = c.windows;
+  vo.group = c.group;
   vo.fit_correction = c.fit_correction;
   vo.statistic = c.statistic;
   vo.progress = c.log;

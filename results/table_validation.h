@@ -31,6 +31,10 @@ struct TableValidationConfig {
   bool fit_correction = false;  ///< fit the learned correction and store it in the table
   TimingConfig timing = default_profile_timing();
   int windows = 3;
+  /// Subnets timed together, their windows round-robin (ValidationOptions::group): a larger
+  /// group puts a subnet's windows further apart, so one slow stretch of a shared host hits
+  /// fewer of them.
+  int group = 8;
   std::string csv;              ///< one row per subnet to this file ("" = none)
   std::string html;             ///< the report to this file ("" = none)
   std::ostream* log = nullptr;  ///< progress and warnings

@@ -245,6 +245,42 @@ class BurstyWindows final : public test::ForwardingBackend {
   FakeBackend& device_;
 };
 
+// The fake device, recording how many subnets each measure_networks call timed together.
+class GroupRecorder final : public test::ForwardingBackend {
+ public:
+  explicit GroupRecorder(FakeBackend& device) : ForwardingBackend(device) {}
+  std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
+                                            const TimingConfig& timing, int windows) override {
+    sizes.push_back(nets.size());
+    return target_.measure_networks(nets, timing, windows);
+  }
+  std::vector<std::size_t> sizes;
+};
+
+TEST_F(FakeValidation, SubnetsAreTimedInGroupsOfTheRequestedSize) {
+  const auto pred = LutLatencyPredictor::open(path_, "fake");
+  ValidationOptions vo;
+  vo.samples = 20;
+  vo.seed = 5;
+  vo.time_reference = false;
+  std::vector<double> measured;
+  for (const int group : {8, 20, 1}) {
+    GroupRecorder rec(fake_);
+    vo.group = group;
+    const auto rep = validate_latency(space(), *pred, rec, vo);
+    const std::vector<std::size_t> expect =
+        group == 8 ? std::vector<std::size_t>{8, 8, 4}
+                   : std::vector<std::size_t>(static_cast<std::size_t>(20 / group),
+                                              static_cast<std::size_t>(group));
+    EXPECT_EQ(rec.sizes, expect) << "group " << group;
+    // The grouping changes when a subnet is timed, not which subnet is paired with which time.
+    std::vector<double> m;
+    for (const auto& smp : rep.samples) m.push_back(smp.measured_ms);
+    if (measured.empty()) measured = m;
+    EXPECT_EQ(m, measured) << "group " << group;
+  }
+}
+
 TEST_F(FakeValidation, EstimatorsComparedByTheirWindowToWindowRepeatability) {
   const auto pred = LutLatencyPredictor::open(path_, "fake");
   BurstyWindows bursty(fake_);

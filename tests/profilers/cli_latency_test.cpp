@@ -94,6 +94,7 @@ TEST(LatencyCli, BadInputExits2WithMessage) {
       {"predict --arch l1 --db " + dir + "/none.db", "hwnas profile"},
       {"profile --backend gpu --db " + dir + "/x.db", "gpu"},
       {"validate --db " + dir + "/none.db --seed 1", "--samples"},
+      {"validate --db " + dir + "/none.db --samples 2 --seed 1 --group 0", "--group"},
       {"profile --agent http://127.0.0.1:1 --db " + dir + "/y.db", "cannot reach agent"},
       {"agent --listen 0.0.0.0:0", "--token"},
       {"agent --listen nonsense", "HOST:PORT"},
