@@ -38,9 +38,9 @@ class OnnxRuntimeBackend final : public Backend {
   /// (hwnas export <git>)": the export is part of what is timed.
   DeviceProfile device(const std::string& device_name) override;
   /// Each block exported alone and timed in its own session, less the runtime's run cost (the
-  /// median run of a one-Identity model, measured once): a network pays that cost once, which
-  /// the table's per-inference overhead holds. Throws hwnas::Error naming the block when the
-  /// runtime rejects it or the worker dies.
+  /// median of at least 200 runs of a one-Identity model, measured once): a network pays that cost
+  /// once, which the table's per-inference overhead holds. Throws hwnas::Error naming the block
+  /// when the runtime rejects it or the worker dies.
   std::vector<TimingStats> measure_blocks(const std::vector<BlockSpec>& blocks,
                                           const TimingConfig& timing) override;
   /// The whole network as `hwnas export --format onnx` writes it (logits output).
