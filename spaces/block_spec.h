@@ -91,7 +91,8 @@ BlockCost block_cost(const BlockSpec& spec);
 /// other block reads what the block before it has just written, so its input is in cache; a
 /// network's image was written before the forward, and in a network larger than the cache the
 /// previous forward has evicted it. The cold-weights table rows time such a block on a cold input
-/// (profilers/block_timing.h).
+/// (profilers/block_timing.h). Throws hwnas::Error for a value that is neither a kind of
+/// block_kind.def nor a registered kind.
 bool block_reads_network_input(BlockKind kind);
 
 }  // namespace hwnas
