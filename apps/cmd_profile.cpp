@@ -55,8 +55,9 @@ class ProfileCommand final : public Command {
         ->capture_default_str();
     app.add_option(
            "--block-timing", block_timing_,
-           "local backend: cold-weights (weights rotated out of cache, as inside a "
-           "network too big for the cache), hot (one instance back to back), or auto: the "
+           "local and onnxruntime backends: cold-weights (weights rotated out of cache, as "
+           "inside a network too big for the cache), hot (one instance back to back), or auto: "
+           "the "
            "one whose block sums match five whole networks timed end to end (the "
            "space's largest and four drawn with --seed) in --precision, chosen once per space "
            "and device")

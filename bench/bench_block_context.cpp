@@ -39,14 +39,6 @@ using Clock = std::chrono::steady_clock;
 
 const TimingConfig kTiming{.warmup = 5, .min_repeats = 15, .min_time_ms = 100};
 
-Network network_of(const std::string& spec) {
-  const auto colon = spec.find(':');
-  const std::string space = colon == std::string::npos ? "efficientformer" : spec.substr(0, colon);
-  const std::string arch = colon == std::string::npos ? spec : spec.substr(colon + 1);
-  const SearchSpace& s = get_space(space);
-  return s.decode(s.resolve(arch));
-}
-
 struct BlockTimes {
   double hot_ms = 0, cold_ms = 0, in_net_ms = 0;
 };

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/build_id.h"
+#include "spaces/registry.h"
 
 #ifndef HWNAS_BENCH_BUILD_TYPE
 #define HWNAS_BENCH_BUILD_TYPE "unknown"
@@ -211,6 +212,13 @@ std::string join(const std::vector<std::int64_t>& values, const char* sep) {
   std::string out;
   for (const auto v : values) out += (out.empty() ? "" : sep) + std::to_string(v);
   return out;
+}
+
+Network network_of(const std::string& spec, const std::string& default_space) {
+  const auto colon = spec.find(':');
+  const SearchSpace& space =
+      get_space(colon == std::string::npos ? default_space : spec.substr(0, colon));
+  return space.decode(space.resolve(colon == std::string::npos ? spec : spec.substr(colon + 1)));
 }
 
 }  // namespace hwnas::bench

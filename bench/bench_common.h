@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "spaces/search_space.h"
+
 namespace hwnas::bench {
 
 using Bench = benchmark::internal::Benchmark;
@@ -64,6 +66,11 @@ int run(int argc, char** argv, const Program& program);
 /// True when the user gave google/benchmark flag `name` (without the leading dashes, e.g.
 /// "benchmark_repetitions") on the command line.
 bool flag_given(const std::string& name);
+
+/// The network a --arch=[SPACE:]ARCH parameter names: ARCH as `hwnas measure --arch` takes it (a
+/// named member, inline JSON or a file) in SPACE, `default_space` when there is no colon. Throws
+/// hwnas::Error for an unknown space or arch.
+Network network_of(const std::string& spec, const std::string& default_space = "efficientformer");
 
 /// Defaults of a timed benchmark (one whose iterations google/benchmark times).
 struct Timed {

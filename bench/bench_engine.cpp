@@ -34,11 +34,6 @@ constexpr std::uint64_t kSeed = 0;  // measure_network's default
 constexpr int kWarmupFirst = 10;    // forwards before the first timed loop of a model
 constexpr int kWarmupAgain = 2;     // before every later one: buffers exist, caches refill
 
-Network network_of(const std::string& model) {
-  const SearchSpace& space = get_space(kSpace);
-  return space.decode(space.resolve(model));
-}
-
 // One model with its input and output, built inside the thread scope it is timed in, as
 // measure_network builds it (weights and input from kSeed, input uniform in [-1, 1)).
 struct Forward {

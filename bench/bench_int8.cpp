@@ -40,14 +40,6 @@ namespace {
 
 constexpr std::uint64_t kSeed = 0;
 
-// "l1" (an EfficientFormer member) or "SPACE:NAME" (e.g. elasticvit:t1).
-Network network_of(const std::string& model) {
-  const auto colon = model.find(':');
-  const SearchSpace& space =
-      get_space(colon == std::string::npos ? "efficientformer" : model.substr(0, colon));
-  return space.decode(space.resolve(colon == std::string::npos ? model : model.substr(colon + 1)));
-}
-
 enum class Variant { fp32, int8, int8_gemm };
 
 Tensor noise(const Network& net, int batch, std::uint64_t seed) {

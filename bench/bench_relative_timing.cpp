@@ -27,14 +27,6 @@
 namespace hwnas::bench {
 namespace {
 
-Network network_of(const std::string& spec) {
-  const auto colon = spec.find(':');
-  const std::string space = colon == std::string::npos ? "efficientformer" : spec.substr(0, colon);
-  const std::string arch = colon == std::string::npos ? spec : spec.substr(colon + 1);
-  const SearchSpace& s = get_space(space);
-  return s.decode(s.resolve(arch));
-}
-
 // The series' median (upper middle), the fraction of values within 2 % and 5 % of it, and
 // max/min, as counters prefixed `name`.
 void report(benchmark::State& state, const std::string& name, const std::vector<double>& v) {

@@ -24,7 +24,7 @@ struct BackendSpec {
   int threads = 2;             ///< local, fake: engine threads
   int batch = 1;               ///< local: batch size
   std::uint64_t seed = 0;      ///< local: input seed; fake: the formula's seed (its identity)
-  BlockTiming block_timing = BlockTiming::cold_weights;  ///< local: how rows are timed
+  BlockTiming block_timing = BlockTiming::cold_weights;  ///< local, onnxruntime: how rows are timed
   std::string precision = "fp32";                        ///< local: fp32 or int8
 };
 

@@ -48,6 +48,11 @@ std::int64_t parse_cache_size(const std::string& text) {
   return 0;
 }
 
+int cold_weights_copies(std::int64_t weight_bytes, std::int64_t cache_bytes) {
+  return static_cast<int>(
+      std::clamp<std::int64_t>(cache_bytes / std::max<std::int64_t>(1, weight_bytes) + 1, 1, 32));
+}
+
 std::int64_t last_level_cache_bytes() {
   namespace fs = std::filesystem;
   int best_level = 0;
@@ -102,9 +107,7 @@ ColdWeightsBench::ColdWeightsBench(const BlockSpec& spec, int batch, std::uint64
                                    std::int64_t cache_bytes, const TimingPreparer& prepare)
     : state_(std::make_unique<State>()) {
   if (batch < 1) throw Error("block timing: batch must be >= 1");
-  const std::int64_t weight_bytes = std::max<std::int64_t>(1, block_cost(spec).params * 4);
-  const int copies =
-      static_cast<int>(std::clamp<std::int64_t>(cache_bytes / weight_bytes + 1, 1, 32));
+  const int copies = cold_weights_copies(block_cost(spec).params * 4, cache_bytes);
   const FeatureShape in = block_input_shape(spec), out = block_output_shape(spec);
   const int inputs = block_reads_network_input(spec.kind) ? copies : 1;
   Rng rng(seed ^ 0x9e3779b97f4a7c15ull);

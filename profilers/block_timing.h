@@ -32,6 +32,17 @@ enum class BlockTiming { hot, cold_weights };
 /// timing is chosen by measurement (block_timing_choice.h).
 std::int64_t last_level_cache_bytes();
 
+/// The weights a cold-weights rotation cycles through before it reuses a copy: 64 MiB, twice the
+/// largest last-level cache one core could use on the hosts measured so far (32 MiB, Zen 4), so
+/// that no copy survives in cache until its next turn. Not read from the platform, which a VM
+/// may misreport (last_level_cache_bytes).
+inline constexpr std::int64_t kColdWeightsRotationBytes = 64LL << 20;
+
+/// How many copies of a block holding `weight_bytes` of weights a cold-weights rotation runs:
+/// enough that the rotated weights exceed `cache_bytes`, at least 1 and at most 32 (a block of a
+/// few KiB would need thousands; its weights are then a small share of what it reads).
+int cold_weights_copies(std::int64_t weight_bytes, std::int64_t cache_bytes);
+
 /// A sysfs cache size ("32768K", "1024K", "32M", "512") in bytes; 0 if it does not parse.
 std::int64_t parse_cache_size(const std::string& text);
 
@@ -66,6 +77,7 @@ class ColdWeightsBench {
 /// spec, threads or batch < 1.
 TimingStats time_block(const BlockSpec& spec, BlockTiming mode, int threads, int batch,
                        std::uint64_t seed, const TimingConfig& timing,
-                       std::int64_t cache_bytes = 64LL << 20, const TimingPreparer& prepare = {});
+                       std::int64_t cache_bytes = kColdWeightsRotationBytes,
+                       const TimingPreparer& prepare = {});
 
 }  // namespace hwnas

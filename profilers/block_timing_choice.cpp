@@ -115,15 +115,6 @@ std::vector<Network> block_timing_probe_networks(const SearchSpace& space, int r
   return nets;
 }
 
-BlockTimingChoice choose_local_block_timing(const std::vector<Network>& nets, int threads,
-                                            int batch, std::uint64_t seed,
-                                            const TimingConfig& timing, int windows,
-                                            const std::string& precision) {
-  LocalBackend hot(threads, batch, seed, BlockTiming::hot, precision);
-  LocalBackend cold(threads, batch, seed, BlockTiming::cold_weights, precision);
-  return choose_block_timing(nets, hot, cold, timing, windows);
-}
-
 std::optional<BlockTiming> stored_block_timing(const LatencyTable& table, const std::string& device,
                                                const std::string& space) {
   const auto stored = table.calibration(device, "block_timing:" + space);
@@ -138,14 +129,15 @@ std::optional<BlockTiming> stored_block_timing(const LatencyTable& table, const 
               space + " --force`");
 }
 
-BlockTiming resolve_local_block_timing(LatencyTable& table, const DeviceProfile& profile,
-                                       const std::string& space, int resolution,
-                                       const std::vector<Network>& probe_nets, std::uint64_t seed,
-                                       const TimingConfig& timing, int windows, bool force,
-                                       std::ostream* log) {
-  // A device this host cannot time (int8 without VNNI / AMX) is refused before the table
-  // records it.
-  LocalBackend(profile.threads, profile.batch, seed, BlockTiming::hot, profile.precision);
+BlockTiming resolve_block_timing(LatencyTable& table, const std::string& device_name,
+                                 const BlockTimingBackendFactory& make, const std::string& space,
+                                 int resolution, const std::vector<Network>& probe_nets,
+                                 const TimingConfig& timing, int windows, bool force,
+                                 std::ostream* log) {
+  // A device this host cannot time (int8 without VNNI / AMX, no runtime) is refused before the
+  // table records it.
+  const std::unique_ptr<Backend> hot = make(BlockTiming::hot);
+  const DeviceProfile profile = hot->device(device_name);
   table.ensure_device(profile);
   if (!force) {
     if (const auto mode = stored_block_timing(table, profile.name, space)) {
@@ -155,8 +147,8 @@ BlockTiming resolve_local_block_timing(LatencyTable& table, const DeviceProfile&
       return *mode;
     }
   }
-  const BlockTimingChoice c = choose_local_block_timing(probe_nets, profile.threads, profile.batch,
-                                                        seed, timing, windows, profile.precision);
+  const std::unique_ptr<Backend> cold = make(BlockTiming::cold_weights);
+  const BlockTimingChoice c = choose_block_timing(probe_nets, *hot, *cold, timing, windows);
   nlohmann::json record = c.to_json();
   record["resolution"] = resolution;
   // The choice first: rows without it would be taken for rows of an older table.
@@ -181,6 +173,20 @@ BlockTiming resolve_local_block_timing(LatencyTable& table, const DeviceProfile&
     *log << line;
   }
   return c.chosen;
+}
+
+BlockTiming resolve_local_block_timing(LatencyTable& table, const DeviceProfile& profile,
+                                       const std::string& space, int resolution,
+                                       const std::vector<Network>& probe_nets, std::uint64_t seed,
+                                       const TimingConfig& timing, int windows, bool force,
+                                       std::ostream* log) {
+  return resolve_block_timing(
+      table, profile.name,
+      [&](BlockTiming mode) {
+        return std::make_unique<LocalBackend>(profile.threads, profile.batch, seed, mode,
+                                              profile.precision);
+      },
+      space, resolution, probe_nets, timing, windows, force, log);
 }
 
 }  // namespace hwnas

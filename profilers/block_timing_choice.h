@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,30 +60,33 @@ BlockTimingChoice choose_block_timing(const std::vector<Network>& nets, Backend&
 std::vector<Network> block_timing_probe_networks(const SearchSpace& space, int resolution,
                                                  int sampled, std::uint64_t seed);
 
-/// choose_block_timing on the local engine at `threads` threads and `batch` images (random
-/// weights from `seed`) in `precision` ("fp32" or "int8": an int8 table's choice is made on int8
-/// blocks and networks, whose cache behaviour differs from fp32's). Same errors as
-/// choose_block_timing and the LocalBackend constructor (int8 on a CPU without VNNI / AMX).
-BlockTimingChoice choose_local_block_timing(const std::vector<Network>& nets, int threads,
-                                            int batch, std::uint64_t seed,
-                                            const TimingConfig& timing, int windows,
-                                            const std::string& precision = "fp32");
-
 /// The block timing stored for `space`'s rows of device `device` (calibration
 /// "block_timing:SPACE"), or nullopt when none was chosen. Throws hwnas::Error naming the table
 /// and the fix when the stored value cannot be read.
 std::optional<BlockTiming> stored_block_timing(const LatencyTable& table, const std::string& device,
                                                const std::string& space);
 
-/// The block timing of `space`'s rows in `table` for the local device `profile` (threads, batch
-/// and precision from it): the stored one (stored_block_timing) unless `force`, so that a resumed
-/// or filled table keeps one timing for all the space's rows; else choose_local_block_timing on
-/// `probe_nets` (drawn at `resolution`) with the table's own `timing` and `windows` (a probe
-/// timed more briefly than the rows misjudged them by 25-40 %), and the choice is stored with
-/// the chosen variant's rows, which the profile then skips: the probe costs the other variant's
-/// rows and the networks' end-to-end runs. `log` (may be null) gets one line: the ratios and the
-/// choice, or that the stored one is kept. Same errors as stored_block_timing and
-/// choose_block_timing.
+/// Makes a backend of the device being profiled that times its block rows in the given way.
+using BlockTimingBackendFactory = std::function<std::unique_ptr<Backend>(BlockTiming)>;
+
+/// The block timing of `space`'s rows in `table` for device `device_name` of the backends that
+/// `make` builds (the hot one's device() is the profile recorded): the stored one
+/// (stored_block_timing) unless `force`, so that a resumed or filled table keeps one timing for
+/// all the space's rows; else choose_block_timing on `probe_nets` (drawn at `resolution`) with
+/// the table's own `timing` and `windows` (a probe timed more briefly than the rows misjudged
+/// them by 25-40 %), and the choice is stored with the chosen variant's rows, which the profile
+/// then skips: the probe costs the other variant's rows and the networks' end-to-end runs. `log`
+/// (may be null) gets one line: the ratios and the choice, or that the stored one is kept. A
+/// device that cannot be built (int8 without VNNI / AMX, no ONNX Runtime) is refused before the
+/// table records it. Same errors as `make`, stored_block_timing and choose_block_timing.
+BlockTiming resolve_block_timing(LatencyTable& table, const std::string& device_name,
+                                 const BlockTimingBackendFactory& make, const std::string& space,
+                                 int resolution, const std::vector<Network>& probe_nets,
+                                 const TimingConfig& timing, int windows, bool force,
+                                 std::ostream* log);
+
+/// resolve_block_timing for the local engine's device `profile` (threads, batch and precision
+/// from it), its backends drawing random weights from `seed`.
 BlockTiming resolve_local_block_timing(LatencyTable& table, const DeviceProfile& profile,
                                        const std::string& space, int resolution,
                                        const std::vector<Network>& probe_nets, std::uint64_t seed,

@@ -40,7 +40,8 @@ std::vector<TimingStats> LocalBackend::measure_blocks(const std::vector<BlockSpe
   if (mode_ != BlockTiming::cold_weights) {
     benches_.clear();
     for (const auto& b : blocks)
-      out.push_back(time_block(b, mode_, threads_, batch_, seed_, timing, 64LL << 20, prepare_));
+      out.push_back(time_block(b, mode_, threads_, batch_, seed_, timing, kColdWeightsRotationBytes,
+                               prepare_));
     return out;
   }
   ThreadScope scope(threads_);
@@ -48,7 +49,8 @@ std::vector<TimingStats> LocalBackend::measure_blocks(const std::vector<BlockSpe
   for (const auto& b : blocks) {
     Bench& bench = benches_[b.key()];
     if (!bench.setup)
-      bench.setup = std::make_unique<ColdWeightsBench>(b, batch_, seed_, 64LL << 20, prepare_);
+      bench.setup =
+          std::make_unique<ColdWeightsBench>(b, batch_, seed_, kColdWeightsRotationBytes, prepare_);
     bench.last_call = calls_;
     out.push_back(bench.setup->time(timing));
   }

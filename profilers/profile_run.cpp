@@ -47,10 +47,14 @@ ProfileJob prepare_profile(const ProfileRunConfig& c) {
     throw Error("--precision " + c.precision + " applies to the local engine only; drop it for " +
                 "--backend " + (c.agent.empty() ? c.backend : "agent"));
   job.resolution = c.resolution ? c.resolution : default_resolution(space);
+  // The backends whose block rows can be timed hot or cold-weights; an agent's rows are timed
+  // as its own engine's default (cold-weights) and the fake device has no caches.
+  const bool chooses_timing =
+      c.agent.empty() && (c.backend == "local" || c.backend == "onnxruntime");
   BlockTiming mode = BlockTiming::cold_weights;
   if (c.block_timing != "auto") {
     mode = block_timing_from_name(c.block_timing);
-  } else if (local) {
+  } else if (chooses_timing) {
     job.table = std::make_unique<LatencyTable>(c.db, LatencyTable::Mode::read_write);
     std::vector<Network> probe;
     if (c.archs.empty()) {
@@ -59,10 +63,11 @@ ProfileJob prepare_profile(const ProfileRunConfig& c) {
       for (std::size_t i = 0; i < c.archs.size() && i < 5; ++i)
         probe.push_back(space.decode(c.archs[i]));
     }
-    mode = resolve_local_block_timing(
-        *job.table, host_device_profile(opt.device_name, c.threads, c.batch, c.precision),
-        space.name(), probe.front().input.h, probe, opt.seed, opt.timing, opt.windows, opt.force,
-        opt.progress);
+    // The probe runs on this process's backends, unwrapped, as before any row is handed out.
+    const auto make = [&](BlockTiming t) { return make_backend(profile_backend_spec(c, t)); };
+    mode =
+        resolve_block_timing(*job.table, opt.device_name, make, space.name(), probe.front().input.h,
+                             probe, opt.timing, opt.windows, opt.force, opt.progress);
   }
   const BackendSpec spec = profile_backend_spec(c, mode);
   job.backend = make_backend(spec);

@@ -29,8 +29,8 @@ struct ProfileRunConfig {
   int batch = 1;                  ///< images per inference (local); part of the device profile
   /// fp32, or int8 (local engine only; part of the device profile; default device "host-int8")
   std::string precision = "fp32";
-  /// auto (local engine: decided by timing whole networks, stored per space; other backends:
-  /// cold-weights), hot or cold-weights.
+  /// auto (local engine and onnxruntime: decided by timing whole networks, stored per space and
+  /// device; the agent: cold-weights), hot or cold-weights.
   std::string block_timing = "auto";
   /// Force, timing, windows, overhead networks, seed, noise guard, progress. Its device_name is
   /// set from `device` above.

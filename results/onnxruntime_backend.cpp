@@ -103,7 +103,9 @@ DeviceProfile OnnxRuntimeBackend::device(const std::string& device_name) {
 
 TimingStats OnnxRuntimeBackend::time_model(const std::string& path,
                                            const std::vector<std::int64_t>& input_dims,
-                                           const TimingConfig& timing, const std::string& what) {
+                                           const TimingConfig& timing, const std::string& what,
+                                           int copies, bool distinct_inputs,
+                                           OrtRunBreakdown* breakdown) {
   const nlohmann::json request = {{"op", "time"},
                                   {"model", path},
                                   {"input_dims", input_dims},
@@ -113,7 +115,10 @@ TimingStats OnnxRuntimeBackend::time_model(const std::string& path,
                                   {"min_repeats", timing.min_repeats},
                                   {"min_time_ms", timing.min_time_ms},
                                   {"max_repeats", timing.max_repeats},
-                                  {"seed", options_.seed % 2147483647 + 1}};
+                                  {"seed", options_.seed % 2147483647 + 1},
+                                  {"copies", copies},
+                                  {"distinct_inputs", distinct_inputs},
+                                  {"nodes", breakdown != nullptr}};
   const auto reply = nlohmann::json::parse(worker_->request(request.dump()), nullptr, false);
   std::error_code ec;
   fs::remove(path, ec);
@@ -125,6 +130,13 @@ TimingStats OnnxRuntimeBackend::time_model(const std::string& path,
     worker_->fail("answered without samples_ms");
   std::vector<double> samples;
   for (const auto& v : reply["samples_ms"]) samples.push_back(v.get<double>());
+  if (breakdown) {
+    if (!reply.contains("kernel_ms") || !reply["kernel_ms"].is_number() ||
+        !reply.contains("op_ms") || !reply["op_ms"].is_object())
+      worker_->fail("answered a node breakdown without kernel_ms and op_ms");
+    breakdown->kernel_ms = reply["kernel_ms"].get<double>();
+    for (const auto& [op, ms] : reply["op_ms"].items()) breakdown->op_ms[op] = ms.get<double>();
+  }
   return summarize_ms(std::move(samples));
 }
 
@@ -151,21 +163,53 @@ std::vector<TimingStats> OnnxRuntimeBackend::measure_blocks(const std::vector<Bl
   // without it, and the table's per-inference overhead (e2e - sum of rows) takes it back once.
   const double cost = run_cost_ms(timing);
   std::vector<TimingStats> out;
-  OnnxExportOptions eo;
-  eo.native_layouts = true;
   for (const auto& b : blocks) {
-    Network net;
-    net.space = "block";
-    net.input = block_input_shape(b);
-    net.blocks = {b};
-    const std::string path = dir_ + "/block" + std::to_string(counter_++) + ".onnx";
-    export_onnx(net, Model::random_weights(net, options_.seed), path, eo);
-    TimingStats st = time_model(path, onnx_input_dims(net, eo), timing, "block '" + b.key() + "'");
+    std::vector<std::int64_t> dims;
+    const std::string path = export_block(b, dims);
+    const bool cold = options_.block_timing == BlockTiming::cold_weights;
+    TimingStats st = time_model(
+        path, dims, timing, "block '" + b.key() + "'",
+        cold ? cold_weights_copies(block_cost(b).params * 4, kColdWeightsRotationBytes) : 1,
+        cold && block_reads_network_input(b.kind));
     for (double* v : {&st.median_ms, &st.p10_ms, &st.p90_ms, &st.mean_ms, &st.min_ms})
       *v = std::max(0.0, *v - cost);
     for (double& v : st.samples_ms) v = std::max(0.0, v - cost);
     out.push_back(st);
   }
+  return out;
+}
+
+std::string OnnxRuntimeBackend::export_block(const BlockSpec& block,
+                                             std::vector<std::int64_t>& input_dims) {
+  Network net;
+  net.space = "block";
+  net.input = block_input_shape(block);
+  net.blocks = {block};
+  OnnxExportOptions eo;
+  eo.native_layouts = true;
+  const std::string path = dir_ + "/block" + std::to_string(counter_++) + ".onnx";
+  export_onnx(net, Model::random_weights(net, options_.seed), path, eo);
+  input_dims = onnx_input_dims(net, eo);
+  return path;
+}
+
+OrtRunBreakdown OnnxRuntimeBackend::breakdown_block(const BlockSpec& block,
+                                                    const TimingConfig& timing) {
+  std::vector<std::int64_t> dims;
+  const std::string path = export_block(block, dims);
+  OrtRunBreakdown out;
+  out.run = time_model(path, dims, timing, "block '" + block.key() + "'", 1, false, &out);
+  return out;
+}
+
+OrtRunBreakdown OnnxRuntimeBackend::breakdown_network(const Network& net,
+                                                      const TimingConfig& timing) {
+  const std::string path = dir_ + "/net" + std::to_string(counter_++) + ".onnx";
+  export_onnx(net, Model::random_weights(net, options_.seed), path);
+  OrtRunBreakdown out;
+  out.run =
+      time_model(path, onnx_input_dims(net, {}), timing,
+                 "the network of " + std::to_string(net.blocks.size()) + " blocks", 1, false, &out);
   return out;
 }
 
@@ -183,6 +227,7 @@ void register_onnxruntime_backend() {
       OnnxRuntimeOptions o;
       o.threads = s.threads;
       o.seed = s.seed;
+      o.block_timing = s.block_timing;
       return std::make_unique<OnnxRuntimeBackend>(o);
     });
   });

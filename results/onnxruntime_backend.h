@@ -7,12 +7,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "core/line_process.h"
 #include "profilers/backend.h"
+#include "profilers/block_timing.h"
 
 namespace hwnas {
 
@@ -24,6 +26,20 @@ struct OnnxRuntimeOptions {
   /// tools/onnx/node_modules (scripts/install-deps.sh installs it).
   std::string node_modules;
   double timeout_s = 600;  ///< longest wait for one timing
+  /// How block rows are timed (profilers/block_timing.h): hot, one session run back to back, or
+  /// cold_weights, cold_weights_copies sessions of the block (each its own copy of the weights)
+  /// run in rotation, with an input per session for a block that reads the network's image.
+  /// Networks are timed whole either way.
+  BlockTiming block_timing = BlockTiming::hot;
+};
+
+/// Where one model's run time goes inside ONNX Runtime, from its profiler's node events (after
+/// the graph optimisations, so fused nodes count under their fused operator type).
+struct OrtRunBreakdown {
+  TimingStats run;     ///< model_run durations (ms), as measure_network's
+  double kernel_ms{};  ///< median over runs of the run's summed kernel times (ms)
+  /// Per operator type, the median over runs of its kernel times summed within a run (ms).
+  std::map<std::string, double> op_ms;
 };
 
 class OnnxRuntimeBackend final : public Backend {
@@ -33,7 +49,11 @@ class OnnxRuntimeBackend final : public Backend {
   explicit OnnxRuntimeBackend(OnnxRuntimeOptions options);
   ~OnnxRuntimeBackend() override;
 
-  std::string name() const override { return "onnxruntime"; }
+  /// "onnxruntime (<block timing>)": recorded with every profiling run and the block timing
+  /// choice, so a table says how its rows were timed.
+  std::string name() const override {
+    return "onnxruntime (" + block_timing_name(options_.block_timing) + ")";
+  }
   /// This CPU (model, cores) with runtime "onnxruntime <version> cpu, graph optimization <level>
   /// (hwnas export <git>)": the export is part of what is timed.
   DeviceProfile device(const std::string& device_name) override;
@@ -46,10 +66,22 @@ class OnnxRuntimeBackend final : public Backend {
   /// The whole network as `hwnas export --format onnx` writes it (logits output).
   TimingStats measure_network(const Network& net, const TimingConfig& timing) override;
 
- private:
+  /// The block exported and timed as measure_blocks does (hot: one session; run not net of the
+  /// run cost), with its kernel breakdown. Same errors as measure_blocks.
+  OrtRunBreakdown breakdown_block(const BlockSpec& block, const TimingConfig& timing);
+  /// The network timed as measure_network, with its kernel breakdown. Same errors.
+  OrtRunBreakdown breakdown_network(const Network& net, const TimingConfig& timing);
+  /// The runtime's cost of a run (ms): the Identity model's median, timed once with at least
+  /// 200 runs and 50 ms; block rows are net of it.
   double run_cost_ms(const TimingConfig& timing);
+
+ private:
+  /// Times `copies` sessions of the model in rotation (the worker's "time" request).
   TimingStats time_model(const std::string& path, const std::vector<std::int64_t>& input_dims,
-                         const TimingConfig& timing, const std::string& what);
+                         const TimingConfig& timing, const std::string& what, int copies = 1,
+                         bool distinct_inputs = false, OrtRunBreakdown* breakdown = nullptr);
+  /// The block alone as a one-block network and its ONNX file (native layouts, random weights).
+  std::string export_block(const BlockSpec& block, std::vector<std::int64_t>& input_dims);
 
   OnnxRuntimeOptions options_;
   std::string dir_;  // exported models, removed with the backend
@@ -60,7 +92,8 @@ class OnnxRuntimeBackend final : public Backend {
 };
 
 /// Adds "onnxruntime" to the backend registry (profilers/backend_registry.h); BackendSpec's
-/// threads and seed configure it. Idempotent. The `hwnas` executable calls it at start-up.
+/// threads, seed and block timing configure it. Idempotent. The `hwnas` executable calls it at
+/// start-up.
 void register_onnxruntime_backend();
 
 }  // namespace hwnas

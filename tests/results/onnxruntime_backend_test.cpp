@@ -6,12 +6,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "core/error.h"
 #include "core/rng.h"
 #include "evaluators/engine/model.h"
 #include "profilers/backend_registry.h"
+#include "profilers/latency_table.h"
+#include "profilers/profile_run.h"
 #include "results/onnx_export.h"
 #include "results/onnxruntime_backend.h"
 #include "spaces/registry.h"
@@ -127,6 +130,72 @@ TEST(OnnxRuntimeBackend, EachBlockExportedAloneComputesWhatTheEngineBlockCompute
       }
       EXPECT_LE(diff / scale, test::kOnnxRuntimeRelTol) << b.key();
     }
+  }
+}
+
+// The elasticvit and turbovit ONNX Runtime tables of 2026-12-05 had attention and FFN rows
+// 6-20 % low against whole networks, as the engine's rows were when timed hot (bench/README.md):
+// ORT rows can be timed cold-weights too, and `hwnas profile --backend onnxruntime` chooses
+// between the two on whole networks in ONNX Runtime, as the local engine does.
+TEST(OnnxRuntimeBackend, ProfilingChoosesTheBlockTimingOnWholeNetworksInTheRuntime) {
+  HWNAS_REQUIRE_ORT(modules);
+  register_onnxruntime_backend();
+  const std::string dir = test::make_temp_dir("hwnas-ort-timing");
+  const SearchSpace& space = get_space("efficientformer-fmnist");
+  ProfileRunConfig c;
+  c.space = space.name();
+  c.db = dir + "/ort.db";
+  c.backend = "onnxruntime";
+  c.threads = 1;
+  c.archs = {space.smallest()};
+  c.options.timing = quick();
+  c.options.windows = 1;
+  c.options.overhead_networks = 1;
+  const ProfileReport report = run_profile(c);
+  LatencyTable table(c.db, LatencyTable::Mode::read_only);
+  const auto record = table.calibration("onnxruntime", "block_timing:" + space.name());
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->at("hot_backend"), "onnxruntime (hot)");
+  EXPECT_EQ(record->at("cold_backend"), "onnxruntime (cold-weights)");
+  const BlockTiming mode = block_timing_from_name(record->at("mode").get<std::string>());
+  EXPECT_EQ(report.backend, "onnxruntime (" + block_timing_name(mode) + ")");
+  // Every block of the arch has a row, the probe's kept ones included, each above zero but a
+  // flatten's (a Reshape, within the noise of the run cost).
+  std::map<std::string, double> median;
+  for (const auto& r : table.rows("onnxruntime")) median[r.key] = r.stats.median_ms;
+  for (const auto& b : space.decode(space.smallest()).blocks) {
+    ASSERT_TRUE(median.count(b.key())) << b.key();
+    if (b.kind != BlockKind::flatten) {
+      EXPECT_GT(median[b.key()], 0) << b.key();
+    }
+  }
+}
+
+// A cold-weights row rotates many sessions of a small block (32 copies of a Fashion-MNIST
+// block's weights are needed to pass 64 MiB): the warm-up covers every session's first run,
+// which allocates its buffers, and is not counted.
+TEST(OnnxRuntimeBackend, AColdWeightsRowCountsOnlyTheTimedRunsOfItsRotation) {
+  HWNAS_REQUIRE_ORT(modules);
+  OnnxRuntimeOptions o;
+  o.block_timing = BlockTiming::cold_weights;
+  OnnxRuntimeBackend backend(o);
+  EXPECT_EQ(backend.name(), "onnxruntime (cold-weights)");
+  const SearchSpace& space = get_space("turbovit-fmnist");
+  const Network net = space.decode(space.smallest());
+  const BlockSpec first = net.blocks.front();  // reads the image: one input per session
+  const BlockSpec last = net.blocks.back();
+  ASSERT_TRUE(block_reads_network_input(first.kind));
+  ASSERT_EQ(cold_weights_copies(block_cost(first).params * 4, kColdWeightsRotationBytes), 32);
+  TimingConfig t;
+  t.warmup = 1;
+  t.min_repeats = 7;
+  t.max_repeats = 7;
+  t.min_time_ms = 0;
+  const auto stats = backend.measure_blocks({first, last}, t);
+  ASSERT_EQ(stats.size(), 2u);
+  for (const auto& s : stats) {
+    EXPECT_EQ(s.repeats, 7);
+    EXPECT_EQ(s.samples_ms.size(), 7u);
   }
 }
 

@@ -6,13 +6,24 @@
 //   {"op":"version"}
 //     -> {"onnxruntime":"1.30.0","provider":"cpu"}
 //   {"op":"time","model":PATH,"input_dims":[B,...],"threads":T,"optimization":"all",
-//    "warmup":W,"min_repeats":R,"min_time_ms":M,"max_repeats":X,"seed":S}
+//    "warmup":W,"min_repeats":R,"min_time_ms":M,"max_repeats":X,"seed":S,
+//    "copies":C,"distinct_inputs":false}
 //     -> {"samples_ms":[...]}   (or {"error":"message"})
-// Each "time" creates a session (CPU execution provider, T intra-op threads, one inter-op
-// thread, sequential execution, the given graph optimisation level), runs W warm-up inferences
-// on a fixed pseudo-random input, then at least R and until M ms have passed (at most X). The
-// samples are ONNX Runtime's own "model_run" durations from its profiler: the time inside the
-// runtime, without the JavaScript binding's per-call overhead.
+// Each "time" creates C sessions of the model (CPU execution provider, T intra-op threads, one
+// inter-op thread, sequential execution, the given graph optimisation level; C defaults to 1).
+// Each session holds its own copy of the weights, so running them in rotation reads each run's
+// weights from memory, as a block does inside a network too large for the cache (hwnas's
+// cold-weights block timing, profilers/block_timing.h); with C = 1 the weights stay hot. The
+// input is one fixed pseudo-random tensor, or one per session with "distinct_inputs" (a block
+// that reads the network's image, which the previous inference evicted). It runs max(W, C)
+// warm-up inferences in rotation (each session's first run allocates its buffers), then at
+// least R and until M ms have passed (at most X). The samples are ONNX Runtime's own
+// "model_run" durations from its profiler: the time inside the runtime, without the JavaScript
+// binding's per-call overhead.
+// With "nodes":true the reply also holds "kernel_ms", the median over the timed runs of the
+// summed kernel times of the run's nodes, and "op_ms", per operator type the median of its
+// kernel times summed within a run (after the graph optimisations: fused nodes count under
+// their fused type). model_run less kernel_ms is what the executor spends between kernels.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -30,39 +41,96 @@ function input(dims, seed) {
   return data;
 }
 
+function median(v) {
+  const s = [...v].sort((a, b) => a - b);
+  const n = s.length;
+  return n === 0 ? 0 : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+// Per timed run of one session's profile: the summed kernel time (ms) of its nodes, overall
+// and per operator type (an operator absent from a run counts 0 there).
+function collectNodes(events, warm, kernelSums, opSums) {
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').slice(warm);
+  const nodes = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
+  for (const run of runs) {
+    let total = 0;
+    const perOp = {};
+    for (const e of nodes) {
+      if (e.ts < run.ts || e.ts > run.ts + run.dur) continue;
+      const op = (e.args && e.args.op_name) || 'unknown';
+      perOp[op] = (perOp[op] || 0) + e.dur / 1000;
+      total += e.dur / 1000;
+    }
+    kernelSums.push(total);
+    for (const op of new Set([...Object.keys(opSums), ...Object.keys(perOp)])) {
+      if (!opSums[op]) opSums[op] = new Array(kernelSums.length - 1).fill(0);
+      opSums[op].push(perOp[op] || 0);
+    }
+  }
+}
+
 async function time(ort, req, dir, counter) {
-  const prefix = path.join(dir, `run${counter}`);
-  const session = await ort.InferenceSession.create(req.model, {
-    intraOpNumThreads: req.threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: req.optimization,
-    enableProfiling: true,
-    profileFilePrefix: prefix,
-  });
+  const copies = req.copies === undefined ? 1 : req.copies;
+  if (!Number.isInteger(copies) || copies < 1 || copies > 256)
+    throw new Error(`copies must be an integer in 1..256, got ${copies}`);
+  const prefixes = [];
+  const sessions = [];
   try {
-    const feeds = {
-      [session.inputNames[0]]: new ort.Tensor('float32', input(req.input_dims, req.seed), req.input_dims),
+    for (let c = 0; c < copies; ++c) {
+      prefixes.push(path.join(dir, `run${counter}_${c}`));
+      sessions.push(await ort.InferenceSession.create(req.model, {
+        intraOpNumThreads: req.threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: req.optimization,
+        enableProfiling: true,
+        profileFilePrefix: prefixes[c],
+      }));
+    }
+    const feeds = [];
+    for (let c = 0; c < (req.distinct_inputs ? copies : 1); ++c) {
+      const data = input(req.input_dims, (req.seed + c) % 2147483647 || 1);
+      feeds.push({ [sessions[0].inputNames[0]]: new ort.Tensor('float32', data, req.input_dims) });
+    }
+    const warmup = Math.max(req.warmup, copies);
+    let step = 0;
+    const runOne = async () => {
+      const c = step % copies;
+      await sessions[c].run(feeds[c % feeds.length]);
+      ++step;
     };
-    for (let i = 0; i < req.warmup; ++i) await session.run(feeds);
+    while (step < warmup) await runOne();
     const start = process.hrtime.bigint();
     let runs = 0;
     while (runs < req.max_repeats &&
            (runs < req.min_repeats || Number(process.hrtime.bigint() - start) / 1e6 < req.min_time_ms)) {
-      await session.run(feeds);
+      await runOne();
       ++runs;
     }
-    if (session.endProfiling) await session.endProfiling();
-    const file = fs.readdirSync(dir).find((f) => path.join(dir, f).startsWith(prefix + '_'));
-    if (!file) throw new Error('ONNX Runtime wrote no profile');
-    const events = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
-    fs.unlinkSync(path.join(dir, file));
-    const runsUs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.dur);
-    if (runsUs.length !== req.warmup + runs)
-      throw new Error(`the profile holds ${runsUs.length} runs, expected ${req.warmup + runs}`);
-    return { samples_ms: runsUs.slice(req.warmup).map((us) => us / 1000) };
+    // Each session's profile lists its own runs in order; its first ones were warm-up steps.
+    const samples = [];
+    const kernelSums = [];
+    const opSums = {};
+    for (let c = 0; c < copies; ++c) {
+      if (sessions[c].endProfiling) await sessions[c].endProfiling();
+      const file = fs.readdirSync(dir).find((f) => path.join(dir, f).startsWith(prefixes[c] + '_'));
+      if (!file) throw new Error('ONNX Runtime wrote no profile');
+      const events = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+      fs.unlinkSync(path.join(dir, file));
+      const runsUs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.dur);
+      const warm = Math.floor(warmup / copies) + (c < warmup % copies ? 1 : 0);
+      const total = Math.floor(step / copies) + (c < step % copies ? 1 : 0);
+      if (runsUs.length !== total)
+        throw new Error(`the profile holds ${runsUs.length} runs, expected ${total}`);
+      for (const us of runsUs.slice(warm)) samples.push(us / 1000);
+      if (req.nodes) collectNodes(events, warm, kernelSums, opSums);
+    }
+    if (!req.nodes) return { samples_ms: samples };
+    const opMs = {};
+    for (const [op, v] of Object.entries(opSums)) opMs[op] = median(v);
+    return { samples_ms: samples, kernel_ms: median(kernelSums), op_ms: opMs };
   } finally {
-    if (session.release) await session.release();
+    for (const s of sessions) if (s.release) await s.release();
   }
 }
 
