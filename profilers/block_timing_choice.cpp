@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <ostream>
 #include <unordered_map>
 #include <unordered_set>
@@ -33,7 +34,17 @@ nlohmann::json BlockTimingChoice::to_json() const {
           {"method",
            "per probe network: (sum of block medians + per-inference overhead) / "
            "end-to-end median, for hot and cold-weights rows; the variant with the "
-           "smaller median |ln ratio| is kept"}};
+           "smaller root mean square of ln ratio is kept"}};
+}
+
+double block_sum_error(const std::vector<double>& ratios) {
+  if (ratios.empty()) throw Error("block timing probe: no network ratio to judge");
+  double sq = 0;
+  for (double r : ratios) {
+    if (!(r > 0)) return std::numeric_limits<double>::infinity();  // a zero sum matches nothing
+    sq += std::log(r) * std::log(r);
+  }
+  return std::sqrt(sq / static_cast<double>(ratios.size()));
 }
 
 BlockTimingChoice choose_block_timing(const std::vector<Network>& nets, Backend& hot, Backend& cold,
@@ -86,7 +97,6 @@ BlockTimingChoice choose_block_timing(const std::vector<Network>& nets, Backend&
   const auto overheads = cold.inference_overheads(nets, timing, windows);
 
   out.reported_llc_bytes = last_level_cache_bytes();
-  std::vector<double> hot_err, cold_err;
   for (std::size_t n = 0; n < nets.size(); ++n) {
     const double extra = overheads ? overheads->at(n) : 0.0;
     double hs = extra, cs = extra;
@@ -96,11 +106,9 @@ BlockTimingChoice choose_block_timing(const std::vector<Network>& nets, Backend&
     out.e2e_ms.push_back(m);
     out.hot_ratio.push_back(hs / m);
     out.cold_ratio.push_back(cs / m);
-    hot_err.push_back(std::abs(std::log(hs / m)));
-    cold_err.push_back(std::abs(std::log(cs / m)));
   }
-  out.hot_error = median_of(hot_err);
-  out.cold_error = median_of(cold_err);
+  out.hot_error = block_sum_error(out.hot_ratio);
+  out.cold_error = block_sum_error(out.cold_ratio);
   out.chosen = out.hot_error < out.cold_error ? BlockTiming::hot : BlockTiming::cold_weights;
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;

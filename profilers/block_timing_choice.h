@@ -29,8 +29,8 @@ struct BlockTimingChoice {
   std::vector<double> e2e_ms;             ///< per probe network, end-to-end median (ms)
   std::vector<double> hot_ratio;          ///< per probe network
   std::vector<double> cold_ratio;         ///< per probe network
-  double hot_error = 0;                   ///< median over networks of |ln(hot_ratio)|
-  double cold_error = 0;                  ///< median over networks of |ln(cold_ratio)|
+  double hot_error = 0;                   ///< block_sum_error(hot_ratio)
+  double cold_error = 0;                  ///< block_sum_error(cold_ratio)
   std::int64_t reported_llc_bytes = 0;    ///< last_level_cache_bytes(), recorded, not used
   double seconds = 0;                     ///< wall time of the probe
   std::string hot_backend, cold_backend;  ///< Backend::name() of the two variants
@@ -45,12 +45,21 @@ struct BlockTimingChoice {
   nlohmann::json to_json() const;
 };
 
+/// How far a row variant's sums are from whole networks: the root mean square over the probe
+/// networks of ln(ratio), about the RMSPE a table of those rows would show on them. A scattered
+/// variant costs more than one off by a steady few per cent, which the median |ln ratio| used
+/// before 2026-12-05 did not see: on turbovit-fmnist it kept cold-weights rows with ratios
+/// 0.96-1.20 (median error 0.041) over hot ones at 0.92-0.96 (0.058), and the table validated at
+/// 16.6 % RMSPE against 4.7 % for hot rows (bench/README.md, "The quiet-host check"). Infinite
+/// when a ratio is not positive; throws hwnas::Error for no ratio.
+double block_sum_error(const std::vector<double>& ratios);
+
 /// Times every block of `nets` on `hot` and on `cold` (the same device with the two block
 /// timings), in `windows` windows per chunk of blocks that alternate the two variants and then
 /// time each network end to end on `cold` (its networks are the same engine), so that a slow
-/// stretch of a shared host hits all three alike. Keeps the variant whose median |ln(ratio)| is
-/// smaller; a tie keeps cold-weights, the variant that holds for networks larger than the cache.
-/// Throws hwnas::Error if `nets` is empty or whatever the backends throw.
+/// stretch of a shared host hits all three alike. Keeps the variant with the smaller
+/// block_sum_error; a tie keeps cold-weights, the variant that holds for networks larger than the
+/// cache. Throws hwnas::Error if `nets` is empty or whatever the backends throw.
 BlockTimingChoice choose_block_timing(const std::vector<Network>& nets, Backend& hot, Backend& cold,
                                       const TimingConfig& timing, int windows);
 

@@ -63,9 +63,9 @@ TEST(BlockTimingCli, AutoChoiceIgnoresTheReportedCacheSize) {
   ASSERT_TRUE(huge.is_object() && tiny.is_object());
   EXPECT_EQ(huge.at("reported_llc_bytes"), 480LL << 20);
   EXPECT_EQ(tiny.at("reported_llc_bytes"), 1LL << 20);
-  // Each run's choice is the one its own measurements make (the variant with the smaller median
-  // error against the end-to-end times), whatever the cache report said. Comparing the two
-  // runs' modes instead would test the host's repeatability: on a loaded 2-core host the two
+  // Each run's choice is the one its own measurements make (the variant with the smaller
+  // block_sum_error against the end-to-end times), whatever the cache report said. Comparing the
+  // two runs' modes instead would test the host's repeatability: on a loaded 2-core host the two
   // runs measured hot / cold errors of 0.73 / 0.41 and 0.52 / 0.62 (CI, 2026-12-04).
   for (const nlohmann::json* c : {&huge, &tiny}) {
     const bool hot = c->at("hot_error").get<double>() < c->at("cold_error").get<double>();
