@@ -97,6 +97,9 @@ BackendSpec backend_for_device(const DeviceProfile& profile, const std::string& 
   // results/onnxruntime_backend.h writes "onnxruntime <version> ..."; it registers itself.
   if (profile.runtime.rfind("onnxruntime ", 0) == 0) {
     s.name = "onnxruntime";
+    // Its rows were all timed hot before the block timing was chosen for it (2026-12-05); a
+    // table that stores a choice overrides this (search --fill: stored_block_timing).
+    s.block_timing = BlockTiming::hot;
     return s;
   }
   s.name = agent_url.empty() ? "local" : "agent";

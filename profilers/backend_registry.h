@@ -43,6 +43,8 @@ std::unique_ptr<Backend> make_backend(const BackendSpec& spec);
 
 /// The backend that measures more rows for a device already in a table, from its stored
 /// profile: "fake" with the profile's seed and threads for a fake device ("hwnas-fake" runtime),
+/// "onnxruntime" with hot block timing (what every ORT table was timed with before its choice
+/// was stored) for an "onnxruntime ..." runtime,
 /// "agent" at `agent_url` when it is not empty, else "local" with the profile's threads, batch
 /// and precision. Throws hwnas::Error if a fake profile's cpu_model does not hold its seed.
 BackendSpec backend_for_device(const DeviceProfile& profile, const std::string& agent_url,

@@ -49,6 +49,8 @@ TEST(OnnxRuntimeBackend, TimesOneBlockOfEveryKindOfEveryFamilyAndWholeNetworks) 
   EXPECT_NE(p.runtime.find("graph optimization all"), std::string::npos) << p.runtime;
   // The table's device maps back to this backend (search --fill, validate).
   EXPECT_EQ(backend_for_device(p, "", "").name, "onnxruntime");
+  // Hot unless the table stored another choice: every ORT row was timed hot before the choice.
+  EXPECT_EQ(backend_for_device(p, "", "").block_timing, BlockTiming::hot);
   for (const char* name : {"efficientformer-fmnist", "elasticvit-fmnist", "turbovit-fmnist"}) {
     const SearchSpace& space = get_space(name);
     std::vector<BlockSpec> one_per_kind;
