@@ -9,7 +9,9 @@
 #                 build and tests really use).
 # Only Depends count on a fresh machine: apt runs with --no-install-recommends, so a package that
 # is merely recommended (ocl-icd-opencl-dev by libdnnl-dev) must be named here.
-# chromium is installed for the report test (headless screenshot of the HTML report);
+# chromium is installed for the report test (headless screenshot of the HTML report), with
+# fonts-dejavu-extra: chromium falls back to its DejaVu Math TeX Gyre for glyphs DejaVu Sans
+# lacks (CI's guard caught it on a machine that had the font through Java, 2026-12-05);
 # OpenCV's DNN module and ONNX Runtime (npm's onnxruntime-node, into tools/onnx/node_modules)
 # are the independent runtimes the ONNX export tests compare against; python3 runs the scripts
 # of the external-accuracy tests, and strace records what the tests use for CI's guard.
@@ -31,7 +33,7 @@ packages=(
   dataset-fashion-mnist
   libonnx-dev libprotobuf-dev libopencv-dev
   libopenmpi-dev openmpi-bin
-  chromium
+  chromium fonts-dejavu-extra
   python3 strace
   clang-14 libclang-rt-14-dev clang-format-14
 )
