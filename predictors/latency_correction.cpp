@@ -58,6 +58,51 @@ LatencyCorrection LatencyCorrection::fit(const std::vector<LatencyFeatures>& fea
   return c;
 }
 
+std::vector<double> cross_validated_predictions(const std::vector<LatencyFeatures>& features,
+                                                const std::vector<double>& measured_ms, int folds,
+                                                const CorrectionFitter& fit) {
+  if (folds < 2) throw Error("latency correction: cross-validation needs at least 2 folds");
+  if (features.size() != measured_ms.size())
+    throw Error("latency correction: " + std::to_string(features.size()) + " feature rows but " +
+                std::to_string(measured_ms.size()) + " measurements");
+  const std::size_t n = features.size(), k = static_cast<std::size_t>(folds);
+  std::vector<double> predicted(n);
+  for (std::size_t f = 0; f < k && f < n; ++f) {
+    std::vector<LatencyFeatures> train_f;
+    std::vector<double> train_m;
+    for (std::size_t i = 0; i < n; ++i)
+      if (i % k != f) {
+        train_f.push_back(features[i]);
+        train_m.push_back(measured_ms[i]);
+      }
+    const LatencyCorrection c = fit(train_f, train_m);
+    for (std::size_t i = f; i < n; i += k) predicted[i] = c.apply(features[i]);
+  }
+  return predicted;
+}
+
+LatencyCorrection LatencyCorrection::fit_cross_validated(
+    const std::vector<LatencyFeatures>& features, const std::vector<double>& measured_ms,
+    int folds) {
+  const std::size_t n = features.size();
+  if (folds < 2 || n != measured_ms.size() || n < static_cast<std::size_t>(folds) ||
+      n - (n + static_cast<std::size_t>(folds) - 1) / static_cast<std::size_t>(folds) < 3)
+    return fit(features, measured_ms);
+  double best_lambda = kCorrectionLambdas.front(), best_error = 0;
+  for (const double lambda : kCorrectionLambdas) {
+    const std::vector<double> predicted = cross_validated_predictions(
+        features, measured_ms, folds,
+        [lambda](const auto& f, const auto& m) { return fit(f, m, lambda); });
+    double squared = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      if (measured_ms[i] > 0) squared += std::pow(predicted[i] / measured_ms[i] - 1, 2);
+    // Ascending penalties: <= hands a tie to the larger, simpler model.
+    if (lambda == kCorrectionLambdas.front() || squared <= best_error)
+      best_lambda = lambda, best_error = squared;
+  }
+  return fit(features, measured_ms, best_lambda);
+}
+
 nlohmann::json LatencyCorrection::to_json() const {
   nlohmann::json scale = nlohmann::json::object(), per_block = nlohmann::json::object();
   for (std::size_t k = 0; k < kBlockKindCount; ++k) {

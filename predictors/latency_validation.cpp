@@ -228,20 +228,13 @@ ValidationReport validate_latency(const SearchSpace& space,
     if (const auto m = agreement(field)) rep.estimator_repeatability.emplace_back(name, *m);
 
   if (opt.fit_correction) {
-    // 5-fold cross-validation: each sample is predicted by a model that never saw it.
-    const std::size_t n = rep.samples.size(), folds = 5;
-    for (std::size_t f = 0; f < folds; ++f) {
-      std::vector<LatencyFeatures> tf;
-      std::vector<double> tm;
-      for (std::size_t i = 0; i < n; ++i)
-        if (i % folds != f) {
-          tf.push_back(feats[i]);
-          tm.push_back(meas[i]);
-        }
-      const LatencyCorrection c = LatencyCorrection::fit(tf, tm);
-      for (std::size_t i = f; i < n; i += folds) rep.samples[i].corrected_ms = c.apply(feats[i]);
-    }
-    rep.fitted = LatencyCorrection::fit(feats, meas);
+    // 5-fold cross-validation: each sample is predicted by a model that never saw it, its ridge
+    // penalty chosen inside the training folds (nested), as the stored fit chooses it on all.
+    const std::vector<double> cv = cross_validated_predictions(
+        feats, meas, 5,
+        [](const auto& f, const auto& m) { return LatencyCorrection::fit_cross_validated(f, m); });
+    for (std::size_t i = 0; i < rep.samples.size(); ++i) rep.samples[i].corrected_ms = cv[i];
+    rep.fitted = LatencyCorrection::fit_cross_validated(feats, meas);
     rep.correction_kind = "cross-validated";
   } else if (corrected) {
     for (std::size_t i = 0; i < rep.samples.size(); ++i)

@@ -187,5 +187,63 @@ TEST(LatencyCorrection, RecoversKnownLinearDriftAndRoundTrips) {
   EXPECT_THROW(LatencyCorrection::fit({feats[0], feats[1]}, {1.0, 2.0}), Error);
 }
 
+TEST(LatencyCorrection, CrossValidationKeepsARealDriftAndShrinksOnNoise) {
+  // Six kinds with random sums and counts; the measurements are the plain sum times 1.03 (a
+  // drift the features explain through their sums) or times noise the features do not explain.
+  const std::vector<std::size_t> kinds = {0, 1, 2, 3, 4, 5};
+  auto draw = [&](Rng& rng, int n, bool noise) {
+    std::pair<std::vector<LatencyFeatures>, std::vector<double>> out;
+    for (int i = 0; i < n; ++i) {
+      LatencyFeatures f;
+      for (const std::size_t k : kinds) {
+        f.kind_count[k] = uniform_int(rng, 1, 12);
+        f.kind_ms[k] = f.kind_count[k] * (0.5 + uniform_real(rng));
+        f.plain_ms += f.kind_ms[k];
+      }
+      out.first.push_back(f);
+      out.second.push_back(f.plain_ms * (noise ? 1 + 0.06 * (uniform_real(rng) - 0.5) : 1.03));
+    }
+    return out;
+  };
+  Rng rng(17);
+  const auto [drift_f, drift_m] = draw(rng, 60, false);
+  const auto drift = LatencyCorrection::fit_cross_validated(drift_f, drift_m);
+  EXPECT_EQ(drift.lambda(), kCorrectionLambdas.front());
+  for (std::size_t i = 0; i < drift_f.size(); ++i)
+    EXPECT_NEAR(drift.apply(drift_f[i]) / drift_m[i], 1.0, 2e-3) << i;
+
+  // Pure noise on 40 samples: the penalty grows, and fresh samples are predicted no worse than
+  // by the smallest penalty, which fits the noise.
+  const auto [noise_f, noise_m] = draw(rng, 40, true);
+  const auto chosen = LatencyCorrection::fit_cross_validated(noise_f, noise_m);
+  EXPECT_GT(chosen.lambda(), kCorrectionLambdas.front());
+  const auto loose = LatencyCorrection::fit(noise_f, noise_m, kCorrectionLambdas.front());
+  const auto [fresh_f, fresh_m] = draw(rng, 400, true);
+  double chosen_sq = 0, loose_sq = 0;
+  for (std::size_t i = 0; i < fresh_f.size(); ++i) {
+    chosen_sq += std::pow(chosen.apply(fresh_f[i]) / fresh_m[i] - 1, 2);
+    loose_sq += std::pow(loose.apply(fresh_f[i]) / fresh_m[i] - 1, 2);
+  }
+  EXPECT_LT(chosen_sq, loose_sq);
+  // A cross-validated prediction never sees its own measurement; the others of its fold's
+  // training set do.
+  auto moved = drift_m;
+  moved[0] *= 2;
+  const auto fixed_penalty = [](const auto& f, const auto& m) {
+    return LatencyCorrection::fit(f, m, 1e-2);
+  };
+  const auto before = cross_validated_predictions(drift_f, drift_m, 5, fixed_penalty);
+  const auto after = cross_validated_predictions(drift_f, moved, 5, fixed_penalty);
+  EXPECT_DOUBLE_EQ(after[0], before[0]);
+  EXPECT_DOUBLE_EQ(after[5], before[5]);
+  EXPECT_NE(after[1], before[1]);
+  EXPECT_THROW(cross_validated_predictions(drift_f, drift_m, 1, fixed_penalty), Error);
+  // Too few samples for 5 folds of 3: the default penalty.
+  EXPECT_EQ(LatencyCorrection::fit_cross_validated({drift_f.begin(), drift_f.begin() + 4},
+                                                   {drift_m.begin(), drift_m.begin() + 4})
+                .lambda(),
+            1e-2);
+}
+
 }  // namespace
 }  // namespace hwnas
