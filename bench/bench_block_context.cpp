@@ -12,6 +12,13 @@
 //    sum_in_net_ms), the traced forward's median (traced_ms), measure_network's median (e2e_ms,
 //    also the benchmark's time) and e2e_over_sum_hot, e2e_over_sum_cold. Blocks not yet timed by
 //    their own benchmark in this run are timed here.
+//  - behind_ms (block counter): block I timed hot, each timed call preceded by an untimed call of
+//    its real predecessor in the network (block I-1; for the first block, the last block, which
+//    ends the previous forward). Its own code and data stay as hot as in hot_ms, while the
+//    predecessor's code runs in between as inside the network: in_net_over_behind near 1 with
+//    in_net_over_hot above 1 says that the neighbour, not the cache state of weights or input,
+//    makes the block slower inside the network (issue 15, step 5: blocks inside short chains of
+//    their real neighbours).
 //
 // Parameters: --arch=[SPACE:]ARCH (repeated; default efficientformer:l1; ARCH as `hwnas
 // measure --arch`), --threads=LIST (default 2), --forwards=LIST (default 40), --seed=LIST
@@ -25,6 +32,7 @@
 #include <vector>
 
 #include "bench/bench_common.h"
+#include "evaluators/engine/block.h"
 #include "evaluators/engine/measure.h"
 #include "evaluators/engine/model.h"
 #include "evaluators/runtime/thread_scope.h"
@@ -40,8 +48,42 @@ using Clock = std::chrono::steady_clock;
 const TimingConfig kTiming{.warmup = 5, .min_repeats = 15, .min_time_ms = 100};
 
 struct BlockTimes {
-  double hot_ms = 0, cold_ms = 0, in_net_ms = 0;
+  double hot_ms = 0, cold_ms = 0, behind_ms = 0, in_net_ms = 0;
 };
+
+// Block `i` of `net` timed hot behind an untimed call of its predecessor (behind_ms above): the
+// median over the calls after `kTiming.warmup`, of at least `kTiming.min_repeats` calls and
+// `kTiming.min_time_ms` of timed time.
+double time_behind_predecessor(const Network& net, std::size_t i, std::uint64_t seed) {
+  const std::size_t p = i == 0 ? net.blocks.size() - 1 : i - 1;
+  auto make = [&](std::size_t k) {
+    ParamReader reader = ParamReader::random(seed + k);
+    auto block = make_block(net.blocks[k], reader);
+    block->reserve(1);
+    return block;
+  };
+  auto tensor_of = [](const FeatureShape& f) { return Tensor(1, f.h, f.w, f.c); };
+  auto pred = make(p), self = make(i);
+  Tensor pred_in = tensor_of(block_input_shape(net.blocks[p]));
+  Tensor pred_out = tensor_of(block_output_shape(net.blocks[p]));
+  Tensor in = tensor_of(block_input_shape(net.blocks[i]));
+  Tensor out = tensor_of(block_output_shape(net.blocks[i]));
+  std::vector<double> samples;
+  double timed_ms = 0;
+  for (int call = 0;
+       call < kTiming.warmup || static_cast<int>(samples.size()) < kTiming.min_repeats ||
+       timed_ms < kTiming.min_time_ms;
+       ++call) {
+    pred->forward(pred_in, pred_out);
+    const auto start = Clock::now();
+    self->forward(in, out);
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (call < kTiming.warmup) continue;
+    samples.push_back(ms);
+    timed_ms += ms;
+  }
+  return summarize_ms(samples).median_ms;
+}
 
 // One (arch, threads, forwards, seed): the traced forwards, taken once, and each block's times as
 // its benchmark last measured them.
@@ -91,6 +133,10 @@ struct Study {
     t.hot_ms = measure_block(net.blocks[i], mo).median_ms;
     t.cold_ms =
         time_block(net.blocks[i], BlockTiming::cold_weights, threads, 1, 0, kTiming).median_ms;
+    {
+      ThreadScope scope(threads);
+      t.behind_ms = time_behind_predecessor(net, i, seed);
+    }
     t.in_net_ms = in_net_ms[i];
     blocks[i] = t;
     return t;
@@ -115,8 +161,10 @@ void block(benchmark::State& state, const std::string& arch, std::size_t i) {
     const BlockTimes t = s.time_block_alone(i);
     state.counters["hot_ms"] = t.hot_ms;
     state.counters["cold_ms"] = t.cold_ms;
+    state.counters["behind_ms"] = t.behind_ms;
     state.counters["in_net_ms"] = t.in_net_ms;
     state.counters["in_net_over_hot"] = t.in_net_ms / t.hot_ms;
+    state.counters["in_net_over_behind"] = t.in_net_ms / t.behind_ms;
     state.counters["in_net_over_cold"] = t.in_net_ms / t.cold_ms;
     state.SetIterationTime(t.hot_ms / 1e3);
   }
