@@ -48,9 +48,9 @@ std::int64_t parse_cache_size(const std::string& text) {
   return 0;
 }
 
-int cold_weights_copies(std::int64_t weight_bytes, std::int64_t cache_bytes) {
+int cold_weights_copies(std::int64_t copy_bytes, std::int64_t cache_bytes) {
   return static_cast<int>(
-      std::clamp<std::int64_t>(cache_bytes / std::max<std::int64_t>(1, weight_bytes) + 1, 1, 32));
+      std::clamp<std::int64_t>(cache_bytes / std::max<std::int64_t>(1, copy_bytes) + 1, 1, 32));
 }
 
 std::int64_t last_level_cache_bytes() {
@@ -107,28 +107,46 @@ ColdWeightsBench::ColdWeightsBench(const BlockSpec& spec, int batch, std::uint64
                                    std::int64_t cache_bytes, const TimingPreparer& prepare)
     : state_(std::make_unique<State>()) {
   if (batch < 1) throw Error("block timing: batch must be >= 1");
-  const int copies = cold_weights_copies(block_cost(spec).params * 4, cache_bytes);
   const FeatureShape in = block_input_shape(spec), out = block_output_shape(spec);
-  const int inputs = block_reads_network_input(spec.kind) ? copies : 1;
+  const bool own_inputs = block_reads_network_input(spec.kind);
   Rng rng(seed ^ 0x9e3779b97f4a7c15ull);
-  for (int i = 0; i < inputs; ++i) {
+  auto add_input = [&] {
     Tensor& input = state_->inputs.emplace_back(batch, in.h, in.w, in.c);
     for (std::size_t k = 0; k < input.size(); ++k)
       input.data()[k] = static_cast<float>(2.0 * uniform_real(rng) - 1.0);
-  }
+  };
+  int copies = 1;  // until the first copy's footprint is known
   for (int i = 0; i < copies; ++i) {
+    if (i == 0 || own_inputs) add_input();
     ParamReader reader = ParamReader::random(seed + static_cast<std::uint64_t>(i));
     LayerLog log;
     state_->blocks.push_back(make_block(spec, reader));
     Block& block = *state_->blocks.back();
+    const std::int64_t before = tensor_bytes_allocated_by_this_thread();
     block.reserve(batch);
-    Tensor& output = state_->outputs.emplace_back(batch, out.h, out.w, out.c);
+    state_->outputs.emplace_back(batch, out.h, out.w, out.c);
+    if (i == 0) {
+      // What one run reads and writes of its own: its weights once (a block may also keep an
+      // unpacked copy it never reads), the buffers it holds (a Meta4D's hidden activations) and
+      // its output, as the engine allocated them, and its input where it has one. Counting
+      // the weights alone built 32 copies of activation-heavy blocks (248 MB for one 56x56
+      // Meta4D) and held 13.5 GB resident over the efficientformer table; counting everything
+      // the allocator gave a copy (mallinfo2) counted unread weights, and the rotation of a
+      // classifier head then fit the cache.
+      std::int64_t copy_bytes =
+          block_cost(spec).params * 4 + tensor_bytes_allocated_by_this_thread() - before;
+      if (own_inputs) copy_bytes += static_cast<std::int64_t>(state_->inputs[0].size() * 4);
+      copies = cold_weights_copies(copy_bytes, cache_bytes);
+    }
+    Tensor& output = state_->outputs.back();
     const Tensor& input = state_->input(static_cast<std::size_t>(i));
     if (prepare) prepare(log.made(), [&] { block.forward(input, output); });
   }
 }
 
 ColdWeightsBench::~ColdWeightsBench() = default;
+
+int ColdWeightsBench::copies() const { return static_cast<int>(state_->blocks.size()); }
 
 TimingStats ColdWeightsBench::time(const TimingConfig& timing) {
   State& s = *state_;

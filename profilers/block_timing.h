@@ -15,13 +15,14 @@ namespace hwnas {
 /// - hot:  the engine's measure_block: one instance run back to back; its weights and buffers
 ///         stay in cache between runs.
 /// - cold_weights: R instances of the block, each with its own weights and its own output
-///         buffer, run in rotation over one input buffer, R chosen so the rotated weights exceed
-///         `cache_bytes`. Each run then reads its weights from memory and writes an output that
-///         left the cache, as a block does inside a network whose weights do not fit the cache
-///         (each block writes a buffer of its own, Model), while its input is as fresh as a
-///         previous block's output. A block that opens its networks (block_reads_network_input:
-///         the stem, the patch embedding) reads the image, which the previous forward has
-///         evicted, so its instances each read an input of their own too.
+///         buffer, run in rotation over one input buffer, R chosen so the rotated copies (their
+///         weights, the buffers they hold and their outputs) exceed `cache_bytes`. Each run then
+///         reads its weights from memory and writes an output that left the cache, as a block does
+///         inside a network whose weights do not fit the cache (each block writes a buffer of its
+///         own, Model), while its input is as fresh as a previous block's output. A block that
+///         opens its networks (block_reads_network_input: the stem, the patch embedding) reads the
+///         image, which the previous forward has evicted, so its instances each read an input of
+///         their own too.
 enum class BlockTiming { hot, cold_weights };
 
 /// The last-level cache one core can use (bytes), as the platform reports it: the size of
@@ -38,10 +39,11 @@ std::int64_t last_level_cache_bytes();
 /// may misreport (last_level_cache_bytes).
 inline constexpr std::int64_t kColdWeightsRotationBytes = 64LL << 20;
 
-/// How many copies of a block holding `weight_bytes` of weights a cold-weights rotation runs:
-/// enough that the rotated weights exceed `cache_bytes`, at least 1 and at most 32 (a block of a
-/// few KiB would need thousands; its weights are then a small share of what it reads).
-int cold_weights_copies(std::int64_t weight_bytes, std::int64_t cache_bytes);
+/// How many copies of a block whose one run touches `copy_bytes` of its own (its weights, its
+/// held buffers and its output) a cold-weights rotation runs: enough that the rotated copies exceed
+/// `cache_bytes`, at least 1 and at most 32 (a block of a few KiB would need thousands; its
+/// weights are then a small share of what it reads).
+int cold_weights_copies(std::int64_t copy_bytes, std::int64_t cache_bytes);
 
 /// A sysfs cache size ("32768K", "1024K", "32M", "512") in bytes; 0 if it does not parse.
 std::int64_t parse_cache_size(const std::string& text);
@@ -52,8 +54,10 @@ BlockTiming block_timing_from_name(const std::string& name);
 
 /// The cold-weights setup of one block, kept so that it can be timed again (the profiler's
 /// later windows) without rebuilding and re-drawing its weight copies: R instances with their
-/// own random weights and output (R so the rotated weights exceed `cache_bytes`), one input
-/// (one per instance for a block that reads the network's input).
+/// own random weights and output (R so the rotated copies exceed `cache_bytes`, each copy
+/// counted by what one run of it reads and writes: its weights once, the buffers it holds and
+/// its output, the last two as the engine allocated them), one input (one per instance for a
+/// block that reads the network's input).
 class ColdWeightsBench {
  public:
   /// `prepare` (optional) turns each instance into the variant timed (int8: MeasureOptions).
@@ -65,6 +69,8 @@ class ColdWeightsBench {
   ColdWeightsBench& operator=(const ColdWeightsBench&) = delete;
   /// Times the rotation on the calling thread's engine threads (open a ThreadScope first).
   TimingStats time(const TimingConfig& timing);
+  /// The instances in the rotation (R).
+  int copies() const;
 
  private:
   struct State;

@@ -46,6 +46,24 @@ std::vector<TimingStats> LocalBackend::measure_blocks(const std::vector<BlockSpe
   }
   ThreadScope scope(threads_);
   ++calls_;
+  // Memory bound: at most one batch of setups alive, this call's first. The setups this call
+  // does not time go before its new ones are built: evicting them after kept two batches alive
+  // at once, and with the allocator's retention the efficientformer table peaked at 20 GB.
+  const std::size_t cap = std::max(blocks.size(), static_cast<std::size_t>(preferred_batch()));
+  std::size_t building = 0;
+  for (const auto& b : blocks) building += benches_.count(b.key()) ? 0 : 1;
+  while (benches_.size() + building > cap) {
+    auto oldest = benches_.end();
+    for (auto it = benches_.begin(); it != benches_.end(); ++it) {
+      const bool timed_now = std::any_of(blocks.begin(), blocks.end(),
+                                         [&](const BlockSpec& b) { return b.key() == it->first; });
+      if (!timed_now &&
+          (oldest == benches_.end() || it->second.last_call < oldest->second.last_call))
+        oldest = it;
+    }
+    if (oldest == benches_.end()) break;
+    benches_.erase(oldest);
+  }
   for (const auto& b : blocks) {
     Bench& bench = benches_[b.key()];
     if (!bench.setup)
@@ -53,14 +71,6 @@ std::vector<TimingStats> LocalBackend::measure_blocks(const std::vector<BlockSpe
           std::make_unique<ColdWeightsBench>(b, batch_, seed_, kColdWeightsRotationBytes, prepare_);
     bench.last_call = calls_;
     out.push_back(bench.setup->time(timing));
-  }
-  // Memory bound: keep at most one batch of setups, this call's first.
-  const std::size_t cap = std::max(blocks.size(), static_cast<std::size_t>(preferred_batch()));
-  while (benches_.size() > cap) {
-    auto oldest = benches_.begin();
-    for (auto it = benches_.begin(); it != benches_.end(); ++it)
-      if (it->second.last_call < oldest->second.last_call) oldest = it;
-    benches_.erase(oldest);
   }
   return out;
 }

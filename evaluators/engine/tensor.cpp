@@ -17,17 +17,22 @@ void check_dims(int n, int h, int w, int c) {
                 std::to_string(h) + "x" + std::to_string(w) + "x" + std::to_string(c));
 }
 
+thread_local std::int64_t t_allocated_bytes = 0;
+
 float* allocate(std::size_t count) {
   std::size_t bytes = count * sizeof(float);
   bytes = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
   if (bytes == 0) bytes = kTensorAlignment;
   void* p = std::aligned_alloc(kTensorAlignment, bytes);
   if (!p) throw std::bad_alloc();
+  t_allocated_bytes += static_cast<std::int64_t>(bytes);
   std::memset(p, 0, bytes);
   return static_cast<float*>(p);
 }
 
 }  // namespace
+
+std::int64_t tensor_bytes_allocated_by_this_thread() { return t_allocated_bytes; }
 
 void Tensor::FreeDeleter::operator()(float* p) const noexcept { std::free(p); }
 

@@ -64,6 +64,11 @@ class Tensor {
   int n_ = 0, h_ = 0, w_ = 0, c_ = 0;
 };
 
+/// Bytes the calling thread has allocated for owning tensors and AlignedBuffers since it
+/// started (a running total, never decreased by frees). The difference around a call is what
+/// that call allocated in engine buffers, e.g. the buffers a Block holds after Block::reserve.
+std::int64_t tensor_bytes_allocated_by_this_thread();
+
 /// Byte alignment of owning tensors and of the engine's weight buffers.
 inline constexpr std::size_t kTensorAlignment = 64;
 

@@ -31,6 +31,32 @@ TEST(BlockTiming, ParsesSysfsCacheSizes) {
   EXPECT_EQ(parse_cache_size("-4K"), 0);
 }
 
+TEST(BlockTiming, AColdWeightsRotationCountsWhatEachCopyHolds) {
+  // A 56x56 Meta4D with 96 channels holds 0.3 MB of weights but, by hand, 6 MB of activations
+  // per copy (its 4x hidden tile buffer, 4.8 MB, its mixed buffer and its output, 1.2 MB each):
+  // counted by its weights alone, a 16 MiB rotation would build 32 copies (190 MB).
+  const BlockSpec heavy = BlockSpec::parse("meta4d:c=96,h=56,w=56,pool=3,mlp=4");
+  const std::int64_t rotation = 16LL << 20;
+  ASSERT_EQ(cold_weights_copies(block_cost(heavy).params * 4, rotation), 32);
+  const std::int64_t by_hand =
+      block_cost(heavy).params * 4 + std::int64_t{56} * 56 * (4 * 96 + 96 + 96) * 4;
+  const int copies = ColdWeightsBench(heavy, 1, 0, rotation).copies();
+  EXPECT_GE(copies, 2);
+  EXPECT_LE(copies, rotation / by_hand + 1);
+  // Each copy still leaves the cache before its next turn: the copies hold the rotation.
+  EXPECT_GE(static_cast<double>(copies) * static_cast<double>(by_hand), 0.7 * rotation);
+  // A classifier head reads its weights once per run and holds almost nothing else: its
+  // rotated weights alone must still exceed the rotation, or its copies stay in cache.
+  const BlockSpec head = BlockSpec::parse("head:c=448,n=49,classes=1000,dist=1");
+  const int head_copies = ColdWeightsBench(head, 1, 0, rotation).copies();
+  EXPECT_GE(static_cast<double>(head_copies) * static_cast<double>(block_cost(head).params * 4),
+            static_cast<double>(rotation));
+  // A block of a few KiB keeps the cap.
+  EXPECT_EQ(ColdWeightsBench(BlockSpec::parse("meta4d:c=32,h=2,w=2,pool=3,mlp=4"), 1, 0, rotation)
+                .copies(),
+            32);
+}
+
 // A VM's cache report, faked as a sysfs directory: what last_level_cache_bytes reads.
 std::string fake_cache_dir(const std::string& llc_size) {
   const std::string dir = test::make_temp_dir("llc");
