@@ -4,13 +4,52 @@
 #include "evaluators/runtime/parallel.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace hwnas {
 
+namespace {
+
+// N floats in registers (16: one AVX-512 register), loaded and stored unaligned.
+// (An alias template would drop the attribute, and Lanes<N> would be a plain float.)
+template <int N>
+struct LanesOf {
+  typedef float type __attribute__((vector_size(N * sizeof(float))));
+};
+template <int N>
+using Lanes = typename LanesOf<N>::type;
+static_assert(sizeof(Lanes<16>) == 16 * sizeof(float) && sizeof(Lanes<8>) == 8 * sizeof(float));
+
+template <int N>
+Lanes<N> load(const float* p) {
+  Lanes<N> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Channels [c0, c0 + N) of one output pixel: its window [ya, yb] x [xa, xb] summed in a register.
+template <int N>
+void mix_lanes(const Tensor& in, const float* ls, int b, int ya, int yb, int xa, int xb, float inv,
+               const float* xi, float* o, int c0) {
+  Lanes<N> acc = {};
+  for (int yy = ya; yy <= yb; ++yy)
+    for (int xx = xa; xx <= xb; ++xx) acc += load<N>(in.data() + in.index(b, yy, xx, c0));
+  const Lanes<N> xv = load<N>(xi + c0), lv = load<N>(ls + c0);
+  const Lanes<N> out = xv + lv * (acc * inv - xv);
+  std::memcpy(o + c0, &out, sizeof out);
+}
+
+}  // namespace
+
 void pool_mixer_pixels(const PoolMixerParams& p, const Tensor& in, const float* ls, int b, int p0,
                        int p1, float* dst) {
   const int c = p.c, r = p.pool / 2, h = in.h(), w = in.w();
+  // Groups of 16 channels, then one of 8, sum their window in a register. Summed into a memory
+  // array, each load of a neighbour came after a store to the array, and where the heap put the
+  // array at the page offset of the tile being written the loads waited on those stores (4K
+  // aliasing): a 16x16x16 Meta4D ran 0.040 ms against 0.026 now.
+  const int full16 = c / 16 * 16, full = c / 8 * 8;
   thread_local std::vector<float> sum;
   if (sum.size() < static_cast<std::size_t>(c)) sum.resize(static_cast<std::size_t>(c));
   float* s = sum.data();
@@ -18,16 +57,20 @@ void pool_mixer_pixels(const PoolMixerParams& p, const Tensor& in, const float* 
     const int y = pix / w, x = pix % w;
     const int ya = std::max(0, y - r), yb = std::min(h - 1, y + r);
     const int xa = std::max(0, x - r), xb = std::min(w - 1, x + r);
-    std::fill(s, s + c, 0.0f);
-    for (int yy = ya; yy <= yb; ++yy)
-      for (int xx = xa; xx <= xb; ++xx) {
-        const float* src = in.data() + in.index(b, yy, xx, 0);
-        for (int ch = 0; ch < c; ++ch) s[ch] += src[ch];
-      }
     const float inv = 1.0f / static_cast<float>((yb - ya + 1) * (xb - xa + 1));
     const float* xi = in.data() + in.index(b, y, x, 0);
     float* o = dst + static_cast<std::size_t>(pix - p0) * c;
-    for (int ch = 0; ch < c; ++ch) o[ch] = xi[ch] + ls[ch] * (s[ch] * inv - xi[ch]);
+    for (int c0 = 0; c0 < full16; c0 += 16)
+      mix_lanes<16>(in, ls, b, ya, yb, xa, xb, inv, xi, o, c0);
+    if (full16 < full) mix_lanes<8>(in, ls, b, ya, yb, xa, xb, inv, xi, o, full16);
+    if (full == c) continue;
+    std::fill(s + full, s + c, 0.0f);
+    for (int yy = ya; yy <= yb; ++yy)
+      for (int xx = xa; xx <= xb; ++xx) {
+        const float* src = in.data() + in.index(b, yy, xx, 0);
+        for (int ch = full; ch < c; ++ch) s[ch] += src[ch];
+      }
+    for (int ch = full; ch < c; ++ch) o[ch] = xi[ch] + ls[ch] * (s[ch] * inv - xi[ch]);
   }
 }
 

@@ -238,7 +238,8 @@ TEST(Ops, PoolMixerMatchesReferenceAndHandValues) {
   Rng rng(5);
   for (auto [n, h, w, c] :
        {std::tuple{1, 56, 56, 48}, std::tuple{2, 7, 5, 17}, std::tuple{1, 1, 1, 3},
-        std::tuple{1, 2, 9, 15}, std::tuple{3, 13, 11, 33}}) {
+        std::tuple{1, 2, 9, 15}, std::tuple{3, 13, 11, 33}, std::tuple{1, 6, 5, 24},
+        std::tuple{2, 4, 4, 40}}) {
     Tensor in(n, h, w, c), ref(n, h, w, c), f1(n, h, w, c), f2(n, h, w, c);
     fill(in, rng);
     const auto ls = random_vec(c, rng, 0, 1);
