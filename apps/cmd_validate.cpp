@@ -104,19 +104,32 @@ class ValidateCommand final : public Command {
           rep.correction_kind == "stored" ? "with stored correction:" : "with correction (5-fold):",
           *rep.corrected);
     if (rep.speed_calibrated) line("speed-calibrated sum:", *rep.speed_calibrated);
+    if (rep.speed_calibrated_corrected)
+      line("speed-calibrated corrected:", *rep.speed_calibrated_corrected);
     if (rep.repeatability) line("window vs window (noise):", *rep.repeatability);
     for (const auto& [name, m] : rep.estimator_repeatability)
       std::printf("window vs window, %-6s    RMSPE %.2f %%  within 5 %%: %.1f %%\n", name.c_str(),
                   100 * m.rmspe, 100 * m.within_5pct);
     std::printf("host regime: %s", host_regime(rep.repeatability).c_str());
     if (!j["noise_ratio"].is_null())
-      std::printf(" (predictor RMSPE / window-to-window RMSPE = %.2f)",
+      std::printf(" (predictor RMSPE / window-to-window RMSPE = %.2f",
                   j["noise_ratio"].get<double>());
+    if (!j["calibrated_noise_ratio"].is_null())
+      std::printf("; speed-calibrated %.2f", j["calibrated_noise_ratio"].get<double>());
+    if (!j["noise_ratio"].is_null()) std::printf(")");
+    if (!j["noisy_host_rule"].is_null())
+      std::printf("; the noisy-host rule %s", j["noisy_host_rule"].get<std::string>().c_str());
     if (rep.drift)
       std::printf(
           "\ndevice speed: reference %.3f ms now, %.3f ms when the rows were timed "
           "(drift %+.1f %%)",
           *rep.reference_now_ms, *rep.reference_build_ms, 100 * *rep.drift);
+    if (rep.space_drift)
+      std::printf(
+          "\nthe space's own reference: %.3f ms now (median over groups), %.3f ms when the rows "
+          "were timed (drift %+.1f %%); speed calibration: %s",
+          *rep.space_reference_now_ms, *rep.space_reference_build_ms, 100 * *rep.space_drift,
+          rep.speed_calibration.c_str());
     std::printf("\nresidual by block kind (the kind's rows off by, share of the prediction):");
     for (const auto& r : rep.residuals) {
       if (r.identified)

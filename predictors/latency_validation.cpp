@@ -167,13 +167,23 @@ ValidationReport validate_latency(const SearchSpace& space,
   int next_pct = 10;
   const std::size_t group = static_cast<std::size_t>(std::max(1, opt.group));
   ReferenceTimer reference(backend);
+  std::vector<double> space_group_ms;
   for (std::size_t g = 0; g < nets.size(); g += group) {
     if (opt.time_reference) reference.time_window();
-    const std::vector<Network> part(
+    std::vector<Network> part(
         nets.begin() + static_cast<std::ptrdiff_t>(g),
         nets.begin() + static_cast<std::ptrdiff_t>(std::min(nets.size(), g + group)));
+    const std::size_t subnets = part.size();
+    // The space's reference runs in the same windows as the group's subnets: a reference timed
+    // before the group missed the host's slow stretches within it (bench/README.md).
+    if (opt.space_reference) part.push_back(opt.space_reference->network);
     const auto stats = backend.measure_networks(part, opt.timing, std::max(1, opt.windows));
-    for (std::size_t k = 0; k < part.size(); ++k) {
+    std::optional<double> factor;
+    if (opt.space_reference) {
+      space_group_ms.push_back(stats.at(subnets).median_ms);
+      factor = space_group_ms.back() / opt.space_reference->build_ms;
+    }
+    for (std::size_t k = 0; k < subnets; ++k) {
       const TimingStats& t = stats.at(k);
       ValidationSample& s = rep.samples[g + k];
       s.measured_ms = opt.statistic == LatencyStatistic::p10 ? t.p10_ms : t.median_ms;
@@ -182,8 +192,9 @@ ValidationReport validate_latency(const SearchSpace& space,
       s.window_ms = t.window_medians_ms;
       s.window_p10_ms = t.window_p10_ms;
       s.window_min_ms = t.window_min_ms;
+      s.speed_factor = factor;
     }
-    const std::size_t done = g + part.size();
+    const std::size_t done = g + subnets;
     const int pct = static_cast<int>(100.0 * done / nets.size());
     if (opt.progress && (pct >= next_pct || done == nets.size())) {
       *opt.progress << "validate: " << done << "/" << nets.size() << " subnets measured\n"
@@ -202,12 +213,21 @@ ValidationReport validate_latency(const SearchSpace& space,
   rep.residuals = residuals_by_kind(feats, meas);
   if (!reference.window_ms().empty()) rep.reference_now_ms = reference.median_ms();
   rep.reference_build_ms = opt.reference_build_ms;
-  if (rep.reference_now_ms && rep.reference_build_ms) {
-    const double speed = *rep.reference_now_ms / *rep.reference_build_ms;
-    rep.drift = speed - 1.0;
+  if (rep.reference_now_ms && rep.reference_build_ms)
+    rep.drift = *rep.reference_now_ms / *rep.reference_build_ms - 1.0;
+  if (opt.space_reference) {
+    rep.space_reference_now_ms = summarize_ms(space_group_ms).median_ms;
+    rep.space_reference_build_ms = opt.space_reference->build_ms;
+    rep.space_drift = *rep.space_reference_now_ms / opt.space_reference->build_ms - 1.0;
     std::vector<double> scaled;
-    for (double p : plain) scaled.push_back(p * speed);
+    for (const auto& s : rep.samples) scaled.push_back(s.predicted_ms * *s.speed_factor);
     rep.speed_calibrated = accuracy_metrics(meas, scaled);
+    rep.speed_calibration = "space reference, per group";
+  } else if (rep.drift) {
+    std::vector<double> scaled;
+    for (double p : plain) scaled.push_back(p * (1.0 + *rep.drift));
+    rep.speed_calibrated = accuracy_metrics(meas, scaled);
+    rep.speed_calibration = "reference network";
   }
   // Window-to-window agreement of a per-window statistic over the subnets, when every subnet
   // has the same number (>= 2) of windows.
@@ -245,6 +265,18 @@ ValidationReport validate_latency(const SearchSpace& space,
     std::vector<double> corr;
     for (const auto& s : rep.samples) corr.push_back(*s.corrected_ms);
     rep.corrected = accuracy_metrics(meas, corr);
+    if (opt.space_reference) {
+      // A correction carries the speed of the run it was fitted on: this run's for the
+      // cross-validated fit, the stored run's otherwise.
+      std::vector<double> factors;
+      for (const auto& s : rep.samples) factors.push_back(*s.speed_factor);
+      const double median_factor = summarize_ms(factors).median_ms;
+      if (rep.fitted) rep.fit_speed = median_factor;
+      const double own = rep.fitted ? median_factor : opt.space_reference->correction_speed;
+      std::vector<double> scaled;
+      for (const auto& s : rep.samples) scaled.push_back(*s.corrected_ms * *s.speed_factor / own);
+      rep.speed_calibrated_corrected = accuracy_metrics(meas, scaled);
+    }
   }
   return rep;
 }
@@ -278,8 +310,29 @@ nlohmann::json validation_summary_json(const ValidationReport& r) {
   j["reference_now_ms"] = opt_num(r.reference_now_ms);
   j["reference_build_ms"] = opt_num(r.reference_build_ms);
   j["drift"] = opt_num(r.drift);
-  j["speed_calibrated"] =
-      r.speed_calibrated ? metrics_json(*r.speed_calibrated) : nlohmann::json(nullptr);
+  j["space_reference_now_ms"] = opt_num(r.space_reference_now_ms);
+  j["space_reference_build_ms"] = opt_num(r.space_reference_build_ms);
+  j["space_drift"] = opt_num(r.space_drift);
+  j["speed_calibration"] =
+      r.speed_calibration.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.speed_calibration);
+  auto opt_metrics = [](const std::optional<AccuracyMetrics>& m) {
+    return m ? metrics_json(*m) : nlohmann::json(nullptr);
+  };
+  j["speed_calibrated"] = opt_metrics(r.speed_calibrated);
+  j["speed_calibrated_corrected"] = opt_metrics(r.speed_calibrated_corrected);
+  const auto& best_calibrated =
+      r.speed_calibrated_corrected ? r.speed_calibrated_corrected : r.speed_calibrated;
+  j["calibrated_noise_ratio"] =
+      best_calibrated && r.repeatability && r.repeatability->rmspe > 0
+          ? nlohmann::json(best_calibrated->rmspe / r.repeatability->rmspe)
+          : nlohmann::json(nullptr);
+  // Issue 15's rule for a noisy host: the predictor, calibrated to the device's speed where the
+  // table allows it, is no worse than the host's window-to-window error.
+  const nlohmann::json& ratio =
+      j["calibrated_noise_ratio"].is_null() ? j["noise_ratio"] : j["calibrated_noise_ratio"];
+  j["noisy_host_rule"] = j["regime"] != "noisy" || ratio.is_null()
+                             ? nlohmann::json(nullptr)
+                             : nlohmann::json(ratio.get<double>() <= 1.0 ? "holds" : "fails");
   j["estimators"] = nlohmann::json::object();
   j["most_repeatable_estimator"] = nullptr;
   double best = 0;
@@ -295,7 +348,7 @@ void write_validation_csv(const ValidationReport& r, const std::string& path) {
   std::ostringstream out;
   {
     out << "index,arch,blocks,macs,measured_ms,measured_p10_ms,measured_p90_ms,predicted_ms,"
-           "error_pct,corrected_ms,corrected_error_pct\n";
+           "error_pct,corrected_ms,corrected_error_pct,speed_factor\n";
     char buf[256];
     for (std::size_t i = 0; i < r.samples.size(); ++i) {
       const auto& s = r.samples[i];
@@ -315,6 +368,11 @@ void write_validation_csv(const ValidationReport& r, const std::string& path) {
         out << buf;
       } else {
         out << ",";
+      }
+      out << ',';
+      if (s.speed_factor) {
+        std::snprintf(buf, sizeof buf, "%.6f", *s.speed_factor);
+        out << buf;
       }
       out << "\n";
     }

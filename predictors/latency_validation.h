@@ -66,6 +66,18 @@ struct ValidationSample {
   double predicted_ms = 0;                           ///< plain sum + overhead
   std::optional<double> corrected_ms;
   LatencyFeatures features;
+  /// The space's reference time in this subnet's group over its time when the rows were timed
+  /// (ValidationOptions::space_reference): the device's speed (> 1: slower) when this subnet ran.
+  std::optional<double> speed_factor;
+};
+
+/// The space's own reference (profilers/device_speed.h) as validation times it.
+struct ValidationSpaceReference {
+  Network network;      ///< decoded from the arch stored with the rows
+  double build_ms = 0;  ///< its time stored with the rows (ms)
+  /// Its speed factor (time / build_ms) in the run that fitted the table's stored correction:
+  /// the correction learned that run's speed with the rows' error, so it is divided out.
+  double correction_speed = 1.0;
 };
 
 struct ValidationOptions {
@@ -90,6 +102,10 @@ struct ValidationOptions {
   /// The reference time stored with the table's rows (stored_reference_ms), if any: the drift
   /// is then reported and the speed-calibrated metrics computed.
   std::optional<double> reference_build_ms;
+  /// The space's own reference: timed as one more network inside every group's windows, so it
+  /// shares their stretch of the host; each group's predictions are then scaled by its time
+  /// over build_ms (a per-group duet calibration, issue 15 step 4).
+  std::optional<ValidationSpaceReference> space_reference;
 };
 
 struct ValidationReport {
@@ -113,8 +129,22 @@ struct ValidationReport {
   /// reference_now / reference_build - 1: how much slower (> 0) the device runs now than when
   /// the rows were timed.
   std::optional<double> drift;
-  /// The plain predictions scaled by (1 + drift): the table's device-speed calibration.
+  /// The plain predictions scaled by the device's speed: by each group's space-reference factor
+  /// (ValidationSample::speed_factor) when the table stores the space's reference, else by
+  /// (1 + drift) of the L1 reference. speed_calibration names which ("space reference, per
+  /// group", "reference network" or "").
   std::optional<AccuracyMetrics> speed_calibrated;
+  std::string speed_calibration;
+  /// The corrected predictions scaled by the speed factors relative to the correction's own
+  /// run (the fitting run's median factor, or ValidationSpaceReference::correction_speed for a
+  /// stored correction); space reference only.
+  std::optional<AccuracyMetrics> speed_calibrated_corrected;
+  std::optional<double> space_reference_now_ms;    ///< median of the groups' reference times
+  std::optional<double> space_reference_build_ms;  ///< ValidationSpaceReference::build_ms
+  /// space_reference_now_ms / build_ms - 1: drift of the space's own reference.
+  std::optional<double> space_drift;
+  /// This run's median speed factor, stored with a fitted correction (fit_correction only).
+  std::optional<double> fit_speed;
 };
 
 /// The host's regime from its repeatability: "quiet" when two timing windows of the same subnet
@@ -139,13 +169,17 @@ ValidationReport validate_latency(const SearchSpace& space,
 /// "spearman_rho", "corrected": {same fields} or null, "correction": "stored"|"cross-validated"|
 /// null, "repeatability": {same fields} or null, "regime": host_regime, "noise_ratio": the plain
 /// RMSPE over the window-to-window RMSPE (<= 1: the predictor is within the host's noise) or
-/// null, "residuals_by_kind": residuals_json, "reference_now_ms", "reference_build_ms", "drift",
-/// "speed_calibrated": {metrics} (each null when unknown), "estimators": {"median"|"p10"|"min":
-/// {metrics}}, "most_repeatable_estimator": the one of lowest window-to-window RMSPE or null}.
+/// null, "calibrated_noise_ratio": the same for the speed-calibrated prediction (corrected if
+/// any) or null, "noisy_host_rule": "holds" | "fails" on a noisy host (the calibrated ratio,
+/// else the plain one, <= 1) or null, "residuals_by_kind": residuals_json, "reference_now_ms",
+/// "reference_build_ms", "drift", "space_reference_now_ms", "space_reference_build_ms",
+/// "space_drift", "speed_calibration", "speed_calibrated", "speed_calibrated_corrected":
+/// {metrics} (each null when unknown), "estimators": {"median"|"p10"|"min": {metrics}},
+/// "most_repeatable_estimator": the one of lowest window-to-window RMSPE or null}.
 nlohmann::json validation_summary_json(const ValidationReport& report);
 
 /// Writes one CSV row per subnet (index, arch JSON, blocks, macs, measured/p10/p90, predicted,
-/// corrected, relative errors) to `path` via a temporary file renamed into place.
+/// corrected, relative errors, speed factor) to `path` via a temporary file renamed into place.
 /// Throws hwnas::Error if the file cannot be written.
 void write_validation_csv(const ValidationReport& report, const std::string& path);
 

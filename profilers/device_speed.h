@@ -2,6 +2,13 @@
 // a latency table and again when the table is validated (issue 15, step 4: the "duet"
 // reference). A table built in a slow hour reads low against a quiet hour by the ratio of the two
 // reference times; the ratio is reported as the drift since the table was built.
+//
+// Two references serve two purposes. EfficientFormer-L1 is the same network for every table, so
+// its times compare across spaces and devices. The space's own reference, a typical subnet of the
+// space at the table's resolution, follows what slows the space's own networks: on a 2-vCPU
+// KVM guest, elasticvit-fmnist's 3 ms subnets ran 7-25 % slower than their table in a slow
+// phase while L1 ran 2-6 % slower (bench/README.md, issue 15). Validation times the space's
+// reference inside each group's windows and scales that group's predictions by it.
 #pragma once
 
 #include <optional>
@@ -14,6 +21,7 @@
 #include "profilers/backend.h"
 #include "profilers/latency_table.h"
 #include "spaces/network.h"
+#include "spaces/search_space.h"
 
 namespace hwnas {
 
@@ -45,6 +53,38 @@ class ReferenceTimer {
   Backend& backend_;
   std::vector<double> window_ms_;
 };
+
+/// The space's own reference: a typical subnet of `space` at `resolution`. Of 15 subnets drawn
+/// with seed 1 (sample_at_resolution), the one of median MACs, so that its size, cache footprint
+/// and block mix are those of the networks validation draws. Deterministic; throws
+/// hwnas::Error if the space rejects the resolution.
+Arch space_reference_arch(const SearchSpace& space, int resolution);
+
+/// The calibration key of the space's own reference: "space_reference:SPACE@RESOLUTION".
+std::string space_reference_key(const std::string& space, int resolution);
+
+/// The space's own reference at one resolution, as the profiler times it with the rows.
+struct SpaceReference {
+  std::string key;      ///< space_reference_key
+  nlohmann::json arch;  ///< SearchSpace::to_json of space_reference_arch
+  Network network;
+};
+/// space_reference_arch(space, resolution), decoded, with its key.
+SpaceReference space_reference(const SearchSpace& space, int resolution);
+
+/// The space's reference as stored with a table's rows.
+struct StoredSpaceReference {
+  Arch arch;
+  double ms = 0;  ///< median over the windows timed with the rows (ms)
+};
+
+/// The space's own reference stored with `space`'s rows of `device` at `resolution`, or nullopt
+/// (a table built before it existed, or by profile_archs). Throws hwnas::Error naming the table
+/// and the fix when the stored value is damaged.
+std::optional<StoredSpaceReference> stored_space_reference(const LatencyTable& table,
+                                                           const std::string& device,
+                                                           const SearchSpace& space,
+                                                           int resolution);
 
 /// The reference time stored with `space`'s rows of `device`, in ms, or nullopt (a table built
 /// before issue 15, or by a backend that was not asked to). Throws hwnas::Error naming the table

@@ -76,6 +76,8 @@ ProfileJob prepare_profile(const ProfileRunConfig& c) {
   if (!job.table) job.table = std::make_unique<LatencyTable>(c.db, LatencyTable::Mode::read_write);
   job.work = c.archs.empty() ? space_profile_work(space, job.resolution, opt)
                              : archs_profile_work(space, c.archs, opt);
+  // The space's own reference belongs to a table of the whole space at one resolution.
+  if (c.archs.empty()) job.options.space_reference = space_reference(space, job.resolution);
   return job;
 }
 

@@ -221,9 +221,25 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
   Rng order_rng(options.seed);  // the windows' block orders
   std::optional<ReferenceTimer> reference;
   if (!options.reference_space.empty()) reference.emplace(backend);
+  // The space's own reference, one median per timing. A small table has one batch of rows,
+  // and one timing caught in a slow burst put efficientformer-fmnist's reference 27 % high
+  // (0.387 against 0.305 ms), so every table gets kSpaceTimings, spread over its batches.
+  constexpr std::size_t kSpaceTimings = 8;
+  std::vector<double> space_windows;
+  auto time_space_reference = [&](std::size_t times) {
+    for (std::size_t t = 0; t < times; ++t)
+      space_windows.push_back(backend
+                                  .measure_networks({options.space_reference->network},
+                                                    options.timing, std::max(1, options.windows))
+                                  .at(0)
+                                  .median_ms);
+  };
   if (!todo.empty()) {
     const std::int64_t run = table.begin_run(profile.name, backend.name(), options.timing);
     const std::size_t batch = static_cast<std::size_t>(std::max(1, backend.preferred_batch()));
+    // The space's reference costs about as much as a batch of small rows; a fixed number of
+    // timings, spread over the rows, keeps the 5-minute table within its budget.
+    const std::size_t batches = (todo.size() + batch - 1) / batch;
     Progress progress(options, static_cast<int>(todo.size()));
     for (std::size_t i = 0; i < todo.size(); i += batch) {
       const std::vector<BlockSpec> part(
@@ -231,6 +247,10 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
           todo.begin() + static_cast<std::ptrdiff_t>(std::min(todo.size(), i + batch)));
       // The duet reference: once per batch, so it samples the same stretch as the rows.
       if (reference) reference->time_window();
+      if (options.space_reference) {
+        const std::size_t b = i / batch;  // this batch's share of the timings
+        time_space_reference((b + 1) * kSpaceTimings / batches - b * kSpaceTimings / batches);
+      }
       const auto stats = measure_in_windows(backend, part, options, order_rng, report);
       std::vector<LatencyRow> rows;
       for (std::size_t k = 0; k < part.size(); ++k) rows.push_back({part[k].key(), stats[k], ""});
@@ -245,19 +265,30 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
   if (reference && reference->window_ms().empty() &&
       !table.calibration(profile.name, reference_key) && !table.rows(profile.name).empty())
     reference->time_window();
-  if (reference && !reference->window_ms().empty()) {
-    nlohmann::json value = reference->to_json();
-    // Rows of earlier sessions stay in the table: their windows stay in the reference.
-    if (const auto old = table.calibration(profile.name, reference_key);
-        old && old->is_object() && old->contains("window_ms") && old->at("window_ms").is_array())
+  if (options.space_reference && space_windows.empty() &&
+      !table.calibration(profile.name, options.space_reference->key) &&
+      !table.rows(profile.name).empty())
+    time_space_reference(kSpaceTimings);
+  // Rows of earlier sessions stay in the table: their windows stay in the reference, as long as
+  // they timed the same network (`same` names what must match).
+  auto store_pooled = [&](const std::string& key, nlohmann::json value, const char* same) {
+    if (const auto old = table.calibration(profile.name, key);
+        old && old->is_object() && old->contains("window_ms") && old->at("window_ms").is_array() &&
+        old->contains(same) && old->at(same) == value.at(same))
       for (const auto& w : old->at("window_ms"))
         if (w.is_number()) value["window_ms"].push_back(w);
     std::vector<double> all;
     for (const auto& w : value["window_ms"]) all.push_back(w.get<double>());
     value["ms"] = summarize_ms(std::move(all)).median_ms;
-    table.set_calibration(profile.name, reference_key, value);
-    report.reference_ms = value["ms"].get<double>();
-  }
+    table.set_calibration(profile.name, key, value);
+    return value["ms"].get<double>();
+  };
+  if (reference && !reference->window_ms().empty())
+    report.reference_ms = store_pooled(reference_key, reference->to_json(), "network");
+  if (!space_windows.empty())
+    report.space_reference_ms = store_pooled(
+        options.space_reference->key,
+        {{"arch", options.space_reference->arch}, {"window_ms", space_windows}}, "arch");
 
   // Noise guard: preemption on a shared machine inflates some rows; time those again.
   auto spread = [](const TimingStats& s) {
@@ -348,6 +379,7 @@ ProfileReport profile_space(const SearchSpace& space, int resolution, LatencyTab
   const ProfileWork work = space_profile_work(space, resolution, options);
   ProfileOptions with_reference = options;
   with_reference.reference_space = space.name();
+  with_reference.space_reference = space_reference(space, resolution);
   return profile_blocks(work.blocks, work.overhead_networks, table, backend, with_reference);
 }
 

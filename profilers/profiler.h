@@ -10,6 +10,7 @@
 
 #include "evaluators/runtime/timing.h"
 #include "profilers/backend.h"
+#include "profilers/device_speed.h"
 #include "profilers/latency_table.h"
 #include "spaces/search_space.h"
 
@@ -48,6 +49,12 @@ struct ProfileOptions {
   /// that measured rows of the space), for the drift validate reports. profile_space and
   /// profile_archs set SPACE; empty = not timed.
   std::string reference_space;
+  /// The space's own reference (device_speed.h), timed end to end as validation times subnets
+  /// (Backend::measure_networks with `timing` and `windows`) 8 times spread evenly over the
+  /// batches of rows (several times per batch in a table of fewer batches), and stored as
+  /// calibration SpaceReference::key, pooled with the windows of earlier sessions that timed the
+  /// same arch. profile_space sets it; unset = not timed.
+  std::optional<SpaceReference> space_reference;
 };
 
 struct ProfileReport {
@@ -61,7 +68,8 @@ struct ProfileReport {
   int windows_retimed = 0;            ///< timed again because they were disturbed (TimingConfig)
   double seconds = 0;                 ///< wall time of the whole call
   std::optional<double> overhead_ms;  ///< stored per-inference overhead (new or existing)
-  std::optional<double> reference_ms;  ///< stored reference time (ms) when this call timed it
+  std::optional<double> reference_ms;        ///< stored reference time (ms) when this call timed it
+  std::optional<double> space_reference_ms;  ///< the space's own reference (ms), idem
 };
 
 /// Measures `blocks` (deduplicated) on `backend` and stores them under the backend's profile
@@ -98,8 +106,8 @@ ProfileWork archs_profile_work(const SearchSpace& space, const std::vector<Arch>
                                const ProfileOptions& options);
 
 /// Every unique block `space` can produce at `resolution` (SearchSpace::enumerate_blocks), then
-/// profile_blocks with options.overhead_networks sampled archs at that resolution and the
-/// reference timed for `space`.
+/// profile_blocks with options.overhead_networks sampled archs at that resolution and both
+/// references timed for `space` (L1 and the space's own at `resolution`).
 ProfileReport profile_space(const SearchSpace& space, int resolution, LatencyTable& table,
                             Backend& backend, const ProfileOptions& options);
 

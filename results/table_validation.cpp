@@ -71,9 +71,18 @@ TableValidationResult validate_table(const TableValidationConfig& c) {
   vo.progress = c.log;
   // The stored reference was timed in fp32; a mixed validation's backend times it in int8, so
   // the two say nothing about the host's drift.
-  if (!mixed)
-    vo.reference_build_ms = stored_reference_ms(LatencyTable(c.db, LatencyTable::Mode::read_only),
-                                                c.device, base_space(space).name());
+  if (!mixed) {
+    const LatencyTable table(c.db, LatencyTable::Mode::read_only);
+    vo.reference_build_ms = stored_reference_ms(table, c.device, base_space(space).name());
+    if (const auto own = stored_space_reference(table, c.device, space, vo.resolution)) {
+      ValidationSpaceReference r{space.decode(own->arch), own->ms};
+      if (const auto cal = table.calibration(c.device, "correction");
+          cal && cal->is_object() && cal->contains("space_speed") &&
+          cal->at("space_speed").is_number() && cal->at("space_speed").get<double>() > 0)
+        r.correction_speed = cal->at("space_speed").get<double>();
+      vo.space_reference = std::move(r);
+    }
+  }
   TableValidationResult out;
   out.report = mixed ? validate_latency(
                            space, [&](const Network& n) { return mixed_pred->features(n); },
@@ -85,6 +94,8 @@ TableValidationResult validate_table(const TableValidationConfig& c) {
     nlohmann::json cal = rep.fitted->to_json();
     cal["cv_rmspe"] = rep.corrected->rmspe;
     cal["plain_rmspe"] = rep.plain.rmspe;
+    // The run's speed relative to the rows: later runs divide it out of the correction.
+    if (rep.fit_speed) cal["space_speed"] = *rep.fit_speed;
     table.set_calibration(c.device, "correction", cal);
   }
   if (!c.csv.empty()) write_validation_csv(rep, c.csv);

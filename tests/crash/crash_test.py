@@ -61,12 +61,12 @@ def run_profile_chain(cmds, kill_at=None):
 
 
 def comparable(cal):
-    """The calibrations without the reference network's list of windows: every session that
-    measured rows adds its windows, so the list depends on where the kills landed; its median
-    (the fake device's constant) must not."""
+    """The calibrations without the reference networks' lists of windows (L1's and the space's
+    own): every session that measured rows adds its windows, so the list depends on where the
+    kills landed; its median (the fake device's constant) must not."""
     out = dict(cal)
     for name, value in cal.items():
-        if name.startswith("reference:"):
+        if name.startswith(("reference:", "space_reference:")):
             out[name] = {k: v for k, v in value.items() if k != "window_ms"}
     return out
 

@@ -220,6 +220,105 @@ TEST_F(FakeValidation, DriftFromTheReferenceStoredWithTheRows) {
   EXPECT_NEAR(j["reference_now_ms"].get<double>(), ref, 1e-9);
 }
 
+// The fake device in a slow phase whose speed changes from one group of subnets to the next:
+// the k-th measure_networks call runs (1 + 0.1 * (k % 4)) times slower. A reference timed on
+// its own (measure_network, as L1 is) runs at full speed and misses it.
+class SlowPhases final : public test::ForwardingBackend {
+ public:
+  explicit SlowPhases(FakeBackend& device) : ForwardingBackend(device) {}
+  std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
+                                            const TimingConfig& timing, int windows) override {
+    const double f = 1.0 + 0.1 * (calls_++ % 4);
+    auto out = target_.measure_networks(nets, timing, windows);
+    for (auto& s : out) {
+      s.median_ms *= f;
+      s.p10_ms *= f;
+      s.p90_ms *= f;
+      for (auto* w : {&s.window_medians_ms, &s.window_p10_ms, &s.window_min_ms})
+        for (double& v : *w) v *= f;
+    }
+    return out;
+  }
+
+ private:
+  int calls_ = 0;
+};
+
+TEST_F(FakeValidation, TheSpaceReferenceInEachGroupCalibratesItsSlowPhase) {
+  const LatencyTable table(path_, LatencyTable::Mode::read_only);
+  const auto own = stored_space_reference(table, "fake", space(), 224);
+  ASSERT_TRUE(own.has_value());  // profile_space stored it with the rows
+  EXPECT_EQ(own->arch, space_reference_arch(space(), 224));
+  EXPECT_NEAR(own->ms, fake_.network_ms(space().decode(own->arch)), 1e-9);
+  EXPECT_FALSE(stored_space_reference(table, "fake", space(), 192).has_value());
+
+  const auto pred = LutLatencyPredictor::open(path_, "fake");
+  ValidationOptions vo;
+  vo.samples = 24;
+  vo.seed = 6;
+  vo.group = 6;  // four groups, one of each speed
+  vo.reference_build_ms = stored_reference_ms(table, "fake", "efficientformer");
+  const auto steady = validate_latency(space(), *pred, fake_, vo);
+  SlowPhases slow(fake_);
+  const auto l1_only = validate_latency(space(), *pred, slow, vo);
+  vo.space_reference = ValidationSpaceReference{space().decode(own->arch), own->ms};
+  const auto duet = validate_latency(space(), *pred, slow, vo);
+
+  // The same subnets; in the slow phases they measure 1.0, 1.1, 1.2 and 1.3 times longer.
+  ASSERT_EQ(duet.samples.size(), steady.samples.size());
+  for (std::size_t i = 0; i < duet.samples.size(); ++i) {
+    const double f = 1.0 + 0.1 * static_cast<double>(i / 6);
+    EXPECT_NEAR(duet.samples[i].measured_ms, f * steady.samples[i].measured_ms, 1e-9);
+    ASSERT_TRUE(duet.samples[i].speed_factor.has_value());
+    EXPECT_NEAR(*duet.samples[i].speed_factor, f, 1e-9);
+  }
+  // L1, timed alone, ran at full speed: its calibration leaves the slow phase in the error.
+  EXPECT_EQ(l1_only.speed_calibration, "reference network");
+  EXPECT_NEAR(*l1_only.drift, 0.0, 1e-12);
+  EXPECT_GT(l1_only.speed_calibrated->rmspe, steady.plain.rmspe + 0.05);
+  // The space's reference ran in each group's windows: scaled by it, each group's predictions
+  // are off by exactly what the table is off on the steady device.
+  EXPECT_EQ(duet.speed_calibration, "space reference, per group");
+  EXPECT_NEAR(duet.speed_calibrated->rmspe, steady.plain.rmspe, 1e-9);
+  EXPECT_DOUBLE_EQ(duet.speed_calibrated->within_5pct, steady.plain.within_5pct);
+  EXPECT_NEAR(*duet.space_drift, 0.15, 1e-9);  // median of 1.0, 1.1, 1.2, 1.3, less one
+  const auto j = validation_summary_json(duet);
+  EXPECT_EQ(j["speed_calibration"], "space reference, per group");
+  EXPECT_NEAR(j["space_reference_build_ms"].get<double>(), own->ms, 1e-12);
+  ASSERT_TRUE(duet.repeatability.has_value());
+  EXPECT_TRUE(j["calibrated_noise_ratio"].is_null());  // the fake's windows agree exactly
+  EXPECT_TRUE(j["noisy_host_rule"].is_null());         // and the host is quiet
+
+  // A correction fitted in the slow phase learned its median speed, which is stored with it.
+  vo.fit_correction = true;
+  SlowPhases slow_again(fake_);
+  const auto fit = validate_latency(space(), *pred, slow_again, vo);
+  ASSERT_TRUE(fit.fit_speed.has_value());
+  EXPECT_NEAR(*fit.fit_speed, 1.15, 1e-9);
+  ASSERT_TRUE(fit.speed_calibrated_corrected.has_value());
+
+  // Stored, that correction predicts 1.15 times the rows' speed. Held out in another slow phase,
+  // the calibration divides that speed out: each prediction becomes corrected * f / 1.15
+  // against f * the steady time, off by exactly what corrected / 1.15 is off on the steady device.
+  {
+    LatencyTable rw(path_, LatencyTable::Mode::read_write);
+    rw.set_calibration("fake", "correction", fit.fitted->to_json());
+  }
+  const auto stored = LutLatencyPredictor::open(path_, "fake");
+  ASSERT_TRUE(stored->has_correction());
+  vo.fit_correction = false;
+  vo.space_reference->correction_speed = *fit.fit_speed;
+  const auto on_steady = validate_latency(space(), *stored, fake_, vo);
+  SlowPhases slow_held_out(fake_);
+  const auto held_out = validate_latency(space(), *stored, slow_held_out, vo);
+  std::vector<double> meas, unsped;
+  for (const auto& smp : on_steady.samples)
+    meas.push_back(smp.measured_ms), unsped.push_back(*smp.corrected_ms / 1.15);
+  ASSERT_TRUE(held_out.speed_calibrated_corrected.has_value());
+  EXPECT_NEAR(held_out.speed_calibrated_corrected->rmspe, accuracy_metrics(meas, unsped).rmspe,
+              1e-9);
+}
+
 // The fake device whose end-to-end windows disagree in their medians and minimums but agree in
 // their 10th percentiles: a host whose slow bursts hit the upper half of each window.
 class BurstyWindows final : public test::ForwardingBackend {
@@ -296,6 +395,14 @@ TEST_F(FakeValidation, EstimatorsComparedByTheirWindowToWindowRepeatability) {
   EXPECT_NEAR(j["estimators"]["median"]["within_5pct"].get<double>(), 1.0 / 3.0, 1e-12);
   EXPECT_NEAR(j["estimators"]["min"]["within_5pct"].get<double>(), 1.0 / 3.0, 1e-12);
   EXPECT_EQ(j["most_repeatable_estimator"], "p10");
+  // A noisy host (windows within 5 % for a third of the pairs) without a stored reference: the
+  // rule compares the plain sum, a few % off on the fake, with the windows' 12 % RMSPE
+  // ((1/6 + 0 + 0.2) / 3).
+  EXPECT_EQ(j["regime"], "noisy");
+  EXPECT_NEAR(j["repeatability"]["rmspe"].get<double>(), (1.0 / 6.0 + 0.2) / 3.0, 1e-12);
+  EXPECT_TRUE(j["calibrated_noise_ratio"].is_null());
+  EXPECT_LT(j["noise_ratio"].get<double>(), 1.0);
+  EXPECT_EQ(j["noisy_host_rule"], "holds");
 }
 
 TEST_F(FakeValidation, CrossValidatedCorrectionBeatsPlainSum) {

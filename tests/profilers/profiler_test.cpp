@@ -70,14 +70,15 @@ TEST(Profiler, OverheadIsMedianResidualOfWholeNetworks) {
 
 // The fake device, but its end-to-end timing fails: the state a kill leaves between a run's
 // last committed rows and its overhead calibration.
-// Killed after its rows: the reference network is timed with the rows, the overhead networks
-// after them.
+// Killed after its rows: the reference networks are timed with the rows, one at a time; the
+// overhead networks after them, together.
 class DiesBeforeOverhead final : public test::ForwardingBackend {
  public:
   DiesBeforeOverhead() : ForwardingBackend(fake) {}
-  std::vector<TimingStats> measure_networks(const std::vector<Network>&, const TimingConfig&,
-                                            int) override {
-    throw Error("killed before the overhead");
+  std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
+                                            const TimingConfig& timing, int windows) override {
+    if (nets.size() > 1) throw Error("killed before the overhead");
+    return fake.measure_networks(nets, timing, windows);
   }
   FakeBackend fake;
 };
@@ -122,10 +123,12 @@ TEST(Profiler, RerunAfterAKillBeforeTheReferenceTimesIt) {
   }
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(raw, "DELETE FROM calibrations WHERE name = 'reference:efficientformer'",
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "DELETE FROM calibrations WHERE name IN ('reference:efficientformer', "
+                         "'space_reference:efficientformer@224')",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
-  EXPECT_EQ(sqlite3_changes(raw), 1);
+  EXPECT_EQ(sqlite3_changes(raw), 2);
   sqlite3_close(raw);
   LatencyTable t(path, LatencyTable::Mode::read_write);
   ASSERT_FALSE(t.calibration("fake0", "reference:efficientformer"));
@@ -135,9 +138,33 @@ TEST(Profiler, RerunAfterAKillBeforeTheReferenceTimesIt) {
   ASSERT_TRUE(got);
   EXPECT_EQ((*got)["ms"], (*want)["ms"]);  // the fake device's constant reference
   EXPECT_EQ((*got)["network"], (*want)["network"]);
+  // The space's own reference, also written after the rows, is timed again too, as many times
+  // as a whole table times it.
+  const auto own = stored_space_reference(t, "fake0", ef(), 224);
+  EXPECT_EQ((*t.calibration("fake0", "space_reference:efficientformer@224"))["window_ms"].size(),
+            8u);
+  ASSERT_TRUE(own.has_value());
+  EXPECT_EQ(own->arch, space_reference_arch(ef(), 224));
+  EXPECT_NEAR(own->ms, fake.network_ms(ef().decode(own->arch)), 1e-9);
   // Complete again: a further rerun times nothing more.
   profile_space(ef(), 224, t, fake, quiet());
   EXPECT_EQ(t.calibration("fake0", "reference:efficientformer"), got);
+}
+
+TEST(Profiler, TheSpaceReferenceIsATypicalSubnetAtTheTablesResolution) {
+  for (const char* name : {"efficientformer", "elasticvit-fmnist", "turbovit"}) {
+    const SearchSpace& space = get_space(name);
+    const int res = default_resolution(space);
+    const Arch a = space_reference_arch(space, res);
+    EXPECT_EQ(a, space_reference_arch(space, res)) << name;  // deterministic
+    space.validate(a);
+    // Neither end of the space: the median of the draws lies strictly inside.
+    const auto macs = space.decode(a).macs();
+    EXPECT_GT(macs, space.decode(space.smallest()).macs()) << name;
+    EXPECT_LT(macs, space.decode(largest_at_resolution(space, res)).macs()) << name;
+    EXPECT_EQ(space_reference_key(name, res),
+              std::string("space_reference:") + name + "@" + std::to_string(res));
+  }
 }
 
 TEST(Profiler, LocalOverheadIsTheTimeOutsideTheBlocks) {
