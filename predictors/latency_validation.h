@@ -169,9 +169,10 @@ ValidationReport validate_latency(const SearchSpace& space,
 /// "spearman_rho", "corrected": {same fields} or null, "correction": "stored"|"cross-validated"|
 /// null, "repeatability": {same fields} or null, "regime": host_regime, "noise_ratio": the plain
 /// RMSPE over the window-to-window RMSPE (<= 1: the predictor is within the host's noise) or
-/// null, "calibrated_noise_ratio": the same for the speed-calibrated prediction (corrected if
-/// any) or null, "noisy_host_rule": "holds" | "fails" on a noisy host (the calibrated ratio,
-/// else the plain one, <= 1) or null, "residuals_by_kind": residuals_json, "reference_now_ms",
+/// null, "calibrated_noise_ratio": the same for the predictor (corrected if there is a
+/// correction) calibrated per group by the space's reference, or null, "noisy_host_rule":
+/// "holds" | "fails" on a noisy host (that calibrated ratio, else the predictor's own, <= 1) or
+/// null, "residuals_by_kind": residuals_json, "reference_now_ms",
 /// "reference_build_ms", "drift", "space_reference_now_ms", "space_reference_build_ms",
 /// "space_drift", "speed_calibration", "speed_calibrated", "speed_calibrated_corrected":
 /// {metrics} (each null when unknown), "estimators": {"median"|"p10"|"min": {metrics}},

@@ -55,6 +55,35 @@ TEST(ValidationMetrics, RegimeFollowsTheWindowAgreement) {
   EXPECT_EQ(host_regime(std::nullopt), "unknown");
 }
 
+TEST(ValidationMetrics, TheNoisyHostRuleJudgesTheTablesOwnPredictor) {
+  // A hand-made report on a noisy host whose windows disagree by 10 % RMSPE.
+  ValidationReport r;
+  r.plain.samples = 2;
+  r.plain.rmspe = 0.20;
+  r.repeatability = AccuracyMetrics{};
+  r.repeatability->rmspe = 0.10;
+  r.repeatability->within_5pct = 0.5;
+  auto rule = [&] { return validation_summary_json(r)["noisy_host_rule"]; };
+  EXPECT_EQ(rule(), "fails");  // plain sum only: 2.0
+  r.corrected = r.plain;
+  r.corrected->rmspe = 0.05;
+  EXPECT_EQ(rule(), "holds");  // the corrected table: 0.5
+  // L1's single drift is reported, not judged: its calibration of the plain sum is ignored.
+  r.speed_calibrated = r.plain;
+  r.speed_calibrated->rmspe = 0.30;
+  r.drift = 0.02;
+  EXPECT_EQ(rule(), "holds");
+  EXPECT_TRUE(validation_summary_json(r)["calibrated_noise_ratio"].is_null());
+  // With the space's reference, the corrected table is judged calibrated per group.
+  r.space_drift = 0.1;
+  r.speed_calibrated_corrected = r.plain;
+  r.speed_calibrated_corrected->rmspe = 0.15;
+  EXPECT_EQ(rule(), "fails");
+  EXPECT_NEAR(validation_summary_json(r)["calibrated_noise_ratio"].get<double>(), 1.5, 1e-12);
+  r.repeatability->within_5pct = 0.95;  // quiet: the rule does not apply
+  EXPECT_TRUE(rule().is_null());
+}
+
 TEST(ValidationMetrics, ResidualsFindTheKindWhoseRowsAreOff) {
   // Networks of meta4d and meta3d blocks whose true in-network times are known; the table's
   // meta3d rows are 10 % high and its meta4d rows exact, the overhead exact.
