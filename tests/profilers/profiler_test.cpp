@@ -151,6 +151,36 @@ TEST(Profiler, RerunAfterAKillBeforeTheReferenceTimesIt) {
   EXPECT_EQ(t.calibration("fake0", "reference:efficientformer"), got);
 }
 
+TEST(Profiler, ADamagedSpaceReferenceNamesTheTableAndTheFix) {
+  const std::string path = test::make_temp_dir("prof") + "/t.db";
+  FakeBackend fake;
+  LatencyTable t(path, LatencyTable::Mode::read_write);
+  profile_space(ef(), 224, t, fake, quiet());
+  const std::string key = "space_reference:efficientformer@224";
+  const nlohmann::json good = *t.calibration("fake0", key);
+  // An arch the space rejects, a missing time and a non-positive time are each refused.
+  nlohmann::json bad_arch = good;
+  bad_arch["arch"]["depths"] = {99, 99, 99, 99};
+  nlohmann::json no_ms = good;
+  no_ms.erase("ms");
+  nlohmann::json zero_ms = good;
+  zero_ms["ms"] = 0.0;
+  for (const auto& bad : {bad_arch, no_ms, zero_ms}) {
+    t.set_calibration("fake0", key, bad);
+    try {
+      stored_space_reference(t, "fake0", ef(), 224);
+      ADD_FAILURE() << "accepted " << bad.dump();
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(path), std::string::npos) << what;
+      EXPECT_NE(what.find(key), std::string::npos) << what;
+      EXPECT_NE(what.find("--resolution 224 --force"), std::string::npos) << what;
+    }
+  }
+  t.set_calibration("fake0", key, good);
+  EXPECT_TRUE(stored_space_reference(t, "fake0", ef(), 224).has_value());
+}
+
 TEST(Profiler, TheSpaceReferenceIsATypicalSubnetAtTheTablesResolution) {
   for (const char* name : {"efficientformer", "elasticvit-fmnist", "turbovit"}) {
     const SearchSpace& space = get_space(name);
