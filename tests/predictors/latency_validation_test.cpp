@@ -249,28 +249,36 @@ TEST_F(FakeValidation, DriftFromTheReferenceStoredWithTheRows) {
   EXPECT_NEAR(j["reference_now_ms"].get<double>(), ref, 1e-9);
 }
 
-// The fake device in a slow phase whose speed changes from one group of subnets to the next:
-// the k-th measure_networks call runs (1 + 0.1 * (k % 4)) times slower. A reference timed on
-// its own (measure_network, as L1 is) runs at full speed and misses it.
+// The fake device in slow phases that each last three groups of subnets: the k-th
+// measure_networks call runs 1.0 times slower for k = 0..2, 1.3 for k = 3..5, 1.0 again, ... A
+// reference timed on its own (measure_network, as L1 is) runs at full speed and misses them.
+// With `burst_call`, that call's last network alone runs a further 1.5 times slower: a burst
+// that hits the space's reference but not its group.
 class SlowPhases final : public test::ForwardingBackend {
  public:
-  explicit SlowPhases(FakeBackend& device) : ForwardingBackend(device) {}
+  explicit SlowPhases(FakeBackend& device, int burst_call = -1)
+      : ForwardingBackend(device), burst_call_(burst_call) {}
+  static double phase(std::size_t call) { return call / 3 % 2 ? 1.3 : 1.0; }
   std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
                                             const TimingConfig& timing, int windows) override {
-    const double f = 1.0 + 0.1 * (calls_++ % 4);
+    const double f = phase(static_cast<std::size_t>(calls_));
     auto out = target_.measure_networks(nets, timing, windows);
-    for (auto& s : out) {
-      s.median_ms *= f;
-      s.p10_ms *= f;
-      s.p90_ms *= f;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const double g = calls_ == burst_call_ && i + 1 == out.size() ? 1.5 * f : f;
+      TimingStats& s = out[i];
+      s.median_ms *= g;
+      s.p10_ms *= g;
+      s.p90_ms *= g;
       for (auto* w : {&s.window_medians_ms, &s.window_p10_ms, &s.window_min_ms})
-        for (double& v : *w) v *= f;
+        for (double& v : *w) v *= g;
     }
+    ++calls_;
     return out;
   }
 
  private:
   int calls_ = 0;
+  int burst_call_;
 };
 
 TEST_F(FakeValidation, TheSpaceReferenceInEachGroupCalibratesItsSlowPhase) {
@@ -283,23 +291,27 @@ TEST_F(FakeValidation, TheSpaceReferenceInEachGroupCalibratesItsSlowPhase) {
 
   const auto pred = LutLatencyPredictor::open(path_, "fake");
   ValidationOptions vo;
-  vo.samples = 24;
+  vo.samples = 36;
   vo.seed = 6;
-  vo.group = 6;  // four groups, one of each speed
+  vo.group = 6;  // six groups: three at full speed, three 1.3 times slower
   vo.reference_build_ms = stored_reference_ms(table, "fake", "efficientformer");
   const auto steady = validate_latency(space(), *pred, fake_, vo);
   SlowPhases slow(fake_);
   const auto l1_only = validate_latency(space(), *pred, slow, vo);
   vo.space_reference = ValidationSpaceReference{space().decode(own->arch), own->ms};
-  const auto duet = validate_latency(space(), *pred, slow, vo);
+  // The fifth group's reference is caught in a burst its subnets missed.
+  SlowPhases slow_with_burst(fake_, 4);
+  const auto duet = validate_latency(space(), *pred, slow_with_burst, vo);
 
-  // The same subnets; in the slow phases they measure 1.0, 1.1, 1.2 and 1.3 times longer.
+  // The same subnets, measuring 1.0 or 1.3 times longer in their phase. Each group's factor is
+  // its phase: the median over the three nearest groups' references drops the burst, which
+  // alone would have scaled the fifth group by 1.5.
   ASSERT_EQ(duet.samples.size(), steady.samples.size());
   for (std::size_t i = 0; i < duet.samples.size(); ++i) {
-    const double f = 1.0 + 0.1 * static_cast<double>(i / 6);
+    const double f = SlowPhases::phase(i / 6);
     EXPECT_NEAR(duet.samples[i].measured_ms, f * steady.samples[i].measured_ms, 1e-9);
     ASSERT_TRUE(duet.samples[i].speed_factor.has_value());
-    EXPECT_NEAR(*duet.samples[i].speed_factor, f, 1e-9);
+    EXPECT_NEAR(*duet.samples[i].speed_factor, f, 1e-9) << "subnet " << i;
   }
   // L1, timed alone, ran at full speed: its calibration leaves the slow phase in the error.
   EXPECT_EQ(l1_only.speed_calibration, "reference network");
@@ -310,7 +322,7 @@ TEST_F(FakeValidation, TheSpaceReferenceInEachGroupCalibratesItsSlowPhase) {
   EXPECT_EQ(duet.speed_calibration, "space reference, per group");
   EXPECT_NEAR(duet.speed_calibrated->rmspe, steady.plain.rmspe, 1e-9);
   EXPECT_DOUBLE_EQ(duet.speed_calibrated->within_5pct, steady.plain.within_5pct);
-  EXPECT_NEAR(*duet.space_drift, 0.15, 1e-9);  // median of 1.0, 1.1, 1.2, 1.3, less one
+  EXPECT_NEAR(*duet.space_drift, 0.15, 1e-9);  // median of 1.0 x 2, 1.5, 1.3 x 3, less one
   const auto j = validation_summary_json(duet);
   EXPECT_EQ(j["speed_calibration"], "space reference, per group");
   EXPECT_NEAR(j["space_reference_build_ms"].get<double>(), own->ms, 1e-12);
