@@ -211,18 +211,22 @@ ValidationReport validate_latency(const SearchSpace& space,
   if (rep.reference_now_ms && rep.reference_build_ms)
     rep.drift = *rep.reference_now_ms / *rep.reference_build_ms - 1.0;
   if (opt.space_reference) {
-    // A group's factor is the median of the reference times of the three groups nearest it
-    // (itself and its neighbours; the first three or last three at the ends). A burst that hit
-    // the 0.2 ms reference's windows but not its group's subnets rescaled 8 subnets by 1.22
-    // (int8 efficientformer-fmnist); the host's slow phases last several groups and survive the
+    // A group's factor is the median of the reference times of the five groups nearest it
+    // (itself and two on each side; the first or last five at the ends). A burst that hit the
+    // 0.2 ms reference's windows but not its group's subnets rescaled 8 subnets by 1.22 (int8
+    // efficientformer-fmnist); the host's slow phases last several groups and survive the
     // median. Over 27 noisy runs of 8 tables, the runs whose calibrated predictor missed the
-    // noisy-host rule fell from 3 (worst 1.18) to 1 (1.04) (bench/README.md, issue 15).
+    // noisy-host rule fell from 3 (worst 1.18) to none (worst 0.77); three groups left one
+    // (1.04) (bench/README.md, issue 15).
+    constexpr std::size_t kNearest = 5;
     const std::size_t groups = space_group_ms.size();
     for (std::size_t g = 0; g < groups; ++g) {
-      const std::size_t first = groups < 3 ? 0 : std::min(g > 0 ? g - 1 : 0, groups - 3);
+      const std::size_t first =
+          groups < kNearest ? 0
+                            : std::min(g > kNearest / 2 ? g - kNearest / 2 : 0, groups - kNearest);
       std::vector<double> nearest(
           space_group_ms.begin() + static_cast<std::ptrdiff_t>(first),
-          space_group_ms.begin() + static_cast<std::ptrdiff_t>(std::min(groups, first + 3)));
+          space_group_ms.begin() + static_cast<std::ptrdiff_t>(std::min(groups, first + kNearest)));
       const double factor =
           summarize_ms(std::move(nearest)).median_ms / opt.space_reference->build_ms;
       for (std::size_t k = g * group; k < std::min(rep.samples.size(), (g + 1) * group); ++k)

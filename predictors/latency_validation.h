@@ -66,7 +66,7 @@ struct ValidationSample {
   double predicted_ms = 0;                           ///< plain sum + overhead
   std::optional<double> corrected_ms;
   LatencyFeatures features;
-  /// The space's reference time around this subnet's group (the median over the three groups
+  /// The space's reference time around this subnet's group (the median over the five groups
   /// nearest it, itself included) over its time when the rows were timed
   /// (ValidationOptions::space_reference): the device's speed (> 1: slower) when this subnet ran.
   std::optional<double> speed_factor;
@@ -105,7 +105,7 @@ struct ValidationOptions {
   std::optional<double> reference_build_ms;
   /// The space's own reference: timed as one more network inside every group's windows, so it
   /// shares their stretch of the host; each group's predictions are then scaled by its time
-  /// over build_ms, the median over the three groups nearest it (a per-group duet calibration,
+  /// over build_ms, the median over the five groups nearest it (a per-group duet calibration,
   /// issue 15 step 4).
   std::optional<ValidationSpaceReference> space_reference;
 };

@@ -304,8 +304,8 @@ TEST_F(FakeValidation, TheSpaceReferenceInEachGroupCalibratesItsSlowPhase) {
   const auto duet = validate_latency(space(), *pred, slow_with_burst, vo);
 
   // The same subnets, measuring 1.0 or 1.3 times longer in their phase. Each group's factor is
-  // its phase: the median over the three nearest groups' references drops the burst, which
-  // alone would have scaled the fifth group by 1.5.
+  // its phase: the median over the five nearest groups' references drops the burst, which
+  // alone would have scaled the fifth group by 1.5, and keeps the phases of three groups.
   ASSERT_EQ(duet.samples.size(), steady.samples.size());
   for (std::size_t i = 0; i < duet.samples.size(); ++i) {
     const double f = SlowPhases::phase(i / 6);
