@@ -6,7 +6,10 @@
 //   measured, time_share      blocks measured; the share of the full table's measuring time
 //                             (sum of the chosen rows' stored wall time over all rows')
 //   block_rmspe, block_w10    predicted rows against the target's measured rows
+//   model_cv                  the transfer model's own leave-one-out error (what it expects)
 //   full_w10, full_tau        network block sums against the full table's sums
+//   full_bias, full_spread    median of (sum / full table's sum - 1), and the RMS of its
+//                             deviation from that median: a shared shift against scatter
 //   e2e_w10, e2e_tau, e2e_rmspe   sum + the target's overhead against end-to-end measurements
 //                             (the CSV of `hwnas validate --csv` on the full target table)
 //   ref_e2e_w10, ref_e2e_tau  the full table's own figures on those networks (the ceiling)
@@ -17,6 +20,7 @@
 // --resolution=N --validation=CSV (optional) --budget=LIST in percent (default 1,2,5,10,20)
 // --weighted=LIST (0: plain k-center, 1: weighted by latency share as the command does;
 // default both, side by side).
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <memory>
@@ -145,14 +149,23 @@ void replay(benchmark::State& state, const Setup& s) {
   state.counters["time_share"] = s.total_wall_ms > 0 ? wall / s.total_wall_ms : 0;
   state.counters["block_rmspe"] = std::sqrt(sq / n_pred);
   state.counters["block_w10"] = w10 / n_pred;
-  std::vector<double> sums;
+  state.counters["model_cv"] = t->model.cv_error();
+  std::vector<double> sums, rel;
   int full_w10 = 0;
   for (std::size_t n = 0; n < s.measured.nets.size(); ++n) {
     sums.push_back(sum_of(s.measured.nets[n], t->ms));
-    full_w10 += std::abs(sums.back() / s.full_sums[n] - 1) <= 0.10;
+    rel.push_back(sums.back() / s.full_sums[n] - 1);
+    full_w10 += std::abs(rel.back()) <= 0.10;
   }
   const double nets = static_cast<double>(sums.size());
+  std::vector<double> sorted = rel;
+  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+  const double bias = sorted.empty() ? 0 : sorted[sorted.size() / 2];
+  double spread = 0;
+  for (double e : rel) spread += (e - bias) * (e - bias);
   state.counters["full_w10"] = full_w10 / nets;
+  state.counters["full_bias"] = bias;
+  state.counters["full_spread"] = std::sqrt(spread / nets);
   state.counters["full_tau"] = kendall_tau_b(sums, s.full_sums);
   if (!s.measured.e2e_ms.empty()) {
     std::vector<double> pred, ref;

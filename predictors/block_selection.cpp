@@ -31,6 +31,7 @@ BlockPoint block_point(const BlockSpec& block, double source_ms) {
   const double out_elems = static_cast<double>(out.h) * out.w * out.c;
   BlockPoint p;
   p.kind = block.kind;
+  p.variant = block_variant(block);
   p.log_source_ms = std::log(source_ms);
   // +1: a flatten or pooling block has no MACs and no parameters.
   p.log_macs = std::log1p(static_cast<double>(cost.macs));

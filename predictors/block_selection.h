@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "spaces/block_spec.h"
@@ -15,13 +16,16 @@ namespace hwnas {
 
 /// The features a block is placed by, each a natural log so that sizes compare by ratio:
 /// its latency on the source device (ms), MACs, bytes moved (fp32 input + output activations +
-/// parameters, batch 1) and input elements; plus its kind.
+/// parameters, batch 1) and input elements; plus its kind and variant.
 struct BlockPoint {
   BlockKind kind{};
   double log_source_ms = 0;
   double log_macs = 0;
   double log_bytes = 0;
   double log_input = 0;
+  /// block_variant: the kind and its variant attributes ("hiera_block:mu=0,qpool=1"), for the
+  /// transfer model; empty means the kind alone. The selection does not read it.
+  std::string variant;
 };
 
 /// The features of `block`, whose source-device median is `source_ms` (> 0). Throws
@@ -31,7 +35,9 @@ BlockPoint block_point(const BlockSpec& block, double source_ms);
 /// Chooses `count` more of `points` to measure, given those already measured
 /// (`measured[i]`, same length). The numeric features are standardised over `points`; a kind
 /// not yet measured comes before any measured kind, so the first picks cover the kinds (the
-/// kind's block of largest weight first, then of largest source latency). Then each pick is
+/// kind's block of largest weight first, then of largest source latency). Variants are not
+/// covered first: at 1-2 % of ElasticViT's blocks that left too few picks for the sizes
+/// (bench/README.md, "Block variants in the transfer model"). Then each pick is
 /// the block whose weight times distance to the nearest measured or picked block of its kind is
 /// largest (ties: the lowest index). `weights` (same length, >= 0; empty: all 1, plain
 /// k-center) say how much each block matters, e.g. its share of sampled networks' latency

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <set>
 #include <string>
 
 #include "core/error.h"
@@ -61,9 +62,22 @@ LatencyTransfer LatencyTransfer::fit(const std::vector<TransferSample>& samples)
   }
   for (double& sd : m.size_sd_) sd = sd > 1e-12 ? std::sqrt(sd) : 0.0;  // 0: constant, unused
 
-  // Columns: 1, log s, then per kind (1_k, 1_k * centred log s), then the size terms.
+  // A variant gets its own offset only beside another variant of its kind: alone, it is the
+  // kind.
+  std::map<BlockKind, std::set<std::string>> kind_variants;
+  for (const auto& s : samples) kind_variants[s.point.kind].insert(s.point.variant);
+  std::vector<std::string> variants;
+  for (const auto& [kind, vs] : kind_variants)
+    if (vs.size() >= 2) variants.insert(variants.end(), vs.begin(), vs.end());
+  for (const auto& s : samples)
+    if (std::find(variants.begin(), variants.end(), s.point.variant) != variants.end())
+      ++m.variant_samples_[s.point.variant];
+
+  // Columns: 1, log s, then per kind (1_k, 1_k * centred log s), then the size terms, then one
+  // offset per variant.
   const auto k = static_cast<Eigen::Index>(kinds.size());
-  const Eigen::Index p = 2 + 2 * k + kSizeTerms;
+  const auto nv = static_cast<Eigen::Index>(variants.size());
+  const Eigen::Index p = 2 + 2 * k + kSizeTerms + nv;
   Eigen::MatrixXd X = Eigen::MatrixXd::Zero(n, p);
   Eigen::VectorXd y(n);
   for (Eigen::Index i = 0; i < n; ++i) {
@@ -78,6 +92,8 @@ LatencyTransfer LatencyTransfer::fit(const std::vector<TransferSample>& samples)
     const auto v = size_terms(pt);
     for (int d = 0; d < kSizeTerms; ++d)
       if (m.size_sd_[d] > 0) X(i, 2 + 2 * k + d) = (v[d] - m.size_mean_[d]) / m.size_sd_[d];
+    for (Eigen::Index j = 0; j < nv; ++j)
+      if (variants[static_cast<std::size_t>(j)] == pt.variant) X(i, 2 + 2 * k + kSizeTerms + j) = 1;
     y(i) = std::log(samples[static_cast<std::size_t>(i)].target_ms);
   }
   Eigen::VectorXd penalty = Eigen::VectorXd::Ones(p);
@@ -127,6 +143,8 @@ LatencyTransfer LatencyTransfer::fit(const std::vector<TransferSample>& samples)
     m.kind_b_[kinds[static_cast<std::size_t>(j)]] = best_beta(3 + 2 * j);
   }
   for (int d = 0; d < kSizeTerms; ++d) m.size_coef_[d] = best_beta(2 + 2 * k + d);
+  for (Eigen::Index j = 0; j < nv; ++j)
+    m.variant_a_[variants[static_cast<std::size_t>(j)]] = best_beta(2 + 2 * k + kSizeTerms + j);
   for (Eigen::Index i = 0; i < n; ++i) {
     m.loo_log_.push_back(best_loo(i));
     m.kind_loo_log_[samples[static_cast<std::size_t>(i)].point.kind].push_back(best_loo(i));
@@ -153,6 +171,7 @@ double LatencyTransfer::predict_ms(const BlockPoint& p) const {
   const double v[kSizeTerms] = {p.log_macs, p.log_bytes, p.log_input};
   for (int d = 0; d < kSizeTerms; ++d)
     if (size_sd_[d] > 0) y += size_coef_[d] * (v[d] - size_mean_[d]) / size_sd_[d];
+  if (const auto vt = variant_a_.find(p.variant); vt != variant_a_.end()) y += vt->second;
   const auto it = kind_log_ratio_.find(p.kind);
   const auto& [lo, hi] = it != kind_log_ratio_.end() ? it->second : log_ratio_;
   return std::exp(p.log_source_ms + std::clamp(y - p.log_source_ms, lo, hi));
@@ -180,13 +199,17 @@ nlohmann::json LatencyTransfer::to_json() const {
                                                     {"cv_error", cv_error(kind)},
                                                     {"a", a},
                                                     {"b", kind_b_.at(kind)}};
-  return {{"model", "ridge-log-transfer-v1"},
+  nlohmann::json per_variant = nlohmann::json::object();
+  for (const auto& [variant, a] : variant_a_)
+    per_variant[variant] = {{"samples", variant_samples_.at(variant)}, {"a", a}};
+  return {{"model", "ridge-log-transfer-v2"},
           {"samples", samples_},
           {"lambda", lambda_},
           {"cv_error", cv_error_},
           {"shared", {{"a", a_}, {"b", b_}}},
           {"size_coef", {size_coef_[0], size_coef_[1], size_coef_[2]}},
-          {"per_kind", per_kind}};
+          {"per_kind", per_kind},
+          {"per_variant", per_variant}};
 }
 
 }  // namespace hwnas

@@ -20,11 +20,14 @@ struct TransferSample {
   double target_ms = 0;
 };
 
-/// log(target_ms) = a + b * log(source_ms) + a_k + b_k * (log(source_ms) - mean) + c . x, with
-/// k the block's kind and x the standardised log MACs, log bytes and log input elements
-/// (BlockPoint). a and b are shared by every kind and not penalised; the per-kind offsets a_k,
-/// b_k and the size terms c are ridge-penalised, so a kind with one or two measured blocks
-/// keeps close to the shared scaling and a kind with none uses it alone. The penalty is chosen
+/// log(target_ms) = a + b * log(source_ms) + a_k + b_k * (log(source_ms) - mean) + c . x + a_v,
+/// with k the block's kind, x the standardised log MACs, log bytes and log input elements
+/// (BlockPoint) and v its variant (block_variant: Hiera's pooled-query blocks, ElasticViT's
+/// MBConv with squeeze-excite), whose op graph sizes alone do not reveal. a and b are shared by
+/// every kind and not penalised; the per-kind terms a_k, b_k, the size terms c and the variant
+/// offsets a_v are ridge-penalised, so a kind with one or two measured blocks keeps close to the
+/// shared scaling and a kind with none uses it alone, and a variant to its kind. A variant has
+/// an offset only where the samples hold another variant of its kind. The penalty is chosen
 /// from a grid by leave-one-out error (closed form: residual / (1 - leverage)), which is also
 /// the model's reported cross-validated error.
 class LatencyTransfer {
@@ -51,8 +54,9 @@ class LatencyTransfer {
   int samples() const { return samples_; }
   double lambda() const { return lambda_; }
 
-  /// {"model":"ridge-log-transfer-v1","samples":..,"lambda":..,"cv_error":..,
-  ///  "shared":{"a":..,"b":..},"per_kind":{kind:{"samples":..,"cv_error":..,"a":..,"b":..}}}.
+  /// {"model":"ridge-log-transfer-v2","samples":..,"lambda":..,"cv_error":..,
+  ///  "shared":{"a":..,"b":..},"size_coef":[..],"per_kind":{kind:{"samples":..,"cv_error":..,
+  ///  "a":..,"b":..}},"per_variant":{variant:{"samples":..,"a":..}}}.
   nlohmann::json to_json() const;
 
  private:
@@ -60,6 +64,8 @@ class LatencyTransfer {
   double a_ = 0, b_ = 0, mean_log_source_ = 0;
   double size_mean_[kSizeTerms] = {}, size_sd_[kSizeTerms] = {}, size_coef_[kSizeTerms] = {};
   std::map<BlockKind, double> kind_a_, kind_b_;
+  std::map<std::string, double> variant_a_;
+  std::map<std::string, int> variant_samples_;
   std::map<BlockKind, std::vector<double>> kind_loo_log_;          // leave-one-out log residuals
   std::map<BlockKind, std::pair<double, double>> kind_log_ratio_;  // min, max of log(t / s)
   std::pair<double, double> log_ratio_{0, 0};

@@ -14,7 +14,8 @@ namespace {
 // block_spec.cpp hands out stay valid.
 struct Entry {
   BlockKindDef def;
-  std::vector<std::string_view> attr_views;  // into def.attrs, for block_attr_names
+  std::vector<std::string_view> attr_views;     // into def.attrs, for block_attr_names
+  std::vector<std::string_view> variant_views;  // into def.variant_attrs
 };
 
 struct Registry {
@@ -42,6 +43,11 @@ BlockKind register_block_kind(BlockKindDef def) {
     if (a.empty() || !seen.insert(a).second)
       throw Error("register_block_kind: kind '" + def.name +
                   "' has an empty or repeated attribute '" + a + "'");
+  std::set<std::string> seen_variant;
+  for (const auto& a : def.variant_attrs)
+    if (!seen.count(a) || !seen_variant.insert(a).second)
+      throw Error("register_block_kind: kind '" + def.name + "': variant attribute '" + a +
+                  "' is not one of its attributes, or repeats");
   for (std::size_t i = 0; i < kBlockKindCount; ++i)
     if (block_kind_name(static_cast<BlockKind>(i)) == def.name)
       throw Error("register_block_kind: '" + def.name + "' is a built-in block kind");
@@ -53,8 +59,9 @@ BlockKind register_block_kind(BlockKindDef def) {
   if (kBlockKindCount + r.defs.size() >= kMaxKinds)
     throw Error("register_block_kind: all " + std::to_string(kMaxKinds) +
                 " block kind values are taken; '" + def.name + "' cannot be added");
-  Entry& e = r.defs.emplace_back(Entry{std::move(def), {}});
+  Entry& e = r.defs.emplace_back(Entry{std::move(def), {}, {}});
   for (const auto& a : e.def.attrs) e.attr_views.emplace_back(a);
+  for (const auto& a : e.def.variant_attrs) e.variant_views.emplace_back(a);
   return static_cast<BlockKind>(kBlockKindCount + r.defs.size() - 1);
 }
 
@@ -80,6 +87,10 @@ const BlockKindDef& registered_block_kind(BlockKind kind) { return entry(kind).d
 
 const std::vector<std::string_view>& registered_block_attr_names(BlockKind kind) {
   return entry(kind).attr_views;
+}
+
+const std::vector<std::string_view>& registered_block_variant_attrs(BlockKind kind) {
+  return entry(kind).variant_views;
 }
 
 bool find_registered_block_kind(std::string_view name, BlockKind* kind) {

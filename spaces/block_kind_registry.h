@@ -26,12 +26,16 @@ struct BlockKindDef {
   std::function<FeatureShape(const BlockSpec&)> output_shape;  ///< NHWC without the batch
   std::function<BlockCost(const BlockSpec&)> cost;             ///< params and MACs (batch 1)
   bool reads_network_input = false;  ///< opens its networks (block_reads_network_input)
+  /// The attributes of `attrs` that switch operations on or off (block_variant_attrs), in key
+  /// order; empty for most kinds.
+  std::vector<std::string> variant_attrs = {};
 };
 
 /// Adds a block kind and returns its BlockKind value (kBlockKindCount and up, in order of
 /// registration). Thread-safe. Throws hwnas::Error if the name or family is empty or already taken
-/// (by a built-in or a registered kind), an attribute name repeats, a function is missing, or all
-/// 256 BlockKind values are used.
+/// (by a built-in or a registered kind), an attribute name repeats, a variant attribute is not
+/// one of the attributes or repeats, a function is missing, or all 256 BlockKind values are
+/// used.
 BlockKind register_block_kind(BlockKindDef def);
 
 /// True if `kind` was added by register_block_kind (false for the kinds of block_kind.def).
@@ -44,6 +48,8 @@ const BlockKindDef& registered_block_kind(BlockKind kind);
 /// The attribute names of a registered kind as block_attr_names gives them (views into the
 /// definition's strings). Throws like registered_block_kind.
 const std::vector<std::string_view>& registered_block_attr_names(BlockKind kind);
+/// Its variant attributes as block_variant_attrs gives them. Throws like registered_block_kind.
+const std::vector<std::string_view>& registered_block_variant_attrs(BlockKind kind);
 
 /// The registered kind named `name`, if any.
 bool find_registered_block_kind(std::string_view name, BlockKind* kind);

@@ -15,6 +15,7 @@ struct KindInfo {
   std::string_view family;
   std::string_view name;
   std::vector<std::string_view> attrs;
+  std::vector<std::string_view> variant;
 };
 
 std::vector<std::string_view> split_attrs(std::string_view list) {
@@ -30,7 +31,8 @@ std::vector<std::string_view> split_attrs(std::string_view list) {
 
 const std::vector<KindInfo>& kinds() {
   static const std::vector<KindInfo> table = {
-#define HWNAS_BLOCK_KIND(family, name, attrs) {#family, #name, split_attrs(attrs)},
+#define HWNAS_BLOCK_KIND(family, name, attrs, variant) \
+  {#family, #name, split_attrs(attrs), split_attrs(variant)},
 #include "spaces/block_kind.def"
 #undef HWNAS_BLOCK_KIND
   };
@@ -224,6 +226,24 @@ std::string_view block_kind_family(BlockKind kind) {
 const std::vector<std::string_view>& block_attr_names(BlockKind kind) {
   if (is_registered_block_kind(kind)) return registered_block_attr_names(kind);
   return info(kind).attrs;
+}
+
+const std::vector<std::string_view>& block_variant_attrs(BlockKind kind) {
+  if (is_registered_block_kind(kind)) return registered_block_variant_attrs(kind);
+  return info(kind).variant;
+}
+
+std::string block_variant(const BlockSpec& spec) {
+  std::string out(block_kind_name(spec.kind));
+  char sep = ':';
+  for (auto a : block_variant_attrs(spec.kind)) {
+    out += sep;
+    out += a;
+    out += '=';
+    out += std::to_string(spec.get(a));
+    sep = ',';
+  }
+  return out;
 }
 
 BlockSpec BlockSpec::make(BlockKind kind, std::vector<int> attrs) {

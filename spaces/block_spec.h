@@ -14,14 +14,14 @@ namespace hwnas {
 /// Values from kBlockKindCount up are kinds registered at run time
 /// (spaces/block_kind_registry.h); every function here accepts both.
 enum class BlockKind : std::uint8_t {
-#define HWNAS_BLOCK_KIND(family, name, attrs) name,
+#define HWNAS_BLOCK_KIND(family, name, attrs, variant) name,
 #include "spaces/block_kind.def"
 #undef HWNAS_BLOCK_KIND
 };
 
 /// Number of block kinds in block_kind.def.
 inline constexpr std::size_t kBlockKindCount = 0
-#define HWNAS_BLOCK_KIND(family, name, attrs) +1
+#define HWNAS_BLOCK_KIND(family, name, attrs, variant) +1
 #include "spaces/block_kind.def"
 #undef HWNAS_BLOCK_KIND
     ;
@@ -35,6 +35,9 @@ BlockKind block_kind_from_name(std::string_view name);
 std::string_view block_kind_family(BlockKind kind);
 /// Attribute names of a kind, in canonical key order (e.g. {"c","h","w","pool","mlp"}).
 const std::vector<std::string_view>& block_attr_names(BlockKind kind);
+/// The kind's variant attributes (block_kind.def), in key order: those that switch operations
+/// on or off rather than size them ({"stride","se"} for evit_mbconv; empty for most kinds).
+const std::vector<std::string_view>& block_variant_attrs(BlockKind kind);
 
 /// One block: a kind and its integer attributes in the kind's canonical order.
 /// All attributes are positive integers (channels, H, W in pixels or tokens, heads, ...).
@@ -56,6 +59,11 @@ struct BlockSpec {
 
   bool operator==(const BlockSpec&) const = default;
 };
+
+/// The block's variant: its kind and the values of the kind's variant attributes, as a key
+/// ("evit_mbconv:stride=2,se=1"; the kind's name alone when it has none). Blocks of one variant
+/// run the same operations and differ only in their sizes. Throws what BlockSpec::get throws.
+std::string block_variant(const BlockSpec& spec);
 
 /// Hash of a BlockSpec consistent with operator== (for lookups without building key strings).
 struct BlockSpecHash {

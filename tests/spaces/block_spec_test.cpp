@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+
 #include "core/error.h"
+#include "spaces/block_kind_registry.h"
 
 namespace hwnas {
 namespace {
@@ -64,6 +68,44 @@ TEST(BlockSpec, ShapesFollowStrideTwoConvolutions) {
   EXPECT_EQ(block_output_shape({BlockKind::stem, {3, 32, 65, 63}}), (FeatureShape{17, 16, 32}));
   EXPECT_EQ(block_output_shape({BlockKind::downsample, {48, 96, 7, 7}}), (FeatureShape{4, 4, 96}));
   EXPECT_EQ(block_output_shape({BlockKind::flatten, {448, 7, 7}}), (FeatureShape{1, 49, 448}));
+}
+
+TEST(BlockSpec, AVariantKeysTheAttributesThatSwitchOperations) {
+  // Hiera's pooled-query transition block and ElasticViT's MBConv with squeeze-excite run other
+  // operations than their neighbours of the same sizes; a meta4d has no such attribute.
+  EXPECT_EQ(block_variant(BlockSpec::parse("hiera_block:cin=96,c=192,h=28,w=28,heads=2,mu=4,"
+                                           "qpool=1,mlp=4")),
+            "hiera_block:mu=4,qpool=1");
+  EXPECT_EQ(block_variant(BlockSpec::parse("evit_mbconv:cin=48,c=96,h=28,w=28,expand=6,k=3,"
+                                           "stride=2,se=1")),
+            "evit_mbconv:stride=2,se=1");
+  EXPECT_EQ(block_variant(BlockSpec::parse("meta4d:c=48,h=56,w=56,pool=3,mlp=4")), "meta4d");
+  // Every variant attribute of block_kind.def is one of its kind's attributes, in key order.
+  for (std::size_t k = 0; k < kBlockKindCount; ++k) {
+    const auto kind = static_cast<BlockKind>(k);
+    const auto& names = block_attr_names(kind);
+    std::size_t from = 0;
+    for (auto v : block_variant_attrs(kind)) {
+      const auto it = std::find(names.begin() + static_cast<std::ptrdiff_t>(from), names.end(), v);
+      ASSERT_NE(it, names.end()) << block_kind_name(kind) << ": " << v;
+      from = static_cast<std::size_t>(it - names.begin()) + 1;
+    }
+  }
+}
+
+TEST(BlockSpec, ARegisteredKindsVariantAttributeMustBeOneOfItsAttributes) {
+  auto shape = [](const BlockSpec&) { return FeatureShape{1, 1, 1}; };
+  auto cost = [](const BlockSpec&) { return BlockCost{}; };
+  BlockKindDef def{"variant_probe", "probe", {"c", "h", "w"}, shape, shape, cost};
+  def.variant_attrs = {"se"};
+  try {
+    register_block_kind(def);
+    FAIL() << "a variant attribute outside the attributes was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("variant attribute 'se' is not one of its attributes"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace
