@@ -2,8 +2,9 @@
 // input from seed 0, as bench_engine) forward at each batch size and thread count, once as built
 // (fp32) and once with every GEMM and depthwise layer quantized (evaluators/quant/, calibrated
 // on 16 seeded noise images; LayerNorm, softmax, GELU and the attention matmuls stay fp32). A
-// model with depthwise layers (ElasticViT) also runs int8_gemm: its depthwise layers left fp32
-// (CalibrationOptions::depthwise = false), which shows what Int8Depthwise adds. Counters: gflops
+// model with depthwise layers (ElasticViT) also runs int8_gemm (its depthwise layers left fp32,
+// which shows what Int8Depthwise adds) and int8_faster (each depthwise layer in the precision
+// its timing at calibration chose, DepthwisePrecision::faster). Counters: gflops
 // (2 * MACs / time) and, in the context, the instruction set oneDNN dispatched its int8 kernels
 // to. The ratio to quote is median(fp32) / median(int8) of the same model, batch and thread count.
 // dw_fp32 / dw_int8: one depthwise layer alone (ElasticViT MBConv shapes), fp32 against
@@ -40,7 +41,7 @@ namespace {
 
 constexpr std::uint64_t kSeed = 0;
 
-enum class Variant { fp32, int8, int8_gemm };
+enum class Variant { fp32, int8, int8_gemm, int8_faster };
 
 Tensor noise(const Network& net, int batch, std::uint64_t seed) {
   Tensor t(batch, net.input.h, net.input.w, net.input.c);
@@ -58,7 +59,9 @@ struct Forward {
   Forward(Network n, int batch, Variant variant)
       : net(std::move(n)), model(Model::random(net, kSeed)), input(noise(net, batch, kSeed)) {
     CalibrationOptions options;
-    options.depthwise = variant != Variant::int8_gemm;
+    options.depthwise = variant == Variant::int8_gemm     ? DepthwisePrecision::fp32
+                        : variant == Variant::int8_faster ? DepthwisePrecision::faster
+                                                          : DepthwisePrecision::int8;
     if (variant != Variant::fp32)
       quantize_int8(model, calibrate_int8(model, noise(net, 16, kSeed + 1), options, 8));
   }
@@ -161,7 +164,10 @@ void register_benchmarks(Params& params) {
         });
     std::vector<std::pair<std::string, Variant>> variants{{"fp32/", Variant::fp32},
                                                           {"int8/", Variant::int8}};
-    if (depthwise) variants.emplace_back("int8_gemm/", Variant::int8_gemm);
+    if (depthwise) {
+      variants.emplace_back("int8_gemm/", Variant::int8_gemm);
+      variants.emplace_back("int8_faster/", Variant::int8_faster);
+    }
     for (const auto& [prefix, variant] : variants)
       timed(benchmark::RegisterBenchmark((prefix + m).c_str(), forward, m, variant),
             Timed{.repetitions = 5, .min_time_s = 1.0})

@@ -75,6 +75,7 @@ SubnetEvalResult SubnetEvaluator::evaluate(const Arch& arch, EvalPart part) {
     out.int8_layers = static_cast<int>(plan->layers.size());
     out.per_channel_layers = plan->per_channel_layers();
     out.int8_depthwise_layers = static_cast<int>(plan->depthwise.size());
+    out.slower_depthwise_layers = static_cast<int>(plan->depthwise_fp32.size());
     out.calibration_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }

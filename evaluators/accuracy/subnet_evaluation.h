@@ -54,9 +54,11 @@ struct SubnetEvalResult {
   double recal_seconds = 0;      ///< time spent recalibrating (0 when cached or off)
   std::string dataset_id;        ///< ImageDataset::id() of the scored images
   std::string precision = "fp32";
-  int int8_layers = 0;             ///< GEMM layers run in int8 (int8 only)
-  int per_channel_layers = 0;      ///< of which with per-channel activation scales
-  int int8_depthwise_layers = 0;   ///< depthwise layers run in int8 (int8 only)
+  int int8_layers = 0;            ///< GEMM layers run in int8 (int8 only)
+  int per_channel_layers = 0;     ///< of which with per-channel activation scales
+  int int8_depthwise_layers = 0;  ///< depthwise layers run in int8 (int8 only)
+  /// depthwise layers kept fp32 because int8 was not faster (--depthwise faster only)
+  int slower_depthwise_layers = 0;
   double calibration_seconds = 0;  ///< int8 calibration time
 };
 

@@ -28,6 +28,25 @@ CalibrationRule parse_calibration_rule(const std::string& name) {
   throw Error("unknown calibration rule '" + name + "': use minmax, percentile or mse");
 }
 
+const char* depthwise_precision_name(DepthwisePrecision precision) {
+  switch (precision) {
+    case DepthwisePrecision::fp32:
+      return "fp32";
+    case DepthwisePrecision::int8:
+      return "int8";
+    case DepthwisePrecision::faster:
+      return "faster";
+  }
+  return "?";
+}
+
+DepthwisePrecision parse_depthwise_precision(const std::string& name) {
+  if (name == "fp32") return DepthwisePrecision::fp32;
+  if (name == "int8") return DepthwisePrecision::int8;
+  if (name == "faster") return DepthwisePrecision::faster;
+  throw Error("unknown depthwise precision '" + name + "': use fp32, int8 or faster");
+}
+
 ActivationObserver::ActivationObserver(int k, int channels, std::uint64_t seed, int kept_rows,
                                        std::atomic<int>* clock)
     : k_(k),

@@ -29,6 +29,18 @@ const char* calibration_rule_name(CalibrationRule rule);
 /// "minmax" / "percentile" / "mse"; throws hwnas::Error naming the accepted values.
 CalibrationRule parse_calibration_rule(const std::string& name);
 
+/// Which depthwise convolutions run in int8 (Int8Depthwise):
+///   fp32:   none; they stay fp32 between the int8 GEMMs;
+///   int8:   all of them;
+///   faster: each in the faster of the two on this CPU, timed per layer at calibration
+///           (depthwise_speed.h), as TensorRT's builder times each layer's tactics. A stride-2
+///           3x3 layer does a quarter of a stride-1 layer's work on the same input, so quantizing
+///           the input can cost more than the int8 product saves (bench/README.md).
+enum class DepthwisePrecision { fp32, int8, faster };
+const char* depthwise_precision_name(DepthwisePrecision precision);
+/// "fp32" / "int8" / "faster"; throws hwnas::Error naming the accepted values.
+DepthwisePrecision parse_depthwise_precision(const std::string& name);
+
 struct CalibrationOptions {
   CalibrationRule rule = CalibrationRule::mse;
   double percentile = 99.99;
@@ -38,9 +50,9 @@ struct CalibrationOptions {
   bool auto_granularity = true;
   Granularity activations = Granularity::per_tensor;  ///< when !auto_granularity
   Granularity weights = Granularity::per_channel;
-  /// Also run the depthwise convolutions in int8 (Int8Depthwise; activations per tensor, the one
-  /// granularity its padding allows). false keeps them fp32 between the int8 GEMMs.
-  bool depthwise = true;
+  /// Which depthwise convolutions run in int8 (activations per tensor, the one granularity its
+  /// padding allows).
+  DepthwisePrecision depthwise = DepthwisePrecision::int8;
   int kept_rows = 256;  ///< rows of each layer's input kept (reservoir) for percentile / mse
   std::uint64_t seed = 0;
 };
@@ -89,14 +101,20 @@ class DepthwiseObserver final : public DepthwiseSite {
   DepthwiseObserver(int channels, std::uint64_t seed, int kept_rows, std::atomic<int>* clock)
       : seen_(channels, channels, seed, kept_rows, clock) {}
   bool run(const DepthwiseLayer&, const Tensor& in, Tensor&) override {
+    height_ = in.h();
+    width_ = in.w();
     seen_.observe(in.data(), static_cast<int>(in.size() / static_cast<std::size_t>(in.c())),
                   in.c());
     return false;
   }
   const ActivationObserver& seen() const { return seen_; }
+  /// The input's height and width at the last observation (0: none yet).
+  int height() const { return height_; }
+  int width() const { return width_; }
 
  private:
   ActivationObserver seen_;
+  int height_ = 0, width_ = 0;
 };
 
 /// The range the rule keeps of `values` (observed extremes lo <= hi). Throws hwnas::Error for a

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "core/error.h"
+#include "evaluators/quant/depthwise_speed.h"
 #include "evaluators/quant/int8_depthwise.h"
 #include "evaluators/quant/int8_gemm.h"
 #include "evaluators/runtime/thread_scope.h"
@@ -28,15 +29,20 @@ nlohmann::json QuantPlan::to_json() const {
                            {"zero_point", l.activations.zero_point},
                            {"error_per_tensor", l.error_per_tensor},
                            {"error_per_channel", l.error_per_channel}});
-  nlohmann::json depthwise_json = nlohmann::json::array();
-  for (const DepthwiseLayerQuant& l : depthwise)
-    depthwise_json.push_back({{"index", l.index},
-                              {"order", l.order},
-                              {"channels", l.channels},
-                              {"kernel", l.kernel},
-                              {"stride", l.stride},
-                              {"scale", l.activations.scale},
-                              {"zero_point", l.activations.zero_point}});
+  const auto depthwise_json = [](const std::vector<DepthwiseLayerQuant>& list) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const DepthwiseLayerQuant& l : list)
+      out.push_back({{"index", l.index},
+                     {"order", l.order},
+                     {"channels", l.channels},
+                     {"kernel", l.kernel},
+                     {"stride", l.stride},
+                     {"scale", l.activations.scale},
+                     {"zero_point", l.activations.zero_point},
+                     {"fp32_ms", l.fp32_ms},
+                     {"int8_ms", l.int8_ms}});
+    return out;
+  };
   return {{"version", 1},
           {"rule", calibration_rule_name(options.rule)},
           {"percentile", options.percentile},
@@ -44,9 +50,10 @@ nlohmann::json QuantPlan::to_json() const {
           {"weights", granularity_name(options.weights)},
           {"seed", options.seed},
           {"images", images},
-          {"depthwise_int8", options.depthwise},
+          {"depthwise_precision", depthwise_precision_name(options.depthwise)},
           {"layers", layers_json},
-          {"depthwise", depthwise_json}};
+          {"depthwise", depthwise_json(depthwise)},
+          {"depthwise_fp32", depthwise_json(depthwise_fp32)}};
 }
 
 QuantPlan QuantPlan::from_json(const nlohmann::json& j) {
@@ -60,7 +67,11 @@ QuantPlan QuantPlan::from_json(const nlohmann::json& j) {
     p.options.weights = parse_granularity(j.at("weights").get<std::string>());
     p.options.seed = j.at("seed").get<std::uint64_t>();
     p.images = j.at("images").get<std::size_t>();
-    p.options.depthwise = j.value("depthwise_int8", false);
+    p.options.depthwise =
+        j.contains("depthwise_precision")
+            ? parse_depthwise_precision(j.at("depthwise_precision").get<std::string>())
+            : (j.value("depthwise_int8", false) ? DepthwisePrecision::int8
+                                                : DepthwisePrecision::fp32);
     const auto check_range = [](const ActivationQuant& a, const std::string& what) {
       for (std::size_t c = 0; c < a.scale.size(); ++c)
         if (!(a.scale[c] > 0) || c >= a.zero_point.size() || a.zero_point[c] < 0 ||
@@ -82,7 +93,7 @@ QuantPlan QuantPlan::from_json(const nlohmann::json& j) {
       check_range(q.activations, "layer " + std::to_string(q.index));
       p.layers.push_back(std::move(q));
     }
-    for (const auto& l : j.value("depthwise", nlohmann::json::array())) {
+    const auto read_depthwise = [&](const nlohmann::json& l) {
       DepthwiseLayerQuant q;
       q.order = l.at("order").get<int>();
       q.index = l.contains("index") ? l.at("index").get<int>() : -1;
@@ -96,8 +107,14 @@ QuantPlan QuantPlan::from_json(const nlohmann::json& j) {
         throw Error("int8 plan: depthwise layer " + std::to_string(q.order) +
                     " needs one scale and one zero point (per tensor)");
       check_range(q.activations, "depthwise layer " + std::to_string(q.order));
-      p.depthwise.push_back(std::move(q));
-    }
+      q.fp32_ms = l.value("fp32_ms", 0.0);
+      q.int8_ms = l.value("int8_ms", 0.0);
+      return q;
+    };
+    for (const auto& l : j.value("depthwise", nlohmann::json::array()))
+      p.depthwise.push_back(read_depthwise(l));
+    for (const auto& l : j.value("depthwise_fp32", nlohmann::json::array()))
+      p.depthwise_fp32.push_back(read_depthwise(l));
     return p;
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("int8 plan: ") + e.what());
@@ -141,7 +158,7 @@ QuantPlan calibrate_layers(const QuantizableLayers& all, const std::function<voi
     layers[i].attach_site(seen[i]);
   }
   std::vector<std::shared_ptr<DepthwiseObserver>> seen_depthwise;
-  if (options.depthwise)
+  if (options.depthwise != DepthwisePrecision::fp32)
     for (std::size_t i = 0; i < all.depthwise.size(); ++i) {
       // Seeds past the GEMM layers' so that no two observers sample alike.
       seen_depthwise.push_back(std::make_shared<DepthwiseObserver>(
@@ -165,6 +182,16 @@ QuantPlan calibrate_layers(const QuantizableLayers& all, const std::function<voi
     l.kernel = p.kernel;
     l.stride = p.stride;
     l.activations = choose_activation_quant(s, Granularity::per_tensor, options);
+    if (options.depthwise == DepthwisePrecision::faster) {
+      const DepthwiseSpeed speed = time_depthwise_layer(
+          all.depthwise[i], l.activations, seen_depthwise[i]->height(), seen_depthwise[i]->width());
+      l.fp32_ms = speed.fp32_ms;
+      l.int8_ms = speed.int8_ms;
+      if (!int8_depthwise_pays(speed)) {
+        plan.depthwise_fp32.push_back(std::move(l));
+        continue;
+      }
+    }
     plan.depthwise.push_back(std::move(l));
   }
   for (std::size_t i = 0; i < layers.size(); ++i) {
@@ -218,9 +245,11 @@ QuantPlan calibrate_int8(Model& model, const Tensor& images, const CalibrationOp
   std::erase_if(plan.layers, [&](const LayerQuant& l) {
     return !model.int8_gemm_layer(static_cast<std::size_t>(l.index));
   });
-  std::erase_if(plan.depthwise, [&](const DepthwiseLayerQuant& l) {
+  const auto fp32_block = [&](const DepthwiseLayerQuant& l) {
     return !model.int8_depthwise_layer(static_cast<std::size_t>(l.index));
-  });
+  };
+  std::erase_if(plan.depthwise, fp32_block);
+  std::erase_if(plan.depthwise_fp32, fp32_block);
   return plan;
 }
 

@@ -36,6 +36,9 @@ struct DepthwiseLayerQuant {
   int order = 0;
   int channels = 0, kernel = 0, stride = 0;
   ActivationQuant activations;
+  /// With DepthwisePrecision::faster: both kernels' medians on one image at one thread
+  /// (depthwise_speed.h); 0 when not timed.
+  double fp32_ms = 0, int8_ms = 0;
 };
 
 /// What calibration decided for a model, enough to quantize another copy of it (each worker
@@ -47,13 +50,19 @@ struct QuantPlan {
   std::size_t images = 0;
   std::vector<LayerQuant> layers;
   std::vector<DepthwiseLayerQuant> depthwise;  ///< empty: every depthwise layer stays fp32
+  /// With DepthwisePrecision::faster, the depthwise layers calibrated but kept fp32 because int8
+  /// was not faster by the margin (their timings say by how much). Not applied; for reports.
+  std::vector<DepthwiseLayerQuant> depthwise_fp32;
 
   int per_channel_layers() const;
   /// {"version":1,"rule":..,"percentile":..,"weights":..,"auto_granularity":..,"images":..,
   ///  "layers":[{"index","order","k","n","granularity","scale":[..],"zero_point":[..],
   ///  "error_per_tensor","error_per_channel"}],
-  ///  "depthwise":[{"index","order","channels","kernel","stride","scale":[s],"zero_point":[z]}]}
-  ///  ("depthwise" may be absent: a plan that keeps the depthwise layers fp32).
+  ///  "depthwise_precision":"fp32"|"int8"|"faster",
+  ///  "depthwise":[{"index","order","channels","kernel","stride","scale":[s],"zero_point":[z],
+  ///                "fp32_ms","int8_ms"}], "depthwise_fp32":[.. the same ..]}
+  ///  ("depthwise" and "depthwise_fp32" may be absent, as may the timings; a plan without
+  ///  "depthwise_precision" reads the older boolean "depthwise_int8").
   nlohmann::json to_json() const;
   /// Throws hwnas::Error naming the first missing or mistyped field.
   static QuantPlan from_json(const nlohmann::json& j);
@@ -64,7 +73,8 @@ constexpr std::size_t kMinCalibrationImages = 16;
 
 /// Runs `images` (N, H, W, C; N >= kMinCalibrationImages) through the model in batches of
 /// `batch` at one thread (so the seeded row samples do not depend on scheduling), observing
-/// the input of every GEMM layer (and depthwise layer, with options.depthwise), and chooses the
+/// the input of every GEMM layer (and depthwise layer, unless options.depthwise is fp32), and
+/// chooses the
 /// quantization of each layer int8 applies to (Model::int8_layers: all, or the int8 blocks' of
 /// a mixed-precision network). The model is left fp32.
 /// Throws hwnas::Error for too few images, a wrong input shape, or as require_int8_cpu().
@@ -84,7 +94,9 @@ void dequantize(Model& model);
 
 /// The calibration core of calibrate_int8 on any set of layers: observes them while `forward`
 /// runs `runs` times (at the calling thread's engine threads; one for reproducible row samples)
-/// and chooses each layer's quantization (depthwise layers only with options.depthwise);
+/// and chooses each layer's quantization (depthwise layers unless options.depthwise is fp32;
+/// with faster, each one timed both ways by time_depthwise_layer and kept int8 where
+/// int8_depthwise_pays, else listed in QuantPlan::depthwise_fp32);
 /// `images` is recorded in the plan. The plan's indices are positions in layers.gemm and
 /// layers.depthwise. Throws as calibrate_int8.
 QuantPlan calibrate_layers(const QuantizableLayers& layers, const std::function<void()>& forward,

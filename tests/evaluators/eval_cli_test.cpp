@@ -247,8 +247,9 @@ TEST(EvalCliInt8, ScoresNearFp32AndRefusesBadCalibration) {
 
 // ElasticViT's depthwise convolutions run in int8 too: the s subnet's 11 (the PyTorch reference
 // counts 11 depthwise Conv2d modules in it, tests/data/int8/elasticvit-fmnist.s.plan.json), none
-// with --depthwise fp32; either way the top-1 stays within two points (6 images) of fp32 on 300
-// images (seen: int8 +1.0 point, 2026-12-05; the 10,000-image table is in evaluators/README.md).
+// with --depthwise fp32, and with --depthwise faster the 11 split between int8 and kept fp32;
+// every way the top-1 stays within two points (6 images) of fp32 on 300 images (seen: int8 +1.0
+// point, 2026-12-05; the 10,000-image table is in evaluators/README.md).
 TEST(EvalCliInt8, ElasticVitQuantizesItsDepthwiseLayers) {
   HWNAS_SKIP_WITHOUT_INT8();
   const std::string common = "--space elasticvit-fmnist --arch s --weights " +
@@ -269,6 +270,15 @@ TEST(EvalCliInt8, ElasticVitQuantizesItsDepthwiseLayers) {
   EXPECT_EQ(int8["int8"]["layers"], gemm_only["int8"]["layers"]);
   EXPECT_NEAR(int8["top1"].get<double>(), fp32["top1"].get<double>(), 0.02);
   EXPECT_NEAR(gemm_only["top1"].get<double>(), fp32["top1"].get<double>(), 0.02);
+  const auto faster = run(common + " --precision int8 --depthwise faster");
+  ASSERT_TRUE(faster.contains("int8"));
+  EXPECT_EQ(faster["int8"]["depthwise_layers"].get<int>() +
+                faster["int8"]["depthwise_layers_kept_fp32"].get<int>(),
+            11);
+  EXPECT_NEAR(faster["top1"].get<double>(), fp32["top1"].get<double>(), 0.02);
+  const auto bad = hwnas_eval(common + " --precision int8 --depthwise fastest");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("--depthwise"), std::string::npos) << bad.err;
 }
 
 // Mixed precision (spaces/precision_genes.h): with every stage's gene at int8 the subnet is

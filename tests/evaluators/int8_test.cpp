@@ -17,6 +17,7 @@
 #include "evaluators/ops/gemm.h"
 #include "evaluators/ops/packed_gemm.h"
 #include "evaluators/quant/calibration.h"
+#include "evaluators/quant/depthwise_speed.h"
 #include "evaluators/quant/int8_depthwise.h"
 #include "evaluators/quant/int8_gemm.h"
 #include "evaluators/quant/quantization.h"
@@ -377,6 +378,63 @@ TEST(Int8Model, HieraSmall) {
   check_model_int8("hiera_small", hiera_network(hiera_config_from_timm(arch), "turbovit"), 20);
 }
 
+// --depthwise faster: each depthwise layer of ElasticViT-T1 is timed both ways and lands in
+// exactly one list by int8_depthwise_pays. Against an independent construction (the all-int8
+// plan with the layers the timing kept fp32 removed), the logits are bit-identical: the
+// calibration is the same and the kept layers really run the fp32 kernel.
+TEST(Int8Model, ElasticVitT1DepthwiseFaster) {
+  HWNAS_SKIP_WITHOUT_INT8();
+  const Network net = member("elasticvit", "t1");
+  const auto& golden = test::golden_model("elasticvit_t1");
+  Model model = Model::from_weights(net, golden.weights);
+  ThreadScope scope(2);
+  Tensor calib = noise_images(net, 16, 1);
+  CalibrationOptions all_int8, faster;
+  faster.depthwise = DepthwisePrecision::faster;
+  const QuantPlan plan = calibrate_int8(model, calib, faster, 8);
+  const std::size_t layers = model.depthwise_layers().size();
+  ASSERT_EQ(plan.depthwise.size() + plan.depthwise_fp32.size(), layers);
+  std::set<int> indices;
+  for (const auto* list : {&plan.depthwise, &plan.depthwise_fp32})
+    for (const DepthwiseLayerQuant& l : *list) {
+      indices.insert(l.index);
+      std::cout << "  depthwise " << l.index << " (" << l.channels << " ch, " << l.kernel << "x"
+                << l.kernel << ", stride " << l.stride << "): fp32 " << l.fp32_ms << " ms, int8 "
+                << l.int8_ms << " ms\n";
+      EXPECT_GT(l.fp32_ms, 0.0);
+      EXPECT_GT(l.int8_ms, 0.0);
+      EXPECT_EQ(int8_depthwise_pays({l.fp32_ms, l.int8_ms}), list == &plan.depthwise)
+          << "depthwise layer " << l.index;
+    }
+  EXPECT_EQ(indices.size(), layers);
+  std::cout << "elasticvit t1 --depthwise faster: " << plan.depthwise.size() << " int8, "
+            << plan.depthwise_fp32.size() << " kept fp32 of " << layers << "\n";
+
+  const QuantPlan back = QuantPlan::from_json(nlohmann::json::parse(plan.to_json().dump()));
+  EXPECT_EQ(back.options.depthwise, DepthwisePrecision::faster);
+  ASSERT_EQ(back.depthwise_fp32.size(), plan.depthwise_fp32.size());
+  ASSERT_EQ(back.depthwise.size(), plan.depthwise.size());
+  for (std::size_t i = 0; i < plan.depthwise.size(); ++i)
+    EXPECT_EQ(back.depthwise[i].int8_ms, plan.depthwise[i].int8_ms);
+  quantize_int8(model, back);
+  for (std::size_t i = 0; i < layers; ++i) {
+    const bool int8 = std::any_of(plan.depthwise.begin(), plan.depthwise.end(),
+                                  [&](const auto& l) { return l.index == static_cast<int>(i); });
+    EXPECT_EQ(dynamic_cast<Int8Depthwise*>(model.depthwise_layers()[i].site()) != nullptr, int8);
+  }
+  const Tensor chosen = model.forward(golden.input);
+  dequantize(model);
+
+  QuantPlan reference = calibrate_int8(model, calib, all_int8, 8);
+  std::erase_if(reference.depthwise, [&](const DepthwiseLayerQuant& l) {
+    return std::none_of(plan.depthwise.begin(), plan.depthwise.end(),
+                        [&](const auto& k) { return k.index == l.index; });
+  });
+  quantize_int8(model, reference);
+  const Tensor expected = model.forward(golden.input);
+  EXPECT_EQ(test::max_abs_diff(chosen.data(), expected.data(), expected.size()), 0.0);
+}
+
 TEST(Int8Plan, RejectsMalformedJson) {
   EXPECT_THROW(QuantPlan::from_json(nlohmann::json::parse(R"({"version":1})")), Error);
   EXPECT_THROW(QuantPlan::from_json(nlohmann::json::parse(R"({"version":2})")), Error);
@@ -399,6 +457,17 @@ TEST(Int8Plan, RejectsMalformedJson) {
                   nlohmann::json::parse(base + layer + R"("scale":[0.1],"zero_point":[300]}]})"));
             }).find("zero point outside"),
             std::string::npos);
+  // Plans written before the precision choice carry the boolean; it still reads.
+  EXPECT_EQ(QuantPlan::from_json(nlohmann::json::parse(base + R"(],"depthwise_int8":true})"))
+                .options.depthwise,
+            DepthwisePrecision::int8);
+  EXPECT_EQ(QuantPlan::from_json(nlohmann::json::parse(base + "]}")).options.depthwise,
+            DepthwisePrecision::fp32);
+  EXPECT_NE(
+      test::error_of([&] {
+        QuantPlan::from_json(nlohmann::json::parse(base + R"(],"depthwise_precision":"fastest"})"));
+      }).find("use fp32, int8 or faster"),
+      std::string::npos);
   EXPECT_THROW(parse_calibration_rule("entropy"), Error);
   EXPECT_THROW(parse_granularity("per-row"), Error);
 }
