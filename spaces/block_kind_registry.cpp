@@ -1,5 +1,6 @@
 #include "spaces/block_kind_registry.h"
 
+#include <algorithm>
 #include <deque>
 #include <limits>
 #include <mutex>
@@ -43,11 +44,20 @@ BlockKind register_block_kind(BlockKindDef def) {
     if (a.empty() || !seen.insert(a).second)
       throw Error("register_block_kind: kind '" + def.name +
                   "' has an empty or repeated attribute '" + a + "'");
-  std::set<std::string> seen_variant;
-  for (const auto& a : def.variant_attrs)
-    if (!seen.count(a) || !seen_variant.insert(a).second)
+  // Variant names list the attributes in key order (block_variant), so two kinds' variant
+  // names compare by their attributes' positions alone.
+  auto next = def.attrs.begin();
+  for (const auto& a : def.variant_attrs) {
+    if (!seen.count(a))
       throw Error("register_block_kind: kind '" + def.name + "': variant attribute '" + a +
-                  "' is not one of its attributes, or repeats");
+                  "' is not one of its attributes");
+    const auto at = std::find(next, def.attrs.end(), a);
+    if (at == def.attrs.end())
+      throw Error("register_block_kind: kind '" + def.name + "': variant attribute '" + a +
+                  "' repeats or is out of key order; list the variant attributes in the order "
+                  "of attrs");
+    next = at + 1;
+  }
   for (std::size_t i = 0; i < kBlockKindCount; ++i)
     if (block_kind_name(static_cast<BlockKind>(i)) == def.name)
       throw Error("register_block_kind: '" + def.name + "' is a built-in block kind");

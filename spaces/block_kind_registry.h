@@ -34,8 +34,8 @@ struct BlockKindDef {
 /// Adds a block kind and returns its BlockKind value (kBlockKindCount and up, in order of
 /// registration). Thread-safe. Throws hwnas::Error if the name or family is empty or already taken
 /// (by a built-in or a registered kind), an attribute name repeats, a variant attribute is not
-/// one of the attributes or repeats, a function is missing, or all 256 BlockKind values are
-/// used.
+/// one of the attributes, repeats or is out of key order, a function is missing, or all 256
+/// BlockKind values are used.
 BlockKind register_block_kind(BlockKindDef def);
 
 /// True if `kind` was added by register_block_kind (false for the kinds of block_kind.def).

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "spaces/block_kind_registry.h"
+#include "tests/support/test_support.h"
 
 namespace hwnas {
 namespace {
@@ -106,6 +108,17 @@ TEST(BlockSpec, ARegisteredKindsVariantAttributeMustBeOneOfItsAttributes) {
               std::string::npos)
         << e.what();
   }
+  // Out of key order, or repeated: the variant name would depend on how the kind was written.
+  for (const auto& variant : {std::vector<std::string>{"w", "c"}, {"h", "h"}}) {
+    def.variant_attrs = variant;
+    EXPECT_NE(test::error_of([&] { register_block_kind(def); }).find("out of key order"),
+              std::string::npos)
+        << variant[0] << "," << variant[1];
+  }
+  def.variant_attrs = {"c", "w"};
+  def.name = "variant_probe_in_order";
+  EXPECT_EQ(block_variant(BlockSpec::make(register_block_kind(def), {8, 4, 2})),
+            "variant_probe_in_order:c=8,w=2");
 }
 
 }  // namespace
