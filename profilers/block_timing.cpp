@@ -126,13 +126,12 @@ ColdWeightsBench::ColdWeightsBench(const BlockSpec& spec, int batch, std::uint64
     block.reserve(batch);
     state_->outputs.emplace_back(batch, out.h, out.w, out.c);
     if (i == 0) {
-      // What one run reads and writes of its own: its weights once (a block may also keep an
-      // unpacked copy it never reads), the buffers it holds (a Meta4D's hidden activations) and
-      // its output, as the engine allocated them, and its input where it has one. Counting
-      // the weights alone built 32 copies of activation-heavy blocks (248 MB for one 56x56
-      // Meta4D) and held 13.5 GB resident over the efficientformer table; counting everything
-      // the allocator gave a copy (mallinfo2) counted unread weights, and the rotation of a
-      // classifier head then fit the cache.
+      // What one run reads and writes of its own: its weights once, the buffers it holds (a
+      // Meta4D's hidden activations) and its output, as the engine allocated them, and its input
+      // where it has one. Counting the weights alone built 32 copies of activation-heavy blocks
+      // (248 MB for one 56x56 Meta4D) and held 13.5 GB resident over the efficientformer table;
+      // counting everything the allocator gave a copy (mallinfo2) counted unread weights, and the
+      // rotation of a classifier head then fit the cache.
       std::int64_t copy_bytes =
           block_cost(spec).params * 4 + tensor_bytes_allocated_by_this_thread() - before;
       if (own_inputs) copy_bytes += static_cast<std::int64_t>(state_->inputs[0].size() * 4);
@@ -141,6 +140,9 @@ ColdWeightsBench::ColdWeightsBench(const BlockSpec& spec, int batch, std::uint64
     Tensor& output = state_->outputs.back();
     const Tensor& input = state_->input(static_cast<std::size_t>(i));
     if (prepare) prepare(log.made(), [&] { block.forward(input, output); });
+    // The unpacked copies only the reference kernels read were half of a downsample copy's
+    // memory, and a copy never runs them.
+    block.drop_reference_weights();
   }
 }
 

@@ -31,12 +31,16 @@ class StemBlock final : public Block {
     conv2d(c2_.fused(p2_), mid_, c2_.packed, c2_.bias.data(), out);
     c2_.finish(out, p2_.act);
   }
-  void forward_reference(const Tensor& in, Tensor& out) override {
+  void run_reference(const Tensor& in, Tensor& out) override {
     reserve(in.n());
     conv2d_reference(c1_.fused(p1_), in, c1_.weight.data(), c1_.bias.data(), mid_);
     c1_.finish(mid_, p1_.act, true);
     conv2d_reference(c2_.fused(p2_), mid_, c2_.weight.data(), c2_.bias.data(), out);
     c2_.finish(out, p2_.act, true);
+  }
+  void drop_unread_weights() override {
+    c1_.weight = AlignedBuffer();
+    c2_.weight = AlignedBuffer();
   }
 
  private:
@@ -56,10 +60,11 @@ class DownsampleBlock final : public Block {
     conv2d(p_, in, conv_.packed, conv_.bias.data(), out);
     conv_.finish(out, p_.act);
   }
-  void forward_reference(const Tensor& in, Tensor& out) override {
+  void run_reference(const Tensor& in, Tensor& out) override {
     conv2d_reference(p_, in, conv_.weight.data(), conv_.bias.data(), out);
     conv_.finish(out, p_.act, true);
   }
+  void drop_unread_weights() override { conv_.weight = AlignedBuffer(); }
 
  private:
   Conv2dParams p_;
@@ -74,7 +79,7 @@ class FlattenBlock final : public Block {
     if (in.size() != out.size()) throw Error("flatten: input and output sizes differ");
     if (in.data() != out.data()) std::memcpy(out.data(), in.data(), in.size() * sizeof(float));
   }
-  void forward_reference(const Tensor& in, Tensor& out) override { forward(in, out); }
+  void run_reference(const Tensor& in, Tensor& out) override { forward(in, out); }
 };
 
 }  // namespace

@@ -51,7 +51,7 @@ class HeadBlock final : public Block {
     linear({c_, classes_, Activation::none}, pooled_, avg_.packed, avg_.bias.data(), nullptr, out);
   }
 
-  void forward_reference(const Tensor& in, Tensor& out) override {
+  void run_reference(const Tensor& in, Tensor& out) override {
     reserve(in.n());
     const Tensor tokens = in.reshaped(in.n(), 1, spec_.get("n"), c_);
     layer_norm_reference(ln_, tokens, norm_w_.data(), norm_b_.data(), normed_);
@@ -63,6 +63,12 @@ class HeadBlock final : public Block {
                        nullptr, one);
       for (std::size_t i = 0; i < out.size(); ++i)
         out.data()[i] += one.data()[i] / static_cast<float>(heads_.size());
+    }
+  }
+  void drop_unread_weights() override {
+    for (LinearWeights& h : heads_) {  // the fast path reads avg_, their mean
+      h.weight = AlignedBuffer();
+      h.packed = PackedWeights();
     }
   }
 

@@ -94,7 +94,7 @@ class EvitAttentionBlock final : public Block {
            out);
   }
 
-  void forward_reference(const Tensor& in, Tensor& out) override {
+  void run_reference(const Tensor& in, Tensor& out) override {
     reserve(in.n());
     sample_norm_reference(ln_, in, norm_w_.data(), norm_b_.data(), normed_);
     Tensor qkv(in.n(), h_, w_, attn_.heads * per_);
@@ -116,6 +116,12 @@ class EvitAttentionBlock final : public Block {
     apply_activation_reference(Activation::hardswish, attn_out_.data(), attn_out_.size());
     linear_reference({attn_.v_width(), c_, Activation::none}, attn_out_, proj_.weight.data(),
                      proj_.bias.data(), &in, out);
+  }
+  void drop_unread_weights() override {
+    // The fast path reads qk_packed_ and v_packed_, the qkv weights split at construction.
+    qkv_.weight = AlignedBuffer();
+    qkv_.packed = PackedWeights();
+    proj_.weight = AlignedBuffer();
   }
 
  private:

@@ -32,13 +32,17 @@ class EvitFfnBlock final : public Block {
     linear({hid_, c_, Activation::none}, hidden_, fc2_.packed, fc2_.bias.data(), &in, out);
   }
 
-  void forward_reference(const Tensor& in, Tensor& out) override {
+  void run_reference(const Tensor& in, Tensor& out) override {
     reserve(in.n());
     sample_norm_reference(ln_, in, norm_w_.data(), norm_b_.data(), normed_);
     linear_reference({c_, hid_, Activation::hardswish}, normed_, fc1_.weight.data(),
                      fc1_.bias.data(), nullptr, hidden_);
     linear_reference({hid_, c_, Activation::none}, hidden_, fc2_.weight.data(), fc2_.bias.data(),
                      &in, out);
+  }
+  void drop_unread_weights() override {
+    fc1_.weight = AlignedBuffer();
+    fc2_.weight = AlignedBuffer();
   }
 
  private:

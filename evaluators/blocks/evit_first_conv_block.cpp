@@ -16,10 +16,11 @@ class EvitFirstConvBlock final : public Block {
     conv2d(conv_.fused(p_), in, conv_.packed, conv_.bias.data(), out);
     conv_.finish(out, p_.act);
   }
-  void forward_reference(const Tensor& in, Tensor& out) override {
+  void run_reference(const Tensor& in, Tensor& out) override {
     conv2d_reference(conv_.fused(p_), in, conv_.weight.data(), conv_.bias.data(), out);
     conv_.finish(out, p_.act, true);
   }
+  void drop_unread_weights() override { conv_.weight = AlignedBuffer(); }
 
  private:
   Conv2dParams p_;

@@ -38,7 +38,7 @@ class EvitHeadBlock final : public Block {
            out);
   }
 
-  void forward_reference(const Tensor& in, Tensor& out) override {
+  void run_reference(const Tensor& in, Tensor& out) override {
     reserve(in.n());
     const LinearParams p0{c_, mc_, Activation::hardswish};
     linear_reference(pre0_.fused(p0), in, pre0_.weight.data(), pre0_.bias.data(), nullptr, tokens_);
@@ -48,6 +48,9 @@ class EvitHeadBlock final : public Block {
                      pre1_.bias.data(), nullptr, feat_out_);
     linear_reference({feat_, classes_, Activation::none}, feat_out_, cls_.weight.data(),
                      cls_.bias.data(), nullptr, out);
+  }
+  void drop_unread_weights() override {
+    for (LinearWeights* l : {&pre0_, &pre1_, &cls_}) l->weight = AlignedBuffer();
   }
 
  private:

@@ -96,7 +96,7 @@ class EvitMbconvBlock final : public Block {
     linear({e_, c_, Activation::none}, dw_out_, pwl_.packed, pwl_.bias.data(), res, out);
   }
 
-  void forward_reference(const Tensor& in, Tensor& out) override {
+  void run_reference(const Tensor& in, Tensor& out) override {
     reserve(in.n());
     const Tensor* x = &in;
     if (expand_) {
@@ -129,6 +129,12 @@ class EvitMbconvBlock final : public Block {
     }
     linear_reference({e_, c_, Activation::none}, dw_out_, pwl_.weight.data(), pwl_.bias.data(),
                      &shortcut, out);
+  }
+  // dw_'s filter stays: dw_layer_ (and Int8Depthwise) read it.
+  void drop_unread_weights() override {
+    pw_.weight = AlignedBuffer();
+    pwl_.weight = AlignedBuffer();
+    shortcut_ = AlignedBuffer();
   }
 
  private:

@@ -72,7 +72,7 @@ class HieraBlock final : public Block {
     linear({hid_, c_, Activation::none}, hidden_, fc2_.packed, fc2_.bias.data(), &out, out);
   }
 
-  void forward_reference(const Tensor& in, Tensor& out) override {
+  void run_reference(const Tensor& in, Tensor& out) override {
     reserve(in.n());
     layer_norm_reference(ln1_, in, norm1_w_.data(), norm1_b_.data(), normed_);
     const Tensor* shortcut = &in;
@@ -95,6 +95,9 @@ class HieraBlock final : public Block {
                      nullptr, hidden_);
     linear_reference({hid_, c_, Activation::none}, hidden_, fc2_.weight.data(), fc2_.bias.data(),
                      &out, out);
+  }
+  void drop_unread_weights() override {
+    for (LinearWeights* l : {&proj_, &qkv_, &attn_proj_, &fc1_, &fc2_}) l->weight = AlignedBuffer();
   }
 
  private:

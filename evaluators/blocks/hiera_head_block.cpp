@@ -30,13 +30,14 @@ class HieraHeadBlock final : public Block {
     layer_norm(ln_, pooled_, norm_w_.data(), norm_b_.data(), normed_);
     linear({c_, classes_, Activation::none}, normed_, fc_.packed, fc_.bias.data(), nullptr, out);
   }
-  void forward_reference(const Tensor& in, Tensor& out) override {
+  void run_reference(const Tensor& in, Tensor& out) override {
     reserve(in.n());
     mean_tokens_reference(in, pooled_);
     layer_norm_reference(ln_, pooled_, norm_w_.data(), norm_b_.data(), normed_);
     linear_reference({c_, classes_, Activation::none}, normed_, fc_.weight.data(), fc_.bias.data(),
                      nullptr, out);
   }
+  void drop_unread_weights() override { fc_.weight = AlignedBuffer(); }
 
  private:
   int c_ = 0, classes_ = 0;

@@ -20,10 +20,11 @@ class HieraPatchEmbedBlock final : public Block {
     conv2d(p_, in, conv_.packed, conv_.bias.data(), out);
     add_position_embedding(out, pos_.data(), out);
   }
-  void forward_reference(const Tensor& in, Tensor& out) override {
+  void run_reference(const Tensor& in, Tensor& out) override {
     conv2d_reference(p_, in, conv_.weight.data(), conv_.bias.data(), out);
     add_position_embedding_reference(out, pos_.data(), out);
   }
+  void drop_unread_weights() override { conv_.weight = AlignedBuffer(); }
 
  private:
   Conv2dParams p_;

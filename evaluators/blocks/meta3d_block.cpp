@@ -68,7 +68,7 @@ class Meta3dBlock final : public Block {
     linear({hid_, c_, Activation::none}, hidden_, fc2_ls_.packed, fc2_ls_.bias.data(), &out, out);
   }
 
-  void forward_reference(const Tensor& in_any, Tensor& out_any) override {
+  void run_reference(const Tensor& in_any, Tensor& out_any) override {
     reserve(in_any.n());
     const Tensor in = in_any.reshaped(in_any.n(), attn_.h, attn_.w, c_);
     Tensor out = out_any.reshaped(out_any.n(), attn_.h, attn_.w, c_);
@@ -86,6 +86,12 @@ class Meta3dBlock final : public Block {
     linear_reference({hid_, c_, Activation::none}, hidden_, fc2_.weight.data(), fc2_.bias.data(),
                      nullptr, branch);
     scale_add_reference(x1, ls2_.data(), branch, out);
+  }
+  void drop_unread_weights() override {
+    for (LinearWeights* l : {&qkv_, &proj_, &fc1_, &fc2_}) l->weight = AlignedBuffer();
+    // The fast path reads proj_ls_ and fc2_ls_, with the layer scales folded in.
+    proj_.packed = PackedWeights();
+    fc2_.packed = PackedWeights();
   }
 
  private:

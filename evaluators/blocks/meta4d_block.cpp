@@ -88,7 +88,7 @@ class Meta4dBlock final : public Block {
     }
   }
 
-  void forward_reference(const Tensor& in, Tensor& out) override {
+  void run_reference(const Tensor& in, Tensor& out) override {
     reserve(in.n());
     if (fc1_.train) return forward_training(in, out, true);
     pool_mixer_reference(pool_, in, ls1_.data(), mixed_);
@@ -98,6 +98,11 @@ class Meta4dBlock final : public Block {
     linear_reference({hid_, c_, Activation::none}, hidden_, fc2_.weight.data(), fc2_.bias.data(),
                      nullptr, branch);
     scale_add_reference(mixed_, ls2_.data(), branch, out);
+  }
+  void drop_unread_weights() override {
+    fc1_.weight = AlignedBuffer();
+    fc2_.weight = AlignedBuffer();
+    if (!fc2_.train) fc2_.packed = PackedWeights();  // the fast path reads fc2_ls_ instead
   }
 
  private:

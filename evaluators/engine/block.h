@@ -27,10 +27,27 @@ class Block {
   virtual void reserve(int batch) { (void)batch; }
   /// in: (B, in.h, in.w, in.c), out: preallocated (B, out.h, out.w, out.c); distinct tensors.
   virtual void forward(const Tensor& in, Tensor& out) = 0;
-  virtual void forward_reference(const Tensor& in, Tensor& out) = 0;
+  /// The same through the reference kernels. Throws hwnas::Error after
+  /// drop_reference_weights().
+  void forward_reference(const Tensor& in, Tensor& out);
+  /// Frees the weight copies forward() does not read: the unpacked GEMM weights the reference
+  /// kernels take, and packed operands the fast path replaced (a Meta4D's fc2 before its layer
+  /// scale was folded in). forward() and int8 quantization (which reads the packed operands and
+  /// the depthwise filters) are unchanged; forward_reference() then throws. For the profiler's
+  /// cold-weights copies, which hold a block up to 32 times and never run the reference path.
+  /// A BN-recalibration block (ParamReader::batchnorm_training) keeps what its forward reads.
+  void drop_reference_weights();
 
  protected:
+  virtual void run_reference(const Tensor& in, Tensor& out) = 0;
+  /// Frees what drop_reference_weights() says; the default keeps everything (blocks without
+  /// GEMM layers, and registered kinds that do not override it).
+  virtual void drop_unread_weights() {}
+
   BlockSpec spec_;
+
+ private:
+  bool reference_dropped_ = false;
 };
 
 /// Builds the block of `spec`, reading its parameters through `params` under the local names

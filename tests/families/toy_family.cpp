@@ -26,7 +26,7 @@ class ToyConvBlock final : public Block {
   void forward(const Tensor& in, Tensor& out) override {
     conv2d(p_, in, conv_.packed, conv_.bias.data(), out);
   }
-  void forward_reference(const Tensor& in, Tensor& out) override {
+  void run_reference(const Tensor& in, Tensor& out) override {
     conv2d_reference(p_, in, conv_.weight.data(), conv_.bias.data(), out);
   }
 
@@ -47,7 +47,7 @@ class ToyHeadBlock final : public Block {
     mean_tokens(in, pooled_);
     linear(p_, pooled_, fc_.packed, fc_.bias_or_null(), nullptr, out);
   }
-  void forward_reference(const Tensor& in, Tensor& out) override {
+  void run_reference(const Tensor& in, Tensor& out) override {
     pooled_.resize(in.n(), 1, 1, p_.in);
     mean_tokens_reference(in, pooled_);
     linear_reference(p_, pooled_, fc_.weight.data(), fc_.bias_or_null(), nullptr, out);
