@@ -30,7 +30,8 @@ void add_timing_options(CLI::App& app, const std::string& what, TimingConfig& ti
       ->capture_default_str();
   app.add_option("--min-cpu-share", timing.min_cpu_share,
                  "time a window again when the timing thread ran less than this share of its "
-                 "wall time, or the host lost more than 1 - this to steal (0 = never)")
+                 "wall time, or the host lost more than 1 - this to steal, or the engine's "
+                 "workers waited for a CPU more than 1 - this of it (0 = never)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--max-retimes", timing.max_retimes,

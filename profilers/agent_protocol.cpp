@@ -97,6 +97,7 @@ nlohmann::json timing_stats_to_json(const TimingStats& s) {
            {{"wall_ms", c.wall_ms},
             {"thread_cpu_ms", c.thread_cpu_ms},
             {"steal_ms", c.steal_ms},
+            {"workers_wait_ms", c.workers_wait_ms},
             {"max_running", c.max_running},
             {"windows", c.windows},
             {"retimed", c.retimed}}}};
@@ -120,6 +121,9 @@ TimingStats timing_stats_from_json(const nlohmann::json& j) {
     s.conditions.thread_cpu_ms = num_field(c, "thread_cpu_ms", cwhat);
     s.conditions.steal_ms = num_field(c, "steal_ms", cwhat);
     s.conditions.max_running = int_field(c, "max_running", cwhat);
+    // Optional within the conditions: agents built before it was measured do not send it.
+    if (c.contains("workers_wait_ms"))
+      s.conditions.workers_wait_ms = num_field(c, "workers_wait_ms", cwhat);
     s.conditions.windows = int_field(c, "windows", cwhat);
     s.conditions.retimed = int_field(c, "retimed", cwhat);
   }

@@ -139,7 +139,7 @@ CREATE TABLE latencies(
   wall_ms REAL, thread_cpu_ms REAL, steal_ms REAL, max_running INTEGER, windows INTEGER,
   retimed INTEGER,
   origin TEXT NOT NULL DEFAULT 'measured' CHECK(origin IN ('measured', 'predicted')),
-  predicted_by TEXT, predicted_error REAL,
+  predicted_by TEXT, predicted_error REAL, workers_wait_ms REAL,
   PRIMARY KEY(device_id, block_key));
 CREATE TABLE calibrations(
   device_id INTEGER NOT NULL REFERENCES devices(id), name TEXT NOT NULL,
@@ -165,6 +165,13 @@ ALTER TABLE latencies ADD COLUMN origin TEXT NOT NULL DEFAULT 'measured'
 ALTER TABLE latencies ADD COLUMN predicted_by TEXT;
 ALTER TABLE latencies ADD COLUMN predicted_error REAL;
 UPDATE meta SET value = '3' WHERE key = 'schema_version';
+)sql";
+
+// Schema 3 -> 4: the run-queue delay of the engine's workers while a row was timed (issue 15).
+// Old rows keep NULL (unknown).
+const char* kMigrateTo4 = R"sql(
+ALTER TABLE latencies ADD COLUMN workers_wait_ms REAL;
+UPDATE meta SET value = '4' WHERE key = 'schema_version';
 )sql";
 
 // A finite, non-negative statistic, or an error naming the row.
@@ -287,6 +294,7 @@ LatencyTable::LatencyTable(const std::string& path, Mode mode) : path_(path) {
           }
           if (now == "1") exec(db_, kMigrateTo2, path_);
           if (now == "1" || now == "2") exec(db_, kMigrateTo3, path_);
+          if (now == "1" || now == "2" || now == "3") exec(db_, kMigrateTo4, path_);
         });
         schema_version_ = kSchemaVersion;
       }
@@ -399,8 +407,8 @@ void LatencyTable::insert(const std::string& name, std::int64_t run_id,
     Stmt q(db_,
            "INSERT OR REPLACE INTO latencies(device_id, block_key, build_id, run_id, median_ms, "
            "p10_ms, p90_ms, mean_ms, std_ms, repeats, measured_at, wall_ms, thread_cpu_ms, "
-           "steal_ms, max_running, windows, retimed) "
-           "SELECT id, ?, build_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM devices "
+           "steal_ms, max_running, windows, retimed, workers_wait_ms) "
+           "SELECT id, ?, build_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM devices "
            "WHERE id = ?",
            path_);
     for (const auto& r : rows) {
@@ -417,8 +425,9 @@ void LatencyTable::insert(const std::string& name, std::int64_t run_id,
       if (c.windows > 0) {  // else NULL: unknown (the fake device, an older agent)
         q.bind(10, c.wall_ms).bind(11, c.thread_cpu_ms).bind(12, c.steal_ms);
         q.bind(13, c.max_running).bind(14, c.windows).bind(15, c.retimed);
+        q.bind(16, c.workers_wait_ms);
       }
-      q.bind(16, id);
+      q.bind(17, id);
       q.step(path_);
     }
   });
@@ -440,7 +449,7 @@ void LatencyTable::insert_predicted(const std::string& name, const std::vector<L
            "p10_ms = excluded.p10_ms, p90_ms = excluded.p90_ms, mean_ms = excluded.mean_ms, "
            "std_ms = excluded.std_ms, repeats = 0, measured_at = excluded.measured_at, "
            "wall_ms = NULL, thread_cpu_ms = NULL, steal_ms = NULL, max_running = NULL, "
-           "windows = NULL, retimed = NULL, origin = 'predicted', "
+           "windows = NULL, retimed = NULL, workers_wait_ms = NULL, origin = 'predicted', "
            "predicted_by = excluded.predicted_by, predicted_error = excluded.predicted_error "
            "WHERE latencies.origin = 'predicted'",
            path_);
@@ -503,10 +512,11 @@ std::vector<LatencyRow> LatencyTable::rows(const std::string& name) const {
                                      : "0, 0, 0, 0, 0, 0";
   const std::string origin = schema_version_ >= 3 ? ", l.origin, l.predicted_by, l.predicted_error"
                                                   : ", 'measured', NULL, NULL";
+  const std::string workers_wait = schema_version_ >= 4 ? ", l.workers_wait_ms" : ", 0";
   Stmt q(db_,
          ("SELECT l.block_key, l.median_ms, l.p10_ms, l.p90_ms, l.mean_ms, l.std_ms, l.repeats, "
           "l.measured_at, " +
-          conditions + origin +
+          conditions + origin + workers_wait +
           " FROM latencies l JOIN devices d ON "
           "d.id = l.device_id AND d.build_id = l.build_id WHERE d.name = ? ORDER BY l.block_key")
              .c_str(),
@@ -532,6 +542,7 @@ std::vector<LatencyRow> LatencyTable::rows(const std::string& name) const {
     r.origin = q.text(14) == "predicted" ? RowOrigin::predicted : RowOrigin::measured;
     r.predicted_by = q.text(15);
     r.predicted_error = q.f64(16);
+    c.workers_wait_ms = q.f64(17);
     out.push_back(std::move(r));
   }
   return out;

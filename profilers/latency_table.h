@@ -33,15 +33,16 @@ struct LatencyRow {
   double predicted_error = 0;
 };
 
-/// A latency table file. Layout (schema version 3):
-///   meta(key, value)                       format = "hwnas-latency-table", schema_version = 2
+/// A latency table file. Layout (schema version 4):
+///   meta(key, value)                       format = "hwnas-latency-table", schema_version = 4
 ///   builds(id, runtime)                    the runtime part of a DeviceProfile (engine + git hash)
 ///   devices(id, name UNIQUE, cpu_model, logical_cores, threads, precision, batch, build_id)
 ///   runs(id, device_id, build_id, backend, timing, started_at)   one per profiling session
 ///   latencies(device_id, block_key) -> build_id, run_id, median/p10/p90/mean/std (ms), repeats,
 ///                                      measured_at, and the timing conditions (TimingConditions:
 ///                                      wall, thread CPU and steal ms, max_running, windows,
-///                                      retimed; NULL when unknown). Schema 2 added them; a
+///                                      retimed, workers_wait_ms; NULL when unknown). Schema 2
+///                                      added them but workers_wait_ms, which schema 4 added; a
 ///                                      schema-1 file is migrated when opened read-write and
 ///                                      reads as "unknown" when opened read-only. Schema 3 added
 ///                                      origin ('measured' | 'predicted'), predicted_by and
@@ -63,7 +64,7 @@ class LatencyTable {
   LatencyTable(const LatencyTable&) = delete;
   LatencyTable& operator=(const LatencyTable&) = delete;
 
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   const std::string& path() const { return path_; }
 
   /// Registers `profile` under its name (idempotent). Throws hwnas::Error if a device of that

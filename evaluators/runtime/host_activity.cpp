@@ -1,13 +1,38 @@
 #include "evaluators/runtime/host_activity.h"
 
+#include <dirent.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace hwnas {
+
+namespace {
+// Sum of the run-queue delay (ns) of the process's threads other than the caller's.
+double others_wait_ms() {
+  DIR* dir = opendir("/proc/self/task");
+  if (!dir) return 0;
+  const long self = syscall(SYS_gettid);
+  unsigned long long wait_ns = 0;
+  char path[sizeof "/proc/self/task/" + sizeof(dirent::d_name) + sizeof "/schedstat"];
+  while (const dirent* e = readdir(dir)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9' || std::atol(e->d_name) == self) continue;
+    std::snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
+    std::FILE* f = std::fopen(path, "r");
+    if (!f) continue;  // the thread exited since readdir
+    unsigned long long run_ns = 0, waited_ns = 0;
+    if (std::fscanf(f, "%llu %llu", &run_ns, &waited_ns) == 2) wait_ns += waited_ns;
+    std::fclose(f);
+  }
+  closedir(dir);
+  return static_cast<double>(wait_ns) * 1e-6;
+}
+}  // namespace
 
 HostActivity read_host_activity() {
   HostActivity a;
@@ -18,6 +43,7 @@ HostActivity read_host_activity() {
   if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
     a.thread_cpu_ms = static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
   // stdio rather than iostreams: this runs twice per timing window, next to the timed code.
+  a.others_wait_ms = others_wait_ms();
   std::FILE* f = std::fopen("/proc/stat", "r");
   if (!f) return a;
   static const double ms_per_tick = 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));

@@ -13,10 +13,17 @@ struct HostActivity {
   /// guest's vCPUs were runnable but the hypervisor ran something else. 0 where not accounted.
   double steal_ms = 0;
   int procs_running = 0;  ///< tasks running or runnable now, ours included (/proc/stat)
+  /// Run-queue delay summed over this process's threads other than the calling one, in ms: time
+  /// they were runnable but not running (/proc/self/task/*/schedstat, 2nd field, ns). The
+  /// engine's workers are among them, and a worker that waits for a CPU stalls every
+  /// fork-join region it has a share of, which the calling thread's own CPU time does not show
+  /// (issue 15). 0 where not accounted.
+  double others_wait_ms = 0;
 };
 
-/// Reads the counters (about 20 us: one read of /proc/stat). Where /proc/stat is unreadable
-/// (not Linux, a sandbox), steal_ms and procs_running stay 0; it never throws.
+/// Reads the counters (about 20 us for /proc/stat, plus about 5 us per thread of the process).
+/// Where /proc is unreadable (not Linux, a sandbox), steal_ms, procs_running and others_wait_ms
+/// stay 0; it never throws.
 HostActivity read_host_activity();
 
 }  // namespace hwnas

@@ -42,6 +42,7 @@ TimingConditions sum_conditions(const std::vector<TimingStats>& windows) {
     c.wall_ms += w.conditions.wall_ms;
     c.thread_cpu_ms += w.conditions.thread_cpu_ms;
     c.steal_ms += w.conditions.steal_ms;
+    c.workers_wait_ms += w.conditions.workers_wait_ms;
     c.max_running = std::max(c.max_running, w.conditions.max_running);
     c.windows += w.conditions.windows;
     c.retimed += w.conditions.retimed;
@@ -105,7 +106,9 @@ TimingConfig window_config(const TimingConfig& config, int windows) {
 
 double window_disturbance(const TimingConditions& c) {
   if (c.windows == 0 || c.wall_ms <= 0) return 0.0;
-  return std::clamp(std::max(1.0 - c.cpu_share(), c.steal_ms / c.wall_ms), 0.0, 1.0);
+  return std::clamp(
+      std::max({1.0 - c.cpu_share(), c.steal_ms / c.wall_ms, c.workers_wait_ms / c.wall_ms}), 0.0,
+      1.0);
 }
 
 namespace {
@@ -130,6 +133,7 @@ TimingStats time_window(const std::function<void()>& fn, const TimingConfig& con
   s.conditions.wall_ms = after.wall_ms - before.wall_ms;
   s.conditions.thread_cpu_ms = after.thread_cpu_ms - before.thread_cpu_ms;
   s.conditions.steal_ms = after.steal_ms - before.steal_ms;
+  s.conditions.workers_wait_ms = std::max(0.0, after.others_wait_ms - before.others_wait_ms);
   s.conditions.max_running = std::max(before.procs_running, after.procs_running);
   s.conditions.windows = 1;
   return s;

@@ -31,15 +31,23 @@ struct TimingConditions {
   int max_running = 0;       ///< most tasks running or runnable seen (start or end of a window)
   int windows = 0;           ///< windows summed here
   int retimed = 0;           ///< windows timed again because they were disturbed
+  /// Run-queue delay of the process's other threads meanwhile (the engine's workers; summed
+  /// over threads, ms; HostActivity::others_wait_ms).
+  double workers_wait_ms = 0;
   /// Share of the wall time the timing thread ran (1 = never preempted; the thread spins on the
   /// engine's workers, so preemption by another task or by the hypervisor is what lowers it).
   /// 1 when unknown.
   double cpu_share() const { return wall_ms > 0 ? thread_cpu_ms / wall_ms : 1.0; }
 };
 
-/// How disturbed a timed window was, in [0, 1]: the larger of the share of its wall time the
-/// timing thread did not run (1 - cpu_share) and the share lost to steal on the host's CPUs
-/// (steal_ms / wall_ms). 0 when the conditions are unknown.
+/// How disturbed a timed window was, in [0, 1]: the largest of the share of its wall time the
+/// timing thread did not run (1 - cpu_share), the share lost to steal on the host's CPUs
+/// (steal_ms / wall_ms), and the engine workers' run-queue delay as a share of it
+/// (workers_wait_ms / wall_ms: a fork-join region waits for its slowest share, so a worker
+/// kept off its CPU slows the pass while the timing thread spins or sleeps on it, unseen by its
+/// CPU time). 0 when the conditions are unknown. More engine threads than free CPUs make the
+/// workers wait on each other and every window counts as disturbed; TimingConfig::min_cpu_share
+/// = 0 turns the guard off for such runs.
 double window_disturbance(const TimingConditions& c);
 
 /// Statistics of the timed calls, in milliseconds (steady_clock). p10/p90 are nearest-rank.

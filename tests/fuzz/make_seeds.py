@@ -161,18 +161,19 @@ def main():
         put("external_reply", f"reply{i}.txt", line)
 
     # latency_table: hwnas's schema, one device with rows and both calibrations; WAL and not.
-    # Schema 3 (profilers/latency_table.cpp): timing conditions, and one row predicted by a
-    # few-shot transfer model. table_v1.db is kept as this script wrote it for schema 1 (commit
-    # 9b15fa2), so that the migration path is fuzzed too.
+    # Schema 4 (profilers/latency_table.cpp): timing conditions, and one row predicted by a
+    # few-shot transfer model. table_v1.db and table_v3.db are kept as this script wrote them for
+    # schemas 1 (commit 9b15fa2) and 3 (commit fa9b31a), so that the migrations are fuzzed too.
     rows = "".join(
         f"INSERT INTO latencies VALUES(1, '{k}', 1, 1, {m}, {m * 0.9}, {m * 1.2}, {m}, 0.01, 20, "
-        f"'2026-01-01T00:00:00Z', {m * 20}, {m * 19}, 0, 1, 3, 0, '{origin}', {by}, {err});"
+        f"'2026-01-01T00:00:00Z', {m * 20}, {m * 19}, 0, 1, 3, 0, '{origin}', {by}, {err}, "
+        f"{m * 0.5});"
         for k, m, origin, by, err in (
             ("flatten:c=448,h=7,w=7", 0.002, "measured", "NULL", "NULL"),
             ("head:c=448,n=49,classes=1000,dist=1", 0.05, "measured", "NULL", "NULL"),
             ("downsample:cin=48,c=96,h=56,w=56", 0.31, "predicted", "'few-shot ridge'", 0.08)))
     table = (LATENCY_SCHEMA
-             + "INSERT INTO meta VALUES('format','hwnas-latency-table'),('schema_version','3');"
+             + "INSERT INTO meta VALUES('format','hwnas-latency-table'),('schema_version','4');"
              + "INSERT INTO builds VALUES(1, 'hwnas-engine 0.1.0 (git fuzz)');"
              + "INSERT INTO devices VALUES(1,'host','cpu',2,1,'fp32',1,1,'2026-01-01T00:00:00Z');"
              + "INSERT INTO runs VALUES(1,1,1,'local','{\"warmup\":1}','2026-01-01T00:00:00Z');" + rows
@@ -185,7 +186,7 @@ def main():
     put("latency_table", "table_wal.db", make_sqlite("/tmp/hwnas-seed.db", "PRAGMA journal_mode=WAL;" + table))
     put("latency_table", "no_rows.db", make_sqlite(
         "/tmp/hwnas-seed.db", LATENCY_SCHEMA + "INSERT INTO meta VALUES('format','hwnas-latency-table'),"
-        "('schema_version','3');"))
+        "('schema_version','4');"))
 
     # run_db: RunStore's schema with a checkpoint of the fuzz targets' problem (macs, params).
     run_schema = (

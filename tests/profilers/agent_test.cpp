@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "profilers/agent_backend.h"
+#include "profilers/agent_protocol.h"
 #include "profilers/agent_server.h"
 #include "profilers/fake_backend.h"
 #include "profilers/profiler.h"
@@ -82,6 +83,20 @@ TEST(Agent, ProfileThroughAgentStoresRowsUnderAgentDevice) {
   for (const auto& r : rows)
     EXPECT_DOUBLE_EQ(r.stats.median_ms, fake.block_ms(BlockSpec::parse(r.key)));
   EXPECT_EQ(table.find_device("board")->cpu_model, fake.device("").cpu_model);
+}
+
+TEST(Agent, TimingConditionsCrossTheWireAndOlderAgentsOmitTheWorkersWait) {
+  TimingStats s = summarize_ms({1.0, 2.0, 3.0});
+  s.conditions = {30.5, 29.0, 0.25, 3, 3, 1, 4.75};
+  const TimingStats back = timing_stats_from_json(timing_stats_to_json(s));
+  EXPECT_DOUBLE_EQ(back.median_ms, 2.0);
+  EXPECT_DOUBLE_EQ(back.conditions.steal_ms, 0.25);
+  EXPECT_EQ(back.conditions.retimed, 1);
+  EXPECT_DOUBLE_EQ(back.conditions.workers_wait_ms, 4.75);
+  nlohmann::json older = timing_stats_to_json(s);
+  older["conditions"].erase("workers_wait_ms");
+  EXPECT_EQ(timing_stats_from_json(older).conditions.workers_wait_ms, 0.0);  // unknown
+  EXPECT_EQ(timing_stats_from_json(older).conditions.windows, 3);
 }
 
 TEST(Agent, TokenIsRequiredWhenSet) {

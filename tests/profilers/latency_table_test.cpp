@@ -87,7 +87,7 @@ TEST(LatencyTable, RowsKeepTheirTimingConditions) {
     LatencyTable t(path, LatencyTable::Mode::read_write);
     t.ensure_device(profile());
     LatencyRow r = row("flatten:c=448,h=7,w=7", 0.001);
-    r.stats.conditions = {300.5, 290.25, 4.5, 3, 3, 1};
+    r.stats.conditions = {300.5, 290.25, 4.5, 3, 3, 1, 12.75};
     t.insert("dev", t.begin_run("dev", "local", TimingConfig{}),
              {r, row("stem:cin=3,c=48,h=224,w=224", 0.5)});
   }
@@ -99,6 +99,7 @@ TEST(LatencyTable, RowsKeepTheirTimingConditions) {
   EXPECT_EQ(c.max_running, 3);
   EXPECT_EQ(c.windows, 3);
   EXPECT_EQ(c.retimed, 1);
+  EXPECT_DOUBLE_EQ(c.workers_wait_ms, 12.75);
   EXPECT_EQ(rows[1].stats.conditions.windows, 0);  // not given: stored as unknown
 }
 
@@ -112,13 +113,15 @@ TEST(LatencyTable, SchemaOneFileIsReadAndMigrated) {
     t.insert("dev", t.begin_run("dev", "fake", TimingConfig{}),
              {row("flatten:c=448,h=7,w=7", 0.25)});
   }
-  raw_sql(path,
-          "ALTER TABLE latencies DROP COLUMN wall_ms; ALTER TABLE latencies DROP COLUMN "
-          "thread_cpu_ms; ALTER TABLE latencies DROP COLUMN steal_ms; ALTER TABLE latencies DROP "
-          "COLUMN max_running; ALTER TABLE latencies DROP COLUMN windows; ALTER TABLE latencies "
-          "DROP COLUMN retimed; ALTER TABLE latencies DROP COLUMN origin; ALTER TABLE latencies "
-          "DROP COLUMN predicted_by; ALTER TABLE latencies DROP COLUMN predicted_error; UPDATE "
-          "meta SET value = '1' WHERE key = 'schema_version'");
+  raw_sql(
+      path,
+      "ALTER TABLE latencies DROP COLUMN wall_ms; ALTER TABLE latencies DROP COLUMN "
+      "thread_cpu_ms; ALTER TABLE latencies DROP COLUMN steal_ms; ALTER TABLE latencies DROP "
+      "COLUMN max_running; ALTER TABLE latencies DROP COLUMN windows; ALTER TABLE latencies "
+      "DROP COLUMN retimed; ALTER TABLE latencies DROP COLUMN origin; ALTER TABLE latencies "
+      "DROP COLUMN predicted_by; ALTER TABLE latencies DROP COLUMN predicted_error; ALTER TABLE "
+      "latencies DROP COLUMN workers_wait_ms; UPDATE meta SET value = '1' WHERE key = "
+      "'schema_version'");
   {
     LatencyTable t(path, LatencyTable::Mode::read_only);  // read as it is, nothing written
     const auto rows = t.rows("dev");
@@ -127,21 +130,22 @@ TEST(LatencyTable, SchemaOneFileIsReadAndMigrated) {
     EXPECT_EQ(rows[0].stats.conditions.windows, 0);
   }
   {
-    LatencyTable t(path, LatencyTable::Mode::read_write);  // migrated to schema 3
+    LatencyTable t(path, LatencyTable::Mode::read_write);  // migrated to schema 4
     LatencyRow r = row("stem:cin=3,c=48,h=224,w=224", 0.5);
-    r.stats.conditions = {100, 99, 0, 2, 3, 0};
+    r.stats.conditions = {100, 99, 0, 2, 3, 0, 1.5};
     t.insert("dev", t.begin_run("dev", "local", TimingConfig{}), {r});
   }
   const auto rows = LatencyTable(path, LatencyTable::Mode::read_only).rows("dev");
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_DOUBLE_EQ(rows[0].stats.median_ms, 0.25);  // the old row survives the migration
   EXPECT_EQ(rows[1].stats.conditions.windows, 3);
+  EXPECT_DOUBLE_EQ(rows[1].stats.conditions.workers_wait_ms, 1.5);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* q = nullptr;
   sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &q, nullptr);
   ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)), "3");
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)), "4");
   sqlite3_finalize(q);
   sqlite3_close(db);
 }
@@ -155,7 +159,7 @@ LatencyRow predicted_row(const std::string& key, double ms) {
   return r;
 }
 
-TEST(LatencyTable, SchemaTwoFileReadsEveryRowAsMeasuredAndMigratesToThree) {
+TEST(LatencyTable, SchemaTwoFileReadsEveryRowAsMeasuredAndMigratesToFour) {
   const std::string path = test::make_temp_dir("lt") + "/v2.db";
   {
     LatencyTable t(path, LatencyTable::Mode::read_write);
@@ -165,8 +169,8 @@ TEST(LatencyTable, SchemaTwoFileReadsEveryRowAsMeasuredAndMigratesToThree) {
   }
   raw_sql(path,
           "ALTER TABLE latencies DROP COLUMN origin; ALTER TABLE latencies DROP COLUMN "
-          "predicted_by; ALTER TABLE latencies DROP COLUMN predicted_error; UPDATE meta SET "
-          "value = '2' WHERE key = 'schema_version'");
+          "predicted_by; ALTER TABLE latencies DROP COLUMN predicted_error; ALTER TABLE latencies "
+          "DROP COLUMN workers_wait_ms; UPDATE meta SET value = '2' WHERE key = 'schema_version'");
   {
     LatencyTable t(path, LatencyTable::Mode::read_only);
     const auto rows = t.rows("dev");
@@ -315,7 +319,8 @@ TEST(LatencyTable, ReadsNeverMixBuilds) {
           "INSERT INTO builds(runtime) VALUES ('hwnas-engine 9.9 (git other)');"
           "INSERT INTO latencies SELECT device_id, 'flatten:c=999,h=7,w=7', "
           "(SELECT id FROM builds WHERE runtime LIKE '%other%'), run_id, 2.0, 2.0, 2.0, 2.0, 0, 1, "
-          "measured_at, NULL, NULL, NULL, NULL, NULL, NULL, 'measured', NULL, NULL FROM latencies");
+          "measured_at, NULL, NULL, NULL, NULL, NULL, NULL, 'measured', NULL, NULL, NULL "
+          "FROM latencies");
   LatencyTable t(path, LatencyTable::Mode::read_only);
   const auto rows = t.rows("dev");
   ASSERT_EQ(rows.size(), 1u);
