@@ -11,6 +11,7 @@
 #include "apps/common.h"
 #include "core/error.h"
 #include "distributed/distributed_profile.h"
+#include "evaluators/quant/engine_precision.h"
 #include "predictors/few_shot_table.h"
 #include "profilers/profile_run.h"
 #include "spaces/registry.h"
@@ -43,6 +44,15 @@ class ProfileCommand final : public Command {
                    "device of its own (default name host-int8)")
         ->check(CLI::IsMember({"fp32", "int8"}))
         ->capture_default_str();
+    depthwise_opt_ =
+        app.add_option("--depthwise", depthwise_,
+                       "with --precision int8: depthwise convolutions in int8, kept fp32, or "
+                       "each shape in the faster of the two, timed on this CPU and stored with "
+                       "the rows (as `hwnas eval --depthwise` chooses); int8 alone keeps device "
+                       "host-int8, the others are devices of their own (host-int8-dwfaster, "
+                       "host-int8-dwfp32)")
+            ->check(CLI::IsMember({"int8", "fp32", "faster"}))
+            ->capture_default_str();
     app.add_option("--agent", agent_, "profile through `hwnas agent` at http://HOST:PORT");
     app.add_option("--token", token_, "bearer token of the agent");
     app.add_flag("--force", force_, "re-measure rows already in the table");
@@ -103,7 +113,10 @@ class ProfileCommand final : public Command {
     c.token = token_;
     c.threads = threads_;
     c.batch = batch_;
-    c.precision = precision_;
+    c.precision = precision_ == "int8" ? int8_precision_name(parse_depthwise_precision(depthwise_))
+                                       : precision_;
+    if (precision_ != "int8" && depthwise_opt_->count() > 0)
+      throw Error("--depthwise applies to --precision int8; drop it for " + precision_);
     c.block_timing = block_timing_;
     ProfileOptions& opt = c.options;
     opt.force = force_;
@@ -117,6 +130,9 @@ class ProfileCommand final : public Command {
     opt.progress_is_terminal = isatty(STDERR_FILENO) != 0;
     if (!few_shot_.empty()) return run_few_shot(c);
     std::optional<mpi::Session> session;
+    // Each rank would time its own depthwise choices, and the table stores one process's.
+    if (mpi::launched_by_mpirun() && depthwise_ == "faster")
+      throw Error("--depthwise faster is not distributed: run this profile without mpirun");
     if (mpi::launched_by_mpirun()) session.emplace();  // rows measured on the worker ranks
     std::optional<mpi::DistributedProfileReport> report;
     if (session)
@@ -227,7 +243,8 @@ class ProfileCommand final : public Command {
   std::string space_, device_ = "host", db_ = "hwnas.db", agent_, token_, archs_,
                       backend_ = "local", block_timing_ = "auto";
   CLI::Option* device_opt_ = nullptr;
-  std::string precision_ = "fp32";
+  std::string precision_ = "fp32", depthwise_ = "int8";
+  CLI::Option* depthwise_opt_ = nullptr;
   int resolution_ = 0, threads_ = 2, batch_ = 1, overhead_nets_ = 5, noisy_retries_ = 0;
   double max_spread_ = 0.5;
   bool force_ = false, json_ = false;

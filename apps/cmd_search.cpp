@@ -7,6 +7,7 @@
 #include "apps/common.h"
 #include "core/error.h"
 #include "distributed/distributed_search.h"
+#include "evaluators/quant/engine_precision.h"
 #include "predictors/accuracy_source.h"
 #include "profilers/host_table.h"
 #include "results/search_run.h"
@@ -72,6 +73,12 @@ class SearchCommand final : public Command {
                    "quantized where its genes say, latency from the fp32 and int8 tables")
         ->check(CLI::IsMember({"fp32", "int8", "mixed"}))
         ->capture_default_str();
+    app.add_option("--depthwise", depthwise_,
+                   "with --precision int8: depthwise convolutions in int8 (default), kept fp32, "
+                   "or each shape in the faster of the two as the int8 table's stored timings "
+                   "say (`hwnas profile --precision int8 --depthwise faster`; default device "
+                   "host-int8-dwfaster, profiled on first use)")
+        ->check(CLI::IsMember({"int8", "fp32", "faster"}));
     app.add_option("--latency-max", c.latency_max_ms, "constraint: latency <= MS milliseconds");
     app.add_option("--macs-max", c.macs_max, "constraint: MACs <= N (batch 1)");
     app.add_option("--params-max", c.params_max, "constraint: parameters <= N");
@@ -128,6 +135,11 @@ class SearchCommand final : public Command {
 
   int run() override {
     RunConfig config = config_;
+    if (depthwise_) {
+      if (config.precision != "int8")
+        throw Error("--depthwise applies to --precision int8; drop it for " + config.precision);
+      config.precision = int8_precision_name(parse_depthwise_precision(*depthwise_));
+    }
     if (device_opt_->count() == 0) config.device = host_device_name(config.precision);
     // Screening halves the engine evaluations of a supernet search (README: the main job's 8
     // minutes become 5.5 at equal hypervolume); the library's RunConfig keeps 1 (off).
@@ -198,6 +210,7 @@ class SearchCommand final : public Command {
   SearchRunOptions options_;
   std::optional<std::size_t> budget_;
   std::optional<double> time_budget_;
+  std::optional<std::string> depthwise_;
   std::optional<std::size_t> max_failures_;
   std::optional<double> prescreen_;
   std::string out_;

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "evaluators/runtime/timing.h"
 #include "profilers/device_profile.h"
 #include "spaces/block_spec.h"
@@ -47,6 +49,18 @@ class Backend {
                                                                  int windows);
   /// How many blocks to send per measure_blocks call (one table transaction per call).
   virtual int preferred_batch() const { return 8; }
+  /// Choices the backend made by timing while it timed rows, which a reader of the rows must
+  /// make the same way (LocalBackend in int8-dwfaster: each depthwise shape's two timings,
+  /// evaluators/quant/depthwise_speed.h). The profiler stores them with the rows as the
+  /// device's calibration kKernelChoices, before the rows they decided. Null: none.
+  virtual nlohmann::json kernel_choices() const { return nullptr; }
+  /// Takes the choices an earlier run stored (kernel_choices' form), so that rows added to a
+  /// table follow the rows already in it. Default: ignores them. Throws hwnas::Error if they
+  /// are malformed.
+  virtual void adopt_kernel_choices(const nlohmann::json& choices) { (void)choices; }
 };
+
+/// The name of the latency-table calibration that holds Backend::kernel_choices.
+inline constexpr const char* kKernelChoices = "kernel_choices";
 
 }  // namespace hwnas

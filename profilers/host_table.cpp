@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "core/error.h"
+#include "evaluators/quant/engine_precision.h"
 #include "profilers/block_timing_choice.h"
 #include "profilers/device_profile.h"
 #include "profilers/latency_table.h"
@@ -29,7 +30,8 @@ bool table_covers_space(const std::string& db, const std::string& device,
 std::string int8_device_name(const std::string& device) { return device + "-int8"; }
 
 std::string host_device_name(const std::string& precision) {
-  return precision == "int8" ? int8_device_name("host") : "host";
+  if (precision == "mixed" || !parse_engine_precision(precision).int8) return "host";
+  return "host-" + precision;  // host-int8, host-int8-dwfaster, ...
 }
 
 void profile_host_table(const std::string& db, const std::string& device, const SearchSpace& space,

@@ -18,8 +18,9 @@ bool table_covers_space(const std::string& db, const std::string& device, const 
 
 /// The device name of the int8 table paired with fp32 device `device`: `device` + "-int8".
 std::string int8_device_name(const std::string& device);
-/// "host" (fp32 and mixed) or "host-int8" (int8): the device name of this machine's own table
-/// at a precision.
+/// "host" (fp32 and mixed), or "host-" + the int8 precision ("host-int8", "host-int8-dwfaster",
+/// "host-int8-dwfp32"; evaluators/quant/engine_precision.h): the device name of this machine's
+/// own table at a precision. Throws hwnas::Error for an unknown precision.
 std::string host_device_name(const std::string& precision);
 
 /// Profiles `space` into table `db` under device host_device_name(precision): every resolution

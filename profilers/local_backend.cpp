@@ -4,6 +4,8 @@
 
 #include "core/error.h"
 #include "evaluators/engine/measure.h"
+#include "evaluators/quant/depthwise_speed.h"
+#include "evaluators/quant/engine_precision.h"
 #include "evaluators/quant/int8_gemm.h"
 #include "evaluators/quant/quantization.h"
 #include "evaluators/runtime/thread_scope.h"
@@ -15,12 +17,23 @@ LocalBackend::LocalBackend(int threads, int batch, std::uint64_t seed, BlockTimi
     : threads_(threads), batch_(batch), mode_(mode), seed_(seed), precision_(precision) {
   if (threads < 1) throw Error("--threads must be >= 1, got " + std::to_string(threads));
   if (batch < 1) throw Error("batch must be >= 1, got " + std::to_string(batch));
-  if (precision != "fp32" && precision != "int8")
-    throw Error("unknown precision '" + precision + "': use fp32 or int8");
-  if (precision == "int8") {
+  const EnginePrecision engine = parse_engine_precision(precision);
+  if (engine.int8) {
     require_int8_cpu();
-    prepare_ = int8_timing_preparer();
+    prepare_ = int8_timing_preparer(engine.depthwise);
   }
+}
+
+nlohmann::json LocalBackend::kernel_choices() const {
+  const EnginePrecision engine = parse_engine_precision(precision_);
+  if (!engine.int8 || engine.depthwise != DepthwisePrecision::faster) return nullptr;
+  return depthwise_speeds_json();
+}
+
+void LocalBackend::adopt_kernel_choices(const nlohmann::json& choices) {
+  const EnginePrecision engine = parse_engine_precision(precision_);
+  if (engine.int8 && engine.depthwise == DepthwisePrecision::faster)
+    remember_depthwise_speeds(choices);
 }
 
 DeviceProfile LocalBackend::device(const std::string& device_name) {

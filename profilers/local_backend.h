@@ -14,17 +14,18 @@ namespace hwnas {
 
 /// Times blocks per `timing_mode` (profilers/block_timing.h) and networks with Model, at
 /// `threads` engine threads (ThreadScope), batch `batch`, random weights and input from `seed`,
-/// in `precision` fp32 or int8 (every GEMM layer quantized after one calibration forward on its
-/// timing input, evaluators/quant/int8_timing_preparer).
+/// in `precision` fp32 or an int8 precision (evaluators/quant/engine_precision.h: every GEMM
+/// layer quantized after one calibration forward on its timing input, and the depthwise layers
+/// as the precision's rule says; evaluators/quant/int8_timing_preparer).
 class LocalBackend final : public Backend {
  public:
-  /// Throws hwnas::Error if threads < 1 or batch < 1, for a precision other than fp32 and
-  /// int8, and for int8 on a CPU without VNNI / AMX.
+  /// Throws hwnas::Error if threads < 1 or batch < 1, for an unknown precision, and for int8
+  /// on a CPU without VNNI / AMX.
   explicit LocalBackend(int threads, int batch = 1, std::uint64_t seed = 0,
                         BlockTiming timing_mode = BlockTiming::cold_weights,
                         const std::string& precision = "fp32");
-  /// "local (<block timing>)", or "local int8 (<block timing>)" for int8: recorded with every
-  /// profiling run and with the block timing choice, so a table says what timed its rows.
+  /// "local (<block timing>)", or "local <precision> (<block timing>)" for int8: recorded with
+  /// every profiling run and with the block timing choice, so a table says what timed its rows.
   std::string name() const override {
     return std::string(precision_ == "fp32" ? "local" : "local " + precision_) + " (" +
            block_timing_name(mode_) + ")";
@@ -43,6 +44,10 @@ class LocalBackend final : public Backend {
                                                          const TimingConfig& timing,
                                                          int windows) override;
   int preferred_batch() const override { return 24; }
+  /// In int8-dwfaster: depthwise_speeds_json() (the whole process's timings); else null.
+  nlohmann::json kernel_choices() const override;
+  /// In int8-dwfaster: remember_depthwise_speeds(choices); else ignored.
+  void adopt_kernel_choices(const nlohmann::json& choices) override;
 
  private:
   MeasureOptions options(const TimingConfig& timing) const;

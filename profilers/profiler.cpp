@@ -185,6 +185,8 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
   const auto t0 = Clock::now();
   const DeviceProfile profile = backend.device(options.device_name);
   table.ensure_device(profile);
+  if (const auto stored = table.calibration(profile.name, kKernelChoices))
+    backend.adopt_kernel_choices(*stored);
   ProfileReport report;
   report.device = profile.name;
   report.backend = backend.name();
@@ -215,6 +217,9 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
   auto insert = [&](std::int64_t run, const std::vector<LatencyRow>& rows) {
     if (!marked && !overhead_nets.empty()) table.set_calibration(profile.name, pending, true);
     marked = true;
+    // Before the rows: a kill between the two leaves choices no row used, which is harmless.
+    if (const nlohmann::json choices = backend.kernel_choices(); !choices.is_null())
+      table.set_calibration(profile.name, kKernelChoices, choices);
     table.insert(profile.name, run, rows);
   };
 
@@ -330,6 +335,10 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
     if (marked || was_pending) table.set_calibration(profile.name, pending, false);
   }
   if (overhead && overhead->contains("ms")) report.overhead_ms = (*overhead)["ms"].get<double>();
+  // The overhead networks may have timed a choice no row needed.
+  if (const nlohmann::json choices = backend.kernel_choices();
+      !choices.is_null() && table.calibration(profile.name, kKernelChoices) != choices)
+    table.set_calibration(profile.name, kKernelChoices, choices);
   report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return report;
 }

@@ -3,9 +3,12 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "evaluators/quant/depthwise_speed.h"
+#include "evaluators/quant/engine_precision.h"
 #include "evaluators/quant/quantization.h"
 #include "predictors/lut_latency_predictor.h"
 #include "predictors/mixed_precision_latency.h"
+#include "profilers/backend.h"
 #include "profilers/backend_registry.h"
 #include "profilers/block_timing_choice.h"
 #include "profilers/host_table.h"
@@ -47,6 +50,16 @@ std::shared_ptr<const FillingLutPredictor> make_filling_predictor(const RunConfi
       make_table_filler(c.db, c.device, make_backend(spec), default_profile_timing()));
 }
 
+// An int8-dwfaster search scores subnets whose depthwise layers are chosen by timing: the
+// table's stored timings make those choices, so the accuracy is of the model the rows priced.
+void adopt_depthwise_choices(const RunConfig& config) {
+  const EnginePrecision engine = parse_engine_precision(config.precision);
+  if (!engine.int8 || engine.depthwise != DepthwisePrecision::faster) return;
+  const LatencyTable table(config.db, LatencyTable::Mode::read_only);
+  if (const auto stored = table.calibration(config.device, kKernelChoices))
+    remember_depthwise_speeds(*stored);
+}
+
 }  // namespace
 
 SearchProblem::SearchProblem(const RunConfig& config, const std::string& agent_token, bool profile,
@@ -63,7 +76,11 @@ SearchProblem::SearchProblem(const RunConfig& config, const std::string& agent_t
       return std::shared_ptr<const LutLatencyPredictor>(
           LutLatencyPredictor::open(config.db, device));
     };
-    if (config.precision != "mixed") return lut = table(config.device, config.precision);
+    if (config.precision != "mixed") {
+      lut = table(config.device, config.precision);
+      adopt_depthwise_choices(config);
+      return lut;
+    }
     return lut = std::make_shared<MixedPrecisionLatency>(
                table(config.device, "fp32"), table(int8_device_name(config.device), "int8"));
   };
@@ -75,12 +92,16 @@ SearchProblem::SearchProblem(const RunConfig& config, const std::string& agent_t
                               config.precision, "val", config.final_samples});
     return accuracy.predictor;
   };
-  sources.measure =
-      MeasureOptions{config.measure_threads,
-                     1,
-                     {},
-                     config.seed,
-                     config.precision == "fp32" ? TimingPreparer{} : int8_timing_preparer()};
+  sources.measure = MeasureOptions{
+      config.measure_threads,
+      1,
+      {},
+      config.seed,
+      config.precision == "fp32"
+          ? TimingPreparer{}
+          : int8_timing_preparer(config.precision == "mixed"
+                                     ? DepthwisePrecision::int8
+                                     : parse_engine_precision(config.precision).depthwise)};
   objective_list = config.objective_list();
   problem.emplace(make_problem(
       space, objective_list,

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/json_util.h"
+#include "evaluators/quant/engine_precision.h"
 #include "search/algorithm_registry.h"
 #include "spaces/precision_genes.h"
 #include "spaces/registry.h"
@@ -63,8 +64,15 @@ void RunConfig::validate() {
   if (final_samples < -1)
     throw Error("--final-samples must be -1 (none), 0 (the whole split) or a count, got " +
                 std::to_string(final_samples));
-  if (precision != "fp32" && precision != "int8" && precision != "mixed")
-    throw Error("unknown precision '" + precision + "': use --precision fp32, int8 or mixed");
+  if (precision != "mixed") {
+    try {
+      parse_engine_precision(precision);
+    } catch (const Error&) {
+      throw Error("unknown precision '" + precision +
+                  "': use --precision fp32, int8 (with --depthwise int8, faster or fp32) or "
+                  "mixed");
+    }
+  }
   // Mixed genes change nothing a surrogate or an external command would see.
   if (precision == "mixed" && accuracy.rfind("supernet:", 0) != 0 &&
       objective_list().find("accuracy") != std::string::npos)

@@ -61,8 +61,11 @@ struct RunConfig {
 
   std::string db = "hwnas.db";  ///< latency table file
   std::string device = "host";  ///< device of the latency table
-  /// "fp32", or "int8": accuracy from the quantized subnets (supernet:), latency from an int8
-  /// table (device "host-int8" by default, profiled on first use) and int8 measurements; or
+  /// "fp32", or an int8 precision ("int8", "int8-dwfaster", "int8-dwfp32":
+  /// evaluators/quant/engine_precision.h): accuracy from the quantized subnets (supernet:),
+  /// latency from that precision's table (device "host-" + precision by default, profiled on
+  /// first use; an int8-dwfaster table's depthwise timings decide the subnets' depthwise
+  /// layers too) and int8 measurements; or
   /// "mixed": the space with per-stage precision genes (search_space()), accuracy from subnets
   /// quantized where their genes say (supernet: only), latency from the fp32 table of `device`
   /// and the int8 table of its int8 twin (predictors/mixed_precision_latency.h).

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "evaluators/accuracy/bn_recalibration.h"
+#include "evaluators/quant/engine_precision.h"
 #include "evaluators/quant/int8_gemm.h"
 #include "evaluators/runtime/thread_scope.h"
 #include "evaluators/slicing/supernet_slicing.h"
@@ -22,8 +23,18 @@ SubnetEvaluator::SubnetEvaluator(const SearchSpace& space, const std::string& we
       supernet_(is_supernet_checkpoint(file_)),
       fingerprint_(file_fingerprint(weights_path)),
       cache_(options_.cache_dir) {
-  if (options_.precision != "fp32" && options_.precision != "int8" && options_.precision != "mixed")
-    throw Error("unknown precision '" + options_.precision + "': use fp32, int8 or mixed");
+  if (options_.precision != "mixed") {
+    EnginePrecision engine;
+    try {
+      engine = parse_engine_precision(options_.precision);
+    } catch (const Error&) {
+      throw Error("unknown precision '" + options_.precision +
+                  "': use fp32, int8, int8-dwfaster, int8-dwfp32 or mixed");
+    }
+    // A name with a depthwise rule sets it; plain int8 keeps the options' own.
+    if (engine.int8 && options_.precision != "int8")
+      options_.calibration.depthwise = engine.depthwise;
+  }
   // The genes and the precision must agree, or an int8 gene would be scored in fp32.
   if ((options_.precision == "mixed") != (precision_stages(space_) > 0))
     throw Error(options_.precision == "mixed"

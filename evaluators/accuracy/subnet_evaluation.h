@@ -27,7 +27,9 @@ struct SubnetEvalOptions {
   int batch = 64;
   int threads = 2;
   std::string cache_dir;  ///< recalibrated BN statistics on disk ("" = memory only)
-  /// "fp32", or "int8": each subnet is calibrated (calibrate_int8) on the first
+  /// "fp32", or "int8" (or "int8-dwfaster", "int8-dwfp32": int8 with that rule for
+  /// calibration.depthwise, evaluators/quant/engine_precision.h): each subnet is calibrated
+  /// (calibrate_int8) on the first
   /// `calibration_images` BN-recalibration images, after BN recalibration, and scored with
   /// its GEMM layers in int8; or "mixed": as int8 for the GEMM layers of the stages the arch's
   /// precision genes put in int8 (a `<space>+precision` space, spaces/precision_genes.h), the

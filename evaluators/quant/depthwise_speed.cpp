@@ -1,7 +1,9 @@
 #include "evaluators/quant/depthwise_speed.h"
 
+#include <cstdio>
 #include <map>
 #include <mutex>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -18,6 +20,37 @@ namespace {
 
 using ShapeKey = std::tuple<int, int, int, int, int, int, int>;
 
+// The timings of this process, per shape. The mutex is held while timing: two layers timed at
+// once would share the cores and slow each other.
+struct SpeedCache {
+  std::mutex mutex;
+  std::map<ShapeKey, DepthwiseSpeed> speeds;
+};
+SpeedCache& speed_cache() {
+  static SpeedCache cache;
+  return cache;
+}
+
+// "c=96,k=3,s=2,p=1,act=0,h=28,w=28": a ShapeKey as depthwise_speeds_json writes it.
+std::string shape_key_text(const ShapeKey& k) {
+  const auto [c, kernel, stride, pad, act, h, w] = k;
+  return "c=" + std::to_string(c) + ",k=" + std::to_string(kernel) +
+         ",s=" + std::to_string(stride) + ",p=" + std::to_string(pad) +
+         ",act=" + std::to_string(act) + ",h=" + std::to_string(h) + ",w=" + std::to_string(w);
+}
+
+ShapeKey parse_shape_key(const std::string& text) {
+  int v[7] = {};
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "c=%d,k=%d,s=%d,p=%d,act=%d,h=%d,w=%d%c", &v[0], &v[1], &v[2],
+                  &v[3], &v[4], &v[5], &v[6], &tail) != 7 ||
+      v[0] < 1 || v[1] < 1 || v[2] < 1 || v[3] < 0 || v[4] < 0 || v[5] < 1 || v[6] < 1)
+    throw Error("depthwise speeds: '" + text +
+                "' is not a layer shape (c=C,k=K,s=S,p=P,act=A,h=H,w=W); rebuild the table's "
+                "int8 rows with `hwnas profile --precision int8 --depthwise faster --force`");
+  return {v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+}
+
 // Three windows per kernel, interleaved, so a burst of host noise hits both kernels alike.
 constexpr int kWindows = 3;
 const TimingConfig kWindow{.warmup = 3, .min_repeats = 10, .min_time_ms = 1.0};
@@ -31,11 +64,9 @@ DepthwiseSpeed time_depthwise_layer(const DepthwiseLayer& layer, const Activatio
                 " is empty; calibrate on at least one image first");
   const DepthwiseConv2dParams& p = layer.params();
   const ShapeKey key{p.c, p.kernel, p.stride, p.pad, static_cast<int>(p.act), h, w};
-  static std::mutex mutex;
-  static std::map<ShapeKey, DepthwiseSpeed> cache;
-  // Held while timing: two layers timed at once would share the cores and slow each other.
-  std::lock_guard lock(mutex);
-  if (const auto it = cache.find(key); it != cache.end()) return it->second;
+  SpeedCache& cache = speed_cache();
+  std::lock_guard lock(cache.mutex);
+  if (const auto it = cache.speeds.find(key); it != cache.speeds.end()) return it->second;
 
   const ThreadScope one(1);
   Tensor in(1, h, w, p.c);
@@ -54,8 +85,40 @@ DepthwiseSpeed time_depthwise_layer(const DepthwiseLayer& layer, const Activatio
     i8.push_back(time_calls(q, kWindow));
   }
   const DepthwiseSpeed speed{merge_windows(f).median_ms, merge_windows(i8).median_ms};
-  cache.emplace(key, speed);
+  cache.speeds.emplace(key, speed);
   return speed;
+}
+
+nlohmann::json depthwise_speeds_json() {
+  SpeedCache& cache = speed_cache();
+  std::lock_guard lock(cache.mutex);
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, speed] : cache.speeds)
+    out[shape_key_text(key)] = {{"fp32_ms", speed.fp32_ms}, {"int8_ms", speed.int8_ms}};
+  return out;
+}
+
+void remember_depthwise_speeds(const nlohmann::json& speeds) {
+  if (!speeds.is_object())
+    throw Error("depthwise speeds: expected an object of layer shapes, got " +
+                std::string(speeds.type_name()));
+  std::map<ShapeKey, DepthwiseSpeed> parsed;
+  for (const auto& [text, v] : speeds.items()) {
+    const ShapeKey key = parse_shape_key(text);
+    DepthwiseSpeed s;
+    for (auto [field, out] : {std::pair{"fp32_ms", &s.fp32_ms}, std::pair{"int8_ms", &s.int8_ms}}) {
+      if (!v.is_object() || !v.contains(field) || !v[field].is_number() ||
+          !(v[field].get<double>() > 0))
+        throw Error("depthwise speeds: '" + text + "' needs a positive number '" + field +
+                    "'; rebuild the table's int8 rows with `hwnas profile --precision int8 "
+                    "--depthwise faster --force`");
+      *out = v[field].get<double>();
+    }
+    parsed[key] = s;
+  }
+  SpeedCache& cache = speed_cache();
+  std::lock_guard lock(cache.mutex);
+  for (const auto& [key, s] : parsed) cache.speeds[key] = s;
 }
 
 bool int8_depthwise_pays(const DepthwiseSpeed& speed) {

@@ -4,6 +4,8 @@
 // quantizing and padding its input costs (bench/README.md, "int8 depthwise, measured alone").
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "evaluators/ops/depthwise_layer.h"
 #include "evaluators/quant/quant_params.h"
 
@@ -33,5 +35,15 @@ DepthwiseSpeed time_depthwise_layer(const DepthwiseLayer& layer, const Activatio
 
 /// True where int8 is kept: speed.int8_ms <= kDepthwiseInt8Margin * speed.fp32_ms.
 bool int8_depthwise_pays(const DepthwiseSpeed& speed);
+
+/// The process's timings so far, {"c=C,k=K,s=S,p=P,act=A,h=H,w=W": {"fp32_ms": .., "int8_ms":
+/// ..}}: what a latency table stores beside rows timed with these choices, so that the plans a
+/// later process makes choose as the rows did (a fresh timing near the margin could flip).
+nlohmann::json depthwise_speeds_json();
+
+/// Takes `speeds` (depthwise_speeds_json's form) as this process's timings: later
+/// time_depthwise_layer calls on those shapes return them instead of timing. Entries replace
+/// the process's own. Throws hwnas::Error naming a malformed shape or timing, before taking any.
+void remember_depthwise_speeds(const nlohmann::json& speeds);
 
 }  // namespace hwnas

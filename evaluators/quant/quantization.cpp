@@ -331,9 +331,12 @@ void quantize_layers(const QuantizableLayers& all, const QuantPlan& plan) {
         std::make_shared<Int8Depthwise>(all.depthwise[l.index], l.activations));
 }
 
-std::function<void(const QuantizableLayers&, const std::function<void()>&)> int8_timing_preparer() {
-  return [](const QuantizableLayers& layers, const std::function<void()>& forward) {
-    quantize_layers(layers, calibrate_layers(layers, forward, 1, 1, CalibrationOptions{}));
+std::function<void(const QuantizableLayers&, const std::function<void()>&)> int8_timing_preparer(
+    DepthwisePrecision depthwise) {
+  return [depthwise](const QuantizableLayers& layers, const std::function<void()>& forward) {
+    CalibrationOptions options;
+    options.depthwise = depthwise;
+    quantize_layers(layers, calibrate_layers(layers, forward, 1, 1, options));
     // Once in int8: its primitives are made (JIT-compiled) on first use, not in a timed call
     // (a cold-weights bench rotates through up to 32 instances of a block).
     forward();

@@ -107,7 +107,10 @@ void quantize_layers(const QuantizableLayers& layers, const QuantPlan& plan);
 /// A MeasureOptions::prepare (engine/measure.h) that times the int8 engine: calibrates the
 /// layers (GEMM and depthwise) on one forward of the timing input (random values; only their ranges
 /// matter to the kernels' speed), quantizes them and runs one more forward, which makes the int8
-/// primitives. Throws as require_int8_cpu() when called.
-std::function<void(const QuantizableLayers&, const std::function<void()>&)> int8_timing_preparer();
+/// primitives. `depthwise` says which depthwise layers are quantized, as
+/// CalibrationOptions::depthwise (faster: the timings of depthwise_speed.h, one per shape for
+/// the process). Throws as require_int8_cpu() when called.
+std::function<void(const QuantizableLayers&, const std::function<void()>&)> int8_timing_preparer(
+    DepthwisePrecision depthwise = DepthwisePrecision::int8);
 
 }  // namespace hwnas

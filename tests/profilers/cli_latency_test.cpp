@@ -7,6 +7,7 @@
 
 #include "evaluators/quant/int8_gemm.h"
 #include "predictors/lut_latency_predictor.h"
+#include "profilers/backend.h"
 #include "profilers/host_table.h"
 #include "profilers/latency_table.h"
 #include "spaces/registry.h"
@@ -182,6 +183,45 @@ TEST(LatencyCli, Int8TableIsADeviceOfItsOwn) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--precision int8 applies to the local engine only"), std::string::npos)
       << bad.err;
+}
+
+// --depthwise faster: a device of its own, whose per-shape depthwise timings are stored with
+// the rows; a later run on the table takes them instead of timing again, so rows added later
+// follow the same choices (checked with doctored timings a fresh timing cannot give).
+TEST(LatencyCli, DepthwiseFasterTableStoresAndReusesItsChoices) {
+  HWNAS_SKIP_WITHOUT_INT8();
+  const std::string dir = test::make_temp_dir("cli-dwfaster");
+  const std::string db = dir + "/t.db", archs = dir + "/s.jsonl";
+  const SearchSpace& space = get_space("elasticvit-fmnist");
+  std::ofstream(archs) << space.to_json(space.resolve("s")).dump() << "\n";
+  const std::string common = " --space elasticvit-fmnist --db " + db + " --archs " + archs +
+                             " --windows 1 --overhead-networks 0 --block-timing hot --json";
+  const auto p = hwnas_cli("profile --precision int8 --depthwise faster" + common);
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(nlohmann::json::parse(p.out).at("device"), "host-int8-dwfaster");
+  nlohmann::json doctored;
+  {
+    LatencyTable table(db, LatencyTable::Mode::read_write);
+    ASSERT_TRUE(table.find_device("host-int8-dwfaster"));
+    EXPECT_EQ(table.find_device("host-int8-dwfaster")->precision, "int8-dwfaster");
+    const auto choices = table.calibration("host-int8-dwfaster", kKernelChoices);
+    ASSERT_TRUE(choices && choices->is_object() && !choices->empty());
+    doctored = *choices;
+    for (auto& [shape, v] : doctored.items()) {
+      EXPECT_GT(v.at("fp32_ms").get<double>(), 0) << shape;
+      v["int8_ms"] = 1000 * v.at("int8_ms").get<double>();
+    }
+    table.set_calibration("host-int8-dwfaster", kKernelChoices, doctored);
+  }
+  const auto again = hwnas_cli("profile --precision int8 --depthwise faster --force" + common);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  const LatencyTable table(db, LatencyTable::Mode::read_only);
+  EXPECT_EQ(*table.calibration("host-int8-dwfaster", kKernelChoices), doctored);
+  EXPECT_EQ(table.keys("host-int8-dwfaster").size(),
+            nlohmann::json::parse(again.out).at("blocks_measured").get<std::size_t>());
+  const auto bad = hwnas_cli("profile --depthwise faster" + common);
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("--depthwise applies to --precision int8"), std::string::npos) << bad.err;
 }
 
 // The search's first-use profiling of an int8 table (profile_host_table) writes its rows under
