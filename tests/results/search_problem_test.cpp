@@ -1,0 +1,47 @@
+// SearchProblem's wiring of an int8-dwfaster search to its table: the depthwise timings stored
+// with the table's rows become the process's, so the subnets the search scores choose their
+// depthwise kernels as the rows it prices did (issue 19).
+#include <gtest/gtest.h>
+
+#include "evaluators/quant/depthwise_speed.h"
+#include "profilers/backend.h"
+#include "profilers/device_profile.h"
+#include "profilers/latency_table.h"
+#include "results/search_problem.h"
+#include "tests/support/test_support.h"
+
+namespace hwnas {
+namespace {
+
+TEST(SearchProblem, Int8DwfasterSearchTakesItsTablesDepthwiseTimings) {
+  const std::string db = test::make_temp_dir("problem-dwfaster") + "/t.db";
+  const char* shape = "c=5,k=3,s=1,p=1,act=0,h=3,w=3";
+  {
+    LatencyTable t(db, LatencyTable::Mode::read_write);
+    t.ensure_device(host_device_profile("host-int8-dwfaster", 2, 1, "int8-dwfaster"));
+    LatencyRow row{"evit_ffn:c=32,h=8,w=8,mlp=2", summarize_ms({0.01}), ""};
+    t.insert("host-int8-dwfaster", t.begin_run("host-int8-dwfaster", "local", TimingConfig{}),
+             {row});
+    // Timings no real 3x3x5 layer takes (ms, not us): only the table can have put them there.
+    t.set_calibration("host-int8-dwfaster", kKernelChoices,
+                      {{shape, {{"fp32_ms", 3.0}, {"int8_ms", 7.0}}}});
+  }
+  RunConfig c;
+  c.space = "elasticvit-fmnist";
+  c.objectives = "latency,macs";
+  c.db = db;
+  c.device = "host-int8-dwfaster";
+  c.profile_missing = false;
+  c.precision = "int8";  // plain int8: the table's timings are not taken
+  { SearchProblem plain(c, "", false, nullptr); }
+  EXPECT_FALSE(depthwise_speeds_json().contains(shape));
+  c.precision = "int8-dwfaster";
+  SearchProblem problem(c, "", false, nullptr);
+  const nlohmann::json speeds = depthwise_speeds_json();
+  ASSERT_TRUE(speeds.contains(shape)) << speeds.dump();
+  EXPECT_EQ(speeds.at(shape).at("fp32_ms"), 3.0);
+  EXPECT_EQ(speeds.at(shape).at("int8_ms"), 7.0);
+}
+
+}  // namespace
+}  // namespace hwnas
