@@ -27,7 +27,9 @@ struct ProfileRunConfig {
   std::string token;              ///< its bearer token
   int threads = 2;                ///< engine threads (local, fake)
   int batch = 1;                  ///< images per inference (local); part of the device profile
-  /// fp32, or int8 (local engine only; part of the device profile; default device "host-int8")
+  /// fp32, or an int8 precision: "int8", "int8-dwfaster", "int8-dwfp32" (local engine only;
+  /// evaluators/quant/engine_precision.h; part of the device profile; default device "host-" +
+  /// the precision)
   std::string precision = "fp32";
   /// auto (local engine and onnxruntime: decided by timing whole networks, stored per space and
   /// device; the agent: cold-weights), hot or cold-weights.

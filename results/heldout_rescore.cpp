@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "predictors/accuracy_source.h"
+#include "results/search_problem.h"
 #include "search/pareto.h"
 
 namespace hwnas {
@@ -53,6 +54,7 @@ HeldoutRescore rescore_heldout(const RunData& run, const SearchSpace& space,
   o.threads = threads;
   o.precision = run.config.precision;
   o.split = split;
+  adopt_run_depthwise_choices(run.config);
   const AccuracySource source = make_accuracy_predictor(run.config.accuracy, space, o);
   SupernetAccuracy& scorer = *source.supernet;
 

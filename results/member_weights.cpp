@@ -6,6 +6,7 @@
 #include "evaluators/engine/model.h"
 #include "evaluators/slicing/supernet_slicing.h"
 #include "predictors/accuracy_source.h"
+#include "results/search_problem.h"
 
 namespace hwnas {
 
@@ -35,6 +36,7 @@ MemberWeights::MemberWeights(const RunData& run, const SearchSpace& space,
   eo.seed = 0;  // as `hwnas search` scores a supernet (predictors/accuracy_source.h)
   eo.threads = run.config.measure_threads;
   eo.precision = run.config.precision;
+  adopt_run_depthwise_choices(run.config);
   supernet_ = std::make_unique<SubnetEvaluator>(space, file, eo);
 }
 

@@ -50,17 +50,20 @@ std::shared_ptr<const FillingLutPredictor> make_filling_predictor(const RunConfi
       make_table_filler(c.db, c.device, make_backend(spec), default_profile_timing()));
 }
 
-// An int8-dwfaster search scores subnets whose depthwise layers are chosen by timing: the
-// table's stored timings make those choices, so the accuracy is of the model the rows priced.
-void adopt_depthwise_choices(const RunConfig& config) {
+}  // namespace
+
+void adopt_run_depthwise_choices(const RunConfig& config) {
+  if (config.precision == "mixed") return;
   const EnginePrecision engine = parse_engine_precision(config.precision);
   if (!engine.int8 || engine.depthwise != DepthwisePrecision::faster) return;
+  if (!std::filesystem::exists(config.db))
+    throw Error("the run's latency table '" + config.db + "', which holds the depthwise timings " +
+                "its int8-dwfaster subnets were chosen by, is not found from " +
+                std::filesystem::current_path().string() + ": run this where the search ran");
   const LatencyTable table(config.db, LatencyTable::Mode::read_only);
   if (const auto stored = table.calibration(config.device, kKernelChoices))
     remember_depthwise_speeds(*stored);
 }
-
-}  // namespace
 
 SearchProblem::SearchProblem(const RunConfig& config, const std::string& agent_token, bool profile,
                              std::ostream* log) {
@@ -78,7 +81,7 @@ SearchProblem::SearchProblem(const RunConfig& config, const std::string& agent_t
     };
     if (config.precision != "mixed") {
       lut = table(config.device, config.precision);
-      adopt_depthwise_choices(config);
+      adopt_run_depthwise_choices(config);
       return lut;
     }
     return lut = std::make_shared<MixedPrecisionLatency>(

@@ -36,4 +36,14 @@ struct SearchProblem {
   std::optional<Problem> problem;                      ///< always set after construction
 };
 
+/// For a run in precision int8-dwfaster: takes the depthwise timings stored with its table's
+/// rows (calibration kKernelChoices of config.device in config.db) as this process's
+/// (remember_depthwise_speeds), so that the subnets it scores, re-scores or exports choose each
+/// depthwise layer as the rows that priced them did. SearchProblem calls it once the table is
+/// open; the export and the held-out re-scoring call it before they calibrate. Does nothing for
+/// other precisions, or for a table without stored timings (one profiled before they were
+/// stored). Throws hwnas::Error if config.db is missing ("run it where the search ran") or its
+/// stored timings are malformed.
+void adopt_run_depthwise_choices(const RunConfig& config);
+
 }  // namespace hwnas

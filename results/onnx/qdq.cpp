@@ -27,6 +27,12 @@ std::string qdq_node(GraphBuilder& b, const std::string& op, const std::string& 
 }  // namespace
 
 QdqLayers::QdqLayers(const QuantPlan& plan) : layers_(plan.layers), depthwise_(plan.depthwise) {
+  // Layers --depthwise faster kept fp32 hold their places in the execution order.
+  depthwise_int8_.assign(depthwise_.size(), true);
+  for (const DepthwiseLayerQuant& l : plan.depthwise_fp32) {
+    depthwise_.push_back(l);
+    depthwise_int8_.push_back(false);
+  }
   if (plan.options.weights != Granularity::per_channel)
     throw Error(
         "ONNX export of an int8 member: its plan quantizes weights per tensor, which the QDQ "
@@ -34,9 +40,19 @@ QdqLayers::QdqLayers(const QuantPlan& plan) : layers_(plan.layers), depthwise_(p
         "weights (the default)");
   std::stable_sort(layers_.begin(), layers_.end(),
                    [](const LayerQuant& a, const LayerQuant& b) { return a.order < b.order; });
-  std::stable_sort(
-      depthwise_.begin(), depthwise_.end(),
-      [](const DepthwiseLayerQuant& a, const DepthwiseLayerQuant& b) { return a.order < b.order; });
+  std::vector<std::size_t> by_order(depthwise_.size());
+  std::iota(by_order.begin(), by_order.end(), std::size_t{0});
+  std::stable_sort(by_order.begin(), by_order.end(), [&](std::size_t a, std::size_t b) {
+    return depthwise_[a].order < depthwise_[b].order;
+  });
+  std::vector<DepthwiseLayerQuant> layers;
+  std::vector<bool> int8;
+  for (std::size_t i : by_order) {
+    layers.push_back(depthwise_[i]);
+    int8.push_back(depthwise_int8_[i]);
+  }
+  depthwise_ = std::move(layers);
+  depthwise_int8_ = std::move(int8);
 }
 
 GemmInputs QdqLayers::next(GraphBuilder& b, const std::string& x, int channel_axis,
@@ -89,6 +105,7 @@ GemmInputs QdqLayers::next_depthwise(GraphBuilder& b, const std::string& x, cons
                 std::to_string(next_depthwise_ + 1) + "th, but the int8 plan has " +
                 std::to_string(depthwise_.size()) +
                 " depthwise layers; the plan belongs to another network");
+  const bool int8 = depthwise_int8_[next_depthwise_];
   const DepthwiseLayerQuant& layer = depthwise_[next_depthwise_++];
   if (layer.channels != c || layer.kernel != k)
     throw Error("ONNX export of an int8 member: plan depthwise layer " +
@@ -97,6 +114,7 @@ GemmInputs QdqLayers::next_depthwise(GraphBuilder& b, const std::string& x, cons
                 std::to_string(layer.kernel) + " kernel, but the graph's layer '" + what +
                 "' at that place has " + std::to_string(c) + " and " + std::to_string(k) + "x" +
                 std::to_string(k) + "; the plan belongs to another network");
+  if (!int8) return {x, b.param(what + ".weight", dims)};
   // As Int8Depthwise: the (taps x c) filter matrix quantized per column (output channel).
   const std::int64_t taps = k * k;
   std::vector<float> kn(w.size());

@@ -46,9 +46,11 @@ class QdqLayers {
                   const std::vector<float>& w, const std::vector<std::int64_t>& dims);
   /// The QDQ operands of the plan's next depthwise layer (DepthwiseLayerQuant, in execution
   /// order), whose weights `w` have dims (c, 1, k, k) and whose NCHW input is `x`: per-tensor
-  /// Q/DQ of x and DQ(q_w, scale_c / s) as Int8Depthwise quantizes them. A plan without
-  /// depthwise layers leaves them fp32 ({x, w as an initializer}). Throws hwnas::Error naming
-  /// the layer when the plan has no depthwise layer left or its next one has another shape.
+  /// Q/DQ of x and DQ(q_w, scale_c / s) as Int8Depthwise quantizes them; a layer the plan
+  /// kept fp32 (QuantPlan::depthwise_fp32, --depthwise faster), and every layer of a plan
+  /// without depthwise layers, stays fp32 ({x, w as an initializer}). Throws hwnas::Error
+  /// naming the layer when the plan has no depthwise layer left or its next one has another
+  /// shape.
   GemmInputs next_depthwise(GraphBuilder& b, const std::string& x, const std::string& what,
                             const std::vector<float>& w, const std::vector<std::int64_t>& dims);
   /// Throws hwnas::Error if some of the plan's layers found no layer in the graph.
@@ -63,7 +65,10 @@ class QdqLayers {
                          const std::vector<std::int64_t>& dims);
 
   std::vector<LayerQuant> layers_;
+  // The plan's depthwise layers, quantized and kept fp32 (QuantPlan::depthwise_fp32), in
+  // execution order; depthwise_int8_[i] says which.
   std::vector<DepthwiseLayerQuant> depthwise_;
+  std::vector<bool> depthwise_int8_;
   std::size_t next_ = 0, next_depthwise_ = 0;
 };
 

@@ -51,9 +51,11 @@ int count_nodes(const std::string& path, const std::string& op) {
 // rounding boundary, which the runtime's x / s and the engine's x * (1 / s) do at different
 // values, so the bound is max(one step, twice the engine's own rounding sensitivity,
 // int8_reference.h), and the PyTorch reference is only printed (int8_parity_test bounds it).
+// `changed`: a plan made from the reference one (the PyTorch logits are then only printed).
 void check_qdq(const std::string& modules, const std::string& stem, const Network& net,
-               const WeightStore& weights, const Tensor& input, bool tie_bound = false) {
-  const QuantPlan plan = test::reference_int8_plan(stem);
+               const WeightStore& weights, const Tensor& input, bool tie_bound = false,
+               const QuantPlan* changed = nullptr) {
+  const QuantPlan plan = changed ? *changed : test::reference_int8_plan(stem);
   const NpyArray reference = test::reference_int8_logits(stem);
   ThreadScope scope(2);
   const auto [fp32, engine] = test::engine_logits(net, weights, plan, input);
@@ -134,6 +136,41 @@ TEST(OnnxQdq, ElasticVitGivesTheEngineInt8Logits) {
   const auto& g = test::golden_model("elasticvit_t1");
   check_qdq(*modules, "elasticvit_t1", space.decode(space.resolve("t1")), g.weights, g.input, true);
   check_fmnist_subnets(*modules, "elasticvit-fmnist", true);
+}
+
+// --depthwise faster keeps some depthwise layers fp32 (QuantPlan::depthwise_fp32): the graph
+// quantizes the others only, each in its place, and still gives the engine's int8 logits. (An
+// int8-dwfaster run's export failed here before: the graph's 4th depthwise layer met a plan
+// of 3.)
+TEST(OnnxQdq, DepthwiseLayersAPlanKeepsFp32StayFp32InTheGraph) {
+  HWNAS_SKIP_WITHOUT_INT8();
+  HWNAS_REQUIRE_ORT(modules);
+  // Every other depthwise layer, by execution order, back to fp32.
+  const auto split = [](const std::string& stem) {
+    QuantPlan plan = test::reference_int8_plan(stem);
+    std::stable_sort(plan.depthwise.begin(), plan.depthwise.end(),
+                     [](const DepthwiseLayerQuant& a, const DepthwiseLayerQuant& b) {
+                       return a.order < b.order;
+                     });
+    std::vector<DepthwiseLayerQuant> kept;
+    for (std::size_t i = 0; i < plan.depthwise.size(); ++i)
+      (i % 2 ? plan.depthwise_fp32 : kept).push_back(plan.depthwise[i]);
+    plan.depthwise = kept;
+    return plan;
+  };
+  const SearchSpace& space = get_space("elasticvit");
+  const auto& g = test::golden_model("elasticvit_t1");
+  const QuantPlan t1 = split("elasticvit_t1");
+  ASSERT_EQ(t1.depthwise.size() + t1.depthwise_fp32.size(), 14u);
+  check_qdq(*modules, "elasticvit_t1", space.decode(space.resolve("t1")), g.weights, g.input, true,
+            &t1);
+  const test::SupernetGolden f("elasticvit-fmnist", "HWNAS_FMNIST_GOLDEN_DIR");
+  ASSERT_TRUE(f.present()) << f.path();
+  const Arch l = f.arch("l");
+  const QuantPlan fl = split("elasticvit-fmnist.l");
+  ASSERT_EQ(fl.depthwise.size() + fl.depthwise_fp32.size(), 20u);
+  check_qdq(*modules, "elasticvit-fmnist.l", f.space().decode(l),
+            slice_supernet(f.space(), l, f.supernet()), f.input(), true, &fl);
 }
 
 // Plans that do not fit are refused with the layer named, before anything is written.

@@ -3,6 +3,7 @@
 // depthwise kernels as the rows it prices did (issue 19).
 #include <gtest/gtest.h>
 
+#include "core/error.h"
 #include "evaluators/quant/depthwise_speed.h"
 #include "profilers/backend.h"
 #include "profilers/device_profile.h"
@@ -41,6 +42,23 @@ TEST(SearchProblem, Int8DwfasterSearchTakesItsTablesDepthwiseTimings) {
   ASSERT_TRUE(speeds.contains(shape)) << speeds.dump();
   EXPECT_EQ(speeds.at(shape).at("fp32_ms"), 3.0);
   EXPECT_EQ(speeds.at(shape).at("int8_ms"), 7.0);
+}
+
+// The export and the held-out re-scoring take the same timings, and refuse by name to guess
+// them where the run's table is not found.
+TEST(SearchProblem, ARunsDepthwiseTimingsNeedItsTable) {
+  RunConfig c;
+  c.precision = "int8-dwfaster";
+  c.db = test::make_temp_dir("problem-no-table") + "/missing.db";
+  try {
+    adopt_run_depthwise_choices(c);
+    ADD_FAILURE() << "a missing table was not refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("missing.db"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("run this where the search ran"), std::string::npos);
+  }
+  c.precision = "int8";  // all-int8 plans time nothing: no table needed
+  EXPECT_NO_THROW(adopt_run_depthwise_choices(c));
 }
 
 }  // namespace
