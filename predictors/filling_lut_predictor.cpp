@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "profilers/profiler.h"
 
 namespace hwnas {
 
@@ -25,6 +26,7 @@ BlockFiller make_table_filler(std::string db_path, std::string device,
                     "device, and backend '" +
                     backend->name() + "' is not it)");
       }
+      adopt_stored_kernel_choices(*table, device, *backend);
       state->run_id = table->begin_run(device, backend->name() + " (search --fill)", timing);
       state->table = std::move(table);
     }
@@ -35,6 +37,7 @@ BlockFiller make_table_filler(std::string db_path, std::string device,
                   " blocks");
     std::vector<LatencyRow> rows;
     for (std::size_t i = 0; i < blocks.size(); ++i) rows.push_back({blocks[i].key(), stats[i], ""});
+    store_kernel_choices(*state->table, device, *backend);
     state->table->insert(device, state->run_id, rows);
     return rows;
   };

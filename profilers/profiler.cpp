@@ -179,14 +179,25 @@ double measure_overhead(const std::vector<Network>& overhead_nets, LatencyTable&
   return table.calibration(device, "overhead")->at("ms").get<double>();
 }
 
+void adopt_stored_kernel_choices(const LatencyTable& table, const std::string& device,
+                                 Backend& backend) {
+  if (const auto stored = table.calibration(device, kKernelChoices))
+    backend.adopt_kernel_choices(*stored);
+}
+
+void store_kernel_choices(LatencyTable& table, const std::string& device, const Backend& backend) {
+  if (const nlohmann::json choices = backend.kernel_choices();
+      !choices.is_null() && table.calibration(device, kKernelChoices) != choices)
+    table.set_calibration(device, kKernelChoices, choices);
+}
+
 ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
                              const std::vector<Network>& overhead_nets, LatencyTable& table,
                              Backend& backend, const ProfileOptions& options) {
   const auto t0 = Clock::now();
   const DeviceProfile profile = backend.device(options.device_name);
   table.ensure_device(profile);
-  if (const auto stored = table.calibration(profile.name, kKernelChoices))
-    backend.adopt_kernel_choices(*stored);
+  adopt_stored_kernel_choices(table, profile.name, backend);
   ProfileReport report;
   report.device = profile.name;
   report.backend = backend.name();
@@ -217,9 +228,7 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
   auto insert = [&](std::int64_t run, const std::vector<LatencyRow>& rows) {
     if (!marked && !overhead_nets.empty()) table.set_calibration(profile.name, pending, true);
     marked = true;
-    // Before the rows: a kill between the two leaves choices no row used, which is harmless.
-    if (const nlohmann::json choices = backend.kernel_choices(); !choices.is_null())
-      table.set_calibration(profile.name, kKernelChoices, choices);
+    store_kernel_choices(table, profile.name, backend);
     table.insert(profile.name, run, rows);
   };
 
@@ -336,9 +345,7 @@ ProfileReport profile_blocks(const std::vector<BlockSpec>& blocks_in,
   }
   if (overhead && overhead->contains("ms")) report.overhead_ms = (*overhead)["ms"].get<double>();
   // The overhead networks may have timed a choice no row needed.
-  if (const nlohmann::json choices = backend.kernel_choices();
-      !choices.is_null() && table.calibration(profile.name, kKernelChoices) != choices)
-    table.set_calibration(profile.name, kKernelChoices, choices);
+  store_kernel_choices(table, profile.name, backend);
   report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return report;
 }

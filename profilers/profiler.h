@@ -72,6 +72,17 @@ struct ProfileReport {
   std::optional<double> space_reference_ms;  ///< the space's own reference (ms), idem
 };
 
+/// Gives `backend` the kernel choices stored with device `device`'s rows in `table`
+/// (Backend::adopt_kernel_choices), so that what it times next follows them: every writer of
+/// rows (profile_blocks, search --fill) and `validate` call it first. Throws hwnas::Error if
+/// the stored choices are malformed.
+void adopt_stored_kernel_choices(const LatencyTable& table, const std::string& device,
+                                 Backend& backend);
+/// Stores backend.kernel_choices() as device `device`'s calibration kKernelChoices, when it
+/// has any and they changed; called before the rows they decided are inserted (a kill between
+/// the two then leaves choices no row used, which is harmless).
+void store_kernel_choices(LatencyTable& table, const std::string& device, const Backend& backend);
+
 /// Measures `blocks` (deduplicated) on `backend` and stores them under the backend's profile
 /// named options.device_name, `backend.preferred_batch()` rows per transaction; rows already in
 /// the table are skipped unless options.force, so an interrupted call resumes where it stopped.

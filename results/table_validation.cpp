@@ -9,6 +9,7 @@
 #include "profilers/block_timing_choice.h"
 #include "profilers/device_speed.h"
 #include "profilers/host_table.h"
+#include "profilers/profiler.h"
 #include "results/validation_report.h"
 #include "spaces/precision_genes.h"
 #include "spaces/registry.h"
@@ -46,6 +47,10 @@ TableValidationResult validate_table(const TableValidationConfig& c) {
                                             c.device, base_space(space).name()))
     spec.block_timing = *mode;
   const auto backend = make_backend(spec);
+  // The networks' depthwise kernels as the rows chose them (int8-dwfaster).
+  if (!mixed)
+    adopt_stored_kernel_choices(LatencyTable(c.db, LatencyTable::Mode::read_only), c.device,
+                                *backend);
   // End-to-end times only mean something on the device the table describes.
   DeviceProfile here = backend->device(c.device);
   if (mixed) here.precision = stored.precision;  // the int8 timing is the mixed subnets' own

@@ -10,10 +10,18 @@ constexpr DepthwisePrecision kDepthwiseRules[] = {
 }  // namespace
 
 std::string int8_precision_name(DepthwisePrecision depthwise) {
-  // All-int8 keeps the bare name: tables profiled before the rule existed are that device.
-  return depthwise == DepthwisePrecision::int8
-             ? "int8"
-             : std::string("int8-dw") + depthwise_precision_name(depthwise);
+  // All-int8 keeps the bare name: tables profiled before the rule existed are that device. The
+  // names are spelled here, not built from calibration.cpp's, so that this file links alone
+  // (the fuzz targets that validate a stored run configuration take it without the engine).
+  switch (depthwise) {
+    case DepthwisePrecision::int8:
+      return "int8";
+    case DepthwisePrecision::faster:
+      return "int8-dwfaster";
+    case DepthwisePrecision::fp32:
+      return "int8-dwfp32";
+  }
+  throw Error("unknown depthwise precision");
 }
 
 EnginePrecision parse_engine_precision(const std::string& name) {

@@ -5,10 +5,13 @@
 
 #include "core/error.h"
 #include "evaluators/quant/depthwise_speed.h"
+#include "predictors/filling_lut_predictor.h"
 #include "profilers/backend.h"
 #include "profilers/device_profile.h"
 #include "profilers/latency_table.h"
+#include "profilers/local_backend.h"
 #include "results/search_problem.h"
+#include "tests/support/skip_without_int8.h"
 #include "tests/support/test_support.h"
 
 namespace hwnas {
@@ -42,6 +45,32 @@ TEST(SearchProblem, Int8DwfasterSearchTakesItsTablesDepthwiseTimings) {
   ASSERT_TRUE(speeds.contains(shape)) << speeds.dump();
   EXPECT_EQ(speeds.at(shape).at("fp32_ms"), 3.0);
   EXPECT_EQ(speeds.at(shape).at("int8_ms"), 7.0);
+}
+
+// search --fill measures the rows a candidate lacks on an int8-dwfaster device with the
+// timings already stored there, and stores what it adds: after the stored timings are doctored
+// (int8 x1000, which no fresh timing gives), a second fill keeps them.
+TEST(SearchProblem, FillingAnInt8DwfasterTableFollowsItsStoredTimings) {
+  HWNAS_SKIP_WITHOUT_INT8();
+  const std::string db = test::make_temp_dir("fill-dwfaster") + "/t.db";
+  const std::string device = "host-int8-dwfaster";
+  const std::vector<BlockSpec> block = {
+      BlockSpec::parse("evit_mbconv:cin=16,c=16,h=32,w=32,expand=1,k=3,stride=1,se=0")};
+  const TimingConfig quick{.warmup = 1, .min_repeats = 3, .min_time_ms = 1.0};
+  const auto backend = std::make_shared<LocalBackend>(1, 1, 0, BlockTiming::hot, "int8-dwfaster");
+  make_table_filler(db, device, backend, quick)(block);
+  nlohmann::json doctored;
+  {
+    LatencyTable t(db, LatencyTable::Mode::read_write);
+    const auto stored = t.calibration(device, kKernelChoices);
+    ASSERT_TRUE(stored && stored->is_object() && !stored->empty());
+    doctored = *stored;
+    for (auto& [shape, v] : doctored.items()) v["int8_ms"] = 1000 * v["int8_ms"].get<double>();
+    t.set_calibration(device, kKernelChoices, doctored);
+  }
+  make_table_filler(db, device, backend, quick)(block);
+  EXPECT_EQ(*LatencyTable(db, LatencyTable::Mode::read_only).calibration(device, kKernelChoices),
+            doctored);
 }
 
 // The export and the held-out re-scoring take the same timings, and refuse by name to guess
