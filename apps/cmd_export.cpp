@@ -97,7 +97,12 @@ class ExportCommand final : public Command {
                   << (source.source().empty() ? "random init seed " + std::to_string(seed)
                                               : "from " + source.source())
                   << (plan ? ", int8 QDQ: " + std::to_string(plan->layers.size()) +
-                                 " quantized GEMM layers"
+                                 " quantized GEMM layers, " +
+                                 std::to_string(plan->depthwise.size()) + " depthwise" +
+                                 (plan->depthwise_fp32.empty()
+                                      ? ""
+                                      : " (" + std::to_string(plan->depthwise_fp32.size()) +
+                                            " kept fp32)")
                            : "")
                   << ")\n";
       }
