@@ -74,10 +74,11 @@ class SearchCommand final : public Command {
         ->check(CLI::IsMember({"fp32", "int8", "mixed"}))
         ->capture_default_str();
     app.add_option("--depthwise", depthwise_,
-                   "with --precision int8: depthwise convolutions in int8 (default), kept fp32, "
-                   "or each shape in the faster of the two as the int8 table's stored timings "
-                   "say (`hwnas profile --precision int8 --depthwise faster`; default device "
-                   "host-int8-dwfaster, profiled on first use)")
+                   "with --precision int8 or mixed: depthwise convolutions (of the int8 stages) "
+                   "in int8 (default), kept fp32, or each shape in the faster of the two as the "
+                   "int8 table's stored timings say (`hwnas profile --precision int8 "
+                   "--depthwise faster`; device host-int8-dwfaster, or DEVICE-int8-dwfaster "
+                   "beside DEVICE with mixed)")
         ->check(CLI::IsMember({"int8", "fp32", "faster"}));
     app.add_option("--latency-max", c.latency_max_ms, "constraint: latency <= MS milliseconds");
     app.add_option("--macs-max", c.macs_max, "constraint: MACs <= N (batch 1)");
@@ -136,9 +137,12 @@ class SearchCommand final : public Command {
   int run() override {
     RunConfig config = config_;
     if (depthwise_) {
-      if (config.precision != "int8")
-        throw Error("--depthwise applies to --precision int8; drop it for " + config.precision);
-      config.precision = int8_precision_name(parse_depthwise_precision(*depthwise_));
+      if (config.precision != "int8" && config.precision != "mixed")
+        throw Error("--depthwise applies to --precision int8 and mixed; drop it for " +
+                    config.precision);
+      const DepthwisePrecision rule = parse_depthwise_precision(*depthwise_);
+      config.precision =
+          config.precision == "int8" ? int8_precision_name(rule) : mixed_precision_name(rule);
     }
     if (device_opt_->count() == 0) config.device = host_device_name(config.precision);
     // Screening halves the engine evaluations of a supernet search (README: the main job's 8

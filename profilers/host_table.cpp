@@ -27,10 +27,13 @@ bool table_covers_space(const std::string& db, const std::string& device,
   return true;
 }
 
-std::string int8_device_name(const std::string& device) { return device + "-int8"; }
+std::string int8_device_name(const std::string& device, const std::string& int8_precision) {
+  return device + "-" + int8_precision;
+}
 
 std::string host_device_name(const std::string& precision) {
-  if (precision == "mixed" || !parse_engine_precision(precision).int8) return "host";
+  const RunPrecision run = parse_run_precision(precision);
+  if (run.mixed || !run.engine.int8) return "host";
   return "host-" + precision;  // host-int8, host-int8-dwfaster, ...
 }
 

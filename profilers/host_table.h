@@ -16,9 +16,10 @@ namespace hwnas {
 /// not a latency table.
 bool table_covers_space(const std::string& db, const std::string& device, const SearchSpace& space);
 
-/// The device name of the int8 table paired with fp32 device `device`: `device` + "-int8".
-std::string int8_device_name(const std::string& device);
-/// "host" (fp32 and mixed), or "host-" + the int8 precision ("host-int8", "host-int8-dwfaster",
+/// The device name of the int8 table paired with fp32 device `device` in a mixed-precision
+/// search: `device` + "-" + `int8_precision` ("D-int8"; "D-int8-dwfaster" for mixed-dwfaster).
+std::string int8_device_name(const std::string& device, const std::string& int8_precision = "int8");
+/// "host" (fp32 and mixed*), or "host-" + the int8 precision ("host-int8", "host-int8-dwfaster",
 /// "host-int8-dwfp32"; evaluators/quant/engine_precision.h): the device name of this machine's
 /// own table at a precision. Throws hwnas::Error for an unknown precision.
 std::string host_device_name(const std::string& precision);

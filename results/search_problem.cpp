@@ -53,15 +53,18 @@ std::shared_ptr<const FillingLutPredictor> make_filling_predictor(const RunConfi
 }  // namespace
 
 void adopt_run_depthwise_choices(const RunConfig& config) {
-  if (config.precision == "mixed") return;
-  const EnginePrecision engine = parse_engine_precision(config.precision);
-  if (!engine.int8 || engine.depthwise != DepthwisePrecision::faster) return;
+  const RunPrecision run = parse_run_precision(config.precision);
+  if (!run.engine.int8 || run.engine.depthwise != DepthwisePrecision::faster) return;
+  // A mixed run's int8 stages were priced by its int8 twin's rows.
+  const std::string device =
+      run.mixed ? int8_device_name(config.device, engine_precision_name(run.engine))
+                : config.device;
   if (!std::filesystem::exists(config.db))
     throw Error("the run's latency table '" + config.db + "', which holds the depthwise timings " +
                 "its int8-dwfaster subnets were chosen by, is not found from " +
                 std::filesystem::current_path().string() + ": run this where the search ran");
   const LatencyTable table(config.db, LatencyTable::Mode::read_only);
-  if (const auto stored = table.calibration(config.device, kKernelChoices))
+  if (const auto stored = table.calibration(device, kKernelChoices))
     remember_depthwise_speeds(*stored);
 }
 
@@ -79,13 +82,16 @@ SearchProblem::SearchProblem(const RunConfig& config, const std::string& agent_t
       return std::shared_ptr<const LutLatencyPredictor>(
           LutLatencyPredictor::open(config.db, device));
     };
-    if (config.precision != "mixed") {
+    const RunPrecision run = parse_run_precision(config.precision);
+    if (run.mixed) {
+      const std::string int8 = engine_precision_name(run.engine);
+      lut = std::make_shared<MixedPrecisionLatency>(
+          table(config.device, "fp32"), table(int8_device_name(config.device, int8), int8));
+    } else {
       lut = table(config.device, config.precision);
-      adopt_run_depthwise_choices(config);
-      return lut;
     }
-    return lut = std::make_shared<MixedPrecisionLatency>(
-               table(config.device, "fp32"), table(int8_device_name(config.device), "int8"));
+    adopt_run_depthwise_choices(config);
+    return lut;
   };
   sources.accuracy = [&]() -> std::shared_ptr<AccuracyPredictor> {
     accuracy = make_accuracy_predictor(
@@ -102,9 +108,7 @@ SearchProblem::SearchProblem(const RunConfig& config, const std::string& agent_t
       config.seed,
       config.precision == "fp32"
           ? TimingPreparer{}
-          : int8_timing_preparer(config.precision == "mixed"
-                                     ? DepthwisePrecision::int8
-                                     : parse_engine_precision(config.precision).depthwise)};
+          : int8_timing_preparer(parse_run_precision(config.precision).engine.depthwise)};
   objective_list = config.objective_list();
   problem.emplace(make_problem(
       space, objective_list,

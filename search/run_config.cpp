@@ -64,23 +64,22 @@ void RunConfig::validate() {
   if (final_samples < -1)
     throw Error("--final-samples must be -1 (none), 0 (the whole split) or a count, got " +
                 std::to_string(final_samples));
-  if (precision != "mixed") {
-    try {
-      parse_engine_precision(precision);
-    } catch (const Error&) {
-      throw Error("unknown precision '" + precision +
-                  "': use --precision fp32, int8 (with --depthwise int8, faster or fp32) or "
-                  "mixed");
-    }
+  RunPrecision run;
+  try {
+    run = parse_run_precision(precision);
+  } catch (const Error&) {
+    throw Error("unknown precision '" + precision +
+                "': use --precision fp32, int8 or mixed (int8 and mixed with --depthwise int8, "
+                "faster or fp32)");
   }
   // Mixed genes change nothing a surrogate or an external command would see.
-  if (precision == "mixed" && accuracy.rfind("supernet:", 0) != 0 &&
+  if (run.mixed && accuracy.rfind("supernet:", 0) != 0 &&
       objective_list().find("accuracy") != std::string::npos)
     throw Error(
         "--precision mixed takes its accuracy from the quantized subnets of a supernet: "
         "pass --accuracy supernet:FILE, not '" +
         accuracy + "'");
-  if (precision == "mixed" && fill)
+  if (run.mixed && fill)
     throw Error(
         "--precision mixed reads two existing tables (fp32 and int8); profile them "
         "with `hwnas profile` (and --precision int8) instead of --fill");
@@ -245,7 +244,7 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& origi
 }
 
 std::string RunConfig::search_space() const {
-  return precision == "mixed" ? space + std::string(kPrecisionGeneSuffix) : space;
+  return parse_run_precision(precision).mixed ? space + std::string(kPrecisionGeneSuffix) : space;
 }
 
 }  // namespace hwnas

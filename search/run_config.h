@@ -65,10 +65,11 @@ struct RunConfig {
   /// evaluators/quant/engine_precision.h): accuracy from the quantized subnets (supernet:),
   /// latency from that precision's table (device "host-" + precision by default, profiled on
   /// first use; an int8-dwfaster table's depthwise timings decide the subnets' depthwise
-  /// layers too) and int8 measurements; or
-  /// "mixed": the space with per-stage precision genes (search_space()), accuracy from subnets
-  /// quantized where their genes say (supernet: only), latency from the fp32 table of `device`
-  /// and the int8 table of its int8 twin (predictors/mixed_precision_latency.h).
+  /// layers too) and int8 measurements; or "mixed": the space with per-stage precision genes
+  /// (search_space()), accuracy from subnets quantized where their genes say (supernet: only),
+  /// latency from the fp32 table of `device` and the int8 table of its int8 twin `device`-int8
+  /// (predictors/mixed_precision_latency.h); "mixed-dwfaster" and "mixed-dwfp32" apply that
+  /// depthwise rule to the int8 stages, priced by the twin `device`-int8-dwfaster (-dwfp32).
   std::string precision = "fp32";
   /// Profile the host table first when it lacks the space (profilers/host_table.h); only acts
   /// for device "host".

@@ -23,21 +23,13 @@ SubnetEvaluator::SubnetEvaluator(const SearchSpace& space, const std::string& we
       supernet_(is_supernet_checkpoint(file_)),
       fingerprint_(file_fingerprint(weights_path)),
       cache_(options_.cache_dir) {
-  if (options_.precision != "mixed") {
-    EnginePrecision engine;
-    try {
-      engine = parse_engine_precision(options_.precision);
-    } catch (const Error&) {
-      throw Error("unknown precision '" + options_.precision +
-                  "': use fp32, int8, int8-dwfaster, int8-dwfp32 or mixed");
-    }
-    // A name with a depthwise rule sets it; plain int8 keeps the options' own.
-    if (engine.int8 && options_.precision != "int8")
-      options_.calibration.depthwise = engine.depthwise;
-  }
+  const RunPrecision run = parse_run_precision(options_.precision);
+  // A name with a depthwise rule sets it; plain int8 and mixed keep the options' own.
+  if (run.engine.int8 && options_.precision != "int8" && options_.precision != "mixed")
+    options_.calibration.depthwise = run.engine.depthwise;
   // The genes and the precision must agree, or an int8 gene would be scored in fp32.
-  if ((options_.precision == "mixed") != (precision_stages(space_) > 0))
-    throw Error(options_.precision == "mixed"
+  if (run.mixed != (precision_stages(space_) > 0))
+    throw Error(run.mixed
                     ? "precision mixed needs a space with precision genes: '" + space_.name() +
                           std::string(kPrecisionGeneSuffix) + "', not '" + space_.name() + "'"
                     : "space '" + space_.name() + "' has precision genes: evaluate it with " +

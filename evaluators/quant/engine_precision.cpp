@@ -31,6 +31,23 @@ EnginePrecision parse_engine_precision(const std::string& name) {
   throw Error("unknown precision '" + name + "': use fp32, int8, int8-dwfaster or int8-dwfp32");
 }
 
+RunPrecision parse_run_precision(const std::string& name) {
+  for (DepthwisePrecision rule : kDepthwiseRules)
+    if (name == mixed_precision_name(rule)) return {true, {true, rule}};
+  try {
+    return {false, parse_engine_precision(name)};
+  } catch (const Error&) {
+    throw Error("unknown precision '" + name +
+                "': use fp32, int8, int8-dwfaster, int8-dwfp32, mixed, mixed-dwfaster or "
+                "mixed-dwfp32");
+  }
+}
+
+std::string mixed_precision_name(DepthwisePrecision depthwise) {
+  // The int8 stages' name with "mixed" in place of "int8".
+  return "mixed" + int8_precision_name(depthwise).substr(4);
+}
+
 std::string engine_precision_name(const EnginePrecision& precision) {
   return precision.int8 ? int8_precision_name(precision.depthwise) : "fp32";
 }

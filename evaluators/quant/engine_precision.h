@@ -27,4 +27,21 @@ std::string engine_precision_name(const EnginePrecision& precision);
 /// "int8-dwfp32".
 std::string int8_precision_name(DepthwisePrecision depthwise);
 
+/// A run's precision (`hwnas search --precision`, SubnetEvalOptions::precision): an engine
+/// precision, or mixed, a precision gene per stage (spaces/precision_genes.h) whose int8 stages'
+/// depthwise layers follow a rule: "mixed" (all int8), "mixed-dwfaster", "mixed-dwfp32".
+struct RunPrecision {
+  bool mixed = false;
+  /// The precision of the int8 parts: the whole network's, or for mixed its int8 stages'
+  /// (always int8 then).
+  EnginePrecision engine;
+};
+
+/// An engine precision's name, or "mixed" with the same suffixes. Throws hwnas::Error naming
+/// the accepted values.
+RunPrecision parse_run_precision(const std::string& name);
+
+/// "mixed", "mixed-dwfaster" or "mixed-dwfp32".
+std::string mixed_precision_name(DepthwisePrecision depthwise);
+
 }  // namespace hwnas

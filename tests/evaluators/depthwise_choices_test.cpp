@@ -40,7 +40,16 @@ TEST(EnginePrecision, NamesRoundTripAndUnknownOnesAreRefused) {
   EXPECT_EQ(parse_engine_precision("int8").depthwise, DepthwisePrecision::int8);
   EXPECT_EQ(parse_engine_precision("int8-dwfaster").depthwise, DepthwisePrecision::faster);
   EXPECT_EQ(parse_engine_precision("int8-dwfp32").depthwise, DepthwisePrecision::fp32);
-  for (const char* bad : {"int8-dwint8", "int4", "", "INT8"})
+  const RunPrecision mixed = parse_run_precision("mixed-dwfaster");
+  EXPECT_TRUE(mixed.mixed && mixed.engine.int8);
+  EXPECT_EQ(mixed.engine.depthwise, DepthwisePrecision::faster);
+  EXPECT_EQ(parse_run_precision("mixed").engine.depthwise, DepthwisePrecision::int8);
+  EXPECT_EQ(mixed_precision_name(DepthwisePrecision::fp32), "mixed-dwfp32");
+  EXPECT_FALSE(parse_run_precision("int8-dwfaster").mixed);
+  EXPECT_FALSE(parse_run_precision("fp32").engine.int8);
+  EXPECT_NE(error_of([] { parse_run_precision("mixed-int8"); }).find("mixed-dwfaster"),
+            std::string::npos);
+  for (const char* bad : {"int8-dwint8", "int4", "", "INT8", "mixed"})
     EXPECT_NE(error_of([&] { parse_engine_precision(bad); }).find("use fp32, int8, int8-dwfaster"),
               std::string::npos)
         << bad;
@@ -131,6 +140,35 @@ TEST(DepthwiseSpeeds, Int8DwfasterPlansFollowTheRememberedTimings) {
   EXPECT_EQ(none.depthwise.size(), 0u);
   EXPECT_EQ(none.depthwise_fp32.size(), 0u);
   EXPECT_EQ(none.layers.size(), faster.layers.size());
+}
+
+// mixed-dwfaster: the int8 stages' depthwise layers follow the remembered timings in the same
+// way (s with every precision gene at int8, so all 11 layers are in int8 stages).
+TEST(DepthwiseSpeeds, MixedDwfasterPlansFollowTheRememberedTimingsToo) {
+  HWNAS_SKIP_WITHOUT_INT8();
+  try {
+    (void)locate_fashion_mnist();
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  const SearchSpace& space = get_space("elasticvit-fmnist+precision");
+  const std::string weights =
+      test::test_data_dir() + "/../../data/supernets/elasticvit-fmnist.safetensors";
+  nlohmann::json j = space.to_json(space.resolve("s"));
+  for (auto& gene : j.at("precision")) gene = "int8";
+  const Arch arch = space.from_json(j);
+  SubnetEvalOptions o;
+  o.recal_images = 64;
+  o.calibration_images = 16;
+  o.precision = "mixed-dwfaster";
+  const QuantPlan timed = SubnetEvaluator(space, weights, o).int8_plan(arch);
+  EXPECT_EQ(timed.depthwise.size() + timed.depthwise_fp32.size(), 11u);
+  nlohmann::json slower = depthwise_speeds_json();
+  for (auto& [key, v] : slower.items()) v["int8_ms"] = 2 * v["fp32_ms"].get<double>();
+  remember_depthwise_speeds(slower);
+  const QuantPlan plan = SubnetEvaluator(space, weights, o).int8_plan(arch);
+  EXPECT_EQ(plan.depthwise.size(), 0u);
+  EXPECT_EQ(plan.depthwise_fp32.size(), 11u);
 }
 
 }  // namespace

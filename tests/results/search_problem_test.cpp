@@ -47,6 +47,34 @@ TEST(SearchProblem, Int8DwfasterSearchTakesItsTablesDepthwiseTimings) {
   EXPECT_EQ(speeds.at(shape).at("int8_ms"), 7.0);
 }
 
+// A mixed-dwfaster search prices its int8 stages with the int8 twin DEVICE-int8-dwfaster and
+// takes that twin's timings.
+TEST(SearchProblem, MixedDwfasterSearchTakesItsInt8TwinsDepthwiseTimings) {
+  const std::string db = test::make_temp_dir("problem-mixed-dwfaster") + "/t.db";
+  const char* shape = "c=6,k=3,s=1,p=1,act=0,h=3,w=3";
+  {
+    LatencyTable t(db, LatencyTable::Mode::read_write);
+    for (const auto& [device, precision] :
+         {std::pair{"host", "fp32"}, std::pair{"host-int8-dwfaster", "int8-dwfaster"}}) {
+      t.ensure_device(host_device_profile(device, 2, 1, precision));
+      LatencyRow row{"evit_ffn:c=32,h=8,w=8,mlp=2", summarize_ms({0.01}), ""};
+      t.insert(device, t.begin_run(device, "local", TimingConfig{}), {row});
+    }
+    t.set_calibration("host-int8-dwfaster", kKernelChoices,
+                      {{shape, {{"fp32_ms", 4.0}, {"int8_ms", 9.0}}}});
+  }
+  RunConfig c;
+  c.space = "elasticvit-fmnist";
+  c.objectives = "latency,macs";
+  c.db = db;
+  c.device = "host";
+  c.profile_missing = false;
+  c.precision = "mixed-dwfaster";
+  SearchProblem problem(c, "", false, nullptr);
+  EXPECT_EQ(depthwise_speeds_json().at(shape).at("int8_ms"), 9.0);
+  EXPECT_EQ(c.search_space(), "elasticvit-fmnist+precision");
+}
+
 // search --fill measures the rows a candidate lacks on an int8-dwfaster device with the
 // timings already stored there, and stores what it adds: after the stored timings are doctored
 // (int8 x1000, which no fresh timing gives), a second fill keeps them.
