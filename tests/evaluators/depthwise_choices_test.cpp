@@ -15,6 +15,7 @@
 #include "evaluators/quant/engine_precision.h"
 #include "evaluators/quant/quant_params.h"
 #include "spaces/registry.h"
+#include "tests/support/skip_without_fashion_mnist.h"
 #include "tests/support/skip_without_int8.h"
 #include "tests/support/test_support.h"
 
@@ -100,24 +101,29 @@ TEST(DepthwiseSpeeds, MalformedTimingsAreRefusedByNameAndNoneIsTaken) {
   EXPECT_FALSE(depthwise_speeds_json().contains("c=8,k=3,s=1,p=1,act=0,h=5,w=5"));
 }
 
+std::string elasticvit_fmnist_supernet() {
+  return test::test_data_dir() + "/../../data/supernets/elasticvit-fmnist.safetensors";
+}
+
+// Plans made quickly: BN recalibrated on 64 images, int8 calibrated on 16.
+SubnetEvalOptions small_int8_eval(const std::string& precision) {
+  SubnetEvalOptions o;
+  o.recal_images = 64;
+  o.calibration_images = 16;
+  o.precision = precision;
+  return o;
+}
+
 // elasticvit-fmnist's s has 11 depthwise layers. With precision int8-dwfaster its plan follows
 // the timings the process holds: all kept fp32 when int8 is remembered slower, all int8 when
 // faster. int8-dwfp32 quantizes none and times none.
 TEST(DepthwiseSpeeds, Int8DwfasterPlansFollowTheRememberedTimings) {
   HWNAS_SKIP_WITHOUT_INT8();
-  try {
-    (void)locate_fashion_mnist();
-  } catch (const Error& e) {
-    GTEST_SKIP() << e.what();
-  }
+  HWNAS_SKIP_WITHOUT_FASHION_MNIST();
   const SearchSpace& space = get_space("elasticvit-fmnist");
-  const std::string weights =
-      test::test_data_dir() + "/../../data/supernets/elasticvit-fmnist.safetensors";
+  const std::string weights = elasticvit_fmnist_supernet();
   const Arch arch = space.resolve("s");
-  SubnetEvalOptions o;
-  o.recal_images = 64;
-  o.calibration_images = 16;
-  o.precision = "int8-dwfaster";
+  SubnetEvalOptions o = small_int8_eval("int8-dwfaster");
   const QuantPlan timed = SubnetEvaluator(space, weights, o).int8_plan(arch);
   EXPECT_EQ(timed.depthwise.size() + timed.depthwise_fp32.size(), 11u);
   const nlohmann::json shapes = depthwise_speeds_json();
@@ -146,21 +152,13 @@ TEST(DepthwiseSpeeds, Int8DwfasterPlansFollowTheRememberedTimings) {
 // way (s with every precision gene at int8, so all 11 layers are in int8 stages).
 TEST(DepthwiseSpeeds, MixedDwfasterPlansFollowTheRememberedTimingsToo) {
   HWNAS_SKIP_WITHOUT_INT8();
-  try {
-    (void)locate_fashion_mnist();
-  } catch (const Error& e) {
-    GTEST_SKIP() << e.what();
-  }
+  HWNAS_SKIP_WITHOUT_FASHION_MNIST();
   const SearchSpace& space = get_space("elasticvit-fmnist+precision");
-  const std::string weights =
-      test::test_data_dir() + "/../../data/supernets/elasticvit-fmnist.safetensors";
+  const std::string weights = elasticvit_fmnist_supernet();
   nlohmann::json j = space.to_json(space.resolve("s"));
   for (auto& gene : j.at("precision")) gene = "int8";
   const Arch arch = space.from_json(j);
-  SubnetEvalOptions o;
-  o.recal_images = 64;
-  o.calibration_images = 16;
-  o.precision = "mixed-dwfaster";
+  const SubnetEvalOptions o = small_int8_eval("mixed-dwfaster");
   const QuantPlan timed = SubnetEvaluator(space, weights, o).int8_plan(arch);
   EXPECT_EQ(timed.depthwise.size() + timed.depthwise_fp32.size(), 11u);
   nlohmann::json slower = depthwise_speeds_json();

@@ -31,6 +31,7 @@
 #include "spaces/precision_genes.h"
 #include "spaces/registry.h"
 #include "tests/support/onnx_runtime.h"
+#include "tests/support/skip_without_fashion_mnist.h"
 #include "tests/support/skip_without_int8.h"
 #include "tests/support/synthetic_table.h"
 #include "tests/support/test_support.h"
@@ -198,11 +199,7 @@ test::CommandResult search_and_export_onnx(const std::string& dir, const std::st
 // A run whose accuracy came from the bundled supernet: each ONNX member holds the subnet sliced
 // from it, with the BN statistics the search's evaluation recalibrated (not the checkpoint's).
 TEST(ExportSupernetRun, OnnxCarriesTheSupernetsSlicedRecalibratedWeights) {
-  try {
-    (void)locate_fashion_mnist();
-  } catch (const Error& e) {
-    GTEST_SKIP() << e.what();
-  }
+  HWNAS_SKIP_WITHOUT_FASHION_MNIST();
   const std::string dir = test::make_temp_dir("hwnas-export-supernet");
   const std::string weights = bundled_supernet();
   const std::string bin = HWNAS_BIN;
@@ -282,11 +279,7 @@ TEST(ExportSupernetRun, OnnxCarriesTheSupernetsSlicedRecalibratedWeights) {
 TEST(ExportSupernetRun, Int8MembersAreQdqGraphsOfTheSearchsPlan) {
   HWNAS_SKIP_WITHOUT_INT8();
   HWNAS_REQUIRE_ORT(modules);
-  try {
-    (void)locate_fashion_mnist();
-  } catch (const Error& e) {
-    GTEST_SKIP() << e.what();
-  }
+  HWNAS_SKIP_WITHOUT_FASHION_MNIST();
   const std::string dir = test::make_temp_dir("hwnas-export-int8");
   const std::string weights = bundled_supernet();
   const auto r = search_and_export_onnx(dir, " --precision int8");
@@ -340,11 +333,7 @@ TEST(ExportSupernetRun, Int8MembersAreQdqGraphsOfTheSearchsPlan) {
 // blocks pack).
 TEST(ExportSupernetRun, MixedMembersQuantizeTheirInt8StagesOnly) {
   HWNAS_SKIP_WITHOUT_INT8();
-  try {
-    (void)locate_fashion_mnist();
-  } catch (const Error& e) {
-    GTEST_SKIP() << e.what();
-  }
+  HWNAS_SKIP_WITHOUT_FASHION_MNIST();
   const std::string dir = test::make_temp_dir("hwnas-export-mixed");
   const std::string bin = HWNAS_BIN;
   const std::string db = dir + "/fm.db";

@@ -17,27 +17,39 @@
 namespace hwnas {
 namespace {
 
+// Adds `device` (this host's profile at `precision`) to `t`, with the one row that opening its
+// predictor needs.
+void add_device(LatencyTable& t, const std::string& device, const std::string& precision) {
+  t.ensure_device(host_device_profile(device, 2, 1, precision));
+  const LatencyRow row{"evit_ffn:c=32,h=8,w=8,mlp=2", summarize_ms({0.01}), ""};
+  t.insert(device, t.begin_run(device, "local", TimingConfig{}), {row});
+}
+
+// A run on elasticvit-fmnist over table `db`, on latency and MACs only: no supernet needed.
+RunConfig table_run(const std::string& db, const std::string& device,
+                    const std::string& precision) {
+  RunConfig c;
+  c.space = "elasticvit-fmnist";
+  c.objectives = "latency,macs";
+  c.db = db;
+  c.device = device;
+  c.profile_missing = false;
+  c.precision = precision;
+  return c;
+}
+
 TEST(SearchProblem, Int8DwfasterSearchTakesItsTablesDepthwiseTimings) {
   const std::string db = test::make_temp_dir("problem-dwfaster") + "/t.db";
   const char* shape = "c=5,k=3,s=1,p=1,act=0,h=3,w=3";
   {
     LatencyTable t(db, LatencyTable::Mode::read_write);
-    t.ensure_device(host_device_profile("host-int8-dwfaster", 2, 1, "int8-dwfaster"));
-    LatencyRow row{"evit_ffn:c=32,h=8,w=8,mlp=2", summarize_ms({0.01}), ""};
-    t.insert("host-int8-dwfaster", t.begin_run("host-int8-dwfaster", "local", TimingConfig{}),
-             {row});
+    add_device(t, "host-int8-dwfaster", "int8-dwfaster");
     // Timings no real 3x3x5 layer takes (ms, not us): only the table can have put them there.
     t.set_calibration("host-int8-dwfaster", kKernelChoices,
                       {{shape, {{"fp32_ms", 3.0}, {"int8_ms", 7.0}}}});
   }
-  RunConfig c;
-  c.space = "elasticvit-fmnist";
-  c.objectives = "latency,macs";
-  c.db = db;
-  c.device = "host-int8-dwfaster";
-  c.profile_missing = false;
-  c.precision = "int8";  // plain int8: the table's timings are not taken
-  { SearchProblem plain(c, "", false, nullptr); }
+  RunConfig c = table_run(db, "host-int8-dwfaster", "int8");
+  { SearchProblem plain(c, "", false, nullptr); }  // plain int8 does not take the timings
   EXPECT_FALSE(depthwise_speeds_json().contains(shape));
   c.precision = "int8-dwfaster";
   SearchProblem problem(c, "", false, nullptr);
@@ -54,22 +66,12 @@ TEST(SearchProblem, MixedDwfasterSearchTakesItsInt8TwinsDepthwiseTimings) {
   const char* shape = "c=6,k=3,s=1,p=1,act=0,h=3,w=3";
   {
     LatencyTable t(db, LatencyTable::Mode::read_write);
-    for (const auto& [device, precision] :
-         {std::pair{"host", "fp32"}, std::pair{"host-int8-dwfaster", "int8-dwfaster"}}) {
-      t.ensure_device(host_device_profile(device, 2, 1, precision));
-      LatencyRow row{"evit_ffn:c=32,h=8,w=8,mlp=2", summarize_ms({0.01}), ""};
-      t.insert(device, t.begin_run(device, "local", TimingConfig{}), {row});
-    }
+    add_device(t, "host", "fp32");
+    add_device(t, "host-int8-dwfaster", "int8-dwfaster");
     t.set_calibration("host-int8-dwfaster", kKernelChoices,
                       {{shape, {{"fp32_ms", 4.0}, {"int8_ms", 9.0}}}});
   }
-  RunConfig c;
-  c.space = "elasticvit-fmnist";
-  c.objectives = "latency,macs";
-  c.db = db;
-  c.device = "host";
-  c.profile_missing = false;
-  c.precision = "mixed-dwfaster";
+  const RunConfig c = table_run(db, "host", "mixed-dwfaster");
   SearchProblem problem(c, "", false, nullptr);
   EXPECT_EQ(depthwise_speeds_json().at(shape).at("int8_ms"), 9.0);
   EXPECT_EQ(c.search_space(), "elasticvit-fmnist+precision");

@@ -15,6 +15,7 @@
 #include "profilers/latency_table.h"
 #include "results/run_data.h"
 #include "spaces/registry.h"
+#include "tests/support/skip_without_fashion_mnist.h"
 #include "tests/support/synthetic_table.h"
 #include "tests/support/test_support.h"
 
@@ -266,11 +267,7 @@ std::string bundled_supernet() {
 // top-1 of the subnet sliced from the bundled supernet, as `hwnas eval` computes it on the same
 // val images; latency rows come from the fake device as the search asks for them.
 TEST_F(SearchCli, SupernetAccuracyObjectiveMatchesHwnasEval) {
-  try {
-    (void)locate_fashion_mnist();
-  } catch (const Error& e) {
-    GTEST_SKIP() << e.what();
-  }
+  HWNAS_SKIP_WITHOUT_FASHION_MNIST();
   const std::string weights = bundled_supernet();
   const std::string out = *dir_ + "/supernet";
   const auto r = hwnas("search --space efficientformer-fmnist --accuracy supernet:" + weights +
@@ -324,11 +321,7 @@ TEST_F(SearchCli, SupernetAccuracyObjectiveMatchesHwnasEval) {
 
 // In one process a supernet search screens by default (--prescreen 0.5: the README's main job).
 TEST_F(SearchCli, SupernetSearchScreensByDefault) {
-  try {
-    (void)locate_fashion_mnist();
-  } catch (const Error& e) {
-    GTEST_SKIP() << e.what();
-  }
+  HWNAS_SKIP_WITHOUT_FASHION_MNIST();
   const std::string weights = bundled_supernet();
   const std::string out = *dir_ + "/screened";
   const auto r = hwnas("search --space efficientformer-fmnist --accuracy supernet:" + weights +
