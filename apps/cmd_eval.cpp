@@ -67,11 +67,10 @@ class EvalCommand final : public Command {
                    "int8 weights: per-channel (output channels) or per-tensor")
         ->check(CLI::IsMember({"per-tensor", "per-channel"}))
         ->capture_default_str();
-    app.add_option("--depthwise", depthwise_,
-                   "int8: depthwise convolutions in int8 (per-tensor activations), kept fp32, "
-                   "or each in the faster of the two, timed per layer on this CPU")
-        ->check(CLI::IsMember({"int8", "fp32", "faster"}))
-        ->capture_default_str();
+    add_depthwise_option(app, depthwise_,
+                         "with int8 or mixed, depthwise convolutions in int8 (per-tensor "
+                         "activations), each in the faster of the two (timed per layer on this "
+                         "CPU), or kept fp32");
     app.add_option("--predictions", predictions_, "write the arg-max classes as .npy (float32)");
     app.add_flag("--json", json_, "print one JSON object");
   }

@@ -25,6 +25,10 @@ class PredictCommand final : public Command {
     add_arch_option(app, arch_);
     app.add_option("--db", db_, "latency table file")->capture_default_str();
     app.add_option("--device", device_, "device name in the table")->capture_default_str();
+    depthwise_opt_ = add_depthwise_option(
+        app, depthwise_,
+        "a +precision space's int8 stages read the twin DEVICE-int8, DEVICE-int8-dwfaster or "
+        "DEVICE-int8-dwfp32 (`hwnas search --precision mixed --depthwise`)");
     app.add_flag("--json", json_,
                  "print {\"latency_ms\", \"sum_ms\", \"overhead_ms\", \"corrected\", \"blocks\": "
                  "[{\"key\", \"latency_ms\"}]}");
@@ -38,7 +42,9 @@ class PredictCommand final : public Command {
     const bool mixed =
         std::find(net.block_int8.begin(), net.block_int8.end(), 1) != net.block_int8.end();
     std::shared_ptr<const LutLatencyPredictor> int8;
-    if (mixed) int8 = LutLatencyPredictor::open(db_, int8_device_name(device_));
+    const std::string int8_precision =
+        mixed_int8_precision(space, depthwise_, depthwise_opt_->count() > 0);
+    if (mixed) int8 = LutLatencyPredictor::open(db_, int8_device_name(device_, int8_precision));
     const double latency =
         mixed ? MixedPrecisionLatency(pred, int8).predict_ms(net) : pred->predict_ms(net);
     const double sum = mixed ? latency : pred->predict_sum_ms(net);
@@ -73,7 +79,8 @@ class PredictCommand final : public Command {
   }
 
  private:
-  std::string space_, arch_, db_ = "hwnas.db", device_ = "host";
+  std::string space_, arch_, db_ = "hwnas.db", device_ = "host", depthwise_;
+  CLI::Option* depthwise_opt_ = nullptr;
   bool json_ = false;
 };
 

@@ -44,15 +44,12 @@ class ProfileCommand final : public Command {
                    "device of its own (default name host-int8)")
         ->check(CLI::IsMember({"fp32", "int8"}))
         ->capture_default_str();
-    depthwise_opt_ =
-        app.add_option("--depthwise", depthwise_,
-                       "with --precision int8: depthwise convolutions in int8, kept fp32, or "
-                       "each shape in the faster of the two, timed on this CPU and stored with "
-                       "the rows (as `hwnas eval --depthwise` chooses); int8 alone keeps device "
-                       "host-int8, the others are devices of their own (host-int8-dwfaster, "
-                       "host-int8-dwfp32)")
-            ->check(CLI::IsMember({"int8", "fp32", "faster"}))
-            ->capture_default_str();
+    depthwise_opt_ = add_depthwise_option(
+        app, depthwise_,
+        "with --precision int8, depthwise convolutions in int8, each shape in the faster of the "
+        "two (timed on this CPU and stored with the rows, as `hwnas eval --depthwise` chooses), "
+        "or kept fp32; int8 alone keeps device host-int8, the others are devices of their own "
+        "(host-int8-dwfaster, host-int8-dwfp32)");
     app.add_option("--agent", agent_, "profile through `hwnas agent` at http://HOST:PORT");
     app.add_option("--token", token_, "bearer token of the agent");
     app.add_flag("--force", force_, "re-measure rows already in the table");
@@ -243,7 +240,7 @@ class ProfileCommand final : public Command {
   std::string space_, device_ = "host", db_ = "hwnas.db", agent_, token_, archs_,
                       backend_ = "local", block_timing_ = "auto";
   CLI::Option* device_opt_ = nullptr;
-  std::string precision_ = "fp32", depthwise_ = "int8";
+  std::string precision_ = "fp32", depthwise_;
   CLI::Option* depthwise_opt_ = nullptr;
   int resolution_ = 0, threads_ = 2, batch_ = 1, overhead_nets_ = 5, noisy_retries_ = 0;
   double max_spread_ = 0.5;

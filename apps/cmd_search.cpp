@@ -73,13 +73,12 @@ class SearchCommand final : public Command {
                    "quantized where its genes say, latency from the fp32 and int8 tables")
         ->check(CLI::IsMember({"fp32", "int8", "mixed"}))
         ->capture_default_str();
-    app.add_option("--depthwise", depthwise_,
-                   "with --precision int8 or mixed: depthwise convolutions (of the int8 stages) "
-                   "in int8 (default), kept fp32, or each shape in the faster of the two as the "
-                   "int8 table's stored timings say (`hwnas profile --precision int8 "
-                   "--depthwise faster`; device host-int8-dwfaster, or DEVICE-int8-dwfaster "
-                   "beside DEVICE with mixed)")
-        ->check(CLI::IsMember({"int8", "fp32", "faster"}));
+    depthwise_opt_ = add_depthwise_option(
+        app, depthwise_,
+        "with --precision int8 or mixed, depthwise convolutions (of the int8 stages) in int8, "
+        "each shape in the faster of the two as the int8 table's stored timings say (`hwnas "
+        "profile --precision int8 --depthwise faster`; device host-int8-dwfaster, or "
+        "DEVICE-int8-dwfaster beside DEVICE with mixed), or kept fp32");
     app.add_option("--latency-max", c.latency_max_ms, "constraint: latency <= MS milliseconds");
     app.add_option("--macs-max", c.macs_max, "constraint: MACs <= N (batch 1)");
     app.add_option("--params-max", c.params_max, "constraint: parameters <= N");
@@ -136,11 +135,11 @@ class SearchCommand final : public Command {
 
   int run() override {
     RunConfig config = config_;
-    if (depthwise_) {
+    if (depthwise_opt_->count() > 0) {
       if (config.precision != "int8" && config.precision != "mixed")
         throw Error("--depthwise applies to --precision int8 and mixed; drop it for " +
                     config.precision);
-      const DepthwisePrecision rule = parse_depthwise_precision(*depthwise_);
+      const DepthwisePrecision rule = parse_depthwise_precision(depthwise_);
       config.precision =
           config.precision == "int8" ? int8_precision_name(rule) : mixed_precision_name(rule);
     }
@@ -214,7 +213,8 @@ class SearchCommand final : public Command {
   SearchRunOptions options_;
   std::optional<std::size_t> budget_;
   std::optional<double> time_budget_;
-  std::optional<std::string> depthwise_;
+  std::string depthwise_;
+  CLI::Option* depthwise_opt_ = nullptr;
   std::optional<std::size_t> max_failures_;
   std::optional<double> prescreen_;
   std::string out_;

@@ -9,6 +9,7 @@
 #include "predictors/latency_validation.h"
 #include "profilers/profiler.h"
 #include "results/table_validation.h"
+#include "spaces/registry.h"
 
 namespace hwnas::apps {
 namespace {
@@ -26,6 +27,10 @@ class ValidateCommand final : public Command {
     add_space_option(app, space_);
     app.add_option("--db", db_, "latency table file")->capture_default_str();
     app.add_option("--device", device_, "device name in the table")->capture_default_str();
+    depthwise_opt_ = add_depthwise_option(
+        app, depthwise_,
+        "a +precision space's int8 stages read and are timed as the twin DEVICE-int8, "
+        "DEVICE-int8-dwfaster or DEVICE-int8-dwfp32");
     app.add_option("--samples", samples_, "random subnets to measure")->required();
     app.add_option("--seed", seed_, "seed of the subnets")->required();
     app.add_option("--resolution", resolution_,
@@ -79,6 +84,8 @@ class ValidateCommand final : public Command {
     c.timing = timing_;
     c.windows = windows_;
     c.group = group_;
+    c.mixed_int8_precision =
+        mixed_int8_precision(get_space(space_), depthwise_, depthwise_opt_->count() > 0);
     c.csv = csv_;
     c.html = html_;
     c.log = &std::cerr;
@@ -151,6 +158,8 @@ class ValidateCommand final : public Command {
   int samples_ = 0, resolution_ = 0;
   std::uint64_t seed_ = 0;
   bool json_ = false, fit_ = false;
+  std::string depthwise_;
+  CLI::Option* depthwise_opt_ = nullptr;
   TimingConfig timing_ = default_profile_timing();
   int windows_ = 3;
   int group_ = 8;

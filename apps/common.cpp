@@ -1,8 +1,25 @@
 #include "apps/common.h"
 
+#include "core/error.h"
+#include "evaluators/quant/engine_precision.h"
+#include "spaces/precision_genes.h"
 #include "spaces/registry.h"
 
 namespace hwnas::apps {
+
+CLI::Option* add_depthwise_option(CLI::App& app, std::string& rule, const std::string& help) {
+  rule = "int8";
+  return app.add_option("--depthwise", rule, "int8, faster or fp32: " + help)
+      ->check(CLI::IsMember({"int8", "faster", "fp32"}))
+      ->capture_default_str();
+}
+
+std::string mixed_int8_precision(const SearchSpace& space, const std::string& rule, bool given) {
+  if (given && precision_stages(space) == 0)
+    throw Error("--depthwise applies to a space with precision genes ('" + space.name() +
+                std::string(kPrecisionGeneSuffix) + "'); drop it for '" + space.name() + "'");
+  return int8_precision_name(parse_depthwise_precision(rule));
+}
 
 void add_space_option(CLI::App& app, std::string& space) {
   space = "efficientformer";

@@ -30,7 +30,8 @@ TableValidationResult validate_table(const TableValidationConfig& c) {
   const std::shared_ptr<const LutLatencyPredictor> pred =
       LutLatencyPredictor::open(c.db, c.device, c.statistic);
   std::optional<MixedPrecisionLatency> mixed_pred;
-  if (mixed) mixed_pred.emplace(pred, LutLatencyPredictor::open(c.db, int8_device_name(c.device)));
+  const std::string twin = int8_device_name(c.device, c.mixed_int8_precision);
+  if (mixed) mixed_pred.emplace(pred, LutLatencyPredictor::open(c.db, twin));
   const DeviceProfile stored =
       *LatencyTable(c.db, LatencyTable::Mode::read_only).find_device(c.device);
   BackendSpec spec = backend_for_device(stored, c.agent, c.token);
@@ -41,16 +42,16 @@ TableValidationResult validate_table(const TableValidationConfig& c) {
   } else if (c.backend != "auto") {
     spec.name = c.backend;
   }
-  if (mixed) spec.precision = "int8";  // quantizes the int8 blocks' layers only
+  if (mixed) spec.precision = c.mixed_int8_precision;  // quantizes the int8 blocks' layers only
   // Only whole networks are timed here; the block timing names the rows being validated.
   if (const auto mode = stored_block_timing(LatencyTable(c.db, LatencyTable::Mode::read_only),
                                             c.device, base_space(space).name()))
     spec.block_timing = *mode;
   const auto backend = make_backend(spec);
-  // The networks' depthwise kernels as the rows chose them (int8-dwfaster).
-  if (!mixed)
-    adopt_stored_kernel_choices(LatencyTable(c.db, LatencyTable::Mode::read_only), c.device,
-                                *backend);
+  // The networks' depthwise kernels as the rows chose them (int8-dwfaster; a mixed space's
+  // int8 stages as its twin's rows did).
+  adopt_stored_kernel_choices(LatencyTable(c.db, LatencyTable::Mode::read_only),
+                              mixed ? twin : c.device, *backend);
   // End-to-end times only mean something on the device the table describes.
   DeviceProfile here = backend->device(c.device);
   if (mixed) here.precision = stored.precision;  // the int8 timing is the mixed subnets' own

@@ -35,6 +35,9 @@ struct TableValidationConfig {
   /// group puts a subnet's windows further apart, so one slow stretch of a shared host hits
   /// fewer of them.
   int group = 8;
+  /// A +precision space's int8 stages: the int8 precision of the twin they are read from
+  /// (int8_device_name(device, this)) and timed in: int8, int8-dwfaster or int8-dwfp32.
+  std::string mixed_int8_precision = "int8";
   std::string csv;              ///< one row per subnet to this file ("" = none)
   std::string html;             ///< the report to this file ("" = none)
   std::ostream* log = nullptr;  ///< progress and warnings

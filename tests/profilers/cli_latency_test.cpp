@@ -224,6 +224,56 @@ TEST(LatencyCli, DepthwiseFasterTableStoresAndReusesItsChoices) {
   EXPECT_NE(bad.err.find("--depthwise applies to --precision int8"), std::string::npos) << bad.err;
 }
 
+// A +precision space's int8 stages read the twin that --depthwise names: with every gene at
+// int8, `predict --depthwise faster` gives each block the row of DEVICE-int8-dwfaster, as
+// predicting the base space's arch on that device does, and `validate` finds the same twin.
+// The rule is refused for a space without precision genes, and a missing twin is named.
+TEST(LatencyCli, PredictAndValidateReadTheTwinTheDepthwiseRuleNames) {
+  const std::string dir = test::make_temp_dir("cli-twin");
+  const std::string db = dir + "/t.db";
+  const SearchSpace& space = get_space("elasticvit-fmnist");
+  const nlohmann::json base = space.to_json(space.resolve("s"));
+  for (const auto& [device, seed] : {std::pair{"d", "1"}, std::pair{"d-int8-dwfaster", "2"}})
+    ASSERT_EQ(
+        hwnas_cli("profile --backend fake --space elasticvit-fmnist --device " +
+                  std::string(device) + " --seed " + seed + " --overhead-networks 0 --db " + db)
+            .exit_code,
+        0);
+  const SearchSpace& mixed = get_space("elasticvit-fmnist+precision");
+  nlohmann::json all8 = mixed.to_json(mixed.resolve("s"));
+  for (auto& gene : all8.at("precision")) gene = "int8";
+  const std::string common = " --db " + db + " --device d --json --arch '";
+  const auto twin = hwnas_cli("predict --space elasticvit-fmnist+precision --depthwise faster" +
+                              common + all8.dump() + "'");
+  ASSERT_EQ(twin.exit_code, 0) << twin.err;
+  const auto direct = hwnas_cli("predict --space elasticvit-fmnist --db " + db +
+                                " --device d-int8-dwfaster --json --arch '" + base.dump() + "'");
+  ASSERT_EQ(direct.exit_code, 0) << direct.err;
+  const nlohmann::json t = nlohmann::json::parse(twin.out), d = nlohmann::json::parse(direct.out);
+  ASSERT_EQ(t.at("blocks").size(), d.at("blocks").size());
+  for (std::size_t i = 0; i < d.at("blocks").size(); ++i)
+    EXPECT_EQ(t["blocks"][i]["latency_ms"], d["blocks"][i]["latency_ms"]) << i;
+  const auto plain =
+      hwnas_cli("predict --space elasticvit-fmnist+precision" + common + all8.dump() + "'");
+  EXPECT_NE(plain.exit_code, 0);
+  EXPECT_NE(plain.err.find("d-int8"), std::string::npos) << plain.err;
+  // validate reads (and, on the fake device, times) the same twin.
+  const std::string validate = "validate --space elasticvit-fmnist+precision --db " + db +
+                               " --device d --samples 4 --seed 1 --windows 1 --json";
+  const auto checked = hwnas_cli(validate + " --depthwise faster");
+  ASSERT_EQ(checked.exit_code, 0) << checked.err;
+  EXPECT_EQ(nlohmann::json::parse(checked.out).at("samples"), 4);
+  const auto no_twin = hwnas_cli(validate);
+  EXPECT_NE(no_twin.exit_code, 0);
+  EXPECT_NE(no_twin.err.find("'d-int8' is not in latency table"), std::string::npos) << no_twin.err;
+  const auto refused = hwnas_cli("predict --space elasticvit-fmnist --depthwise faster" + common +
+                                 base.dump() + "'");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("--depthwise applies to a space with precision genes"),
+            std::string::npos)
+      << refused.err;
+}
+
 // The search's first-use profiling of an int8 table (profile_host_table) writes its rows under
 // host-int8, not under the fp32 device "host" (which a later fp32 search then refused as
 // "profiled on a different device").
