@@ -21,11 +21,11 @@ template <int N>
 using Lanes = typename LanesOf<N>::type;
 static_assert(sizeof(Lanes<16>) == 16 * sizeof(float) && sizeof(Lanes<8>) == 8 * sizeof(float));
 
+// Out by reference: returning a 64-byte vector by value changes the ABI where the build has no
+// AVX-512 (an AVX2 host), which GCC's -Wpsabi reports.
 template <int N>
-Lanes<N> load(const float* p) {
-  Lanes<N> v;
+void load(Lanes<N>& v, const float* p) {
   std::memcpy(&v, p, sizeof v);
-  return v;
 }
 
 // Channels [c0, c0 + N) of one output pixel: its window [ya, yb] x [xa, xb] summed in a register.
@@ -34,8 +34,14 @@ void mix_lanes(const Tensor& in, const float* ls, int b, int ya, int yb, int xa,
                const float* xi, float* o, int c0) {
   Lanes<N> acc = {};
   for (int yy = ya; yy <= yb; ++yy)
-    for (int xx = xa; xx <= xb; ++xx) acc += load<N>(in.data() + in.index(b, yy, xx, c0));
-  const Lanes<N> xv = load<N>(xi + c0), lv = load<N>(ls + c0);
+    for (int xx = xa; xx <= xb; ++xx) {
+      Lanes<N> x;
+      load<N>(x, in.data() + in.index(b, yy, xx, c0));
+      acc += x;
+    }
+  Lanes<N> xv, lv;
+  load<N>(xv, xi + c0);
+  load<N>(lv, ls + c0);
   const Lanes<N> out = xv + lv * (acc * inv - xv);
   std::memcpy(o + c0, &out, sizeof out);
 }
