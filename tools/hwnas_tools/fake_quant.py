@@ -313,6 +313,10 @@ def calibration_batch(x: np.ndarray, seed: int) -> torch.Tensor:
     return torch.cat([torch.from_numpy(x), noise])
 
 
+# How many logit steps another CPU's fp32 kernels may move a golden (main's --check).
+CROSS_CPU_STEPS = 2
+
+
 def logit_step(logits: np.ndarray) -> float:
     """One u8 quantization step of the logits' range: the parity tolerance."""
     return float(logits.max() - logits.min()) / 255
@@ -353,13 +357,17 @@ def main(argv=None) -> int:
             logits = fake_quant_forward(model, plan, torch.from_numpy(x))
             want = np.load(os.path.join(args.check, name + ".int8_logits.npy"))
             d = float(np.abs(logits - want).max())
-            # Bit-equal on the host that wrote the goldens, but another CPU's fp32 kernels (seen:
-            # Zen 4 against the Xeon that wrote them) move a few pre-rounding values across a .5
-            # boundary, and one flipped u8 step early in L1's 40 layers reaches its logits: the
-            # same one-logit-step bound as the engine's parity test then applies.
+            # Bit-equal on the host that wrote the goldens, but another CPU's fp32 kernels move a
+            # few pre-rounding values across a .5 boundary, and one flipped u8 step early in a
+            # deep net reaches its logits. Measured: Zen 4 against the Xeon that wrote them, at
+            # most 0.65 logit step; PyTorch's AVX2 kernels (an AVX2-only EPYC, 2026-12-06) 1.01
+            # (elasticvit-fmnist m). So another CPU gets two steps; one without AVX2 would need
+            # more (PyTorch's scalar kernels, ATEN_CPU_CAPABILITY=default: 2.24). A rule changed moves them further: weights rounded by
+            # truncation instead of half to even, 2.2-86 steps on all 18 nets. (Activation ties
+            # rounded half up instead are rare enough to stay under any such bound: 1.41.)
             step = logit_step(want)
             print(f"{name}: max |diff| {d:.3g} ({d / step:.2f} logit step)")
-            ok &= d <= max(1e-5 * max(1.0, float(np.abs(want).max())), step)
+            ok &= d <= max(1e-5 * max(1.0, float(np.abs(want).max())), CROSS_CPU_STEPS * step)
     return 0 if ok else 1
 
 

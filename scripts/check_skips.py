@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""CI's rule on skipped tests: a test that skips proves nothing, so CI (which installs every
+dependency, PyTorch included) allows one reason only, the CPU. int8 needs VNNI or AMX, and
+tests/support/skip_without_int8.h skips an int8 test where oneDNN dispatches to neither (seen:
+an AVX2-only AMD EPYC, family 23). Any other skip fails, named with its reason.
+
+Usage: check_skips.py CTEST_LOG BUILD_DIR
+  CTEST_LOG: ctest's printed output, whose summary names the skipped tests ("(Skipped)");
+  BUILD_DIR/Testing/Temporary/LastTest.log holds each test's output, with its reason. (That
+  log alone cannot tell a SKIP_RETURN_CODE skip from a pass.)
+Exit status: 0 when every skip is the CPU's, 1 otherwise, 2 when a log is missing.
+"""
+import os
+import re
+import sys
+
+# The skip message of HWNAS_SKIP_WITHOUT_INT8 (tests/support/skip_without_int8.h).
+CPU_REASON = "no VNNI / AMX on this CPU: int8 is refused"
+
+HEADER = re.compile(r"^\d+/\d+ Testing: (.+)$")
+SKIPPED = re.compile(r"^\s*\d+ - (.+) \(Skipped\)\s*$")
+
+
+def test_outputs(log_text):
+    """name -> output (what the test printed), of each test in ctest's LastTest.log."""
+    outputs = {}
+    name, lines, inside = None, [], False
+    for line in log_text.splitlines():
+        m = HEADER.match(line)
+        if m:
+            name, lines, inside = m.group(1), [], False
+        elif line == "Output:":
+            inside = name is not None
+        elif line == "<end of output>" and inside:
+            outputs[name] = "\n".join(lines[1:])  # the first is a rule of dashes
+            inside = False
+        elif inside:
+            lines.append(line)
+    return outputs
+
+
+def read(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+def main(argv):
+    if len(argv) != 3:
+        print("usage: check_skips.py CTEST_LOG BUILD_DIR", file=sys.stderr)
+        return 2
+    last = os.path.join(argv[2], "Testing", "Temporary", "LastTest.log")
+    try:
+        summary, outputs = read(argv[1]), test_outputs(read(last))
+    except OSError as e:
+        print(f"check_skips: cannot read {e.filename} ({e.strerror}); run ctest first",
+              file=sys.stderr)
+        return 2
+    skipped = [m.group(1) for m in map(SKIPPED.match, summary.splitlines()) if m]
+    cpu = [n for n in skipped if CPU_REASON in outputs.get(n, "")]
+    other = [n for n in skipped if n not in cpu]
+    if cpu:
+        print(f"check_skips: {len(cpu)} int8 tests skipped because this CPU has no VNNI or AMX "
+              f"(int8 is refused here; they run on a CPU that has them)")
+    for name in other:
+        lines = [l.strip() for l in outputs.get(name, "").splitlines()]
+        reason = next((l for l in lines if "skip" in l.lower()), "no reason printed")
+        print(f"check_skips: error: {name} skipped ({reason}); install what it needs in "
+              f"scripts/install-deps.sh", file=sys.stderr)
+    return 1 if other else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
