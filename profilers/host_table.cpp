@@ -44,6 +44,7 @@ void profile_host_table(const std::string& db, const std::string& device, const 
                 space.name() + " space, and only '" + host_device_name(precision) +
                 "' can be profiled in this process: run `hwnas " + "profile --agent URL --device " +
                 device + " --space " + space.name() + "` first");
+  LocalBackend::require_precision(precision);  // before the table file is created
   LatencyTable table(db, LatencyTable::Mode::read_write);
   ProfileOptions options;
   options.device_name = device;  // not ProfileOptions' default "host": int8 rows have their own

@@ -17,11 +17,13 @@ LocalBackend::LocalBackend(int threads, int batch, std::uint64_t seed, BlockTimi
     : threads_(threads), batch_(batch), mode_(mode), seed_(seed), precision_(precision) {
   if (threads < 1) throw Error("--threads must be >= 1, got " + std::to_string(threads));
   if (batch < 1) throw Error("batch must be >= 1, got " + std::to_string(batch));
+  require_precision(precision);
   const EnginePrecision engine = parse_engine_precision(precision);
-  if (engine.int8) {
-    require_int8_cpu();
-    prepare_ = int8_timing_preparer(engine.depthwise);
-  }
+  if (engine.int8) prepare_ = int8_timing_preparer(engine.depthwise);
+}
+
+void LocalBackend::require_precision(const std::string& precision) {
+  if (parse_engine_precision(precision).int8) require_int8_cpu();
 }
 
 nlohmann::json LocalBackend::kernel_choices() const {

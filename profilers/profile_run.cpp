@@ -7,6 +7,7 @@
 #include "profilers/block_timing_choice.h"
 #include "profilers/device_profile.h"
 #include "profilers/host_table.h"
+#include "profilers/local_backend.h"
 #include "spaces/registry.h"
 
 namespace hwnas {
@@ -46,6 +47,7 @@ ProfileJob prepare_profile(const ProfileRunConfig& c) {
   if (c.precision != "fp32" && !local)
     throw Error("--precision " + c.precision + " applies to the local engine only; drop it for " +
                 "--backend " + (c.agent.empty() ? c.backend : "agent"));
+  if (local) LocalBackend::require_precision(c.precision);  // before the table file is created
   job.resolution = c.resolution ? c.resolution : default_resolution(space);
   // The backends whose block rows can be timed hot or cold-weights; an agent's rows are timed
   // as its own engine's default (cold-weights) and the fake device has no caches.

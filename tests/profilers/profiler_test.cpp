@@ -3,12 +3,16 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "core/error.h"
+#include "evaluators/quant/int8_gemm.h"
 #include "profilers/fake_backend.h"
+#include "profilers/host_table.h"
 #include "profilers/local_backend.h"
+#include "profilers/profile_run.h"
 #include "profilers/profiler.h"
 #include "spaces/registry.h"
 #include "tests/support/forwarding_backend.h"
@@ -319,6 +323,32 @@ TEST(Profiler, ReadsArchsJsonLines) {
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("bad.jsonl:2"), std::string::npos) << e.what();
+  }
+}
+
+// A profile this host cannot time is refused before the table file is created, so a refused
+// run leaves nothing behind: an unknown precision anywhere, and int8 (through `hwnas profile`'s
+// path and search's first-use profile) on a CPU without VNNI or AMX, as on an AVX2-only EPYC.
+// Before, the block-timing probe opened the table first and an empty file stayed.
+TEST(Profiler, APrecisionTheHostCannotTimeIsRefusedBeforeTheTableFileExists) {
+  const std::string dir = test::make_temp_dir("refused-precision");
+  std::vector<std::string> refused{"int9"};
+  if (!int8_supported()) refused.push_back("int8");
+  for (const std::string& precision : refused) {
+    ProfileRunConfig c;
+    c.space = "efficientformer-fmnist";
+    c.db = dir + "/" + precision + ".db";
+    c.precision = precision;
+    c.block_timing = "auto";
+    EXPECT_THROW(run_profile(c), Error) << precision;
+    EXPECT_FALSE(std::filesystem::exists(c.db)) << precision;
+  }
+  if (!int8_supported()) {
+    const std::string db = dir + "/first-use.db";
+    EXPECT_THROW(
+        profile_host_table(db, "host-int8", get_space("efficientformer-fmnist"), nullptr, "int8"),
+        Error);
+    EXPECT_FALSE(std::filesystem::exists(db));
   }
 }
 
