@@ -56,6 +56,10 @@ def main(argv):
               file=sys.stderr)
         return 2
     skipped = [m.group(1) for m in map(SKIPPED.match, summary.splitlines()) if m]
+    if skipped and not outputs:
+        print(f"check_skips: error: {last} holds no test output (a later ctest call replaced "
+              f"it); run this right after the tests", file=sys.stderr)
+        return 1
     cpu = [n for n in skipped if CPU_REASON in outputs.get(n, "")]
     other = [n for n in skipped if n not in cpu]
     if cpu:
