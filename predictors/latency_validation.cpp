@@ -178,7 +178,10 @@ ValidationReport validate_latency(const SearchSpace& space,
     // before the group missed the host's slow stretches within it (bench/README.md).
     if (opt.space_reference) part.push_back(opt.space_reference->network);
     const auto stats = backend.measure_networks(part, opt.timing, std::max(1, opt.windows));
-    if (opt.space_reference) space_group_ms.push_back(stats.at(subnets).median_ms);
+    if (opt.space_reference) {
+      space_group_ms.push_back(stats.at(subnets).median_ms);
+      rep.space_reference_windows_ms.push_back(stats.at(subnets).window_medians_ms);
+    }
     for (std::size_t k = 0; k < subnets; ++k) {
       const TimingStats& t = stats.at(k);
       ValidationSample& s = rep.samples[g + k];
@@ -329,6 +332,7 @@ nlohmann::json validation_summary_json(const ValidationReport& r) {
   j["space_reference_now_ms"] = opt_num(r.space_reference_now_ms);
   j["space_reference_build_ms"] = opt_num(r.space_reference_build_ms);
   j["space_drift"] = opt_num(r.space_drift);
+  j["space_reference_windows_ms"] = r.space_reference_windows_ms;
   j["speed_calibration"] =
       r.speed_calibration.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.speed_calibration);
   auto opt_metrics = [](const std::optional<AccuracyMetrics>& m) {

@@ -145,6 +145,9 @@ struct ValidationReport {
   std::optional<double> space_reference_build_ms;  ///< ValidationSpaceReference::build_ms
   /// space_reference_now_ms / build_ms - 1: drift of the space's own reference.
   std::optional<double> space_drift;
+  /// Per group, the space's reference's window medians (ms): the device's speed over the run,
+  /// from which another calibration can be tried offline (empty without a space reference).
+  std::vector<std::vector<double>> space_reference_windows_ms;
   /// This run's median speed factor, stored with a fitted correction (fit_correction only).
   std::optional<double> fit_speed;
 };
@@ -176,8 +179,9 @@ ValidationReport validate_latency(const SearchSpace& space,
 /// "holds" | "fails" on a noisy host (that calibrated ratio, else the predictor's own, <= 1) or
 /// null, "residuals_by_kind": residuals_json, "reference_now_ms",
 /// "reference_build_ms", "drift", "space_reference_now_ms", "space_reference_build_ms",
-/// "space_drift", "speed_calibration", "speed_calibrated", "speed_calibrated_corrected":
-/// {metrics} (each null when unknown), "estimators": {"median"|"p10"|"min": {metrics}},
+/// "space_drift", "space_reference_windows_ms": [[ms, ..] per group], "speed_calibration",
+/// "speed_calibrated", "speed_calibrated_corrected": {metrics} (each null when unknown),
+/// "estimators": {"median"|"p10"|"min": {metrics}},
 /// "most_repeatable_estimator": the one of lowest window-to-window RMSPE or null}.
 nlohmann::json validation_summary_json(const ValidationReport& report);
 

@@ -307,6 +307,15 @@ TEST_F(FakeValidation, TheSpaceReferenceInEachGroupCalibratesItsSlowPhase) {
   // its phase: the median over the five nearest groups' references drops the burst, which
   // alone would have scaled the fifth group by 1.5, and keeps the phases of three groups.
   ASSERT_EQ(duet.samples.size(), steady.samples.size());
+  // Each group's reference windows are recorded as timed, the burst included.
+  const double reference_ms = fake_.network_ms(space().decode(own->arch));
+  ASSERT_EQ(duet.space_reference_windows_ms.size(), 6u);
+  for (std::size_t g = 0; g < 6; ++g) {
+    ASSERT_EQ(duet.space_reference_windows_ms[g].size(), 3u) << "group " << g;
+    const double f = SlowPhases::phase(g) * (g == 4 ? 1.5 : 1.0);
+    for (double w : duet.space_reference_windows_ms[g])
+      EXPECT_NEAR(w, f * reference_ms, 1e-9) << "group " << g;
+  }
   for (std::size_t i = 0; i < duet.samples.size(); ++i) {
     const double f = SlowPhases::phase(i / 6);
     EXPECT_NEAR(duet.samples[i].measured_ms, f * steady.samples[i].measured_ms, 1e-9);
@@ -326,6 +335,8 @@ TEST_F(FakeValidation, TheSpaceReferenceInEachGroupCalibratesItsSlowPhase) {
   const auto j = validation_summary_json(duet);
   EXPECT_EQ(j["speed_calibration"], "space reference, per group");
   EXPECT_NEAR(j["space_reference_build_ms"].get<double>(), own->ms, 1e-12);
+  ASSERT_EQ(j["space_reference_windows_ms"].size(), 6u);
+  EXPECT_NEAR(j["space_reference_windows_ms"][4][0].get<double>(), 1.95 * reference_ms, 1e-9);
   ASSERT_TRUE(duet.repeatability.has_value());
   EXPECT_TRUE(j["calibrated_noise_ratio"].is_null());  // the fake's windows agree exactly
   EXPECT_TRUE(j["noisy_host_rule"].is_null());         // and the host is quiet
