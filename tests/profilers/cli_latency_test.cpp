@@ -136,6 +136,17 @@ TEST(LatencyCli, FewShotProfileMeasuresTheBudgetAndPredictsTheRest) {
   // The table predicts l3 from its measured and predicted rows alike.
   const auto pr = hwnas_cli("predict --arch l3 --db " + db + " --device new --json");
   ASSERT_EQ(pr.exit_code, 0) << pr.err;
+  // Rows already measured count: a smaller budget keeps them all and says it measured more.
+  EXPECT_EQ(r.err.find("more than --budget"), std::string::npos) << r.err;
+  const auto smaller = hwnas_cli("profile --backend fake --seed 3 --device new --db " + db +
+                                 " --few-shot " + src + " --budget 2% --error-networks 30 --json");
+  ASSERT_EQ(smaller.exit_code, 0) << smaller.err;
+  EXPECT_EQ(nlohmann::json::parse(smaller.out).at("measured"), budget);
+  EXPECT_NE(smaller.err.find(std::to_string(budget) + " of the " + std::to_string(total) +
+                             " blocks are measured, more than --budget 2%'s " +
+                             std::to_string((2 * total + 99) / 100)),
+            std::string::npos)
+      << smaller.err;
 
   for (const auto& [args, expect] : std::vector<std::pair<std::string, std::string>>{
            {"--few-shot " + dir + "/none.db --budget 5%", "does not exist"},
