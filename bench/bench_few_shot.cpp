@@ -14,12 +14,22 @@
 //                             (the CSV of `hwnas validate --csv` on the full target table)
 //   ref_e2e_w10, ref_e2e_tau  the full table's own figures on those networks (the ceiling)
 //   expected_sd, expected_w10 the command's expected error, before any validation
+//   rep_tau, rep_w10          with --replicate (a second full table of the target device, built
+//                             at another time): its sums against the full table's, the ceiling
+//                             "against the full table" has on a host whose rows move between
+//                             builds
+//   rep_few_shot_tau          the few-shot sums against the replicate's: the few-shot table
+//                             judged by an independent full table, beside rep_tau
+//   rep_e2e_tau, rep_e2e_w10  with --replicate-validation (the same networks measured end to
+//                             end in another run): that run against the first, the ceiling of
+//                             the end-to-end figures on this host
 // Networks: the CSV's archs, else 200 sampled with seed 1.
 //
 // Parameters: --source=DB#DEVICE --target=DB#DEVICE (full tables of one space) --space=NAME
-// --resolution=N --validation=CSV (optional) --budget=LIST in percent (default 1,2,5,10,20)
-// --weighted=LIST (0: plain k-center, 1: weighted by latency share as the command does;
-// default both, side by side).
+// --resolution=N --validation=CSV (optional) --replicate=DB#DEVICE (optional)
+// --replicate-validation=CSV (optional, the same archs as --validation) --budget=LIST in
+// percent (default 1,2,5,10,20) --weighted=LIST (0: plain k-center, 1: weighted by latency share as
+// the command does; default both, side by side).
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -94,6 +104,8 @@ struct Setup {
   std::vector<Network> usage;  // as the command's: 500 archs, seed 2 (its default seed + 2)
   Measured measured;
   std::vector<double> full_sums;
+  std::vector<double> replicate_sums;    // empty without --replicate
+  std::vector<double> replicate_e2e_ms;  // empty without --replicate-validation
 };
 
 std::unordered_map<std::string, LatencyRow> rows_of(const std::string& spec) {
@@ -185,6 +197,21 @@ void replay(benchmark::State& state, const Setup& s) {
     state.counters["ref_e2e_w10"] = r_w10 / nets;
     state.counters["ref_e2e_tau"] = kendall_tau_b(ref, s.measured.e2e_ms);
   }
+  if (!s.replicate_sums.empty()) {
+    int r_w10 = 0;
+    for (std::size_t n = 0; n < sums.size(); ++n)
+      r_w10 += std::abs(s.replicate_sums[n] / s.full_sums[n] - 1) <= 0.10;
+    state.counters["rep_tau"] = kendall_tau_b(s.replicate_sums, s.full_sums);
+    state.counters["rep_w10"] = r_w10 / nets;
+    state.counters["rep_few_shot_tau"] = kendall_tau_b(sums, s.replicate_sums);
+  }
+  if (!s.replicate_e2e_ms.empty()) {
+    int r_w10 = 0;
+    for (std::size_t n = 0; n < sums.size(); ++n)
+      r_w10 += std::abs(s.replicate_e2e_ms[n] / s.measured.e2e_ms[n] - 1) <= 0.10;
+    state.counters["rep_e2e_tau"] = kendall_tau_b(s.replicate_e2e_ms, s.measured.e2e_ms);
+    state.counters["rep_e2e_w10"] = r_w10 / nets;
+  }
   const ExpectedNetworkError ex = expected_network_error(s.measured.nets, *t, s.overhead_ms);
   state.counters["expected_sd"] = ex.median_sd;
   state.counters["expected_w10"] = ex.within_10;
@@ -195,6 +222,8 @@ void register_benchmarks(Params& p) {
   const auto target = p.strings("target", {});
   const auto space_name = p.strings("space", {"efficientformer"});
   const auto validation = p.strings("validation", {});
+  const auto replicate = p.strings("replicate", {});
+  const auto replicate_validation = p.strings("replicate-validation", {});
   const auto budgets = p.ints("budget", {1, 2, 5, 10, 20});
   if (source.size() != 1 || target.size() != 1)
     throw std::invalid_argument("give --source=DB#DEVICE and --target=DB#DEVICE (full tables)");
@@ -228,6 +257,31 @@ void register_benchmarks(Params& p) {
           space.decode(sample_at_resolution(space, rng, static_cast<int>(resolution))));
   }
   for (const auto& net : s->measured.nets) s->full_sums.push_back(sum_of(net, s->target_ms));
+  if (!replicate_validation.empty()) {
+    if (validation.empty())
+      throw std::invalid_argument("--replicate-validation needs --validation");
+    Measured again = read_validation_csv(space, replicate_validation.front());
+    bool same = again.nets.size() == s->measured.nets.size();
+    for (std::size_t n = 0; same && n < again.nets.size(); ++n)
+      same = again.nets[n].blocks.size() == s->measured.nets[n].blocks.size() &&
+             std::equal(again.nets[n].blocks.begin(), again.nets[n].blocks.end(),
+                        s->measured.nets[n].blocks.begin(),
+                        [](const BlockSpec& a, const BlockSpec& b) { return a.key() == b.key(); });
+    if (!same)
+      throw std::invalid_argument(replicate_validation.front() + " holds other archs than " +
+                                  validation.front() + ": validate both with the same --seed");
+    s->replicate_e2e_ms = std::move(again.e2e_ms);
+  }
+  if (!replicate.empty()) {
+    std::unordered_map<std::string, double> rep_ms;
+    for (const auto& [key, row] : rows_of(replicate.front())) rep_ms[key] = row.stats.median_ms;
+    for (const auto& net : s->measured.nets) {
+      for (const auto& b : net.blocks)
+        if (!rep_ms.count(b.key()))
+          throw std::invalid_argument("block " + b.key() + " missing from " + replicate.front());
+      s->replicate_sums.push_back(sum_of(net, rep_ms));
+    }
+  }
   s->usage = usage_networks(space, static_cast<int>(resolution), 500, 2);
   const auto weighted = p.ints("weighted", {0, 1});
   benchmark::RegisterBenchmark("few_shot", [s](benchmark::State& st) { replay(st, *s); })
@@ -245,7 +299,7 @@ int main(int argc, char** argv) {
       argc, argv,
       {"few_shot",
        "--source=DB#DEVICE --target=DB#DEVICE --space=NAME --resolution=N --validation=CSV "
-       "--budget=PERCENTS --weighted=0,1",
+       "--replicate=DB#DEVICE --replicate-validation=CSV --budget=PERCENTS --weighted=0,1",
        {},
        hwnas::bench::register_benchmarks});
 }
