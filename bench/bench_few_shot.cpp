@@ -20,6 +20,9 @@
 //                             builds
 //   rep_few_shot_tau          the few-shot sums against the replicate's: the few-shot table
 //                             judged by an independent full table, beside rep_tau
+//   rep_row_spread            RMS over the space's blocks of log(replicate row / full table's
+//                             row) around its median: how far a rebuild moves a row, beside
+//                             block_rmspe
 //   rep_e2e_tau, rep_e2e_w10  with --replicate-validation (the same networks measured end to
 //                             end in another run): that run against the first, the ceiling of
 //                             the end-to-end figures on this host
@@ -104,7 +107,8 @@ struct Setup {
   std::vector<Network> usage;  // as the command's: 500 archs, seed 2 (its default seed + 2)
   Measured measured;
   std::vector<double> full_sums;
-  std::vector<double> replicate_sums;    // empty without --replicate
+  std::vector<double> replicate_sums;  // empty without --replicate
+  double replicate_row_spread = 0;
   std::vector<double> replicate_e2e_ms;  // empty without --replicate-validation
 };
 
@@ -204,6 +208,7 @@ void replay(benchmark::State& state, const Setup& s) {
     state.counters["rep_tau"] = kendall_tau_b(s.replicate_sums, s.full_sums);
     state.counters["rep_w10"] = r_w10 / nets;
     state.counters["rep_few_shot_tau"] = kendall_tau_b(sums, s.replicate_sums);
+    state.counters["rep_row_spread"] = s.replicate_row_spread;
   }
   if (!s.replicate_e2e_ms.empty()) {
     int r_w10 = 0;
@@ -280,6 +285,18 @@ void register_benchmarks(Params& p) {
         if (!rep_ms.count(b.key()))
           throw std::invalid_argument("block " + b.key() + " missing from " + replicate.front());
       s->replicate_sums.push_back(sum_of(net, rep_ms));
+    }
+    std::vector<double> log_ratio;
+    for (const auto& b : s->blocks)
+      if (const auto it = rep_ms.find(b.key()); it != rep_ms.end() && it->second > 0)
+        log_ratio.push_back(std::log(it->second / s->target_ms.at(b.key())));
+    if (!log_ratio.empty()) {
+      std::vector<double> sorted = log_ratio;
+      std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+      const double mid = sorted[sorted.size() / 2];
+      double sq = 0;
+      for (double x : log_ratio) sq += (x - mid) * (x - mid);
+      s->replicate_row_spread = std::sqrt(sq / static_cast<double>(log_ratio.size()));
     }
   }
   s->usage = usage_networks(space, static_cast<int>(resolution), 500, 2);
