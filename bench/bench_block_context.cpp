@@ -19,11 +19,18 @@
 //    in_net_over_hot above 1 says that the neighbour, not the cache state of weights or input,
 //    makes the block slower inside the network (issue 15, step 5: blocks inside short chains of
 //    their real neighbours).
+//  - flushed_ms (block counter): block I timed hot, each timed call preceded by an untimed pass
+//    that writes and reads kFlushBytes, more than any last-level cache these hosts have, so every
+//    buffer the block touches (weights, input, output, its kernels' scratch, its code) starts in
+//    memory, as after the rest of a forward larger than the cache. in_net_over_flushed near 1
+//    says the block's gap inside the network is cache state; above 1, something else.
 //
 // Parameters: --arch=[SPACE:]ARCH (repeated; default efficientformer:l1; ARCH as `hwnas
 // measure --arch`), --threads=LIST (default 2), --forwards=LIST (default 40), --seed=LIST
 // (default 0).
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -48,33 +55,27 @@ using Clock = std::chrono::steady_clock;
 const TimingConfig kTiming{.warmup = 5, .min_repeats = 15, .min_time_ms = 100};
 
 struct BlockTimes {
-  double hot_ms = 0, cold_ms = 0, behind_ms = 0, in_net_ms = 0;
+  double hot_ms = 0, cold_ms = 0, behind_ms = 0, flushed_ms = 0, in_net_ms = 0;
 };
 
-// Block `i` of `net` timed hot behind an untimed call of its predecessor (behind_ms above): the
+// Block `i` of `net` timed hot, each timed call preceded by an untimed call of `before`: the
 // median over the calls after `kTiming.warmup`, of at least `kTiming.min_repeats` calls and
 // `kTiming.min_time_ms` of timed time.
-double time_behind_predecessor(const Network& net, std::size_t i, std::uint64_t seed) {
-  const std::size_t p = i == 0 ? net.blocks.size() - 1 : i - 1;
-  auto make = [&](std::size_t k) {
-    ParamReader reader = ParamReader::random(seed + k);
-    auto block = make_block(net.blocks[k], reader);
-    block->reserve(1);
-    return block;
-  };
-  auto tensor_of = [](const FeatureShape& f) { return Tensor(1, f.h, f.w, f.c); };
-  auto pred = make(p), self = make(i);
-  Tensor pred_in = tensor_of(block_input_shape(net.blocks[p]));
-  Tensor pred_out = tensor_of(block_output_shape(net.blocks[p]));
-  Tensor in = tensor_of(block_input_shape(net.blocks[i]));
-  Tensor out = tensor_of(block_output_shape(net.blocks[i]));
+template <class Before>
+double time_after(const Network& net, std::size_t i, std::uint64_t seed, Before&& before) {
+  ParamReader reader = ParamReader::random(seed + i);
+  auto self = make_block(net.blocks[i], reader);
+  self->reserve(1);
+  const FeatureShape fi = block_input_shape(net.blocks[i]);
+  const FeatureShape fo = block_output_shape(net.blocks[i]);
+  Tensor in(1, fi.h, fi.w, fi.c), out(1, fo.h, fo.w, fo.c);
   std::vector<double> samples;
   double timed_ms = 0;
   for (int call = 0;
        call < kTiming.warmup || static_cast<int>(samples.size()) < kTiming.min_repeats ||
        timed_ms < kTiming.min_time_ms;
        ++call) {
-    pred->forward(pred_in, pred_out);
+    before();
     const auto start = Clock::now();
     self->forward(in, out);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -83,6 +84,37 @@ double time_behind_predecessor(const Network& net, std::size_t i, std::uint64_t 
     timed_ms += ms;
   }
   return summarize_ms(samples).median_ms;
+}
+
+// behind_ms above: block `i` behind an untimed call of its predecessor (for the first block,
+// the last, which ends the previous forward).
+double time_behind_predecessor(const Network& net, std::size_t i, std::uint64_t seed) {
+  const std::size_t p = i == 0 ? net.blocks.size() - 1 : i - 1;
+  ParamReader reader = ParamReader::random(seed + p);
+  auto pred = make_block(net.blocks[p], reader);
+  pred->reserve(1);
+  const FeatureShape pi = block_input_shape(net.blocks[p]);
+  const FeatureShape po = block_output_shape(net.blocks[p]);
+  Tensor pred_in(1, pi.h, pi.w, pi.c), pred_out(1, po.h, po.w, po.c);
+  return time_after(net, i, seed, [&] { pred->forward(pred_in, pred_out); });
+}
+
+// 256 MiB: above the 32-105 MiB of L3 real hosts have. A VM's reported size is not trusted
+// (issue 15), so the size is fixed, not read from the platform.
+constexpr std::size_t kFlushBytes = std::size_t{256} << 20;
+
+// flushed_ms above: block `i` after a pass over kFlushBytes, written then read.
+double time_flushed(const Network& net, std::size_t i, std::uint64_t seed) {
+  std::vector<std::uint64_t> junk(kFlushBytes / sizeof(std::uint64_t));
+  std::uint64_t round = 0;
+  volatile std::uint64_t sink = 0;
+  return time_after(net, i, seed, [&] {
+    ++round;
+    for (auto& x : junk) x = round;
+    std::uint64_t sum = 0;
+    for (auto x : junk) sum += x;
+    sink = sink + sum;
+  });
 }
 
 // One (arch, threads, forwards, seed): the traced forwards, taken once, and each block's times as
@@ -136,6 +168,7 @@ struct Study {
     {
       ThreadScope scope(threads);
       t.behind_ms = time_behind_predecessor(net, i, seed);
+      t.flushed_ms = time_flushed(net, i, seed);
     }
     t.in_net_ms = in_net_ms[i];
     blocks[i] = t;
@@ -165,6 +198,8 @@ void block(benchmark::State& state, const std::string& arch, std::size_t i) {
     state.counters["in_net_ms"] = t.in_net_ms;
     state.counters["in_net_over_hot"] = t.in_net_ms / t.hot_ms;
     state.counters["in_net_over_behind"] = t.in_net_ms / t.behind_ms;
+    state.counters["flushed_ms"] = t.flushed_ms;
+    state.counters["in_net_over_flushed"] = t.in_net_ms / t.flushed_ms;
     state.counters["in_net_over_cold"] = t.in_net_ms / t.cold_ms;
     state.SetIterationTime(t.hot_ms / 1e3);
   }
