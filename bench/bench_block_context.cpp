@@ -58,17 +58,29 @@ struct BlockTimes {
   double hot_ms = 0, cold_ms = 0, behind_ms = 0, flushed_ms = 0, in_net_ms = 0;
 };
 
+// Block `k` of `net` with weights from `seed` + k, reserved for batch 1, and its own input and
+// output.
+struct Instance {
+  std::unique_ptr<Block> block;
+  Tensor in, out;
+  Instance(const Network& net, std::size_t k, std::uint64_t seed) {
+    ParamReader reader = ParamReader::random(seed + k);
+    block = make_block(net.blocks[k], reader);
+    block->reserve(1);
+    const FeatureShape fi = block_input_shape(net.blocks[k]);
+    const FeatureShape fo = block_output_shape(net.blocks[k]);
+    in = Tensor(1, fi.h, fi.w, fi.c);
+    out = Tensor(1, fo.h, fo.w, fo.c);
+  }
+  void forward() { block->forward(in, out); }
+};
+
 // Block `i` of `net` timed hot, each timed call preceded by an untimed call of `before`: the
 // median over the calls after `kTiming.warmup`, of at least `kTiming.min_repeats` calls and
 // `kTiming.min_time_ms` of timed time.
 template <class Before>
 double time_after(const Network& net, std::size_t i, std::uint64_t seed, Before&& before) {
-  ParamReader reader = ParamReader::random(seed + i);
-  auto self = make_block(net.blocks[i], reader);
-  self->reserve(1);
-  const FeatureShape fi = block_input_shape(net.blocks[i]);
-  const FeatureShape fo = block_output_shape(net.blocks[i]);
-  Tensor in(1, fi.h, fi.w, fi.c), out(1, fo.h, fo.w, fo.c);
+  Instance self(net, i, seed);
   std::vector<double> samples;
   double timed_ms = 0;
   for (int call = 0;
@@ -77,7 +89,7 @@ double time_after(const Network& net, std::size_t i, std::uint64_t seed, Before&
        ++call) {
     before();
     const auto start = Clock::now();
-    self->forward(in, out);
+    self.forward();
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     if (call < kTiming.warmup) continue;
     samples.push_back(ms);
@@ -89,14 +101,8 @@ double time_after(const Network& net, std::size_t i, std::uint64_t seed, Before&
 // behind_ms above: block `i` behind an untimed call of its predecessor (for the first block,
 // the last, which ends the previous forward).
 double time_behind_predecessor(const Network& net, std::size_t i, std::uint64_t seed) {
-  const std::size_t p = i == 0 ? net.blocks.size() - 1 : i - 1;
-  ParamReader reader = ParamReader::random(seed + p);
-  auto pred = make_block(net.blocks[p], reader);
-  pred->reserve(1);
-  const FeatureShape pi = block_input_shape(net.blocks[p]);
-  const FeatureShape po = block_output_shape(net.blocks[p]);
-  Tensor pred_in(1, pi.h, pi.w, pi.c), pred_out(1, po.h, po.w, po.c);
-  return time_after(net, i, seed, [&] { pred->forward(pred_in, pred_out); });
+  Instance pred(net, i == 0 ? net.blocks.size() - 1 : i - 1, seed);
+  return time_after(net, i, seed, [&] { pred.forward(); });
 }
 
 // 256 MiB: above the 32-105 MiB of L3 real hosts have. A VM's reported size is not trusted
