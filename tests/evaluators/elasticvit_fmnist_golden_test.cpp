@@ -19,9 +19,8 @@ const test::SupernetGolden& golden() {
 class ElasticVitFmnistGolden : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!golden().present())
-      GTEST_FAIL() << "missing " << golden().path("subnets.json")
-                   << " (hwnas_tools.make_goldens --space elasticvit-fmnist)";
+    ASSERT_TRUE(golden().present()) << "missing " << golden().path("subnets.json")
+                                    << " (hwnas_tools.make_goldens --space elasticvit-fmnist)";
   }
 };
 

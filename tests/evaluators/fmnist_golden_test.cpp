@@ -17,8 +17,8 @@ const test::SupernetGolden& golden() {
 class FmnistGolden : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!golden().present())
-      GTEST_FAIL() << "missing " << golden().path("subnets.json") << " (hwnas_tools.make_goldens)";
+    ASSERT_TRUE(golden().present())
+        << "missing " << golden().path("subnets.json") << " (hwnas_tools.make_goldens)";
   }
 };
 

@@ -26,9 +26,8 @@ const test::SupernetGolden& files() {
 class TurbovitFmnistGolden : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!files().present())
-      GTEST_FAIL() << "missing " << files().path("subnets.json")
-                   << " (hwnas_tools.make_goldens --space turbovit-fmnist)";
+    ASSERT_TRUE(files().present()) << "missing " << files().path("subnets.json")
+                                   << " (hwnas_tools.make_goldens --space turbovit-fmnist)";
   }
 };
 
