@@ -14,6 +14,17 @@
 //                             (the CSV of `hwnas validate --csv` on the full target table)
 //   ref_e2e_w10, ref_e2e_tau  the full table's own figures on those networks (the ceiling)
 //   expected_sd, expected_w10 the command's expected error, before any validation
+//   source_tau                the source table's sums against the full table's: the ranking
+//                             with no target row at all (any scaling keeps it)
+//   oracle_tau, oracle_w10,   the transfer model fitted on every block of the full table,
+//   oracle_rmspe              predicting every row: what the model's form leaves of a row when
+//                             it knows them all, and the ranking it then gives. Fitted with
+//                             equal weights, so a budget's picks (chosen by usage) can rank
+//                             better; the same for every budget
+//   oracle_nn_corr            correlation of that fit's log residual of each block with its
+//                             nearest block's of the same kind (standardised log source ms,
+//                             MACs, bytes, input): structure measured rows could pass on to
+//                             their neighbours (0: noise alone)
 //   rep_tau, rep_w10          with --replicate (a second full table of the target device, built
 //                             at another time): its sums against the full table's, the ceiling
 //                             "against the full table" has on a host whose rows move between
@@ -32,10 +43,14 @@
 // --resolution=N --validation=CSV (optional) --replicate=DB#DEVICE (optional)
 // --replicate-validation=CSV (optional, the same archs as --validation) --budget=LIST in
 // percent (default 1,2,5,10,20) --weighted=LIST (0: plain k-center, 1: weighted by latency share as
-// the command does; default both, side by side).
+// the command does; default both, side by side) --fit-weight=LIST (the transfer model's sample
+// weights: 0 equal, as v3 did; 1 the usage share of the picks' latency; 2 its square root, as
+// the command does (few_shot_fit_weights); default 2).
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -46,6 +61,7 @@
 #include "core/error.h"
 #include "predictors/block_selection.h"
 #include "predictors/few_shot_table.h"
+#include "predictors/latency_transfer.h"
 #include "predictors/latency_validation.h"
 #include "predictors/lut_latency_predictor.h"
 #include "profilers/profiler.h"
@@ -107,6 +123,8 @@ struct Setup {
   std::vector<Network> usage;  // as the command's: 500 archs, seed 2 (its default seed + 2)
   Measured measured;
   std::vector<double> full_sums;
+  std::vector<std::vector<double>> fit_weights;  // usage share; the command's (its square root)
+  double source_tau = 0, oracle_tau = 0, oracle_nn_corr = 0, oracle_w10 = 0, oracle_rmspe = 0;
   std::vector<double> replicate_sums;  // empty without --replicate
   double replicate_row_spread = 0;
   std::vector<double> replicate_e2e_ms;  // empty without --replicate-validation
@@ -126,9 +144,80 @@ double sum_of(const Network& net, const std::unordered_map<std::string, double>&
   return s;
 }
 
+// oracle_nn_corr: whether a row's residual is shared by its nearest block of the same kind;
+// only then could measured rows correct their neighbours.
+double nearest_residual_corr(const Setup& s,
+                             const std::unordered_map<std::string, double>& predicted_ms) {
+  const std::size_t n = s.blocks.size();
+  std::vector<std::array<double, 4>> z(n);
+  std::array<double, 4> mean{}, sd{};
+  for (std::size_t i = 0; i < n; ++i) {
+    const BlockPoint& pt = s.points[i];
+    z[i] = {pt.log_source_ms, pt.log_macs, pt.log_bytes, pt.log_input};
+    for (int d = 0; d < 4; ++d) mean[d] += z[i][d] / static_cast<double>(n);
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    for (int d = 0; d < 4; ++d)
+      sd[d] += (z[i][d] - mean[d]) * (z[i][d] - mean[d]) / static_cast<double>(n);
+  for (std::size_t i = 0; i < n; ++i)
+    for (int d = 0; d < 4; ++d) z[i][d] = sd[d] > 0 ? (z[i][d] - mean[d]) / std::sqrt(sd[d]) : 0;
+  std::vector<double> r(n), r_nn;
+  std::vector<double> r_self;
+  for (std::size_t i = 0; i < n; ++i)
+    r[i] = std::log(predicted_ms.at(s.blocks[i].key()) / s.target_ms.at(s.blocks[i].key()));
+  for (std::size_t i = 0; i < n; ++i) {
+    double best = std::numeric_limits<double>::infinity();
+    std::size_t nn = i;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (j == i || s.points[j].kind != s.points[i].kind) continue;
+      double d2 = 0;
+      for (int d = 0; d < 4; ++d) d2 += (z[i][d] - z[j][d]) * (z[i][d] - z[j][d]);
+      if (d2 < best) best = d2, nn = j;
+    }
+    if (nn == i) continue;
+    r_self.push_back(r[i]);
+    r_nn.push_back(r[nn]);
+  }
+  return pearson_r(r_self, r_nn);
+}
+
+// source_tau and the oracle_* counters: the ranking with no target row, and the model fitted
+// on every row.
+void set_ceilings(Setup& s, const std::unordered_map<std::string, LatencyRow>& source) {
+  std::unordered_map<std::string, double> source_ms, oracle_ms;
+  std::vector<TransferSample> all;
+  for (std::size_t i = 0; i < s.blocks.size(); ++i) {
+    const std::string key = s.blocks[i].key();
+    source_ms[key] = source.at(key).stats.median_ms;
+    all.push_back({s.points[i], s.target_ms.at(key)});
+  }
+  const LatencyTransfer model = LatencyTransfer::fit(all);
+  double sq = 0;
+  for (std::size_t i = 0; i < s.blocks.size(); ++i) {
+    const std::string key = s.blocks[i].key();
+    oracle_ms[key] = model.predict_ms(s.points[i]);
+    const double e = oracle_ms[key] / s.target_ms.at(key) - 1;
+    sq += e * e;
+  }
+  s.oracle_rmspe = std::sqrt(sq / static_cast<double>(std::max<std::size_t>(1, s.blocks.size())));
+  s.oracle_nn_corr = nearest_residual_corr(s, oracle_ms);
+  std::vector<double> src_sums, oracle_sums;
+  int w10 = 0;
+  for (std::size_t n = 0; n < s.measured.nets.size(); ++n) {
+    src_sums.push_back(sum_of(s.measured.nets[n], source_ms));
+    oracle_sums.push_back(sum_of(s.measured.nets[n], oracle_ms));
+    w10 += std::abs(oracle_sums.back() / s.full_sums[n] - 1) <= 0.10;
+  }
+  s.source_tau = kendall_tau_b(src_sums, s.full_sums);
+  s.oracle_tau = kendall_tau_b(oracle_sums, s.full_sums);
+  s.oracle_w10 =
+      static_cast<double>(w10) / static_cast<double>(std::max<std::size_t>(1, s.full_sums.size()));
+}
+
 void replay(benchmark::State& state, const Setup& s) {
   const double pct = static_cast<double>(state.range(0));
   const bool weighted = state.range(1) != 0;
+  const auto fit_weight = state.range(2);
   FewShotBudget budget;
   budget.percent = pct;
   const int count = budget_block_count(budget, s.blocks.size());
@@ -141,7 +230,9 @@ void replay(benchmark::State& state, const Setup& s) {
     std::unordered_map<std::string, double> measured;
     for (std::size_t i : picks) measured[s.blocks[i].key()] = s.target_ms.at(s.blocks[i].key());
     try {
-      t = std::make_unique<TransferredTable>(transfer_table(s.blocks, s.points, measured));
+      t = std::make_unique<TransferredTable>(
+          transfer_table(s.blocks, s.points, measured,
+                         fit_weight == 0 ? std::vector<double>{} : s.fit_weights[fit_weight - 1]));
     } catch (const Error& e) {
       // A budget under the transfer model's minimum (a small space) is a row of the sweep, not
       // the end of it: the command refuses it with the same message.
@@ -218,6 +309,11 @@ void replay(benchmark::State& state, const Setup& s) {
     state.counters["rep_e2e_w10"] = r_w10 / nets;
   }
   const ExpectedNetworkError ex = expected_network_error(s.measured.nets, *t, s.overhead_ms);
+  state.counters["source_tau"] = s.source_tau;
+  state.counters["oracle_tau"] = s.oracle_tau;
+  state.counters["oracle_w10"] = s.oracle_w10;
+  state.counters["oracle_rmspe"] = s.oracle_rmspe;
+  state.counters["oracle_nn_corr"] = s.oracle_nn_corr;
   state.counters["expected_sd"] = ex.median_sd;
   state.counters["expected_w10"] = ex.within_10;
 }
@@ -262,6 +358,7 @@ void register_benchmarks(Params& p) {
           space.decode(sample_at_resolution(space, rng, static_cast<int>(resolution))));
   }
   for (const auto& net : s->measured.nets) s->full_sums.push_back(sum_of(net, s->target_ms));
+  set_ceilings(*s, src);
   if (!replicate_validation.empty()) {
     if (validation.empty())
       throw std::invalid_argument("--replicate-validation needs --validation");
@@ -300,10 +397,17 @@ void register_benchmarks(Params& p) {
     }
   }
   s->usage = usage_networks(space, static_cast<int>(resolution), 500, 2);
+  {
+    std::vector<double> source_ms;
+    for (const auto& pt : s->points) source_ms.push_back(std::exp(pt.log_source_ms));
+    s->fit_weights.push_back(usage_weights(s->blocks, source_ms, s->usage));
+    s->fit_weights.push_back(few_shot_fit_weights(s->blocks, s->points, s->usage));
+  }
   const auto weighted = p.ints("weighted", {0, 1});
+  const auto fit_weight = p.ints("fit-weight", {2});
   benchmark::RegisterBenchmark("few_shot", [s](benchmark::State& st) { replay(st, *s); })
-      ->ArgsProduct({budgets, weighted})
-      ->ArgNames({"budget_pct", "weighted"})
+      ->ArgsProduct({budgets, weighted, fit_weight})
+      ->ArgNames({"budget_pct", "weighted", "fit_weight"})
       ->Unit(benchmark::kMillisecond)
       ->Iterations(3);
 }

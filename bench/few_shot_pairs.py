@@ -11,6 +11,14 @@ model), both builds run in the same invocation, and each cell shows "baseline ->
 
   bench/few_shot_pairs.py --bench build/bench/hwnas_bench_few_shot \
       [--baseline /tmp/old/hwnas_bench_few_shot] [--budget 1,2,5,10,20] [--pair xcpu-ev ...]
+      [--fit-weight 0|1|2] [--ceilings]
+
+--fit-weight passes the transfer model's sample weights to --bench (not to the baseline, which
+may predate it): 0 equal (v3), 1 the usage share, 2 its square root (v4, the command's and the
+bench's default). --ceilings prints, instead, one
+row per pair of what any budget lies between: the source's own ranking (no target row), the
+smallest budget's tau, and the model fitted on every row of the full table (bench_few_shot.cpp's
+source_tau and oracle_* counters).
 
 Run it from the repository root: the table paths are relative to it.
 """
@@ -58,12 +66,12 @@ PAIRS = {
 }
 
 
-def replay(bench, pair, budgets):
+def replay(bench, pair, budgets, extra=()):
     """{budget: counters} of one bench binary on one pair (an error message for a refused one)."""
     _, source, target, space, resolution, csv = PAIRS[pair]
     cmd = [bench, f"--source={source}", f"--target={target}", f"--space={space}",
            f"--resolution={resolution}", "--weighted=1", f"--budget={budgets}",
-           "--benchmark_format=json"]
+           "--benchmark_format=json", *extra]
     if csv:
         cmd.append(f"--validation={csv}")
     run = subprocess.run(cmd, capture_output=True, text=True)
@@ -85,21 +93,43 @@ def cell(rows, key, fmt):
     return "-" if all(v == "-" for v in values) else " -> ".join(values)
 
 
+def print_ceilings(bench, pairs, budgets, extra, pct, tau):
+    """One row per pair: the source's ranking, the budget's, and the model fitted on every row."""
+    first = budgets.split(",")[0]
+    print(f"| pair | source table alone: tau | {first} %: tau | every row fitted: tau | every row"
+          " fitted: row RMSPE | nearest same-kind residuals: correlation |")
+    print("|---|---|---|---|---|---|")
+    for pair in pairs:
+        r = replay(bench, pair, first, extra)[int(first)]
+        if isinstance(r, str):
+            print(f"| {PAIRS[pair][0]} | refused: {r} | | | | |")
+            continue
+        print(f"| {PAIRS[pair][0]} | {tau(r['source_tau'])} | {tau(r['full_tau'])} | "
+              f"{tau(r['oracle_tau'])} | {pct(r['oracle_rmspe'])} | {r['oracle_nn_corr']:.2f} |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bench", default="build/bench/hwnas_bench_few_shot")
     ap.add_argument("--baseline", help="another build's hwnas_bench_few_shot, shown first")
     ap.add_argument("--budget", default="1,2,5,10,20", help="percents, comma-separated")
     ap.add_argument("--pair", action="append", choices=sorted(PAIRS), help="default: all")
+    ap.add_argument("--fit-weight", type=int, choices=[0, 1, 2])
+    ap.add_argument("--ceilings", action="store_true")
     args = ap.parse_args()
-    benches = ([args.baseline] if args.baseline else []) + [args.bench]
     pct = lambda v: f"{100 * v:.1f} %"
     tau = lambda v: f"{v:.3f}"
+    extra = [f"--fit-weight={args.fit_weight}"] if args.fit_weight is not None else []
+    if args.ceilings:
+        print_ceilings(args.bench, args.pair or list(PAIRS), args.budget, extra, pct, tau)
+        return
+    benches = ([args.baseline] if args.baseline else []) + [args.bench]
     print("| pair | budget | full table: within +-10 % | full table: tau | end to end: within"
           " +-10 % | end to end: tau | leave-one-out error |")
     print("|---|---:|---|---|---|---|---|")
     for pair in args.pair or list(PAIRS):
-        results = [replay(b, pair, args.budget) for b in benches]
+        results = [replay(b, pair, args.budget, extra if i == len(benches) - 1 else ())
+                   for i, b in enumerate(benches)]
         for budget in sorted(results[-1]):
             rows = [r.get(budget) for r in results]
             if all(isinstance(r, str) for r in rows):

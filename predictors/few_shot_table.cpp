@@ -146,13 +146,27 @@ std::vector<std::size_t> choose_few_shot_blocks(const std::vector<BlockSpec>& bl
   return choose_blocks_k_center(points, measured, count, usage_weights(blocks, source_ms, nets));
 }
 
+std::vector<double> few_shot_fit_weights(const std::vector<BlockSpec>& blocks,
+                                         const std::vector<BlockPoint>& points,
+                                         const std::vector<Network>& nets) {
+  std::vector<double> source_ms;
+  for (const auto& p : points) source_ms.push_back(std::exp(p.log_source_ms));
+  std::vector<double> w = usage_weights(blocks, source_ms, nets);
+  for (double& x : w) x = std::sqrt(x);
+  return w;
+}
+
 TransferredTable transfer_table(const std::vector<BlockSpec>& blocks,
                                 const std::vector<BlockPoint>& points,
-                                const std::unordered_map<std::string, double>& measured_ms) {
+                                const std::unordered_map<std::string, double>& measured_ms,
+                                const std::vector<double>& weights) {
+  if (!weights.empty() && weights.size() != blocks.size())
+    throw Error("transfer_table: " + std::to_string(weights.size()) + " weights for " +
+                std::to_string(blocks.size()) + " blocks");
   std::vector<TransferSample> samples;
   for (std::size_t i = 0; i < blocks.size(); ++i)
     if (const auto it = measured_ms.find(blocks[i].key()); it != measured_ms.end())
-      samples.push_back({points[i], it->second});
+      samples.push_back({points[i], it->second, weights.empty() ? 1.0 : weights[i]});
   TransferredTable t{LatencyTransfer::fit(samples), {}, {}};
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     std::string key = blocks[i].key();
@@ -236,7 +250,8 @@ FewShotReport run_few_shot_profile(const ProfileRunConfig& config, const FewShot
   std::unordered_map<std::string, double> target;
   for (const auto& r : table.rows(profile.name))
     if (r.origin == RowOrigin::measured) target[r.key] = r.stats.median_ms;
-  const TransferredTable filled = transfer_table(blocks, points, target);
+  const TransferredTable filled =
+      transfer_table(blocks, points, target, few_shot_fit_weights(blocks, points, usage));
   const LatencyTransfer& model = filled.model;
   rep.measured = static_cast<int>(model.samples());
   rep.cv_error = model.cv_error();

@@ -77,6 +77,15 @@ std::vector<std::size_t> choose_few_shot_blocks(const std::vector<BlockSpec>& bl
                                                 const std::vector<bool>& measured, int count,
                                                 const std::vector<Network>& nets);
 
+/// Each block's weight in the transfer model's fit (TransferSample::weight): the square root of
+/// its usage_weights share over `nets`. The network sums are what a table is judged by, so a
+/// block that carries more of them counts more; the root keeps a few heavy blocks from
+/// deciding the fit alone (over 13 stored pairs at 5 %, the plain share lost more where the
+/// root lost: bench/README.md, "Where tau at 5 % stops"). Throws what usage_weights throws.
+std::vector<double> few_shot_fit_weights(const std::vector<BlockSpec>& blocks,
+                                         const std::vector<BlockPoint>& points,
+                                         const std::vector<Network>& nets);
+
 /// A device's table completed by transfer: every block's latency (ms), which of them are
 /// predicted, and the model that predicted them.
 struct TransferredTable {
@@ -87,10 +96,12 @@ struct TransferredTable {
 
 /// Fits a LatencyTransfer on the blocks of `blocks` that have a target measurement in
 /// `measured_ms` (by key; `points[i]` are block i's features with its source latency) and
-/// predicts the others. Throws what LatencyTransfer::fit throws (fewer than 3 measured).
+/// predicts the others. `weights[i]` (empty: all 1) is block i's weight in the fit
+/// (TransferSample::weight). Throws what LatencyTransfer::fit throws (fewer than 3 measured).
 TransferredTable transfer_table(const std::vector<BlockSpec>& blocks,
                                 const std::vector<BlockPoint>& points,
-                                const std::unordered_map<std::string, double>& measured_ms);
+                                const std::unordered_map<std::string, double>& measured_ms,
+                                const std::vector<double>& weights = {});
 
 /// ExpectedNetworkError of `nets` (each block in `table.ms`) whose inference costs
 /// `overhead_ms` besides its blocks.

@@ -37,6 +37,8 @@ LatencyTransfer LatencyTransfer::fit(const std::vector<TransferSample>& samples)
   for (const auto& s : samples)
     if (!(s.target_ms > 0) || !std::isfinite(s.target_ms) || !std::isfinite(s.point.log_source_ms))
       throw Error("latency transfer: a sample has a non-positive or non-finite latency");
+    else if (!(s.weight > 0) || !std::isfinite(s.weight))
+      throw Error("latency transfer: a sample has a non-positive or non-finite weight");
 
   LatencyTransfer m;
   m.samples_ = static_cast<int>(n);
@@ -80,8 +82,12 @@ LatencyTransfer LatencyTransfer::fit(const std::vector<TransferSample>& samples)
   const auto nv = static_cast<Eigen::Index>(variants.size());
   const Eigen::Index p = 2 + 2 * k + kSizeTerms + nv;
   Eigen::MatrixXd X = Eigen::MatrixXd::Zero(n, p);
-  Eigen::VectorXd y(n);
+  Eigen::VectorXd y(n), w(n);
+  double weight_sum = 0;
+  for (const auto& s : samples) weight_sum += s.weight;
   for (Eigen::Index i = 0; i < n; ++i) {
+    // Weights of mean 1, so that the penalty grid means the same with and without them.
+    w(i) = samples[static_cast<std::size_t>(i)].weight * static_cast<double>(n) / weight_sum;
     const BlockPoint& pt = samples[static_cast<std::size_t>(i)].point;
     X(i, 0) = 1;
     X(i, 1) = pt.log_source_ms - m.mean_log_source_;
@@ -106,8 +112,9 @@ LatencyTransfer LatencyTransfer::fit(const std::vector<TransferSample>& samples)
   double best_err = std::numeric_limits<double>::infinity();
   Eigen::VectorXd best_beta;
   Eigen::VectorXd best_loo;
-  const Eigen::MatrixXd XtX = X.transpose() * X;
-  const Eigen::VectorXd Xty = X.transpose() * y;
+  const Eigen::MatrixXd XtW = X.transpose() * w.asDiagonal();
+  const Eigen::MatrixXd XtX = XtW * X;
+  const Eigen::VectorXd Xty = XtW * y;
   for (double lambda : {1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 1000.0}) {
     Eigen::MatrixXd A = XtX;
     A.diagonal() += lambda * penalty;
@@ -116,7 +123,7 @@ LatencyTransfer LatencyTransfer::fit(const std::vector<TransferSample>& samples)
     const Eigen::LDLT<Eigen::MatrixXd> ldlt(A);
     if (ldlt.info() != Eigen::Success) continue;
     const Eigen::VectorXd beta = ldlt.solve(Xty);
-    const Eigen::MatrixXd AinvXt = ldlt.solve(X.transpose());
+    const Eigen::MatrixXd AinvXt = ldlt.solve(XtW);
     Eigen::VectorXd loo(n);
     double err = 0;
     bool usable = true;
@@ -127,7 +134,7 @@ LatencyTransfer LatencyTransfer::fit(const std::vector<TransferSample>& samples)
         break;
       }
       loo(i) = (y(i) - X.row(i).dot(beta)) / (1 - h);
-      err += loo(i) * loo(i);
+      err += w(i) * loo(i) * loo(i);
     }
     if (usable && err < best_err) {
       best_err = err;
@@ -206,7 +213,7 @@ nlohmann::json LatencyTransfer::to_json() const {
   nlohmann::json per_variant = nlohmann::json::object();
   for (const auto& [variant, a] : variant_a_)
     per_variant[variant] = {{"samples", variant_samples_.at(variant)}, {"a", a}};
-  return {{"model", "ridge-log-transfer-v3"},
+  return {{"model", "ridge-log-transfer-v4"},
           {"samples", samples_},
           {"lambda", lambda_},
           {"cv_error", cv_error_},

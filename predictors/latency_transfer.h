@@ -14,10 +14,12 @@
 
 namespace hwnas {
 
-/// One block measured on both devices (ms, > 0).
+/// One block measured on both devices (ms, > 0), and how much its error counts in the fit
+/// (> 0; e.g. its share of networks' latency, usage_weights).
 struct TransferSample {
   BlockPoint point;
   double target_ms = 0;
+  double weight = 1;
 };
 
 /// log(target_ms) = a + b * log(source_ms) + a_k + b_k * (log(source_ms) - mean) + c . x + a_v,
@@ -56,7 +58,7 @@ class LatencyTransfer {
   int samples() const { return samples_; }
   double lambda() const { return lambda_; }
 
-  /// {"model":"ridge-log-transfer-v3","samples":..,"lambda":..,"cv_error":..,
+  /// {"model":"ridge-log-transfer-v4","samples":..,"lambda":..,"cv_error":..,
   ///  "shared":{"a":..,"b":..},"size_coef":[..],"per_kind":{kind:{"samples":..,"cv_error":..,
   ///  "a":..,"b":..}},"per_variant":{variant:{"samples":..,"a":..}}}.
   nlohmann::json to_json() const;

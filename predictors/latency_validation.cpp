@@ -58,20 +58,24 @@ std::vector<double> average_ranks(const std::vector<double>& v) {
 }
 }  // namespace
 
-double spearman_rho(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.size() != b.size()) throw Error("spearman rho: sequences of different length");
-  const std::vector<double> ra = average_ranks(a), rb = average_ranks(b);
+double pearson_r(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) throw Error("pearson r: sequences of different length");
   const double n = static_cast<double>(a.size());
   double ma = 0, mb = 0;
-  for (std::size_t i = 0; i < ra.size(); ++i) ma += ra[i], mb += rb[i];
+  for (std::size_t i = 0; i < a.size(); ++i) ma += a[i], mb += b[i];
   ma /= n, mb /= n;
   double sab = 0, saa = 0, sbb = 0;
-  for (std::size_t i = 0; i < ra.size(); ++i) {
-    sab += (ra[i] - ma) * (rb[i] - mb);
-    saa += (ra[i] - ma) * (ra[i] - ma);
-    sbb += (rb[i] - mb) * (rb[i] - mb);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
   }
   return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0.0;
+}
+
+double spearman_rho(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) throw Error("spearman rho: sequences of different length");
+  return pearson_r(average_ranks(a), average_ranks(b));
 }
 
 std::string host_regime(const std::optional<AccuracyMetrics>& repeatability) {

@@ -44,6 +44,10 @@ AccuracyMetrics accuracy_metrics(const std::vector<double>& measured,
 /// this is a conservative ceiling. Throws hwnas::Error if fewer than 2 subnets or windows.
 AccuracyMetrics repeatability_metrics(const std::vector<std::vector<double>>& window_ms);
 
+/// Pearson's correlation of two equally long sequences. 0 when either is constant. Throws
+/// hwnas::Error on different lengths.
+double pearson_r(const std::vector<double>& a, const std::vector<double>& b);
+
 /// Spearman's rho of two equally long sequences: Pearson correlation of their ranks, tied
 /// values taking their average rank. 0 when either is constant. Throws hwnas::Error on
 /// different lengths.

@@ -152,6 +152,33 @@ TEST(LatencyTransfer, ThreeBlocksOfNearlyOneSizeKeepProportionalScaling) {
   EXPECT_NEAR(m.predict_ms(at(BlockKind::meta4d, 2.0)) / (0.5 * std::exp(2.0)), 1.0, 0.05);
 }
 
+TEST(LatencyTransfer, WeightsDecideWhichSamplesTheFitFollows) {
+  // Four blocks of one kind at 0.5x on the target, and one in the middle at 0.8x. Fitted with
+  // equal weights, the free offset is the mean log ratio: by hand 0.5 * 1.6^(1/5) = 0.55 at the
+  // middle (+10 %), whatever the penalty does with the rest. Weighted 100:1 against the odd
+  // block, the offset moves to 0.5 * 1.6^(1/401) (+0.1 %).
+  std::vector<TransferSample> samples;
+  for (double x : {-2.0, -1.0, 1.0, 2.0})
+    samples.push_back({at(BlockKind::meta4d, x), 0.5 * std::exp(x)});
+  samples.push_back({at(BlockKind::meta4d, 0.0), 0.8});
+  const double equal = LatencyTransfer::fit(samples).predict_ms(at(BlockKind::meta4d, 0.1));
+  EXPECT_GT(equal / (0.5 * std::exp(0.1)), 1.05);
+  // Equal weights of any size are the same fit, penalty included: they are scaled to a mean
+  // of 1.
+  std::vector<TransferSample> scaled = samples;
+  for (auto& s : scaled) s.weight = 7.5;
+  EXPECT_EQ(LatencyTransfer::fit(scaled).to_json().dump(),
+            LatencyTransfer::fit(samples).to_json().dump());
+  std::vector<TransferSample> weighted = samples;
+  for (auto& s : weighted) s.weight = 100;
+  weighted.back().weight = 1;
+  EXPECT_NEAR(
+      LatencyTransfer::fit(weighted).predict_ms(at(BlockKind::meta4d, 0.1)) / (0.5 * std::exp(0.1)),
+      1.0, 0.02);
+  weighted.back().weight = 0;
+  EXPECT_NE(error_of([&] { LatencyTransfer::fit(weighted); }).find("weight"), std::string::npos);
+}
+
 TEST(LatencyTransfer, AVariantOffsetRecoversWhatSizesDoNotShow) {
   // Two variants of one kind at the same sizes: the pooled-query block runs 1.25x the ratio of
   // the plain one on the target, and the usage-weighted choice measured few of them (4 of 16),
@@ -185,7 +212,7 @@ TEST(LatencyTransfer, AVariantOffsetRecoversWhatSizesDoNotShow) {
     EXPECT_LT(k.predict_ms(pooled) / truth_pooled, 0.9) << x;
   }
   const nlohmann::json j = m.to_json();
-  EXPECT_EQ(j["model"], "ridge-log-transfer-v3");
+  EXPECT_EQ(j["model"], "ridge-log-transfer-v4");
   EXPECT_EQ(j["per_variant"]["hiera_block:mu=0,qpool=1"]["samples"], 4);
   EXPECT_TRUE(k.to_json()["per_variant"].empty());
 }

@@ -46,6 +46,15 @@ TEST(ValidationMetrics, SpearmanRhoByHand) {
   EXPECT_THROW(spearman_rho({1, 2}, {1}), Error);
 }
 
+TEST(ValidationMetrics, PearsonRByHand) {
+  // {1, 2, 4} against {1, 3, 2}: means 7/3 and 2; deviations (-4/3, -1/3, 5/3) and (-1, 1, 0);
+  // sum of products 4/3 - 1/3 = 1, sums of squares 42/9 and 2: r = 1 / sqrt(42 / 9 * 2).
+  EXPECT_NEAR(pearson_r({1, 2, 4}, {1, 3, 2}), 1.0 / std::sqrt(42.0 / 9.0 * 2.0), 1e-12);
+  EXPECT_NEAR(pearson_r({1, 2, 3}, {-2, -4, -6}), -1.0, 1e-12);
+  EXPECT_EQ(pearson_r({5, 5, 5}, {1, 2, 3}), 0.0);
+  EXPECT_THROW(pearson_r({1, 2}, {1}), Error);
+}
+
 TEST(ValidationMetrics, RegimeFollowsTheWindowAgreement) {
   AccuracyMetrics m;
   m.within_5pct = 0.95;
