@@ -43,7 +43,8 @@
 // --resolution=N --validation=CSV (optional) --replicate=DB#DEVICE (optional)
 // --replicate-validation=CSV (optional, the same archs as --validation) --budget=LIST in
 // percent (default 1,2,5,10,20) --weighted=LIST (0: plain k-center, 1: weighted by latency share as
-// the command does; default both, side by side) --fit-weight=LIST (the transfer model's sample
+// the command does, P >= 2: by that share to the power P, heavier blocks first; default 0,1,
+// side by side) --fit-weight=LIST (the transfer model's sample
 // weights: 0 equal, as v3 did; 1 the usage share of the picks' latency; 2 its square root, as
 // the command does (few_shot_fit_weights); default 2).
 #include <algorithm>
@@ -216,7 +217,6 @@ void set_ceilings(Setup& s, const std::unordered_map<std::string, LatencyRow>& s
 
 void replay(benchmark::State& state, const Setup& s) {
   const double pct = static_cast<double>(state.range(0));
-  const bool weighted = state.range(1) != 0;
   const auto fit_weight = state.range(2);
   FewShotBudget budget;
   budget.percent = pct;
@@ -225,8 +225,14 @@ void replay(benchmark::State& state, const Setup& s) {
   std::vector<std::size_t> picks;
   for (auto _ : state) {
     const std::vector<bool> none(s.blocks.size(), false);
-    picks = weighted ? choose_few_shot_blocks(s.blocks, s.points, none, count, s.usage)
-                     : choose_blocks_k_center(s.points, none, count);
+    if (state.range(1) >= 2) {  // the usage share to a power: heavier blocks first
+      std::vector<double> w = s.fit_weights[0];
+      for (double& x : w) x = std::pow(x, static_cast<double>(state.range(1)));
+      picks = choose_blocks_k_center(s.points, none, count, w);
+    } else {
+      picks = state.range(1) == 1 ? choose_few_shot_blocks(s.blocks, s.points, none, count, s.usage)
+                                  : choose_blocks_k_center(s.points, none, count);
+    }
     std::unordered_map<std::string, double> measured;
     for (std::size_t i : picks) measured[s.blocks[i].key()] = s.target_ms.at(s.blocks[i].key());
     try {
