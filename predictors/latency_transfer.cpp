@@ -183,6 +183,11 @@ double LatencyTransfer::predict_ms(const BlockPoint& p) const {
   for (int d = 0; d < kSizeTerms; ++d)
     if (size_sd_[d] > 0) y += size_coef_[d] * (v[d] - size_mean_[d]) / size_sd_[d];
   if (const auto vt = variant_a_.find(p.variant); vt != variant_a_.end()) y += vt->second;
+  // The fit's y is a conditional median of log latency; rows are summed into networks, whose
+  // expectation needs each row's mean: exp(sigma^2 / 2) above the median for log-normal errors
+  // (the retransformation of Duan 1983, with the leave-one-out spread as sigma).
+  const double sigma = log_sigma(p.kind);
+  y += sigma * sigma / 2;
   const auto it = kind_log_ratio_.find(p.kind);
   const auto& [lo, hi] = it != kind_log_ratio_.end() ? it->second : log_ratio_;
   return std::exp(p.log_source_ms + std::clamp(y - p.log_source_ms, lo, hi));
@@ -213,7 +218,7 @@ nlohmann::json LatencyTransfer::to_json() const {
   nlohmann::json per_variant = nlohmann::json::object();
   for (const auto& [variant, a] : variant_a_)
     per_variant[variant] = {{"samples", variant_samples_.at(variant)}, {"a", a}};
-  return {{"model", "ridge-log-transfer-v4"},
+  return {{"model", "ridge-log-transfer-v5"},
           {"samples", samples_},
           {"lambda", lambda_},
           {"cv_error", cv_error_},

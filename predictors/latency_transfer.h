@@ -40,7 +40,10 @@ class LatencyTransfer {
   /// non-finite latency.
   static LatencyTransfer fit(const std::vector<TransferSample>& samples);
 
-  /// Predicted target latency (ms) of a block with features `p`. The ratio target / source is
+  /// Predicted target latency (ms) of a block with features `p`: the fit's median raised by
+  /// exp(log_sigma(kind)^2 / 2), the mean of a log-normal error, so that a network's sum of
+  /// predicted rows is unbiased rather than low (Duan's retransformation, 1983). The ratio
+  /// target / source is
   /// kept within the range the samples of the block's kind show (of all samples for a kind
   /// with fewer than 2): the size terms, fitted mostly on the blocks networks use, must not
   /// extrapolate to a ratio no measured block has.
@@ -58,7 +61,7 @@ class LatencyTransfer {
   int samples() const { return samples_; }
   double lambda() const { return lambda_; }
 
-  /// {"model":"ridge-log-transfer-v4","samples":..,"lambda":..,"cv_error":..,
+  /// {"model":"ridge-log-transfer-v5","samples":..,"lambda":..,"cv_error":..,
   ///  "shared":{"a":..,"b":..},"size_coef":[..],"per_kind":{kind:{"samples":..,"cv_error":..,
   ///  "a":..,"b":..}},"per_variant":{variant:{"samples":..,"a":..}}}.
   nlohmann::json to_json() const;
