@@ -5,7 +5,9 @@
 This script predicts the same archs from other tables of that device (a few-shot table, the
 full one) with `hwnas predict`, so every table is judged on the same measurements, with no
 host drift between them. It prints, per table: subnets, RMSPE, the share within +-10 %, Kendall
-tau-b, and the median error.
+tau-b, and the median error. Every table after the first is also judged against the first
+table's predictions (give the full table first): the few-shot target's "against the full table"
+for the real command, whose measured rows are its own.
 
   bench/few_shot_check.py --hwnas build/apps/hwnas --space efficientformer \
       --csv v_e1t.csv --table engine.db#e1t --table fs_e1t.db#e1t
@@ -60,15 +62,23 @@ def main():
     with open(args.csv, newline="") as f:
         rows = list(csv.DictReader(f))
     measured = [float(r["measured_ms"]) for r in rows]
+    first = None
     for table in args.table:
         pred = [predict(args.hwnas, args.space, table, r["arch"]) for r in rows]
         err = [p / m - 1 for p, m in zip(pred, measured)]
-        print(json.dumps({
+        out = {
             "table": table, "subnets": len(rows),
             "rmspe": math.sqrt(sum(e * e for e in err) / len(err)),
             "within_10pct": sum(abs(e) <= 0.10 for e in err) / len(err),
             "kendall_tau": kendall_tau_b(pred, measured),
-            "median_error": statistics.median(err)}))
+            "median_error": statistics.median(err)}
+        if first is None:
+            first = pred
+        else:
+            out["vs_first_within_10pct"] = sum(
+                abs(p / f - 1) <= 0.10 for p, f in zip(pred, first)) / len(pred)
+            out["vs_first_kendall_tau"] = kendall_tau_b(pred, first)
+        print(json.dumps(out))
 
 
 if __name__ == "__main__":
