@@ -1,6 +1,7 @@
 #include "bench/bench_common.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -200,6 +201,22 @@ Bench* study(Bench* b) {
       !flag_given("benchmark_display_aggregates_only"))
     b->ReportAggregatesOnly(true);
   return b;
+}
+
+void report_series(benchmark::State& state, const std::string& name, const std::vector<double>& v) {
+  if (v.empty()) throw std::invalid_argument("report_series: empty series " + name);
+  std::vector<double> s = v;
+  std::sort(s.begin(), s.end());
+  const double med = s[s.size() / 2];
+  int within5 = 0, within2 = 0;
+  for (double x : v) {
+    within5 += std::abs(x / med - 1) <= 0.05;
+    within2 += std::abs(x / med - 1) <= 0.02;
+  }
+  state.counters[name + "_median"] = med;
+  state.counters[name + "_within2"] = double(within2) / static_cast<double>(v.size());
+  state.counters[name + "_within5"] = double(within5) / static_cast<double>(v.size());
+  state.counters[name + "_max_over_min"] = s.back() / s.front();
 }
 
 std::string join(const std::vector<std::string>& values, const char* sep) {

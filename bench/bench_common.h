@@ -97,6 +97,12 @@ void warm_up(int calls, Fn&& fn) {
   for (int i = 0; i < calls; ++i) fn();
 }
 
+/// Counters `name`_median (upper middle), `name`_within2 and `name`_within5 (share of values
+/// within 2 % / 5 % of the median) and `name`_max_over_min of a series of repeated
+/// measurements (ms or ratios): how repeatable a quantity is on this host. Throws
+/// std::invalid_argument on an empty series.
+void report_series(benchmark::State& state, const std::string& name, const std::vector<double>& v);
+
 /// "a,b,c" from a list of values, for context entries.
 std::string join(const std::vector<std::string>& values, const char* sep = ",");
 std::string join(const std::vector<std::int64_t>& values, const char* sep = ",");

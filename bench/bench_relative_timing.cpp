@@ -27,23 +27,6 @@
 namespace hwnas::bench {
 namespace {
 
-// The series' median (upper middle), the fraction of values within 2 % and 5 % of it, and
-// max/min, as counters prefixed `name`.
-void report(benchmark::State& state, const std::string& name, const std::vector<double>& v) {
-  std::vector<double> s = v;
-  std::sort(s.begin(), s.end());
-  const double med = s[s.size() / 2];
-  int within5 = 0, within2 = 0;
-  for (double x : v) {
-    within5 += std::abs(x / med - 1) <= 0.05;
-    within2 += std::abs(x / med - 1) <= 0.02;
-  }
-  state.counters[name + "_median"] = med;
-  state.counters[name + "_within2"] = double(within2) / static_cast<double>(v.size());
-  state.counters[name + "_within5"] = double(within5) / static_cast<double>(v.size());
-  state.counters[name + "_max_over_min"] = s.back() / s.front();
-}
-
 void relative(benchmark::State& state, const std::string& spec_a, const std::string& spec_b) {
   const int threads = static_cast<int>(state.range(0));
   const int rounds = static_cast<int>(state.range(1));
@@ -66,12 +49,12 @@ void relative(benchmark::State& state, const std::string& spec_a, const std::str
       ratio.push_back(sa.median_ms / sb.median_ms);
       ratio10.push_back(sa.p10_ms / sb.p10_ms);
     }
-    report(state, "a", a);
-    report(state, "b", b);
-    report(state, "ratio", ratio);
-    report(state, "a_p10", a10);
-    report(state, "b_p10", b10);
-    report(state, "ratio_p10", ratio10);
+    report_series(state, "a", a);
+    report_series(state, "b", b);
+    report_series(state, "ratio", ratio);
+    report_series(state, "a_p10", a10);
+    report_series(state, "b_p10", b10);
+    report_series(state, "ratio_p10", ratio10);
     std::sort(a.begin(), a.end());
     state.SetIterationTime(a[a.size() / 2] / 1e3);
   }
