@@ -141,6 +141,7 @@ std::vector<std::size_t> choose_few_shot_blocks(const std::vector<BlockSpec>& bl
                                                 const std::vector<BlockPoint>& points,
                                                 const std::vector<bool>& measured, int count,
                                                 const std::vector<Network>& nets) {
+  if (nets.empty()) return {};  // no usage to weigh by: equal weights
   std::vector<double> source_ms;
   for (const auto& p : points) source_ms.push_back(std::exp(p.log_source_ms));
   return choose_blocks_k_center(points, measured, count, usage_weights(blocks, source_ms, nets));
@@ -149,6 +150,7 @@ std::vector<std::size_t> choose_few_shot_blocks(const std::vector<BlockSpec>& bl
 std::vector<double> few_shot_fit_weights(const std::vector<BlockSpec>& blocks,
                                          const std::vector<BlockPoint>& points,
                                          const std::vector<Network>& nets) {
+  if (nets.empty()) return {};  // no usage to weigh by: equal weights
   std::vector<double> source_ms;
   for (const auto& p : points) source_ms.push_back(std::exp(p.log_source_ms));
   std::vector<double> w = usage_weights(blocks, source_ms, nets);

@@ -81,7 +81,8 @@ std::vector<std::size_t> choose_few_shot_blocks(const std::vector<BlockSpec>& bl
 /// its usage_weights share over `nets`. The network sums are what a table is judged by, so a
 /// block that carries more of them counts more; the root keeps a few heavy blocks from
 /// deciding the fit alone (over 13 stored pairs at 5 %, the plain share lost more where the
-/// root lost: bench/README.md, "Where tau at 5 % stops"). Throws what usage_weights throws.
+/// root lost: bench/README.md, "Where tau at 5 % stops"). Empty (equal weights) when `nets` is
+/// empty. Throws what usage_weights throws.
 std::vector<double> few_shot_fit_weights(const std::vector<BlockSpec>& blocks,
                                          const std::vector<BlockPoint>& points,
                                          const std::vector<Network>& nets);

@@ -108,6 +108,27 @@ TEST(BlockSelection, WeightsTradeDistanceForHowMuchABlockMatters) {
             std::string::npos);
 }
 
+TEST(FewShotTable, FitWeightsAreTheRootOfTheUsageShare) {
+  // The usage test's networks: A carries 0.625 of a network's latency on average, B 0.375, and
+  // C, unused, 1e-3 of the mean (1/3). The fit weights are their square roots, by hand 0.7906,
+  // 0.6124 and 0.01826; with no networks to weigh by, none (equal weights).
+  const BlockSpec A = BlockSpec::parse("flatten:c=448,h=7,w=7");
+  const BlockSpec B = BlockSpec::parse("flatten:c=96,h=7,w=7");
+  const BlockSpec C = BlockSpec::parse("flatten:c=224,h=7,w=7");
+  Network n1, n2;
+  n1.blocks = {A, B};
+  n2.blocks = {A, A};
+  const std::vector<BlockPoint> pts = {at(BlockKind::flatten, std::log(1.0)),
+                                       at(BlockKind::flatten, std::log(3.0)),
+                                       at(BlockKind::flatten, std::log(2.0))};
+  const auto w = few_shot_fit_weights({A, B, C}, pts, {n1, n2});
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_NEAR(w[0], 0.790569, 1e-6);
+  EXPECT_NEAR(w[1], 0.612372, 1e-6);
+  EXPECT_NEAR(w[2], 0.0182574, 1e-7);
+  EXPECT_TRUE(few_shot_fit_weights({A, B, C}, pts, {}).empty());
+}
+
 TEST(LatencyTransfer, RecoversAPerKindPowerLaw) {
   // Target = 1.3 * source^0.9 for meta4d, 2.1 * source^0.8 for meta3d: inside the model's
   // family, so the fit is near exact (the ridge shrinks the per-kind terms a little).
