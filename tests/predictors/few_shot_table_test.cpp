@@ -30,6 +30,20 @@ BlockPoint at(BlockKind kind, double log_ms) {
   return p;
 }
 
+// Three candidate blocks and two networks, [A, B] and [A, A]: C is used by none.
+struct UsageCase {
+  BlockSpec A = BlockSpec::parse("flatten:c=448,h=7,w=7");
+  BlockSpec B = BlockSpec::parse("flatten:c=96,h=7,w=7");
+  BlockSpec C = BlockSpec::parse("flatten:c=224,h=7,w=7");
+  std::vector<Network> nets = {network_of({A, B}), network_of({A, A})};
+
+  static Network network_of(std::vector<BlockSpec> blocks) {
+    Network n;
+    n.blocks = std::move(blocks);
+    return n;
+  }
+};
+
 TEST(FewShotBudget, ParsesCountsAndPercentages) {
   EXPECT_EQ(parse_few_shot_budget("46").blocks, 46);
   EXPECT_DOUBLE_EQ(parse_few_shot_budget("5%").percent, 5.0);
@@ -89,13 +103,9 @@ TEST(BlockSelection, WeightsTradeDistanceForHowMuchABlockMatters) {
 
   // Usage: networks [A, B] and [A, A] with A 1 ms and B 3 ms: A carries 1/4 and 2/2, B 3/4 and
   // nothing: A 0.625, B 0.375 on average; C, unused, 1e-3 of the mean weight (1/3).
-  const BlockSpec A = BlockSpec::parse("flatten:c=448,h=7,w=7");
-  const BlockSpec B = BlockSpec::parse("flatten:c=96,h=7,w=7");
-  const BlockSpec C = BlockSpec::parse("flatten:c=224,h=7,w=7");
-  Network n1, n2;
-  n1.blocks = {A, B};
-  n2.blocks = {A, A};
-  const auto w = usage_weights({A, B, C}, {1.0, 3.0, 2.0}, {n1, n2});
+  const UsageCase u;
+  const BlockSpec &A = u.A, &B = u.B, &C = u.C;
+  const auto w = usage_weights({A, B, C}, {1.0, 3.0, 2.0}, u.nets);
   ASSERT_EQ(w.size(), 3u);
   EXPECT_DOUBLE_EQ(w[0], 0.625);
   EXPECT_DOUBLE_EQ(w[1], 0.375);
@@ -112,21 +122,16 @@ TEST(FewShotTable, FitWeightsAreTheRootOfTheUsageShare) {
   // The usage test's networks: A carries 0.625 of a network's latency on average, B 0.375, and
   // C, unused, 1e-3 of the mean (1/3). The fit weights are their square roots, by hand 0.7906,
   // 0.6124 and 0.01826; with no networks to weigh by, none (equal weights).
-  const BlockSpec A = BlockSpec::parse("flatten:c=448,h=7,w=7");
-  const BlockSpec B = BlockSpec::parse("flatten:c=96,h=7,w=7");
-  const BlockSpec C = BlockSpec::parse("flatten:c=224,h=7,w=7");
-  Network n1, n2;
-  n1.blocks = {A, B};
-  n2.blocks = {A, A};
+  const UsageCase u;
   const std::vector<BlockPoint> pts = {at(BlockKind::flatten, std::log(1.0)),
                                        at(BlockKind::flatten, std::log(3.0)),
                                        at(BlockKind::flatten, std::log(2.0))};
-  const auto w = few_shot_fit_weights({A, B, C}, pts, {n1, n2});
+  const auto w = few_shot_fit_weights({u.A, u.B, u.C}, pts, u.nets);
   ASSERT_EQ(w.size(), 3u);
   EXPECT_NEAR(w[0], 0.790569, 1e-6);
   EXPECT_NEAR(w[1], 0.612372, 1e-6);
   EXPECT_NEAR(w[2], 0.0182574, 1e-7);
-  EXPECT_TRUE(few_shot_fit_weights({A, B, C}, pts, {}).empty());
+  EXPECT_TRUE(few_shot_fit_weights({u.A, u.B, u.C}, pts, {}).empty());
 }
 
 TEST(LatencyTransfer, RecoversAPerKindPowerLaw) {
