@@ -141,7 +141,8 @@ std::vector<std::size_t> choose_few_shot_blocks(const std::vector<BlockSpec>& bl
                                                 const std::vector<BlockPoint>& points,
                                                 const std::vector<bool>& measured, int count,
                                                 const std::vector<Network>& nets) {
-  if (nets.empty()) return {};  // no usage to weigh by: equal weights
+  // No networks to weigh by: every block matters alike (plain k-center).
+  if (nets.empty()) return choose_blocks_k_center(points, measured, count);
   std::vector<double> source_ms;
   for (const auto& p : points) source_ms.push_back(std::exp(p.log_source_ms));
   return choose_blocks_k_center(points, measured, count, usage_weights(blocks, source_ms, nets));

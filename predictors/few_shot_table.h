@@ -71,7 +71,9 @@ std::vector<Network> usage_networks(const SearchSpace& space, int resolution, in
                                     std::uint64_t seed);
 
 /// The `count` blocks to measure next: choose_blocks_k_center weighted by usage_weights over
-/// `nets` (`points[i]` are block i's features, `measured[i]` whether it has a measured row).
+/// `nets` (`points[i]` are block i's features, `measured[i]` whether it has a measured row);
+/// plain k-center when `nets` is empty. Throws what choose_blocks_k_center and usage_weights
+/// throw.
 std::vector<std::size_t> choose_few_shot_blocks(const std::vector<BlockSpec>& blocks,
                                                 const std::vector<BlockPoint>& points,
                                                 const std::vector<bool>& measured, int count,

@@ -43,10 +43,9 @@ class LatencyTransfer {
   /// Predicted target latency (ms) of a block with features `p`: the fit's median raised by
   /// exp(log_sigma(kind)^2 / 2), the mean of a log-normal error, so that a network's sum of
   /// predicted rows is unbiased rather than low (Duan's retransformation, 1983). The ratio
-  /// target / source is
-  /// kept within the range the samples of the block's kind show (of all samples for a kind
-  /// with fewer than 2): the size terms, fitted mostly on the blocks networks use, must not
-  /// extrapolate to a ratio no measured block has.
+  /// target / source is kept within the range the samples of the block's kind show (of all
+  /// samples for a kind with fewer than 2): the size terms, fitted mostly on the blocks
+  /// networks use, must not extrapolate to a ratio no measured block has.
   double predict_ms(const BlockPoint& p) const;
 
   /// Leave-one-out relative error, root mean square over the samples (0.05 = 5 %).

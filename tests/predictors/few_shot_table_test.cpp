@@ -118,7 +118,7 @@ TEST(BlockSelection, WeightsTradeDistanceForHowMuchABlockMatters) {
             std::string::npos);
 }
 
-TEST(FewShotTable, FitWeightsAreTheRootOfTheUsageShare) {
+TEST(FewShotTable, FitWeightsAreTheRootOfTheUsageShareAndNoUsageMeansEqualWeights) {
   // The usage test's networks: A carries 0.625 of a network's latency on average, B 0.375, and
   // C, unused, 1e-3 of the mean (1/3). The fit weights are their square roots, by hand 0.7906,
   // 0.6124 and 0.01826; with no networks to weigh by, none (equal weights).
@@ -132,6 +132,22 @@ TEST(FewShotTable, FitWeightsAreTheRootOfTheUsageShare) {
   EXPECT_NEAR(w[1], 0.612372, 1e-6);
   EXPECT_NEAR(w[2], 0.0182574, 1e-7);
   EXPECT_TRUE(few_shot_fit_weights({u.A, u.B, u.C}, pts, {}).empty());
+  // The choice weighs by the same usage. By hand: weighted, A (the largest weight) covers the
+  // kind first, then B (0.375 x 1.10 in log ms) before C (3e-4 x 0.69); with no networks it is
+  // plain k-center, which covers the kind with B (the largest source latency), then A
+  // (farthest from B), then C.
+  const std::vector<bool> none(3, false);
+  EXPECT_EQ(choose_few_shot_blocks({u.A, u.B, u.C}, pts, none, 3, u.nets),
+            (std::vector<std::size_t>{0, 1, 2}));
+  EXPECT_EQ(choose_few_shot_blocks({u.A, u.B, u.C}, pts, none, 3, {}),
+            (std::vector<std::size_t>{1, 0, 2}));
+  // Where plain k-center and zero usage part: log ms 2.5, 0, 3, 2. By hand, k-center takes 3
+  // (the largest), then 0 (farthest), then 2 (1.0 from its nearest) before 2.5 (0.5).
+  const std::vector<BlockPoint> four = {at(BlockKind::flatten, 2.5), at(BlockKind::flatten, 0),
+                                        at(BlockKind::flatten, 3), at(BlockKind::flatten, 2)};
+  const BlockSpec D = BlockSpec::parse("flatten:c=32,h=7,w=7");
+  EXPECT_EQ(choose_few_shot_blocks({u.A, u.B, u.C, D}, four, std::vector<bool>(4, false), 4, {}),
+            (std::vector<std::size_t>{2, 1, 3, 0}));
 }
 
 TEST(LatencyTransfer, RecoversAPerKindPowerLaw) {
