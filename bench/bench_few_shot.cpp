@@ -184,7 +184,7 @@ double nearest_residual_corr(const Setup& s,
 
 // source_tau and the oracle_* counters: the ranking with no target row, and the model fitted
 // on every row.
-void set_ceilings(Setup& s, const std::unordered_map<std::string, LatencyRow>& source) {
+void set_source_and_oracle(Setup& s, const std::unordered_map<std::string, LatencyRow>& source) {
   std::unordered_map<std::string, double> source_ms, oracle_ms;
   std::vector<TransferSample> all;
   for (std::size_t i = 0; i < s.blocks.size(); ++i) {
@@ -364,7 +364,7 @@ void register_benchmarks(Params& p) {
           space.decode(sample_at_resolution(space, rng, static_cast<int>(resolution))));
   }
   for (const auto& net : s->measured.nets) s->full_sums.push_back(sum_of(net, s->target_ms));
-  set_ceilings(*s, src);
+  set_source_and_oracle(*s, src);
   if (!replicate_validation.empty()) {
     if (validation.empty())
       throw std::invalid_argument("--replicate-validation needs --validation");
@@ -411,6 +411,10 @@ void register_benchmarks(Params& p) {
   }
   const auto weighted = p.ints("weighted", {0, 1});
   const auto fit_weight = p.ints("fit-weight", {2});
+  for (auto w : weighted)
+    if (w < 0) throw std::invalid_argument("--weighted: 0, 1 or a power >= 2");
+  for (auto w : fit_weight)
+    if (w < 0 || w > 2) throw std::invalid_argument("--fit-weight: 0, 1 or 2");
   benchmark::RegisterBenchmark("few_shot", [s](benchmark::State& st) { replay(st, *s); })
       ->ArgsProduct({budgets, weighted, fit_weight})
       ->ArgNames({"budget_pct", "weighted", "fit_weight"})
