@@ -142,11 +142,17 @@ void register_benchmarks(Params& params) {
   const auto kib = params.ints("kib", {16, 256, 8192, 262144});
   for (std::int64_t k : kib)
     if (k < 1) throw std::invalid_argument("--kib: a working set must be >= 1 KiB");
+  const auto rounds = params.ints("rounds", {40});
+  const auto window_ms = params.ints("window_ms", {20});
+  const auto calls = params.ints("calls", {100000});
+  for (const auto* list : {&rounds, &window_ms, &calls})
+    for (std::int64_t v : *list)
+      if (v < 1) throw std::invalid_argument("--rounds, --window_ms and --calls must be >= 1");
   study(benchmark::RegisterBenchmark("host_noise", host_noise, kib))
-      ->ArgsProduct({params.ints("rounds", {40}), params.ints("window_ms", {20})})
+      ->ArgsProduct({rounds, window_ms})
       ->ArgNames({"rounds", "window_ms"});
   study(benchmark::RegisterBenchmark("load_path_switching", load_path_switching))
-      ->Arg(params.ints("calls", {100000}).front())
+      ->Arg(calls.front())
       ->ArgName("calls");
   benchmark::AddCustomContext("window", "2 warm-up calls, >= 3 calls and >= window_ms");
 }
