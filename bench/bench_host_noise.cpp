@@ -17,18 +17,25 @@
 //  the load path stays at one speed (load_path_switching below).
 //
 // Parameters: --rounds=LIST (default 40), --window_ms=LIST (default 20), --kib=LIST (working
-// sets; default 16,256,8192,262144), --calls=N (default 100000). Run it pinned (`taskset -c 0`), as
-// the tables are timed.
+// sets; default 16,256,8192,262144), --calls=N (default 100000), --arch=[SPACE:]ARCH (repeated;
+// default none: also time that network each round, host_noise/<arch>, with its series "net" and
+// net_corr_S, the correlation over rounds of its window medians with series S's). Run it pinned
+// (`taskset -c 0`), as the tables are timed.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bench/bench_common.h"
+#include "evaluators/engine/model.h"
+#include "evaluators/runtime/thread_scope.h"
 #include "evaluators/runtime/timing.h"
+#include "predictors/latency_validation.h"
 
 namespace hwnas::bench {
 namespace {
@@ -53,7 +60,36 @@ std::uint64_t sweep(const std::vector<std::uint64_t>& buf, int times) {
   return s;
 }
 
-void host_noise(benchmark::State& state, std::vector<std::int64_t> kib) {
+// The network's window medians divided by the canary's to the power b, with b the least-squares
+// slope of log network time on log canary time over the rounds: how repeatable the network
+// would be if the canary, timed beside it, calibrated each window. Counters as report_series.
+void report_adjusted(benchmark::State& state, const std::string& name,
+                     const std::vector<double>& net_ms, const std::vector<double>& canary_ms) {
+  std::vector<double> ln, lc;
+  for (std::size_t i = 0; i < net_ms.size(); ++i) {
+    ln.push_back(std::log(net_ms[i]));
+    lc.push_back(std::log(canary_ms[i]));
+  }
+  const double n = static_cast<double>(ln.size());
+  const double mn = std::accumulate(ln.begin(), ln.end(), 0.0) / n;
+  const double mc = std::accumulate(lc.begin(), lc.end(), 0.0) / n;
+  double cov = 0, var = 0;
+  for (std::size_t i = 0; i < ln.size(); ++i) {
+    cov += (ln[i] - mn) * (lc[i] - mc);
+    var += (lc[i] - mc) * (lc[i] - mc);
+  }
+  const double b = var > 0 ? cov / var : 0;
+  std::vector<double> adjusted;
+  for (std::size_t i = 0; i < ln.size(); ++i)
+    adjusted.push_back(std::exp(ln[i] - b * (lc[i] - mc)));
+  report_series(state, name, adjusted);
+  state.counters[name + "_slope"] = b;
+}
+
+// With --arch, a network is timed in each round too (one engine thread, batch 1), and
+// net_corr_S is the correlation over rounds of its window medians with series S's: a series
+// that follows the network could calibrate or screen its windows.
+void host_noise(benchmark::State& state, std::vector<std::int64_t> kib, std::string arch) {
   const int rounds = static_cast<int>(state.range(0));
   const TimingConfig cfg{
       .warmup = 2, .min_repeats = 3, .min_time_ms = static_cast<double>(state.range(1))};
@@ -62,12 +98,21 @@ void host_noise(benchmark::State& state, std::vector<std::int64_t> kib) {
     buffers.emplace_back(static_cast<std::size_t>(k) * 1024 / sizeof(std::uint64_t));
     std::iota(buffers.back().begin(), buffers.back().end(), std::uint64_t{1});
   }
+  const bool with_net = !arch.empty();
+  const Network net = with_net ? network_of(arch) : Network{};
+  ThreadScope scope(1);
+  std::optional<Model> model;
+  if (with_net) model = Model::random(net, 1);
+  Tensor input = with_net ? Tensor(1, net.input.h, net.input.w, net.input.c) : Tensor{};
+  Tensor logits;
   for (auto _ : state) {
-    std::vector<double> latency_bound, port_bound;
+    std::vector<double> latency_bound, port_bound, net_ms;
     std::vector<std::vector<double>> sweeps(kib.size());
     double sink = 0;
     for (int r = 0; r < rounds; ++r) {
       const auto seed = static_cast<double>(r);
+      if (with_net)
+        net_ms.push_back(time_calls([&] { model->forward(input, logits); }, cfg).median_ms);
       latency_bound.push_back(
           time_calls([&] { sink += multiply_add_chains<8>(seed, 1 << 20); }, cfg).median_ms);
       port_bound.push_back(
@@ -84,6 +129,16 @@ void host_noise(benchmark::State& state, std::vector<std::int64_t> kib) {
     report_series(state, "chain64", port_bound);
     for (std::size_t i = 0; i < kib.size(); ++i)
       report_series(state, "kib" + std::to_string(kib[i]), sweeps[i]);
+    if (with_net) {
+      report_series(state, "net", net_ms);
+      state.counters["net_corr_chain8"] = pearson_r(net_ms, latency_bound);
+      state.counters["net_corr_chain64"] = pearson_r(net_ms, port_bound);
+      for (std::size_t i = 0; i < kib.size(); ++i) {
+        const std::string name = "kib" + std::to_string(kib[i]);
+        state.counters["net_corr_" + name] = pearson_r(net_ms, sweeps[i]);
+        report_adjusted(state, "net_adj_" + name, net_ms, sweeps[i]);
+      }
+    }
     std::sort(latency_bound.begin(), latency_bound.end());
     state.SetIterationTime(latency_bound[latency_bound.size() / 2] / 1e3);
   }
@@ -148,9 +203,13 @@ void register_benchmarks(Params& params) {
   for (const auto* list : {&rounds, &window_ms, &calls})
     for (std::int64_t v : *list)
       if (v < 1) throw std::invalid_argument("--rounds, --window_ms and --calls must be >= 1");
-  study(benchmark::RegisterBenchmark("host_noise", host_noise, kib))
-      ->ArgsProduct({rounds, window_ms})
-      ->ArgNames({"rounds", "window_ms"});
+  for (const std::string& arch : params.strings("arch", {""})) {
+    if (!arch.empty()) network_of(arch);  // a bad arch fails here
+    const std::string name = arch.empty() ? "host_noise" : "host_noise/" + arch;
+    study(benchmark::RegisterBenchmark(name.c_str(), host_noise, kib, arch))
+        ->ArgsProduct({rounds, window_ms})
+        ->ArgNames({"rounds", "window_ms"});
+  }
   study(benchmark::RegisterBenchmark("load_path_switching", load_path_switching))
       ->Arg(calls.front())
       ->ArgName("calls");
@@ -168,7 +227,9 @@ int main(int argc, char** argv) {
                             "  --kib=LIST        working sets swept, KiB (default "
                             "16,256,8192,262144)\n"
                             "  --calls=N         timed 16 KiB sweeps of load_path_switching "
-                            "(default 100000)",
+                            "(default 100000)\n"
+                            "  --arch=[SPACE:]ARCH  a network timed each round too, one thread "
+                            "(repeated; default none)",
                             {},
                             hwnas::bench::register_benchmarks});
 }
