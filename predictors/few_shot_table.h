@@ -100,7 +100,8 @@ struct TransferredTable {
 /// Fits a LatencyTransfer on the blocks of `blocks` that have a target measurement in
 /// `measured_ms` (by key; `points[i]` are block i's features with its source latency) and
 /// predicts the others. `weights[i]` (empty: all 1) is block i's weight in the fit
-/// (TransferSample::weight). Throws what LatencyTransfer::fit throws (fewer than 3 measured).
+/// (TransferSample::weight). Throws hwnas::Error when `weights` is neither empty nor one per
+/// block, and what LatencyTransfer::fit throws (fewer than 3 measured).
 TransferredTable transfer_table(const std::vector<BlockSpec>& blocks,
                                 const std::vector<BlockPoint>& points,
                                 const std::unordered_map<std::string, double>& measured_ms,

@@ -36,8 +36,9 @@ struct TransferSample {
 /// the model's reported cross-validated error.
 class LatencyTransfer {
  public:
-  /// Fits on `samples` (>= 3). Throws hwnas::Error with fewer samples or a non-positive or
-  /// non-finite latency.
+  /// Fits on `samples` (>= 3), each counting by its weight (scaled to a mean of 1). Throws
+  /// hwnas::Error with fewer samples, a non-positive or non-finite latency or weight, or when
+  /// every penalty leaves a sample deciding its own fit.
   static LatencyTransfer fit(const std::vector<TransferSample>& samples);
 
   /// Predicted target latency (ms) of a block with features `p`: the fit's median raised by
