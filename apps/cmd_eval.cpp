@@ -12,6 +12,7 @@
 #include "evaluators/accuracy/subnet_evaluation.h"
 #include "evaluators/io/npy.h"
 #include "evaluators/ops/dnnl_context.h"
+#include "evaluators/quant/int8_gemm.h"
 #include "spaces/registry.h"
 
 namespace hwnas::apps {
@@ -133,7 +134,8 @@ class EvalCommand final : public Command {
                      {"depthwise_layers", e.int8_depthwise_layers},
                      {"depthwise_layers_kept_fp32", e.slower_depthwise_layers},
                      {"calibration_seconds", e.calibration_seconds},
-                     {"isa", dnnl_isa_name()}};
+                     {"isa", dnnl_isa_name()},
+                     {"kernels", int8_kernels()}};
       if (!e.bn_note.empty()) j["bn_note"] = e.bn_note;
       std::cout << j.dump() << "\n";
     } else {
@@ -149,8 +151,8 @@ class EvalCommand final : public Command {
                   << (depthwise_ == "faster" ? " (" + std::to_string(e.slower_depthwise_layers) +
                                                    " kept fp32, int8 not faster)"
                                              : "")
-                  << ", " << calibration_ << " calibration images (" << rule_ << "), oneDNN on "
-                  << dnnl_isa_name();
+                  << ", " << calibration_ << " calibration images (" << rule_ << "), "
+                  << int8_kernels() << " kernels on " << dnnl_isa_name();
       std::cout << "\n";
     }
     return 0;

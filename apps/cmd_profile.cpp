@@ -39,9 +39,10 @@ class ProfileCommand final : public Command {
                    "images per inference (local backend); a device of its own in the table")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    app.add_option("--precision", precision_,
-                   "fp32, or int8: every GEMM layer quantized (local backend, VNNI or AMX); a "
-                   "device of its own (default name host-int8)")
+    app.add_option(
+           "--precision", precision_,
+           "fp32, or int8: every GEMM layer quantized (local backend; AVX2, VNNI or AMX); a "
+           "device of its own (default name host-int8)")
         ->check(CLI::IsMember({"fp32", "int8"}))
         ->capture_default_str();
     depthwise_opt_ = add_depthwise_option(

@@ -68,7 +68,7 @@ class SearchCommand final : public Command {
                       ->capture_default_str();
     app.add_option("--precision", c.precision,
                    "fp32, or int8: accuracy of the quantized subnets (supernet:) and latency "
-                   "from an int8 table (profiled on first use for host-int8; VNNI or AMX); "
+                   "from an int8 table (profiled on first use for host-int8; AVX2, VNNI or AMX); "
                    "or mixed: a precision gene per stage (space SPACE+precision), each subnet "
                    "quantized where its genes say, latency from the fp32 and int8 tables")
         ->check(CLI::IsMember({"fp32", "int8", "mixed"}))

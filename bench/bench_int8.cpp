@@ -198,6 +198,7 @@ void register_benchmarks(Params& params) {
     b->ArgNames({"h", "c", "k", "s"});
   }
   benchmark::AddCustomContext("int8_isa", dnnl_isa_name());
+  benchmark::AddCustomContext("int8_kernels", int8_kernels());
 }
 
 }  // namespace

@@ -142,8 +142,8 @@ BlockTiming resolve_block_timing(LatencyTable& table, const std::string& device_
                                  int resolution, const std::vector<Network>& probe_nets,
                                  const TimingConfig& timing, int windows, bool force,
                                  std::ostream* log) {
-  // A device this host cannot time (int8 without VNNI / AMX, no runtime) is refused before the
-  // table records it.
+  // A device this host cannot time (int8 without AVX2, VNNI or AMX, no runtime) is refused before
+  // the table records it.
   const std::unique_ptr<Backend> hot = make(BlockTiming::hot);
   const DeviceProfile profile = hot->device(device_name);
   table.ensure_device(profile);

@@ -86,8 +86,8 @@ using BlockTimingBackendFactory = std::function<std::unique_ptr<Backend>(BlockTi
 /// them by 25-40 %), and the choice is stored with the chosen variant's rows, which the profile
 /// then skips: the probe costs the other variant's rows and the networks' end-to-end runs. `log`
 /// (may be null) gets one line: the ratios and the choice, or that the stored one is kept. A
-/// device that cannot be built (int8 without VNNI / AMX, no ONNX Runtime) is refused before the
-/// table records it. Same errors as `make`, stored_block_timing and choose_block_timing.
+/// device that cannot be built (int8 without AVX2, VNNI or AMX, no ONNX Runtime) is refused before
+/// the table records it. Same errors as `make`, stored_block_timing and choose_block_timing.
 BlockTiming resolve_block_timing(LatencyTable& table, const std::string& device_name,
                                  const BlockTimingBackendFactory& make, const std::string& space,
                                  int resolution, const std::vector<Network>& probe_nets,

@@ -30,7 +30,7 @@ std::string host_device_name(const std::string& precision);
 /// Progress and a one-line notice per resolution go to `log` (may be null). Throws
 /// hwnas::Error for any other device (only this machine can be profiled in-process: `hwnas
 /// profile --agent` profiles another), and whatever profiling throws (disk full, interrupted,
-/// int8 on a CPU without VNNI / AMX).
+/// int8 on a CPU without AVX2, VNNI or AMX).
 void profile_host_table(const std::string& db, const std::string& device, const SearchSpace& space,
                         std::ostream* log, const std::string& precision = "fp32");
 

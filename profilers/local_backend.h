@@ -20,13 +20,13 @@ namespace hwnas {
 class LocalBackend final : public Backend {
  public:
   /// Throws hwnas::Error if threads < 1 or batch < 1, for an unknown precision, and for int8
-  /// on a CPU without VNNI / AMX.
+  /// on a CPU without AVX2, VNNI or AMX.
   explicit LocalBackend(int threads, int batch = 1, std::uint64_t seed = 0,
                         BlockTiming timing_mode = BlockTiming::cold_weights,
                         const std::string& precision = "fp32");
   /// Throws hwnas::Error as the constructor when this process cannot time `precision` (unknown,
-  /// or int8 on a CPU without VNNI / AMX). Callers check it before they create a table file, so
-  /// that a refused profile leaves none behind.
+  /// or int8 on a CPU without AVX2, VNNI or AMX). Callers check it before they create a table file,
+  /// so that a refused profile leaves none behind.
   static void require_precision(const std::string& precision);
   /// "local (<block timing>)", or "local <precision> (<block timing>)" for int8: recorded with
   /// every profiling run and with the block timing choice, so a table says what timed its rows.

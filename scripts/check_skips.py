@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """CI's rule on skipped tests: a test that skips proves nothing, so CI (which installs every
-dependency, PyTorch included) allows one reason only, the CPU. int8 needs VNNI or AMX, and
-tests/support/skip_without_int8.h skips an int8 test where oneDNN dispatches to neither (seen:
-an AVX2-only AMD EPYC, family 23). Any other skip fails, named with its reason.
+dependency, PyTorch included) allows one reason only, the CPU. int8 needs AVX2 (hwnas's own
+kernels) or VNNI / AMX (oneDNN's), and tests/support/skip_without_int8.h skips an int8 test where
+the CPU or build has none of them. Any other skip fails, named with its reason.
 
 Usage: check_skips.py CTEST_LOG BUILD_DIR
   CTEST_LOG: ctest's printed output, whose summary names the skipped tests ("(Skipped)");
@@ -14,8 +14,10 @@ import os
 import re
 import sys
 
-# The skip message of HWNAS_SKIP_WITHOUT_INT8 (tests/support/skip_without_int8.h).
-CPU_REASON = "no VNNI / AMX on this CPU: int8 is refused"
+# The skip messages of HWNAS_SKIP_WITHOUT_INT8 and HWNAS_SKIP_WITHOUT_INT8_PAIRS
+# (tests/support/skip_without_int8.h).
+CPU_REASONS = ("no AVX2, VNNI or AMX on this CPU: int8 is refused",
+               "no AVX2 in this build: hwnas's int8 kernels do not run")
 
 HEADER = re.compile(r"^\d+/\d+ Testing: (.+)$")
 SKIPPED = re.compile(r"^\s*\d+ - (.+) \(Skipped\)\s*$")
@@ -60,11 +62,11 @@ def main(argv):
         print(f"check_skips: error: {last} holds no test output (a later ctest call replaced "
               f"it); run this right after the tests", file=sys.stderr)
         return 1
-    cpu = [n for n in skipped if CPU_REASON in outputs.get(n, "")]
+    cpu = [n for n in skipped if any(r in outputs.get(n, "") for r in CPU_REASONS)]
     other = [n for n in skipped if n not in cpu]
     if cpu:
-        print(f"check_skips: {len(cpu)} int8 tests skipped because this CPU has no VNNI or AMX "
-              f"(int8 is refused here; they run on a CPU that has them)")
+        print(f"check_skips: {len(cpu)} int8 tests skipped because this CPU or build has no "
+              f"AVX2, VNNI or AMX (int8 is refused here; they run where one of them is)")
     for name in other:
         lines = [l.strip() for l in outputs.get(name, "").splitlines()]
         reason = next((l for l in lines if "skip" in l.lower()), "no reason printed")

@@ -72,8 +72,8 @@ struct SubnetEvalResult {
 /// held-out split (evaluate_accuracy). The checkpoint is read once; the dataset once per input
 /// resolution. Thread-safe (one evaluation at a time). Throws hwnas::Error for an unreadable
 /// checkpoint, a dataset that does not fit the space (classes, channels), an unknown precision,
-/// int8 on a CPU without VNNI / AMX or with more calibration than recalibration images, or as
-/// the steps above.
+/// int8 on a CPU without AVX2, VNNI or AMX or with more calibration than recalibration images, or
+/// as the steps above.
 class SubnetEvaluator {
  public:
   SubnetEvaluator(const SearchSpace& space, const std::string& weights_path,

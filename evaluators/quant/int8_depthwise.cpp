@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "evaluators/ops/dnnl_context.h"
+#include "evaluators/quant/int8_depthwise_rows.h"
 #include "evaluators/quant/int8_gemm.h"
 #include "evaluators/runtime/parallel.h"
 #include "evaluators/runtime/thread_scope.h"
@@ -58,6 +59,12 @@ Int8Depthwise::Int8Depthwise(const DepthwiseConv2dParams& p, const float* weight
                               taps, p.c, act_, Granularity::per_channel);
   bias_.resize(p.c);
   hwnas::folded_bias(weights_, bias, 0, p.c, bias_.data());
+  onednn_ = int8_on_onednn();
+  if (!onednn_) {
+    wide_ = widen_depthwise_weights(weights_.q);
+    std::lock_guard seen(implementation_mutex);
+    implementation_seen = "hwnas:avx2_u8s8_s32";
+  }
 }
 
 Int8Depthwise::~Int8Depthwise() = default;
@@ -153,6 +160,12 @@ void Int8Depthwise::run(const Tensor& in, Tensor& out) {
     for (int t = lo; t < hi; ++t) {
       const int b = t / per_image, y0 = (t % per_image) * rows, n_rows = std::min(rows, ho - y0);
       const int rows_in = (n_rows - 1) * st + k;
+      if (!onednn_) {
+        depthwise_u8s8_rows(padded + b * image, wp, c, k, st, wide_.data(), weights_.scale.data(),
+                            bias_.data(), p_.act, y0, n_rows, wo,
+                            out.data() + out.index(b, y0, 0, 0));
+        continue;
+      }
       try {
         Slab& s = slab(rows_in, n_rows, wp, wo);
         const dnnl::engine& eng = dnnl_cpu_engine();

@@ -1,6 +1,7 @@
-// The int8 depthwise convolution (MobileNet's depthwise layer, MBConv's middle op) on oneDNN's
-// int8 convolution (u8 activations x s8 weights, s32 accumulation, per-channel dequantization,
-// bias and activation as post-ops), and the plain integer reference it is tested against.
+// The int8 depthwise convolution (MobileNet's depthwise layer, MBConv's middle op): u8
+// activations x s8 weights, s32 accumulation, per-channel dequantization, bias and activation
+// fused, on oneDNN's int8 convolution where the CPU has VNNI or AMX and on hwnas's exact AVX2
+// rows (int8_depthwise_rows.h) elsewhere; and the plain integer reference both are tested against.
 // quantize_int8 attaches one to each depthwise layer its plan quantizes (DepthwiseLayer's site).
 #pragma once
 
@@ -55,7 +56,8 @@ class Int8Depthwise final : public DepthwiseSite {
   const ActivationQuant& activation_quant() const { return act_; }
   const QuantizedWeights& weights() const { return weights_; }
   const std::vector<float>& folded_bias() const { return bias_; }
-  /// oneDNN's implementation of the last primitive made, e.g. "jit_int8:avx512_core_vnni".
+  /// oneDNN's implementation of the last primitive made, e.g. "jit_int8:avx512_core_vnni", or
+  /// "hwnas:avx2_u8s8_s32" when the last Int8Depthwise made runs on int8_depthwise_rows.h.
   static std::string last_implementation();
 
   struct Slab;  ///< one (image rows) shape's primitive (int8_depthwise.cpp)
@@ -67,6 +69,8 @@ class Int8Depthwise final : public DepthwiseSite {
   ActivationQuant act_;
   ColumnQuant columns_;  // act_ over the c channels, made once: run() is called per layer
   QuantizedWeights weights_;
+  bool onednn_ = true;              // int8_on_onednn() when made
+  std::vector<std::int32_t> wide_;  // otherwise: the s8 weights widened for int8_depthwise_rows.h
   std::vector<float> bias_;
   std::mutex mutex_;
   std::map<std::pair<int, int>, std::shared_ptr<Slab>> slabs_;  // by (rows out, padded width)

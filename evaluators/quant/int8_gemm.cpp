@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "evaluators/engine/tensor.h"
 #include "evaluators/ops/dnnl_context.h"
+#include "evaluators/quant/int8_gemm_pairs.h"
 
 namespace hwnas {
 
@@ -21,10 +22,11 @@ using dnnl::memory;
 
 std::mutex implementation_mutex;
 std::string implementation_seen;
+constexpr const char* kPairsImplementation = "hwnas:avx2_u8s8_s16_pairs";
 
 }  // namespace
 
-bool int8_supported() {
+bool int8_on_onednn() {
   switch (dnnl::get_effective_cpu_isa()) {
     case dnnl::cpu_isa::avx512_core_amx:
     case dnnl::cpu_isa::avx512_core_bf16:
@@ -36,10 +38,16 @@ bool int8_supported() {
   }
 }
 
+bool int8_supported() { return int8_on_onednn() || int8_pairs_available(); }
+
+const char* int8_kernels() {
+  return int8_on_onednn() ? "oneDNN" : int8_pairs_available() ? "hwnas-avx2" : "none";
+}
+
 void require_int8_cpu() {
   if (!int8_supported())
-    throw Error(std::string("int8 needs a CPU with VNNI or AMX, and oneDNN dispatches to ") +
-                dnnl_isa_name() + " here; use --precision fp32 on this machine");
+    throw Error(std::string("int8 needs a CPU with AVX2, VNNI or AMX; oneDNN dispatches to ") +
+                dnnl_isa_name() + " here and this build has no AVX2; use --precision fp32");
 }
 
 namespace {
@@ -81,6 +89,7 @@ struct Int8Gemm::Range {
   memory::desc desc;
   AlignedBuffer data;  // s8 in oneDNN's blocked layout (with its padding), 64-byte aligned
   memory mem;
+  PairPackedWeights pairs;  // instead of desc / data / mem where oneDNN's int8 saturates
   std::shared_mutex mutex;
   std::map<std::pair<int, Activation>, std::shared_ptr<const Entry>> primitives;
 
@@ -115,6 +124,11 @@ std::string Int8Gemm::last_implementation() {
 Int8Gemm::Int8Gemm(const PackedWeights& fp32, ActivationQuant act, Granularity weights)
     : act_(std::move(act)) {
   require_int8_cpu();
+  onednn_ = int8_on_onednn();
+  if (!onednn_) {
+    std::lock_guard lock(implementation_mutex);
+    implementation_seen = kPairsImplementation;
+  }
   const int k = fp32.k();
   columns_ = expand_columns(act_, k);
   weights_ = quantize_weights(fp32.unpack(), k, fp32.n(), act_, weights);
@@ -130,6 +144,11 @@ Int8Gemm::Range& Int8Gemm::range(int j0, int n) {
   r->k = k;
   r->n = n;
   r->scales = weights_.scale.data() + j0;
+  if (!onednn_) {
+    r->pairs = pack_weight_pairs(weights_, j0, n);
+    slot = std::move(r);
+    return *slot;
+  }
   try {
     omp_set_num_threads(1);
     // The layout oneDNN prefers for the weights, asked with a representative row count (as
@@ -166,24 +185,31 @@ bool Int8Gemm::run(int m, const float* a, int lda, const PackedWeights& b, float
   quantize_activations(columns_, m, a, lda, q);
   folded_bias(weights_, ep.bias, j0, n, grow(bias, static_cast<std::size_t>(n)));
   float* const c_out = c + j0;
-  const bool direct = ldc == n && !ep.residual;
+  // oneDNN's dst descriptor is dense (ld n); the pair kernel takes any ldc.
+  const bool direct = !ep.residual && (ldc == n || !onednn_);
   float* const out = direct ? c_out : grow(stage, static_cast<std::size_t>(m) * n);
-  omp_set_num_threads(1);  // see gemm_packed_serial: the calling TBB tile is the only thread
-  try {
-    Range& w = range(j0, n);
-    const auto entry = w.primitive(m, ep.act);
-    const dnnl::engine& eng = dnnl_cpu_engine();
-    std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, memory(entry->src, eng, q)},
-        {DNNL_ARG_WEIGHTS, w.mem},
-        {DNNL_ARG_DST, memory(entry->dst, eng, out)},
-        {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, memory(entry->bias, eng, bias.data())},
-        {DNNL_ARG_SCRATCHPAD,
-         memory(entry->scratch, eng,
-                grow(scratch, entry->scratch.get_size() / sizeof(float) + 1))}};
-    entry->primitive.execute(dnnl_thread_stream(), args);
-  } catch (const dnnl::error& e) {
-    rethrow_dnnl(e, "int8 matmul");
+  if (!onednn_) {
+    gemm_u8s8_pairs(m, q, range(j0, n).pairs, weights_.scale.data() + j0, bias.data(), ep.act, out,
+                    direct ? ldc : n);
+  } else {
+    omp_set_num_threads(1);  // see gemm_packed_serial: the calling TBB tile is the only thread
+    try {
+      Range& w = range(j0, n);
+      const auto entry = w.primitive(m, ep.act);
+      const dnnl::engine& eng = dnnl_cpu_engine();
+      std::unordered_map<int, memory> args{
+          {DNNL_ARG_SRC, memory(entry->src, eng, q)},
+          {DNNL_ARG_WEIGHTS, w.mem},
+          {DNNL_ARG_DST, memory(entry->dst, eng, out)},
+          {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
+           memory(entry->bias, eng, bias.data())},
+          {DNNL_ARG_SCRATCHPAD,
+           memory(entry->scratch, eng,
+                  grow(scratch, entry->scratch.get_size() / sizeof(float) + 1))}};
+      entry->primitive.execute(dnnl_thread_stream(), args);
+    } catch (const dnnl::error& e) {
+      rethrow_dnnl(e, "int8 matmul");
+    }
   }
   if (!direct) {
     // The residual is added while the tile moves to C (it may be C itself: read before write).

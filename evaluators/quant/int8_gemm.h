@@ -1,6 +1,7 @@
-// The int8 product of one GEMM layer on oneDNN's int8 matmul (u8 activations x s8 weights,
-// s32 accumulation, per-output-channel dequantization, bias and activation fused as oneDNN
-// attributes and post-ops), and the plain integer reference it is tested against.
+// The int8 product of one GEMM layer (u8 activations x s8 weights, s32 accumulation,
+// per-output-channel dequantization, bias and activation fused): on oneDNN's int8 matmul where
+// the CPU has VNNI or AMX, on hwnas's exact AVX2 pair kernel (int8_gemm_pairs.h) elsewhere; and
+// the plain integer reference both are tested against.
 #pragma once
 
 #include <map>
@@ -16,8 +17,13 @@ namespace hwnas {
 
 /// True when oneDNN runs u8 x s8 products natively on this CPU (VNNI or AMX). Without them
 /// its u8 x s8 pair sums go through 16-bit saturating instructions (or its reference loops),
-/// neither fast nor equal to the integer reference.
+/// neither fast nor equal to the integer reference, so Int8Gemm runs the pair kernel instead.
+bool int8_on_onednn();
+/// True when int8 runs here exactly: int8_on_onednn() or int8_pairs_available() (AVX2).
 bool int8_supported();
+/// Which kernels run the int8 products here, for reports: "oneDNN" (int8_on_onednn()),
+/// "hwnas-avx2" (int8_gemm_pairs.h, int8_depthwise_rows.h) or "none" (int8 refused).
+const char* int8_kernels();
 /// Throws hwnas::Error naming the CPU's instruction set and the fix (--precision fp32) unless
 /// int8_supported().
 void require_int8_cpu();
@@ -39,7 +45,8 @@ class Int8Gemm final : public GemmSite {
 
   const ActivationQuant& activation_quant() const { return act_; }
   const QuantizedWeights& weights() const { return weights_; }
-  /// oneDNN's implementation of the last primitive made, e.g. "brg:avx512_core_amx_int8".
+  /// oneDNN's implementation of the last primitive made, e.g. "brg:avx512_core_amx_int8", or
+  /// "hwnas:avx2_u8s8_s16_pairs" when the last Int8Gemm made runs on the pair kernel.
   static std::string last_implementation();
 
   struct Range;  ///< s8 weights of one column range in oneDNN's layout (int8_gemm.cpp)
@@ -48,6 +55,7 @@ class Int8Gemm final : public GemmSite {
   Range& range(int j0, int n);
 
   ActivationQuant act_;
+  bool onednn_ = true;  // int8_on_onednn() when made; the pair kernel otherwise
   ColumnQuant columns_;
   QuantizedWeights weights_;
   int panel_ = 0;

@@ -81,10 +81,32 @@ void quantize_activations(const ColumnQuant& cols, int m, const float* a, int ld
     if (tail) step(body, tail);
   }
 #else
+  int body = 0;
+#if defined(__AVX2__)
+  // The same steps 8 lanes wide (an AVX2 CPU runs int8 on int8_gemm_pairs.h); the k % 8 last
+  // columns take the scalar loop below.
+  body = k - k % 8;
+  const __m256 lo = _mm256_set1_ps(-300.0f), hi = _mm256_set1_ps(300.0f);
+  const __m256i q_min = _mm256_setzero_si256(), q_max = _mm256_set1_epi32(255);
   for (int i = 0; i < m; ++i) {
     const float* __restrict row = a + static_cast<long>(i) * lda;
     std::uint8_t* __restrict out = q + static_cast<long>(i) * k;
-    for (int j = 0; j < k; ++j) {
+    for (int j = 0; j < body; j += 8) {
+      __m256 t = _mm256_mul_ps(_mm256_loadu_ps(row + j), _mm256_loadu_ps(inv + j));
+      t = _mm256_min_ps(_mm256_max_ps(t, lo), hi);
+      __m256i r = _mm256_add_epi32(_mm256_cvtps_epi32(t),
+                                   _mm256_loadu_si256(reinterpret_cast<const __m256i*>(zero + j)));
+      r = _mm256_min_epi32(_mm256_max_epi32(r, q_min), q_max);
+      const __m128i u16 =
+          _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + j), _mm_packus_epi16(u16, u16));
+    }
+  }
+#endif
+  for (int i = 0; i < m; ++i) {
+    const float* __restrict row = a + static_cast<long>(i) * lda;
+    std::uint8_t* __restrict out = q + static_cast<long>(i) * k;
+    for (int j = body; j < k; ++j) {
       const float t = std::min(std::max(row[j] * inv[j], -300.0f), 300.0f);
       const int v = static_cast<int>(std::nearbyint(t)) + zero[j];
       out[j] = static_cast<std::uint8_t>(std::min(std::max(v, 0), 255));

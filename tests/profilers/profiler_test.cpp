@@ -328,7 +328,7 @@ TEST(Profiler, ReadsArchsJsonLines) {
 
 // A profile this host cannot time is refused before the table file is created, so a refused
 // run leaves nothing behind: an unknown precision anywhere, and int8 (through `hwnas profile`'s
-// path and search's first-use profile) on a CPU without VNNI or AMX, as on an AVX2-only EPYC.
+// path and search's first-use profile) on a CPU without AVX2, VNNI or AMX.
 // Before, the block-timing probe opened the table first and an empty file stayed.
 TEST(Profiler, APrecisionTheHostCannotTimeIsRefusedBeforeTheTableFileExists) {
   const std::string dir = test::make_temp_dir("refused-precision");
