@@ -12,10 +12,10 @@
 namespace hwnas {
 namespace {
 
-constexpr std::size_t kDims = 4;
+constexpr std::size_t kDims = 5;
 
 std::array<double, kDims> numeric(const BlockPoint& p) {
-  return {p.log_source_ms, p.log_macs, p.log_bytes, p.log_input};
+  return {p.log_source_ms, p.log_macs, p.log_bytes, p.log_input, p.log_positions};
 }
 
 }  // namespace
@@ -37,6 +37,7 @@ BlockPoint block_point(const BlockSpec& block, double source_ms) {
   p.log_macs = std::log1p(static_cast<double>(cost.macs));
   p.log_bytes = std::log1p(4.0 * (in_elems + out_elems + static_cast<double>(cost.params)));
   p.log_input = std::log1p(in_elems);
+  p.log_positions = std::log1p(static_cast<double>(out.h) * out.w);
   return p;
 }
 

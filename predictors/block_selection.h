@@ -16,13 +16,16 @@ namespace hwnas {
 
 /// The features a block is placed by, each a natural log so that sizes compare by ratio:
 /// its latency on the source device (ms), MACs, bytes moved (fp32 input + output activations +
-/// parameters, batch 1) and input elements; plus its kind and variant.
+/// parameters, batch 1), input elements and output positions; plus its kind and variant.
 struct BlockPoint {
   BlockKind kind{};
   double log_source_ms = 0;
   double log_macs = 0;
   double log_bytes = 0;
   double log_input = 0;
+  /// log(1 + the output's positions h * w): the row count of the block's products per image,
+  /// which sets how much of a product is per-call cost rather than work (issue 18, fp32 -> int8).
+  double log_positions = 0;
   /// block_variant: the kind and its variant attributes ("hiera_block:mu=0,qpool=1"), for the
   /// transfer model; empty means the kind alone. The selection does not read it.
   std::string variant;

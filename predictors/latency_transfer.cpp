@@ -51,7 +51,7 @@ LatencyTransfer LatencyTransfer::fit(const std::vector<TransferSample>& samples)
   for (const auto& s : samples)
     m.mean_log_source_ += s.point.log_source_ms / static_cast<double>(n);
   auto size_terms = [](const BlockPoint& p) {
-    return std::array<double, kSizeTerms>{p.log_macs, p.log_bytes, p.log_input};
+    return std::array<double, kSizeTerms>{p.log_macs, p.log_bytes, p.log_input, p.log_positions};
   };
   for (const auto& s : samples) {
     const auto v = size_terms(s.point);
@@ -179,7 +179,7 @@ double LatencyTransfer::predict_ms(const BlockPoint& p) const {
   double y = a_ + b_ * p.log_source_ms;
   if (const auto it = kind_a_.find(p.kind); it != kind_a_.end())
     y += it->second + kind_b_.at(p.kind) * (p.log_source_ms - mean_log_source_);
-  const double v[kSizeTerms] = {p.log_macs, p.log_bytes, p.log_input};
+  const double v[kSizeTerms] = {p.log_macs, p.log_bytes, p.log_input, p.log_positions};
   for (int d = 0; d < kSizeTerms; ++d)
     if (size_sd_[d] > 0) y += size_coef_[d] * (v[d] - size_mean_[d]) / size_sd_[d];
   if (const auto vt = variant_a_.find(p.variant); vt != variant_a_.end()) y += vt->second;
@@ -218,12 +218,12 @@ nlohmann::json LatencyTransfer::to_json() const {
   nlohmann::json per_variant = nlohmann::json::object();
   for (const auto& [variant, a] : variant_a_)
     per_variant[variant] = {{"samples", variant_samples_.at(variant)}, {"a", a}};
-  return {{"model", "ridge-log-transfer-v5"},
+  return {{"model", "ridge-log-transfer-v6"},
           {"samples", samples_},
           {"lambda", lambda_},
           {"cv_error", cv_error_},
           {"shared", {{"a", a_}, {"b", b_}}},
-          {"size_coef", {size_coef_[0], size_coef_[1], size_coef_[2]}},
+          {"size_coef", {size_coef_[0], size_coef_[1], size_coef_[2], size_coef_[3]}},
           {"per_kind", per_kind},
           {"per_variant", per_variant}};
 }

@@ -23,12 +23,12 @@ struct TransferSample {
 };
 
 /// log(target_ms) = a + b * log(source_ms) + a_k + b_k * (log(source_ms) - mean) + c . x + a_v,
-/// with k the block's kind, x the standardised log MACs, log bytes and log input elements
-/// (BlockPoint) and v its variant (block_variant: Hiera's pooled-query blocks, ElasticViT's
-/// MBConv with squeeze-excite), whose op graph sizes alone do not reveal. The offset a is shared
-/// by every kind and not penalised. Everything else is ridge-penalised: the shared slope towards
-/// b = 1 (proportional scaling between the devices, so 3-4 measured blocks do not fit a slope
-/// through their own noise), the per-kind terms a_k, b_k, the size terms c and the variant
+/// with k the block's kind, x the standardised log MACs, log bytes, log input elements and log
+/// output positions (BlockPoint) and v its variant (block_variant: Hiera's pooled-query blocks,
+/// ElasticViT's MBConv with squeeze-excite), whose op graph sizes alone do not reveal. The offset a
+/// is shared by every kind and not penalised. Everything else is ridge-penalised: the shared slope
+/// towards b = 1 (proportional scaling between the devices, so 3-4 measured blocks do not fit a
+/// slope through their own noise), the per-kind terms a_k, b_k, the size terms c and the variant
 /// offsets a_v towards 0. So a kind with one or two measured blocks keeps close to the shared
 /// scaling, a kind with none uses it alone, and a variant keeps close to its kind. A variant has
 /// an offset only where the samples hold another variant of its kind. The penalty is chosen
@@ -61,13 +61,13 @@ class LatencyTransfer {
   int samples() const { return samples_; }
   double lambda() const { return lambda_; }
 
-  /// {"model":"ridge-log-transfer-v5","samples":..,"lambda":..,"cv_error":..,
+  /// {"model":"ridge-log-transfer-v6","samples":..,"lambda":..,"cv_error":..,
   ///  "shared":{"a":..,"b":..},"size_coef":[..],"per_kind":{kind:{"samples":..,"cv_error":..,
   ///  "a":..,"b":..}},"per_variant":{variant:{"samples":..,"a":..}}}.
   nlohmann::json to_json() const;
 
  private:
-  static constexpr int kSizeTerms = 3;
+  static constexpr int kSizeTerms = 4;
   double a_ = 0, b_ = 0, mean_log_source_ = 0;
   double size_mean_[kSizeTerms] = {}, size_sd_[kSizeTerms] = {}, size_coef_[kSizeTerms] = {};
   std::map<BlockKind, double> kind_a_, kind_b_;
