@@ -77,6 +77,22 @@ PAIRS = {
     "i8-tvfz3": ("fp32 -> int8, family 25, turbovit-fmnist",
                  f"{Z}/int8/turbovit-fmnist.db#host", f"{Z}/int8/turbovit-fmnist.db#host-int8",
                  "turbovit-fmnist", 64, f"{Z}/int8/turbovit-fmnist.int8.val.csv"),
+    # Built by a watcher that waited for calm stretches (2026-12-07 10:25-11:55 UTC): fp32 then
+    # int8 table back to back in one file, then seed 3103's 200 int8 subnets; the .val.json
+    # beside each says the regime. 1031 was quiet, 1044 the same space in noise.
+    "i8-tvfz3q": ("fp32 -> int8, family 25, turbovit-fmnist, quiet (10:31)",
+                  f"{Z}/int8/watch/turbovit-fmnist-1031.db#host",
+                  f"{Z}/int8/watch/turbovit-fmnist-1031.db#host-int8", "turbovit-fmnist", 64,
+                  f"{Z}/int8/watch/turbovit-fmnist-1031.int8.val.csv"),
+    "i8-tvfz3n": ("fp32 -> int8, family 25, turbovit-fmnist, noisy (10:44)",
+                  f"{Z}/int8/watch/turbovit-fmnist-1044.db#host",
+                  f"{Z}/int8/watch/turbovit-fmnist-1044.db#host-int8", "turbovit-fmnist", 64,
+                  f"{Z}/int8/watch/turbovit-fmnist-1044.int8.val.csv"),
+    "i8-effz3n": ("fp32 -> int8, family 25, efficientformer-fmnist, noisy (10:35)",
+                  f"{Z}/int8/watch/efficientformer-fmnist-1035.db#host",
+                  f"{Z}/int8/watch/efficientformer-fmnist-1035.db#host-int8",
+                  "efficientformer-fmnist", 64,
+                  f"{Z}/int8/watch/efficientformer-fmnist-1035.int8.val.csv"),
     "rep-ev": ("round 2 -> round 1, family 25, elasticvit", f"{Z}/round2/elasticvit.db#host",
                f"{Z}/elasticvit.db#host", "elasticvit", 224, f"{Z}/elasticvit.val.csv"),
     "rep-evf": ("round 2 -> round 1, family 25, elasticvit-fmnist",
