@@ -24,6 +24,8 @@ nlohmann::json BlockTimingChoice::to_json() const {
   return {{"mode", block_timing_name(chosen)},
           {"hot_error", hot_error},
           {"cold_error", cold_error},
+          {"e2e_noise", e2e_noise},
+          {"within_noise", within_noise()},
           {"hot_ratio", hot_ratio},
           {"cold_ratio", cold_ratio},
           {"e2e_ms", e2e_ms},
@@ -35,6 +37,27 @@ nlohmann::json BlockTimingChoice::to_json() const {
            "per probe network: (sum of block medians + per-inference overhead) / "
            "end-to-end median, for hot and cold-weights rows; the variant with the "
            "smaller root mean square of ln ratio is kept"}};
+}
+
+bool BlockTimingChoice::within_noise() const {
+  return std::abs(hot_error - cold_error) < e2e_noise;
+}
+
+double e2e_window_noise(const std::vector<TimingStats>& e2e) {
+  std::vector<double> spreads;
+  for (const auto& s : e2e) {
+    std::vector<double> w = s.window_medians_ms;
+    if (w.size() < 2) {
+      spreads.push_back(0.0);
+      continue;
+    }
+    std::sort(w.begin(), w.end());
+    const auto at = [&](double q) {
+      return w[static_cast<std::size_t>(std::lround(q * static_cast<double>(w.size() - 1)))];
+    };
+    spreads.push_back(at(0.25) > 0 ? std::log(at(0.75) / at(0.25)) : 0.0);
+  }
+  return spreads.empty() ? 0.0 : summarize_ms(spreads).median_ms;
 }
 
 double block_sum_error(const std::vector<double>& ratios) {
@@ -94,6 +117,8 @@ BlockTimingChoice choose_block_timing(const std::vector<Network>& nets, Backend&
   }
   std::vector<TimingStats> e2e;
   for (const auto& w : e2e_windows) e2e.push_back(merge_windows(w));
+  out.e2e_stats = e2e;
+  out.e2e_noise = e2e_window_noise(e2e);
   const auto overheads = cold.inference_overheads(nets, timing, windows);
 
   out.reported_llc_bytes = last_level_cache_bytes();
@@ -137,6 +162,20 @@ std::optional<BlockTiming> stored_block_timing(const LatencyTable& table, const 
               space + " --force`");
 }
 
+void record_block_timing(LatencyTable& table, const DeviceProfile& device, const std::string& space,
+                         BlockTiming mode, bool force) {
+  table.ensure_device(device);
+  const auto stored = stored_block_timing(table, device.name, space);
+  if (stored && *stored != mode && !force)
+    throw Error("latency table " + table.path() + ": the " + space + " rows of device '" +
+                device.name + "' are timed " + block_timing_name(*stored) +
+                "; profile with `--block-timing " + block_timing_name(*stored) +
+                "`, or add --force to time them all " + block_timing_name(mode));
+  if (stored == mode) return;  // keeps the record of the probe that chose it
+  table.set_calibration(device.name, "block_timing:" + space,
+                        {{"mode", block_timing_name(mode)}, {"method", "set by --block-timing"}});
+}
+
 BlockTiming resolve_block_timing(LatencyTable& table, const std::string& device_name,
                                  const BlockTimingBackendFactory& make, const std::string& space,
                                  int resolution, const std::vector<Network>& probe_nets,
@@ -171,7 +210,7 @@ BlockTiming resolve_block_timing(LatencyTable& table, const std::string& device_
                       timing),
       rows);
   if (log) {
-    char line[256];
+    char line[320];
     std::snprintf(line, sizeof line,
                   "profile: %s at %d: block sums / end to end over %zu probe networks: hot %.3f, "
                   "cold-weights %.3f (medians) -> %s rows, %zu of them kept (%.1f s)\n",
@@ -179,6 +218,15 @@ BlockTiming resolve_block_timing(LatencyTable& table, const std::string& device_
                   median_of(c.cold_ratio), block_timing_name(c.chosen).c_str(), rows.size(),
                   c.seconds);
     *log << line;
+    if (c.within_noise()) {
+      std::snprintf(line, sizeof line,
+                    "profile: %s: that choice is within this host's noise (errors hot %.3f, "
+                    "cold-weights %.3f; end-to-end windows spread %.3f): check the table with "
+                    "`hwnas validate`, or profile into a new table with `--block-timing hot` or "
+                    "`--block-timing cold-weights`\n",
+                    space.c_str(), c.hot_error, c.cold_error, c.e2e_noise);
+      *log << line;
+    }
   }
   return c.chosen;
 }

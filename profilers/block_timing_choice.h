@@ -27,10 +27,12 @@ namespace hwnas {
 struct BlockTimingChoice {
   BlockTiming chosen = BlockTiming::cold_weights;
   std::vector<double> e2e_ms;             ///< per probe network, end-to-end median (ms)
+  std::vector<TimingStats> e2e_stats;     ///< per probe network, its windows merged
   std::vector<double> hot_ratio;          ///< per probe network
   std::vector<double> cold_ratio;         ///< per probe network
   double hot_error = 0;                   ///< block_sum_error(hot_ratio)
   double cold_error = 0;                  ///< block_sum_error(cold_ratio)
+  double e2e_noise = 0;                   ///< e2e_window_noise(e2e_stats)
   std::int64_t reported_llc_bytes = 0;    ///< last_level_cache_bytes(), recorded, not used
   double seconds = 0;                     ///< wall time of the probe
   std::string hot_backend, cold_backend;  ///< Backend::name() of the two variants
@@ -40,10 +42,22 @@ struct BlockTimingChoice {
   std::vector<TimingStats> hot_stats, cold_stats;
 
   /// {"mode","hot_error","cold_error","hot_ratio":[..],"cold_ratio":[..],"e2e_ms":[..],
-  ///  "reported_llc_bytes","seconds","hot_backend","cold_backend","method"}: stored as the table's
-  ///  "block_timing" calibration.
+  ///  "e2e_noise","within_noise","reported_llc_bytes","seconds","hot_backend","cold_backend",
+  ///  "method"}: stored as the table's "block_timing" calibration.
   nlohmann::json to_json() const;
+
+  /// True when the two variants' errors differ by less than e2e_noise: the host moved the
+  /// networks' end-to-end windows further than the choice's margin, so another probe may well
+  /// choose the other variant. On the family-25 EPYC, 14 of 111 probes kept the variant that
+  /// validation shows wrong there, every one of them within the noise; none of the 39 outside it
+  /// (bench/README.md, "The block-timing probe in noise").
+  bool within_noise() const;
 };
+
+/// How far a shared host moved the probe networks' end-to-end windows: the median over networks
+/// of ln(p75 / p25) of its window medians (nearest rank), on the scale of block_sum_error. 0 for
+/// a network timed in fewer than two windows, and for no network.
+double e2e_window_noise(const std::vector<TimingStats>& e2e);
 
 /// How far a row variant's sums are from whole networks: the root mean square over the probe
 /// networks of ln(ratio), about the RMSPE a table of those rows would show on them. A scattered
@@ -75,6 +89,15 @@ std::vector<Network> block_timing_probe_networks(const SearchSpace& space, int r
 std::optional<BlockTiming> stored_block_timing(const LatencyTable& table, const std::string& device,
                                                const std::string& space);
 
+/// Stores `mode`, given by the user (`--block-timing hot|cold-weights`), as the block timing of
+/// `space`'s rows of `device` in `table` (calibration "block_timing:SPACE", "method": "set by
+/// --block-timing"), so that a later `--block-timing auto` run that resumes or fills the table
+/// keeps it instead of probing and mixing the two variants. Throws hwnas::Error naming the
+/// table, the stored timing and the fix when the table's rows are timed the other way and not
+/// `force` (which re-times them all); same errors as stored_block_timing.
+void record_block_timing(LatencyTable& table, const DeviceProfile& device, const std::string& space,
+                         BlockTiming mode, bool force);
+
 /// Makes a backend of the device being profiled that times its block rows in the given way.
 using BlockTimingBackendFactory = std::function<std::unique_ptr<Backend>(BlockTiming)>;
 
@@ -85,7 +108,8 @@ using BlockTimingBackendFactory = std::function<std::unique_ptr<Backend>(BlockTi
 /// the table's own `timing` and `windows` (a probe timed more briefly than the rows misjudged
 /// them by 25-40 %), and the choice is stored with the chosen variant's rows, which the profile
 /// then skips: the probe costs the other variant's rows and the networks' end-to-end runs. `log`
-/// (may be null) gets one line: the ratios and the choice, or that the stored one is kept. A
+/// (may be null) gets one line: the ratios and the choice, or that the stored one is kept; a
+/// choice within the noise (BlockTimingChoice::within_noise) gets a second line with the fix. A
 /// device that cannot be built (int8 without AVX2, VNNI or AMX, no ONNX Runtime) is refused before
 /// the table records it. Same errors as `make`, stored_block_timing and choose_block_timing.
 BlockTiming resolve_block_timing(LatencyTable& table, const std::string& device_name,

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <unordered_set>
 
@@ -83,7 +85,7 @@ TEST(BlockTiming, ReadsTheHighestCacheLevelFromTheFakedSysfs) {
 // known ratio.
 class ScaledRows final : public test::ForwardingBackend {
  public:
-  ScaledRows(FakeBackend& device, double factor) : ForwardingBackend(device), factor_(factor) {}
+  ScaledRows(Backend& device, double factor) : ForwardingBackend(device), factor_(factor) {}
   std::vector<TimingStats> measure_blocks(const std::vector<BlockSpec>& blocks,
                                           const TimingConfig& timing) override {
     auto out = target_.measure_blocks(blocks, timing);
@@ -119,6 +121,71 @@ TEST(BlockTimingChoice, KeepsTheVariantWhoseSumsMatchWholeNetworks) {
   EXPECT_THROW(choose_block_timing({}, low, right, {}, 1), Error);
 }
 
+TEST(BlockTimingChoice, EndToEndWindowNoiseIsTheMedianInterquartileSpreadInLn) {
+  TimingStats four, three, one;
+  four.window_medians_ms = {2.0, 1.0, 1.3, 1.1};  // by hand: p25 1.1, p75 1.3 (nearest rank)
+  three.window_medians_ms = {1.0, 1.5, 1.2};      // p25 1.2, p75 1.5
+  one.median_ms = 4.0;                            // a single window: no spread
+  EXPECT_NEAR(e2e_window_noise({four, three, one}), std::log(1.3 / 1.1), 1e-12);
+  EXPECT_NEAR(e2e_window_noise({three}), std::log(1.5 / 1.2), 1e-12);
+  EXPECT_EQ(e2e_window_noise({one}), 0.0);
+  EXPECT_EQ(e2e_window_noise({}), 0.0);
+}
+
+// The same device with its whole networks `factor` slower in every other end-to-end call: a
+// host whose speed swings between the probe's network windows.
+class SwingingNetworks final : public test::ForwardingBackend {
+ public:
+  SwingingNetworks(Backend& device, double factor) : ForwardingBackend(device), factor_(factor) {}
+  std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
+                                            const TimingConfig& timing, int windows) override {
+    auto out = target_.measure_networks(nets, timing, windows);
+    if (calls_++ % 2)
+      for (auto& s : out) s.median_ms *= factor_, s.p10_ms *= factor_, s.p90_ms *= factor_;
+    return out;
+  }
+
+ private:
+  double factor_;
+  int calls_ = 0;
+};
+
+// Hot and cold-weights rows at 0.95 and 1.06 of the device's own: their errors differ by at most
+// ln(1.06 / 0.95) = 0.11. On a steady device that is a choice; with the networks' windows 30 %
+// (ln 1.3 = 0.26) apart it is not, and the profile says so, with the fix, and stores it.
+TEST(BlockTimingChoice, AMarginInsideTheSpreadOfTheNetworksWindowsIsFlagged) {
+  const SearchSpace& space = get_space("efficientformer-fmnist");
+  const auto nets = block_timing_probe_networks(space, 64, 2, 7);
+  FakeBackend device;
+  SwingingNetworks swinging(device, 1.3);
+  ScaledRows hot(device, 0.95), cold_steady(device, 1.06), cold_swinging(swinging, 1.06);
+  const BlockTimingChoice steady = choose_block_timing(nets, hot, cold_steady, {}, 3);
+  EXPECT_GT(std::abs(steady.hot_error - steady.cold_error), 0.0);
+  EXPECT_LE(std::abs(steady.hot_error - steady.cold_error), std::log(1.06 / 0.95) + 1e-12);
+  EXPECT_EQ(steady.e2e_noise, 0.0);
+  EXPECT_FALSE(steady.within_noise());
+  const BlockTimingChoice swung = choose_block_timing(nets, hot, cold_swinging, {}, 3);
+  EXPECT_NEAR(swung.e2e_noise, std::log(1.3), 1e-9);
+  EXPECT_TRUE(swung.within_noise());
+  EXPECT_EQ(swung.to_json().at("within_noise"), true);
+
+  LatencyTable table(test::make_temp_dir("btcn") + "/t.db", LatencyTable::Mode::read_write);
+  SwingingNetworks swinging_again(device, 1.3);  // its swings start with a steady window again
+  std::ostringstream log;
+  resolve_block_timing(
+      table, "fake",
+      [&](BlockTiming mode) -> std::unique_ptr<Backend> {
+        if (mode == BlockTiming::hot) return std::make_unique<ScaledRows>(device, 0.95);
+        return std::make_unique<ScaledRows>(swinging_again, 1.06);
+      },
+      space.name(), 64, nets, {}, 3, false, &log);
+  EXPECT_NE(log.str().find("within this host's noise"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("--block-timing cold-weights"), std::string::npos);
+  const auto record = table.calibration("fake", "block_timing:" + space.name());
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->at("within_noise"), true);
+}
+
 // The probe of turbovit-fmnist's one-thread table on the Zen 4 (2026-12-05 22:50 UTC), sums
 // over end to end per probe network. The median |ln ratio| kept cold-weights (0.041 against
 // 0.058) and that table validated at 16.6 % RMSPE on a quiet host; the hot table at 4.7 %.
@@ -148,6 +215,36 @@ TEST(BlockTimingChoice, StoredOnceAndKeptForTheSpacesLaterRows) {
             BlockTiming::hot);
   table.set_calibration("host", "block_timing:elasticvit-fmnist", {{"mode", 3}});
   EXPECT_THROW(stored_block_timing(table, "host", "elasticvit-fmnist"), Error);
+}
+
+// `--block-timing hot` on a new table, then a plain `profile` that fills it: the fill must keep
+// hot rows, not probe again and add cold-weights ones. Asking for the other timing later is an
+// error unless --force re-times every row.
+TEST(BlockTimingChoice, ATimingSetByTheUserIsKeptByLaterAutoRuns) {
+  LatencyTable table(test::make_temp_dir("btcu") + "/t.db", LatencyTable::Mode::read_write);
+  const DeviceProfile host = host_device_profile("host", 1, 1);
+  record_block_timing(table, host, "turbovit-fmnist", BlockTiming::hot, false);
+  // No probe network is given: a probe would throw.
+  EXPECT_EQ(
+      resolve_local_block_timing(table, host, "turbovit-fmnist", 64, {}, 0, {}, 3, false, nullptr),
+      BlockTiming::hot);
+  EXPECT_EQ(table.calibration("host", "block_timing:turbovit-fmnist")->at("method"),
+            "set by --block-timing");
+  record_block_timing(table, host, "turbovit-fmnist", BlockTiming::hot, false);  // same: fine
+  try {
+    record_block_timing(table, host, "turbovit-fmnist", BlockTiming::cold_weights, false);
+    ADD_FAILURE() << "the other timing was accepted without --force";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("are timed hot"), std::string::npos) << what;
+    EXPECT_NE(what.find("--force"), std::string::npos) << what;
+  }
+  EXPECT_EQ(stored_block_timing(table, "host", "turbovit-fmnist"), BlockTiming::hot);
+  record_block_timing(table, host, "turbovit-fmnist", BlockTiming::cold_weights, true);
+  EXPECT_EQ(stored_block_timing(table, "host", "turbovit-fmnist"), BlockTiming::cold_weights);
+  // Another space of the same table is not bound by it.
+  record_block_timing(table, host, "efficientformer-fmnist", BlockTiming::hot, false);
+  EXPECT_EQ(stored_block_timing(table, "host", "efficientformer-fmnist"), BlockTiming::hot);
 }
 
 // The int8 table of a Fashion-MNIST space timed cold-weights was 16-52 % RMSPE off on a Zen 4
