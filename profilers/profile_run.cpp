@@ -74,11 +74,11 @@ ProfileJob prepare_profile(const ProfileRunConfig& c) {
   const BackendSpec spec = profile_backend_spec(c, mode);
   job.backend = make_backend(spec);
   if (c.wrap_backend) job.backend = c.wrap_backend(std::move(job.backend), spec);
-  job.backend->device(opt.device_name);  // an unreachable agent fails here, before the table
+  // An unreachable agent fails here, before the table.
+  const DeviceProfile device = job.backend->device(opt.device_name);
   if (!job.table) job.table = std::make_unique<LatencyTable>(c.db, LatencyTable::Mode::read_write);
   if (c.block_timing != "auto" && chooses_timing)
-    record_block_timing(*job.table, job.backend->device(opt.device_name), space.name(), mode,
-                        opt.force);
+    record_block_timing(*job.table, device, space.name(), mode, opt.force);
   job.work = c.archs.empty() ? space_profile_work(space, job.resolution, opt)
                              : archs_profile_work(space, c.archs, opt);
   // The space's own reference belongs to a table of the whole space at one resolution.
