@@ -113,6 +113,9 @@ class ValidateCommand final : public Command {
     if (rep.speed_calibrated) line("speed-calibrated sum:", *rep.speed_calibrated);
     if (rep.speed_calibrated_corrected)
       line("speed-calibrated corrected:", *rep.speed_calibrated_corrected);
+    if (rep.reference_anchored) line("anchored to the reference:", *rep.reference_anchored);
+    if (rep.reference_anchored_corrected)
+      line("anchored, corrected:", *rep.reference_anchored_corrected);
     if (rep.repeatability) line("window vs window (noise):", *rep.repeatability);
     for (const auto& [name, m] : rep.estimator_repeatability)
       std::printf("window vs window, %-6s    RMSPE %.2f %%  within 5 %%: %.1f %%\n", name.c_str(),
@@ -123,6 +126,9 @@ class ValidateCommand final : public Command {
                   j["noise_ratio"].get<double>());
     if (!j["calibrated_noise_ratio"].is_null())
       std::printf("; speed-calibrated %.2f", j["calibrated_noise_ratio"].get<double>());
+    if (!j["anchored_noise_ratio"].is_null())
+      std::printf("; anchored to the space's reference %.2f",
+                  j["anchored_noise_ratio"].get<double>());
     if (!j["noise_ratio"].is_null()) std::printf(")");
     if (!j["noisy_host_rule"].is_null())
       std::printf("; the noisy-host rule %s", j["noisy_host_rule"].get<std::string>().c_str());
@@ -137,6 +143,8 @@ class ValidateCommand final : public Command {
           "were timed (drift %+.1f %%); speed calibration: %s",
           *rep.space_reference_now_ms, *rep.space_reference_build_ms, 100 * *rep.space_drift,
           rep.speed_calibration.c_str());
+    if (rep.space_reference_predicted_ms)
+      std::printf("; the table predicts it at %.3f ms", *rep.space_reference_predicted_ms);
     std::printf("\nresidual by block kind (the kind's rows off by, share of the prediction):");
     for (const auto& r : rep.residuals) {
       if (r.identified)

@@ -100,6 +100,7 @@ def one_check(args, check, index):
            "plain_targets_met": targets_met(plain),
            "noise_ratio": v.get("noise_ratio"),
            "calibrated_noise_ratio": v.get("calibrated_noise_ratio"),
+           "anchored_noise_ratio": v.get("anchored_noise_ratio"),
            "noisy_host_rule": v.get("noisy_host_rule")}
     with open(os.path.join(args.out, "checks.jsonl"), "a") as f:
         f.write(json.dumps(row) + "\n")

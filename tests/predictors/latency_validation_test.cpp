@@ -89,6 +89,16 @@ TEST(ValidationMetrics, TheNoisyHostRuleJudgesTheTablesOwnPredictor) {
   r.speed_calibrated_corrected->rmspe = 0.15;
   EXPECT_EQ(rule(), "fails");
   EXPECT_NEAR(validation_summary_json(r)["calibrated_noise_ratio"].get<double>(), 1.5, 1e-12);
+  EXPECT_TRUE(validation_summary_json(r)["anchored_noise_ratio"].is_null());
+  // Anchored to the space's reference, the corrected table is judged so; the calibrated ratio is
+  // still reported. Anchoring the plain sum alone does not judge a corrected table.
+  r.reference_anchored = r.plain;
+  EXPECT_EQ(rule(), "fails");
+  r.reference_anchored_corrected = r.plain;
+  r.reference_anchored_corrected->rmspe = 0.08;
+  EXPECT_EQ(rule(), "holds");
+  EXPECT_NEAR(validation_summary_json(r)["anchored_noise_ratio"].get<double>(), 0.8, 1e-12);
+  EXPECT_NEAR(validation_summary_json(r)["calibrated_noise_ratio"].get<double>(), 1.5, 1e-12);
   r.repeatability->within_5pct = 0.95;  // quiet: the rule does not apply
   EXPECT_TRUE(rule().is_null());
 }
@@ -262,15 +272,16 @@ TEST_F(FakeValidation, DriftFromTheReferenceStoredWithTheRows) {
 // measure_networks call runs 1.0 times slower for k = 0..2, 1.3 for k = 3..5, 1.0 again, ... A
 // reference timed on its own (measure_network, as L1 is) runs at full speed and misses them.
 // With `burst_call`, that call's last network alone runs a further 1.5 times slower: a burst
-// that hits the space's reference but not its group.
+// that hits the space's reference but not its group. With `level`, every network runs that many
+// times slower besides, as whole networks do against hot rows on a shared host.
 class SlowPhases final : public test::ForwardingBackend {
  public:
-  explicit SlowPhases(FakeBackend& device, int burst_call = -1)
-      : ForwardingBackend(device), burst_call_(burst_call) {}
+  explicit SlowPhases(FakeBackend& device, int burst_call = -1, double level = 1.0)
+      : ForwardingBackend(device), burst_call_(burst_call), level_(level) {}
   static double phase(std::size_t call) { return call / 3 % 2 ? 1.3 : 1.0; }
   std::vector<TimingStats> measure_networks(const std::vector<Network>& nets,
                                             const TimingConfig& timing, int windows) override {
-    const double f = phase(static_cast<std::size_t>(calls_));
+    const double f = level_ * phase(static_cast<std::size_t>(calls_));
     auto out = target_.measure_networks(nets, timing, windows);
     for (std::size_t i = 0; i < out.size(); ++i) {
       const double g = calls_ == burst_call_ && i + 1 == out.size() ? 1.5 * f : f;
@@ -288,6 +299,7 @@ class SlowPhases final : public test::ForwardingBackend {
  private:
   int calls_ = 0;
   int burst_call_;
+  double level_;
 };
 
 TEST_F(FakeValidation, TheSpaceReferenceInEachGroupCalibratesItsSlowPhase) {
@@ -378,6 +390,69 @@ TEST_F(FakeValidation, TheSpaceReferenceInEachGroupCalibratesItsSlowPhase) {
   ASSERT_TRUE(held_out.speed_calibrated_corrected.has_value());
   EXPECT_NEAR(held_out.speed_calibrated_corrected->rmspe, accuracy_metrics(meas, unsped).rmspe,
               1e-9);
+}
+
+TEST_F(FakeValidation, AnchoredToTheSpaceReferenceTheTablesLevelAndTheBuildsSlowStretchCancel) {
+  const LatencyTable table(path_, LatencyTable::Mode::read_only);
+  const auto own = stored_space_reference(table, "fake", space(), 224);
+  ASSERT_TRUE(own.has_value());
+  const Network reference = space().decode(own->arch);
+  const auto pred = LutLatencyPredictor::open(path_, "fake");
+  ValidationOptions vo;
+  vo.samples = 36;
+  vo.seed = 6;
+  vo.group = 6;
+  // The rows were timed in a stretch that slowed the reference 1.3 times but not the rows, and
+  // now every whole network runs 1.25 times what the rows add up to, in two phases.
+  vo.space_reference = ValidationSpaceReference{reference, 1.3 * own->ms};
+  SlowPhases slow(fake_, -1, 1.25);
+  const auto r = validate_latency(space(), *pred, slow, vo);
+
+  // The table's prediction of the reference, read from its rows.
+  ASSERT_TRUE(r.space_reference_predicted_ms.has_value());
+  EXPECT_NEAR(*r.space_reference_predicted_ms, pred->predict_ms(reference), 1e-12);
+  // By hand, on the steady device: each subnet is off by its own error relative to the
+  // reference's, error_i = (predicted_i / true_i) / (predicted_ref / true_ref); the level, the
+  // phases and the build's stretch all cancel.
+  const double ref_ratio = pred->predict_ms(reference) / fake_.network_ms(reference);
+  Rng rng(vo.seed);
+  std::vector<double> truth, by_hand;
+  for (const auto& s : r.samples) {
+    const Network net = space().decode(sample_at_resolution(space(), rng, vo.resolution));
+    truth.push_back(fake_.network_ms(net));
+    by_hand.push_back(s.predicted_ms / ref_ratio);
+  }
+  ASSERT_TRUE(r.reference_anchored.has_value());
+  const auto expected = accuracy_metrics(truth, by_hand);
+  EXPECT_NEAR(r.reference_anchored->rmspe, expected.rmspe, 1e-9);
+  EXPECT_NEAR(r.reference_anchored->within_5pct, expected.within_5pct, 1e-12);
+  // Calibrated by the build's reference time instead, the predictions keep the build's stretch:
+  // 1.3 times too low.
+  ASSERT_TRUE(r.speed_calibrated.has_value());
+  EXPECT_GT(r.speed_calibrated->rmspe, 0.15);
+  EXPECT_GT(r.speed_calibrated->rmspe, 2 * r.reference_anchored->rmspe);
+  const auto j = validation_summary_json(r);
+  EXPECT_NEAR(j["space_reference_predicted_ms"].get<double>(), pred->predict_ms(reference), 1e-12);
+  EXPECT_NEAR(j["reference_anchored"]["rmspe"].get<double>(), expected.rmspe, 1e-9);
+  EXPECT_TRUE(j["reference_anchored_corrected"].is_null());  // no correction
+
+  // With a correction fitted on these samples, the corrected predictions are anchored by the
+  // fitted model's own prediction of the reference.
+  vo.fit_correction = true;
+  SlowPhases slow_fit(fake_, -1, 1.25);
+  const auto fit = validate_latency(space(), *pred, slow_fit, vo);
+  ASSERT_TRUE(fit.fitted.has_value() && fit.space_reference_corrected_ms.has_value());
+  EXPECT_NEAR(*fit.space_reference_corrected_ms, fit.fitted->apply(pred->features(reference)),
+              1e-12);
+  ASSERT_TRUE(fit.reference_anchored_corrected.has_value());
+  std::vector<double> anchored;
+  for (const auto& s : fit.samples)
+    anchored.push_back(*s.corrected_ms * *s.speed_factor * 1.3 * own->ms /
+                       *fit.space_reference_corrected_ms);
+  std::vector<double> meas;
+  for (const auto& s : fit.samples) meas.push_back(s.measured_ms);
+  EXPECT_NEAR(fit.reference_anchored_corrected->rmspe, accuracy_metrics(meas, anchored).rmspe,
+              1e-12);
 }
 
 // The fake device whose end-to-end windows disagree in their medians and minimums but agree in
