@@ -176,8 +176,8 @@ struct ValidationReport {
 std::string host_regime(const std::optional<AccuracyMetrics>& repeatability);
 
 /// Draws options.samples archs of `space` at options.resolution (seeded), times each end to end
-/// on `backend`, and compares with `predictor`. Throws hwnas::Error on missing table rows
-/// (before any timing) or on backend failures.
+/// on `backend`, and compares with `predictor`. Throws hwnas::Error on missing table rows of a
+/// subnet or of options.space_reference's network (before any timing) or on backend failures.
 ValidationReport validate_latency(const SearchSpace& space, const LutLatencyPredictor& predictor,
                                   Backend& backend, const ValidationOptions& options);
 /// The same for any predictor that sums table rows: `features` gives a network's per-kind sums,
