@@ -38,8 +38,9 @@ class ValidateCommand final : public Command {
                    "its first)");
     app.add_option("--csv", csv_, "write one row per subnet to this CSV file");
     app.add_option("--html", html_,
-                   "write a report to this HTML file: predicted against measured with the +-5 % "
-                   "and +-10 % bands, the residual by block kind, the summary");
+                   "write a report to this HTML file: predicted (plain, corrected, anchored) "
+                   "against measured with the +-5 % and +-10 % bands, the residual by block "
+                   "kind, the summary");
     app.add_flag(
         "--json", json_,
         "print {\"samples\", \"rmse_ms\", \"rmspe\", \"within_5pct\", \"within_10pct\", "

@@ -266,8 +266,11 @@ ValidationReport validate_latency(const SearchSpace& space,
     rep.speed_calibrated = accuracy_metrics(meas, scaled);
     rep.speed_calibration = "space reference, per group";
     rep.space_reference_predicted_ms = reference_features->plain_ms;
-    if (const auto anchored = anchored_to_reference(rep, plain, reference_features->plain_ms))
+    if (const auto anchored = anchored_to_reference(rep, plain, reference_features->plain_ms)) {
       rep.reference_anchored = accuracy_metrics(meas, *anchored);
+      for (std::size_t i = 0; i < anchored->size(); ++i)
+        rep.samples[i].anchored_ms = (*anchored)[i];
+    }
   } else if (rep.drift) {
     std::vector<double> scaled;
     for (double p : plain) scaled.push_back(p * (1.0 + *rep.drift));
@@ -325,8 +328,12 @@ ValidationReport validate_latency(const SearchSpace& space,
                                              ? rep.fitted->apply(*reference_features)
                                              : corrected->predict_ms(opt.space_reference->network);
       rep.space_reference_corrected_ms = reference_corrected;
-      if (const auto anchored = anchored_to_reference(rep, corr, reference_corrected))
-        rep.reference_anchored_corrected = accuracy_metrics(meas, *anchored);
+      // The rule judges the corrected predictor from here on, anchored or not at all.
+      const auto anchored = anchored_to_reference(rep, corr, reference_corrected);
+      if (anchored) rep.reference_anchored_corrected = accuracy_metrics(meas, *anchored);
+      for (std::size_t i = 0; i < rep.samples.size(); ++i)
+        rep.samples[i].anchored_ms =
+            anchored ? std::optional<double>((*anchored)[i]) : std::nullopt;
     }
   }
   return rep;
@@ -416,7 +423,7 @@ void write_validation_csv(const ValidationReport& r, const std::string& path) {
   std::ostringstream out;
   {
     out << "index,arch,blocks,macs,measured_ms,measured_p10_ms,measured_p90_ms,predicted_ms,"
-           "error_pct,corrected_ms,corrected_error_pct,speed_factor\n";
+           "error_pct,corrected_ms,corrected_error_pct,speed_factor,anchored_ms\n";
     char buf[256];
     for (std::size_t i = 0; i < r.samples.size(); ++i) {
       const auto& s = r.samples[i];
@@ -438,9 +445,14 @@ void write_validation_csv(const ValidationReport& r, const std::string& path) {
         out << ",";
       }
       out << ',';
-      if (s.speed_factor) {
-        std::snprintf(buf, sizeof buf, "%.6f", *s.speed_factor);
-        out << buf;
+      const char* separator = "";
+      for (const std::optional<double>& value : {s.speed_factor, s.anchored_ms}) {
+        out << separator;
+        separator = ",";
+        if (value) {
+          std::snprintf(buf, sizeof buf, "%.6f", *value);
+          out << buf;
+        }
       }
       out << "\n";
     }

@@ -74,6 +74,11 @@ struct ValidationSample {
   /// nearest it, itself included) over its time when the rows were timed
   /// (ValidationOptions::space_reference): the device's speed (> 1: slower) when this subnet ran.
   std::optional<double> speed_factor;
+  /// The prediction the noisy-host rule judges (ms): the corrected one where the report has a
+  /// correction, else the plain sum, anchored to the space's reference
+  /// (ValidationReport::reference_anchored_corrected, else reference_anchored). Absent where
+  /// that predictor is not anchored (no space reference, or its prediction of it not positive).
+  std::optional<double> anchored_ms;
 };
 
 /// The space's own reference (profilers/device_speed.h) as validation times it.
@@ -208,8 +213,8 @@ ValidationReport validate_latency(const SearchSpace& space,
 nlohmann::json validation_summary_json(const ValidationReport& report);
 
 /// Writes one CSV row per subnet (index, arch JSON, blocks, macs, measured/p10/p90, predicted,
-/// corrected, relative errors, speed factor) to `path` via a temporary file renamed into place.
-/// Throws hwnas::Error if the file cannot be written.
+/// corrected, relative errors, speed factor, anchored; times in ms) to `path` via a temporary file
+/// renamed into place. Throws hwnas::Error if the file cannot be written.
 void write_validation_csv(const ValidationReport& report, const std::string& path);
 
 }  // namespace hwnas

@@ -118,8 +118,12 @@ TableValidationResult validate_table(const TableValidationConfig& c) {
     d.title = std::to_string(rep.plain.samples) + " subnets of " + space.name() + " at " +
               std::to_string(vo.resolution) + " on device '" + c.device + "'";
     d.summary = j;
-    for (const auto& smp : rep.samples)
-      d.measured_ms.push_back(smp.measured_ms), d.predicted_ms.push_back(smp.predicted_ms);
+    for (const auto& smp : rep.samples) {
+      d.measured_ms.push_back(smp.measured_ms);
+      d.predicted_ms.push_back(smp.predicted_ms);
+      if (smp.corrected_ms) d.corrected_ms.push_back(*smp.corrected_ms);
+      if (smp.anchored_ms) d.anchored_ms.push_back(*smp.anchored_ms);
+    }
     for (const auto& r : rep.residuals)
       if (r.identified) d.residuals.push_back({r.kind, r.mean_share, r.relative_error});
     write_file_atomic(c.html, render_validation_html(d));

@@ -21,13 +21,19 @@ struct ValidationReportData {
   nlohmann::json summary;  ///< validation_summary_json plus the command's fields, shown as is
   std::vector<double> measured_ms;   ///< per subnet, end to end
   std::vector<double> predicted_ms;  ///< per subnet, the plain sum (same length)
+  /// Per subnet, the corrected prediction (ValidationSample::corrected_ms), or empty.
+  std::vector<double> corrected_ms;
+  /// Per subnet, the prediction the noisy-host rule judges, anchored to the space's reference
+  /// (ValidationSample::anchored_ms), or empty.
+  std::vector<double> anchored_ms;
   std::vector<ReportKindResidual> residuals;
 };
 
 /// Renders predicted against measured as a scatter plot with the y = x line and the +-5 % and
-/// +-10 % bands, the residual by block kind as a table with bars, and the summary. The result
-/// is HTML5 that is also well-formed XML. Throws hwnas::Error if the two series differ in
-/// length.
+/// +-10 % bands (one colour per predictor given: plain, corrected, anchored), the residual by
+/// block kind as a table with bars, and the summary. The result is HTML5 that is also
+/// well-formed XML. Throws hwnas::Error if a given prediction series and the measured one
+/// differ in length.
 std::string render_validation_html(const ValidationReportData& data);
 
 }  // namespace hwnas

@@ -426,6 +426,13 @@ TEST_F(FakeValidation, AnchoredToTheSpaceReferenceTheTablesLevelAndTheBuildsSlow
   const auto expected = accuracy_metrics(truth, by_hand);
   EXPECT_NEAR(r.reference_anchored->rmspe, expected.rmspe, 1e-9);
   EXPECT_NEAR(r.reference_anchored->within_5pct, expected.within_5pct, 1e-12);
+  // Each subnet's anchored prediction, as the HTML report and the CSV show it, is off from its
+  // measurement by the hand-computed error.
+  for (std::size_t i = 0; i < r.samples.size(); ++i) {
+    ASSERT_TRUE(r.samples[i].anchored_ms.has_value()) << "subnet " << i;
+    EXPECT_NEAR(*r.samples[i].anchored_ms / r.samples[i].measured_ms, by_hand[i] / truth[i], 1e-9)
+        << "subnet " << i;
+  }
   // Calibrated by the build's reference time instead, the predictions keep the build's stretch:
   // 1.3 times too low.
   ASSERT_TRUE(r.speed_calibrated.has_value());
@@ -453,6 +460,20 @@ TEST_F(FakeValidation, AnchoredToTheSpaceReferenceTheTablesLevelAndTheBuildsSlow
   for (const auto& s : fit.samples) meas.push_back(s.measured_ms);
   EXPECT_NEAR(fit.reference_anchored_corrected->rmspe, accuracy_metrics(meas, anchored).rmspe,
               1e-12);
+  // With a correction, the samples carry the corrected predictor anchored (the one the noisy-host
+  // rule judges), and the CSV's last column holds it.
+  const std::string csv = path_ + ".anchored.csv";
+  write_validation_csv(fit, csv);
+  std::ifstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_NE(line.find(",speed_factor,anchored_ms"), std::string::npos) << line;
+  for (std::size_t i = 0; i < fit.samples.size(); ++i) {
+    ASSERT_TRUE(fit.samples[i].anchored_ms.has_value()) << "subnet " << i;
+    EXPECT_NEAR(*fit.samples[i].anchored_ms, anchored[i], 1e-9 * anchored[i]) << "subnet " << i;
+    ASSERT_TRUE(std::getline(in, line));
+    EXPECT_NEAR(std::stod(line.substr(line.rfind(',') + 1)), anchored[i], 1e-6) << line;
+  }
 }
 
 // The fake device whose end-to-end windows disagree in their medians and minimums but agree in

@@ -46,5 +46,33 @@ TEST(ValidationReport, ScatterBandsAndResidualsInWellFormedHtml) {
   EXPECT_THROW(render_validation_html(d), Error);
 }
 
+TEST(ValidationReport, CorrectedAndAnchoredPredictionsGetTheirOwnSeries) {
+  ValidationReportData d;
+  d.title = "turbovit-fmnist at 64";
+  for (int i = 0; i < 9; ++i) {
+    d.measured_ms.push_back(1.0 + 0.1 * i);
+    d.predicted_ms.push_back(0.9 * (1.0 + 0.1 * i));
+    d.corrected_ms.push_back(1.01 * (1.0 + 0.1 * i));
+    d.anchored_ms.push_back(0.99 * (1.0 + 0.1 * i));
+  }
+  const std::string html = render_validation_html(d);
+  EXPECT_EQ(count(html, "<circle"), 27u);  // three predictors, one point per subnet each
+  for (const char* name :
+       {"data-name=\"plain sum\"", "data-name=\"corrected\"", "data-name=\"anchored\""})
+    EXPECT_EQ(count(html, name), 1u) << name;
+  EXPECT_NE(html.find("the noisy-host rule judges"), std::string::npos);
+  // An absent predictor draws nothing; a short one is refused, naming it.
+  d.anchored_ms.clear();
+  EXPECT_EQ(count(render_validation_html(d), "<circle"), 18u);
+  EXPECT_EQ(render_validation_html(d).find("data-name=\"anchored\""), std::string::npos);
+  d.corrected_ms.pop_back();
+  try {
+    render_validation_html(d);
+    ADD_FAILURE() << "a short corrected series was drawn";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("corrected"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace hwnas
