@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/build_id.h"
+#include "core/error.h"
 #include "spaces/registry.h"
 
 #ifndef HWNAS_BENCH_BUILD_TYPE
@@ -236,6 +237,44 @@ Network network_of(const std::string& spec, const std::string& default_space) {
   const SearchSpace& space =
       get_space(colon == std::string::npos ? default_space : spec.substr(0, colon));
   return space.decode(space.resolve(colon == std::string::npos ? spec : spec.substr(colon + 1)));
+}
+
+ValidationCsv read_validation_csv(const SearchSpace& space, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("cannot read validation CSV " + path);
+  ValidationCsv m;
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    const auto q0 = line.find('"');
+    if (q0 == std::string::npos) continue;
+    std::string arch;
+    std::size_t i = q0 + 1;
+    for (; i < line.size(); ++i) {
+      if (line[i] == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        arch += '"';
+        ++i;
+      } else if (line[i] == '"') {
+        break;
+      } else {
+        arch += line[i];
+      }
+    }
+    std::vector<std::string> rest;
+    std::string field;
+    for (std::size_t k = i + 2; k <= line.size(); ++k) {
+      if (k == line.size() || line[k] == ',') {
+        rest.push_back(field);
+        field.clear();
+      } else {
+        field += line[k];
+      }
+    }
+    if (rest.size() < 3) throw Error(path + ": a row without measured_ms");
+    m.nets.push_back(space.decode(space.from_json(nlohmann::json::parse(arch))));
+    m.e2e_ms.push_back(std::stod(rest[2]));
+  }
+  return m;
 }
 
 }  // namespace hwnas::bench

@@ -107,4 +107,15 @@ void report_series(benchmark::State& state, const std::string& name, const std::
 std::string join(const std::vector<std::string>& values, const char* sep = ",");
 std::string join(const std::vector<std::int64_t>& values, const char* sep = ",");
 
+/// The subnets of a `hwnas validate --csv` file and their end-to-end medians (ms), in its order.
+struct ValidationCsv {
+  std::vector<Network> nets;
+  std::vector<double> e2e_ms;  ///< empty when nothing was read
+};
+
+/// Reads a `hwnas validate --csv` file (index,"arch",blocks,macs,measured_ms,... with the arch's
+/// JSON quoted CSV-style) of `space`. Throws hwnas::Error for an unreadable file or a row
+/// without measured_ms, and what the space throws for an arch it rejects.
+ValidationCsv read_validation_csv(const SearchSpace& space, const std::string& path);
+
 }  // namespace hwnas::bench

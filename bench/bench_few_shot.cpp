@@ -71,50 +71,7 @@
 namespace hwnas::bench {
 namespace {
 
-struct Measured {
-  std::vector<Network> nets;
-  std::vector<double> e2e_ms;  // empty without a CSV
-};
-
-// The archs and measured medians of a `hwnas validate --csv` file: index,"arch",blocks,macs,
-// measured_ms,... with the arch's JSON quoted CSV-style.
-Measured read_validation_csv(const SearchSpace& space, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error("cannot read validation CSV " + path);
-  Measured m;
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    const auto q0 = line.find('"');
-    if (q0 == std::string::npos) continue;
-    std::string arch;
-    std::size_t i = q0 + 1;
-    for (; i < line.size(); ++i) {
-      if (line[i] == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        arch += '"';
-        ++i;
-      } else if (line[i] == '"') {
-        break;
-      } else {
-        arch += line[i];
-      }
-    }
-    std::vector<std::string> rest;
-    std::string field;
-    for (std::size_t k = i + 2; k <= line.size(); ++k) {
-      if (k == line.size() || line[k] == ',') {
-        rest.push_back(field);
-        field.clear();
-      } else {
-        field += line[k];
-      }
-    }
-    if (rest.size() < 3) throw Error(path + ": a row without measured_ms");
-    m.nets.push_back(space.decode(space.from_json(nlohmann::json::parse(arch))));
-    m.e2e_ms.push_back(std::stod(rest[2]));
-  }
-  return m;
-}
+using Measured = ValidationCsv;
 
 struct Setup {
   std::vector<BlockSpec> blocks;

@@ -10,11 +10,12 @@ what every run reports, so that the quiet runs can be picked out afterwards.
 
 Each check is SPACE:RESOLUTION:PRECISION.
   fp32: `hwnas profile --threads 1`, then `validate --samples 100 --seed 7 --fit-correction`
-        (the learned correction, fitted as the method does), then `validate --samples 200
-        --seed 3103` (held out).
+        (the learned correction, fitted as the method does; its CSV kept as BASE.fit.csv for
+        bench/correction_forms.py), then `validate --samples 200 --seed 3103` (held out).
   int8: the fp32 table, then `profile --precision int8` in the same file (an fp32 -> int8
-        few-shot pair, bench/few_shot_pairs.py), then `validate --device host-int8
-        --samples 200 --seed 3103`.
+        few-shot pair, bench/few_shot_pairs.py), then the same two validations of device
+        host-int8 (before 2026-12-07 19:00 UTC, without the correction: its "corrected"
+        figures are null in older checks.jsonl).
 Each finished check appends one JSON line to OUT/checks.jsonl and prints a line. With --probe,
 a check starts only when `hwnas_bench_host_noise` finds at least --probe-min of its 8 MiB rounds
 within 5 %; on the family-25 EPYC that gate predicted the regime poorly (bench/README.md,
@@ -79,13 +80,13 @@ def one_check(args, check, index):
     pin = ["taskset", "-c", str(args.core), args.hwnas, "profile", "--space", space,
            "--resolution", res, "--db", db, "--threads", "1"]
     run(pin, base + ".fp32.log")
+    device = "host"
     if precision == "int8":
         run(pin + ["--precision", "int8"], base + ".int8.log")
         device = "host-int8"
-    else:
-        validate(args, base, space, res, db, "host",
-                 ["--samples", "100", "--seed", "7", "--fit-correction"], "fit")
-        device = "host"
+    validate(args, base, space, res, db, device,
+             ["--samples", "100", "--seed", "7", "--fit-correction", "--csv", base + ".fit.csv"],
+             "fit")
     table_done = now()
     v = validate(args, base, space, res, db, device,
                  ["--samples", "200", "--seed", "3103", "--csv", base + ".val.csv"], "val")

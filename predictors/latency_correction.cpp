@@ -2,12 +2,57 @@
 
 #include "evaluators/ops/eigen.h"  // its own block: it must precede <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "core/error.h"
 
 namespace hwnas {
+
+std::size_t correction_kind_slot(BlockKind kind) {
+  return std::min(static_cast<std::size_t>(kind), kBlockKindCount);
+}
+
+std::string correction_slot_name(std::size_t slot) {
+  if (slot >= kBlockKindCount) return "registered";
+  return std::string(block_kind_name(static_cast<BlockKind>(slot)));
+}
+
+std::size_t block_stage_level(const BlockSpec& block) {
+  const auto& names = block_attr_names(block.kind);
+  if (std::find(names.begin(), names.end(), "h") == names.end()) return 0;
+  const int h = block.get("h");
+  if (h <= 1) return 0;
+  return std::min(static_cast<std::size_t>(std::lround(std::log2(h))), kStageLevels - 1);
+}
+
+void LatencyFeatures::add_block(const BlockSpec& block, double ms) {
+  const std::size_t k = correction_kind_slot(block.kind);
+  kind_ms[k] += ms;
+  kind_count[k] += 1;
+  stage_ms[k][block_stage_level(block)] += ms;
+}
+
+void LatencyFeatures::add_blocks_of(const LatencyFeatures& other) {
+  for (std::size_t k = 0; k < kCorrectionKindSlots; ++k) {
+    kind_ms[k] += other.kind_ms[k];
+    kind_count[k] += other.kind_count[k];
+    for (std::size_t l = 0; l < kStageLevels; ++l) stage_ms[k][l] += other.stage_ms[k][l];
+  }
+}
+
+namespace {
+// The fitted model's columns: each slot's sum and count, then each slot's per-level sums.
+constexpr std::size_t kColumns = 2 * kCorrectionKindSlots + kCorrectionKindSlots * kStageLevels;
+
+double column(const LatencyFeatures& f, std::size_t j) {
+  if (j < kCorrectionKindSlots) return f.kind_ms[j];
+  if (j < 2 * kCorrectionKindSlots) return f.kind_count[j - kCorrectionKindSlots];
+  const std::size_t s = j - 2 * kCorrectionKindSlots;
+  return f.stage_ms[s / kStageLevels][s % kStageLevels];
+}
+}  // namespace
 
 LatencyCorrection LatencyCorrection::fit(const std::vector<LatencyFeatures>& features,
                                          const std::vector<double>& measured_ms, double lambda) {
@@ -16,27 +61,33 @@ LatencyCorrection LatencyCorrection::fit(const std::vector<LatencyFeatures>& fea
                 std::to_string(measured_ms.size()) + " measurements");
   const int n = static_cast<int>(features.size());
   if (n < 3) throw Error("latency correction needs at least 3 measured networks (--samples)");
-  constexpr int K = static_cast<int>(kBlockKindCount);
-  const int p = 2 * K;
-  Eigen::MatrixXd X(n, p);
+  // Only the columns that vary over the sample carry information; the others (most kinds and
+  // levels of a space never occur) get weight 0 and stay out of the solve.
+  std::vector<std::size_t> used;
+  std::vector<double> mean, sd;
+  for (std::size_t j = 0; j < kColumns; ++j) {
+    double m = 0;
+    for (const auto& f : features) m += column(f, j);
+    m /= n;
+    double v = 0;
+    for (const auto& f : features) v += (column(f, j) - m) * (column(f, j) - m);
+    if (const double d = std::sqrt(v / n); d > 1e-12) {
+      used.push_back(j);
+      mean.push_back(m);
+      sd.push_back(d);
+    }
+  }
+  const auto p = static_cast<Eigen::Index>(used.size());
+  Eigen::MatrixXd Z(n, p);
   Eigen::VectorXd y(n);
   for (int i = 0; i < n; ++i) {
-    for (int k = 0; k < K; ++k) {
-      X(i, k) = features[i].kind_ms[k];
-      X(i, K + k) = features[i].kind_count[k];
+    const auto& f = features[static_cast<std::size_t>(i)];
+    for (Eigen::Index c = 0; c < p; ++c) {
+      const auto u = static_cast<std::size_t>(c);
+      Z(i, c) = (column(f, used[u]) - mean[u]) / sd[u];
     }
-    y(i) = measured_ms[i] - features[i].plain_ms;
+    y(i) = measured_ms[static_cast<std::size_t>(i)] - f.plain_ms;
   }
-  const Eigen::RowVectorXd mean = X.colwise().mean();
-  Eigen::RowVectorXd sd(p);
-  for (int j = 0; j < p; ++j) {
-    const double v = (X.col(j).array() - mean(j)).square().sum() / n;
-    sd(j) = std::sqrt(v);
-  }
-  // Standardise; constant columns (sd ~ 0) carry no information and are dropped (weight 0).
-  Eigen::MatrixXd Z = Eigen::MatrixXd::Zero(n, p);
-  for (int j = 0; j < p; ++j)
-    if (sd(j) > 1e-12) Z.col(j) = (X.col(j).array() - mean(j)) / sd(j);
   const double ybar = y.mean();
   const Eigen::VectorXd yc = y.array() - ybar;
   Eigen::MatrixXd A = Z.transpose() * Z;
@@ -47,13 +98,19 @@ LatencyCorrection LatencyCorrection::fit(const std::vector<LatencyFeatures>& fea
   c.lambda_ = lambda;
   c.samples_ = n;
   c.intercept_ = ybar;
-  for (int j = 0; j < p; ++j) {
-    const double coef = sd(j) > 1e-12 ? w(j) / sd(j) : 0.0;
-    c.intercept_ -= coef * mean(j);
-    if (j < K)
-      c.scale_[static_cast<std::size_t>(j)] = coef;
-    else
-      c.per_block_[static_cast<std::size_t>(j - K)] = coef;
+  for (Eigen::Index col = 0; col < p; ++col) {
+    const auto u = static_cast<std::size_t>(col);
+    const double coef = w(col) / sd[u];
+    c.intercept_ -= coef * mean[u];
+    const std::size_t j = used[u];
+    if (j < kCorrectionKindSlots) {
+      c.scale_[j] = coef;
+    } else if (j < 2 * kCorrectionKindSlots) {
+      c.per_block_[j - kCorrectionKindSlots] = coef;
+    } else {
+      const std::size_t s = j - 2 * kCorrectionKindSlots;
+      c.stage_scale_[s / kStageLevels][s % kStageLevels] = coef;
+    }
   }
   return c;
 }
@@ -104,22 +161,40 @@ LatencyCorrection LatencyCorrection::fit_cross_validated(
 }
 
 nlohmann::json LatencyCorrection::to_json() const {
-  nlohmann::json scale = nlohmann::json::object(), per_block = nlohmann::json::object();
-  for (std::size_t k = 0; k < kBlockKindCount; ++k) {
-    const std::string name(block_kind_name(static_cast<BlockKind>(k)));
+  nlohmann::json scale = nlohmann::json::object(), per_block = nlohmann::json::object(),
+                 stage = nlohmann::json::object();
+  for (std::size_t k = 0; k < kCorrectionKindSlots; ++k) {
+    const std::string name = correction_slot_name(k);
     scale[name] = scale_[k];
     per_block[name] = per_block_[k];
+    if (std::any_of(stage_scale_[k].begin(), stage_scale_[k].end(),
+                    [](double v) { return v != 0; }))
+      stage[name] = stage_scale_[k];
   }
-  return {{"model", "ridge-per-kind-v1"}, {"intercept_ms", intercept_}, {"scale", scale},
-          {"per_block_ms", per_block},    {"lambda", lambda_},          {"samples", samples_}};
+  return {{"model", "ridge-per-kind-stage-v2"},
+          {"intercept_ms", intercept_},
+          {"scale", scale},
+          {"per_block_ms", per_block},
+          {"stage_scale", stage},
+          {"lambda", lambda_},
+          {"samples", samples_}};
 }
+
+namespace {
+// The slot a stored name stands for: a kind's, or the shared slot of registered kinds.
+std::size_t slot_from_name(const std::string& name) {
+  if (name == "registered") return kBlockKindCount;
+  return correction_kind_slot(block_kind_from_name(name));
+}
+}  // namespace
 
 LatencyCorrection LatencyCorrection::from_json(const nlohmann::json& j) {
   // Compared as JSON: value("model", "") would throw a type_error for a non-string model.
-  if (!j.is_object() || !j.contains("model") || j.at("model") != "ridge-per-kind-v1")
+  const bool v1 = j.is_object() && j.contains("model") && j.at("model") == "ridge-per-kind-v1";
+  if (!v1 && !(j.is_object() && j.contains("model") && j.at("model") == "ridge-per-kind-stage-v2"))
     throw Error(
-        "latency correction: unknown model (expected ridge-per-kind-v1); re-fit it with "
-        "`hwnas validate --fit-correction`");
+        "latency correction: unknown model (expected ridge-per-kind-stage-v2 or "
+        "ridge-per-kind-v1); re-fit it with `hwnas validate --fit-correction`");
   LatencyCorrection c;
   try {
     c.intercept_ = j.at("intercept_ms").get<double>();
@@ -131,9 +206,17 @@ LatencyCorrection LatencyCorrection::from_json(const nlohmann::json& j) {
           "`hwnas validate --fit-correction`");
     c.samples_ = j.at("samples").get<int>();
     for (const auto& [name, v] : j.at("scale").items())
-      c.scale_[static_cast<std::size_t>(block_kind_from_name(name))] = v.get<double>();
+      c.scale_[slot_from_name(name)] = v.get<double>();
     for (const auto& [name, v] : j.at("per_block_ms").items())
-      c.per_block_[static_cast<std::size_t>(block_kind_from_name(name))] = v.get<double>();
+      c.per_block_[slot_from_name(name)] = v.get<double>();
+    if (!v1)
+      for (const auto& [name, v] : j.at("stage_scale").items()) {
+        if (!v.is_array() || v.size() != kStageLevels)
+          throw Error("latency correction: stage_scale of '" + name + "' must list " +
+                      std::to_string(kStageLevels) +
+                      " levels; re-fit it with `hwnas validate --fit-correction`");
+        c.stage_scale_[slot_from_name(name)] = v.get<std::array<double, kStageLevels>>();
+      }
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("latency correction: malformed stored model (") + e.what() +
                 "); re-fit it with `hwnas validate --fit-correction`");

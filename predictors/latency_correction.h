@@ -4,7 +4,9 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -13,22 +15,54 @@
 
 namespace hwnas {
 
-/// What the correction sees of one network: per block kind, the sum of the table medians (ms)
-/// and the number of blocks, plus the plain prediction (sum + overhead, ms).
+/// The kind slots of the features: one per kind of block_kind.def, and one that the kinds
+/// registered at run time (spaces/block_kind_registry.h) share.
+inline constexpr std::size_t kCorrectionKindSlots = kBlockKindCount + 1;
+/// A kind's slot: its own value below kBlockKindCount, else the shared last slot.
+std::size_t correction_kind_slot(BlockKind kind);
+/// A slot's name: the kind's (block_kind_name), or "registered" for the shared slot.
+std::string correction_slot_name(std::size_t slot);
+
+/// How many stage levels the features tell apart.
+inline constexpr std::size_t kStageLevels = 10;
+/// A block's stage level: round(log2(h)) of its grid (its attribute h: the input's height for
+/// the convolutions, the token grid's for attention), clamped to [0, kStageLevels - 1]; 0 for a
+/// kind without h (EfficientFormer's head). The stages of the built-in spaces each get their own
+/// level at their default resolutions (64 x 64 input: stem 6, then 4, 3, 2, 1; 224: stem 8, then
+/// 6, 5, 4, 3).
+std::size_t block_stage_level(const BlockSpec& block);
+
+/// What the correction sees of one network: per kind slot, the sum of the table medians (ms)
+/// and the number of blocks, the same sums split by stage level, plus the plain prediction
+/// (sum + overhead, ms). kind_ms[k] is the sum of stage_ms[k] over the levels.
 struct LatencyFeatures {
-  std::array<double, kBlockKindCount> kind_ms{};
-  std::array<double, kBlockKindCount> kind_count{};
+  std::array<double, kCorrectionKindSlots> kind_ms{};
+  std::array<double, kCorrectionKindSlots> kind_count{};
+  std::array<std::array<double, kStageLevels>, kCorrectionKindSlots> stage_ms{};
   double plain_ms = 0;
+
+  /// Adds one block whose table median is `ms` to its kind's and its stage's sums (plain_ms is
+  /// the caller's: it also holds the overhead). Throws what block_stage_level throws.
+  void add_block(const BlockSpec& block, double ms);
+  /// Adds `other`'s per-kind and per-stage sums (not its plain_ms).
+  void add_blocks_of(const LatencyFeatures& other);
 };
 
 /// The ridge penalties fit_cross_validated chooses from, on standardised features per sample.
 /// 1e-2 was the fixed penalty before; 100 leaves little more than the intercept.
 inline constexpr std::array<double, 6> kCorrectionLambdas{1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0};
 
-/// corrected = plain + intercept + sum_k a_k * kind_ms[k] + sum_k b_k * kind_count[k]:
-/// a_k scales a kind's isolated time to its in-network time, b_k is a per-block boundary cost.
-/// Fitted by ridge regression (Eigen) on standardised features of the residual
-/// (measured - plain); features that do not vary over the sample get weight 0.
+/// corrected = plain + intercept + sum_k a_k * kind_ms[k] + sum_k b_k * kind_count[k]
+///             + sum_k,l s_kl * stage_ms[k][l]:
+/// a_k scales a kind's isolated time to its in-network time, b_k is a per-block boundary cost,
+/// s_kl lets the scale differ from stage to stage (model ridge-per-kind-stage-v2; v1, stored
+/// before 2026-12-07, had no s_kl and still loads). The rows of one kind are off by different
+/// amounts at different resolutions: on int8 efficientformer-fmnist the meta4d rows at 16 x 16
+/// were 6 % high and those at 8 x 8 right, which a per-kind scale could only average; over
+/// three quiet validations Kendall's tau rose from 0.968-0.969 with v1 to 0.971-0.979
+/// (bench/README.md, "A correction by kind and stage"). Fitted by ridge regression (Eigen) on
+/// standardised features of the residual (measured - plain); features that do not vary over
+/// the sample get weight 0.
 class LatencyCorrection {
  public:
   /// Fits on `features[i]` with end-to-end medians `measured_ms[i]` (same length, >= 3).
@@ -49,12 +83,17 @@ class LatencyCorrection {
   /// The corrected latency in ms. Allocation-free.
   double apply(const LatencyFeatures& f) const {
     double r = f.plain_ms + intercept_;
-    for (std::size_t k = 0; k < kBlockKindCount; ++k)
+    for (std::size_t k = 0; k < kCorrectionKindSlots; ++k) {
       r += scale_[k] * f.kind_ms[k] + per_block_[k] * f.kind_count[k];
+      for (std::size_t l = 0; l < kStageLevels; ++l) r += stage_scale_[k][l] * f.stage_ms[k][l];
+    }
     return r;
   }
-  /// {"model":"ridge-per-kind-v1","intercept_ms":..,"scale":{kind:..},"per_block_ms":{kind:..},
-  ///  "lambda":..,"samples":..}; from_json throws hwnas::Error on another model or bad fields.
+  /// {"model":"ridge-per-kind-stage-v2","intercept_ms":..,"scale":{kind:..},
+  ///  "per_block_ms":{kind:..},"stage_scale":{kind:[one per level]},"lambda":..,"samples":..}
+  /// (kinds by correction_slot_name; stage_scale lists only the kinds with a non-zero level).
+  /// from_json also reads "ridge-per-kind-v1" (no stage_scale) and throws hwnas::Error on
+  /// another model or bad fields.
   nlohmann::json to_json() const;
   static LatencyCorrection from_json(const nlohmann::json& j);
 
@@ -63,8 +102,9 @@ class LatencyCorrection {
 
  private:
   double intercept_ = 0;
-  std::array<double, kBlockKindCount> scale_{};
-  std::array<double, kBlockKindCount> per_block_{};
+  std::array<double, kCorrectionKindSlots> scale_{};
+  std::array<double, kCorrectionKindSlots> per_block_{};
+  std::array<std::array<double, kStageLevels>, kCorrectionKindSlots> stage_scale_{};
   double lambda_ = 0;
   int samples_ = 0;
 };

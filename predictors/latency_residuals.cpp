@@ -17,7 +17,7 @@ std::vector<KindResidual> residuals_by_kind(const std::vector<LatencyFeatures>& 
   const auto n = static_cast<Eigen::Index>(features.size());
   // Columns: the kinds present in some network, then the overhead.
   std::vector<std::size_t> kinds;
-  for (std::size_t k = 0; k < kBlockKindCount; ++k)
+  for (std::size_t k = 0; k < kCorrectionKindSlots; ++k)
     if (std::any_of(features.begin(), features.end(),
                     [&](const auto& f) { return f.kind_ms[k] > 0; }))
       kinds.push_back(k);
@@ -51,8 +51,7 @@ std::vector<KindResidual> residuals_by_kind(const std::vector<LatencyFeatures>& 
   for (Eigen::Index c = 0; c < p; ++c) {
     KindResidual r;
     r.kind = c + 1 == p ? std::string("overhead")
-                        : std::string(block_kind_name(
-                              static_cast<BlockKind>(kinds[static_cast<std::size_t>(c)])));
+                        : correction_slot_name(kinds[static_cast<std::size_t>(c)]);
     r.mean_share = share.col(c).mean();
     // A tiny or negative a: the data cannot separate this kind (a small share that moves with
     // another's); e = 1/a - 1 would be a meaningless huge number.

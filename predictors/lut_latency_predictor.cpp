@@ -112,9 +112,7 @@ LatencyFeatures LutLatencyPredictor::features(const Network& net) const {
   for (const auto& b : net.blocks) {
     const auto it = median_ms_.find(b);
     if (it == median_ms_.end()) throw_missing(net);
-    const auto k = static_cast<std::size_t>(b.kind);
-    f.kind_ms[k] += it->second;
-    f.kind_count[k] += 1;
+    f.add_block(b, it->second);
     f.plain_ms += it->second;
   }
   return f;

@@ -38,10 +38,7 @@ LatencyFeatures MixedPrecisionLatency::features(const Network& net) const {
   const auto [fp32, int8] = split_by_precision(net);
   LatencyFeatures f = fp32_->features(fp32);
   const LatencyFeatures g = int8_->features(int8);
-  for (std::size_t k = 0; k < f.kind_ms.size(); ++k) {
-    f.kind_ms[k] += g.kind_ms[k];
-    f.kind_count[k] += g.kind_count[k];
-  }
+  f.add_blocks_of(g);
   // Each plain sum carries its table's overhead; the inference has one, the fp32 table's.
   f.plain_ms += g.plain_ms - int8_->overhead_ms();
   return f;

@@ -187,6 +187,85 @@ TEST(LatencyCorrection, RecoversKnownLinearDriftAndRoundTrips) {
   EXPECT_THROW(LatencyCorrection::fit({feats[0], feats[1]}, {1.0, 2.0}), Error);
 }
 
+TEST(LatencyCorrection, StageLevelsAreRoundedLog2OfTheInputGrid) {
+  // By hand: log2 of 64, 16, 8, 2 and 224, 56, 28, 14, 7 rounded.
+  const std::vector<std::pair<std::string, std::size_t>> cases = {
+      {"stem:cin=1,c=16,h=64,w=64", 6},
+      {"meta4d:c=48,h=16,w=16,pool=3,mlp=4", 4},
+      {"downsample:cin=16,c=32,h=8,w=8", 3},
+      {"meta3d:c=64,h=2,w=2,heads=8,kd=32,ar=4,mlp=4", 1},
+      {"stem:cin=3,c=48,h=224,w=224", 8},
+      {"meta4d:c=48,h=56,w=56,pool=3,mlp=4", 6},
+      {"meta4d:c=96,h=28,w=28,pool=3,mlp=4", 5},
+      {"meta4d:c=224,h=14,w=14,pool=3,mlp=4", 4},
+      {"meta3d:c=448,h=7,w=7,heads=8,kd=32,ar=4,mlp=4", 3}};
+  for (const auto& [key, level] : cases)
+    EXPECT_EQ(block_stage_level(BlockSpec::parse(key)), level) << key;
+  // Kinds registered at run time share one slot, named so in stored models.
+  EXPECT_EQ(correction_kind_slot(static_cast<BlockKind>(kBlockKindCount + 3)), kBlockKindCount);
+  EXPECT_EQ(correction_slot_name(kBlockKindCount), "registered");
+  EXPECT_EQ(correction_slot_name(static_cast<std::size_t>(BlockKind::meta4d)), "meta4d");
+}
+
+TEST(LatencyCorrection, FitsAKindWhoseRowsAreOffAtOneStageOnly) {
+  // Networks of meta4d blocks at 16 x 16 and 8 x 8 whose rows at 16 x 16 are 6 % high and at
+  // 8 x 8 exact (as int8 efficientformer-fmnist's were): the true time is plain minus 6 % of the
+  // 16 x 16 rows. A per-kind scale cannot tell the two stages apart; the stage scale can.
+  const BlockSpec at16 = BlockSpec::parse("meta4d:c=48,h=16,w=16,pool=3,mlp=4");
+  const BlockSpec at8 = BlockSpec::parse("meta4d:c=96,h=8,w=8,pool=3,mlp=4");
+  Rng rng(21);
+  std::vector<LatencyFeatures> feats;
+  std::vector<double> meas;
+  for (int i = 0; i < 60; ++i) {
+    LatencyFeatures f;
+    double high = 0;
+    for (int b = uniform_int(rng, 1, 6); b > 0; --b) {
+      const double ms = 0.05 + 0.02 * uniform_real(rng);
+      f.add_block(at16, ms);
+      high += ms;
+    }
+    for (int b = uniform_int(rng, 1, 6); b > 0; --b)
+      f.add_block(at8, 0.04 + 0.02 * uniform_real(rng));
+    f.plain_ms = f.kind_ms[static_cast<std::size_t>(BlockKind::meta4d)] + 0.01;
+    feats.push_back(f);
+    meas.push_back(f.plain_ms - 0.06 * high);
+  }
+  const auto m4 = static_cast<std::size_t>(BlockKind::meta4d);
+  EXPECT_NEAR(feats[0].stage_ms[m4][4] + feats[0].stage_ms[m4][3], feats[0].kind_ms[m4], 1e-12);
+  const auto c = LatencyCorrection::fit(feats, meas, 1e-8);
+  double worst = 0;
+  for (std::size_t i = 0; i < feats.size(); ++i)
+    worst = std::max(worst, std::abs(c.apply(feats[i]) / meas[i] - 1));
+  EXPECT_LT(worst, 1e-4);
+  // The same model without the stage sums (v1: per kind only) is left with the stages' mix.
+  const auto j = c.to_json();
+  EXPECT_EQ(j["model"], "ridge-per-kind-stage-v2");
+  nlohmann::json v1 = j;
+  v1["model"] = "ridge-per-kind-v1";
+  v1.erase("stage_scale");
+  EXPECT_NO_THROW(LatencyCorrection::from_json(v1));
+  auto per_kind = feats;
+  for (auto& f : per_kind) f.stage_ms = {};
+  const auto v1_fit = LatencyCorrection::fit(per_kind, meas, 1e-8);
+  double v1_worst = 0;
+  for (std::size_t i = 0; i < per_kind.size(); ++i)
+    v1_worst = std::max(v1_worst, std::abs(v1_fit.apply(per_kind[i]) / meas[i] - 1));
+  EXPECT_GT(v1_worst, 10 * worst);
+  // Round trip, and a stored v1 model applies its per-kind terms only (by hand).
+  EXPECT_DOUBLE_EQ(LatencyCorrection::from_json(j).apply(feats[3]), c.apply(feats[3]));
+  const nlohmann::json stored_v1 = {
+      {"model", "ridge-per-kind-v1"},        {"intercept_ms", 0.02}, {"scale", {{"meta4d", -0.05}}},
+      {"per_block_ms", {{"meta4d", 0.001}}}, {"lambda", 0.1},        {"samples", 50}};
+  EXPECT_NEAR(
+      LatencyCorrection::from_json(stored_v1).apply(feats[3]),
+      feats[3].plain_ms + 0.02 - 0.05 * feats[3].kind_ms[m4] + 0.001 * feats[3].kind_count[m4],
+      1e-12);
+  nlohmann::json short_levels = j;
+  short_levels["stage_scale"]["meta4d"] = {0.1, 0.2};
+  EXPECT_NE(test::error_of([&] { LatencyCorrection::from_json(short_levels); }).find("levels"),
+            std::string::npos);
+}
+
 TEST(LatencyCorrection, CrossValidationKeepsARealDriftAndShrinksOnNoise) {
   // Six kinds with random sums and counts; the measurements are the plain sum times 1.03 (a
   // drift the features explain through their sums) or times noise the features do not explain.
