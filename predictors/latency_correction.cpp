@@ -90,9 +90,12 @@ LatencyCorrection LatencyCorrection::fit(const std::vector<LatencyFeatures>& fea
   }
   const double ybar = y.mean();
   const Eigen::VectorXd yc = y.array() - ybar;
-  Eigen::MatrixXd A = Z.transpose() * Z;
-  A.diagonal().array() += lambda * n;
-  const Eigen::VectorXd w = A.ldlt().solve(Z.transpose() * yc);
+  Eigen::VectorXd w(p);
+  if (p > 0) {  // no column varies (every network alike): the mean residual alone
+    Eigen::MatrixXd A = Z.transpose() * Z;
+    A.diagonal().array() += lambda * n;
+    w = A.ldlt().solve(Z.transpose() * yc);
+  }
 
   LatencyCorrection c;
   c.lambda_ = lambda;

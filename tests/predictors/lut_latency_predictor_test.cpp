@@ -260,6 +260,10 @@ TEST(LatencyCorrection, FitsAKindWhoseRowsAreOffAtOneStageOnly) {
       LatencyCorrection::from_json(stored_v1).apply(feats[3]),
       feats[3].plain_ms + 0.02 - 0.05 * feats[3].kind_ms[m4] + 0.001 * feats[3].kind_count[m4],
       1e-12);
+  // Networks that all have the same blocks leave no column to fit: the mean residual alone.
+  const std::vector<LatencyFeatures> alike(5, feats[0]);
+  const auto mean_only = LatencyCorrection::fit(alike, {1.0, 1.1, 1.2, 1.3, 1.4});
+  EXPECT_NEAR(mean_only.apply(feats[0]), 1.2, 1e-12);
   nlohmann::json short_levels = j;
   short_levels["stage_scale"]["meta4d"] = {0.1, 0.2};
   EXPECT_NE(test::error_of([&] { LatencyCorrection::from_json(short_levels); }).find("levels"),
