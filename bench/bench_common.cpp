@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string_view>
@@ -244,7 +245,20 @@ ValidationCsv read_validation_csv(const SearchSpace& space, const std::string& p
   if (!in) throw Error("cannot read validation CSV " + path);
   ValidationCsv m;
   std::string line;
-  std::getline(in, line);  // header
+  std::getline(in, line);
+  // The header's columns after index and arch line up with each row's fields after the arch.
+  std::optional<std::size_t> speed_column;
+  {
+    std::size_t column = 0, start = 0;
+    for (std::size_t k = 0; k <= line.size(); ++k)
+      if (k == line.size() || line[k] == ',') {
+        if (line.substr(start, k - start) == "speed_factor" && column >= 2)
+          speed_column = column - 2;
+        ++column;
+        start = k + 1;
+      }
+  }
+  bool every_speed = speed_column.has_value();
   while (std::getline(in, line)) {
     const auto q0 = line.find('"');
     if (q0 == std::string::npos) continue;
@@ -273,7 +287,12 @@ ValidationCsv read_validation_csv(const SearchSpace& space, const std::string& p
     if (rest.size() < 3) throw Error(path + ": a row without measured_ms");
     m.nets.push_back(space.decode(space.from_json(nlohmann::json::parse(arch))));
     m.e2e_ms.push_back(std::stod(rest[2]));
+    if (every_speed && *speed_column < rest.size() && !rest[*speed_column].empty())
+      m.speed_factor.push_back(std::stod(rest[*speed_column]));
+    else
+      every_speed = false;
   }
+  if (!every_speed) m.speed_factor.clear();
   return m;
 }
 

@@ -111,11 +111,15 @@ std::string join(const std::vector<std::int64_t>& values, const char* sep = ",")
 struct ValidationCsv {
   std::vector<Network> nets;
   std::vector<double> e2e_ms;  ///< empty when nothing was read
+  /// Each subnet's speed factor (its group's space-reference time over the build's), or empty
+  /// when the CSV has no such column or a row leaves it blank (validated without a reference).
+  std::vector<double> speed_factor;
 };
 
 /// Reads a `hwnas validate --csv` file (index,"arch",blocks,macs,measured_ms,... with the arch's
-/// JSON quoted CSV-style) of `space`. Throws hwnas::Error for an unreadable file or a row
-/// without measured_ms, and what the space throws for an arch it rejects.
+/// JSON quoted CSV-style; speed_factor found by its header) of `space`. Throws hwnas::Error for
+/// an unreadable file or a row without measured_ms, and what the space throws for an arch it
+/// rejects.
 ValidationCsv read_validation_csv(const SearchSpace& space, const std::string& path);
 
 }  // namespace hwnas::bench

@@ -16,7 +16,9 @@ Each check is SPACE:RESOLUTION:PRECISION.
         few-shot pair, bench/few_shot_pairs.py), then the same two validations of device
         host-int8 (before 2026-12-07 19:00 UTC, without the correction: its "corrected"
         figures are null in older checks.jsonl).
-Each finished check appends one JSON line to OUT/checks.jsonl and prints a line. With --probe,
+Each finished check appends one JSON line to OUT/checks.jsonl and prints a line: the held-out
+run's regime and figures, plain and with the stored correction, and (in "fit", since 2026-12-07
+21:45 UTC) the fit set's regime and its cross-validated figures. With --probe,
 a check starts only when `hwnas_bench_host_noise` finds at least --probe-min of its 8 MiB rounds
 within 5 %; on the family-25 EPYC that gate predicted the regime poorly (bench/README.md,
 "A watcher for quiet stretches"), so it only saves CPU time.
@@ -84,9 +86,9 @@ def one_check(args, check, index):
     if precision == "int8":
         run(pin + ["--precision", "int8"], base + ".int8.log")
         device = "host-int8"
-    validate(args, base, space, res, db, device,
-             ["--samples", "100", "--seed", "7", "--fit-correction", "--csv", base + ".fit.csv"],
-             "fit")
+    fit = validate(args, base, space, res, db, device,
+                   ["--samples", "100", "--seed", "7", "--fit-correction", "--csv",
+                    base + ".fit.csv"], "fit")
     table_done = now()
     v = validate(args, base, space, res, db, device,
                  ["--samples", "200", "--seed", "3103", "--csv", base + ".val.csv"], "val")
@@ -94,11 +96,20 @@ def one_check(args, check, index):
     plain = {k: v.get(k) for k in ("within_10pct", "within_5pct", "kendall_tau", "rmspe")}
     corrected = v.get("corrected") or {}
     corrected = {k: corrected.get(k) for k in plain} if corrected else None
+    fit_rep = fit.get("repeatability") or {}
+    fit_cv = fit.get("corrected") or {}
+    # The fit set's own regime, and its subnets predicted by folds of the fit that never saw
+    # them: the within-run evidence, beside the held-out figures above.
+    fit_row = {"regime": fit.get("regime"), "windows_within_5pct": fit_rep.get("within_5pct"),
+               "host_tau": fit_rep.get("kendall_tau"),
+               "cross_validated": {k: fit_cv.get(k) for k in plain} if fit_cv else None}
     row = {"check": check, "index": index, "started": f"{start:%H:%M:%S}",
            "tables_done": f"{table_done:%H:%M:%S}", "ended": f"{now():%H:%M:%S}", "db": db,
            "regime": v.get("regime"), "windows_within_5pct": rep.get("within_5pct"),
            "host_tau": rep.get("kendall_tau"), "plain": plain, "corrected": corrected,
            "plain_targets_met": targets_met(plain),
+           "corrected_targets_met": targets_met(corrected) if corrected else [],
+           "fit": fit_row,
            "noise_ratio": v.get("noise_ratio"),
            "calibrated_noise_ratio": v.get("calibrated_noise_ratio"),
            "anchored_noise_ratio": v.get("anchored_noise_ratio"),
@@ -110,7 +121,11 @@ def one_check(args, check, index):
           f"(windows within 5 %: {fmt(row['windows_within_5pct'])}, host tau "
           f"{fmt(row['host_tau'])}); +-10 % {fmt(plain['within_10pct'])}, +-5 % "
           f"{fmt(plain['within_5pct'])}, tau {fmt(plain['kendall_tau'])}, RMSPE "
-          f"{fmt(plain['rmspe'])}; targets met {len(row['plain_targets_met'])} of 4",
+          f"{fmt(plain['rmspe'])}; targets met {len(row['plain_targets_met'])} of 4"
+          + (f"; corrected: +-10 % {fmt(corrected['within_10pct'])}, +-5 % "
+             f"{fmt(corrected['within_5pct'])}, tau {fmt(corrected['kendall_tau'])}, RMSPE "
+             f"{fmt(corrected['rmspe'])}, targets met {len(row['corrected_targets_met'])} of 4"
+             if corrected else ""),
           flush=True)
 
 

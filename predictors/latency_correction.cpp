@@ -180,7 +180,15 @@ nlohmann::json LatencyCorrection::to_json() const {
           {"per_block_ms", per_block},
           {"stage_scale", stage},
           {"lambda", lambda_},
-          {"samples", samples_}};
+          {"samples", samples_},
+          {"space_speed", speed_}};
+}
+
+void LatencyCorrection::set_speed(double speed) {
+  if (!std::isfinite(speed) || speed <= 0)
+    throw Error("latency correction: space_speed must be a positive number, got " +
+                std::to_string(speed) + "; re-fit it with `hwnas validate --fit-correction`");
+  speed_ = speed;
 }
 
 namespace {
@@ -208,6 +216,13 @@ LatencyCorrection LatencyCorrection::from_json(const nlohmann::json& j) {
           "latency correction: 'samples' must be an integer; re-fit it with "
           "`hwnas validate --fit-correction`");
     c.samples_ = j.at("samples").get<int>();
+    if (j.contains("space_speed")) {
+      if (!j.at("space_speed").is_number())
+        throw Error(
+            "latency correction: 'space_speed' must be a number; re-fit it with "
+            "`hwnas validate --fit-correction`");
+      c.set_speed(j.at("space_speed").get<double>());
+    }
     for (const auto& [name, v] : j.at("scale").items())
       c.scale_[slot_from_name(name)] = v.get<double>();
     for (const auto& [name, v] : j.at("per_block_ms").items())

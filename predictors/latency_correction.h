@@ -89,16 +89,36 @@ class LatencyCorrection {
     }
     return r;
   }
+  /// What a block of kind slot `slot` at stage level `level` whose table median is `ms` adds to
+  /// apply()'s result beyond `ms` itself (ms). The model is linear in the per-block features, so
+  /// apply(f) = f.plain_ms + intercept_ms() + the sum of block_term over f's blocks: a LUT
+  /// predictor folds it into each row once and then predicts at the cost of the plain sum.
+  double block_term(std::size_t slot, std::size_t level, double ms) const {
+    return (scale_[slot] + stage_scale_[slot][level]) * ms + per_block_[slot];
+  }
+  /// The fitted intercept (ms).
+  double intercept_ms() const { return intercept_; }
   /// {"model":"ridge-per-kind-stage-v2","intercept_ms":..,"scale":{kind:..},
-  ///  "per_block_ms":{kind:..},"stage_scale":{kind:[one per level]},"lambda":..,"samples":..}
-  /// (kinds by correction_slot_name; stage_scale lists only the kinds with a non-zero level).
-  /// from_json also reads "ridge-per-kind-v1" (no stage_scale) and throws hwnas::Error on
-  /// another model or bad fields.
+  ///  "per_block_ms":{kind:..},"stage_scale":{kind:[one per level]},"lambda":..,"samples":..,
+  ///  "space_speed":..} (kinds by correction_slot_name; stage_scale lists only the kinds with a
+  /// non-zero level; space_speed is speed()). from_json also reads "ridge-per-kind-v1" (no
+  /// stage_scale) and a model without space_speed (speed 1), and throws hwnas::Error on another
+  /// model or bad fields.
   nlohmann::json to_json() const;
   static LatencyCorrection from_json(const nlohmann::json& j);
 
   int samples() const { return samples_; }
   double lambda() const { return lambda_; }
+
+  /// The fitting run's speed relative to the table's rows: its median space-reference factor
+  /// (ValidationReport::fit_speed), 1 when unknown (fit() leaves it 1). apply() predicts at that
+  /// run's speed, since it was fitted on that run's times; a predictor over the rows divides it
+  /// out (LutLatencyPredictor::predict_ms), so that a correction fitted while the host ran 4 %
+  /// slow does not make every prediction 4 % slow (issue 15: on the quietest held-out run of
+  /// 2026-12-07 that took the stored correction from 4.14 % RMSPE to 2.45 %, bench/README.md).
+  double speed() const { return speed_; }
+  /// Sets speed(). Throws hwnas::Error unless `speed` is finite and > 0.
+  void set_speed(double speed);
 
  private:
   double intercept_ = 0;
@@ -107,6 +127,7 @@ class LatencyCorrection {
   std::array<std::array<double, kStageLevels>, kCorrectionKindSlots> stage_scale_{};
   double lambda_ = 0;
   int samples_ = 0;
+  double speed_ = 1.0;
 };
 
 /// Fits a correction on (features, measured ms); LatencyCorrection::fit at a penalty, or

@@ -85,9 +85,6 @@ struct ValidationSample {
 struct ValidationSpaceReference {
   Network network;      ///< decoded from the arch stored with the rows
   double build_ms = 0;  ///< its time stored with the rows (ms)
-  /// Its speed factor (time / build_ms) in the run that fitted the table's stored correction:
-  /// the correction learned that run's speed with the rows' error, so it is divided out.
-  double correction_speed = 1.0;
 };
 
 struct ValidationOptions {
@@ -147,8 +144,8 @@ struct ValidationReport {
   std::optional<AccuracyMetrics> speed_calibrated;
   std::string speed_calibration;
   /// The corrected predictions scaled by the speed factors relative to the correction's own
-  /// run (the fitting run's median factor, or ValidationSpaceReference::correction_speed for a
-  /// stored correction); space reference only.
+  /// run (the fitting run's median factor; 1 for a stored correction, which predicts at the
+  /// rows' speed: LatencyCorrection::speed); space reference only.
   std::optional<AccuracyMetrics> speed_calibrated_corrected;
   std::optional<double> space_reference_now_ms;    ///< median of the groups' reference times
   std::optional<double> space_reference_build_ms;  ///< ValidationSpaceReference::build_ms
@@ -157,7 +154,8 @@ struct ValidationReport {
   /// Per group, the space's reference's window medians (ms): the device's speed over the run,
   /// from which another calibration can be tried offline (empty without a space reference).
   std::vector<std::vector<double>> space_reference_windows_ms;
-  /// This run's median speed factor, stored with a fitted correction (fit_correction only).
+  /// This run's median speed factor, stored with a fitted correction as its speed()
+  /// (fit_correction only; `fitted` itself keeps speed 1: it reports this run's times).
   std::optional<double> fit_speed;
   /// The table's own prediction of the space's reference (ms): the plain sum + overhead, and
   /// with the correction (the stored one, or the one fitted on all samples). Absent without a

@@ -51,7 +51,7 @@ std::unique_ptr<LutLatencyPredictor> LutLatencyPredictor::open_or_empty(
 std::unique_ptr<LutLatencyPredictor> LutLatencyPredictor::with_rows(
     const std::vector<LatencyRow>& rows) const {
   std::unique_ptr<LutLatencyPredictor> p(new LutLatencyPredictor(*this));
-  for (const auto& r : rows) p->median_ms_[BlockSpec::parse(r.key)] = r.stats.median_ms;
+  for (const auto& r : rows) p->set_row(BlockSpec::parse(r.key), r.stats.median_ms);
   return p;
 }
 
@@ -59,14 +59,23 @@ std::unique_ptr<LutLatencyPredictor> LutLatencyPredictor::from_rows(
     const std::vector<LatencyRow>& rows, double overhead_ms,
     std::optional<LatencyCorrection> correction, std::string source) {
   std::unique_ptr<LutLatencyPredictor> p(new LutLatencyPredictor());
-  p->median_ms_.reserve(rows.size());
-  for (const auto& r : rows) p->median_ms_[BlockSpec::parse(r.key)] = r.stats.median_ms;
   p->overhead_ms_ = overhead_ms;
   p->correction_ = std::move(correction);
+  p->rows_.reserve(rows.size());
+  for (const auto& r : rows) p->set_row(BlockSpec::parse(r.key), r.stats.median_ms);
   p->source_ = std::move(source);
   p->db_path_ = "hwnas.db";
   p->device_ = "host";
   return p;
+}
+
+void LutLatencyPredictor::set_row(const BlockSpec& block, double median_ms) {
+  Row& r = rows_[block];
+  r.median_ms = r.corrected_ms = median_ms;
+  if (correction_)
+    r.corrected_ms = (median_ms + correction_->block_term(correction_kind_slot(block.kind),
+                                                          block_stage_level(block), median_ms)) /
+                     correction_->speed();
 }
 
 void LutLatencyPredictor::throw_missing(const Network& net) const {
@@ -98,9 +107,9 @@ double LutLatencyPredictor::predict_sum_ms(const Network& net) const {
   check_one_precision(net);
   double sum = overhead_ms_;
   for (const auto& b : net.blocks) {
-    const auto it = median_ms_.find(b);
-    if (it == median_ms_.end()) throw_missing(net);
-    sum += it->second;
+    const auto it = rows_.find(b);
+    if (it == rows_.end()) throw_missing(net);
+    sum += it->second.median_ms;
   }
   return sum;
 }
@@ -110,31 +119,38 @@ LatencyFeatures LutLatencyPredictor::features(const Network& net) const {
   LatencyFeatures f;
   f.plain_ms = overhead_ms_;
   for (const auto& b : net.blocks) {
-    const auto it = median_ms_.find(b);
-    if (it == median_ms_.end()) throw_missing(net);
-    f.add_block(b, it->second);
-    f.plain_ms += it->second;
+    const auto it = rows_.find(b);
+    if (it == rows_.end()) throw_missing(net);
+    f.add_block(b, it->second.median_ms);
+    f.plain_ms += it->second.median_ms;
   }
   return f;
 }
 
 double LutLatencyPredictor::predict_ms(const Network& net) const {
   if (!correction_) return predict_sum_ms(net);
-  return correction_->apply(features(net));
+  check_one_precision(net);
+  double sum = (overhead_ms_ + correction_->intercept_ms()) / correction_->speed();
+  for (const auto& b : net.blocks) {
+    const auto it = rows_.find(b);
+    if (it == rows_.end()) throw_missing(net);
+    sum += it->second.corrected_ms;
+  }
+  return sum;
 }
 
 std::vector<BlockSpec> LutLatencyPredictor::missing(const Network& net) const {
   std::vector<BlockSpec> out;
   std::unordered_set<BlockSpec, BlockSpecHash> seen;
   for (const auto& b : net.blocks)
-    if (!median_ms_.count(b) && seen.insert(b).second) out.push_back(b);
+    if (!rows_.count(b) && seen.insert(b).second) out.push_back(b);
   return out;
 }
 
 std::optional<double> LutLatencyPredictor::block_ms(const BlockSpec& block) const {
-  const auto it = median_ms_.find(block);
-  if (it == median_ms_.end()) return std::nullopt;
-  return it->second;
+  const auto it = rows_.find(block);
+  if (it == rows_.end()) return std::nullopt;
+  return it->second.median_ms;
 }
 
 std::string LutLatencyPredictor::source() const {

@@ -43,7 +43,9 @@ class LutLatencyPredictor : public LatencyPredictor {
                                                         std::optional<LatencyCorrection> correction,
                                                         std::string source);
 
-  /// With the stored correction when there is one, else predict_sum_ms. Thread-safe, no
+  /// With the stored correction when there is one (LatencyCorrection::apply on the network's
+  /// features over the correction's speed(): at the rows' speed, as the plain sum), else
+  /// predict_sum_ms. Thread-safe, no
   /// allocation on success. Throws hwnas::Error naming the missing keys (first few + count) and
   /// the `hwnas profile` command that fills them, or for a network with int8 blocks
   /// (Network::block_int8; predictors/mixed_precision_latency.h predicts those).
@@ -61,15 +63,24 @@ class LutLatencyPredictor : public LatencyPredictor {
 
   double overhead_ms() const { return overhead_ms_; }
   bool has_correction() const { return correction_.has_value(); }
-  std::size_t rows() const { return median_ms_.size(); }
+  std::size_t rows() const { return rows_.size(); }
   const std::string& db_path() const { return db_path_; }
   const std::string& device() const { return device_; }
 
  private:
   LutLatencyPredictor() = default;
   [[noreturn]] void throw_missing(const Network& net) const;
+  /// Sets `block`'s row: its median and, with the correction folded in, its corrected term.
+  void set_row(const BlockSpec& block, double median_ms);
 
-  std::unordered_map<BlockSpec, double, BlockSpecHash> median_ms_;
+  // A row's median, and what the block adds to the corrected prediction (its median plus the
+  // correction's block_term): predict_ms then costs one lookup per block either way, where
+  // building LatencyFeatures per network took 1.6-1.9x the plain sum's time (bench/README.md).
+  struct Row {
+    double median_ms = 0;
+    double corrected_ms = 0;
+  };
+  std::unordered_map<BlockSpec, Row, BlockSpecHash> rows_;
   double overhead_ms_ = 0;
   std::optional<LatencyCorrection> correction_;
   std::string db_path_;

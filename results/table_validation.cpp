@@ -81,12 +81,7 @@ TableValidationResult validate_table(const TableValidationConfig& c) {
     const LatencyTable table(c.db, LatencyTable::Mode::read_only);
     vo.reference_build_ms = stored_reference_ms(table, c.device, base_space(space).name());
     if (const auto own = stored_space_reference(table, c.device, space, vo.resolution)) {
-      ValidationSpaceReference r{space.decode(own->arch), own->ms};
-      if (const auto cal = table.calibration(c.device, "correction");
-          cal && cal->is_object() && cal->contains("space_speed") &&
-          cal->at("space_speed").is_number() && cal->at("space_speed").get<double>() > 0)
-        r.correction_speed = cal->at("space_speed").get<double>();
-      vo.space_reference = std::move(r);
+      vo.space_reference = ValidationSpaceReference{space.decode(own->arch), own->ms};
     }
   }
   TableValidationResult out;
@@ -97,11 +92,12 @@ TableValidationResult validate_table(const TableValidationConfig& c) {
   const ValidationReport& rep = out.report;
   if (rep.fitted) {
     LatencyTable table(c.db, LatencyTable::Mode::read_write);
-    nlohmann::json cal = rep.fitted->to_json();
+    LatencyCorrection stored = *rep.fitted;
+    // The run's speed relative to the rows: predictions divide it out of the correction.
+    if (rep.fit_speed) stored.set_speed(*rep.fit_speed);
+    nlohmann::json cal = stored.to_json();
     cal["cv_rmspe"] = rep.corrected->rmspe;
     cal["plain_rmspe"] = rep.plain.rmspe;
-    // The run's speed relative to the rows: later runs divide it out of the correction.
-    if (rep.fit_speed) cal["space_speed"] = *rep.fit_speed;
     table.set_calibration(c.device, "correction", cal);
   }
   if (!c.csv.empty()) write_validation_csv(rep, c.csv);

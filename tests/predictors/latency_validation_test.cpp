@@ -370,26 +370,41 @@ TEST_F(FakeValidation, TheSpaceReferenceInEachGroupCalibratesItsSlowPhase) {
   EXPECT_NEAR(*fit.fit_speed, 1.15, 1e-9);
   ASSERT_TRUE(fit.speed_calibrated_corrected.has_value());
 
-  // Stored, that correction predicts 1.15 times the rows' speed. Held out in another slow phase,
-  // the calibration divides that speed out: each prediction becomes corrected * f / 1.15
-  // against f * the steady time, off by exactly what corrected / 1.15 is off on the steady device.
+  // Fitted on times 1.15 times the rows' speed, the correction predicts at that speed; stored
+  // with it, the table's predictions divide it out and come back to the rows' speed: each is
+  // the fitted model applied to the network's features, over 1.15.
+  LatencyCorrection with_speed = *fit.fitted;
+  with_speed.set_speed(*fit.fit_speed);
   {
     LatencyTable rw(path_, LatencyTable::Mode::read_write);
-    rw.set_calibration("fake", "correction", fit.fitted->to_json());
+    rw.set_calibration("fake", "correction", with_speed.to_json());
   }
   const auto stored = LutLatencyPredictor::open(path_, "fake");
   ASSERT_TRUE(stored->has_correction());
   vo.fit_correction = false;
-  vo.space_reference->correction_speed = *fit.fit_speed;
   const auto on_steady = validate_latency(space(), *stored, fake_, vo);
+  for (std::size_t i = 0; i < on_steady.samples.size(); ++i) {
+    const Network net = space().decode(space().from_json(on_steady.samples[i].arch));
+    const double raw = fit.fitted->apply(pred->features(net));
+    EXPECT_NEAR(*on_steady.samples[i].corrected_ms, raw / 1.15, 1e-9 * raw) << "subnet " << i;
+  }
+  // Held out in another slow phase, the calibration scales those predictions by each group's
+  // factor: off by exactly what they are off on the steady device.
   SlowPhases slow_held_out(fake_);
   const auto held_out = validate_latency(space(), *stored, slow_held_out, vo);
-  std::vector<double> meas, unsped;
+  std::vector<double> meas, corrected;
   for (const auto& smp : on_steady.samples)
-    meas.push_back(smp.measured_ms), unsped.push_back(*smp.corrected_ms / 1.15);
+    meas.push_back(smp.measured_ms), corrected.push_back(*smp.corrected_ms);
   ASSERT_TRUE(held_out.speed_calibrated_corrected.has_value());
-  EXPECT_NEAR(held_out.speed_calibrated_corrected->rmspe, accuracy_metrics(meas, unsped).rmspe,
+  EXPECT_NEAR(held_out.speed_calibrated_corrected->rmspe, accuracy_metrics(meas, corrected).rmspe,
               1e-9);
+  // A stored speed that is not a positive number is refused with the fix.
+  nlohmann::json bad = with_speed.to_json();
+  bad["space_speed"] = 0.0;
+  EXPECT_THROW(LatencyCorrection::from_json(bad), Error);
+  bad["space_speed"] = "fast";
+  EXPECT_THROW(LatencyCorrection::from_json(bad), Error);
+  EXPECT_DOUBLE_EQ(LatencyCorrection::from_json(with_speed.to_json()).speed(), *fit.fit_speed);
 }
 
 TEST_F(FakeValidation, AnchoredToTheSpaceReferenceTheTablesLevelAndTheBuildsSlowStretchCancel) {

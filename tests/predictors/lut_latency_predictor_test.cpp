@@ -50,6 +50,18 @@ std::string hand_table(const std::string& dir, std::vector<std::pair<std::string
   return path;
 }
 
+// A complete efficientformer table at 224 of the fake device "fake", in a fresh folder.
+std::string fake_table() {
+  const std::string path = test::make_temp_dir("lut") + "/t.db";
+  LatencyTable table(path, LatencyTable::Mode::read_write);
+  FakeBackend fake;
+  ProfileOptions o;
+  o.device_name = "fake";
+  o.overhead_networks = 1;
+  profile_space(ef(), 224, table, fake, o);
+  return path;
+}
+
 TEST(LutLatencyPredictor, SumOfMediansPlusOverheadOnHandBuiltTable) {
   std::vector<std::pair<std::string, double>> rows;
   const std::string path = hand_table(test::make_temp_dir("lut"), rows);
@@ -132,15 +144,7 @@ TEST(LutLatencyPredictor, OpenErrorsNameFileDeviceAndCommand) {
 }
 
 TEST(LutLatencyPredictor, ConcurrentPredictionsAgree) {
-  const std::string path = test::make_temp_dir("lut") + "/t.db";
-  {
-    LatencyTable table(path, LatencyTable::Mode::read_write);
-    FakeBackend fake;
-    ProfileOptions o;
-    o.device_name = "fake";
-    o.overhead_networks = 1;
-    profile_space(ef(), 224, table, fake, o);
-  }
+  const std::string path = fake_table();
   const auto pred = LutLatencyPredictor::open(path, "fake");
   Rng rng(3);
   std::vector<Network> nets;
@@ -158,6 +162,47 @@ TEST(LutLatencyPredictor, ConcurrentPredictionsAgree) {
   t2.join();
   EXPECT_EQ(a, serial);
   EXPECT_EQ(b, serial);
+}
+
+// predict_ms folds the correction into each row; the reference is the correction applied to
+// the network's features, a separate path (LatencyFeatures, LatencyCorrection::apply).
+TEST(LutLatencyPredictor, CorrectedPredictionIsTheCorrectionAppliedToTheFeatures) {
+  const std::string path = fake_table();
+  const auto plain = LutLatencyPredictor::open(path, "fake");
+  Rng rng(5);
+  std::vector<LatencyFeatures> feats;
+  std::vector<double> meas;
+  for (int i = 0; i < 60; ++i) {
+    const LatencyFeatures f = plain->features(ef().decode(ef().sample(rng)));
+    double drift = 0.2;
+    for (std::size_t k = 0; k < kCorrectionKindSlots; ++k)
+      for (std::size_t l = 0; l < kStageLevels; ++l)
+        drift += 0.02 * static_cast<double>((k + 2 * l) % 5) * f.stage_ms[k][l];
+    feats.push_back(f);
+    meas.push_back(f.plain_ms + drift);
+  }
+  const auto c = LatencyCorrection::fit(feats, meas);
+  {
+    LatencyTable table(path, LatencyTable::Mode::read_write);
+    table.set_calibration("fake", "correction", c.to_json());
+  }
+  const auto corrected = LutLatencyPredictor::open(path, "fake");
+  ASSERT_TRUE(corrected->has_correction());
+  int moved = 0;
+  for (int i = 0; i < 200; ++i) {
+    const Network net = ef().decode(ef().sample(rng));
+    const double want = c.apply(plain->features(net));
+    EXPECT_NEAR(corrected->predict_ms(net), want, 1e-9 * want) << i;
+    moved += std::abs(want / plain->predict_ms(net) - 1) > 1e-3;
+  }
+  EXPECT_GT(moved, 150);
+  // A row replaced by with_rows carries the correction of its own kind and stage.
+  const Network l1 = ef().decode(ef().resolve("l1"));
+  const BlockSpec& changed = l1.blocks[3];
+  const auto updated = corrected->with_rows({row(changed.key(), *plain->block_ms(changed) + 1.0)});
+  const double want = c.apply(updated->features(l1));
+  EXPECT_NEAR(updated->predict_ms(l1), want, 1e-9 * want);
+  EXPECT_GT(updated->predict_ms(l1), corrected->predict_ms(l1) + 0.5);
 }
 
 TEST(LatencyCorrection, RecoversKnownLinearDriftAndRoundTrips) {
