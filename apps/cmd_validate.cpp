@@ -7,6 +7,7 @@
 #include "apps/command.h"
 #include "apps/common.h"
 #include "predictors/latency_validation.h"
+#include "profilers/block_timing.h"
 #include "profilers/profiler.h"
 #include "results/table_validation.h"
 #include "spaces/registry.h"
@@ -155,6 +156,16 @@ class ValidateCommand final : public Command {
         std::printf("  %s not separable (%.0f %%)", r.kind.c_str(), 100 * r.mean_share);
     }
     std::printf("\n");
+    if (result.block_timing && result.block_timing->suggested) {
+      const BlockTimingSecondOpinion& b = *result.block_timing;
+      std::printf(
+          "block timing: the rows are timed %s (chosen by the probe%s) and predict %.2f times the "
+          "measured times; %s rows would predict about %.2f: profile this space into a new "
+          "table (another --db) as this one was, with `--block-timing %s`\n",
+          block_timing_name(b.chosen).c_str(), b.within_noise ? ", within the host's noise" : "",
+          b.measured_ratio, block_timing_name(*b.suggested).c_str(), b.other_ratio,
+          block_timing_name(*b.suggested).c_str());
+    }
     if (rep.fitted)
       std::printf("correction fitted on all %d subnets and stored in %s\n", rep.plain.samples,
                   db_.c_str());

@@ -148,6 +148,49 @@ std::vector<Network> block_timing_probe_networks(const SearchSpace& space, int r
   return nets;
 }
 
+nlohmann::json BlockTimingSecondOpinion::to_json() const {
+  const BlockTiming other =
+      chosen == BlockTiming::hot ? BlockTiming::cold_weights : BlockTiming::hot;
+  return {{"mode", block_timing_name(chosen)},
+          {"within_noise", within_noise},
+          {"measured_ratio", measured_ratio},
+          {"other_mode", block_timing_name(other)},
+          {"other_ratio", other_ratio},
+          {"suggested", suggested ? nlohmann::json(block_timing_name(*suggested)) : nullptr}};
+}
+
+std::optional<BlockTimingSecondOpinion> second_opinion_on_block_timing(const nlohmann::json& record,
+                                                                       double measured_ratio) {
+  if (!(measured_ratio > 0) || !record.is_object() || !record.contains("mode") ||
+      !record["mode"].is_string())
+    return std::nullopt;
+  const auto ratios = [&](const char* name) -> std::optional<double> {
+    if (!record.contains(name) || !record[name].is_array() || record[name].empty())
+      return std::nullopt;
+    std::vector<double> v;
+    for (const auto& x : record[name]) {
+      if (!x.is_number() || !(x.get<double>() > 0)) return std::nullopt;
+      v.push_back(x.get<double>());
+    }
+    return median_of(v);
+  };
+  const auto hot = ratios("hot_ratio"), cold = ratios("cold_ratio");
+  const std::string mode = record["mode"].get<std::string>();
+  if (!hot || !cold || (mode != "hot" && mode != "cold-weights")) return std::nullopt;
+  BlockTimingSecondOpinion o;
+  o.chosen = block_timing_from_name(mode);
+  o.within_noise = record.value("within_noise", false);
+  o.measured_ratio = measured_ratio;
+  const bool hot_chosen = o.chosen == BlockTiming::hot;
+  o.other_ratio = measured_ratio * (hot_chosen ? *cold / *hot : *hot / *cold);
+  const double margin = std::log(1.1);
+  const double off = std::abs(std::log(measured_ratio)),
+               other_off = std::abs(std::log(o.other_ratio));
+  if (off > margin && other_off < margin && other_off + margin < off)
+    o.suggested = hot_chosen ? BlockTiming::cold_weights : BlockTiming::hot;
+  return o;
+}
+
 std::optional<BlockTiming> stored_block_timing(const LatencyTable& table, const std::string& device,
                                                const std::string& space) {
   const auto stored = table.calibration(device, "block_timing:" + space);

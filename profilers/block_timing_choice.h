@@ -83,6 +83,39 @@ BlockTimingChoice choose_block_timing(const std::vector<Network>& nets, Backend&
 std::vector<Network> block_timing_probe_networks(const SearchSpace& space, int resolution,
                                                  int sampled, std::uint64_t seed);
 
+/// What a validation says of a table's probed block timing (second_opinion_on_block_timing).
+struct BlockTimingSecondOpinion {
+  BlockTiming chosen = BlockTiming::cold_weights;  ///< the stored choice
+  bool within_noise = false;                       ///< the probe's own flag
+  double measured_ratio = 0;  ///< the validation's median of predicted / measured
+  /// The other variant's ratio as the probe saw the two: measured_ratio times the median of
+  /// the other variant's probe ratios over the chosen one's.
+  double other_ratio = 0;
+  /// The variant to profile into a new table with, when the other one would have been closer
+  /// (below); else nullopt.
+  std::optional<BlockTiming> suggested;
+  /// {"mode","within_noise","measured_ratio","other_mode","other_ratio","suggested" (a mode
+  /// or null)}.
+  nlohmann::json to_json() const;
+};
+
+/// Checks a probed block-timing choice (`record`, the table's "block_timing:SPACE" calibration)
+/// against a validation's median ratio of predicted to measured times (`measured_ratio`, the
+/// predictions scaled by the space reference's speed factor where the table has one). The rows
+/// of the two variants keep their ratio to each other from the probe to the validation, so the
+/// other variant would have given about measured_ratio * (its median probe ratio / the chosen
+/// one's). It is suggested when the chosen rows are off by more than 10 % and the other's would
+/// be within 10 % and closer to 1 in |ln| by more than ln(1.1): a probe decided within the
+/// host's noise can keep the wrong rows. On the family-25 EPYC an efficientformer-fmnist probe
+/// kept cold-weights rows (ratios hot 0.866, cold-weights 1.097); validated, they ran 1.347
+/// times the measurements, and hot rows would have run about 1.06. Over 48 watcher checks it
+/// named that one wrong choice and none of the others (bench/README.md, "A second opinion on
+/// the block timing"). nullopt
+/// for a record that no probe made (set by --block-timing) or without both ratio lists, and for
+/// a measured_ratio that is not positive.
+std::optional<BlockTimingSecondOpinion> second_opinion_on_block_timing(const nlohmann::json& record,
+                                                                       double measured_ratio);
+
 /// The block timing stored for `space`'s rows of device `device` (calibration
 /// "block_timing:SPACE"), or nullopt when none was chosen. Throws hwnas::Error naming the table
 /// and the fix when the stored value cannot be read.

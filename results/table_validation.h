@@ -5,12 +5,14 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "predictors/latency_validation.h"
 #include "predictors/lut_latency_predictor.h"
+#include "profilers/block_timing_choice.h"
 #include "profilers/profiler.h"
 
 namespace hwnas {
@@ -45,11 +47,15 @@ struct TableValidationConfig {
 
 struct TableValidationResult {
   ValidationReport report;
-  /// validation_summary_json plus device, db, backend, threads, statistic, correction_stored.
+  /// validation_summary_json plus device, db, backend, threads, statistic, correction_stored,
+  /// block_timing (BlockTimingSecondOpinion::to_json, or null).
   nlohmann::json summary;
   std::string space;  ///< canonical name
   int resolution = 0;
   int threads = 0;  ///< the table's thread count
+  /// The validation's second opinion on the rows' probed block timing (summary "block_timing");
+  /// nullopt for a mixed-precision space or a table whose timing no probe chose.
+  std::optional<BlockTimingSecondOpinion> block_timing;
 };
 
 /// Opens the table, builds the measuring backend through the registry, refuses a backend whose

@@ -1,7 +1,10 @@
 // `hwnas profile / predict / validate / agent` end to end on the fake device (no real timing).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -67,6 +70,63 @@ TEST(LatencyCli, ProfileResumePredictValidateOnFakeDevice) {
   // The stored correction is now used by predict.
   const auto pr2 = hwnas_cli("predict --arch l3 --db " + db + " --device fake --json");
   EXPECT_TRUE(nlohmann::json::parse(pr2.out).at("corrected").get<bool>());
+}
+
+// Rows 35 % slow, as if timed in the wrong variant, and a probe record that kept them: validate
+// measures their level and names the other variant with what it would give.
+TEST(LatencyCli, ValidateGivesASecondOpinionOnAProbedBlockTiming) {
+  const std::string db = test::make_temp_dir("cli-bt") + "/t.db";
+  const auto p =
+      hwnas_cli("profile --backend fake --space efficientformer-fmnist --db " + db + " --json");
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  {
+    LatencyTable t(db, LatencyTable::Mode::read_write);
+    auto rows = t.rows("fake");
+    for (auto& r : rows)
+      for (double* v : {&r.stats.median_ms, &r.stats.p10_ms, &r.stats.p90_ms, &r.stats.mean_ms})
+        *v *= 1.35;
+    t.insert("fake", t.begin_run("fake", "fake", TimingConfig{}), rows);
+    t.set_calibration("fake", "block_timing:efficientformer-fmnist",
+                      {{"mode", "cold-weights"},
+                       {"within_noise", true},
+                       {"hot_ratio", {0.84, 0.866}},
+                       {"cold_ratio", {1.097, 1.12}}});
+  }
+  const std::string csv = db + ".csv";
+  const std::string validate = "validate --space efficientformer-fmnist --db " + db +
+                               " --device fake --samples 12 --seed 2 --csv " + csv;
+  const auto v = hwnas_cli(validate + " --json");
+  ASSERT_EQ(v.exit_code, 0) << v.err;
+  const auto bt = nlohmann::json::parse(v.out).at("block_timing");
+  // By hand from the CSV: the median of predicted * speed factor / measured.
+  std::ifstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  std::vector<double> ratios;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::string cell;
+    std::stringstream rest(line.substr(line.rfind('}') + 3));  // after the quoted arch
+    while (std::getline(rest, cell, ',')) f.push_back(cell);
+    // blocks,macs,measured_ms,p10,p90,predicted_ms,error_pct,corrected_ms,corrected_error,
+    // speed_factor,...
+    const double speed = f.size() > 9 && !f[9].empty() ? std::stod(f[9]) : 1.0;
+    ratios.push_back(std::stod(f[5]) * speed / std::stod(f[2]));
+  }
+  ASSERT_EQ(ratios.size(), 12u);
+  std::sort(ratios.begin(), ratios.end());
+  const double median = (ratios[5] + ratios[6]) / 2;
+  EXPECT_GT(median, 1.25);
+  EXPECT_NEAR(bt.at("measured_ratio").get<double>(), median, 1e-5);
+  EXPECT_NEAR(bt.at("other_ratio").get<double>(), median * 0.853 / 1.1085, 1e-5);
+  EXPECT_EQ(bt.at("suggested"), "hot");
+  const auto text = hwnas_cli(validate);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("block timing: the rows are timed cold-weights (chosen by the probe, "
+                          "within the host's noise)"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("`--block-timing hot`"), std::string::npos) << text.out;
 }
 
 TEST(LatencyCli, ResolutionDefaultsToTheSpaces) {
