@@ -11,8 +11,8 @@
 // speed factor s_i (its group's space-reference time over the build's), also:
 //   stage_scaled_*   v2 times s_i over the fit set's median factor, as `validate` scales a
 //                    correction to the run it judges (speed_calibrated_corrected)
-//   stage_rows_*     v2 over the fit set's median factor, unscaled: at the rows' speed, as
-//                    LutLatencyPredictor applies a stored correction
+//   stage_rows_*     v2 over the fit set's median factor, unscaled: the fitting run's speed
+//                    divided out of the predictions (tried for LutLatencyPredictor, not kept)
 //   norm_scaled_*    v2 fitted on measured / s_i (the fit set brought to the build's speed
 //                    group by group), times s_i
 //   norm_*           the same fit's predictions unscaled, as a search would use them

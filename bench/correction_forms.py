@@ -69,7 +69,7 @@ def main():
              else ("plain", "kind", "stage"))
     if args.speed:
         print("| validation | windows within 5 %, host τ | v2 scaled: RMSPE / ±5 % / τ "
-              "| v2 fitted at build speed, scaled | v2 at the rows' speed | v2 fitted at build "
+              "| v2 fitted at build speed, scaled | v2 over the fit's factor | v2 fitted at build "
               "speed |")
     else:
         print("| validation | windows within 5 %, host τ | plain: RMSPE / ±5 % / τ | per kind (v1) "

@@ -110,12 +110,14 @@ class LatencyCorrection {
   int samples() const { return samples_; }
   double lambda() const { return lambda_; }
 
-  /// The fitting run's speed relative to the table's rows: its median space-reference factor
-  /// (ValidationReport::fit_speed), 1 when unknown (fit() leaves it 1). apply() predicts at that
-  /// run's speed, since it was fitted on that run's times; a predictor over the rows divides it
-  /// out (LutLatencyPredictor::predict_ms), so that a correction fitted while the host ran 4 %
-  /// slow does not make every prediction 4 % slow (issue 15: on the quietest held-out run of
-  /// 2026-12-07 that took the stored correction from 4.14 % RMSPE to 2.45 %, bench/README.md).
+  /// The fitting run's median space-reference factor (ValidationReport::fit_speed: the space's
+  /// reference timed in that run over its time stored with the rows), 1 when unknown (fit()
+  /// leaves it 1). apply() predicts at the fitting run's speed; validation divides this factor
+  /// out when it scales a stored correction to another run. Predictions do not: the factor is
+  /// only as good as the reference's build time, and a reference timed in a slow stretch of the
+  /// build (factor 0.63, rows unaffected) made every divided prediction 1.59 times too slow,
+  /// where dividing helped by 1.7 points of RMSPE when the build was right (bench/README.md,
+  /// "Dividing the fitting run's speed out of a stored correction: tried, not kept").
   double speed() const { return speed_; }
   /// Sets speed(). Throws hwnas::Error unless `speed` is finite and > 0.
   void set_speed(double speed);

@@ -314,13 +314,13 @@ ValidationReport validate_latency(const SearchSpace& space,
     for (const auto& s : rep.samples) corr.push_back(*s.corrected_ms);
     rep.corrected = accuracy_metrics(meas, corr);
     if (opt.space_reference) {
-      // A correction fitted here carries this run's speed; a stored one predicts at the rows'
-      // speed (its fitting run's speed divided out).
+      // A correction carries the speed of the run it was fitted on: this run's for the
+      // cross-validated fit, the stored run's otherwise.
       std::vector<double> factors;
       for (const auto& s : rep.samples) factors.push_back(*s.speed_factor);
       const double median_factor = summarize_ms(factors).median_ms;
       if (rep.fitted) rep.fit_speed = median_factor;
-      const double own = rep.fitted ? median_factor : 1.0;
+      const double own = rep.fitted ? median_factor : opt.space_reference->correction_speed;
       std::vector<double> scaled;
       for (const auto& s : rep.samples) scaled.push_back(*s.corrected_ms * *s.speed_factor / own);
       rep.speed_calibrated_corrected = accuracy_metrics(meas, scaled);

@@ -85,6 +85,9 @@ struct ValidationSample {
 struct ValidationSpaceReference {
   Network network;      ///< decoded from the arch stored with the rows
   double build_ms = 0;  ///< its time stored with the rows (ms)
+  /// The stored correction's LatencyCorrection::speed: the correction learned that run's speed
+  /// with the rows' error, so the speed-calibrated figures divide it out.
+  double correction_speed = 1.0;
 };
 
 struct ValidationOptions {
@@ -144,8 +147,8 @@ struct ValidationReport {
   std::optional<AccuracyMetrics> speed_calibrated;
   std::string speed_calibration;
   /// The corrected predictions scaled by the speed factors relative to the correction's own
-  /// run (the fitting run's median factor; 1 for a stored correction, which predicts at the
-  /// rows' speed: LatencyCorrection::speed); space reference only.
+  /// run (the fitting run's median factor, or ValidationSpaceReference::correction_speed for a
+  /// stored correction); space reference only.
   std::optional<AccuracyMetrics> speed_calibrated_corrected;
   std::optional<double> space_reference_now_ms;    ///< median of the groups' reference times
   std::optional<double> space_reference_build_ms;  ///< ValidationSpaceReference::build_ms

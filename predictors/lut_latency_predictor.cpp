@@ -73,9 +73,8 @@ void LutLatencyPredictor::set_row(const BlockSpec& block, double median_ms) {
   Row& r = rows_[block];
   r.median_ms = r.corrected_ms = median_ms;
   if (correction_)
-    r.corrected_ms = (median_ms + correction_->block_term(correction_kind_slot(block.kind),
-                                                          block_stage_level(block), median_ms)) /
-                     correction_->speed();
+    r.corrected_ms += correction_->block_term(correction_kind_slot(block.kind),
+                                              block_stage_level(block), median_ms);
 }
 
 void LutLatencyPredictor::throw_missing(const Network& net) const {
@@ -130,7 +129,7 @@ LatencyFeatures LutLatencyPredictor::features(const Network& net) const {
 double LutLatencyPredictor::predict_ms(const Network& net) const {
   if (!correction_) return predict_sum_ms(net);
   check_one_precision(net);
-  double sum = (overhead_ms_ + correction_->intercept_ms()) / correction_->speed();
+  double sum = overhead_ms_ + correction_->intercept_ms();
   for (const auto& b : net.blocks) {
     const auto it = rows_.find(b);
     if (it == rows_.end()) throw_missing(net);

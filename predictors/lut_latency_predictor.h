@@ -44,8 +44,8 @@ class LutLatencyPredictor : public LatencyPredictor {
                                                         std::string source);
 
   /// With the stored correction when there is one (LatencyCorrection::apply on the network's
-  /// features over the correction's speed(): at the rows' speed, as the plain sum), else
-  /// predict_sum_ms. Thread-safe, no
+  /// features, at the speed of the run it was fitted in: LatencyCorrection::speed says why that
+  /// is not divided out), else predict_sum_ms. Thread-safe, no
   /// allocation on success. Throws hwnas::Error naming the missing keys (first few + count) and
   /// the `hwnas profile` command that fills them, or for a network with int8 blocks
   /// (Network::block_int8; predictors/mixed_precision_latency.h predicts those).
@@ -63,6 +63,8 @@ class LutLatencyPredictor : public LatencyPredictor {
 
   double overhead_ms() const { return overhead_ms_; }
   bool has_correction() const { return correction_.has_value(); }
+  /// The stored correction, if any.
+  const std::optional<LatencyCorrection>& correction() const { return correction_; }
   std::size_t rows() const { return rows_.size(); }
   const std::string& db_path() const { return db_path_; }
   const std::string& device() const { return device_; }

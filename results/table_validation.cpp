@@ -81,7 +81,9 @@ TableValidationResult validate_table(const TableValidationConfig& c) {
     const LatencyTable table(c.db, LatencyTable::Mode::read_only);
     vo.reference_build_ms = stored_reference_ms(table, c.device, base_space(space).name());
     if (const auto own = stored_space_reference(table, c.device, space, vo.resolution)) {
-      vo.space_reference = ValidationSpaceReference{space.decode(own->arch), own->ms};
+      ValidationSpaceReference r{space.decode(own->arch), own->ms};
+      if (pred && pred->correction()) r.correction_speed = pred->correction()->speed();
+      vo.space_reference = std::move(r);
     }
   }
   TableValidationResult out;
@@ -93,7 +95,7 @@ TableValidationResult validate_table(const TableValidationConfig& c) {
   if (rep.fitted) {
     LatencyTable table(c.db, LatencyTable::Mode::read_write);
     LatencyCorrection stored = *rep.fitted;
-    // The run's speed relative to the rows: predictions divide it out of the correction.
+    // The run's speed relative to the rows: later validations divide it out of the correction.
     if (rep.fit_speed) stored.set_speed(*rep.fit_speed);
     nlohmann::json cal = stored.to_json();
     cal["cv_rmspe"] = rep.corrected->rmspe;

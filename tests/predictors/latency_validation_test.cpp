@@ -370,9 +370,9 @@ TEST_F(FakeValidation, TheSpaceReferenceInEachGroupCalibratesItsSlowPhase) {
   EXPECT_NEAR(*fit.fit_speed, 1.15, 1e-9);
   ASSERT_TRUE(fit.speed_calibrated_corrected.has_value());
 
-  // Fitted on times 1.15 times the rows' speed, the correction predicts at that speed; stored
-  // with it, the table's predictions divide it out and come back to the rows' speed: each is
-  // the fitted model applied to the network's features, over 1.15.
+  // Stored with its speed, the correction predicts 1.15 times the rows' speed: each prediction
+  // is the fitted model applied to the network's features (the speed is not divided out of
+  // predictions: LatencyCorrection::speed).
   LatencyCorrection with_speed = *fit.fitted;
   with_speed.set_speed(*fit.fit_speed);
   {
@@ -386,15 +386,18 @@ TEST_F(FakeValidation, TheSpaceReferenceInEachGroupCalibratesItsSlowPhase) {
   for (std::size_t i = 0; i < on_steady.samples.size(); ++i) {
     const Network net = space().decode(space().from_json(on_steady.samples[i].arch));
     const double raw = fit.fitted->apply(pred->features(net));
-    EXPECT_NEAR(*on_steady.samples[i].corrected_ms, raw / 1.15, 1e-9 * raw) << "subnet " << i;
+    EXPECT_NEAR(*on_steady.samples[i].corrected_ms, raw, 1e-9 * raw) << "subnet " << i;
   }
-  // Held out in another slow phase, the calibration scales those predictions by each group's
-  // factor: off by exactly what they are off on the steady device.
+  // Held out in another slow phase, the calibration divides that speed out (the table_validation
+  // path reads it from the stored model): each prediction becomes corrected * f / 1.15 against
+  // f * the steady time, off by exactly what corrected / 1.15 is off on the steady device.
+  ASSERT_DOUBLE_EQ(stored->correction()->speed(), *fit.fit_speed);
+  vo.space_reference->correction_speed = stored->correction()->speed();
   SlowPhases slow_held_out(fake_);
   const auto held_out = validate_latency(space(), *stored, slow_held_out, vo);
   std::vector<double> meas, corrected;
   for (const auto& smp : on_steady.samples)
-    meas.push_back(smp.measured_ms), corrected.push_back(*smp.corrected_ms);
+    meas.push_back(smp.measured_ms), corrected.push_back(*smp.corrected_ms / 1.15);
   ASSERT_TRUE(held_out.speed_calibrated_corrected.has_value());
   EXPECT_NEAR(held_out.speed_calibrated_corrected->rmspe, accuracy_metrics(meas, corrected).rmspe,
               1e-9);
