@@ -154,15 +154,17 @@ nlohmann::json BlockTimingSecondOpinion::to_json() const {
   return {{"mode", block_timing_name(chosen)},
           {"within_noise", within_noise},
           {"measured_ratio", measured_ratio},
+          {"plain_ratio", plain_ratio},
           {"other_mode", block_timing_name(other)},
           {"other_ratio", other_ratio},
           {"suggested", suggested ? nlohmann::json(block_timing_name(*suggested)) : nullptr}};
 }
 
 std::optional<BlockTimingSecondOpinion> second_opinion_on_block_timing(const nlohmann::json& record,
-                                                                       double measured_ratio) {
-  if (!(measured_ratio > 0) || !record.is_object() || !record.contains("mode") ||
-      !record["mode"].is_string())
+                                                                       double measured_ratio,
+                                                                       double plain_ratio) {
+  if (!(measured_ratio > 0) || !(plain_ratio > 0) || !record.is_object() ||
+      !record.contains("mode") || !record["mode"].is_string())
     return std::nullopt;
   const auto ratios = [&](const char* name) -> std::optional<double> {
     if (!record.contains(name) || !record[name].is_array() || record[name].empty())
@@ -181,12 +183,15 @@ std::optional<BlockTimingSecondOpinion> second_opinion_on_block_timing(const nlo
   o.chosen = block_timing_from_name(mode);
   o.within_noise = record.value("within_noise", false);
   o.measured_ratio = measured_ratio;
+  o.plain_ratio = plain_ratio;
   const bool hot_chosen = o.chosen == BlockTiming::hot;
   o.other_ratio = measured_ratio * (hot_chosen ? *cold / *hot : *hot / *cold);
   const double margin = std::log(1.1);
   const double off = std::abs(std::log(measured_ratio)),
                other_off = std::abs(std::log(o.other_ratio));
-  if (off > margin && other_off < margin && other_off + margin < off)
+  const bool same_way = (plain_ratio > 1) == (measured_ratio > 1);
+  if (off > margin && other_off < margin && other_off + margin < off &&
+      std::abs(std::log(plain_ratio)) > margin && same_way)
     o.suggested = hot_chosen ? BlockTiming::cold_weights : BlockTiming::hot;
   return o;
 }

@@ -87,34 +87,39 @@ std::vector<Network> block_timing_probe_networks(const SearchSpace& space, int r
 struct BlockTimingSecondOpinion {
   BlockTiming chosen = BlockTiming::cold_weights;  ///< the stored choice
   bool within_noise = false;                       ///< the probe's own flag
-  double measured_ratio = 0;  ///< the validation's median of predicted / measured
+  /// The validation's median of predicted × speed factor / measured (the rows' level at the
+  /// build's speed), and of predicted / measured (unscaled).
+  double measured_ratio = 0, plain_ratio = 0;
   /// The other variant's ratio as the probe saw the two: measured_ratio times the median of
   /// the other variant's probe ratios over the chosen one's.
   double other_ratio = 0;
   /// The variant to profile into a new table with, when the other one would have been closer
   /// (below); else nullopt.
   std::optional<BlockTiming> suggested;
-  /// {"mode","within_noise","measured_ratio","other_mode","other_ratio","suggested" (a mode
-  /// or null)}.
+  /// {"mode","within_noise","measured_ratio","plain_ratio","other_mode","other_ratio",
+  /// "suggested" (a mode or null)}.
   nlohmann::json to_json() const;
 };
 
 /// Checks a probed block-timing choice (`record`, the table's "block_timing:SPACE" calibration)
 /// against a validation's median ratio of predicted to measured times (`measured_ratio`, the
-/// predictions scaled by the space reference's speed factor where the table has one). The rows
+/// predictions scaled by the space reference's speed factor where the table has one;
+/// `plain_ratio`, unscaled). The rows
 /// of the two variants keep their ratio to each other from the probe to the validation, so the
 /// other variant would have given about measured_ratio * (its median probe ratio / the chosen
 /// one's). It is suggested when the chosen rows are off by more than 10 % and the other's would
-/// be within 10 % and closer to 1 in |ln| by more than ln(1.1): a probe decided within the
-/// host's noise can keep the wrong rows. On the family-25 EPYC an efficientformer-fmnist probe
-/// kept cold-weights rows (ratios hot 0.866, cold-weights 1.097); validated, they ran 1.347
-/// times the measurements, and hot rows would have run about 1.06. Over 48 watcher checks it
-/// named that one wrong choice and none of the others (bench/README.md, "A second opinion on
-/// the block timing"). nullopt
-/// for a record that no probe made (set by --block-timing) or without both ratio lists, and for
-/// a measured_ratio that is not positive.
+/// be within 10 % and closer to 1 in |ln| by more than ln(1.1), and the unscaled ratio is off
+/// by more than 10 % the same way: a probe decided within the host's noise can keep the wrong
+/// rows, and a reference timed in a slow stretch of the build scales every factor (at 22:45 a
+/// right hot table measured 0.62 scaled, 0.98 unscaled). On the family-25 EPYC an
+/// efficientformer-fmnist probe kept cold-weights rows (ratios hot 0.866, cold-weights 1.097);
+/// validated, they ran 1.347 times the measurements, and hot rows would have run about 1.06. Over
+/// 56 watcher checks it named the two wrong choices and none of the others (bench/README.md, "A
+/// second opinion on the block timing"). nullopt for a record that no probe made (set by
+/// --block-timing) or without both ratio lists, and for a ratio that is not positive.
 std::optional<BlockTimingSecondOpinion> second_opinion_on_block_timing(const nlohmann::json& record,
-                                                                       double measured_ratio);
+                                                                       double measured_ratio,
+                                                                       double plain_ratio);
 
 /// The block timing stored for `space`'s rows of device `device` (calibration
 /// "block_timing:SPACE"), or nullopt when none was chosen. Throws hwnas::Error naming the table

@@ -116,12 +116,15 @@ TableValidationResult validate_table(const TableValidationConfig& c) {
   if (!mixed) {
     const LatencyTable table(c.db, LatencyTable::Mode::read_only);
     if (const auto record = table.calibration(c.device, "block_timing:" + space.name())) {
-      std::vector<double> ratios;
+      std::vector<double> scaled, plain;
       for (const auto& s : rep.samples)
-        if (s.measured_ms > 0)
-          ratios.push_back(s.predicted_ms * s.speed_factor.value_or(1.0) / s.measured_ms);
-      if (!ratios.empty())
-        out.block_timing = second_opinion_on_block_timing(*record, summarize_ms(ratios).median_ms);
+        if (s.measured_ms > 0) {
+          scaled.push_back(s.predicted_ms * s.speed_factor.value_or(1.0) / s.measured_ms);
+          plain.push_back(s.predicted_ms / s.measured_ms);
+        }
+      if (!scaled.empty())
+        out.block_timing = second_opinion_on_block_timing(*record, summarize_ms(scaled).median_ms,
+                                                          summarize_ms(plain).median_ms);
     }
   }
   j["block_timing"] = out.block_timing ? out.block_timing->to_json() : nlohmann::json(nullptr);

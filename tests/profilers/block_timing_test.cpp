@@ -273,17 +273,21 @@ TEST(BlockTimingChoice, AnInt8DevicesChoiceIsMadeOnInt8BlocksAndNetworks) {
   EXPECT_FALSE(table.find_device("host").has_value());  // nothing timed under fp32's device
 }
 
-// The probe records of three watcher checks on the family-25 EPYC (2026-12-07) and what their
-// validations measured; the other variant's ratio by hand: measured * other median / chosen one.
+// The probe records of watcher checks on the family-25 EPYC (2026-12-07) and what their
+// validations measured (scaled by the speed factors, and unscaled); the other variant's ratio by
+// hand: measured * other median / chosen one.
 TEST(BlockTimingSecondOpinion, SuggestsTheOtherVariantOnlyWhenItWouldHaveBeenClearlyCloser) {
   const auto record = [](const char* mode, std::vector<double> hot, std::vector<double> cold) {
     return nlohmann::json{
         {"mode", mode}, {"within_noise", true}, {"hot_ratio", hot}, {"cold_ratio", cold}};
   };
+  const auto suggests = [](const std::optional<BlockTimingSecondOpinion>& o) {
+    return o.has_value() && o->suggested.has_value();
+  };
   // efficientformer-fmnist at 22:03: cold-weights kept (medians hot 0.866, cold 1.097), the
-  // table 1.347 times the measurements; hot would give 1.347 * 0.866 / 1.097 = 1.0634.
+  // table 1.347 times the measurements (1.418 unscaled); hot would give 1.347 * 0.866 / 1.097.
   const auto wrong = second_opinion_on_block_timing(
-      record("cold-weights", {0.80, 0.866, 0.90}, {1.20, 1.097, 1.00}), 1.347);
+      record("cold-weights", {0.80, 0.866, 0.90}, {1.20, 1.097, 1.00}), 1.347, 1.418);
   ASSERT_TRUE(wrong.has_value());
   EXPECT_EQ(wrong->chosen, BlockTiming::cold_weights);
   EXPECT_TRUE(wrong->within_noise);
@@ -294,38 +298,52 @@ TEST(BlockTimingSecondOpinion, SuggestsTheOtherVariantOnlyWhenItWouldHaveBeenCle
   EXPECT_EQ(j["suggested"], "hot");
   EXPECT_EQ(j["other_mode"], "hot");
   EXPECT_NEAR(j["measured_ratio"].get<double>(), 1.347, 1e-12);
+  EXPECT_NEAR(j["plain_ratio"].get<double>(), 1.418, 1e-12);
   // efficientformer-fmnist at 21:39: hot kept (0.956 / 1.228), measured 0.952: cold-weights
   // would give 1.2229, further off.
-  const auto right_hot = second_opinion_on_block_timing(record("hot", {0.956}, {1.228}), 0.952);
+  const auto right_hot =
+      second_opinion_on_block_timing(record("hot", {0.956}, {1.228}), 0.952, 0.956);
   ASSERT_TRUE(right_hot.has_value());
   EXPECT_NEAR(right_hot->other_ratio, 0.952 * 1.228 / 0.956, 1e-12);
   EXPECT_FALSE(right_hot->suggested.has_value());
   EXPECT_TRUE(right_hot->to_json()["suggested"].is_null());
   // elasticvit-fmnist at 21:59: cold-weights kept (0.855 / 0.937), measured 0.940 -> 0.858.
-  const auto right_cold =
-      second_opinion_on_block_timing(record("cold-weights", {0.855}, {0.937}), 0.940);
-  ASSERT_TRUE(right_cold.has_value());
-  EXPECT_FALSE(right_cold->suggested.has_value());
+  EXPECT_FALSE(suggests(
+      second_opinion_on_block_timing(record("cold-weights", {0.855}, {0.937}), 0.94, 0.889)));
   // The margins: rows 12 % off whose other variant lands at 1.01 are swapped; rows 8 % off are
   // not, however close the other; nor rows 20 % off whose other is only 9 % better in ln.
-  EXPECT_TRUE(second_opinion_on_block_timing(record("hot", {1.0}, {1.01 / 1.12}), 1.12)
-                  ->suggested.has_value());
-  EXPECT_FALSE(second_opinion_on_block_timing(record("hot", {1.0}, {1.0 / 1.08}), 1.08)
-                   ->suggested.has_value());
-  EXPECT_FALSE(second_opinion_on_block_timing(
-                   record("hot", {1.0}, {std::exp(std::log(1.2) - 0.09) / 1.2}), 1.2)
-                   ->suggested.has_value());
+  EXPECT_TRUE(
+      suggests(second_opinion_on_block_timing(record("hot", {1.0}, {1.01 / 1.12}), 1.12, 1.12)));
+  EXPECT_FALSE(
+      suggests(second_opinion_on_block_timing(record("hot", {1.0}, {1.0 / 1.08}), 1.08, 1.08)));
+  EXPECT_FALSE(suggests(second_opinion_on_block_timing(
+      record("hot", {1.0}, {std::exp(std::log(1.2) - 0.09) / 1.2}), 1.2, 1.2)));
   // A table off for another reason (int8 efficientformer-fmnist at 18:47, hot kept, 37 % low in
   // noise) is left alone: the other variant would be 15 % off too.
-  EXPECT_FALSE(second_opinion_on_block_timing(record("hot", {1.0}, {0.846 / 0.627}), 0.627)
-                   ->suggested.has_value());
-  // No opinion on a timing the user set, on damaged ratios, or without a measured ratio.
+  EXPECT_FALSE(suggests(
+      second_opinion_on_block_timing(record("hot", {1.0}, {0.846 / 0.627}), 0.627, 0.627)));
+  // A reference timed in a slow stretch of the build scales every factor: efficientformer-fmnist
+  // at 22:45 kept the right hot rows (0.892 / 1.355) and measured 0.619 scaled but 0.980
+  // unscaled; the unscaled ratio vetoes the swap, which the scaled one alone would make.
+  const auto slow_reference =
+      second_opinion_on_block_timing(record("hot", {0.892}, {1.355}), 0.619, 0.980);
+  ASSERT_TRUE(slow_reference.has_value());
+  EXPECT_LT(std::abs(std::log(slow_reference->other_ratio)), std::log(1.1));
+  EXPECT_FALSE(slow_reference->suggested.has_value());
+  EXPECT_TRUE(
+      suggests(second_opinion_on_block_timing(record("hot", {0.892}, {1.355}), 0.619, 0.619)));
+  // ... and so does one off the other way.
   EXPECT_FALSE(
-      second_opinion_on_block_timing({{"mode", "hot"}, {"method", "set by --block-timing"}}, 1.4)
-          .has_value());
-  EXPECT_FALSE(second_opinion_on_block_timing(record("hot", {0.9, -1.0}, {1.2}), 1.4).has_value());
-  EXPECT_FALSE(second_opinion_on_block_timing(record("hot", {0.9}, {1.2}), 0.0).has_value());
-  EXPECT_FALSE(second_opinion_on_block_timing(record("warm", {0.9}, {1.2}), 1.4).has_value());
+      suggests(second_opinion_on_block_timing(record("hot", {0.892}, {1.355}), 0.619, 1.2)));
+  // No opinion on a timing the user set, on damaged ratios, or without a measured ratio.
+  EXPECT_FALSE(second_opinion_on_block_timing(
+                   {{"mode", "hot"}, {"method", "set by --block-timing"}}, 1.4, 1.4)
+                   .has_value());
+  EXPECT_FALSE(
+      second_opinion_on_block_timing(record("hot", {0.9, -1.0}, {1.2}), 1.4, 1.4).has_value());
+  EXPECT_FALSE(second_opinion_on_block_timing(record("hot", {0.9}, {1.2}), 0.0, 1.0).has_value());
+  EXPECT_FALSE(second_opinion_on_block_timing(record("hot", {0.9}, {1.2}), 1.0, 0.0).has_value());
+  EXPECT_FALSE(second_opinion_on_block_timing(record("warm", {0.9}, {1.2}), 1.4, 1.4).has_value());
 }
 
 }  // namespace
