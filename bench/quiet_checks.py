@@ -24,7 +24,8 @@ within 5 %; on the family-25 EPYC that gate predicted the regime poorly (bench/R
 "A watcher for quiet stretches"), so it only saves CPU time.
 
   bench/quiet_checks.py --check elasticvit-fmnist:128:fp32 --check turbovit-fmnist:64:int8 \\
-      --until 11:55 --out /tmp/quiet [--probe build/bench/hwnas_bench_host_noise]
+      --until 11:55 --out /tmp/quiet [--probe build/bench/hwnas_bench_host_noise] \\
+      [--val-windows 6]
 
 Nothing else should run on the host meanwhile: a build or a test on the other core disturbs
 the windows of this one. Touch --pause-file to hold the next check, remove it to go on.
@@ -91,7 +92,8 @@ def one_check(args, check, index):
                     base + ".fit.csv"], "fit")
     table_done = now()
     v = validate(args, base, space, res, db, device,
-                 ["--samples", "200", "--seed", "3103", "--csv", base + ".val.csv"], "val")
+                 ["--samples", "200", "--seed", "3103", "--windows", str(args.val_windows),
+                  "--csv", base + ".val.csv"], "val")
     rep = v.get("repeatability") or {}
     plain = {k: v.get(k) for k in ("within_10pct", "within_5pct", "kendall_tau", "rmspe")}
     corrected = v.get("corrected") or {}
@@ -103,7 +105,8 @@ def one_check(args, check, index):
     fit_row = {"regime": fit.get("regime"), "windows_within_5pct": fit_rep.get("within_5pct"),
                "host_tau": fit_rep.get("kendall_tau"),
                "cross_validated": {k: fit_cv.get(k) for k in plain} if fit_cv else None}
-    row = {"check": check, "index": index, "started": f"{start:%H:%M:%S}",
+    row = {"check": check, "index": index, "val_windows": args.val_windows,
+           "started": f"{start:%H:%M:%S}",
            "tables_done": f"{table_done:%H:%M:%S}", "ended": f"{now():%H:%M:%S}", "db": db,
            "regime": v.get("regime"), "windows_within_5pct": rep.get("within_5pct"),
            "host_tau": rep.get("kendall_tau"), "plain": plain, "corrected": corrected,
@@ -153,6 +156,10 @@ def main():
     ap.add_argument("--probe", help="hwnas_bench_host_noise: gate each check on it")
     ap.add_argument("--probe-min", type=float, default=0.8)
     ap.add_argument("--pause-file", default="")
+    # More windows make the held-out run's pooled medians a steadier reference to rank the
+    # predictions against; the host's own tau (window against window) does not change with them.
+    ap.add_argument("--val-windows", type=int, default=3,
+                    help="timing windows per subnet of the held-out validation (hwnas's default 3)")
     args = ap.parse_args()
     for c in args.check:
         parts = c.split(":")

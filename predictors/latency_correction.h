@@ -93,6 +93,8 @@ class LatencyCorrection {
   /// apply()'s result beyond `ms` itself (ms). The model is linear in the per-block features, so
   /// apply(f) = f.plain_ms + intercept_ms() + the sum of block_term over f's blocks: a LUT
   /// predictor folds it into each row once and then predicts at the cost of the plain sum.
+  /// Requires slot < kCorrectionKindSlots and level < kStageLevels (unchecked: it runs once per
+  /// row at load, with indices from correction_slot and the row's stage level).
   double block_term(std::size_t slot, std::size_t level, double ms) const {
     return (scale_[slot] + stage_scale_[slot][level]) * ms + per_block_[slot];
   }

@@ -423,7 +423,7 @@ void write_validation_csv(const ValidationReport& r, const std::string& path) {
   std::ostringstream out;
   {
     out << "index,arch,blocks,macs,measured_ms,measured_p10_ms,measured_p90_ms,predicted_ms,"
-           "error_pct,corrected_ms,corrected_error_pct,speed_factor,anchored_ms\n";
+           "error_pct,corrected_ms,corrected_error_pct,speed_factor,anchored_ms,window_ms\n";
     char buf[256];
     for (std::size_t i = 0; i < r.samples.size(); ++i) {
       const auto& s = r.samples[i];
@@ -453,6 +453,13 @@ void write_validation_csv(const ValidationReport& r, const std::string& path) {
           std::snprintf(buf, sizeof buf, "%.6f", *value);
           out << buf;
         }
+      }
+      // The window medians, so that a reference pooled from fewer windows (how far the
+      // figures are bound by the measurement's own noise) can be replayed offline.
+      out << ',';
+      for (std::size_t w = 0; w < s.window_ms.size(); ++w) {
+        std::snprintf(buf, sizeof buf, "%s%.6f", w ? ";" : "", s.window_ms[w]);
+        out << buf;
       }
       out << "\n";
     }

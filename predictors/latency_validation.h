@@ -214,8 +214,9 @@ ValidationReport validate_latency(const SearchSpace& space,
 nlohmann::json validation_summary_json(const ValidationReport& report);
 
 /// Writes one CSV row per subnet (index, arch JSON, blocks, macs, measured/p10/p90, predicted,
-/// corrected, relative errors, speed factor, anchored; times in ms) to `path` via a temporary file
-/// renamed into place. Throws hwnas::Error if the file cannot be written.
+/// corrected, relative errors, speed factor, anchored, and last "window_ms": the window medians
+/// joined by ';', empty over an agent; times in ms) to `path` via a temporary file renamed into
+/// place. Throws hwnas::Error if the file cannot be written.
 void write_validation_csv(const ValidationReport& report, const std::string& path);
 
 }  // namespace hwnas

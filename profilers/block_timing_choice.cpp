@@ -181,7 +181,10 @@ std::optional<BlockTimingSecondOpinion> second_opinion_on_block_timing(const nlo
   if (!hot || !cold || (mode != "hot" && mode != "cold-weights")) return std::nullopt;
   BlockTimingSecondOpinion o;
   o.chosen = block_timing_from_name(mode);
-  o.within_noise = record.value("within_noise", false);
+  // A damaged record (a non-boolean flag) reads as "not within the noise" rather than throwing:
+  // the second opinion only adds a line to validate's report.
+  o.within_noise = record.contains("within_noise") && record["within_noise"].is_boolean() &&
+                   record["within_noise"].get<bool>();
   o.measured_ratio = measured_ratio;
   o.plain_ratio = plain_ratio;
   const bool hot_chosen = o.chosen == BlockTiming::hot;

@@ -116,7 +116,8 @@ struct BlockTimingSecondOpinion {
 /// validated, they ran 1.347 times the measurements, and hot rows would have run about 1.06. Over
 /// 56 watcher checks it named the two wrong choices and none of the others (bench/README.md, "A
 /// second opinion on the block timing"). nullopt for a record that no probe made (set by
-/// --block-timing) or without both ratio lists, and for a ratio that is not positive.
+/// --block-timing) or without both ratio lists, and for a ratio that is not positive; a
+/// within_noise that is not a boolean reads as false. Never throws on a damaged record.
 std::optional<BlockTimingSecondOpinion> second_opinion_on_block_timing(const nlohmann::json& record,
                                                                        double measured_ratio,
                                                                        double plain_ratio);

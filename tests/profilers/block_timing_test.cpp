@@ -344,6 +344,13 @@ TEST(BlockTimingSecondOpinion, SuggestsTheOtherVariantOnlyWhenItWouldHaveBeenCle
   EXPECT_FALSE(second_opinion_on_block_timing(record("hot", {0.9}, {1.2}), 0.0, 1.0).has_value());
   EXPECT_FALSE(second_opinion_on_block_timing(record("hot", {0.9}, {1.2}), 1.0, 0.0).has_value());
   EXPECT_FALSE(second_opinion_on_block_timing(record("warm", {0.9}, {1.2}), 1.4, 1.4).has_value());
+  // A damaged within_noise flag reads as false rather than throwing; the opinion stands.
+  auto damaged = record("cold-weights", {0.866}, {1.097});
+  damaged["within_noise"] = "yes";
+  const auto from_damaged = second_opinion_on_block_timing(damaged, 1.347, 1.418);
+  ASSERT_TRUE(from_damaged.has_value());
+  EXPECT_FALSE(from_damaged->within_noise);
+  EXPECT_TRUE(from_damaged->suggested.has_value());
 }
 
 }  // namespace
