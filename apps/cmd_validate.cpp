@@ -94,6 +94,7 @@ class ValidateCommand final : public Command {
     const TableValidationResult result = validate_table(c);
     const ValidationReport& rep = result.report;
     const nlohmann::json& j = result.summary;
+    if (const auto warning = noisy_fit_warning(rep)) std::fprintf(stderr, "%s\n", warning->c_str());
     if (json_) {
       std::cout << j.dump() << "\n";
       return 0;

@@ -83,6 +83,17 @@ std::string host_regime(const std::optional<AccuracyMetrics>& repeatability) {
   return repeatability->within_5pct >= 0.95 ? "quiet" : "noisy";
 }
 
+std::optional<std::string> noisy_fit_warning(const ValidationReport& report) {
+  if (!report.fitted || host_regime(report.repeatability) != "noisy") return std::nullopt;
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "warning: the correction was fitted while the host was noisy (%.0f %% of the "
+                "subnets' windows agreed within 5 %%; quiet needs 95 %%): it learns that run's "
+                "disturbance with the rows' error; fit it again in a quiet stretch",
+                100 * report.repeatability->within_5pct);
+  return std::string(buf);
+}
+
 AccuracyMetrics accuracy_metrics(const std::vector<double>& measured,
                                  const std::vector<double>& predicted) {
   if (measured.size() != predicted.size())

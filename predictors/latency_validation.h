@@ -181,6 +181,16 @@ struct ValidationReport {
 /// "unknown" without window medians (one window, or an agent that returns none).
 std::string host_regime(const std::optional<AccuracyMetrics>& repeatability);
 
+/// One line warning that `report`'s fitted correction (ValidationOptions::fit_correction) was
+/// fitted while the host was noisy (host_regime), naming the share of subnets whose windows
+/// agreed within 5 % and the fix (fit again in a quiet stretch); nullopt when nothing was
+/// fitted or the regime is quiet or unknown. A correction learns its fit run's disturbance
+/// with the rows' error: on the Zen 4 host in heavy noise (2026-12-08, 21-69 % of windows
+/// within 5 %), corrections fitted so made held-out predictions worse in about half the checks
+/// (bench/README.md, "The watcher on the Zen 4, 2026-12-08"). The correction is still stored:
+/// in milder noise it mostly helped. Never throws.
+std::optional<std::string> noisy_fit_warning(const ValidationReport& report);
+
 /// Draws options.samples archs of `space` at options.resolution (seeded), times each end to end
 /// on `backend`, and compares with `predictor`. Throws hwnas::Error on missing table rows of a
 /// subnet or of options.space_reference's network (before any timing) or on backend failures.

@@ -64,6 +64,26 @@ TEST(ValidationMetrics, RegimeFollowsTheWindowAgreement) {
   EXPECT_EQ(host_regime(std::nullopt), "unknown");
 }
 
+TEST(ValidationMetrics, ACorrectionFittedInNoiseIsWarnedOf) {
+  ValidationReport r;
+  EXPECT_FALSE(noisy_fit_warning(r).has_value());  // nothing fitted, regime unknown
+  std::vector<LatencyFeatures> f(3);
+  for (int i = 0; i < 3; ++i) f[i].plain_ms = i + 1.0;
+  r.fitted = LatencyCorrection::fit(f, {1.1, 2.2, 3.3});
+  EXPECT_FALSE(noisy_fit_warning(r).has_value());  // no windows: unknown
+  r.repeatability = AccuracyMetrics{};
+  r.repeatability->within_5pct = 0.468;
+  const auto w = noisy_fit_warning(r);
+  ASSERT_TRUE(w.has_value());
+  EXPECT_NE(w->find("noisy (47 %"), std::string::npos) << *w;
+  EXPECT_NE(w->find("quiet stretch"), std::string::npos) << *w;
+  r.repeatability->within_5pct = 0.95;
+  EXPECT_FALSE(noisy_fit_warning(r).has_value());  // quiet
+  r.repeatability->within_5pct = 0.5;
+  r.fitted.reset();
+  EXPECT_FALSE(noisy_fit_warning(r).has_value());  // noisy, but a stored correction applied
+}
+
 TEST(ValidationMetrics, TheNoisyHostRuleJudgesTheTablesOwnPredictor) {
   // A hand-made report on a noisy host whose windows disagree by 10 % RMSPE.
   ValidationReport r;
