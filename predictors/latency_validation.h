@@ -185,10 +185,10 @@ std::string host_regime(const std::optional<AccuracyMetrics>& repeatability);
 /// fitted while the host was noisy (host_regime), naming the share of subnets whose windows
 /// agreed within 5 % and the fix (fit again in a quiet stretch); nullopt when nothing was
 /// fitted or the regime is quiet or unknown. A correction learns its fit run's disturbance
-/// with the rows' error: on the Zen 4 host in heavy noise (2026-12-08, 21-69 % of windows
-/// within 5 %), corrections fitted so made held-out predictions worse in about half the checks
+/// with the rows' error: on the Zen 4 host in heavy noise (2026-12-08, fit runs with 22-71 % of
+/// windows within 5 %), corrections fitted so made the held-out RMSPE worse in 15 of 30 checks
 /// (bench/README.md, "The watcher on the Zen 4, 2026-12-08"). The correction is still stored:
-/// in milder noise it mostly helped. Never throws.
+/// in milder noise it mostly helped (12 of 18 checks on the family-25 EPYC). Never throws.
 std::optional<std::string> noisy_fit_warning(const ValidationReport& report);
 
 /// Draws options.samples archs of `space` at options.resolution (seeded), times each end to end
